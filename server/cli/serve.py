@@ -1,0 +1,53 @@
+"""`pantau serve`: check everything that can stop the server from working (settings, database
+folder, reachable database, current schema, free port) and say which one in one line; then serve."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+
+from server.cli.common import prepared_settings, with_db
+from server.errors import PantauError
+from server.settings import Settings
+from server.storage import migrate
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="serve Pantau over HTTP (PANTAU_HOST, PANTAU_PORT)")
+    p.set_defaults(func=_serve)
+
+
+def check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PantauError("serve.port_in_use", host=host, port=port) from None
+            raise PantauError("settings.invalid", name="PANTAU_HOST", reason=exc.strerror or str(exc)) from None
+
+
+def _check_schema(settings: Settings) -> None:
+    waiting = with_db(settings, migrate.pending)
+    if waiting:
+        raise PantauError("db.not_migrated", pending=len(waiting))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.web.app import create_app
+
+    settings = prepared_settings()
+    _check_schema(settings)
+    check_port(settings.host, settings.port)
+    print(f"Pantau melayani di / serving at http://{settings.host}:{settings.port}", flush=True)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+        access_log=False, proxy_headers=settings.https, server_header=False, lifespan="on",
+    )
+    uvicorn.Server(config).run()
+    return 0

@@ -1,0 +1,81 @@
+"""`pantau users add|list|ensure-admin`: accounts from the command line. Passwords come from a
+prompt, or from an environment variable named with --password-env (for scripts); never from
+an argument, which would land in shell history and `ps`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from server.cli.common import prepared_settings, with_db
+from server.domain import users as rules
+from server.errors import PantauError
+from server.settings import secret_from_env
+from server.storage import users
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("users", help="user accounts: add, list, ensure-admin")
+    u = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = u.add_parser("add", help="create a user (password from a prompt or --password-env)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=rules.ROLES)
+    add.add_argument("--name", default="", help="display name")
+    add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    add.set_defaults(func=_add)
+    ls = u.add_parser("list", help="list users")
+    ls.set_defaults(func=_list)
+    ea = u.add_parser("ensure-admin", help="create the first admin if none exists (PANTAU_ADMIN_PASSWORD)")
+    ea.set_defaults(func=_ensure_admin)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_env:
+        value = secret_from_env(args.password_env)
+        if value is None:
+            raise PantauError("http.bad_request", detail=f"environment variable {args.password_env} is not set")
+        return value
+    if not sys.stdin.isatty():
+        raise PantauError("http.bad_request", detail="no terminal for a password prompt: use --password-env VAR")
+    first = getpass.getpass("Kata sandi / Password: ")
+    if first != getpass.getpass("Ulangi / Repeat: "):
+        raise PantauError("http.bad_request", detail="the two passwords differ")
+    return first
+
+
+def _add(args: argparse.Namespace) -> int:
+    username = rules.check_username(args.username)
+    password_hash = rules.hash_password(_read_password(args))
+    settings = prepared_settings()
+    account = with_db(settings, lambda db: users.create(db, username, args.role, password_hash, args.name))
+    print(f"pengguna dibuat / user created: {account.username} ({account.role})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    for a in with_db(prepared_settings(), users.list_all):
+        print(f"{a.username:24} {a.role:12} {'aktif' if a.active else 'nonaktif'}")
+    return 0
+
+
+def _ensure_admin(args: argparse.Namespace) -> int:
+    settings = prepared_settings()
+
+    async def work(db):  # type: ignore[no-untyped-def]
+        if await users.active_admin_exists(db):
+            return None
+        password = settings.admin_password or rules.generate_password()
+        await users.create(db, "admin", "admin", rules.hash_password(password), "Administrator")
+        return password
+
+    password = with_db(settings, work)
+    if password is None:
+        print("akun admin sudah ada / an admin account exists")
+    elif settings.admin_password:
+        print("akun admin dibuat dengan PANTAU_ADMIN_PASSWORD / admin created with PANTAU_ADMIN_PASSWORD")
+    else:
+        print("akun admin dibuat / admin account created")
+        print(f"  nama pengguna / username: admin\n  kata sandi / password: {password}")
+        print("  Simpan sekarang: kata sandi ini tidak ditampilkan lagi. / Save it now: it is not shown again.")
+    return 0

@@ -1,0 +1,137 @@
+"""The error catalogue: every error a person can see has a stable code, an HTTP status and a
+message template in Indonesian and English. Tests assert on codes, never on message text, so
+wording can improve without breaking them (STYLE.md 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class ErrorDef(msgspec.Struct, frozen=True):
+    code: str
+    status: int
+    id: str
+    en: str
+
+
+CATALOGUE: dict[str, ErrorDef] = {}
+
+
+def define(code: str, status: int, id: str, en: str) -> ErrorDef:  # noqa: A002 - "id" is the language code
+    if code in CATALOGUE:
+        raise ValueError(f"error code {code!r} defined twice")
+    entry = ErrorDef(code=code, status=status, id=id, en=en)
+    CATALOGUE[code] = entry
+    return entry
+
+
+class PantauError(Exception):
+    """An error with a catalogue entry. `params` fill the message templates."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.entry = CATALOGUE[code]
+        self.params = params
+        super().__init__(f"{code}: {self.message('en')}")
+
+    @property
+    def code(self) -> str:
+        return self.entry.code
+
+    @property
+    def status(self) -> int:
+        return self.entry.status
+
+    def message(self, lang: str = "id") -> str:
+        template = self.entry.id if lang == "id" else self.entry.en
+        try:
+            return template.format_map(self.params)
+        except (KeyError, IndexError, ValueError):
+            return template
+
+
+# --- settings and start-up -------------------------------------------------------------------
+define("settings.invalid", 2, "Pengaturan {name} tidak valid: {reason}", "Setting {name} is invalid: {reason}")
+define(
+    "db.not_migrated",
+    503,
+    "Basis data belum dimigrasi ({pending} migrasi tertunda). Jalankan: pantau db migrate",
+    "The database is not migrated ({pending} pending migrations). Run: pantau db migrate",
+)
+define(
+    "db.unreachable",
+    503,
+    "Basis data tidak dapat dihubungi: {reason}",
+    "The database cannot be reached: {reason}",
+)
+define(
+    "db.dir_missing",
+    2,
+    "Folder basis data {path} tidak ada. Buat foldernya atau ubah PANTAU_DATABASE_URL.",
+    "The database folder {path} does not exist. Create it or change PANTAU_DATABASE_URL.",
+)
+define(
+    "serve.port_in_use",
+    2,
+    "Alamat {host}:{port} sudah dipakai program lain. Hentikan program itu atau ubah PANTAU_PORT.",
+    "Address {host}:{port} is already in use. Stop that program or change PANTAU_PORT.",
+)
+
+# --- HTTP in general ---------------------------------------------------------------------------
+define("http.not_found", 404, "Halaman atau data tidak ditemukan.", "Page or record not found.")
+define("http.forbidden", 403, "Anda tidak berhak melakukan ini.", "You are not allowed to do this.")
+define("http.unauthorized", 401, "Silakan masuk terlebih dahulu.", "Please sign in first.")
+define("http.bad_request", 400, "Permintaan tidak valid: {detail}", "Invalid request: {detail}")
+define(
+    "http.too_large",
+    413,
+    "Data yang dikirim terlalu besar (batas {limit}).",
+    "The data sent is too large (limit {limit}).",
+)
+define(
+    "http.method_not_allowed",
+    405,
+    "Metode ini tidak didukung untuk alamat ini.",
+    "This method is not supported for this address.",
+)
+define("http.csrf", 403, "Formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
+       "The form has expired. Reload the page and try again.")
+define("http.internal", 500, "Terjadi kesalahan di server. Kejadian ini sudah dicatat.",
+       "Something went wrong on the server. It has been logged.")
+define("http.unavailable", 503, "Layanan belum siap: {detail}", "Service not ready: {detail}")
+
+# --- storage -----------------------------------------------------------------------------------
+define(
+    "backup.not_sqlite",
+    2,
+    "Cadangan langsung hanya untuk SQLite. Untuk PostgreSQL gunakan: pg_dump --format=custom "
+    "--file=FILE '{url}'",
+    "Direct backup is for SQLite only. For PostgreSQL use: pg_dump --format=custom --file=FILE '{url}'",
+)
+define("backup.target_exists", 2, "Berkas tujuan {path} sudah ada; pilih nama lain.",
+       "Target file {path} already exists; choose another name.")
+define("backup.target_dir", 2, "Folder tujuan {path} tidak ada.", "Target folder {path} does not exist.")
+
+# --- users -------------------------------------------------------------------------------------
+define("user.exists", 409, "Pengguna {username} sudah ada.", "User {username} already exists.")
+define("user.bad_username", 400,
+       "Nama pengguna harus 3-40 huruf kecil, angka, titik, garis bawah atau tanda hubung.",
+       "Username must be 3-40 lowercase letters, digits, dots, underscores or hyphens.")
+define("user.bad_role", 400, "Peran {role} tidak dikenal. Pilihan: {choices}.",
+       "Unknown role {role}. Choices: {choices}.")
+define("user.weak_password", 400, "Kata sandi minimal {min} karakter.",
+       "Password must be at least {min} characters.")
+define("user.not_found", 404, "Pengguna {username} tidak ditemukan.", "User {username} not found.")
+
+# --- forms -------------------------------------------------------------------------------------
+define(
+    "form.version_changed",
+    409,
+    "Formulir {form_id} versi {version} sudah diterbitkan dengan isi lain. Versi yang terbit tidak "
+    "pernah berubah: naikkan nomor versi di berkas lalu muat lagi.",
+    "Form {form_id} version {version} was already published with other content. Published versions "
+    "never change: raise the version in the file and load it again.",
+)
+define("form.invalid", 400, "Formulir {name} berisi {count} kesalahan.", "Form {name} has {count} errors.")
+define("form.file_missing", 2, "Berkas {path} tidak ditemukan.", "File {path} not found.")

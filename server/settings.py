@@ -1,0 +1,163 @@
+"""Settings: one frozen Struct built from the environment. This module is the only reader of
+os.environ, so every knob Pantau has is listed here (and in README's table, which a test checks).
+A bad value raises SettingsError naming the variable; the CLI turns it into one line and exit 2."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from server.errors import PantauError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite:///var/pantau.sqlite3"
+    data_dir: str = "var"
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    admin_password: str = ""
+    session_days: int = 30
+    max_attachment_bytes: int = 5 * 1024 * 1024
+    https: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return sqlite_path(self.database_url)
+
+
+# variable -> (field, parser, description). The README table is checked against this.
+def _int(lo: int, hi: int):  # type: ignore[no-untyped-def]
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"harus bilangan bulat / must be an integer, got {raw!r}") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"harus antara {lo} dan {hi} / must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _database_url(raw: str) -> str:
+    if raw.startswith("sqlite:///") and len(raw) > len("sqlite:///"):
+        return raw
+    if raw.startswith(("postgresql://", "postgres://")):
+        return raw
+    raise ValueError("gunakan / use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in LOG_LEVELS:
+        raise ValueError(f"pilih / choose one of {', '.join(LOG_LEVELS)}")
+    return raw.upper()
+
+
+def _bool(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "ya"):
+        return True
+    if raw.lower() in ("0", "false", "no", "tidak", ""):
+        return False
+    raise ValueError("gunakan / use true or false")
+
+
+def _nonempty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("tidak boleh kosong / must not be empty")
+    return raw
+
+
+def _secret(raw: str) -> str:
+    if len(raw) < 32:
+        raise ValueError("minimal 32 karakter / at least 32 characters")
+    return raw
+
+
+def _password(raw: str) -> str:
+    if len(raw) < 10:
+        raise ValueError("minimal 10 karakter / at least 10 characters")
+    return raw
+
+
+VARIABLES: dict[str, tuple[str, Any, str]] = {
+    "PANTAU_DATABASE_URL": (
+        "database_url", _database_url,
+        "`sqlite:///var/pantau.sqlite3` (embedded, default) or `postgresql://user@host:5432/db`",
+    ),
+    "PANTAU_DATA_DIR": ("data_dir", _nonempty, "folder for the secret key, attachments and reports (`var`)"),
+    "PANTAU_SECRET_KEY": (
+        "secret_key", _secret,
+        "signs sessions and keys NIK hashes; generated into `DATA_DIR/secret_key` (mode 0600) when unset",
+    ),
+    "PANTAU_HOST": ("host", _nonempty, "address to listen on (`127.0.0.1`)"),
+    "PANTAU_PORT": ("port", _int(1, 65535), "port to listen on (`8000`)"),
+    "PANTAU_LOG_LEVEL": ("log_level", _log_level, "DEBUG, INFO (default), WARNING or ERROR"),
+    "PANTAU_ADMIN_PASSWORD": (
+        "admin_password", _password,
+        "password of the first `admin` account; generated and printed once when unset",
+    ),
+    "PANTAU_SESSION_DAYS": ("session_days", _int(1, 365), "how long a sign-in lasts, in days (`30`)"),
+    "PANTAU_MAX_ATTACHMENT_BYTES": (
+        "max_attachment_bytes", _int(1024, 100 * 1024 * 1024), "largest photo accepted, in bytes (5 MB)",
+    ),
+    "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
+}
+
+
+class SettingsError(PantauError):
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__("settings.invalid", name=name, reason=reason)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for var, (field, parse, _doc) in VARIABLES.items():
+        raw = env.get(var)
+        if raw is None:
+            continue
+        try:
+            values[field] = parse(raw)
+        except ValueError as exc:
+            raise SettingsError(var, str(exc)) from None
+    return Settings(**values)
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url[len("sqlite:///"):])
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Fill secret_key from DATA_DIR/secret_key, creating it (0600) on first run."""
+    if settings.secret_key:
+        return settings
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise SettingsError("PANTAU_SECRET_KEY", f"{path} is damaged (too short); delete it to regenerate")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+    return msgspec.structs.replace(settings, secret_key=key)
+
+
+def secret_from_env(variable: str) -> str | None:
+    """A one-off secret a command was told to read from the environment (`--password-env VAR`)."""
+    return os.environ.get(variable)

@@ -1,0 +1,175 @@
+"""The database: one engine per process, chosen by PANTAU_DATABASE_URL, bound to every table.
+
+SQLite: Piccolo's stock engine opens a connection (and a thread) per query and gets "database is
+locked" under concurrent writes (stack-notes P1). PantauSQLiteEngine keeps ONE connection per
+process in WAL mode and serialises work on it with a lock; a transaction holds that lock from BEGIN
+to COMMIT so no other task's query can slip into it. PostgreSQL: Piccolo's engine with an asyncpg
+pool opened and closed with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+from server.errors import PantauError
+from server.settings import Settings, sqlite_path
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class _LockedTransaction(SQLiteTransaction):
+    """A transaction on the engine's shared connection, holding the engine lock throughout."""
+
+    engine: PantauSQLiteEngine
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        await self.engine.lock.acquire()
+        try:
+            self.connection = await self.engine.shared_connection()
+            await self.begin()
+        except BaseException:
+            self.engine.lock.release()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            self.engine.lock.release()
+        return exception is None
+
+
+class PantauSQLiteEngine(SQLiteEngine):
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(path=path, **kwargs)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock: asyncio.Lock | None = None
+        # Piccolo names the ContextVar after the path only; two engines on one file in one
+        # process (tests) must not see each other's transactions.
+        self.current_transaction = contextvars.ContextVar(f"pantau_sqlite_txn_{id(self)}", default=None)
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def shared_connection(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            conn = await aiosqlite.connect(**self.connection_kwargs)
+            conn.row_factory = dict_factory  # type: ignore[assignment]
+            # WAL lets readers of other processes (backup, CLI) run beside the writer; FULL sync
+            # makes an acknowledged commit survive power loss, and group commit pays for it.
+            for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON",
+                           f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+                await conn.execute(f"PRAGMA {pragma}")
+            self._conn = conn
+        return self._conn
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> list[dict[str, Any]]:
+        conn = await self.shared_connection()
+        async with self.lock, conn.execute(query, args or []) as cursor:
+            return list(await cursor.fetchall())
+
+    def transaction(  # type: ignore[override]
+        self, transaction_type: TransactionType = TransactionType.immediate, allow_nested: bool = True
+    ) -> SQLiteTransaction:
+        return _LockedTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            # aiosqlite threads are non-daemon: an unclosed connection hangs the process at exit (P2).
+            await self._conn.close()
+            self._conn = None
+
+
+class PantauPostgresEngine(PostgresEngine):
+    async def check_version(self) -> None:
+        """Piccolo connects from the constructor to check the server version and only warns when it
+        cannot; Database.open() checks reachability instead and says so clearly."""
+
+
+class Database:
+    """The engine plus what the app needs around it: open, close, atomic, kind."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.kind = "sqlite" if url.startswith("sqlite:") else "postgres"
+        self.engine: PantauSQLiteEngine | PostgresEngine
+        if self.kind == "sqlite":
+            path = sqlite_path(url)
+            if not path.parent.is_dir():
+                raise PantauError("db.dir_missing", path=str(path.parent))
+            self.engine = PantauSQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        from server.storage.tables import bind
+
+        bind(self.engine)
+        self._pool_open = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.database_url)
+
+    async def open(self) -> None:
+        try:
+            if isinstance(self.engine, PostgresEngine) and not self._pool_open:
+                await self.engine.start_connection_pool(min_size=2, max_size=10)
+                self._pool_open = True
+            await self.fetch("SELECT 1 AS ok")
+        except (OSError, sqlite3.Error) as exc:
+            raise PantauError("db.unreachable", reason=str(exc)) from None
+        except Exception as exc:  # asyncpg raises its own hierarchy (auth, missing database)
+            if type(exc).__module__.startswith("asyncpg"):
+                raise PantauError("db.unreachable", reason=str(exc)) from None
+            raise
+
+    async def close(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            if self._pool_open:
+                await self.engine.close_connection_pool()
+                self._pool_open = False
+        else:
+            await self.engine.close()
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[Any]:
+        """One transaction; IMMEDIATE on SQLite so the write lock is taken up front."""
+        async with self.engine.transaction() as txn:
+            yield txn
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Raw SQL with `{}` placeholders (Piccolo's QueryString compiles them per engine)."""
+        from piccolo.querystring import QueryString
+
+        return list(await self.engine.run_querystring(QueryString(sql, *args)))
+
+    async def execute_ddl(self, ddl: str) -> None:
+        await self.engine.run_ddl(ddl)
+
+
+def sqlite_file(settings: Settings) -> Path | None:
+    return settings.sqlite_path if settings.is_sqlite else None

@@ -1,0 +1,82 @@
+"""Published form versions. A version is immutable: publishing the same content again is a no-op
+that returns the existing version; publishing other content under a used version label is refused
+(errors: form.version_changed)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+from server import clock
+from server.errors import PantauError
+from server.storage.db import Database
+from server.storage.tables import Form, FormVersion
+
+
+class Compiled(Protocol):
+    form_id: str
+    version: str
+    title: dict[str, str]
+    content_hash: str
+
+
+class Published(msgspec.Struct, frozen=True):
+    form_id: str
+    version: str
+    version_pk: int
+    content_hash: str
+    created: bool
+
+
+class FormSummary(msgspec.Struct, frozen=True):
+    form_id: str
+    title_id: str
+    title_en: str
+    status: str
+    versions: int
+
+
+async def publish(db: Database, compiled: Compiled, source: bytes, source_name: str) -> Published:
+    async with db.atomic():
+        form_pk = await _form_pk(compiled)
+        same_hash = await FormVersion.select(FormVersion.id, FormVersion.version).where(
+            (FormVersion.form == form_pk) & (FormVersion.content_hash == compiled.content_hash)
+        ).first()
+        if same_hash:
+            return Published(compiled.form_id, same_hash["version"], same_hash["id"], compiled.content_hash, False)
+        if await FormVersion.exists().where(
+            (FormVersion.form == form_pk) & (FormVersion.version == compiled.version)
+        ):
+            raise PantauError("form.version_changed", form_id=compiled.form_id, version=compiled.version)
+        rows = await FormVersion.insert(
+            FormVersion(form=form_pk, version=compiled.version, content_hash=compiled.content_hash,
+                        compiled=msgspec.json.encode(compiled).decode(),
+                        source=source.decode("utf-8", errors="replace"), source_name=source_name,
+                        published_at=clock.now())
+        ).returning(FormVersion.id)
+        await Form.update({Form.title_id: compiled.title.get("id", ""),
+                           Form.title_en: compiled.title.get("en", "")}).where(Form.id == form_pk)
+    return Published(compiled.form_id, compiled.version, rows[0]["id"], compiled.content_hash, True)
+
+
+async def _form_pk(compiled: Compiled) -> int:
+    row = await Form.select(Form.id).where(Form.form_id == compiled.form_id).first()
+    if row:
+        return int(row["id"])
+    rows = await Form.insert(
+        Form(form_id=compiled.form_id, title_id=compiled.title.get("id", ""),
+             title_en=compiled.title.get("en", ""), status="published", created_at=clock.now())
+    ).returning(Form.id)
+    return int(rows[0]["id"])
+
+
+async def list_forms(db: Database) -> list[FormSummary]:
+    rows = await Form.select(Form.form_id, Form.title_id, Form.title_en, Form.status).order_by(Form.form_id)
+    counts: dict[str, Any] = {}
+    for row in await db.fetch(
+        "SELECT f.form_id AS form_id, COUNT(v.id) AS n FROM form f JOIN form_version v ON v.form = f.id "
+        "GROUP BY f.form_id"
+    ):
+        counts[row["form_id"]] = int(row["n"])
+    return [FormSummary(versions=counts.get(r["form_id"], 0), **r) for r in rows]

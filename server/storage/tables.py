@@ -1,0 +1,72 @@
+"""Piccolo tables: the shape of every row Pantau stores. The schema itself is created by the
+hand-written migrations in storage/migrations (a test checks the two agree on both engines);
+rows become domain Structs at the storage boundary and never reach templates or JSON directly."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.engine.base import Engine
+from piccolo.table import Table
+
+
+class User(Table, tablename="pantau_user"):
+    id = Serial(primary_key=True)
+    username = Varchar(length=40, unique=True)
+    display_name = Varchar(length=100, default="")
+    password_hash = Varchar(length=255)
+    role = Varchar(length=20)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Form(Table, tablename="form"):
+    id = Serial(primary_key=True)
+    form_id = Varchar(length=64, unique=True)
+    title_id = Varchar(length=200, default="")
+    title_en = Varchar(length=200, default="")
+    status = Varchar(length=16, default="published")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FormVersion(Table, tablename="form_version"):
+    id = Serial(primary_key=True)
+    form = ForeignKey(references=Form, null=False)
+    version = Varchar(length=64)
+    content_hash = Varchar(length=64)
+    compiled = JSONB()
+    source = Text()
+    source_name = Varchar(length=200, default="")
+    published_at = Timestamptz(default=TimestamptzNow())
+
+
+class Submission(Table, tablename="submission"):
+    id = UUID(primary_key=True)  # the instance id the phone made when the form opened
+    form_version = ForeignKey(references=FormVersion, null=False)
+    form_id = Varchar(length=64)
+    enumerator = ForeignKey(references=User, null=True)
+    area_code = Varchar(length=20, default="")
+    content_hash = Varchar(length=64)
+    answers = JSONB()
+    revision = Integer(default=1)
+    review_status = Varchar(length=20, default="received")
+    received_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: tuple[type[Table], ...] = (User, Form, FormVersion, Submission)
+
+
+def bind(engine: Engine) -> None:  # type: ignore[type-arg]
+    """Point every table at this process's engine (settings choose it, not piccolo_conf)."""
+    for table in TABLES:
+        table._meta.db = engine

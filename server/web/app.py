@@ -1,0 +1,89 @@
+"""create_app: the Litestar application. The app owns one Database and one Writer for the process,
+opened in the lifespan; it refuses to start when migrations are pending, so it never serves from
+a schema it does not know."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.logging.config import LoggingConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from server.errors import PantauError
+from server.settings import Settings
+from server.storage import migrate
+from server.storage.db import Database
+from server.storage.writer import Writer
+from server.web.access_log import AccessLogMiddleware
+from server.web.controllers import health, home
+from server.web.errors import EXCEPTION_HANDLERS
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = ROOT / "static"
+log = logging.getLogger("pantau")
+
+
+def template_environment() -> Environment:
+    # Autoescape on for every template: answers and labels are user text (STYLE.md "Avoid").
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
+    db = database or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            waiting = await migrate.pending(db)
+            if waiting:
+                raise PantauError("db.not_migrated", pending=len(waiting))
+            writer = Writer(db)
+            await writer.start()
+            app.state.writer = writer
+            try:
+                yield
+            finally:
+                await writer.stop()
+        finally:
+            await db.close()
+
+    app = Litestar(
+        route_handlers=[
+            health.healthz,
+            health.readyz,
+            home.index,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        state=State({"settings": settings, "db": db}),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
+        openapi_config=OpenAPIConfig(title="Pantau API", version="1", path="/schema", render_plugins=[]),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            loggers={"pantau": {"level": settings.log_level, "propagate": True},
+                     "httpx": {"level": "WARNING"}},
+            log_exceptions="never",  # web/errors.py logs 500s itself, once, with the traceback
+        ),
+        request_max_body_size=10 * 1024 * 1024,
+        debug=False,
+    )
+    # Outermost, around the router too: route-level middleware never sees a 404 or 405.
+    app.asgi_handler = AccessLogMiddleware(app.asgi_handler)
+    return app

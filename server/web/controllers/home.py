@@ -1,0 +1,17 @@
+"""The front page: what Pantau is and which forms are published."""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.response import Template
+
+from server.storage import forms
+from server.web.contexts import home_context
+from server.web.deps import db_of
+
+
+@get("/")
+async def index(request: Request, lang: str = "id") -> Template:  # type: ignore[type-arg]
+    lang = "en" if lang == "en" else "id"
+    context = home_context(await forms.list_forms(db_of(request)), lang)
+    return Template(template_name="home.html", context={"page": context})

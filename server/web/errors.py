@@ -1,0 +1,81 @@
+"""Every error leaves the app as the catalogue says: a JSON problem for API clients, an HTML page
+in Indonesian (with English) for people. Unknown exceptions are logged with their traceback and
+answered with a plain 500 page that shows no internals."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+
+from server.errors import PantauError
+
+log = logging.getLogger("pantau.web")
+
+_HTTP_CODES = {
+    400: "http.bad_request",
+    401: "http.unauthorized",
+    403: "http.forbidden",
+    404: "http.not_found",
+    405: "http.method_not_allowed",
+    413: "http.too_large",
+    503: "http.unavailable",
+}
+
+
+def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
+    if request.url.path.startswith(("/api/", "/healthz", "/readyz")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _respond(request: Request, error: PantauError) -> Response:  # type: ignore[type-arg]
+    status = error.status if 400 <= error.status < 600 else 500
+    if _wants_json(request):
+        return Response(
+            {"code": error.code, "status": status, "detail": error.message("en"), "detail_id": error.message("id")},
+            status_code=status,
+            media_type="application/problem+json",
+        )
+    return Template(
+        template_name="error.html",
+        context={"code": error.code, "status": status, "message_id": error.message("id"),
+                 "message_en": error.message("en")},
+        status_code=status,
+        media_type=MediaType.HTML,
+    )  # type: ignore[return-value]
+
+
+def pantau_error_handler(request: Request, exc: PantauError) -> Response:  # type: ignore[type-arg]
+    return _respond(request, exc)
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
+    code = _HTTP_CODES.get(exc.status_code, "http.bad_request")
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    if exc.status_code == 403 and "csrf" in detail.lower():
+        code = "http.csrf"
+    if exc.status_code == 400 and exc.extra:
+        detail = f"{detail}: {exc.extra}"
+    error = PantauError(code, detail=detail, limit=getattr(exc, "limit", "10 MB"))
+    response = _respond(request, error)
+    if exc.status_code not in _HTTP_CODES:
+        response.status_code = exc.status_code
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _respond(request, PantauError("http.internal"))
+
+
+EXCEPTION_HANDLERS = {
+    PantauError: pantau_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
