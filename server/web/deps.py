@@ -19,3 +19,9 @@ def writer_of(request: Request) -> Writer:  # type: ignore[type-arg]
 
 def settings_of(request: Request) -> Settings:  # type: ignore[type-arg]
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def lang_of(request: Request) -> str:  # type: ignore[type-arg]
+    """Bahasa Indonesia unless the visitor asked for English (?lang=en, or the `lang` cookie)."""
+    wanted = request.query_params.get("lang") or request.cookies.get("lang") or "id"
+    return "en" if wanted == "en" else "id"

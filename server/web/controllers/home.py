@@ -7,11 +7,11 @@ from litestar.response import Template
 
 from server.storage import forms
 from server.web.contexts import home_context
-from server.web.deps import db_of
+from server.web.deps import db_of, lang_of
 
 
 @get("/")
-async def index(request: Request, lang: str = "id") -> Template:  # type: ignore[type-arg]
-    lang = "en" if lang == "en" else "id"
+async def index(request: Request) -> Template:  # type: ignore[type-arg]
+    lang = lang_of(request)
     context = home_context(await forms.list_forms(db_of(request)), lang)
     return Template(template_name="home.html", context={"page": context})

@@ -1,0 +1,92 @@
+"""Health, readiness, error pages and the access log, through the real app on a real database."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from litestar.testing import TestClient
+
+from server.errors import PantauError
+from server.settings import Settings
+from server.storage import migrate
+from server.storage.db import Database
+from server.web.app import create_app
+from tests.conftest import with_settings
+
+
+def test_healthz_and_readyz(client: TestClient) -> None:  # type: ignore[type-arg]
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["migrations"] == "current"
+
+
+def test_home_page_speaks_indonesian_first(client: TestClient) -> None:  # type: ignore[type-arg]
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'lang="id"' in page.text and "Formulir" in page.text
+    assert "Published forms" in client.get("/?lang=en").text
+
+
+def test_unknown_page_is_a_catalogue_404(client: TestClient) -> None:  # type: ignore[type-arg]
+    html = client.get("/tidak-ada", headers={"accept": "text/html"})
+    assert html.status_code == 404
+    assert "http.not_found" in html.text and "tidak ditemukan" in html.text
+    api = client.get("/api/v1/nothing")
+    assert api.status_code == 404
+    assert api.json()["code"] == "http.not_found"
+
+
+def test_wrong_method_is_405_not_500(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.post("/healthz", content=b"x")
+    assert response.status_code == 405
+    assert response.json()["code"] == "http.method_not_allowed"
+
+
+def test_readyz_reports_pending_migrations(client: TestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+    client.app.state.db  # noqa: B018 - the app's own database
+    ledger = migrate.LEDGER
+    with client.portal() as portal:  # type: ignore[attr-defined]
+        portal.call(client.app.state.db.fetch, f"DELETE FROM {ledger}")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["pending_migrations"] == migrate.available()
+
+
+def test_app_refuses_to_serve_an_unmigrated_database(settings: Settings, empty_database_url: str) -> None:
+    app = create_app(with_settings(settings, database_url=empty_database_url))
+    with pytest.raises(BaseException) as caught, TestClient(app=app):
+        pass
+    errors = caught.value.exceptions if isinstance(caught.value, BaseExceptionGroup) else [caught.value]
+    assert [e.code for e in errors if isinstance(e, PantauError)] == ["db.not_migrated"]
+
+
+def test_access_log_has_one_line_per_request_without_query(
+    client: TestClient, caplog: pytest.LogCaptureFixture  # type: ignore[type-arg]
+) -> None:
+    with caplog.at_level(logging.INFO, logger="pantau.access"):
+        client.get("/?lang=en&token=rahasia")
+        client.get("/missing?nik=6402064101900001")
+    lines = [r.getMessage() for r in caplog.records if r.name == "pantau.access"]
+    assert len(lines) == 2
+    assert '"GET /" 200' in lines[0] and '"GET /missing" 404' in lines[1]
+    assert not any("rahasia" in line or "6402064101900001" in line for line in lines)
+
+
+def test_templates_autoescape() -> None:
+    from server.web.app import template_environment
+
+    rendered = template_environment().from_string("{{ x }}").render(x="<script>alert(1)</script>")
+    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+
+
+async def test_database_closed_after_shutdown(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    app = create_app(settings, database=db)
+    with TestClient(app=app) as c:
+        assert c.get("/readyz").status_code == 200
+    if db.kind == "sqlite":
+        assert db.engine._conn is None  # type: ignore[union-attr]
+    else:
+        assert db.engine.pool is None  # type: ignore[union-attr]
