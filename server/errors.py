@@ -19,7 +19,7 @@ class ErrorDef(msgspec.Struct, frozen=True):
 CATALOGUE: dict[str, ErrorDef] = {}
 
 
-def define(code: str, status: int, id: str, en: str) -> ErrorDef:  # noqa: A002 - "id" is the language code
+def define(code: str, status: int, id: str, en: str) -> ErrorDef:
     if code in CATALOGUE:
         raise ValueError(f"error code {code!r} defined twice")
     entry = ErrorDef(code=code, status=status, id=id, en=en)
@@ -30,10 +30,10 @@ def define(code: str, status: int, id: str, en: str) -> ErrorDef:  # noqa: A002 
 class PantauError(Exception):
     """An error with a catalogue entry. `params` fill the message templates."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.entry = CATALOGUE[code]
+    def __init__(self, error_code: str, /, **params: Any) -> None:
+        self.entry = CATALOGUE[error_code]
         self.params = params
-        super().__init__(f"{code}: {self.message('en')}")
+        super().__init__(f"{error_code}: {self.message('en')}")
 
     @property
     def code(self) -> str:
@@ -135,3 +135,20 @@ define(
 )
 define("form.invalid", 400, "Formulir {name} berisi {count} kesalahan.", "Form {name} has {count} errors.")
 define("form.file_missing", 2, "Berkas {path} tidak ditemukan.", "File {path} not found.")
+define("user.bad_area", 400,
+       "Kode wilayah {area} tidak dikenal. Gunakan kode kecamatan (64.02.06) atau desa/kelurahan (64.02.06.1001).",
+       "Unknown area code {area}. Use a kecamatan (64.02.06) or desa/kelurahan (64.02.06.1001) code.")
+define("user.inactive", 403, "Akun ini dinonaktifkan. Hubungi admin.", "This account is deactivated. Contact an admin.")
+define("user.self_deactivate", 400, "Anda tidak dapat menonaktifkan akun Anda sendiri.",
+       "You cannot deactivate your own account.")
+define("user.last_admin", 400, "Ini admin aktif terakhir; angkat admin lain dulu.",
+       "This is the last active admin; make another admin first.")
+define("auth.bad_credentials", 401, "Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+define("auth.rate_limited", 429,
+       "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit.",
+       "Too many failed sign-ins. Try again in {minutes} minutes.")
+define("auth.wrong_password", 400, "Kata sandi lama salah.", "The current password is wrong.")
+define("auth.password_mismatch", 400, "Kedua kata sandi baru tidak sama.", "The two new passwords differ.")
+define("http.field_too_long", 400, "Isian {field} terlalu panjang (maksimal {max} karakter).",
+       "Field {field} is too long (at most {max} characters).")
+define("audit.bad_filter", 400, "Filter log audit tidak valid: {detail}", "Invalid audit log filter: {detail}")

@@ -12,20 +12,29 @@ from server.cli.common import prepared_settings, with_db
 from server.domain import users as rules
 from server.errors import PantauError
 from server.settings import secret_from_env
-from server.storage import users
+from server.storage import audit, users
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("users", help="user accounts: add, list, ensure-admin")
+    p = sub.add_parser("users", help="user accounts: add, list, set-role, deactivate, ensure-admin")
     u = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = u.add_parser("add", help="create a user (password from a prompt or --password-env)")
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=rules.ROLES)
     add.add_argument("--name", default="", help="display name")
+    add.add_argument("--areas", default="", help="Kemendagri area codes, comma separated (64.02.06,64.02.13)")
     add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     add.set_defaults(func=_add)
     ls = u.add_parser("list", help="list users")
     ls.set_defaults(func=_list)
+    sr = u.add_parser("set-role", help="change a user's role and areas")
+    sr.add_argument("username")
+    sr.add_argument("role", choices=rules.ROLES)
+    sr.add_argument("--areas", default="", help="Kemendagri area codes, comma separated (replaces the old ones)")
+    sr.set_defaults(func=_set_role)
+    de = u.add_parser("deactivate", help="deactivate a user; their sessions end at once")
+    de.add_argument("username")
+    de.set_defaults(func=_deactivate)
     ea = u.add_parser("ensure-admin", help="create the first admin if none exists (PANTAU_ADMIN_PASSWORD)")
     ea.set_defaults(func=_ensure_admin)
 
@@ -44,18 +53,67 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _areas(raw: str) -> tuple[str, ...]:
+    return tuple(rules.check_area(code) for code in raw.replace(";", ",").split(",") if code.strip())
+
+
+async def _existing(db, username: str):  # type: ignore[no-untyped-def]
+    account = await users.get(db, username)
+    if account is None:
+        raise PantauError("user.not_found", username=username)
+    return account
+
+
 def _add(args: argparse.Namespace) -> int:
     username = rules.check_username(args.username)
+    areas = _areas(args.areas)
     password_hash = rules.hash_password(_read_password(args))
     settings = prepared_settings()
-    account = with_db(settings, lambda db: users.create(db, username, args.role, password_hash, args.name))
+
+    async def work(db):  # type: ignore[no-untyped-def]
+        account = await users.create(db, username, args.role, password_hash, args.name, areas)
+        await audit.record(db, None, "user.create", actor_name="cli", target_type="user",
+                           target_id=str(account.id), detail=f"role={account.role}")
+        return account
+
+    account = with_db(settings, work)
     print(f"pengguna dibuat / user created: {account.username} ({account.role})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
     for a in with_db(prepared_settings(), users.list_all):
-        print(f"{a.username:24} {a.role:12} {'aktif' if a.active else 'nonaktif'}")
+        print(f"{a.username:24} {a.role:12} {'aktif' if a.active else 'nonaktif':9} {','.join(a.areas)}")
+    return 0
+
+
+def _set_role(args: argparse.Namespace) -> int:
+    areas = _areas(args.areas)
+
+    async def work(db):  # type: ignore[no-untyped-def]
+        account = await _existing(db, args.username)
+        if account.role == "admin" and args.role != "admin" and await users.active_admins(db) <= 1:
+            raise PantauError("user.last_admin")
+        await users.set_role(db, account.id, args.role, areas)
+        await audit.record(db, None, "user.role", actor_name="cli", target_type="user", target_id=str(account.id),
+                           detail=f"{account.role}->{args.role} areas={' '.join(areas)}")
+
+    with_db(prepared_settings(), work)
+    print(f"{args.username}: {args.role} {','.join(areas)}")
+    return 0
+
+
+def _deactivate(args: argparse.Namespace) -> int:
+    async def work(db):  # type: ignore[no-untyped-def]
+        account = await _existing(db, args.username)
+        if account.role == "admin" and await users.active_admins(db) <= 1:
+            raise PantauError("user.last_admin")
+        await users.set_active(db, account.id, False)
+        await audit.record(db, None, "user.deactivate", actor_name="cli", target_type="user",
+                           target_id=str(account.id))
+
+    with_db(prepared_settings(), work)
+    print(f"{args.username}: nonaktif / deactivated")
     return 0
 
 

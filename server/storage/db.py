@@ -125,16 +125,19 @@ class Database:
             self.engine = PantauSQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         else:
             self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
-        from server.storage.tables import bind
-
-        bind(self.engine)
         self._pool_open = False
+        self._previous_engine: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls(settings.database_url)
 
     async def open(self) -> None:
+        """Open and bind the tables to this engine. Pantau runs one Database per process; the
+        binding is restored on close so a short-lived one (CLI step, test helper) leaves no trace."""
+        from server.storage.tables import bind
+
+        self._previous_engine = bind(self.engine)
         try:
             if isinstance(self.engine, PostgresEngine) and not self._pool_open:
                 await self.engine.start_connection_pool(min_size=2, max_size=10)
@@ -148,6 +151,9 @@ class Database:
             raise
 
     async def close(self) -> None:
+        from server.storage.tables import bind
+
+        bind(self._previous_engine)
         if isinstance(self.engine, PostgresEngine):
             if self._pool_open:
                 await self.engine.close_connection_pool()

@@ -48,7 +48,8 @@ async def migrate(db: Database) -> list[str]:
                 await db.fetch("SELECT pg_advisory_xact_lock({})", ADVISORY_KEY)
             if await db.fetch(f"SELECT name FROM {LEDGER} WHERE name = {{}}", name):
                 continue  # another process applied it while we waited
-            for statement in module.STATEMENTS:
+            specific = getattr(module, f"{db.kind.upper()}_STATEMENTS", [])
+            for statement in [*module.STATEMENTS, *specific]:
                 await db.execute_ddl(statement.replace("{pk}", PK[db.kind]))
             await db.fetch(f"INSERT INTO {LEDGER} (name, applied_at) VALUES ({{}}, {{}})", name, clock.now())
         ran.append(name)

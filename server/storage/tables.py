@@ -63,10 +63,49 @@ class Submission(Table, tablename="submission"):
     received_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: tuple[type[Table], ...] = (User, Form, FormVersion, Submission)
+class UserArea(Table, tablename="user_area"):
+    id = Serial(primary_key=True)
+    user_id = ForeignKey(references=User, null=False)
+    area_code = Varchar(length=20)
 
 
-def bind(engine: Engine) -> None:  # type: ignore[type-arg]
-    """Point every table at this process's engine (settings choose it, not piccolo_conf)."""
+class UserSession(Table, tablename="user_session"):
+    token_hash = Varchar(length=64, primary_key=True)
+    user_id = ForeignKey(references=User, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(default=TimestamptzNow())
+    address = Varchar(length=64, default="")
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    id = Serial(primary_key=True)
+    username = Varchar(length=80)
+    address = Varchar(length=64)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditLog(Table, tablename="audit_log"):
+    id = Serial(primary_key=True)
+    at = Timestamptz(default=TimestamptzNow())
+    actor_id = Integer(null=True, default=None)
+    actor = Varchar(length=80, default="")
+    action = Varchar(length=40)
+    target_type = Varchar(length=40, default="")
+    target_id = Varchar(length=80, default="")
+    area_code = Varchar(length=20, default="")
+    detail = Text(default="")
+    address = Varchar(length=64, default="")
+
+
+
+
+TABLES: tuple[type[Table], ...] = (User, Form, FormVersion, Submission, UserArea, UserSession, LoginFailure, AuditLog)
+
+
+def bind(engine: Engine | None) -> Engine | None:  # type: ignore[type-arg]
+    """Point every table at this engine (settings choose it, not piccolo_conf); returns the engine
+    they used before, so a short-lived Database (a CLI step, a test helper) can put it back."""
+    previous = User._meta._db
     for table in TABLES:
         table._meta.db = engine
+    return previous

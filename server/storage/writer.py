@@ -71,10 +71,10 @@ class Writer:
                     try:
                         outcomes.append((True, await op()))
                         await savepoint.release()
-                    except Exception as exc:  # noqa: BLE001 - handed to that caller, not swallowed
+                    except Exception as exc:
                         await savepoint.rollback_to()
                         outcomes.append((False, exc))
-        except Exception as exc:  # noqa: BLE001 - COMMIT failed: nothing in the batch is stored
+        except Exception as exc:
             log.exception("batch of %d failed to commit", len(batch))
             outcomes = [(False, exc)] * len(batch)
         self.batches += 1

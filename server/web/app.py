@@ -11,9 +11,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -24,7 +27,8 @@ from server.storage import migrate
 from server.storage.db import Database
 from server.storage.writer import Writer
 from server.web.access_log import AccessLogMiddleware
-from server.web.controllers import health, home
+from server.web.auth import require_principal
+from server.web.controllers import account, audit, auth, health, home, users
 from server.web.errors import EXCEPTION_HANDLERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,13 +72,32 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             health.healthz,
             health.readyz,
             home.index,
+            auth.sign_in_page,
+            auth.sign_in,
+            auth.sign_out,
+            account.account_page,
+            account.change_password,
+            users.users_page,
+            users.create_user,
+            users.user_page,
+            users.set_role,
+            users.reset_password,
+            users.set_active,
+            audit.audit_page,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],
         state=State({"settings": settings, "db": db}),
+        dependencies={"principal": Provide(require_principal)},
+        # Every state-changing form post carries the token; the JSON API under /api authenticates
+        # differently (its own token header), see the phone-filling issue.
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https, cookie_samesite="lax",
+                               exclude=["/api/"]),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
-        openapi_config=OpenAPIConfig(title="Pantau API", version="1", path="/schema", render_plugins=[]),
+        # JSON only: the HTML viewers load scripts from a CDN, and Pantau pages make no third-party requests.
+        openapi_config=OpenAPIConfig(title="Pantau API", version="1", path="/schema",
+                                     render_plugins=[JsonRenderPlugin()]),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             loggers={"pantau": {"level": settings.log_level, "propagate": True},

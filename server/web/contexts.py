@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import msgspec
 
+from server.clock import WITA
+from server.domain.access import Principal, has
+from server.storage.audit import Entry
 from server.storage.forms import FormSummary
+from server.storage.users import Account
 
 
 class FormLink(msgspec.Struct, frozen=True):
@@ -17,12 +21,107 @@ class FormLink(msgspec.Struct, frozen=True):
 class HomeContext(msgspec.Struct, frozen=True):
     lang: str
     forms: list[FormLink]
+    viewer: Viewer | None = None
 
 
-def home_context(forms: list[FormSummary], lang: str) -> HomeContext:
+def home_context(forms: list[FormSummary], lang: str, principal: Principal | None = None) -> HomeContext:
     links = [
         FormLink(f.form_id, (f.title_en if lang == "en" and f.title_en else f.title_id) or f.form_id, f.versions)
         for f in forms
         if f.status == "published"
     ]
-    return HomeContext(lang=lang, forms=links)
+    return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal) if principal else None)
+
+
+class SignInContext(msgspec.Struct, frozen=True):
+    lang: str
+    username: str
+    next_path: str
+    error: str = ""
+    error_code: str = ""
+
+
+class Viewer(msgspec.Struct, frozen=True):
+    """The signed-in person as every page's header shows them."""
+
+    username: str
+    display_name: str
+    role: str
+    can_manage_users: bool
+    can_view_audit: bool
+
+
+class UserRow(msgspec.Struct, frozen=True):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    areas: str
+    active: bool
+
+
+class AccountContext(msgspec.Struct, frozen=True):
+    lang: str
+    viewer: Viewer
+    areas: list[str]
+    message: str = ""
+    error: str = ""
+
+
+class UsersContext(msgspec.Struct, frozen=True):
+    lang: str
+    viewer: Viewer
+    users: list[UserRow]
+    roles: list[str]
+    message: str = ""
+    error: str = ""
+
+
+class UserEditContext(msgspec.Struct, frozen=True):
+    lang: str
+    viewer: Viewer
+    user: UserRow
+    roles: list[str]
+    message: str = ""
+    error: str = ""
+    new_password: str = ""
+
+
+class AuditRow(msgspec.Struct, frozen=True):
+    at: str
+    actor: str
+    action: str
+    target: str
+    area_code: str
+    detail: str
+    address: str
+
+
+class AuditContext(msgspec.Struct, frozen=True):
+    lang: str
+    viewer: Viewer
+    rows: list[AuditRow]
+    actions: list[str]
+    action: str
+    actor: str
+    target: str
+    since: str
+    until: str
+    next_cursor: str
+
+
+def viewer_of(principal: Principal) -> Viewer:
+    return Viewer(principal.username, principal.display_name, principal.role,
+                  can_manage_users=has(principal, "manage_users"), can_view_audit=has(principal, "view_audit"))
+
+
+def user_row(account: Account) -> UserRow:
+    return UserRow(account.id, account.username, account.display_name, account.role,
+                   " ".join(account.areas), account.active)
+
+
+def audit_row(entry: Entry) -> AuditRow:
+    target = f"{entry.target_type}:{entry.target_id}" if entry.target_type else entry.target_id
+    return AuditRow(at=entry.at.astimezone(WITA).strftime("%Y-%m-%d %H:%M:%S WITA"), actor=entry.actor,
+                    action=entry.action, target=target, area_code=entry.area_code, detail=entry.detail,
+                    address=entry.address)

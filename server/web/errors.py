@@ -5,10 +5,11 @@ answered with a plain 500 page that shows no internals."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from server.errors import PantauError
 
@@ -54,6 +55,9 @@ def pantau_error_handler(request: Request, exc: PantauError) -> Response:  # typ
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
+    if exc.status_code == 401 and not _wants_json(request):
+        # A person who is not signed in goes to the sign-in page and comes back afterwards.
+        return Redirect(f"/masuk?next={quote(request.url.path)}")  # type: ignore[return-value]
     code = _HTTP_CODES.get(exc.status_code, "http.bad_request")
     detail = exc.detail if isinstance(exc.detail, str) else ""
     if exc.status_code == 403 and "csrf" in detail.lower():

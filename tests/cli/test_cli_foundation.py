@@ -176,7 +176,7 @@ def test_serve_answers_and_a_busy_port_is_a_clear_error(env: dict[str, str], tmp
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
-    assert '"GET /" 200' in output  # the access log line
+    assert '"GET /" 302' in output and '"GET /masuk" 200' in output  # the access log lines
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells how it ended.
     assert "Application shutdown complete" in output
 
@@ -185,3 +185,20 @@ def test_serve_refuses_an_unmigrated_database(empty_database_url: str, tmp_path:
     env = {"PANTAU_DATABASE_URL": empty_database_url, "PANTAU_DATA_DIR": str(tmp_path / "d"),
            "PANTAU_PORT": str(_free_port())}
     assert_clean_failure(pantau("serve", env=env, cwd=tmp_path), "db.not_migrated")
+
+
+def test_users_set_role_and_deactivate(env: dict[str, str], tmp_path: Path) -> None:
+    env = {**env, "PW": "rahasia-budi-12"}
+    assert pantau("users", "add", "budi", "--role", "enumerator", "--areas", "64.02.06", "--password-env", "PW",
+                  env=env, cwd=tmp_path).returncode == 0
+    moved = pantau("users", "set-role", "budi", "coordinator", "--areas", "64.02.06,6402131007", env=env, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    listed = pantau("users", "list", env=env, cwd=tmp_path).stdout
+    assert "coordinator" in listed and "64.02.06,64.02.13.1007" in listed
+    assert_clean_failure(pantau("users", "set-role", "budi", "staff", "--areas", "12.34", env=env, cwd=tmp_path),
+                         "user.bad_area")
+    assert pantau("users", "deactivate", "budi", env=env, cwd=tmp_path).returncode == 0
+    assert "nonaktif" in pantau("users", "list", env=env, cwd=tmp_path).stdout
+    assert_clean_failure(pantau("users", "deactivate", "nobody", env=env, cwd=tmp_path), "user.not_found")
+    assert pantau("users", "ensure-admin", env=env, cwd=tmp_path).returncode == 0
+    assert_clean_failure(pantau("users", "deactivate", "admin", env=env, cwd=tmp_path), "user.last_admin")

@@ -22,11 +22,17 @@ def test_healthz_and_readyz(client: TestClient) -> None:  # type: ignore[type-ar
     assert ready.json()["migrations"] == "current"
 
 
-def test_home_page_speaks_indonesian_first(client: TestClient) -> None:  # type: ignore[type-arg]
-    page = client.get("/")
+def test_home_page_speaks_indonesian_first(as_) -> None:  # type: ignore[no-untyped-def]
+    ani = as_("ani")
+    page = ani.get("/")
     assert page.status_code == 200
     assert 'lang="id"' in page.text and "Formulir" in page.text
-    assert "Published forms" in client.get("/?lang=en").text
+    assert "Published forms" in ani.get("/?lang=en").text
+
+
+def test_home_page_sends_visitors_to_sign_in(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 302 and response.headers["location"] == "/masuk?next=/"
 
 
 def test_unknown_page_is_a_catalogue_404(client: TestClient) -> None:  # type: ignore[type-arg]
@@ -66,11 +72,11 @@ def test_access_log_has_one_line_per_request_without_query(
     client: TestClient, caplog: pytest.LogCaptureFixture  # type: ignore[type-arg]
 ) -> None:
     with caplog.at_level(logging.INFO, logger="pantau.access"):
-        client.get("/?lang=en&token=rahasia")
+        client.get("/masuk?lang=en&token=rahasia")
         client.get("/missing?nik=6402064101900001")
     lines = [r.getMessage() for r in caplog.records if r.name == "pantau.access"]
     assert len(lines) == 2
-    assert '"GET /" 200' in lines[0] and '"GET /missing" 404' in lines[1]
+    assert '"GET /masuk" 200' in lines[0] and '"GET /missing" 404' in lines[1]
     assert not any("rahasia" in line or "6402064101900001" in line for line in lines)
 
 

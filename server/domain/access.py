@@ -1,0 +1,54 @@
+"""Who may do what, where. A Principal is a signed-in user with a role and the Kemendagri areas
+they hold (kecamatan "64.02.06" or desa "64.02.06.2001"). Rules are pure functions so that every
+handler, export and report asks the same question the same way."""
+
+from __future__ import annotations
+
+import msgspec
+
+ROLES = ("admin", "staff", "coordinator", "enumerator")
+
+# need -> roles that have it. Area scoping is applied on top for coordinators and enumerators.
+NEEDS: dict[str, frozenset[str]] = {
+    "manage_users": frozenset({"admin"}),
+    "view_audit": frozenset({"admin", "staff"}),
+    "edit_forms": frozenset({"admin", "staff"}),
+    "view_data": frozenset({"admin", "staff", "coordinator", "enumerator"}),
+    "review": frozenset({"admin", "staff", "coordinator"}),
+    "fill": frozenset({"admin", "staff", "enumerator"}),
+    "download_reports": frozenset({"admin", "staff", "coordinator"}),
+    "reveal_nik": frozenset({"admin", "staff"}),
+}
+AREA_FREE_ROLES = frozenset({"admin", "staff"})  # they see the whole kabupaten
+
+
+class Principal(msgspec.Struct, frozen=True):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    areas: tuple[str, ...] = ()
+
+    @property
+    def is_area_free(self) -> bool:
+        return self.role in AREA_FREE_ROLES
+
+
+def has(principal: Principal, need: str) -> bool:
+    return principal.role in NEEDS[need]
+
+
+def covers(areas: tuple[str, ...], area_code: str) -> bool:
+    """True when area_code is one of the areas or lies inside one (64.02.06 covers 64.02.06.2001)."""
+    return any(area_code == a or area_code.startswith(a + ".") for a in areas)
+
+
+def sees_area(principal: Principal, area_code: str) -> bool:
+    return principal.is_area_free or covers(principal.areas, area_code)
+
+
+def may(principal: Principal, need: str, area_code: str | None = None) -> bool:
+    """The one question handlers ask: may this person do `need` (on a record of `area_code`)?"""
+    if not has(principal, need):
+        return False
+    return area_code is None or sees_area(principal, area_code)

@@ -1,0 +1,63 @@
+"""Who is asking: the session cookie resolved to a Principal on every request (one indexed query),
+so a deactivated user or a changed password takes effect at once in every process. Handlers that
+need a signed-in user declare `principal: Principal`; anonymous visitors get a redirect to the
+sign-in page (HTML) or a 401 problem (API)."""
+
+from __future__ import annotations
+
+from litestar import Request, Response
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+
+from server.domain.access import Principal
+from server.settings import Settings
+from server.storage import sessions
+from server.web.deps import db_of, settings_of
+
+SESSION_COOKIE = "pantau_sesi"
+_STATE_KEY = "pantau_principal"
+
+
+async def principal_of(request: Request) -> Principal | None:  # type: ignore[type-arg]
+    state = request.scope.setdefault("state", {})
+    if _STATE_KEY not in state:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        found = await sessions.resolve(db_of(request), token) if token else None
+        state[_STATE_KEY] = found
+    found = state[_STATE_KEY]
+    return found.principal if found else None
+
+
+async def session_hash_of(request: Request) -> str | None:  # type: ignore[type-arg]
+    await principal_of(request)
+    found = request.scope["state"].get(_STATE_KEY)
+    return found.token_hash if found else None
+
+
+async def require_principal(request: Request) -> Principal:  # type: ignore[type-arg]
+    principal = await principal_of(request)
+    if principal is None:
+        raise NotAuthorizedException()
+    return principal
+
+
+def client_address(request: Request) -> str:  # type: ignore[type-arg]
+    settings = settings_of(request)
+    if settings.https:  # behind the proxy, which sets X-Forwarded-For (uvicorn proxy_headers)
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return (request.client.host if request.client else "-")[:64]
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:  # type: ignore[type-arg]
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, path="/",
+                        httponly=True, samesite="lax", secure=settings.https)
+
+
+def clear_session_cookie(response: Response) -> None:  # type: ignore[type-arg]
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+# Handlers declare `principal: SignedIn` to require a signed-in user (name-based injection).
+SignedIn = NamedDependency[Principal]

@@ -1,0 +1,96 @@
+"""Sign in and sign out. Failed attempts are limited per username and per address; the password is
+checked in a worker thread (argon2 takes ~0.1 s) and against a dummy hash for unknown users, so the
+answer time does not reveal which usernames exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import anyio
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from server.domain.users import hash_password, verify_password
+from server.errors import PantauError
+from server.storage import audit, logins, sessions, users
+from server.web.auth import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    client_address,
+    principal_of,
+    set_session_cookie,
+)
+from server.web.contexts import SignInContext
+from server.web.deps import db_of, lang_of, settings_of
+from server.web.formdata import read_form, text
+
+WINDOW = dt.timedelta(minutes=15)
+MAX_PER_USER = 5
+MAX_PER_ADDRESS = 20
+_DUMMY_HASH = hash_password("pantau-dummy-password")
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths: an open redirect would make the sign-in page a phishing tool."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and len(target) < 500:
+        return target
+    return "/"
+
+
+def _page(request: Request, *, username: str = "", next_path: str = "/", error: PantauError | None = None,  # type: ignore[type-arg]
+          status: int = 200) -> Template:
+    lang = lang_of(request)
+    context = SignInContext(lang=lang, username=username, next_path=next_path,
+                            error=error.message(lang) if error else "", error_code=error.code if error else "")
+    return Template(template_name="sign_in.html", context={"page": context}, status_code=status)
+
+
+@get("/masuk")
+async def sign_in_page(request: Request) -> Template | Redirect:  # type: ignore[type-arg]
+    next_path = safe_next(request.query_params.get("next", "/"))
+    if await principal_of(request) is not None:
+        return Redirect(next_path)
+    return _page(request, next_path=next_path)
+
+
+@post("/masuk")
+async def sign_in(request: Request) -> Response | Template:  # type: ignore[type-arg]
+    db, address = db_of(request), client_address(request)
+    form = await read_form(request)
+    username = text(form, "username", max_len=80).lower()
+    password = text(form, "password", max_len=1024, strip=False)
+    next_path = safe_next(text(form, "next", max_len=500) or "/")
+    by_user, by_address = await logins.recent_failures(db, username, address, WINDOW)
+    if by_user >= MAX_PER_USER or by_address >= MAX_PER_ADDRESS:
+        error = PantauError("auth.rate_limited", minutes=int(WINDOW.total_seconds() // 60))
+        return _page(request, username=username, next_path=next_path, error=error, status=429)
+    found = await users.password_hash_of(db, username)
+    stored = found[1] if found else _DUMMY_HASH
+    ok = await anyio.to_thread.run_sync(verify_password, stored, password)
+    if not (ok and found and found[2]):
+        await logins.record_failure(db, username, address)
+        await audit.record(db, None, "auth.sign_in_failed", actor_name=username, address=address,
+                           detail="inactive" if ok and found else "")
+        code = "user.inactive" if ok and found else "auth.bad_credentials"
+        return _page(request, username=username, next_path=next_path, error=PantauError(code), status=401)
+    user_id = found[0]
+    await logins.clear(db, username)
+    token = await sessions.create(db, user_id, address, settings_of(request).session_days)
+    await audit.record(db, None, "auth.sign_in", actor_name=username, target_type="user",
+                       target_id=str(user_id), address=address)
+    response = Redirect(next_path)
+    set_session_cookie(response, token, settings_of(request))
+    return response
+
+
+@post("/keluar")
+async def sign_out(request: Request) -> Redirect:  # type: ignore[type-arg]
+    principal = await principal_of(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if token:
+        await sessions.end(db_of(request), token)
+    if principal is not None:
+        await audit.record(db_of(request), principal, "auth.sign_out", address=client_address(request))
+    response = Redirect("/masuk")
+    clear_session_cookie(response)
+    return response
