@@ -152,3 +152,24 @@ define("auth.password_mismatch", 400, "Kedua kata sandi baru tidak sama.", "The 
 define("http.field_too_long", 400, "Isian {field} terlalu panjang (maksimal {max} karakter).",
        "Field {field} is too long (at most {max} characters).")
 define("audit.bad_filter", 400, "Filter log audit tidak valid: {detail}", "Invalid audit log filter: {detail}")
+
+# --- submissions and attachments ---------------------------------------------------------------
+define("submission.conflict", 409,
+       "Data dengan id {instance_id} sudah diterima dengan isi lain. Buka data itu untuk mengubahnya.",
+       "A record with id {instance_id} was already received with other content. Open that record to edit it.")
+define("submission.stale", 409,
+       "Data {instance_id} sudah diubah di tempat lain (revisi {current}). Muat ulang lalu ubah lagi.",
+       "Record {instance_id} was changed elsewhere (revision {current}). Reload it and edit again.")
+define("submission.invalid", 422, "Isian belum benar: {count} masalah. Periksa pesan di setiap isian.",
+       "The answers are not valid yet: {count} problems. See the message at each field.")
+define("submission.unknown_form", 404, "Formulir {form_id} versi {version} tidak ada atau tidak boleh Anda isi.",
+       "Form {form_id} version {version} does not exist or is not yours to fill.")
+define("submission.outside_area", 403, "Wilayah {area} di luar wilayah tugas Anda.",
+       "Area {area} is outside the areas assigned to you.")
+define("submission.not_yours", 404, "Data tidak ditemukan.", "Record not found.")
+define("attachment.too_large", 413, "Foto terlalu besar ({size} bait; batas {limit} bait).",
+       "The photo is too large ({size} bytes; limit {limit} bytes).")
+define("attachment.not_image", 415, "Berkas ini bukan foto JPEG, PNG atau WebP.",
+       "This file is not a JPEG, PNG or WebP photo.")
+define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kirim fotonya dulu.",
+       "The photo for field {field} has not been uploaded yet. Upload it first.")

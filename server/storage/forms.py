@@ -80,3 +80,43 @@ async def list_forms(db: Database) -> list[FormSummary]:
     ):
         counts[row["form_id"]] = int(row["n"])
     return [FormSummary(versions=counts.get(r["form_id"], 0), **r) for r in rows]
+
+
+class LoadedVersion(msgspec.Struct, frozen=True):
+    pk: int
+    form_id: str
+    version: str
+    status: str
+    compiled: Any  # server.domain.compile.CompiledForm
+
+
+# Published versions never change, so a decoded CompiledForm can be kept for the life of the
+# process: decoding the definition and its ASTs on every submission would dominate the request.
+_CACHE: dict[tuple[str, str], LoadedVersion] = {}
+
+
+async def load_version(db: Database, form_id: str, version: str | None = None) -> LoadedVersion | None:
+    """A published version (the newest when version is None), or None when there is no such version
+    or the form is archived."""
+    from server.domain.compile import CompiledForm
+
+    if version is not None and (form_id, version) in _CACHE:
+        cached = _CACHE[(form_id, version)]
+        return cached if await _status(form_id) == "published" else None
+    query = FormVersion.select(FormVersion.id, FormVersion.version, FormVersion.compiled, FormVersion.form.status
+                               ).where(FormVersion.form.form_id == form_id)
+    if version is not None:
+        query = query.where(FormVersion.version == version)
+    row = await query.order_by(FormVersion.id, ascending=False).first()
+    if row is None or row["form.status"] != "published":
+        return None
+    compiled = msgspec.json.decode(row["compiled"], type=CompiledForm)
+    loaded = LoadedVersion(pk=row["id"], form_id=form_id, version=row["version"], status=row["form.status"],
+                           compiled=compiled)
+    _CACHE[(form_id, row["version"])] = loaded
+    return loaded
+
+
+async def _status(form_id: str) -> str | None:
+    row = await Form.select(Form.status).where(Form.form_id == form_id).first()
+    return row["status"] if row else None

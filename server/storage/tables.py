@@ -109,3 +109,31 @@ def bind(engine: Engine | None) -> Engine | None:  # type: ignore[type-arg]
     for table in TABLES:
         table._meta.db = engine
     return previous
+
+
+class SubmissionRevision(Table, tablename="submission_revision"):
+    id = Serial(primary_key=True)
+    submission = ForeignKey(references=Submission, null=False)
+    revision = Integer()
+    form_version = ForeignKey(references=FormVersion, null=False)
+    content_hash = Varchar(length=64)
+    answers = JSONB()
+    replaced_at = Timestamptz(default=TimestamptzNow())
+    replaced_by = ForeignKey(references=User, null=True)
+
+
+class Attachment(Table, tablename="attachment"):
+    sha256 = Varchar(length=64, primary_key=True)
+    size = Integer()
+    content_type = Varchar(length=40)
+    uploaded_by = ForeignKey(references=User, null=True)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class SubmissionAttachment(Table, tablename="submission_attachment"):
+    id = Serial(primary_key=True)
+    submission = ForeignKey(references=Submission, null=False)
+    sha256 = ForeignKey(references=Attachment, null=False)
+
+
+TABLES = (*TABLES, SubmissionRevision, Attachment, SubmissionAttachment)

@@ -28,7 +28,7 @@ from server.storage.db import Database
 from server.storage.writer import Writer
 from server.web.access_log import AccessLogMiddleware
 from server.web.auth import require_principal
-from server.web.controllers import account, audit, auth, health, home, users
+from server.web.controllers import account, api, audit, auth, health, home, users
 from server.web.errors import EXCEPTION_HANDLERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,15 +84,19 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             users.reset_password,
             users.set_active,
             audit.audit_page,
+            api.submit,
+            api.submission_detail,
+            api.sent_list,
+            api.upload_attachment,
+            api.download_attachment,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
-        # Every state-changing form post carries the token; the JSON API under /api authenticates
-        # differently (its own token header), see the phone-filling issue.
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https, cookie_samesite="lax",
-                               exclude=["/api/"]),
+        # Every state-changing request carries the token: form posts as a field, the phone's JSON
+        # calls as the X-CSRFToken header (its runtime reads the csrftoken cookie).
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https, cookie_samesite="lax"),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
         # JSON only: the HTML viewers load scripts from a CDN, and Pantau pages make no third-party requests.

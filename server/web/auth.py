@@ -5,6 +5,8 @@ sign-in page (HTML) or a 401 problem (API)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
@@ -61,3 +63,9 @@ def clear_session_cookie(response: Response) -> None:  # type: ignore[type-arg]
 
 # Handlers declare `principal: SignedIn` to require a signed-in user (name-based injection).
 SignedIn = NamedDependency[Principal]
+
+
+async def signed_in(connection: Any, _handler: Any) -> None:
+    """Guard: checked before the body is read, so an anonymous caller learns nothing but 401."""
+    if await principal_of(connection) is None:
+        raise NotAuthorizedException()

@@ -41,6 +41,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/pengguna/{user_id:int}/sandi"): ADMIN_ONLY,
     ("POST", "/pengguna/{user_id:int}/status"): ADMIN_ONLY,
     ("GET", "/audit"): row(302, 200, 200, 403, 403, 403),
+    ("POST", "/api/v1/submissions"): row(401, 400, 400, 400, 400, 400),
+    ("GET", "/api/v1/submissions"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/submissions/{instance_id:uuid}"): row(401, 404, 404, 404, 404, 404),
+    ("POST", "/api/v1/attachments"): row(401, 415, 415, 403, 415, 415),
+    ("GET", "/api/v1/attachments/{sha256:str}"): row(401, 404, 404, 404, 404, 404),
     ("POST", "/keluar"): row(302, 302, 302, 302, 302, 302),  # run last: it ends the session
 }
 
@@ -62,7 +67,8 @@ def test_every_route_has_a_matrix_entry(settings) -> None:  # type: ignore[no-un
 
 def concrete(path: str, ids: dict[str, int]) -> str:
     return (path.replace("{user_id:int}", str(ids["eko"])).replace("{file_path:path}", "css/pantau.css")
-            .replace("{path:str}", "openapi.json"))
+            .replace("{path:str}", "openapi.json").replace("{instance_id:uuid}", "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11")
+            .replace("{sha256:str}", "0" * 64))
 
 
 @pytest.mark.parametrize("who", WHO)

@@ -1,0 +1,160 @@
+"""Submissions: stored through the writer, decided by domain/intake. `store` is the one operation
+that creates or edits a submission; it runs inside the writer's batch transaction, so the lookup
+and the insert see the same database state. INSERT ... ON CONFLICT DO NOTHING covers a second
+process inserting the same instance id at the same moment: we then decide again on its row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from server.domain import intake
+from server.domain.access import Principal, sees_area
+from server.errors import PantauError
+from server.storage import audit
+from server.storage.db import Database
+from server.storage.writer import Writer
+
+
+class Incoming(msgspec.Struct, frozen=True, kw_only=True):
+    instance_id: uuid.UUID
+    form_id: str
+    form_version: str
+    form_version_pk: int
+    answers: dict[str, Any]
+    content_hash: str
+    area_code: str
+    attachments: tuple[str, ...] = ()
+    base_revision: int | None = None
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    instance_id: str
+    form_id: str
+    form_version: str
+    revision: int
+    received_at: dt.datetime
+    outcome: str  # "new", "identical" (a retry: nothing stored again) or "edit"
+
+
+class Summary(msgspec.Struct, frozen=True, kw_only=True):
+    instance_id: str
+    form_id: str
+    form_version: str
+    revision: int
+    review_status: str
+    area_code: str
+    received_at: dt.datetime
+
+
+_SELECT_ONE = (
+    "SELECT s.content_hash AS content_hash, s.revision AS revision, s.form_id AS form_id, "
+    "s.enumerator AS enumerator, s.received_at AS received_at, v.version AS form_version "
+    "FROM submission s JOIN form_version v ON v.id = s.form_version WHERE s.id = {}"
+)
+
+
+def _existing(row: dict[str, Any] | None) -> intake.Existing | None:
+    if row is None:
+        return None
+    return intake.Existing(content_hash=row["content_hash"], revision=int(row["revision"]), form_id=row["form_id"],
+                           enumerator_id=row["enumerator"])
+
+
+async def store(db: Database, writer: Writer, item: Incoming, principal: Principal, address: str,
+                now: dt.datetime) -> Receipt:
+    async def op() -> Receipt:
+        rows = await db.fetch(_SELECT_ONE, item.instance_id)
+        decision = intake.decide(_existing(rows[0] if rows else None), item.content_hash, item.base_revision)
+        if decision == "new":
+            inserted = await _insert(db, item, principal, now)
+            if inserted:
+                await _link_attachments(db, item)
+                await audit.record(db, principal, "submission.create", target_type="submission",
+                                   target_id=str(item.instance_id), area_code=item.area_code, address=address)
+                return _receipt(item, 1, now, "new")
+            rows = await db.fetch(_SELECT_ONE, item.instance_id)  # another process won the race
+            decision = intake.decide(_existing(rows[0]), item.content_hash, item.base_revision)
+        return await _settle(db, decision, item, rows[0], principal, address, now)
+
+    return await writer.run(op)
+
+
+async def _settle(db: Database, decision: str, item: Incoming, row: dict[str, Any], principal: Principal,
+                  address: str, now: dt.datetime) -> Receipt:
+    if row["enumerator"] != principal.id and not principal.is_area_free:
+        raise PantauError("submission.conflict", instance_id=str(item.instance_id))  # not theirs: reveal nothing
+    if decision == "identical":
+        return Receipt(instance_id=str(item.instance_id), form_id=row["form_id"], form_version=row["form_version"],
+                       revision=int(row["revision"]), received_at=row["received_at"], outcome="identical")
+    if decision == "stale":
+        raise PantauError("submission.stale", instance_id=str(item.instance_id), current=row["revision"])
+    if decision == "conflict":
+        raise PantauError("submission.conflict", instance_id=str(item.instance_id))
+    revision = int(row["revision"]) + 1
+    await db.fetch(
+        "INSERT INTO submission_revision (submission, revision, form_version, content_hash, answers, replaced_at, "
+        "replaced_by) SELECT id, revision, form_version, content_hash, answers, {}, {} FROM submission WHERE id = {}",
+        now, principal.id, item.instance_id)
+    await db.fetch(
+        "UPDATE submission SET form_version = {}, content_hash = {}, answers = {}, revision = {}, area_code = {} "
+        "WHERE id = {}", item.form_version_pk, item.content_hash, msgspec.json.encode(item.answers).decode(),
+        revision, item.area_code, item.instance_id)
+    await _link_attachments(db, item)
+    await audit.record(db, principal, "submission.edit", target_type="submission", target_id=str(item.instance_id),
+                       area_code=item.area_code, detail=f"revision={revision}", address=address)
+    return _receipt(item, revision, now, "edit")
+
+
+async def _insert(db: Database, item: Incoming, principal: Principal, now: dt.datetime) -> bool:
+    rows = await db.fetch(
+        "INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, revision, "
+        "review_status, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, 1, 'received', {}) "
+        "ON CONFLICT (id) DO NOTHING RETURNING id",
+        item.instance_id, item.form_version_pk, item.form_id, principal.id, item.area_code, item.content_hash,
+        msgspec.json.encode(item.answers).decode(), now)
+    return bool(rows)
+
+
+async def _link_attachments(db: Database, item: Incoming) -> None:
+    for digest in sorted(set(item.attachments)):
+        await db.fetch("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {}) "
+                       "ON CONFLICT (submission, sha256) DO NOTHING", item.instance_id, digest)
+
+
+def _receipt(item: Incoming, revision: int, now: dt.datetime, outcome: str) -> Receipt:
+    return Receipt(instance_id=str(item.instance_id), form_id=item.form_id, form_version=item.form_version,
+                   revision=revision, received_at=now, outcome=outcome)
+
+
+async def get_for(db: Database, principal: Principal, instance_id: uuid.UUID) -> dict[str, Any]:
+    """One submission as this person may see it, or http.not_found (also when outside their areas)."""
+    rows = await db.fetch(
+        "SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.enumerator AS enumerator, "
+        "s.area_code AS area_code, s.answers AS answers, s.revision AS revision, s.review_status AS review_status, "
+        "s.received_at AS received_at FROM submission s JOIN form_version v ON v.id = s.form_version "
+        "WHERE s.id = {}", instance_id)
+    if not rows or not _may_see(principal, rows[0]):
+        raise PantauError("http.not_found")
+    row = dict(rows[0])
+    row["answers"] = msgspec.json.decode(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
+    return row
+
+
+def _may_see(principal: Principal, row: dict[str, Any]) -> bool:
+    if principal.role == "enumerator":
+        return bool(row["enumerator"] == principal.id)
+    return sees_area(principal, row["area_code"])
+
+
+async def sent_by(db: Database, principal: Principal, limit: int = 200) -> list[Summary]:
+    """What the server holds from this person, newest first (the phone's "Terkirim" page)."""
+    rows = await db.fetch(
+        "SELECT s.id AS instance_id, s.form_id AS form_id, v.version AS form_version, s.revision AS revision, "
+        "s.review_status AS review_status, s.area_code AS area_code, s.received_at AS received_at "
+        "FROM submission s JOIN form_version v ON v.id = s.form_version WHERE s.enumerator = {} "
+        "ORDER BY s.received_at DESC LIMIT {}", principal.id, limit)
+    return [msgspec.convert({**r, "instance_id": str(r["instance_id"])}, Summary) for r in rows]

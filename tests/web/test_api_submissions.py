@@ -1,0 +1,196 @@
+"""Submitting through the JSON API: validated with the form's compiled rules, stored exactly once
+by instance id, photos by content hash, and nothing outside one's areas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from server.domain.compile import compile_source
+from server.settings import Settings
+from server.storage import forms
+from server.storage.db import Database
+from tests.web.conftest import csrf_of
+
+FORM = b"""
+settings: {id: uji_api, version: "1", title: {id: Uji API, en: API test}}
+choices:
+  kecamatan: {wilayah: kecamatan 64.02}
+  desa: {wilayah: desa 64.02}
+fields:
+  - {type: text, name: nama, label: {id: Nama, en: Name}, required: yes}
+  - {type: integer, name: umur, label: {id: Umur, en: Age}, constraint: ". >= 0 and . <= 120"}
+  - {type: select_one kecamatan, name: kecamatan, label: {id: Kecamatan, en: Sub-district}, required: yes}
+  - {type: select_one desa, name: desa, label: {id: Desa, en: Village}, choice_filter: "parent = ${kecamatan}"}
+  - {type: image, name: foto, label: {id: Foto, en: Photo}}
+"""
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 4 + b"\xff\xd9"
+
+
+def publish(settings: Settings, source: bytes = FORM) -> None:
+    result = compile_source(source, "uji_api.yaml")
+    assert result.compiled is not None, result.problems
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            await forms.publish(db, result.compiled, source, "uji_api.yaml")
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def published(settings: Settings) -> None:
+    publish(settings)
+
+
+def body(**answers: object) -> dict[str, object]:
+    base = {"nama": "Siti Aminah", "umur": 41, "kecamatan": "64.02.06", "desa": "64.02.06.1001"}
+    return {"instance_id": str(uuid.uuid4()), "form_id": "uji_api", "form_version": "1", "answers": {**base, **answers}}
+
+
+def send(persona, payload, **kw):  # type: ignore[no-untyped-def]
+    return persona.post("/api/v1/submissions", json=payload, headers={"x-csrftoken": csrf_of(persona)}, **kw)
+
+
+def test_a_valid_submission_is_stored_once_and_a_retry_gets_the_same_receipt(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    payload = body()
+    first = send(citra, payload)
+    assert first.status_code == 201, first.text
+    receipt = first.json()
+    assert receipt["outcome"] == "new" and receipt["revision"] == 1
+    again = send(citra, payload)
+    assert again.status_code == 200
+    assert again.json()["received_at"] == receipt["received_at"] and again.json()["outcome"] == "identical"
+    stored = citra.get(f"/api/v1/submissions/{payload['instance_id']}").json()
+    assert stored["answers"]["nama"] == "Siti Aminah" and stored["area_code"] == "64.02.06.1001"
+    assert [i["instance_id"] for i in citra.get("/api/v1/submissions").json()] == [payload["instance_id"]]
+
+
+def test_same_id_with_other_answers_is_a_409_and_nothing_changes(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    payload = body()
+    assert send(citra, payload).status_code == 201
+    changed = {**payload, "answers": {**payload["answers"], "nama": "Siti Berubah"}}
+    conflict = send(citra, changed)
+    assert conflict.status_code == 409 and conflict.json()["code"] == "submission.conflict"
+    assert citra.get(f"/api/v1/submissions/{payload['instance_id']}").json()["answers"]["nama"] == "Siti Aminah"
+
+
+def test_an_edit_names_its_base_revision(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    payload = body()
+    send(citra, payload)
+    edited = {**payload, "answers": {**payload["answers"], "umur": 42}, "base_revision": 1}
+    response = send(citra, edited)
+    assert response.status_code == 200 and response.json()["revision"] == 2
+    stale = send(citra, {**edited, "answers": {**payload["answers"], "umur": 43}})
+    assert stale.status_code == 409 and stale.json()["code"] == "submission.stale"
+
+
+def test_rules_are_checked_again_on_the_server(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    payload = body(umur=130, nama="")
+    response = send(citra, payload)
+    assert response.status_code == 422
+    problems = {e["path"]: e["code"] for e in response.json()["errors"]}
+    assert set(problems) == {"umur", "nama"}
+    assert citra.get(f"/api/v1/submissions/{payload['instance_id']}").status_code == 404
+
+
+def test_a_desa_outside_the_chosen_kecamatan_is_refused(as_, published) -> None:  # type: ignore[no-untyped-def]
+    response = send(as_("citra"), body(desa="64.02.13.1007"))
+    assert response.status_code == 422 and [e["path"] for e in response.json()["errors"]] == ["desa"]
+
+
+def test_enumerators_submit_only_in_their_areas(as_, published) -> None:  # type: ignore[no-untyped-def]
+    response = send(as_("dewi"), body())  # dewi works in Samboja; the record is in Tenggarong
+    assert response.status_code == 403 and response.json()["code"] == "submission.outside_area"
+    ok = send(as_("dewi"), body(kecamatan="64.02.13", desa="64.02.13.1007"))
+    assert ok.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"{not json", 400),
+        (b'{"instance_id": "x", "form_id": "uji_api", "form_version": "1", "answers": {}}', 400),
+        (b'{"instance_id": "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11", "form_id": "uji_api", "form_version": "1"}', 400),
+        (b'{"instance_id": "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11", "form_id": "uji_api", "form_version": "1", '
+         b'"answers": {}, "extra": 1}', 400),
+        (b'{"instance_id": "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11", "form_id": "lain", "form_version": "1", '
+         b'"answers": {}}', 404),
+        (b'{"instance_id": "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11", "form_id": "uji_api", "form_version": "9", '
+         b'"answers": {}}', 404),
+        (b"\xff\xfe\x00 invalid utf-8", 400),
+        (b'{"instance_id": "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11", "form_id": "' + b"a" * 100 + b'", '
+         b'"form_version": "1", "answers": {}}', 400),
+    ],
+)
+def test_malformed_bodies_are_clear_4xx(as_, published, payload: bytes, status: int) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    response = citra.post("/api/v1/submissions", content=payload,
+                          headers={"x-csrftoken": csrf_of(citra), "content-type": "application/json"})
+    assert response.status_code == status, response.text
+    assert response.json()["code"]
+
+
+def test_script_in_answers_is_stored_as_text(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    payload = body(nama="<script>alert('x')</script>")
+    assert send(citra, payload).status_code == 201
+    stored = citra.get(f"/api/v1/submissions/{payload['instance_id']}").json()
+    assert stored["answers"]["nama"] == "<script>alert('x')</script>"
+
+
+def test_json_api_needs_the_csrf_header(as_, published) -> None:  # type: ignore[no-untyped-def]
+    response = as_("citra").post("/api/v1/submissions", json=body())
+    assert response.status_code == 403
+
+
+def test_anonymous_api_calls_get_401_json(as_, published) -> None:  # type: ignore[no-untyped-def]
+    anon = as_(None)
+    response = send(anon, body())
+    assert response.status_code == 401 and response.json()["code"] == "http.unauthorized"
+
+
+def test_photos_are_stored_by_hash_checked_by_bytes_and_limited(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    headers = {"x-csrftoken": csrf_of(citra), "content-type": "image/jpeg"}
+    up = citra.post("/api/v1/attachments", content=JPEG, headers=headers)
+    assert up.status_code == 201, up.text
+    digest = up.json()["sha256"]
+    assert citra.post("/api/v1/attachments", content=JPEG, headers=headers).json()["sha256"] == digest
+    fake = citra.post("/api/v1/attachments", content=b"<html>not a photo</html>", headers=headers)
+    assert fake.status_code == 415 and fake.json()["code"] == "attachment.not_image"
+    huge = citra.post("/api/v1/attachments", content=b"\xff\xd8\xff" + b"0" * settings.max_attachment_bytes,
+                      headers=headers)
+    assert huge.status_code == 413 and huge.json()["code"] == "attachment.too_large"
+    missing = send(citra, body(foto="0" * 64))
+    assert missing.status_code == 422 and missing.json()["code"] == "attachment.missing"
+    payload = body(foto=digest)
+    assert send(citra, payload).status_code == 201
+    assert citra.get(f"/api/v1/attachments/{digest}").content == JPEG
+
+
+def test_other_areas_cannot_see_a_submission_or_its_photo(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    up = citra.post("/api/v1/attachments", content=JPEG,
+                    headers={"x-csrftoken": csrf_of(citra), "content-type": "image/jpeg"}).json()["sha256"]
+    payload = body(foto=up)
+    send(citra, payload)
+    url = f"/api/v1/submissions/{payload['instance_id']}"
+    dewi, budi, ani = as_("dewi"), as_("budi"), as_("ani")
+    assert dewi.get(url).status_code == 404
+    assert dewi.get(f"/api/v1/attachments/{up}").status_code == 404
+    assert budi.get(url).status_code == 200 and budi.get(f"/api/v1/attachments/{up}").status_code == 200
+    assert ani.get(url).status_code == 200
+    retry_by_dewi = send(dewi, {**payload, "answers": {**payload["answers"], "kecamatan": "64.02.13",
+                                                       "desa": "64.02.13.1007"}})
+    assert retry_by_dewi.status_code == 409  # someone else's id: refused, and nothing about it revealed
