@@ -1,0 +1,96 @@
+"""The expression AST: frozen msgspec Structs tagged by "t", and their JSON form.
+
+The JSON is the contract with the phone: static/js/expr.js builds exactly the same objects from
+the same text and evaluates them. docs/expressions.md ("The AST as JSON") documents the shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from server.domain.expr.errors import ExprError
+
+
+class _Node(msgspec.Struct, frozen=True, tag_field="t", cache_hash=True):
+    """cache_hash: compiled closures are cached per Expr in a dict; hashing a deep tree on every
+    lookup would cost more than the evaluation it saves."""
+
+
+class Num(_Node, tag="num", frozen=True):
+    v: float
+
+
+class Str(_Node, tag="str", frozen=True):
+    v: str
+
+
+class Ref(_Node, tag="ref", frozen=True):
+    """${name}"""
+
+    name: str
+
+
+class Current(_Node, tag="cur", frozen=True):
+    """'.': the value of the question the expression belongs to."""
+
+
+class Parent(_Node, tag="parent", frozen=True):
+    """'..': only ever the argument of position(..)."""
+
+
+class Neg(_Node, tag="neg", frozen=True):
+    arg: Expr
+
+
+class BinOp(_Node, tag="bin", frozen=True):
+    """op is one of: or and = != < <= > >= + - * div mod"""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+class Call(_Node, tag="call", frozen=True):
+    fn: str
+    args: tuple[Expr, ...]
+
+
+Expr = Num | Str | Ref | Current | Parent | Neg | BinOp | Call
+
+OPERATORS = ("or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod")
+
+
+def to_json(expr: Expr) -> Any:
+    """Plain dicts and lists, ready for json.dumps and for the page that embeds the form's rules."""
+    # through JSON rather than to_builtins, which keeps `args` a tuple where the JSON has a list
+    return msgspec.json.decode(msgspec.json.encode(expr))
+
+
+def from_json(obj: Any) -> Expr:
+    """The inverse of to_json. Raises ExprError (column 0) for a malformed tree (see check_tree)."""
+    from server.domain.expr.parser import check_tree  # the parser owns the rules of a valid tree
+
+    try:
+        expr: Expr = msgspec.convert(obj, Expr)
+    except (msgspec.ValidationError, RecursionError) as error:
+        raise ExprError.of("ast", 0, text=str(error)) from None
+    check_tree(expr)
+    return expr
+
+
+def references(expr: Expr) -> frozenset[str]:
+    """The field names the expression reads with ${name}."""
+    names: set[str] = set()
+    stack: list[Expr] = [expr]
+    while stack:  # a loop, not recursion: trees from from_json may be deep
+        node = stack.pop()
+        if isinstance(node, Ref):
+            names.add(node.name)
+        elif isinstance(node, Neg):
+            stack.append(node.arg)
+        elif isinstance(node, BinOp):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+    return frozenset(names)
