@@ -11,62 +11,12 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from server import clock
-from server.domain import intake
-from server.domain.access import Principal, sees_area
-from server.domain.answers import Validation, validate
 from server.errors import PantauError
-from server.storage import access, attachments, forms, submissions
-from server.web.auth import SignedIn, client_address, signed_in
-from server.web.deps import db_of, settings_of, writer_of
-from server.web.schemas import AttachmentOut, FieldProblem, ReceiptOut, SentItem, SubmissionIn
-
-
-def _problems(items: list[Any]) -> list[FieldProblem]:
-    return [FieldProblem(i.path, i.code, i.message_id, i.message_en) for i in items]
-
-
-def _values_of_type(compiled: Any, answers: dict[str, Any], types: set[str]) -> list[tuple[str, Any]]:
-    """(field, value) for every answer whose field has one of these types, inside repeats too."""
-    out: list[tuple[str, Any]] = []
-
-    def visit(values: dict[str, Any]) -> None:
-        for name, value in values.items():
-            info = compiled.fields.get(name)
-            if info is None:
-                continue
-            if info.type == "repeat" and isinstance(value, list):
-                for instance in value:
-                    if isinstance(instance, dict):
-                        visit(instance)
-            elif info.type in types and value not in (None, ""):
-                out.append((name, value))
-
-    visit(answers)
-    return out
-
-
-def _region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
-    lists = compiled.definition.choices
-    return [str(answers[name]) for name, info in compiled.fields.items()
-            if not info.repeat and info.choices in lists and lists[info.choices].wilayah and answers.get(name)]
-
-
-async def _checked(request: Request, principal: Principal, data: SubmissionIn) -> tuple[Any, Validation]:  # type: ignore[type-arg]
-    access.require(principal, "fill")
-    loaded = await forms.load_version(db_of(request), data.form_id, data.form_version)
-    if loaded is None:
-        raise PantauError("submission.unknown_form", form_id=data.form_id, version=data.form_version)
-    now = clock.now()
-    result = validate(loaded.compiled, data.answers, today=now.astimezone(clock.WITA).date(), now=now)
-    if result.errors:
-        raise _Invalid(result)
-    return loaded, result
-
-
-class _Invalid(Exception):
-    def __init__(self, result: Validation) -> None:
-        self.result = result
+from server.storage import access, attachments, submissions
+from server.web.auth import SignedIn, signed_in
+from server.web.deps import db_of, settings_of
+from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
+from server.web.submitting import Invalid, accept, problems_of
 
 
 @post("/api/v1/submissions", status_code=201, guards=[signed_in])
@@ -74,30 +24,15 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
     """Store one filled form exactly once. A retry with the same instance id and the same answers
     returns the first receipt (200); other answers under that id are a 409."""
     try:
-        loaded, result = await _checked(request, principal, data)
-    except _Invalid as invalid:
-        errors = _problems(invalid.result.errors)
-        body = {"code": "submission.invalid", "status": 422,
-                "detail": PantauError("submission.invalid", count=len(errors)).message("en"),
-                "detail_id": PantauError("submission.invalid", count=len(errors)).message("id"),
+        receipt, warnings = await accept(request, principal, data.form_id, data.form_version, data.instance_id,
+                                         data.answers, data.base_revision)
+    except Invalid as invalid:
+        errors = problems_of(invalid.result.errors)
+        error = PantauError("submission.invalid", count=len(errors))
+        body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
                 "errors": msgspec.to_builtins(errors)}
         return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
-    compiled = loaded.compiled
-    photos = _values_of_type(compiled, result.answers, {"image"})
-    known = await attachments.known(db_of(request), [str(v) for _, v in photos])
-    for field, value in photos:
-        if value not in known:
-            raise PantauError("attachment.missing", field=field)
-    area = intake.area_of(_region_answers(compiled, result.answers), principal.areas)
-    if area and not sees_area(principal, area):
-        raise PantauError("submission.outside_area", area=area)
-    item = submissions.Incoming(
-        instance_id=data.instance_id, form_id=loaded.form_id, form_version=loaded.version, form_version_pk=loaded.pk,
-        answers=result.answers, content_hash=intake.content_hash(loaded.form_id, loaded.version, result.answers),
-        area_code=area, attachments=tuple(str(v) for _, v in photos), base_revision=data.base_revision)
-    receipt = await submissions.store(db_of(request), writer_of(request), item, principal, client_address(request),
-                                      clock.now())
-    out = ReceiptOut(**msgspec.structs.asdict(receipt), warnings=_problems(result.warnings))
+    out = ReceiptOut(**msgspec.structs.asdict(receipt), warnings=warnings)
     return Response(out, status_code=201 if receipt.outcome == "new" else 200)
 
 

@@ -1,0 +1,92 @@
+"""The submission path of ARCHITECTURE.md, shared by the JSON API and the plain HTML post: load the
+form version the user may fill, validate with the compiled rules, check photos and area, let
+domain/intake decide and storage/writer commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request
+
+from server import clock
+from server.domain import intake
+from server.domain.access import Principal, sees_area
+from server.domain.answers import Validation, validate
+from server.errors import PantauError
+from server.storage import access, attachments, forms, submissions
+from server.web.auth import client_address
+from server.web.deps import db_of, writer_of
+from server.web.schemas import FieldProblem
+
+
+def problems_of(items: list[Any]) -> list[FieldProblem]:
+    return [FieldProblem(i.path, i.code, i.message_id, i.message_en) for i in items]
+
+
+def values_of_type(compiled: Any, answers: dict[str, Any], types: set[str]) -> list[tuple[str, Any]]:
+    """(field, value) for every answer whose field has one of these types, inside repeats too."""
+    out: list[tuple[str, Any]] = []
+
+    def visit(values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            info = compiled.fields.get(name)
+            if info is None:
+                continue
+            if info.type == "repeat" and isinstance(value, list):
+                for instance in value:
+                    if isinstance(instance, dict):
+                        visit(instance)
+            elif info.type in types and value not in (None, ""):
+                out.append((name, value))
+
+    visit(answers)
+    return out
+
+
+def region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
+    lists = compiled.definition.choices
+    return [str(answers[name]) for name, info in compiled.fields.items()
+            if not info.repeat and info.choices in lists and lists[info.choices].wilayah and answers.get(name)]
+
+
+async def checked(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]
+                  answers: dict[str, Any]) -> tuple[Any, Validation]:
+    access.require(principal, "fill")
+    loaded = await forms.load_version(db_of(request), form_id, version)
+    if loaded is None:
+        raise PantauError("submission.unknown_form", form_id=form_id, version=version)
+    now = clock.now()
+    result = validate(loaded.compiled, answers, today=now.astimezone(clock.WITA).date(), now=now)
+    if result.errors:
+        raise Invalid(result)
+    return loaded, result
+
+
+class Invalid(Exception):
+    """The answers break the form's rules; `result` has every field's error."""
+
+    def __init__(self, result: Validation) -> None:
+        self.result = result
+
+
+async def accept(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]
+                 instance_id: uuid.UUID, answers: dict[str, Any],
+                 base_revision: int | None = None) -> tuple[submissions.Receipt, list[FieldProblem]]:
+    loaded, result = await checked(request, principal, form_id, version, answers)
+    compiled = loaded.compiled
+    photos = values_of_type(compiled, result.answers, {"image"})
+    known = await attachments.known(db_of(request), [str(v) for _, v in photos])
+    for field, value in photos:
+        if value not in known:
+            raise PantauError("attachment.missing", field=field)
+    area = intake.area_of(region_answers(compiled, result.answers), principal.areas)
+    if area and not sees_area(principal, area):
+        raise PantauError("submission.outside_area", area=area)
+    item = submissions.Incoming(
+        instance_id=instance_id, form_id=loaded.form_id, form_version=loaded.version, form_version_pk=loaded.pk,
+        answers=result.answers, content_hash=intake.content_hash(loaded.form_id, loaded.version, result.answers),
+        area_code=area, attachments=tuple(str(v) for _, v in photos), base_revision=base_revision)
+    receipt = await submissions.store(db_of(request), writer_of(request), item, principal, client_address(request),
+                                      clock.now())
+    return receipt, problems_of(result.warnings)
