@@ -28,6 +28,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_days: int = 30
     max_attachment_bytes: int = 5 * 1024 * 1024
     https: bool = False
+    bench_routes: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +115,9 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
         "max_attachment_bytes", _int(1024, 100 * 1024 * 1024), "largest photo accepted, in bytes (5 MB)",
     ),
     "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
+    "PANTAU_BENCH_ROUTES": (
+        "bench_routes", _bool, "`true` adds the no-op POST /api/v1/bench/noop that bench/submit_load.py compares with",
+    ),
 }
 
 

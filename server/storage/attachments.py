@@ -60,7 +60,9 @@ async def save(db: Database, data_dir: str, data: bytes, content_type: str, uplo
 async def known(db: Database, digests: list[str]) -> set[str]:
     if not digests:
         return set()
-    rows = await Attachment.select(Attachment.sha256).where(Attachment.sha256.is_in(digests))
+    unique = sorted(set(digests))
+    rows = await db.fetch(f"SELECT sha256 FROM attachment WHERE sha256 IN ({', '.join('{}' for _ in unique)})",
+                          *unique)
     return {r["sha256"] for r in rows}
 
 

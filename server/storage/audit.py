@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from typing import Any
 
 import msgspec
 
@@ -43,16 +44,21 @@ class AuditFilter(msgspec.Struct, frozen=True):
     before_id: int | None = None  # keyset cursor: entries older than this id
 
 
-async def record(db: Database, actor: Principal | None, action: str, *, target_type: str = "",
-                 target_id: str = "", area_code: str = "", detail: str = "", address: str = "",
-                 actor_name: str = "") -> None:
+INSERT = ("INSERT INTO audit_log (at, actor_id, actor, action, target_type, target_id, area_code, detail, address) "
+          "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})")
+
+
+def values(actor: Principal | None, action: str, *, target_type: str = "", target_id: str = "",
+           area_code: str = "", detail: str = "", address: str = "", actor_name: str = "") -> tuple[Any, ...]:
+    """The row for INSERT; shared by the async path and the writer thread (storage/writer.Tx)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    await AuditLog.insert(AuditLog(
-        at=clock.now(), actor_id=actor.id if actor else None,
-        actor=(actor.username if actor else actor_name)[:80], action=action, target_type=target_type[:40],
-        target_id=str(target_id)[:80], area_code=area_code[:20], detail=detail[:2000], address=address[:64],
-    ))
+    return (clock.now(), actor.id if actor else None, (actor.username if actor else actor_name)[:80], action,
+            target_type[:40], str(target_id)[:80], area_code[:20], detail[:2000], address[:64])
+
+
+async def record(db: Database, actor: Principal | None, action: str, **details: str) -> None:
+    await db.fetch(INSERT, *values(actor, action, **details))
 
 
 async def search(db: Database, wanted: AuditFilter, limit: int = 50) -> list[Entry]:

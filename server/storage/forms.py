@@ -118,5 +118,5 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
 
 
 async def _status(form_id: str) -> str | None:
-    row = await Form.select(Form.status).where(Form.form_id == form_id).first()
-    return row["status"] if row else None
+    rows = await Form.raw("SELECT status FROM form WHERE form_id = {}", form_id)
+    return rows[0]["status"] if rows else None

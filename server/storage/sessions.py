@@ -13,7 +13,7 @@ import msgspec
 from server import clock
 from server.domain.access import Principal
 from server.storage.db import Database
-from server.storage.tables import User, UserArea, UserSession
+from server.storage.tables import UserSession
 
 
 class Session(msgspec.Struct, frozen=True):
@@ -38,18 +38,25 @@ async def resolve(db: Database, token: str) -> Session | None:
     if not token or len(token) > 100:
         return None
     digest = token_hash(token)
-    row = await UserSession.select(
-        UserSession.expires_at, UserSession.user_id.id, UserSession.user_id.username,
-        UserSession.user_id.display_name, UserSession.user_id.role, UserSession.user_id.active,
-    ).where(UserSession.token_hash == digest).first()
-    if row is None or not row["user_id.active"] or row["expires_at"] <= clock.now():
+    # Raw SQL: this runs on every request, and building the ORM join cost more than the query.
+    rows = await db.fetch(
+        "SELECT s.expires_at AS expires_at, u.id AS id, u.username AS username, u.display_name AS display_name, "
+        "u.role AS role, u.active AS active FROM user_session s JOIN pantau_user u ON u.id = s.user_id "
+        "WHERE s.token_hash = {}", digest)
+    if not rows or not rows[0]["active"] or _aware(rows[0]["expires_at"]) <= clock.now():
         return None
-    user_id = row["user_id.id"]
-    areas = tuple(r["area_code"] for r in await UserArea.select(UserArea.area_code).where(
-        UserArea.user_id == user_id).order_by(UserArea.area_code))
-    principal = Principal(id=user_id, username=row["user_id.username"], display_name=row["user_id.display_name"],
-                          role=row["user_id.role"], areas=areas)
-    return Session(token_hash=digest, principal=principal, expires_at=row["expires_at"])
+    row = rows[0]
+    areas = tuple(r["area_code"] for r in await db.fetch(
+        "SELECT area_code FROM user_area WHERE user_id = {} ORDER BY area_code", row["id"]))
+    principal = Principal(id=row["id"], username=row["username"], display_name=row["display_name"],
+                          role=row["role"], areas=areas)
+    return Session(token_hash=digest, principal=principal, expires_at=_aware(row["expires_at"]))
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):  # SQLite hands back text when the declared type is lost in a join
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 async def end(db: Database, token: str) -> None:
@@ -60,4 +67,3 @@ async def purge_expired(db: Database) -> None:
     await UserSession.delete().where(UserSession.expires_at <= clock.now())
 
 
-__all__ = ["Session", "User", "create", "end", "purge_expired", "resolve", "token_hash"]

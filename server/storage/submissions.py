@@ -1,7 +1,8 @@
 """Submissions: stored through the writer, decided by domain/intake. `store` is the one operation
 that creates or edits a submission; it runs inside the writer's batch transaction, so the lookup
 and the insert see the same database state. INSERT ... ON CONFLICT DO NOTHING covers a second
-process inserting the same instance id at the same moment: we then decide again on its row."""
+process inserting the same instance id at the same moment: we then decide again on its row. The
+operation runs in the writer's thread (storage/writer.py), so it is plain synchronous code."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from server.domain.access import Principal, sees_area
 from server.errors import PantauError
 from server.storage import audit
 from server.storage.db import Database
-from server.storage.writer import Writer
+from server.storage.writer import Tx, Writer
 
 
 class Incoming(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,51 +67,54 @@ def _existing(row: dict[str, Any] | None) -> intake.Existing | None:
 
 async def store(db: Database, writer: Writer, item: Incoming, principal: Principal, address: str,
                 now: dt.datetime) -> Receipt:
-    async def op() -> Receipt:
-        rows = await db.fetch(_SELECT_ONE, item.instance_id)
-        decision = intake.decide(_existing(rows[0] if rows else None), item.content_hash, item.base_revision)
-        if decision == "new":
-            inserted = await _insert(db, item, principal, now)
-            if inserted:
-                await _link_attachments(db, item)
-                await audit.record(db, principal, "submission.create", target_type="submission",
-                                   target_id=str(item.instance_id), area_code=item.area_code, address=address)
-                return _receipt(item, 1, now, "new")
-            rows = await db.fetch(_SELECT_ONE, item.instance_id)  # another process won the race
-            decision = intake.decide(_existing(rows[0]), item.content_hash, item.base_revision)
-        return await _settle(db, decision, item, rows[0], principal, address, now)
-
-    return await writer.run(op)
+    return await writer.run(lambda tx: _store(tx, item, principal, address, now))
 
 
-async def _settle(db: Database, decision: str, item: Incoming, row: dict[str, Any], principal: Principal,
-                  address: str, now: dt.datetime) -> Receipt:
+def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.datetime) -> Receipt:
+    """Runs in the writer thread, inside the batch transaction."""
+    rows = tx.fetch(_SELECT_ONE, item.instance_id)
+    decision = intake.decide(_existing(rows[0] if rows else None), item.content_hash, item.base_revision)
+    if decision == "new":
+        if _insert(tx, item, principal, now):
+            _link_attachments(tx, item)
+            tx.execute(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
+                                                   target_id=str(item.instance_id), area_code=item.area_code,
+                                                   address=address))
+            return _receipt(item, 1, now, "new")
+        rows = tx.fetch(_SELECT_ONE, item.instance_id)  # another process won the race: decide on its row
+        decision = intake.decide(_existing(rows[0]), item.content_hash, item.base_revision)
+    return _settle(tx, decision, item, rows[0], principal, address, now)
+
+
+def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principal: Principal, address: str,
+            now: dt.datetime) -> Receipt:
     if row["enumerator"] != principal.id and not principal.is_area_free:
         raise PantauError("submission.conflict", instance_id=str(item.instance_id))  # not theirs: reveal nothing
     if decision == "identical":
         return Receipt(instance_id=str(item.instance_id), form_id=row["form_id"], form_version=row["form_version"],
-                       revision=int(row["revision"]), received_at=row["received_at"], outcome="identical")
+                       revision=int(row["revision"]), received_at=_aware(row["received_at"]), outcome="identical")
     if decision == "stale":
         raise PantauError("submission.stale", instance_id=str(item.instance_id), current=row["revision"])
     if decision == "conflict":
         raise PantauError("submission.conflict", instance_id=str(item.instance_id))
     revision = int(row["revision"]) + 1
-    await db.fetch(
+    tx.execute(
         "INSERT INTO submission_revision (submission, revision, form_version, content_hash, answers, replaced_at, "
         "replaced_by) SELECT id, revision, form_version, content_hash, answers, {}, {} FROM submission WHERE id = {}",
         now, principal.id, item.instance_id)
-    await db.fetch(
+    tx.execute(
         "UPDATE submission SET form_version = {}, content_hash = {}, answers = {}, revision = {}, area_code = {} "
         "WHERE id = {}", item.form_version_pk, item.content_hash, msgspec.json.encode(item.answers).decode(),
         revision, item.area_code, item.instance_id)
-    await _link_attachments(db, item)
-    await audit.record(db, principal, "submission.edit", target_type="submission", target_id=str(item.instance_id),
-                       area_code=item.area_code, detail=f"revision={revision}", address=address)
+    _link_attachments(tx, item)
+    tx.execute(audit.INSERT, *audit.values(principal, "submission.edit", target_type="submission",
+                                           target_id=str(item.instance_id), area_code=item.area_code,
+                                           detail=f"revision={revision}", address=address))
     return _receipt(item, revision, now, "edit")
 
 
-async def _insert(db: Database, item: Incoming, principal: Principal, now: dt.datetime) -> bool:
-    rows = await db.fetch(
+def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime) -> bool:
+    rows = tx.fetch(
         "INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, revision, "
         "review_status, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, 1, 'received', {}) "
         "ON CONFLICT (id) DO NOTHING RETURNING id",
@@ -119,10 +123,16 @@ async def _insert(db: Database, item: Incoming, principal: Principal, now: dt.da
     return bool(rows)
 
 
-async def _link_attachments(db: Database, item: Incoming) -> None:
+def _link_attachments(tx: Tx, item: Incoming) -> None:
     for digest in sorted(set(item.attachments)):
-        await db.fetch("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {}) "
-                       "ON CONFLICT (submission, sha256) DO NOTHING", item.instance_id, digest)
+        tx.execute("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {}) "
+                   "ON CONFLICT (submission, sha256) DO NOTHING", item.instance_id, digest)
+
+
+def _aware(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _receipt(item: Incoming, revision: int, now: dt.datetime, outcome: str) -> Receipt:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -28,7 +29,7 @@ from server.storage.db import Database
 from server.storage.writer import Writer
 from server.web.access_log import AccessLogMiddleware
 from server.web.auth import require_principal
-from server.web.controllers import account, api, audit, auth, health, home, users
+from server.web.controllers import account, api, audit, auth, fill, health, home, users
 from server.web.errors import EXCEPTION_HANDLERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +68,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         finally:
             await db.close()
 
+    bench_routes = [api.bench_noop] if settings.bench_routes else []
     app = Litestar(
         route_handlers=[
+            *bench_routes,
             health.healthz,
             health.readyz,
             home.index,
@@ -89,6 +92,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             api.sent_list,
             api.upload_attachment,
             api.download_attachment,
+            fill.fill_page,
+            fill.fill_rules,
+            fill.fill_post,
+            fill.asset,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],
@@ -97,6 +104,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         # Every state-changing request carries the token: form posts as a field, the phone's JSON
         # calls as the X-CSRFToken header (its runtime reads the csrftoken cookie).
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https, cookie_samesite="lax"),
+        # gzip for pages and assets on 2G/3G (the fill page's budget, issue 5 item 7); small bodies
+        # such as receipts stay plain (minimum_size), so the submission path pays almost nothing.
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
         # JSON only: the HTML viewers load scripts from a CDN, and Pantau pages make no third-party requests.

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from server.storage.db import Database
-from server.storage.writer import Writer
+from server.storage.writer import Tx, Writer
 
 
-def _insert(db: Database, name: str):  # type: ignore[no-untyped-def]
-    async def op() -> str:
-        await db.fetch("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')", name)
+def _insert(name: str):  # type: ignore[no-untyped-def]
+    def op(tx: Tx) -> str:
+        tx.execute("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')", name)
         return name
 
     return op
@@ -27,7 +25,7 @@ async def test_concurrent_writes_are_batched_and_all_committed(db: Database) -> 
     writer = Writer(db)
     await writer.start()
     try:
-        results = await asyncio.gather(*(writer.run(_insert(db, f"f{i:03}")) for i in range(200)))
+        results = await asyncio.gather(*(writer.run(_insert(f"f{i:03}")) for i in range(200)))
     finally:
         await writer.stop()
     assert sorted(results) == [f"f{i:03}" for i in range(200)]
@@ -40,7 +38,7 @@ async def test_a_failing_item_does_not_sink_its_batch(db: Database) -> None:
     writer = Writer(db)
     await writer.start()
     try:
-        ops = [_insert(db, "a"), _insert(db, "a"), _insert(db, "b")]  # the second breaks UNIQUE
+        ops = [_insert("a"), _insert("a"), _insert("b")]  # the second breaks UNIQUE
         outcomes = await asyncio.gather(*(writer.run(op) for op in ops), return_exceptions=True)
     finally:
         await writer.stop()
@@ -52,17 +50,36 @@ async def test_a_failing_item_does_not_sink_its_batch(db: Database) -> None:
 async def test_stop_finishes_queued_work(db: Database) -> None:
     writer = Writer(db)
     await writer.start()
-    pending = [asyncio.create_task(writer.run(_insert(db, f"q{i}"))) for i in range(20)]
+    pending = [asyncio.create_task(writer.run(_insert(f"q{i}"))) for i in range(20)]
     await asyncio.sleep(0)
     await writer.stop()
     assert [await p for p in pending] == [f"q{i}" for i in range(20)]
     assert len(await _names(db)) == 20
 
 
-async def test_without_a_running_loop_task_it_writes_directly(db: Database) -> None:
+async def test_reads_inside_an_operation_see_the_batch(db: Database) -> None:
+    def op(tx: Tx) -> int:
+        tx.execute("INSERT INTO form (form_id, created_at) VALUES ('x', '2026-01-01T00:00:00+00:00')")
+        return len(tx.fetch("SELECT id FROM form WHERE form_id = {}", "x"))
+
     writer = Writer(db)
-    assert await writer.run(_insert(db, "direct")) == "direct"
-    assert await _names(db) == ["direct"]
-    with pytest.raises(Exception):  # noqa: B017 - the UNIQUE violation of the driver in use
-        await writer.run(_insert(db, "direct"))
-    assert await _names(db) == ["direct"]
+    try:
+        assert await writer.run(op) == 1  # run() starts the writer when nobody has
+    finally:
+        await writer.stop()
+
+
+async def test_a_broken_database_fails_the_batch_not_the_writer(db: Database) -> None:
+    writer = Writer(db)
+    await writer.start()
+    try:
+        def boom(tx: Tx) -> None:
+            tx.execute("COMMIT")  # ends the batch transaction early: the batch's own COMMIT then fails
+            tx.execute("INSERT INTO nowhere VALUES (1)")
+
+        outcome = await asyncio.gather(writer.run(boom), return_exceptions=True)
+        assert isinstance(outcome[0], Exception)
+        assert await writer.run(_insert("after")) == "after"
+    finally:
+        await writer.stop()
+    assert "after" in await _names(db)

@@ -86,3 +86,11 @@ async def download_attachment(request: Request, principal: SignedIn, sha256: Fro
         raise PantauError("http.not_found")
     path = attachments.path_of(settings_of(request).data_dir, sha256)
     return Response(path.read_bytes(), media_type=kind, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@post("/api/v1/bench/noop", status_code=201)
+async def bench_noop(data: JSONBody[SubmissionIn]) -> dict[str, str]:
+    """The same decoding into the same Struct as submit, and nothing else: bench/submit_load.py
+    divides by this to see what validation and durable storage cost on top of the HTTP work.
+    Registered only with PANTAU_BENCH_ROUTES=true."""
+    return {"instance_id": str(data.instance_id), "outcome": "noop"}
