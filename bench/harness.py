@@ -93,16 +93,17 @@ def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     database_url = fresh_database(kind, workdir)
     port = free_port()
+    log_level = os.environ.get("BENCH_LOG_LEVEL", "")  # set it to see the server's log on stderr
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
-           "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+           "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port),
+           "PANTAU_LOG_LEVEL": log_level or "WARNING",
            "PANTAU_BENCH_ROUTES": "true", "BENCH_PW": PASSWORD, **(extra_env or {})}
     run("db", "migrate", env=env, cwd=workdir)
     run("forms", "load", *[str(REPO / f) for f in forms], env=env, cwd=workdir)
     run("users", "add", "citra", "--role", "enumerator", "--areas", "64.02.06", "--password-env", "BENCH_PW",
         env=env, cwd=workdir)
     server = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
-                              stdout=subprocess.DEVNULL, stderr=None if os.environ.get("BENCH_LOG_LEVEL") else subprocess.DEVNULL,
-                              text=True)
+                              stdout=subprocess.DEVNULL, stderr=None if log_level else subprocess.DEVNULL, text=True)
     try:
         _wait_ready(f"http://127.0.0.1:{port}")
         yield Server(f"http://127.0.0.1:{port}", database_url, env, workdir, http.cookiejar.CookieJar())

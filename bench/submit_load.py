@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import Server, WrkResult, median, serving, wrk  # noqa: E402
-from sample_answers import registrasi  # noqa: E402
+from harness import Server, WrkResult, median, serving, wrk
+from sample_answers import registrasi
 
 LUA = r"""
 -- Each request carries a new, unique instance id: thread number, round and a counter.

@@ -119,7 +119,7 @@ class Writer:
         conn: Any = None
         try:
             conn = connect(self.db)
-        except Exception as exc:  # noqa: BLE001 - handed to start(), which raises it in the caller
+        except Exception as exc:
             self._start_error = exc
             self._started.set()
             return
@@ -152,12 +152,12 @@ class Writer:
                 tx.execute("SAVEPOINT item")
                 try:
                     outcomes.append((True, op(tx)))
-                except Exception as exc:  # noqa: BLE001 - handed to that caller, not swallowed
+                except Exception as exc:
                     tx.execute("ROLLBACK TO SAVEPOINT item")
                     outcomes.append((False, exc))
                 tx.execute("RELEASE SAVEPOINT item")
             tx.execute("COMMIT")
-        except Exception as exc:  # noqa: BLE001 - the batch did not commit: nothing in it is stored
+        except Exception as exc:
             log.exception("batch of %d failed to commit", len(batch))
             outcomes = [(False, exc)] * len(batch)
             conn = self._recover(conn)
@@ -175,7 +175,7 @@ class Writer:
         try:
             conn.execute("ROLLBACK")
             return conn
-        except Exception:  # noqa: BLE001 - a broken connection: replaced at the next batch
+        except Exception:
             with contextlib.suppress(Exception):
                 conn.close()
             return None

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parse, evaluate, toBoolean, toNumber, toString } from '../../static/js/expr.js';
 
 const data = JSON.parse(readFileSync(new URL('../expr_vectors.json', import.meta.url), 'utf8'));
-const source = readFileSync(new URL('../../static/js/expr.js', import.meta.url), 'utf8');
+const sourceOf = (name) => readFileSync(new URL('../../static/js/' + name, import.meta.url), 'utf8');
+const SOURCES = ['expr.js', 'expr-eval.js', 'form.js'];
 
 const decode = (x) => {
   if (Array.isArray(x)) return x.map(decode);
@@ -61,6 +62,16 @@ test('evaluation never throws, whatever the tree and the answers', () => {
 });
 
 test('runs on Chrome 61 (Android 8): no syntax newer than ES2017', () => {
+  for (const name of SOURCES) noNewerSyntax(name, sourceOf(name));
+});
+
+test('the phone loads only the evaluator: no parser or error messages in expr-eval.js', () => {
+  const code = sourceOf('expr-eval.js');
+  assert.doesNotMatch(code, /export function parse|Ekspresi kosong|editDistance/);
+  assert.doesNotMatch(code, /^import /m, 'expr-eval.js must not import the parser');
+});
+
+function noNewerSyntax(name, source) {
   const code = source.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|\/\/[^\n]*/g, "''");
   const newer = [
     [/\?\.[A-Za-z_$([]/, 'optional chaining ?.'], [/\?\?/, 'nullish ??'], [/catch\s*\{/, 'catch without binding'],
@@ -68,5 +79,5 @@ test('runs on Chrome 61 (Android 8): no syntax newer than ES2017', () => {
     [/\.(?:flat|flatMap|matchAll|trimStart|trimEnd|at)\(/, 'ES2019+ method'], [/Object\.fromEntries|globalThis|BigInt/, 'ES2019+ global'],
     [/\bclass\s+[A-Za-z]/, 'classes (none, so no class fields either)'],
   ];
-  for (const [re, what] of newer) assert.doesNotMatch(code, re, what);
-});
+  for (const [re, what] of newer) assert.doesNotMatch(code, re, `${name}: ${what}`);
+}
