@@ -1,0 +1,363 @@
+"""One set of answers against a CompiledForm, with the rules the phone runs: clean values by type,
+compute relevance and calculations in dependency order, then check required, choices, constraints,
+repeat counts and type rules. Warnings need a tick: "_konfirmasi" lists the confirmed field names
+(answer shapes and codes: docs/forms.md "Answers and validation")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from server.domain.compile import CompiledForm
+from server.domain.expr import Context, Expr, evaluate, to_boolean
+from server.domain.exprtree import CHOICE_PREFIX
+from server.domain.form import Choice, Question, Repeat, Text, walk
+from server.domain.nik import Finding
+from server.domain.problems import messages
+from server.domain.questions import QUESTION_TYPES, BadAnswer, QuestionType
+
+CONFIRM_KEY = "_konfirmasi"
+_EMPTY: tuple[Any, ...] = (None, "", [])
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    path: str  # "nik"; inside a repeat, 1-based as in ODK: "anggota[2]/umur"
+    code: str
+    message_id: str
+    message_en: str
+
+
+class FieldWarning(msgspec.Struct, frozen=True):
+    path: str
+    code: str
+    message_id: str
+    message_en: str
+    confirmed: bool
+
+
+class Validation(msgspec.Struct):
+    answers: dict[str, Any]
+    errors: list[FieldError]
+    warnings: list[FieldWarning]
+
+    @property
+    def unconfirmed(self) -> list[FieldWarning]:
+        return [w for w in self.warnings if not w.confirmed]
+
+    @property
+    def ok(self) -> bool:
+        """Accept the submission: no errors, and every warning ticked."""
+        return not self.errors and not self.unconfirmed
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One field's rules, resolved once per CompiledForm."""
+
+    name: str
+    kind: str  # "question", "group" or "repeat"
+    scope: tuple[str, ...]  # enclosing repeats
+    parent: str | None
+    qtype: QuestionType | None = None
+    rules: dict[str, Expr] = field(default_factory=dict)
+    required: bool = False
+    messages: dict[str, Text] = field(default_factory=dict)
+    choices: dict[str, dict[str, str]] | None = None  # choice name -> its "_choice.*" values
+    field_params: dict[str, str] = field(default_factory=dict)
+    literal_params: dict[str, str] = field(default_factory=dict)
+    min_count: int | None = None
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    steps: dict[str, _Step]  # in document order
+    order: list[str]  # relevance/calculation order
+    scope: dict[str, tuple[str, ...]]  # for expression lookups
+
+
+def plan_of(compiled: CompiledForm) -> _Plan:
+    memo = compiled.memo()
+    if "plan" not in memo:
+        memo["plan"] = _build_plan(compiled)
+    plan: _Plan = memo["plan"]
+    return plan
+
+
+def _build_plan(compiled: CompiledForm) -> _Plan:
+    form = compiled.definition
+    steps: dict[str, _Step] = {}
+    for f, parents in walk(form.fields):
+        scope = compiled.fields[f.name].repeat
+        rules = {a: e for a in compiled.rules.get(f.name, {}) if (e := compiled.expr(f.name, a)) is not None}
+        common: dict[str, Any] = {"name": f.name, "scope": scope, "rules": rules,
+                                  "parent": parents[-1].name if parents else None}
+        if isinstance(f, Question):
+            qtype = QUESTION_TYPES[f.type]
+            steps[f.name] = _Step(
+                kind="question", qtype=qtype, required=f.required is True,
+                messages={"constraint": f.constraint_message, "required": f.required_message},
+                choices=_choice_overlays(form.choices[f.choices].choices, form.settings.default_language)
+                if f.choices else None,
+                field_params={k: v for k, v in f.parameters.items() if k in qtype.field_parameters},
+                literal_params={k: v for k, v in f.parameters.items() if k in qtype.literal_parameters},
+                **common)
+        elif isinstance(f, Repeat):
+            steps[f.name] = _Step(kind="repeat", min_count=f.min_count, max_count=f.max_count, **common)
+        else:
+            steps[f.name] = _Step(kind="group", **common)
+    lookup_scope = {name: info.repeat for name, info in compiled.fields.items() if info.repeat}
+    return _Plan(steps=steps, order=compiled.order, scope=lookup_scope)
+
+
+def _choice_overlays(choices: list[Choice], language: str) -> dict[str, dict[str, str]]:
+    # What a choice_filter sees for each choice: its columns as ${_choice.<column>}.
+    out: dict[str, dict[str, str]] = {}
+    for choice in choices:
+        label = choice.label.get(language) or next(iter(choice.label.values()), "")
+        values = {"name": choice.name, "label": label, **choice.columns}
+        out[choice.name] = {CHOICE_PREFIX + k: v for k, v in values.items()}
+    return out
+
+
+def validate(compiled: CompiledForm, answers: dict[str, Any], *, today: dt.date, now: dt.datetime) -> Validation:
+    run = _Run(plan_of(compiled), today, now)
+    values = run.clean(answers, ())
+    run.compute(values)
+    run.forget_dropped()
+    run.check(values)
+    return Validation(answers=values, errors=run.errors, warnings=run.warnings)
+
+
+# An instance: where it sits ((repeat, index) pairs) and the dicts from the top down to it.
+_Position = tuple[tuple[str, int], ...]
+_Instance = tuple[_Position, list[dict[str, Any]]]
+_At = tuple[_Position, str]  # one answer: its instance and field name; the path is made only when shown
+
+
+class _Run:
+    def __init__(self, plan: _Plan, today: dt.date, now: dt.datetime) -> None:
+        self.plan, self.today, self.now = plan, today, now
+        self.errors: list[FieldError] = []
+        self.error_places: list[_At] = []
+        self.warnings: list[FieldWarning] = []
+        self.relevant: dict[tuple[str, tuple[tuple[str, int], ...]], bool] = {}
+        self.bad: set[_At] = set()  # values that failed their type: no "required" on top
+
+    def error(self, at: _At, code: str, text: Text | None = None, /, **params: Any) -> None:
+        # Positional-only: a finding's own parameters may be called "code" (nik.province).
+        message_id, message_en = messages(code, **params)
+        if text:
+            message_id, message_en = text.get("id", message_id), text.get("en", message_en)
+        self.errors.append(FieldError(_path(*at), code, message_id, message_en))
+        self.error_places.append(at)
+
+    # --- 1. clean -------------------------------------------------------------------------------
+    def clean(self, raw: Mapping[str, Any], position: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        scope = tuple(r for r, _ in position)
+        for key, value in raw.items():
+            step = self.plan.steps.get(key)
+            if key == CONFIRM_KEY:
+                out[key] = self._confirmations(value, (position, key))
+            elif step is None or step.scope != scope or step.kind == "group":
+                self.error((position, key), "answer.unknown_field", name=key)
+            elif step.kind == "repeat":
+                out[key] = self._clean_repeat(step, value, position)
+            elif value not in _EMPTY and step.qtype is not None and step.qtype.holds_value:
+                cleaned = self._clean_value(step.qtype, value, (position, key))
+                if cleaned is not None:
+                    out[key] = cleaned
+        return out
+
+    def _confirmations(self, value: Any, at: _At) -> list[str]:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        self.error(at, "answer.bad_confirmation")
+        return []
+
+    def _clean_repeat(self, step: _Step, value: Any, position: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.error((position, step.name), "answer.repeat")
+            self.bad.add((position, step.name))
+            return []
+        return [self.clean(item, (*position, (step.name, i))) for i, item in enumerate(value)]
+
+    def _clean_value(self, qtype: QuestionType, value: Any, at: _At) -> Any:
+        if qtype.computed or qtype.clean is None:
+            return None  # recomputed below; what the client sent does not count
+        try:
+            return qtype.clean(value)
+        except BadAnswer as exc:
+            self.error(at, exc.code, **exc.params)
+            self.bad.add(at)
+            return None
+
+    # --- 2. relevance and calculations, in dependency order ---------------------------------
+    def compute(self, values: dict[str, Any]) -> None:
+        for name in self.plan.order:
+            step = self.plan.steps[name]
+            for position, chain in self.instances(values, step.scope):
+                relevant = self._is_relevant(step, position, chain)
+                self.relevant[(name, position)] = relevant
+                if not relevant:
+                    chain[-1].pop(name, None)
+                elif step.qtype is not None and "calculation" in step.rules:
+                    result = _stored(evaluate(step.rules["calculation"], self.context(values, position, None)))
+                    if result is None:
+                        chain[-1].pop(name, None)
+                    else:
+                        chain[-1][name] = result
+
+    def forget_dropped(self) -> None:
+        """A value the form no longer asks for is dropped, not judged: the phone may still send an
+        answer from before a relevance changed, and that must not block the submission."""
+        kept = [(at, e) for at, e in zip(self.error_places, self.errors, strict=True) if self._asked(at)]
+        self.error_places, self.errors = [at for at, _ in kept], [e for _, e in kept]
+
+    def _asked(self, at: _At) -> bool:
+        position, name = at
+        enclosing = all(self.relevant.get((repeat, position[:i]), True) for i, (repeat, _) in enumerate(position))
+        return enclosing and self.relevant.get((name, position), True)
+
+    def _is_relevant(self, step: _Step, position: tuple[tuple[str, int], ...], chain: list[dict[str, Any]]) -> bool:
+        if step.parent is not None:
+            parent = self.plan.steps[step.parent]
+            if not self.relevant.get((parent.name, position[: len(parent.scope)]), True):
+                return False
+        expr = step.rules.get("relevant")
+        if expr is None:
+            return True
+        return to_boolean(evaluate(expr, self.context(chain[0], position, chain[-1].get(step.name))))
+
+    def instances(self, values: dict[str, Any], scope: tuple[str, ...]) -> Iterator[_Instance]:
+        found: list[_Instance] = [((), [values])]
+        if not scope:  # most fields: one instance, the top level
+            return iter(found)
+        for repeat in scope:
+            found = [((*pos, (repeat, i)), [*chain, item])
+                     for pos, chain in found for i, item in enumerate(chain[-1].get(repeat) or [])]
+        return iter(found)
+
+    def context(self, values: Mapping[str, Any], position: tuple[tuple[str, int], ...], current: Any) -> Context:
+        return Context(answers=values, scope=self.plan.scope, position=position, today=self.today, now=self.now,
+                       current="" if current is None else current)
+
+    # --- 3. checks on the final values ------------------------------------------------------
+    def check(self, values: dict[str, Any]) -> None:
+        for step in self.plan.steps.values():
+            for position, chain in self.instances(values, step.scope):
+                if not self.relevant.get((step.name, position), True):
+                    continue
+                if step.kind == "repeat":
+                    self._check_repeat(step, values, position, chain)
+                elif step.qtype is not None and step.qtype.holds_value:
+                    self._check_question(step, values, position, chain)
+        warned = {w.path for w in self.warnings}
+        for position, chain in self._all_instances(values):
+            self._keep_confirmations(chain[-1], position, warned)
+
+    def _check_question(self, step: _Step, values: dict[str, Any], position: tuple[tuple[str, int], ...],
+                        chain: list[dict[str, Any]]) -> None:
+        value, at = chain[-1].get(step.name), (position, step.name)
+        if value in _EMPTY:
+            required = step.required or ("required" in step.rules and to_boolean(
+                evaluate(step.rules["required"], self.context(values, position, value))))
+            if required and at not in self.bad:
+                self.error(at, "answer.required", step.messages.get("required"))
+            return
+        if step.choices is not None and not self._check_choices(step, value, values, at):
+            return
+        constraint = step.rules.get("constraint")
+        if constraint is not None and not to_boolean(evaluate(constraint, self.context(values, position, value))):
+            self.error(at, "answer.constraint", step.messages.get("constraint"))
+        if step.qtype is not None and step.qtype.rules is not None:
+            refs = {key: _find(chain, name) for key, name in step.field_params.items()}
+            errors, warnings = step.qtype.rules(value, refs, step.literal_params, self.today)
+            self._findings(at, errors, warnings, step.name in chain[-1].get(CONFIRM_KEY, ()))
+
+    def _check_choices(self, step: _Step, value: Any, values: dict[str, Any], at: _At) -> bool:
+        assert step.choices is not None
+        for chosen in value if isinstance(value, list) else [value]:
+            overlay = step.choices.get(chosen)
+            if overlay is None:
+                self.error(at, "answer.choice", value=chosen)
+                return False
+            flt = step.rules.get("choice_filter")
+            if flt is not None and not to_boolean(evaluate(flt, self.context(ChainMap(overlay, values), at[0], ""))):
+                self.error(at, "answer.choice_filtered", value=chosen)
+                return False
+        return True
+
+    def _findings(self, at: _At, errors: list[Finding], warnings: list[Finding], confirmed: bool) -> None:
+        for finding in errors:
+            self.error(at, finding.code, **finding.params)
+        for finding in warnings:
+            message_id, message_en = messages(finding.code, **finding.params)
+            self.warnings.append(FieldWarning(_path(*at), finding.code, message_id, message_en, confirmed))
+
+    def _check_repeat(self, step: _Step, values: dict[str, Any], position: tuple[tuple[str, int], ...],
+                      chain: list[dict[str, Any]]) -> None:
+        got, at = len(chain[-1].get(step.name) or []), (position, step.name)
+        if "repeat_count" in step.rules:
+            wanted = evaluate(step.rules["repeat_count"], self.context(values, position, None))
+            count = _as_count(wanted)
+            if count is not None and got != count:
+                self.error(at, "answer.repeat_count", count=count, got=got)
+        if step.min_count is not None and got < step.min_count:
+            self.error(at, "answer.repeat_min", min=step.min_count)
+        if step.max_count is not None and got > step.max_count:
+            self.error(at, "answer.repeat_max", max=step.max_count)
+
+    def _all_instances(self, values: dict[str, Any]) -> Iterator[_Instance]:
+        yield (), [values]
+        for step in self.plan.steps.values():
+            if step.kind == "repeat":
+                yield from self.instances(values, (*step.scope, step.name))
+
+    def _keep_confirmations(self, instance: dict[str, Any], position: tuple[tuple[str, int], ...],
+                            warned: set[str]) -> None:
+        # Keep only ticks that confirm a warning that is still there: the stored answers then say
+        # exactly which warnings a person checked (the data-quality indicator counts them).
+        ticked = instance.pop(CONFIRM_KEY, [])
+        kept = [name for name in ticked if _path(position, name) in warned]
+        if kept:
+            instance[CONFIRM_KEY] = kept
+
+
+def _path(position: tuple[tuple[str, int], ...], name: str) -> str:
+    return "/".join([*(f"{repeat}[{index + 1}]" for repeat, index in position), name])
+
+
+def _find(chain: list[dict[str, Any]], name: str) -> Any:
+    """A parameter's field: in this repeat instance first, then outwards to the top level."""
+    for instance in reversed(chain):
+        if name in instance:
+            return instance[name]
+    return None
+
+
+def _stored(result: Any) -> Any:
+    """An evaluation result as an answer: NaN and nodesets become empty, whole floats ints."""
+    if isinstance(result, list) or result == "" or (isinstance(result, float) and result != result):
+        return None
+    if isinstance(result, float) and result.is_integer() and abs(result) < 2**53:
+        return int(result)
+    return result
+
+
+def _as_count(value: Any) -> int | None:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    if number is None or number != number:
+        return None
+    return max(int(number), 0)

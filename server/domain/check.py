@@ -1,0 +1,261 @@
+"""Static checks of a Form: each check is a small function over one shared view of the form and
+yields Problems with the place the loader recorded. Errors stop compilation; warnings are shown
+(`pantau forms check`) and the form still compiles."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from server.domain.expr import ExprError
+from server.domain.exprtree import refs_outside_aggregates
+from server.domain.form import (
+    MAX_NAME_LENGTH,
+    NAME_RE,
+    Choice,
+    Field,
+    Form,
+    Parents,
+    Question,
+    Repeat,
+    field_type,
+    repeat_scope,
+    walk,
+)
+from server.domain.graph import dependencies, topological
+from server.domain.problems import Loc, Problem, problem
+from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES
+from server.domain.sites import Key, Parsed, label_references
+from server.domain.sourcemap import Where
+
+EXPR_CODES = {"expr.syntax": "form.bad_expression", "expr.unknown_function": "form.unknown_function",
+              "expr.arity": "form.bad_arity", "expr.too_long": "form.expression_too_long"}
+CHOICE_BUILTIN_COLUMNS = frozenset({"name", "label"})
+# Attributes whose "unset" value is one of these; anything else counts as written.
+_UNSET: tuple[object, ...] = (None, False, "", {})
+
+
+@dataclass
+class _View:
+    form: Form
+    where: Where
+    parsed: Parsed
+    entries: list[tuple[Field, Parents]] = field(default_factory=list)
+    scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.entries = walk(self.form.fields)
+        for f, parents in self.entries:
+            self.scope.setdefault(f.name, repeat_scope(parents) + ((f.name,) if isinstance(f, Repeat) else ()))
+
+    def loc_of(self, name: str, *attributes: str) -> Loc:
+        """The place of the first written attribute, else of the field itself."""
+        return self.where.at(*[("field", name, a) for a in attributes], ("field", name))
+
+    def questions(self) -> Iterator[Question]:
+        return (f for f, _ in self.entries if isinstance(f, Question))
+
+
+def check(form: Form, where: Where, parsed: Parsed) -> list[Problem]:
+    view = _View(form, where, parsed)
+    found = [p for check_one in CHECKS for p in check_one(view)]
+    return sorted(found, key=lambda p: (p.file, p.line, p.column))
+
+
+def check_names(view: _View) -> Iterator[Problem]:
+    if not NAME_RE.match(view.form.settings.id) or len(view.form.settings.id) > MAX_NAME_LENGTH:
+        yield problem("form.bad_name", view.where.at(("settings", "id")), name=view.form.settings.id)
+    counts = Counter(f.name for f, _ in view.entries)
+    for f, _ in view.entries:
+        if not NAME_RE.match(f.name) or len(f.name) > MAX_NAME_LENGTH:
+            yield problem("form.bad_name", view.loc_of(f.name, "name"), name=f.name)
+    for name, count in counts.items():
+        if count > 1:
+            first, *others = view.where.all(("field", name)) or [view.loc_of(name)] * count
+            for loc in others or [first]:
+                yield problem("form.duplicate_name", loc, name=name, other_line=first.line)
+
+
+def check_types(view: _View) -> Iterator[Problem]:
+    for q in view.questions():
+        qtype = QUESTION_TYPES.get(q.type)
+        if qtype is None:
+            yield problem("form.unknown_type", view.loc_of(q.name, "type"), type=q.type,
+                          known=", ".join([*QUESTION_TYPES, "group", "repeat"]))
+            continue
+        for attribute in q.__struct_fields__:
+            written = getattr(q, attribute) not in _UNSET
+            if written and attribute not in ("type", "name") and attribute not in qtype.attributes:
+                yield problem("form.attribute_not_for_type", view.loc_of(q.name, attribute),
+                              attribute=attribute, type=q.type, name=q.name)
+        if qtype.computed and not q.calculation:
+            yield problem("form.missing_calculation", view.loc_of(q.name), name=q.name)
+        yield from _check_choices_of(view, q, qtype.has_choices)
+        yield from _check_parameters(view, q)
+
+
+def _check_choices_of(view: _View, q: Question, has_choices: bool) -> Iterator[Problem]:
+    if has_choices and q.choices is None:
+        yield problem("form.missing_choices", view.loc_of(q.name, "type"), name=q.name, type=q.type)
+    elif q.choices is not None and q.choices not in view.form.choices:
+        yield problem("form.unknown_choice_list", view.loc_of(q.name, "choices", "type"), name=q.choices,
+                      known=", ".join(view.form.choices) or "-")
+
+
+def _check_parameters(view: _View, q: Question) -> Iterator[Problem]:
+    qtype = QUESTION_TYPES[q.type]
+    known = qtype.field_parameters | qtype.literal_parameters
+    for key, value in q.parameters.items():
+        loc = view.loc_of(q.name, "parameters")
+        if key not in known:
+            yield problem("form.unknown_parameter", loc, parameter=key, type=q.type,
+                          known=", ".join(sorted(known)) or "-")
+        elif key in qtype.field_parameters and value not in view.scope:
+            yield problem("form.bad_parameter", loc, parameter=key, name=q.name, type=q.type,
+                          reason=f"no field is named '{value}'")
+        elif key in NUMERIC_PARAMETERS and not _is_number(value):
+            yield problem("form.bad_parameter", loc, parameter=key, name=q.name, type=q.type,
+                          reason=f"'{value}' is not a number")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return float(text) >= 0
+    except ValueError:
+        return False
+
+
+def check_expressions(view: _View) -> Iterator[Problem]:
+    for key, error in view.parsed.errors.items():
+        yield _expression_problem(view.where, key, error)
+
+
+def _expression_problem(where: Where, key: Key, error: ExprError) -> Problem:
+    code = EXPR_CODES.get(error.code, "form.bad_expression")
+    return problem(code, where.in_expression(key, error.column), attribute=key[-1], reason=error.message_en.rstrip("."),
+                   column=error.column)
+
+
+def check_references(view: _View) -> Iterator[Problem]:
+    known = set(view.scope)
+    for site in view.parsed.sites:
+        for name in sorted(view.parsed.refs.get(site.key, frozenset()) - known):
+            yield _unknown_reference(view, site.key, site.attribute, name, known)
+        if site.attribute == "constraint" and site.field in view.parsed.refs.get(site.key, frozenset()):
+            yield problem("form.self_reference", view.where.at(site.key), attribute="constraint", name=site.field)
+    for f, _ in view.entries:
+        for attribute in ("label", "hint"):
+            for name in sorted(label_references(getattr(f, attribute)) - known):
+                yield _unknown_reference(view, ("field", f.name, attribute), attribute, name, known)
+
+
+def _unknown_reference(view: _View, key: Key, attribute: str, name: str, known: set[str]) -> Problem:
+    near = difflib.get_close_matches(name, sorted(known), n=1)
+    return problem("form.unknown_reference", view.where.at(key, key[:2]), name=name, attribute=attribute,
+                   suggestion=f"Maksudnya ${{{near[0]}}}?" if near else "Periksa ejaan namanya.",
+                   suggestion_en=f"Did you mean ${{{near[0]}}}?" if near else "Check the spelling of the name.")
+
+
+def check_cycles(view: _View) -> Iterator[Problem]:
+    _, cycles = topological(dependencies(view.form, view.parsed))
+    for cycle in cycles:
+        yield problem("form.calculation_cycle", view.loc_of(cycle[0], "calculation", "relevant"),
+                      cycle=" -> ".join(cycle))
+
+
+def check_choice_filters(view: _View) -> Iterator[Problem]:
+    for q in view.questions():
+        used = view.parsed.columns.get(("field", q.name, "choice_filter"))
+        chosen = view.form.choices.get(q.choices or "")
+        if used is None or chosen is None:
+            continue
+        columns = CHOICE_BUILTIN_COLUMNS | _columns(chosen.choices)
+        for column in sorted(used - columns):
+            yield problem("form.bad_choice_filter", view.loc_of(q.name, "choice_filter"), name=q.name,
+                          column=column, list=chosen.name, known=", ".join(sorted(columns)))
+
+
+def _columns(choices: list[Choice]) -> set[str]:
+    return {column for choice in choices for column in choice.columns}
+
+
+def check_repeats(view: _View) -> Iterator[Problem]:
+    for f, _ in view.entries:
+        if not isinstance(f, Repeat):
+            continue
+        low, high = f.min_count, f.max_count
+        if (low is not None and low < 0) or (high is not None and high < 0) or (
+                low is not None and high is not None and low > high):
+            yield problem("form.repeat_bounds", view.loc_of(f.name, "min_count", "max_count"), name=f.name,
+                          min=low, max=high)
+        if f.repeat_count and (low is not None or high is not None):
+            yield problem("form.repeat_count_with_bounds", view.loc_of(f.name, "repeat_count"), name=f.name)
+        for ref in sorted(view.parsed.refs.get(("field", f.name, "repeat_count"), frozenset())):
+            if f.name in view.scope.get(ref, ()):
+                yield problem("form.repeat_count_self", view.loc_of(f.name, "repeat_count"), name=f.name, ref=ref)
+    yield from _check_repeat_references(view)
+
+
+def _check_repeat_references(view: _View) -> Iterator[Problem]:
+    # A field inside a repeat has one value per instance; from outside that instance only an
+    # aggregate (sum, count, ...) says which of them is meant.
+    for site in view.parsed.sites:
+        expr = view.parsed.exprs.get(site.key)
+        if expr is None:
+            continue
+        own = _value_scope(view, site.field) if site.field else ()
+        for ref in sorted(refs_outside_aggregates(expr)):
+            ref_scope = _value_scope(view, ref)
+            if ref_scope is None or own is None or ref_scope == own[: len(ref_scope)]:
+                continue
+            if site.attribute == "repeat_count" and site.field in ref_scope:
+                continue  # reported once, as form.repeat_count_self
+            shared = next((i for i, (a, b) in enumerate(zip(ref_scope, own, strict=False)) if a != b),
+                          min(len(ref_scope), len(own)))  # the first repeat the reference enters
+            yield problem("form.repeat_reference", view.where.at(site.key), attribute=site.attribute,
+                          name=site.field or "settings", ref=ref, repeat=ref_scope[shared])
+
+
+def _value_scope(view: _View, name: str) -> tuple[str, ...] | None:
+    """The repeats a field's value lives in; a repeat's own attributes live in its parent's scope."""
+    scope = view.scope.get(name)
+    if scope is None:
+        return None
+    return scope[:-1] if scope and scope[-1] == name else scope
+
+
+def check_containers(view: _View) -> Iterator[Problem]:
+    for f, _ in view.entries:
+        if not isinstance(f, Question) and not f.fields:
+            yield problem("form.empty_group", view.loc_of(f.name), type=field_type(f), name=f.name)
+
+
+def check_labels(view: _View) -> Iterator[Problem]:
+    languages = set(view.form.settings.title) | {lang for f, _ in view.entries for lang in f.label}
+    for f, _ in view.entries:
+        shown = not isinstance(f, Question) or f.type not in ("calculate", "hidden")
+        if isinstance(f, Question) and shown and not f.label:
+            yield problem("form.missing_label", view.loc_of(f.name), name=f.name)
+            continue
+        texts: dict[str, dict[str, str]] = {"label": f.label, "hint": f.hint}
+        if isinstance(f, Question):
+            texts |= {"constraint_message": f.constraint_message, "required_message": f.required_message}
+        for attribute, text in texts.items():
+            for lang in sorted(languages - set(text)) if text else ():
+                yield problem("form.missing_translation", view.loc_of(f.name, attribute), attribute=attribute,
+                              name=f.name, language=lang)
+
+
+def check_unused_lists(view: _View) -> Iterator[Problem]:
+    used = {q.choices for q in view.questions()}
+    for name in view.form.choices:
+        if name not in used:
+            yield problem("form.unused_choice_list", view.where.at(("choices", name)), name=name)
+
+
+CHECKS: tuple[Callable[[_View], Iterator[Problem]], ...] = (
+    check_names, check_types, check_expressions, check_references, check_cycles, check_choice_filters,
+    check_repeats, check_containers, check_labels, check_unused_lists,
+)

@@ -1,0 +1,62 @@
+"""What the form pipeline needs to know about expression trees beyond parsing: which references sit
+outside an aggregate (sum, count, min, max, concat), and XLSForm's choice_filter, where a bare name such as
+`parent` is a column of the choice being filtered. Pantau writes such a column as the reference
+${_choice.parent}: field names start with a letter, so it can never mean a field."""
+
+from __future__ import annotations
+
+import itertools
+
+from server.domain.expr import BinOp, Call, Expr, Neg, Ref
+from server.domain.expr.lexer import tokenize
+
+# The functions that take a nodeset (docs/expressions.md "Values").
+AGGREGATES = frozenset({"sum", "count", "min", "max", "concat"})
+CHOICE_PREFIX = "_choice."
+_WORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
+
+
+def rewrite_choice_filter(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`parent = ${kecamatan}` -> `${_choice.parent} = ${kecamatan}`, plus the (rewritten column,
+    added length) of each change so an error column can be mapped back to what the author wrote."""
+    tokens = tokenize(text)
+    out: list[str] = []
+    shifts: list[tuple[int, int]] = []
+    done = 0
+    for token, following in itertools.pairwise(tokens):
+        is_call = following.kind == "op" and following.text == "("
+        if token.kind != "name" or token.text in _WORD_OPERATORS or is_call:
+            continue
+        start = token.column - 1
+        out.append(text[done:start])
+        replacement = "${" + CHOICE_PREFIX + token.text + "}"
+        shifts.append((start + 1 + sum(n for _, n in shifts), len(replacement) - len(token.text)))
+        out.append(replacement)
+        done = start + len(token.text)
+    out.append(text[done:])
+    return "".join(out), shifts
+
+
+def original_column(column: int, shifts: list[tuple[int, int]]) -> int:
+    return column - sum(added for at, added in shifts if at < column)
+
+
+def choice_columns(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(n[len(CHOICE_PREFIX):] for n in names if n.startswith(CHOICE_PREFIX))
+
+
+def refs_outside_aggregates(expr: Expr) -> set[str]:
+    """The ${names} not inside an argument of an aggregate (sum, count, min, max, concat)."""
+    names: set[str] = set()
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Ref):
+            names.add(node.name)
+        elif isinstance(node, Neg):
+            stack.append(node.arg)
+        elif isinstance(node, BinOp):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Call) and node.fn not in AGGREGATES:
+            stack.extend(node.args)
+    return names

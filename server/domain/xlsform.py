@@ -1,0 +1,425 @@
+"""XLSForm workbooks <-> Form. Import reads the survey, choices and settings sheets with openpyxl,
+keeping sheet:row:column for every problem; anything Pantau does not support (a type, a column, a
+setting) is a problem naming its sheet and row, never silently dropped. Export writes the same
+columns back, so YAML -> XLSForm -> YAML keeps the content hash."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openpyxl
+
+from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text, walk
+from server.domain.load import MAX_BYTES, MAX_DEPTH
+from server.domain.problems import Loc, Problem, has_errors, problem
+from server.domain.questions import QUESTION_TYPES, by_xlsform_name
+from server.domain.sourcemap import Loaded, Where
+
+MAX_ROWS = 10_000
+LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
+TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
+PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "default", "read_only", "appearance",
+                 "choice_filter", "parameters", "repeat_count", "min_count", "max_count")
+COLUMN_ALIASES = {"readonly": "read_only", "jr:count": "repeat_count", "required message": "required_message",
+                  "constraint message": "constraint_message", "choice filter": "choice_filter"}
+METADATA_TYPES = frozenset({"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit",
+                            "simserial", "subscriberid", "start-geopoint"})
+SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name"})
+TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
+_LANGUAGE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z-]+)\)\s*$")
+_TRUE = frozenset({"yes", "true", "true()", "ya"})
+_FALSE = frozenset({"no", "false", "false()", "tidak", ""})
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: dict[str, tuple[str, int]]  # column name -> (text, 1-based column index)
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, ("", 0))[0]
+
+
+@dataclass
+class _Sheet:
+    name: str
+    header: dict[str, int]
+    rows: list[_Row] = field(default_factory=list)
+
+
+def load_xlsform(data: bytes, filename: str) -> Loaded:
+    where = Where(filename)
+    if len(data) > MAX_BYTES:
+        return Loaded(None, where, [problem("form.too_large", Loc(filename), size=len(data), limit=MAX_BYTES)])
+    opened = _read_workbook(data)
+    if isinstance(opened, str):
+        return Loaded(None, where, [problem("xlsform.not_workbook", Loc(filename), reason=opened)])
+    sheets, titles = opened
+    if "survey" not in sheets:
+        return Loaded(None, where, [problem("xlsform.no_survey", Loc(filename), sheets=", ".join(titles) or "-")])
+    reader = _Reader(filename, where)
+    form = reader.form(sheets)
+    return Loaded(None if has_errors(reader.problems) else form, where, reader.problems)
+
+
+def _read_workbook(data: bytes) -> tuple[dict[str, _Sheet], list[str]] | str:
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about Excel features it skips (data validation, styles); they carry
+            # no form content, and a warning must not turn into an error under pytest.
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # any failure to open untrusted bytes means "not a workbook"
+        return f"{type(exc).__name__}: {str(exc)[:120]}"
+    try:
+        sheets = {ws.title: _sheet(ws) for ws in book.worksheets if ws.title in ("survey", "choices", "settings")}
+        return sheets, list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _sheet(ws: Any) -> _Sheet:
+    rows = ws.iter_rows(values_only=True, max_row=MAX_ROWS)
+    header_cells = next(rows, ())
+    header = {_column_name(v): i for i, v in enumerate(header_cells) if v is not None and str(v).strip()}
+    sheet = _Sheet(ws.title, header)
+    blank_run = 0
+    for number, values in enumerate(rows, start=2):
+        cells = {name: (_text(values[i]), i + 1) for name, i in header.items() if i < len(values)}
+        cells = {k: v for k, v in cells.items() if v[0]}
+        blank_run = blank_run + 1 if not cells else 0
+        if blank_run > 20:  # the XLSForm rule: data after 20 blank rows is not part of the form
+            break
+        if cells:
+            sheet.rows.append(_Row(number, cells))
+    return sheet
+
+
+def _column_name(value: Any) -> str:
+    name = str(value).strip()
+    base, sep, rest = name.partition("::")
+    base = COLUMN_ALIASES.get(base.strip().lower(), base.strip().lower())
+    return f"{base}::{_language(rest)}" if sep else base
+
+
+def _language(text: str) -> str:
+    """'Indonesian (id)' -> 'id'; 'English' -> 'en'; 'id' -> 'id'."""
+    match = _LANGUAGE.match(text.strip())
+    if match:
+        return match["code"].lower()
+    by_name = {v.lower(): k for k, v in LANGUAGE_NAMES.items()}
+    return by_name.get(text.strip().lower(), text.strip().lower())
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+class _Reader:
+    def __init__(self, filename: str, where: Where) -> None:
+        self.file = filename
+        self.where = where
+        self.problems: list[Problem] = []
+        self.language = "id"
+
+    def loc(self, sheet: str, row: int, column: int = 1) -> Loc:
+        return Loc(f"{self.file}[{sheet}]", row, max(column, 1))
+
+    def report(self, code: str, sheet: str, row: int, col: int = 1, **params: Any) -> None:
+        self.problems.append(problem(code, self.loc(sheet, row, col), sheet=sheet, row=row, **params))
+
+    def form(self, sheets: dict[str, _Sheet]) -> Form | None:
+        settings = self.settings(sheets.get("settings"))
+        choices = self.choices(sheets["choices"]) if "choices" in sheets else {}
+        fields = self.survey(sheets["survey"])
+        if settings is None or fields is None:
+            return None
+        return Form(settings=settings, fields=fields, choices=choices)
+
+    def text(self, row: _Row, column: str) -> Text:
+        out = {self.language: row.get(column)} if row.get(column) else {}
+        for key, (value, _) in row.cells.items():
+            if key.startswith(column + "::") and value:
+                out[key.split("::", 1)[1]] = value
+        return out
+
+    def unknown_columns(self, sheet: _Sheet, known: set[str], text_columns: tuple[str, ...]) -> None:
+        # A column Pantau does not read would lose what the author wrote in it: report the first
+        # row that uses it. Empty template columns are harmless.
+        for column in sheet.header:
+            if column in known or column.split("::")[0] in text_columns:
+                continue
+            row = next((r for r in sheet.rows if r.get(column)), None)
+            if row is not None:
+                self.report("xlsform.unsupported", sheet.name, row.number, row.cells[column][1],
+                            what=f"the column '{column}'")
+
+    # --- settings -----------------------------------------------------------------------------
+    def settings(self, sheet: _Sheet | None) -> Settings | None:
+        row = sheet.rows[0] if sheet and sheet.rows else _Row(2, {})
+        if sheet is not None:
+            self.unknown_columns(sheet, set(SETTINGS_COLUMNS), ("form_title", TITLE_COLUMN))
+        self.language = _language(row.get("default_language")) if row.get("default_language") else "id"
+        for key, (_, column) in row.cells.items():
+            self.where.add(("settings", key.replace("form_", "")), self.loc("settings", row.number, column))
+        form_id, version = row.get("form_id"), row.get("version")
+        for key, value in (("form_id", form_id), ("version", version)):
+            if not value:
+                self.problems.append(problem("form.missing_key", self.loc("settings", row.number),
+                                             owner="the settings sheet", key=key))
+        if not form_id or not version:
+            return None
+        instance_name = row.get("instance_name") or None
+        title = self.text(row, TITLE_COLUMN) | self.text(row, "form_title")
+        return Settings(id=form_id, version=version, title=title,
+                        default_language=self.language, instance_name=instance_name)
+
+    # --- choices ------------------------------------------------------------------------------
+    def choices(self, sheet: _Sheet) -> dict[str, ChoiceList]:
+        for column in ("list_name", "name"):
+            if column not in sheet.header:
+                self.report("xlsform.missing_column", sheet.name, 1, column=column)
+                return {}
+        media = {c for c in sheet.header if c.split("::")[0] in ("image", "audio", "video", "media")}
+        self.unknown_columns(sheet, set(sheet.header) - media, ("label",))
+        lists: dict[str, list[Choice]] = {}
+        for row in sheet.rows:
+            list_name, name = row.get("list_name"), row.get("name")
+            if not list_name or not name:
+                self.report("form.missing_key", sheet.name, row.number, owner=f"choices row {row.number}",
+                            key="list_name" if not list_name else "name")
+                continue
+            self.where.add(("choices", list_name), self.loc(sheet.name, row.number))
+            if any(c.name == name for c in lists.get(list_name, [])):
+                self.report("form.duplicate_choice", sheet.name, row.number, choice=name, list=list_name)
+            columns = {k: v for k, (v, _) in row.cells.items()
+                       if k not in ("list_name", "name") and not k.startswith("label") and k not in media}
+            lists.setdefault(list_name, []).append(Choice(name=name, label=self.text(row, "label"), columns=columns))
+        return {name: ChoiceList(name=name, choices=items) for name, items in lists.items()}
+
+    # --- survey -------------------------------------------------------------------------------
+    def survey(self, sheet: _Sheet) -> list[Field] | None:
+        for column in ("type", "name"):
+            if column not in sheet.header:
+                self.report("xlsform.missing_column", sheet.name, 1, column=column)
+                return None
+        self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS}, TEXT_COLUMNS)
+        stack: list[tuple[str, _Row, list[Field]]] = [("form", _Row(1, {}), [])]
+        for row in sheet.rows:
+            self.survey_row(sheet.name, row, stack)
+        for kind, row, _ in stack[1:]:
+            self.report("xlsform.unmatched_group", sheet.name, row.number, what=f"begin_{kind}")
+        return stack[0][2]
+
+    def survey_row(self, sheet: str, row: _Row, stack: list[tuple[str, _Row, list[Field]]]) -> None:
+        words = row.get("type").replace("begin group", "begin_group").replace("end group", "end_group") \
+            .replace("begin repeat", "begin_repeat").replace("end repeat", "end_repeat").split()
+        kind = words[0] if words else ""
+        if kind in ("begin_group", "begin_repeat"):
+            if len(stack) > MAX_DEPTH:
+                self.report("form.too_deep", sheet, row.number, limit=MAX_DEPTH)
+            stack.append((kind.split("_")[1], row, []))
+        elif kind in ("end_group", "end_repeat"):
+            if len(stack) == 1 or stack[-1][0] != kind.split("_")[1]:
+                self.report("xlsform.unmatched_group", sheet, row.number, what=kind)
+                return
+            _, begin, children = stack.pop()
+            container = self.container(sheet, kind.split("_")[1], begin, children)
+            if container is not None:
+                stack[-1][2].append(container)
+        else:
+            question = self.question(sheet, row, words)
+            if question is not None:
+                stack[-1][2].append(question)
+
+    def _record(self, sheet: str, row: _Row, name: str) -> None:
+        name_column = row.cells.get("name", ("", 1))[1]
+        self.where.add(("field", name), self.loc(sheet, row.number, name_column))
+        for key, (_, column) in row.cells.items():
+            # Expression columns map to their cell; a column inside the cell text cannot be shown.
+            self.where.add(("field", name, key.split("::")[0]), self.loc(sheet, row.number, column))
+
+    def question(self, sheet: str, row: _Row, words: list[str]) -> Question | None:
+        type_name = words[0] if words else ""
+        name = row.get("name")
+        if type_name in METADATA_TYPES:
+            self.report("xlsform.metadata", sheet, row.number, type=type_name)
+            return None
+        qtype = by_xlsform_name(type_name) or QUESTION_TYPES.get(type_name.lower())
+        if qtype is None or len(words) > 2 or (len(words) == 2 and not qtype.has_choices):
+            self.report("xlsform.unsupported", sheet, row.number, row.cells.get("type", ("", 1))[1],
+                        what=f"the type '{row.get('type')}'")
+            return None
+        if not name:
+            self.report("form.missing_key", sheet, row.number, owner=f"survey row {row.number}", key="name")
+            return None
+        self._record(sheet, row, name)
+        attributes: dict[str, Any] = {column: self.text(row, column) for column in TEXT_COLUMNS}
+        plain = ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter")
+        attributes |= {column: row.get(column) or None for column in plain}
+        return Question(
+            type=qtype.name, name=name, choices=words[1] if len(words) == 2 else None, **attributes,
+            required=_flag(row.get("required")), read_only=_flag(row.get("read_only")),
+            parameters=self.parameters(sheet, row),
+        )
+
+    def parameters(self, sheet: str, row: _Row) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for item in re.split(r"[\s;]+", row.get("parameters")):
+            key, sep, value = item.partition("=")
+            if not item:
+                continue
+            if not sep or not key or not value:
+                self.report("xlsform.unsupported", sheet, row.number, row.cells["parameters"][1],
+                            what=f"the parameter '{item}' (write key=value)")
+                continue
+            out[key.strip()] = value.strip()
+        return out
+
+    def container(self, sheet: str, kind: str, row: _Row, children: list[Field]) -> Field | None:
+        name = row.get("name")
+        if not name:
+            self.report("form.missing_key", sheet, row.number, owner=f"survey row {row.number}", key="name")
+            return None
+        self._record(sheet, row, name)
+        common: dict[str, Any] = {"name": name, "label": self.text(row, "label"), "hint": self.text(row, "hint"),
+                                  "relevant": row.get("relevant") or None, "fields": children}
+        ignored = [c for c in ("required", "constraint", "calculation", "default", "choice_filter", "parameters")
+                   if row.get(c)]
+        for column in ignored:
+            self.report("xlsform.unsupported", sheet, row.number, row.cells[column][1],
+                        what=f"'{column}' on a {kind}")
+        if kind == "group":
+            appearance = row.get("appearance")
+            if appearance not in ("", "field-list"):
+                self.report("xlsform.unsupported", sheet, row.number, row.cells["appearance"][1],
+                            what=f"the group appearance '{appearance}'")
+            return Group(layout="page" if appearance == "field-list" else "section", **common)
+        return Repeat(repeat_count=row.get("repeat_count") or None, min_count=self.count(sheet, row, "min_count"),
+                      max_count=self.count(sheet, row, "max_count"), **common)
+
+    def count(self, sheet: str, row: _Row, column: str) -> int | None:
+        text = row.get(column)
+        if not text:
+            return None
+        if not re.fullmatch(r"[0-9]+", text):
+            self.problems.append(problem("form.bad_value", self.loc(sheet, row.number, row.cells[column][1]),
+                                         key=column, expected="a whole number", got=f"'{text}'", example="1"))
+            return None
+        return int(text)
+
+
+def _flag(text: str) -> bool | str:
+    if text.strip().lower() in _FALSE:
+        return False
+    return True if text.strip().lower() in _TRUE else text.strip()
+
+
+# --- export ---------------------------------------------------------------------------------------
+def export_xlsform(form: Form) -> bytes:
+    languages = _languages(form)
+    book = openpyxl.Workbook()
+    survey = book.active
+    assert survey is not None
+    survey.title = "survey"
+    rows = list(_survey_rows(form.fields))
+    _write(survey, rows, ["type", "name", *_text_columns(TEXT_COLUMNS, languages), *PLAIN_COLUMNS])
+    choice_rows = list(_choice_rows(form))
+    extra = sorted({c for chosen in form.choices.values() for choice in chosen.choices for c in choice.columns})
+    choice_columns = ["list_name", "name", *_text_columns(("label",), languages), *extra]
+    _write(book.create_sheet("choices"), choice_rows, choice_columns)
+    settings = {"form_id": form.settings.id, "version": form.settings.version,
+                "default_language": _language_column(form.settings.default_language),
+                "instance_name": form.settings.instance_name or "",
+                **_title(form.settings.title, form.settings.default_language)}
+    _write(book.create_sheet("settings"), [settings], list(settings))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _languages(form: Form) -> list[str]:
+    found = {form.settings.default_language, *form.settings.title}
+    for f, _ in walk(form.fields):
+        found |= set(f.label) | set(f.hint)
+    return [form.settings.default_language, *sorted(found - {form.settings.default_language})]
+
+
+def _language_column(code: str) -> str:
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def _text_columns(columns: tuple[str, ...], languages: list[str]) -> list[str]:
+    return [f"{column}::{_language_column(lang)}" for column in columns for lang in languages]
+
+
+def _texts(column: str, text: Text) -> dict[str, str]:
+    return {f"{column}::{_language_column(lang)}": value for lang, value in text.items()}
+
+
+def _title(text: Text, default_language: str) -> dict[str, str]:
+    # pyxform (ODK) crashes on a translated form_title, so other languages go in a column of
+    # Pantau's own, which pyxform ignores.
+    return {"form_title" if lang == default_language else f"{TITLE_COLUMN}::{_language_column(lang)}": value
+            for lang, value in text.items()}
+
+
+def _survey_rows(fields: list[Field]) -> Iterator[dict[str, str]]:
+    for f in fields:
+        texts = {k: v for column in ("label", "hint") for k, v in _texts(column, getattr(f, column)).items()}
+        if isinstance(f, Question):
+            yield _question_row(f, texts)
+            continue
+        kind = "group" if isinstance(f, Group) else "repeat"
+        row = {"type": f"begin_{kind}", "name": f.name, "relevant": f.relevant or "", **texts}
+        if isinstance(f, Group):
+            row["appearance"] = "field-list" if f.layout == "page" else ""
+        else:
+            row |= {"repeat_count": f.repeat_count or "", "min_count": _int(f.min_count),
+                    "max_count": _int(f.max_count)}
+        yield row
+        yield from _survey_rows(f.fields)
+        yield {"type": f"end_{kind}", "name": f.name}
+
+
+def _question_row(q: Question, texts: dict[str, str]) -> dict[str, str]:
+    qtype = QUESTION_TYPES.get(q.type)
+    type_name = qtype.xlsform if qtype else q.type
+    row = {"type": f"{type_name} {q.choices}" if q.choices else type_name, "name": q.name, **texts}
+    for column in ("required_message", "constraint_message"):
+        row |= _texts(column, getattr(q, column))
+    for column in ("required", "read_only"):
+        value = getattr(q, column)
+        row[column] = "yes" if value is True else value or ""
+    for column in ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter"):
+        row[column] = getattr(q, column) or ""
+    row["parameters"] = " ".join(f"{k}={v}" for k, v in q.parameters.items())
+    return row
+
+
+def _int(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _choice_rows(form: Form) -> Iterator[dict[str, str]]:
+    for chosen in form.choices.values():
+        for choice in chosen.choices:
+            yield {"list_name": chosen.name, "name": choice.name, **_texts("label", choice.label), **choice.columns}
+
+
+def _write(ws: Any, rows: list[dict[str, str]], columns: list[str]) -> None:
+    used = [c for c in dict.fromkeys(columns) if any(row.get(c) for row in rows) or c in ("type", "name", "list_name")]
+    ws.append(used)
+    for row in rows:
+        ws.append([row.get(c, "") or None for c in used])

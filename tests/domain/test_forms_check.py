@@ -1,0 +1,284 @@
+"""Static checks: each test is a few lines of the YAML staff write and the problem codes (and
+places) it must give. Messages are never compared, only codes."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from server.domain.compile import CompileResult, compile_source
+from server.domain.problems import CATALOGUE, Loc, problem
+
+HEAD = """\
+settings:
+  id: tes
+  version: "1"
+  title: {id: Tes, en: Test}
+"""
+
+
+def compile_yaml(body: str) -> CompileResult:
+    return compile_source((HEAD + textwrap.dedent(body)).encode(), "tes.yaml")
+
+
+def found(body: str) -> list[tuple[str, int]]:
+    return [(p.code, p.line) for p in compile_yaml(body).problems]
+
+
+def codes(body: str) -> list[str]:
+    return [p.code for p in compile_yaml(body).problems]
+
+
+def test_a_clean_form_has_no_problems() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: integer, name: umur, label: {id: Umur, en: Age}, constraint: ". >= 0"}
+    """)
+    assert result.problems == [] and result.compiled is not None
+
+
+def test_every_catalogue_entry_renders_without_parameters() -> None:
+    for code in CATALOGUE:
+        made = problem(code, Loc("f.yaml"))
+        assert made.message_id and made.message_en, code
+
+
+def test_duplicate_names_point_at_the_second_one_and_name_the_first_line() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: text, name: nama, label: {id: Nama, en: Name}}
+          - type: group
+            name: g
+            fields:
+              - {type: text, name: nama, label: {id: Nama, en: Name}}
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [("form.duplicate_name", 10)]
+    assert "6" in result.problems[0].message_en
+
+
+def test_bad_names() -> None:
+    assert codes("""\
+        fields:
+          - {type: text, name: 1nama, label: {id: N, en: N}}
+          - {type: text, name: _x, label: {id: N, en: N}}
+          - {type: text, name: nama-lengkap, label: {id: N, en: N}}
+    """) == ["form.bad_name"] * 3
+
+
+def test_unknown_type_lists_the_known_ones() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: txt, name: nama, label: {id: N, en: N}}
+    """)
+    assert [(p.code, p.line, p.column) for p in result.problems] == [("form.unknown_type", 6, 12)]
+    assert "text" in result.problems[0].hint_en and "nik" in result.problems[0].hint_en
+
+
+def test_every_reference_must_resolve_with_a_suggestion() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: integer, name: umur, label: {id: Umur, en: Age}}
+          - type: text
+            name: catatan
+            label: {id: "Umur ${umr}", en: "Age ${umur}"}
+            relevant: ${umr} > 17
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [("form.unknown_reference", 9),
+                                                            ("form.unknown_reference", 10)]
+    assert "${umur}" in result.problems[1].hint_en
+
+
+def test_instance_name_references_are_checked_too() -> None:
+    result = compile_source(b"settings: {id: t, version: '1', instance_name: \"concat(${nama}, 'x')\"}\n"
+                            b"fields: [{type: note, name: n, label: N}]\n", "t.yaml")
+    assert [p.code for p in result.problems] == ["form.unknown_reference"]
+
+
+def test_a_calculation_cycle_is_named() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: calculate, name: a, calculation: "${c} + 1"}
+          - {type: calculate, name: b, calculation: "${a} * 2"}
+          - {type: calculate, name: c, calculation: "${b} - 1"}
+          - {type: calculate, name: d, calculation: "${a}"}
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [("form.calculation_cycle", 6)]
+    assert "a -> c -> b -> a" in result.problems[0].message_en
+
+
+def test_relevance_counts_in_cycles_and_a_self_reference_is_one() -> None:
+    assert codes("""\
+        fields:
+          - {type: text, name: a, label: {id: A, en: A}, relevant: "${a} = ''"}
+    """) == ["form.calculation_cycle"]
+    assert codes("""\
+        fields:
+          - type: group
+            name: g
+            relevant: ${x} = 1
+            fields:
+              - {type: integer, name: x, label: {id: X, en: X}}
+    """) == ["form.calculation_cycle"]
+
+
+def test_choice_lists_must_exist_and_selects_need_one() -> None:
+    assert found("""\
+        choices:
+          yn: {ya: {id: Ya, en: "Yes"}}
+        fields:
+          - {type: select_one jk, name: jk, label: {id: JK, en: Sex}}
+          - {type: select_one, name: pilih, label: {id: P, en: P}}
+          - {type: select_one yn, name: ok, label: {id: Oke, en: Okay}}
+    """) == [("form.unknown_choice_list", 8), ("form.missing_choices", 9)]
+
+
+def test_a_choice_filter_names_existing_columns() -> None:
+    result = compile_yaml("""\
+        choices:
+          kec: {wilayah: kecamatan 64.02}
+          desa: {wilayah: desa 64.02}
+        fields:
+          - {type: select_one kec, name: kecamatan, label: {id: K, en: K}}
+          - {type: select_one desa, name: desa, label: {id: D, en: D}, choice_filter: "induk = ${kecamatan}"}
+          - {type: select_one desa, name: desa2, label: {id: D, en: D}, choice_filter: "parent = ${kecamatan}"}
+          - {type: select_one desa, name: desa3, label: {id: D, en: D}, choice_filter: "name != '' and label != ''"}
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [("form.bad_choice_filter", 10)]
+    assert "parent" in result.problems[0].hint_en
+
+
+def test_expression_errors_carry_their_codes_and_column() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: integer, name: a, label: {id: A, en: A}, constraint: ". >= 0 and foo(.)"}
+          - {type: integer, name: b, label: {id: B, en: B}, constraint: "if(. > 1)"}
+          - {type: integer, name: c, label: {id: C, en: C}, constraint: ". >="}
+          - type: integer
+            name: d
+            label: {id: D, en: D}
+            constraint: . == 1
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [
+        ("form.unknown_function", 6), ("form.bad_arity", 7), ("form.bad_expression", 8), ("form.bad_expression", 12)]
+    # the column points into the expression, at "foo" on its line of the file
+    line6 = '  - {type: integer, name: a, label: {id: A, en: A}, constraint: ". >= 0 and foo(.)"}'
+    assert result.problems[0].column == line6.index("foo") + 1
+    assert result.problems[3].column == 19  # "==" in the plain scalar ". == 1" (the dot is column 17)
+
+
+def test_an_expression_over_the_length_limit() -> None:
+    long = " + ".join(["1"] * 1500)
+    assert codes(f"""\
+        fields:
+          - {{type: calculate, name: a, calculation: "{long}"}}
+    """) == ["form.expression_too_long"]
+
+
+def test_attributes_that_do_not_apply_to_the_type() -> None:
+    assert found("""\
+        fields:
+          - {type: note, name: n, label: {id: N, en: N}, required: yes}
+          - {type: text, name: t, label: {id: T, en: T}, calculation: "1"}
+          - {type: calculate, name: c}
+    """) == [("form.attribute_not_for_type", 6), ("form.attribute_not_for_type", 7), ("form.missing_calculation", 8)]
+
+
+def test_parameters_are_checked_per_type() -> None:
+    assert codes("""\
+        fields:
+          - {type: nik, name: nik, label: {id: NIK, en: NIK}, parameters: {sex: jenis_kelamin, warna: merah}}
+          - {type: geopoint, name: gps, label: {id: G, en: G}, parameters: {max_accuracy: jauh}}
+    """) == ["form.bad_parameter", "form.unknown_parameter", "form.bad_parameter"]
+
+
+def test_repeat_structure() -> None:
+    assert codes("""\
+        fields:
+          - {type: integer, name: n, label: {id: N, en: N}}
+          - type: repeat
+            name: r
+            min_count: 3
+            max_count: 2
+            fields: [{type: integer, name: x, label: {id: X, en: X}}]
+          - type: repeat
+            name: s
+            repeat_count: ${y}
+            fields: [{type: integer, name: y, label: {id: Y, en: Y}}]
+          - type: repeat
+            name: t
+            repeat_count: ${n}
+            max_count: 5
+            fields: [{type: integer, name: z, label: {id: Z, en: Z}}]
+    """) == ["form.repeat_bounds", "form.repeat_count_self", "form.repeat_count_with_bounds"]
+
+
+def test_fields_inside_a_repeat_are_read_from_outside_only_through_aggregates() -> None:
+    result = compile_yaml("""\
+        fields:
+          - type: repeat
+            name: anggota
+            fields:
+              - {type: integer, name: umur, label: {id: U, en: A}}
+              - {type: integer, name: sekolah, label: {id: S, en: S}, relevant: "${umur} >= 7"}
+          - {type: calculate, name: total, calculation: "sum(${umur}) + count(${anggota})"}
+          - {type: calculate, name: salah, calculation: "${umur} + 1"}
+          - {type: calculate, name: juga, calculation: "if(max(${umur}) > 60, ${umur}, 0)"}
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [("form.repeat_reference", 12),
+                                                            ("form.repeat_reference", 13)]
+
+
+def test_sibling_repeats_cannot_read_each_other_without_aggregates() -> None:
+    assert codes("""\
+        fields:
+          - type: repeat
+            name: a
+            fields: [{type: integer, name: x, label: {id: X, en: X}}]
+          - type: repeat
+            name: b
+            fields: [{type: integer, name: y, label: {id: Y, en: Y}, constraint: ". < ${x}"}]
+    """) == ["form.repeat_reference"]
+
+
+def test_empty_groups_from_a_workbook_are_errors() -> None:
+    from server.domain.compile import compile_form
+    from server.domain.form import Form, Group, Question, Settings
+
+    form = Form(settings=Settings(id="t", version="1"),
+                fields=[Group(name="g", fields=[]), Question(type="note", name="n", label={"id": "N"})])
+    assert [p.code for p in compile_form(form).problems] == ["form.empty_group"]
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("fields: [{type: text, name: t}]\n", "form.missing_label"),
+    ("fields: [{type: text, name: t, label: Nama}]\n", "form.missing_translation"),
+    ("choices: {yn: {ya: {id: Ya, en: 'Yes'}}}\nfields: [{type: text, name: t, label: {id: T, en: T}}]\n",
+     "form.unused_choice_list"),
+    ("fields: [{type: integer, name: t, label: {id: T, en: T}, constraint: '${t} > 0'}]\n", "form.self_reference"),
+])
+def test_warnings_do_not_stop_compilation(body: str, code: str) -> None:
+    result = compile_yaml(body)
+    assert [p.code for p in result.problems] == [code]
+    assert result.problems[0].severity == "warning" and result.compiled is not None
+
+
+def test_calculate_and_hidden_fields_need_no_label() -> None:
+    assert codes("""\
+        fields:
+          - {type: calculate, name: c, calculation: "1 + 1"}
+          - {type: hidden, name: h, default: x}
+    """) == []
+
+
+def test_columns_inside_quoted_expressions_map_to_the_file() -> None:
+    result = compile_yaml("""\
+        fields:
+          - {type: text, name: a, label: {id: A, en: A}, relevant: "${b} = 'x' and foo()"}
+          - {type: text, name: b, label: {id: B, en: B}, relevant: '${a} = ''x'' and foo()'}
+    """)
+    first, second = result.problems
+    line = "  - {type: text, name: a, label: {id: A, en: A}, relevant: \"${b} = 'x' and foo()\"}"
+    assert (first.code, first.column) == ("form.unknown_function", line.index("foo") + 1)
+    # '' is one quote in the value: the column cannot map, so it points at the expression
+    assert (second.code, second.column) == ("form.unknown_function", line.index('"') + 1)
