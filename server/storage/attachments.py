@@ -57,13 +57,21 @@ async def save(db: Database, data_dir: str, data: bytes, content_type: str, uplo
     return digest
 
 
+# Stored photos never disappear, so "this digest exists" can be remembered by the process (the
+# phone submits right after uploading, and retries resend the same digests).
+_KNOWN: set[str] = set()
+_KNOWN_LIMIT = 100_000
+
+
 async def known(db: Database, digests: list[str]) -> set[str]:
-    if not digests:
-        return set()
-    unique = sorted(set(digests))
-    rows = await db.fetch(f"SELECT sha256 FROM attachment WHERE sha256 IN ({', '.join('{}' for _ in unique)})",
-                          *unique)
-    return {r["sha256"] for r in rows}
+    unique = sorted(set(digests) - _KNOWN)
+    if unique:
+        rows = await db.fetch(f"SELECT sha256 FROM attachment WHERE sha256 IN ({', '.join('{}' for _ in unique)})",
+                              *unique)
+        if len(_KNOWN) > _KNOWN_LIMIT:
+            _KNOWN.clear()
+        _KNOWN.update(r["sha256"] for r in rows)
+    return set(digests) & _KNOWN
 
 
 async def visible_to(db: Database, principal: Principal, digest: str) -> str | None:

@@ -166,7 +166,9 @@ class Database:
         self._previous_engine = bind(self.engine)
         try:
             if isinstance(self.engine, PostgresEngine) and not self._pool_open:
-                await self.engine.start_connection_pool(min_size=2, max_size=10)
+                # reset=_keep_session: asyncpg's default reset runs a query (RESET ALL, UNLISTEN, ...) on
+                # every release, i.e. a second round trip per query. Pantau changes no session state.
+                await self.engine.start_connection_pool(min_size=2, max_size=10, reset=_keep_session)
                 self._pool_open = True
             await self.fetch("SELECT 1 AS ok")
         except (OSError, sqlite3.Error) as exc:
@@ -201,6 +203,10 @@ class Database:
 
     async def execute_ddl(self, ddl: str) -> None:
         await self.engine.run_ddl(ddl)
+
+
+async def _keep_session(connection: Any) -> None:
+    return None
 
 
 def sqlite_file(settings: Settings) -> Path | None:

@@ -4,6 +4,7 @@ that returns the existing version; publishing other content under a used version
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 import msgspec
@@ -93,6 +94,10 @@ class LoadedVersion(msgspec.Struct, frozen=True):
 # Published versions never change, so a decoded CompiledForm can be kept for the life of the
 # process: decoding the definition and its ASTs on every submission would dominate the request.
 _CACHE: dict[tuple[str, str], LoadedVersion] = {}
+# A form's status (published/archived) is re-read at most this often per process: archiving stops
+# new submissions within seconds, without a query on every submission.
+STATUS_TTL_S = 5.0
+_STATUS: dict[str, tuple[float, str | None]] = {}
 
 
 async def load_version(db: Database, form_id: str, version: str | None = None) -> LoadedVersion | None:
@@ -118,5 +123,11 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
 
 
 async def _status(form_id: str) -> str | None:
+    now = time.monotonic()
+    cached = _STATUS.get(form_id)
+    if cached is not None and now - cached[0] < STATUS_TTL_S:
+        return cached[1]
     rows = await Form.raw("SELECT status FROM form WHERE form_id = {}", form_id)
-    return rows[0]["status"] if rows else None
+    status = rows[0]["status"] if rows else None
+    _STATUS[form_id] = (now, status)
+    return status

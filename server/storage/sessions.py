@@ -38,16 +38,17 @@ async def resolve(db: Database, token: str) -> Session | None:
     if not token or len(token) > 100:
         return None
     digest = token_hash(token)
-    # Raw SQL: this runs on every request, and building the ORM join cost more than the query.
+    # One round trip, raw SQL: this runs on every request, and building the ORM join cost more than
+    # the query. One row per area the user holds (or one row with a NULL area).
     rows = await db.fetch(
         "SELECT s.expires_at AS expires_at, u.id AS id, u.username AS username, u.display_name AS display_name, "
-        "u.role AS role, u.active AS active FROM user_session s JOIN pantau_user u ON u.id = s.user_id "
-        "WHERE s.token_hash = {}", digest)
+        "u.role AS role, u.active AS active, a.area_code AS area_code FROM user_session s "
+        "JOIN pantau_user u ON u.id = s.user_id LEFT JOIN user_area a ON a.user_id = u.id "
+        "WHERE s.token_hash = {} ORDER BY a.area_code", digest)
     if not rows or not rows[0]["active"] or _aware(rows[0]["expires_at"]) <= clock.now():
         return None
     row = rows[0]
-    areas = tuple(r["area_code"] for r in await db.fetch(
-        "SELECT area_code FROM user_area WHERE user_id = {} ORDER BY area_code", row["id"]))
+    areas = tuple(r["area_code"] for r in rows if r["area_code"])
     principal = Principal(id=row["id"], username=row["username"], display_name=row["display_name"],
                           role=row["role"], areas=areas)
     return Session(token_hash=digest, principal=principal, expires_at=_aware(row["expires_at"]))

@@ -58,16 +58,18 @@ async def checked(request: Request, principal: Principal, form_id: str, version:
         raise PantauError("submission.unknown_form", form_id=form_id, version=version)
     now = clock.now()
     result = validate(loaded.compiled, answers, today=now.astimezone(clock.WITA).date(), now=now)
-    if result.errors:
+    if not result.ok:  # an error, or a NIK warning nobody ticked: both stop the submission
         raise Invalid(result)
     return loaded, result
 
 
 class Invalid(Exception):
-    """The answers break the form's rules; `result` has every field's error."""
+    """The answers break the form's rules, or carry warnings nobody confirmed; `problems` lists each
+    one at its field."""
 
     def __init__(self, result: Validation) -> None:
         self.result = result
+        self.problems = problems_of([*result.errors, *result.unconfirmed])
 
 
 async def accept(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]

@@ -194,3 +194,44 @@ def test_other_areas_cannot_see_a_submission_or_its_photo(as_, published) -> Non
     retry_by_dewi = send(dewi, {**payload, "answers": {**payload["answers"], "kecamatan": "64.02.13",
                                                        "desa": "64.02.13.1007"}})
     assert retry_by_dewi.status_code == 409  # someone else's id: refused, and nothing about it revealed
+
+
+NIK_FORM = b"""
+settings: {id: uji_nik, version: "1", title: {id: Uji NIK}}
+choices:
+  jk: {L: {id: Laki-laki}, P: {id: Perempuan}}
+fields:
+  - {type: date, name: tgl_daftar, label: {id: Tanggal}, required: yes}
+  - {type: select_one jk, name: jenis_kelamin, label: {id: Jenis kelamin}, required: yes}
+  - {type: date, name: tgl_lahir, label: {id: Tanggal lahir}, required: yes}
+  - type: nik
+    name: nik
+    label: {id: NIK}
+    required: yes
+    parameters: {sex: jenis_kelamin, birth_date: tgl_lahir, registered: tgl_daftar}
+"""
+
+
+def test_a_nik_warning_needs_the_confirm_tick(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    result = compile_source(NIK_FORM, "uji_nik.yaml")
+    assert result.compiled is not None, result.problems
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            await forms.publish(db, result.compiled, NIK_FORM, "uji_nik.yaml")
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    citra = as_("citra")
+    # 6402064101900001 encodes a woman born 1 January 1990; the enumerator entered a man.
+    answers = {"tgl_daftar": "2026-03-02", "jenis_kelamin": "L", "tgl_lahir": "1990-01-01", "nik": "6402064101900001"}
+    payload = {"instance_id": str(uuid.uuid4()), "form_id": "uji_nik", "form_version": "1", "answers": answers}
+    unticked = send(citra, payload)
+    assert unticked.status_code == 422
+    assert [(e["path"], e["code"]) for e in unticked.json()["errors"]] == [("nik", "nik.sex_mismatch")]
+    ticked = send(citra, {**payload, "answers": {**answers, "_konfirmasi": ["nik"]}})
+    assert ticked.status_code == 201, ticked.text
+    assert [w["code"] for w in ticked.json()["warnings"]] == ["nik.sex_mismatch"]

@@ -16,7 +16,7 @@ from server.storage import access, attachments, submissions
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, settings_of
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
-from server.web.submitting import Invalid, accept, problems_of
+from server.web.submitting import Invalid, accept
 
 
 @post("/api/v1/submissions", status_code=201, guards=[signed_in])
@@ -27,7 +27,7 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
         receipt, warnings = await accept(request, principal, data.form_id, data.form_version, data.instance_id,
                                          data.answers, data.base_revision)
     except Invalid as invalid:
-        errors = problems_of(invalid.result.errors)
+        errors = invalid.problems
         error = PantauError("submission.invalid", count=len(errors))
         body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
                 "errors": msgspec.to_builtins(errors)}
