@@ -196,13 +196,24 @@ class Database:
             yield txn
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        """Raw SQL with `{}` placeholders (Piccolo's QueryString compiles them per engine)."""
+        """Raw SQL with `{}` placeholders on both engines."""
+        engine = self.engine
+        if isinstance(engine, PantauSQLiteEngine) and engine.current_transaction.get() is None:
+            # The hot path (session, form status, photo checks): skip Piccolo's QueryString, whose
+            # template parsing cost more than the indexed read itself.
+            compiled = _SQLITE_SQL.get(sql)
+            if compiled is None:
+                compiled = _SQLITE_SQL[sql] = sql.replace("{}", "?")
+            return await engine._run_in_new_connection(compiled, list(args))
         from piccolo.querystring import QueryString
 
-        return list(await self.engine.run_querystring(QueryString(sql, *args)))
+        return list(await engine.run_querystring(QueryString(sql, *args)))
 
     async def execute_ddl(self, ddl: str) -> None:
         await self.engine.run_ddl(ddl)
+
+
+_SQLITE_SQL: dict[str, str] = {}
 
 
 async def _keep_session(connection: Any) -> None:
