@@ -34,6 +34,8 @@ def lookup(name: str, ctx: Context) -> Value:
         raw = ctx.answers.get(name)
         if isinstance(raw, str | float | bool):  # the common case, without the general path
             return raw
+        if type(raw) is int and -(2**53) <= raw <= 2**53:  # integer answers are doubles to the language
+            return float(raw)
         return _value_at(ctx.answers, name, ctx)
     nodes: list[Mapping[str, Any]] = [ctx.answers]
     position = ctx.position

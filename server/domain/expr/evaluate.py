@@ -26,7 +26,9 @@ from server.domain.expr.values import (
 
 log = logging.getLogger(__name__)
 
-_cache: dict[Expr, Compiled] = {}
+# Keyed by identity, not by value: hashing a frozen AST walks the whole tree, and that hash cost more
+# than evaluating most rules. The entry keeps the Expr alive, so its id cannot be reused meanwhile.
+_cache: dict[int, tuple[Expr, Compiled]] = {}
 _CACHE_LIMIT = 8192
 
 
@@ -41,12 +43,13 @@ def evaluate(expr: Expr, ctx: Context) -> Value:
 
 
 def compile_expr(expr: Expr) -> Compiled:
-    compiled = _cache.get(expr)
-    if compiled is None:
-        compiled = _compile(expr)
-        if len(_cache) >= _CACHE_LIMIT:
-            _cache.clear()
-        _cache[expr] = compiled
+    entry = _cache.get(id(expr))
+    if entry is not None and entry[0] is expr:
+        return entry[1]
+    compiled = _compile(expr)
+    if len(_cache) >= _CACHE_LIMIT:
+        _cache.clear()
+    _cache[id(expr)] = (expr, compiled)
     return compiled
 
 
