@@ -34,6 +34,7 @@ run: install ## install, migrate, load forms/, make the first admin, serve on :8
 lint: $(VENV)/.stamp-test ## ruff on everything, mypy --strict on server/domain
 	$(BIN)/ruff check server tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: $(VENV)/.stamp-test lint ## the whole suite (SQLite; PostgreSQL when PANTAU_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
