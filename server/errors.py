@@ -173,3 +173,48 @@ define("attachment.not_image", 415, "Berkas ini bukan foto JPEG, PNG atau WebP."
        "This file is not a JPEG, PNG or WebP photo.")
 define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kirim fotonya dulu.",
        "The photo for field {field} has not been uploaded yet. Upload it first.")
+
+# --- the beneficiary registry (issue 7) ----------------------------------------------------------
+define("registry.unknown_beneficiary", 422,
+       "Penerima {beneficiary} tidak ada di daftar penerima wilayah Anda. Muat ulang daftar penerima lalu pilih lagi.",
+       "Beneficiary {beneficiary} is not on the list of beneficiaries of your areas. Reload the list and choose again.")
+define("registry.merge_self", 400, "Data penerima tidak dapat digabung dengan dirinya sendiri.",
+       "A beneficiary record cannot be merged into itself.")
+define("registry.merge_merged", 409, "Data penerima {beneficiary} sudah digabung ke data lain.",
+       "Beneficiary record {beneficiary} was already merged into another record.")
+define("registry.merge_programme", 400,
+       "Kedua data berasal dari program berbeda ({keep} dan {drop}); hanya data satu program yang dapat digabung.",
+       "The two records belong to different programmes ({keep} and {drop}); only records of one programme merge.")
+define("registry.bad_query", 400, "Permintaan daftar penerima tidak valid: {detail}",
+       "Invalid beneficiary list request: {detail}")
+
+# --- review and export (issue 9) -----------------------------------------------------------------
+define("review.bad_filter", 400, "Filter tidak valid: {detail}. Periksa nama dan nilai filter.",
+       "Invalid filter: {detail}. Check the filter's name and value.")
+define("review.reversed_dates", 400, "Tanggal awal sesudah tanggal akhir. Tukar keduanya.",
+       "The start date is after the end date. Swap them.")
+define("review.bad_cursor", 400,
+       "Penanda halaman tidak valid atau dibuat untuk filter lain. Mulai lagi dari halaman pertama.",
+       "The page marker is invalid or was made for other filters. Start again from the first page.")
+define("review.outside_area", 403, "Wilayah {area} di luar wilayah Anda.", "Area {area} is outside your areas.")
+define("review.bad_status", 400, "Status tinjauan {wanted} tidak dikenal.", "Unknown review status {wanted}.")
+define("review.bad_transition", 409, "Data berstatus {current} tidak dapat diubah menjadi {wanted}.",
+       "A record that is {current_en} cannot be changed to {wanted}.")
+define("review.comment_required", 400, "Tulis alasannya: petugas perlu tahu apa yang harus diperbaiki.",
+       "Write the reason: the enumerator needs to know what to fix.")
+define("review.comment_too_long", 400, "Catatan terlalu panjang (maksimal {max} karakter).",
+       "The comment is too long (at most {max} characters).")
+define("review.stale", 409,
+       "Data ini sudah berubah (sekarang revisi {current}) sejak Anda membukanya. Muat ulang halaman.",
+       "This record changed (now revision {current}) since you opened it. Reload the page.")
+define("export.unknown_form", 404, "Formulir {form_id} tidak ada.", "Form {form_id} does not exist.")
+define("export.bad_option", 400, "Pilihan ekspor {name} tidak valid; pilihan: {choices}.",
+       "Invalid export option {name}; choices: {choices}.")
+define("export.busy", 503, "Sedang ada dua ekspor berjalan. Coba lagi sebentar lagi.",
+       "Two exports are already running. Try again in a moment.")
+define("export.too_many_rows", 500, "Tabel {table} melebihi {limit} baris, batas XLSX. Pilih CSV atau saring datanya.",
+       "Table {table} exceeds {limit} rows, the XLSX limit. Choose CSV or filter the data.")
+define("token.bad_name", 400, "Beri nama token (maksimal {max} karakter), misalnya nama skripnya.",
+       "Give the token a name (at most {max} characters), e.g. the script's name.")
+define("token.too_many", 400, "Anda sudah punya {max} token aktif. Cabut yang tidak dipakai dulu.",
+       "You already have {max} active tokens. Revoke unused ones first.")

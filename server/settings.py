@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_attachment_bytes: int = 5 * 1024 * 1024
     https: bool = False
     bench_routes: bool = False
+    # The registry's master key for NIK/KK sealing and blind indexes; "" = derived from secret_key.
+    nik_key: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -117,6 +119,10 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
     "PANTAU_BENCH_ROUTES": (
         "bench_routes", _bool, "`true` adds the no-op POST /api/v1/bench/noop that bench/submit_load.py compares with",
+    ),
+    "PANTAU_NIK_KEY": (
+        "nik_key", _secret,
+        "master key for sealing NIK/No. KK and their blind indexes; derived from PANTAU_SECRET_KEY when unset",
     ),
 }
 

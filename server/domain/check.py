@@ -5,6 +5,7 @@ yields Problems with the place the loader recorded. Errors stop compilation; war
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -255,7 +256,81 @@ def check_unused_lists(view: _View) -> Iterator[Problem]:
             yield problem("form.unused_choice_list", view.where.at(("choices", name)), name=name)
 
 
+# The registry block (issue 7): which question types each key may name. None: any question with a value.
+_ANY = None
+REGISTRY_TYPES: dict[str, dict[str, frozenset[str] | None]] = {
+    "creates": {"name": frozenset({"text"}), "area": frozenset({"select_one"}), "nik": frozenset({"nik"}),
+                "kk": frozenset({"no_kk"}), "sex": frozenset({"select_one", "text"}), "birth_date": frozenset({"date"}),
+                "date": frozenset({"date"}), "group": frozenset({"select_one", "text"}), "baseline": _ANY},
+    "refers": {"beneficiary": frozenset({"beneficiary"}), "date": frozenset({"date"}), "figures": _ANY,
+               "follow_up": frozenset({"select_multiple", "select_one"}), "follow_up_due": frozenset({"date"})},
+    "growth": {"sex": frozenset({"select_one", "text"}), "birth_date": frozenset({"date"}),
+               "weight": frozenset({"decimal", "integer"}), "length": frozenset({"decimal", "integer"}),
+               "position": frozenset({"select_one"}), "oedema": frozenset({"select_one"}),
+               "child": frozenset({"text"})},
+}
+
+
+def check_registry(view: _View) -> Iterator[Problem]:
+    registry = view.form.settings.registry
+    if registry is None:
+        return
+    here = view.where.at(("settings", "registry"))
+    if not NAME_RE.match(registry.programme):
+        yield problem("form.bad_name", view.where.at(("registry", "registry", "programme")), name=registry.programme)
+    if (registry.creates is None) == (registry.refers is None):
+        yield problem("form.registry_role", here, reason="give either 'creates' or 'refers', not both or neither")
+    elif registry.refers is not None and (registry.same_nik != "update" or registry.one_per_kk
+                                          or registry.visit_every != "none"):
+        yield problem("form.registry_role", here,
+                      reason="same_nik, one_per_kk and visit_every are the programme's rules: set them with 'creates'")
+    parts = [("creates", registry.creates), ("refers", registry.refers),
+             ("growth", registry.refers.growth if registry.refers else None)]
+    for part, spec in parts:
+        for key, name in _named_fields(spec, REGISTRY_TYPES[part]):
+            yield from _check_registry_field(view, part, key, name)
+
+
+def _named_fields(spec: object, keys: dict[str, frozenset[str] | None]) -> Iterator[tuple[str, str]]:
+    """(key, field name) for every key of the block that names a field (not `event`, `growth`)."""
+    for key in keys if spec is not None else ():
+        value = getattr(spec, key)
+        if isinstance(value, str):
+            yield key, value
+        elif isinstance(value, dict):
+            yield from ((key, name) for name in value.values())
+
+
+def _check_registry_field(view: _View, part: str, key: str, name: str) -> Iterator[Problem]:
+    wanted = REGISTRY_TYPES[part][key]
+    loc = view.where.at(("registry", part, key), ("settings", "registry"))
+    expected = ", ".join(sorted(wanted)) if wanted else "any question with an answer"
+    found = next((q for q in view.questions() if q.name == name), None)
+    qtype = QUESTION_TYPES.get(found.type) if found else None
+    if found is None or qtype is None or not qtype.holds_value:
+        reason = "which is no question" if found is None else "which holds no answer"
+        yield problem("form.registry_field", loc, key=key, name=name, reason=reason, expected=expected)
+    elif wanted is not None and found.type not in wanted:
+        yield problem("form.registry_field", loc, key=key, name=name, reason=f"a {found.type}", expected=expected)
+    elif view.scope.get(name):
+        yield problem("form.registry_field", loc, key=key, name=name, reason="inside a repeat", expected=expected)
+    elif part == "creates" and key == "area" and not _is_region_list(view, found):
+        yield problem("form.registry_field", loc, key=key, name=name, reason="whose list is not a region list",
+                      expected="select_one of a {wilayah: desa ...} list")
+
+
+_REGION_CODE = re.compile(r"[0-9]{2}(\.[0-9]{2}){0,2}(\.[0-9]{4})?\Z")
+
+
+def _is_region_list(view: _View, q: Question) -> bool:
+    """A `{wilayah: ...}` list, or its choices written out (as XLSForm export writes them): access to a
+    beneficiary is decided by the Kemendagri code of their area."""
+    chosen = view.form.choices.get(q.choices or "")
+    return chosen is not None and bool(chosen.choices) and (
+        chosen.wilayah is not None or all(_REGION_CODE.match(c.name) for c in chosen.choices))
+
+
 CHECKS: tuple[Callable[[_View], Iterator[Problem]], ...] = (
     check_names, check_types, check_expressions, check_references, check_cycles, check_choice_filters,
-    check_repeats, check_containers, check_labels, check_unused_lists,
+    check_repeats, check_containers, check_labels, check_unused_lists, check_registry,
 )

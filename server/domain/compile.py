@@ -144,6 +144,8 @@ def content_hash(form: Form, parsed: Parsed) -> str:
     """sha256 of the definition's canonical JSON: sorted keys, expressions as ASTs (so spacing
     inside an expression does not count), region lists by their generated choices."""
     data = msgspec.to_builtins(form)
+    if data["settings"].get("registry") is None:
+        data["settings"].pop("registry", None)  # forms without a registry block keep their published hash
     for chosen in data.get("choices", {}).values():
         chosen.pop("wilayah", None)
     asts = {key: to_json(expr) for key, expr in parsed.exprs.items()}

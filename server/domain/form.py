@@ -89,12 +89,70 @@ Field = Question | Group | Repeat
 CONTAINER_TYPES = ("group", "repeat")
 
 
+# --- the registry block (settings.registry): a form that creates a beneficiary or refers to one ---
+# These Structs keep every field when encoded (no omit_defaults) so the content hash does not depend
+# on whether a default was written out; a form without a registry block hashes as it always did.
+VisitEvery = Literal["monthly", "quarterly", "none"]
+
+
+class RegistryCreates(msgspec.Struct, frozen=True, kw_only=True):
+    """Which answers describe the person an intake creates (or updates)."""
+
+    name: str
+    area: str  # a region select (desa); the beneficiary belongs to this area
+    nik: str | None = None
+    kk: str | None = None
+    sex: str | None = None
+    birth_date: str | None = None
+    group: str | None = None
+    date: str | None = None  # the registration date; the day received when absent
+    # Figures kept from the intake to compare visits with: figure key -> field ("pendapatan: penghasilan_bln").
+    baseline: dict[str, str] = {}
+
+
+class RegistryGrowth(msgspec.Struct, frozen=True, kw_only=True):
+    """The answers a child growth check is computed from (WHO z-scores on the server)."""
+
+    sex: str
+    birth_date: str
+    weight: str
+    length: str
+    position: str | None = None  # a select with choices terlentang/berdiri (lying/standing)
+    oedema: str | None = None  # a ya/tidak select
+    child: str | None = None  # the child's name, shown on the household's timeline
+
+
+class RegistryRefers(msgspec.Struct, frozen=True, kw_only=True):
+    """A form about an already registered beneficiary: a visit or a growth check."""
+
+    beneficiary: str  # a `beneficiary` question
+    event: Literal["visit", "growth"] = "visit"
+    date: str | None = None  # the visit or measurement date
+    # Figures shown on the timeline: figure key -> field. A key also in the intake's baseline is
+    # compared with it ("pendapatan": household income now against income at intake).
+    figures: dict[str, str] = {}
+    follow_up: str | None = None  # a select_multiple of follow-up actions
+    follow_up_due: str | None = None  # a date; a follow-up is opened when it is answered
+    growth: RegistryGrowth | None = None
+
+
+class Registry(msgspec.Struct, frozen=True, kw_only=True):
+    programme: str
+    creates: RegistryCreates | None = None
+    refers: RegistryRefers | None = None
+    # The programme's rules, read from the form that creates its beneficiaries:
+    same_nik: Literal["update", "flag"] = "update"  # a second intake of a NIK updates it, or makes a flagged record
+    one_per_kk: bool = False  # a second recipient from one family card (KK) is flagged
+    visit_every: VisitEvery = "none"
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     version: str
     title: Text = {}
     default_language: str = "id"
     instance_name: str | None = None
+    registry: Registry | None = None
 
 
 class Form(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -14,6 +14,7 @@ import yaml
 from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings
 from server.domain.problems import Loc, Problem, has_errors, problem
 from server.domain.regions import RegionError, region_choices
+from server.domain.registry_spec import read_registry
 from server.domain.sourcemap import Loaded, Where
 
 MAX_BYTES = 1024 * 1024
@@ -24,7 +25,7 @@ _TRUE = frozenset({"yes", "true", "ya", "y", "on"})
 _FALSE = frozenset({"no", "false", "tidak", "n", "off"})
 
 TOP_KEYS = frozenset({"settings", "choices", "fields"})
-SETTINGS_KEYS = frozenset({"id", "version", "title", "default_language", "instance_name"})
+SETTINGS_KEYS = frozenset({"id", "version", "title", "default_language", "instance_name", "registry"})
 QUESTION_KEYS = frozenset(Question.__struct_fields__)
 GROUP_KEYS = frozenset({"type", "name", "label", "hint", "relevant", "layout", "fields"})
 REPEAT_KEYS = GROUP_KEYS - {"layout"} | {"repeat_count", "min_count", "max_count"}
@@ -231,6 +232,7 @@ class _Reader:
             id=form_id, version=version, title=self.text(entries.get("title"), "title"),
             default_language=self.language,
             instance_name=self.expression(entries.get("instance_name"), "instance_name", ("settings",)),
+            registry=read_registry(self, entries["registry"]) if "registry" in entries else None,
         )
 
     def fields(self, node: yaml.Node, owner: str, depth: int) -> list[Field] | None:

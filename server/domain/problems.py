@@ -383,3 +383,20 @@ _define("phone.not_mobile", "error", "Harus nomor HP (08...), bukan telepon ruma
         "Must be a mobile number (08...), not a landline.")
 _define("phone.prefix_unknown", "warning", "Awalan {prefix} bukan awalan operator seluler yang dikenal.",
         "{prefix} is not a known mobile operator prefix.")
+
+# --- the beneficiary registry (issue 7): the registry block, references, growth results ------------
+_define("form.registry_role", "error",
+        "Blok registry: {reason}.", "The registry block: {reason}.",
+        "Formulir pendaftaran memakai 'creates:', formulir kunjungan 'refers:' (docs/forms.md, Registri).",
+        "An intake form uses 'creates:', a visit form 'refers:' (docs/forms.md, Registry).")
+_define("form.registry_field", "error",
+        "Blok registry: '{key}' menunjuk '{name}', {reason}.",
+        "The registry block: '{key}' names '{name}', {reason}.",
+        "Tulis nama pertanyaan di luar repeat dengan jenis yang cocok: {expected}.",
+        "Name a question outside any repeat, of a fitting type: {expected}.")
+_define("answer.beneficiary", "error", "Pilih penerima dari daftar penerima terdaftar.",
+        "Choose the beneficiary from the list of registered beneficiaries.")
+_define("growth.result", "warning", "Hasil: {summary_id}.", "Result: {summary_en}.")
+_define("growth.implausible", "warning",
+        "Ukur ulang: nilai {index_id} tidak masuk akal (z = {z}). Periksa berat, panjang/tinggi dan tanggal lahir.",
+        "Measure again: the {index_en} value is implausible (z = {z}). Check weight, length/height and birth date.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -217,6 +218,19 @@ def clean_phone(raw: Any) -> str:
     return check.e164
 
 
+def clean_beneficiary(raw: Any) -> str:
+    """A beneficiary's id (a UUID: the instance id of the intake that registered them). Whether it
+    exists and lies in the enumerator's areas is checked when the submission is stored."""
+    try:
+        return str(uuid.UUID(raw.strip())) if isinstance(raw, str) and len(raw.strip()) == 36 else _bad_id()
+    except ValueError:
+        return _bad_id()
+
+
+def _bad_id() -> str:
+    raise BadAnswer("answer.beneficiary")
+
+
 # --- extra rules ---------------------------------------------------------------------------------
 def _as_date(value: Any) -> dt.date | None:
     try:
@@ -292,3 +306,6 @@ register(QuestionType("phone", "phone", "an Indonesian mobile number, stored as 
                       clean=clean_phone, rules=phone_rules))
 register(QuestionType("rupiah", "rupiah", "a whole, non-negative rupiah amount (Rp 1.250.000)",
                       clean=clean_rupiah))
+register(QuestionType("beneficiary", "beneficiary",
+                      "a registered beneficiary of the enumerator's areas, chosen from the registry (their id)",
+                      clean=clean_beneficiary))

@@ -18,6 +18,7 @@ from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question,
 from server.domain.load import MAX_BYTES, MAX_DEPTH
 from server.domain.problems import Loc, Problem, has_errors, problem
 from server.domain.questions import QUESTION_TYPES, by_xlsform_name
+from server.domain.registry_spec import registry_from_text, registry_text
 from server.domain.sourcemap import Loaded, Where
 
 MAX_ROWS = 10_000
@@ -29,7 +30,7 @@ COLUMN_ALIASES = {"readonly": "read_only", "jr:count": "repeat_count", "required
                   "constraint message": "constraint_message", "choice filter": "choice_filter"}
 METADATA_TYPES = frozenset({"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit",
                             "simserial", "subscriberid", "start-geopoint"})
-SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name"})
+SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name", "registry"})
 TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
 _LANGUAGE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z-]+)\)\s*$")
 _TRUE = frozenset({"yes", "true", "true()", "ya"})
@@ -182,8 +183,13 @@ class _Reader:
             return None
         instance_name = row.get("instance_name") or None
         title = self.text(row, TITLE_COLUMN) | self.text(row, "form_title")
+        registry = None
+        if row.get("registry"):  # Pantau's beneficiary registry block, as JSON (docs/forms.md)
+            registry, found = registry_from_text(row.get("registry"),
+                                                 self.loc("settings", row.number, row.cells["registry"][1]))
+            self.problems.extend(found)
         return Settings(id=form_id, version=version, title=title,
-                        default_language=self.language, instance_name=instance_name)
+                        default_language=self.language, instance_name=instance_name, registry=registry)
 
     # --- choices ------------------------------------------------------------------------------
     def choices(self, sheet: _Sheet) -> dict[str, ChoiceList]:
@@ -342,7 +348,8 @@ def export_xlsform(form: Form) -> bytes:
     settings = {"form_id": form.settings.id, "version": form.settings.version,
                 "default_language": _language_column(form.settings.default_language),
                 "instance_name": form.settings.instance_name or "",
-                **_title(form.settings.title, form.settings.default_language)}
+                **_title(form.settings.title, form.settings.default_language),
+                **({"registry": registry_text(form.settings.registry)} if form.settings.registry else {})}
     _write(book.create_sheet("settings"), [settings], list(settings))
     out = io.BytesIO()
     book.save(out)

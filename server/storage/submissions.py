@@ -15,7 +15,7 @@ import msgspec
 from server.domain import intake
 from server.domain.access import Principal, sees_area
 from server.errors import PantauError
-from server.storage import audit
+from server.storage import audit, registry, review
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
 
@@ -30,6 +30,8 @@ class Incoming(msgspec.Struct, frozen=True, kw_only=True):
     area_code: str
     attachments: tuple[str, ...] = ()
     base_revision: int | None = None
+    # What the beneficiary registry must do with it (an intake, a visit), NIK/KK already sealed.
+    registry: registry.Prepared | None = None
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,8 +78,10 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
     us when it is not, so the common case costs one statement less."""
     if item.base_revision is None and _insert(tx, item, principal, now):
         _link_attachments(tx, item)
+        review.after_store(tx, item, 1, principal, now, address)  # issue 9: flags and the searchable name
+        area = _registry_step(tx, item, principal, now)
         tx.execute(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
-                                               target_id=str(item.instance_id), area_code=item.area_code,
+                                               target_id=str(item.instance_id), area_code=area,
                                                address=address))
         return _receipt(item, 1, now, "new")
     rows = tx.fetch(_SELECT_ONE, item.instance_id)
@@ -108,8 +112,10 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
         "WHERE id = {}", item.form_version_pk, item.content_hash, msgspec.json.encode(item.answers).decode(),
         revision, item.area_code, item.instance_id)
     _link_attachments(tx, item)
+    review.after_store(tx, item, revision, principal, now, address)  # issue 9: back to "received", flags, name
+    area = _registry_step(tx, item, principal, now)
     tx.execute(audit.INSERT, *audit.values(principal, "submission.edit", target_type="submission",
-                                           target_id=str(item.instance_id), area_code=item.area_code,
+                                           target_id=str(item.instance_id), area_code=area,
                                            detail=f"revision={revision}", address=address))
     return _receipt(item, revision, now, "edit")
 
@@ -122,6 +128,16 @@ def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime) -> b
         item.instance_id, item.form_version_pk, item.form_id, principal.id, item.area_code, item.content_hash,
         msgspec.json.encode(item.answers).decode(), now)
     return bool(rows)
+
+
+def _registry_step(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime) -> str:
+    """The hook for the beneficiary registry (issue 7): an intake creates or updates a beneficiary, a
+    visit records an event about one, in this same savepoint, so a refused reference (unknown, or
+    outside one's areas) leaves no submission either. Returns the submission's area, which for a
+    visit is its beneficiary's."""
+    if item.registry is None:
+        return item.area_code
+    return registry.apply(tx, item.registry, item.instance_id, principal, now) or item.area_code
 
 
 def _link_attachments(tx: Tx, item: Incoming) -> None:

@@ -137,3 +137,109 @@ class SubmissionAttachment(Table, tablename="submission_attachment"):
 
 
 TABLES = (*TABLES, SubmissionRevision, Attachment, SubmissionAttachment)
+
+
+class Beneficiary(Table, tablename="beneficiary"):
+    """A person a programme serves (migration m0004). NIK and KK only sealed, indexed and masked."""
+
+    id = UUID(primary_key=True)  # the instance id of the intake that registered them
+    programme = Varchar(length=64)
+    status = Varchar(length=12, default="active")
+    merged_into = UUID(null=True, default=None)
+    nik_index = Varchar(length=64, default="")
+    nik_sealed = Text(default="")
+    nik_masked = Varchar(length=16, default="")
+    kk_index = Varchar(length=64, default="")
+    kk_sealed = Text(default="")
+    kk_masked = Varchar(length=16, default="")
+    name = Varchar(length=200)
+    name_key = Varchar(length=200)
+    sex = Varchar(length=1, default="")
+    birth_date = Varchar(length=10, default="")
+    area_code = Varchar(length=20)
+    kecamatan = Varchar(length=20)
+    target_group = Varchar(length=40, default="")
+    flags = Text(default="")
+    baseline = JSONB()
+    registered_on = Varchar(length=10)
+    last_visit_on = Varchar(length=10, default="")
+    next_due_on = Varchar(length=10, default="")
+    visit_months = Integer(default=0)
+    created_by = ForeignKey(references=User, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class BeneficiaryEvent(Table, tablename="beneficiary_event"):
+    id = Serial(primary_key=True)
+    beneficiary = ForeignKey(references=Beneficiary, null=False)
+    submission = ForeignKey(references=Submission, null=False)
+    form_id = Varchar(length=64)
+    kind = Varchar(length=12)
+    happened_on = Varchar(length=10)
+    summary = JSONB()
+    recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class FollowUp(Table, tablename="follow_up"):
+    id = Serial(primary_key=True)
+    beneficiary = ForeignKey(references=Beneficiary, null=False)
+    submission = ForeignKey(references=Submission, null=False)
+    form_id = Varchar(length=64)
+    actions = Text(default="")
+    detail = JSONB()
+    opened_on = Varchar(length=10)
+    due_on = Varchar(length=10)
+    closed_on = Varchar(length=10, default="")
+    closed_by = ForeignKey(references=Submission, null=True)
+
+
+class SealedAnswer(Table, tablename="sealed_answer"):
+    id = Serial(primary_key=True)
+    submission = ForeignKey(references=Submission, null=False)
+    path = Varchar(length=200)
+    kind = Varchar(length=3)
+    blind_index = Varchar(length=64)
+    sealed = Text()
+
+
+TABLES = (*TABLES, Beneficiary, BeneficiaryEvent, FollowUp, SealedAnswer)
+
+
+class ReviewEvent(Table, tablename="review_event"):
+    """One review decision (migration m0005), or a corrected revision putting a record back to received."""
+
+    id = Serial(primary_key=True)
+    submission = ForeignKey(references=Submission, null=False)
+    revision = Integer()
+    from_status = Varchar(length=20)
+    to_status = Varchar(length=20)
+    comment = Text(default="")
+    actor = ForeignKey(references=User, null=True)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class SubmissionFlag(Table, tablename="submission_flag"):
+    id = Serial(primary_key=True)
+    submission = ForeignKey(references=Submission, null=False)
+    flag = Varchar(length=40)
+
+
+class SubmissionName(Table, tablename="submission_name"):
+    submission = ForeignKey(references=Submission, null=False, primary_key=True)
+    name = Varchar(length=200)
+    name_key = Varchar(length=200)
+
+
+class ApiToken(Table, tablename="api_token"):
+    id = Serial(primary_key=True)
+    user_id = ForeignKey(references=User, null=False)
+    name = Varchar(length=80)
+    token_hash = Varchar(length=64, unique=True)
+    prefix = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+TABLES = (*TABLES, ReviewEvent, SubmissionFlag, SubmissionName, ApiToken)

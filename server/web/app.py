@@ -18,6 +18,7 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -29,13 +30,22 @@ from server.storage.db import Database
 from server.storage.writer import Writer
 from server.web.access_log import AccessLogMiddleware
 from server.web.auth import require_principal
-from server.web.controllers import account, api, audit, auth, fill, health, home, users
+from server.web.controllers import account, api, audit, auth, exports, fill, health, home, read_api, review, users
+from server.web.controllers import registry as beneficiaries
 from server.web.errors import EXCEPTION_HANDLERS
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = ROOT / "static"
 log = logging.getLogger("pantau")
+
+
+# The read API takes a personal token (Bearer, GET only; made on /akun/token) or the session cookie.
+API_TOKEN_COMPONENTS = Components(security_schemes={
+    "api_token": SecurityScheme(type="http", scheme="bearer",
+                                description="Personal API token from /akun/token; read-only (GET)."),
+    "session": SecurityScheme(type="apiKey", name="pantau_sesi", security_scheme_in="cookie"),
+})
 
 
 def template_environment() -> Environment:
@@ -96,6 +106,29 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             fill.fill_rules,
             fill.fill_post,
             fill.asset,
+            # review and export (issue 9)
+            review.data_page,
+            review.submission_page,
+            review.review_submission,
+            exports.export_download,
+            exports.export_api,
+            read_api.list_forms,
+            read_api.form_detail,
+            read_api.form_submissions,
+            read_api.corrections,
+            read_api.tokens_page,
+            read_api.create_token,
+            read_api.revoke_token,
+            # the beneficiary registry (issue 7)
+            beneficiaries.registry_page,
+            beneficiaries.schedule_page,
+            beneficiaries.beneficiary_page,
+            beneficiaries.reveal_nik,
+            beneficiaries.duplicates_page,
+            beneficiaries.merge,
+            beneficiaries.beneficiaries_for_phone,
+            beneficiaries.search_beneficiaries,
+            beneficiaries.beneficiary_detail,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         lifespan=[lifespan],
@@ -106,12 +139,15 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https, cookie_samesite="lax"),
         # gzip for pages and assets on 2G/3G (the fill page's budget, issue 5 item 7); small bodies
         # such as receipts stay plain (minimum_size), so the submission path pays almost nothing.
-        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024),
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024,
+                                             exclude_opt_key="skip_compression"),  # streamed exports
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
         # JSON only: the HTML viewers load scripts from a CDN, and Pantau pages make no third-party requests.
         openapi_config=OpenAPIConfig(title="Pantau API", version="1", path="/schema",
-                                     render_plugins=[JsonRenderPlugin()]),
+                                     render_plugins=[JsonRenderPlugin()], components=API_TOKEN_COMPONENTS,
+                                     use_handler_docstrings=True,
+                                     security=[{"session": []}, {"api_token": []}]),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             loggers={"pantau": {"level": settings.log_level, "propagate": True},

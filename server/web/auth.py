@@ -1,5 +1,6 @@
 """Who is asking: the session cookie resolved to a Principal on every request (one indexed query),
-so a deactivated user or a changed password takes effect at once in every process. Handlers that
+so a deactivated user or a changed password takes effect at once in every process. Scripts reading
+the JSON API send a personal token instead (`Authorization: Bearer ...`, GET only). Handlers that
 need a signed-in user declare `principal: Principal`; anonymous visitors get a redirect to the
 sign-in page (HTML) or a 401 problem (API)."""
 
@@ -13,7 +14,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from server.domain.access import Principal
 from server.settings import Settings
-from server.storage import sessions
+from server.storage import sessions, tokens
 from server.web.deps import db_of, settings_of
 
 SESSION_COOKIE = "pantau_sesi"
@@ -24,10 +25,22 @@ async def principal_of(request: Request) -> Principal | None:  # type: ignore[ty
     state = request.scope.setdefault("state", {})
     if _STATE_KEY not in state:
         token = request.cookies.get(SESSION_COOKIE, "")
-        found = await sessions.resolve(db_of(request), token) if token else None
+        found: Any = await sessions.resolve(db_of(request), token) if token else None
+        if found is None and (bearer := bearer_token(request)):
+            found = await tokens.resolve(db_of(request), bearer)
         state[_STATE_KEY] = found
     found = state[_STATE_KEY]
     return found.principal if found else None
+
+
+def bearer_token(request: Request) -> str | None:  # type: ignore[type-arg]
+    """A personal API token (storage/tokens.py), honoured only to read the JSON API: it cannot pass
+    the CSRF check of a write, and keeping it off the HTML pages keeps a leaked token to what scripts
+    need."""
+    if request.method not in ("GET", "HEAD") or not request.url.path.startswith("/api/"):
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def session_hash_of(request: Request) -> str | None:  # type: ignore[type-arg]

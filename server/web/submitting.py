@@ -14,9 +14,9 @@ from server.domain import intake
 from server.domain.access import Principal, sees_area
 from server.domain.answers import Validation, validate
 from server.errors import PantauError
-from server.storage import access, attachments, forms, submissions
+from server.storage import access, attachments, forms, registry, submissions
 from server.web.auth import client_address
-from server.web.deps import db_of, writer_of
+from server.web.deps import db_of, settings_of, writer_of
 from server.web.schemas import FieldProblem
 
 
@@ -85,10 +85,12 @@ async def accept(request: Request, principal: Principal, form_id: str, version: 
     area = intake.area_of(region_answers(compiled, result.answers), principal.areas)
     if area and not sees_area(principal, area):
         raise PantauError("submission.outside_area", area=area)
+    prepared = registry.prepare(compiled, result, settings_of(request), clock.today())  # issue 7: the registry step
     item = submissions.Incoming(
         instance_id=instance_id, form_id=loaded.form_id, form_version=loaded.version, form_version_pk=loaded.pk,
-        answers=result.answers, content_hash=intake.content_hash(loaded.form_id, loaded.version, result.answers),
-        area_code=area, attachments=tuple(str(v) for _, v in photos), base_revision=base_revision)
+        answers=prepared.answers if prepared else result.answers,  # NIK/KK masked; the hash is of the plain values
+        content_hash=intake.content_hash(loaded.form_id, loaded.version, result.answers),
+        area_code=area, attachments=tuple(str(v) for _, v in photos), base_revision=base_revision, registry=prepared)
     receipt = await submissions.store(db_of(request), writer_of(request), item, principal, client_address(request),
                                       clock.now())
-    return receipt, problems_of(result.warnings)
+    return receipt, problems_of([*result.warnings, *(prepared.intent.notices if prepared and prepared.intent else ())])

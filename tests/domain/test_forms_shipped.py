@@ -91,7 +91,7 @@ def test_the_prse_age_limits_are_inclusive() -> None:
 
 def test_the_nik_rules_apply_to_the_intake() -> None:
     assert codes(check(REGISTRASI, {**SITI, "nik": "6402064101900000"})) == [("nik", "nik.serial_zero")]
-    assert codes(check(REGISTRASI, {**SITI, "no_kk": SITI["nik"]})) == [("no_kk", "kk.is_nik")]
+    assert codes(check(REGISTRASI, {**SITI, "no_kk": SITI["nik"]})) == [("nik", "nik.is_kk"), ("no_kk", "kk.is_nik")]
     result = check(REGISTRASI, {**SITI, "tgl_lahir": "1990-01-02"})
     assert [(w.path, w.code) for w in result.warnings] == [("nik", "nik.dob_mismatch")] and not result.ok
 
@@ -107,7 +107,7 @@ def test_household_counts_cannot_exceed_its_size_and_profit_not_turnover() -> No
 
 
 VISIT: dict[str, Any] = {
-    "penerima": "640206******0001 – Siti Aminah – Sukarame", "periode": "2026-TW1", "tgl_bantuan": "2025-11-10",
+    "penerima": "5f0c6f7e-3c1b-4c2a-9a51-2d1f5e7b9c01", "periode": "2026-TW1", "tgl_bantuan": "2025-11-10",
     "tgl_kunjungan": "2026-03-30", "lokasi": "-0.4195 116.9856 15 6", "bertemu": "ya", "bantuan_lengkap": "ya",
     "status_usaha": "berkembang", "kondisi_peralatan": "baik_dipakai", "sesuai_peruntukan": "ya",
     "omzet_bln": 3000000, "biaya_bln": 2100000, "pendapatan_rt": 2500000, "pelatihan": ["kewirausahaan"],
@@ -142,7 +142,8 @@ def test_visit_dates_and_reasons() -> None:
 
 
 CHILD: dict[str, Any] = {
-    "persetujuan_ortu": "ya", "keluarga": "6402061203150007 – Siti Aminah", "nama_anak": "Ayu", "nama_ibu": "Siti",
+    "persetujuan_ortu": "ya", "keluarga": "5f0c6f7e-3c1b-4c2a-9a51-2d1f5e7b9c01", "nama_anak": "Ayu",
+    "nama_ibu": "Siti",
     "jk_anak": "P", "tgl_lahir": "2024-09-15", "punya_nik": "ya", "nik_anak": "6402065509240002",
     "tgl_ukur": "2026-03-30", "berat": "9,4", "cara_ukur": "terlentang", "panjang_tinggi": 78.5, "lila": 14.2,
     "edema": "tidak", "asi_eksklusif": "ya", "imunisasi_lengkap": "ya", "vit_a": "ya", "posyandu_rutin": "ya",

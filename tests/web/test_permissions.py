@@ -46,6 +46,35 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/submissions/{instance_id:uuid}"): row(401, 404, 404, 404, 404, 404),
     ("POST", "/api/v1/attachments"): row(401, 415, 415, 403, 415, 415),
     ("GET", "/api/v1/attachments/{sha256:str}"): row(401, 404, 404, 404, 404, 404),
+    # The fill page of a form that does not exist: who may fill learns 404, who may not 403.
+    ("GET", "/f/{form_id:str}"): row(302, 404, 404, 403, 404, 404),
+    ("GET", "/f/{form_id:str}/aturan"): row(302, 404, 404, 403, 404, 404),
+    ("POST", "/f/{form_id:str}"): row(302, 400, 400, 403, 400, 400),
+    ("GET", "/aset/{version:str}/{file_path:path}"): EVERYONE_200,
+    # The beneficiary registry: {beneficiary_id} is Siti, registered in Tenggarong. Dewi works in
+    # Samboja: for her Siti does not exist (404), like any unknown id.
+    ("GET", "/penerima"): SIGNED_IN_200,
+    ("GET", "/penerima/jadwal"): SIGNED_IN_200,
+    ("GET", "/penerima/{beneficiary_id:uuid}"): row(302, 200, 200, 200, 200, 404),
+    ("POST", "/penerima/{beneficiary_id:uuid}/nik"): row(302, 200, 200, 403, 403, 403),
+    ("GET", "/penerima/duplikat"): row(302, 200, 200, 403, 403, 403),
+    ("POST", "/penerima/gabung"): row(302, 400, 400, 403, 403, 403),
+    ("GET", "/api/v1/penerima"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/penerima/cari"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/penerima/{beneficiary_id:uuid}"): row(401, 200, 200, 200, 200, 404),
+    # Review and export (issue 9): staff and coordinators review; everyone reads the API within their scope.
+    ("GET", "/data"): row(302, 200, 200, 200, 403, 403),
+    ("GET", "/data/{instance_id:uuid}"): row(302, 404, 404, 404, 404, 404),
+    ("POST", "/data/{instance_id:uuid}/tinjau"): row(302, 400, 400, 400, 403, 403),
+    ("GET", "/data/ekspor"): row(302, 400, 400, 400, 403, 403),
+    ("GET", "/api/v1/forms/{form_id:str}/export"): row(401, 404, 404, 404, 403, 403),
+    ("GET", "/api/v1/forms"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/forms/{form_id:str}"): row(401, 404, 404, 404, 404, 404),
+    ("GET", "/api/v1/forms/{form_id:str}/submissions"): row(401, 404, 404, 404, 404, 404),
+    ("GET", "/api/v1/corrections"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/akun/token"): SIGNED_IN_200,
+    ("POST", "/akun/token"): row(302, 400, 400, 400, 400, 400),
+    ("POST", "/akun/token/{token_id:int}/cabut"): row(302, 404, 404, 404, 404, 404),
     ("POST", "/keluar"): row(302, 302, 302, 302, 302, 302),  # run last: it ends the session
 }
 
@@ -67,15 +96,20 @@ def test_every_route_has_a_matrix_entry(settings) -> None:  # type: ignore[no-un
 
 def concrete(path: str, ids: dict[str, int]) -> str:
     return (path.replace("{user_id:int}", str(ids["eko"])).replace("{file_path:path}", "css/pantau.css")
+            .replace("{beneficiary_id:uuid}", str(ids["siti"]))
             .replace("{path:str}", "openapi.json").replace("{instance_id:uuid}", "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11")
-            .replace("{sha256:str}", "0" * 64))
+            .replace("{sha256:str}", "0" * 64).replace("{form_id:str}", "tidak_ada")
+            .replace("/aturan", "/aturan?v=1").replace("{version:str}", "0123456789ab")
+            .replace("{token_id:int}", "999999"))
 
 
 @pytest.mark.parametrize("who", WHO)
 def test_route_matrix(who: str, as_, people: dict[str, int], settings) -> None:  # type: ignore[no-untyped-def]
     from tests.web.conftest import _create_extra
+    from tests.web.test_registry import insert_beneficiary
 
     ids = {**people, **_create_extra(settings, "eko")}  # a target user whose changes harm no persona
+    ids["siti"] = insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001")  # type: ignore[assignment]
     client = as_(None if who == "anon" else who)
     failures = []
     for (method, path), expected in MATRIX.items():

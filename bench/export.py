@@ -1,0 +1,134 @@
+"""Export of 100,000 registrasi_penerima submissions through a real `pantau serve` (SQLite): each
+format (CSV zip, XLSX, JSON lines, values as labels) is downloaded over HTTP and thrown away while
+the time is taken; the server's peak memory (VmHWM) is read afterwards. The rows are made fast with
+executemany into a database built by `pantau db migrate` + `pantau forms load`.
+
+Target (issue 9): the slowest format <= 30 s, the server's peak RSS <= 300 MB.
+Last line: `BENCH export <s> s rss_mb=<MB>` (s: the slowest format's median over the rounds)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.cookiejar
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import PASSWORD, REPO, _wait_ready, free_port, median, run
+from sample_answers import registrasi
+
+FORMATS = ("csv", "xlsx", "jsonl")
+NAMES = ("Siti Aminah", "Nur'aini", "Rahmawati", "Sri Wahyuni", "Dewi Lestari", "Fitri Handayani", "Yuliana")
+DESA = ("64.02.06.1001", "64.02.06.1002", "64.02.06.2003", "64.02.13.1007", "64.02.13.2002")
+
+
+def make_rows(path: Path, count: int) -> None:
+    """`count` approved submissions by one enumerator, spread over the areas, answers varied enough
+    that labels, numbers and masked NIK all take their real paths."""
+    conn = sqlite3.connect(path)
+    version_pk = conn.execute("SELECT id FROM form_version ORDER BY id DESC LIMIT 1").fetchone()[0]
+    enumerator = conn.execute("SELECT id FROM pantau_user WHERE username = 'citra'").fetchone()[0]
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    rng = random.Random(9)
+    base = registrasi("ab" * 32)
+
+    def row(i: int) -> tuple[object, ...]:
+        desa = DESA[i % len(DESA)]
+        answers = {**base, "nama": f"{NAMES[i % len(NAMES)]} {i}", "desa": desa, "kecamatan": desa[:8],
+                   "nik": f"640206********{i % 100:02d}", "no_kk": f"640206********{i % 97:02d}",
+                   "penghasilan_bln": rng.randrange(300_000, 5_000_000, 50_000), "jml_art": 1 + i % 7,
+                   "lantai": str(1 + i % 9), "bansos_diterima": ["pkh", "sembako"] if i % 3 else ["tidak_ada"]}
+        received = start + dt.timedelta(seconds=30 * i, microseconds=i % 1000)
+        return (str(uuid.UUID(int=rng.getrandbits(128), version=4)), version_pk, "registrasi_penerima", enumerator,
+                desa, "0" * 64, json.dumps(answers), "approved", str(received))
+
+    with conn:
+        conn.executemany(
+            "INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
+            "revision, review_status, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            (row(i) for i in range(count)))
+    conn.close()
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def download(url: str, opener: urllib.request.OpenerDirector) -> tuple[float, int]:
+    began, size = time.perf_counter(), 0
+    with opener.open(url, timeout=600) as response:
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+    return time.perf_counter() - began, size
+
+
+def sign_in(base: str) -> urllib.request.OpenerDirector:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(base + "/masuk").read()
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    opener.open(base + "/masuk", f"username=ani&password={PASSWORD}&_csrf_token={csrf}".encode()).read()
+    return opener
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pantau-export-"))
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": f"sqlite:///{workdir}/b.sqlite3",
+           "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "WARNING",
+           "BENCH_PW": PASSWORD}
+    server = None
+    try:
+        run("db", "migrate", env=env, cwd=workdir)
+        run("forms", "load", str(REPO / "forms/registrasi_penerima.yaml"), env=env, cwd=workdir)
+        for name, role in (("ani", "staff"), ("citra", "enumerator")):
+            run("users", "add", name, "--role", role, "--areas", "64.02.06", "--password-env", "BENCH_PW",
+                env=env, cwd=workdir)
+        began = time.perf_counter()
+        make_rows(workdir / "b.sqlite3", args.rows)
+        print(f"made {args.rows} rows in {time.perf_counter() - began:.1f} s", flush=True)
+        server = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base)
+        opener = sign_in(base)
+        times: dict[str, list[float]] = {f: [] for f in FORMATS}
+        for round_no in range(args.rounds):
+            for fmt in FORMATS:
+                took, size = download(f"{base}/data/ekspor?form=registrasi_penerima&format={fmt}&values=labels",
+                                      opener)
+                times[fmt].append(took)
+                print(f"round {round_no + 1} {fmt}: {took:.1f} s, {size / 1e6:.0f} MB, "
+                      f"peak rss {peak_rss_mb(server.pid):.0f} MB", flush=True)
+        slowest = max(median(t) for t in times.values())
+        rss = peak_rss_mb(server.pid)
+        print(" ".join(f"{f}={median(t):.1f}s" for f, t in times.items()))
+        print(f"BENCH export {slowest:.1f} s rss_mb={rss:.0f}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

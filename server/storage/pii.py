@@ -1,0 +1,107 @@
+"""NIK and No. KK at rest (UU 27/2022): each value is sealed with AES-256-GCM (a fresh 96-bit nonce
+per value, the kind "nik"/"kk" as associated data so a sealed KK can never be opened as a NIK) and
+found by exact value through an HMAC-SHA256 blind index. Both keys come from one master key
+(PANTAU_NIK_KEY, else PANTAU_SECRET_KEY) by HKDF-SHA256 with different labels: the index key cannot
+open a value, and a database dump without the master key shows neither the numbers nor (the
+index being keyed) which numbers they are. Stored submissions keep NIK and KK answers masked, with
+the sealed value beside them (seal_answers)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import msgspec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from server.settings import Settings
+
+Kind = Literal["nik", "kk"]
+VERSION = "v1"  # the sealed format: "v1." + base64url(nonce || ciphertext || tag)
+_SALT = b"pantau-registry"
+
+
+@dataclass(frozen=True)
+class Keys:
+    seal: AESGCM
+    index: bytes
+    fingerprint: str  # names the key in logs and tests, reveals nothing about it
+
+
+def _derive(master: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=label).derive(master)
+
+
+@lru_cache(maxsize=4)
+def keys_from(master: str) -> Keys:
+    raw = master.encode()
+    return Keys(seal=AESGCM(_derive(raw, b"pantau/registry/seal/v1")),
+                index=_derive(raw, b"pantau/registry/index/v1"),
+                fingerprint=hashlib.sha256(_derive(raw, b"pantau/registry/fingerprint/v1")).hexdigest()[:12])
+
+
+def keys_of(settings: Settings) -> Keys:
+    return keys_from(settings.nik_key or settings.secret_key)
+
+
+def blind_index(keys: Keys, kind: Kind, digits: str) -> str:
+    return hmac.new(keys.index, f"{kind}:{digits}".encode(), hashlib.sha256).hexdigest()
+
+
+def seal(keys: Keys, kind: Kind, digits: str) -> str:
+    nonce = os.urandom(12)
+    sealed = keys.seal.encrypt(nonce, digits.encode(), kind.encode())
+    return f"{VERSION}.{base64.urlsafe_b64encode(nonce + sealed).decode().rstrip('=')}"
+
+
+def open_sealed(keys: Keys, kind: Kind, sealed: str) -> str:
+    """The digits, or raises cryptography's InvalidTag when the key or the kind is wrong."""
+    version, _, body = sealed.partition(".")
+    if version != VERSION:
+        raise ValueError(f"unknown sealed format {version!r}")
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return keys.seal.decrypt(raw[:12], raw[12:], kind.encode()).decode()
+
+
+# --- NIK and KK answers of stored submissions ---------------------------------------------------
+ID_TYPES: dict[str, Kind] = {"nik": "nik", "no_kk": "kk"}
+
+
+class SealedAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    path: str  # "nik", or in a repeat "anggota[2]/nik_art" (1-based, like validation paths)
+    kind: Kind
+    index: str
+    sealed: str
+
+
+def seal_answers(types: Mapping[str, str], answers: dict[str, Any], keys: Keys
+                 ) -> tuple[dict[str, Any], list[SealedAnswer]]:
+    """The answers as they are stored: every NIK and KK masked (640206********01), with the sealed
+    value and its blind index beside them (table sealed_answer). Validation already ran on the
+    plain values, and the content hash was taken from them, so retries are still recognised."""
+    sealed: list[SealedAnswer] = []
+
+    def visit(values: dict[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            kind = ID_TYPES.get(types.get(name, ""))
+            if kind is not None and isinstance(value, str) and len(value) == 16 and value.isdigit():
+                sealed.append(SealedAnswer(path=prefix + name, kind=kind, index=blind_index(keys, kind, value),
+                                           sealed=seal(keys, kind, value)))
+                out[name] = value[:6] + "*" * 8 + value[-2:]
+            elif types.get(name) == "repeat" and isinstance(value, list):
+                out[name] = [visit(item, f"{prefix}{name}[{i + 1}]/") if isinstance(item, dict) else item
+                             for i, item in enumerate(value)]
+            else:
+                out[name] = value
+        return out
+
+    return visit(answers, ""), sealed

@@ -1,0 +1,329 @@
+"""The beneficiary registry's writes. `prepare` runs before the writer (it seals NIK/KK, so the
+crypto costs the writer thread nothing); `apply` runs in the writer thread, inside the savepoint of
+the submission it belongs to, so a submission and its registry change are stored together or not
+at all; `merge` is the staff's merge of two records. Reads are in storage/registry_read.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from server.domain import registry as rules
+from server.domain.access import Principal, sees_area
+from server.domain.answers import Validation
+from server.domain.compile import CompiledForm
+from server.errors import PantauError
+from server.settings import Settings
+from server.storage import audit, pii
+from server.storage.writer import Tx
+
+MAX_MERGE_HOPS = 16  # a chain of merges longer than this is a loop, never real data
+
+
+class SealedId(msgspec.Struct, frozen=True):
+    index: str
+    sealed: str
+    masked: str
+
+
+class Prepared(msgspec.Struct, frozen=True, kw_only=True):
+    """A submission ready for the writer: its answers as stored (NIK/KK masked), their sealed values,
+    and what the registry must do (None: nothing)."""
+
+    answers: dict[str, Any]
+    sealed: list[pii.SealedAnswer] = []
+    intent: rules.Intent | None = None
+    nik: SealedId | None = None  # the registered person's NIK and KK
+    kk: SealedId | None = None
+
+
+def prepare(compiled: CompiledForm, validation: Validation, settings: Settings, today: dt.date) -> Prepared | None:
+    """Seal NIK/KK answers and work out the registry step before the writer, so the crypto costs the
+    writer thread nothing. None: the form has neither NIK/KK answers nor a registry block."""
+    keys = pii.keys_of(settings)
+    types = _field_types(compiled)
+    answers, sealed = pii.seal_answers(types, validation.answers, keys) if types else (validation.answers, [])
+    intent = rules.intent_of(compiled, validation, today)
+    if intent is None and not sealed:
+        return None
+    person = intent.creates.person if intent and intent.creates else None
+    if person is None:
+        return Prepared(answers=answers, sealed=sealed, intent=intent)
+    return Prepared(answers=answers, sealed=sealed, intent=intent, nik=_sealed(keys, "nik", person.nik),
+                    kk=_sealed(keys, "kk", person.kk))
+
+
+def _field_types(compiled: CompiledForm) -> dict[str, str]:
+    """name -> type, only for forms with NIK/KK questions (most forms skip the walk entirely)."""
+    memo = compiled.memo()
+    if "id_field_types" not in memo:
+        types = {name: info.type for name, info in compiled.fields.items()}
+        memo["id_field_types"] = types if any(t in pii.ID_TYPES for t in types.values()) else {}
+    found: dict[str, str] = memo["id_field_types"]
+    return found
+
+
+def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None) -> SealedId | None:
+    if not digits:
+        return None
+    return SealedId(pii.blind_index(keys, kind, digits), pii.seal(keys, kind, digits), rules.mask(digits))
+
+
+# --- in the writer thread ----------------------------------------------------------------------
+def apply(tx: Tx, prepared: Prepared, submission_id: uuid.UUID, principal: Principal, now: dt.datetime) -> str | None:
+    """The registry step of storing one submission: its sealed NIK/KK answers, then the intake or the
+    event. Returns the area the submission belongs to when the registry decides it (a visit belongs
+    to its beneficiary's area), else None."""
+    tx.execute("DELETE FROM sealed_answer WHERE submission = {}", submission_id)  # an edit replaces them
+    for item in prepared.sealed:
+        tx.execute("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) "
+                   "VALUES ({}, {}, {}, {}, {})", submission_id, item.path, item.kind, item.index, item.sealed)
+    intent = prepared.intent
+    if intent is None:
+        return None
+    for reference in intent.references:
+        visible(tx, reference, principal)
+    if intent.creates is not None:
+        return _intake(tx, prepared, intent.creates, submission_id, principal, now)
+    if intent.event is not None:
+        return _record_event(tx, intent, intent.event, submission_id, principal, now)
+    return None
+
+
+def resolve(tx: Tx, beneficiary_id: str | uuid.UUID) -> dict[str, Any] | None:
+    """The active record an id names: the id of a merged record leads to the one it was merged into,
+    and the id of an intake that updated an existing record to that record (a phone may have
+    referred to it offline before the server linked it)."""
+    current = _uuid(beneficiary_id)
+    for _ in range(MAX_MERGE_HOPS):
+        if current is None:
+            return None
+        rows = tx.fetch("SELECT id, programme, status, merged_into, area_code, nik_index, kk_index, flags, "
+                        "registered_on, visit_months FROM beneficiary WHERE id = {}", current)
+        if not rows:
+            linked = tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", current)
+            current = _uuid(linked[0]["beneficiary"]) if linked else None
+            continue
+        if rows[0]["status"] == "merged":
+            current = _uuid(rows[0]["merged_into"])
+            continue
+        return rows[0]
+    return None
+
+
+def visible(tx: Tx, beneficiary_id: str, principal: Principal) -> dict[str, Any]:
+    row = resolve(tx, beneficiary_id)
+    if row is None or not sees_area(principal, row["area_code"]):
+        # Outside one's areas a beneficiary does not exist: the same answer as an unknown id.
+        raise PantauError("registry.unknown_beneficiary", beneficiary=beneficiary_id)
+    return row
+
+
+def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: uuid.UUID, principal: Principal,
+            now: dt.datetime) -> str:
+    person = creates.person
+    linked = tx.fetch("SELECT beneficiary, kind FROM beneficiary_event WHERE submission = {}", submission_id)
+    if linked:  # an edit of an intake: the same person, corrected
+        target, kind = _uuid(linked[0]["beneficiary"]), str(linked[0]["kind"])
+    else:
+        same = _others(tx, creates.programme, "nik_index", prepared.nik.index, None) if prepared.nik else []
+        target, kind = (same[0]["id"], "update") if same and creates.same_nik == "update" else (None, "intake")
+    if target is None:
+        target = submission_id
+        _insert_person(tx, target, prepared, creates, principal, now)
+    else:
+        _update_person(tx, target, prepared, creates, now, keep_baseline=kind == "update")
+    _flag_duplicates(tx, target, prepared, creates)
+    summary = {"figures": msgspec.to_builtins(person.baseline), "flags": person.flags}
+    _upsert_event(tx, target, submission_id, prepared.intent.form_id, kind, person.registered_on, summary, now)
+    reschedule(tx, target, now)
+    return person.area_code
+
+
+_PERSON_COLUMNS = ("nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, kk_masked, name, name_key, sex, "
+                   "birth_date, area_code, kecamatan, target_group")
+
+
+def _person_values(prepared: Prepared, person: rules.Person) -> tuple[Any, ...]:
+    nik, kk = prepared.nik or SealedId("", "", ""), prepared.kk or SealedId("", "", "")
+    return (nik.index, nik.sealed, nik.masked, kk.index, kk.sealed, kk.masked, person.name[:200],
+            rules.name_key(person.name)[:200], person.sex, person.birth_date, person.area_code,
+            rules.kecamatan_of(person.area_code), person.group[:40])
+
+
+def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, principal: Principal,
+                   now: dt.datetime) -> None:
+    person = creates.person
+    values = (target, creates.programme, *_person_values(prepared, person), _json(person.baseline),
+              person.registered_on, creates.visit_months, principal.id, now, now)
+    tx.execute(f"INSERT INTO beneficiary (id, programme, {_PERSON_COLUMNS}, baseline, registered_on, visit_months, "
+               f"created_by, created_at, updated_at) VALUES ({', '.join(['{}'] * len(values))})", *values)
+
+
+def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, now: dt.datetime,
+                   keep_baseline: bool) -> None:
+    # A re-registration keeps the baseline of the first intake (visits are compared with it); an
+    # edit of that first intake corrects it.
+    assignments = ", ".join(f"{column.strip()} = {{}}" for column in _PERSON_COLUMNS.split(","))
+    baseline = "" if keep_baseline else ", baseline = {}"
+    values = _person_values(prepared, creates.person) + (() if keep_baseline else (_json(creates.person.baseline),))
+    tx.execute(f"UPDATE beneficiary SET {assignments}{baseline}, visit_months = {{}}, updated_at = {{}} "
+               "WHERE id = {}", *values, creates.visit_months, now, target)
+
+
+def _others(tx: Tx, programme: str, column: str, index: str, not_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    """Active records of the programme with this blind index (column is one of two fixed names)."""
+    assert column in ("nik_index", "kk_index")
+    rows = tx.fetch(f"SELECT id, nik_index, flags FROM beneficiary WHERE programme = {{}} AND {column} = {{}} "
+                    "AND status = 'active' ORDER BY created_at, id", programme, index)
+    return [r for r in rows if not_id is None or _uuid(r["id"]) != not_id]
+
+
+def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates) -> None:
+    """The record's flags: its confirmed NIK/KK warnings, plus nik_ganda when another active record
+    of the programme has the NIK, plus kk_ganda when the programme allows one recipient per KK and
+    another recipient shares the card. The other records get the flag too."""
+    flags = set(creates.person.flags)
+    shared: list[tuple[str, list[dict[str, Any]]]] = []
+    if prepared.nik:
+        shared.append((rules.DUPLICATE_NIK, _others(tx, creates.programme, "nik_index", prepared.nik.index, target)))
+    if creates.one_per_kk and prepared.kk:
+        family = _others(tx, creates.programme, "kk_index", prepared.kk.index, target)
+        own_nik = prepared.nik.index if prepared.nik else None
+        shared.append((rules.SHARED_KK, [r for r in family if r["nik_index"] != own_nik or not own_nik]))
+    for flag, rows in shared:
+        if rows:
+            flags.add(flag)
+        for row in rows:
+            _set_flags(tx, row["id"], set(str(row["flags"]).split()) | {flag})
+    _set_flags(tx, target, flags)
+
+
+def _set_flags(tx: Tx, beneficiary: Any, flags: set[str]) -> None:
+    tx.execute("UPDATE beneficiary SET flags = {} WHERE id = {}", " ".join(sorted(flags)), _uuid(beneficiary))
+
+
+def _record_event(tx: Tx, intent: rules.Intent, event: rules.Event, submission_id: uuid.UUID, principal: Principal,
+                  now: dt.datetime) -> str:
+    row = visible(tx, event.beneficiary_id, principal)
+    target = _uuid(row["id"])
+    assert target is not None
+    summary: dict[str, Any] = {"figures": msgspec.to_builtins(event.figures)}
+    if event.growth is not None:
+        summary |= {"growth": msgspec.to_builtins(event.growth), "child": event.child}
+    if event.follow_up is not None:
+        summary["follow_up"] = msgspec.to_builtins(event.follow_up)
+    previous = _upsert_event(tx, target, submission_id, intent.form_id, event.kind, event.happened_on, summary, now)
+    tx.execute("UPDATE follow_up SET closed_on = {}, closed_by = {} WHERE beneficiary = {} AND form_id = {} "
+               "AND closed_on = '' AND submission <> {} AND opened_on <= {}",
+               event.happened_on, submission_id, target, intent.form_id, submission_id, event.happened_on)
+    _follow_up(tx, target, submission_id, intent.form_id, event)
+    for moved in {target, previous} - {None}:
+        reschedule(tx, moved, now)
+    tx.execute("UPDATE submission SET area_code = {} WHERE id = {}", row["area_code"], submission_id)
+    return str(row["area_code"])
+
+
+def _follow_up(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str, event: rules.Event) -> None:
+    """A visit that asks for a follow-up opens one; an edit that no longer asks removes it (unless a
+    later visit already closed it: that history stays)."""
+    ask = event.follow_up
+    if ask is None:
+        tx.execute("DELETE FROM follow_up WHERE submission = {} AND closed_on = ''", submission_id)
+        return
+    values = (" ".join(ask.actions), _json({"text": ask.text}), event.happened_on, ask.due_on)
+    if tx.fetch("SELECT id FROM follow_up WHERE submission = {}", submission_id):
+        tx.execute("UPDATE follow_up SET beneficiary = {}, actions = {}, detail = {}, opened_on = {}, due_on = {} "
+                   "WHERE submission = {}", target, *values, submission_id)
+    else:
+        tx.execute("INSERT INTO follow_up (beneficiary, submission, form_id, actions, detail, opened_on, due_on) "
+                   "VALUES ({}, {}, {}, {}, {}, {}, {})", target, submission_id, form_id, *values)
+
+
+def _upsert_event(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str, kind: str, happened_on: str,
+                  summary: dict[str, Any], now: dt.datetime) -> uuid.UUID | None:
+    """One event per submission; an edit rewrites it. Returns the beneficiary it named before, if other."""
+    rows = tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", submission_id)
+    if rows:
+        tx.execute("UPDATE beneficiary_event SET beneficiary = {}, kind = {}, happened_on = {}, summary = {}, "
+                   "recorded_at = {} WHERE submission = {}", target, kind, happened_on, _json(summary), now,
+                   submission_id)
+        before = _uuid(rows[0]["beneficiary"])
+        return before if before != target else None
+    tx.execute("INSERT INTO beneficiary_event (beneficiary, submission, form_id, kind, happened_on, summary, "
+               "recorded_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+               target, submission_id, form_id, kind, happened_on, _json(summary), now)
+    return None
+
+
+def reschedule(tx: Tx, target: Any, now: dt.datetime) -> None:
+    """Last visit and next due date from the events themselves, so edits, late syncs and merges
+    cannot leave them stale."""
+    rows = tx.fetch("SELECT b.registered_on AS registered_on, b.visit_months AS visit_months, "
+                    "(SELECT MAX(e.happened_on) FROM beneficiary_event e WHERE e.beneficiary = b.id "
+                    "AND e.kind IN ('visit', 'growth')) AS last_visit FROM beneficiary b WHERE b.id = {}",
+                    _uuid(target))
+    if not rows:
+        return
+    last = rows[0]["last_visit"] or ""
+    due = rules.next_due(last or rows[0]["registered_on"], int(rows[0]["visit_months"]))
+    tx.execute("UPDATE beneficiary SET last_visit_on = {}, next_due_on = {}, updated_at = {} WHERE id = {}",
+               last, due, now, _uuid(target))
+
+
+# --- merging two records (staff) ------------------------------------------------------------------
+def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, address: str,
+          now: dt.datetime) -> None:
+    """`drop` becomes part of `keep`: its events and follow-ups move, every submission stays, and its
+    id keeps working (it resolves to `keep`). Audited as beneficiary.merge."""
+    if keep_id == drop_id:
+        raise PantauError("registry.merge_self")
+    rows = {_uuid(r["id"]): r for r in tx.fetch(
+        "SELECT id, programme, status, area_code, nik_index, kk_index, flags FROM beneficiary WHERE id IN ({}, {})",
+        keep_id, drop_id)}
+    keep, drop = rows.get(keep_id), rows.get(drop_id)
+    if keep is None or drop is None:
+        raise PantauError("http.not_found")
+    for row in (keep, drop):
+        if row["status"] != "active":
+            raise PantauError("registry.merge_merged", beneficiary=str(row["id"]))
+    if keep["programme"] != drop["programme"]:
+        raise PantauError("registry.merge_programme", keep=keep["programme"], drop=drop["programme"])
+    for table in ("beneficiary_event", "follow_up"):
+        tx.execute(f"UPDATE {table} SET beneficiary = {{}} WHERE beneficiary = {{}}", keep_id, drop_id)
+    tx.execute("UPDATE beneficiary SET status = 'merged', merged_into = {}, updated_at = {} WHERE id = {}",
+               keep_id, now, drop_id)
+    for row in (keep, drop):
+        _unflag_resolved(tx, str(row["programme"]), row)
+    reschedule(tx, keep_id, now)
+    tx.execute(audit.INSERT, *audit.values(principal, "beneficiary.merge", target_type="beneficiary",
+                                           target_id=str(keep_id), area_code=str(keep["area_code"]),
+                                           detail=f"merged={drop_id}", address=address))
+
+
+def _unflag_resolved(tx: Tx, programme: str, row: dict[str, Any]) -> None:
+    """After a merge, a duplicate flag stays only where another active record still shares the NIK/KK."""
+    for flag, column in ((rules.DUPLICATE_NIK, "nik_index"), (rules.SHARED_KK, "kk_index")):
+        if not row[column]:
+            continue
+        sharing = _others(tx, programme, column, str(row[column]), None)
+        if len(sharing) == 1:  # only one active record left with this value: nobody to share it with
+            _set_flags(tx, sharing[0]["id"], set(str(sharing[0]["flags"]).split()) - {flag})
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,432 @@
+"""Review in the database: the submissions list (a keyset walk newest first, scoped to the reader's
+role and areas), one submission with its revisions and review history, review decisions (through the
+writer, so a decision and a corrected revision never interleave), the records sent back to an
+enumerator, and the index the writer keeps as submissions arrive: flags and the searchable name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from server import clock
+from server.domain import review as rules
+from server.domain.access import Principal, may, sees_area
+from server.errors import PantauError
+from server.settings import Settings
+from server.storage import audit, pii
+from server.storage.db import Database
+from server.storage.writer import Tx, Writer
+
+# --- the filters as SQL ------------------------------------------------------------------------------
+# Each flag as a condition on `s` (the submission). Stored flags are rows of submission_flag; the
+# registry adds its own flag names to rules.FLAGS and writes rows, and needs nothing here.
+DERIVED_FLAGS: dict[str, str] = {
+    "edited": "s.revision > 1",
+    "corrected": "EXISTS (SELECT 1 FROM review_event e WHERE e.submission = s.id AND e.to_status = 'needs_correction')",
+}
+STORED_FLAG = "EXISTS (SELECT 1 FROM submission_flag f WHERE f.submission = s.id AND f.flag = {})"
+# Where a name is searched: sub-queries giving submission ids for a LIKE pattern on a name key: the
+# name the form's own answers give (kept in submission_name), and the registry's beneficiary that an
+# intake or a visit is about (beneficiary_event), so a visit form without a name field is found too.
+NAME_SOURCES: list[str] = [
+    "SELECT n.submission FROM submission_name n WHERE n.name_key LIKE {} ESCAPE '\\'",
+    "SELECT e.submission FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary "
+    "WHERE b.name_key LIKE {} ESCAPE '\\'",
+]
+
+
+def scope(principal: Principal) -> tuple[list[str], list[Any]]:
+    """What this person may list at all: enumerators their own records, coordinators their areas."""
+    if principal.role == "enumerator":
+        return ["s.enumerator = {}"], [principal.id]
+    if principal.is_area_free:
+        return [], []
+    return _areas(principal.areas)
+
+
+def _areas(codes: tuple[str, ...]) -> tuple[list[str], list[Any]]:
+    if not codes:
+        return ["1 = 0"], []
+    # Area codes are digits and dots (checked where they are set), so the LIKE needs no escaping.
+    parts = ["s.area_code = {} OR s.area_code LIKE {}"] * len(codes)
+    args: list[Any] = []
+    for code in codes:
+        args += [code, code + ".%"]
+    return ["(" + " OR ".join(parts) + ")"], args
+
+
+def where(principal: Principal, filters: rules.Filters,
+          after: tuple[dt.datetime, str] | None = None) -> tuple[str, list[Any]]:
+    """The WHERE clause (with `{}` placeholders) for this person and these filters; `after` is the
+    last row of the previous page."""
+    clauses, args = scope(principal)
+    if filters.area:
+        if not sees_area(principal, filters.area):
+            raise PantauError("review.outside_area", area=filters.area)
+        more, more_args = _areas((filters.area,))
+        clauses, args = clauses + more, args + more_args
+    simple: list[tuple[bool, str, list[Any]]] = [
+        (bool(filters.form_id), "s.form_id = {}", [filters.form_id]),
+        (bool(filters.version), "s.form_version IN (SELECT v.id FROM form_version v JOIN form f ON f.id = v.form "
+                                "WHERE f.form_id = {} AND v.version = {})", [filters.form_id, filters.version]),
+        (bool(filters.enumerator), "s.enumerator = (SELECT u.id FROM pantau_user u WHERE u.username = {})",
+         [filters.enumerator]),
+        (filters.since is not None, "s.received_at >= {}", [start_of(filters.since)]),
+        (filters.until is not None, "s.received_at < {}",
+         [start_of(filters.until + dt.timedelta(days=1)) if filters.until else None]),
+        (bool(filters.statuses), f"s.review_status IN ({', '.join('{}' for _ in filters.statuses)})",
+         list(filters.statuses)),
+        (bool(filters.name), "(" + " OR ".join(f"s.id IN ({source})" for source in NAME_SOURCES) + ")",
+         [_like(filters.name)] * len(NAME_SOURCES)),
+        # A row value, not "a < x OR (a = x AND b < y)": both engines walk the index from the key.
+        (after is not None, "(s.received_at, s.id) < ({}, {})", [after[0], uuid.UUID(after[1])] if after else []),
+    ]
+    for wanted, clause, values in simple:
+        if wanted:
+            clauses.append(clause)
+            args += values
+    for flag in filters.flags:
+        if flag in DERIVED_FLAGS:
+            clauses.append(DERIVED_FLAGS[flag])
+        else:
+            clauses.append(STORED_FLAG)
+            args.append(flag)
+    return (" AND ".join(clauses) or "1 = 1"), args
+
+
+def start_of(day: dt.date | None) -> dt.datetime | None:
+    # Days are WITA days; stored times are UTC (text on SQLite, where only UTC strings sort right).
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time(0), tzinfo=clock.WITA).astimezone(dt.UTC)
+
+
+def _like(fragment: str) -> str:
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- the list -----------------------------------------------------------------------------------------
+class ListRow(msgspec.Struct, frozen=True, kw_only=True):
+    instance_id: str
+    form_id: str
+    form_version: str
+    revision: int
+    review_status: str
+    area_code: str
+    enumerator: str
+    enumerator_name: str
+    received_at: dt.datetime
+    name: str
+    flags: tuple[str, ...] = ()
+    answers: dict[str, Any] = {}
+
+
+class Page(msgspec.Struct, frozen=True):
+    rows: list[ListRow]
+    last: tuple[dt.datetime, str] | None  # the key to continue after, when there is a next page
+
+
+_LIST = ("SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.revision AS revision, "
+         "s.review_status AS review_status, s.area_code AS area_code, s.received_at AS received_at, "
+         "u.username AS username, u.display_name AS display_name, n.name AS name{answers} "
+         "FROM submission s JOIN form_version v ON v.id = s.form_version "
+         "LEFT JOIN pantau_user u ON u.id = s.enumerator LEFT JOIN submission_name n ON n.submission = s.id "
+         "WHERE {where} ORDER BY s.received_at DESC, s.id DESC LIMIT {limit}")
+
+
+async def page(db: Database, principal: Principal, filters: rules.Filters, *, after: tuple[dt.datetime, str] | None,
+               limit: int, with_answers: bool = False) -> Page:
+    clause, args = where(principal, filters, after)
+    sql = _LIST.format(answers=", s.answers AS answers" if with_answers else "", where=clause, limit=int(limit) + 1)
+    rows = await db.fetch(sql, *args)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    flags = await _flags_of(db, [r["id"] for r in rows])
+    out = [_list_row(r, flags.get(str(r["id"]), ())) for r in rows]
+    return Page(out, (out[-1].received_at, out[-1].instance_id) if more and out else None)
+
+
+def _list_row(row: dict[str, Any], flags: tuple[str, ...]) -> ListRow:
+    answers = row.get("answers")
+    if isinstance(answers, str | bytes):
+        answers = msgspec.json.decode(answers)
+    return ListRow(instance_id=str(row["id"]), form_id=row["form_id"], form_version=row["form_version"],
+                   revision=int(row["revision"]), review_status=row["review_status"], area_code=row["area_code"],
+                   enumerator=row["username"] or "", enumerator_name=row["display_name"] or "",
+                   received_at=aware(row["received_at"]), name=row["name"] or "", flags=flags,
+                   answers=answers if isinstance(answers, dict) else {})
+
+
+async def _flags_of(db: Database, ids: list[Any]) -> dict[str, tuple[str, ...]]:
+    if not ids:
+        return {}
+    rows = await db.fetch("SELECT submission, flag FROM submission_flag WHERE submission IN ("
+                          + ", ".join("{}" for _ in ids) + ") ORDER BY flag", *ids)
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(str(row["submission"]), []).append(row["flag"])
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def aware(value: Any) -> dt.datetime:
+    if isinstance(value, str):  # SQLite hands back text when a join hides the declared type
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# --- one submission ------------------------------------------------------------------------------------
+class Revision(msgspec.Struct, frozen=True, kw_only=True):
+    revision: int
+    form_version_pk: int
+    answers: dict[str, Any]
+    received_at: dt.datetime
+    sent_by: str
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    at: dt.datetime
+    revision: int
+    from_status: str
+    to_status: str
+    comment: str
+    actor: str
+
+
+class Detail(msgspec.Struct, frozen=True, kw_only=True):
+    instance_id: str
+    form_id: str
+    form_version: str
+    form_version_pk: int
+    revision: int
+    review_status: str
+    area_code: str
+    enumerator_id: int | None
+    enumerator: str
+    received_at: dt.datetime
+    answers: dict[str, Any]
+    revisions: list[Revision]  # every revision, oldest first, the current one last
+    events: list[Event]
+    flags: tuple[str, ...]
+
+
+_ONE = ("SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.form_version AS version_pk, "
+        "s.revision AS revision, s.review_status AS review_status, s.area_code AS area_code, "
+        "s.enumerator AS enumerator, u.display_name AS display_name, s.received_at AS received_at, "
+        "s.answers AS answers FROM submission s JOIN form_version v ON v.id = s.form_version "
+        "LEFT JOIN pantau_user u ON u.id = s.enumerator WHERE s.id = {}")
+
+
+async def detail_for(db: Database, principal: Principal, instance_id: uuid.UUID) -> Detail:
+    """Authorise by loading: enumerators see their own records, others those of their areas; anything
+    else does not exist for them."""
+    rows = await db.fetch(_ONE, instance_id)
+    if not rows or not may_see(principal, rows[0]["enumerator"], rows[0]["area_code"]):
+        raise PantauError("http.not_found")
+    row = rows[0]
+    current = _json(row["answers"])
+    revisions = await _revisions(db, instance_id, row, current)
+    events = [Event(at=aware(e["at"]), revision=int(e["revision"]), from_status=e["from_status"],
+                    to_status=e["to_status"], comment=e["comment"], actor=e["actor"] or "")
+              for e in await db.fetch(
+                  "SELECT e.at AS at, e.revision AS revision, e.from_status AS from_status, e.to_status AS to_status, "
+                  "e.comment AS comment, u.display_name AS actor FROM review_event e "
+                  "LEFT JOIN pantau_user u ON u.id = e.actor WHERE e.submission = {} ORDER BY e.id", instance_id)]
+    flags = (await _flags_of(db, [instance_id])).get(str(instance_id), ())
+    return Detail(instance_id=str(row["id"]), form_id=row["form_id"], form_version=row["form_version"],
+                  form_version_pk=int(row["version_pk"]), revision=int(row["revision"]),
+                  review_status=row["review_status"], area_code=row["area_code"], enumerator_id=row["enumerator"],
+                  enumerator=row["display_name"] or "", received_at=aware(row["received_at"]), answers=current,
+                  revisions=revisions, events=events, flags=flags)
+
+
+async def _revisions(db: Database, instance_id: uuid.UUID, row: dict[str, Any],
+                     current: dict[str, Any]) -> list[Revision]:
+    """Revision r's answers are in submission_revision until r+1 replaced them (replaced_at is when
+    r+1 arrived); the current revision is the submission row itself."""
+    earlier = await db.fetch(
+        "SELECT r.revision AS revision, r.form_version AS form_version, r.answers AS answers, "
+        "r.replaced_at AS replaced_at, u.display_name AS replaced_by FROM submission_revision r "
+        "LEFT JOIN pantau_user u ON u.id = r.replaced_by WHERE r.submission = {} ORDER BY r.revision", instance_id)
+    arrived = [aware(row["received_at"])] + [aware(r["replaced_at"]) for r in earlier]
+    senders = [row["display_name"] or ""] + [r["replaced_by"] or "" for r in earlier]
+    out = [Revision(revision=int(r["revision"]), form_version_pk=int(r["form_version"]), answers=_json(r["answers"]),
+                    received_at=arrived[i], sent_by=senders[i]) for i, r in enumerate(earlier)]
+    out.append(Revision(revision=int(row["revision"]), form_version_pk=int(row["version_pk"]), answers=current,
+                        received_at=arrived[len(earlier)], sent_by=senders[len(earlier)]))
+    return out
+
+
+async def sealed_values(db: Database, settings: Settings, instance_id: uuid.UUID) -> dict[str, str]:
+    """path -> digits of this record's NIK/KK answers, which are stored masked and sealed beside (the
+    registry's storage/pii.py). Used to check the warnings again and, for those who may, to reveal."""
+    rows = await db.fetch("SELECT path, kind, sealed FROM sealed_answer WHERE submission = {}", instance_id)
+    keys = pii.keys_of(settings)
+    return {r["path"]: pii.open_sealed(keys, r["kind"], r["sealed"]) for r in rows}
+
+
+def may_see(principal: Principal, enumerator: int | None, area_code: str) -> bool:
+    if principal.role == "enumerator":
+        return enumerator == principal.id
+    return sees_area(principal, area_code)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    decoded = msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+    return decoded if isinstance(decoded, dict) else {}
+
+
+# --- decisions ---------------------------------------------------------------------------------------------
+async def decide(writer: Writer, principal: Principal, instance_id: uuid.UUID, wanted: str, comment: str,
+                 seen_revision: int, address: str) -> str:
+    """Move a record to `wanted`; the reviewer names the revision they looked at, so a correction that
+    arrived meanwhile is never approved unseen (review.stale). Returns the status before."""
+    return await writer.run(lambda tx: _decide(tx, principal, instance_id, wanted, comment.strip(), seen_revision,
+                                               address, clock.now()))
+
+
+def _decide(tx: Tx, principal: Principal, instance_id: uuid.UUID, wanted: str, comment: str, seen_revision: int,
+            address: str, now: dt.datetime) -> str:
+    rows = tx.fetch("SELECT review_status, revision, area_code FROM submission WHERE id = {}", instance_id)
+    if not rows or not may(principal, "review", rows[0]["area_code"]):
+        raise PantauError("http.not_found")
+    row = rows[0]
+    if int(row["revision"]) != seen_revision:
+        raise PantauError("review.stale", current=row["revision"])
+    problem = rules.transition_problem(row["review_status"], wanted, comment)
+    if problem is not None:
+        raise PantauError(problem, current=rules.status_label(row["review_status"], "id"),
+                          current_en=rules.status_label(row["review_status"], "en"), wanted=wanted,
+                          max=rules.MAX_COMMENT)
+    tx.execute("UPDATE submission SET review_status = {} WHERE id = {}", wanted, instance_id)
+    _record(tx, instance_id, seen_revision, row["review_status"], wanted, comment, principal, now, row["area_code"],
+            address)
+    return str(row["review_status"])
+
+
+def _record(tx: Tx, instance_id: uuid.UUID, revision: int, before: str, after: str, comment: str,
+            principal: Principal, now: dt.datetime, area_code: str, address: str) -> None:
+    tx.execute("INSERT INTO review_event (submission, revision, from_status, to_status, comment, actor, at) "
+               "VALUES ({}, {}, {}, {}, {}, {}, {})", instance_id, revision, before, after, comment, principal.id, now)
+    detail = f"{before}->{after} revision={revision}" + (f" comment={comment[:500]}" if comment else "")
+    tx.execute(audit.INSERT, *audit.values(principal, "submission.review", target_type="submission",
+                                           target_id=str(instance_id), area_code=area_code, detail=detail,
+                                           address=address))
+
+
+# --- what the writer keeps as submissions arrive -------------------------------------------------------------
+class VersionInfo(msgspec.Struct, frozen=True):
+    types: dict[str, str]
+    name_field: str | None
+
+
+# Published versions never change, so what the writer needs of one is read once per process. The key
+# holds the form and version label too: a test process opens many databases, each with its own pk 1.
+_VERSION_INFO: dict[tuple[str, str, int], VersionInfo] = {}
+OWN_FLAGS = ("warning", "nik_warning")
+
+
+def after_store(tx: Tx, item: Any, revision: int, principal: Principal, now: dt.datetime, address: str = "") -> None:
+    """Called by storage/submissions in the writer's transaction for a new record and for each edit:
+    refresh its flags and name, and put an edited record back to "received" so the correction (or any
+    change to an approved record) is reviewed again."""
+    info = _version_info(tx, item.form_id, item.form_version, item.form_version_pk)
+    if revision > 1:
+        _reopen(tx, item.instance_id, revision, principal, now, item.area_code, address)
+        own = ", ".join("{}" for _ in OWN_FLAGS)
+        tx.execute(f"DELETE FROM submission_flag WHERE submission = {{}} AND flag IN ({own})",
+                   item.instance_id, *OWN_FLAGS)
+    for flag in sorted(rules.flags_of(item.answers, info.types)):
+        tx.execute("INSERT INTO submission_flag (submission, flag) VALUES ({}, {}) "
+                   "ON CONFLICT (submission, flag) DO NOTHING", item.instance_id, flag)
+    name = item.answers.get(info.name_field) if info.name_field else None
+    if isinstance(name, str) and name.strip():
+        tx.execute("INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {}) "
+                   "ON CONFLICT (submission) DO UPDATE SET name = excluded.name, name_key = excluded.name_key",
+                   item.instance_id, name.strip()[:200], rules.name_key(name)[:200])
+    elif revision > 1:
+        tx.execute("DELETE FROM submission_name WHERE submission = {}", item.instance_id)
+
+
+def _reopen(tx: Tx, instance_id: uuid.UUID, revision: int, principal: Principal, now: dt.datetime, area_code: str,
+            address: str) -> None:
+    rows = tx.fetch("SELECT review_status FROM submission WHERE id = {}", instance_id)
+    before = rows[0]["review_status"] if rows else rules.RECEIVED
+    if before != rules.RECEIVED:
+        tx.execute("UPDATE submission SET review_status = {} WHERE id = {}", rules.RECEIVED, instance_id)
+        _record(tx, instance_id, revision, before, rules.RECEIVED, "", principal, now, area_code, address)
+
+
+def _version_info(tx: Tx, form_id: str, version: str, version_pk: int) -> VersionInfo:
+    key = (form_id, version, version_pk)
+    info = _VERSION_INFO.get(key)
+    if info is None:
+        rows = tx.fetch("SELECT compiled FROM form_version WHERE id = {}", version_pk)
+        compiled = decode_compiled(rows[0]["compiled"])
+        info = _VERSION_INFO[key] = VersionInfo(rules.question_types(compiled), rules.name_field(compiled))
+    return info
+
+
+def decode_compiled(raw: Any) -> Any:
+    from server.domain.compile import CompiledForm
+
+    if isinstance(raw, str | bytes):
+        return msgspec.json.decode(raw, type=CompiledForm)
+    return msgspec.convert(raw, CompiledForm)
+
+
+# --- every version of a form, archived ones too (exports and the list merge them) ---------------------------
+class Version(msgspec.Struct, frozen=True):
+    pk: int
+    version: str
+    compiled: Any  # CompiledForm
+
+
+# Decoded versions by content hash (immutable, and the same in every database that has them).
+_COMPILED: dict[str, Any] = {}
+
+
+async def versions_of(db: Database, form_id: str) -> list[Version]:
+    """Oldest first; [] when there is no such form."""
+    rows = await db.fetch("SELECT v.id AS id, v.version AS version, v.content_hash AS content_hash "
+                          "FROM form_version v JOIN form f ON f.id = v.form WHERE f.form_id = {} ORDER BY v.id",
+                          form_id)
+    missing = [r["id"] for r in rows if r["content_hash"] not in _COMPILED]
+    if missing:
+        for found in await db.fetch("SELECT content_hash, compiled FROM form_version WHERE id IN ("
+                                    + ", ".join("{}" for _ in missing) + ")", *missing):
+            _COMPILED[found["content_hash"]] = decode_compiled(found["compiled"])
+    return [Version(int(r["id"]), r["version"], _COMPILED[r["content_hash"]]) for r in rows]
+
+
+async def form_titles(db: Database) -> list[dict[str, Any]]:
+    return await db.fetch("SELECT form_id, title_id, title_en, status FROM form ORDER BY form_id")
+
+
+# --- what the phone asks for: my records that need correction ------------------------------------------------
+class Correction(msgspec.Struct, frozen=True, kw_only=True):
+    instance_id: str
+    form_id: str
+    form_version: str
+    revision: int  # send the corrected answers with base_revision = this
+    comment: str
+    reviewer: str
+    sent_back_at: dt.datetime
+
+
+async def corrections_for(db: Database, principal: Principal, limit: int = 200) -> list[Correction]:
+    rows = await db.fetch(
+        "SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.revision AS revision, "
+        "e.comment AS comment, e.at AS at, u.display_name AS reviewer FROM submission s "
+        "JOIN form_version v ON v.id = s.form_version "
+        "JOIN review_event e ON e.id = (SELECT MAX(x.id) FROM review_event x WHERE x.submission = s.id "
+        "AND x.to_status = 'needs_correction') LEFT JOIN pantau_user u ON u.id = e.actor "
+        "WHERE s.enumerator = {} AND s.review_status = 'needs_correction' ORDER BY e.at DESC LIMIT {}",
+        principal.id, limit)
+    return [Correction(instance_id=str(r["id"]), form_id=r["form_id"], form_version=r["form_version"],
+                       revision=int(r["revision"]), comment=r["comment"], reviewer=r["reviewer"] or "",
+                       sent_back_at=aware(r["at"])) for r in rows]
+

@@ -1,0 +1,167 @@
+"""The beneficiary registry over HTTP: the list and search, one beneficiary's page (staff may reveal
+the NIK, audited), due visits and follow-ups, duplicates and the merge, and the JSON the phone uses
+to choose a beneficiary offline (its areas' beneficiaries, incrementally) or online (search)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from server import clock
+from server.domain import registry as rules
+from server.errors import PantauError
+from server.storage import access, audit, pii, registry, registry_read
+from server.storage.registry_read import Event, FollowUp, Record, Row
+from server.web.auth import SignedIn, client_address, signed_in
+from server.web.deps import db_of, lang_of, settings_of, writer_of
+from server.web.formdata import read_form, text
+from server.web.registry_context import (
+    beneficiary_context,
+    duplicates_context,
+    registry_context,
+    schedule_context,
+)
+
+# Merging needs the full NIKs to judge two records the same person: the people who may reveal them.
+MERGE_NEED = "reveal_nik"
+DUE_HORIZON_DAYS = 14
+MAX_QUERY = 80
+
+
+def _query(request: Request, name: str, max_len: int = MAX_QUERY) -> str:  # type: ignore[type-arg]
+    value = request.query_params.get(name) or ""
+    if len(value) > max_len:
+        raise PantauError("registry.bad_query", detail=name)
+    return value.strip()
+
+
+@get("/penerima")
+async def registry_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    access.require(principal, "view_data")
+    db, query = db_of(request), _query(request, "q")
+    found: list[Record] | list[Row] = (
+        await registry_read.search(db, principal, query, pii.keys_of(settings_of(request)), limit=50) if query
+        else await registry_read.recent(db, principal))
+    context = registry_context(principal, lang_of(request), query, found, clock.today())
+    return Template(template_name="registry.html", context={"page": context})
+
+
+@get("/penerima/jadwal")
+async def schedule_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    """Overdue and due visits (next 14 days) and open follow-ups, for one's areas."""
+    access.require(principal, "view_data")
+    db, today = db_of(request), clock.today()
+    due = await registry_read.due_visits(db, principal, today + dt.timedelta(days=DUE_HORIZON_DAYS))
+    follow_ups = await registry_read.open_follow_ups(db, principal)
+    context = schedule_context(principal, lang_of(request), due, follow_ups, today)
+    return Template(template_name="registry_schedule.html", context={"page": context})
+
+
+@get("/penerima/{beneficiary_id:uuid}")
+async def beneficiary_page(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                           beneficiary_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    record = await registry_read.load_for(db_of(request), principal, beneficiary_id)
+    if record.id != str(beneficiary_id):  # a merged record's id: show the record it became
+        return Redirect(f"/penerima/{record.id}")
+    return await _beneficiary(request, principal, record)
+
+
+async def _beneficiary(request: Request, principal: SignedIn, record: Record,  # type: ignore[type-arg]
+                       revealed: tuple[str, str] | None = None) -> Template:
+    db = db_of(request)
+    events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
+    context = beneficiary_context(principal, lang_of(request), record, events, follow_ups, clock.today(), revealed)
+    # A page with a revealed NIK must not stay in a shared phone's or proxy's cache.
+    headers = {"Cache-Control": "no-store"} if revealed else {}
+    return Template(template_name="beneficiary.html", context={"page": context}, headers=headers)
+
+
+@post("/penerima/{beneficiary_id:uuid}/nik", guards=[signed_in], status_code=200)
+async def reveal_nik(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                     beneficiary_id: FromPath[uuid.UUID]) -> Template:
+    """Staff see the full NIK and KK once, on this response only; the audit log records it."""
+    db = db_of(request)
+    record = await registry_read.load_for(db, principal, beneficiary_id, need="reveal_nik")
+    nik_sealed, kk_sealed = await registry_read.sealed_ids(db, record.id)
+    keys = pii.keys_of(settings_of(request))
+    revealed = (pii.open_sealed(keys, "nik", nik_sealed) if nik_sealed else "",
+                pii.open_sealed(keys, "kk", kk_sealed) if kk_sealed else "")
+    await audit.record(db, principal, "nik.reveal", target_type="beneficiary", target_id=record.id,
+                       area_code=record.area_code, address=client_address(request))
+    return await _beneficiary(request, principal, record, revealed)
+
+
+@get("/penerima/duplikat")
+async def duplicates_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    access.require(principal, MERGE_NEED)
+    groups = await registry_read.duplicates(db_of(request))
+    context = duplicates_context(principal, lang_of(request), groups)
+    return Template(template_name="registry_duplicates.html", context={"page": context})
+
+
+@post("/penerima/gabung", guards=[signed_in])
+async def merge(request: Request, principal: SignedIn) -> Redirect:  # type: ignore[type-arg]
+    """Merge `drop` into `keep` (both ids from the duplicates page)."""
+    access.require(principal, MERGE_NEED)
+    form = await read_form(request)
+    try:
+        keep, drop = uuid.UUID(text(form, "keep", max_len=36)), uuid.UUID(text(form, "drop", max_len=36))
+    except ValueError:
+        raise PantauError("registry.bad_query", detail="keep, drop") from None
+    address, now = client_address(request), clock.now()
+    await writer_of(request).run(lambda tx: registry.merge(tx, keep, drop, principal, address, now))
+    return Redirect(f"/penerima/{keep}")
+
+
+# --- JSON for the phone -------------------------------------------------------------------------
+COLUMNS = ["id", "nik", "name", "desa", "last_visit"]
+
+
+class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
+    columns: list[str]
+    rows: list[Row]  # each row an array in `columns` order: compact for 2G
+    desa: dict[str, str]  # the desa codes in rows -> their names, once
+    removed: list[tuple[str, str]]  # [merged id, the id it became]: replace it on the phone
+    cursor: str  # send back as ?sejak= for the changes since this call
+    more: bool  # true: call again with the cursor at once, this page was cut
+
+
+@get("/api/v1/penerima")
+async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> SliceOut:  # type: ignore[type-arg]
+    """The beneficiaries of one's areas for the phone's offline copy, changed since `sejak`."""
+    access.require(principal, "view_data")
+    found = await registry_read.slice_for(db_of(request), principal, _query(request, "sejak", 200), clock.now())
+    names = {row.area_code: rules.area_name(row.area_code) for row in found.rows}
+    return SliceOut(columns=COLUMNS, rows=found.rows, desa=names, removed=found.removed, cursor=found.cursor,
+                    more=found.more)
+
+
+@get("/api/v1/penerima/cari")
+async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[str, object]:  # type: ignore[type-arg]
+    access.require(principal, "view_data")
+    query = _query(request, "q")
+    rows = await registry_read.search(db_of(request), principal, query, pii.keys_of(settings_of(request)))
+    return {"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
+            "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}}
+
+
+class BeneficiaryOut(msgspec.Struct, frozen=True, kw_only=True):
+    beneficiary: Record
+    timeline: list[Event]
+    follow_ups: list[FollowUp]
+
+
+@get("/api/v1/penerima/{beneficiary_id:uuid}")
+async def beneficiary_detail(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                             beneficiary_id: FromPath[uuid.UUID]) -> Response[BeneficiaryOut]:
+    """One beneficiary with the timeline (growth results included) and follow-ups; NIK masked."""
+    db = db_of(request)
+    record = await registry_read.load_for(db, principal, beneficiary_id)
+    out = BeneficiaryOut(beneficiary=record, timeline=await registry_read.timeline(db, record.id),
+                         follow_ups=await registry_read.follow_ups_of(db, record.id))
+    return Response(out, headers={"Cache-Control": "private, no-store"})

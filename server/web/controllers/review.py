@@ -1,0 +1,131 @@
+"""Review pages: the submissions list for staff and coordinators (their areas), one submission with
+its answers, warnings and history, and the reviewer's decision. Handlers parse, make one storage
+call per step, and render. (The phone's list of records sent back is in read_api.py.)"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from server.domain import exports as layout_rules
+from server.domain import review as rules
+from server.domain.access import Principal
+from server.errors import PantauError
+from server.storage import access, audit, review
+from server.web.auth import SignedIn, client_address
+from server.web.deps import db_of, lang_of, settings_of, writer_of
+from server.web.formdata import read_form, text
+from server.web.review_context import data_context, default_columns, submission_context
+
+PAGE = 50
+
+
+def query_params(request: Request) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    params = request.query_params
+    return {name: [v for v in params.getall(name) if isinstance(v, str)] for name in params}
+
+
+def parse(params: dict[str, list[str]], **kwargs: Any) -> rules.Filters:
+    try:
+        return rules.parse_filters(params, **kwargs)
+    except rules.BadFilter as bad:
+        raise PantauError(bad.code, detail=bad.detail) from None
+
+
+def after_of(request: Request, filters: rules.Filters, params: dict[str, list[str]]) -> Any:  # type: ignore[type-arg]
+    cursor = (params.get("cursor") or [""])[0]
+    if not cursor:
+        return None
+    try:
+        return rules.decode_cursor(rules.cursor_key(settings_of(request).secret_key), filters, cursor)
+    except rules.BadFilter as bad:
+        raise PantauError(bad.code, detail=bad.detail) from None
+
+
+def next_cursor(request: Request, filters: rules.Filters, last: Any) -> str | None:  # type: ignore[type-arg]
+    return rules.encode_cursor(rules.cursor_key(settings_of(request).secret_key), filters, *last) if last else None
+
+
+def chosen_columns(params: dict[str, list[str]], versions: list[review.Version]) -> list[str]:
+    """The answers shown as columns: ?cols=a,b (any field of any version), else the first few."""
+    wanted = [c for raw in params.get("cols", []) for c in raw.split(",") if c]
+    if not wanted:
+        return default_columns(versions)
+    known = {c.name for c in layout_rules.merge([(v.version, v.compiled) for v in versions]).tables[0].columns} \
+        if versions else set()
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise PantauError("review.bad_filter", detail=f"cols={unknown[0][:64]}")
+    return wanted[:20]
+
+
+@get("/data")
+async def data_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    """Submissions newest first, filtered; 50 a page, continued by a signed cursor."""
+    access.require(principal, "review")
+    params = query_params(request)
+    filters = parse(params)
+    after = after_of(request, filters, params)
+    db = db_of(request)
+    versions = await review.versions_of(db, filters.form_id) if filters.form_id else []
+    if filters.form_id and not versions:
+        raise PantauError("review.bad_filter", detail="form")
+    chosen = chosen_columns(params, versions) if versions else []
+    found = await review.page(db, principal, filters, after=after, limit=PAGE, with_answers=bool(chosen))
+    context = data_context(principal=principal, lang=lang_of(request), params=params,
+                           forms=await review.form_titles(db), versions=versions, filters=filters, rows=found.rows,
+                           chosen=chosen, next_cursor=next_cursor(request, filters, found.last))
+    return Template(template_name="data.html", context={"page": context})
+
+
+async def _submission(request: Request, principal: Principal, instance_id: uuid.UUID, *,  # type: ignore[type-arg]
+                      message: str = "", error: PantauError | None = None, status: int = 200) -> Template:
+    access.require(principal, "view_data")
+    db, lang = db_of(request), lang_of(request)
+    detail = await review.detail_for(db, principal, instance_id)
+    revealed = request.query_params.get("nik") == "buka"
+    if revealed:
+        # Whole NIK/KK only for those who may reveal them, and every reveal is in the audit log.
+        access.require(principal, "reveal_nik")
+        await audit.record(db, principal, "nik.reveal", target_type="submission", target_id=str(instance_id),
+                           area_code=detail.area_code, address=client_address(request))
+    versions = {v.pk: v.compiled for v in await review.versions_of(db, detail.form_id)}
+    title = layout_rules.text_of(versions[detail.form_version_pk].title, lang, detail.form_id)
+    sealed = await review.sealed_values(db, settings_of(request), instance_id)
+    context = submission_context(principal=principal, lang=lang, detail=detail, versions=versions, title=title,
+                                 revealed=revealed, sealed=sealed, message=message,
+                                 error=error.message(lang) if error else "")
+    return Template(template_name="submission.html", context={"page": context}, status_code=status)
+
+
+@get("/data/{instance_id:uuid}")
+async def submission_page(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                          instance_id: FromPath[uuid.UUID]) -> Template:
+    done = request.query_params.get("ok") == "1"
+    message = ("Saved." if lang_of(request) == "en" else "Tersimpan.") if done else ""
+    return await _submission(request, principal, instance_id, message=message)
+
+
+@post("/data/{instance_id:uuid}/tinjau")
+async def review_submission(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                            instance_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    """A reviewer's decision on the revision they saw; every decision is audited."""
+    access.require(principal, "review")
+    form = await read_form(request)
+    wanted = text(form, "status", max_len=20)
+    comment = text(form, "comment", max_len=rules.MAX_COMMENT)
+    seen = text(form, "revision", max_len=9)
+    if not seen.isdigit():
+        raise PantauError("http.bad_request", detail="revision")
+    try:
+        await review.decide(writer_of(request), principal, instance_id, wanted, comment, int(seen),
+                            client_address(request))
+    except PantauError as exc:
+        if exc.status == 404:
+            raise
+        return await _submission(request, principal, instance_id, error=exc, status=exc.status)
+    return Redirect(f"/data/{instance_id}?ok=1", status_code=303)

@@ -1,0 +1,391 @@
+"""The beneficiary registry through HTTP, with the shipped forms: an intake registers Siti (NIK sealed,
+shown masked), a visit and a growth check go on her timeline, follow-ups stay open until a later
+visit, duplicates are flagged and merged by staff, the phone gets its areas' beneficiaries, and
+nothing outside one's areas exists."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+
+from server.domain.compile import compile_source
+from server.settings import Settings
+from server.storage import audit, forms, pii
+from server.storage.db import Database
+from tests.domain.test_forms_shipped import CHILD, SITI, VISIT
+from tests.web.conftest import csrf_of, post_form
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)  # 10:00 WITA
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 4 + b"\xff\xd9"
+SITI_NIK, SITI_KK = "6402064101900001", "6402061203150007"
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+def _run(settings: Settings, work: Any) -> Any:
+    async def run() -> Any:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def publish_source(settings: Settings, source: bytes, name: str) -> None:
+    result = compile_source(source, name)
+    assert result.compiled is not None, result.problems
+    _run(settings, lambda db: forms.publish(db, result.compiled, source, name))
+
+
+@pytest.fixture
+def shipped(settings: Settings) -> None:
+    for name in ("registrasi_penerima", "monev_uep", "cek_tumbuh_anak"):
+        publish_source(settings, (REPO / "forms" / f"{name}.yaml").read_bytes(), f"{name}.yaml")
+
+
+def insert_beneficiary(settings: Settings, name: str, area: str, *, nik: str = SITI_NIK, kk: str = SITI_KK,
+                       programme: str = "bansos", next_due: str = "", updated_at: dt.datetime | None = None
+                       ) -> uuid.UUID:
+    """A registered beneficiary written straight to the database (for tests that need one quickly)."""
+    keys, bid = pii.keys_of(settings), uuid.uuid4()
+    when = updated_at or dt.datetime.now(dt.UTC)
+    kecamatan = ".".join(area.split(".")[:3])
+
+    async def work(db: Database) -> None:
+        await db.fetch(
+            "INSERT INTO beneficiary (id, programme, nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, "
+            "kk_masked, name, name_key, area_code, kecamatan, baseline, registered_on, next_due_on, visit_months, "
+            "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 3, {}, {})",
+            bid, programme, pii.blind_index(keys, "nik", nik), pii.seal(keys, "nik", nik), nik[:6] + "*" * 8 + nik[-2:],
+            pii.blind_index(keys, "kk", kk), pii.seal(keys, "kk", kk), kk[:6] + "*" * 8 + kk[-2:], name,
+            name.lower(), area, kecamatan, "[]", "2026-01-05", next_due, when, when)
+
+    _run(settings, work)
+    return bid
+
+
+def fetch(settings: Settings, sql: str, *args: Any) -> list[dict[str, Any]]:
+    return _run(settings, lambda db: db.fetch(sql, *args))  # type: ignore[no-any-return]
+
+
+def photo(persona: Any) -> str:
+    headers = {"x-csrftoken": csrf_of(persona), "content-type": "image/jpeg"}
+    return str(persona.post("/api/v1/attachments", content=JPEG, headers=headers).json()["sha256"])
+
+
+def send(persona: Any, form_id: str, version: str, answers: dict[str, Any], instance_id: str | None = None,
+         **extra: Any) -> Any:
+    payload = {"instance_id": instance_id or str(uuid.uuid4()), "form_id": form_id, "form_version": version,
+               "answers": answers, **extra}
+    return persona.post("/api/v1/submissions", json=payload, headers={"x-csrftoken": csrf_of(persona)})
+
+
+def intake(persona: Any, instance_id: str | None = None, **changes: Any) -> Any:
+    picture = photo(persona)
+    answers = {**SITI, "ttd_persetujuan": picture, "foto_penerima": picture, **changes}
+    return send(persona, "registrasi_penerima", "2026041501", answers, instance_id)
+
+
+def visit(persona: Any, beneficiary: str, **changes: Any) -> Any:
+    answers = {**VISIT, "penerima": beneficiary, "tgl_kunjungan": "2026-04-10", "foto_usaha": photo(persona),
+               **changes}
+    return send(persona, "monev_uep", "2026041501", answers)
+
+
+def growth_check(persona: Any, household: str, **changes: Any) -> Any:
+    return send(persona, "cek_tumbuh_anak", "2026041501", {**CHILD, "keluarga": household, **changes})
+
+
+def registered(persona: Any) -> str:
+    instance_id = str(uuid.uuid4())
+    response = intake(persona, instance_id)
+    assert response.status_code == 201, response.text
+    return instance_id
+
+
+# --- intake, privacy -----------------------------------------------------------------------------
+def test_an_intake_registers_siti_with_her_nik_sealed_and_shown_masked(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    shown = citra.get(f"/api/v1/penerima/{siti}").json()["beneficiary"]
+    assert shown["name"] == "Siti Aminah" and shown["nik_masked"] == "640206********01"
+    assert shown["kk_masked"] == "640206********07" and shown["area_code"] == "64.02.06.1001"
+    assert shown["next_due_on"] == "2026-06-30"  # quarterly after the registration on 31 March
+    row = fetch(settings, "SELECT * FROM beneficiary WHERE id = {}", uuid.UUID(siti))[0]
+    assert all(SITI_NIK not in str(v) and SITI_KK not in str(v) for v in row.values())
+    keys = pii.keys_of(settings)
+    assert pii.open_sealed(keys, "nik", row["nik_sealed"]) == SITI_NIK
+    assert row["nik_index"] == pii.blind_index(keys, "nik", SITI_NIK)
+    # The stored submission keeps both numbers masked; the sealed values sit beside it.
+    answers = citra.get(f"/api/v1/submissions/{siti}").json()["answers"]
+    assert answers["nik"] == "640206********01" and answers["no_kk"] == "640206********07"
+    sealed = fetch(settings, "SELECT path, kind, sealed FROM sealed_answer WHERE submission = {} ORDER BY path",
+                   uuid.UUID(siti))
+    assert [(s["path"], s["kind"]) for s in sealed] == [("nik", "nik"), ("no_kk", "kk")]
+    assert pii.open_sealed(keys, "kk", sealed[1]["sealed"]) == SITI_KK
+    page = citra.get(f"/penerima/{siti}")
+    assert page.status_code == 200 and "640206********01" in page.text and SITI_NIK not in page.text
+
+
+def test_staff_reveal_the_nik_once_and_the_audit_log_records_it(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    siti = registered(as_("citra"))
+    for name in ("citra", "budi"):
+        assert post_form(as_(name), f"/penerima/{siti}/nik").status_code == 403
+    shown = post_form(as_("ani"), f"/penerima/{siti}/nik")
+    assert shown.status_code == 200 and SITI_NIK in shown.text and SITI_KK in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    entries = _run(settings, lambda db: audit.search(db, audit.AuditFilter(action="nik.reveal")))
+    assert [(e.actor, e.target_id) for e in entries] == [("ani", siti)]
+
+
+@pytest.mark.parametrize(("nik", "kk", "codes"), [
+    ("0000000000000000", SITI_KK, [("nik", "nik.placeholder")]),
+    ("1234567890123456", SITI_KK, [("nik", "nik.placeholder")]),
+    ("640206410190001", SITI_KK, [("nik", "nik.length")]),  # 15 digits: one dropped
+    ("6.40206E+15", SITI_KK, [("nik", "nik.excel")]),  # damaged by Excel
+    (SITI_KK, SITI_KK, [("nik", "nik.is_kk"), ("no_kk", "kk.is_nik")]),  # the KK copied into the NIK
+    ("6402063201900001", SITI_KK, [("nik", "nik.date")]),  # day 32
+    (SITI_NIK, "0000000000000000", [("no_kk", "kk.placeholder")]),
+])
+def test_malformed_niks_are_refused_with_their_code_and_nothing_is_registered(  # type: ignore[no-untyped-def]
+        as_, shipped, settings, nik, kk, codes) -> None:
+    response = intake(as_("citra"), nik=nik, no_kk=kk)
+    assert response.status_code == 422
+    assert set(codes) <= {(e["path"], e["code"]) for e in response.json()["errors"]}  # (and maybe warnings)
+    assert fetch(settings, "SELECT id FROM beneficiary") == []
+
+
+def test_a_confirmed_nik_warning_stays_on_the_record_as_a_flag(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    unticked = intake(citra, tgl_lahir="1990-01-02")  # the NIK says 1 January
+    assert unticked.status_code == 422 and unticked.json()["errors"][0]["code"] == "nik.dob_mismatch"
+    instance_id = str(uuid.uuid4())
+    ticked = intake(citra, instance_id, tgl_lahir="1990-01-02", _konfirmasi=["nik"])
+    assert ticked.status_code == 201, ticked.text
+    assert citra.get(f"/api/v1/penerima/{instance_id}").json()["beneficiary"]["flags"] == ["nik.dob_mismatch"]
+    assert "Tanggal lahir beda dengan NIK" in citra.get(f"/penerima/{instance_id}").text
+
+
+# --- duplicates ----------------------------------------------------------------------------------
+def test_a_second_intake_with_the_same_nik_updates_the_person(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    again = str(uuid.uuid4())
+    assert intake(citra, again, alamat="Jl. Baru 3", penghasilan_bln=2000000).status_code == 201
+    assert fetch(settings, "SELECT COUNT(*) AS n FROM beneficiary")[0]["n"] == 1
+    detail = citra.get(f"/api/v1/penerima/{again}").json()  # the second intake's id names Siti too
+    assert detail["beneficiary"]["id"] == siti
+    assert [e["kind"] for e in detail["timeline"]] == ["intake", "update"]
+    baseline = {f["key"]: f["value"] for f in detail["beneficiary"]["baseline"]}
+    assert baseline == {"pendapatan": 1250000, "desil": 3}  # the first intake's baseline stays
+
+
+FLAG_FORM = b"""
+settings:
+  id: daftar_uji
+  version: "1"
+  title: {id: Daftar uji, en: Test intake}
+  registry:
+    programme: uji
+    creates: {nik: nik, kk: no_kk, name: nama, area: desa}
+    same_nik: flag
+    one_per_kk: yes
+    visit_every: monthly
+choices:
+  kecamatan: {wilayah: kecamatan 64.02}
+  desa: {wilayah: desa 64.02}
+fields:
+  - {type: nik, name: nik, label: NIK, required: yes}
+  - {type: no_kk, name: no_kk, label: KK, required: yes, parameters: {nik: nik}}
+  - {type: text, name: nama, label: Nama, required: yes}
+  - {type: select_one kecamatan, name: kecamatan, label: Kecamatan, required: yes}
+  - {type: select_one desa, name: desa, label: Desa, required: yes, choice_filter: "parent = ${kecamatan}"}
+"""
+
+
+def flagged_intake(persona: Any, name: str, nik: str, kk: str = SITI_KK) -> str:
+    instance_id = str(uuid.uuid4())
+    answers = {"nik": nik, "no_kk": kk, "nama": name, "kecamatan": "64.02.06", "desa": "64.02.06.1001"}
+    response = send(persona, "daftar_uji", "1", answers, instance_id)
+    assert response.status_code == 201, response.text
+    return instance_id
+
+
+def test_with_same_nik_flag_a_second_intake_is_flagged_and_staff_merge_it(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    publish_source(settings, FLAG_FORM, "daftar_uji.yaml")
+    citra, ani = as_("citra"), as_("ani")
+    first, second = flagged_intake(citra, "Siti", SITI_NIK), flagged_intake(citra, "Siti A.", SITI_NIK)
+    for one in (first, second):
+        assert citra.get(f"/api/v1/penerima/{one}").json()["beneficiary"]["flags"] == ["nik_ganda"]
+    assert as_("citra").get("/penerima/duplikat").status_code == 403
+    page = ani.get("/penerima/duplikat")
+    assert page.status_code == 200 and "NIK sama" in page.text and first in page.text and second in page.text
+    assert post_form(ani, "/penerima/gabung", {"keep": first, "drop": first}).status_code == 400  # itself
+    merged = post_form(ani, "/penerima/gabung", {"keep": first, "drop": second})
+    assert merged.status_code == 302 and merged.headers["location"] == f"/penerima/{first}"
+    kept = citra.get(f"/api/v1/penerima/{second}").json()  # the merged id leads to the kept record
+    assert kept["beneficiary"]["id"] == first and kept["beneficiary"]["flags"] == []
+    assert [e["submission"] for e in kept["timeline"]] == [first, second]  # every submission stays
+    assert citra.get(f"/penerima/{second}", follow_redirects=False).headers["location"] == f"/penerima/{first}"
+    again = post_form(ani, "/penerima/gabung", {"keep": first, "drop": second})
+    assert again.status_code == 409
+    entries = _run(settings, lambda db: audit.search(db, audit.AuditFilter(action="beneficiary.merge")))
+    assert [(e.actor, e.target_id, e.detail) for e in entries] == [("ani", first, f"merged={second}")]
+    assert "NIK sama" not in ani.get("/penerima/duplikat").text
+
+
+def test_a_second_recipient_on_one_family_card_is_flagged(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    publish_source(settings, FLAG_FORM, "daftar_uji.yaml")
+    citra = as_("citra")
+    mother, son = flagged_intake(citra, "Siti", SITI_NIK), flagged_intake(citra, "Budi", "6402061509050003")
+    for one in (mother, son):
+        assert citra.get(f"/api/v1/penerima/{one}").json()["beneficiary"]["flags"] == ["kk_ganda"]
+    assert "No. KK sama" in as_("ani").get("/penerima/duplikat").text
+
+
+# --- visits, follow-ups, growth ------------------------------------------------------------------
+def test_a_visit_goes_on_the_timeline_with_income_against_the_intake(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    response = visit(citra, siti)
+    assert response.status_code == 201, response.text
+    detail = citra.get(f"/api/v1/penerima/{siti}").json()
+    assert detail["beneficiary"]["last_visit_on"] == "2026-04-10"
+    assert detail["beneficiary"]["next_due_on"] == "2026-07-10"  # quarterly
+    page = citra.get(f"/penerima/{siti}").text
+    assert "Berkembang" in page and "+Rp 1.250.000 dibanding Rp 1.250.000 saat pendaftaran" in page
+    stored = citra.get(f"/api/v1/submissions/{response.json()['instance_id']}").json()
+    assert stored["area_code"] == "64.02.06.1001"  # a visit belongs to its beneficiary's area
+
+
+def test_a_follow_up_stays_open_until_a_later_visit(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra, budi, dewi = as_("citra"), as_("budi"), as_("dewi")
+    siti = registered(citra)
+    asked = visit(citra, siti, tindak_lanjut=["tambahan_modal"], tgl_target_tl="2026-04-12")
+    assert asked.status_code == 201, asked.text
+    for persona in (citra, budi):
+        schedule = persona.get("/penerima/jadwal").text
+        assert "Tambahan bahan/modal" in schedule and "terlambat" in schedule  # due 12 April, today is the 15th
+    assert "Tambahan bahan/modal" not in dewi.get("/penerima/jadwal").text
+    assert visit(citra, siti, tgl_kunjungan="2026-04-14").status_code == 201
+    follow_ups = citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"]
+    assert [(f["due_on"], f["closed_on"]) for f in follow_ups] == [("2026-04-12", "2026-04-14")]
+    assert "Tambahan bahan/modal" not in citra.get("/penerima/jadwal").text
+
+
+def test_due_and_overdue_visits_are_listed_for_ones_areas(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    insert_beneficiary(settings, "Rahmawati", "64.02.06.1001", next_due="2026-04-01")
+    insert_beneficiary(settings, "Jumiati", "64.02.06.1002", nik="6402064202850002", next_due="2026-04-20")
+    insert_beneficiary(settings, "Wati", "64.02.13.1007", nik="6402134303800003", next_due="2026-04-02")
+    page = as_("budi").get("/penerima/jadwal").text
+    overdue, soon = page.split("Kunjungan 14 hari ke depan")
+    assert "Rahmawati" in overdue and "Jumiati" in soon and "Wati" not in page
+    assert "Wati" in as_("dewi").get("/penerima/jadwal").text
+
+
+def test_referring_to_a_beneficiary_outside_ones_area_is_refused_and_nothing_is_stored(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    siti = registered(as_("citra"))
+    dewi = as_("dewi")
+    for reference in (siti, str(uuid.uuid4())):  # Siti lives in Tenggarong; the other id names nobody
+        response = visit(dewi, reference, lokasi="-1.0 117.0 10 5")
+        assert response.status_code == 422 and response.json()["code"] == "registry.unknown_beneficiary"
+        assert dewi.get(f"/api/v1/penerima/{reference}").status_code == 404
+    malformed = visit(dewi, "640206******0001 – Siti Aminah")
+    assert [e["code"] for e in malformed.json()["errors"]] == ["answer.beneficiary"]
+    assert fetch(settings, "SELECT id FROM submission WHERE form_id = 'monev_uep'") == []
+    assert fetch(settings, "SELECT id FROM beneficiary_event WHERE kind = 'visit'") == []
+
+
+def test_a_growth_check_returns_z_scores_and_asks_to_measure_again_when_implausible(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    ok = growth_check(citra, siti)
+    assert ok.status_code == 201, ok.text
+    notices = {w["code"]: w["message"] for w in ok.json()["warnings"]}
+    assert notices["growth.result"].startswith("Hasil: TB/U") and "growth.implausible" not in notices
+    odd = growth_check(citra, siti, panjang_tinggi=50.0, tgl_ukur="2026-04-01")  # 50 cm at 18 months
+    codes = [w["code"] for w in odd.json()["warnings"]]
+    assert "growth.implausible" in codes
+    page = citra.get(f"/penerima/{siti}").text
+    assert "Cek tumbuh anak" in page and "Ayu" in page and "Ukur ulang" in page
+    events = citra.get(f"/api/v1/penerima/{siti}").json()["timeline"]
+    assert [e["summary"]["growth"]["implausible"] for e in events if e["kind"] == "growth"] == [[], ["haz", "whz"]]
+
+
+# --- the phone's copy and search -----------------------------------------------------------------
+def test_the_phones_copy_holds_only_ones_areas_and_updates_incrementally(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    earlier = NOW - dt.timedelta(hours=1)
+    siti = insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001", updated_at=earlier)
+    insert_beneficiary(settings, "Wati", "64.02.13.1007", nik="6402134303800003", updated_at=earlier)
+    citra = as_("citra")
+    first = citra.get("/api/v1/penerima", headers={"accept-encoding": "gzip"})
+    body = first.json()
+    assert body["columns"] == ["id", "nik", "name", "desa", "last_visit"]
+    assert body["rows"] == [[str(siti), "640206********01", "Siti Aminah", "64.02.06.1001", ""]]
+    assert body["desa"] == {"64.02.06.1001": "Jahab"} and body["more"] is False
+    unchanged = citra.get(f"/api/v1/penerima?sejak={body['cursor']}").json()
+    assert unchanged["rows"] == []
+    assert visit(citra, str(siti)).status_code == 201
+    changed = citra.get(f"/api/v1/penerima?sejak={body['cursor']}").json()
+    assert [r[0] for r in changed["rows"]] == [str(siti)] and changed["rows"][0][4] == "2026-04-10"
+    assert citra.get("/api/v1/penerima?sejak=rusak").json()["code"] == "registry.bad_query"
+
+
+def test_search_by_name_prefix_nik_or_desa_within_ones_areas(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    siti = str(insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001"))
+    insert_beneficiary(settings, "Sitj Lain", "64.02.06.1001", nik="6402064202850002")
+    citra, dewi = as_("citra"), as_("dewi")
+
+    def ids(persona: Any, query: str) -> list[str]:
+        return [row[0] for row in persona.get("/api/v1/penerima/cari", params={"q": query}).json()["rows"]]
+
+    assert ids(citra, "siti") == [siti] and ids(citra, "SITI am") == [siti]
+    assert ids(citra, "6402-0641-0190-0001") == [siti] and ids(citra, "jahab")[:1] == [siti]
+    assert ids(dewi, "siti") == [] and ids(dewi, SITI_NIK) == []
+    assert "Siti Aminah" in citra.get("/penerima", params={"q": "sit"}).text
+
+
+def test_an_edited_intake_corrects_the_person_and_an_edited_visit_its_follow_up(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    picture = photo(citra)
+    corrected = {**SITI, "ttd_persetujuan": picture, "foto_penerima": picture, "nama": "Siti Aminah Rahman"}
+    edit = send(citra, "registrasi_penerima", "2026041501", corrected, siti, base_revision=1)
+    assert edit.status_code == 200 and edit.json()["outcome"] == "edit", edit.text
+    detail = citra.get(f"/api/v1/penerima/{siti}").json()
+    assert detail["beneficiary"]["name"] == "Siti Aminah Rahman" and len(detail["timeline"]) == 1
+    answers = {**VISIT, "penerima": siti, "tgl_kunjungan": "2026-04-10", "foto_usaha": photo(citra),
+               "tindak_lanjut": ["pelatihan_lanjutan"], "tgl_target_tl": "2026-05-10"}
+    visit_id = str(uuid.uuid4())
+    assert send(citra, "monev_uep", "2026041501", answers, visit_id).status_code == 201
+    assert [f["due_on"] for f in citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"]] == ["2026-05-10"]
+    no_follow_up = {**answers, "tindak_lanjut": ["tidak_perlu"], "tgl_target_tl": None}
+    assert send(citra, "monev_uep", "2026041501", no_follow_up, visit_id, base_revision=1).status_code == 200
+    assert citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"] == []
+
+
+def test_the_pages_speak_english_when_asked(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra, ani = as_("citra"), as_("ani")
+    siti = registered(citra)
+    assert visit(citra, siti, tindak_lanjut=["tambahan_modal"], tgl_target_tl="2026-04-20").status_code == 201
+    assert growth_check(citra, siti).status_code == 201
+    page = citra.get(f"/penerima/{siti}?lang=en").text
+    assert "Timeline" in page and "Growth check" in page and "height-for-age" in page and "at intake" in page
+    assert "Due visits and follow-ups" in citra.get("/penerima/jadwal?lang=en").text
+    assert "Beneficiaries" in citra.get("/penerima?lang=en").text
+    assert "Possible duplicates" in ani.get("/penerima/duplikat?lang=en").text
