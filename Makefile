@@ -36,7 +36,11 @@ lint: $(VENV)/.stamp-test ## ruff on everything, mypy --strict on server/domain
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: $(VENV)/.stamp-test lint ## the whole suite (SQLite; PostgreSQL when PANTAU_TEST_DATABASE_URL is set)
+# node_modules: axe-core for the browser tests' accessibility check (package.json devDependencies).
+node_modules/.package-lock.json: package.json
+	npm install --no-audit --no-fund
+
+test: $(VENV)/.stamp-test lint node_modules/.package-lock.json ## the whole suite (SQLite; PostgreSQL when PANTAU_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 	node --test tests/js/
 

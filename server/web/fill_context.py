@@ -1,0 +1,529 @@
+"""The fill page's context (STYLE.md 8): a CompiledForm plus the answers so far become a tree of
+Items, one per field and repeat instance, that fill.html renders, and the JSON the phone's runtime
+(static/js/form.js) reads. Pure: tests build pages from inline YAML without HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from server.domain.answers import CONFIRM_KEY, validate
+from server.domain.compile import CompiledForm
+from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
+from server.domain.exprtree import CHOICE_PREFIX
+from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, walk
+from server.domain.problems import CATALOGUE, messages
+from server.domain.questions import QUESTION_TYPES
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
+# A select_one with more choices than this is a dropdown; fewer are radio buttons (one tap each).
+MAX_RADIOS = 12
+MAX_TEXT = 4000  # characters per typed answer; the inputs say so (maxlength) and the post checks it
+_REF = re.compile(r"\$\{([^}]*)\}")
+# Types whose rules can warn: the page shows a "checked against the documents" tick for them.
+CONFIRMABLE = frozenset({"nik", "no_kk", "phone", "geopoint"})
+WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah", "date": "date", "time": "time",
+           "datetime": "datetime", "geopoint": "geo", "image": "image", "note": "note", "calculate": "calc",
+           "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
+           "select_multiple": "checks"}
+
+# UI text, Indonesian first. The template uses these for its buttons; the runtime gets them in its JSON.
+UI: dict[str, tuple[str, str]] = {
+    "choose": ("— Pilih —", "— Choose —"), "next": ("Lanjut", "Next"), "back": ("Kembali", "Back"),
+    "send": ("Kirim", "Submit"), "add": ("Tambah", "Add"), "remove": ("Hapus", "Remove"),
+    "recount": ("Sesuaikan jumlah isian", "Adjust the number of entries"),
+    "confirm": ("Sudah dicek dengan KTP/KK/dokumen", "Checked against the ID card/documents"),
+    "gps": ("Ambil lokasi GPS", "Get GPS location"), "gps_wait": ("Mencari lokasi…", "Finding location…"),
+    "gps_acc": ("Akurasi ±{m} m", "Accuracy ±{m} m"), "gps_fail": ("Lokasi tidak didapat: {why}", "No location: {why}"),
+    "gps_hint": ("Tanpa GPS: tulis lintang bujur, mis. -0.4195 116.9856", "Without GPS: type latitude longitude"),
+    "photo_wait": ("Mengirim foto…", "Uploading photo…"),
+    "photo_ok": ("Foto tersimpan ({kb} KB)", "Photo saved ({kb} KB)"),
+    "photo_fail": ("Foto gagal dikirim: {why}", "Photo upload failed: {why}"),
+    "photo_kept": ("Foto tersimpan", "Photo saved"),
+    "sig_clear": ("Ulangi tanda tangan", "Clear signature"),
+    "sig_help": ("Tanda tangan di kotak ini", "Sign in this box"),
+    "step": ("Langkah {n} dari {m}", "Step {n} of {m}"), "sending": ("Mengirim…", "Sending…"),
+    "fix": ("Ada {n} isian yang perlu diperbaiki.", "{n} answers need fixing."),
+    "tick": ("Periksa peringatan lalu centang konfirmasinya.", "Check the warning, then tick the confirmation."),
+    "offline": ("Tidak tersambung ke server; data belum terkirim. Coba lagi.",
+                "Cannot reach the server; nothing was sent. Try again."),
+    "signin": ("Sesi berakhir: masuk lagi di tab lain, lalu kirim ulang.",
+               "Your session ended: sign in again in another tab, then submit again."),
+    "sent": ("Terkirim", "Sent"), "number": ("Nomor data", "Record id"), "received": ("Diterima", "Received"),
+    "again": ("Isi formulir baru", "Fill in a new form"), "same": ("Sudah diterima sebelumnya", "Already received"),
+    "female": ("Perempuan", "Female"), "male": ("Laki-laki", "Male"), "born": ("lahir", "born"),
+    "refresh": ("Tampilkan pilihan sesuai jawaban di atas", "Show the choices for the answers above"),
+    "entry": ("Isian", "Entry"), "lang": ("English", "Bahasa Indonesia"),
+}
+# The UI texts the runtime shows itself; the others are the template's.
+RUNTIME_TEXTS = frozenset({"confirm", "gps_wait", "gps_acc", "gps_fail", "photo_wait", "photo_ok", "photo_fail",
+                           "photo_kept", "sig_clear", "sig_help", "step", "sending", "fix", "tick", "offline",
+                           "signin", "sent", "number", "received", "again", "same", "female", "male", "born"})
+MESSAGE_CODES = ("answer.required", "answer.constraint", "answer.integer", "answer.decimal", "answer.rupiah",
+                 "answer.geopoint", "answer.geopoint_accuracy", "answer.repeat_min", "answer.repeat_max",
+                 "answer.repeat_count", "nik.length", "nik.date", "nik.outside_kukar", "nik.sex_mismatch",
+                 "nik.dob_mismatch", "kk.length")
+
+
+class Option(msgspec.Struct, frozen=True):
+    value: str
+    label: str
+    on: bool = False  # selected or ticked
+
+
+class OptionGroup(msgspec.Struct, frozen=True):
+    label: str
+    options: list[Option]
+
+
+class Item(msgspec.Struct, kw_only=True):
+    """One field (or repeat instance) as the page shows it. `key` names its input: "nama", or inside
+    a repeat "anggota[0].nama"; the element ids are "f-", "w-", "h-" and "e-" + key."""
+
+    widget: str  # text, int, dec, rupiah, date, time, datetime, radio, select, checks, geo, image, sig,
+    # note, calc, ack, hidden, nik, phone, textarea; group, page, repeat, instance
+    name: str
+    key: str
+    label: str = ""
+    label_template: str = ""  # the raw label when it shows answers (${...}); the runtime refills it
+    hint: str = ""
+    required: bool = False
+    # "nr": not relevant now (hidden once the runtime runs; shown without JavaScript, which cannot
+    # show it later); "hidden": a note whose condition is false; "": shown, or hidden by its parent.
+    hide: str = ""
+    readonly: bool = False
+    page: int | None = None
+    value: str = ""
+    options: list[Option] = []
+    groups: list[OptionGroup] = []
+    filtered: bool = False  # a choice_filter: without JavaScript, a button shows the choices anew
+    error: str = ""
+    warnings: list[str] = []
+    confirmable: bool = False
+    confirmed: bool = False
+    children: list[Item] = []  # a group's fields; a repeat's instances; an instance's fields
+    template: list[Item] = []  # a repeat: one instance numbered "{name}", cloned by the runtime
+    number: int = 0  # an instance: 1-based
+    counted: bool = False  # a repeat whose count comes from repeat_count (no add/remove)
+    can_add: bool = True
+    can_remove: bool = True
+
+
+class FillContext(msgspec.Struct, frozen=True, kw_only=True):
+    lang: str
+    title: str
+    form_id: str
+    version: str
+    instance_id: str
+    action: str
+    switch_url: str  # the same page in the other language
+    viewer: str
+    items: list[Item]
+    pages: int
+    has_repeats: bool
+    ui: dict[str, str]
+    assets: dict[str, str]
+    rules_url: str
+    config: str  # JSON for <script type="application/json">, safe inside HTML
+    message: str = ""
+    error: str = ""
+    summary: list[tuple[str, str]] = []  # (key, message) of each field error, linked from the top
+
+
+class ReceiptContext(msgspec.Struct, frozen=True, kw_only=True):
+    lang: str
+    title: str
+    viewer: str
+    instance_id: str
+    received_at: str
+    revision: int
+    identical: bool
+    again_url: str
+    warnings: list[str]
+    ui: dict[str, str]
+    assets: dict[str, str]
+
+
+class Shown(msgspec.Struct, frozen=True, kw_only=True):
+    """What the page shows besides the answers themselves, keyed by input key."""
+
+    errors: dict[str, str] = {}
+    warnings: dict[str, list[str]] = {}
+    message: str = ""
+    error: str = ""
+
+
+# --- small helpers ---------------------------------------------------------------------------------
+def text_of(texts: Text, lang: str, fallback: str = "") -> str:
+    return texts.get(lang) or texts.get("id") or next(iter(texts.values()), fallback)
+
+
+def ui_texts(lang: str) -> dict[str, str]:
+    return {k: v[1] if lang == "en" else v[0] for k, v in UI.items()}
+
+
+def key_of(position: tuple[tuple[str, int], ...], name: str) -> str:
+    return ".".join([*(f"{repeat}[{index}]" for repeat, index in position), name])
+
+
+def key_of_path(path: str) -> str:
+    """A validation path ("anggota[2]/umur", 1-based as in ODK) -> the input key ("anggota[1].umur")."""
+    parts = []
+    for part in path.split("/"):
+        found = re.fullmatch(r"(.+)\[([0-9]+)\]", part)
+        parts.append(f"{found.group(1)}[{int(found.group(2)) - 1}]" if found else part)
+    return ".".join(parts)
+
+
+@lru_cache(maxsize=1)
+def asset_version() -> str:
+    """A hash of every static file and of the runtime's messages: part of each asset and rules URL,
+    so a year-long cache never serves a stale file after an upgrade (a change is a new URL)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(msgspec.json.encode([UI, [messages(code) for code in MESSAGE_CODES]]))
+    return digest.hexdigest()[:12]
+
+
+def asset_urls() -> dict[str, str]:
+    base = f"/aset/{asset_version()}"
+    return {"css": f"{base}/css/pantau.css", "form_css": f"{base}/css/form.css", "js": f"{base}/js/form.js",
+            "expr": f"{base}/js/expr-eval.js"}
+
+
+def rules_url(compiled: CompiledForm, lang: str) -> str:
+    # A published version never changes, so its rules are cached for good under this URL.
+    return f"/f/{compiled.form_id}/aturan?v={compiled.version}&lang={lang}&r={asset_version()}"
+
+
+def safe_json(data: Any) -> str:
+    # Inside <script>, "</script>" in a label would end the element: escape <, > and & in the JSON.
+    raw = msgspec.json.encode(data).decode()
+    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _instances(values: Mapping[str, Any], scope: tuple[str, ...]) -> Iterator[
+        tuple[tuple[tuple[str, int], ...], list[Mapping[str, Any]]]]:
+    found: list[tuple[tuple[tuple[str, int], ...], list[Mapping[str, Any]]]] = [((), [values])]
+    for repeat in scope:
+        found = [((*pos, (repeat, i)), [*chain, item]) for pos, chain in found
+                 for i, item in enumerate(chain[-1].get(repeat) or []) if isinstance(item, dict)]
+    return iter(found)
+
+
+class Clock(msgspec.Struct, frozen=True):
+    today: dt.date
+    now: dt.datetime
+
+
+# --- the state of the answers: cleaned values, relevance, defaults ----------------------------------
+class State:
+    """The answers as the server sees them (validate: cleaned, calculated, non-relevant dropped) and
+    which fields are relevant, so the page starts in the state the runtime would compute."""
+
+    def __init__(self, compiled: CompiledForm, raw: dict[str, Any], clock: Clock) -> None:
+        self.compiled, self.clock = compiled, clock
+        self.scope = {name: info.repeat for name, info in compiled.fields.items() if info.repeat}
+        self.result = validate(compiled, raw, today=clock.today, now=clock.now)
+        self.values = self.result.answers
+        self.parents = {f.name: (ps[-1].name if ps else None) for f, ps in walk(compiled.definition.fields)}
+        self.own: dict[str, bool] = {}  # each field's own `relevant`, without its parents
+        self.relevant = self._relevance()
+
+    def context(self, position: tuple[tuple[str, int], ...], current: Any = "") -> Context:
+        return Context(answers=self.values, today=self.clock.today, now=self.clock.now, scope=self.scope,
+                       position=position, current="" if current is None else current)
+
+    def _relevance(self) -> dict[str, bool]:
+        out: dict[str, bool] = {}
+        fields = self.compiled.fields
+        for name in self.compiled.order:
+            rule, parent = self.compiled.expr(name, "relevant"), self.parents.get(name)
+            for position, chain in _instances(self.values, fields[name].repeat):
+                key = key_of(position, name)
+                own = rule is None or to_boolean(evaluate(rule, self.context(position, chain[-1].get(name))))
+                self.own[key] = own
+                out[key] = own and (parent is None or out.get(self.parent_key(name, position) or "", True))
+        return out
+
+    def parent_key(self, name: str, position: tuple[tuple[str, int], ...]) -> str | None:
+        parent = self.parents.get(name)
+        return None if parent is None else key_of(position[: len(self.compiled.fields[parent].repeat)], parent)
+
+    def hide(self, name: str, key: str, position: tuple[tuple[str, int], ...], note: bool = False) -> str:
+        if note and not self.own.get(key, True):
+            return "hidden"
+        if self.relevant.get(key, True) or not self.relevant.get(self.parent_key(name, position) or "", True):
+            return ""
+        return "nr"
+
+    def shown_text(self, text: str, position: tuple[tuple[str, int], ...]) -> str:
+        if any(index < 0 for _, index in position):  # the runtime's template: no answers yet
+            return _REF.sub("", text)
+        return _REF.sub(lambda m: to_string(evaluate(Ref(m.group(1)), self.context(position))), text)
+
+    def offered(self, q: Question, chosen: ChoiceList, position: tuple[tuple[str, int], ...]) -> list[Choice]:
+        """The choices a choice_filter lets through for the answers so far: the page (and the post
+        without JavaScript) offers only these; the runtime filters again from the rules JSON."""
+        rule = self.compiled.expr(q.name, "choice_filter")
+        if rule is None or any(index < 0 for _, index in position):
+            return [] if rule is not None else chosen.choices
+        language = self.compiled.default_language
+        out = []
+        for choice in chosen.choices:
+            overlay = {CHOICE_PREFIX + k: v for k, v in
+                       {"name": choice.name, "label": text_of(choice.label, language), **choice.columns}.items()}
+            ctx = Context(answers=ChainMap(overlay, self.values), today=self.clock.today, now=self.clock.now,
+                          scope=self.scope, position=position)
+            if to_boolean(evaluate(rule, ctx)):
+                out.append(choice)
+        return out
+
+    def count_of(self, repeat: Repeat, position: tuple[tuple[str, int], ...]) -> int | None:
+        rule = self.compiled.expr(repeat.name, "repeat_count")
+        if rule is None or any(index < 0 for _, index in position):
+            return None
+        try:
+            number = float(to_string(evaluate(rule, self.context(position))))
+        except ValueError:
+            return None
+        return max(0, min(int(number), 200)) if number == number else None
+
+
+def defaults(compiled: CompiledForm, fields: list[Field], clock: Clock) -> dict[str, Any]:
+    """The starting answers of one level (the form, or a new repeat instance): literal defaults as
+    written, expression defaults (today()) evaluated now; a repeat with min_count starts with that
+    many instances."""
+    out: dict[str, Any] = {}
+    ctx = Context(answers={}, today=clock.today, now=clock.now)
+    for field in fields:
+        if isinstance(field, Group):
+            out |= defaults(compiled, field.fields, clock)
+        elif isinstance(field, Repeat) and field.min_count and field.repeat_count is None:
+            out[field.name] = [defaults(compiled, field.fields, clock) for _ in range(min(field.min_count, 200))]
+        elif isinstance(field, Question) and field.default is not None:
+            rule = compiled.expr(field.name, "default")
+            value = to_string(evaluate(rule, ctx)) if rule is not None else field.default
+            if value != "":
+                out[field.name] = value.split() if field.type == "select_multiple" else value
+    return out
+
+
+# --- the page ---------------------------------------------------------------------------------------
+class Builder:
+    """Walks the definition once, with the raw answers beside it, and numbers the pages: each
+    `layout: page` group is one, and each run of other visible fields between them is one more."""
+
+    def __init__(self, compiled: CompiledForm, state: State, shown: Shown, lang: str) -> None:
+        self.compiled, self.state, self.shown, self.lang = compiled, state, shown, lang
+        self.ui = ui_texts(lang)
+        self.pages = 0
+        self.loose: int | None = None  # the open page of fields outside any page group
+        self.has_repeats = False
+
+    def items(self, fields: list[Field], raw: Mapping[str, Any], position: tuple[tuple[str, int], ...],
+              paged: bool) -> list[Item]:
+        out = []
+        for field in fields:
+            if isinstance(field, Repeat):
+                out.append(self.repeat(field, raw, position, paged))
+            elif isinstance(field, Group):
+                out.append(self.group(field, raw, position, paged))
+            else:
+                out.append(self.question(field, raw, position, paged))
+        return out
+
+    def _page_of(self, visible: bool, paged: bool) -> int | None:
+        if paged or not visible:
+            return None
+        if self.loose is None:
+            self.loose, self.pages = self.pages, self.pages + 1
+        return self.loose
+
+    def group(self, group: Group, raw: Mapping[str, Any], position: tuple[tuple[str, int], ...],
+              paged: bool) -> Item:
+        key = key_of(position, group.name)
+        page = None
+        if group.layout == "page" and not paged and not position:
+            page, self.pages, self.loose = self.pages, self.pages + 1, None
+        children = self.items(group.fields, raw, position, paged or page is not None)
+        if page is not None:
+            self.loose = None
+        return Item(widget="page" if page is not None else "group", name=group.name, key=key,
+                    label=text_of(group.label, self.lang), hint=text_of(group.hint, self.lang),
+                    hide=self.state.hide(group.name, key, position), page=page, children=children)
+
+    def repeat(self, repeat: Repeat, raw: Mapping[str, Any], position: tuple[tuple[str, int], ...],
+               paged: bool) -> Item:
+        self.has_repeats = True
+        key = key_of(position, repeat.name)
+        page = self._page_of(True, paged)
+        given = [i for i in raw.get(repeat.name) or [] if isinstance(i, dict)]
+        count = self.state.count_of(repeat, position)
+        counted = repeat.repeat_count is not None
+        if count is not None:
+            given = given[:count] + [self._new(repeat) for _ in range(count - len(given))]
+        instances = [self.instance(repeat, item, (*position, (repeat.name, i)), i) for i, item in enumerate(given)]
+        template = self.instance(repeat, self._new(repeat), (*position, (repeat.name, -1)), -1)
+        low, high = repeat.min_count or 0, repeat.max_count
+        return Item(widget="repeat", name=repeat.name, key=key, label=text_of(repeat.label, self.lang),
+                    hint=text_of(repeat.hint, self.lang), hide=self.state.hide(repeat.name, key, position), page=page,
+                    children=instances, template=template.children, error=self.shown.errors.get(key, ""),
+                    counted=counted, can_add=high is None or len(instances) < high,
+                    can_remove=len(instances) > low)
+
+    def _new(self, repeat: Repeat) -> dict[str, Any]:
+        return defaults(self.compiled, repeat.fields, self.state.clock)
+
+    def instance(self, repeat: Repeat, raw: Mapping[str, Any], position: tuple[tuple[str, int], ...],
+                 index: int) -> Item:
+        children = self.items(repeat.fields, raw, position, True)
+        key = key_of(position[:-1], repeat.name) + (f"[{index}]" if index >= 0 else "[{" + repeat.name + "}]")
+        if index < 0:  # the runtime's template: every key of this level carries the placeholder
+            _template_keys(children, f"{key_of(position[:-1], repeat.name)}[-1]", key)
+        return Item(widget="instance", name=repeat.name, key=key, label=text_of(repeat.label, self.lang),
+                    number=index + 1, children=children)
+
+    def question(self, q: Question, raw: Mapping[str, Any], position: tuple[tuple[str, int], ...],
+                 paged: bool) -> Item:
+        key, qtype = key_of(position, q.name), QUESTION_TYPES[q.type]
+        widget = self._widget(q)
+        visible = widget not in ("calc", "hidden")
+        label = text_of(q.label, self.lang, q.name)
+        value = raw.get(q.name)
+        if qtype.computed:
+            value = _find(self.state.values, position, q.name)
+        item = Item(widget=widget, name=q.name, key=key, label=self.state.shown_text(label, position),
+                    label_template=label if "${" in label else "", hint=text_of(q.hint, self.lang),
+                    required=q.required is True, hide=self.state.hide(q.name, key, position, widget == "note"),
+                    readonly=q.read_only is True, page=self._page_of(visible, paged),
+                    value="" if isinstance(value, list) or value is None else str(value),
+                    error=self.shown.errors.get(key, ""), warnings=self.shown.warnings.get(key, []),
+                    confirmable=q.type in CONFIRMABLE,
+                    confirmed=q.name in (raw.get(CONFIRM_KEY) or ()))
+        if q.choices:
+            self._choices(item, q, value, position)
+        if widget == "datetime":
+            item.value = item.value[:16]  # datetime-local shows no offset; the post adds WITA's back
+        return item
+
+    def _widget(self, q: Question) -> str:
+        if q.type == "select_one":
+            chosen = self.compiled.definition.choices[q.choices or ""]
+            big = len(chosen.choices) > MAX_RADIOS or chosen.wilayah or q.appearance == "minimal"
+            return "select" if big else "radio"
+        if q.type == "text" and q.appearance == "multiline":
+            return "textarea"
+        if q.type == "image" and q.appearance == "signature":
+            return "sig"
+        return WIDGETS[q.type]
+
+    def _choices(self, item: Item, q: Question, value: Any, position: tuple[tuple[str, int], ...]) -> None:
+        chosen = self.compiled.definition.choices[q.choices or ""]
+        picked = set(value) if isinstance(value, list) else {str(value)} if value not in (None, "") else set()
+        offered = self.state.offered(q, chosen, position) if q.choice_filter else chosen.choices
+        options = [Option(c.name, text_of(c.label, self.lang, c.name), c.name in picked) for c in offered]
+        item.filtered = q.choice_filter is not None
+        parents = {c.columns.get("parent") for c in offered} if chosen.wilayah else set()
+        if item.widget == "select" and len(parents) > 1:
+            item.groups = self._grouped(offered, options)
+        else:
+            item.options = options
+
+    def _grouped(self, offered: list[Choice], options: list[Option]) -> list[OptionGroup]:
+        # A region list offered whole (no cascade in the form): the desa under their kecamatan.
+        names = {c.name: text_of(c.label, self.lang) for lst in self.compiled.definition.choices.values()
+                 for c in lst.choices}
+        groups: dict[str, list[Option]] = {}
+        for choice, option in zip(offered, options, strict=True):
+            parent = choice.columns.get("parent", "")
+            groups.setdefault(parent, []).append(option)
+        return [OptionGroup(names.get(parent, parent), opts) for parent, opts in groups.items()]
+
+
+def _template_keys(items: list[Item], old: str, new: str) -> None:
+    for item in items:
+        item.key = item.key.replace(old, new)
+        _template_keys(item.children, old, new)
+        _template_keys(item.template, old, new)
+
+
+def _find(values: Mapping[str, Any], position: tuple[tuple[str, int], ...], name: str) -> Any:
+    level: Any = values
+    for repeat, index in position:
+        items = level.get(repeat) if isinstance(level, Mapping) else None
+        level = items[index] if isinstance(items, list) and 0 <= index < len(items) else {}
+    return level.get(name) if isinstance(level, Mapping) else None
+
+
+# --- the runtime's JSON -------------------------------------------------------------------------------
+def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
+    """Everything form.js needs beside the DOM: the compiled rules (the ASTs the server runs too),
+    each field's type and parent in the order relevance and calculations run, the repeats around
+    each field, whole lists for filtered selects, and the messages. Served as its own immutable JSON
+    (rules_url), so a repeat visit downloads only the page's HTML; form.js unfolds it."""
+    form = compiled.definition
+    parents = {f.name: (ps[-1].name if ps else "") for f, ps in walk(form.fields)}
+    questions = [f for f, _ in walk(form.fields) if isinstance(f, Question)]
+    msg = {code: messages(code)[1 if lang == "en" else 0] for code in MESSAGE_CODES}
+    return {
+        "id": compiled.form_id, "v": compiled.version, "lang": lang, "rules": compiled.rules,
+        "fields": {n: [compiled.fields[n].type, parents[n]] for n in compiled.order},
+        "scope": {n: list(info.repeat) for n, info in compiled.fields.items() if info.repeat},
+        "params": {q.name: q.parameters for q in questions if q.parameters},
+        "lists": {q.name: _choice_list(form.choices[q.choices], lang)
+                  for q in questions if q.choice_filter and q.choices},
+        "cm": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
+        "rm": {q.name: text_of(q.required_message, lang) for q in questions if q.required_message},
+        "msg": {**msg, **{k: v for k, v in ui_texts(lang).items() if k in RUNTIME_TEXTS}},
+        # Codes the server may answer that need the tick rather than a correction.
+        "warn": sorted(code for code, entry in CATALOGUE.items()
+                       if entry.severity == "warning" and code.startswith(("answer.", "nik.", "kk.", "phone."))),
+    }
+
+
+def _choice_list(chosen: ChoiceList, lang: str) -> dict[str, Any]:
+    """A filtered select's whole list, for the runtime to filter as answers change. A region list
+    goes by parent ({"64.02.06": [["1001", "Jahab"], ...]}: the code is the parent's plus a suffix),
+    which is its `parent` column and half the bytes; other lists send their columns."""
+    parents = [c.columns.get("parent", "") for c in chosen.choices]
+    pairs = list(zip(chosen.choices, parents, strict=True))
+    if chosen.wilayah and all(not p or c.name.startswith(p + ".") for c, p in pairs):
+        by_parent: dict[str, list[list[str]]] = {}
+        for c, parent in pairs:
+            suffix = c.name[len(parent) + 1:] if parent else c.name
+            by_parent.setdefault(parent, []).append([suffix, text_of(c.label, lang, c.name)])
+        return {"w": by_parent}
+    return {"c": [[c.name, text_of(c.label, lang, c.name), c.columns] for c in chosen.choices]}
+
+
+def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer: str, clock: Clock,
+                 answers: dict[str, Any] | None = None, shown: Shown | None = None) -> FillContext:
+    """The page for a new form (answers None: the defaults) or for answers posted back (kept as
+    typed, with the errors and warnings of `shown` at their fields)."""
+    raw = answers if answers is not None else defaults(compiled, compiled.definition.fields, clock)
+    shown = shown or Shown()
+    builder = Builder(compiled, State(compiled, raw, clock), shown, lang)
+    items = builder.items(compiled.definition.fields, raw, (), False)
+    labels = {info.name: text_of(info.label, lang, info.name) for info in compiled.fields.values()}
+    summary = [(key, f"{labels.get(key.rsplit('.', 1)[-1].split('[')[0], key)}: {message}")
+               for key, message in shown.errors.items()]
+    query = "?lang=en" if lang == "en" else ""
+    return FillContext(
+        lang=lang, title=text_of(compiled.title, lang, compiled.form_id), form_id=compiled.form_id,
+        version=compiled.version, instance_id=instance_id, action=f"/f/{compiled.form_id}{query}",
+        switch_url=f"/f/{compiled.form_id}?lang={'id' if lang == 'en' else 'en'}", viewer=viewer, items=items,
+        pages=builder.pages, has_repeats=builder.has_repeats, ui=ui_texts(lang), assets=asset_urls(),
+        rules_url=rules_url(compiled, lang), message=shown.message, error=shown.error,
+        config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,
+                          "rules": rules_url(compiled, lang)}),
+        summary=summary)

@@ -1,0 +1,692 @@
+// The fill page's runtime (issue 5): live relevance and calculations, checks at the field, cascading
+// choices, repeats, pages, GPS, photos and the NIK helper, then the JSON submission. It only improves
+// the page: without it the same form posts as HTML. The rules come from /f/<id>/aturan, the ASTs the
+// server runs too (server/web/fill_context.runtime_rules). Chrome 61+: no ?., ??, classes, finally().
+import { evaluate, toBoolean, toString } from './expr-eval.js';
+
+const doc = document, root = doc.documentElement, form = doc.getElementById('fill');
+const C = JSON.parse(doc.getElementById('pantau-form').textContent);
+let R = null, M = {};
+const shownErrors = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
+let page = 0, timer = 0, paged = false;
+
+// --- small helpers ------------------------------------------------------------------------------
+const byId = (id) => doc.getElementById(id);
+const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+const empty = (v) => v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length);
+const fill = (t, p) => String(t).replace(/\{(\w+)\}/g, (m, k) => (p && k in p ? p[k] : m));
+const nameOf = (key) => key.slice(key.lastIndexOf('.') + 1);
+
+function make(tag, props, text) {
+  const e = doc.createElement(tag);
+  Object.keys(props || {}).forEach((k) => { if (k === 'class') e.className = props[k]; else e.setAttribute(k, props[k]); });
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// "anggota[1].nama" -> [[['anggota', 1]], 'nama']
+function parseKey(key) {
+  const parts = key.split('.'), pos = [];
+  for (let i = 0; i < parts.length - 1; i++) {
+    const m = /^(.+)\[(\d+)\]$/.exec(parts[i]);
+    if (!m) return null;
+    pos.push([m[1], +m[2]]);
+  }
+  return [pos, parts[parts.length - 1]];
+}
+
+const keyOf = (pos, name) => pos.map((p) => p[0] + '[' + p[1] + ']').concat([name]).join('.');
+const keyOfPath = (path) => path.split('/').map((s) => s.replace(/\[(\d+)\]$/, (m, n) => '[' + (n - 1) + ']')).join('.');
+
+// The element that shows or hides a field: its .q wrapper, or a group/repeat/note/calc by id.
+function wrapper(key) {
+  const w = byId('w-' + key);
+  if (w) return w;
+  const f = byId('f-' + key);
+  return f ? f.closest('.q') || f : null;
+}
+
+// --- answers: the DOM -> the same dict the JSON API takes ----------------------------------------
+const TYPED = {
+  integer: (s) => (/^[+-]?\d+$/.test(s) ? parseInt(s, 10) : s),
+  decimal: (s) => { const t = /^[^.]*,[^,.]*$/.test(s) ? s.replace(',', '.') : s; return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(t) ? parseFloat(t) : s; },
+  rupiah: (s) => { const t = s.replace(/^Rp\.?\s*/i, '').replace(/\s/g, '').replace(/\.(?=\d{3}(\D|$))/g, '').replace(/[.,]00$/, ''); return /^\d+$/.test(t) ? parseInt(t, 10) : s; },
+  nik: (s) => { const t = s.replace(/[\s.-]/g, ''); return /^\d+$/.test(t) ? t : s; },
+  datetime: (s) => (!s || /(Z|[+-]\d\d:?\d\d)$/.test(s) ? s : s + offset()),
+  acknowledge: () => 'OK',
+};
+TYPED.no_kk = TYPED.nik;
+
+function offset() {
+  const m = -new Date().getTimezoneOffset(), a = Math.abs(m), p = (n) => (n < 10 ? '0' : '') + n;
+  return (m < 0 ? '-' : '+') + p(Math.floor(a / 60)) + ':' + p(a % 60);
+}
+
+function levelAt(values, pos, create) {
+  let level = values;
+  for (const step of pos) {
+    let list = level[step[0]];
+    if (!Array.isArray(list)) { if (!create) return null; list = level[step[0]] = []; }
+    if (!isObj(list[step[1]])) { if (!create) return null; list[step[1]] = {}; }
+    level = list[step[1]];
+  }
+  return level;
+}
+
+function collect() {
+  const values = {};
+  // Every repeat instance counts, even one with nothing answered yet.
+  form.querySelectorAll('.ri').forEach((ri) => { const p = parseKey(ri.id.slice(2) + '.x'); if (p) levelAt(values, p[0], true); });
+  for (const e of form.elements) {
+    const p = e.name && parseKey(e.name);
+    if (!p || e.type === 'file' || e.type === 'submit' || e.type === 'button' || e.disabled) continue;
+    if ((e.type === 'radio' || e.type === 'checkbox') && !e.checked) continue;
+    const level = levelAt(values, p[0], true), name = p[1], f = R.fields[name], raw = e.value.trim();
+    if (name === '_konfirmasi') (level[name] = level[name] || []).push(raw);
+    else if (!f || f[0] === 'calculate' || raw === '') continue;
+    else if (f[0] === 'select_multiple') (level[name] = level[name] || []).push(raw);
+    else level[name] = (TYPED[f[0]] || String)(raw);
+  }
+  return values;
+}
+
+// --- relevance and calculations, as server/domain/answers.py computes them -------------------------
+function instances(values, scope) {
+  let found = [[[], [values]]];
+  scope.forEach((rep) => {
+    const next = [];
+    found.forEach((f) => {
+      const list = f[1][f[1].length - 1][rep];
+      if (Array.isArray(list)) list.forEach((item, i) => { if (isObj(item)) next.push([f[0].concat([[rep, i]]), f[1].concat([item])]); });
+    });
+    found = next;
+  });
+  return found;
+}
+
+const ctx = (values, pos, current) => ({ answers: values, current: empty(current) ? '' : current, scope: R.scope, position: pos });
+
+function stored(v) {
+  if (Array.isArray(v) || v === '' || (typeof v === 'number' && v !== v)) return null;
+  return v;
+}
+
+function run(values) {
+  const rel = {};
+  R.order.forEach((name) => {
+    const f = R.fields[name], rules = R.rules[name] || {}, parent = f[1];
+    instances(values, f[2]).forEach((inst) => {
+      const pos = inst[0], level = inst[1][inst[1].length - 1], key = keyOf(pos, name);
+      let ok = !parent || rel[keyOf(pos.slice(0, R.fields[parent][2].length), parent)] !== false;
+      if (ok && rules.relevant) ok = toBoolean(evaluate(rules.relevant, ctx(values, pos, level[name])));
+      rel[key] = ok;
+      if (!ok) delete level[name];
+      else if (rules.calculation) {
+        const v = stored(evaluate(rules.calculation, ctx(values, pos, null)));
+        if (v === null) delete level[name]; else level[name] = v;
+      }
+    });
+  });
+  return rel;
+}
+
+// --- the page follows the answers ---------------------------------------------------------------------
+function refresh() {
+  clearTimeout(timer);
+  timer = 0;
+  form.removeAttribute('aria-busy');
+  let values, rel;
+  for (let round = 0; round < 3; round++) { // a filter that clears an answer changes what follows
+    values = collect();
+    rel = run(values);
+    syncRepeats(values);
+    if (!filterChoices(values)) break;
+  }
+  Object.keys(rel).forEach((key) => {
+    const w = wrapper(key);
+    if (w && w.tagName === 'OUTPUT') w.value = toString(valueAt(values, key)); // a calculation: never shown
+    else if (w && w.hidden !== !rel[key]) { w.hidden = !rel[key]; if (!rel[key]) setError(key, ''); }
+  });
+  form.querySelectorAll('[data-t]').forEach((span) => {
+    const k = hostKey(span), p = k ? parseKey(k) : null, c = ctx(values, p ? p[0] : [], '');
+    span.textContent = span.getAttribute('data-t').replace(/\$\{([^}]*)\}/g, (m, n) => toString(evaluate({ t: 'ref', name: n }, c)));
+  });
+  Object.keys(R.fields).forEach((name) => { if (ID_TYPES.indexOf(R.fields[name][0]) >= 0) idHelpers(name, values, rel); });
+  Object.keys(shownErrors).forEach((key) => { if (shownErrors[key]) showCheck(key, values, rel); });
+  pages();
+  return { values: values, rel: rel };
+}
+
+function schedule() {
+  if (timer) return;
+  form.setAttribute('aria-busy', 'true'); // until the page has followed the last keystroke
+  timer = setTimeout(refresh, 60);
+}
+
+function valueAt(values, key) {
+  const p = parseKey(key), level = p && levelAt(values, p[0], false);
+  return level ? level[p[1]] : undefined;
+}
+
+function hostKey(node) {
+  const q = node.closest('.q,.g,.rp');
+  if (!q) return '';
+  if (q.id) return q.id.slice(2);
+  const input = q.querySelector('[id^="f-"]');
+  return input ? input.id.slice(2) : '';
+}
+
+// --- checks at the field -----------------------------------------------------------------------------
+function problem(key, values, rel) {
+  const p = parseKey(key);
+  if (!p || rel[key] === false) return '';
+  const name = p[1], f = R.fields[name], rules = R.rules[name] || {};
+  if (!f || ['group', 'repeat', 'note', 'calculate'].indexOf(f[0]) >= 0) return repeatProblem(key, name, values, rules);
+  const v = valueAt(values, key), c = ctx(values, p[0], v);
+  if (empty(v)) {
+    const required = rules.required === true || (isObj(rules.required) && toBoolean(evaluate(rules.required, c)));
+    return required ? R.rm[name] || M['answer.required'] : '';
+  }
+  const bad = typeProblem(f[0], v);
+  if (bad) return bad;
+  if (rules.constraint && !toBoolean(evaluate(rules.constraint, c))) return R.cm[name] || M['answer.constraint'];
+  const id = idCheck(name, f[0], v, values, p[0]);
+  if (id.error) return id.error;
+  const box = ticked(key), w = wrapper(key);
+  return (id.warnings.length || (w && w.querySelector('ul[data-srv] li'))) && box && !box.checked ? M.tick : '';
+}
+
+function typeProblem(type, v) {
+  const code = { integer: 'answer.integer', decimal: 'answer.decimal', rupiah: 'answer.rupiah' }[type];
+  if (code && typeof v !== 'number') return M[code];
+  if (type === 'geopoint' && !/^-?\d+(\.\d+)?\s+-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?){0,2}$/.test(v)) return M['answer.geopoint'];
+  return '';
+}
+
+function repeatProblem(key, name, values, rules) {
+  const f = R.fields[name];
+  if (!f || f[0] !== 'repeat') return '';
+  const list = valueAt(values, key), n = Array.isArray(list) ? list.length : 0;
+  if (rules.min_count !== undefined && n < rules.min_count) return fill(M['answer.repeat_min'], { min: rules.min_count });
+  if (rules.max_count !== undefined && n > rules.max_count) return fill(M['answer.repeat_max'], { max: rules.max_count });
+  return '';
+}
+
+function setError(key, message) {
+  const w = wrapper(key);
+  if (!w) return;
+  shownErrors[key] = message;
+  let e = byId('e-' + key);
+  if (!message) { if (e) e.remove(); }
+  else if (!e) { e = make('p', { class: 'err', id: 'e-' + key }, message); w.appendChild(e); }
+  else e.textContent = message;
+  const target = byId('f-' + key) || w, ids = (target.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== 'e-' + key);
+  if (message) ids.push('e-' + key);
+  if (ids.length) target.setAttribute('aria-describedby', ids.join(' ')); else target.removeAttribute('aria-describedby');
+  if (message) target.setAttribute('aria-invalid', 'true'); else target.removeAttribute('aria-invalid');
+}
+
+function showCheck(key, values, rel) { setError(key, problem(key, values, rel)); }
+
+// Every field (and repeat) at every instance, or only those on one page.
+function allKeys(values, onPage) {
+  const keys = [];
+  Object.keys(R.fields).forEach((name) => {
+    instances(values, R.fields[name][2]).forEach((inst) => {
+      const key = keyOf(inst[0], name), w = wrapper(key);
+      if (w && (onPage === undefined || pageOf(w) === onPage)) keys.push(key);
+    });
+  });
+  return keys;
+}
+
+function checkAll(state, onPage) {
+  const bad = [];
+  allKeys(state.values, onPage).forEach((key) => {
+    const m = problem(key, state.values, state.rel);
+    setError(key, m);
+    if (m) bad.push(key);
+  });
+  return bad;
+}
+
+// --- NIK, KK and GPS: what the number encodes, and warnings that need the tick -----------------------
+const MONTHS = { id: 'Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember', en: 'January February March April May June July August September October November December' };
+
+function nikParts(digits, birth, registered) {
+  let day = +digits.slice(6, 8);
+  const month = +digits.slice(8, 10), yy = +digits.slice(10, 12), female = day > 40;
+  if (female) day -= 40;
+  const reg = /^\d{4}/.test(registered || '') ? +registered.slice(0, 4) : new Date().getFullYear();
+  const year = birth && +birth.slice(2, 4) === yy ? +birth.slice(0, 4) : yy <= reg % 100 ? 2000 + yy : 1900 + yy;
+  const d = new Date(Date.UTC(year, month - 1, day));
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || d.getUTCFullYear() !== year) return null;
+  const iso = year + '-' + (month < 10 ? '0' : '') + month + '-' + (day < 10 ? '0' : '') + day;
+  return { female: female, iso: iso, text: day + ' ' + MONTHS[C.lang === 'en' ? 'en' : 'id'].split(' ')[month - 1] + ' ' + year };
+}
+
+function idCheck(name, type, v, values, pos) {
+  const params = R.params[name] || {}, out = { error: '', warnings: [], info: '' };
+  const other = (p) => (params[p] ? valueAt(values, keyOf(pos.slice(0, R.fields[params[p]][2].length), params[p])) : undefined);
+  if (type === 'geopoint') {
+    const acc = +String(v).split(/\s+/)[3], limit = +params.max_accuracy;
+    if (limit && acc > limit) out.warnings.push(fill(M['answer.geopoint_accuracy'], { accuracy: acc, limit: limit }));
+  }
+  if (type !== 'nik' && type !== 'no_kk') return out;
+  if (!/^\d{16}$/.test(v)) { out.error = M[type === 'nik' ? 'nik.length' : 'kk.length']; return out; }
+  if (type === 'no_kk') return out;
+  const birth = other('birth_date'), sex = String(other('sex') || '').slice(0, 1).toUpperCase();
+  const nik = nikParts(v, birth, other('registered'));
+  if (!nik) { out.error = fill(M['nik.date'], { ddmmyy: v.slice(6, 12) }); return out; }
+  out.info = (nik.female ? M.female : M.male) + ' · ' + M.born + ' ' + nik.text;
+  if (v.slice(0, 4) !== '6402') out.warnings.push(fill(M['nik.outside_kukar'], { prefix: v.slice(0, 2) + '.' + v.slice(2, 4) + '.' + v.slice(4, 6) }));
+  if ((sex === 'L' || sex === 'P') && sex !== (nik.female ? 'P' : 'L')) out.warnings.push(fill(M['nik.sex_mismatch'], { nik_sex: nik.female ? 'P' : 'L', entered: sex }));
+  if (birth && birth !== nik.iso) out.warnings.push(fill(M['nik.dob_mismatch'], { nik_dob: nik.iso, entered: birth }));
+  return out;
+}
+
+function ticked(key) {
+  const w = wrapper(key);
+  return w ? w.querySelector('.cf input') : null;
+}
+
+function idHelpers(name, values, rel) {
+  const f = R.fields[name];
+  instances(values, f[2]).forEach((inst) => {
+    const key = keyOf(inst[0], name), w = wrapper(key), v = valueAt(values, key);
+    if (!w) return;
+    const r = !empty(v) && rel[key] !== false ? idCheck(name, f[0], String(v), values, inst[0]) : { warnings: [], info: '' };
+    part(w, 'p.nik', 'p', 'nik', r.info ? [r.info] : []);
+    part(w, 'ul.warn:not([data-srv])', 'ul', 'warn', r.warnings);
+    const box = r.warnings.length ? confirmBox(w, key) : w.querySelector('.cf');
+    if (box) box.hidden = !r.warnings.length && !w.querySelector('ul[data-srv]');
+  });
+}
+
+// The tick that confirms a field's warnings, as fill_fields.html writes it.
+function confirmBox(w, key) {
+  let box = w.querySelector('.cf');
+  if (!box) {
+    const name = nameOf(key);
+    box = make('label', { class: 'o cf' });
+    box.appendChild(make('input', { type: 'checkbox', name: key.slice(0, key.length - name.length) + '_konfirmasi', value: name }));
+    box.appendChild(doc.createTextNode(' ' + M.confirm));
+    w.appendChild(box);
+  }
+  box.hidden = false;
+  return box;
+}
+
+// A warning only the server knows (a region code missing from the Kemendagri list...): shown with its tick.
+function serverWarning(key, message) {
+  const w = wrapper(key);
+  if (!w) return;
+  let ul = w.querySelector('ul[data-srv]');
+  if (!ul) { ul = make('ul', { class: 'warn', 'data-srv': '' }); w.insertBefore(ul, w.querySelector('.cf')); }
+  ul.appendChild(make('li', {}, message));
+  confirmBox(w, key);
+}
+
+// A helper line under a field: created when there is something to say, emptied otherwise.
+function part(w, selector, tag, cls, lines) {
+  let e = w.querySelector(selector);
+  if (!e && !lines.length) return;
+  if (!e) { e = make(tag, { class: cls, 'aria-live': 'polite' }); w.insertBefore(e, w.querySelector('.err,.cf')); }
+  e.textContent = '';
+  lines.forEach((line) => { if (tag === 'ul') e.appendChild(make('li', {}, line)); else e.textContent = line; });
+  e.hidden = !lines.length;
+}
+
+// --- choices: a choice_filter cascades (kecamatan -> desa) from the whole list in the rules --------
+const offeredCache = {};
+
+function filterChoices(values) {
+  let changed = false;
+  Object.keys(R.lists).forEach((name) => {
+    const list = R.lists[name], rule = (R.rules[name] || {}).choice_filter;
+    instances(values, R.fields[name][2]).forEach((inst) => {
+      const key = keyOf(inst[0], name), control = byId('f-' + key);
+      if (!control || !rule) return;
+      const offered = list.c.filter((c) => {
+        const overlay = Object.assign({}, values, { '_choice.name': c[0], '_choice.label': c[1] });
+        const cols = c[2] || {};
+        Object.keys(cols).forEach((k) => { overlay['_choice.' + k] = cols[k]; });
+        return toBoolean(evaluate(rule, ctx(overlay, inst[0], '')));
+      });
+      const sig = offered.map((c) => c[0]).join(' ');
+      if (offeredCache[key] === sig) return;
+      offeredCache[key] = sig;
+      changed = (control.tagName === 'SELECT' ? fillSelect(control, offered) : fillBoxes(control, key, offered)) || changed;
+    });
+  });
+  return changed;
+}
+
+function fillSelect(select, offered) {
+  const was = select.value;
+  while (select.options.length > 1) select.remove(1);
+  Array.from(select.querySelectorAll('optgroup')).forEach((g) => g.remove());
+  offered.forEach((c) => select.appendChild(make('option', { value: c[0] }, c[1])));
+  select.value = offered.some((c) => c[0] === was) ? was : '';
+  return select.value !== was;
+}
+
+function fillBoxes(fieldset, key, offered) {
+  const type = R.fields[nameOf(key)][0] === 'select_multiple' ? 'checkbox' : 'radio';
+  const was = Array.from(fieldset.querySelectorAll('input:checked')).map((i) => i.value);
+  fieldset.querySelectorAll('label:not(.cf)').forEach((l) => l.remove());
+  const before = fieldset.querySelector('.njs,.err');
+  offered.forEach((c) => {
+    const label = make('label'), input = make('input', { type: type, name: key, value: c[0] });
+    input.checked = was.indexOf(c[0]) >= 0;
+    label.appendChild(input);
+    label.appendChild(doc.createTextNode(' ' + c[1]));
+    fieldset.insertBefore(label, before);
+  });
+  return was.some((v) => !offered.some((c) => c[0] === v));
+}
+
+// --- repeats: add, remove, and follow repeat_count -------------------------------------------------
+function addInstance(rep) {
+  const key = rep.id.slice(2), name = nameOf(key), tpl = rep.querySelector(':scope > template');
+  const n = rep.querySelectorAll(':scope > .ri').length, max = (R.rules[name] || {}).max_count;
+  if (max !== undefined && n >= max) return;
+  const box = make('div');
+  box.innerHTML = tpl.innerHTML.split('{' + name + '}').join(String(n));
+  const inst = box.firstElementChild;
+  rep.insertBefore(inst, tpl);
+  inst.querySelectorAll('.q.sig').forEach(signaturePad);
+  numberInstances(rep);
+}
+
+function removeInstance(inst) {
+  const rep = inst.parentNode;
+  inst.remove();
+  numberInstances(rep);
+}
+
+// After a removal the later instances move up: their names, ids and labels follow, so the post
+// without JavaScript and the error paths from the server still point at the right inputs.
+function numberInstances(rep) {
+  const key = rep.id.slice(2), name = nameOf(key), rules = R.rules[name] || {};
+  const list = rep.querySelectorAll(':scope > .ri');
+  const pattern = new RegExp('(^|[^\\w])' + key.replace(/[.[\]]/g, '\\$&') + '\\[\\d+\\]', 'g');
+  list.forEach((inst, i) => {
+    const now = '$1' + key + '[' + i + ']';
+    [inst].concat(Array.from(inst.querySelectorAll('[name],[id],[for],[aria-describedby],button[value]'))).forEach((e) => {
+      ['name', 'id', 'for', 'aria-describedby', 'value'].forEach((a) => {
+        const v = e.getAttribute(a);
+        if (v && v.indexOf(key + '[') >= 0 && (a !== 'value' || e.tagName === 'BUTTON')) e.setAttribute(a, v.replace(pattern, now));
+      });
+    });
+    inst.querySelectorAll('template').forEach((t) => { t.innerHTML = t.innerHTML.replace(pattern, now); });
+    const number = inst.querySelector('.rn span');
+    if (number) number.textContent = String(i + 1);
+    const rm = inst.querySelector(':scope > .rm');
+    if (rm) rm.hidden = rules.min_count !== undefined && list.length <= rules.min_count;
+  });
+  const add = rep.querySelector(':scope > .add');
+  if (add) add.disabled = rules.max_count !== undefined && list.length >= rules.max_count;
+  Object.keys(offeredCache).forEach((k) => { if (k.indexOf(key + '[') === 0) delete offeredCache[k]; });
+  schedule();
+}
+
+function syncRepeats(values) {
+  Object.keys(R.rules).forEach((name) => {
+    const rule = R.rules[name].repeat_count;
+    if (!rule) return;
+    instances(values, R.fields[name][2]).forEach((inst) => {
+      const rep = byId('w-' + keyOf(inst[0], name)), s = toString(evaluate(rule, ctx(values, inst[0], '')));
+      const n = Math.max(0, Math.min(200, Math.trunc(s === '' ? NaN : +s)));
+      if (!rep || n !== n) return; // no count yet (the field is being typed): keep what is there
+      let have = rep.querySelectorAll(':scope > .ri');
+      while (have.length < n) { addInstance(rep); have = rep.querySelectorAll(':scope > .ri'); }
+      for (let i = have.length - 1; i >= n; i--) removeInstance(have[i]);
+    });
+  });
+}
+
+// --- pages: one 'layout: page' group (or run of loose fields) at a time ----------------------------
+function pageOf(node) {
+  const p = node.closest('[data-pg]');
+  return p ? +p.getAttribute('data-pg') : 0;
+}
+
+// The pages with something to show: a page group that is relevant and has a visible field in it.
+function openPages() {
+  const open = [];
+  form.querySelectorAll('[data-pg]').forEach((e) => {
+    const n = +e.getAttribute('data-pg');
+    if (open.indexOf(n) >= 0 || e.closest('[hidden]')) return;
+    const inside = e.matches('.q,.rp') ? [e] : Array.from(e.querySelectorAll('.q,.rp'));
+    if (inside.some((q) => !q.closest('[hidden]'))) open.push(n);
+  });
+  return open.sort((a, b) => a - b);
+}
+
+function pages() {
+  if (!paged) return;
+  form.querySelectorAll('.off').forEach((e) => e.classList.remove('off'));
+  const open = openPages();
+  if (open.indexOf(page) < 0) page = open.filter((n) => n < page).pop() || open[0] || 0;
+  form.querySelectorAll('[data-pg]').forEach((e) => { if (+e.getAttribute('data-pg') !== page) e.classList.add('off'); });
+  form.querySelectorAll('.g').forEach((g) => {
+    if (!g.hasAttribute('data-pg') && g.querySelector('[data-pg]') && !g.querySelector('[data-pg="' + page + '"]')) g.classList.add('off');
+  });
+  const at = open.indexOf(page), bar = byId('progress');
+  form.querySelector('.steps').hidden = false;
+  bar.max = Math.max(1, open.length);
+  bar.value = at + 1;
+  byId('step').textContent = fill(M.step, { n: at + 1, m: open.length });
+  byId('back').hidden = at <= 0;
+  byId('next').hidden = at >= open.length - 1;
+  byId('send').hidden = at < open.length - 1;
+}
+
+function go(step) {
+  const state = refresh(), open = openPages(), at = open.indexOf(page);
+  if (step > 0 && checkAll(state, page).length) return focusError();
+  page = open[Math.max(0, Math.min(open.length - 1, at + step))];
+  pages();
+  const head = form.querySelector('[data-pg="' + page + '"] legend') || form.querySelector('[data-pg="' + page + '"]');
+  window.scrollTo(0, form.offsetTop);
+  if (head) { head.setAttribute('tabindex', '-1'); head.focus(); }
+}
+
+function focusError() {
+  const e = form.querySelector('.err');
+  if (!e) return;
+  const w = e.parentNode, input = w.querySelector('input,select,textarea');
+  if (paged && w.closest('[data-pg]')) { page = pageOf(w); pages(); }
+  (input || w).focus();
+}
+
+// --- GPS ------------------------------------------------------------------------------------------------
+function locate(button) {
+  const w = button.closest('.q'), input = w.querySelector('input'), out = w.querySelector('.acc');
+  if (!navigator.geolocation) return;
+  out.textContent = M.gps_wait;
+  navigator.geolocation.getCurrentPosition((p) => {
+    const c = p.coords, acc = Math.round(c.accuracy * 10) / 10;
+    input.value = [c.latitude.toFixed(6), c.longitude.toFixed(6), Math.round((c.altitude || 0) * 10) / 10, acc].join(' ');
+    out.textContent = fill(M.gps_acc, { m: acc });
+    schedule();
+  }, (e) => { out.textContent = fill(M.gps_fail, { why: e.message || e.code }); }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+}
+
+// --- photos and signatures: scaled in the browser, uploaded at once, kept by their sha256 --------------
+function scaled(source, max, type) {
+  return new Promise((resolve, reject) => {
+    const draw = (img, w, h) => {
+      const k = Math.min(1, max / Math.max(w, h)), c = make('canvas');
+      c.width = Math.round(w * k);
+      c.height = Math.round(h * k);
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, c.width, c.height);
+      g.drawImage(img, 0, 0, c.width, c.height);
+      c.toBlob((b) => (b ? resolve(b) : reject(new Error('canvas'))), type, 0.8);
+    };
+    if (source.tagName === 'CANVAS') return draw(source, source.width, source.height);
+    const url = URL.createObjectURL(source), img = new Image();
+    img.onload = () => { URL.revokeObjectURL(url); draw(img, img.naturalWidth, img.naturalHeight); };
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('image')); };
+    img.src = url;
+  });
+}
+
+function csrf() {
+  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(doc.cookie), input = form.querySelector('[name="_csrf_token"]');
+  return m ? decodeURIComponent(m[1]) : input ? input.value : '';
+}
+
+function upload(w, source) {
+  const key = w.querySelector('input[type=file]').name, hidden = w.querySelector('input[type=hidden]');
+  let out = w.querySelector('.st');
+  if (!out) { out = make('output', { class: 'st' }); w.insertBefore(out, w.querySelector('.err')); }
+  out.textContent = M.photo_wait;
+  const max = +((R.params[nameOf(key)] || {}).max_pixels) || 1600;
+  const done = scaled(source, max, 'image/jpeg').then((blob) => fetch('/api/v1/attachments', {
+    method: 'POST', body: blob, credentials: 'same-origin', headers: { 'content-type': 'image/jpeg', 'x-csrftoken': csrf() },
+  }).then((r) => r.json().then((body) => {
+    if (!r.ok) throw new Error(C.lang === 'en' ? body.detail : body.detail_id);
+    hidden.value = body.sha256;
+    out.textContent = fill(M.photo_ok, { kb: Math.round(blob.size / 1024) });
+    let img = w.querySelector('img.th');
+    if (!img) { img = make('img', { class: 'th', alt: M.photo_kept }); w.insertBefore(img, out); }
+    img.src = URL.createObjectURL(blob);
+    schedule();
+  }))).catch((e) => { out.textContent = fill(M.photo_fail, { why: e.message }); });
+  uploads.push(done);
+  return done;
+}
+
+function signaturePad(w) {
+  const c = make('canvas', { class: 'pad', width: '600', height: '240', 'aria-label': M.sig_help, role: 'img' });
+  const clear = make('button', { type: 'button', class: 'alt' }, M.sig_clear), g = c.getContext('2d');
+  let drawing = false, dirty = false, wait = 0;
+  const at = (e) => { const r = c.getBoundingClientRect(); return [(e.clientX - r.left) * c.width / r.width, (e.clientY - r.top) * c.height / r.height]; };
+  g.lineWidth = 3; g.lineCap = 'round'; g.strokeStyle = '#000';
+  c.addEventListener('pointerdown', (e) => { drawing = true; c.setPointerCapture(e.pointerId); const p = at(e); g.beginPath(); g.moveTo(p[0], p[1]); });
+  c.addEventListener('pointermove', (e) => { if (!drawing) return; const p = at(e); g.lineTo(p[0], p[1]); g.stroke(); dirty = true; });
+  c.addEventListener('pointerup', () => {
+    drawing = false;
+    clearTimeout(wait);
+    if (dirty) wait = setTimeout(() => upload(w, c), 600);
+  });
+  clear.addEventListener('click', () => { g.clearRect(0, 0, c.width, c.height); dirty = false; w.querySelector('input[type=hidden]').value = ''; schedule(); });
+  w.insertBefore(c, w.querySelector('input[type=file]'));
+  w.insertBefore(clear, w.querySelector('input[type=file]'));
+}
+
+// --- submitting: JSON to the API, the receipt or the errors at their fields ---------------------------
+function say(text, alert) {
+  const box = byId('msg');
+  box.textContent = '';
+  box.appendChild(make('p', { class: alert ? 'error' : 'ok' }, text));
+}
+
+async function submit() {
+  const state = refresh(), bad = checkAll(state);
+  if (bad.length) { say(fill(M.fix, { n: bad.length }), true); return focusError(); }
+  const send = byId('send');
+  send.disabled = true;
+  say(M.sending);
+  try {
+    await Promise.all(uploads);
+    const body = { instance_id: C.i, form_id: C.id, form_version: C.v, answers: refresh().values };
+    const r = await fetch('/api/v1/submissions', {
+      method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': csrf() },
+    });
+    const answer = await r.json();
+    if (r.ok) return receipt(answer);
+    if (r.status === 401) return say(M.signin, true);
+    form.querySelectorAll('ul[data-srv]').forEach((ul) => ul.remove());
+    (answer.errors || []).forEach((e) => {
+      const key = keyOfPath(e.path), text = C.lang === 'en' ? e.message_en : e.message;
+      if (R.warn.indexOf(e.code) >= 0) { serverWarning(key, text); setError(key, M.tick); } else setError(key, text);
+    });
+    say(C.lang === 'en' ? answer.detail : answer.detail_id, true);
+    focusError();
+  } catch (e) {
+    say(M.offline, true);
+  }
+  send.disabled = false;
+}
+
+function receipt(answer) {
+  form.hidden = true;
+  const box = make('section', { class: 'receipt', tabindex: '-1' }), dl = make('dl', { class: 'facts' });
+  box.appendChild(make('h2', {}, answer.outcome === 'identical' ? M.same : M.sent));
+  [[M.number, answer.instance_id], [M.received, new Date(answer.received_at).toLocaleString(C.lang === 'en' ? 'en-GB' : 'id-ID')]].forEach((row) => {
+    dl.appendChild(make('dt', {}, row[0]));
+    dl.appendChild(make('dd', {}, row[1]));
+  });
+  box.appendChild(dl);
+  if ((answer.warnings || []).length) {
+    const ul = make('ul', { class: 'warn' });
+    answer.warnings.forEach((w) => ul.appendChild(make('li', {}, C.lang === 'en' ? w.message_en : w.message)));
+    box.appendChild(ul);
+  }
+  const again = make('p');
+  again.appendChild(make('a', { class: 'button', href: location.pathname + (C.lang === 'en' ? '?lang=en' : '') }, M.again));
+  box.appendChild(again);
+  byId('msg').textContent = '';
+  form.parentNode.insertBefore(box, form);
+  box.focus();
+}
+
+// --- wiring ------------------------------------------------------------------------------------------
+function onClick(e) {
+  const b = e.target.closest('button');
+  if (!b) return;
+  const inst = b.closest('.ri');
+  if (b.classList.contains('rm') && inst) { e.preventDefault(); removeInstance(inst); refresh(); }
+  else if (b.classList.contains('add')) { e.preventDefault(); addInstance(b.closest('.rp')); refresh(); }
+  else if (b.classList.contains('gps')) locate(b);
+  else if (b.id === 'next') go(1);
+  else if (b.id === 'back') go(-1);
+}
+
+function onChange(e) {
+  const t = e.target;
+  if (t.type === 'file' && t.files && t.files[0]) { upload(t.closest('.q'), t.files[0]); t.value = ''; }
+  const state = refresh(), p = t.name ? parseKey(t.name) : null;
+  if (p && p[1] !== '_konfirmasi') showCheck(t.name, state.values, state.rel);
+}
+
+// The rules document is compact on the wire (fill_context.runtime_rules); unfold it once.
+function unfold(rules) {
+  rules.order = Object.keys(rules.fields); // sent in the order relevance and calculations run
+  rules.order.forEach((n) => { rules.fields[n][2] = rules.scope[n] || []; });
+  Object.keys(rules.lists).forEach((n) => {
+    const list = rules.lists[n], w = list.w;
+    if (w) list.c = [].concat.apply([], Object.keys(w).map((p) => w[p].map((c) => [p ? p + '.' + c[0] : c[0], c[1], { parent: p }])));
+  });
+  return rules;
+}
+
+function attach(rules) {
+  R = unfold(rules);
+  M = rules.msg;
+  paged = +byId('progress').max > 1;
+  form.querySelectorAll('.err[id^="e-"]').forEach((e) => { shownErrors[e.id.slice(2)] = e.textContent; });
+  form.querySelectorAll('.nr').forEach((e) => e.classList.remove('nr'));
+  form.querySelectorAll('.gps').forEach((b) => { b.hidden = !navigator.geolocation; });
+  form.querySelectorAll('.q.sig').forEach(signaturePad);
+  form.addEventListener('input', schedule);
+  form.addEventListener('change', onChange);
+  form.addEventListener('click', onClick);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!byId('next').hidden) go(1); else submit();
+  });
+  refresh();
+  root.className = 'js';
+  root.setAttribute('data-pantau', 'siap');
+}
+
+fetch(C.rules, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
+  .then(attach)
+  .catch(() => { root.className = ''; }); // no rules: the page stays the plain HTML form

@@ -1,0 +1,104 @@
+"""Browser tests (issue 5 item 10): Debian's chromium through Playwright against a real `pantau serve`
+(tests/browser/server.py) at 360x740, as an enumerator's phone in Kutai Kartanegara (id-ID, WITA).
+Chromium comes from apt (.ci/run installs it); without it these tests fail rather than skip."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.server import PASSWORD, REPO, Server, pantau_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+TENGGARONG = {"latitude": -0.4195, "longitude": 116.9856, "accuracy": 12}
+
+# A form with repeats: registrasi_penerima has none, so the repeat runtime is tested on this one.
+KELUARGA = b"""
+settings: {id: uji_keluarga, version: "1", title: {id: Anggota keluarga, en: Household members}}
+choices:
+  jk: {L: {id: Laki-laki, en: Male}, P: {id: Perempuan, en: Female}}
+fields:
+  - {type: text, name: kepala, label: {id: Nama kepala keluarga, en: Head of household}, required: yes}
+  - {type: nik, name: nik_kepala, label: {id: NIK kepala keluarga, en: Head's NIK}}
+  - type: repeat
+    name: anggota
+    label: {id: Anggota, en: Member}
+    min_count: 1
+    max_count: 4
+    fields:
+      - {type: text, name: nama_art, label: {id: Nama anggota, en: Member's name}, required: yes}
+      - {type: select_one jk, name: jk_art, label: {id: Jenis kelamin, en: Sex}, required: yes}
+      - {type: integer, name: umur_art, label: {id: Umur, en: Age}, constraint: ". >= 0 and . <= 120"}
+      - {type: note, name: balita, label: {id: Balita, en: Under five}, relevant: "${umur_art} < 5"}
+  - {type: calculate, name: jumlah, calculation: "count(${anggota})"}
+  - {type: note, name: ringkasan, label: {id: "Jumlah anggota: ${jumlah}", en: "Members: ${jumlah}"}}
+"""
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("browser")
+    extra = workdir / "uji_keluarga.yaml"
+    extra.write_bytes(KELUARGA)
+    with pantau_server(workdir, [*sorted((REPO / "forms").glob("*.yaml")), extra]) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail("Debian chromium is not installed: apt-get install -y chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def phone_context(browser: object, javascript: bool = True) -> object:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True,
+        locale="id-ID", timezone_id="Asia/Makassar", java_script_enabled=javascript,
+        geolocation=TENGGARONG, permissions=["geolocation"])
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def phone(browser: object) -> Iterator[object]:
+    context = phone_context(browser)
+    try:
+        yield context
+    finally:
+        context.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def phone_without_js(browser: object) -> Iterator[object]:
+    context = phone_context(browser, javascript=False)
+    try:
+        yield context
+    finally:
+        context.close()  # type: ignore[attr-defined]
+
+
+def signed_in_page(context: object, server: Server, path: str, username: str = "citra") -> object:
+    page = context.new_page()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    page.goto(f"{server.url}/masuk?next={path}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    return page

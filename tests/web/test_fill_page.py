@@ -1,0 +1,320 @@
+"""The fill page (issue 5): who may open it, what it renders for every question type, the runtime's
+rules JSON, the assets' cache headers and the weight budget of the real intake form. The context is
+tested without HTTP (STYLE.md 8); the routes through the app with the named personas."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import gzip
+import re
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.domain.compile import CompiledForm, compile_source
+from server.settings import Settings
+from server.storage.db import Database
+from server.web.app import template_environment
+from server.web.fill_context import (
+    Clock,
+    FillContext,
+    Item,
+    Shown,
+    fill_context,
+    key_of_path,
+    runtime_rules,
+    safe_json,
+)
+from tests.web.conftest import csrf_of
+from tests.web.test_api_submissions import publish
+
+REPO = Path(__file__).resolve().parents[2]
+CLOCK = Clock(today=dt.date(2026, 3, 31), now=dt.datetime(2026, 3, 31, 2, 0, tzinfo=dt.UTC))
+
+FORM = b"""
+settings: {id: uji_isi, version: "1", title: {id: Uji isi, en: Fill test}}
+choices:
+  ya_tidak: {ya: {id: Ya, en: "Yes"}, tidak: {id: Tidak, en: "No"}}
+  jk: {L: {id: Laki-laki, en: Male}, P: {id: Perempuan, en: Female}}
+  warna: {merah: {id: Merah, en: Red}, biru: {id: Biru, en: Blue}}
+  kecamatan: {wilayah: kecamatan 64.02}
+  desa: {wilayah: desa 64.02}
+fields:
+  - {type: note, name: pengantar, label: {id: Selamat datang, en: Welcome}}
+  - {type: select_one ya_tidak, name: setuju, label: {id: Setuju?, en: Agree?}, required: yes}
+  - type: group
+    name: data
+    layout: page
+    label: {id: Data diri, en: Personal data}
+    relevant: ${setuju} = 'ya'
+    fields:
+      - {type: text, name: nama, label: {id: Nama, en: Name}, hint: {id: Sesuai KTP, en: As on the ID card},
+         required: yes}
+      - {type: text, name: catatan, label: {id: Catatan, en: Notes}, appearance: multiline}
+      - {type: integer, name: umur, label: {id: Umur, en: Age}, constraint: ". >= 0 and . <= 120",
+         constraint_message: {id: Umur 0 sampai 120., en: Age 0 to 120.}}
+      - {type: decimal, name: berat, label: {id: Berat, en: Weight}}
+      - {type: rupiah, name: gaji, label: {id: Gaji, en: Salary}}
+      - {type: date, name: tgl, label: {id: Tanggal, en: Date}, default: today()}
+      - {type: time, name: jam, label: {id: Jam, en: Time}}
+      - {type: datetime, name: waktu, label: {id: Waktu, en: Moment}}
+      - {type: select_multiple warna, name: warna, label: {id: Warna, en: Colours}}
+      - {type: select_one jk, name: jk, label: {id: Jenis kelamin, en: Sex}}
+      - {type: select_one kecamatan, name: kecamatan, label: {id: Kecamatan, en: Sub-district}, required: yes}
+      - {type: select_one desa, name: desa, label: {id: Desa, en: Village}, choice_filter: "parent = ${kecamatan}"}
+      - {type: geopoint, name: lokasi, label: {id: Lokasi, en: Location}, parameters: {max_accuracy: "50"}}
+      - {type: image, name: foto, label: {id: Foto, en: Photo}}
+      - {type: image, name: ttd, label: {id: Tanda tangan, en: Signature}, appearance: signature}
+      - {type: acknowledge, name: paham, label: {id: Saya paham, en: I understand}}
+      - {type: hidden, name: sumber, default: web}
+      - {type: nik, name: nik, label: NIK, parameters: {sex: jk}}
+      - {type: no_kk, name: kk, label: {id: Nomor KK, en: Family card}}
+      - {type: phone, name: hp, label: {id: No. HP, en: Mobile}}
+      - {type: calculate, name: dua_kali, calculation: "${umur} * 2"}
+      - {type: note, name: info, label: {id: "Dua kali umur: ${dua_kali}", en: "Twice the age: ${dua_kali}"},
+         relevant: "${umur} > 0"}
+  - type: repeat
+    name: anggota
+    label: {id: Anggota, en: Member}
+    min_count: 1
+    max_count: 3
+    fields:
+      - {type: text, name: nama_art, label: {id: Nama anggota, en: Member's name}, required: yes}
+      - {type: integer, name: umur_art, label: {id: Umur anggota, en: Member's age}}
+"""
+ALL_WIDGETS = {"note", "radio", "page", "text", "textarea", "int", "dec", "rupiah", "date", "time", "datetime",
+               "checks", "select", "geo", "image", "sig", "ack", "hidden", "nik", "phone", "calc", "repeat"}
+
+
+def compiled_form(source: bytes = FORM) -> CompiledForm:
+    result = compile_source(source, "uji_isi.yaml")
+    assert result.compiled is not None, result.problems
+    return result.compiled
+
+
+def context(answers: dict[str, Any] | None = None, shown: Shown | None = None, lang: str = "id",
+            source: bytes = FORM) -> FillContext:
+    return fill_context(compiled_form(source), lang=lang, instance_id="6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11",
+                        viewer="Citra", clock=CLOCK, answers=answers, shown=shown)
+
+
+def flat(items: list[Item]) -> dict[str, Item]:
+    out: dict[str, Item] = {}
+    for item in items:
+        out[item.key] = item
+        out |= flat(item.children)
+    return out
+
+
+def render(page: FillContext) -> str:
+    return template_environment().get_template("fill.html").render(page=page, csrf_input="")
+
+
+class Tags(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+# --- the context, without HTTP -----------------------------------------------------------------------
+def test_every_question_type_has_its_widget() -> None:
+    items = flat(context().items)
+    assert {i.widget for i in items.values()} >= ALL_WIDGETS
+    assert items["nama"].hint == "Sesuai KTP" and items["nama"].required
+    assert items["tgl"].value == "2026-03-31"  # default today(), evaluated when the form opens
+    assert items["sumber"].value == "web"
+    assert [o.value for o in items["setuju"].options] == ["ya", "tidak"]
+    assert items["kecamatan"].widget == "select" and len(items["kecamatan"].options) == 20
+
+
+def test_groups_become_pages_and_loose_fields_share_one() -> None:
+    items = flat(context().items)
+    assert (items["pengantar"].page, items["setuju"].page, items["data"].page, items["anggota"].page) == (0, 0, 1, 2)
+    assert items["nama"].page is None  # inside a page: the page group carries it
+    assert context().pages == 3
+
+
+def test_a_repeat_starts_at_its_minimum_with_a_template_for_more() -> None:
+    anggota = flat(context().items)["anggota"]
+    assert [i.key for i in anggota.children] == ["anggota[0]"]
+    assert [c.key for c in anggota.children[0].children] == ["anggota[0].nama_art", "anggota[0].umur_art"]
+    assert [c.key for c in anggota.template] == ["anggota[{anggota}].nama_art", "anggota[{anggota}].umur_art"]
+    assert anggota.can_add and not anggota.can_remove
+
+
+def test_what_is_not_relevant_is_marked_once_at_the_outermost_field() -> None:
+    items = flat(context().items)
+    assert items["data"].hide == "nr" and items["nama"].hide == ""
+    assert items["info"].hide == "hidden"  # a note whose own condition is false: hidden even without JS
+    answered = flat(context({"setuju": "ya", "umur": "21"}).items)
+    assert answered["data"].hide == "" and answered["info"].hide == ""
+    assert answered["info"].label == "Dua kali umur: 42" and answered["info"].label_template
+
+
+def test_a_cascade_offers_only_the_desa_of_the_chosen_kecamatan() -> None:
+    assert flat(context().items)["desa"].options == []
+    offered = flat(context({"setuju": "ya", "kecamatan": "64.02.06"}).items)["desa"].options
+    assert offered and all(o.value.startswith("64.02.06.") for o in offered)
+    picked = flat(context({"setuju": "ya", "kecamatan": "64.02.06", "desa": offered[0].value}).items)["desa"]
+    assert [o.value for o in picked.options if o.on] == [offered[0].value]
+
+
+def test_posted_answers_errors_and_warnings_are_shown_at_their_fields() -> None:
+    shown = Shown(errors={"umur": "Umur 0 sampai 120.", "anggota[0].nama_art": "Wajib diisi."},
+                  warnings={"nik": ["NIK diterbitkan di luar Kutai Kartanegara (73.71.01)."]}, error="2 masalah")
+    page = context({"setuju": "ya", "umur": "130", "nik": "7371014101900001", "anggota": [{}]}, shown)
+    items = flat(page.items)
+    assert items["umur"].value == "130" and items["umur"].error == "Umur 0 sampai 120."
+    assert items["anggota[0].nama_art"].error == "Wajib diisi."
+    assert items["nik"].warnings and items["nik"].confirmable
+    assert [k for k, _ in page.summary] == ["umur", "anggota[0].nama_art"]
+
+
+def test_english_on_request() -> None:
+    page = context(lang="en")
+    items = flat(page.items)
+    assert page.title == "Fill test" and items["nama"].label == "Name" and page.ui["send"] == "Submit"
+    assert page.switch_url == "/f/uji_isi?lang=id" and page.action == "/f/uji_isi?lang=en"
+
+
+def test_validation_paths_map_to_input_keys() -> None:
+    assert key_of_path("nik") == "nik"
+    assert key_of_path("anggota[2]/umur_art") == "anggota[1].umur_art"
+    assert key_of_path("rumah[1]/anggota[3]/nama") == "rumah[0].anggota[2].nama"
+
+
+def test_the_runtime_gets_the_compiled_rules_and_the_whole_filtered_list() -> None:
+    compiled = compiled_form()
+    rules = runtime_rules(compiled, "id")
+    assert rules["rules"] == compiled.rules and list(rules["fields"]) == compiled.order
+    assert rules["fields"]["umur_art"] == ["integer", "anggota"] and rules["scope"]["umur_art"] == ["anggota"]
+    desa = rules["lists"]["desa"]["w"]  # by kecamatan: the code is the kecamatan's plus a suffix
+    assert len(desa) == 20 and sum(len(v) for v in desa.values()) == 237 and desa["64.02.06"][0][0].isdigit()
+    assert rules["cm"]["umur"] == "Umur 0 sampai 120." and rules["msg"]["answer.required"] == "Wajib diisi."
+
+
+def test_json_in_the_page_cannot_close_its_script_tag() -> None:
+    assert "</script>" not in safe_json({"label": "</script><script>alert(1)</script>"})
+
+
+# --- the rendered HTML ----------------------------------------------------------------------------------
+def test_every_input_has_a_label_and_describes_its_hint() -> None:
+    tags = Tags(render(context())).tags
+    labelled = {a["for"] for t, a in tags if t == "label" and "for" in a}
+    for tag, attrs in tags:
+        if tag in ("input", "select", "textarea") and attrs.get("type") not in ("hidden", "radio", "checkbox"):
+            assert attrs.get("id", "").removeprefix("f-") and attrs["id"] in labelled, attrs
+    nama = next(a for t, a in tags if a.get("id") == "f-nama")
+    assert nama["aria-describedby"] == "h-nama" and nama["aria-required"] == "true"
+    assert not any("required" in a for _, a in tags)  # no HTML `required`: see fill_fields.html
+
+
+def test_photo_inputs_open_the_camera_and_errors_are_described() -> None:
+    html = render(context({"setuju": "ya"}, Shown(errors={"foto": "Berkas ini bukan foto."}, error="1")))
+    foto = next(a for t, a in Tags(html).tags if a.get("id") == "f-foto")
+    assert foto["accept"] == "image/*" and foto["capture"] == "environment"
+    assert "e-foto" in foto["aria-describedby"] and foto["aria-invalid"] == "true"
+    assert '<p class="err" id="e-foto">Berkas ini bukan foto.</p>' in html
+    assert 'aria-live="polite"' in html
+
+
+def test_answers_are_escaped_in_the_page() -> None:
+    html = render(context({"nama": "<script>alert(1)</script>", "setuju": "ya"}))
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+# --- the routes -------------------------------------------------------------------------------------------
+@pytest.fixture
+def published(settings: Settings) -> None:
+    publish(settings, FORM)
+
+
+@pytest.mark.parametrize(("who", "status"), [("citra", 200), ("dewi", 200), ("ani", 200), ("admin", 200),
+                                              ("budi", 403)])
+def test_who_may_open_the_form(as_, published, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    assert as_(who).get("/f/uji_isi").status_code == status
+
+
+def test_a_visitor_who_is_not_signed_in_goes_to_sign_in(as_, published) -> None:  # type: ignore[no-untyped-def]
+    response = as_(None).get("/f/uji_isi", follow_redirects=False)
+    assert response.status_code == 302 and response.headers["location"] == "/masuk?next=/f/uji_isi"
+
+
+def test_the_page_has_a_fresh_instance_id_and_speaks_indonesian(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    first, second = citra.get("/f/uji_isi"), citra.get("/f/uji_isi")
+    ids = [re.search(r'name="_id" value="([^"]+)"', r.text).group(1) for r in (first, second)]  # type: ignore[union-attr]
+    assert ids[0] != ids[1] and all(uuid.UUID(i).version == 4 for i in ids)
+    assert '<html lang="id">' in first.text and "Kirim" in first.text
+    assert first.headers["cache-control"] == "no-store"
+    english = citra.get("/f/uji_isi?lang=en")
+    assert '<html lang="en">' in english.text and ">Submit<" in english.text
+
+
+async def _archive(url: str, form_id: str) -> None:
+    db = Database(url)
+    await db.open()
+    try:
+        await db.fetch("UPDATE form SET status = 'archived' WHERE form_id = {}", form_id)
+    finally:
+        await db.close()
+
+
+def test_unknown_and_archived_forms_are_404(as_, published, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    assert citra.get("/f/tidak_ada").status_code == 404
+    assert citra.get("/f/..%2F..%2Fetc").status_code == 404
+    asyncio.run(_archive(settings.database_url, "uji_isi"))
+    response = citra.get("/f/uji_isi")
+    assert response.status_code == 404 and "tidak ditemukan" in response.text
+
+
+def test_the_rules_json_is_cached_for_good(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    url = re.search(r'rel="preload" href="([^"]+)"', citra.get("/f/uji_isi").text).group(1)  # type: ignore[union-attr]
+    response = citra.get(url.replace("&amp;", "&"))
+    assert response.status_code == 200 and response.headers["cache-control"].endswith("immutable")
+    assert response.json()["rules"] == compiled_form().rules
+    assert citra.get("/f/uji_isi/aturan?v=9").status_code == 404
+    assert as_("budi").get(url.replace("&amp;", "&")).status_code == 403
+
+
+def test_assets_have_hashed_urls_a_year_of_cache_and_gzip(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    page = citra.get("/f/uji_isi").text
+    for url in re.findall(r'(?:href|src)="(/aset/[^"]+)"', page):
+        response = citra.get(url, headers={"accept-encoding": "gzip"})
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.headers["content-encoding"] == "gzip"
+    assert citra.get("/aset/x/js/../../server/settings.py").status_code == 404
+    assert citra.get("/aset/x/../pyproject.toml").status_code == 404
+    assert citra.get("/aset/x/js/nothing.js").status_code == 404
+
+
+def test_compression_leaves_the_json_api_working(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    body = {"instance_id": str(uuid.uuid4()), "form_id": "uji_isi", "form_version": "1",
+            "answers": {"setuju": "tidak", "anggota": [{"nama_art": "Ani"}]}}
+    response = citra.post("/api/v1/submissions", json=body,
+                          headers={"x-csrftoken": csrf_of(citra), "accept-encoding": "gzip"})
+    assert response.status_code == 201, response.text
+    assert response.json()["outcome"] == "new"
+    listed = citra.get("/api/v1/submissions", headers={"accept-encoding": "gzip"})
+    assert listed.status_code == 200 and listed.json()[0]["instance_id"] == body["instance_id"]
+
+
+def test_the_intake_form_fits_the_html_budget(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    # bench/page_weight.py measures it over real HTTP; this keeps the repeat-visit budget from drifting.
+    publish(settings, (REPO / "forms" / "registrasi_penerima.yaml").read_bytes())
+    page = as_("citra").get("/f/registrasi_penerima", headers={"accept-encoding": "gzip"})
+    assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+    assert len(gzip.compress(page.content, 6)) <= 8 * 1024
