@@ -33,7 +33,10 @@ CONFIRMABLE = frozenset({"nik", "no_kk", "phone", "geopoint"})
 WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah", "date": "date", "time": "time",
            "datetime": "datetime", "geopoint": "geo", "image": "image", "note": "note", "calculate": "calc",
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
-           "select_multiple": "checks"}
+           "select_multiple": "checks",
+           # The beneficiary's id (issue 7). Until the searchable picker over /api/v1/penerima lands, a
+           # text input: the server checks the id exists and lies in the enumerator's areas.
+           "beneficiary": "text"}
 
 # UI text, Indonesian first. The template uses these for its buttons; the runtime gets them in its JSON.
 UI: dict[str, tuple[str, str]] = {
