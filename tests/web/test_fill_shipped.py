@@ -17,14 +17,15 @@ SHIPPED = sorted((REPO / "forms").glob("*.yaml"))
 
 
 def _publish(settings: Settings, path: Path) -> str:
-    result = compile_source(path.read_bytes(), path.name)
+    source = path.read_bytes()
+    result = compile_source(source, path.name)
     assert result.compiled is not None, result.problems
 
     async def run() -> None:
         db = Database(settings.database_url)
         await db.open()
         try:
-            await forms.publish(db, result.compiled, path.read_bytes(), path.name)
+            await forms.publish(db, result.compiled, source, path.name)
         finally:
             await db.close()
 
