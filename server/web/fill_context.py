@@ -428,7 +428,7 @@ class Builder:
             return "textarea"
         if q.type == "image" and q.appearance == "signature":
             return "sig"
-        return WIDGETS[q.type]
+        return WIDGETS.get(q.type, "text")  # a type without its own widget yet: typed as text
 
     def _choices(self, item: Item, q: Question, value: Any, position: tuple[tuple[str, int], ...]) -> None:
         chosen = self.compiled.definition.choices[q.choices or ""]

@@ -39,18 +39,33 @@ fields:
   - {type: calculate, name: jumlah, calculation: "count(${anggota})"}
   - {type: note, name: ringkasan, label: {id: "Jumlah anggota: ${jumlah}", en: "Members: ${jumlah}"}}
 """
+# A repeat whose number of instances is an answer (repeat_count).
+ANAK = b"""
+settings: {id: uji_anak, version: "1", title: {id: Data anak, en: Children}}
+fields:
+  - {type: integer, name: jml_anak, label: {id: Jumlah anak, en: Number of children}, required: yes}
+  - type: repeat
+    name: anak
+    label: {id: Anak, en: Child}
+    repeat_count: ${jml_anak}
+    fields:
+      - {type: text, name: nama_anak, label: {id: Nama anak, en: Child's name}, required: yes}
+"""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("browser")
-    extra = workdir / "uji_keluarga.yaml"
-    extra.write_bytes(KELUARGA)
-    with pantau_server(workdir, [*sorted((REPO / "forms").glob("*.yaml")), extra]) as running:
+    (workdir / "uji_keluarga.yaml").write_bytes(KELUARGA)
+    (workdir / "uji_anak.yaml").write_bytes(ANAK)
+    extra = [workdir / "uji_keluarga.yaml", workdir / "uji_anak.yaml"]
+    with pantau_server(workdir, [*sorted((REPO / "forms").glob("*.yaml")), *extra]) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread while
+# it is open, and the rest of the suite calls asyncio.run(), which refuses to run inside one.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian chromium is not installed: apt-get install -y chromium (.ci/run does it)")

@@ -89,7 +89,12 @@ def test_registrasi_penerima_on_a_phone(server: Server, phone: Any, tmp_path: Pa
     assert page.text_content("[id='e-nik']") == "Wajib diisi."
     assert page.text_content("#step") == "Langkah 2 dari 7"
     sign(page)
+    page.fill("#f-nik", "7371014101900001")  # issued in Makassar: a warning that needs the tick
+    page.wait_for_selector("#f-nik ~ ul.warn li")
+    assert "73.71.01" in page.text_content("#f-nik ~ ul.warn") and page.locator("#f-nik ~ .cf").is_visible()
     page.fill("#f-nik", "6402064101900001")
+    settled(page)
+    assert page.locator("#f-nik ~ ul.warn").is_hidden() and page.locator("#f-nik ~ .cf").is_hidden()
     page.fill("#f-no_kk", "6402061203150007")
     page.fill("#f-nama", "Siti Aminah")
     radio(page, "jenis_kelamin", "P")
@@ -247,6 +252,22 @@ def test_repeats_are_added_removed_and_renumbered(server: Server, phone: Any) ->
         ("Ani", "P", 30), ("Citra", "P", 8), ("Dodi", "L", 1)]
     assert answers["_konfirmasi"] == ["nik_kepala"]
     assert page.errors == []
+
+
+def test_a_counted_repeat_follows_its_answer(server: Server, phone: Any) -> None:
+    page = signed_in_page(phone, server, "/f/uji_anak")
+    page.wait_for_selector(READY)
+    assert page.locator(".ri").count() == 0 and page.locator("button.add").count() == 0
+    page.fill("#f-jml_anak", "3")
+    settled(page)
+    assert page.locator(".ri").count() == 3
+    page.fill("[id='f-anak[0].nama_anak']", "Ani")
+    page.fill("#f-jml_anak", "1")
+    settled(page)
+    assert page.locator(".ri").count() == 1 and page.input_value("[id='f-anak[0].nama_anak']") == "Ani"
+    settled(page).click("#send")
+    page.wait_for_selector(".receipt h2")
+    assert rows(server, "uji_anak") == [{"jml_anak": 1, "anak": [{"nama_anak": "Ani"}]}]
 
 
 AXE_RUN = """async () => {

@@ -95,8 +95,10 @@ async def fill_rules(request: Request, principal: SignedIn, form_id: FromPath[st
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
         raise PantauError("http.not_found")
     loaded = await _version(request, principal, form_id, v)
-    body = msgspec.json.encode(runtime_rules(loaded.compiled, lang_of(request)))
-    return Response(body, media_type="application/json",
+    memo, key = loaded.compiled.memo(), ("fill.runtime_rules", lang_of(request))
+    if key not in memo:  # once per version and language in this process: the version never changes
+        memo[key] = msgspec.json.encode(runtime_rules(loaded.compiled, key[1]))
+    return Response(memo[key], media_type="application/json",
                     headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
