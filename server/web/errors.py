@@ -78,8 +78,14 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:  # typ
     return _respond(request, PantauError("http.internal"))
 
 
+def undecodable_handler(request: Request, exc: UnicodeDecodeError) -> Response:  # type: ignore[type-arg]
+    """A body that is not UTF-8 (raised while reading a posted form, e.g. by the CSRF middleware)."""
+    return _respond(request, PantauError("http.bad_request", detail="not UTF-8"))
+
+
 EXCEPTION_HANDLERS = {
     PantauError: pantau_error_handler,
+    UnicodeDecodeError: undecodable_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }

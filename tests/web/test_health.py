@@ -96,3 +96,11 @@ async def test_database_closed_after_shutdown(settings: Settings) -> None:
         assert db.engine._conn is None  # type: ignore[union-attr]
     else:
         assert db.engine.pool is None  # type: ignore[union-attr]
+
+
+def test_a_form_post_that_is_not_utf8_is_a_400(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.get("/masuk")
+    response = client.post("/masuk", content=b"username=\xff\xfe&password=x",
+                           headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
+    assert response.status_code in (400, 403) and response.status_code != 500
+    assert "http.bad_request" in response.text or "http.csrf" in response.text
