@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
@@ -58,8 +59,59 @@ def template_environment() -> Environment:
     )
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
-    db = database or Database.from_settings(settings)
+ROUTES: list[Any] = [
+    health.healthz,
+    health.readyz,
+    home.index,
+    auth.sign_in_page,
+    auth.sign_in,
+    auth.sign_out,
+    account.account_page,
+    account.change_password,
+    users.users_page,
+    users.create_user,
+    users.user_page,
+    users.set_role,
+    users.reset_password,
+    users.set_active,
+    audit.audit_page,
+    api.submit,
+    api.submission_detail,
+    api.sent_list,
+    api.upload_attachment,
+    api.download_attachment,
+    fill.fill_page,
+    fill.fill_rules,
+    fill.fill_post,
+    fill.asset,
+    # review and export (issue 9)
+    review.data_page,
+    review.submission_page,
+    review.review_submission,
+    exports.export_download,
+    exports.export_api,
+    read_api.list_forms,
+    read_api.form_detail,
+    read_api.form_submissions,
+    read_api.corrections,
+    read_api.tokens_page,
+    read_api.create_token,
+    read_api.revoke_token,
+    # the beneficiary registry (issue 7)
+    beneficiaries.registry_page,
+    beneficiaries.schedule_page,
+    beneficiaries.beneficiary_page,
+    beneficiaries.reveal_nik,
+    beneficiaries.duplicates_page,
+    beneficiaries.merge,
+    beneficiaries.beneficiaries_for_phone,
+    beneficiaries.search_beneficiaries,
+    beneficiaries.beneficiary_detail,
+]
+
+
+def _lifespan(db: Database) -> Any:
+    """Open the database and start the writer for the app's life; refuse to serve an unmigrated schema."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -78,60 +130,17 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         finally:
             await db.close()
 
+    return lifespan
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
+    db = database or Database.from_settings(settings)
+
     bench_routes = [api.bench_noop] if settings.bench_routes else []
+    static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
-        route_handlers=[
-            *bench_routes,
-            health.healthz,
-            health.readyz,
-            home.index,
-            auth.sign_in_page,
-            auth.sign_in,
-            auth.sign_out,
-            account.account_page,
-            account.change_password,
-            users.users_page,
-            users.create_user,
-            users.user_page,
-            users.set_role,
-            users.reset_password,
-            users.set_active,
-            audit.audit_page,
-            api.submit,
-            api.submission_detail,
-            api.sent_list,
-            api.upload_attachment,
-            api.download_attachment,
-            fill.fill_page,
-            fill.fill_rules,
-            fill.fill_post,
-            fill.asset,
-            # review and export (issue 9)
-            review.data_page,
-            review.submission_page,
-            review.review_submission,
-            exports.export_download,
-            exports.export_api,
-            read_api.list_forms,
-            read_api.form_detail,
-            read_api.form_submissions,
-            read_api.corrections,
-            read_api.tokens_page,
-            read_api.create_token,
-            read_api.revoke_token,
-            # the beneficiary registry (issue 7)
-            beneficiaries.registry_page,
-            beneficiaries.schedule_page,
-            beneficiaries.beneficiary_page,
-            beneficiaries.reveal_nik,
-            beneficiaries.duplicates_page,
-            beneficiaries.merge,
-            beneficiaries.beneficiaries_for_phone,
-            beneficiaries.search_beneficiaries,
-            beneficiaries.beneficiary_detail,
-            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
-        ],
-        lifespan=[lifespan],
+        route_handlers=[*bench_routes, *ROUTES, static],
+        lifespan=[_lifespan(db)],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # Every state-changing request carries the token: form posts as a field, the phone's JSON
