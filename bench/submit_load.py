@@ -22,7 +22,9 @@ from harness import Server, WrkResult, median, serving, wrk
 from sample_answers import registrasi
 
 LUA = r"""
--- Each request carries a new, unique instance id: thread number, round and a counter.
+-- Each request carries a new, unique instance id: thread number, round and a counter. It also
+-- registers a different person: NIK, birth date and No. KK follow from the same number, so the
+-- registry does the work of a real intake (a new beneficiary), not 10,000 updates of one person.
 local counter = 0
 statuses = {}
 local threads = {}
@@ -36,7 +38,15 @@ end
 function request()
   counter = counter + 1
   local id = string.format("%08x-%04x-4000-8000-%012x", ROUND, tid, counter)
+  local n = ROUND * 1000000 + counter * 2 + tid - 1
+  local serial = string.format("%04d", n % 9999 + 1)
+  local yy = string.format("%02d", 70 + math.floor(n / 9999) % 30)  -- aged 27-56: a PRSE is 18-59
+  local dd = string.format("%02d", 1 + math.floor(n / 9999) % 28)
+  local mm = string.format("%02d", 1 + math.floor(n / (9999 * 28)) % 12)
   local body = string.gsub(TEMPLATE, "__ID__", id)
+  body = string.gsub(body, "__NIK__", "6402064101" .. yy .. serial)
+  body = string.gsub(body, "__LAHIR__", "19" .. yy .. "-01-01")
+  body = string.gsub(body, "__KK__", "640206" .. dd .. mm .. "15" .. serial)
   return wrk.format("POST", PATH, HEADERS, body)
 end
 function response(status, headers, body)
@@ -66,6 +76,17 @@ def lua_script(server: Server, path: str, template: str, round_no: int) -> Path:
     return script
 
 
+async def count(database_url: str, sql: str) -> int:
+    from server.storage.db import Database
+
+    db = Database(database_url)
+    await db.open()
+    try:
+        return int((await db.fetch(sql))[0]["n"])
+    finally:
+        await db.close()
+
+
 async def stored_rows(database_url: str) -> tuple[int, int]:
     from server.storage.db import Database
 
@@ -78,12 +99,28 @@ async def stored_rows(database_url: str) -> tuple[int, int]:
         await db.close()
 
 
+def form_version(form_id: str) -> str:
+    """The version the shipped form file declares, so the bench follows the form when it is bumped."""
+    from server.domain.compile import compile_source
+
+    path = Path(__file__).resolve().parents[1] / "forms" / f"{form_id}.yaml"
+    compiled = compile_source(path.read_bytes(), path.name).compiled
+    assert compiled is not None, f"{path} does not compile"
+    return compiled.version
+
+
+def body_template(photo: str) -> str:
+    """A registrasi_penerima submission with placeholders the Lua script fills per request."""
+    answers = {**registrasi(photo), "nik": "__NIK__", "tgl_lahir": "__LAHIR__", "no_kk": "__KK__"}
+    return json.dumps({"instance_id": "__ID__", "form_id": "registrasi_penerima",
+                       "form_version": form_version("registrasi_penerima"), "answers": answers})
+
+
 def measure(kind: str, connections: int, seconds: int, rounds: int) -> str:
     with serving(kind) as server:
         server.sign_in("citra")
         photo = server.upload_photo()
-        template = json.dumps({"instance_id": "__ID__", "form_id": "registrasi_penerima",
-                               "form_version": "2026033101", "answers": registrasi(photo)})
+        template = body_template(photo)
         submits: list[WrkResult] = []
         noops: list[WrkResult] = []
         for round_no in range(1, rounds + 1):
@@ -94,12 +131,14 @@ def measure(kind: str, connections: int, seconds: int, rounds: int) -> str:
         acked = sum(r.statuses.get("201", 0) for r in submits)
         failed = sum(sum(n for code, n in r.statuses.items() if code != "201") + r.errors for r in submits)
         rows, distinct = asyncio.run(stored_rows(server.database_url))
+        people = asyncio.run(count(server.database_url, "SELECT COUNT(*) AS n FROM beneficiary"))
     rate = median([r.requests_per_s for r in submits])
     noop = median([r.requests_per_s for r in noops])
     p99 = median([r.p99_ms for r in submits])
     lost = max(0, acked - distinct)
     return (f"BENCH submit_load {rate:.0f} sub/s db={kind} p99_ms={p99:.0f} failed={failed} lost={lost} "
             f"ratio_noop={rate / noop:.2f} noop_rps={noop:.0f} acked={acked} rows={rows} duplicates={rows - distinct} "
+            f"beneficiaries={people} "
             f"connections={connections} rounds={rounds} target_sub_s=1500 target_p99_ms=250")
 
 

