@@ -1,10 +1,13 @@
-"""Export of 100,000 registrasi_penerima submissions through a real `pantau serve` (SQLite): each
-format (CSV zip, XLSX, JSON lines, values as labels) is downloaded over HTTP and thrown away while
-the time is taken; the server's peak memory (VmHWM) is read afterwards. The rows are made fast with
-executemany into a database built by `pantau db migrate` + `pantau forms load`.
+"""Export of 100,000 registrasi_penerima submissions through a real `pantau serve` (SQLite, or
+PostgreSQL with --db postgres): each format (CSV zip, XLSX, JSON lines, values as labels) is
+downloaded over HTTP and thrown away while the time is taken; the server's peak memory (VmHWM) is
+read afterwards. Then the submissions list: the first page of /data and five pages of the read API
+walked by cursor (100 rows each), median request time. The rows are made fast with executemany into
+a database built by `pantau db migrate` + `pantau forms load`.
 
 Target (issue 9): the slowest format <= 30 s, the server's peak RSS <= 300 MB.
-Last line: `BENCH export <s> s rss_mb=<MB>` (s: the slowest format's median over the rounds)."""
+Last line: `BENCH export <s> s rss_mb=<MB> db=<kind> list_ms=<ms> page_ms=<ms>` (s: the slowest
+format's median over the rounds; list_ms: /data first page; page_ms: a read-API page by cursor)."""
 
 from __future__ import annotations
 
@@ -20,13 +23,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import PASSWORD, REPO, _wait_ready, free_port, median, run
+from harness import PASSWORD, REPO, _wait_ready, drop_database, free_port, fresh_database, median, run
 from sample_answers import registrasi
 
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -34,10 +39,18 @@ NAMES = ("Siti Aminah", "Nur'aini", "Rahmawati", "Sri Wahyuni", "Dewi Lestari", 
 DESA = ("64.02.06.1001", "64.02.06.1002", "64.02.06.2003", "64.02.13.1007", "64.02.13.2002")
 
 
-def make_rows(path: Path, count: int) -> None:
+def make_rows(database_url: str, count: int) -> None:
     """`count` approved submissions by one enumerator, spread over the areas, answers varied enough
     that labels, numbers and masked NIK all take their real paths."""
-    conn = sqlite3.connect(path)
+    postgres = database_url.startswith("postgresql://")
+    if postgres:
+        import psycopg
+
+        conn: Any = psycopg.connect(database_url)
+        mark = "%s"
+    else:
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+        mark = "?"
     version_pk = conn.execute("SELECT id FROM form_version ORDER BY id DESC LIMIT 1").fetchone()[0]
     enumerator = conn.execute("SELECT id FROM pantau_user WHERE username = 'citra'").fetchone()[0]
     start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -51,15 +64,44 @@ def make_rows(path: Path, count: int) -> None:
                    "penghasilan_bln": rng.randrange(300_000, 5_000_000, 50_000), "jml_art": 1 + i % 7,
                    "lantai": str(1 + i % 9), "bansos_diterima": ["pkh", "sembako"] if i % 3 else ["tidak_ada"]}
         received = start + dt.timedelta(seconds=30 * i, microseconds=i % 1000)
-        return (str(uuid.UUID(int=rng.getrandbits(128), version=4)), version_pk, "registrasi_penerima", enumerator,
-                desa, "0" * 64, json.dumps(answers), "approved", str(received))
+        ident = uuid.UUID(int=rng.getrandbits(128), version=4)
+        return (ident if postgres else str(ident), version_pk, "registrasi_penerima", enumerator,
+                desa, "0" * 64, json.dumps(answers), "approved", received if postgres else str(received))
 
-    with conn:
-        conn.executemany(
-            "INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
-            "revision, review_status, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            (row(i) for i in range(count)))
+    seven = ", ".join([mark] * 7)
+    sql = ("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
+           f"revision, review_status, received_at) VALUES ({seven}, 1, {mark}, {mark})")
+    if postgres:
+        with conn.cursor() as cursor:
+            for first in range(0, count, 5000):
+                cursor.executemany(sql, [row(i) for i in range(first, min(count, first + 5000))])
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE")  # fresh statistics, as autovacuum would give a real database
+    else:
+        with conn:
+            conn.executemany(sql, (row(i) for i in range(count)))
     conn.close()
+
+
+def list_times(base: str, opener: urllib.request.OpenerDirector, rounds: int) -> tuple[float, float]:
+    """Median ms of the /data page (first page of the form's records) and of a read-API page walked
+    by cursor."""
+    pages: list[float] = []
+    firsts: list[float] = []
+    first_page = f"{base}/data?form=registrasi_penerima&status=all"
+    download(first_page, opener)  # the first request of a route builds its caches: not what a user waits for
+    for _ in range(rounds):
+        firsts += [download(first_page, opener)[0] * 1000 for _ in range(3)]
+        url = f"{base}/api/v1/forms/registrasi_penerima/submissions?status=all&limit=100"
+        for _page in range(5):
+            began = time.perf_counter()
+            with opener.open(url, timeout=60) as response:
+                body = json.loads(response.read())
+            pages.append((time.perf_counter() - began) * 1000)
+            url = (f"{base}/api/v1/forms/registrasi_penerima/submissions?status=all&limit=100"
+                   f"&cursor={urllib.parse.quote(body['next_cursor'])}")
+    return median(firsts), median(pages)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -90,10 +132,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pantau-export-"))
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": f"sqlite:///{workdir}/b.sqlite3",
+    database_url = fresh_database(args.db, workdir)
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
            "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "WARNING",
            "BENCH_PW": PASSWORD}
     server = None
@@ -104,7 +148,7 @@ def main() -> None:
             run("users", "add", name, "--role", role, "--areas", "64.02.06", "--password-env", "BENCH_PW",
                 env=env, cwd=workdir)
         began = time.perf_counter()
-        make_rows(workdir / "b.sqlite3", args.rows)
+        make_rows(database_url, args.rows)
         print(f"made {args.rows} rows in {time.perf_counter() - began:.1f} s", flush=True)
         server = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -121,13 +165,16 @@ def main() -> None:
                       f"peak rss {peak_rss_mb(server.pid):.0f} MB", flush=True)
         slowest = max(median(t) for t in times.values())
         rss = peak_rss_mb(server.pid)
+        first_ms, page_ms = list_times(base, opener, args.rounds)
         print(" ".join(f"{f}={median(t):.1f}s" for f, t in times.items()))
-        print(f"BENCH export {slowest:.1f} s rss_mb={rss:.0f}")
+        print(f"BENCH export {slowest:.1f} s rss_mb={rss:.0f} db={args.db} list_ms={first_ms:.0f} "
+              f"page_ms={page_ms:.0f}")
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+        drop_database(database_url)
 
 
 if __name__ == "__main__":

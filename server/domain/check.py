@@ -267,7 +267,7 @@ REGISTRY_TYPES: dict[str, dict[str, frozenset[str] | None]] = {
     "growth": {"sex": frozenset({"select_one", "text"}), "birth_date": frozenset({"date"}),
                "weight": frozenset({"decimal", "integer"}), "length": frozenset({"decimal", "integer"}),
                "position": frozenset({"select_one"}), "oedema": frozenset({"select_one"}),
-               "child": frozenset({"text"})},
+               "child": frozenset({"text"}), "referral": frozenset({"select_one"})},
 }
 
 

@@ -120,6 +120,10 @@ class RegistryGrowth(msgspec.Struct, frozen=True, kw_only=True):
     position: str | None = None  # a select with choices terlentang/berdiri (lying/standing)
     oedema: str | None = None  # a ya/tidak select
     child: str | None = None  # the child's name, shown on the household's timeline
+    # A select_one of referral places: required other than `no_referral` when HAZ or WHZ < -2 or
+    # there is oedema (domain.md 5c); the referral opens a follow-up.
+    referral: str | None = None
+    no_referral: str = "tidak_perlu"
 
 
 class RegistryRefers(msgspec.Struct, frozen=True, kw_only=True):

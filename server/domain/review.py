@@ -41,6 +41,12 @@ FLAGS: dict[str, tuple[str, str]] = {
     "nik_warning": ("Peringatan NIK/KK", "NIK/KK warning"),
     "edited": ("Pernah direvisi", "Edited (more than one revision)"),
     "corrected": ("Pernah dikembalikan untuk perbaikan", "Was sent back for correction"),
+    # The registry's (issue 7), about the beneficiary a record registers or visits, as they are now
+    # (a merge clears a duplicate): registry.DUPLICATE_NIK, registry.SHARED_KK, and confirmed NIK/KK
+    # warnings kept on the beneficiary's record.
+    "nik_ganda": ("Penerima dengan NIK ganda", "Beneficiary with a duplicate NIK"),
+    "kk_ganda": ("Penerima dengan KK sama dengan penerima lain", "Beneficiary sharing a family card"),
+    "penerima_nik": ("Penerima dengan peringatan NIK/KK", "Beneficiary with NIK/KK warnings"),
 }
 ID_TYPES = frozenset({"nik", "no_kk"})
 CONFIRM_KEY = "_konfirmasi"  # answers.CONFIRM_KEY; repeated to keep this module free of the validator

@@ -314,21 +314,33 @@ def _csv_name(form_id: str, table: str) -> str:
     return f"{form_id}.csv" if table == layout_rules.MAIN else f"{form_id}-{table}.csv"
 
 
+XLSX_MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included
+
+
 def write_xlsx(prepared: Prepared, records: Iterator[tuple[list[Any], dict[str, Any]]], sink: IO[bytes],
-               spool: Path) -> int:
-    """One sheet for the records (named after the form), one per repeat, and `_columns`."""
+               spool: Path, max_rows: int = XLSX_MAX_ROWS) -> int:
+    """One sheet for the records (named after the form), one per repeat, and `_columns`. A table over
+    Excel's row limit continues on a sheet of its own ("uji (2)"), with the header again: a big
+    export is never refused half-way. The records' first sheet streams straight into the archive;
+    every other sheet is spooled to disk, so memory stays flat."""
     plan = prepared.plan
     names = layout_rules.table_names(plan.layout)
-    sheets = xlsx.sheet_names([prepared.form_id, *names[1:], "_columns"])
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS) as archive, \
             contextlib.ExitStack() as stack:
-        spooled = {name: stack.enter_context(tempfile.TemporaryFile(dir=spool)) for name in names[1:]}
+        def spooled() -> IO[bytes]:
+            return stack.enter_context(tempfile.TemporaryFile(dir=spool))
+
         with archive.open("xl/worksheets/sheet1.xml", "w") as main:
-            count = _xlsx_rows(plan, records, {layout_rules.MAIN: main, **spooled})
-        for number, name in enumerate(names[1:], 2):
-            spooled[name].seek(0)
+            parts: dict[str, list[IO[bytes]]] = {layout_rules.MAIN: [main], **{name: [spooled()] for name in names[1:]}}
+            count = _xlsx_rows(plan, records, parts, spooled, max_rows)
+        ordered = [(table, i) for table in names for i in range(len(parts[table]))]
+        for number, (table, i) in enumerate(ordered[1:], 2):  # the first is written already
+            parts[table][i].seek(0)
             with archive.open(f"xl/worksheets/sheet{number}.xml", "w") as out:
-                shutil.copyfileobj(spooled[name], out, CHUNK)
+                shutil.copyfileobj(parts[table][i], out, CHUNK)
+        titles = [(prepared.form_id if table == layout_rules.MAIN else table) + (f" ({i + 1})" if i else "")
+                  for table, i in ordered]
+        sheets = xlsx.sheet_names([*titles, "_columns"])
         letters = [xlsx.column_letter(i) for i in range(8)]
         dictionary = [xlsx.row(n, row, letters) for n, row in enumerate(
             layout_rules.dictionary(plan.layout, plan.options.lang), 1)]
@@ -342,31 +354,37 @@ def write_xlsx(prepared: Prepared, records: Iterator[tuple[list[Any], dict[str, 
     return count
 
 
-XLSX_MAX_ROWS = 1_048_576
-
-
-def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], outs: dict[str, IO[bytes]]) -> int:
+def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], parts: dict[str, list[IO[bytes]]],
+               spooled: Any, max_rows: int) -> int:
+    """Rows into the last part of each table; a part that is full gets its tail and the next one
+    starts with the header."""
     layout, values = plan.layout, plan.options.values
     widest = max(len(layout_rules.header(layout, t.name)) for t in layout.tables)
     letters = [xlsx.column_letter(i) for i in range(widest)]
-    numbers = dict.fromkeys(outs, 1)
-    pending: dict[str, list[str]] = {name: [] for name in outs}
-    for name, out in outs.items():
-        out.write((xlsx.SHEET_HEAD + xlsx.row(1, layout_rules.header(layout, name), letters)).encode())
+    numbers = dict.fromkeys(parts, 1)
+    pending: dict[str, list[str]] = {name: [] for name in parts}
+    heads = {name: (xlsx.SHEET_HEAD + xlsx.row(1, layout_rules.header(layout, name), letters)).encode()
+             for name in parts}
+    for name, found in parts.items():
+        found[-1].write(heads[name])
     count = 0
     for meta, answers in records:
         count += 1
         for table, row in layout_rules.rows(plan, meta, answers):
-            numbers[table] += 1
-            if numbers[table] > XLSX_MAX_ROWS:
-                raise PantauError("export.too_many_rows", table=table or plan.layout.form_id, limit=XLSX_MAX_ROWS)
             rows = pending[table]
+            if numbers[table] >= max_rows:  # this sheet is full: close it, go on on a new one
+                parts[table][-1].write(("".join(rows) + xlsx.SHEET_TAIL).encode())
+                rows.clear()
+                parts[table].append(spooled())
+                parts[table][-1].write(heads[table])
+                numbers[table] = 1
+            numbers[table] += 1
             rows.append(xlsx.row(numbers[table], _flat(row, values), letters))
             if len(rows) >= 256:
-                outs[table].write("".join(rows).encode())
+                parts[table][-1].write("".join(rows).encode())
                 rows.clear()
-    for name, out in outs.items():
-        out.write(("".join(pending[name]) + xlsx.SHEET_TAIL).encode())
+    for name, found in parts.items():
+        found[-1].write(("".join(pending[name]) + xlsx.SHEET_TAIL).encode())
     return count
 
 

@@ -125,6 +125,7 @@ def visible(tx: Tx, beneficiary_id: str, principal: Principal) -> dict[str, Any]
 def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: uuid.UUID, principal: Principal,
             now: dt.datetime) -> str:
     person = creates.person
+    _lock_identity(tx, creates, prepared)
     linked = tx.fetch("SELECT beneficiary, kind FROM beneficiary_event WHERE submission = {}", submission_id)
     if linked:  # an edit of an intake: the same person, corrected
         target, kind = _uuid(linked[0]["beneficiary"]), str(linked[0]["kind"])
@@ -141,6 +142,21 @@ def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: u
     _upsert_event(tx, target, submission_id, prepared.intent.form_id, kind, person.registered_on, summary, now)
     reschedule(tx, target, now)
     return person.area_code
+
+
+def _lock_identity(tx: Tx, creates: rules.Creates, prepared: Prepared) -> None:
+    """On PostgreSQL several Pantau processes write at once, each with its own writer: two intakes
+    of one NIK in two open transactions would each miss the other's uncommitted record and both
+    create an unflagged person. A transaction-scoped advisory lock per (programme, NIK) and
+    (programme, KK) makes the second wait until the first commits; its duplicate check then sees
+    the first record and updates or flags as same_nik says. Taken in a fixed order, so two intakes
+    sharing both numbers cannot deadlock. (SQLite has one writer: BEGIN IMMEDIATE serialises.)"""
+    if tx.kind != "postgres":
+        return
+    keys = sorted(f"{creates.programme}:{kind}:{sealed.index}"
+                  for kind, sealed in (("nik", prepared.nik), ("kk", prepared.kk)) if sealed is not None)
+    for key in keys:
+        tx.fetch("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", key)
 
 
 _PERSON_COLUMNS = ("nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, kk_masked, name, name_key, sex, "
@@ -209,6 +225,11 @@ def _set_flags(tx: Tx, beneficiary: Any, flags: set[str]) -> None:
 def _record_event(tx: Tx, intent: rules.Intent, event: rules.Event, submission_id: uuid.UUID, principal: Principal,
                   now: dt.datetime) -> str:
     row = visible(tx, event.beneficiary_id, principal)
+    if intent.programme and row["programme"] != intent.programme:
+        # A visit form belongs to its programme: its timeline, follow-ups and schedule are that
+        # programme's, and a recipient of another programme is not this form's to visit.
+        raise PantauError("registry.other_programme", beneficiary=event.beneficiary_id, found=row["programme"],
+                          programme=intent.programme)
     target = _uuid(row["id"])
     assert target is not None
     summary: dict[str, Any] = {"figures": msgspec.to_builtins(event.figures)}

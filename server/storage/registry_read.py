@@ -175,10 +175,13 @@ async def due_visits(db: Database, principal: Principal, until: dt.date, limit: 
 
 
 # --- search and the phone's copy ------------------------------------------------------------------
-async def search(db: Database, principal: Principal, query: str, keys: pii.Keys, limit: int = 20) -> list[Row]:
+async def search(db: Database, principal: Principal, query: str, keys: pii.Keys, limit: int = 20,
+                 programme: str = "") -> list[Row]:
     """Within one's areas: a 16-digit NIK through its blind index; else names starting with the
     query (index kecamatan/area + name_key), then the beneficiaries of desas whose name starts so."""
     where, args = area_clause(principal)
+    if programme:
+        where, args = f"{where} AND b.programme = {{}}", [*args, programme]
     columns = "SELECT id, nik_masked, name, area_code, last_visit_on FROM beneficiary b WHERE "
     digits = clean_digits(query.strip())
     if len(digits) == 16 and digits.isdigit():
@@ -195,8 +198,9 @@ async def search(db: Database, principal: Principal, query: str, keys: pii.Keys,
     desas = [code for code in rules.desa_codes_named(prefix) if sees_area(principal, code)][:20]
     if desas and len(found) < limit:
         marks = ", ".join(["{}"] * len(desas))
-        more = await db.fetch(columns + f"b.area_code IN ({marks}) AND b.status = 'active' ORDER BY b.name_key "
-                              "LIMIT {}", *desas, limit - len(found))
+        also, more_args = ("AND b.programme = {} ", [programme]) if programme else ("", [])
+        more = await db.fetch(columns + f"b.area_code IN ({marks}) AND b.status = 'active' {also}ORDER BY b.name_key "
+                              "LIMIT {}", *desas, *more_args, limit - len(found))
         seen = {r.id for r in found}
         found += [row for r in more if (row := _row(r)).id not in seen]
     return found
@@ -209,13 +213,16 @@ class Slice(msgspec.Struct, frozen=True, kw_only=True):
     more: bool
 
 
-async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.datetime, limit: int = 5000) -> Slice:
+async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.datetime, limit: int = 5000,
+                    programme: str = "") -> Slice:
     """The beneficiaries of one's areas changed since `cursor`, oldest change first. The last page's
     cursor is `now - SYNC_LAG`, not the newest row seen: a row being committed right now carries an
     earlier updated_at than rows already visible, and would otherwise be skipped for good. Rows of
     the last two minutes therefore come again next time; the phone stores by id, so that is harmless."""
     since, after = decode_cursor(cursor) if cursor else (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), NIL)
     where, args = area_clause(principal)
+    if programme:  # the copy a programme's visit form picks from (?program=)
+        where, args = f"{where} AND b.programme = {{}}", [*args, programme]
     rows = await db.fetch(
         "SELECT id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at FROM beneficiary b "
         f"WHERE {where} AND (b.updated_at > {{}} OR (b.updated_at = {{}} AND b.id > {{}})) "
@@ -229,6 +236,32 @@ async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.dat
     active = [_row(r) for r in rows if r["status"] == "active"]
     removed = [(str(r["id"]), str(r["merged_into"])) for r in rows if r["status"] != "active"]
     return Slice(rows=active, removed=removed, cursor=next_cursor, more=more)
+
+
+class RecordPage(msgspec.Struct, frozen=True, kw_only=True):
+    records: list[Record]  # active and merged (status, merged_into say which)
+    cursor: str
+    more: bool
+
+
+async def records_since(db: Database, principal: Principal, cursor: str, now: dt.datetime, limit: int = 500,
+                        programme: str = "") -> RecordPage:
+    """Whole records of one's areas changed since `cursor` (the read API's incremental list), with
+    the cursor rules of slice_for."""
+    since, after = decode_cursor(cursor) if cursor else (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), NIL)
+    where, args = area_clause(principal)
+    if programme:
+        where, args = f"{where} AND b.programme = {{}}", [*args, programme]
+    rows = await db.fetch(
+        f"SELECT {_RECORD} FROM beneficiary b WHERE {where} AND (b.updated_at > {{}} OR (b.updated_at = {{}} "
+        "AND b.id > {})) ORDER BY b.updated_at, b.id LIMIT {}", *args, since, since, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if more:
+        next_cursor = encode_cursor(_aware(rows[-1]["updated_at"]), _uuid(rows[-1]["id"]) or NIL)
+    else:
+        next_cursor = encode_cursor(max(since, now - SYNC_LAG), NIL)
+    return RecordPage(records=[_record(r) for r in rows], cursor=next_cursor, more=more)
 
 
 def encode_cursor(at: dt.datetime, after: uuid.UUID) -> str:

@@ -22,10 +22,17 @@ from server.storage.writer import Tx, Writer
 
 # --- the filters as SQL ------------------------------------------------------------------------------
 # Each flag as a condition on `s` (the submission). Stored flags are rows of submission_flag; the
-# registry adds its own flag names to rules.FLAGS and writes rows, and needs nothing here.
+# others are derived here, the registry's from the beneficiary the record is about.
+_BENEFICIARY_FLAG = ("EXISTS (SELECT 1 FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary "
+                     "WHERE e.submission = s.id AND (b.flags LIKE {like}))")
 DERIVED_FLAGS: dict[str, str] = {
     "edited": "s.revision > 1",
     "corrected": "EXISTS (SELECT 1 FROM review_event e WHERE e.submission = s.id AND e.to_status = 'needs_correction')",
+    # The registry's flags live on the beneficiary (beneficiary.flags, space-separated) and change
+    # when staff merge records: read them through the record's event, so the filter is never stale.
+    "nik_ganda": _BENEFICIARY_FLAG.format(like="'%nik_ganda%'"),
+    "kk_ganda": _BENEFICIARY_FLAG.format(like="'%kk_ganda%'"),
+    "penerima_nik": _BENEFICIARY_FLAG.format(like="'%nik.%' OR b.flags LIKE '%kk.%'"),
 }
 STORED_FLAG = "EXISTS (SELECT 1 FROM submission_flag f WHERE f.submission = s.id AND f.flag = {})"
 # Where a name is searched: sub-queries giving submission ids for a LIKE pattern on a name key: the
@@ -266,6 +273,33 @@ async def sealed_values(db: Database, settings: Settings, instance_id: uuid.UUID
     rows = await db.fetch("SELECT path, kind, sealed FROM sealed_answer WHERE submission = {}", instance_id)
     keys = pii.keys_of(settings)
     return {r["path"]: pii.open_sealed(keys, r["kind"], r["sealed"]) for r in rows}
+
+
+async def unmask_unchanged(db: Database, settings: Settings, principal: Principal, instance_id: uuid.UUID,
+                           answers: dict[str, Any]) -> dict[str, Any]:
+    """A record sent back for correction opens on the phone with its NIK/KK masked (whole numbers never
+    leave the server). An answer still equal to its stored mask means "unchanged": it takes the sealed
+    number again, so fixing an address does not mean retyping two 16-digit numbers. Only for the
+    record's own enumerator; anyone else's answers are left as sent (and fail as a NIK would)."""
+    rows = await db.fetch("SELECT enumerator FROM submission WHERE id = {}", instance_id)
+    if not rows or rows[0]["enumerator"] != principal.id:
+        return answers
+    plain = await sealed_values(db, settings, instance_id)
+
+    def visit(values: dict[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            number = plain.get(prefix + name)
+            if number is not None and value == number[:6] + "*" * 8 + number[-2:]:
+                out[name] = number
+            elif isinstance(value, list):
+                out[name] = [visit(item, f"{prefix}{name}[{i + 1}]/") if isinstance(item, dict) else item
+                             for i, item in enumerate(value)]
+            else:
+                out[name] = value
+        return out
+
+    return visit(answers, "") if plain else answers
 
 
 def may_see(principal: Principal, enumerator: int | None, area_code: str) -> bool:

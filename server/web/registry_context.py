@@ -142,8 +142,8 @@ class BeneficiaryContext(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def beneficiary_context(principal: Principal, lang: str, record: Record, events: list[Event],
-                        follow_ups: list[FollowUp], today: dt.date, revealed: tuple[str, str] | None = None
-                        ) -> BeneficiaryContext:
+                        follow_ups: list[FollowUp], today: dt.date, revealed: tuple[str, str] | None = None,
+                        group_label: dict[str, str] | None = None) -> BeneficiaryContext:
     baseline = {f.key: f for f in record.baseline}
     return BeneficiaryContext(
         lang=lang, viewer=viewer_of(principal), id=record.id, name=record.name,
@@ -151,7 +151,8 @@ def beneficiary_context(principal: Principal, lang: str, record: Record, events:
         revealed=revealed is not None, can_reveal=has(principal, "reveal_nik"),
         sex=pick(SEXES.get(record.sex, (record.sex, record.sex)), lang), birth_date=record.birth_date,
         desa=rules.area_name(record.area_code), kecamatan=rules.area_name(record.kecamatan),
-        area_code=record.area_code, group=record.target_group, programme=record.programme,
+        area_code=record.area_code, group=text_of(group_label or {}, lang, record.target_group),
+        programme=record.programme,
         flags=[pick(FLAGS.get(f, (f, f)), lang) for f in record.flags], registered_on=record.registered_on,
         last_visit=record.last_visit_on, next_due=record.next_due_on,
         overdue=bool(record.next_due_on and record.next_due_on < today.isoformat()),

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from pygrowup.tables.by_day import lfa, wfa, wfh, wfl
 
-from server.domain.growth import Measurement, assess, category, corrected_length, lying_from, summary
+from server.domain.growth import Measurement, assess, category, corrected_length, lying_from, needs_referral, summary
 
 BORN = dt.date(2024, 1, 1)
 # Published WHO LMS values (WHO Child Growth Standards, expanded tables by day), day 0.
@@ -164,3 +164,12 @@ def test_the_summary_reads_in_indonesian_and_english() -> None:
     result = assess(child("P", 366, length_cm=64.0, weight_kg=7.0, lying=True))
     assert summary(result, "id").startswith("TB/U −3,90 (Sangat pendek); BB/U −2,06")
     assert summary(result, "en").startswith("height-for-age −3.90 (Severely stunted)")
+
+
+def test_a_referral_is_needed_when_haz_or_whz_is_below_minus_two_or_with_oedema() -> None:
+    # domain.md 5c; an implausible z asks for a new measurement instead.
+    assert needs_referral(assess(child("P", 540, length_cm=80.0, weight_kg=10.0, lying=True))) == []
+    assert needs_referral(assess(child("P", 540, length_cm=72.0, weight_kg=9.4, lying=True))) == ["haz"]
+    assert needs_referral(assess(child("L", 500, length_cm=76.0, weight_kg=7.6, lying=True))) == ["whz"]
+    assert needs_referral(assess(child("L", 500, length_cm=76.0, weight_kg=8.0, lying=True, oedema=True))) == ["oedema"]
+    assert needs_referral(assess(child("P", 540, length_cm=50.0, weight_kg=9.4, lying=True))) == []  # ukur ulang

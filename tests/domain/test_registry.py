@@ -104,6 +104,18 @@ def test_a_wrong_registry_block_is_a_problem_at_its_line(block: str, expected: l
     assert problems(block) == expected
 
 
+def test_a_growth_referral_must_be_a_select_one_of_places() -> None:
+    block = ("  registry:\n    programme: uep\n    refers:\n      beneficiary: penerima\n      event: growth\n"
+             "      growth: {sex: jk, birth_date: lahir, weight: penghasilan, length: penghasilan, referral: REF}\n")
+
+    def about_referral(referral: str) -> list[str]:
+        found = compile_source(form(block.replace("REF", referral)), "uji.yaml").problems
+        return [p.code for p in found if "'referral'" in p.message_en]
+
+    assert about_referral("nama") == ["form.registry_field"]  # a text question
+    assert about_referral("jk") == []  # a select_one
+
+
 def test_the_registry_block_survives_yaml_and_xlsform_round_trips_with_the_same_hash() -> None:
     original = compiled(REFERS)
     again = compile_source(encode_yaml(original.definition), "uji.yaml").compiled

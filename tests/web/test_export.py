@@ -4,15 +4,22 @@ removed fields kept, approved records unless all are asked for, NIK masked, each
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import zipfile
 from typing import Any
 
+import msgspec
 import openpyxl
 import pytest
 
+from server.domain import exports as layout_rules
+from server.domain import review as review_rules
+from server.domain.access import Principal
+from server.storage import exports
+from server.storage.db import Database
 from tests.web.test_review import SAMBOJA, decide, publish, query, submit
 
 V2 = b"""
@@ -171,3 +178,33 @@ def test_exports_are_audited(as_, records, settings) -> None:  # type: ignore[no
 def test_bad_export_requests_are_clear_4xx(as_, records, query_string: str, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
     response = as_("ani").get(f"/data/ekspor?{query_string}", headers={"accept": "application/json"})
     assert response.status_code == status and response.json()["code"] == code
+
+
+def test_an_xlsx_table_over_the_row_limit_continues_on_new_sheets(records, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Excel's limit is 1,048,576 rows a sheet; the same code runs here with a limit of 3 (the header
+    and two records), on the real records, the real scan and the real writer."""
+    async def export() -> bytes:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            filters = msgspec.structs.replace(review_rules.parse_filters({"status": ["all"]}), form_id="uji_tinjau")
+            staff = Principal(id=1, username="ani", display_name="Ani", role="staff")
+            prepared = await exports.prepare(db, staff, filters, "xlsx", layout_rules.Options())
+            conn, sink = exports.open_reader(db), io.BytesIO()
+            try:
+                scan = exports.scan(conn, db.kind, prepared)
+                assert exports.write_xlsx(prepared, scan, sink, tmp_path, max_rows=3) == 4
+                scan.close()
+            finally:
+                conn.close()
+            return sink.getvalue()
+        finally:
+            await db.close()
+
+    book = openpyxl.load_workbook(io.BytesIO(asyncio.run(export())), read_only=True)
+    assert book.sheetnames == ["uji_tinjau", "uji_tinjau (2)", "anggota", "sekolah", "_columns"]
+    main = [list(book[name].iter_rows(values_only=True)) for name in ("uji_tinjau", "uji_tinjau (2)")]
+    assert [len(sheet) for sheet in main] == [3, 3]  # each: the header and two records
+    assert main[0][0][:3] == main[1][0][:3] == ("_id", "_form_version", "_revision")
+    assert {r[0] for r in main[0][1:] + main[1][1:]} == set(records.values())
+    book.close()

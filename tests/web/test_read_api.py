@@ -4,6 +4,7 @@ in the OpenAPI document."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from tests.web.conftest import post_form
+from tests.web.test_registry import insert_beneficiary
 from tests.web.test_review import SAMBOJA, decide, publish, query, submit
 
 
@@ -111,6 +113,10 @@ def test_pages_follow_the_cursor_and_refuse_a_tampered_one(as_, app_client, data
         response = bearer(app_client, token, f"/api/v1/forms/uji_tinjau/submissions?{bad}")
         assert response.status_code == 400 and response.json()["code"] == "review.bad_filter", bad
     assert bearer(app_client, token, "/api/v1/forms/lain/submissions").status_code == 404
+    # ?version= takes the path's form (it was once refused as "a version without a form").
+    by_version = bearer(app_client, token, "/api/v1/forms/uji_tinjau/submissions?status=all&version=1")
+    assert by_version.status_code == 200 and len(by_version.json()["items"]) == 3
+    assert bearer(app_client, token, "/api/v1/forms/uji_tinjau/submissions?version=9").json()["items"] == []
 
 
 def test_forms_list_every_version_and_the_merged_fields(as_, app_client, data, settings) -> None:  # type: ignore[no-untyped-def]
@@ -141,3 +147,33 @@ def test_exports_work_with_a_token(as_, app_client, data) -> None:  # type: igno
     response = bearer(app_client, token, "/api/v1/forms/uji_tinjau/export?format=jsonl")
     assert response.status_code == 200 and response.text.count("\n") == 1  # Tenggarong's approved record
     assert bearer(app_client, token, "/api/v1/forms/uji_tinjau/export?form=x").status_code == 400
+
+
+def test_beneficiaries_are_read_with_a_token_within_the_owners_areas(as_, app_client, settings) -> None:  # type: ignore[no-untyped-def]
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)  # older than the cursor's 2-minute overlap
+    siti = str(insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001", updated_at=earlier))
+    wati = str(insert_beneficiary(settings, "Wati", "64.02.13.1007", nik="6402134303800003", updated_at=earlier))
+    budi, ani = make_token(as_("budi")), make_token(as_("ani"))
+    mine = bearer(app_client, budi, "/api/v1/beneficiaries").json()
+    assert [i["id"] for i in mine["items"]] == [siti] and mine["more"] is False
+    item = mine["items"][0]
+    assert item["nik_masked"] == "640206********01" and item["desa"] == "Jahab" and item["status"] == "active"
+    assert {i["id"] for i in bearer(app_client, ani, "/api/v1/beneficiaries").json()["items"]} == {siti, wati}
+    later = bearer(app_client, ani, f"/api/v1/beneficiaries?since={mine['next_cursor']}").json()
+    assert later["items"] == []
+    assert bearer(app_client, ani, "/api/v1/beneficiaries?program=pkh").json()["items"] == []
+    assert bearer(app_client, ani, "/api/v1/beneficiaries?nik=1").json()["code"] == "review.bad_filter"
+    detail = bearer(app_client, budi, f"/api/v1/beneficiaries/{siti}").json()
+    assert detail["beneficiary"]["name"] == "Siti Aminah" and detail["timeline"] == []
+    assert bearer(app_client, budi, f"/api/v1/beneficiaries/{wati}").status_code == 404  # outside Tenggarong
+
+
+def test_the_openapi_document_describes_the_beneficiary_api(client) -> None:  # type: ignore[no-untyped-def]
+    schema = client.get("/schema/openapi.json").json()
+    listed = schema["paths"]["/api/v1/beneficiaries"]["get"]
+    assert {p["name"] for p in listed["parameters"]} >= {"since", "program"}
+    assert listed["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("BeneficiaryPage")
+    one = schema["paths"]["/api/v1/beneficiaries/{beneficiary_id}"]["get"]
+    assert one["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("BeneficiaryDetailOut")
+    assert set(schema["components"]["schemas"]["BeneficiaryRecord"]["properties"]) >= {"id", "nik_masked", "flags"}
+    assert "nik" not in schema["components"]["schemas"]["BeneficiaryRecord"]["properties"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import time_machine
 
 from server.domain.compile import compile_source
 from server.settings import Settings
-from server.storage import audit, forms, pii
+from server.storage import audit, forms, pii, review
 from server.storage.db import Database
 from tests.domain.test_forms_shipped import CHILD, SITI, VISIT
 from tests.web.conftest import csrf_of, post_form
@@ -108,7 +109,7 @@ def visit(persona: Any, beneficiary: str, **changes: Any) -> Any:
 
 
 def growth_check(persona: Any, household: str, **changes: Any) -> Any:
-    return send(persona, "cek_tumbuh_anak", "2026041501", {**CHILD, "keluarga": household, **changes})
+    return send(persona, "cek_tumbuh_anak", "2026112801", {**CHILD, "keluarga": household, **changes})
 
 
 def registered(persona: Any) -> str:
@@ -282,7 +283,9 @@ def test_a_follow_up_stays_open_until_a_later_visit(as_, shipped) -> None:  # ty
         schedule = persona.get("/penerima/jadwal").text
         assert "Tambahan bahan/modal" in schedule and "terlambat" in schedule  # due 12 April, today is the 15th
     assert "Tambahan bahan/modal" not in dewi.get("/penerima/jadwal").text
+    assert "<strong>terlambat</strong>" in citra.get(f"/penerima/{siti}").text  # open on the person's page too
     assert visit(citra, siti, tgl_kunjungan="2026-04-14").status_code == 201
+    assert "selesai 2026-04-14" in citra.get(f"/penerima/{siti}").text
     follow_ups = citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"]
     assert [(f["due_on"], f["closed_on"]) for f in follow_ups] == [("2026-04-12", "2026-04-14")]
     assert "Tambahan bahan/modal" not in citra.get("/penerima/jadwal").text
@@ -379,6 +382,27 @@ def test_an_edited_intake_corrects_the_person_and_an_edited_visit_its_follow_up(
     assert citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"] == []
 
 
+def test_an_intake_sent_back_is_corrected_without_retyping_the_masked_nik(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    citra, budi = as_("citra"), as_("budi")
+    siti = registered(citra)
+    sent_back = post_form(budi, f"/data/{siti}/tinjau", {"status": "needs_correction", "revision": "1",
+                                                          "comment": "Alamat kurang lengkap."})
+    assert sent_back.status_code == 303
+    page = citra.get(f"/perbaiki/{siti}").text
+    assert 'value="640206********01"' in page and SITI_NIK not in page  # the phone gets the masks only
+    stored = citra.get(f"/api/v1/submissions/{siti}").json()["answers"]
+    fixed = send(citra, "registrasi_penerima", "2026041501", {**stored, "alamat": "Jl. Danau Aji 12 RT 5"}, siti,
+                 base_revision=1)
+    assert fixed.status_code == 200 and fixed.json()["outcome"] == "edit", fixed.text
+    # Revision 2 carries the whole numbers again, sealed; the person is still one record.
+    plain = _run(settings, lambda db: review.sealed_values(db, settings, uuid.UUID(siti)))
+    assert plain == {"nik": SITI_NIK, "no_kk": SITI_KK}
+    assert fetch(settings, "SELECT COUNT(*) AS n FROM beneficiary")[0]["n"] == 1
+    # Only the record's own enumerator: Dewi cannot pass Citra's record's masks off as numbers.
+    dewi_try = send(as_("dewi"), "registrasi_penerima", "2026041501", stored, siti, base_revision=2)
+    assert dewi_try.status_code == 422 and "nik.length" in dewi_try.text
+
+
 def test_the_pages_speak_english_when_asked(as_, shipped) -> None:  # type: ignore[no-untyped-def]
     citra, ani = as_("citra"), as_("ani")
     siti = registered(citra)
@@ -387,5 +411,84 @@ def test_the_pages_speak_english_when_asked(as_, shipped) -> None:  # type: igno
     page = citra.get(f"/penerima/{siti}?lang=en").text
     assert "Timeline" in page and "Growth check" in page and "height-for-age" in page and "at intake" in page
     assert "Due visits and follow-ups" in citra.get("/penerima/jadwal?lang=en").text
-    assert "Beneficiaries" in citra.get("/penerima?lang=en").text
+    listing = citra.get("/penerima?lang=en").text
+    assert "Beneficiaries" in listing and '<a href="/draf">Drafts</a>' in listing  # the menu too
     assert "Possible duplicates" in ani.get("/penerima/duplikat?lang=en").text
+
+
+# --- programmes, referrals, labels ---------------------------------------------------------------
+def test_a_visit_form_refuses_a_beneficiary_of_another_programme(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    other = str(insert_beneficiary(settings, "Rina", "64.02.06.1001", programme="pkh"))
+    citra = as_("citra")
+    response = visit(citra, other)
+    assert response.status_code == 422 and response.json()["code"] == "registry.other_programme"
+    assert "pkh" in response.json()["detail"] and "bansos" in response.json()["detail"]
+    assert fetch(settings, "SELECT id FROM submission WHERE form_id = 'monev_uep'") == []
+
+
+def test_the_phones_copy_and_search_can_be_limited_to_one_programme(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    siti = str(insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001"))
+    rina = str(insert_beneficiary(settings, "Siti Rina", "64.02.06.1001", nik="6402064202850002", programme="pkh"))
+    citra = as_("citra")
+    assert {r[0] for r in citra.get("/api/v1/penerima").json()["rows"]} == {siti, rina}
+    assert [r[0] for r in citra.get("/api/v1/penerima", params={"program": "bansos"}).json()["rows"]] == [siti]
+    found = citra.get("/api/v1/penerima/cari", params={"q": "siti", "program": "pkh"}).json()["rows"]
+    assert [r[0] for r in found] == [rina]
+
+
+def test_a_stunted_child_must_be_referred_and_the_referral_is_followed_up(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    short = {"panjang_tinggi": 72.0}  # a girl of 18 months: HAZ about -3 (pendek/sangat pendek)
+    refused = growth_check(citra, siti, **short)
+    assert refused.status_code == 422
+    assert [(e["path"], e["code"]) for e in refused.json()["errors"]] == [("rujukan", "growth.referral_required")]
+    assert "TB/U < −2" in refused.json()["errors"][0]["message"]
+    assert fetch(settings, "SELECT id FROM submission WHERE form_id = 'cek_tumbuh_anak'") == []
+    referred = growth_check(citra, siti, rujukan="puskesmas", **short)
+    assert referred.status_code == 201, referred.text
+    follow_ups = citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"]
+    assert [(f["actions"], f["due_on"], f["closed_on"]) for f in follow_ups] == [(["puskesmas"], "2026-04-13", "")]
+    assert "Rujukan: Puskesmas" in citra.get("/penerima/jadwal").text
+    # A normal child needs no referral; a later check closes the open one.
+    assert growth_check(citra, siti, tgl_ukur="2026-04-14").status_code == 201
+    assert citra.get(f"/api/v1/penerima/{siti}").json()["follow_ups"][0]["closed_on"] == "2026-04-14"
+
+
+def test_the_beneficiary_page_shows_the_target_groups_label(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    siti = registered(citra)
+    assert "Perempuan rawan sosial ekonomi (PRSE)" in citra.get(f"/penerima/{siti}").text
+    assert "Socio-economically vulnerable woman (PRSE)" in citra.get(f"/penerima/{siti}?lang=en").text
+
+
+def test_the_data_list_filters_by_the_registrys_flags_as_they_are_now(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    publish_source(settings, FLAG_FORM, "daftar_uji.yaml")
+    citra, ani = as_("citra"), as_("ani")
+    first, second = flagged_intake(citra, "Siti", SITI_NIK), flagged_intake(citra, "Siti A.", SITI_NIK)
+    son = flagged_intake(citra, "Budi", "6402061509050003")  # another NIK on Siti's family card
+    migrant = str(uuid.uuid4())  # a NIK issued in Jakarta: a warning, ticked, kept on the record
+    answers = {"nik": "3171014101900001", "no_kk": "6402061104120003", "nama": "Rina", "kecamatan": "64.02.06",
+               "desa": "64.02.06.1001", "_konfirmasi": ["nik"]}
+    assert send(citra, "daftar_uji", "1", answers, migrant).status_code == 201
+
+    def listed(flag: str) -> set[str]:
+        page = ani.get("/data", params={"form": "daftar_uji", "status": "all", "flag": flag})
+        assert page.status_code == 200, page.text
+        return set(re.findall(r'href="/data/([0-9a-f-]{36})', page.text))
+
+    assert listed("nik_ganda") == {first, second}
+    assert listed("kk_ganda") == {first, second, son}
+    assert listed("penerima_nik") == {migrant}
+    assert post_form(ani, "/penerima/gabung", {"keep": first, "drop": second}).status_code == 302
+    assert listed("nik_ganda") == set()  # merged: no longer a duplicate
+    assert ani.get("/data", params={"flag": "ganda"}).status_code == 400
+
+
+def test_only_forms_with_a_beneficiary_question_load_the_picker(as_, shipped) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    visit_page = citra.get("/f/monev_uep").text
+    assert "/js/picker.js" in visit_page and "/vendor/idb.js" in visit_page and "data-bnf" in visit_page
+    assert "/js/picker.js" not in citra.get("/f/registrasi_penerima").text  # its first load stays light
+    rules = citra.get("/f/monev_uep/aturan", params={"v": "2026041501", "lang": "id"}).json()
+    assert rules["program"] == "bansos" and rules["msg"]["pick_search"] == "Cari nama, desa atau NIK"

@@ -7,6 +7,7 @@ list the phone polls of the enumerator's records sent back for correction."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -14,10 +15,12 @@ from litestar import Request, get, post
 from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
 
+from server import clock
 from server.domain import exports as layout_rules
+from server.domain import registry as registry_rules
 from server.domain import review as rules
 from server.errors import PantauError
-from server.storage import access, audit, review, tokens
+from server.storage import access, audit, registry_read, review, tokens
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.controllers.review import after_of, next_cursor, parse, query_params
 from server.web.deps import db_of, lang_of
@@ -132,7 +135,8 @@ async def form_submissions(
         until: Annotated[str | None, _q("received on or before this day (YYYY-MM-DD, WITA)")] = None,
         status: Annotated[list[str] | None, _q("review states (received, approved, needs_correction, rejected) "
                                                  "or all; default approved")] = None,
-        flag: Annotated[list[str] | None, _q("warning, nik_warning, edited, corrected")] = None,
+        flag: Annotated[list[str] | None, _q("warning, nik_warning, edited, corrected; the beneficiary's "
+                                              "registry flags: nik_ganda, kk_ganda, penerima_nik")] = None,
         q: Annotated[str | None, _q("part of the beneficiary's name")] = None,
         cursor: Annotated[str | None, _q("next_cursor of the previous page, with the same filters")] = None,
         limit: Annotated[str | None, _q("records per page, 1-500 (default 100)")] = None) -> SubmissionPage:
@@ -140,8 +144,11 @@ async def form_submissions(
     access.require(principal, "view_data")
     params = query_params(request)
     limit = _limit(params.pop("limit", []))
-    filters = msgspec.structs.replace(parse(params, default_statuses=(rules.APPROVED,), allowed=API_PARAMS),
-                                      form_id=form_id)
+    if "form" in params:  # the form is the path's; a second one in the query would be ambiguous
+        raise PantauError("review.bad_filter", detail="form")
+    # The path's form goes in with the query, so that ?version= (which needs a form) is accepted.
+    filters = parse({**params, "form": [form_id]}, default_statuses=(rules.APPROVED,),
+                    allowed=API_PARAMS | {"form"})
     if not await review.versions_of(db_of(request), form_id):
         raise PantauError("export.unknown_form", form_id=form_id[:64])
     found = await review.page(db_of(request), principal, filters, after=after_of(request, filters, params),
@@ -163,9 +170,97 @@ def _limit(raw: list[str]) -> int:
     return int(raw[0])
 
 
-# Beneficiaries: GET /api/v1/beneficiaries joins this API when the registry (issue 7) lands. It should
-# read through the registry's own query module (storage/registry_read.py), scoped by area like the
-# submissions above, NIK/KK as the registry's masked columns, with a Struct here and a MATRIX row.
+# --- beneficiaries (issue 7's registry through storage/registry_read.py: one's areas, NIK/KK masked) ----------
+class BeneficiaryRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    programme: str
+    status: str  # "active", or "merged" (then merged_into names the record it became)
+    merged_into: str | None
+    nik_masked: str  # 640206********01: the whole number is never in this API
+    kk_masked: str
+    name: str
+    sex: str  # L or P
+    birth_date: str  # YYYY-MM-DD, "" when not given
+    area_code: str  # Kemendagri code of the desa/kelurahan
+    desa: str
+    kecamatan: str
+    target_group: str  # the code of the intake form's target-group choice
+    flags: list[str]  # nik_ganda, kk_ganda, and confirmed NIK/KK warnings (nik.dob_mismatch, ...)
+    registered_on: str
+    last_visit_on: str
+    next_due_on: str  # "" when the programme has no visit plan
+    baseline: dict[str, Any]  # figure key -> value at intake (pendapatan, omzet, ...)
+
+
+class BeneficiaryPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[BeneficiaryRecord]
+    next_cursor: str  # pass as ?since= for the records changed after this page (or at once when more)
+    more: bool  # true: this page was cut, ask again with next_cursor now
+
+
+class EventOut(msgspec.Struct, frozen=True, kw_only=True):
+    submission: str  # the instance_id of the intake, visit or growth check
+    form_id: str
+    kind: str  # intake, update, visit, growth
+    happened_on: str
+    summary: dict[str, Any]  # figures; growth: z-scores (haz, waz, whz) and Permenkes categories
+
+
+class FollowUpOut(msgspec.Struct, frozen=True, kw_only=True):
+    submission: str  # the visit that asked for it
+    actions: list[str]
+    opened_on: str
+    due_on: str
+    closed_on: str  # "" while open
+
+
+class BeneficiaryDetailOut(msgspec.Struct, frozen=True, kw_only=True):
+    beneficiary: BeneficiaryRecord
+    timeline: list[EventOut]  # oldest first
+    follow_ups: list[FollowUpOut]
+
+
+def _beneficiary_out(r: registry_read.Record) -> BeneficiaryRecord:
+    return BeneficiaryRecord(
+        id=r.id, programme=r.programme, status=r.status, merged_into=r.merged_into, nik_masked=r.nik_masked,
+        kk_masked=r.kk_masked, name=r.name, sex=r.sex, birth_date=r.birth_date, area_code=r.area_code,
+        desa=registry_rules.area_name(r.area_code), kecamatan=registry_rules.area_name(r.kecamatan),
+        target_group=r.target_group, flags=r.flags, registered_on=r.registered_on, last_visit_on=r.last_visit_on,
+        next_due_on=r.next_due_on, baseline={f.key: f.value for f in r.baseline})
+
+
+@get("/api/v1/beneficiaries", guards=[signed_in], tags=TAGS)
+async def list_beneficiaries(
+        request: Request, principal: SignedIn,  # type: ignore[type-arg]
+        since: Annotated[str | None, _q("next_cursor of an earlier call: only records changed since")] = None,
+        program: Annotated[str | None, _q("only this programme's beneficiaries")] = None) -> BeneficiaryPage:
+    """The beneficiaries of your areas, oldest change first, 500 a page; merged records come with
+    status merged and the id they became."""
+    access.require(principal, "view_data")
+    params = query_params(request)
+    unknown = sorted(set(params) - {"since", "program"})
+    if unknown or any(len(v) > 1 or len(v[0]) > 200 for v in params.values()):
+        raise PantauError("review.bad_filter", detail=", ".join(unknown) or "since, program")
+    found = await registry_read.records_since(db_of(request), principal, since or "", clock.now(),
+                                              programme=program or "")
+    return BeneficiaryPage(items=[_beneficiary_out(r) for r in found.records], next_cursor=found.cursor,
+                           more=found.more)
+
+
+@get("/api/v1/beneficiaries/{beneficiary_id:uuid}", guards=[signed_in], tags=TAGS)
+async def beneficiary_detail(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                             beneficiary_id: FromPath[uuid.UUID]) -> BeneficiaryDetailOut:
+    """One beneficiary of your areas (a merged id gives the record it became), with the timeline of
+    intake, visits and growth checks and the follow-ups."""
+    db = db_of(request)
+    record = await registry_read.load_for(db, principal, beneficiary_id)
+    events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
+    return BeneficiaryDetailOut(
+        beneficiary=_beneficiary_out(record),
+        timeline=[EventOut(submission=e.submission, form_id=e.form_id, kind=e.kind, happened_on=e.happened_on,
+                           summary=e.summary) for e in events],
+        follow_ups=[FollowUpOut(submission=f.submission, actions=f.actions, opened_on=f.opened_on, due_on=f.due_on,
+                                closed_on=f.closed_on) for f in follow_ups])
 
 
 @get("/api/v1/corrections", guards=[signed_in], tags=TAGS)

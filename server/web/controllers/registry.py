@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from server import clock
 from server.domain import registry as rules
 from server.errors import PantauError
-from server.storage import access, audit, pii, registry, registry_read
+from server.storage import access, audit, forms, pii, registry, registry_read
 from server.storage.registry_read import Event, FollowUp, Record, Row
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.deps import db_of, lang_of, settings_of, writer_of
@@ -75,10 +75,18 @@ async def _beneficiary(request: Request, principal: SignedIn, record: Record,  #
                        revealed: tuple[str, str] | None = None) -> Template:
     db = db_of(request)
     events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
-    context = beneficiary_context(principal, lang_of(request), record, events, follow_ups, clock.today(), revealed)
+    context = beneficiary_context(principal, lang_of(request), record, events, follow_ups, clock.today(), revealed,
+                                  group_label=await _group_label(request, record, events))
     # A page with a revealed NIK must not stay in a shared phone's or proxy's cache.
     headers = {"Cache-Control": "no-store"} if revealed else {}
     return Template(template_name="beneficiary.html", context={"page": context}, headers=headers)
+
+
+async def _group_label(request: Request, record: Record, events: list[Event]) -> dict[str, str]:  # type: ignore[type-arg]
+    """The target group's label from the (newest version of the) form that registered the person."""
+    intake = next((e for e in reversed(events) if e.kind in ("intake", "update")), None)
+    loaded = await forms.load_version(db_of(request), intake.form_id) if intake else None
+    return rules.group_label(loaded.compiled.definition, record.target_group) if loaded else {}
 
 
 @post("/penerima/{beneficiary_id:uuid}/nik", guards=[signed_in], status_code=200)
@@ -129,23 +137,27 @@ class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
     removed: list[tuple[str, str]]  # [merged id, the id it became]: replace it on the phone
     cursor: str  # send back as ?sejak= for the changes since this call
     more: bool  # true: call again with the cursor at once, this page was cut
+    user: str = ""  # whose copy this is: a phone that changes hands starts its copy again
 
 
 @get("/api/v1/penerima")
 async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> SliceOut:  # type: ignore[type-arg]
-    """The beneficiaries of one's areas for the phone's offline copy, changed since `sejak`."""
+    """The beneficiaries of one's areas for the phone's offline copy, changed since `sejak`; only
+    those of one programme with `program` (the picker of a visit form asks for its programme's)."""
     access.require(principal, "view_data")
-    found = await registry_read.slice_for(db_of(request), principal, _query(request, "sejak", 200), clock.now())
+    found = await registry_read.slice_for(db_of(request), principal, _query(request, "sejak", 200), clock.now(),
+                                          programme=_query(request, "program", 64))
     names = {row.area_code: rules.area_name(row.area_code) for row in found.rows}
     return SliceOut(columns=COLUMNS, rows=found.rows, desa=names, removed=found.removed, cursor=found.cursor,
-                    more=found.more)
+                    more=found.more, user=principal.username)
 
 
 @get("/api/v1/penerima/cari")
 async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[str, object]:  # type: ignore[type-arg]
     access.require(principal, "view_data")
     query = _query(request, "q")
-    rows = await registry_read.search(db_of(request), principal, query, pii.keys_of(settings_of(request)))
+    rows = await registry_read.search(db_of(request), principal, query, pii.keys_of(settings_of(request)),
+                                      programme=_query(request, "program", 64))
     return {"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
             "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}}
 

@@ -1,0 +1,110 @@
+"""Does the configured registry key open the stored NIKs, and moving them to a new key. A wrong
+PANTAU_NIK_KEY (a typo, a lost variable that silently falls back to the secret key) would not fail
+loudly: new intakes would be sealed and indexed under another key, duplicate checks would miss
+every earlier NIK and reveals would fail. So `pantau serve` and `pantau keys check` open a sample
+of the stored values first, and `pantau keys rotate` re-seals and re-indexes everything in ONE
+transaction: it completes, or nothing changed and it can simply be run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from cryptography.exceptions import InvalidTag
+
+from server.errors import PantauError
+from server.storage import pii
+from server.storage.db import Database
+from server.storage.writer import Tx
+
+SAMPLE = 20  # values opened per table at start-up: enough to tell a wrong key, cheap at any size
+# (table, id column, kind column or fixed kind, index column, sealed column)
+_SEALED = (("beneficiary", "id", "'nik'", "nik_index", "nik_sealed"),
+           ("beneficiary", "id", "'kk'", "kk_index", "kk_sealed"),
+           ("sealed_answer", "id", "kind", "blind_index", "sealed"))
+
+
+class KeyCheck(msgspec.Struct, frozen=True, kw_only=True):
+    fingerprint: str
+    sealed: int  # sealed values stored
+    tried: int  # of which this many were opened as a sample
+    failed: int  # and this many did not open with the key
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def _kind(value: Any) -> pii.Kind:
+    return "kk" if value == "kk" else "nik"
+
+
+async def check(db: Database, keys: pii.Keys) -> KeyCheck:
+    """Open the oldest and newest sealed values of each table with these keys."""
+    total = tried = failed = 0
+    for table, pk, kind, _index, sealed in _SEALED:
+        where = f"{sealed} <> ''"
+        total += int((await db.fetch(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}"))[0]["n"])
+        half = SAMPLE // 2
+        rows = [*await db.fetch(f"SELECT {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {where} "
+                                f"ORDER BY {pk} LIMIT {{}}", half),
+                *await db.fetch(f"SELECT {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {where} "
+                                f"ORDER BY {pk} DESC LIMIT {{}}", half)]
+        for row in rows:
+            tried += 1
+            if not _opens(keys, _kind(row["kind"]), str(row["sealed"])):
+                failed += 1
+    return KeyCheck(fingerprint=keys.fingerprint, sealed=total, tried=tried, failed=failed)
+
+
+def _opens(keys: pii.Keys, kind: pii.Kind, sealed: str) -> bool:
+    try:
+        pii.open_sealed(keys, kind, sealed)
+    except (InvalidTag, ValueError):
+        return False
+    return True
+
+
+async def refuse_wrong_key(db: Database, keys: pii.Keys) -> KeyCheck:
+    """For start-up: the check, or keys.wrong_key naming what to do."""
+    found = await check(db, keys)
+    if not found.ok:
+        raise PantauError("keys.wrong_key", failed=found.failed, tried=found.tried, fingerprint=found.fingerprint)
+    return found
+
+
+class Rotated(msgspec.Struct, frozen=True, kw_only=True):
+    values: int  # values re-sealed
+    already: int  # values that already opened with the new key (a rotation run before)
+
+
+def rotate(tx: Tx, old: pii.Keys, new: pii.Keys) -> Rotated:
+    """Every sealed NIK/KK and its blind index, from the old key to the new, inside the caller's one
+    transaction (the writer's): a value that opens with neither key stops everything (keys.rotate_failed),
+    so a wrong old key changes nothing. Values already under the new key are left as they are."""
+    if old.fingerprint == new.fingerprint:
+        raise PantauError("keys.same_key")
+    done = already = 0
+    for table, pk, kind, index, sealed in _SEALED:
+        rows = tx.fetch(f"SELECT {pk} AS pk, {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {sealed} <> ''")
+        for row in rows:
+            value_kind = _kind(row["kind"])
+            digits = _open_either(old, new, value_kind, str(row["sealed"]), table, row["pk"])
+            if digits is None:
+                already += 1
+                continue
+            tx.execute(f"UPDATE {table} SET {sealed} = {{}}, {index} = {{}} WHERE {pk} = {{}}",
+                       pii.seal(new, value_kind, digits), pii.blind_index(new, value_kind, digits), row["pk"])
+            done += 1
+    return Rotated(values=done, already=already)
+
+
+def _open_either(old: pii.Keys, new: pii.Keys, kind: pii.Kind, sealed: str, table: str, pk: Any) -> str | None:
+    """The digits under the old key; None when the value is already under the new one."""
+    try:
+        return pii.open_sealed(old, kind, sealed)
+    except (InvalidTag, ValueError):
+        pass
+    if _opens(new, kind, sealed):
+        return None
+    raise PantauError("keys.rotate_failed", table=table, row=str(pk))
