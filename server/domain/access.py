@@ -18,6 +18,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "fill": frozenset({"admin", "staff", "enumerator"}),
     "download_reports": frozenset({"admin", "staff", "coordinator"}),
     "reveal_nik": frozenset({"admin", "staff"}),
+    "import_outbox": frozenset({"admin", "staff"}),  # an outbox file from a phone (issue 6)
 }
 AREA_FREE_ROLES = frozenset({"admin", "staff"})  # they see the whole kabupaten
 
@@ -52,3 +53,16 @@ def may(principal: Principal, need: str, area_code: str | None = None) -> bool:
     if not has(principal, need):
         return False
     return area_code is None or sees_area(principal, area_code)
+
+
+def assigned(principal: Principal, roles: tuple[str, ...], areas: tuple[str, ...]) -> bool:
+    """May this person see and fill a form assigned to these roles and areas (issue 8)? No roles and
+    no areas: everyone. Form editors always may (they check what they publish). An area assignment
+    holds for a person whose areas overlap it either way (kecamatan ⊃ desa, desa ⊂ kecamatan)."""
+    if has(principal, "edit_forms"):
+        return True
+    if roles and principal.role not in roles:
+        return False
+    if not areas or principal.is_area_free:
+        return True
+    return any(covers(areas, mine) or covers((mine,), area) for mine in principal.areas for area in areas)

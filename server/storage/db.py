@@ -153,6 +153,9 @@ class Database:
             self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
         self._pool_open = False
         self._previous_engine: Any = None
+        # Short-lived per-process caches that belong to this database (a form's status, its
+        # assignment): kept here, not in module globals, so two databases never see each other's.
+        self.memo: dict[str, dict[Any, Any]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

@@ -93,11 +93,11 @@ class LoadedVersion(msgspec.Struct, frozen=True):
 
 # Published versions never change, so a decoded CompiledForm can be kept for the life of the
 # process: decoding the definition and its ASTs on every submission would dominate the request.
-_CACHE: dict[tuple[str, str], LoadedVersion] = {}
+# Kept per database (db.memo), as the status below: one process may open several databases (the
+# tests do), and the same form id and version label may name different content in each.
 # A form's status (published/archived) is re-read at most this often per process: archiving stops
 # new submissions within seconds, without a query on every submission.
 STATUS_TTL_S = 5.0
-_STATUS: dict[str, tuple[float, str | None]] = {}
 
 
 async def load_version(db: Database, form_id: str, version: str | None = None) -> LoadedVersion | None:
@@ -105,9 +105,10 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
     or the form is archived."""
     from server.domain.compile import CompiledForm
 
-    if version is not None and (form_id, version) in _CACHE:
-        cached = _CACHE[(form_id, version)]
-        return cached if await _status(form_id) == "published" else None
+    cache: dict[tuple[str, str], LoadedVersion] = db.memo.setdefault("form_versions", {})
+    if version is not None and (form_id, version) in cache:
+        cached = cache[(form_id, version)]
+        return cached if await _status(db, form_id) == "published" else None
     query = FormVersion.select(FormVersion.id, FormVersion.version, FormVersion.compiled, FormVersion.form.status
                                ).where(FormVersion.form.form_id == form_id)
     if version is not None:
@@ -118,16 +119,21 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
     compiled = msgspec.json.decode(row["compiled"], type=CompiledForm)
     loaded = LoadedVersion(pk=row["id"], form_id=form_id, version=row["version"], status=row["form.status"],
                            compiled=compiled)
-    _CACHE[(form_id, row["version"])] = loaded
+    cache[(form_id, row["version"])] = loaded
     return loaded
 
 
-async def _status(form_id: str) -> str | None:
+def status_memo(db: Database) -> dict[str, tuple[float, str | None]]:
+    return db.memo.setdefault("form_status", {})
+
+
+async def _status(db: Database, form_id: str) -> str | None:
     now = time.monotonic()
-    cached = _STATUS.get(form_id)
+    memo = status_memo(db)
+    cached = memo.get(form_id)
     if cached is not None and now - cached[0] < STATUS_TTL_S:
         return cached[1]
     rows = await Form.raw("SELECT status FROM form WHERE form_id = {}", form_id)
     status = rows[0]["status"] if rows else None
-    _STATUS[form_id] = (now, status)
+    memo[form_id] = (now, status)
     return status

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
-from server.storage import forms
+from server.storage import form_drafts, forms
 from server.web.auth import SignedIn
 from server.web.contexts import home_context
 from server.web.deps import db_of, lang_of
@@ -13,5 +13,7 @@ from server.web.deps import db_of, lang_of
 
 @get("/")
 async def index(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
-    context = home_context(await forms.list_forms(db_of(request)), lang_of(request), principal)
+    db = db_of(request)
+    shown = [f for f in await forms.list_forms(db) if await form_drafts.open_to(db, principal, f.form_id)]  # issue 8
+    context = home_context(shown, lang_of(request), principal)
     return Template(template_name="home.html", context={"page": context})

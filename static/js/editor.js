@@ -1,0 +1,696 @@
+// The form editor (issue 8): a structured view of the form document (the same plain document staff
+// write as YAML: settings, choices, fields) and a YAML text view of it. The browser holds the
+// document; every save sends it (or the YAML) to the server, which turns it into YAML, compiles and
+// checks it, applies the evolution rules and stores it only when it is sound; the answer carries
+// both views back, so they stay in sync. Expressions are checked as they are typed with the same
+// parser the server uses (expr.js), and typing ${ offers the form's field names.
+import { parse } from './expr.js';
+
+const doc = document;
+const C = JSON.parse(doc.getElementById('editor-config').textContent);
+const EN = C.lang === 'en';
+const byId = (id) => doc.getElementById(id);
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
+const SELECTS = ['select_one', 'select_multiple'];
+const CONTAINERS = ['group', 'repeat'];
+// The appearances the phone runtime draws differently (server/web/fill_context.py, docs/forms.md).
+const APPEARANCES = { select_one: ['minimal'], text: ['multiline'], image: ['signature'] };
+// A default is an expression when it calls a function or refers to a field (server/domain/form.py).
+const DYNAMIC_DEFAULT = /\$\{|[A-Za-z][A-Za-z0-9_-]*\s*\(/;
+
+// UI text, Indonesian first.
+const T = {
+  title_id: ['Judul (Indonesia)', 'Title (Indonesian)'], title_en: ['Judul (Inggris)', 'Title (English)'],
+  version: ['Versi', 'Version'], fields: ['Pertanyaan', 'Questions'], lists: ['Daftar pilihan', 'Choice lists'],
+  add_q: ['+ Pertanyaan', '+ Question'], add_g: ['+ Kelompok', '+ Group'], add_r: ['+ Ulangan', '+ Repeat'],
+  add_in: ['+ Pertanyaan di dalamnya', '+ Question inside'], up: ['Naik', 'Up'], down: ['Turun', 'Down'],
+  del: ['Hapus', 'Delete'], type: ['Jenis', 'Type'], name: ['Nama', 'Name'],
+  label_id: ['Label (Indonesia)', 'Label (Indonesian)'], label_en: ['Label (Inggris)', 'Label (English)'],
+  hint_id: ['Petunjuk (Indonesia)', 'Hint (Indonesian)'], hint_en: ['Petunjuk (Inggris)', 'Hint (English)'],
+  required: ['Wajib diisi', 'Required'], list: ['Daftar pilihan', 'Choice list'],
+  choice_filter: ['Saringan pilihan', 'Choice filter'], relevant: ['Tampil jika', 'Shown when'],
+  constraint: ['Batasan', 'Constraint'], cm_id: ['Pesan batasan (Indonesia)', 'Constraint message (Indonesian)'],
+  cm_en: ['Pesan batasan (Inggris)', 'Constraint message (English)'], calculation: ['Perhitungan', 'Calculation'],
+  add_list: ['+ Daftar', '+ List'], add_region: ['+ Daftar wilayah', '+ Region list'], add_choice: ['+ Pilihan', '+ Choice'],
+  list_name: ['Nama daftar', 'List name'], region: ['Sumber wilayah, mis. desa 64.02', 'Region source, e.g. desa 64.02'],
+  value: ['Nilai', 'Value'], columns: ['Kolom lain (kolom=nilai, ...)', 'Other columns (column=value, ...)'],
+  saving: ['Menyimpan…', 'Saving…'], saved: ['Tersimpan. Pratinjau diperbarui.', 'Saved. The preview is updated.'],
+  not_saved: ['Belum tersimpan: ada {n} masalah. Perbaiki di tempat yang ditandai.', 'Not saved: {n} problem(s). Fix them where marked.'],
+  offline: ['Tidak tersambung ke server; belum tersimpan.', 'Cannot reach the server; not saved.'],
+  unknown_ref: ["Pertanyaan '{name}' tidak ada di formulir ini.", "There is no question '{name}' in this form."],
+  bad_name: ['Nama mulai dengan huruf, lalu huruf, angka atau _.', 'A name starts with a letter, then letters, digits or _.'],
+  dup_name: ["Nama '{name}' sudah dipakai.", "The name '{name}' is already used."],
+  move_to: ['Pindah ke…', 'Move to…'], move: ['Pindahkan', 'Move'], top: ['(tingkat atas)', '(top level)'],
+  indent: ['Masuk ke grup di atas', 'Into the group above'], outdent: ['Keluar dari grup', 'Out of the group'],
+  group: ['grup', 'group'], repeat: ['ulangan', 'repeat'],
+  repeat_count: ['Jumlah ulangan (ekspresi)', 'Number of repeats (expression)'],
+  min_count: ['Paling sedikit', 'At least'], max_count: ['Paling banyak', 'At most'],
+  bounds: ['Paling sedikit tidak boleh lebih dari paling banyak.', 'At least must not be more than at most.'],
+  layout: ['Tampilan grup', 'Group layout'], section: ['bagian (judul)', 'section (a heading)'],
+  page: ['halaman sendiri', 'a page of its own'],
+  appearance: ['Tampilan', 'Appearance'], plain: ['(biasa)', '(plain)'],
+  minimal: ['minimal: daftar tarik-turun', 'minimal: a drop-down list'],
+  multiline: ['multiline: beberapa baris', 'multiline: several lines'],
+  signature: ['signature: tanda tangan', 'signature: a signature'],
+  default: ['Nilai awal (nilai, atau ekspresi seperti today())', 'Default (a value, or an expression such as today())'],
+  p_sex: ['Jenis kelamin dari pertanyaan', 'Sex from the question'],
+  p_birth_date: ['Tanggal lahir dari pertanyaan', 'Birth date from the question'],
+  p_registered: ['Tanggal pendaftaran dari pertanyaan', 'Registration date from the question'],
+  p_kk: ['No. KK dari pertanyaan', 'Family card number from the question'],
+  p_nik: ['NIK dari pertanyaan', 'NIK from the question'],
+  p_max_accuracy: ['Akurasi GPS terburuk (meter)', 'Worst GPS accuracy (metres)'],
+  p_max_pixels: ['Ukuran foto terbesar (piksel)', 'Largest photo size (pixels)'],
+  column: ['kolom', 'column'], line: ['baris', 'line'], none: ['(tidak ada)', '(none)'],
+};
+const t = (key, p) => String(T[key][EN ? 1 : 0]).replace(/\{(\w+)\}/g, (m, k) => (p && k in p ? p[k] : m));
+
+let D = normalize(C.document);
+let serverProblems = C.problems || [];
+
+// --- the document ---------------------------------------------------------------------------------------
+function text(v) { return typeof v === 'string' ? { id: v } : Object.assign({}, v || {}); }
+
+function normalize(document) {
+  const d = JSON.parse(JSON.stringify(document || {}));
+  d.settings = d.settings || {};
+  d.settings.title = text(d.settings.title);
+  d.choices = d.choices || {};
+  Object.keys(d.choices).forEach((name) => {
+    const list = d.choices[name];
+    if (Array.isArray(list) || list.wilayah) return;
+    d.choices[name] = Object.keys(list).map((k) => ({ name: k, label: text(list[k]) })); // the short form
+  });
+  d.fields = d.fields || [];
+  walk(d.fields, (f) => { f.label = text(f.label); f.hint = text(f.hint); if (f.constraint_message) f.constraint_message = text(f.constraint_message); });
+  return d;
+}
+
+function walk(fields, fn) { fields.forEach((f) => { fn(f); if (f.fields) walk(f.fields, fn); }); }
+
+function typeOf(f) { return String(f.type || 'text').split(/\s+/)[0]; }
+function listOf(f) { return f.choices && typeof f.choices === 'string' ? f.choices : String(f.type || '').split(/\s+/)[1] || ''; }
+function setType(f, base, list) {
+  if (base !== 'repeat') { delete f.repeat_count; delete f.min_count; delete f.max_count; }
+  if (base !== 'group') delete f.layout;
+  if (CONTAINERS.indexOf(base) >= 0) { f.type = base; f.fields = f.fields || []; return; }
+  const info = C.type_info[base] || {};
+  const takes = (info.field_parameters || []).concat(info.literal_parameters || []);
+  if (f.parameters) Object.keys(f.parameters).forEach((k) => { if (takes.indexOf(k) < 0) delete f.parameters[k]; });
+  if (!info.default) delete f.default;
+  if (f.appearance && (APPEARANCES[base] || []).indexOf(f.appearance) < 0) delete f.appearance;
+  delete f.fields;
+  if (f.choices && typeof f.choices === 'string') delete f.choices;
+  f.type = SELECTS.indexOf(base) >= 0 ? base + ' ' + (list || Object.keys(D.choices)[0] || '') : base;
+  f.type = f.type.trim();
+}
+
+function names() { const out = []; walk(D.fields, (f) => out.push(f.name)); return out; }
+
+function uniqueName(stem) {
+  const used = names();
+  let n = 1;
+  while (used.indexOf(stem + '_' + n) >= 0) n++;
+  return stem + '_' + n;
+}
+
+function fieldsAt(path) {
+  let list = D.fields;
+  path.forEach((i) => { list = list[i].fields; });
+  return list;
+}
+
+// Empty texts, empty attributes and false flags are left out, as the server writes them.
+function clean(value) {
+  if (Array.isArray(value)) return value.map(clean);
+  if (value && typeof value === 'object') {
+    const out = {};
+    Object.keys(value).forEach((k) => {
+      const v = clean(value[k]);
+      const empty = v === '' || v === null || v === undefined || v === false
+        || (typeof v === 'object' && !Array.isArray(v) && !Object.keys(v).length);
+      if (!empty || k === 'fields') out[k] = v;
+    });
+    return out;
+  }
+  return typeof value === 'string' && !value.trim() ? '' : value;
+}
+
+// --- small DOM helpers ------------------------------------------------------------------------------------
+function make(tag, props, kids) {
+  const e = doc.createElement(tag);
+  Object.keys(props || {}).forEach((k) => {
+    if (k === 'class') e.className = props[k];
+    else if (k === 'text') e.textContent = props[k];
+    else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), props[k]);
+    else e.setAttribute(k, props[k]);
+  });
+  (kids || []).forEach((c) => { if (c) e.appendChild(c); });
+  return e;
+}
+
+function input(label, cls, value, onInput, extra) {
+  const id = 'i' + Math.random().toString(36).slice(2, 9);
+  const box = make('div', { class: 'in ' + cls });
+  box.appendChild(make('label', { for: id, text: label }));
+  const e = make('input', Object.assign({ id: id, class: cls, value: value || '' }, extra || {}));
+  e.value = value || '';
+  e.addEventListener('input', () => onInput(e.value, e, box));
+  box.appendChild(e);
+  return box;
+}
+
+function button(label, cls, onClick) {
+  return make('button', { type: 'button', class: cls, text: label, onclick: (ev) => { ev.preventDefault(); onClick(); } });
+}
+
+// --- expressions: checked as typed -----------------------------------------------------------------------
+// A choice filter's bare names are columns of the choice offered (docs/forms.md, Choice filters).
+function columnsOf(listName) {
+  const list = D.choices[listName];
+  const cols = ['name', 'label'];
+  if (list && list.wilayah) cols.push('parent');
+  if (Array.isArray(list)) list.forEach((c) => Object.keys(c).forEach((k) => { if (cols.indexOf(k) < 0) cols.push(k); }));
+  return cols;
+}
+
+function checkExpression(value, f, attribute) {
+  if (!value || !value.trim()) return '';
+  let source = value;
+  if (attribute === 'choice_filter') {
+    columnsOf(listOf(f)).forEach((col) => {
+      source = source.replace(new RegExp('(^|[^\\w${.])' + col + '(?![\\w(])', 'g'), (m, pre) => pre + '${_choice_' + col + '}');
+    });
+  }
+  try {
+    parse(source);
+  } catch (e) {
+    return (EN ? e.messageEn : e.messageId) + ' (' + t('column') + ' ' + e.column + ')';
+  }
+  const known = names();
+  const refs = source.match(/\$\{([^}]*)\}/g) || [];
+  for (const ref of refs) {
+    const name = ref.slice(2, -1);
+    if (name.indexOf('_choice_') !== 0 && known.indexOf(name) < 0) return t('unknown_ref', { name: name });
+  }
+  return '';
+}
+
+// `isExpression` says when the text is an expression at all (a default may be a plain value).
+function exprInput(label, f, attribute, isExpression) {
+  const check = (v) => (!isExpression || isExpression(v) ? checkExpression(v, f, attribute) : '');
+  const box = input(label, 'x-' + attribute, f[attribute], (v, e, b) => {
+    f[attribute] = v;
+    showExprError(e, b, check(v));
+    suggest(e, b);
+  }, { autocomplete: 'off', spellcheck: 'false' });
+  const e = box.querySelector('input');
+  e.addEventListener('keydown', (ev) => completeKey(ev, e, box));
+  e.addEventListener('blur', () => setTimeout(() => closeSuggest(box), 150));
+  setTimeout(() => showExprError(e, box, check(e.value)));
+  return box;
+}
+
+// --- field-name completion: typing "${" offers the form's field names at the cursor -------------------------
+function suggest(e, box) {
+  const before = e.value.slice(0, e.selectionStart), m = /\$\{([A-Za-z0-9_]*)$/.exec(before);
+  closeSuggest(box);
+  if (!m) return;
+  const found = names().filter((n) => n && n.indexOf(m[1]) === 0 && n !== m[1]).slice(0, 8);
+  if (!found.length) return;
+  const ul = make('ul', { class: 'suggest', role: 'listbox' });
+  found.forEach((n, i) => ul.appendChild(make('li', {
+    role: 'option', 'aria-selected': String(i === 0), 'data-name': n, text: n,
+    onmousedown: (ev) => { ev.preventDefault(); insertName(e, box, n); },
+  })));
+  box.appendChild(ul);
+}
+
+function closeSuggest(box) {
+  const ul = box.querySelector('ul.suggest');
+  if (ul) ul.remove();
+}
+
+function completeKey(ev, e, box) {
+  const ul = box.querySelector('ul.suggest');
+  if (!ul) return;
+  const items = Array.from(ul.children), at = items.findIndex((li) => li.getAttribute('aria-selected') === 'true');
+  if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+    ev.preventDefault();
+    const next = (at + (ev.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
+    items.forEach((li, i) => li.setAttribute('aria-selected', String(i === next)));
+  } else if (ev.key === 'Enter' || ev.key === 'Tab') {
+    ev.preventDefault();
+    insertName(e, box, items[Math.max(at, 0)].getAttribute('data-name'));
+  } else if (ev.key === 'Escape') closeSuggest(box);
+}
+
+function insertName(e, box, name) {
+  const cut = e.selectionStart, before = e.value.slice(0, cut).replace(/\$\{[A-Za-z0-9_]*$/, '${' + name + '}');
+  const after = e.value.slice(cut).replace(/^[A-Za-z0-9_]*\}?/, '');
+  e.value = before + after;
+  e.setSelectionRange(before.length, before.length);
+  closeSuggest(box);
+  e.dispatchEvent(new Event('input', { bubbles: true }));
+  closeSuggest(box);
+}
+
+function showExprError(e, box, message) {
+  let err = box.querySelector('.xerr');
+  if (!err) { err = make('p', { class: 'xerr', role: 'alert' }); box.appendChild(err); }
+  err.textContent = message;
+  err.hidden = !message;
+  e.setAttribute('aria-invalid', message ? 'true' : 'false');
+}
+
+// --- the structure view --------------------------------------------------------------------------------------
+function render() {
+  const root = byId('structure');
+  root.textContent = '';
+  root.appendChild(settingsBox());
+  const box = make('section', { class: 'fields-box' }, [make('h2', { text: t('fields') })]);
+  box.appendChild(fieldList(D.fields, []));
+  box.appendChild(make('div', { class: 'adds' }, [
+    button(t('add_q'), 'add-question', () => add([], 'text')),
+    button(t('add_g'), 'add-group', () => add([], 'group')),
+    button(t('add_r'), 'add-repeat', () => add([], 'repeat'))]));
+  root.appendChild(box);
+  root.appendChild(listsBox());
+  markProblems();
+}
+
+function settingsBox() {
+  const s = D.settings;
+  return make('section', { class: 'settings-box' }, [
+    input(t('title_id'), 's-title-id', s.title.id, (v) => { s.title.id = v; }),
+    input(t('title_en'), 's-title-en', s.title.en, (v) => { s.title.en = v; }),
+    input(t('version'), 's-version', s.version, (v) => { s.version = v; })]);
+}
+
+function fieldList(fields, path) {
+  const ol = make('ol', { class: 'fields' });
+  fields.forEach((f, i) => ol.appendChild(fieldCard(f, path.concat([i]), fields.length)));
+  return ol;
+}
+
+function fieldCard(f, path, siblings) {
+  const base = typeOf(f), container = CONTAINERS.indexOf(base) >= 0;
+  const li = make('li', { class: 'field ' + (container ? 'container' : 'question'), 'data-name': f.name || '', 'data-path': path.join('.') });
+  const type = make('select', { class: 'f-type', 'aria-label': t('type') });
+  C.types.concat(CONTAINERS).forEach((ty) => {
+    const o = make('option', { value: ty, text: ty });
+    if (ty === base) o.selected = true;
+    type.appendChild(o);
+  });
+  type.addEventListener('change', () => { setType(f, type.value, listOf(f)); render(); });
+  const nameBox = input(t('name'), 'f-name', f.name, (v, e, box) => {
+    f.name = v;
+    li.setAttribute('data-name', v);
+    const used = names().filter((n) => n === v).length > 1;
+    showExprError(e, box, !NAME_RE.test(v) ? t('bad_name') : used ? t('dup_name', { name: v }) : '');
+  }, { autocomplete: 'off', spellcheck: 'false' });
+  const at = path[path.length - 1], above = at > 0 ? fieldsAt(path.slice(0, -1))[at - 1] : null;
+  const head = make('div', { class: 'head' }, [type, nameBox,
+    at > 0 ? button(t('up'), 'f-up', () => move(path, -1)) : null,
+    at < siblings - 1 ? button(t('down'), 'f-down', () => move(path, 1)) : null,
+    above && CONTAINERS.indexOf(typeOf(above)) >= 0 ? button(t('indent'), 'f-indent', () => indent(path)) : null,
+    path.length > 1 ? button(t('outdent'), 'f-outdent', () => outdent(path)) : null,
+    movePicker(f, path),
+    button(t('del'), 'f-del danger', () => remove(path))]);
+  li.appendChild(head);
+  const grid = make('div', { class: 'grid' }, [
+    input(t('label_id'), 'f-label-id', f.label.id, (v) => { f.label.id = v; }),
+    input(t('label_en'), 'f-label-en', f.label.en, (v) => { f.label.en = v; }),
+    input(t('hint_id'), 'f-hint-id', f.hint.id, (v) => { f.hint.id = v; }),
+    input(t('hint_en'), 'f-hint-en', f.hint.en, (v) => { f.hint.en = v; })]);
+  if (!container) grid.appendChild(requiredBox(f));
+  if (SELECTS.indexOf(base) >= 0) {
+    grid.appendChild(listPicker(f));
+    grid.appendChild(exprInput(t('choice_filter'), f, 'choice_filter'));
+  }
+  grid.appendChild(exprInput(t('relevant'), f, 'relevant'));
+  if (!container && base !== 'calculate' && base !== 'note') {
+    grid.appendChild(exprInput(t('constraint'), f, 'constraint'));
+    f.constraint_message = text(f.constraint_message);
+    grid.appendChild(input(t('cm_id'), 'f-cm-id', f.constraint_message.id, (v) => { f.constraint_message.id = v; }));
+    grid.appendChild(input(t('cm_en'), 'f-cm-en', f.constraint_message.en, (v) => { f.constraint_message.en = v; }));
+  }
+  if (base === 'calculate' || f.calculation) grid.appendChild(exprInput(t('calculation'), f, 'calculation'));
+  typeDetails(f, base).forEach((box) => grid.appendChild(box));
+  li.appendChild(grid);
+  li.appendChild(make('ul', { class: 'perr' }));
+  if (container) {
+    li.appendChild(fieldList(f.fields, path));
+    li.appendChild(button(t('add_in'), 'add-inside', () => add(path, 'text')));
+  }
+  return li;
+}
+
+function requiredBox(f) {
+  if (typeof f.required === 'string') return exprInput(t('required'), f, 'required');
+  const id = 'r' + Math.random().toString(36).slice(2, 9);
+  const box = make('label', { class: 'check f-required-box', for: id });
+  const e = make('input', { type: 'checkbox', id: id, class: 'f-required' });
+  e.checked = f.required === true;
+  e.addEventListener('change', () => { f.required = e.checked; });
+  box.appendChild(e);
+  box.appendChild(doc.createTextNode(' ' + t('required')));
+  return box;
+}
+
+// --- what a type adds: repeat counts, group layout, appearance, default, parameters ---------------------------
+function typeDetails(f, base) {
+  if (base === 'repeat') return repeatBoxes(f);
+  if (base === 'group') return [choiceBox(t('layout'), 'f-layout', f.layout || 'section', [['section', t('section')], ['page', t('page')]], (v) => { if (v === 'section') delete f.layout; else f.layout = v; })];
+  const out = [], info = C.type_info[base] || {};
+  const looks = APPEARANCES[base] || [];
+  if (looks.length || f.appearance) {
+    const options = [['', t('plain')]].concat(looks.map((a) => [a, T[a] ? t(a) : a]));
+    if (f.appearance && looks.indexOf(f.appearance) < 0) options.push([f.appearance, f.appearance]); // from YAML: kept
+    out.push(choiceBox(t('appearance'), 'f-appearance', f.appearance || '', options, (v) => { if (v) f.appearance = v; else delete f.appearance; }));
+  }
+  if (info.default) out.push(exprInput(t('default'), f, 'default', (v) => DYNAMIC_DEFAULT.test(v)));
+  (info.field_parameters || []).forEach((p) => out.push(fieldParameter(f, p)));
+  (info.literal_parameters || []).forEach((p) => out.push(numberInput(T['p_' + p] ? t('p_' + p) : p, 'p-' + p,
+    (f.parameters || {})[p], (v) => { f.parameters = f.parameters || {}; if (v === '') delete f.parameters[p]; else f.parameters[p] = v; })));
+  return out;
+}
+
+function repeatBoxes(f) {
+  const bounds = () => {
+    const lo = f.min_count, hi = f.max_count;
+    return typeof lo === 'number' && typeof hi === 'number' && lo > hi ? t('bounds') : '';
+  };
+  const count = (key) => numberInput(t(key), 'f-' + key, f[key], (v, e, box) => {
+    if (v === '') delete f[key]; else f[key] = parseInt(v, 10);
+    showExprError(e, box, bounds());
+  });
+  return [exprInput(t('repeat_count'), f, 'repeat_count'), count('min_count'), count('max_count')];
+}
+
+function numberInput(label, cls, value, onInput) {
+  return input(label, cls, value === undefined || value === null ? '' : String(value), onInput, { type: 'number', min: '0', step: '1', inputmode: 'numeric' });
+}
+
+function choiceBox(label, cls, value, options, onChange) {
+  const id = 's' + Math.random().toString(36).slice(2, 9);
+  const sel = make('select', { id: id, class: cls });
+  options.forEach((o) => {
+    const opt = make('option', { value: o[0], text: o[1] });
+    if (o[0] === value) opt.selected = true;
+    sel.appendChild(opt);
+  });
+  sel.addEventListener('change', () => onChange(sel.value));
+  return make('div', { class: 'in ' + cls + '-box' }, [make('label', { for: id, text: label }), sel]);
+}
+
+// A parameter naming another question (a NIK's sex and birth date, ...): chosen from the form's names.
+function fieldParameter(f, p) {
+  const current = (f.parameters || {})[p] || '';
+  const options = [['', t('none')]].concat(names().filter((n) => n && n !== f.name).map((n) => [n, n]));
+  if (current && names().indexOf(current) < 0) options.push([current, current]);
+  return choiceBox(T['p_' + p] ? t('p_' + p) : p, 'p-' + p, current, options, (v) => {
+    f.parameters = f.parameters || {};
+    if (v) f.parameters[p] = v; else delete f.parameters[p];
+  });
+}
+
+function listPicker(f) {
+  const id = 'l' + Math.random().toString(36).slice(2, 9);
+  const sel = make('select', { id: id, class: 'f-list' });
+  const current = listOf(f);
+  sel.appendChild(make('option', { value: '', text: t('none') }));
+  Object.keys(D.choices).forEach((n) => {
+    const o = make('option', { value: n, text: n });
+    if (n === current) o.selected = true;
+    sel.appendChild(o);
+  });
+  sel.addEventListener('change', () => { setType(f, typeOf(f), sel.value); });
+  return make('div', { class: 'in f-list-box' }, [make('label', { for: id, text: t('list') }), sel]);
+}
+
+function add(path, type) {
+  const f = { type: 'text', name: uniqueName(type === 'text' ? 'pertanyaan' : type === 'group' ? 'kelompok' : 'ulangan'), label: { id: '' }, hint: {} };
+  setType(f, type, '');
+  fieldsAt(path).push(f);
+  render();
+  const cards = byId('structure').querySelectorAll('li.field[data-name="' + f.name + '"] .f-name');
+  if (cards.length) cards[0].focus();
+}
+
+function move(path, by) {
+  const list = fieldsAt(path.slice(0, -1)), i = path[path.length - 1];
+  const moved = list.splice(i, 1)[0];
+  list.splice(i + by, 0, moved);
+  render();
+}
+
+// Into and out of groups and repeats: keyboard-reachable buttons and a "move to" list, no dragging.
+function containers(fields, path, depth, skip, out) {
+  fields.forEach((f, i) => {
+    if (f === skip || CONTAINERS.indexOf(typeOf(f)) < 0) return;
+    out.push({ path: path.concat([i]), label: '\u00a0\u00a0'.repeat(depth) + (f.name || '?') + ' (' + t(typeOf(f)) + ')' });
+    containers(f.fields || [], path.concat([i]), depth + 1, skip, out);
+  });
+  return out;
+}
+
+function movePicker(f, path) {
+  const parent = path.slice(0, -1).join('.');
+  const options = [['', t('move_to')]];
+  if (path.length > 1) options.push(['top', t('top')]);
+  containers(D.fields, [], 0, f, []).forEach((c) => { if (c.path.join('.') !== parent) options.push([c.path.join('.'), c.label]); });
+  if (options.length < 2) return null;
+  const box = choiceBox(t('move_to'), 'f-move', '', options, () => {});
+  // The first option already says "Move to…": the select carries the name, not a second visible label.
+  const sel = box.querySelector('select');
+  sel.setAttribute('aria-label', t('move_to') + ' ' + (f.name || ''));
+  box.querySelector('label').remove();
+  // Moved only by the button: arrow keys on a closed select fire "change" at every step.
+  box.appendChild(button(t('move'), 'f-move-go', () => {
+    if (sel.value) moveInto(path, sel.value === 'top' ? [] : sel.value.split('.').map(Number), 'f-move');
+  }));
+  return box;
+}
+
+// Moves the field at `path` to the end of the container at `target` ([] = the top level).
+function moveInto(path, target, focusClass, index) {
+  const from = fieldsAt(path.slice(0, -1)), moved = from[path[path.length - 1]];
+  const into = fieldsAt(target); // resolved before the splice: the target's path may shift after it
+  from.splice(path[path.length - 1], 1);
+  into.splice(index === undefined ? into.length : index, 0, moved);
+  render();
+  refocus(moved, focusClass);
+}
+
+function indent(path) {
+  moveInto(path, path.slice(0, -1).concat([path[path.length - 1] - 1]), 'f-indent');
+}
+
+function outdent(path) {
+  const parentPath = path.slice(0, -1), grand = parentPath.slice(0, -1);
+  const from = fieldsAt(parentPath), moved = from.splice(path[path.length - 1], 1)[0];
+  fieldsAt(grand).splice(parentPath[parentPath.length - 1] + 1, 0, moved); // right after its old group
+  render();
+  refocus(moved, 'f-outdent');
+}
+
+function pathOf(target, fields, path) {
+  for (let i = 0; i < fields.length; i++) {
+    if (fields[i] === target) return path.concat([i]);
+    const inner = fields[i].fields ? pathOf(target, fields[i].fields, path.concat([i])) : null;
+    if (inner) return inner;
+  }
+  return null;
+}
+
+// Keeps the keyboard where it was: on the same control of the moved card, else on its "move to" list.
+function refocus(moved, cls) {
+  const path = pathOf(moved, D.fields, []);
+  const card = path && byId('structure').querySelector('li.field[data-path="' + path.join('.') + '"]');
+  if (!card) return;
+  const head = card.querySelector(':scope > .head');
+  const target = head.querySelector('.' + cls) || head.querySelector('select.f-move') || head.querySelector('input.f-name');
+  if (target) target.focus();
+}
+
+function remove(path) {
+  fieldsAt(path.slice(0, -1)).splice(path[path.length - 1], 1);
+  render();
+}
+
+// --- choice lists --------------------------------------------------------------------------------------------
+function listsBox() {
+  const box = make('section', { class: 'lists-box' }, [make('h2', { text: t('lists') })]);
+  Object.keys(D.choices).forEach((name) => box.appendChild(listCard(name)));
+  box.appendChild(make('div', { class: 'adds' }, [
+    button(t('add_list'), 'add-list', () => { D.choices[uniqueList('pilihan')] = [{ name: '1', label: { id: '' } }]; render(); }),
+    button(t('add_region'), 'add-region', () => { D.choices[uniqueList('wilayah')] = { wilayah: 'kecamatan 64.02' }; render(); })]));
+  return box;
+}
+
+function uniqueList(stem) {
+  let n = 1;
+  while (D.choices[stem + '_' + n]) n++;
+  return stem + '_' + n;
+}
+
+function renameList(old, name) {
+  if (!name || name === old || D.choices[name]) return false;
+  const out = {};
+  Object.keys(D.choices).forEach((k) => { out[k === old ? name : k] = D.choices[k]; });
+  D.choices = out;
+  walk(D.fields, (f) => { if (SELECTS.indexOf(typeOf(f)) >= 0 && listOf(f) === old) setType(f, typeOf(f), name); });
+  return true;
+}
+
+function listCard(name) {
+  const list = D.choices[name];
+  const card = make('div', { class: 'list-card', 'data-list': name });
+  const nameInput = input(t('list_name'), 'l-name', name, () => {});
+  nameInput.querySelector('input').addEventListener('change', (ev) => {
+    if (renameList(name, ev.target.value.trim())) render(); else ev.target.value = name;
+  });
+  card.appendChild(make('div', { class: 'head' }, [nameInput,
+    button(t('del'), 'l-del danger', () => { delete D.choices[name]; render(); })]));
+  if (list.wilayah !== undefined) {
+    card.appendChild(input(t('region'), 'l-region', list.wilayah, (v) => { list.wilayah = v; }));
+    return card;
+  }
+  const rows = make('ol', { class: 'choices' });
+  list.forEach((c, i) => rows.appendChild(choiceRow(list, c, i)));
+  card.appendChild(rows);
+  card.appendChild(button(t('add_choice'), 'add-choice', () => { list.push({ name: String(list.length + 1), label: { id: '' } }); render(); }));
+  return card;
+}
+
+function choiceRow(list, c, i) {
+  c.label = text(c.label);
+  const extra = Object.keys(c).filter((k) => k !== 'name' && k !== 'label');
+  return make('li', { class: 'choice' }, [
+    input(t('value'), 'c-name', c.name, (v) => { c.name = v; }),
+    input(t('label_id'), 'c-label-id', c.label.id, (v) => { c.label.id = v; }),
+    input(t('label_en'), 'c-label-en', c.label.en, (v) => { c.label.en = v; }),
+    input(t('columns'), 'c-columns', extra.map((k) => k + '=' + c[k]).join(', '), (v) => {
+      extra.forEach((k) => delete c[k]);
+      extra.length = 0;
+      v.split(',').forEach((pair) => {
+        const at = pair.indexOf('=');
+        const k = pair.slice(0, at).trim();
+        if (at > 0 && k && k !== 'name' && k !== 'label') { c[k] = pair.slice(at + 1).trim(); extra.push(k); }
+      });
+    }),
+    button(t('del'), 'c-del danger', () => { list.splice(i, 1); render(); })]);
+}
+
+// --- problems from the server, at their place ------------------------------------------------------------------
+function markProblems() {
+  const ul = byId('problems');
+  ul.textContent = '';
+  byId('structure').querySelectorAll('.perr').forEach((e) => { e.textContent = ''; });
+  byId('structure').querySelectorAll('li.field.bad').forEach((e) => e.classList.remove('bad'));
+  serverProblems.forEach((p) => {
+    const message = (EN ? p.message_en : p.message) + (p.hint || p.hint_en ? ' ' + (EN ? p.hint_en : p.hint) : '');
+    ul.appendChild(make('li', { class: p.severity, 'data-code': p.code },
+      [doc.createTextNode(t('line') + ' ' + p.line + (p.field ? ' · ' + p.field : '') + ': ' + message)]));
+    if (!p.field) return;
+    const card = byId('structure').querySelector('li.field[data-name="' + CSS.escape(p.field) + '"]');
+    if (!card) return;
+    card.classList.add(p.severity === 'error' ? 'bad' : 'warned');
+    card.querySelector(':scope > .perr').appendChild(make('li', { class: p.severity, 'data-code': p.code, text: message }));
+  });
+}
+
+// --- saving: the server validates, then both views come back ------------------------------------------------------
+function csrf() {
+  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(doc.cookie);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+function say(message, bad) {
+  const box = byId('say');
+  box.textContent = '';
+  box.appendChild(make('p', { class: bad ? 'error' : 'ok', text: message }));
+}
+
+let view = 'structure';
+
+async function save(from) {
+  const body = from === 'yaml' ? { yaml: byId('yaml').value } : { document: clean(D) };
+  say(t('saving'));
+  let answer, response;
+  try {
+    response = await fetch(C.save, {
+      method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': csrf() },
+    });
+    answer = await response.json();
+  } catch (e) {
+    say(t('offline'), true);
+    return false;
+  }
+  if (!answer.problems) { say((EN ? answer.detail : answer.detail_id) || String(response.status), true); return false; }
+  serverProblems = answer.problems;
+  if (answer.document) D = normalize(answer.document);
+  if (typeof answer.yaml === 'string' && (answer.saved || from !== 'yaml')) byId('yaml').value = answer.yaml;
+  render();
+  if (answer.saved) {
+    say(t('saved'));
+    reloadPreview();
+  } else {
+    say(t('not_saved', { n: answer.problems.filter((p) => p.severity === 'error').length }), true);
+  }
+  doc.documentElement.setAttribute('data-saved', String(answer.saved));
+  return answer.saved;
+}
+
+function reloadPreview() {
+  const frame = byId('preview');
+  frame.hidden = false;
+  ['no-preview', 'read-only-preview'].forEach((id) => { const e = byId(id); if (e) e.hidden = true; });
+  frame.src = C.preview + (EN ? '?lang=en&' : '?') + 't=' + Date.now();
+}
+
+function show(which) {
+  view = which;
+  byId('structure').hidden = which !== 'structure';
+  byId('yaml-view').hidden = which !== 'yaml';
+  byId('tab-structure').setAttribute('aria-selected', String(which === 'structure'));
+  byId('tab-yaml').setAttribute('aria-selected', String(which === 'yaml'));
+}
+
+async function switchTo(which) {
+  if (which === view) return;
+  const saved = await save(view);
+  // From an unsaved YAML there is no structure to show: the text stays, with its problems.
+  if (saved || view === 'structure') show(which);
+}
+
+// The preview (static/js/form.js) says when a test submission was kept: the count follows at once.
+function onPreviewMessage(ev) {
+  const frame = byId('preview');
+  if (ev.origin !== location.origin || !frame || ev.source !== frame.contentWindow) return;
+  const data = ev.data || {}, answer = data.answer || {};
+  if (data.pantau !== 'test-sent' || typeof answer.test_count !== 'number') return;
+  byId('test-count').textContent = String(answer.test_count);
+  const list = doc.querySelector('aside.preview ul.tests');
+  if (!list || answer.outcome !== 'new') return;
+  const when = new Date(answer.received_at).toLocaleString('sv-SE', { timeZone: 'Asia/Makassar' }).slice(0, 16);
+  list.insertBefore(make('li', {}, [make('code', { text: String(answer.instance_id).slice(0, 8) }), doc.createTextNode(' ' + when + ' WITA')]), list.firstChild);
+  while (list.children.length > 20) list.lastChild.remove();
+}
+
+function start() {
+  window.addEventListener('message', onPreviewMessage);
+  byId('yaml-view').addEventListener('submit', (e) => { e.preventDefault(); save('yaml'); });
+  byId('save').hidden = false;
+  byId('save').addEventListener('click', () => save(view));
+  byId('save-yaml').hidden = true;
+  doc.querySelector('.tabs').hidden = false;
+  byId('tab-structure').addEventListener('click', () => switchTo('structure'));
+  byId('tab-yaml').addEventListener('click', () => switchTo('yaml'));
+  render();
+  show('structure');
+  doc.documentElement.setAttribute('data-editor', 'siap');
+}
+
+start();
