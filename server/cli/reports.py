@@ -1,0 +1,78 @@
+"""`pantau reports render NAME --period 2026-Q3 --scope 64.02 --out FILE.pdf`: a report made offline,
+in this process, with a progress bar on stderr. Bad input (unknown report, period or scope) is one
+line and exit code 2, before any work; `pantau reports list` names the shipped reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from server import clock
+from server.cli.common import prepared_settings
+from server.reports import definitions, worker
+
+BAR = 30
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("reports", help="evaluation reports (PDF)")
+    reports_sub = p.add_subparsers(dest="reports_command", metavar="SUBCOMMAND", parser_class=type(p))
+    reports_sub.required = True
+    render = reports_sub.add_parser("render", help="render one report to a PDF file, offline")
+    render.add_argument("name", help="report name, e.g. monev_triwulan (see `pantau reports list`)")
+    render.add_argument("--period", required=True, help="2026-Q3 (triwulan), 2026-07, 2026-S2 or 2026")
+    render.add_argument(
+        "--scope",
+        default=definitions.KABUPATEN,
+        help="64.02 (Kutai Kartanegara, default) or a kecamatan code such as 64.02.06",
+    )
+    render.add_argument("--out", required=True, help="the PDF file to write")
+    render.add_argument(
+        "--all",
+        action="store_true",
+        dest="include_all",
+        help="count every received submission, not only approved ones (the cover says so)",
+    )
+    render.set_defaults(func=_render)
+    listing = reports_sub.add_parser("list", help="the report definitions in reports/")
+    listing.set_defaults(func=_list)
+
+
+def _list(args: argparse.Namespace) -> int:
+    for name in definitions.names():
+        definition = definitions.load(name)
+        print(f"{name}\t{definition.period}\t{definition.title}")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    # Checked before the settings and the database: a typo answers at once, with exit code 2.
+    definition = definitions.load(args.name)
+    period = definitions.period_for(definition, args.period)
+    scope = definitions.scope_for(definition, args.scope)
+    out = Path(args.out)
+    if not out.parent.resolve().is_dir():
+        sys.stderr.write(f"pantau: folder {out.parent} tidak ada / does not exist\n")
+        return 2
+    settings = prepared_settings()
+    job = worker.Job(
+        url=settings.database_url,
+        data_dir=settings.data_dir,
+        report=definition.name,
+        period=period.code,
+        scope=scope,
+        include_all=args.include_all,
+        made_on=clock.today(),
+    )
+    pdf, made = worker.build_pdf(job, _progress)
+    out.write_bytes(pdf)
+    sys.stderr.write("\n")
+    print(f"{out}: {made.pages} halaman/pages, {made.size:,} bytes, {made.seconds:.1f} s, sha256 {made.sha256}")
+    return 0
+
+
+def _progress(step: str, done: float) -> None:
+    filled = round(BAR * done)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR - filled)}] {done * 100:3.0f}% {step:<24}")
+    sys.stderr.flush()

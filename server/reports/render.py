@@ -1,0 +1,91 @@
+"""HTML -> PDF with WeasyPrint, the only module that imports it. WeasyPrint's default fetcher reads
+file:// URLs and makes HTTP requests, so a crafted label or template could pull /etc/passwd or an
+internal address into a PDF; LockedFetcher serves exactly two kinds of URL: `asset:NAME` (a file of
+reports/assets) and `photo:SHA256` (a stored photo, shrunk to a thumbnail), plus small data: images.
+Everything else is refused and remembered in `refused`. Rendering is CPU-bound and slow (about
+0.25 s per dense page): it runs in a worker process (reports/worker.py), never on the event loop."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from pathlib import Path
+
+import msgspec
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from server.reports.definitions import ASSETS
+
+THUMBNAIL_PX = 480
+MAX_DATA_URL = 64 * 1024  # a data: image bigger than this is not a chart or an icon
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+_ASSET = re.compile(r"^[a-z0-9_-]+\.(svg|png|jpg|css)$")
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|svg\+xml|webp)[;,]")
+_TYPES = {"svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "css": "text/css"}
+
+
+class Refused(Exception):
+    """A URL the report may not fetch (WeasyPrint logs it and leaves the image out)."""
+
+
+class LockedFetcher(URLFetcher):  # type: ignore[misc]
+    def __init__(self, data_dir: str) -> None:
+        super().__init__(allowed_protocols=("asset", "photo", "data"), allow_redirects=False, fail_on_errors=False)
+        self.data_dir = data_dir
+        self.refused: list[str] = []
+        self.served: list[str] = []
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        try:
+            response = self._serve(url)
+        except Refused:
+            self.refused.append(url)
+            raise
+        self.served.append(url[:80])
+        return response
+
+    def _serve(self, url: str) -> URLFetcherResponse:
+        scheme, _, rest = url.partition(":")
+        if scheme == "asset" and _ASSET.match(rest) and (ASSETS / rest).is_file():
+            return URLFetcherResponse(url, (ASSETS / rest).read_bytes(), {"Content-Type": _TYPES[rest.rsplit(".")[-1]]})
+        if scheme == "photo" and _SHA.match(rest):
+            path = Path(self.data_dir) / "attachments" / rest[:2] / rest
+            if path.is_file():
+                return URLFetcherResponse(url, _thumbnail(path.read_bytes()), {"Content-Type": "image/jpeg"})
+        if scheme == "data" and len(url) <= MAX_DATA_URL and _DATA_IMAGE.match(url):
+            return super().fetch(url)  # urllib's DataHandler: decodes in memory, touches nothing else
+        raise Refused(url[:200])
+
+
+def _thumbnail(data: bytes) -> bytes:
+    """A small JPEG of a stored photo: a 5 MB camera photo per thumbnail would make the PDF huge."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=75)
+            return out.getvalue()
+    except (OSError, ValueError):
+        raise Refused("photo: not an image") from None
+
+
+class Rendered(msgspec.Struct, frozen=True, kw_only=True):
+    pdf: bytes
+    pages: int
+    layout_s: float  # WeasyPrint's share: layout and writing the PDF
+    refused: list[str] = []
+
+
+def render(html: str, data_dir: str) -> Rendered:
+    fetcher = LockedFetcher(data_dir)
+    began = time.perf_counter()
+    # base_url: relative URLs resolve to a scheme the fetcher refuses, never to the working directory.
+    document = HTML(string=html, base_url="pantau-report:/", url_fetcher=fetcher).render()
+    pdf = document.write_pdf()
+    return Rendered(
+        pdf=pdf, pages=len(document.pages), layout_s=time.perf_counter() - began, refused=list(fetcher.refused)
+    )

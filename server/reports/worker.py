@@ -1,0 +1,237 @@
+"""Making a report outside the web server: `make_pdf` is the whole pipeline (definition -> dataset ->
+HTML -> PDF -> archived file) and runs in a spawned process with a time limit, so WeasyPrint's CPU
+and memory never touch the process that serves the phones, and a report that runs too long is
+killed and its run marked failed. `execute` is the async side: claim the queued run (exactly one
+process wins), wait for the worker in a thread, record the edition or the failure. `schedule_due`
+queues each scheduled report once after its period closes (the unique run row decides)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import multiprocessing
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from server import clock
+from server.domain import periods
+from server.errors import PantauError
+from server.reports import dataset, definitions
+from server.settings import Settings
+from server.storage import reports as store
+from server.storage.db import Database
+from server.storage.writer import Writer
+
+log = logging.getLogger("pantau.reports")
+POLL_S = 60.0  # how often a process looks for queued runs and closed periods
+_RUNNING: set[asyncio.Task[Any]] = set()  # keep references: a bare task may be garbage-collected
+# One report at a time per process: two layouts at once would take both cores from the phones.
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+class Job(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    data_dir: str
+    report: str
+    period: str
+    scope: str
+    include_all: bool = False
+    made_on: dt.date
+
+
+class Made(msgspec.Struct, frozen=True, kw_only=True):
+    sha256: str
+    size: int
+    pages: int
+    seconds: float
+    layout_s: float  # WeasyPrint's part of `seconds`
+    refused: list[str] = []
+
+
+def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes, Made]:
+    """The whole pipeline in this process: definition -> dataset -> HTML -> PDF bytes."""
+    from server.reports import document, render  # weasyprint loads only where a PDF is made
+
+    say = progress or (lambda _step, _done: None)
+    began = time.perf_counter()
+    definition = definitions.load(job.report)
+    period = definitions.period_for(definition, job.period)
+    scope = definitions.scope_for(definition, job.scope)
+    data = dataset.build(job.url, definition, period, scope, job.include_all, job.made_on, say)
+    say("tata letak PDF", 0.5)
+    done = render.render(document.html(data), job.data_dir)
+    say("selesai", 1.0)
+    return done.pdf, Made(
+        sha256=hashlib.sha256(done.pdf).hexdigest(),
+        size=len(done.pdf),
+        pages=done.pages,
+        seconds=time.perf_counter() - began,
+        layout_s=done.layout_s,
+        refused=done.refused,
+    )
+
+
+def make_pdf(job: Job, progress: dataset.Progress | None = None) -> Made:
+    """build_pdf, archived under DATA_DIR/reports by its sha256 (the worker's part)."""
+    pdf, made = build_pdf(job, progress)
+    store.store_pdf(job.data_dir, pdf)
+    return made
+
+
+def _child(job_bytes: bytes, sender: Any) -> None:
+    try:
+        made = make_pdf(msgspec.msgpack.decode(job_bytes, type=Job))
+        sender.send(("ok", msgspec.msgpack.encode(made)))
+    except PantauError as exc:
+        sender.send(("error", exc.message("id")))
+    except Exception as exc:  # the parent records it on the run; the traceback goes to the log here
+        log.exception("report %s failed", job_bytes[:80])
+        sender.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+    finally:
+        sender.close()
+
+
+def in_worker(job: Job, time_limit_s: float) -> Made:
+    """make_pdf in a spawned process; killed after the time limit (PantauError report.timeout)."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child, args=(msgspec.msgpack.encode(job), sender), daemon=True, name=f"pantau-report-{job.report}"
+    )
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(time_limit_s):
+            raise PantauError("report.timeout", seconds=f"{time_limit_s:g}")
+        status, payload = receiver.recv()
+    except EOFError:
+        raise PantauError("report.failed", reason=f"worker exited ({process.exitcode})") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        receiver.close()
+    if status != "ok":
+        raise PantauError("report.failed", reason=payload)
+    return msgspec.msgpack.decode(payload, type=Made)
+
+
+def _slot() -> asyncio.Semaphore:
+    """The process's one report slot (per event loop: tests run several loops one after another).
+    Waiting for it holds no thread; the default executor's few threads also serve previews."""
+    loop = asyncio.get_running_loop()
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(1)
+    return _SLOTS[loop]
+
+
+# --- the async side: queue, claim, record ------------------------------------------------------------
+async def execute(db: Database, writer: Writer, settings: Settings, run_id: int, user_id: int | None = None) -> None:
+    """Claim the queued run (once across processes), render it in a worker, record the outcome. The
+    claim comes after this process's report slot is free, so a run waiting its turn stays `queued`."""
+    async with _slot():
+        if not await writer.run(lambda tx: store.claim(tx, run_id, clock.now())):
+            return  # another process (or an earlier click) has it
+        run = await store.run_by_id(db, run_id)
+        assert run is not None
+        job = Job(
+            url=db.url,
+            data_dir=settings.data_dir,
+            report=run.report,
+            period=run.period,
+            scope=run.scope,
+            include_all=run.include_all,
+            made_on=clock.today(),
+        )
+        try:
+            made = await asyncio.to_thread(in_worker, job, float(settings.report_time_limit))
+        except Exception as exc:
+            if isinstance(exc, PantauError):
+                message = f"{exc.message('id')} / {exc.message('en')}"
+            else:  # the parent's side (spawning, the pipe): never leave the run `rendering`
+                log.exception("report run %d failed", run_id)
+                message = f"{type(exc).__name__}: {exc}"
+            log.warning("report run %d failed: %s", run_id, message)
+            await writer.run(lambda tx: store.fail(tx, run_id, message, clock.now()))
+            return
+    await writer.run(
+        lambda tx: store.finish(tx, run_id, made.sha256, made.size, made.pages, job.include_all, user_id, clock.now())
+    )
+    log.info("report run %d ready: %d pages in %.1f s", run_id, made.pages, made.seconds)
+
+
+def start(db: Database, writer: Writer, settings: Settings, run_id: int, user_id: int | None = None) -> None:
+    task = asyncio.get_running_loop().create_task(execute(db, writer, settings, run_id, user_id))
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+
+async def schedule_due(writer: Writer, settings: Settings, today: dt.date) -> list[int]:
+    """Queue each scheduled report for its last closed period, once per scope its definition names:
+    the kabupaten, and each kecamatan where the report's forms have records in the period. The insert
+    of the unique (report, period, scope) row succeeds in one process and is a no-op everywhere after."""
+    queued: list[int] = []
+    for name in scheduled_names(settings):
+        definition = definitions.load(name)
+        period = periods.last_closed(definition.period, today)
+
+        def insert(
+            tx: Any, definition: definitions.Definition = definition, period: periods.Period = period
+        ) -> list[int]:
+            scopes = [definitions.KABUPATEN] if "kabupaten" in definition.scopes else []
+            if "kecamatan" in definition.scopes:
+                forms = [f for f in (definition.forms.intake, definition.forms.visit, definition.forms.growth) if f]
+                found = store.kecamatan_with_data(tx, definition.programme, forms, period.start, period.end)
+                scopes += [scope for scope in found if _known_scope(definition, scope)]
+            made = [
+                store.queue(tx, definition.name, period.code, scope, False, None, clock.now(), scheduled=True)
+                for scope in scopes
+            ]
+            return [run for run in made if run is not None]
+
+        queued += await writer.run(insert)
+    return queued
+
+
+def _known_scope(definition: definitions.Definition, scope: str) -> bool:
+    """A kecamatan of Kukar the report can be made for (a stray area code would only fail later)."""
+    try:
+        definitions.scope_for(definition, scope)
+    except PantauError:
+        return False
+    return True
+
+
+def scheduled_names(settings: Settings) -> list[str]:
+    return [n.strip() for n in settings.report_schedule.split(",") if n.strip()]
+
+
+async def queued_ids(db: Database) -> list[int]:
+    return [
+        int(r["id"])
+        for r in await db.fetch("SELECT id FROM report_run WHERE status = {} ORDER BY requested_at, id", store.QUEUED)
+    ]
+
+
+def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) -> Any:
+    """A background loop for the app's life: queue what the schedule asks for, make queued runs."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                writer = writer_of()
+                await writer.run(lambda tx: store.recover_stale(tx, settings.report_time_limit + 120, clock.now()))
+                await schedule_due(writer, settings, clock.today())
+                for run_id in await queued_ids(db):
+                    await execute(db, writer, settings, run_id)
+            except Exception:
+                log.exception("report scheduler round failed")
+
+    return loop

@@ -1,0 +1,379 @@
+"""Report runs and their data. A report_run row exists once per (report, period, scope): queuing
+inserts it or flips a finished one back to queued, and rendering claims it with a conditional
+UPDATE, so two processes never render the same run and a schedule queues it once. Each finished PDF
+is an edition (sha256, bytes in DATA_DIR/reports/<sha256>.pdf); editions are never replaced.
+The period's rows are read with a blocking connection of their own, streamed (reports/dataset.py
+runs in a worker thread or process, never on the event loop)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from server.storage.db import BUSY_TIMEOUT_MS, Database
+from server.storage.writer import Tx
+
+QUEUED, RENDERING, READY, FAILED = "queued", "rendering", "ready", "failed"
+STATUSES = {
+    QUEUED: ("Dalam antrean", "Queued"),
+    RENDERING: ("Sedang dibuat", "Rendering"),
+    READY: ("Siap", "Ready"),
+    FAILED: ("Gagal", "Failed"),
+}
+FETCH = 5000
+
+
+class Run(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    report: str
+    period: str
+    scope: str
+    status: str
+    include_all: bool
+    message: str
+    scheduled: bool
+    requested_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class Edition(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    run: int
+    edition: int
+    sha256: str
+    size: int
+    pages: int
+    include_all: bool
+    created_at: dt.datetime | None = None
+
+
+_RUN = (
+    "SELECT id, report, period, scope, status, include_all, message, scheduled, requested_at, finished_at "
+    "FROM report_run"
+)
+_EDITION = "SELECT id, run, edition, sha256, size, pages, include_all, created_at FROM report_edition"
+
+
+def _run(row: dict[str, Any]) -> Run:
+    return Run(
+        id=int(row["id"]),
+        report=str(row["report"]),
+        period=str(row["period"]),
+        scope=str(row["scope"]),
+        status=str(row["status"]),
+        include_all=bool(row["include_all"]),
+        message=str(row["message"]),
+        scheduled=bool(row["scheduled"]),
+        requested_at=_time(row["requested_at"]),
+        finished_at=_time(row["finished_at"]),
+    )
+
+
+def _edition(row: dict[str, Any]) -> Edition:
+    return Edition(
+        id=int(row["id"]),
+        run=int(row["run"]),
+        edition=int(row["edition"]),
+        sha256=str(row["sha256"]),
+        size=int(row["size"]),
+        pages=int(row["pages"]),
+        include_all=bool(row["include_all"]),
+        created_at=_time(row["created_at"]),
+    )
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+# --- queue (writer transactions) ------------------------------------------------------------------
+def queue(
+    tx: Tx,
+    report: str,
+    period: str,
+    scope: str,
+    include_all: bool,
+    user_id: int | None,
+    now: dt.datetime,
+    *,
+    scheduled: bool = False,
+) -> int | None:
+    """Queue the run: a new row, or a finished one back to queued. None when it is already queued or
+    rendering (the button was pressed twice), or, for the schedule, when the row exists at all."""
+    made = tx.fetch(
+        "INSERT INTO report_run (report, period, scope, status, include_all, scheduled, requested_by, "
+        "requested_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) "
+        "ON CONFLICT (report, period, scope) DO NOTHING RETURNING id",
+        report,
+        period,
+        scope,
+        QUEUED,
+        include_all,
+        scheduled,
+        user_id,
+        now,
+    )
+    if made:
+        return int(made[0]["id"])
+    if scheduled:
+        return None
+    again = tx.fetch(
+        "UPDATE report_run SET status = {}, include_all = {}, message = '', requested_by = {}, "
+        "requested_at = {} WHERE report = {} AND period = {} AND scope = {} AND status IN ({}, {}) "
+        "RETURNING id",
+        QUEUED,
+        include_all,
+        user_id,
+        now,
+        report,
+        period,
+        scope,
+        READY,
+        FAILED,
+    )
+    return int(again[0]["id"]) if again else None
+
+
+def kecamatan_with_data(tx: Tx, programme: str, form_ids: list[str], start: dt.date, end: dt.date) -> list[str]:
+    """The kecamatan of the programme where the forms have records in the period (the schedule makes
+    a report for each of them)."""
+    if not form_ids:
+        return []
+    marks = ", ".join(["{}"] * len(form_ids))
+    rows = tx.fetch(
+        "SELECT DISTINCT b.kecamatan FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary "
+        f"WHERE b.programme = {{}} AND e.form_id IN ({marks}) AND e.happened_on >= {{}} AND e.happened_on <= {{}} "
+        "ORDER BY b.kecamatan",
+        programme,
+        *form_ids,
+        start.isoformat(),
+        end.isoformat(),
+    )
+    return [str(r["kecamatan"]) for r in rows]
+
+
+def claim(tx: Tx, run_id: int, now: dt.datetime) -> bool:
+    """queued -> rendering, for exactly one taker."""
+    return bool(
+        tx.fetch(
+            "UPDATE report_run SET status = {}, started_at = {} WHERE id = {} AND status = {} RETURNING id",
+            RENDERING,
+            now,
+            run_id,
+            QUEUED,
+        )
+    )
+
+
+def finish(
+    tx: Tx, run_id: int, sha256: str, size: int, pages: int, include_all: bool, user_id: int | None, now: dt.datetime
+) -> int:
+    """rendering -> ready with a new edition; returns the edition's number."""
+    last = tx.fetch("SELECT MAX(edition) AS last FROM report_edition WHERE run = {}", run_id)
+    number = int(last[0]["last"] or 0) + 1
+    tx.execute(
+        "INSERT INTO report_edition (run, edition, sha256, size, pages, include_all, created_by, created_at) "
+        "VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+        run_id,
+        number,
+        sha256,
+        size,
+        pages,
+        include_all,
+        user_id,
+        now,
+    )
+    tx.execute("UPDATE report_run SET status = {}, message = '', finished_at = {} WHERE id = {}", READY, now, run_id)
+    return number
+
+
+def fail(tx: Tx, run_id: int, message: str, now: dt.datetime) -> None:
+    tx.execute(
+        "UPDATE report_run SET status = {}, message = {}, finished_at = {} WHERE id = {}",
+        FAILED,
+        message[:2000],
+        now,
+        run_id,
+    )
+
+
+def recover_stale(tx: Tx, seconds: int, now: dt.datetime) -> None:
+    """A run left `rendering` longer than any render may take: its process died; mark it failed."""
+    tx.execute(
+        "UPDATE report_run SET status = {}, message = {}, finished_at = {} WHERE status = {} AND started_at < {}",
+        FAILED,
+        "Proses pembuat laporan berhenti / the report process stopped",
+        now,
+        RENDERING,
+        now - dt.timedelta(seconds=seconds),
+    )
+
+
+# --- reads (async, small) -------------------------------------------------------------------------
+async def runs_in(db: Database, scopes: tuple[str, ...] | None) -> list[Run]:
+    """Runs whose scope is one of these areas or inside one (None: every run)."""
+    rows = await db.fetch(_RUN + " ORDER BY requested_at DESC, id DESC")
+    runs = [_run(r) for r in rows]
+    if scopes is None:
+        return runs
+    return [r for r in runs if any(r.scope == s or r.scope.startswith(s + ".") for s in scopes)]
+
+
+async def run_by_id(db: Database, run_id: int) -> Run | None:
+    rows = await db.fetch(_RUN + " WHERE id = {}", run_id)
+    return _run(rows[0]) if rows else None
+
+
+async def editions_of(db: Database, run_id: int) -> list[Edition]:
+    return [_edition(r) for r in await db.fetch(_EDITION + " WHERE run = {} ORDER BY edition DESC", run_id)]
+
+
+async def edition_by_id(db: Database, edition_id: int) -> Edition | None:
+    rows = await db.fetch(_EDITION + " WHERE id = {}", edition_id)
+    return _edition(rows[0]) if rows else None
+
+
+# --- the PDF files ---------------------------------------------------------------------------------------
+def pdf_path(data_dir: str, sha256: str) -> Path:
+    return Path(data_dir) / "reports" / f"{sha256}.pdf"
+
+
+def store_pdf(data_dir: str, data: bytes) -> str:
+    """Write the PDF under its sha256 (fsynced, renamed into place) and return the digest."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = pdf_path(data_dir, digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = path.with_name(f".{digest}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, path)
+    return digest
+
+
+# --- the period's rows (blocking, streamed) ----------------------------------------------------------
+def open_reader(url: str) -> Any:
+    if url.startswith("sqlite:"):
+        lite = sqlite3.connect(
+            url[len("sqlite:///") :], timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        lite.execute("PRAGMA query_only = ON")
+        return lite
+    import psycopg
+
+    conn = psycopg.connect(url.replace("postgres://", "postgresql://", 1))
+    conn.read_only = True
+    return conn
+
+
+def _rows(conn: Any, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
+    if isinstance(conn, sqlite3.Connection):
+        cursor = conn.execute(sql.replace("{}", "?"), args)
+    else:
+        cursor = conn.cursor(name="pantau_report")  # server-side: rows arrive in batches, not all at once
+        cursor.itersize = FETCH
+        cursor.execute(sql.replace("%", "%%").replace("{}", "%s"), args)
+    try:
+        yield from cursor
+    finally:
+        cursor.close()
+
+
+def _approved(include_all: bool) -> str:
+    return "" if include_all else " AND s.review_status = 'approved'"
+
+
+def people(conn: Any, programme: str, scope: str, until: dt.date) -> Iterator[tuple[Any, ...]]:
+    """(id, area, sex, birth date, target group, registered on, baseline JSON, visit months, flags,
+    last visit on, the registering intake's answers JSON or None) of the programme's active
+    beneficiaries in the scope registered by the period's end. A person's id is the id of the intake
+    that registered them, so its answers (home GPS, household size) come by primary key."""
+    return _rows(
+        conn,
+        "SELECT CAST(b.id AS TEXT), b.area_code, b.sex, b.birth_date, b.target_group, b.registered_on, "
+        "CAST(b.baseline AS TEXT), b.visit_months, b.flags, b.last_visit_on, CAST(r.answers AS TEXT) "
+        "FROM beneficiary b LEFT JOIN submission r ON r.id = b.id WHERE b.programme = {} AND b.status = 'active' "
+        "AND b.registered_on <= {} AND (b.kecamatan = {} OR b.kecamatan LIKE {})",
+        [programme, until.isoformat(), scope, scope + ".%"],
+    )
+
+
+def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[tuple[Any, ...]]:
+    """(beneficiary, day, summary JSON, petugas, revision, ever sent back for correction, has a photo,
+    received at, answers JSON) of the form's events in the period, by the date index."""
+    return _rows(
+        conn,
+        "SELECT CAST(e.beneficiary AS TEXT), e.happened_on, CAST(e.summary AS TEXT), COALESCE(u.display_name, ''), "
+        "s.revision, EXISTS (SELECT 1 FROM review_event r WHERE r.submission = s.id "
+        "AND r.to_status = 'needs_correction'), "
+        "EXISTS (SELECT 1 FROM submission_attachment a WHERE a.submission = s.id), "
+        "CAST(s.received_at AS TEXT), CAST(s.answers AS TEXT) "
+        "FROM beneficiary_event e JOIN submission s ON s.id = e.submission "
+        "LEFT JOIN pantau_user u ON u.id = s.enumerator "
+        "WHERE e.form_id = {} AND e.happened_on >= {} AND e.happened_on <= {}" + _approved(include_all),
+        [form_id, start.isoformat(), end.isoformat()],
+    )
+
+
+def referrals(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[tuple[Any, ...]]:
+    """(beneficiary, opened on, actions) of the follow-ups the form's records opened in these days."""
+    return _rows(
+        conn,
+        "SELECT CAST(f.beneficiary AS TEXT), f.opened_on, f.actions FROM follow_up f "
+        "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.opened_on >= {} "
+        "AND f.opened_on <= {}" + _approved(include_all),
+        [form_id, start.isoformat(), end.isoformat()],
+    )
+
+
+def open_follow_ups(
+    conn: Any, form_id: str, since: dt.date, end: dt.date, include_all: bool
+) -> Iterator[tuple[Any, ...]]:
+    """(beneficiary, due on, actions, closed on) of follow-ups due before `end` that were still open
+    at `since` or later; the caller decides which period-end each was overdue at."""
+    return _rows(
+        conn,
+        "SELECT CAST(f.beneficiary AS TEXT), f.due_on, f.actions, f.closed_on FROM follow_up f "
+        "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.due_on < {} "
+        "AND f.opened_on <= {} AND (f.closed_on = '' OR f.closed_on > {})" + _approved(include_all),
+        [form_id, end.isoformat(), end.isoformat(), since.isoformat()],
+    )
+
+
+def named(conn: Any, ids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """id -> (name, masked NIK, area) for the few people a report lists by name."""
+    if not ids:
+        return {}
+    marks = ", ".join(["{}"] * len(ids))
+    rows = _rows(
+        conn,
+        f"SELECT CAST(id AS TEXT), name, nik_masked, area_code FROM beneficiary WHERE CAST(id AS TEXT) IN ({marks})",
+        list(ids),
+    )
+    return {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in rows}
+
+
+def photos_of(conn: Any, form_id: str, ids: list[str], start: dt.date, end: dt.date, limit: int) -> list[str]:
+    """The sha256 of up to `limit` photos from the period's visits to these people."""
+    if not ids:
+        return []
+    marks = ", ".join(["{}"] * len(ids))
+    rows = _rows(
+        conn,
+        "SELECT DISTINCT a.sha256 FROM submission_attachment a JOIN beneficiary_event e "
+        f"ON e.submission = a.submission WHERE e.form_id = {{}} AND e.happened_on >= {{}} "
+        f"AND e.happened_on <= {{}} AND CAST(e.beneficiary AS TEXT) IN ({marks}) ORDER BY a.sha256",
+        [form_id, start.isoformat(), end.isoformat(), *ids],
+    )
+    return [str(r[0]) for r in rows][:limit]

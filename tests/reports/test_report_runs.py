@@ -1,0 +1,157 @@
+"""Report runs: one row per (report, period, scope); generating again makes a new edition and keeps
+the old one; a render past the time limit is killed and the run marked failed; the schedule queues a
+closed period once however often (and by however many processes) it is asked."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import multiprocessing
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+
+import msgspec
+import pytest
+
+from server import clock
+from server.reports import worker
+from server.settings import Settings
+from server.storage import reports as store
+from server.storage.db import Database
+from server.storage.writer import Writer
+from tests.reports import seed
+
+NOW = dt.datetime(2026, 4, 2, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def writer(db: Database) -> AsyncIterator[Writer]:
+    w = Writer(db)
+    await w.start()
+    try:
+        yield w
+    finally:
+        await w.stop()
+
+
+async def _queue(writer: Writer, scope: str = "64.02.06", include_all: bool = False) -> int | None:
+    return await writer.run(lambda tx: store.queue(tx, "monev_triwulan", "2026-Q1", scope, include_all, None, NOW))
+
+
+async def test_generating_again_makes_a_new_edition_and_keeps_the_old(
+    db: Database, writer: Writer, settings: Settings
+) -> None:
+    await seed.write(db, settings, seed.build())
+    run_id = await _queue(writer)
+    assert run_id is not None
+    assert await _queue(writer) is None  # pressed twice while queued: still one run
+    await worker.execute(db, writer, settings, run_id)
+    run = await store.run_by_id(db, run_id)
+    assert run is not None and run.status == store.READY, run
+    again = await _queue(writer, include_all=True)
+    assert again == run_id  # the same row, queued once more
+    await worker.execute(db, writer, settings, run_id)
+    editions = await store.editions_of(db, run_id)
+    assert [e.edition for e in editions] == [2, 1]
+    assert [e.include_all for e in editions] == [True, False]
+    assert editions[0].sha256 != editions[1].sha256
+    for edition in editions:
+        path = store.pdf_path(settings.data_dir, edition.sha256)
+        assert path.read_bytes()[:5] == b"%PDF-" and path.stat().st_size == edition.size
+    assert len(await db.fetch("SELECT id FROM report_run")) == 1
+
+
+async def test_a_render_past_the_time_limit_is_stopped_and_reported_failed(
+    db: Database, writer: Writer, settings: Settings
+) -> None:
+    hurried = msgspec.structs.replace(settings, report_time_limit=1)
+    run_id = await _queue(writer)
+    assert run_id is not None
+    began = clock.now()
+    await worker.execute(db, writer, hurried, run_id)
+    run = await store.run_by_id(db, run_id)
+    assert run is not None and run.status == store.FAILED
+    assert "1 detik" in run.message
+    assert (clock.now() - began).total_seconds() < 15  # killed, not waited for
+    assert await store.editions_of(db, run_id) == []
+    # A failed run can be generated again.
+    assert await _queue(writer) == run_id
+
+
+async def test_a_run_is_claimed_once(db: Database, writer: Writer) -> None:
+    run_id = await _queue(writer)
+    assert run_id is not None
+    taken = [await writer.run(lambda tx: store.claim(tx, run_id, NOW)) for _ in range(3)]
+    assert taken == [True, False, False]
+
+
+async def test_scheduled_generation_twice_makes_one_run(db: Database, writer: Writer, settings: Settings) -> None:
+    scheduled = msgspec.structs.replace(settings, report_schedule="monev_triwulan")
+    first = await worker.schedule_due(writer, scheduled, dt.date(2026, 4, 1))
+    second = await worker.schedule_due(writer, scheduled, dt.date(2026, 4, 1))
+    later = await worker.schedule_due(writer, scheduled, dt.date(2026, 6, 30))  # still the same closed quarter
+    assert len(first) == 1 and second == [] and later == []
+    runs = await store.runs_in(db, None)
+    assert [(r.report, r.period, r.scope, r.status, r.scheduled) for r in runs] == [
+        ("monev_triwulan", "2026-Q1", "64.02", store.QUEUED, True)
+    ]
+    next_quarter = await worker.schedule_due(writer, scheduled, dt.date(2026, 7, 1))
+    assert len(next_quarter) == 1
+    assert await worker.schedule_due(writer, settings, dt.date(2026, 10, 1)) == []  # no schedule set: nothing
+
+
+def _schedule_in_another_process(settings: Settings, today: dt.date) -> list[int]:
+    """One Pantau process's scheduler round: its own connection pool and writer."""
+
+    async def round_() -> list[int]:
+        db = Database(settings.database_url)
+        await db.open()
+        writer = Writer(db)
+        await writer.start()
+        try:
+            return await worker.schedule_due(writer, settings, today)
+        finally:
+            await writer.stop()
+            await db.close()
+
+    return asyncio.run(round_())
+
+
+async def test_the_schedule_queues_the_kabupaten_and_each_kecamatan_with_data_once(
+    db: Database, writer: Writer, settings: Settings
+) -> None:
+    """Three Pantau processes look at the clock at the same moment, and one again later: one run per
+    (report, period, scope), for Kukar and for each kecamatan with records in the closed quarter."""
+    fx = seed.build()
+    await seed.write(db, settings, fx)
+    kecamatan = sorted({p.area[:8] for p in fx.people})
+    assert kecamatan == ["64.02.06", "64.02.13"]
+    scheduled = msgspec.structs.replace(settings, report_schedule="monev_triwulan")
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=3, mp_context=multiprocessing.get_context("spawn")) as pool:
+        rounds = [
+            loop.run_in_executor(pool, _schedule_in_another_process, scheduled, dt.date(2026, 4, 1)) for _ in range(3)
+        ]
+        made = await asyncio.gather(*rounds)
+    assert sum(len(m) for m in made) == 3
+    assert await worker.schedule_due(writer, scheduled, dt.date(2026, 5, 2)) == []
+    runs = await store.runs_in(db, None)
+    assert sorted((r.period, r.scope, r.status, r.scheduled) for r in runs) == [
+        ("2026-Q1", scope, store.QUEUED, True) for scope in ["64.02", *kecamatan]
+    ]
+    # A kecamatan scope is queued only where the period has records: nothing in 2026-Q2 yet.
+    later = await worker.schedule_due(writer, scheduled, dt.date(2026, 7, 1))
+    assert [(r.period, r.scope) for r in await store.runs_in(db, None) if r.id in later] == [("2026-Q2", "64.02")]
+
+
+async def test_a_run_left_rendering_by_a_dead_process_is_marked_failed(db: Database, writer: Writer) -> None:
+    run_id = await _queue(writer)
+    assert run_id is not None
+    assert await writer.run(lambda tx: store.claim(tx, run_id, NOW))
+    await writer.run(lambda tx: store.recover_stale(tx, 600, NOW + dt.timedelta(seconds=300)))
+    run = await store.run_by_id(db, run_id)
+    assert run is not None and run.status == store.RENDERING  # still within any render's time
+    await writer.run(lambda tx: store.recover_stale(tx, 600, NOW + dt.timedelta(seconds=900)))
+    run = await store.run_by_id(db, run_id)
+    assert run is not None and run.status == store.FAILED and run.message
+    assert await worker.queued_ids(db) == []
