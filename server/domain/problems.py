@@ -400,3 +400,32 @@ _define("growth.result", "warning", "Hasil: {summary_id}.", "Result: {summary_en
 _define("growth.implausible", "warning",
         "Ukur ulang: nilai {index_id} tidak masuk akal (z = {z}). Periksa berat, panjang/tinggi dan tanggal lahir.",
         "Measure again: the {index_en} value is implausible (z = {z}). Check weight, length/height and birth date.")
+
+# --- changing a published form (issue 8, domain/evolution.py) --------------------------------------
+_define("form.retyped", "error",
+        "Pertanyaan '{name}' sudah terbit sebagai {old}; jenisnya tidak boleh menjadi {new}.",
+        "The question '{name}' was published as {old}; its type cannot become {new}.",
+        "Kembalikan jenisnya, atau buat pertanyaan baru bernama '{suggestion}' (data lama '{name}' tetap ada).",
+        "Restore its type, or make a new question named '{suggestion}' (the old '{name}' data is kept).")
+_define("form.choice_reused", "warning",
+        "Pilihan '{value}' di daftar '{list}' dulu berarti '{old}', sekarang '{new}'.",
+        "The choice '{value}' in list '{list}' used to mean '{old}', now '{new}'.",
+        "Data lama dengan nilai '{value}' akan terbaca dengan arti baru. Pakai nilai baru bila artinya berubah.",
+        "Old data with the value '{value}' will read with the new meaning. Use a new value if the meaning changed.")
+_define("form.id_mismatch", "error",
+        "Formulir ini bernama '{expected}', bukan '{found}'.",
+        "This form is named '{expected}', not '{found}'.",
+        "Nama formulir (settings.id) tidak dapat diubah; buat formulir baru untuk nama lain.",
+        "A form's name (settings.id) cannot change; make a new form for another name.")
+_define("growth.referral_required", "error",
+        "Anak perlu dirujuk ({reason_id}): pilih tujuan rujukan, bukan '{none_id}'.",
+        "The child must be referred ({reason_en}): choose where to, not '{none_en}'.")
+_define("form.moved_repeat", "error",
+        "Pertanyaan '{name}' sudah terbit {old_id}; tidak boleh dipindah {new_id}.",
+        "The question '{name}' was published {old_en}; it cannot move {new_en}.",
+        "Jawabannya disimpan per ulangan, jadi data lama tidak terbaca lagi. Kembalikan ke tempatnya, atau buat "
+        "pertanyaan baru bernama '{suggestion}' (data lama '{name}' tetap ada). Pindah antar-grup boleh.",
+        "Its answers are kept per repeat, so old data would no longer read. Move it back, or make a new question "
+        "named '{suggestion}' (the old '{name}' data is kept). Moving between groups is fine.")
+_define("answer.text_long", "error", "Teks terlalu panjang: paling banyak {max} karakter.",
+        "The text is too long: at most {max} characters.")

@@ -79,10 +79,18 @@ _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(
 _RUPIAH_NOISE = re.compile(r"^\s*Rp\.?\s*|\s|\.(?=[0-9]{3}(?:[.,]|\Z))", re.IGNORECASE)
 
 
+# A free-text answer longer than a page is not field data; the body limit alone would let one
+# answer take megabytes of every export and report.
+TEXT_MAX_CHARS = 10_000
+
+
 def clean_text(raw: Any) -> str:
     if not isinstance(raw, str):
         raise BadAnswer("answer.text")
-    return raw.strip()
+    text = raw.strip()
+    if len(text) > TEXT_MAX_CHARS:
+        raise BadAnswer("answer.text_long", max=TEXT_MAX_CHARS)
+    return text
 
 
 def clean_integer(raw: Any) -> int:

@@ -131,6 +131,10 @@ def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: u
         target, kind = _uuid(linked[0]["beneficiary"]), str(linked[0]["kind"])
     else:
         same = _others(tx, creates.programme, "nik_index", prepared.nik.index, None) if prepared.nik else []
+        # Only a record the enumerator may already see is updated: re-registering another area's
+        # person would otherwise move them (and their history) into this enumerator's view. Such an
+        # intake makes a new record, flagged nik_ganda, for staff to merge.
+        same = [r for r in same if sees_area(principal, str(r["area_code"]))]
         target, kind = (same[0]["id"], "update") if same and creates.same_nik == "update" else (None, "intake")
     if target is None:
         target = submission_id
@@ -193,8 +197,8 @@ def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules
 def _others(tx: Tx, programme: str, column: str, index: str, not_id: uuid.UUID | None) -> list[dict[str, Any]]:
     """Active records of the programme with this blind index (column is one of two fixed names)."""
     assert column in ("nik_index", "kk_index")
-    rows = tx.fetch(f"SELECT id, nik_index, flags FROM beneficiary WHERE programme = {{}} AND {column} = {{}} "
-                    "AND status = 'active' ORDER BY created_at, id", programme, index)
+    rows = tx.fetch(f"SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {{}} "
+                    f"AND {column} = {{}} AND status = 'active' ORDER BY created_at, id", programme, index)
     return [r for r in rows if not_id is None or _uuid(r["id"]) != not_id]
 
 

@@ -357,9 +357,8 @@ class VersionInfo(msgspec.Struct, frozen=True):
     name_field: str | None
 
 
-# Published versions never change, so what the writer needs of one is read once per process. The key
-# holds the form and version label too: a test process opens many databases, each with its own pk 1.
-_VERSION_INFO: dict[tuple[str, str, int], VersionInfo] = {}
+# Published versions never change, so what the writer needs of one is read once per process and
+# database (the memo lives on the Database: two databases may each have a version with pk 1).
 OWN_FLAGS = ("warning", "nik_warning")
 
 
@@ -395,12 +394,13 @@ def _reopen(tx: Tx, instance_id: uuid.UUID, revision: int, principal: Principal,
 
 
 def _version_info(tx: Tx, form_id: str, version: str, version_pk: int) -> VersionInfo:
+    memo: dict[tuple[str, str, int], VersionInfo] = tx.memo.setdefault("version_info", {})
     key = (form_id, version, version_pk)
-    info = _VERSION_INFO.get(key)
+    info = memo.get(key)
     if info is None:
         rows = tx.fetch("SELECT compiled FROM form_version WHERE id = {}", version_pk)
         compiled = decode_compiled(rows[0]["compiled"])
-        info = _VERSION_INFO[key] = VersionInfo(rules.question_types(compiled), rules.name_field(compiled))
+        info = memo[key] = VersionInfo(rules.question_types(compiled), rules.name_field(compiled))
     return info
 
 

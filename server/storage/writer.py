@@ -31,9 +31,10 @@ log = logging.getLogger("pantau.writer")
 class Tx:
     """The open transaction as an operation sees it. SQL uses `{}` placeholders on both engines."""
 
-    def __init__(self, conn: Any, kind: str) -> None:
+    def __init__(self, conn: Any, kind: str, memo: dict[str, dict[Any, Any]] | None = None) -> None:
         self.conn = conn
         self.kind = kind
+        self.memo = {} if memo is None else memo  # the database's per-process caches (Database.memo)
         self._sql_cache: dict[str, str] = {}
 
     def _sql(self, sql: str) -> str:
@@ -146,7 +147,7 @@ class Writer:
         try:
             if conn is None:  # lost earlier (database restarted): try again now
                 conn = connect(self.db)
-            tx = Tx(conn, self.db.kind)
+            tx = Tx(conn, self.db.kind, self.db.memo)
             tx.execute("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
             for op, _future, _loop in batch:
                 tx.execute("SAVEPOINT item")

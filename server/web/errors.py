@@ -83,9 +83,18 @@ def undecodable_handler(request: Request, exc: UnicodeDecodeError) -> Response: 
     return _respond(request, PantauError("http.bad_request", detail="not UTF-8"))
 
 
+def too_deep_handler(request: Request, exc: RecursionError) -> Response:  # type: ignore[type-arg]
+    """A JSON body nested thousands of levels deep makes msgspec (inside Litestar's body reading) give
+    up with RecursionError: that is bad input, not a server fault. Any other RecursionError is a bug."""
+    if "deserializ" not in str(exc):
+        return internal_error_handler(request, exc)
+    return _respond(request, PantauError("http.bad_request", detail="JSON nested too deeply"))
+
+
 EXCEPTION_HANDLERS = {
     PantauError: pantau_error_handler,
     UnicodeDecodeError: undecodable_handler,
+    RecursionError: too_deep_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }

@@ -102,6 +102,12 @@ def test_a_value_of_the_wrong_type_is_an_error(name: str, value: Any, code: str)
         assert name not in result.answers
 
 
+def test_a_text_answer_longer_than_a_page_is_refused_and_a_long_one_kept() -> None:
+    kept = check(TYPES, {"teks": "a" * 10_000})
+    assert errors(kept) == [] and kept.answers["teks"] == "a" * 10_000
+    assert errors(check(TYPES, {"teks": "a" * 10_001})) == [("teks", "answer.text_long")]
+
+
 def test_gps_accuracy_worse_than_the_limit_is_a_warning() -> None:
     result = check(TYPES, {"gps": "-0.42 116.98 20 75"})
     assert warnings(result) == [("gps", "answer.geopoint_accuracy", False)]

@@ -131,6 +131,7 @@ def test_enumerators_submit_only_in_their_areas(as_, published) -> None:  # type
         (b"\xff\xfe\x00 invalid utf-8", 400),
         (b'{"instance_id": "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11", "form_id": "' + b"a" * 100 + b'", '
          b'"form_version": "1", "answers": {}}', 400),
+        (b'{"answers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),  # msgspec's RecursionError, not a 500
     ],
 )
 def test_malformed_bodies_are_clear_4xx(as_, published, payload: bytes, status: int) -> None:  # type: ignore[no-untyped-def]
@@ -139,6 +140,14 @@ def test_malformed_bodies_are_clear_4xx(as_, published, payload: bytes, status: 
                           headers={"x-csrftoken": csrf_of(citra), "content-type": "application/json"})
     assert response.status_code == status, response.text
     assert response.json()["code"]
+
+
+def test_thousands_of_unknown_answers_get_a_count_and_a_bounded_list(as_, published) -> None:  # type: ignore[no-untyped-def]
+    citra = as_("citra")
+    response = send(citra, body(**{f"palsu_{i}": "x" for i in range(5000)}))
+    assert response.status_code == 422
+    problem = response.json()
+    assert "5000" in problem["detail"] and len(problem["errors"]) == 1000
 
 
 def test_script_in_answers_is_stored_as_text(as_, published) -> None:  # type: ignore[no-untyped-def]

@@ -219,6 +219,11 @@ def test_assignment_limits_who_sees_and_fills_the_form(ani, as_) -> None:  # typ
         json={"instance_id": str(uuid.uuid4()), "form_id": FORM_ID, "form_version": "1", "answers": {"umur": 30}},
     )
     assert sent.status_code == 404 and sent.json()["code"] == "submission.unknown_form"
+    # The read API agrees with the fill page: the form does not exist for Citra, Dewi reads it.
+    assert FORM_ID not in [f["form_id"] for f in citra.get("/api/v1/forms").json()]
+    assert citra.get(f"/api/v1/forms/{FORM_ID}").status_code == 404
+    assert FORM_ID in [f["form_id"] for f in dewi.get("/api/v1/forms").json()]
+    assert dewi.get(f"/api/v1/forms/{FORM_ID}").status_code == 200
     assert FORM_ID in dewi.get("/").text and dewi.get(f"/f/{FORM_ID}").status_code == 200
     assert FORM_ID in ani.get("/").text  # editors always see every form
     # Assigned to coordinators only: no enumerator sees it, Budi does.

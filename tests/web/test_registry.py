@@ -196,6 +196,24 @@ def test_a_second_intake_with_the_same_nik_updates_the_person(as_, shipped, sett
     assert baseline == {"pendapatan": 1250000, "desil": 3}  # the first intake's baseline stays
 
 
+def test_re_registering_another_areas_person_makes_a_flagged_record_and_reveals_nothing(  # type: ignore[no-untyped-def]
+        as_, shipped, settings) -> None:
+    """same_nik: update must not move a person into an enumerator who could not see them: Dewi
+    (Samboja) registering Siti's NIK gets a new record, flagged for staff to merge, and Siti's own
+    record, area and history stay where they were."""
+    citra, dewi = as_("citra"), as_("dewi")
+    siti = registered(citra)
+    again = str(uuid.uuid4())
+    response = intake(dewi, again, kecamatan="64.02.13", desa="64.02.13.1007", alamat="Jl. Lain 9")
+    assert response.status_code == 201, response.text
+    rows = fetch(settings, "SELECT id, area_code, flags FROM beneficiary ORDER BY created_at")
+    assert [str(r["area_code"]) for r in rows] == ["64.02.06.1001", "64.02.13.1007"]
+    assert all("nik_ganda" in str(r["flags"]) for r in rows)
+    assert dewi.get(f"/api/v1/penerima/{siti}").status_code == 404
+    assert dewi.get(f"/api/v1/penerima/{again}").json()["beneficiary"]["id"] == again
+    assert [e["kind"] for e in citra.get(f"/api/v1/penerima/{siti}").json()["timeline"]] == ["intake"]
+
+
 FLAG_FORM = b"""
 settings:
   id: daftar_uji

@@ -127,6 +127,8 @@ def test_coordinators_list_only_their_areas_and_staff_see_all(as_, published) ->
     assert budi.status_code == 200
     assert listed(budi.text) == [mine["instance_id"]] and "Sari Samboja" not in budi.text
     assert set(listed(as_("ani").get("/data").text)) == {mine["instance_id"], theirs["instance_id"]}
+    assert listed(as_("ani").get(f"/data?area={SAMBOJA}").text) == [theirs["instance_id"]]  # the area filter
+    assert listed(as_("ani").get(f"/data?area={TENGGARONG}").text) == [mine["instance_id"]]
     refused = as_("budi").get(f"/data?area={SAMBOJA}")
     assert refused.status_code == 403 and "Sari" not in refused.text
     assert as_("citra").get("/data").status_code == 403

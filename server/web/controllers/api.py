@@ -18,6 +18,10 @@ from server.web.deps import db_of, settings_of
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
 from server.web.submitting import Invalid, accept
 
+# The count says how many; the list stops here, so 3 MB of made-up answer names cannot come back as a
+# 30 MB answer. A real form's problems (every field of 20 repeat entries wrong) stay well below.
+MAX_LISTED_PROBLEMS = 1000
+
 
 @post("/api/v1/submissions", status_code=201, guards=[signed_in])
 async def submit(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:  # type: ignore[type-arg]
@@ -30,7 +34,7 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
         errors = invalid.problems
         error = PantauError("submission.invalid", count=len(errors))
         body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
-                "errors": msgspec.to_builtins(errors)}
+                "errors": msgspec.to_builtins(errors[:MAX_LISTED_PROBLEMS])}
         return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
     out = ReceiptOut(**msgspec.structs.asdict(receipt), warnings=warnings)
     return Response(out, status_code=201 if receipt.outcome == "new" else 200)

@@ -20,7 +20,7 @@ from server.domain import exports as layout_rules
 from server.domain import registry as registry_rules
 from server.domain import review as rules
 from server.errors import PantauError
-from server.storage import access, audit, registry_read, review, tokens
+from server.storage import access, audit, form_drafts, registry_read, review, tokens
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.controllers.review import after_of, next_cursor, parse, query_params
 from server.web.deps import db_of, lang_of
@@ -93,9 +93,17 @@ async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:  #
     db = db_of(request)
     out = []
     for form in await review.form_titles(db):
+        if not await _may_read_form(db, principal, form["form_id"]):
+            continue
         versions = await review.versions_of(db, form["form_id"])
         out.append(_form_out(form, versions))
     return out
+
+
+async def _may_read_form(db: Any, principal: Any, form_id: str) -> bool:
+    """Reviewers read every form of their areas' data; an enumerator only the forms assigned to them
+    (issue 8), so the API never shows a form the fill page says does not exist."""
+    return access.has(principal, "review") or await form_drafts.open_to(db, principal, form_id)
 
 
 def _form_out(form: dict[str, Any], versions: list[review.Version]) -> FormOut:
@@ -109,6 +117,8 @@ async def form_detail(request: Request, principal: SignedIn, form_id: FromPath[s
     access.require(principal, "view_data")
     db = db_of(request)
     form = next((f for f in await review.form_titles(db) if f["form_id"] == form_id), None)
+    if form is not None and not await _may_read_form(db, principal, form_id):
+        form = None  # as if it did not exist, like the fill page says
     versions = await review.versions_of(db, form_id) if form else []
     if form is None or not versions:
         raise PantauError("export.unknown_form", form_id=form_id[:64])
