@@ -33,7 +33,9 @@ def path_of(data_dir: str, sha256: str) -> Path:
 
 def _write_durably(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # One temporary file per write: two uploads of the same photo at once (a phone retrying while its
+    # first request still runs) must not rename each other's file away (a 500, issue 6).
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
     with open(temporary, "wb") as fh:
         fh.write(data)
         fh.flush()

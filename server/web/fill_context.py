@@ -34,9 +34,9 @@ WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah
            "datetime": "datetime", "geopoint": "geo", "image": "image", "note": "note", "calculate": "calc",
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
            "select_multiple": "checks",
-           # The beneficiary's id (issue 7). Until the searchable picker over /api/v1/penerima lands, a
-           # text input: the server checks the id exists and lies in the enumerator's areas.
-           "beneficiary": "text"}
+           # The beneficiary's id (issue 7): a text input that static/js/picker.js turns into a search
+           # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
+           "beneficiary": "bnf"}
 
 # UI text, Indonesian first. The template uses these for its buttons; the runtime gets them in its JSON.
 UI: dict[str, tuple[str, str]] = {
@@ -65,11 +65,19 @@ UI: dict[str, tuple[str, str]] = {
     "female": ("Perempuan", "Female"), "male": ("Laki-laki", "Male"), "born": ("lahir", "born"),
     "refresh": ("Tampilkan pilihan sesuai jawaban di atas", "Show the choices for the answers above"),
     "entry": ("Isian", "Entry"), "lang": ("English", "Bahasa Indonesia"),
+    "pick_search": ("Cari nama, desa atau NIK", "Search name, village or NIK"),
+    "pick_chosen": ("Dipilih", "Chosen"), "pick_nothing": ("Tidak ditemukan", "Not found"),
+    "pick_count": ("Daftar penerima di HP: {n} orang (diperbarui {when}).",
+                   "Beneficiaries on this phone: {n} (updated {when})."),
+    "pick_none": ("Daftar penerima belum ada di HP ini; sambungkan ke internet.",
+                  "No beneficiary list on this phone yet; connect to the internet."),
+    "pick_offline": ("Tidak tersambung: memakai daftar yang tersimpan.", "Offline: using the saved list."),
 }
 # The UI texts the runtime shows itself; the others are the template's.
 RUNTIME_TEXTS = frozenset({"confirm", "gps_wait", "gps_acc", "gps_fail", "photo_wait", "photo_ok", "photo_fail",
                            "photo_kept", "sig_clear", "sig_help", "step", "sending", "fix", "tick", "offline",
-                           "signin", "sent", "number", "received", "again", "same", "female", "male", "born"})
+                           "signin", "sent", "number", "received", "again", "same", "female", "male", "born",
+                           "pick_search", "pick_chosen", "pick_nothing", "pick_count", "pick_none", "pick_offline"})
 MESSAGE_CODES = ("answer.required", "answer.constraint", "answer.integer", "answer.decimal", "answer.rupiah",
                  "answer.geopoint", "answer.geopoint_accuracy", "answer.repeat_min", "answer.repeat_max",
                  "answer.repeat_count", "nik.length", "nik.date", "nik.outside_kukar", "nik.sex_mismatch",
@@ -139,6 +147,8 @@ class FillContext(msgspec.Struct, frozen=True, kw_only=True):
     message: str = ""
     error: str = ""
     summary: list[tuple[str, str]] = []  # (key, message) of each field error, linked from the top
+    comment: str = ""  # a record sent back for correction: the reviewer's comment (issue 9 item 3)
+    base_revision: int | None = None  # ... and the revision the correction replaces (posted as _revisi)
 
 
 class ReceiptContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,6 +211,15 @@ def asset_urls() -> dict[str, str]:
     base = f"/aset/{asset_version()}"
     return {"css": f"{base}/css/pantau.css", "form_css": f"{base}/css/form.css", "js": f"{base}/js/form.js",
             "expr": f"{base}/js/expr-eval.js"}
+
+
+def picker_assets(compiled: CompiledForm) -> dict[str, str]:
+    """The beneficiary picker and its IndexedDB helper, only for forms with a beneficiary question:
+    the other forms' first load stays within its weight budget (bench/page_weight.py)."""
+    if not any(info.type == "beneficiary" for info in compiled.fields.values()):
+        return {}
+    base = f"/aset/{asset_version()}"
+    return {"picker": f"{base}/js/picker.js", "idb": f"{base}/vendor/idb.js"}
 
 
 def rules_url(compiled: CompiledForm, lang: str) -> str:
@@ -480,6 +499,8 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
     msg = {code: messages(code)[1 if lang == "en" else 0] for code in MESSAGE_CODES}
     return {
         "id": compiled.form_id, "v": compiled.version, "lang": lang, "rules": compiled.rules,
+        # The programme whose beneficiaries the picker offers (static/js/picker.js).
+        "program": form.settings.registry.programme if form.settings.registry else "",
         "fields": {n: [compiled.fields[n].type, parents[n]] for n in compiled.order},
         "scope": {n: list(info.repeat) for n, info in compiled.fields.items() if info.repeat},
         "params": {q.name: q.parameters for q in questions if q.parameters},
@@ -510,9 +531,11 @@ def _choice_list(chosen: ChoiceList, lang: str) -> dict[str, Any]:
 
 
 def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer: str, clock: Clock,
-                 answers: dict[str, Any] | None = None, shown: Shown | None = None) -> FillContext:
+                 answers: dict[str, Any] | None = None, shown: Shown | None = None,
+                 base_revision: int | None = None, comment: str = "") -> FillContext:
     """The page for a new form (answers None: the defaults) or for answers posted back (kept as
-    typed, with the errors and warnings of `shown` at their fields)."""
+    typed, with the errors and warnings of `shown` at their fields). With base_revision, a record
+    sent back for correction: the runtime submits it as a new revision of that one."""
     raw = answers if answers is not None else defaults(compiled, compiled.definition.fields, clock)
     shown = shown or Shown()
     builder = Builder(compiled, State(compiled, raw, clock), shown, lang)
@@ -525,8 +548,9 @@ def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer:
         lang=lang, title=text_of(compiled.title, lang, compiled.form_id), form_id=compiled.form_id,
         version=compiled.version, instance_id=instance_id, action=f"/f/{compiled.form_id}{query}",
         switch_url=f"/f/{compiled.form_id}?lang={'id' if lang == 'en' else 'en'}", viewer=viewer, items=items,
-        pages=builder.pages, has_repeats=builder.has_repeats, ui=ui_texts(lang), assets=asset_urls(),
+        pages=builder.pages, has_repeats=builder.has_repeats, ui=ui_texts(lang),
+        assets={**asset_urls(), **picker_assets(compiled)},
         rules_url=rules_url(compiled, lang), message=shown.message, error=shown.error,
         config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,
-                          "rules": rules_url(compiled, lang)}),
-        summary=summary)
+                          "rules": rules_url(compiled, lang), **({"b": base_revision} if base_revision else {})}),
+        summary=summary, comment=comment, base_revision=base_revision)

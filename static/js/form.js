@@ -9,6 +9,8 @@ const C = JSON.parse(doc.getElementById('pantau-form').textContent);
 let R = null, M = {};
 const shownErrors = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
 let page = 0, timer = 0, paged = false;
+// Drafts, photos and the outbox (issue 6), loaded once the form works: the first visit stays light.
+const offline = () => import('./offline.js');
 
 // --- small helpers ------------------------------------------------------------------------------
 const byId = (id) => doc.getElementById(id);
@@ -273,6 +275,9 @@ function idCheck(name, type, v, values, pos) {
     if (limit && acc > limit) out.warnings.push(fill(M['answer.geopoint_accuracy'], { accuracy: acc, limit: limit }));
   }
   if (type !== 'nik' && type !== 'no_kk') return out;
+  // A correction opens with NIK/KK masked (whole numbers never leave the server): left as it is,
+  // the mask means "unchanged", and the server puts the stored number back.
+  if (C.b && /^\d{6}\*{8}\d{2}$/.test(v)) return out;
   if (!/^\d{16}$/.test(v)) { out.error = M[type === 'nik' ? 'nik.length' : 'kk.length']; return out; }
   if (type === 'no_kk') return out;
   const birth = other('birth_date'), sex = String(other('sex') || '').slice(0, 1).toUpperCase();
@@ -546,17 +551,15 @@ function upload(w, source) {
   if (!out) { out = make('output', { class: 'st' }); w.insertBefore(out, w.querySelector('.err')); }
   out.textContent = M.photo_wait;
   const max = +((R.params[nameOf(key)] || {}).max_pixels) || 1600;
-  const done = scaled(source, max, 'image/jpeg').then((blob) => fetch('/api/v1/attachments', {
-    method: 'POST', body: blob, credentials: 'same-origin', headers: { 'content-type': 'image/jpeg', 'x-csrftoken': csrf() },
-  }).then((r) => r.json().then((body) => {
-    if (!r.ok) throw new Error(C.lang === 'en' ? body.detail : body.detail_id);
-    hidden.value = body.sha256;
+  // Kept on the phone by its sha256; the outbox uploads it before the form that names it.
+  const done = scaled(source, max, 'image/jpeg').then((blob) => offline().then((o) => o.keepPhoto(blob, !!C.post)).then((sha) => {
+    hidden.value = sha;
     out.textContent = fill(M.photo_ok, { kb: Math.round(blob.size / 1024) });
     let img = w.querySelector('img.th');
     if (!img) { img = make('img', { class: 'th', alt: M.photo_kept }); w.insertBefore(img, out); }
     img.src = URL.createObjectURL(blob);
     schedule();
-  }))).catch((e) => { out.textContent = fill(M.photo_fail, { why: e.message }); });
+  })).catch((e) => { out.textContent = fill(M.photo_fail, { why: e.message }); });
   uploads.push(done);
   return done;
 }
@@ -595,13 +598,9 @@ async function submit() {
   try {
     await Promise.all(uploads);
     const body = { instance_id: C.i, form_id: C.id, form_version: C.v, answers: refresh().values };
-    const r = await fetch('/api/v1/submissions', {
-      method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': csrf() },
-    });
-    const answer = await r.json();
-    if (r.ok) return receipt(answer);
-    if (r.status === 401) return say(M.signin, true);
+    if (C.b) body.base_revision = C.b; // a correction: a new revision of the record sent back
+    const answer = C.post ? await preview(body) : await outbox(body);
+    if (!answer) return;
     form.querySelectorAll('ul[data-srv]').forEach((ul) => ul.remove());
     (answer.errors || []).forEach((e) => {
       const key = keyOfPath(e.path), text = C.lang === 'en' ? e.message_en : e.message;
@@ -613,6 +612,31 @@ async function submit() {
     say(M.offline, true);
   }
   send.disabled = false;
+}
+
+// Into the phone's outbox first, then one try to send; no signal or no session keeps it there.
+// Resolves with the server's refusal to show at the fields, or null when there is none.
+async function outbox(body) {
+  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search });
+  if (item.state === 'sent') receipt(item.receipt);
+  else if (item.state !== 'attention' || !item.answer) o.showQueued(form, item);
+  else return item.answer;
+  return null;
+}
+
+async function preview(body) { // C.post: the editor's preview (issue 8), straight to the server
+  const r = await fetch(C.post, {
+    method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': csrf() },
+  });
+  const answer = await r.json();
+  if (r.ok) {
+    receipt(answer);
+    // The editor page around the preview shows the test count: tell it (same origin only).
+    if (window.parent !== window) window.parent.postMessage({ pantau: 'test-sent', answer: answer }, location.origin);
+  } else if (r.status === 401) say(M.signin, true);
+  else return answer;
+  return null;
 }
 
 function receipt(answer) {
@@ -675,6 +699,8 @@ function attach(rules) {
   form.querySelectorAll('.nr').forEach((e) => e.classList.remove('nr'));
   form.querySelectorAll('.gps').forEach((b) => { b.hidden = !navigator.geolocation; });
   form.querySelectorAll('.q.sig').forEach(signaturePad);
+  window.pantauForm = { program: R.program, msg: M }; // beneficiary questions: picker.js (loaded only where
+  doc.dispatchEvent(new Event('pantau:siap')); //       the form has one) attaches itself on this
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);
   form.addEventListener('click', onClick);
@@ -685,6 +711,7 @@ function attach(rules) {
   refresh();
   root.className = 'js';
   root.setAttribute('data-pantau', 'siap');
+  if (!C.post) offline().then((o) => o.page(form, C)).catch(() => {}); // after: the form is usable first
 }
 
 fetch(C.rules, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))

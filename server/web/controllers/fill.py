@@ -6,8 +6,9 @@ a content-hashed URL with a year-long cache, so a repeat visit downloads only th
 Posted field names (docs in tests/web/test_fill_post.py): a field's name ("nama"); inside a repeat
 "<repeat>[<i>].<field>" with i from 0, nested as "a[0].b[1].c"; a select_multiple or _konfirmasi
 once per ticked value; an image as a file part, or as the sha256 of a photo stored earlier. Reserved:
-_csrf_token, _id (instance uuid), _versi (form version), _aksi ("tambah:<repeat key>",
-"hapus:<instance key>", "hitung"), which re-renders the page instead of submitting."""
+_csrf_token, _id (instance uuid), _versi (form version), _revisi (a correction: the revision sent back),
+_aksi ("tambah:<repeat key>", "hapus:<instance key>", "hitung"), which re-renders the page instead of
+submitting."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
 from server.domain.form import NAME_RE, Field, Group, Question, Repeat
 from server.errors import PantauError
-from server.storage import access, attachments, forms
+from server.storage import access, attachments, form_drafts, forms
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.errors import pantau_error_handler
@@ -68,22 +69,27 @@ async def _version(request: Request, principal: Principal, form_id: str, version
     archived, or not a form name at all)."""
     access.require(principal, "fill")
     loaded = await forms.load_version(db_of(request), form_id, version) if NAME_RE.match(form_id) else None
-    if loaded is None:
+    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # issue 8: assignment
         raise PantauError("http.not_found")
     return loaded
 
 
 def _page(request: Request, principal: Principal, compiled: CompiledForm, instance_id: str,  # type: ignore[type-arg]
-          answers: dict[str, Any] | None = None, shown: Shown | None = None, status: int = 200) -> Template:
+          answers: dict[str, Any] | None = None, shown: Shown | None = None, status: int = 200,
+          base_revision: int | None = None) -> Template:
     context = fill_context(compiled, lang=lang_of(request), instance_id=instance_id, viewer=principal.display_name,
-                           clock=_clock(), answers=answers, shown=shown)
+                           clock=_clock(), answers=answers, shown=shown, base_revision=base_revision)
     return Template(template_name="fill.html", context={"page": context}, status_code=status, headers=NO_STORE)
 
 
 @get("/f/{form_id:str}")
-async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
-    """A new, empty form: the instance id is made here, so every retry of its post is the same record."""
-    loaded = await _version(request, principal, form_id, None)
+async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str],  # type: ignore[type-arg]
+                    v: FromQuery[str | None] = None) -> Template:
+    """A new, empty form: the instance id is made here, so every retry of its post is the same record.
+    ?v= names an older version still published: a draft begun on it is resumed on it (issue 6)."""
+    if v is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
+        raise PantauError("http.not_found")
+    loaded = await _version(request, principal, form_id, v)
     return _page(request, principal, loaded.compiled, str(uuid.uuid4()))
 
 
@@ -114,6 +120,7 @@ async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str
     form = await request.form()
     try:
         instance_id, version, action = _reserved(form)
+        revision = _revision(form)  # a correction (issue 9 item 3): a new revision of that one
         loaded = await _version(request, principal, form_id, version)
         compiled = loaded.compiled
         answers, uploads = answers_from_post(compiled, form)
@@ -122,29 +129,30 @@ async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str
         await form.close()
     if action:
         _apply_action(compiled, answers, action, _clock())
-        return _page(request, principal, compiled, str(instance_id), answers)
+        return _page(request, principal, compiled, str(instance_id), answers, base_revision=revision)
     if photo_errors:
         shown = _invalid(photo_errors, lang_of(request))
-        return _page(request, principal, compiled, str(instance_id), answers, shown, 422)
-    return await _submit(request, principal, compiled, instance_id, answers)
+        return _page(request, principal, compiled, str(instance_id), answers, shown, 422, revision)
+    return await _submit(request, principal, compiled, instance_id, answers, revision)
 
 
 async def _submit(request: Request, principal: Principal, compiled: CompiledForm, instance_id: uuid.UUID,  # type: ignore[type-arg]
-                  answers: dict[str, Any]) -> Template:
+                  answers: dict[str, Any], revision: int | None = None) -> Template:
     lang = lang_of(request)
     try:
-        receipt, warnings = await accept(request, principal, compiled.form_id, compiled.version, instance_id, answers)
+        receipt, warnings = await accept(request, principal, compiled.form_id, compiled.version, instance_id, answers,
+                                         revision)
     except Invalid as invalid:  # errors, or warnings nobody ticked: back to the page, answers kept
         result = invalid.result
         errors = {key_of_path(e.path): e.message_en if lang == "en" else e.message_id for e in result.errors}
         shown = _invalid(errors, lang) if errors else Shown(error=ui_texts(lang)["tick"])
         shown = msgspec.structs.replace(shown, warnings=_by_key(result.unconfirmed, lang))
-        return _page(request, principal, compiled, str(instance_id), answers, shown, 422)
+        return _page(request, principal, compiled, str(instance_id), answers, shown, 422, revision)
     except PantauError as error:
         if not 400 <= error.status < 500:
             raise
         shown = Shown(error=error.message(lang))  # 409, outside the area...: the answers stay on the page
-        return _page(request, principal, compiled, str(instance_id), answers, shown, error.status)
+        return _page(request, principal, compiled, str(instance_id), answers, shown, error.status, revision)
     context = ReceiptContext(
         lang=lang, title=text_of(compiled.title, lang, compiled.form_id), viewer=principal.display_name,
         instance_id=receipt.instance_id, received_at=receipt.received_at.astimezone(clock.WITA).strftime(
@@ -178,6 +186,13 @@ def _reserved(form: Any) -> tuple[uuid.UUID, str, str]:
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", version):
         raise PantauError("http.bad_request", detail="_versi")
     return instance_id, version, _one(form, "_aksi")
+
+
+def _revision(form: Any) -> int | None:
+    raw = _one(form, "_revisi")
+    if raw and not re.fullmatch(r"[1-9][0-9]{0,8}", raw):
+        raise PantauError("http.bad_request", detail="_revisi")
+    return int(raw) if raw else None
 
 
 def _one(form: Any, key: str) -> str:

@@ -1,0 +1,135 @@
+"""Offline first (issue 6): the service worker (/sw.js, scope /), the offline manifest it caches from,
+the phone's "Draf" and "Terkirim" pages (the lists live in the phone's IndexedDB; these pages are
+their shells plus what the server holds), the correction page that opens a record sent back, and the
+staff import of an outbox exported to a file when a phone cannot reach the server at all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Template
+
+from server.domain.access import Principal
+from server.errors import PantauError
+from server.storage import access, form_drafts, forms, offline, review, submissions
+from server.web.auth import SignedIn, signed_in
+from server.web.controllers.fill import NO_STORE, _clock
+from server.web.deps import db_of, lang_of
+from server.web.fill_context import fill_context
+from server.web.offline_context import SW_FILE, ImportContext, manifest, parse_outbox, phone_page_context, release
+from server.web.outbox_import import import_outbox
+
+
+@get("/sw.js", include_in_schema=False)
+async def service_worker(request: Request) -> Response[bytes]:  # type: ignore[type-arg]
+    """The service worker with the release baked in: a new release of the static files or a new form
+    version changes these bytes, which is how the browser learns to install the new worker."""
+    rel = release(await offline.published_versions(db_of(request)))
+    body = SW_FILE.read_text(encoding="utf-8").replace("__RELEASE__", rel).encode()
+    return Response(
+        body, media_type="text/javascript", headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
+    )
+
+
+@get("/api/v1/offline", guards=[signed_in])
+async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, Any]:  # type: ignore[type-arg]
+    """What the service worker caches for this person: the app shell, and for every form they may
+    fill its page and rules, for every version they may still be filling."""
+    access.require(principal, "fill")
+    db = db_of(request)
+    versions = [v for v in await offline.published_versions(db) if await form_drafts.open_to(db, principal, v.form_id)]
+    return manifest(versions, principal.username)
+
+
+@get("/draf")
+async def drafts_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    access.require(principal, "fill")
+    context = phone_page_context(principal, lang_of(request), "draf")
+    return Template(template_name="phone_drafts.html", context={"page": context})
+
+
+@get("/terkirim")
+async def sent_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    """What the server holds from me beside what my phone still holds (filled in by offline.js)."""
+    access.require(principal, "fill")
+    db = db_of(request)
+    context = phone_page_context(
+        principal,
+        lang_of(request),
+        "terkirim",
+        sent=await submissions.sent_by(db, principal),
+        corrections=await review.corrections_for(db, principal),
+        titles=await review.form_titles(db),
+    )
+    return Template(template_name="phone_sent.html", context={"page": context}, headers=NO_STORE)
+
+
+@get("/perbaiki/{instance_id:uuid}")
+async def correction_page(request: Request, principal: SignedIn, instance_id: FromPath[uuid.UUID]) -> Template:  # type: ignore[type-arg]
+    """A record sent back for correction, opened with its answers; the phone submits the fix as a new
+    revision (base_revision) of the same instance id."""
+    access.require(principal, "fill")
+    db = db_of(request)
+    found = next((c for c in await review.corrections_for(db, principal) if c.instance_id == str(instance_id)), None)
+    if found is None:
+        raise PantauError("http.not_found")
+    loaded = await forms.load_version(db, found.form_id, found.form_version)
+    if loaded is None:
+        raise PantauError("http.not_found")
+    row = await submissions.get_for(db, principal, instance_id)
+    context = fill_context(
+        loaded.compiled,
+        lang=lang_of(request),
+        instance_id=str(instance_id),
+        viewer=principal.display_name,
+        clock=_clock(),
+        answers=row["answers"],
+        base_revision=found.revision,
+        comment=found.comment,
+    )
+    return Template(template_name="fill.html", context={"page": context}, headers=NO_STORE)
+
+
+# --- staff: import an outbox file --------------------------------------------------------------------
+def _import_page(
+    request: Request,  # type: ignore[type-arg]
+    principal: Principal,
+    result: ImportContext | None = None,
+    error: str = "",
+    status: int = 200,
+) -> Template:
+    context = phone_page_context(principal, lang_of(request), "impor", imported=result, error=error)
+    return Template(template_name="outbox_import.html", context={"page": context}, status_code=status, headers=NO_STORE)
+
+
+@get("/impor")
+async def import_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    access.require(principal, "import_outbox")
+    return _import_page(request, principal)
+
+
+@post("/impor", guards=[signed_in], request_max_body_size=64 * 1024 * 1024)
+async def import_upload(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    """One exported outbox file: every item goes through the submission path as its enumerator, so
+    importing the same file twice (or a file whose items already synced) creates nothing twice."""
+    access.require(principal, "import_outbox")
+    form = await request.form()
+    try:
+        upload = form.get("berkas")
+        if not isinstance(upload, UploadFile):
+            raise PantauError("outbox.bad_file", detail="berkas")
+        data = await upload.read(64 * 1024 * 1024 + 1)
+    finally:
+        await form.close()
+    try:
+        parsed = parse_outbox(data)
+        result = await import_outbox(request, principal, parsed)
+    except PantauError as error:
+        if not 400 <= error.status < 500:
+            raise
+        return _import_page(request, principal, error=error.message(lang_of(request)), status=error.status)
+    return _import_page(request, principal, result)

@@ -1,0 +1,224 @@
+"""Offline first (issue 6), the pure half: the release string the service worker carries, the
+manifest of what it caches, the typed contexts of the phone's Draf, Terkirim and import pages, and
+the format of an exported outbox file (decoded strictly: a bad file is a 400, never a 500)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import posixpath
+import re
+import uuid
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from server.domain.access import Principal
+from server.errors import PantauError
+from server.storage.offline import OfflineVersion
+from server.storage.review import Correction
+from server.storage.submissions import Summary
+from server.web.contexts import Viewer, viewer_of
+from server.web.fill_context import STATIC, asset_urls, asset_version, safe_json
+
+SW_FILE = STATIC / "js" / "sw.js"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+def release(versions: list[OfflineVersion]) -> str:
+    """Changes with every release of the static files and every form version a phone may cache."""
+    digest = hashlib.sha256(asset_version().encode())
+    for v in versions:
+        digest.update(f"\0{v.form_id}\0{v.version}".encode())
+    return digest.hexdigest()[:12]
+
+
+def phone_assets() -> dict[str, str]:
+    base = f"/aset/{asset_version()}"
+    return {**asset_urls(), "offline": f"{base}/js/offline.js"}
+
+
+_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}/[^'"]+\.js)['"]""", re.MULTILINE)
+
+
+# The scripts a fill page names: the runtime, and the beneficiary picker on forms that have one.
+PAGE_SCRIPTS = ("js/form.js", "js/picker.js")
+
+
+@lru_cache(maxsize=1)
+def module_graph(entries: tuple[str, ...] = PAGE_SCRIPTS) -> tuple[str, ...]:
+    """The fill page's scripts and every module they import, statically or lazily, as paths under
+    static/: a module missing from the cache would stop a form opening offline, and one they never
+    import (the editor's) would only weigh on the phone."""
+    found = [e for e in entries if (STATIC / e).is_file()]
+    todo = list(found)
+    while todo:
+        here = PurePosixPath(todo.pop())
+        for relative in _IMPORT.findall((STATIC / here).read_text(encoding="utf-8")):
+            path = posixpath.normpath((here.parent / relative).as_posix())
+            if path not in found:
+                found.append(path)
+                todo.append(path)
+    return tuple(found)
+
+
+def shell_assets() -> list[str]:
+    base = f"/aset/{asset_version()}"
+    return sorted({*asset_urls().values(), *(f"{base}/{path}" for path in module_graph())})
+
+
+def page_key(form_id: str, version: str | None, newest: bool) -> str:
+    """The URL a fill page is cached under (sw.js makes the same key from a navigation)."""
+    return f"/f/{form_id}" if newest or not version else f"/f/{form_id}?v={version}"
+
+
+def manifest(versions: list[OfflineVersion], user: str) -> dict[str, Any]:
+    """Pages in Bahasa Indonesia only: an English page is cached when it is visited. The rules URL
+    follows fill_context.rules_url."""
+    forms: dict[str, dict[str, Any]] = {}
+    pages, rules = [], []
+    for v in versions:
+        entry = forms.setdefault(v.form_id, {"form_id": v.form_id, "title": v.title_id or v.form_id, "versions": []})
+        entry["versions"].append(v.version)
+        pages.append(page_key(v.form_id, v.version, v.newest))
+        rules.append(f"/f/{v.form_id}/aturan?v={v.version}&lang=id&r={asset_version()}")
+    return {
+        "release": release(versions),
+        "user": user,
+        "shell": [*shell_assets(), "/static/css/pantau.css", "/draf", "/terkirim"],
+        "pages": pages,
+        "rules": rules,
+        "forms": list(forms.values()),
+    }
+
+
+# --- the phone's pages (offline.js holds their texts: states, buttons, the storage message) ------------
+class SentRow(msgspec.Struct, frozen=True):
+    instance_id: str
+    title: str
+    revision: int
+    status: str
+    received_at: str
+
+
+class CorrectionRow(msgspec.Struct, frozen=True):
+    instance_id: str
+    title: str
+    comment: str
+    reviewer: str
+    url: str
+
+
+class ImportRow(msgspec.Struct, frozen=True):
+    instance_id: str
+    form_id: str
+    outcome: str  # new, identical, edit, or the problem's code
+    message: str = ""
+
+
+class ImportContext(msgspec.Struct, frozen=True):
+    user: str
+    rows: list[ImportRow]
+    photos: int
+
+    @property
+    def created(self) -> int:
+        return sum(1 for r in self.rows if r.outcome in ("new", "edit"))
+
+
+class PhonePageContext(msgspec.Struct, frozen=True, kw_only=True):
+    lang: str
+    viewer: Viewer
+    which: str  # draf, terkirim, impor
+    assets: dict[str, str]
+    config: str  # JSON for offline.js: the texts in this language
+    sent: list[SentRow] = []
+    corrections: list[CorrectionRow] = []
+    imported: ImportContext | None = None
+    error: str = ""
+
+
+def _local(at: dt.datetime) -> str:
+    return at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M WITA")
+
+
+def phone_page_context(
+    principal: Principal,
+    lang: str,
+    which: str,
+    *,
+    sent: list[Summary] | None = None,
+    corrections: list[Correction] | None = None,
+    titles: list[dict[str, Any]] | None = None,
+    imported: ImportContext | None = None,
+    error: str = "",
+) -> PhonePageContext:
+    named = {
+        t["form_id"]: (t["title_en"] if lang == "en" and t["title_en"] else t["title_id"]) or t["form_id"]
+        for t in titles or []
+    }
+    query = "?lang=en" if lang == "en" else ""
+    return PhonePageContext(
+        lang=lang,
+        viewer=viewer_of(principal),
+        which=which,
+        assets=phone_assets(),
+        error=error,
+        imported=imported,
+        config=safe_json({"lang": lang, "page": which, "user": principal.username}),
+        sent=[
+            SentRow(s.instance_id, named.get(s.form_id, s.form_id), s.revision, s.review_status, _local(s.received_at))
+            for s in sent or []
+        ],
+        corrections=[
+            CorrectionRow(
+                c.instance_id,
+                named.get(c.form_id, c.form_id),
+                c.comment,
+                c.reviewer,
+                f"/perbaiki/{c.instance_id}{query}",
+            )
+            for c in corrections or []
+        ],
+    )
+
+
+# --- an exported outbox file (offline.js exportFile writes it) ----------------------------------------------
+class OutboxItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    instance_id: uuid.UUID
+    form_id: Name
+    form_version: Name
+    answers: dict[str, Any]
+    base_revision: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class OutboxFile(msgspec.Struct, kw_only=True):
+    format: Literal["pantau-outbox"]
+    version: Literal[1]
+    user: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    exported_at: str = ""
+    items: Annotated[list[OutboxItem], msgspec.Meta(max_length=10_000)]
+    photos: dict[Sha256, str] = {}  # sha256 -> the bytes in base64
+
+
+def parse_outbox(data: bytes) -> tuple[OutboxFile, dict[str, bytes]]:
+    """The file and its photos' bytes, each checked against the hash it is filed under."""
+    try:
+        parsed = msgspec.json.decode(data, type=OutboxFile)
+    except msgspec.DecodeError as error:
+        raise PantauError("outbox.bad_file", detail=str(error)[:200]) from None
+    photos = {}
+    for sha, text in parsed.photos.items():
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise PantauError("outbox.bad_file", detail=f"photos.{sha[:12]}: base64") from None
+        if hashlib.sha256(raw).hexdigest() != sha:
+            raise PantauError("outbox.bad_file", detail=f"photos.{sha[:12]}: sha256")
+        photos[sha] = raw
+    return parsed, photos

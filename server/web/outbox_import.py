@@ -1,0 +1,65 @@
+"""Staff import of an outbox file (issue 6 item 5): a phone that cannot reach the server saves its
+outbox to a file; staff upload it. Each photo is stored by its hash and each item goes through the
+one submission path (web/submitting.accept) as the enumerator who filled it, so a second import of
+the same file, or of items that synced meanwhile, creates nothing twice."""
+
+from __future__ import annotations
+
+from litestar import Request
+
+from server.domain.access import Principal
+from server.errors import PantauError
+from server.storage import attachments, audit, users
+from server.web.auth import client_address
+from server.web.deps import db_of, settings_of
+from server.web.offline_context import ImportContext, ImportRow, OutboxFile, OutboxItem
+from server.web.submitting import Invalid, accept
+
+
+async def import_outbox(
+    request: Request,  # type: ignore[type-arg]
+    staff: Principal,
+    parsed: tuple[OutboxFile, dict[str, bytes]],
+) -> ImportContext:
+    outbox, photos = parsed
+    db, settings = db_of(request), settings_of(request)
+    account = await users.get(db, outbox.user)
+    if account is None or not account.active:
+        raise PantauError("outbox.unknown_user", user=outbox.user)
+    filler = Principal(account.id, account.username, account.display_name, account.role, account.areas)
+    for data in photos.values():
+        kind = attachments.sniff_image(data)
+        if kind is None:
+            raise PantauError("attachment.not_image")
+        if len(data) > settings.max_attachment_bytes:
+            raise PantauError("attachment.too_large", size=len(data), limit=settings.max_attachment_bytes)
+    for data in photos.values():
+        await attachments.save(db, settings.data_dir, data, attachments.sniff_image(data) or "", filler.id)
+    rows = [await _one(request, filler, item) for item in outbox.items]
+    result = ImportContext(user=account.username, rows=rows, photos=len(photos))
+    await audit.record(
+        db,
+        staff,
+        "outbox.import",
+        target_type="user",
+        target_id=account.username,
+        detail=f"{len(rows)} items, {result.created} stored",
+        address=client_address(request),
+    )
+    return result
+
+
+async def _one(request: Request, filler: Principal, item: OutboxItem) -> ImportRow:  # type: ignore[type-arg]
+    row = {"instance_id": str(item.instance_id), "form_id": item.form_id}
+    try:
+        receipt, _ = await accept(
+            request, filler, item.form_id, item.form_version, item.instance_id, item.answers, item.base_revision
+        )
+    except Invalid as invalid:
+        first = invalid.problems[0] if invalid.problems else None
+        return ImportRow(**row, outcome="submission.invalid", message=f"{first.path}: {first.message}" if first else "")
+    except PantauError as error:
+        if not 400 <= error.status < 500:
+            raise
+        return ImportRow(**row, outcome=error.code, message=error.message("id"))
+    return ImportRow(**row, outcome=receipt.outcome)
