@@ -218,3 +218,81 @@ define("token.bad_name", 400, "Beri nama token (maksimal {max} karakter), misaln
        "Give the token a name (at most {max} characters), e.g. the script's name.")
 define("token.too_many", 400, "Anda sudah punya {max} token aktif. Cabut yang tidak dipakai dulu.",
        "You already have {max} active tokens. Revoke unused ones first.")
+
+# --- the beneficiary registry, continued (issue 7: programmes, keys) ---------------------------
+define("registry.other_programme", 422,
+       "Penerima {beneficiary} terdaftar di program {found}, bukan program {programme} formulir ini. "
+       "Pilih penerima program {programme}.",
+       "Beneficiary {beneficiary} is registered in programme {found}, not in this form's programme {programme}. "
+       "Choose a beneficiary of programme {programme}.")
+
+# --- offline first (issue 6): importing an outbox file ---------------------------------------------
+define("outbox.bad_file", 400, "Berkas ini bukan ekspor outbox Pantau yang utuh ({detail}).",
+       "This file is not a complete Pantau outbox export ({detail}).")
+define("outbox.unknown_user", 400, "Pengguna {user} dari berkas ini tidak ada atau tidak aktif.",
+       "User {user} named in this file does not exist or is inactive.")
+# --- the form editor (issue 8) ---------------------------------------------------------------------
+define("editor.exists", 409, "Formulir {form_id} sudah ada. Buka dari daftar formulir untuk mengubahnya.",
+       "The form {form_id} already exists. Open it from the list of forms to change it.")
+define("editor.bad_name", 400,
+       "Nama formulir '{form_id}' tidak valid: mulai dengan huruf, lalu huruf, angka atau _ (maks. 64).",
+       "The form name '{form_id}' is invalid: start with a letter, then letters, digits or _ (max 64).")
+define("editor.no_draft", 404, "Formulir {form_id} belum punya draf. Simpan perubahan dulu.",
+       "The form {form_id} has no draft. Save a change first.")
+define("editor.invalid", 422,
+       "Draf belum dapat disimpan atau diterbitkan: {count} masalah. Perbaiki di tempat yang ditandai.",
+       "The draft cannot be saved or published yet: {count} problem(s). Fix them where marked.")
+define("editor.needs_confirmation", 409,
+       "Ada {count} peringatan yang mengubah arti data lama. Baca lalu centang konfirmasinya sebelum menerbitkan.",
+       "{count} warning(s) change the meaning of old data. Read them, then tick the confirmation before publishing.")
+define("editor.bad_upload", 400, "Pilih satu berkas formulir (.xlsx, .yaml, .yml atau .json) untuk diunggah.",
+       "Choose one form file (.xlsx, .yaml, .yml or .json) to upload.")
+define("editor.upload_too_large", 413,
+       "Berkas terlalu besar (lebih dari {limit} bita). Formulir jauh lebih kecil dari itu.",
+       "The file is too large (over {limit} bytes). Forms are far smaller than that.")
+define("editor.bad_area", 400, "Kode wilayah '{area}' tidak valid; tulis kode Kemendagri seperti 64.02.06.",
+       "The area code '{area}' is invalid; write a Kemendagri code such as 64.02.06.")
+define("editor.bad_status", 400, "Status '{status}' tidak dikenal; pilih published atau archived.",
+       "Unknown status '{status}'; choose published or archived.")
+
+# --- periodic evaluation reports (issue 10) ------------------------------------------------------
+define("report.unknown", 404, "Laporan {name} tidak ada. Lihat daftar laporan.",
+       "There is no report {name}. See the list of reports.")
+define("report.bad_definition", 400, "Definisi laporan {file} tidak valid: {detail}",
+       "The report definition {file} is not valid: {detail}")
+define("report.bad_period", 400,
+       "Periode {period} tidak dikenal. Tulis seperti 2026-Q3 (triwulan), 2026-07 (bulan), 2026-S2 (semester) "
+       "atau 2026.",
+       "Unknown period {period}. Write it like 2026-Q3 (quarter), 2026-07 (month), 2026-S2 (semester) or 2026.")
+define("report.wrong_period", 400, "Laporan {name} dibuat per periode {kind}; {period} bukan periode seperti itu.",
+       "Report {name} is made per {kind} period; {period} is not such a period.")
+define("report.bad_scope", 400,
+       "Wilayah {scope} tidak dikenal. Tulis 64.02 (Kutai Kartanegara) atau kode kecamatan seperti 64.02.06.",
+       "Unknown area {scope}. Write 64.02 (Kutai Kartanegara) or a kecamatan code such as 64.02.06.")
+define("report.outside_area", 403, "Wilayah {scope} di luar wilayah Anda. Pilih kecamatan Anda sendiri.",
+       "Area {scope} is outside your areas. Choose one of your own kecamatan.")
+define("report.timeout", 500, "Pembuatan laporan melewati batas {seconds} detik dan dihentikan.",
+       "Making the report took longer than {seconds} seconds and was stopped.")
+define("report.failed", 500, "Pembuatan laporan gagal: {reason}", "Making the report failed: {reason}")
+
+# --- the registry key (issue 7): pantau keys check | rotate, and the check at start-up ----------
+define("keys.wrong_key", 2,
+       "PANTAU_NIK_KEY tidak cocok dengan data tersimpan: {failed} dari {tried} NIK/KK contoh tidak dapat dibuka "
+       "(sidik kunci {fingerprint}). Pasang kunci yang benar, atau jalankan: pantau keys rotate --old-key-env VAR",
+       "PANTAU_NIK_KEY does not open the stored data: {failed} of {tried} sample NIK/KK values failed to open "
+       "(key fingerprint {fingerprint}). Set the right key, or run: pantau keys rotate --old-key-env VAR")
+define("keys.same_key", 2, "Kunci lama dan kunci baru sama; tidak ada yang perlu diganti.",
+       "The old and the new key are the same; there is nothing to rotate.")
+define("keys.rotate_failed", 2,
+       "Nilai di {table} baris {row} tidak terbuka dengan kunci lama maupun baru; tidak ada yang diubah. "
+       "Periksa kunci lama.",
+       "The value in {table} row {row} opens with neither the old nor the new key; nothing was changed. "
+       "Check the old key.")
+define("keys.no_old_key", 2, "Variabel {name} kosong: isi dengan kunci lama (minimal 32 karakter).",
+       "Variable {name} is empty: set it to the old key (at least 32 characters).")
+# --- the form editor (issue 8), later additions ------------------------------------------------------
+define("editor.preview_published", 409,
+       "Pratinjau ini menampilkan versi terbit {version} dan hanya untuk dilihat; kiriman uji coba tidak disimpan. "
+       "Ubah dan simpan formulir untuk membuat draf, lalu coba lagi.",
+       "This preview shows published version {version} and is for viewing only; test submissions are not kept. "
+       "Change and save the form to make a draft, then try again.")

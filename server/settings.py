@@ -31,6 +31,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bench_routes: bool = False
     # The registry's master key for NIK/KK sealing and blind indexes; "" = derived from secret_key.
     nik_key: str = ""
+    # Reports (issue 10): names queued after each period closes; seconds before a render is killed.
+    report_schedule: str = ""
+    report_time_limit: int = 600
 
     @property
     def is_sqlite(self) -> bool:
@@ -123,6 +126,13 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     "PANTAU_NIK_KEY": (
         "nik_key", _secret,
         "master key for sealing NIK/No. KK and their blind indexes; derived from PANTAU_SECRET_KEY when unset",
+    ),
+    "PANTAU_REPORT_SCHEDULE": (
+        "report_schedule", str,
+        "report names (comma-separated, e.g. `monev_triwulan`) made for the kabupaten after each period closes",
+    ),
+    "PANTAU_REPORT_TIME_LIMIT": (
+        "report_time_limit", _int(1, 3600), "seconds a report PDF may take before it is stopped and failed (`600`)",
     ),
 }
 

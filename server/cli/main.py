@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "server.cli.users",
     "server.cli.forms",
     "server.cli.backup",
+    "server.cli.keys",
+    "server.cli.reports",
 )
 
 

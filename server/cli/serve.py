@@ -10,7 +10,7 @@ import socket
 from server.cli.common import prepared_settings, with_db
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import migrate
+from server.storage import keyring, migrate, pii
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,6 +34,7 @@ def _check_schema(settings: Settings) -> None:
     waiting = with_db(settings, migrate.pending)
     if waiting:
         raise PantauError("db.not_migrated", pending=len(waiting))
+    with_db(settings, lambda db: keyring.refuse_wrong_key(db, pii.keys_of(settings)))  # issue 7: the NIK key
 
 
 def _serve(args: argparse.Namespace) -> int:

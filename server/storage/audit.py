@@ -20,6 +20,8 @@ ACTIONS = (
     "user.create", "user.role", "user.password_reset", "user.deactivate", "user.activate",
     "form.publish", "submission.create", "submission.edit", "submission.review",
     "export.download", "report.download", "nik.reveal", "beneficiary.merge", "token.create", "token.revoke",
+    "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",
+    "outbox.import",
 )
 
 

@@ -243,3 +243,69 @@ class ApiToken(Table, tablename="api_token"):
 
 
 TABLES = (*TABLES, ReviewEvent, SubmissionFlag, SubmissionName, ApiToken)
+
+
+class FormDraft(Table, tablename="form_draft"):
+    """The editable source of a form (migration m0007): one per form, validated before every save."""
+
+    id = Serial(primary_key=True)
+    form_id = Varchar(length=64, unique=True)
+    source = Text()
+    content_hash = Varchar(length=64, default="")
+    updated_by = ForeignKey(references=User, null=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class DraftSubmission(Table, tablename="draft_submission"):
+    """A test submission from a draft's preview: never a real record, deleted with its draft."""
+
+    id = Serial(primary_key=True)
+    draft = ForeignKey(references=FormDraft, null=False)
+    instance_id = Varchar(length=36)
+    answers = Text()
+    submitted_by = ForeignKey(references=User, null=True)
+    received_at = Timestamptz(default=TimestamptzNow())
+
+
+class FormAssignment(Table, tablename="form_assignment"):
+    """One role or one area a form is assigned to; a form without rows is open to everyone who fills."""
+
+    id = Serial(primary_key=True)
+    form_id = Varchar(length=64)
+    role = Varchar(length=20, default="")
+    area_code = Varchar(length=20, default="")
+
+
+TABLES = (*TABLES, FormDraft, DraftSubmission, FormAssignment)
+
+
+class ReportRun(Table, tablename="report_run"):
+    """One report for one period and scope (migration m0006): unique, so scheduling happens once."""
+
+    id = Serial(primary_key=True)
+    report = Varchar(length=64)
+    period = Varchar(length=10)
+    scope = Varchar(length=20)
+    status = Varchar(length=12)
+    include_all = Boolean(default=False)
+    message = Text(default="")
+    scheduled = Boolean(default=False)
+    requested_by = ForeignKey(references=User, null=True)
+    requested_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class ReportEdition(Table, tablename="report_edition"):
+    id = Serial(primary_key=True)
+    run = ForeignKey(references=ReportRun, null=False)
+    edition = Integer()
+    sha256 = Varchar(length=64)
+    size = Integer()
+    pages = Integer()
+    include_all = Boolean(default=False)
+    created_by = ForeignKey(references=User, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = (*TABLES, ReportRun, ReportEdition)

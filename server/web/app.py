@@ -31,8 +31,23 @@ from server.storage.db import Database
 from server.storage.writer import Writer
 from server.web.access_log import AccessLogMiddleware
 from server.web.auth import require_principal
-from server.web.controllers import account, api, audit, auth, exports, fill, health, home, read_api, review, users
+from server.web.controllers import (
+    account,
+    api,
+    audit,
+    auth,
+    editor,
+    exports,
+    fill,
+    health,
+    home,
+    read_api,
+    review,
+    users,
+)
+from server.web.controllers import offline as offline_first
 from server.web.controllers import registry as beneficiaries
+from server.web.controllers import reports as report_pages
 from server.web.errors import EXCEPTION_HANDLERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +109,7 @@ ROUTES: list[Any] = [
     read_api.form_detail,
     read_api.form_submissions,
     read_api.corrections,
+    read_api.list_beneficiaries, read_api.beneficiary_detail,
     read_api.tokens_page,
     read_api.create_token,
     read_api.revoke_token,
@@ -107,6 +123,11 @@ ROUTES: list[Any] = [
     beneficiaries.beneficiaries_for_phone,
     beneficiaries.search_beneficiaries,
     beneficiaries.beneficiary_detail,
+    # offline first (issue 6)
+    offline_first.service_worker, offline_first.offline_manifest, offline_first.drafts_page, offline_first.sent_page,
+    offline_first.correction_page, offline_first.import_page, offline_first.import_upload,
+    *editor.ROUTES,  # the form editor (issue 8)
+    *report_pages.ROUTES,  # evaluation reports (issue 10)
 ]
 
 
@@ -140,7 +161,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
         route_handlers=[*bench_routes, *ROUTES, static],
-        lifespan=[_lifespan(db)],
+        lifespan=[_lifespan(db), report_pages.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # Every state-changing request carries the token: form posts as a field, the phone's JSON

@@ -14,7 +14,7 @@ from server.domain import intake
 from server.domain.access import Principal, sees_area
 from server.domain.answers import Validation, validate
 from server.errors import PantauError
-from server.storage import access, attachments, forms, registry, submissions
+from server.storage import access, attachments, form_drafts, forms, registry, review, submissions
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of, writer_of
 from server.web.schemas import FieldProblem
@@ -54,7 +54,7 @@ async def checked(request: Request, principal: Principal, form_id: str, version:
                   answers: dict[str, Any]) -> tuple[Any, Validation]:
     access.require(principal, "fill")
     loaded = await forms.load_version(db_of(request), form_id, version)
-    if loaded is None:
+    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # issue 8: assignment
         raise PantauError("submission.unknown_form", form_id=form_id, version=version)
     now = clock.now()
     result = validate(loaded.compiled, answers, today=now.astimezone(clock.WITA).date(), now=now)
@@ -75,6 +75,8 @@ class Invalid(Exception):
 async def accept(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]
                  instance_id: uuid.UUID, answers: dict[str, Any],
                  base_revision: int | None = None) -> tuple[submissions.Receipt, list[FieldProblem]]:
+    if base_revision is not None:  # a correction: NIK/KK still as masked on the phone are unchanged
+        answers = await review.unmask_unchanged(db_of(request), settings_of(request), principal, instance_id, answers)
     loaded, result = await checked(request, principal, form_id, version, answers)
     compiled = loaded.compiled
     photos = values_of_type(compiled, result.answers, {"image"})
@@ -86,6 +88,8 @@ async def accept(request: Request, principal: Principal, form_id: str, version: 
     if area and not sees_area(principal, area):
         raise PantauError("submission.outside_area", area=area)
     prepared = registry.prepare(compiled, result, settings_of(request), clock.today())  # issue 7: the registry step
+    if prepared and prepared.intent and prepared.intent.errors:  # e.g. a referral the z-scores require
+        raise Invalid(Validation(answers=result.answers, errors=prepared.intent.errors, warnings=result.warnings))
     item = submissions.Incoming(
         instance_id=instance_id, form_id=loaded.form_id, form_version=loaded.version, form_version_pk=loaded.pk,
         answers=prepared.answers if prepared else result.answers,  # NIK/KK masked; the hash is of the plain values

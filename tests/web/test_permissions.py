@@ -72,9 +72,40 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/forms/{form_id:str}"): row(401, 404, 404, 404, 404, 404),
     ("GET", "/api/v1/forms/{form_id:str}/submissions"): row(401, 404, 404, 404, 404, 404),
     ("GET", "/api/v1/corrections"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/beneficiaries"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/beneficiaries/{beneficiary_id:uuid}"): row(401, 200, 200, 200, 200, 404),
     ("GET", "/akun/token"): SIGNED_IN_200,
     ("POST", "/akun/token"): row(302, 400, 400, 400, 400, 400),
     ("POST", "/akun/token/{token_id:int}/cabut"): row(302, 404, 404, 404, 404, 404),
+    # The form editor (issue 8): staff and admins only; {form_id} does not exist, so editors get 404.
+    ("GET", "/formulir"): row(302, 200, 200, 403, 403, 403),
+    ("POST", "/formulir"): row(302, 400, 400, 403, 403, 403),
+    ("POST", "/formulir/unggah"): row(302, 400, 400, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/formulir/{form_id:str}/draf"): row(302, 400, 400, 403, 403, 403),
+    ("POST", "/formulir/{form_id:str}/draf/hapus"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/pratinjau"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/pratinjau/aturan"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/formulir/{form_id:str}/pratinjau"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/terbit"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/formulir/{form_id:str}/terbit"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/formulir/{form_id:str}/status"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/formulir/{form_id:str}/penugasan"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/unduh"): row(302, 404, 404, 403, 403, 403),
+    # Offline first (issue 6): the service worker is public; the phone's pages are for who may fill.
+    ("GET", "/sw.js"): EVERYONE_200,
+    ("GET", "/api/v1/offline"): row(401, 200, 200, 403, 200, 200),
+    ("GET", "/draf"): row(302, 200, 200, 403, 200, 200),
+    ("GET", "/terkirim"): row(302, 200, 200, 403, 200, 200),
+    ("GET", "/perbaiki/{instance_id:uuid}"): row(302, 404, 404, 403, 404, 404),
+    ("GET", "/impor"): row(302, 200, 200, 403, 403, 403),
+    ("POST", "/impor"): row(302, 400, 400, 403, 403, 403),
+    # Evaluation reports (issue 10): staff and coordinators (their kecamatan); unknown run/edition ids 404.
+    ("GET", "/laporan"): row(302, 200, 200, 200, 403, 403),
+    ("GET", "/laporan/pratinjau"): row(302, 200, 200, 200, 403, 403),
+    ("POST", "/laporan/buat"): row(302, 400, 400, 400, 403, 403),
+    ("GET", "/laporan/run/{run_id:int}"): row(302, 404, 404, 404, 403, 403),
+    ("GET", "/laporan/edisi/{edition_id:int}/unduh"): row(302, 404, 404, 404, 403, 403),
     ("POST", "/keluar"): row(302, 302, 302, 302, 302, 302),  # run last: it ends the session
 }
 
@@ -100,7 +131,8 @@ def concrete(path: str, ids: dict[str, int]) -> str:
             .replace("{path:str}", "openapi.json").replace("{instance_id:uuid}", "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11")
             .replace("{sha256:str}", "0" * 64).replace("{form_id:str}", "tidak_ada")
             .replace("/aturan", "/aturan?v=1").replace("{version:str}", "0123456789ab")
-            .replace("{token_id:int}", "999999"))
+            .replace("{token_id:int}", "999999")
+            .replace("{run_id:int}", "999999").replace("{edition_id:int}", "999999"))
 
 
 @pytest.mark.parametrize("who", WHO)
