@@ -271,7 +271,7 @@ function draftUrl(form, v, id, lang) {
 // as they were typed, to fix and send again under the same instance id.
 async function reopen(item) {
   const d = await db(), b = item.body;
-  await d.put('drafts', { id: item.id, form: b.form_id, v: b.form_version, b: b.base_revision || null, title: item.title,
+  await d.put('drafts', { id: item.id, user: item.user || me, form: b.form_id, v: b.form_version, b: b.base_revision || null, title: item.title,
     url: draftUrl(b.form_id, b.form_version, item.id, EN ? 'en' : 'id'), fields: item.fields || [], updated: Date.now() });
   location.href = draftUrl(b.form_id, b.form_version, item.id, EN ? 'en' : 'id');
 }
@@ -285,7 +285,7 @@ async function draftOf(id) {
 export async function page(form, C) {
   const key = 'pantau-draf:' + location.pathname, wanted = new URLSearchParams(location.search).get('draf');
   const draft = await draftOf(wanted || sessionStorage.getItem(key));
-  if (draft && draft.form === C.id) {
+  if (draft && draft.form === C.id && core.mine(draft, me)) { // a shared phone: only one's own drafts
     C.i = draft.id;
     if (draft.b) C.b = draft.b;
     form.querySelector('[name="_id"]').value = draft.id;
@@ -296,7 +296,7 @@ export async function page(form, C) {
     timer = 0;
     if (finished[C.i]) return; // in the outbox: not a draft any more
     const d = await db();
-    await d.put('drafts', { id: C.i, form: C.id, v: C.v, b: C.b || null, title: doc.querySelector('h1').textContent,
+    await d.put('drafts', { id: C.i, user: me, form: C.id, v: C.v, b: C.b || null, title: doc.querySelector('h1').textContent,
         url: draftUrl(C.id, C.v, C.i, C.lang), fields: fieldsOf(form), updated: Date.now() });
     sessionStorage.setItem(key, C.i);
   };
@@ -357,7 +357,8 @@ async function persist() {
 
 // --- the Draf and Terkirim pages ------------------------------------------------------------------------
 async function showDrafts(list) {
-  const drafts = (await (await db()).getAll('drafts')).sort((a, b) => b.updated - a.updated);
+  // A shared phone: each person sees only their own drafts (the others stay, for when they sign in).
+  const drafts = (await (await db()).getAll('drafts')).filter((x) => core.mine(x, me)).sort((a, b) => b.updated - a.updated);
   list.textContent = '';
   if (!drafts.length) list.appendChild(make('li', { class: 'empty' }, T('none_drafts')));
   drafts.forEach((d) => {

@@ -545,8 +545,13 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     cached(page)
     context.set_offline(True)
     citras = fill(page, server, "Siti Aminah", (200, 30, 30))
+    unfinished = fill(page, server, "Budi Santoso", (30, 200, 30), send=False)  # a draft of citra's
+    page.wait_for_function(f"sessionStorage.getItem('pantau-draf:/f/uji_foto') === '{unfinished}'")  # saved
     context.set_offline(False)
     context.route("**/api/v1/submissions", lambda route: route.abort("connectionreset"))  # not yet sent
+    page.goto(f"{server.url}/draf")
+    page.wait_for_selector(READY)
+    assert page.locator(f"#drafts li[data-id='{unfinished}']").count() == 1
     page.goto(f"{server.url}/terkirim")
     page.wait_for_selector(READY)
     page.click("form[action='/keluar'] button")  # citra signs out; dewi takes the phone
@@ -561,6 +566,11 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     page.wait_for_timeout(2000)
     assert stored(server) == []  # not filed under dewi
     assert "citra" in page.text_content(f"#outbox li[data-id='{citras}']")
+    page.goto(f"{server.url}/draf")  # citra's draft is not dewi's to read
+    page.wait_for_selector(READY)
+    assert page.locator(f"#drafts li[data-id='{unfinished}']").count() == 0
+    page.goto(f"{server.url}/terkirim")
+    page.wait_for_selector(READY)
     page.click("form[action='/keluar'] button")
     page.goto(f"{server.url}/masuk?next=/terkirim")
     page.fill("#username", "citra")
@@ -569,6 +579,9 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     page.wait_for_url("**/terkirim")
     [(instance_id, _)] = arrive(page, server, 1)
     assert instance_id == citras
+    page.goto(f"{server.url}/draf")  # and back with citra
+    page.wait_for_selector(READY)
+    assert page.locator(f"#drafts li[data-id='{unfinished}']").count() == 1
     with sqlite3.connect(server.database) as db:
         [(who,)] = db.execute(
             "SELECT u.username FROM submission s JOIN pantau_user u ON u.id = s.enumerator"
