@@ -268,12 +268,26 @@ function draftUrl(form, v, id, lang) {
 }
 
 // An item the server refused (a newer rule, a missing answer): back into a draft with the answers
-// as they were typed, to fix and send again under the same instance id.
+// as they were typed, to fix and send again under the same instance id. When the server already
+// holds other content under that id (submission.conflict), the same id could never be accepted:
+// the answers become a new record with a new id, and the refused item leaves the outbox (its
+// answers are in the draft now), so nothing typed is lost and nothing overwrites the server's.
 async function reopen(item) {
   const d = await db(), b = item.body;
-  await d.put('drafts', { id: item.id, user: item.user || me, form: b.form_id, v: b.form_version, b: b.base_revision || null, title: item.title,
-    url: draftUrl(b.form_id, b.form_version, item.id, EN ? 'en' : 'id'), fields: item.fields || [], updated: Date.now() });
-  location.href = draftUrl(b.form_id, b.form_version, item.id, EN ? 'en' : 'id');
+  const conflict = !!(item.answer && item.answer.code === 'submission.conflict');
+  const id = conflict ? uuid4() : item.id;
+  await d.put('drafts', { id: id, user: item.user || me, form: b.form_id, v: b.form_version, b: b.base_revision || null, title: item.title,
+    url: draftUrl(b.form_id, b.form_version, id, EN ? 'en' : 'id'), fields: item.fields || [], updated: Date.now() });
+  if (conflict) await d.delete('outbox', item.id);
+  location.href = draftUrl(b.form_id, b.form_version, id, EN ? 'en' : 'id');
+}
+
+function uuid4() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.prototype.map.call(b, (x) => (x + 0x100).toString(16).slice(1)).join('');
+  return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
 }
 
 async function draftOf(id) {

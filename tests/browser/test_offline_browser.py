@@ -588,3 +588,52 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
         ).fetchall()
     assert who == "citra"
     context.close()
+
+
+def test_an_item_the_server_refuses_needs_attention_and_is_kept_as_a_new_record(
+    pantau: Restartable, playwright: Any, tmp_path: Path
+) -> None:
+    """The server already holds other content under the item's instance id (409 submission.conflict):
+    the item says so with the server's message; "Perbaiki" reopens the answers under a new id, and
+    sending them stores a second record next to the server's, untouched."""
+    server = pantau.server
+    context = phone(playwright, tmp_path / "profile")
+    page = sign_in(context, server, "/f/uji_foto")
+    page.wait_for_selector(READY)
+    cached(page)
+    context.set_offline(True)
+    mine = fill(page, server, "Siti Aminah", (200, 30, 30))
+    citra = server.client("citra")
+    try:
+        token = csrf_token(citra)
+        photo = citra.post("/api/v1/attachments", content=png(9, 9, 9),
+                           headers={"content-type": "image/png", "x-csrftoken": token})
+        assert photo.status_code in (200, 201), photo.text
+        other = citra.post("/api/v1/submissions", headers={"x-csrftoken": token}, json={
+            "instance_id": mine, "form_id": "uji_foto", "form_version": "1",
+            "answers": {"nama": "Orang Lain", "foto": photo.json()["sha256"]}})
+        assert other.status_code == 201, other.text
+    finally:
+        citra.close()
+    context.set_offline(False)
+    page.goto(f"{server.url}/terkirim")
+    page.wait_for_selector(READY)
+    item = page.locator(f"#outbox li[data-id='{mine}'][data-state=attention]")
+    item.wait_for(timeout=60_000)
+    assert "sudah diterima dengan isi lain" in item.text_content()  # the server's own message
+    item.locator("button").click()
+    page.wait_for_url("**/f/uji_foto?**")
+    page.wait_for_selector(READY)
+    assert page.input_value("#f-nama") == "Siti Aminah"  # as typed on the phone
+    again = page.input_value("input[name=_id]")
+    assert again != mine
+    page.wait_for_selector("#fill:not([aria-busy])", state="attached")
+    page.click("#send")
+    page.wait_for_selector(".receipt h2")
+    rows = dict(arrive(page, server, 2))
+    assert set(rows) == {mine, again}
+    assert "Orang Lain" in rows[mine] and "Siti Aminah" in rows[again]
+    page.goto(f"{server.url}/terkirim")
+    page.wait_for_selector(READY)
+    assert page.locator(f"#outbox li[data-id='{mine}']").count() == 0  # its answers went on as the new record
+    context.close()
