@@ -215,27 +215,36 @@ class Slice(msgspec.Struct, frozen=True, kw_only=True):
 
 async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.datetime, limit: int = 5000,
                     programme: str = "") -> Slice:
-    """The beneficiaries of one's areas changed since `cursor`, oldest change first. The last page's
-    cursor is `now - SYNC_LAG`, not the newest row seen: a row being committed right now carries an
-    earlier updated_at than rows already visible, and would otherwise be skipped for good. Rows of
-    the last two minutes therefore come again next time; the phone stores by id, so that is harmless."""
+    """The beneficiaries of one's areas changed since `cursor`, oldest change first (the phone's
+    offline copy), with the cursor rules of _changed_since."""
+    columns = "id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at"
+    rows, next_cursor, more = await _changed_since(db, principal, columns, cursor, now, limit, programme)
+    active = [_row(r) for r in rows if r["status"] == "active"]
+    removed = [(str(r["id"]), str(r["merged_into"])) for r in rows if r["status"] != "active"]
+    return Slice(rows=active, removed=removed, cursor=next_cursor, more=more)
+
+
+async def _changed_since(db: Database, principal: Principal, columns: str, cursor: str, now: dt.datetime,
+                         limit: int, programme: str) -> tuple[list[dict[str, Any]], str, bool]:
+    """Rows of one's areas (and programme) changed since `cursor`: the rows, the next cursor, more?
+    The last page's cursor is `now - SYNC_LAG`, not the newest row seen: a row being committed right
+    now carries an earlier updated_at than rows already visible, and would otherwise be skipped for
+    good. Rows of the last two minutes therefore come again next time; readers store by id, so that
+    is harmless."""
     since, after = decode_cursor(cursor) if cursor else (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), NIL)
     where, args = area_clause(principal)
     if programme:  # the copy a programme's visit form picks from (?program=)
         where, args = f"{where} AND b.programme = {{}}", [*args, programme]
     rows = await db.fetch(
-        "SELECT id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at FROM beneficiary b "
-        f"WHERE {where} AND (b.updated_at > {{}} OR (b.updated_at = {{}} AND b.id > {{}})) "
-        "ORDER BY b.updated_at, b.id LIMIT {}", *args, since, since, after, limit + 1)
+        f"SELECT {columns} FROM beneficiary b WHERE {where} AND (b.updated_at > {{}} OR (b.updated_at = {{}} "
+        "AND b.id > {})) ORDER BY b.updated_at, b.id LIMIT {}", *args, since, since, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     if more:
         next_cursor = encode_cursor(_aware(rows[-1]["updated_at"]), _uuid(rows[-1]["id"]) or NIL)
     else:
         next_cursor = encode_cursor(max(since, now - SYNC_LAG), NIL)
-    active = [_row(r) for r in rows if r["status"] == "active"]
-    removed = [(str(r["id"]), str(r["merged_into"])) for r in rows if r["status"] != "active"]
-    return Slice(rows=active, removed=removed, cursor=next_cursor, more=more)
+    return rows, next_cursor, more
 
 
 class RecordPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -247,20 +256,8 @@ class RecordPage(msgspec.Struct, frozen=True, kw_only=True):
 async def records_since(db: Database, principal: Principal, cursor: str, now: dt.datetime, limit: int = 500,
                         programme: str = "") -> RecordPage:
     """Whole records of one's areas changed since `cursor` (the read API's incremental list), with
-    the cursor rules of slice_for."""
-    since, after = decode_cursor(cursor) if cursor else (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), NIL)
-    where, args = area_clause(principal)
-    if programme:
-        where, args = f"{where} AND b.programme = {{}}", [*args, programme]
-    rows = await db.fetch(
-        f"SELECT {_RECORD} FROM beneficiary b WHERE {where} AND (b.updated_at > {{}} OR (b.updated_at = {{}} "
-        "AND b.id > {})) ORDER BY b.updated_at, b.id LIMIT {}", *args, since, since, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if more:
-        next_cursor = encode_cursor(_aware(rows[-1]["updated_at"]), _uuid(rows[-1]["id"]) or NIL)
-    else:
-        next_cursor = encode_cursor(max(since, now - SYNC_LAG), NIL)
+    the cursor rules of _changed_since."""
+    rows, next_cursor, more = await _changed_since(db, principal, _RECORD, cursor, now, limit, programme)
     return RecordPage(records=[_record(r) for r in rows], cursor=next_cursor, more=more)
 
 

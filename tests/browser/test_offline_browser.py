@@ -144,14 +144,29 @@ def png(red: int, green: int, blue: int) -> bytes:
     )
 
 
-def sign_in(context: Any, server: Server, path: str) -> Any:
+def sign_in(context: Any, server: Server, path: str, username: str = "citra") -> Any:
     page = context.pages[0] if context.pages else context.new_page()
     page.goto(f"{server.url}/masuk?next={path}")
-    page.fill("#username", "citra")
+    submit_sign_in(page, username, path)
+    return page
+
+
+def submit_sign_in(page: Any, username: str, path: str) -> None:
+    """Fills the sign-in page the phone is on and waits to be back on `path`."""
+    page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}")
-    return page
+
+
+def offline_phone(playwright: Any, server: Server, profile: Path) -> tuple[Any, Any]:
+    """A phone that visited the form online once (its worker has cached it) and then lost signal."""
+    context = phone(playwright, profile)
+    page = sign_in(context, server, "/f/uji_foto")
+    page.wait_for_selector(READY)
+    cached(page)
+    context.set_offline(True)
+    return context, page
 
 
 def cached(page: Any) -> list[str]:
@@ -426,11 +441,7 @@ def test_a_session_that_ended_offline_waits_asks_to_sign_in_then_syncs(
     pantau: Restartable, playwright: Any, tmp_path: Path
 ) -> None:
     server = pantau.server
-    context = phone(playwright, tmp_path / "profile")
-    page = sign_in(context, server, "/f/uji_foto")
-    page.wait_for_selector(READY)
-    cached(page)
-    context.set_offline(True)
+    context, page = offline_phone(playwright, server, tmp_path / "profile")
     waiting = fill(page, server, "Siti Aminah", (200, 30, 30))
     page.goto(f"{server.url}/terkirim")  # from the phone's cache
     page.wait_for_selector("#outbox li[data-state=saved]")
@@ -442,10 +453,7 @@ def test_a_session_that_ended_offline_waits_asks_to_sign_in_then_syncs(
     assert item["state"] == "saved" and stored(server) == []  # waiting, not failed
     assert page.locator(f"#outbox li[data-id='{waiting}'][data-state=saved]").count() == 1
     page.click("#signin a")
-    page.fill("#username", "citra")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/terkirim")
+    submit_sign_in(page, "citra", "/terkirim")
     [(instance_id, _)] = arrive(page, server, 1)
     assert instance_id == waiting
     page.wait_for_selector(f"#outbox li[data-id='{waiting}'][data-state=sent]")
@@ -501,11 +509,7 @@ def test_the_outbox_saved_to_a_file_is_imported_by_staff_once(
     pantau: Restartable, playwright: Any, tmp_path: Path
 ) -> None:
     server = pantau.server
-    context = phone(playwright, tmp_path / "profile")
-    page = sign_in(context, server, "/f/uji_foto")
-    page.wait_for_selector(READY)
-    cached(page)
-    context.set_offline(True)
+    context, page = offline_phone(playwright, server, tmp_path / "profile")
     waiting = fill(page, server, "Siti Aminah", (200, 30, 30))
     page.goto(f"{server.url}/terkirim")
     page.wait_for_selector("#outbox li[data-state=saved]")
@@ -539,11 +543,7 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     pantau: Restartable, playwright: Any, tmp_path: Path
 ) -> None:
     server = pantau.server
-    context = phone(playwright, tmp_path / "profile")
-    page = sign_in(context, server, "/f/uji_foto")
-    page.wait_for_selector(READY)
-    cached(page)
-    context.set_offline(True)
+    context, page = offline_phone(playwright, server, tmp_path / "profile")
     citras = fill(page, server, "Siti Aminah", (200, 30, 30))
     unfinished = fill(page, server, "Budi Santoso", (30, 200, 30), send=False)  # a draft of citra's
     page.wait_for_function(f"sessionStorage.getItem('pantau-draf:/f/uji_foto') === '{unfinished}'")  # saved
@@ -556,10 +556,7 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     page.wait_for_selector(READY)
     page.click("form[action='/keluar'] button")  # citra signs out; dewi takes the phone
     page.goto(f"{server.url}/masuk?next=/terkirim")
-    page.fill("#username", "dewi")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/terkirim")
+    submit_sign_in(page, "dewi", "/terkirim")
     page.wait_for_selector(READY)
     context.unroute("**/api/v1/submissions")
     page.click("#sync-now")
@@ -573,10 +570,7 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     page.wait_for_selector(READY)
     page.click("form[action='/keluar'] button")
     page.goto(f"{server.url}/masuk?next=/terkirim")
-    page.fill("#username", "citra")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/terkirim")
+    submit_sign_in(page, "citra", "/terkirim")
     [(instance_id, _)] = arrive(page, server, 1)
     assert instance_id == citras
     page.goto(f"{server.url}/draf")  # and back with citra
@@ -597,11 +591,7 @@ def test_an_item_the_server_refuses_needs_attention_and_is_kept_as_a_new_record(
     the item says so with the server's message; "Perbaiki" reopens the answers under a new id, and
     sending them stores a second record next to the server's, untouched."""
     server = pantau.server
-    context = phone(playwright, tmp_path / "profile")
-    page = sign_in(context, server, "/f/uji_foto")
-    page.wait_for_selector(READY)
-    cached(page)
-    context.set_offline(True)
+    context, page = offline_phone(playwright, server, tmp_path / "profile")
     mine = fill(page, server, "Siti Aminah", (200, 30, 30))
     citra = server.client("citra")
     try:
