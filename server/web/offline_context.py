@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
-import uuid
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
@@ -24,9 +23,9 @@ from server.storage.review import Correction
 from server.storage.submissions import Summary
 from server.web.contexts import Viewer, viewer_of
 from server.web.fill_context import STATIC, asset_urls, asset_version, safe_json
+from server.web.schemas import SubmissionIn
 
 SW_FILE = STATIC / "js" / "sw.js"
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -189,20 +188,13 @@ def phone_page_context(
 
 
 # --- an exported outbox file (offline.js exportFile writes it) ----------------------------------------------
-class OutboxItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    instance_id: uuid.UUID
-    form_id: Name
-    form_version: Name
-    answers: dict[str, Any]
-    base_revision: Annotated[int, msgspec.Meta(ge=1)] | None = None
-
-
 class OutboxFile(msgspec.Struct, kw_only=True):
     format: Literal["pantau-outbox"]
     version: Literal[1]
     user: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     exported_at: str = ""
-    items: Annotated[list[OutboxItem], msgspec.Meta(max_length=10_000)]
+    # Each item is what the phone would have posted to /api/v1/submissions: the same Struct.
+    items: Annotated[list[SubmissionIn], msgspec.Meta(max_length=10_000)]
     photos: dict[Sha256, str] = {}  # sha256 -> the bytes in base64
 
 

@@ -12,7 +12,8 @@ from server.errors import PantauError
 from server.storage import attachments, audit, users
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of
-from server.web.offline_context import ImportContext, ImportRow, OutboxFile, OutboxItem
+from server.web.offline_context import ImportContext, ImportRow, OutboxFile
+from server.web.schemas import SubmissionIn
 from server.web.submitting import Invalid, accept
 
 
@@ -49,7 +50,7 @@ async def import_outbox(
     return result
 
 
-async def _one(request: Request, filler: Principal, item: OutboxItem) -> ImportRow:  # type: ignore[type-arg]
+async def _one(request: Request, filler: Principal, item: SubmissionIn) -> ImportRow:  # type: ignore[type-arg]
     row = {"instance_id": str(item.instance_id), "form_id": item.form_id}
     try:
         receipt, _ = await accept(
