@@ -432,45 +432,44 @@ async def _publish_plan(request: Request, principal: Principal, form_id: str) ->
 @get("/formulir/{form_id:str}/terbit")
 async def publish_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
     """The difference from the published version, the warnings to confirm, and the publish button."""
-    _, checked, diff, newest, to_version = await _publish_plan(request, principal, form_id)
+    plan = await _publish_plan(request, principal, form_id)
+    return _publish_template(request, principal, form_id, plan)
+
+
+def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,  # type: ignore[type-arg]
+                      error: PantauError | None = None) -> Template:
+    """The publish page: the plan's difference and warnings, with the refusal when there is one."""
+    _, checked, diff, newest, to_version = plan
+    lang = lang_of(request)
     context = publish_context(
         form_id=form_id,
-        lang=lang_of(request),
+        lang=lang,
         principal=principal,
         draft=checked.compiled,
         checked=checked,
         diff=diff,
         from_version=newest.version if newest else "",
         to_version=to_version,
+        error=error.message(lang) if error is not None else "",
     )
-    return Template(template_name="editor_publish.html", context={"page": context}, headers=NO_STORE)
+    return Template(template_name="editor_publish.html", context={"page": context}, headers=NO_STORE,
+                    status_code=error.status if error is not None else 200)
 
 
 @post("/formulir/{form_id:str}/terbit")
 async def publish(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
     """An immutable, hashed version (storage/forms.publish); the draft and its test submissions go."""
-    _, checked, diff, newest, to_version = await _publish_plan(request, principal, form_id)
+    plan = await _publish_plan(request, principal, form_id)
+    _, checked, _, _, to_version = plan
     posted = await read_form(request)
     warnings = [p for p in checked.problems if p.code in evolution.NEEDS_CONFIRMATION]
-    lang = lang_of(request)
     error: PantauError | None = None
     if checked.compiled is None or not checked.ok:
         error = PantauError("editor.invalid", count=len(checked.problems))
     elif warnings and text(posted, "konfirmasi") != "ya":
         error = PantauError("editor.needs_confirmation", count=len(warnings))
     if error is not None:
-        context = publish_context(
-            form_id=form_id,
-            lang=lang,
-            principal=principal,
-            draft=checked.compiled,
-            checked=checked,
-            diff=diff,
-            from_version=newest.version if newest else "",
-            to_version=to_version,
-            error=error.message(lang),
-        )
-        return Template(template_name="editor_publish.html", context={"page": context}, status_code=error.status)
+        return _publish_template(request, principal, form_id, plan, error)
     compiled = checked.compiled
     assert compiled is not None  # checked.ok above
     if to_version != compiled.version:
