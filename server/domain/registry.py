@@ -13,14 +13,13 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import msgspec
-from babel.numbers import format_decimal
 from lokal.wilayah import wilayah_name
 
 from server.domain import growth
 from server.domain.answers import FieldError, FieldWarning, Validation
 from server.domain.compile import CompiledForm
 from server.domain.form import Form, Question, Registry, RegistryGrowth, RegistryRefers, Text, walk
-from server.domain.nik import EN_LOCALE, ID_LOCALE, format_rupiah, sex_code
+from server.domain.nik import EN_LOCALE, ID_LOCALE, format_integer, format_rupiah, sex_code
 from server.domain.problems import messages
 from server.domain.regions import region_choices
 
@@ -98,8 +97,7 @@ def intent_of(compiled: CompiledForm, validation: Validation, received_on: dt.da
     references = sorted(set(_beneficiary_answers(compiled, answers)))
     if registry is None:
         return Intent(form_id=compiled.form_id, references=references) if references else None
-    questions = {f.name: f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)}
-    shown = _Shown(compiled, questions)
+    shown = _Shown(compiled, _questions(compiled))
     if registry.creates is not None:
         creates = _creates(registry, validation, shown, received_on)
         return Intent(form_id=compiled.form_id, programme=registry.programme, creates=creates, references=references)
@@ -109,6 +107,15 @@ def intent_of(compiled: CompiledForm, validation: Validation, received_on: dt.da
     errors = _referral_errors(event, registry.refers.growth, answers, shown) if event is not None else []
     return Intent(form_id=compiled.form_id, programme=registry.programme, event=event, references=references,
                   notices=notices, errors=errors)
+
+
+def _questions(compiled: CompiledForm) -> dict[str, Question]:
+    """name -> question, walked once per form version (the version never changes)."""
+    memo = compiled.memo()
+    if "registry.questions" not in memo:
+        memo["registry.questions"] = {f.name: f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)}
+    found: dict[str, Question] = memo["registry.questions"]
+    return found
 
 
 def _creates(registry: Registry, validation: Validation, shown: _Shown, received_on: dt.date) -> Creates | None:
@@ -224,11 +231,18 @@ class _Shown:
     def figures(self, wanted: dict[str, str], answers: dict[str, Any]) -> list[Figure]:
         # In the order the questions come in the form: a stored form's mappings may come back with
         # their keys reordered (PostgreSQL's JSONB sorts them).
-        order = {name: i for i, name in enumerate(self.questions)}
+        order = self._order()
         chosen = sorted(((key, name) for key, name in wanted.items() if name in answers and name in self.questions),
                         key=lambda pair: order[pair[1]])
         return [Figure(key=key, value=answers[name], label=self.questions[name].label,
                        text=self.text(name, answers[name])) for key, name in chosen]
+
+    def _order(self) -> dict[str, int]:
+        memo = self.compiled.memo()
+        if "registry.order" not in memo:
+            memo["registry.order"] = {name: i for i, name in enumerate(self.questions)}
+        found: dict[str, int] = memo["registry.order"]
+        return found
 
     def text(self, name: str, value: Any) -> Text:
         question = self.questions.get(name)
@@ -237,7 +251,7 @@ class _Shown:
         if question.type == "rupiah" and isinstance(value, int):
             return {"id": format_rupiah(value), "en": format_rupiah(value)}
         if isinstance(value, int) and not isinstance(value, bool):  # a computed amount: 900.000 / 900,000
-            return {"id": format_decimal(value, locale=ID_LOCALE), "en": format_decimal(value, locale=EN_LOCALE)}
+            return {"id": format_integer(value, ID_LOCALE), "en": format_integer(value, EN_LOCALE)}
         if question.choices:
             labels = {c.name: c.label for c in self.compiled.definition.choices[question.choices].choices}
             picked = value if isinstance(value, list) else [value]

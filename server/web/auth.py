@@ -82,3 +82,11 @@ async def signed_in(connection: Any, _handler: Any) -> None:
     """Guard: checked before the body is read, so an anonymous caller learns nothing but 401."""
     if await principal_of(connection) is None:
         raise NotAuthorizedException()
+
+
+async def signed_in_first(request: Request) -> None:  # type: ignore[type-arg]
+    """The same check as `signed_in`, as a before_request hook, for the submission route: Litestar
+    runs guards with a copy of the route handler per request (3-4 % of a submission's CPU under
+    load); before_request also runs before the body is read."""
+    if await principal_of(request) is None:
+        raise NotAuthorizedException()

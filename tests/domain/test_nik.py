@@ -150,3 +150,23 @@ def test_landlines_and_nonsense_are_not_mobile_numbers() -> None:
 def test_rupiah_uses_indonesian_grouping() -> None:
     assert format_rupiah(1_250_000) == "Rp 1.250.000"
     assert format_rupiah(0) == "Rp 0"
+
+
+@pytest.mark.parametrize("locale_name", ["id_ID", "en", "hi_IN", "de_CH", "fr"])
+def test_format_integer_is_babels_format_decimal(locale_name: str) -> None:
+    """The fast path for whole numbers must print exactly what Babel prints, in every locale: the
+    ones it cannot follow (Indian grouping, Swiss minimum grouping) keep Babel's own path."""
+    import random
+
+    from babel import Locale
+    from babel.numbers import format_decimal
+
+    from server.domain.nik import format_integer
+
+    locale = Locale.parse(locale_name)
+    rng = random.Random(5)
+    values = [0, 1, -1, 999, 1000, -1000, 9999, 10000, 1250000, 10**15, -(10**12) + 7]
+    values += [rng.randint(-(10**10), 10**10) for _ in range(500)]
+    for value in values:
+        assert format_integer(value, locale) == format_decimal(value, locale=locale), (locale_name, value)
+    assert format_integer(1250000, Locale.parse("id_ID")) == "1.250.000"

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 
 from server.errors import PantauError
 from server.storage import access, attachments, submissions
-from server.web.auth import SignedIn, signed_in
+from server.web.auth import SignedIn, signed_in, signed_in_first
 from server.web.deps import db_of, settings_of
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
 from server.web.submitting import Invalid, accept
@@ -23,7 +23,7 @@ from server.web.submitting import Invalid, accept
 MAX_LISTED_PROBLEMS = 1000
 
 
-@post("/api/v1/submissions", status_code=201, guards=[signed_in])
+@post("/api/v1/submissions", status_code=201, before_request=signed_in_first)
 async def submit(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:  # type: ignore[type-arg]
     """Store one filled form exactly once. A retry with the same instance id and the same answers
     returns the first receipt (200); other answers under that id are a 409."""
