@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -108,8 +109,8 @@ def body_template(photo: str) -> str:
                        "form_version": form_version("registrasi_penerima"), "answers": answers})
 
 
-def measure(kind: str, connections: int, seconds: int, rounds: int) -> str:
-    with serving(kind) as server:
+def measure(kind: str, connections: int, seconds: int, rounds: int, workers: int) -> str:
+    with serving(kind, extra_env={"PANTAU_WORKERS": str(workers)}) as server:
         server.sign_in("citra")
         photo = server.upload_photo()
         template = body_template(photo)
@@ -130,7 +131,7 @@ def measure(kind: str, connections: int, seconds: int, rounds: int) -> str:
     return (f"BENCH submit_load {rate:.0f} sub/s db={kind} p99_ms={p99:.0f} failed={failed} lost={lost} "
             f"ratio_noop={rate / noop:.2f} noop_rps={noop:.0f} acked={acked} rows={rows} duplicates={rows - distinct} "
             f"beneficiaries={people} "
-            f"connections={connections} rounds={rounds} target_sub_s=1500 target_p99_ms=250")
+            f"connections={connections} workers={workers} rounds={rounds} target_sub_s=1500 target_p99_ms=250")
 
 
 def main() -> None:
@@ -139,10 +140,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    # One worker process per core, as PANTAU_WORKERS=0 would pick here (the machine has 2 cores).
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     for kind in kinds:
-        print(measure(kind, args.connections, args.seconds, args.rounds), flush=True)
+        print(measure(kind, args.connections, args.seconds, args.rounds, args.workers), flush=True)
 
 
 if __name__ == "__main__":

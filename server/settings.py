@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Reports (issue 10): names queued after each period closes; seconds before a render is killed.
     report_schedule: str = ""
     report_time_limit: int = 600
+    # HTTP worker processes of `pantau serve`; 0 = one per CPU core.
+    workers: int = 1
 
     @property
     def is_sqlite(self) -> bool:
@@ -133,6 +135,9 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     ),
     "PANTAU_REPORT_TIME_LIMIT": (
         "report_time_limit", _int(1, 3600), "seconds a report PDF may take before it is stopped and failed (`600`)",
+    ),
+    "PANTAU_WORKERS": (
+        "workers", _int(0, 64), "HTTP worker processes of `pantau serve` (`1`; `0` = one per CPU core)",
     ),
 }
 

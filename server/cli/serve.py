@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import socket
+from typing import TYPE_CHECKING, Any
 
 from server.cli.common import prepared_settings, with_db
 from server.errors import PantauError
 from server.settings import Settings
 from server.storage import keyring, migrate, pii
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,6 +42,18 @@ def _check_schema(settings: Settings) -> None:
     with_db(settings, lambda db: keyring.refuse_wrong_key(db, pii.keys_of(settings)))  # issue 7: the NIK key
 
 
+def worker_count(settings: Settings) -> int:
+    return settings.workers or os.cpu_count() or 1
+
+
+def worker_app() -> Litestar:
+    """The app of one worker process when there are several: each builds its own from the same
+    environment (the parent has already made the secret key file and checked the schema)."""
+    from server.web.app import create_app
+
+    return create_app(prepared_settings())
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -45,10 +62,13 @@ def _serve(args: argparse.Namespace) -> int:
     settings = prepared_settings()
     _check_schema(settings)
     check_port(settings.host, settings.port)
-    print(f"Pantau melayani di / serving at http://{settings.host}:{settings.port}", flush=True)
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-        access_log=False, proxy_headers=settings.https, server_header=False, lifespan="on",
-    )
-    uvicorn.Server(config).run()
+    workers = worker_count(settings)
+    print(f"Pantau melayani di / serving at http://{settings.host}:{settings.port} "
+          f"({workers} proses / processes)", flush=True)
+    options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                                   access_log=False, proxy_headers=settings.https, server_header=False, lifespan="on")
+    if workers == 1:
+        uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
+    else:  # uvicorn's supervisor: one listening socket, `workers` processes, a dead one is replaced
+        uvicorn.run("server.cli.serve:worker_app", factory=True, workers=workers, **options)
     return 0
