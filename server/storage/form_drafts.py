@@ -108,7 +108,8 @@ async def delete(writer: Writer, principal: Principal, form_id: str) -> bool:
     """Delete the draft and every test submission made from it."""
 
     def op(tx: Tx) -> bool:
-        rows = tx.fetch("SELECT id FROM form_draft WHERE form_id = {}", form_id)
+        # Locked (PostgreSQL): of two deletes at once, one deletes and audits, the other finds nothing.
+        rows = tx.fetch("SELECT id FROM form_draft WHERE form_id = {}" + tx.for_update, form_id)
         if not rows:
             return False
         pk = rows[0]["id"]
@@ -128,6 +129,10 @@ async def add_test_submission(
     encoded = json.dumps(answers, sort_keys=True, ensure_ascii=False)
 
     def op(tx: Tx) -> tuple[dt.datetime, str]:
+        # The draft locked (PostgreSQL): a retry of the same test submission at the same moment is
+        # seen as identical, and the count kept under MAX_TEST_SUBMISSIONS, not one over.
+        if tx.kind == "postgres":
+            tx.execute("SELECT id FROM form_draft WHERE id = {} FOR UPDATE", draft_pk)
         rows = tx.fetch(
             "SELECT received_at FROM draft_submission WHERE draft = {} AND instance_id = {}", draft_pk, str(instance_id)
         )
@@ -182,9 +187,8 @@ async def set_status(writer: Writer, principal: Principal, form_id: str, status:
     action = "form.archive" if status == "archived" else "form.restore"
 
     def op(tx: Tx) -> bool:
-        if not tx.fetch("SELECT id FROM form WHERE form_id = {}", form_id):
+        if not tx.fetch("UPDATE form SET status = {} WHERE form_id = {} RETURNING id", status, form_id):
             return False
-        tx.execute("UPDATE form SET status = {} WHERE form_id = {}", status, form_id)
         tx.execute(audit.INSERT, *audit.values(principal, action, target_type="form", target_id=form_id))
         return True
 
@@ -224,6 +228,10 @@ async def open_to(db: Database, principal: Principal, form_id: str) -> bool:
 
 async def set_assignment(writer: Writer, principal: Principal, form_id: str, wanted: Assignment) -> None:
     def op(tx: Tx) -> None:
+        # Two changes at once would each delete the rows they can see and insert their own: the
+        # union of both would stay. The lock (PostgreSQL; a draft may have no form row to lock)
+        # makes the second wait and replace the first's list.
+        tx.lock_keys(f"form_assignment:{form_id}")
         tx.execute("DELETE FROM form_assignment WHERE form_id = {}", form_id)
         for role in wanted.roles:
             tx.execute("INSERT INTO form_assignment (form_id, role, area_code) VALUES ({}, {}, '')", form_id, role)

@@ -73,36 +73,45 @@ def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None) -> SealedId | No
 
 
 # --- in the writer thread ----------------------------------------------------------------------
-def apply(tx: Tx, prepared: Prepared, submission_id: uuid.UUID, principal: Principal, now: dt.datetime) -> str | None:
+def apply(tx: Tx, prepared: Prepared, submission_id: uuid.UUID, principal: Principal, now: dt.datetime,
+          *, new: bool = False) -> str | None:
     """The registry step of storing one submission: its sealed NIK/KK answers, then the intake or the
     event. Returns the area the submission belongs to when the registry decides it (a visit belongs
-    to its beneficiary's area), else None."""
-    tx.execute("DELETE FROM sealed_answer WHERE submission = {}", submission_id)  # an edit replaces them
-    for item in prepared.sealed:
-        tx.execute("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) "
-                   "VALUES ({}, {}, {}, {}, {})", submission_id, item.path, item.kind, item.index, item.sealed)
+    to its beneficiary's area), else None. `new`: the submission row was inserted in this savepoint,
+    so nothing can refer to it yet and the lookups an edit needs are skipped (on PostgreSQL each
+    statement is a round trip of the writer thread)."""
+    if not new:
+        tx.execute("DELETE FROM sealed_answer WHERE submission = {}", submission_id)  # an edit replaces them
+    if prepared.sealed:
+        tx.execute("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) VALUES "
+                   + ", ".join(["({}, {}, {}, {}, {})"] * len(prepared.sealed)),
+                   *(value for item in prepared.sealed
+                     for value in (submission_id, item.path, item.kind, item.index, item.sealed)))
     intent = prepared.intent
     if intent is None:
         return None
     for reference in intent.references:
         visible(tx, reference, principal)
     if intent.creates is not None:
-        return _intake(tx, prepared, intent.creates, submission_id, principal, now)
+        return _intake(tx, prepared, intent.creates, submission_id, principal, now, new)
     if intent.event is not None:
-        return _record_event(tx, intent, intent.event, submission_id, principal, now)
+        return _record_event(tx, intent, intent.event, submission_id, principal, now, new)
     return None
 
 
-def resolve(tx: Tx, beneficiary_id: str | uuid.UUID) -> dict[str, Any] | None:
+def resolve(tx: Tx, beneficiary_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
     """The active record an id names: the id of a merged record leads to the one it was merged into,
     and the id of an intake that updated an existing record to that record (a phone may have
-    referred to it offline before the server linked it)."""
+    referred to it offline before the server linked it). `lock`: hold each record read until the
+    transaction ends (PostgreSQL), for an operation that goes on to change it; a record merged
+    meanwhile is then seen as merged and followed."""
     current = _uuid(beneficiary_id)
     for _ in range(MAX_MERGE_HOPS):
         if current is None:
             return None
         rows = tx.fetch("SELECT id, programme, status, merged_into, area_code, nik_index, kk_index, flags, "
-                        "registered_on, visit_months FROM beneficiary WHERE id = {}", current)
+                        "registered_on, visit_months FROM beneficiary WHERE id = {}"
+                        + (tx.for_update if lock else ""), current)
         if not rows:
             linked = tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", current)
             current = _uuid(linked[0]["beneficiary"]) if linked else None
@@ -114,8 +123,8 @@ def resolve(tx: Tx, beneficiary_id: str | uuid.UUID) -> dict[str, Any] | None:
     return None
 
 
-def visible(tx: Tx, beneficiary_id: str, principal: Principal) -> dict[str, Any]:
-    row = resolve(tx, beneficiary_id)
+def visible(tx: Tx, beneficiary_id: str, principal: Principal, *, lock: bool = False) -> dict[str, Any]:
+    row = resolve(tx, beneficiary_id, lock=lock)
     if row is None or not sees_area(principal, row["area_code"]):
         # Outside one's areas a beneficiary does not exist: the same answer as an unknown id.
         raise PantauError("registry.unknown_beneficiary", beneficiary=beneficiary_id)
@@ -123,28 +132,34 @@ def visible(tx: Tx, beneficiary_id: str, principal: Principal) -> dict[str, Any]
 
 
 def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: uuid.UUID, principal: Principal,
-            now: dt.datetime) -> str:
+            now: dt.datetime, new: bool) -> str:
     person = creates.person
     _lock_identity(tx, creates, prepared)
-    linked = tx.fetch("SELECT beneficiary, kind FROM beneficiary_event WHERE submission = {}", submission_id)
+    linked = [] if new else tx.fetch("SELECT beneficiary, kind FROM beneficiary_event WHERE submission = {}",
+                                     submission_id)
+    same_nik: list[dict[str, Any]] | None = None  # read once, under the identity lock, for both uses
     if linked:  # an edit of an intake: the same person, corrected
         target, kind = _uuid(linked[0]["beneficiary"]), str(linked[0]["kind"])
     else:
-        same = _others(tx, creates.programme, "nik_index", prepared.nik.index, None) if prepared.nik else []
+        same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index, None) if prepared.nik else []
         # Only a record the enumerator may already see is updated: re-registering another area's
         # person would otherwise move them (and their history) into this enumerator's view. Such an
         # intake makes a new record, flagged nik_ganda, for staff to merge.
-        same = [r for r in same if sees_area(principal, str(r["area_code"]))]
+        same = [r for r in same_nik if sees_area(principal, str(r["area_code"]))]
         target, kind = (same[0]["id"], "update") if same and creates.same_nik == "update" else (None, "intake")
-    if target is None:
+    inserted = target is None
+    if target is None:  # a new record: its flags and schedule go into its INSERT
         target = submission_id
-        _insert_person(tx, target, prepared, creates, principal, now)
+        flags = _flag_duplicates(tx, target, prepared, creates, same_nik)
+        _insert_person(tx, target, prepared, creates, principal, now, flags)
     else:
         _update_person(tx, target, prepared, creates, now, keep_baseline=kind == "update")
-    _flag_duplicates(tx, target, prepared, creates)
+        _set_flags(tx, target, _flag_duplicates(tx, target, prepared, creates, same_nik))
     summary = {"figures": msgspec.to_builtins(person.baseline), "flags": person.flags}
-    _upsert_event(tx, target, submission_id, prepared.intent.form_id, kind, person.registered_on, summary, now)
-    reschedule(tx, target, now)
+    _upsert_event(tx, target, submission_id, prepared.intent.form_id, kind, person.registered_on, summary, now,
+                  new=new)
+    if not inserted:  # the UPDATE above holds its row: reschedule reads every committed visit
+        reschedule(tx, target, now, locked=True)
     return person.area_code
 
 
@@ -155,12 +170,8 @@ def _lock_identity(tx: Tx, creates: rules.Creates, prepared: Prepared) -> None:
     (programme, KK) makes the second wait until the first commits; its duplicate check then sees
     the first record and updates or flags as same_nik says. Taken in a fixed order, so two intakes
     sharing both numbers cannot deadlock. (SQLite has one writer: BEGIN IMMEDIATE serialises.)"""
-    if tx.kind != "postgres":
-        return
-    keys = sorted(f"{creates.programme}:{kind}:{sealed.index}"
-                  for kind, sealed in (("nik", prepared.nik), ("kk", prepared.kk)) if sealed is not None)
-    for key in keys:
-        tx.fetch("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", key)
+    tx.lock_keys(*(f"{creates.programme}:{kind}:{sealed.index}"
+                   for kind, sealed in (("nik", prepared.nik), ("kk", prepared.kk)) if sealed is not None))
 
 
 _PERSON_COLUMNS = ("nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, kk_masked, name, name_key, sex, "
@@ -175,12 +186,16 @@ def _person_values(prepared: Prepared, person: rules.Person) -> tuple[Any, ...]:
 
 
 def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, principal: Principal,
-                   now: dt.datetime) -> None:
+                   now: dt.datetime, flags: set[str]) -> None:
+    """A new record has no visits yet: its next visit is due from its registration (as reschedule
+    would work out; nothing can have recorded a visit to an id that did not exist)."""
     person = creates.person
+    due = rules.next_due(person.registered_on, creates.visit_months)
     values = (target, creates.programme, *_person_values(prepared, person), _json(person.baseline),
-              person.registered_on, creates.visit_months, principal.id, now, now)
+              person.registered_on, creates.visit_months, " ".join(sorted(flags)), "", due, principal.id, now, now)
     tx.execute(f"INSERT INTO beneficiary (id, programme, {_PERSON_COLUMNS}, baseline, registered_on, visit_months, "
-               f"created_by, created_at, updated_at) VALUES ({', '.join(['{}'] * len(values))})", *values)
+               "flags, last_visit_on, next_due_on, created_by, created_at, updated_at) "
+               f"VALUES ({', '.join(['{}'] * len(values))})", *values)
 
 
 def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, now: dt.datetime,
@@ -195,21 +210,28 @@ def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules
 
 
 def _others(tx: Tx, programme: str, column: str, index: str, not_id: uuid.UUID | None) -> list[dict[str, Any]]:
-    """Active records of the programme with this blind index (column is one of two fixed names)."""
+    """Active records of the programme with this blind index (column is one of two fixed names),
+    locked on PostgreSQL: the caller rewrites their flags, and an intake sharing only the KK (another
+    identity lock) or a merge may be rewriting them at the same moment."""
     assert column in ("nik_index", "kk_index")
     rows = tx.fetch(f"SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {{}} "
-                    f"AND {column} = {{}} AND status = 'active' ORDER BY created_at, id", programme, index)
+                    f"AND {column} = {{}} AND status = 'active' ORDER BY created_at, id{tx.for_update}",
+                    programme, index)
     return [r for r in rows if not_id is None or _uuid(r["id"]) != not_id]
 
 
-def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates) -> None:
+def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates,
+                     same_nik: list[dict[str, Any]] | None) -> set[str]:
     """The record's flags: its confirmed NIK/KK warnings, plus nik_ganda when another active record
     of the programme has the NIK, plus kk_ganda when the programme allows one recipient per KK and
-    another recipient shares the card. The other records get the flag too."""
+    another recipient shares the card. The other records get the flag here; the caller stores the
+    returned flags on the record. same_nik: the NIK's records when the caller has read them already."""
     flags = set(creates.person.flags)
     shared: list[tuple[str, list[dict[str, Any]]]] = []
     if prepared.nik:
-        shared.append((rules.DUPLICATE_NIK, _others(tx, creates.programme, "nik_index", prepared.nik.index, target)))
+        if same_nik is None:
+            same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index, None)
+        shared.append((rules.DUPLICATE_NIK, [r for r in same_nik if _uuid(r["id"]) != target]))
     if creates.one_per_kk and prepared.kk:
         family = _others(tx, creates.programme, "kk_index", prepared.kk.index, target)
         own_nik = prepared.nik.index if prepared.nik else None
@@ -219,7 +241,7 @@ def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rul
             flags.add(flag)
         for row in rows:
             _set_flags(tx, row["id"], set(str(row["flags"]).split()) | {flag})
-    _set_flags(tx, target, flags)
+    return flags
 
 
 def _set_flags(tx: Tx, beneficiary: Any, flags: set[str]) -> None:
@@ -227,8 +249,11 @@ def _set_flags(tx: Tx, beneficiary: Any, flags: set[str]) -> None:
 
 
 def _record_event(tx: Tx, intent: rules.Intent, event: rules.Event, submission_id: uuid.UUID, principal: Principal,
-                  now: dt.datetime) -> str:
-    row = visible(tx, event.beneficiary_id, principal)
+                  now: dt.datetime, new: bool) -> str:
+    # Locked first: two visits to one person in two open transactions would each reschedule from
+    # the visits they can see, and the later commit would keep a schedule missing the other visit;
+    # a merge moving this person's events would miss this one.
+    row = visible(tx, event.beneficiary_id, principal, lock=True)
     if intent.programme and row["programme"] != intent.programme:
         # A visit form belongs to its programme: its timeline, follow-ups and schedule are that
         # programme's, and a recipient of another programme is not this form's to visit.
@@ -241,26 +266,30 @@ def _record_event(tx: Tx, intent: rules.Intent, event: rules.Event, submission_i
         summary |= {"growth": msgspec.to_builtins(event.growth), "child": event.child}
     if event.follow_up is not None:
         summary["follow_up"] = msgspec.to_builtins(event.follow_up)
-    previous = _upsert_event(tx, target, submission_id, intent.form_id, event.kind, event.happened_on, summary, now)
+    previous = _upsert_event(tx, target, submission_id, intent.form_id, event.kind, event.happened_on, summary, now,
+                             new=new)
     tx.execute("UPDATE follow_up SET closed_on = {}, closed_by = {} WHERE beneficiary = {} AND form_id = {} "
                "AND closed_on = '' AND submission <> {} AND opened_on <= {}",
                event.happened_on, submission_id, target, intent.form_id, submission_id, event.happened_on)
-    _follow_up(tx, target, submission_id, intent.form_id, event)
-    for moved in {target, previous} - {None}:
-        reschedule(tx, moved, now)
+    _follow_up(tx, target, submission_id, intent.form_id, event, new)
+    reschedule(tx, target, now, locked=True)
+    if previous is not None:  # an edit moved the visit away from this person
+        reschedule(tx, previous, now)
     tx.execute("UPDATE submission SET area_code = {} WHERE id = {}", row["area_code"], submission_id)
     return str(row["area_code"])
 
 
-def _follow_up(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str, event: rules.Event) -> None:
+def _follow_up(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str, event: rules.Event,
+               new: bool) -> None:
     """A visit that asks for a follow-up opens one; an edit that no longer asks removes it (unless a
     later visit already closed it: that history stays)."""
     ask = event.follow_up
     if ask is None:
-        tx.execute("DELETE FROM follow_up WHERE submission = {} AND closed_on = ''", submission_id)
+        if not new:
+            tx.execute("DELETE FROM follow_up WHERE submission = {} AND closed_on = ''", submission_id)
         return
     values = (" ".join(ask.actions), _json({"text": ask.text}), event.happened_on, ask.due_on)
-    if tx.fetch("SELECT id FROM follow_up WHERE submission = {}", submission_id):
+    if not new and tx.fetch("SELECT id FROM follow_up WHERE submission = {}", submission_id):
         tx.execute("UPDATE follow_up SET beneficiary = {}, actions = {}, detail = {}, opened_on = {}, due_on = {} "
                    "WHERE submission = {}", target, *values, submission_id)
     else:
@@ -269,9 +298,9 @@ def _follow_up(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str
 
 
 def _upsert_event(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str, kind: str, happened_on: str,
-                  summary: dict[str, Any], now: dt.datetime) -> uuid.UUID | None:
+                  summary: dict[str, Any], now: dt.datetime, *, new: bool) -> uuid.UUID | None:
     """One event per submission; an edit rewrites it. Returns the beneficiary it named before, if other."""
-    rows = tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", submission_id)
+    rows = [] if new else tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", submission_id)
     if rows:
         tx.execute("UPDATE beneficiary_event SET beneficiary = {}, kind = {}, happened_on = {}, summary = {}, "
                    "recorded_at = {} WHERE submission = {}", target, kind, happened_on, _json(summary), now,
@@ -284,9 +313,13 @@ def _upsert_event(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: 
     return None
 
 
-def reschedule(tx: Tx, target: Any, now: dt.datetime) -> None:
+def reschedule(tx: Tx, target: Any, now: dt.datetime, *, locked: bool = False) -> None:
     """Last visit and next due date from the events themselves, so edits, late syncs and merges
-    cannot leave them stale."""
+    cannot leave them stale. The record is locked (PostgreSQL) BEFORE its events are read: this
+    statement's snapshot then includes every visit committed by another writer, and a visit still
+    uncommitted elsewhere reschedules after us. `locked`: the caller holds the row lock already."""
+    if not locked and tx.kind == "postgres":
+        tx.execute("SELECT id FROM beneficiary WHERE id = {} FOR UPDATE", _uuid(target))
     rows = tx.fetch("SELECT b.registered_on AS registered_on, b.visit_months AS visit_months, "
                     "(SELECT MAX(e.happened_on) FROM beneficiary_event e WHERE e.beneficiary = b.id "
                     "AND e.kind IN ('visit', 'growth')) AS last_visit FROM beneficiary b WHERE b.id = {}",
@@ -306,9 +339,11 @@ def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, 
     id keeps working (it resolves to `keep`). Audited as beneficiary.merge."""
     if keep_id == drop_id:
         raise PantauError("registry.merge_self")
+    # Both locked (in id order: two merges of one pair cannot deadlock), so two merges of the pair
+    # at once cannot each see both records active and merge them into each other.
     rows = {_uuid(r["id"]): r for r in tx.fetch(
-        "SELECT id, programme, status, area_code, nik_index, kk_index, flags FROM beneficiary WHERE id IN ({}, {})",
-        keep_id, drop_id)}
+        "SELECT id, programme, status, area_code, nik_index, kk_index, flags FROM beneficiary WHERE id IN ({}, {}) "
+        f"ORDER BY id{tx.for_update}", keep_id, drop_id)}
     keep, drop = rows.get(keep_id), rows.get(drop_id)
     if keep is None or drop is None:
         raise PantauError("http.not_found")
@@ -323,7 +358,7 @@ def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, 
                keep_id, now, drop_id)
     for row in (keep, drop):
         _unflag_resolved(tx, str(row["programme"]), row)
-    reschedule(tx, keep_id, now)
+    reschedule(tx, keep_id, now, locked=True)
     tx.execute(audit.INSERT, *audit.values(principal, "beneficiary.merge", target_type="beneficiary",
                                            target_id=str(keep_id), area_code=str(keep["area_code"]),
                                            detail=f"merged={drop_id}", address=address))

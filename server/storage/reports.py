@@ -177,7 +177,10 @@ def claim(tx: Tx, run_id: int, now: dt.datetime) -> bool:
 def finish(
     tx: Tx, run_id: int, sha256: str, size: int, pages: int, include_all: bool, user_id: int | None, now: dt.datetime
 ) -> int:
-    """rendering -> ready with a new edition; returns the edition's number."""
+    """rendering -> ready with a new edition; returns the edition's number. The run is locked first
+    (PostgreSQL), so two finishes of one run cannot both take the same next number."""
+    if tx.kind == "postgres":
+        tx.execute("SELECT id FROM report_run WHERE id = {} FOR UPDATE", run_id)
     last = tx.fetch("SELECT MAX(edition) AS last FROM report_edition WHERE run = {}", run_id)
     number = int(last[0]["last"] or 0) + 1
     tx.execute(

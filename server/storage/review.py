@@ -324,7 +324,10 @@ async def decide(writer: Writer, principal: Principal, instance_id: uuid.UUID, w
 
 def _decide(tx: Tx, principal: Principal, instance_id: uuid.UUID, wanted: str, comment: str, seen_revision: int,
             address: str, now: dt.datetime) -> str:
-    rows = tx.fetch("SELECT review_status, revision, area_code FROM submission WHERE id = {}", instance_id)
+    # Locked (PostgreSQL): a correction committed while this decision waits must be seen (review.stale),
+    # not approved unseen; and two reviewers deciding at once are ordered, each event from the status before.
+    rows = tx.fetch("SELECT review_status, revision, area_code FROM submission WHERE id = {}" + tx.for_update,
+                    instance_id)
     if not rows or not may(principal, "review", rows[0]["area_code"]):
         raise PantauError("http.not_found")
     row = rows[0]

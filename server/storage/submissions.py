@@ -79,12 +79,15 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
     if item.base_revision is None and _insert(tx, item, principal, now):
         _link_attachments(tx, item)
         review.after_store(tx, item, 1, principal, now, address)  # issue 9: flags and the searchable name
-        area = _registry_step(tx, item, principal, now)
+        area = _registry_step(tx, item, principal, now, new=True)
         tx.execute(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
                                                target_id=str(item.instance_id), area_code=area,
                                                address=address))
         return _receipt(item, 1, now, "new")
-    rows = tx.fetch(_SELECT_ONE, item.instance_id)
+    # Locked (PostgreSQL): two edits of one record, or an edit and a review decision, in two open
+    # transactions would both build on the revision they read, and the later commit would drop the
+    # other's change (or approve a correction nobody saw). The second now waits and reads the first's.
+    rows = tx.fetch(_SELECT_ONE + (" FOR UPDATE OF s" if tx.kind == "postgres" else ""), item.instance_id)
     if not rows:  # an edit of a record that does not exist (or not any more)
         raise PantauError("http.not_found")
     decision = intake.decide(_existing(rows[0]), item.content_hash, item.base_revision)
@@ -130,14 +133,14 @@ def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime) -> b
     return bool(rows)
 
 
-def _registry_step(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime) -> str:
+def _registry_step(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime, new: bool = False) -> str:
     """The hook for the beneficiary registry (issue 7): an intake creates or updates a beneficiary, a
     visit records an event about one, in this same savepoint, so a refused reference (unknown, or
     outside one's areas) leaves no submission either. Returns the submission's area, which for a
     visit is its beneficiary's."""
     if item.registry is None:
         return item.area_code
-    return registry.apply(tx, item.registry, item.instance_id, principal, now) or item.area_code
+    return registry.apply(tx, item.registry, item.instance_id, principal, now, new=new) or item.area_code
 
 
 def _link_attachments(tx: Tx, item: Incoming) -> None:
