@@ -28,6 +28,14 @@ from server.errors import PantauError
 from server.settings import Settings, sqlite_path
 
 BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL: plan every execution of a prepared statement with its own parameters. psycopg and
+# asyncpg prepare what they run often, and after five runs PostgreSQL may keep one generic plan for
+# the connection's life: the writer's connection planned the registry's NIK lookup while the table
+# was still empty (a sequential scan) and kept that plan as it grew, so each registration cost more
+# than the one before (bench/submit_load: 1.2 -> 3.6 ms of PostgreSQL CPU per submission in 30 s).
+# Planning these short queries costs tens of microseconds; a plan made for an empty table costs
+# a scan of the whole table every time.
+PLAN_CACHE_MODE = "force_custom_plan"
 
 
 class _LockedTransaction(SQLiteTransaction):
@@ -150,7 +158,8 @@ class Database:
                 raise PantauError("db.dir_missing", path=str(path.parent))
             self.engine = PantauSQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         else:
-            self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+            self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1),
+                                                       "server_settings": {"plan_cache_mode": PLAN_CACHE_MODE}})
         self._pool_open = False
         self._previous_engine: Any = None
         # Short-lived per-process caches that belong to this database (a form's status, its

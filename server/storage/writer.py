@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import piccolo.engine.sqlite  # noqa: F401 - registers sqlite3 adapters/converters for UUID, datetime, bool
 
-from server.storage.db import BUSY_TIMEOUT_MS, Database
+from server.storage.db import BUSY_TIMEOUT_MS, PLAN_CACHE_MODE, Database
 
 T = TypeVar("T")
 log = logging.getLogger("pantau.writer")
@@ -96,7 +96,8 @@ def connect(db: Database) -> Any:
     import psycopg
     from psycopg.rows import dict_row
 
-    return psycopg.connect(db.url.replace("postgres://", "postgresql://", 1), autocommit=True, row_factory=dict_row)
+    return psycopg.connect(db.url.replace("postgres://", "postgresql://", 1), autocommit=True, row_factory=dict_row,
+                           options=f"-c plan_cache_mode={PLAN_CACHE_MODE}")
 
 
 Op = Callable[[Tx], Any]

@@ -95,3 +95,32 @@ async def test_other_connections_see_committed_rows(db: Database, database_url: 
         assert other.execute("SELECT form_id FROM form").fetchall() == [("seen",)]
     finally:
         other.close()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's plan cache")
+async def test_postgres_plans_prepared_statements_for_their_parameters(db: Database) -> None:
+    """A statement prepared while its table is empty must not keep the plan made then as the table
+    grows. With PostgreSQL's default the registry's NIK lookup kept a generic plan that found rows by
+    programme alone (every row of it) and filtered on the NIK: each registration cost more than the
+    one before. The writer's psycopg connection and the asyncpg pool plan each execution instead."""
+    from server.storage.writer import connect
+
+    conn = connect(db)
+    try:
+        conn.execute("BEGIN")
+        conn.execute("PREPARE find(text, text) AS SELECT id, nik_index, flags, area_code FROM beneficiary "
+                     "WHERE programme = $1 AND nik_index = $2 AND status = 'active' ORDER BY created_at, id "
+                     "FOR UPDATE")
+        for _ in range(8):  # past the point where PostgreSQL may settle on a generic plan
+            conn.execute("EXECUTE find('bansos', 'x')").fetchall()
+        conn.execute("INSERT INTO beneficiary (id, programme, name, name_key, area_code, kecamatan, baseline, "
+                     "registered_on, created_at, updated_at, nik_index) SELECT gen_random_uuid(), 'bansos', 'x', "
+                     "'x', '64.02.06.1001', '64.02.06', '{}', '2026-01-01', now(), now(), md5(i::text) "
+                     "FROM generate_series(1, 20000) AS i")
+        plan = "\n".join(row["QUERY PLAN"] for row in conn.execute("EXPLAIN EXECUTE find('bansos', 'x')").fetchall())
+        assert "nik_index" in plan.split("Index Cond:")[-1].splitlines()[0], plan
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+    rows = await db.fetch("SELECT current_setting('plan_cache_mode') AS mode")
+    assert rows[0]["mode"] == "force_custom_plan"
