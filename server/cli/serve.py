@@ -7,15 +7,12 @@ import argparse
 import errno
 import os
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.cli.common import prepared_settings, with_db
 from server.errors import PantauError
 from server.settings import Settings
 from server.storage import keyring, migrate, pii
-
-if TYPE_CHECKING:
-    from litestar import Litestar
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +43,7 @@ def worker_count(settings: Settings) -> int:
     return settings.workers or os.cpu_count() or 1
 
 
-def worker_app() -> Litestar:
+def worker_app() -> Any:  # the Litestar app (only server.web imports litestar)
     """The app of one worker process when there are several: each builds its own from the same
     environment (the parent has already made the secret key file and checked the schema)."""
     from server.web.app import create_app
