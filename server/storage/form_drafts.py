@@ -115,7 +115,7 @@ async def delete(writer: Writer, principal: Principal, form_id: str) -> bool:
         pk = rows[0]["id"]
         tx.execute("DELETE FROM draft_submission WHERE draft = {}", pk)
         tx.execute("DELETE FROM form_draft WHERE id = {}", pk)
-        tx.execute(audit.INSERT, *audit.values(principal, "form.draft_delete", target_type="form", target_id=form_id))
+        tx.later(audit.INSERT, *audit.values(principal, "form.draft_delete", target_type="form", target_id=form_id))
         return True
 
     return await writer.run(op)
@@ -189,7 +189,7 @@ async def set_status(writer: Writer, principal: Principal, form_id: str, status:
     def op(tx: Tx) -> bool:
         if not tx.fetch("UPDATE form SET status = {} WHERE form_id = {} RETURNING id", status, form_id):
             return False
-        tx.execute(audit.INSERT, *audit.values(principal, action, target_type="form", target_id=form_id))
+        tx.later(audit.INSERT, *audit.values(principal, action, target_type="form", target_id=form_id))
         return True
 
     done = await writer.run(op)

@@ -359,7 +359,7 @@ def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, 
     for row in (keep, drop):
         _unflag_resolved(tx, str(row["programme"]), row)
     reschedule(tx, keep_id, now, locked=True)
-    tx.execute(audit.INSERT, *audit.values(principal, "beneficiary.merge", target_type="beneficiary",
+    tx.later(audit.INSERT, *audit.values(principal, "beneficiary.merge", target_type="beneficiary",
                                            target_id=str(keep_id), area_code=str(keep["area_code"]),
                                            detail=f"merged={drop_id}", address=address))
 

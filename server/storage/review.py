@@ -349,7 +349,7 @@ def _record(tx: Tx, instance_id: uuid.UUID, revision: int, before: str, after: s
     tx.execute("INSERT INTO review_event (submission, revision, from_status, to_status, comment, actor, at) "
                "VALUES ({}, {}, {}, {}, {}, {}, {})", instance_id, revision, before, after, comment, principal.id, now)
     detail = f"{before}->{after} revision={revision}" + (f" comment={comment[:500]}" if comment else "")
-    tx.execute(audit.INSERT, *audit.values(principal, "submission.review", target_type="submission",
+    tx.later(audit.INSERT, *audit.values(principal, "submission.review", target_type="submission",
                                            target_id=str(instance_id), area_code=area_code, detail=detail,
                                            address=address))
 

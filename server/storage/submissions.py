@@ -80,7 +80,7 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
         _link_attachments(tx, item)
         review.after_store(tx, item, 1, principal, now, address)  # issue 9: flags and the searchable name
         area = _registry_step(tx, item, principal, now, new=True)
-        tx.execute(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
+        tx.later(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
                                                target_id=str(item.instance_id), area_code=area,
                                                address=address))
         return _receipt(item, 1, now, "new")
@@ -117,7 +117,7 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
     _link_attachments(tx, item)
     review.after_store(tx, item, revision, principal, now, address)  # issue 9: back to "received", flags, name
     area = _registry_step(tx, item, principal, now)
-    tx.execute(audit.INSERT, *audit.values(principal, "submission.edit", target_type="submission",
+    tx.later(audit.INSERT, *audit.values(principal, "submission.edit", target_type="submission",
                                            target_id=str(item.instance_id), area_code=area,
                                            detail=f"revision={revision}", address=address))
     return _receipt(item, revision, now, "edit")
@@ -145,8 +145,8 @@ def _registry_step(tx: Tx, item: Incoming, principal: Principal, now: dt.datetim
 
 def _link_attachments(tx: Tx, item: Incoming) -> None:
     for digest in sorted(set(item.attachments)):
-        tx.execute("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {}) "
-                   "ON CONFLICT (submission, sha256) DO NOTHING", item.instance_id, digest)
+        tx.later("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {}) "
+                 "ON CONFLICT (submission, sha256) DO NOTHING", item.instance_id, digest)
 
 
 def _aware(value: Any) -> dt.datetime:

@@ -37,11 +37,14 @@ log = logging.getLogger("pantau.writer")
 class Tx:
     """The open transaction as an operation sees it. SQL uses `{}` placeholders on both engines."""
 
-    def __init__(self, conn: Any, kind: str, memo: dict[str, dict[Any, Any]] | None = None) -> None:
+    def __init__(self, conn: Any, kind: str, memo: dict[str, dict[Any, Any]] | None = None, *,
+                 defer: bool = False) -> None:
         self.conn = conn
         self.kind = kind
         self.memo = {} if memo is None else memo  # the database's per-process caches (Database.memo)
         self._sql_cache: dict[str, str] = {}
+        self.defer = defer
+        self.deferred: list[tuple[str, tuple[Any, ...]]] = []
 
     def _sql(self, sql: str) -> str:
         compiled = self._sql_cache.get(sql)
@@ -59,6 +62,30 @@ class Tx:
 
     def execute(self, sql: str, *args: Any) -> None:
         self.conn.execute(self._sql(sql), args).close()
+
+    def later(self, sql: str, *args: Any) -> None:
+        """An INSERT of a row that no operation reads back, changes or deletes (an audit entry; a
+        submission's link to a photo, ON CONFLICT DO NOTHING): in a batch it is written after the
+        items, with every other row of the same statement in one executemany (one round trip on
+        PostgreSQL, one prepared statement on SQLite), and dropped with its item if the item fails.
+        The writer holds the database for every statement of a batch, so each one saved is time
+        another process's writer waits less. Outside a batch, written now."""
+        if self.defer:
+            self.deferred.append((sql, args))
+        else:
+            self.execute(sql, *args)
+
+    def write_deferred(self) -> None:
+        grouped: dict[str, list[tuple[Any, ...]]] = {}
+        for sql, args in self.deferred:  # per statement in the items' order; the statements are independent
+            grouped.setdefault(sql, []).append(args)
+        self.deferred = []
+        for sql, rows in grouped.items():
+            cursor = self.conn.cursor()
+            try:
+                cursor.executemany(self._sql(sql), rows)
+            finally:
+                cursor.close()
 
     @property
     def for_update(self) -> str:
@@ -196,8 +223,15 @@ class Writer:
         """Run the batch; an item (or the whole batch) that lost a race with another writer's
         transaction runs again in a fresh one once this one has committed and let go of its locks,
         so a deadlock costs a client a little time, never a failed submission."""
+        defer = True
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            conn, outcomes = self._transaction(conn, lock, batch)
+            conn, result = self._transaction(conn, lock, batch, defer)
+            if result is None:  # the deferred rows failed (never expected): the batch again, row by row
+                log.warning("writer: the deferred rows of a batch of %d failed; running it without", len(batch))
+                defer = False
+                conn, result = self._transaction(conn, lock, batch, defer)
+                assert result is not None
+            outcomes = result
             again: list[_Item] = []
             for item, (ok, value) in zip(batch, outcomes, strict=True):
                 if not ok and attempt < MAX_ATTEMPTS and _lost_race(value):
@@ -214,27 +248,43 @@ class Writer:
             batch = again
         return conn
 
-    def _transaction(self, conn: Any, lock: _WriteLock, batch: list[_Item]) -> tuple[Any, list[tuple[bool, Any]]]:
+    def _transaction(self, conn: Any, lock: _WriteLock, batch: list[_Item],
+                     defer: bool) -> tuple[Any, list[tuple[bool, Any]] | None]:
+        """The batch in one transaction. None instead of outcomes: the deferred rows failed and
+        everything was rolled back (the caller runs the batch again without deferring)."""
         outcomes: list[tuple[bool, Any]] = []
+        deferred_failed = False
         with lock:  # other processes' writers wait here, not in SQLite's sleeping busy handler
             try:
                 if conn is None:  # lost earlier (database restarted): try again now
                     conn = connect(self.db)
-                tx = Tx(conn, self.db.kind, self.db.memo)
+                tx = Tx(conn, self.db.kind, self.db.memo, defer=defer)
                 between = _Between(tx)
                 between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
                 for op, _future, _loop in batch:
                     between.then("SAVEPOINT item")
                     between.flush()
+                    mark = len(tx.deferred)
                     try:
                         outcomes.append((True, op(tx)))
                     except Exception as exc:
                         tx.execute("ROLLBACK TO SAVEPOINT item")  # also lets go of the row locks it took
+                        del tx.deferred[mark:]  # and its deferred rows
                         outcomes.append((False, exc))
                     between.then("RELEASE SAVEPOINT item")
+                if tx.deferred:
+                    between.flush()
+                    try:
+                        tx.write_deferred()
+                    except Exception:
+                        deferred_failed = True
+                        raise
                 between.then("COMMIT")
                 between.flush()
             except Exception as exc:
+                if deferred_failed and not _lost_race(exc):
+                    log.exception("deferred rows of a batch of %d failed", len(batch))
+                    return self._recover(conn), None
                 if not _lost_race(exc):
                     log.exception("batch of %d failed to commit", len(batch))
                 outcomes = [(False, exc)] * len(batch)

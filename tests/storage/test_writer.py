@@ -83,3 +83,61 @@ async def test_a_broken_database_fails_the_batch_not_the_writer(db: Database) ->
     finally:
         await writer.stop()
     assert "after" in await _names(db)
+
+
+async def test_deferred_rows_are_written_after_the_items_and_dropped_with_a_failed_item(db: Database) -> None:
+    """Tx.later: rows nobody reads back within the batch (audit entries, photo links) go in after the
+    items, one executemany per statement; an item that fails takes its deferred rows with it."""
+    writer = Writer(db)
+    await writer.start()
+
+    def good(name: str):  # type: ignore[no-untyped-def]
+        def op(tx: Tx) -> str:
+            tx.later("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')", name)
+            assert not [r for r in tx.fetch("SELECT form_id FROM form WHERE form_id = {}", name)], "not yet"
+            return name
+
+        return op
+
+    def bad(tx: Tx) -> None:
+        tx.later("INSERT INTO form (form_id, created_at) VALUES ('gagal', '2026-01-01T00:00:00+00:00')")
+        raise RuntimeError("this item fails after deferring a row")
+
+    try:
+        results = await asyncio.gather(*(writer.run(good(f"d{i:02}")) for i in range(30)), writer.run(bad),
+                                       return_exceptions=True)
+    finally:
+        await writer.stop()
+    assert [r for r in results if isinstance(r, str)] == [f"d{i:02}" for i in range(30)]
+    assert isinstance(results[-1], RuntimeError)
+    assert await _names(db) == [f"d{i:02}" for i in range(30)]  # and no 'gagal'
+
+
+async def test_when_deferred_rows_fail_the_batch_runs_again_row_by_row(db: Database) -> None:
+    """Two items defer the same unique row: the joined write fails, the whole batch is rolled back
+    and run again without deferring, so the first item succeeds and only the second fails."""
+    writer = Writer(db)
+    await writer.start()
+
+    def twin(tag: str):  # type: ignore[no-untyped-def]
+        def op(tx: Tx) -> str:
+            tx.later("INSERT INTO form (form_id, created_at) VALUES ('kembar', '2026-01-01T00:00:00+00:00')")
+            tx.execute("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')", tag)
+            return tag
+
+        return op
+
+    def hold(tx: Tx) -> None:  # keeps the writer busy so the twins land in one batch
+        import time
+
+        time.sleep(0.3)
+
+    try:
+        first = asyncio.ensure_future(writer.run(hold))
+        await asyncio.sleep(0.05)
+        results = await asyncio.gather(writer.run(twin("satu")), writer.run(twin("dua")), return_exceptions=True)
+        await first
+    finally:
+        await writer.stop()
+    assert results[0] == "satu" and isinstance(results[1], Exception), results
+    assert await _names(db) == ["kembar", "satu"]
