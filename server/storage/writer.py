@@ -155,6 +155,7 @@ class Writer:
         self.batches = 0
         self.items = 0
         self.retries = 0
+        self.reruns = 0  # batches run again with a savepoint per item because an item failed
 
     async def start(self) -> None:
         if self._workers:
@@ -179,7 +180,8 @@ class Writer:
                 self._queue.put(None)
             for worker in workers:
                 await asyncio.to_thread(worker.join)
-            log.info("writer stopped: %d items in %d batches, %d retried", self.items, self.batches, self.retries)
+            log.info("writer stopped: %d items in %d batches, %d retried, %d batches run again item by item",
+                     self.items, self.batches, self.retries, self.reruns)
 
     async def run(self, op: Callable[[Tx], T]) -> T:
         if not self._workers:
@@ -222,18 +224,30 @@ class Writer:
     def _commit(self, conn: Any, lock: _WriteLock, batch: list[_Item]) -> Any:
         """Run the batch; an item (or the whole batch) that lost a race with another writer's
         transaction runs again in a fresh one once this one has committed and let go of its locks,
-        so a deadlock costs a client a little time, never a failed submission."""
-        defer = True
+        so a deadlock costs a client a little time, never a failed submission.
+
+        A batch runs first without a savepoint per item: almost every item succeeds, and the two
+        statements each would cost are time the database is held (and round trips on PostgreSQL).
+        When an item fails, everything is rolled back and the batch runs again carefully, each item
+        in its own savepoint, so the failure stays that item's; the same when the deferred rows fail
+        (then without deferring). Operations are functions of the transaction alone, so running
+        one again is safe (the lost-race retries rely on the same)."""
+        careful, defer = False, True
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            conn, result = self._transaction(conn, lock, batch, defer)
-            if result is None:  # the deferred rows failed (never expected): the batch again, row by row
-                log.warning("writer: the deferred rows of a batch of %d failed; running it without", len(batch))
-                defer = False
-                conn, result = self._transaction(conn, lock, batch, defer)
-                assert result is not None
-            outcomes = result
+            while True:
+                conn, result = self._transaction(conn, lock, batch, defer=defer, careful=careful)
+                if result is _CAREFULLY:
+                    careful = True
+                    with self._count:
+                        self.reruns += 1
+                elif result is _UNDEFERRED:
+                    log.warning("writer: the deferred rows of a batch of %d failed; running it without", len(batch))
+                    defer = False
+                else:
+                    break
+            assert isinstance(result, list)
             again: list[_Item] = []
-            for item, (ok, value) in zip(batch, outcomes, strict=True):
+            for item, (ok, value) in zip(batch, result, strict=True):
                 if not ok and attempt < MAX_ATTEMPTS and _lost_race(value):
                     again.append(item)
                 else:
@@ -248,10 +262,10 @@ class Writer:
             batch = again
         return conn
 
-    def _transaction(self, conn: Any, lock: _WriteLock, batch: list[_Item],
-                     defer: bool) -> tuple[Any, list[tuple[bool, Any]] | None]:
-        """The batch in one transaction. None instead of outcomes: the deferred rows failed and
-        everything was rolled back (the caller runs the batch again without deferring)."""
+    def _transaction(self, conn: Any, lock: _WriteLock, batch: list[_Item], *, defer: bool,
+                     careful: bool) -> tuple[Any, list[tuple[bool, Any]] | object]:
+        """The batch in one transaction: each item's outcome, or _CAREFULLY (not careful, and an item
+        failed) or _UNDEFERRED (the deferred rows failed), after rolling everything back."""
         outcomes: list[tuple[bool, Any]] = []
         deferred_failed = False
         with lock:  # other processes' writers wait here, not in SQLite's sleeping busy handler
@@ -261,17 +275,23 @@ class Writer:
                 tx = Tx(conn, self.db.kind, self.db.memo, defer=defer)
                 between = _Between(tx)
                 between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
-                for op, _future, _loop in batch:
-                    between.then("SAVEPOINT item")
+                if not careful:
                     between.flush()
+                for op, _future, _loop in batch:
+                    if careful:
+                        between.then("SAVEPOINT item")
+                        between.flush()
                     mark = len(tx.deferred)
                     try:
                         outcomes.append((True, op(tx)))
                     except Exception as exc:
+                        if not careful:
+                            raise _ItemFailed() from exc
                         tx.execute("ROLLBACK TO SAVEPOINT item")  # also lets go of the row locks it took
                         del tx.deferred[mark:]  # and its deferred rows
                         outcomes.append((False, exc))
-                    between.then("RELEASE SAVEPOINT item")
+                    if careful:
+                        between.then("RELEASE SAVEPOINT item")
                 if tx.deferred:
                     between.flush()
                     try:
@@ -281,10 +301,12 @@ class Writer:
                         raise
                 between.then("COMMIT")
                 between.flush()
+            except _ItemFailed:
+                return self._recover(conn), _CAREFULLY
             except Exception as exc:
                 if deferred_failed and not _lost_race(exc):
                     log.exception("deferred rows of a batch of %d failed", len(batch))
-                    return self._recover(conn), None
+                    return self._recover(conn), _UNDEFERRED
                 if not _lost_race(exc):
                     log.exception("batch of %d failed to commit", len(batch))
                 outcomes = [(False, exc)] * len(batch)
@@ -306,6 +328,14 @@ class Writer:
             with contextlib.suppress(Exception):
                 conn.close()
             return None
+
+
+class _ItemFailed(Exception):
+    """An item failed in a batch run without savepoints."""
+
+
+_CAREFULLY = object()  # run the batch again with a savepoint per item
+_UNDEFERRED = object()  # run the batch again writing deferred rows at once
 
 
 class _WriteLock:

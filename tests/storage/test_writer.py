@@ -32,6 +32,7 @@ async def test_concurrent_writes_are_batched_and_all_committed(db: Database) -> 
     assert await _names(db) == [f"f{i:03}" for i in range(200)]
     assert writer.items == 200
     assert writer.batches < 50, "200 concurrent writes should share transactions (group commit)"
+    assert writer.reruns == 0, "no item failed: no batch needed its savepoints"
 
 
 async def test_a_failing_item_does_not_sink_its_batch(db: Database) -> None:
@@ -45,6 +46,8 @@ async def test_a_failing_item_does_not_sink_its_batch(db: Database) -> None:
     assert outcomes[0] == "a" and outcomes[2] == "b"
     assert isinstance(outcomes[1], Exception)
     assert await _names(db) == ["a", "b"]
+    # run first without savepoints, then (one item failed) again item by item: once per failing batch
+    assert 1 <= writer.reruns <= writer.batches
 
 
 async def test_stop_finishes_queued_work(db: Database) -> None:
