@@ -52,8 +52,20 @@ async function precache() {
   }
   if (!manifest) return;
   const urls = manifest.shell.concat(manifest.rules, manifest.pages);
-  await Promise.all(urls.map((url) => fetch(url, { credentials: 'same-origin', redirect: 'manual' })
-    .then((r) => store(url, r)).catch(() => null)));
+  await Promise.all(urls.map((url) => fetchWithin(url, PRECACHE_TIMEOUT_MS, (r) => store(url, r)).catch(() => null)));
+}
+
+// A release installs only when its precache has settled: one request that never finishes (a stalled
+// connection upriver) would keep the phone on the old release. Each file gets this long, its body
+// included; one that misses it is cached later, when visited.
+const PRECACHE_TIMEOUT_MS = 20000;
+
+function fetchWithin(url, ms, use) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ms);
+  return fetch(url, { credentials: 'same-origin', redirect: 'manual', signal: abort.signal })
+    .then(use)
+    .finally(() => clearTimeout(timer));
 }
 
 // The key a page is cached under: its path, the version when not the newest, English when asked.
