@@ -1,6 +1,7 @@
 """The single write path for submissions: callers hand the writer an operation, and a writer
-thread runs many of them in ONE transaction (group commit), each inside its own savepoint so one bad
-item cannot sink its neighbours. A caller's future resolves only after COMMIT returns, so an
+thread runs many of them in ONE transaction (group commit). One bad item cannot sink its neighbours:
+a batch runs first without savepoints, and when an item fails it is rolled back and run again with
+a savepoint per item (Writer._commit). A caller's future resolves only after COMMIT returns, so an
 acknowledged submission is durable (SQLite: WAL with synchronous=FULL; PostgreSQL: its commit).
 SQLite has one writer thread per process; on PostgreSQL a Writer may run several (PG_WRITER_THREADS),
 and several processes write at once anyway: operations that read a row and then change it lock it
