@@ -145,7 +145,7 @@ def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: u
         if prepared.nik and prepared.kk and creates.one_per_kk and tx.kind == "sqlite":
             same_nik, same_kk = _others_by_nik_and_kk(tx, creates.programme, prepared.nik.index, prepared.kk.index)
         else:
-            same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index, None) if prepared.nik else []
+            same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index) if prepared.nik else []
         # Only a record the enumerator may already see is updated: re-registering another area's
         # person would otherwise move them (and their history) into this enumerator's view. Such an
         # intake makes a new record, flagged nik_ganda, for staff to merge.
@@ -213,15 +213,14 @@ def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules
                "WHERE id = {}", *values, creates.visit_months, now, target)
 
 
-def _others(tx: Tx, programme: str, column: str, index: str, not_id: uuid.UUID | None) -> list[dict[str, Any]]:
+def _others(tx: Tx, programme: str, column: str, index: str) -> list[dict[str, Any]]:
     """Active records of the programme with this blind index (column is one of two fixed names),
     locked on PostgreSQL: the caller rewrites their flags, and an intake sharing only the KK (another
     identity lock) or a merge may be rewriting them at the same moment."""
     assert column in ("nik_index", "kk_index")
-    rows = tx.fetch(f"SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {{}} "
+    return tx.fetch(f"SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {{}} "
                     f"AND {column} = {{}} AND status = 'active' ORDER BY created_at, id{tx.for_update}",
                     programme, index)
-    return [r for r in rows if not_id is None or _uuid(r["id"]) != not_id]
 
 
 def _others_by_nik_and_kk(tx: Tx, programme: str, nik_index: str, kk_index: str
@@ -250,11 +249,11 @@ def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rul
     shared: list[tuple[str, list[dict[str, Any]]]] = []
     if prepared.nik:
         if same_nik is None:
-            same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index, None)
+            same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index)
         shared.append((rules.DUPLICATE_NIK, [r for r in same_nik if _uuid(r["id"]) != target]))
     if creates.one_per_kk and prepared.kk:
         if same_kk is None:
-            same_kk = _others(tx, creates.programme, "kk_index", prepared.kk.index, None)
+            same_kk = _others(tx, creates.programme, "kk_index", prepared.kk.index)
         family = [r for r in same_kk if _uuid(r["id"]) != target]
         own_nik = prepared.nik.index if prepared.nik else None
         shared.append((rules.SHARED_KK, [r for r in family if r["nik_index"] != own_nik or not own_nik]))
@@ -391,7 +390,7 @@ def _unflag_resolved(tx: Tx, programme: str, row: dict[str, Any]) -> None:
     for flag, column in ((rules.DUPLICATE_NIK, "nik_index"), (rules.SHARED_KK, "kk_index")):
         if not row[column]:
             continue
-        sharing = _others(tx, programme, column, str(row[column]), None)
+        sharing = _others(tx, programme, column, str(row[column]))
         if len(sharing) == 1:  # only one active record left with this value: nobody to share it with
             _set_flags(tx, sharing[0]["id"], set(str(sharing[0]["flags"]).split()) - {flag})
 

@@ -80,8 +80,7 @@ SignedIn = NamedDependency[Principal]
 
 async def signed_in(connection: Any, _handler: Any) -> None:
     """Guard: checked before the body is read, so an anonymous caller learns nothing but 401."""
-    if await principal_of(connection) is None:
-        raise NotAuthorizedException()
+    await signed_in_first(connection)
 
 
 async def signed_in_first(request: Request) -> None:  # type: ignore[type-arg]
