@@ -5,6 +5,7 @@ repeat counts and type rules. Warnings need a tick: "_konfirmasi" lists the conf
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping
@@ -72,13 +73,22 @@ class _Step:
     literal_params: dict[str, str] = field(default_factory=dict)
     min_count: int | None = None
     max_count: int | None = None
+    # Resolved once from the above, read on every run: validate() visits every field twice, and
+    # looking each rule up again per field and per run cost more than evaluating the rules.
+    relevant: Expr | None = None
+    calculation: Expr | None = None  # only for a question: a group's calculation means nothing
+    constraint: Expr | None = None
+    required_rule: Expr | None = None
+    choice_filter: Expr | None = None
+    parent_scope: int = 0  # how many repeats enclose the parent: its relevance is kept per instance
 
 
 @dataclass(frozen=True)
 class _Plan:
     steps: dict[str, _Step]  # in document order
-    order: list[str]  # relevance/calculation order
+    order: list[_Step]  # relevance/calculation order
     scope: dict[str, tuple[str, ...]]  # for expression lookups
+    checked: list[_Step]  # in document order, what check() looks at: repeats and questions holding a value
 
 
 def plan_of(compiled: CompiledForm) -> _Plan:
@@ -111,8 +121,17 @@ def _build_plan(compiled: CompiledForm) -> _Plan:
             steps[f.name] = _Step(kind="repeat", min_count=f.min_count, max_count=f.max_count, **common)
         else:
             steps[f.name] = _Step(kind="group", **common)
+    for name, step in steps.items():
+        parent = steps[step.parent] if step.parent is not None else None
+        steps[name] = dataclasses.replace(
+            step, relevant=step.rules.get("relevant"),
+            calculation=step.rules.get("calculation") if step.qtype is not None else None,
+            constraint=step.rules.get("constraint"), required_rule=step.rules.get("required"),
+            choice_filter=step.rules.get("choice_filter"), parent_scope=len(parent.scope) if parent else 0)
     lookup_scope = {name: info.repeat for name, info in compiled.fields.items() if info.repeat}
-    return _Plan(steps=steps, order=compiled.order, scope=lookup_scope)
+    checked = [step for step in steps.values()
+               if step.kind == "repeat" or (step.qtype is not None and step.qtype.holds_value)]
+    return _Plan(steps=steps, order=[steps[name] for name in compiled.order], scope=lookup_scope, checked=checked)
 
 
 def _choice_overlays(choices: list[Choice], language: str) -> dict[str, dict[str, str]]:
@@ -200,15 +219,16 @@ class _Run:
 
     # --- 2. relevance and calculations, in dependency order ---------------------------------
     def compute(self, values: dict[str, Any]) -> None:
-        for name in self.plan.order:
-            step = self.plan.steps[name]
+        known = self.relevant
+        for step in self.plan.order:
+            name = step.name
             for position, chain in self.instances(values, step.scope):
                 relevant = self._is_relevant(step, position, chain)
-                self.relevant[(name, position)] = relevant
+                known[(name, position)] = relevant
                 if not relevant:
                     chain[-1].pop(name, None)
-                elif step.qtype is not None and "calculation" in step.rules:
-                    result = _stored(evaluate(step.rules["calculation"], self.context(values, position, None)))
+                elif step.calculation is not None:
+                    result = _stored(evaluate(step.calculation, self.context(values, position, None)))
                     if result is None:
                         chain[-1].pop(name, None)
                     else:
@@ -226,18 +246,15 @@ class _Run:
         return enclosing and self.relevant.get((name, position), True)
 
     def _is_relevant(self, step: _Step, position: tuple[tuple[str, int], ...], chain: list[dict[str, Any]]) -> bool:
-        if step.parent is not None:
-            parent = self.plan.steps[step.parent]
-            if not self.relevant.get((parent.name, position[: len(parent.scope)]), True):
-                return False
-        expr = step.rules.get("relevant")
-        if expr is None:
+        if step.parent is not None and not self.relevant.get((step.parent, position[: step.parent_scope]), True):
+            return False
+        if step.relevant is None:
             return True
-        return to_boolean(evaluate(expr, self.context(chain[0], position, chain[-1].get(step.name))))
+        return to_boolean(evaluate(step.relevant, self.context(chain[0], position, chain[-1].get(step.name))))
 
     def instances(self, values: dict[str, Any], scope: tuple[str, ...]) -> Iterable[_Instance]:
         if not scope:  # most fields: one instance, the top level
-            return (((), [values]),)
+            return (((), [values]),)  # a new list each time: callers may hold on to the chain
         found: list[_Instance] = [((), [values])]
         for repeat in scope:
             found = [((*pos, (repeat, i)), [*chain, item])
@@ -250,13 +267,14 @@ class _Run:
 
     # --- 3. checks on the final values ------------------------------------------------------
     def check(self, values: dict[str, Any]) -> None:
-        for step in self.plan.steps.values():
+        relevant = self.relevant
+        for step in self.plan.checked:
             for position, chain in self.instances(values, step.scope):
-                if not self.relevant.get((step.name, position), True):
+                if not relevant.get((step.name, position), True):
                     continue
                 if step.kind == "repeat":
                     self._check_repeat(step, values, position, chain)
-                elif step.qtype is not None and step.qtype.holds_value:
+                else:
                     self._check_question(step, values, position, chain)
         warned = {w.path for w in self.warnings}
         for position, chain in self._all_instances(values):
@@ -266,14 +284,14 @@ class _Run:
                         chain: list[dict[str, Any]]) -> None:
         value, at = chain[-1].get(step.name), (position, step.name)
         if value in _EMPTY:
-            required = step.required or ("required" in step.rules and to_boolean(
-                evaluate(step.rules["required"], self.context(values, position, value))))
+            required = step.required or (step.required_rule is not None and to_boolean(
+                evaluate(step.required_rule, self.context(values, position, value))))
             if required and at not in self.bad:
                 self.error(at, "answer.required", step.messages.get("required"))
             return
         if step.choices is not None and not self._check_choices(step, value, values, at):
             return
-        constraint = step.rules.get("constraint")
+        constraint = step.constraint
         if constraint is not None and not to_boolean(evaluate(constraint, self.context(values, position, value))):
             self.error(at, "answer.constraint", step.messages.get("constraint"))
         if step.qtype is not None and step.qtype.rules is not None:
@@ -288,7 +306,7 @@ class _Run:
             if overlay is None:
                 self.error(at, "answer.choice", value=chosen)
                 return False
-            flt = step.rules.get("choice_filter")
+            flt = step.choice_filter
             if flt is not None and not to_boolean(evaluate(flt, self.context(ChainMap(overlay, values), at[0], ""))):
                 self.error(at, "answer.choice_filtered", value=chosen)
                 return False

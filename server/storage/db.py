@@ -217,6 +217,15 @@ class Database:
             if compiled is None:
                 compiled = _SQLITE_SQL[sql] = sql.replace("{}", "?")
             return await engine._run_in_new_connection(compiled, list(args))
+        if isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None:
+            # The same hot path on PostgreSQL: straight to the pool (Piccolo's template parsing was a
+            # fifth of the read's CPU). The rows are the same asyncpg Records Piccolo returns.
+            compiled = _POSTGRES_SQL.get(sql)
+            if compiled is None:
+                parts = sql.split("{}")
+                compiled = _POSTGRES_SQL[sql] = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+            async with engine.pool.acquire() as connection:
+                return list(await connection.fetch(compiled, *args))
         from piccolo.querystring import QueryString
 
         return list(await engine.run_querystring(QueryString(sql, *args)))
@@ -226,6 +235,7 @@ class Database:
 
 
 _SQLITE_SQL: dict[str, str] = {}
+_POSTGRES_SQL: dict[str, str] = {}
 
 
 async def _keep_session(connection: Any) -> None:

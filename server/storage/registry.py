@@ -52,8 +52,8 @@ def prepare(compiled: CompiledForm, validation: Validation, settings: Settings, 
     person = intent.creates.person if intent and intent.creates else None
     if person is None:
         return Prepared(answers=answers, sealed=sealed, intent=intent)
-    return Prepared(answers=answers, sealed=sealed, intent=intent, nik=_sealed(keys, "nik", person.nik),
-                    kk=_sealed(keys, "kk", person.kk))
+    return Prepared(answers=answers, sealed=sealed, intent=intent, nik=_sealed(keys, "nik", person.nik, sealed),
+                    kk=_sealed(keys, "kk", person.kk, sealed))
 
 
 def _field_types(compiled: CompiledForm) -> dict[str, str]:
@@ -66,10 +66,14 @@ def _field_types(compiled: CompiledForm) -> dict[str, str]:
     return found
 
 
-def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None) -> SealedId | None:
+def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None, answers: list[pii.SealedAnswer]) -> SealedId | None:
+    """The person's NIK or KK as the record keeps it. The answer it came from was sealed a moment
+    ago (seal_answers): that sealed value serves the record too, rather than a second encryption."""
     if not digits:
         return None
-    return SealedId(pii.blind_index(keys, kind, digits), pii.seal(keys, kind, digits), rules.mask(digits))
+    index = pii.blind_index(keys, kind, digits)
+    sealed = next((a.sealed for a in answers if a.kind == kind and a.index == index), None)
+    return SealedId(index, sealed or pii.seal(keys, kind, digits), rules.mask(digits))
 
 
 # --- in the writer thread ----------------------------------------------------------------------
@@ -142,7 +146,7 @@ def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: u
     if linked:  # an edit of an intake: the same person, corrected
         target, kind = _uuid(linked[0]["beneficiary"]), str(linked[0]["kind"])
     else:
-        if prepared.nik and prepared.kk and creates.one_per_kk and tx.kind == "sqlite":
+        if prepared.nik and prepared.kk and creates.one_per_kk:
             same_nik, same_kk = _others_by_nik_and_kk(tx, creates.programme, prepared.nik.index, prepared.kk.index)
         else:
             same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index) if prepared.nik else []
@@ -225,16 +229,21 @@ def _others(tx: Tx, programme: str, column: str, index: str) -> list[dict[str, A
 
 def _others_by_nik_and_kk(tx: Tx, programme: str, nik_index: str, kk_index: str
                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """SQLite: _others for the NIK and for the KK in one statement, each half on its own index (a
-    UNION ALL: with `nik_index = ? OR kk_index = ?` SQLite read every record of the programme). One
-    statement fewer while the writer holds the database. PostgreSQL keeps the two statements: FOR
-    UPDATE is not allowed with UNION, and there the writers of other processes run in parallel."""
-    assert tx.kind == "sqlite"
-    half = "SELECT id, nik_index, kk_index, flags, area_code, created_at FROM beneficiary WHERE programme = {} AND "
-    rows = tx.fetch(f"{half}nik_index = {{}} AND status = 'active' UNION ALL "
-                    f"{half}kk_index = {{}} AND status = 'active' ORDER BY created_at, id",
-                    programme, nik_index, programme, kk_index)
-    unique = list({str(r["id"]): r for r in rows}.values())  # a record with both appears twice
+    """_others for the NIK and for the KK in one statement: one statement fewer while the writer
+    holds the database (SQLite) or waits for a round trip (PostgreSQL). SQLite: a UNION ALL, each
+    half on its own index (with `nik_index = ? OR kk_index = ?` SQLite read every record of the
+    programme). PostgreSQL: the OR, which it answers from both indexes at once (a BitmapOr), because
+    FOR UPDATE is not allowed with UNION."""
+    if tx.kind == "sqlite":
+        half = "SELECT id, nik_index, kk_index, flags, area_code, created_at FROM beneficiary WHERE programme = {} AND "
+        rows = tx.fetch(f"{half}nik_index = {{}} AND status = 'active' UNION ALL "
+                        f"{half}kk_index = {{}} AND status = 'active' ORDER BY created_at, id",
+                        programme, nik_index, programme, kk_index)
+    else:
+        rows = tx.fetch("SELECT id, nik_index, kk_index, flags, area_code FROM beneficiary WHERE programme = {} "
+                        "AND (nik_index = {} OR kk_index = {}) AND status = 'active' ORDER BY created_at, id"
+                        + tx.for_update, programme, nik_index, kk_index)
+    unique = list({str(r["id"]): r for r in rows}.values())  # SQLite: a record with both appears twice
     return [r for r in unique if r["nik_index"] == nik_index], [r for r in unique if r["kk_index"] == kk_index]
 
 

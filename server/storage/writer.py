@@ -381,6 +381,8 @@ class _Between:
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
+        if not pending:  # an empty query would still cost PostgreSQL a round trip
+            return
         if self.tx.kind == "postgres":
             self.tx.execute("; ".join(pending))
         else:  # sqlite3 runs one statement per call (and a call costs no round trip)

@@ -19,7 +19,6 @@ from server.settings import Settings
 from server.storage import pii, registry, registry_read
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
-from tests.conftest import ON_POSTGRES
 
 NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)
 ANI = Principal(id=1, username="ani", display_name="Ani", role="staff")
@@ -155,11 +154,11 @@ async def test_the_phones_copy_is_paged_and_reports_merged_records(db, writer) -
     assert caught.value.code == "registry.bad_query"
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's one-statement read; PostgreSQL locks with two FOR UPDATE reads")
-async def test_sqlite_reads_the_nik_and_the_kk_records_in_one_statement(db: Database) -> None:
-    """SQLite: a registration that checks both NIK and KK reads both lists in one UNION ALL, each half
-    on its own index; a record with both appears once in each list, in registration order, and an
-    inactive one in neither. (PostgreSQL keeps two statements: FOR UPDATE is not allowed with UNION.)"""
+async def test_the_nik_and_the_kk_records_are_read_in_one_statement(db: Database) -> None:
+    """A registration that checks both NIK and KK reads both lists in one statement (SQLite: a UNION
+    ALL, each half on its own index; PostgreSQL: an OR, locked FOR UPDATE); a record with both
+    appears once in each list, in registration order, and an inactive one or another programme's in
+    neither."""
     ids = {name: uuid.uuid4() for name in ("a", "b", "c", "d", "e")}
     rows = [("a", "X", "K", "active", 1), ("b", "Y", "K", "active", 2), ("c", "X", "Z", "active", 3),
             ("d", "X", "K", "merged", 4), ("e", "X", "K", "active", 5)]
@@ -171,9 +170,9 @@ async def test_sqlite_reads_the_nik_and_the_kk_records_in_one_statement(db: Data
             programme = "lain" if name == "e" else "bansos"
             tx.execute("INSERT INTO beneficiary (id, programme, status, nik_index, kk_index, name, name_key, "
                        "area_code, kecamatan, baseline, registered_on, created_at, updated_at) VALUES "
-                       "({}, {}, {}, {}, {}, 'x', 'x', '64.02.06.1001', '64.02.06', '{}', '2026-01-01', {}, {})",
-                       ids[name], programme, status, nik, kk, dt.datetime(2026, 1, 1, 0, 0, second, tzinfo=dt.UTC),
-                       dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+                       "({}, {}, {}, {}, {}, 'x', 'x', '64.02.06.1001', '64.02.06', {}, '2026-01-01', {}, {})",
+                       ids[name], programme, status, nik, kk, "{}",
+                       dt.datetime(2026, 1, 1, 0, 0, second, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         same_nik, same_kk = registry._others_by_nik_and_kk(tx, "bansos", "X", "K")
         back = {str(v): k for k, v in ids.items()}
         return [back[str(r["id"])] for r in same_nik], [back[str(r["id"])] for r in same_kk]
