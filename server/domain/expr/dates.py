@@ -128,34 +128,59 @@ def moment_of_number(days: float) -> Moment | None:
     return Moment(whole, total - whole * DAY_MS, 0)
 
 
-def format_moment(moment: Moment, pattern: str, lang: str) -> str:
-    year, month, day = civil_from_days(moment.days)
-    ms = moment.ms
-    hour = ms // 3_600_000
-    fields = {
-        "Y": f"{year:04d}",
-        "y": f"{year % 100:02d}",
-        "m": f"{month:02d}",
-        "n": str(month),
-        "b": MONTHS[lang][month - 1],
-        "d": f"{day:02d}",
-        "e": str(day),
-        "a": WEEKDAYS[lang][(moment.days + 4) % 7],  # 1970-01-01 was a Thursday
-        "H": f"{hour:02d}",
-        "h": str(hour),
-        "M": f"{ms // 60_000 % 60:02d}",
-        "S": f"{ms // 1000 % 60:02d}",
-        "3": f"{ms % 1000:03d}",
-        "%": "%",
-    }
+_FORMAT_FIELDS = frozenset("YymnbdeaHhMS3%")
+
+
+@lru_cache(maxsize=512)  # a form has a handful of patterns, read on every submission
+def _format_tokens(pattern: str) -> tuple[str, ...]:
+    """The pattern as tokens: "%Y" for a field, any other text as it is written (an unknown %x too)."""
     out: list[str] = []
     i = 0
     while i < len(pattern):
-        char = pattern[i]
-        if char == "%" and i + 1 < len(pattern) and pattern[i + 1] in fields:
-            out.append(fields[pattern[i + 1]])
+        if pattern[i] == "%" and i + 1 < len(pattern) and pattern[i + 1] in _FORMAT_FIELDS:
+            out.append(pattern[i : i + 2])
             i += 2
+        else:
+            out.append(pattern[i])
+            i += 1
+    return tuple(out)
+
+
+def format_moment(moment: Moment, pattern: str, lang: str) -> str:
+    year, month, day = civil_from_days(moment.days)
+    ms = moment.ms
+    out: list[str] = []
+    for token in _format_tokens(pattern) if len(pattern) <= MAX_ISO else _format_tokens.__wrapped__(pattern):
+        if len(token) == 1:
+            out.append(token)
             continue
-        out.append(char)  # unknown %x and plain text are copied as written
-        i += 1
+        field = token[1]  # only the fields the pattern names are formatted
+        if field == "Y":
+            out.append(f"{year:04d}")
+        elif field == "m":
+            out.append(f"{month:02d}")
+        elif field == "d":
+            out.append(f"{day:02d}")
+        elif field == "y":
+            out.append(f"{year % 100:02d}")
+        elif field == "n":
+            out.append(str(month))
+        elif field == "b":
+            out.append(MONTHS[lang][month - 1])
+        elif field == "e":
+            out.append(str(day))
+        elif field == "a":
+            out.append(WEEKDAYS[lang][(moment.days + 4) % 7])  # 1970-01-01 was a Thursday
+        elif field == "H":
+            out.append(f"{ms // 3_600_000:02d}")
+        elif field == "h":
+            out.append(str(ms // 3_600_000))
+        elif field == "M":
+            out.append(f"{ms // 60_000 % 60:02d}")
+        elif field == "S":
+            out.append(f"{ms // 1000 % 60:02d}")
+        elif field == "3":
+            out.append(f"{ms % 1000:03d}")
+        else:
+            out.append("%")
     return "".join(out)
