@@ -72,6 +72,16 @@ define(
     "The database folder {path} does not exist. Create it or change PANTAU_DATABASE_URL.",
 )
 define(
+    "serve.too_many_connections",
+    2,
+    "PostgreSQL menerima {available} koneksi lagi, {workers} proses Pantau memerlukan {needed} "
+    "(max_connections = {max_connections}). Kurangi PANTAU_WORKERS atau PANTAU_DB_POOL_SIZE, atau naikkan "
+    "max_connections PostgreSQL.",
+    "PostgreSQL accepts {available} more connections; {workers} Pantau processes need {needed} "
+    "(max_connections = {max_connections}). Lower PANTAU_WORKERS or PANTAU_DB_POOL_SIZE, or raise "
+    "PostgreSQL's max_connections.",
+)
+define(
     "serve.port_in_use",
     2,
     "Alamat {host}:{port} sudah dipakai program lain. Hentikan program itu atau ubah PANTAU_PORT.",

@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     report_time_limit: int = 600
     # HTTP worker processes of `pantau serve`; 0 = one per CPU core.
     workers: int = 1
+    # PostgreSQL: connections each process's read pool may open; 0 = fit (`pantau serve` works it out).
+    db_pool_size: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,6 +140,11 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     ),
     "PANTAU_WORKERS": (
         "workers", _int(0, 64), "HTTP worker processes of `pantau serve` (`1`; `0` = one per CPU core)",
+    ),
+    "PANTAU_DB_POOL_SIZE": (
+        "db_pool_size", _int(0, 100),
+        "PostgreSQL: read connections per server process (`0` = up to 10, fewer when the processes would "
+        "need more than the server's max_connections)",
     ),
 }
 

@@ -4,15 +4,19 @@ folder, reachable database, current schema, free port) and say which one in one 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import os
 import socket
 from typing import Any
 
+import msgspec
+
 from server.cli.common import prepared_settings, with_db
 from server.errors import PantauError
 from server.settings import Settings
 from server.storage import keyring, migrate, pii
+from server.storage.db import Database, connection_budget, pool_size_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +43,27 @@ def _check_schema(settings: Settings) -> None:
     with_db(settings, lambda db: keyring.refuse_wrong_key(db, pii.keys_of(settings)))  # issue 7: the NIK key
 
 
+def _fit_pool(settings: Settings, workers: int) -> Settings:
+    """PostgreSQL: size each process's read pool so that the processes together stay within the
+    server's max_connections, or refuse to start (a full server fails requests at random under load,
+    long after start). The size reaches the worker processes through their environment."""
+    if settings.is_sqlite:
+        return settings
+
+    async def budget() -> tuple[int, int, int]:
+        db = Database(settings.database_url, pool_size=1)  # one connection: it is counted as in use
+        try:
+            await db.open()
+            return await connection_budget(db)
+        finally:
+            await db.close()
+
+    most, reserved, in_use = asyncio.run(budget())
+    size = pool_size_for(workers, most, reserved, max(in_use - 1, 0), settings.db_pool_size)
+    os.environ["PANTAU_DB_POOL_SIZE"] = str(size)
+    return msgspec.structs.replace(settings, db_pool_size=size)
+
+
 def worker_count(settings: Settings) -> int:
     return settings.workers or os.cpu_count() or 1
 
@@ -60,6 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     _check_schema(settings)
     check_port(settings.host, settings.port)
     workers = worker_count(settings)
+    settings = _fit_pool(settings, workers)
     print(f"Pantau melayani di / serving at http://{settings.host}:{settings.port} "
           f"({workers} proses / processes)", flush=True)
     options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_level=settings.log_level.lower(),

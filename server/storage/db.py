@@ -148,8 +148,9 @@ class PantauPostgresEngine(PostgresEngine):
 class Database:
     """The engine plus what the app needs around it: open, close, atomic, kind."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 0) -> None:
         self.url = url
+        self.pool_size = pool_size or MAX_POOL
         self.kind = "sqlite" if url.startswith("sqlite:") else "postgres"
         self.engine: PantauSQLiteEngine | PostgresEngine
         if self.kind == "sqlite":
@@ -168,7 +169,7 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.database_url)
+        return cls(settings.database_url, settings.db_pool_size)
 
     async def open(self) -> None:
         """Open and bind the tables to this engine. Pantau runs one Database per process; the
@@ -180,7 +181,8 @@ class Database:
             if isinstance(self.engine, PostgresEngine) and not self._pool_open:
                 # reset=_keep_session: asyncpg's default reset runs a query (RESET ALL, UNLISTEN, ...) on
                 # every release, i.e. a second round trip per query. Pantau changes no session state.
-                await self.engine.start_connection_pool(min_size=2, max_size=10, reset=_keep_session)
+                await self.engine.start_connection_pool(min_size=min(2, self.pool_size), max_size=self.pool_size,
+                                                       reset=_keep_session)
                 self._pool_open = True
             await self.fetch("SELECT 1 AS ok")
         except (OSError, sqlite3.Error) as exc:
@@ -235,11 +237,39 @@ class Database:
 
 
 _SQLITE_SQL: dict[str, str] = {}
+MAX_POOL = 10  # PostgreSQL read connections per process, unless PANTAU_DB_POOL_SIZE says otherwise
+# Besides its pool, a server process holds its writer's connection, and a report or export it runs
+# opens one more; the margin keeps room for the CLI (migrate, backup) and an operator's psql.
+PER_PROCESS_EXTRA = 3
+MARGIN = 5
 _POSTGRES_SQL: dict[str, str] = {}
 
 
 async def _keep_session(connection: Any) -> None:
     return None
+
+
+def pool_size_for(workers: int, max_connections: int, reserved: int, in_use: int, requested: int = 0) -> int:
+    """The read pool each of `workers` processes may open so that together they stay within what
+    PostgreSQL accepts (max_connections less the superuser reserve and the connections already
+    open): up to MAX_POOL, or `requested` (PANTAU_DB_POOL_SIZE) when it fits. Refuses with a clear
+    error when it does not fit, rather than failing requests with "too many clients" under load."""
+    budget = max_connections - reserved - in_use - MARGIN
+    fits = budget // workers - PER_PROCESS_EXTRA
+    least = requested or 2  # fewer than two read connections per process would queue every request
+    if fits < least:
+        raise PantauError("serve.too_many_connections", workers=workers, needed=workers * (least + PER_PROCESS_EXTRA),
+                          available=max(budget, 0), max_connections=max_connections)
+    return min(requested or MAX_POOL, fits)
+
+
+async def connection_budget(db: Database) -> tuple[int, int, int]:
+    """PostgreSQL's max_connections, its superuser reserve, and the client connections open now."""
+    rows = await db.fetch(
+        "SELECT current_setting('max_connections')::int AS most, "
+        "current_setting('superuser_reserved_connections')::int AS reserved, "
+        "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS in_use")
+    return int(rows[0]["most"]), int(rows[0]["reserved"]), int(rows[0]["in_use"])
 
 
 def sqlite_file(settings: Settings) -> Path | None:

@@ -202,3 +202,42 @@ def test_users_set_role_and_deactivate(env: dict[str, str], tmp_path: Path) -> N
     assert_clean_failure(pantau("users", "deactivate", "nobody", env=env, cwd=tmp_path), "user.not_found")
     assert pantau("users", "ensure-admin", env=env, cwd=tmp_path).returncode == 0
     assert_clean_failure(pantau("users", "deactivate", "admin", env=env, cwd=tmp_path), "user.last_admin")
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's max_connections; SQLite has no connection limit")
+def test_serve_refuses_more_processes_than_postgres_has_connections_for(env: dict[str, str], tmp_path: Path) -> None:
+    """64 processes with their pools, writers and report connections need far more than the 100
+    connections a default PostgreSQL accepts: one clear line at start, not "too many clients" later."""
+    result = pantau("serve", env={**env, "PANTAU_WORKERS": "64", "PANTAU_PORT": str(_free_port())}, cwd=tmp_path)
+    assert_clean_failure(result, "serve.too_many_connections")
+    assert "max_connections" in result.stderr and "PANTAU_WORKERS" in result.stderr
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's max_connections; SQLite has no connection limit")
+def test_serve_fits_each_process_pool_to_postgres(database_url: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve processes on this server's max_connections get smaller pools, handed to the worker
+    processes through PANTAU_DB_POOL_SIZE; two processes keep the full pool."""
+    import asyncio
+
+    from server.cli.serve import _fit_pool
+    from server.settings import Settings
+    from server.storage.db import MAX_POOL, PER_PROCESS_EXTRA, Database, connection_budget
+
+    monkeypatch.setenv("PANTAU_DB_POOL_SIZE", "")
+    settings = Settings(database_url=database_url, data_dir=str(tmp_path))
+
+    async def budget() -> tuple[int, int, int]:
+        db = Database(database_url, pool_size=1)
+        await db.open()
+        try:
+            return await connection_budget(db)
+        finally:
+            await db.close()
+
+    most, reserved, _in_use = asyncio.run(budget())
+    twelve = _fit_pool(settings, 12)
+    assert 2 <= twelve.db_pool_size < MAX_POOL
+    assert 12 * (twelve.db_pool_size + PER_PROCESS_EXTRA) <= most - reserved
+    assert os.environ["PANTAU_DB_POOL_SIZE"] == str(twelve.db_pool_size)
+    assert _fit_pool(settings, 2).db_pool_size == MAX_POOL

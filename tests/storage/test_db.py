@@ -124,3 +124,20 @@ async def test_postgres_plans_prepared_statements_for_their_parameters(db: Datab
         conn.close()
     rows = await db.fetch("SELECT current_setting('plan_cache_mode') AS mode")
     assert rows[0]["mode"] == "force_custom_plan"
+
+
+def test_each_process_pool_fits_what_postgres_accepts() -> None:
+    """pool_size_for: the full pool when there is room, a smaller one for many processes, the size
+    asked for when it fits, and a clear refusal when even two connections per process do not fit."""
+    from server.errors import PantauError
+    from server.storage.db import MAX_POOL, pool_size_for
+
+    assert pool_size_for(2, 100, 3, 10) == MAX_POOL
+    assert pool_size_for(12, 100, 3, 10) == (100 - 3 - 10 - 5) // 12 - 3  # 3 each
+    assert pool_size_for(2, 100, 3, 10, requested=4) == 4
+    with pytest.raises(PantauError) as caught:
+        pool_size_for(2, 100, 3, 10, requested=50)  # asked for, does not fit: said, not quietly shrunk
+    assert caught.value.code == "serve.too_many_connections"
+    with pytest.raises(PantauError) as caught:
+        pool_size_for(64, 100, 3, 10)
+    assert caught.value.code == "serve.too_many_connections" and caught.value.params["workers"] == 64
