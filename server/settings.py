@@ -168,6 +168,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(**values)
 
 
+def hand_down(variable: str, value: str) -> None:
+    """A setting `pantau serve` worked out for the worker processes it starts, which read their
+    settings from the environment they inherit (PANTAU_DB_POOL_SIZE)."""
+    if variable not in VARIABLES:
+        raise KeyError(variable)
+    os.environ[variable] = value
+
+
 def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///"):])
 

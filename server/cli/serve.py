@@ -14,7 +14,7 @@ import msgspec
 
 from server.cli.common import prepared_settings, with_db
 from server.errors import PantauError
-from server.settings import Settings
+from server.settings import Settings, hand_down
 from server.storage import keyring, migrate, pii
 from server.storage.db import Database, connection_budget, pool_size_for
 
@@ -60,7 +60,7 @@ def _fit_pool(settings: Settings, workers: int) -> Settings:
 
     most, reserved, in_use = asyncio.run(budget())
     size = pool_size_for(workers, most, reserved, max(in_use - 1, 0), settings.db_pool_size)
-    os.environ["PANTAU_DB_POOL_SIZE"] = str(size)
+    hand_down("PANTAU_DB_POOL_SIZE", str(size))
     return msgspec.structs.replace(settings, db_pool_size=size)
 
 
