@@ -187,6 +187,45 @@ async def test_a_real_deadlock_is_run_again_not_reported(db: Database) -> None:
     assert len(runs) == 3 and one.retries + two.retries + one.reruns + two.reruns == 1
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="a deferred trigger failing COMMIT: PostgreSQL's")
+async def test_a_batch_that_loses_at_commit_runs_again_whole(db: Database) -> None:
+    """A serialization failure can come at COMMIT itself (a deferred check, SERIALIZABLE), after every
+    item ran well: then the whole batch runs again in a fresh transaction, and each row is stored once.
+    A deferred constraint trigger fails the first COMMIT (its sequence is not rolled back with it)."""
+    statements = [
+        "CREATE SEQUENCE commit_race_seq",
+        "CREATE TABLE commit_race (name text PRIMARY KEY)",
+        "CREATE FUNCTION commit_race_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('commit_race_seq') = 1 THEN "
+        "RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001'; END IF; RETURN NULL; END $$",
+        "CREATE CONSTRAINT TRIGGER commit_race_at_commit AFTER INSERT ON commit_race "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_race_once()",
+    ]
+    for sql in statements:
+        await db.execute_ddl(sql)
+    runs: list[str] = []
+
+    def insert(name: str) -> Callable[[Tx], str]:
+        def op(tx: Tx) -> str:
+            runs.append(name)
+            tx.execute("INSERT INTO commit_race (name) VALUES ({})", name)
+            return name
+
+        return op
+
+    writer = Writer(db, threads=1)
+    try:
+        outcomes = await asyncio.gather(*(writer.run(insert(n)) for n in ("a", "b", "c")))
+        stored = sorted(r["name"] for r in await db.fetch("SELECT name FROM commit_race"))
+    finally:
+        await writer.stop()
+        for sql in ("DROP TABLE commit_race", "DROP FUNCTION commit_race_once()", "DROP SEQUENCE commit_race_seq"):
+            await db.execute_ddl(sql)
+    assert outcomes == ["a", "b", "c"] and stored == ["a", "b", "c"]
+    assert writer.retries >= 1 and len(runs) == 3 + writer.retries  # the failed batch's items ran twice
+    assert writer.reruns == 0  # no item failed: it was the COMMIT, so no item-by-item rerun
+
+
 # --- the row locks ---------------------------------------------------------------------------------------
 async def test_two_edits_of_one_revision_at_once_make_one_edit_and_one_stale(db: Database) -> None:
     _ani, citra = await people(db)
