@@ -63,6 +63,7 @@ class Server:
     env: dict[str, str]
     workdir: Path
     cookies: http.cookiejar.CookieJar
+    pid: int = 0  # the `pantau serve` process (or its wrapper)
 
     def cookie(self, name: str) -> str:
         return next(c.value for c in self.cookies if c.name == name)  # type: ignore[return-value]
@@ -89,7 +90,9 @@ class Server:
 
 @contextlib.contextmanager
 def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml",),
-            extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+            extra_env: dict[str, str] | None = None, wrapper: tuple[str, ...] = (),
+            ready_within: float = 60) -> Iterator[Server]:
+    """wrapper: a command the server runs under (valgrind); ready_within: seconds it may take to start."""
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     database_url = fresh_database(kind, workdir)
     port = free_port()
@@ -102,11 +105,11 @@ def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml
     run("forms", "load", *[str(REPO / f) for f in forms], env=env, cwd=workdir)
     run("users", "add", "citra", "--role", "enumerator", "--areas", "64.02.06", "--password-env", "BENCH_PW",
         env=env, cwd=workdir)
-    server = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
+    server = subprocess.Popen([*wrapper, sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
                               stdout=subprocess.DEVNULL, stderr=None if log_level else subprocess.DEVNULL, text=True)
     try:
-        _wait_ready(f"http://127.0.0.1:{port}")
-        yield Server(f"http://127.0.0.1:{port}", database_url, env, workdir, http.cookiejar.CookieJar())
+        _wait_ready(f"http://127.0.0.1:{port}", ready_within)
+        yield Server(f"http://127.0.0.1:{port}", database_url, env, workdir, http.cookiejar.CookieJar(), server.pid)
     finally:
         server.terminate()
         try:
@@ -117,14 +120,14 @@ def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 60
+def _wait_ready(url: str, within: float = 60) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):
             urllib.request.urlopen(url + "/readyz", timeout=2).read()
             return
         time.sleep(0.2)
-    raise SystemExit("the server did not become ready within 60 s")
+    raise SystemExit(f"the server did not become ready within {within:.0f} s")
 
 
 @dataclass

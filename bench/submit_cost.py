@@ -1,0 +1,122 @@
+"""Instructions per submission, counted by callgrind in the server process: the noise-free twin of
+submit_load's ratio_noop. The machine is shared, and CPU time per request swings by a third from
+one run to the next (the no-op's own CPU per request did); an instruction count does not move with
+what else the machine is doing, so a change to the submission path shows in it even when a
+throughput run cannot tell it from the noise. `make bench NAME=submit_cost` posts valid
+registrasi_penerima submissions one after another (each a new person, as in submit_load) to a
+`pantau serve` running under valgrind, on SQLite and on PostgreSQL, then as many no-op posts of the
+same body, and prints instructions per request for both and their ratio.
+
+What it counts: the server process only (its event loop and its writer thread), not PostgreSQL's
+backend and not the kernel's work for the sockets or the fsync. Requests go one at a time, so each
+submission pays a whole writer batch (BEGIN, COMMIT) that under load is shared by many."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import Server, serving
+from submit_load import body_template
+
+WARM = 20  # requests of each kind before counting: caches filled, statements prepared
+
+
+def body(template: str, n: int) -> str:
+    """A valid registration of person n: NIK, birth date and No. KK follow from n (as submit_load's)."""
+    yy = f"{70 + n // 9999 % 30:02d}"
+    serial = f"{n % 9999 + 1:04d}"
+    return (template.replace("__ID__", str(uuid.uuid4())).replace("__NIK__", f"6402064101{yy}{serial}")
+            .replace("__LAHIR__", f"19{yy}-01-01").replace("__KK__", f"6402060101{15:02d}{serial}"))
+
+
+def instructions(out_prefix: str, pid: int) -> int:
+    """Dump callgrind's counters of the running server and add up its threads' totals."""
+    for old in glob.glob(out_prefix + "*"):
+        os.remove(old)
+    subprocess.run(["callgrind_control", "--dump", str(pid)], capture_output=True, check=True, timeout=120)
+    deadline = time.monotonic() + 60
+    total = 0
+    while time.monotonic() < deadline and not total:
+        time.sleep(0.5)
+        for path in glob.glob(out_prefix + "*"):
+            for line in Path(path).read_text(errors="replace").splitlines():
+                if line.startswith(("summary:", "totals:")):
+                    total += int(line.split()[1])
+                    break
+    if not total:
+        raise SystemExit("callgrind wrote no counts")
+    return total
+
+
+def measure(kind: str, count: int) -> str:
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("valgrind is not installed: apt-get install -y valgrind")
+    out_prefix = f"/tmp/pantau-submit-cost-{os.getpid()}-{kind}.out"
+    wrapper = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out_prefix}")
+    with serving(kind, extra_env={"PANTAU_WORKERS": "1"}, wrapper=wrapper, ready_within=600) as server:
+        server.sign_in("citra")
+        template = body_template(server.upload_photo())
+        port = int(server.url.rsplit(":", 1)[1])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        headers = {"Content-Type": "application/json", "Cookie": server.cookie_header(),
+                   "X-CSRFToken": server.cookie("csrftoken")}
+
+        def post(path: str, n: int) -> None:
+            connection.request("POST", path, body(template, n), headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status not in (200, 201):
+                raise SystemExit(f"{path} answered {response.status}")
+
+        def counted(path: str, first: int) -> float:
+            subprocess.run(["callgrind_control", "--zero", str(server.pid)], capture_output=True, check=True,
+                           timeout=120)
+            for n in range(first, first + count):
+                post(path, n)
+            return instructions(out_prefix, server.pid) / count
+
+        for n in range(WARM):
+            post("/api/v1/submissions", 500_000 + n)
+            post("/api/v1/bench/noop", n)
+        submit = counted("/api/v1/submissions", 0)
+        noop = counted("/api/v1/bench/noop", 0)
+        stored = rows(server)
+    for old in glob.glob(out_prefix + "*"):
+        os.remove(old)
+    if stored != WARM + count:
+        raise SystemExit(f"{stored} submissions stored, {WARM + count} sent")
+    return (f"BENCH submit_cost {submit / 1e6:.2f} Minstr/sub db={kind} noop_minstr={noop / 1e6:.3f} "
+            f"ratio_instr={noop / submit:.3f} requests={count} workers=1")
+
+
+def rows(server: Server) -> int:
+    import asyncio
+
+    from submit_load import stored_rows
+
+    return asyncio.run(stored_rows(server.database_url))[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--requests", type=int, default=40)
+    args = parser.parse_args()
+    for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
+        print(measure(kind, args.requests), flush=True)
+
+
+if __name__ == "__main__":
+    main()
