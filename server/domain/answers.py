@@ -219,10 +219,10 @@ class _Run:
 
     # --- 2. relevance and calculations, in dependency order ---------------------------------
     def compute(self, values: dict[str, Any]) -> None:
-        known = self.relevant
+        known, top = self.relevant, self.top(values)
         for step in self.plan.order:
             name = step.name
-            for position, chain in self.instances(values, step.scope):
+            for position, chain in self.instances(values, step.scope) if step.scope else top:
                 relevant = self._is_relevant(step, position, chain)
                 known[(name, position)] = relevant
                 if not relevant:
@@ -252,9 +252,14 @@ class _Run:
             return True
         return to_boolean(evaluate(step.relevant, self.context(chain[0], position, chain[-1].get(step.name))))
 
+    @staticmethod
+    def top(values: dict[str, Any]) -> tuple[_Instance]:
+        """The one instance of a top-level field (most fields): made once per pass, not per field."""
+        return (((), [values]),)
+
     def instances(self, values: dict[str, Any], scope: tuple[str, ...]) -> Iterable[_Instance]:
-        if not scope:  # most fields: one instance, the top level
-            return (((), [values]),)  # a new list each time: callers may hold on to the chain
+        if not scope:
+            return self.top(values)
         found: list[_Instance] = [((), [values])]
         for repeat in scope:
             found = [((*pos, (repeat, i)), [*chain, item])
@@ -267,9 +272,9 @@ class _Run:
 
     # --- 3. checks on the final values ------------------------------------------------------
     def check(self, values: dict[str, Any]) -> None:
-        relevant = self.relevant
+        relevant, top = self.relevant, self.top(values)
         for step in self.plan.checked:
-            for position, chain in self.instances(values, step.scope):
+            for position, chain in self.instances(values, step.scope) if step.scope else top:
                 if not relevant.get((step.name, position), True):
                     continue
                 if step.kind == "repeat":
