@@ -244,6 +244,14 @@ class _Shown:
         found: dict[str, int] = memo["registry.order"]
         return found
 
+    def _labels(self, choices: str) -> dict[str, Text]:
+        memo = self.compiled.memo()
+        key = f"registry.labels.{choices}"
+        if key not in memo:
+            memo[key] = {c.name: c.label for c in self.compiled.definition.choices[choices].choices}
+        found: dict[str, Text] = memo[key]
+        return found
+
     def text(self, name: str, value: Any) -> Text:
         question = self.questions.get(name)
         if question is None:
@@ -253,7 +261,7 @@ class _Shown:
         if isinstance(value, int) and not isinstance(value, bool):  # a computed amount: 900.000 / 900,000
             return {"id": format_integer(value, ID_LOCALE), "en": format_integer(value, EN_LOCALE)}
         if question.choices:
-            labels = {c.name: c.label for c in self.compiled.definition.choices[question.choices].choices}
+            labels = self._labels(question.choices)
             picked = value if isinstance(value, list) else [value]
             return {lang: ", ".join(_in(labels.get(str(v), {}), lang) or str(v) for v in picked)
                     for lang in ("id", "en")}
@@ -266,6 +274,11 @@ def _in(text: Text, lang: str) -> str:
 
 
 def _beneficiary_answers(compiled: CompiledForm, answers: dict[str, Any]) -> list[str]:
+    memo = compiled.memo()
+    if "registry.refers_anywhere" not in memo:  # most forms have no beneficiary question: skip the walk
+        memo["registry.refers_anywhere"] = any(info.type == "beneficiary" for info in compiled.fields.values())
+    if not memo["registry.refers_anywhere"]:
+        return []
     found: list[str] = []
     for name, value in answers.items():
         info = compiled.fields.get(name)

@@ -88,20 +88,36 @@ def seal_answers(types: Mapping[str, str], answers: dict[str, Any], keys: Keys
     value and its blind index beside them (table sealed_answer). Validation already ran on the
     plain values, and the content hash was taken from them, so retries are still recognised."""
     sealed: list[SealedAnswer] = []
+    kinds, repeats = _id_fields(types)
 
     def visit(values: dict[str, Any], prefix: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, value in values.items():
-            kind = ID_TYPES.get(types.get(name, ""))
-            if kind is not None and isinstance(value, str) and len(value) == 16 and value.isdigit():
+        out = dict(values)  # only the NIK/KK answers and the repeats holding some are looked at
+        for name, kind in kinds.items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value) == 16 and value.isdigit():
                 sealed.append(SealedAnswer(path=prefix + name, kind=kind, index=blind_index(keys, kind, value),
                                            sealed=seal(keys, kind, value)))
                 out[name] = value[:6] + "*" * 8 + value[-2:]
-            elif types.get(name) == "repeat" and isinstance(value, list):
+        for name in repeats:
+            value = values.get(name)
+            if isinstance(value, list):
                 out[name] = [visit(item, f"{prefix}{name}[{i + 1}]/") if isinstance(item, dict) else item
                              for i, item in enumerate(value)]
-            else:
-                out[name] = value
         return out
 
     return visit(answers, ""), sealed
+
+
+# types (one per form version, kept by the caller) -> its NIK/KK fields and its repeats. Keyed by
+# identity, as the expression cache: the entry keeps the mapping alive, so its id is not reused.
+_ID_FIELDS: dict[int, tuple[Mapping[str, str], dict[str, Kind], tuple[str, ...]]] = {}
+
+
+def _id_fields(types: Mapping[str, str]) -> tuple[dict[str, Kind], tuple[str, ...]]:
+    entry = _ID_FIELDS.get(id(types))
+    if entry is None or entry[0] is not types:
+        if len(_ID_FIELDS) >= 256:
+            _ID_FIELDS.clear()
+        entry = _ID_FIELDS[id(types)] = (types, {n: ID_TYPES[t] for n, t in types.items() if t in ID_TYPES},
+                                         tuple(n for n, t in types.items() if t == "repeat"))
+    return entry[1], entry[2]
