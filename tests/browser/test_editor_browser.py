@@ -189,9 +189,11 @@ def test_staff_build_preview_and_publish_a_form_that_a_phone_then_fills(server: 
 
 
 SUSUN = "uji_susun"
+# The preview has loaded the form and its runtime is ready. While the frame navigates, its document
+# can exist without a root element yet: that is "not yet", not an error (a throw ends the wait).
 IN_FRAME = (
     "() => { const f = document.getElementById('preview'); const d = f && f.contentDocument;"
-    " return !!d && f.src.includes('t=') && f.contentWindow.location.href === f.src"
+    " return !!d && !!d.documentElement && f.src.includes('t=') && f.contentWindow.location.href === f.src"
     " && d.documentElement.getAttribute('data-pantau') === 'siap'; }"
 )
 
