@@ -82,21 +82,41 @@ class SealedAnswer(msgspec.Struct, frozen=True, kw_only=True):
     sealed: str
 
 
-def seal_answers(types: Mapping[str, str], answers: dict[str, Any], keys: Keys
+class IdFields(msgspec.Struct, frozen=True):
+    """A form's NIK/KK questions (name -> kind) and its repeats: all that seal_answers looks at.
+    Made once per form version (id_fields) and kept by the caller with the form."""
+
+    kinds: dict[str, Kind]
+    repeats: tuple[str, ...]
+
+
+def id_fields(types: Mapping[str, str]) -> IdFields:
+    """From a form's field name -> type."""
+    return IdFields({n: ID_TYPES[t] for n, t in types.items() if t in ID_TYPES},
+                    tuple(n for n, t in types.items() if t == "repeat"))
+
+
+def seal_answers(fields: IdFields, answers: dict[str, Any], keys: Keys,
+                 by_value: dict[tuple[Kind, str], SealedAnswer] | None = None
                  ) -> tuple[dict[str, Any], list[SealedAnswer]]:
     """The answers as they are stored: every NIK and KK masked (640206********01), with the sealed
     value and its blind index beside them (table sealed_answer). Validation already ran on the
-    plain values, and the content hash was taken from them, so retries are still recognised."""
+    plain values, and the content hash was taken from them, so retries are still recognised.
+    by_value, when given, gets each sealing under (kind, plain digits), for a caller that stores the
+    same number again (the registered person's NIK and KK) without sealing and indexing it twice."""
     sealed: list[SealedAnswer] = []
-    kinds, repeats = _id_fields(types)
+    kinds, repeats = fields.kinds, fields.repeats
 
     def visit(values: dict[str, Any], prefix: str) -> dict[str, Any]:
         out = dict(values)  # only the NIK/KK answers and the repeats holding some are looked at
         for name, kind in kinds.items():
             value = values.get(name)
             if isinstance(value, str) and len(value) == 16 and value.isdigit():
-                sealed.append(SealedAnswer(path=prefix + name, kind=kind, index=blind_index(keys, kind, value),
-                                           sealed=seal(keys, kind, value)))
+                answer = SealedAnswer(path=prefix + name, kind=kind, index=blind_index(keys, kind, value),
+                                      sealed=seal(keys, kind, value))
+                sealed.append(answer)
+                if by_value is not None:
+                    by_value.setdefault((kind, value), answer)
                 out[name] = value[:6] + "*" * 8 + value[-2:]
         for name in repeats:
             value = values.get(name)
@@ -107,17 +127,3 @@ def seal_answers(types: Mapping[str, str], answers: dict[str, Any], keys: Keys
 
     return visit(answers, ""), sealed
 
-
-# types (one per form version, kept by the caller) -> its NIK/KK fields and its repeats. Keyed by
-# identity, as the expression cache: the entry keeps the mapping alive, so its id is not reused.
-_ID_FIELDS: dict[int, tuple[Mapping[str, str], dict[str, Kind], tuple[str, ...]]] = {}
-
-
-def _id_fields(types: Mapping[str, str]) -> tuple[dict[str, Kind], tuple[str, ...]]:
-    entry = _ID_FIELDS.get(id(types))
-    if entry is None or entry[0] is not types:
-        if len(_ID_FIELDS) >= 256:
-            _ID_FIELDS.clear()
-        entry = _ID_FIELDS[id(types)] = (types, {n: ID_TYPES[t] for n, t in types.items() if t in ID_TYPES},
-                                         tuple(n for n, t in types.items() if t == "repeat"))
-    return entry[1], entry[2]

@@ -44,36 +44,41 @@ def prepare(compiled: CompiledForm, validation: Validation, settings: Settings, 
     """Seal NIK/KK answers and work out the registry step before the writer, so the crypto costs the
     writer thread nothing. None: the form has neither NIK/KK answers nor a registry block."""
     keys = pii.keys_of(settings)
-    types = _field_types(compiled)
-    answers, sealed = pii.seal_answers(types, validation.answers, keys) if types else (validation.answers, [])
+    fields = _id_fields(compiled)
+    by_value: dict[tuple[pii.Kind, str], pii.SealedAnswer] = {}
+    answers, sealed = (pii.seal_answers(fields, validation.answers, keys, by_value) if fields
+                       else (validation.answers, []))
     intent = rules.intent_of(compiled, validation, today)
     if intent is None and not sealed:
         return None
     person = intent.creates.person if intent and intent.creates else None
     if person is None:
         return Prepared(answers=answers, sealed=sealed, intent=intent)
-    return Prepared(answers=answers, sealed=sealed, intent=intent, nik=_sealed(keys, "nik", person.nik, sealed),
-                    kk=_sealed(keys, "kk", person.kk, sealed))
+    return Prepared(answers=answers, sealed=sealed, intent=intent, nik=_sealed(keys, "nik", person.nik, by_value),
+                    kk=_sealed(keys, "kk", person.kk, by_value))
 
 
-def _field_types(compiled: CompiledForm) -> dict[str, str]:
-    """name -> type, only for forms with NIK/KK questions (most forms skip the walk entirely)."""
+def _id_fields(compiled: CompiledForm) -> pii.IdFields | None:
+    """The form's NIK/KK questions and repeats, once per form version; None for a form without
+    NIK/KK questions (most forms skip the walk entirely)."""
     memo = compiled.memo()
-    if "id_field_types" not in memo:
-        types = {name: info.type for name, info in compiled.fields.items()}
-        memo["id_field_types"] = types if any(t in pii.ID_TYPES for t in types.values()) else {}
-    found: dict[str, str] = memo["id_field_types"]
+    if "id_fields" not in memo:
+        fields = pii.id_fields({name: info.type for name, info in compiled.fields.items()})
+        memo["id_fields"] = fields if fields.kinds else None
+    found: pii.IdFields | None = memo["id_fields"]
     return found
 
 
-def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None, answers: list[pii.SealedAnswer]) -> SealedId | None:
-    """The person's NIK or KK as the record keeps it. The answer it came from was sealed a moment
-    ago (seal_answers): that sealed value serves the record too, rather than a second encryption."""
+def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None,
+            by_value: dict[tuple[pii.Kind, str], pii.SealedAnswer]) -> SealedId | None:
+    """The person's NIK or KK as the record keeps it. The answer it came from was sealed and indexed a
+    moment ago (seal_answers): that serves the record too, rather than a second encryption and HMAC."""
     if not digits:
         return None
-    index = pii.blind_index(keys, kind, digits)
-    sealed = next((a.sealed for a in answers if a.kind == kind and a.index == index), None)
-    return SealedId(index, sealed or pii.seal(keys, kind, digits), rules.mask(digits))
+    answer = by_value.get((kind, digits))
+    if answer is not None:
+        return SealedId(answer.index, answer.sealed, rules.mask(digits))
+    return SealedId(pii.blind_index(keys, kind, digits), pii.seal(keys, kind, digits), rules.mask(digits))
 
 
 # --- in the writer thread ----------------------------------------------------------------------

@@ -56,11 +56,16 @@ def test_nik_and_kk_answers_are_stored_masked_with_their_sealed_values() -> None
     types = {"nik": "nik", "kk": "no_kk", "anggota": "repeat", "nik_art": "nik", "nama": "text"}
     answers: dict[str, Any] = {"nik": "6402064101900001", "kk": "6402061203150007", "nama": "Siti",
                                "anggota": [{"nik_art": "6402061509050003"}, {"nama": "Ayu"}]}
-    stored, sealed = pii.seal_answers(types, answers, KEYS)
+    by_value: dict[tuple[pii.Kind, str], pii.SealedAnswer] = {}
+    stored, sealed = pii.seal_answers(pii.id_fields(types), answers, KEYS, by_value)
     assert stored == {"nik": "640206********01", "kk": "640206********07", "nama": "Siti",
                       "anggota": [{"nik_art": "640206********03"}, {"nama": "Ayu"}]}
     assert [(s.path, s.kind) for s in sealed] == [("nik", "nik"), ("kk", "kk"), ("anggota[1]/nik_art", "nik")]
     assert pii.open_sealed(KEYS, "nik", sealed[2].sealed) == "6402061509050003"
+    # each sealing under its plain number, for the person's record to reuse rather than seal again
+    assert by_value == {("nik", "6402064101900001"): sealed[0], ("kk", "6402061203150007"): sealed[1],
+                        ("nik", "6402061509050003"): sealed[2]}
+    assert sealed[0].index == pii.blind_index(KEYS, "nik", "6402064101900001")
 
 
 # --- on the database -----------------------------------------------------------------------------

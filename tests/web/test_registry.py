@@ -139,6 +139,9 @@ def test_an_intake_registers_siti_with_her_nik_sealed_and_shown_masked(as_, ship
                    uuid.UUID(siti))
     assert [(s["path"], s["kind"]) for s in sealed] == [("nik", "nik"), ("no_kk", "kk")]
     assert pii.open_sealed(keys, "kk", sealed[1]["sealed"]) == SITI_KK
+    # the record reuses the answers' sealings (one encryption and one index per number)
+    assert row["kk_index"] == pii.blind_index(keys, "kk", SITI_KK)
+    assert (row["nik_sealed"], row["kk_sealed"]) == (sealed[0]["sealed"], sealed[1]["sealed"])
     page = citra.get(f"/penerima/{siti}")
     assert page.status_code == 200 and "640206********01" in page.text and SITI_NIK not in page.text
 
