@@ -5,7 +5,10 @@ what else the machine is doing, so a change to the submission path shows in it e
 throughput run cannot tell it from the noise. `make bench NAME=submit_cost` posts valid
 registrasi_penerima submissions one after another (each a new person, as in submit_load) to a
 `pantau serve` running under valgrind, on SQLite and on PostgreSQL, then as many no-op posts of the
-same body, and prints instructions per request for both and their ratio.
+same body, and prints instructions per request for both and their ratio. Two stages in between
+say where a submission's instructions go: `signed_in_minstr` (the session, the route's dependencies,
+the receipt as the answer) and `validated_minstr` (and the form loaded and the answers validated);
+the submission minus the latter is the storage side (photo check, registry, content hash, writer).
 
 What it counts: the server process only (its event loop and its writer thread), not PostgreSQL's
 backend and not the kernel's work for the sockets or the fsync. Requests go one at a time, so each
@@ -31,6 +34,9 @@ from harness import Server, serving
 from submit_load import body_template
 
 WARM = 20  # requests of each kind before counting: caches filled, statements prepared
+# The no-op, then the submission path in stages (server/web/controllers/api.py): signed in with the
+# receipt as the answer; + the form loaded and the answers validated; the whole submission (stored).
+STAGES = ("/api/v1/bench/noop", "/api/v1/bench/signed_in", "/api/v1/bench/validated", "/api/v1/submissions")
 
 
 def body(template: str, n: int) -> str:
@@ -88,17 +94,18 @@ def measure(kind: str, count: int) -> str:
             return instructions(out_prefix, server.pid) / count
 
         for n in range(WARM):
-            post("/api/v1/submissions", 500_000 + n)
-            post("/api/v1/bench/noop", n)
-        submit = counted("/api/v1/submissions", 0)
-        noop = counted("/api/v1/bench/noop", 0)
+            for path in STAGES:
+                post(path, 500_000 + n if path == STAGES[-1] else n)
+        signed_in, validated, submit = (counted(path, 0) for path in STAGES[1:])
+        noop = counted(STAGES[0], 0)
         stored = rows(server)
     for old in glob.glob(out_prefix + "*"):
         os.remove(old)
     if stored != WARM + count:
         raise SystemExit(f"{stored} submissions stored, {WARM + count} sent")
     return (f"BENCH submit_cost {submit / 1e6:.2f} Minstr/sub db={kind} noop_minstr={noop / 1e6:.3f} "
-            f"ratio_instr={noop / submit:.3f} requests={count} workers=1")
+            f"ratio_instr={noop / submit:.3f} signed_in_minstr={signed_in / 1e6:.3f} "
+            f"validated_minstr={validated / 1e6:.3f} requests={count} workers=1")
 
 
 def rows(server: Server) -> int:

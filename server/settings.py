@@ -125,7 +125,8 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     ),
     "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
     "PANTAU_BENCH_ROUTES": (
-        "bench_routes", _bool, "`true` adds the no-op POST /api/v1/bench/noop that bench/submit_load.py compares with",
+        "bench_routes", _bool, "`true` adds the no-op POST /api/v1/bench/noop that bench/submit_load.py compares with, "
+        "and the stages bench/submit_cost.py measures (/api/v1/bench/signed_in, /api/v1/bench/validated)",
     ),
     "PANTAU_NIK_KEY": (
         "nik_key", _secret,

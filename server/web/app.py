@@ -157,7 +157,7 @@ def _lifespan(db: Database) -> Any:
 def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
     db = database or Database.from_settings(settings)
 
-    bench_routes = [api.bench_noop] if settings.bench_routes else []
+    bench_routes = [api.bench_noop, api.bench_signed_in, api.bench_validated] if settings.bench_routes else []
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
         route_handlers=[*bench_routes, *ROUTES, static],

@@ -11,12 +11,13 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
+from server import clock
 from server.errors import PantauError
 from server.storage import access, attachments, submissions
 from server.web.auth import SignedIn, signed_in, signed_in_first
 from server.web.deps import db_of, settings_of
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
-from server.web.submitting import Invalid, accept
+from server.web.submitting import Invalid, accept, checked
 
 # The count says how many; the list stops here, so 3 MB of made-up answer names cannot come back as a
 # 30 MB answer. A real form's problems (every field of 20 repeat entries wrong) stay well below.
@@ -96,5 +97,31 @@ async def download_attachment(request: Request, principal: SignedIn, sha256: Fro
 async def bench_noop(data: JSONBody[SubmissionIn]) -> dict[str, str]:
     """The same decoding into the same Struct as submit, and nothing else: bench/submit_load.py
     divides by this to see what validation and durable storage cost on top of the HTTP work.
-    Registered only with PANTAU_BENCH_ROUTES=true."""
+    Registered only with PANTAU_BENCH_ROUTES=true, as the two below."""
     return {"instance_id": str(data.instance_id), "outcome": "noop"}
+
+
+# The submission path in stages, for bench/submit_cost.py's breakdown: signed_in is submit's HTTP side
+# (session, dependencies, a receipt as the answer) without the form; validated adds loading the form
+# and validating the answers. Neither stores anything: submit minus validated is the storage side.
+@post("/api/v1/bench/signed_in", status_code=201, before_request=signed_in_first)
+async def bench_signed_in(principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:
+    return _bench_receipt(data)
+
+
+@post("/api/v1/bench/validated", status_code=201, before_request=signed_in_first)
+async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]  # type: ignore[type-arg]
+                          ) -> Response[ReceiptOut]:
+    try:
+        await checked(request, principal, data.form_id, data.form_version, data.answers)
+    except Invalid as invalid:
+        error = PantauError("submission.invalid", count=len(invalid.problems))
+        body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id")}
+        return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
+    return _bench_receipt(data)
+
+
+def _bench_receipt(data: SubmissionIn) -> Response[ReceiptOut]:
+    return Response(ReceiptOut(instance_id=str(data.instance_id), form_id=data.form_id,
+                               form_version=data.form_version, revision=1, received_at=clock.now(),
+                               outcome="bench"), status_code=201)
