@@ -66,5 +66,6 @@ def test_each_stage_answers_like_submit_and_stores_nothing(bench_client, setting
     assert post(citra, STAGES[1], wrong).status_code == 201
     refused = post(citra, STAGES[2], wrong)
     assert refused.status_code == 422 and refused.json()["code"] == "submission.invalid"
+    assert [e["path"] for e in refused.json()["errors"]] == ["umur"]
     assert post(citra, STAGES[2], {**payload, "form_id": "tidak_ada"}).status_code == 404
     assert stored(settings) == 0

@@ -32,13 +32,18 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
         receipt, warnings = await accept(request, principal, data.form_id, data.form_version, data.instance_id,
                                          data.answers, data.base_revision)
     except Invalid as invalid:
-        errors = invalid.problems
-        error = PantauError("submission.invalid", count=len(errors))
-        body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
-                "errors": msgspec.to_builtins(errors[:MAX_LISTED_PROBLEMS])}
-        return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
+        return _refused(invalid)
     out = ReceiptOut(**msgspec.structs.asdict(receipt), warnings=warnings)
     return Response(out, status_code=201 if receipt.outcome == "new" else 200)
+
+
+def _refused(invalid: Invalid) -> Response[ReceiptOut]:
+    """422 with each problem at its field, as a catalogue problem."""
+    errors = invalid.problems
+    error = PantauError("submission.invalid", count=len(errors))
+    body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
+            "errors": msgspec.to_builtins(errors[:MAX_LISTED_PROBLEMS])}
+    return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
 
 
 @get("/api/v1/submissions/{instance_id:uuid}")
@@ -115,9 +120,7 @@ async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[
     try:
         await checked(request, principal, data.form_id, data.form_version, data.answers)
     except Invalid as invalid:
-        error = PantauError("submission.invalid", count=len(invalid.problems))
-        body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id")}
-        return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
+        return _refused(invalid)
     return _bench_receipt(data)
 
 
