@@ -3,7 +3,6 @@ PANTAU_BENCH_ROUTES=true, each doing its stage of the submission path and storin
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import msgspec
@@ -11,24 +10,12 @@ import pytest
 from litestar.testing import TestClient
 
 from server.settings import Settings
-from server.storage.db import Database
 from server.web.app import create_app
 from tests.web.conftest import Persona, csrf_of, sign_in
 from tests.web.test_api_submissions import body, publish
+from tests.web.test_registry import fetch
 
 STAGES = ("/api/v1/bench/noop", "/api/v1/bench/signed_in", "/api/v1/bench/validated")
-
-
-def stored(settings: Settings) -> int:
-    async def count() -> int:
-        db = Database(settings.database_url)
-        await db.open()
-        try:
-            return int((await db.fetch("SELECT COUNT(*) AS n FROM submission"))[0]["n"])
-        finally:
-            await db.close()
-
-    return asyncio.run(count())
 
 
 @pytest.fixture
@@ -68,4 +55,4 @@ def test_each_stage_answers_like_submit_and_stores_nothing(bench_client, setting
     assert refused.status_code == 422 and refused.json()["code"] == "submission.invalid"
     assert [e["path"] for e in refused.json()["errors"]] == ["umur"]
     assert post(citra, STAGES[2], {**payload, "form_id": "tidak_ada"}).status_code == 404
-    assert stored(settings) == 0
+    assert fetch(settings, "SELECT COUNT(*) AS n FROM submission")[0]["n"] == 0
