@@ -26,3 +26,17 @@ def test_makefile_targets_exist_for_the_readme_commands() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     for target in ("run", "test", "bench", "lint", "help"):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_docs_stand_alone_and_their_links_resolve() -> None:
+    """Whoever clones Pantau has no ../shared: the README and docs/ must not send readers there, and
+    every relative link in them must reach a file of the repository."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    assert (REPO / "docs" / "architecture.md") in pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "../shared" not in text, f"{page.name} points outside the repository"
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # an absolute URL
+            assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
