@@ -159,6 +159,17 @@ def _unknown_reference(view: _View, key: Key, attribute: str, name: str, known: 
                    suggestion_en=f"Did you mean ${{{near[0]}}}?" if near else "Check the spelling of the name.")
 
 
+def check_defaults(view: _View) -> Iterator[Problem]:
+    """A default is worked out once, when the form (or a new repeat instance) opens: a field of the
+    same level has no answer yet then, so a default built on it is a guess the enumerator may never
+    see corrected (a measuring position preset to "standing" before the age was known changed a
+    child's stunting verdict)."""
+    for q in view.questions():
+        for name in sorted(view.parsed.refs.get(("field", q.name, "default"), frozenset())):
+            if name != q.name and view.scope.get(name) == view.scope.get(q.name):
+                yield problem("form.default_reads_field", view.loc_of(q.name, "default"), name=q.name, ref=name)
+
+
 def check_cycles(view: _View) -> Iterator[Problem]:
     _, cycles = topological(dependencies(view.form, view.parsed))
     for cycle in cycles:
@@ -331,6 +342,6 @@ def _is_region_list(view: _View, q: Question) -> bool:
 
 
 CHECKS: tuple[Callable[[_View], Iterator[Problem]], ...] = (
-    check_names, check_types, check_expressions, check_references, check_cycles, check_choice_filters,
+    check_names, check_types, check_expressions, check_references, check_defaults, check_cycles, check_choice_filters,
     check_repeats, check_containers, check_labels, check_unused_lists, check_registry,
 )

@@ -273,6 +273,14 @@ _define("form.self_reference", "warning",
         "Di constraint, tulis '.' untuk nilai pertanyaan ini.",
         "In a constraint, write '.' for this field's own value.")
 
+_define("form.default_reads_field", "warning",
+        "Nilai awal '{name}' memakai ${{{ref}}}, yang masih kosong saat formulir dibuka.",
+        "The default of '{name}' uses ${{{ref}}}, which is still empty when the form opens.",
+        "Nilai awal dihitung sekali saat formulir dibuka. Hapus nilai awal (petugas memilih sendiri) "
+        "atau tunjukkan aturannya dalam catatan yang relevan.",
+        "A default is worked out once, when the form opens. Remove it (the enumerator chooses) or show "
+        "the rule in a relevant note.")
+
 # --- XLSForm -------------------------------------------------------------------------------------
 _define("xlsform.not_workbook", "error",
         "Berkas bukan workbook Excel (.xlsx): {reason}.",

@@ -263,6 +263,32 @@ def test_warnings_do_not_stop_compilation(body: str, code: str) -> None:
     assert result.problems[0].severity == "warning" and result.compiled is not None
 
 
+def test_a_default_built_on_a_field_that_is_empty_when_the_form_opens_is_warned() -> None:
+    """The measuring position once defaulted from the child's age, which is typed after the form
+    opens: the default was worked out on an empty age and preset "standing" for babies."""
+    assert codes("""\
+        choices: {posisi: {terlentang: {id: Terlentang, en: Lying}, berdiri: {id: Berdiri, en: Standing}}}
+        fields:
+          - {type: integer, name: umur, label: {id: Umur, en: Age}}
+          - {type: select_one, name: cara, choices: posisi, label: {id: Cara, en: Position},
+             default: "if(${umur} < 24, 'terlentang', 'berdiri')"}
+          - {type: date, name: tgl, label: {id: Tanggal, en: Date}, default: today()}
+    """) == ["form.default_reads_field"]
+    # A repeat instance opens after the answers outside it are given: reading those is fine, reading a
+    # sibling of the same instance is not.
+    assert codes("""\
+        fields:
+          - {type: integer, name: jumlah, label: {id: Jumlah, en: Count}}
+          - type: repeat
+            name: anggota
+            label: {id: Anggota, en: Member}
+            fields:
+              - {type: integer, name: ke, label: {id: Ke, en: No.}, default: "${jumlah}"}
+              - {type: integer, name: umur, label: {id: Umur, en: Age}}
+              - {type: integer, name: tahun, label: {id: Tahun, en: Year}, default: "2026 - ${umur}"}
+    """) == ["form.default_reads_field"]
+
+
 def test_calculate_and_hidden_fields_need_no_label() -> None:
     assert codes("""\
         fields:

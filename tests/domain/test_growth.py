@@ -115,6 +115,31 @@ def test_day_730_is_still_lying_and_731_standing() -> None:
     assert corrected_length(87.0, 730, None) == (Decimal("87.0"), Decimal(0))  # position unknown: as the age says
 
 
+def length_at(z: float, lms_: tuple[float, float, float]) -> float:
+    el, m, s = lms_
+    return m * (1 + el * s * z) ** (1 / el)
+
+
+@pytest.mark.parametrize("days", [700, 730, 731, 760])
+@pytest.mark.parametrize("sex", ["L", "P"])
+def test_the_position_decides_the_stunting_verdict_on_both_sides_of_two_years(sex: str, days: int) -> None:
+    """A child 0.3 cm short of the -2 SD line when measured in the right position is stunted; the
+    same tape reading in the wrong position moves 0.7 cm across the line. So the form must not guess
+    the position: the answer the enumerator gives decides the verdict, on either side of 24 months."""
+    table = lms("lfa", "male" if sex == "L" else "female", days)
+    right_lying = days < 731
+    reading = round(length_at(-2, table) - 0.3, 1)
+    right = assess(child(sex, days, length_cm=reading, lying=right_lying))
+    assert right.correction_cm == 0 and right.haz == pytest.approx(z_of(reading, table), abs=0.01)
+    assert right.haz < -2 and right.tbu == "pendek" and needs_referral(right) == ["haz"]
+    wrong = assess(child(sex, days, length_cm=reading, lying=not right_lying))
+    # Standing under 2 years reads 0.7 cm short of the lying length (added back); lying from 2 years
+    # reads 0.7 cm long (taken off).
+    expected = reading + (0.7 if right_lying else -0.7)
+    assert wrong.haz == pytest.approx(z_of(expected, table), abs=0.01)
+    assert (wrong.haz > -2) is right_lying and (wrong.tbu == "normal") is right_lying
+
+
 def test_weight_beyond_three_sd_uses_whos_restricted_rule() -> None:
     heavy = assess(child("L", 365, weight_kg=16.0, length_cm=75.0, lying=True))
     assert heavy.waz is not None and heavy.waz > 3

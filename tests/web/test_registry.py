@@ -109,7 +109,7 @@ def visit(persona: Any, beneficiary: str, **changes: Any) -> Any:
 
 
 def growth_check(persona: Any, household: str, **changes: Any) -> Any:
-    return send(persona, "cek_tumbuh_anak", "2026112801", {**CHILD, "keluarga": household, **changes})
+    return send(persona, "cek_tumbuh_anak", "2026120601", {**CHILD, "keluarga": household, **changes})
 
 
 def registered(persona: Any) -> str:
