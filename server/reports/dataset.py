@@ -41,6 +41,8 @@ class Dataset(msgspec.Struct, frozen=True, kw_only=True):
     attention_total: int
     photos: list[str]  # sha256 of stored photos
     visits: int
+    active: int = 0  # active beneficiaries in scope at the period's end: none makes the short report
+    records: int = 0  # records of the report's forms in the period
 
 
 def build(
@@ -88,6 +90,8 @@ def build(
         attention_total=len(flagged),
         photos=photos,
         visits=sum(now.visits.values()),
+        active=sum(now.active.values()),
+        records=sum(n for (_, name), n in now.quality.items() if name == "records"),
     )
 
 
@@ -101,10 +105,22 @@ def _areas(spec: str) -> list[str]:
 
 def _new_facts(definition: Definition, period: periods.Period, scope: str) -> indicators.Facts:
     # A row per kecamatan for the kabupaten, per desa inside one kecamatan, each with a total.
-    gps = {"accuracy_m": definition.records.accuracy_m, "distance_km": definition.records.distance_km}
+    gps = definition.records
+    group_of: Callable[[str], str]
     if scope == KABUPATEN:
-        return indicators.Facts(period.start, period.end, kecamatan_of, _areas(f"kecamatan {scope}"), "Kukar", **gps)
-    return indicators.Facts(period.start, period.end, str, _areas(f"desa {scope}"), f"Kec. {area_name(scope)}", **gps)
+        areas, group_of, total, level = _areas(f"kecamatan {scope}"), kecamatan_of, "Kukar", "kecamatan"
+    else:
+        areas, group_of, total, level = _areas(f"desa {scope}"), str, f"Kec. {area_name(scope)}", "desa/kelurahan"
+    return indicators.Facts(
+        period.start,
+        period.end,
+        group_of,
+        areas,
+        total,
+        level=level,
+        accuracy_m=gps.accuracy_m,
+        distance_km=gps.distance_km,
+    )
 
 
 class _Answers:

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from server.domain import periods
-from server.domain.indicators import INDICATORS, Spec
+from server.domain.indicators import INDICATORS, UNITS, Spec
 from server.errors import PantauError
 
 ROOT = Path(__file__).resolve().parents[2] / "reports"
@@ -97,11 +97,31 @@ def load(name: str, root: Path = ROOT) -> Definition:
         for k in (*found.records.answers, *found.records.complete)
         if k not in FORM_KINDS
     ]
+    problems += [p for spec in found.indicators for p in _target_problems(spec)]
     if found.name != name:
         problems.append(f"name: {found.name!r} differs from the file name")
     if problems:
         raise PantauError("report.bad_definition", file=path.name, detail="; ".join(problems))
     return found
+
+
+def _target_problems(spec: Spec) -> list[str]:
+    """A target is in the unit of the indicator's main figure: a percentage (0-100) for shares, a
+    count, or rupiah; a recommendation is what to do when the target is missed, so it needs one."""
+    where = f"indicator {spec.key}"
+    problems = []
+    if spec.better not in ("higher", "lower"):
+        problems.append(f"{where}: better: {spec.better!r} is not higher or lower")
+    if spec.target is None:
+        if spec.recommendation:
+            problems.append(f"{where}: a recommendation needs a target")
+        return problems
+    unit = UNITS.get(spec.kind, "")
+    if unit == "percent" and not 0 <= spec.target <= 100:
+        problems.append(f"{where}: target {spec.target:g} is a percentage, from 0 to 100")
+    if unit == "count" and spec.target < 0:
+        problems.append(f"{where}: target {spec.target:g} is a count, not below 0")
+    return problems
 
 
 def period_for(definition: Definition, text: str) -> periods.Period:

@@ -61,7 +61,7 @@ def test_median_not_mean_and_suppression_below_30() -> None:
     assert indicators.share(6, 30, indicators.MIN_CHILDREN) == 0.2
 
 
-def test_facts_keep_the_latest_visit_per_person_and_every_area_gets_a_row() -> None:
+def test_facts_keep_the_latest_visit_per_person_and_only_areas_with_people_get_a_row() -> None:
     facts = indicators.Facts(dt.date(2026, 1, 1), dt.date(2026, 3, 31), lambda code: code[:8], ["64.02.06", "64.02.13"])
     facts.add_person("a", "64.02.06.1001", "P", "1980-05-01", "prse", "2025-01-01", [{"key": "p", "value": 100}], 3)
     facts.add_visit("a", "2026-03-01", [{"key": "status_usaha", "value": "berhenti_permanen"}])
@@ -69,8 +69,9 @@ def test_facts_keep_the_latest_visit_per_person_and_every_area_gets_a_row() -> N
     facts.add_visit("ghost", "2026-02-01", [])  # outside the scope: ignored
     spec = indicators.Spec(key="k", kind="share", title="Usaha bertahan", figure="status_usaha", values=["berkembang"])
     table = indicators.INDICATORS["share"](spec, facts, None, str)
-    assert [r.label for r in table.rows] == ["64.02.06", "64.02.13"]
-    assert table.headline == "0,0%" and table.rows[1].cells[2] == "–"
+    assert [r.label for r in table.rows] == ["64.02.06"] and facts.absent() == ["64.02.13"]
+    assert table.headline == "0 (0,0%)"  # 0 of 1 person: the count leads (the small-base rule)
+    assert indicators.tables([spec], facts, None, str)[0].omitted == ["64.02.13"]
     assert facts.visits["64.02.06"] == 2
 
 
