@@ -38,6 +38,13 @@ def test_the_shipped_definition_is_valid() -> None:
     assert found.signoff and all(s.name and s.title for s in found.signoff)  # who signs: configured, not coded
 
 
+def test_the_shipped_definition_sets_targets_with_recommendations() -> None:
+    found = {s.key: s for s in definitions.load("monev_triwulan").indicators}
+    assert found["kunjungan"].target == 90 and found["kunjungan"].better == "higher"
+    assert found["alat_hilang"].better == "lower" and found["alat_hilang"].recommendation
+    assert all(s.recommendation for s in found.values() if s.target is not None)
+
+
 def test_every_indicator_kind_is_documented() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
     assert [kind for kind in INDICATORS if f"| `{kind}` |" not in text] == []
@@ -68,6 +75,10 @@ def test_a_monthly_report_is_a_few_lines(tmp_path: Path) -> None:
         (("programme: bansos\n", ""), "programme"),
         (("title: Laporan Bulanan", "title: [tidak: ditutup"), "bulanan.yaml"),
         (("programme: bansos", "programme: bansos\nwarna: merah"), "warna"),
+        (("title: Cakupan kunjungan}", "title: Cakupan, target: 120}"), "target 120 is a percentage, from 0 to 100"),
+        (("title: Cakupan kunjungan}", "title: Cakupan, recommendation: Kunjungi.}"), "recommendation needs a target"),
+        (("title: Cakupan kunjungan}", "title: Cakupan, target: 90, better: naik}"), "better: 'naik'"),
+        (("title: Cakupan kunjungan}", "title: Cakupan, target: nol}"), "target"),
     ],
 )
 def test_mistakes_name_the_file_and_the_problem(tmp_path: Path, change: tuple[str, str], needle: str) -> None:
