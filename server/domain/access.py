@@ -44,6 +44,17 @@ def covers(areas: tuple[str, ...], area_code: str) -> bool:
     return any(area_code == a or area_code.startswith(a + ".") for a in areas)
 
 
+def reachable(areas: tuple[str, ...], region_code: str) -> bool:
+    """May a region be picked on a form by someone working in `areas`: it lies inside one of them, or
+    one of them lies inside it (the kecamatan of an enumerator who works in one of its desa)."""
+    return covers(areas, region_code) or any(a.startswith(region_code + ".") for a in areas)
+
+
+def pickable_areas(principal: Principal) -> tuple[str, ...] | None:
+    """The areas that limit the regions a person's forms offer; None: the whole kabupaten."""
+    return None if principal.is_area_free or not principal.areas else principal.areas
+
+
 def sees_area(principal: Principal, area_code: str) -> bool:
     return principal.is_area_free or covers(principal.areas, area_code)
 

@@ -36,11 +36,12 @@ def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
 def _respond(request: Request, error: PantauError) -> Response:  # type: ignore[type-arg]
     status = error.status if 400 <= error.status < 600 else 500
     if _wants_json(request):
-        return Response(
-            {"code": error.code, "status": status, "detail": error.message("en"), "detail_id": error.message("id")},
-            status_code=status,
-            media_type="application/problem+json",
-        )
+        body: dict[str, object] = {"code": error.code, "status": status, "detail": error.message("en"),
+                                   "detail_id": error.message("id")}
+        if error.params.get("field"):  # an error about one answer is listed at its question, as a 422's are
+            body["errors"] = [{"path": error.params["field"], "code": error.code, "message": error.message("id"),
+                               "message_en": error.message("en")}]
+        return Response(body, status_code=status, media_type="application/problem+json")
     return Template(
         template_name="error.html",
         context={"code": error.code, "status": status, "message_id": error.message("id"),

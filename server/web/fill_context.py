@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from server.domain.access import reachable
 from server.domain.answers import CONFIRM_KEY, validate
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
@@ -72,12 +73,15 @@ UI: dict[str, tuple[str, str]] = {
     "pick_none": ("Daftar penerima belum ada di HP ini; sambungkan ke internet.",
                   "No beneficiary list on this phone yet; connect to the internet."),
     "pick_offline": ("Tidak tersambung: memakai daftar yang tersimpan.", "Offline: using the saved list."),
+    "outside_area": ("Wilayah ini di luar wilayah tugas Anda. Pilih wilayah Anda sendiri.",
+                     "This area is outside your assigned areas. Choose one of your own."),
 }
 # The UI texts the runtime shows itself; the others are the template's.
 RUNTIME_TEXTS = frozenset({"confirm", "gps_wait", "gps_acc", "gps_fail", "photo_wait", "photo_ok", "photo_fail",
                            "photo_kept", "sig_clear", "sig_help", "step", "sending", "fix", "tick", "offline",
                            "signin", "sent", "number", "received", "again", "same", "female", "male", "born",
-                           "pick_search", "pick_chosen", "pick_nothing", "pick_count", "pick_none", "pick_offline"})
+                           "pick_search", "pick_chosen", "pick_nothing", "pick_count", "pick_none", "pick_offline",
+                           "outside_area"})
 MESSAGE_CODES = ("answer.required", "answer.constraint", "answer.integer", "answer.decimal", "answer.rupiah",
                  "answer.geopoint", "answer.geopoint_accuracy", "answer.repeat_min", "answer.repeat_max",
                  "answer.repeat_count", "nik.length", "nik.date", "nik.outside_kukar", "nik.sex_mismatch",
@@ -345,8 +349,10 @@ class Builder:
     """Walks the definition once, with the raw answers beside it, and numbers the pages: each
     `layout: page` group is one, and each run of other visible fields between them is one more."""
 
-    def __init__(self, compiled: CompiledForm, state: State, shown: Shown, lang: str) -> None:
+    def __init__(self, compiled: CompiledForm, state: State, shown: Shown, lang: str,
+                 areas: tuple[str, ...] | None = None) -> None:
         self.compiled, self.state, self.shown, self.lang = compiled, state, shown, lang
+        self.areas = areas  # the regions a region list may offer; None: all of them
         self.ui = ui_texts(lang)
         self.pages = 0
         self.loose: int | None = None  # the open page of fields outside any page group
@@ -453,6 +459,9 @@ class Builder:
         chosen = self.compiled.definition.choices[q.choices or ""]
         picked = set(value) if isinstance(value, list) else {str(value)} if value not in (None, "") else set()
         offered = self.state.offered(q, chosen, position) if q.choice_filter else chosen.choices
+        if chosen.wilayah and self.areas is not None:
+            # A record outside one's areas would be refused on sending: never offer it.
+            offered = [c for c in offered if reachable(self.areas, c.name) or c.name in picked]
         options = [Option(c.name, text_of(c.label, self.lang, c.name), c.name in picked) for c in offered]
         item.filtered = q.choice_filter is not None
         parents = {c.columns.get("parent") for c in offered} if chosen.wilayah else set()
@@ -504,6 +513,8 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "fields": {n: [compiled.fields[n].type, parents[n]] for n in compiled.order},
         "scope": {n: list(info.repeat) for n, info in compiled.fields.items() if info.repeat},
         "params": {q.name: q.parameters for q in questions if q.parameters},
+        # Region questions: the runtime keeps their answers inside the areas the page names (C.areas).
+        "regions": [q.name for q in questions if q.choices in form.choices and form.choices[q.choices].wilayah],
         "lists": {q.name: _choice_list(form.choices[q.choices], lang)
                   for q in questions if q.choice_filter and q.choices},
         "cm": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
@@ -532,13 +543,14 @@ def _choice_list(chosen: ChoiceList, lang: str) -> dict[str, Any]:
 
 def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer: str, clock: Clock,
                  answers: dict[str, Any] | None = None, shown: Shown | None = None,
-                 base_revision: int | None = None, comment: str = "") -> FillContext:
+                 base_revision: int | None = None, comment: str = "",
+                 areas: tuple[str, ...] | None = None) -> FillContext:
     """The page for a new form (answers None: the defaults) or for answers posted back (kept as
     typed, with the errors and warnings of `shown` at their fields). With base_revision, a record
     sent back for correction: the runtime submits it as a new revision of that one."""
     raw = answers if answers is not None else defaults(compiled, compiled.definition.fields, clock)
     shown = shown or Shown()
-    builder = Builder(compiled, State(compiled, raw, clock), shown, lang)
+    builder = Builder(compiled, State(compiled, raw, clock), shown, lang, areas)
     items = builder.items(compiled.definition.fields, raw, (), False)
     labels = {info.name: text_of(info.label, lang, info.name) for info in compiled.fields.values()}
     summary = [(key, f"{labels.get(key.rsplit('.', 1)[-1].split('[')[0], key)}: {message}")
@@ -552,5 +564,6 @@ def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer:
         assets={**asset_urls(), **picker_assets(compiled)},
         rules_url=rules_url(compiled, lang), message=shown.message, error=shown.error,
         config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,
-                          "rules": rules_url(compiled, lang), **({"b": base_revision} if base_revision else {})}),
+                          "rules": rules_url(compiled, lang), **({"b": base_revision} if base_revision else {}),
+                          **({"areas": list(areas)} if areas is not None else {})}),
         summary=summary, comment=comment, base_revision=base_revision)

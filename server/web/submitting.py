@@ -44,10 +44,15 @@ def values_of_type(compiled: Any, answers: dict[str, Any], types: set[str]) -> l
     return out
 
 
-def region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
+def region_fields(compiled: Any) -> list[str]:
+    """The form's top-level region questions (select_one over a Kemendagri region list)."""
     lists = compiled.definition.choices
-    return [str(answers[name]) for name, info in compiled.fields.items()
-            if not info.repeat and info.choices in lists and lists[info.choices].wilayah and answers.get(name)]
+    return [name for name, info in compiled.fields.items()
+            if not info.repeat and info.choices in lists and lists[info.choices].wilayah]
+
+
+def region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
+    return [str(answers[name]) for name in region_fields(compiled) if answers.get(name)]
 
 
 async def checked(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]
@@ -86,7 +91,9 @@ async def accept(request: Request, principal: Principal, form_id: str, version: 
             raise PantauError("attachment.missing", field=field)
     area = intake.area_of(region_answers(compiled, result.answers), principal.areas)
     if area and not sees_area(principal, area):
-        raise PantauError("submission.outside_area", area=area)
+        # Named at its question, so the phone can reopen the form there rather than retry for ever.
+        field = next((name for name in region_fields(compiled) if result.answers.get(name) == area), "")
+        raise PantauError("submission.outside_area", area=area, field=field)
     prepared = registry.prepare(compiled, result, settings_of(request), clock.today())  # issue 7: the registry step
     if prepared and prepared.intent and prepared.intent.errors:  # e.g. a referral the z-scores require
         raise Invalid(Validation(answers=result.answers, errors=prepared.intent.errors, warnings=result.warnings))

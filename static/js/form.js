@@ -189,7 +189,7 @@ function problem(key, values, rel) {
     const required = rules.required === true || (isObj(rules.required) && toBoolean(evaluate(rules.required, c)));
     return required ? R.rm[name] || M['answer.required'] : '';
   }
-  const bad = typeProblem(f[0], v);
+  const bad = typeProblem(f[0], v) || areaProblem(name, v);
   if (bad) return bad;
   if (rules.constraint && !toBoolean(evaluate(rules.constraint, c))) return R.cm[name] || M['answer.constraint'];
   const id = idCheck(name, f[0], v, values, p[0]);
@@ -203,6 +203,14 @@ function typeProblem(type, v) {
   if (code && typeof v !== 'number') return M[code];
   if (type === 'geopoint' && !/^-?\d+(\.\d+)?\s+-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?){0,2}$/.test(v)) return M['answer.geopoint'];
   return '';
+}
+
+// The server refuses a record outside the enumerator's areas (C.areas; absent: the whole kabupaten):
+// say so at the region question before it is sent, as the server would after.
+const reachable = (code) => !C.areas || C.areas.some((a) => code === a || code.indexOf(a + '.') === 0 || a.indexOf(code + '.') === 0);
+
+function areaProblem(name, v) {
+  return R.regions && R.regions.indexOf(name) >= 0 && typeof v === 'string' && !reachable(v) ? M.outside_area : '';
 }
 
 function repeatProblem(key, name, values, rules) {
@@ -353,6 +361,7 @@ function filterChoices(values) {
       const key = keyOf(inst[0], name), control = byId('f-' + key);
       if (!control || !rule) return;
       const offered = list.c.filter((c) => {
+        if (list.w && !reachable(c[0])) return false; // a region outside one's areas is never offered
         const overlay = Object.assign({}, values, { '_choice.name': c[0], '_choice.label': c[1] });
         const cols = c[2] || {};
         Object.keys(cols).forEach((k) => { overlay['_choice.' + k] = cols[k]; });
@@ -600,18 +609,23 @@ async function submit() {
     const body = { instance_id: C.i, form_id: C.id, form_version: C.v, answers: refresh().values };
     if (C.b) body.base_revision = C.b; // a correction: a new revision of the record sent back
     const answer = C.post ? await preview(body) : await outbox(body);
-    if (!answer) return;
-    form.querySelectorAll('ul[data-srv]').forEach((ul) => ul.remove());
-    (answer.errors || []).forEach((e) => {
-      const key = keyOfPath(e.path), text = C.lang === 'en' ? e.message_en : e.message;
-      if (R.warn.indexOf(e.code) >= 0) { serverWarning(key, text); setError(key, M.tick); } else setError(key, text);
-    });
-    say(C.lang === 'en' ? answer.detail : answer.detail_id, true);
-    focusError();
+    if (answer) refused(answer);
   } catch (e) {
     say(M.offline, true);
   }
   send.disabled = false;
+}
+
+// The server's refusal, each problem at its field, and the first of them in view (after sending, or
+// when a refused item from the outbox is reopened to be fixed).
+function refused(answer) {
+  form.querySelectorAll('ul[data-srv]').forEach((ul) => ul.remove());
+  (answer.errors || []).forEach((e) => {
+    const key = keyOfPath(e.path), text = C.lang === 'en' ? e.message_en : e.message;
+    if (R.warn.indexOf(e.code) >= 0) { serverWarning(key, text); setError(key, M.tick); } else setError(key, text);
+  });
+  say(C.lang === 'en' ? answer.detail : answer.detail_id, true);
+  focusError();
 }
 
 // Into the phone's outbox first, then one try to send; no signal or no session keeps it there.
@@ -699,8 +713,8 @@ function attach(rules) {
   form.querySelectorAll('.nr').forEach((e) => e.classList.remove('nr'));
   form.querySelectorAll('.gps').forEach((b) => { b.hidden = !navigator.geolocation; });
   form.querySelectorAll('.q.sig').forEach(signaturePad);
-  window.pantauForm = { program: R.program, msg: M }; // beneficiary questions: picker.js (loaded only where
-  doc.dispatchEvent(new Event('pantau:siap')); //       the form has one) attaches itself on this
+  window.pantauForm = { program: R.program, msg: M, refused: refused }; // picker.js (loaded only where
+  doc.dispatchEvent(new Event('pantau:siap')); // the form has a beneficiary question) attaches itself on this
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);
   form.addEventListener('click', onClick);

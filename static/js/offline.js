@@ -10,7 +10,10 @@ const EN = doc.documentElement.lang === 'en';
 // Indonesian first; this module shows these itself.
 const TEXTS = {
   saved: ['Tersimpan di HP', 'Saved on this phone'], sending: ['Mengirim…', 'Sending…'],
-  sent: ['Diterima server', 'Received by the server'], attention: ['Perlu perhatian', 'Needs attention'],
+  sent: ['Diterima server', 'Received by the server'], attention: ['Ditolak', 'Refused'],
+  drop: ['Hapus', 'Delete'],
+  drop_ask: ['Hapus data ini dari HP? Server menolaknya, jadi data ini tidak akan terkirim, dan isiannya hilang.',
+    'Delete this record from the phone? The server refused it, so it will never be sent, and its answers are lost.'],
   signin: ['Sesi berakhir. Data tetap di HP: masuk lagi, lalu data dikirim otomatis.',
     'Your session ended. The data stays on this phone: sign in again, then it is sent by itself.'],
   signin_link: ['Masuk lagi', 'Sign in again'],
@@ -113,8 +116,8 @@ async function sendPhotos(item) {
     if (p && !p.up && inflight[sha]) { await inflight[sha]; p = await d.get('photos', sha); }
     if (!p || p.up) continue;
     const r = await upload(p);
-    const outcome = core.classify(r[0], r[2]);
-    if (outcome !== 'ok') return [outcome, r[1]];
+    const outcome = core.classify(r[0], r[2], r[1] && r[1].code);
+    if (outcome !== 'ok') return [outcome, r[1] ? Object.assign({ status: r[0] }, r[1]) : null];
     if (r[1] && r[1].sha256 !== sha) return ['attention', r[1]];
     p.up = true;
     await d.put('photos', p);
@@ -131,7 +134,7 @@ async function sendItem(item) {
   if (photos[0] !== 'ok') { outcome = photos[0]; answer = photos[1]; }
   else {
     const r = await request('/api/v1/submissions', JSON.stringify(item.body), 'application/json');
-    outcome = core.classify(r[0], r[2]);
+    outcome = core.classify(r[0], r[2], r[1] && r[1].code);
     answer = r[1] ? Object.assign({ status: r[0] }, r[1]) : null;
   }
   const done = core.after(item, outcome, answer, Date.now());
@@ -276,10 +279,22 @@ async function reopen(item) {
   const d = await db(), b = item.body;
   const conflict = !!(item.answer && item.answer.code === 'submission.conflict');
   const id = conflict ? uuid4() : item.id;
+  // The refusal goes with the draft, so the form opens at the question it names (form.js `refused`).
   await d.put('drafts', { id: id, user: item.user || me, form: b.form_id, v: b.form_version, b: b.base_revision || null, title: item.title,
-    url: draftUrl(b.form_id, b.form_version, id, EN ? 'en' : 'id'), fields: item.fields || [], updated: Date.now() });
+    url: draftUrl(b.form_id, b.form_version, id, EN ? 'en' : 'id'), fields: item.fields || [], updated: Date.now(),
+    answer: conflict ? null : item.answer });
   if (conflict) await d.delete('outbox', item.id);
   location.href = draftUrl(b.form_id, b.form_version, id, EN ? 'en' : 'id');
+}
+
+// A refused item that cannot be fixed (the household moved away, a test record): gone from the
+// phone after the enumerator confirms, with the photos no other item or draft needs.
+async function dropRefused(item) {
+  if (!window.confirm(T('drop_ask'))) return;
+  const d = await db();
+  await d.delete('outbox', item.id);
+  await forget(d, item);
+  changed();
 }
 
 function uuid4() {
@@ -304,6 +319,7 @@ export async function page(form, C) {
     if (draft.b) C.b = draft.b;
     form.querySelector('[name="_id"]').value = draft.id;
     restore(form, draft.fields);
+    if (draft.answer && window.pantauForm && window.pantauForm.refused) window.pantauForm.refused(draft.answer);
   }
   let timer = 0, touched = !!draft;
   const save = async () => {
@@ -349,12 +365,13 @@ export function start() {
   started = true;
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
   persist();
-  whoami();
   window.addEventListener('online', now);
-  db().then((d) => d.getAll('outbox')).then(async (all) => {
+  Promise.all([whoami(), db().then((d) => d.getAll('outbox'))]).then(async ([who, all]) => {
     const d = await db(), t = Date.now();
     for (const i of all) if (core.expired(i, t)) await d.delete('outbox', i.id);
-    sync();
+    // Signed in again: what waited for a session goes now, not at its next 15 s check.
+    if (who && all.some((i) => i.signin && core.waiting(i))) return now();
+    return sync();
   });
 }
 
@@ -394,7 +411,8 @@ function stateLine(item) {
   }
   if (item.state === 'attention' && item.answer) {
     const first = (item.answer.errors || [])[0], detail = EN ? item.answer.detail : item.answer.detail_id;
-    return T('attention') + ': ' + (detail || item.answer.status) + (first ? ' (' + first.path + ': ' + (EN ? first.message_en : first.message) + ')' : '');
+    const at = first && (EN ? first.message_en : first.message);
+    return T('attention') + ': ' + (detail || item.answer.status) + (at && at !== detail ? ' (' + first.path + ': ' + at + ')' : '');
   }
   return T(item.state === 'sending' ? 'sending' : 'saved') + (item.attempts ? ' · ' + T('attempts', { n: item.attempts + 1 }) : '');
 }
@@ -411,10 +429,14 @@ async function showOutbox(list, signin) {
     li.appendChild(make('br'));
     li.appendChild(make('span', { class: 'state' }, stateLine(i) + (core.mine(i, me) ? '' : ' · ' + T('other', { u: i.user }))));
     if (i.state === 'attention') {
-      const fix = make('button', { type: 'button', class: 'alt' }, T('fix'));
+      const fix = make('button', { type: 'button', class: 'alt fix' }, T('fix'));
       fix.addEventListener('click', () => reopen(i));
+      const drop = make('button', { type: 'button', class: 'alt drop' }, T('drop'));
+      drop.addEventListener('click', () => dropRefused(i));
       li.appendChild(doc.createTextNode(' '));
       li.appendChild(fix);
+      li.appendChild(doc.createTextNode(' '));
+      li.appendChild(drop);
     }
     list.appendChild(li);
   });

@@ -16,13 +16,16 @@ export function backoff(attempts, rand) {
   return Math.round(base * (0.75 + 0.5 * (rand === undefined ? Math.random() : rand)));
 }
 
-// status: the HTTP status (0: no answer at all); signinPage: the request was sent to /masuk.
-// 401 and 403 mean the session ended (or the CSRF cookie went with it): never the item's fault.
-export function classify(status, signinPage) {
-  if (signinPage || status === 401 || status === 403) return 'signin';
+// status: the HTTP status (0: no answer at all); signinPage: the request was sent to /masuk; code:
+// the problem's code when the server answered one. Only a 401 means the session ended; a 403 is the
+// server refusing this item (submission.outside_area), shown at the item and not sent again, except
+// a CSRF refusal (http.csrf) or a 403 without a problem (a proxy's), which are the session's doing.
+export function classify(status, signinPage, code) {
+  if (signinPage || status === 401) return 'signin';
+  if (status === 403) return !code || code === 'http.csrf' ? 'signin' : 'attention';
   if (status === 200 || status === 201) return 'ok';
   if (status === 0 || status === 408 || status === 429 || status >= 500) return 'retry';
-  return 'attention'; // 400, 404, 409, 413, 415, 422: sending it again would get the same answer
+  return 'attention'; // 400, 403, 404, 409, 413, 415, 422: sending it again would get the same answer
 }
 
 // The item after one attempt; outcome is classify()'s word, answer the server's JSON.

@@ -113,10 +113,9 @@ def test_registrasi_penerima_on_a_phone(server: Server, phone: Any, tmp_path: Pa
     wait_photo(page, "ttd_persetujuan")
     settled(page).click("#next")
 
-    # Alamat: the desa list follows the kecamatan; GPS with its accuracy.
-    settled(page).select_option("#f-kecamatan", "64.02.13")
-    samboja = page.eval_on_selector_all("#f-desa option[value]:not([value=''])", "os => os.map(o => o.value)")
-    assert samboja and all(v.startswith("64.02.13.") for v in samboja)
+    # Alamat: only Citra's own kecamatan is offered, and the desa list follows it; GPS with its accuracy.
+    assert options(page, "#f-kecamatan") == ["64.02.06"]
+    assert options(page, "#f-desa") == []  # nothing until the kecamatan is chosen
     settled(page).select_option("#f-kecamatan", "64.02.06")
     tenggarong = page.eval_on_selector_all("#f-desa option[value]:not([value=''])", "os => os.map(o => o.value)")
     assert tenggarong and all(v.startswith("64.02.06.") for v in tenggarong)
@@ -305,3 +304,29 @@ def test_axe_finds_no_serious_violations_and_targets_are_44px(server: Server, ph
     plain.add_script_tag(path=str(AXE))
     assert plain.evaluate(AXE_RUN) == []
     assert plain.evaluate(TARGETS) == []
+
+
+def options(page: Any, select: str) -> list[str]:
+    return [v for v in page.eval_on_selector_all(f"{select} option", "os => os.map(o => o.value)") if v]
+
+
+def test_region_questions_offer_only_ones_own_areas(server: Server, browser: Any) -> None:
+    citra = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", timezone_id="Asia/Makassar")
+    page = signed_in_page(citra, server, "/f/registrasi_penerima")
+    page.wait_for_selector("html[data-pantau=siap]")
+    assert options(page, "#f-kecamatan") == ["64.02.06"]
+    radio(page, "persetujuan", "ya")  # without consent the rest is not relevant
+    # The kecamatan question sits on a later page: choose it as the runtime would see a choice.
+    page.evaluate("""() => { const e = document.getElementById('f-kecamatan'); e.value = '64.02.06';
+      e.dispatchEvent(new Event('change', { bubbles: true })); }""")
+    page.wait_for_function("document.querySelectorAll('#f-desa option').length > 1")
+    desa = options(page, "#f-desa")
+    assert desa and all(code.startswith("64.02.06" + ".") for code in desa)
+    citra.close()
+
+    ani = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    page = signed_in_page(ani, server, "/f/registrasi_penerima", username="ani")  # staff: the whole kabupaten
+    page.wait_for_selector("html[data-pantau=siap]")
+    everything = options(page, "#f-kecamatan")
+    assert len(everything) == 20 and "64.02.06" in everything and "64.02.13" in everything
+    ani.close()

@@ -611,7 +611,7 @@ def test_an_item_the_server_refuses_needs_attention_and_is_kept_as_a_new_record(
     item = page.locator(f"#outbox li[data-id='{mine}'][data-state=attention]")
     item.wait_for(timeout=60_000)
     assert "sudah diterima dengan isi lain" in item.text_content()  # the server's own message
-    item.locator("button").click()
+    item.locator("button.fix").click()
     page.wait_for_url("**/f/uji_foto?**")
     page.wait_for_selector(READY)
     assert page.input_value("#f-nama") == "Siti Aminah"  # as typed on the phone

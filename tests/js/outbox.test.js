@@ -21,6 +21,10 @@ test('server answers: receipt, refusal, lost session, no answer', () => {
   for (const s of [400, 404, 409, 413, 415, 422]) assert.equal(core.classify(s), 'attention', String(s));
   for (const s of [0, 408, 429, 500, 502, 503]) assert.equal(core.classify(s), 'retry', String(s));
   assert.equal(core.classify(401), 'signin');
+  // A 403 with a problem is the server refusing this item (a region outside one's areas): retrying
+  // or signing in again would never change it. A CSRF 403, or one without a problem, is the session's.
+  assert.equal(core.classify(403, false, 'submission.outside_area'), 'attention');
+  assert.equal(core.classify(403, false, 'http.csrf'), 'signin');
   assert.equal(core.classify(403), 'signin');
   assert.equal(core.classify(200, true), 'signin'); // redirected to /masuk
 });

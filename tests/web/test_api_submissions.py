@@ -112,6 +112,8 @@ def test_a_desa_outside_the_chosen_kecamatan_is_refused(as_, published) -> None:
 def test_enumerators_submit_only_in_their_areas(as_, published) -> None:  # type: ignore[no-untyped-def]
     response = send(as_("dewi"), body())  # dewi works in Samboja; the record is in Tenggarong
     assert response.status_code == 403 and response.json()["code"] == "submission.outside_area"
+    # Named at the region question, so the phone can open the form there to fix it.
+    assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("desa", "submission.outside_area")]
     ok = send(as_("dewi"), body(kecamatan="64.02.13", desa="64.02.13.1007"))
     assert ok.status_code == 201
 

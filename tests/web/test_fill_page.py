@@ -167,6 +167,25 @@ def test_a_cascade_offers_only_the_desa_of_the_chosen_kecamatan() -> None:
     assert [o.value for o in picked.options if o.on] == [offered[0].value]
 
 
+def test_region_questions_offer_only_the_areas_one_works_in() -> None:
+    def offered(areas: tuple[str, ...] | None, **answers: str) -> dict[str, list[str]]:
+        page = fill_context(compiled_form(), lang="id", instance_id="6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11",
+                            viewer="Citra", clock=CLOCK, answers={"setuju": "ya", **answers}, areas=areas)
+        items = flat(page.items)
+        return {name: [o.value for o in items[name].options] for name in ("kecamatan", "desa")}
+
+    assert len(offered(None)["kecamatan"]) == 20  # staff: the whole kabupaten
+    assert offered(("64.02.06",))["kecamatan"] == ["64.02.06"]
+    jahab = offered(("64.02.06.1001",), kecamatan="64.02.06")  # a desa-level enumerator: its kecamatan, one desa
+    assert jahab == {"kecamatan": ["64.02.06"], "desa": ["64.02.06.1001"]}
+    # A record posted back with a region outside the areas still shows that answer, to be changed.
+    assert offered(("64.02.13",), kecamatan="64.02.06")["kecamatan"] == ["64.02.06", "64.02.13"]
+    page = fill_context(compiled_form(), lang="id", instance_id="6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11",
+                        viewer="Citra", clock=CLOCK, areas=("64.02.06",))
+    assert '"areas":["64.02.06"]' in page.config  # the runtime keeps cascades inside them too
+    assert runtime_rules(compiled_form(), "id")["regions"] == ["kecamatan", "desa"]
+
+
 def test_posted_answers_errors_and_warnings_are_shown_at_their_fields() -> None:
     shown = Shown(errors={"umur": "Umur 0 sampai 120.", "anggota[0].nama_art": "Wajib diisi."},
                   warnings={"nik": ["NIK diterbitkan di luar Kutai Kartanegara (73.71.01)."]}, error="2 masalah")

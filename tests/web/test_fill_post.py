@@ -118,7 +118,7 @@ def test_repeat_instances_are_added_and_removed_by_posting(as_, published) -> No
 
 
 def test_showing_the_choices_again_cascades_without_javascript(as_, published) -> None:  # type: ignore[no-untyped-def]
-    page = post(as_("citra"), {"setuju": "ya", "kecamatan": "64.02.13", "_aksi": "hitung"}).text
+    page = post(as_("dewi"), {"setuju": "ya", "kecamatan": "64.02.13", "_aksi": "hitung"}).text  # Samboja's
     assert 'value="64.02.13.1007"' in page and 'value="64.02.06.1001"' not in page
     assert 'formaction="/f/uji_isi#f-desa"' in page
 

@@ -25,7 +25,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Template
 
 from server import clock
-from server.domain.access import Principal
+from server.domain.access import Principal, pickable_areas
 from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
 from server.domain.form import NAME_RE, Field, Group, Question, Repeat
@@ -78,7 +78,8 @@ def _page(request: Request, principal: Principal, compiled: CompiledForm, instan
           answers: dict[str, Any] | None = None, shown: Shown | None = None, status: int = 200,
           base_revision: int | None = None) -> Template:
     context = fill_context(compiled, lang=lang_of(request), instance_id=instance_id, viewer=principal.display_name,
-                           clock=_clock(), answers=answers, shown=shown, base_revision=base_revision)
+                           clock=_clock(), answers=answers, shown=shown, base_revision=base_revision,
+                           areas=pickable_areas(principal))
     return Template(template_name="fill.html", context={"page": context}, status_code=status, headers=NO_STORE)
 
 

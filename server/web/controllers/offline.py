@@ -13,7 +13,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.domain.access import Principal
+from server.domain.access import Principal, pickable_areas
 from server.errors import PantauError
 from server.storage import access, form_drafts, forms, offline, review, submissions
 from server.web.auth import SignedIn, signed_in
@@ -90,6 +90,7 @@ async def correction_page(request: Request, principal: SignedIn, instance_id: Fr
         answers=row["answers"],
         base_revision=found.revision,
         comment=found.comment,
+        areas=pickable_areas(principal),
     )
     return Template(template_name="fill.html", context={"page": context}, headers=NO_STORE)
 
