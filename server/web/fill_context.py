@@ -508,6 +508,8 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
     msg = {code: messages(code)[1 if lang == "en" else 0] for code in MESSAGE_CODES}
     return {
         "id": compiled.form_id, "v": compiled.version, "lang": lang, "rules": compiled.rules,
+        # The record's name (settings.instance_name), which the phone's outbox lists it by.
+        "name": compiled.instance_name,
         # The programme whose beneficiaries the picker offers (static/js/picker.js).
         "program": form.settings.registry.programme if form.settings.registry else "",
         "fields": {n: [compiled.fields[n].type, parents[n]] for n in compiled.order},

@@ -616,6 +616,14 @@ async function submit() {
   send.disabled = false;
 }
 
+// Whom a record is about, for the outbox's list: the beneficiary a visit names, else the form's
+// instance name (settings.instance_name), else nothing.
+function whom(values) {
+  const picked = form.querySelector('input[data-bnf][data-name]');
+  if (picked && picked.value) return picked.getAttribute('data-name');
+  return R.name ? toString(evaluate(R.name, ctx(values, [], ''))) : '';
+}
+
 // The server's refusal, each problem at its field, and the first of them in view (after sending, or
 // when a refused item from the outbox is reopened to be fixed).
 function refused(answer) {
@@ -631,7 +639,7 @@ function refused(answer) {
 // Into the phone's outbox first, then one try to send; no signal or no session keeps it there.
 // Resolves with the server's refusal to show at the fields, or null when there is none.
 async function outbox(body) {
-  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search });
+  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search, who: whom(body.answers) });
   if (item.state === 'sent') receipt(item.receipt);
   else if (item.state !== 'attention' || !item.answer) o.showQueued(form, item);
   else return item.answer;

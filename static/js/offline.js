@@ -20,10 +20,13 @@ const TEXTS = {
   queued: ['Tersimpan di HP. Data dikirim otomatis saat ada sinyal.', 'Saved on this phone. It is sent by itself when there is signal.'],
   again: ['Isi formulir baru', 'Fill in a new form'], list: ['Lihat data di HP', 'See the data on this phone'],
   resume: ['Lanjutkan', 'Resume'], fix: ['Perbaiki', 'Fix'], discard: ['Buang', 'Discard'], none_drafts: ['Tidak ada draf.', 'No drafts.'],
-  none_outbox: ['Tidak ada data di HP.', 'Nothing on this phone.'], changed: ['diubah', 'changed'],
+  changed: ['diubah', 'changed'],
   receipt: ['revisi {r}, diterima {t}', 'revision {r}, received {t}'], attempts: ['percobaan ke-{n}', 'attempt {n}'],
   persist_no: ['Browser tidak mengizinkan penyimpanan permanen: data di HP bisa terhapus bila memori penuh. Kirim atau simpan ke berkas secepatnya.',
     'The browser refused persistent storage: data on this phone may be erased when space runs out. Send it or save it to a file soon.'],
+  st_saved: ['Menunggu sinyal', 'Waiting for signal'], st_sending: ['Sedang dikirim', 'Sending'],
+  st_sent: ['Diterima', 'Received'], none_unsent: ['Semua sudah terkirim.', 'Everything has been sent.'],
+  none_sent: ['Belum ada yang terkirim dari HP ini.', 'Nothing has been sent from this phone yet.'],
   on_server: ['ada di server', 'on the server'], other: ['menunggu {u} masuk', 'waiting for {u} to sign in'], on_phone: ['di HP: {s}', 'on phone: {s}'],
 };
 const T = (k, p) => TEXTS[k][EN ? 1 : 0].replace(/\{(\w+)\}/g, (m, x) => (p && x in p ? p[x] : m));
@@ -405,40 +408,50 @@ async function showDrafts(list) {
   });
 }
 
+const when = (ms) => new Date(ms).toLocaleString(EN ? 'en-GB' : 'id-ID', { dateStyle: 'medium', timeStyle: 'short' });
+
+// The item's state in words: waiting for signal, being sent, received (with the receipt), or
+// refused with the server's own reason.
 function stateLine(item) {
   if (item.state === 'sent' && item.receipt) {
-    return T('sent') + ': ' + T('receipt', { r: item.receipt.revision, t: new Date(item.receipt.received_at).toLocaleString(EN ? 'en-GB' : 'id-ID') });
+    return T('st_sent') + ' · ' + T('receipt', { r: item.receipt.revision, t: when(item.receipt.received_at) });
   }
   if (item.state === 'attention' && item.answer) {
     const first = (item.answer.errors || [])[0], detail = EN ? item.answer.detail : item.answer.detail_id;
     const at = first && (EN ? first.message_en : first.message);
     return T('attention') + ': ' + (detail || item.answer.status) + (at && at !== detail ? ' (' + first.path + ': ' + at + ')' : '');
   }
-  return T(item.state === 'sending' ? 'sending' : 'saved') + (item.attempts ? ' · ' + T('attempts', { n: item.attempts + 1 }) : '');
+  if (item.state === 'sending') return T('st_sending');
+  return T('st_saved') + (item.attempts ? ' · ' + T('attempts', { n: item.attempts + 1 }) : '');
 }
 
-async function showOutbox(list, signin) {
-  const all = await items();
-  list.textContent = '';
-  if (!all.length) list.appendChild(make('li', { class: 'empty' }, T('none_outbox')));
-  all.forEach((i) => {
-    const li = make('li', { 'data-id': i.id, 'data-state': i.state });
-    li.appendChild(make('strong', {}, i.title || i.body.form_id));
+function outboxItem(i) {
+  const li = make('li', { 'data-id': i.id, 'data-state': i.state });
+  li.appendChild(make('strong', {}, i.who || i.title || i.body.form_id));
+  li.appendChild(make('br'));
+  li.appendChild(make('span', { class: 'meta' }, (i.who ? i.title + ' · ' : '') + when(i.created) + ' · ' + i.id.slice(0, 8)));
+  li.appendChild(make('br'));
+  li.appendChild(make('span', { class: 'state' }, stateLine(i) + (core.mine(i, me) ? '' : ' · ' + T('other', { u: i.user }))));
+  if (i.state === 'attention') {
+    const fix = make('button', { type: 'button', class: 'alt fix' }, T('fix'));
+    fix.addEventListener('click', () => reopen(i));
+    const drop = make('button', { type: 'button', class: 'alt drop' }, T('drop'));
+    drop.addEventListener('click', () => dropRefused(i));
     li.appendChild(doc.createTextNode(' '));
-    li.appendChild(make('code', {}, i.id.slice(0, 8)));
-    li.appendChild(make('br'));
-    li.appendChild(make('span', { class: 'state' }, stateLine(i) + (core.mine(i, me) ? '' : ' · ' + T('other', { u: i.user }))));
-    if (i.state === 'attention') {
-      const fix = make('button', { type: 'button', class: 'alt fix' }, T('fix'));
-      fix.addEventListener('click', () => reopen(i));
-      const drop = make('button', { type: 'button', class: 'alt drop' }, T('drop'));
-      drop.addEventListener('click', () => dropRefused(i));
-      li.appendChild(doc.createTextNode(' '));
-      li.appendChild(fix);
-      li.appendChild(doc.createTextNode(' '));
-      li.appendChild(drop);
-    }
-    list.appendChild(li);
+    li.appendChild(fix);
+    li.appendChild(doc.createTextNode(' '));
+    li.appendChild(drop);
+  }
+  return li;
+}
+
+// Two lists: what is still on its way (waiting, being sent, refused) and what the server received.
+async function showOutbox(box, signin) {
+  const all = await items(), lists = { unsent: box.querySelector('#unsent'), sent: box.querySelector('#sent') };
+  Object.keys(lists).forEach((k) => { lists[k].textContent = ''; });
+  all.forEach((i) => lists[i.state === 'sent' ? 'sent' : 'unsent'].appendChild(outboxItem(i)));
+  Object.keys(lists).forEach((k) => {
+    if (!lists[k].children.length) lists[k].appendChild(make('li', { class: 'empty' }, T(k === 'sent' ? 'none_sent' : 'none_unsent')));
   });
   signin.textContent = '';
   if (all.some((i) => i.signin && core.waiting(i))) {

@@ -154,6 +154,8 @@ export function attachPicker(input, programme, M) {
   function showChosen() {
     const e = input.value && state.copy.get(input.value);
     chosen.textContent = input.value ? M.pick_chosen + ': ' + (e ? line(e) : input.value) : '';
+    if (e) input.setAttribute('data-name', e.name); // whom the record is about, for the outbox's list
+    else input.removeAttribute('data-name');
   }
 
   function showStatus(online) {

@@ -25,7 +25,7 @@ from tests.browser.server import PANTAU, PASSWORD, PERSONAS, Server, _cli, _wait
 pytestmark = pytest.mark.browser
 
 FORM = b"""
-settings: {id: uji_foto, version: "1", title: {id: Foto rumah, en: House photo}}
+settings: {id: uji_foto, version: "1", title: {id: Foto rumah, en: House photo}, instance_name: "${nama}"}
 fields:
   - {type: text, name: nama, label: {id: Nama kepala keluarga, en: Head of household}, required: yes}
   - {type: integer, name: jml_art, label: {id: Jumlah anggota, en: Members}}
@@ -626,4 +626,34 @@ def test_an_item_the_server_refuses_needs_attention_and_is_kept_as_a_new_record(
     page.goto(f"{server.url}/terkirim")
     page.wait_for_selector(READY)
     assert page.locator(f"#outbox li[data-id='{mine}']").count() == 0  # its answers went on as the new record
+    context.close()
+
+
+def test_the_outbox_lists_who_what_when_and_its_state_and_follows_the_sync_live(
+    pantau: Restartable, playwright: Any, tmp_path: Path
+) -> None:
+    """Kotak keluar: what is still on its way and what was received, in two lists, each item by the
+    person it is about, its form, its time and its state in words; the page follows the sync as it
+    happens, and nothing is wider than a 360 px phone."""
+    server = pantau.server
+    context, page = offline_phone(playwright, server, tmp_path / "profile")
+    siti = fill(page, server, "Siti Aminah", (200, 30, 30))
+    rahma = fill(page, server, "Rahmawati binti Abdul Rahman Hakim Saputra", (30, 200, 30))
+    page.goto(f"{server.url}/terkirim")
+    page.wait_for_selector(READY)
+    assert page.text_content("h1") == "Kotak keluar" and page.title().startswith("Kotak keluar")
+    for instance_id, name in ((siti, "Siti Aminah"), (rahma, "Rahmawati binti")):
+        item = page.locator(f"#unsent li[data-id='{instance_id}']")
+        assert name in item.locator("strong").text_content() and "Foto rumah" in item.text_content()
+        assert "Menunggu sinyal" in item.locator(".state").text_content()
+    assert "Belum ada yang terkirim" in page.text_content("#sent")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+
+    context.set_offline(False)  # the online event sends at once; the page follows without a reload
+    page.wait_for_selector(f"#sent li[data-id='{siti}'][data-state=sent]", timeout=60_000)
+    page.wait_for_selector(f"#sent li[data-id='{rahma}'][data-state=sent]", timeout=60_000)
+    assert "Diterima" in page.text_content(f"#sent li[data-id='{siti}'] .state")
+    assert "Semua sudah terkirim" in page.text_content("#unsent")
+    assert {row[0] for row in stored(server)} == {siti, rahma}
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
