@@ -281,6 +281,9 @@ define("report.bad_scope", 400,
        "Unknown area {scope}. Write 64.02 (Kutai Kartanegara) or a kecamatan code such as 64.02.06.")
 define("report.outside_area", 403, "Wilayah {scope} di luar wilayah Anda. Pilih kecamatan Anda sendiri.",
        "Area {scope} is outside your areas. Choose one of your own kecamatan.")
+define("report.not_started", 422,
+       "Periode {period} baru mulai {start}; laporannya belum dapat dibuat. Pilih periode yang sudah berjalan.",
+       "Period {period} only starts on {start}; its report cannot be made yet. Choose a period that has begun.")
 define("report.timeout", 500, "Pembuatan laporan melewati batas {seconds} detik dan dihentikan.",
        "Making the report took longer than {seconds} seconds and was stopped.")
 define("report.failed", 500, "Pembuatan laporan gagal: {reason}", "Making the report failed: {reason}")

@@ -1,6 +1,7 @@
 """`pantau reports render NAME --period 2026-Q3 --scope 64.02 --out FILE.pdf`: a report made offline,
-in this process, with a progress bar on stderr. Bad input (unknown report, period or scope) is one
-line and exit code 2, before any work; `pantau reports list` names the shipped reports."""
+in this process, with a progress bar on stderr. Bad input (unknown report, period or scope, or a
+period that has not begun) is one line and exit code 2, before any work; `pantau reports list`
+names the shipped reports."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def _render(args: argparse.Namespace) -> int:
     definition = definitions.load(args.name)
     period = definitions.period_for(definition, args.period)
     scope = definitions.scope_for(definition, args.scope)
+    made_on = clock.today()
+    definitions.require_started(period, made_on)
     out = Path(args.out)
     if not out.parent.resolve().is_dir():
         sys.stderr.write(f"pantau: folder {out.parent} tidak ada / does not exist\n")
@@ -63,12 +66,16 @@ def _render(args: argparse.Namespace) -> int:
         period=period.code,
         scope=scope,
         include_all=args.include_all,
-        made_on=clock.today(),
+        made_on=made_on,
     )
     pdf, made = worker.build_pdf(job, _progress)
     out.write_bytes(pdf)
     sys.stderr.write("\n")
-    print(f"{out}: {made.pages} halaman/pages, {made.size:,} bytes, {made.seconds:.1f} s, sha256 {made.sha256}")
+    status = "SEMENTARA/provisional" if made.provisional else "final"
+    print(
+        f"{out}: {made.pages} halaman/pages, {made.size:,} bytes, {made.seconds:.1f} s, sha256 {made.sha256}, "
+        f"sidik data/fingerprint {made.fingerprint}, {status}"
+    )
     return 0
 
 

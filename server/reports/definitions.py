@@ -4,6 +4,7 @@ definition is read and checked here once; a mistake is a report.bad_definition n
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -132,6 +133,13 @@ def period_for(definition: Definition, text: str) -> periods.Period:
     if period.kind != definition.period:
         raise PantauError("report.wrong_period", period=period.code, name=definition.name, kind=definition.period)
     return period
+
+
+def require_started(period: periods.Period, today: dt.date) -> None:
+    """A report of a period that has not begun would be a report of nothing, signed as if it were
+    data: refused. A period under way may be made, but only as a provisional edition."""
+    if today < period.start:
+        raise PantauError("report.not_started", period=period.code, start=period.start.isoformat())
 
 
 def scope_for(definition: Definition, text: str) -> str:

@@ -5,6 +5,7 @@ WeasyPrint's input, so what they look at is what gets printed."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -12,8 +13,13 @@ from markupsafe import Markup
 
 from server.domain import report_format, report_text
 from server.reports import charts as bar_charts
+from server.reports import edition
 from server.reports.dataset import Dataset
 from server.reports.definitions import TEMPLATES
+
+# pygal names each chart chart-<uuid4>: a new id on every render would make two editions of the same
+# data differ in their bytes, so each is renamed by its order in the document.
+_CHART_ID = re.compile(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +44,7 @@ def html(data: Dataset, *, preview: bool = False, toolbar: Markup | None = None)
     charts = {t.key: bar_charts.svg(t) for t in shown if t.chart}
     chart_numbers = {key: f"3.{n}" for n, key in enumerate(charts, 1)}
     stylesheet = (TEMPLATES / definition.stylesheet).read_text(encoding="utf-8")
-    return (
+    page = (
         environment()
         .get_template(definition.template)
         .render(
@@ -62,8 +68,19 @@ def html(data: Dataset, *, preview: bool = False, toolbar: Markup | None = None)
             stylesheet=Markup(stylesheet),  # noqa: S704 - a packaged file
             preview=preview,
             toolbar=toolbar or "",
-            closing=report_format.long_date(data.period.end),
+            # Signed on the day the edition is made (WITA), which may be long after the period ended.
+            closing=report_format.long_date(data.made_on),
+            made_at=edition.made_at(data).isoformat(),
+            fingerprint=edition.fingerprint(data),
+            provisional=edition.provisional(data),
+            attachment_name=edition.attachment_name(data),
             asset_url=(lambda name: "") if preview else (lambda name: f"asset:{name}"),
             photo_url=(lambda sha: f"/api/v1/attachments/{sha}") if preview else (lambda sha: f"photo:{sha}"),
         )
     )
+    return _stable_chart_ids(page)
+
+
+def _stable_chart_ids(page: str) -> str:
+    names: dict[str, str] = {}
+    return _CHART_ID.sub(lambda m: names.setdefault(m[0], f"chart-{len(names) + 1}"), page)

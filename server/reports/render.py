@@ -7,18 +7,29 @@ Everything else is refused and remembered in `refused`. Rendering is CPU-bound a
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import msgspec
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
+from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from server.reports.definitions import ASSETS
+from server.reports.edition import Archive
 
 THUMBNAIL_PX = 480
+# PDF/A-3: an archival PDF (fonts embedded, colour profile, XMP identification) that may carry the
+# indicator data as an embedded file, so the archive holds both what was signed and what it counts.
+PDF_VARIANT = "pdf/a-3b"
+# PDF/A needs an output intent. WeasyPrint 70's own ("srgb") opens its ICC file and never closes it
+# (a ResourceWarning, fatal in the tests and a leaked descriptor per report): the same sRGB profile
+# is handed over from memory under this name instead.
+OUTPUT_INTENT = "pantau-srgb"
 MAX_DATA_URL = 64 * 1024  # a data: image bigger than this is not a chart or an icon
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _ASSET = re.compile(r"^[a-z0-9_-]+\.(svg|png|jpg|css)$")
@@ -59,6 +70,12 @@ class LockedFetcher(URLFetcher):  # type: ignore[misc]
         raise Refused(url[:200])
 
 
+def _colour_profiles() -> dict[str, ColorProfile]:
+    icc = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    channels = (["r"], ["g"], ["b"])
+    return {OUTPUT_INTENT: ColorProfile(io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", channels)}
+
+
 def _thumbnail(data: bytes) -> bytes:
     """A small JPEG of a stored photo: a 5 MB camera photo per thumbnail would make the PDF huge."""
     from PIL import Image
@@ -80,12 +97,28 @@ class Rendered(msgspec.Struct, frozen=True, kw_only=True):
     refused: list[str] = []
 
 
-def render(html: str, data_dir: str) -> Rendered:
+def render(html: str, data_dir: str, archive: Archive | None = None) -> Rendered:
+    """The PDF/A-3b of the HTML. With an archive, its dates, /ID and attachment come from the data,
+    so the same data and day give the same bytes (WeasyPrint otherwise dates attachments now())."""
     fetcher = LockedFetcher(data_dir)
     began = time.perf_counter()
     # base_url: relative URLs resolve to a scheme the fetcher refuses, never to the working directory.
-    document = HTML(string=html, base_url="pantau-report:/", url_fetcher=fetcher).render()
-    pdf = document.write_pdf()
+    options: dict[str, object] = {"pdf_variant": PDF_VARIANT, "output_intent": OUTPUT_INTENT}
+    page = HTML(string=html, base_url="pantau-report:/", url_fetcher=fetcher)
+    document = page.render(color_profiles=_colour_profiles(), **options)
+    if archive is not None:
+        made = archive.made_at.astimezone(dt.UTC).replace(tzinfo=None)  # WeasyPrint writes these as UTC
+        attached = Attachment(
+            string=archive.attachment,
+            name=archive.attachment_name,
+            description=archive.attachment_description,
+            created=made,
+            modified=made,
+            relationship="Data",
+            url_fetcher=fetcher,
+        )
+        options |= {"pdf_identifier": archive.identifier.encode(), "attachments": [attached]}
+    pdf = document.write_pdf(**options)
     return Rendered(
         pdf=pdf, pages=len(document.pages), layout_s=time.perf_counter() - began, refused=list(fetcher.refused)
     )

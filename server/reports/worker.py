@@ -22,7 +22,7 @@ import msgspec
 from server import clock
 from server.domain import periods
 from server.errors import PantauError
-from server.reports import dataset, definitions
+from server.reports import dataset, definitions, edition
 from server.settings import Settings
 from server.storage import reports as store
 from server.storage.db import Database
@@ -51,6 +51,8 @@ class Made(msgspec.Struct, frozen=True, kw_only=True):
     pages: int
     seconds: float
     layout_s: float  # WeasyPrint's part of `seconds`
+    fingerprint: str  # of the data the edition was made from (printed on its cover)
+    provisional: bool  # made before its period ended: watermarked SEMENTARA, never the final edition
     refused: list[str] = []
 
 
@@ -63,9 +65,10 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
     definition = definitions.load(job.report)
     period = definitions.period_for(definition, job.period)
     scope = definitions.scope_for(definition, job.scope)
+    definitions.require_started(period, job.made_on)
     data = dataset.build(job.url, definition, period, scope, job.include_all, job.made_on, say)
     say("tata letak PDF", 0.5)
-    done = render.render(document.html(data), job.data_dir)
+    done = render.render(document.html(data), job.data_dir, edition.archive(data))
     say("selesai", 1.0)
     return done.pdf, Made(
         sha256=hashlib.sha256(done.pdf).hexdigest(),
@@ -73,6 +76,8 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
         pages=done.pages,
         seconds=time.perf_counter() - began,
         layout_s=done.layout_s,
+        fingerprint=edition.fingerprint(data),
+        provisional=edition.provisional(data),
         refused=done.refused,
     )
 
@@ -161,7 +166,18 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
             await writer.run(lambda tx: store.fail(tx, run_id, message, clock.now()))
             return
     await writer.run(
-        lambda tx: store.finish(tx, run_id, made.sha256, made.size, made.pages, job.include_all, user_id, clock.now())
+        lambda tx: store.finish(
+            tx,
+            run_id,
+            made.sha256,
+            made.size,
+            made.pages,
+            job.include_all,
+            user_id,
+            clock.now(),
+            fingerprint=made.fingerprint,
+            provisional=made.provisional,
+        )
     )
     log.info("report run %d ready: %d pages in %.1f s", run_id, made.pages, made.seconds)
 

@@ -52,13 +52,18 @@ class Edition(msgspec.Struct, frozen=True, kw_only=True):
     pages: int
     include_all: bool
     created_at: dt.datetime | None = None
+    fingerprint: str = ""  # of the data the edition was made from, as on its cover
+    provisional: bool = False  # made before the period ended
 
 
 _RUN = (
     "SELECT id, report, period, scope, status, include_all, message, scheduled, requested_at, finished_at "
     "FROM report_run"
 )
-_EDITION = "SELECT id, run, edition, sha256, size, pages, include_all, created_at FROM report_edition"
+_EDITION = (
+    "SELECT id, run, edition, sha256, size, pages, include_all, created_at, fingerprint, provisional "
+    "FROM report_edition"
+)
 
 
 def _run(row: dict[str, Any]) -> Run:
@@ -86,6 +91,8 @@ def _edition(row: dict[str, Any]) -> Edition:
         pages=int(row["pages"]),
         include_all=bool(row["include_all"]),
         created_at=_time(row["created_at"]),
+        fingerprint=str(row["fingerprint"]),
+        provisional=bool(row["provisional"]),
     )
 
 
@@ -175,7 +182,17 @@ def claim(tx: Tx, run_id: int, now: dt.datetime) -> bool:
 
 
 def finish(
-    tx: Tx, run_id: int, sha256: str, size: int, pages: int, include_all: bool, user_id: int | None, now: dt.datetime
+    tx: Tx,
+    run_id: int,
+    sha256: str,
+    size: int,
+    pages: int,
+    include_all: bool,
+    user_id: int | None,
+    now: dt.datetime,
+    *,
+    fingerprint: str = "",
+    provisional: bool = False,
 ) -> int:
     """rendering -> ready with a new edition; returns the edition's number. The run is locked first
     (PostgreSQL), so two finishes of one run cannot both take the same next number."""
@@ -184,8 +201,8 @@ def finish(
     last = tx.fetch("SELECT MAX(edition) AS last FROM report_edition WHERE run = {}", run_id)
     number = int(last[0]["last"] or 0) + 1
     tx.execute(
-        "INSERT INTO report_edition (run, edition, sha256, size, pages, include_all, created_by, created_at) "
-        "VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+        "INSERT INTO report_edition (run, edition, sha256, size, pages, include_all, created_by, created_at, "
+        "fingerprint, provisional) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
         run_id,
         number,
         sha256,
@@ -194,6 +211,8 @@ def finish(
         include_all,
         user_id,
         now,
+        fingerprint,
+        provisional,
     )
     tx.execute("UPDATE report_run SET status = {}, message = '', finished_at = {} WHERE id = {}", READY, now, run_id)
     return number
@@ -238,6 +257,19 @@ async def run_by_id(db: Database, run_id: int) -> Run | None:
 
 async def editions_of(db: Database, run_id: int) -> list[Edition]:
     return [_edition(r) for r in await db.fetch(_EDITION + " WHERE run = {} ORDER BY edition DESC", run_id)]
+
+
+async def latest_editions(db: Database, run_ids: list[int]) -> dict[int, Edition]:
+    """run id -> its newest edition, for the list of runs."""
+    if not run_ids:
+        return {}
+    marks = ", ".join(["{}"] * len(run_ids))
+    rows = await db.fetch(
+        _EDITION + f" e WHERE e.run IN ({marks}) AND e.edition = "
+        "(SELECT MAX(l.edition) FROM report_edition l WHERE l.run = e.run)",
+        *run_ids,
+    )
+    return {int(r["run"]): _edition(r) for r in rows}
 
 
 async def edition_by_id(db: Database, edition_id: int) -> Edition | None:

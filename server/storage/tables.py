@@ -306,6 +306,8 @@ class ReportEdition(Table, tablename="report_edition"):
     include_all = Boolean(default=False)
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    fingerprint = Varchar(length=64, default="")  # m0008
+    provisional = Boolean(default=False)  # m0008
 
 
 TABLES = (*TABLES, ReportRun, ReportEdition)

@@ -29,6 +29,8 @@ class RunRow(msgspec.Struct, frozen=True):
     include_all: bool
     scheduled: bool
     message: str
+    fingerprint: str = ""  # of the newest edition, "" before the first
+    provisional: bool = False  # the newest edition was made before the period ended
 
 
 class EditionRow(msgspec.Struct, frozen=True):
@@ -39,6 +41,8 @@ class EditionRow(msgspec.Struct, frozen=True):
     pages: int
     include_all: bool
     created_at: str
+    fingerprint: str
+    provisional: bool
 
 
 class ReportsContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,7 +62,7 @@ class RunContext(msgspec.Struct, frozen=True, kw_only=True):
     working: bool  # queued or rendering: the page refreshes itself
 
 
-def run_row(run: store.Run, lang: str) -> RunRow:
+def run_row(run: store.Run, lang: str, latest: store.Edition | None = None) -> RunRow:
     labels = store.STATUSES.get(run.status, (run.status, run.status))
     return RunRow(
         id=run.id,
@@ -71,6 +75,8 @@ def run_row(run: store.Run, lang: str) -> RunRow:
         include_all=run.include_all,
         scheduled=run.scheduled,
         message=run.message,
+        fingerprint=latest.fingerprint if latest else "",
+        provisional=latest.provisional if latest else False,
     )
 
 
@@ -79,7 +85,13 @@ def scope_name(scope: str) -> str:
 
 
 def reports_context(
-    principal: Principal, lang: str, reports: list[ReportChoice], scopes: list[str], period: str, runs: list[store.Run]
+    principal: Principal,
+    lang: str,
+    reports: list[ReportChoice],
+    scopes: list[str],
+    period: str,
+    runs: list[store.Run],
+    latest: dict[int, store.Edition] | None = None,
 ) -> ReportsContext:
     return ReportsContext(
         lang=lang,
@@ -87,7 +99,7 @@ def reports_context(
         reports=reports,
         scopes=[(s, scope_name(s)) for s in scopes],
         period=period,
-        runs=[run_row(r, lang) for r in runs],
+        runs=[run_row(r, lang, (latest or {}).get(r.id)) for r in runs],
     )
 
 
@@ -101,6 +113,8 @@ def run_context(principal: Principal, lang: str, run: store.Run, editions: list[
             pages=e.pages,
             include_all=e.include_all,
             created_at=e.created_at.astimezone(WITA).strftime("%Y-%m-%d %H:%M WITA") if e.created_at else "",
+            fingerprint=e.fingerprint,
+            provisional=e.provisional,
         )
         for e in editions
     ]

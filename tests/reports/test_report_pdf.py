@@ -360,7 +360,7 @@ def test_layout_cover_toc_page_numbers_and_signoff(approved: Rendered) -> None:
         if "HASIL MONITORING DAN EVALUASI" in p and "BAB III" in p and not is_list(p)
     )
     assert re.search(r"BAB III HASIL MONITORING DAN EVALUASI\s*\.*\s*" + str(bab3), toc), toc
-    assert "Tenggarong, 31 Maret 2026" in approved.text
+    assert "Tenggarong, 2 April 2026" in approved.text  # signed on the day made, not the period's last day
     assert "NIP. 196801011990031001" in approved.text and "Pembina Utama Muda" in approved.text
 
 

@@ -58,6 +58,7 @@ def _wanted(
     scope = definitions.scope_for(definition, scope_text or (scopes[0] if scopes else definitions.KABUPATEN))
     if not may(principal, NEED, scope):
         raise PantauError("report.outside_area", scope=scope)
+    definitions.require_started(period, clock.today())
     return definition, period, scope
 
 
@@ -68,9 +69,11 @@ async def reports_page(request: Request, principal: SignedIn) -> Template:  # ty
     for name in definitions.names():
         definition = definitions.load(name)
         choices.append(ReportChoice(name, definition.title, definition.period))
-    runs = await store.runs_in(db_of(request), None if principal.is_area_free else principal.areas)
+    db = db_of(request)
+    runs = await store.runs_in(db, None if principal.is_area_free else principal.areas)
+    latest = await store.latest_editions(db, [r.id for r in runs])
     period = periods.last_closed(choices[0].period_kind, clock.today()).code if choices else ""
-    context = reports_context(principal, lang_of(request), choices, _scopes(principal), period, runs)
+    context = reports_context(principal, lang_of(request), choices, _scopes(principal), period, runs, latest)
     return Template(template_name="reports.html", context={"page": context})
 
 
