@@ -1,7 +1,7 @@
 """`pantau reports render NAME --period 2026-Q3 --scope 64.02 --out FILE.pdf`: a report made offline,
 in this process, with a progress bar on stderr. Bad input (unknown report, period or scope, or a
 period that has not begun) is one line and exit code 2, before any work; `pantau reports list`
-names the shipped reports."""
+names the shipped reports, `pantau reports editions` the editions made, with their fingerprints."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 
 from server import clock
-from server.cli.common import prepared_settings
+from server.cli.common import prepared_settings, with_db
+from server.clock import WITA
 from server.reports import definitions, worker
+from server.storage import reports as store
+from server.storage.db import Database
 
 BAR = 30
 
@@ -38,12 +41,39 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     render.set_defaults(func=_render)
     listing = reports_sub.add_parser("list", help="the report definitions in reports/")
     listing.set_defaults(func=_list)
+    made = reports_sub.add_parser("editions", help="the editions made on the server: fingerprint, final or provisional")
+    made.add_argument("name", nargs="?", default="", help="only this report")
+    made.set_defaults(func=_editions)
 
 
 def _list(args: argparse.Namespace) -> int:
     for name in definitions.names():
         definition = definitions.load(name)
         print(f"{name}\t{definition.period}\t{definition.title}")
+    return 0
+
+
+def _editions(args: argparse.Namespace) -> int:
+    """One line per edition, newest run first: two editions with the same fingerprint were made
+    from the same figures; SEMENTARA marks one made before its period ended."""
+
+    async def lines(db: Database) -> list[str]:
+        found = []
+        for run in await store.runs_in(db, None):
+            if args.name and run.report != args.name:
+                continue
+            for e in await store.editions_of(db, run.id):
+                made = e.created_at.astimezone(WITA).strftime("%Y-%m-%d %H:%M") if e.created_at else ""
+                status = "SEMENTARA/provisional" if e.provisional else "final"
+                basis = "semua/all" if e.include_all else "disetujui/approved"
+                found.append(
+                    f"{run.report}\t{run.period}\t{run.scope}\tedisi {e.edition}\t{made} WITA\t{status}\t"
+                    f"{e.fingerprint or '-'}\t{basis}\tsha256 {e.sha256}"
+                )
+        return found
+
+    for line in with_db(prepared_settings(), lines):
+        print(line)
     return 0
 
 

@@ -442,7 +442,9 @@ def attention(facts: Facts, spec_values: dict[str, list[str]]) -> list[tuple[str
     reason). Overdue follow-ups (longest first), then latest visits whose figure is one of the listed
     answers (equipment sold, pawned or lost; business stopped). The caller shows the first few."""
     reasons: dict[str, list[str]] = defaultdict(list)
-    for pid, _area, days, _actions in sorted(facts.overdue, key=lambda o: -o[2]):
+    # Ties broken by id: the rows arrive in whatever order the database returns them, and the same
+    # data must list the same people in the same order (reproducible editions).
+    for pid, _area, days, _actions in sorted(facts.overdue, key=lambda o: (-o[2], o[0])):
         reasons[pid].append(f"tindak lanjut terlambat {days} hari")
     for pid, visit in sorted(facts.latest.items()):
         for figure, values in spec_values.items():

@@ -113,6 +113,11 @@ def test_the_web_and_the_cli_make_the_same_bytes(
     assert (tmp_path / "again.pdf").read_bytes() == cli
     printed = re.findall(r"fingerprint ([0-9a-f]{12}), final", capsys.readouterr().out)
     assert len(printed) == 2 and f'data-fingerprint="{printed[0]}"' in page
+    # `pantau reports editions` lists the web's edition with the same fingerprint, as final.
+    assert main(["reports", "editions", "monev_triwulan"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 1 and listed[0].startswith("monev_triwulan\t2026-Q1\t64.02.06\tedisi 1\t")
+    assert f"\tfinal\t{printed[0]}\t" in listed[0] and hashlib.sha256(web).hexdigest() in listed[0]
 
 
 def test_the_cli_refuses_a_quarter_that_has_not_begun(
