@@ -60,7 +60,7 @@ def make_rows(database_url: str, count: int) -> None:
     def row(i: int) -> tuple[object, ...]:
         desa = DESA[i % len(DESA)]
         answers = {**base, "nama": f"{NAMES[i % len(NAMES)]} {i}", "desa": desa, "kecamatan": desa[:8],
-                   "nik": f"640206********{i % 100:02d}", "no_kk": f"640206********{i % 97:02d}",
+                   "nik": "64**************", "no_kk": "64**************",
                    "penghasilan_bln": rng.randrange(300_000, 5_000_000, 50_000), "jml_art": 1 + i % 7,
                    "lantai": str(1 + i % 9), "bansos_diterima": ["pkh", "sembako"] if i % 3 else ["tidak_ada"]}
         received = start + dt.timedelta(seconds=30 * i, microseconds=i % 1000)

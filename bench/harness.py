@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -23,7 +24,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "kata-sandi-bench-1"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 16 + b"\xff\xd9"
+
+
+def _photo() -> bytes:
+    """A real JPEG of a few KB (uploads are decoded and encoded again, so a fake one is refused)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((96, 72), 48).convert("RGB").save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+JPEG = _photo()
 
 
 def free_port() -> int:

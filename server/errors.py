@@ -198,6 +198,13 @@ define("registry.merge_programme", 400,
 define("registry.bad_query", 400, "Permintaan daftar penerima tidak valid: {detail}",
        "Invalid beneficiary list request: {detail}")
 
+define("registry.id_search_forbidden", 403,
+       "Mencari dengan NIK atau No. KK lengkap hanya untuk petugas yang boleh membuka NIK. Cari dengan nama atau desa.",
+       "Searching by a whole NIK or No. KK is only for those who may reveal NIKs. Search by name or desa.")
+define("registry.id_search_limited", 429,
+       "Terlalu banyak pencarian NIK/KK ({limit} per menit). Coba lagi sebentar lagi.",
+       "Too many NIK/KK searches ({limit} a minute). Try again in a moment.")
+
 # --- review and export (issue 9) -----------------------------------------------------------------
 define("review.bad_filter", 400, "Filter tidak valid: {detail}. Periksa nama dan nilai filter.",
        "Invalid filter: {detail}. Check the filter's name and value.")

@@ -41,6 +41,32 @@ class IdCheck(msgspec.Struct, kw_only=True):
     birth_date: dt.date | None = None
 
 
+# How many leading digits a masked NIK or No. KK shows: the province only. Whoever sees a masked
+# number can also see the birth date and sex (digits 7-12 of a NIK), so every digit more a mask
+# shows divides what is left to guess: with the province shown, the kecamatan of issue (105 in
+# Kalimantan Timur) and the serial (0001-9999) remain, 1,049,895 candidates; with the whole region
+# code and the last two digits shown, only 99 (docs/privacy.md has the arithmetic).
+MASK_SHOWN = 2
+MASK_LENGTH = 16
+
+
+def mask(value: Any) -> str:
+    """64**************: the one mask of a NIK or No. KK wherever one is shown without being revealed
+    (lists, pages, the API, exports, report PDFs, the phone's copy). It also masks a number stored
+    under an older, wider mask ("640206********01"), so those rows read the same as new ones."""
+    text = "" if value is None else str(value)
+    if not text:
+        return ""
+    if len(text) != MASK_LENGTH:
+        return "*" * MASK_LENGTH  # not a number at all: nothing of it is shown
+    return text[:MASK_SHOWN] + "*" * (MASK_LENGTH - MASK_SHOWN)
+
+
+def is_masked(value: Any) -> bool:
+    """A value as a mask leaves it (stars where digits were): what a phone sends back unchanged."""
+    return isinstance(value, str) and len(value) == MASK_LENGTH and "*" in value
+
+
 def clean_digits(text: str) -> str:
     return _SEPARATORS.sub("", text)
 

@@ -20,12 +20,12 @@ from server.domain.answers import FieldError, FieldWarning, Validation
 from server.domain.compile import CompiledForm
 from server.domain.form import Form, Question, Registry, RegistryGrowth, RegistryRefers, Text, walk
 from server.domain.nik import EN_LOCALE, ID_LOCALE, format_integer, format_rupiah, sex_code
+from server.domain.nik import mask as nik_mask
 from server.domain.problems import messages
 from server.domain.regions import region_choices
 
 VISIT_MONTHS = {"monthly": 1, "quarterly": 3, "none": 0}
 KUKAR = "64.02"
-MASK = "*" * 8
 # Flags a record can carry: the confirmed NIK/KK warnings keep their codes (nik.sex_mismatch, ...);
 # these two are added by the registry itself.
 DUPLICATE_NIK = "nik_ganda"  # another active record of the programme has this NIK
@@ -309,11 +309,8 @@ def _date(value: Any) -> dt.date | None:
 
 # --- showing and finding ------------------------------------------------------------------------
 def mask(digits: str) -> str:
-    """640206********01: the region of issue and the last two digits, enough to tell two people apart
-    on a list without showing the number (UU 27/2022: NIK is personal data)."""
-    if len(digits) != 16:
-        return ""
-    return digits[:6] + MASK + digits[-2:]
+    """The one mask (domain/nik.mask), "" for anything but 16 characters."""
+    return nik_mask(digits) if len(digits) == 16 else ""
 
 
 def name_key(name: str) -> str:

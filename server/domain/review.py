@@ -15,6 +15,8 @@ from typing import Any
 
 import msgspec
 
+from server.domain.nik import mask as nik_mask
+
 RECEIVED, APPROVED, NEEDS_CORRECTION, REJECTED = "received", "approved", "needs_correction", "rejected"
 STATUSES: dict[str, tuple[str, str]] = {  # code -> (Indonesian, English)
     RECEIVED: ("Masuk", "Received"),
@@ -121,16 +123,10 @@ def name_key(name: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", plain)).split())
 
 
-MASK = "********"
-
-
 def mask_id(value: Any) -> str:
-    """640206********01: the region of issue and the last two digits (UU 27/2022: NIK and KK are
-    personal data, shown whole only to those who may reveal them)."""
-    text = str(value) if value is not None else ""
-    if len(text) != 16:
-        return MASK if text else ""
-    return text[:6] + MASK + text[-2:]
+    """The one mask (domain/nik.mask): NIK and KK are personal data (UU 27/2022), shown whole only
+    to those who may reveal them."""
+    return nik_mask(value)
 
 
 def mask_answers(answers: Mapping[str, Any], ids: set[str]) -> dict[str, Any]:

@@ -1,17 +1,31 @@
-"""Photos, stored once by their sha256 under DATA_DIR/attachments/ab/abcdef.... A file is written to
-a temporary name, fsynced and renamed, so an acknowledged upload survives a crash and a half-written
-file is never visible. The row says who uploaded it; submission_attachment says who may see it."""
+"""Photos, stored once by their sha256 under DATA_DIR/attachments/ab/abcdef.... The sha256 names the
+bytes as the phone sent them (the phone keys its outbox by it), but what is stored is the image
+decoded and encoded again: a JPEG with a page appended, or a polyglot, is kept as a plain JPEG.
+A file is written to a temporary name, fsynced and renamed, so an acknowledged upload survives a
+crash and a half-written file is never visible.
+
+Knowing a photo's sha256 grants nothing. attachment_upload records each user who uploaded it; a
+submission may cite only photos its sender uploaded or its own earlier revision already held
+(citable), and a photo is shown to its uploaders and to whoever may read a record holding it
+(visible_to)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
+import uuid
+import warnings
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
 from server import clock
-from server.domain.access import Principal, sees_area
+from server.domain.access import Principal
+from server.errors import PantauError
 from server.storage.db import Database
+from server.storage.review import may_see
 from server.storage.tables import Attachment
 
 # Magic numbers: the bytes decide what a file is, never its name or the client's content type.
@@ -48,49 +62,92 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
+# A phone photo is at most a few megapixels (the runtime scales to 1600 px); far more is a
+# decompression bomb, refused before it is decoded.
+MAX_PIXELS = 40_000_000
+_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def reencode(data: bytes, kind: str) -> bytes:
+    """The image alone, encoded afresh in its own format: no bytes after its end, no metadata (a
+    phone's EXIF can carry the GPS position of a home). attachment.not_image when it does not decode."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[_FORMATS[kind]]) as opened:
+                if opened.width * opened.height > MAX_PIXELS:
+                    raise PantauError("attachment.not_image")
+                image = ImageOps.exif_transpose(opened)  # upright as shown, before the EXIF goes
+                image.load()
+        out = io.BytesIO()
+        if kind == "image/jpeg":
+            image = image if image.mode in ("RGB", "L") else image.convert("RGB")
+            image.save(out, "JPEG", quality=90)
+        else:
+            image.save(out, _FORMATS[kind], **({"quality": 90} if kind == "image/webp" else {}))
+        return out.getvalue()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+            KeyError):
+        raise PantauError("attachment.not_image") from None
+
+
 async def save(db: Database, data_dir: str, data: bytes, content_type: str, uploader: int) -> str:
+    """Store a photo under the sha256 of the bytes as sent; refused (attachment.not_image) when they
+    are not the image they claim to be."""
     digest = hashlib.sha256(data).hexdigest()
     path = path_of(data_dir, digest)
     if not path.exists():
-        await asyncio.to_thread(_write_durably, path, data)  # fsync must not stall the event loop
+        clean = await asyncio.to_thread(reencode, data, content_type)  # CPU: off the event loop
+        await asyncio.to_thread(_write_durably, path, clean)  # fsync must not stall the event loop
     await db.fetch(
         "INSERT INTO attachment (sha256, size, content_type, uploaded_by, uploaded_at) VALUES ({}, {}, {}, {}, {}) "
-        "ON CONFLICT (sha256) DO NOTHING", digest, len(data), content_type, uploader, clock.now())
+        "ON CONFLICT (sha256) DO NOTHING", digest, path.stat().st_size, content_type, uploader, clock.now())
+    await db.fetch("INSERT INTO attachment_upload (sha256, uploaded_by, uploaded_at) VALUES ({}, {}, {}) "
+                   "ON CONFLICT (sha256, uploaded_by) DO NOTHING", digest, uploader, clock.now())
+    _UPLOADED.add((uploader, digest))
     return digest
 
 
-# Stored photos never disappear, so "this digest exists" can be remembered by the process (the
-# phone submits right after uploading, and retries resend the same digests).
-_KNOWN: set[str] = set()
-_KNOWN_LIMIT = 100_000
+# Uploads are never taken back, so "this user uploaded this digest" can be remembered by the process
+# (the phone submits right after uploading, and retries resend the same digests).
+_UPLOADED: set[tuple[int, str]] = set()
+_UPLOADED_LIMIT = 100_000
 
 
-async def known(db: Database, digests: list[str]) -> set[str]:
-    unique = sorted(set(digests) - _KNOWN)
-    if unique:
-        rows = await db.fetch(f"SELECT sha256 FROM attachment WHERE sha256 IN ({', '.join('{}' for _ in unique)})",
-                              *unique)
-        if len(_KNOWN) > _KNOWN_LIMIT:
-            _KNOWN.clear()
-        _KNOWN.update(r["sha256"] for r in rows)
-    return set(digests) & _KNOWN
+async def citable(db: Database, principal: Principal, instance_id: uuid.UUID, digests: list[str]) -> set[str]:
+    """The digests this submission may name: photos its sender uploaded, and photos its own earlier
+    revision already held (a correction keeps them, whoever corrects). Any other digest is answered
+    as not uploaded yet, whether or not someone else has it: a hash is not a key."""
+    wanted = set(digests)
+    mine = {d for d in wanted if (principal.id, d) in _UPLOADED}
+    rest = sorted(wanted - mine)
+    if rest:
+        marks = ", ".join("{}" for _ in rest)
+        rows = await db.fetch(
+            f"SELECT sha256, 1 AS own FROM attachment_upload WHERE uploaded_by = {{}} AND sha256 IN ({marks}) "
+            f"UNION SELECT sha256, 0 AS own FROM submission_attachment WHERE submission = {{}} AND sha256 IN ({marks})",
+            principal.id, *rest, instance_id, *rest)
+        if len(_UPLOADED) > _UPLOADED_LIMIT:
+            _UPLOADED.clear()
+        _UPLOADED.update((principal.id, r["sha256"]) for r in rows if r["own"])
+        mine |= {r["sha256"] for r in rows}
+    return mine
 
 
 async def visible_to(db: Database, principal: Principal, digest: str) -> str | None:
-    """The content type when this person may see the photo: they uploaded it, or may see a
-    submission that uses it. None otherwise (the caller answers 404)."""
-    row = await Attachment.select(Attachment.content_type, Attachment.uploaded_by).where(
-        Attachment.sha256 == digest).first()
+    """The content type when this person may see the photo: they uploaded it, or may read a
+    submission that holds it (storage/review.may_see: enumerators their own, others their areas).
+    None otherwise (the caller answers 404)."""
+    row = await Attachment.select(Attachment.content_type).where(Attachment.sha256 == digest).first()
     if row is None:
         return None
-    if row["uploaded_by"] == principal.id or principal.is_area_free:
+    if await db.fetch("SELECT 1 AS yes FROM attachment_upload WHERE sha256 = {} AND uploaded_by = {}",
+                      digest, principal.id):
         return str(row["content_type"])
-    areas = await db.fetch(
+    holders = await db.fetch(
         "SELECT s.area_code AS area_code, s.enumerator AS enumerator FROM submission_attachment a "
         "JOIN submission s ON s.id = a.submission WHERE a.sha256 = {}", digest)
-    for found in areas:
-        if principal.role == "enumerator" and found["enumerator"] != principal.id:
-            continue
-        if sees_area(principal, found["area_code"]):
-            return str(row["content_type"])
+    if any(may_see(principal, found["enumerator"], found["area_code"]) for found in holders):
+        return str(row["content_type"])
     return None

@@ -19,7 +19,8 @@ ACTIONS = (
     "auth.sign_in", "auth.sign_in_failed", "auth.sign_out", "auth.password_change",
     "user.create", "user.role", "user.password_reset", "user.deactivate", "user.activate",
     "form.publish", "submission.create", "submission.edit", "submission.review",
-    "export.download", "report.download", "nik.reveal", "beneficiary.merge", "token.create", "token.revoke",
+    "export.download", "report.download", "nik.reveal", "nik.search", "beneficiary.merge",
+    "token.create", "token.revoke",
     "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",
     "outbox.import",
 )

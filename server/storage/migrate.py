@@ -51,6 +51,9 @@ async def migrate(db: Database) -> list[str]:
             specific = getattr(module, f"{db.kind.upper()}_STATEMENTS", [])
             for statement in [*module.STATEMENTS, *specific]:
                 await db.execute_ddl(statement.replace("{pk}", PK[db.kind]))
+            rewrite = getattr(module, "rewrite", None)  # data SQL alone cannot reach, e.g. inside JSON
+            if rewrite is not None:
+                await rewrite(db)
             await db.fetch(f"INSERT INTO {LEDGER} (name, applied_at) VALUES ({{}}, {{}})", name, clock.now())
         ran.append(name)
     return ran

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from server.domain.nik import mask
 from server.settings import Settings
 
 Kind = Literal["nik", "kk"]
@@ -99,7 +100,7 @@ def id_fields(types: Mapping[str, str]) -> IdFields:
 def seal_answers(fields: IdFields, answers: dict[str, Any], keys: Keys,
                  by_value: dict[tuple[Kind, str], SealedAnswer] | None = None
                  ) -> tuple[dict[str, Any], list[SealedAnswer]]:
-    """The answers as they are stored: every NIK and KK masked (640206********01), with the sealed
+    """The answers as they are stored: every NIK and KK masked (domain/nik.mask), with the sealed
     value and its blind index beside them (table sealed_answer). Validation already ran on the
     plain values, and the content hash was taken from them, so retries are still recognised.
     by_value, when given, gets each sealing under (kind, plain digits), for a caller that stores the
@@ -117,7 +118,7 @@ def seal_answers(fields: IdFields, answers: dict[str, Any], keys: Keys,
                 sealed.append(answer)
                 if by_value is not None:
                     by_value.setdefault((kind, value), answer)
-                out[name] = value[:6] + "*" * 8 + value[-2:]
+                out[name] = mask(value)
         for name in repeats:
             value = values.get(name)
             if isinstance(value, list):

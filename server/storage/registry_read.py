@@ -14,9 +14,8 @@ import msgspec
 
 from server.domain import registry as rules
 from server.domain.access import Principal, sees_area
-from server.domain.nik import clean_digits
 from server.errors import PantauError
-from server.storage import access, pii
+from server.storage import access
 from server.storage.db import Database
 
 SYNC_LAG = dt.timedelta(minutes=2)  # longer than any writer batch takes to commit: see slice_for
@@ -122,8 +121,8 @@ async def record_for(db: Database, principal: Principal, beneficiary_id: uuid.UU
 def _record(row: dict[str, Any]) -> Record:
     return Record(
         id=str(row["id"]), programme=row["programme"], status=row["status"],
-        merged_into=str(row["merged_into"]) if row["merged_into"] else None, nik_masked=row["nik_masked"],
-        kk_masked=row["kk_masked"], name=row["name"], sex=row["sex"], birth_date=row["birth_date"],
+        merged_into=str(row["merged_into"]) if row["merged_into"] else None, nik_masked=rules.mask(row["nik_masked"]),
+        kk_masked=rules.mask(row["kk_masked"]), name=row["name"], sex=row["sex"], birth_date=row["birth_date"],
         area_code=row["area_code"], kecamatan=row["kecamatan"], target_group=row["target_group"],
         flags=str(row["flags"]).split(), baseline=msgspec.convert(_json(row["baseline"]), list[rules.Figure]),
         registered_on=row["registered_on"], last_visit_on=row["last_visit_on"], next_due_on=row["next_due_on"],
@@ -175,19 +174,14 @@ async def due_visits(db: Database, principal: Principal, until: dt.date, limit: 
 
 
 # --- search and the phone's copy ------------------------------------------------------------------
-async def search(db: Database, principal: Principal, query: str, keys: pii.Keys, limit: int = 20,
-                 programme: str = "") -> list[Row]:
-    """Within one's areas: a 16-digit NIK through its blind index; else names starting with the
-    query (index kecamatan/area + name_key), then the beneficiaries of desas whose name starts so."""
+async def search(db: Database, principal: Principal, query: str, limit: int = 20, programme: str = "") -> list[Row]:
+    """Within one's areas: names starting with the query (index kecamatan/area + name_key), then the
+    beneficiaries of desas whose name starts so. A whole NIK or KK is not searched here: that is a
+    reveal, with its own rules (storage/id_search.py)."""
     where, args = area_clause(principal)
     if programme:
         where, args = f"{where} AND b.programme = {{}}", [*args, programme]
     columns = "SELECT id, nik_masked, name, area_code, last_visit_on FROM beneficiary b WHERE "
-    digits = clean_digits(query.strip())
-    if len(digits) == 16 and digits.isdigit():
-        rows = await db.fetch(columns + f"b.nik_index = {{}} AND b.status = 'active' AND {where} LIMIT {{}}",
-                              pii.blind_index(keys, "nik", digits), *args, limit)
-        return [_row(r) for r in rows]
     prefix = rules.name_key(query)
     if not prefix:
         return []
@@ -307,7 +301,7 @@ async def sealed_ids(db: Database, beneficiary_id: str) -> tuple[str, str]:
 
 
 def _row(r: dict[str, Any]) -> Row:
-    return Row(id=str(r["id"]), nik=r["nik_masked"], name=r["name"], area_code=r["area_code"],
+    return Row(id=str(r["id"]), nik=rules.mask(r["nik_masked"]), name=r["name"], area_code=r["area_code"],
                last_visit_on=r["last_visit_on"])
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from server.domain.nik import mask
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 from server.storage.writer import Tx
 
@@ -396,7 +397,7 @@ def named(conn: Any, ids: list[str]) -> dict[str, tuple[str, str, str]]:
         f"SELECT CAST(id AS TEXT), name, nik_masked, area_code FROM beneficiary WHERE CAST(id AS TEXT) IN ({marks})",
         list(ids),
     )
-    return {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in rows}
+    return {str(r[0]): (str(r[1]), mask(str(r[2])), str(r[3])) for r in rows}
 
 
 def photos_of(conn: Any, form_id: str, ids: list[str], start: dt.date, end: dt.date, limit: int) -> list[str]:

@@ -14,6 +14,7 @@ import msgspec
 from server import clock
 from server.domain import review as rules
 from server.domain.access import Principal, may, sees_area
+from server.domain.nik import is_masked, mask
 from server.errors import PantauError
 from server.settings import Settings
 from server.storage import audit, pii
@@ -290,7 +291,9 @@ async def unmask_unchanged(db: Database, settings: Settings, principal: Principa
         out: dict[str, Any] = {}
         for name, value in values.items():
             number = plain.get(prefix + name)
-            if number is not None and value == number[:6] + "*" * 8 + number[-2:]:
+            # Any mask of the number, the older wider one included (a phone may hold a record
+            # opened before the mask narrowed): a mask carries no digits the sealed number lacks.
+            if number is not None and is_masked(value) and mask(value) == mask(number):
                 out[name] = number
             elif isinstance(value, list):
                 out[name] = [visit(item, f"{prefix}{name}[{i + 1}]/") if isinstance(item, dict) else item

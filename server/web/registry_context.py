@@ -70,13 +70,14 @@ class RegistryContext(msgspec.Struct, frozen=True, kw_only=True):
     searched: bool
     rows: list[Line]
     can_see_duplicates: bool
+    registered: bool | None = None  # a whole NIK/KK was searched: is it in one's areas?
 
 
 def registry_context(principal: Principal, lang: str, query: str, found: list[Record] | list[Row],
-                     today: dt.date) -> RegistryContext:
+                     today: dt.date, registered: bool | None = None) -> RegistryContext:
     return RegistryContext(lang=lang, viewer=viewer_of(principal), query=query, searched=bool(query),
                            rows=[line_of(item, lang, today) for item in found],
-                           can_see_duplicates=has(principal, "reveal_nik"))
+                           can_see_duplicates=has(principal, "reveal_nik"), registered=registered)
 
 
 # --- one beneficiary ------------------------------------------------------------------------------

@@ -85,9 +85,9 @@ async def accept(request: Request, principal: Principal, form_id: str, version: 
     loaded, result = await checked(request, principal, form_id, version, answers)
     compiled = loaded.compiled
     photos = values_of_type(compiled, result.answers, {"image"})
-    known = await attachments.known(db_of(request), [str(v) for _, v in photos])
+    citable = await attachments.citable(db_of(request), principal, instance_id, [str(v) for _, v in photos])
     for field, value in photos:
-        if value not in known:
+        if value not in citable:  # not uploaded by this sender, nor held by this record already
             raise PantauError("attachment.missing", field=field)
     area = intake.area_of(region_answers(compiled, result.answers), principal.areas)
     if area and not sees_area(principal, area):

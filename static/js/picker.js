@@ -24,16 +24,11 @@ export function entry(row, desaNames) {
     k: nameKey(row[2]), dk: nameKey(desa) };
 }
 
-// How well one entry answers the query: 0 no match; higher first. Digits search the masked NIK
-// (its region prefix and its last two digits are all it shows); words search names and desas.
+// How well one entry answers the query: 0 no match; higher first. Words search names and desas.
+// Digits find nobody: a masked NIK shows only its province (64**************), and confirming a
+// whole number is a reveal, for the server alone (storage/id_search.py).
 export function score(e, query) {
-  const digits = query.replace(/[\s.*-]/g, '');
-  if (/^\d{2,16}$/.test(digits)) {
-    const head = e.nik.slice(0, 6), tail = e.nik.slice(-2);
-    if (digits.length === 16) return digits.slice(0, 6) === head && digits.slice(-2) === tail ? 4 : 0;
-    if (head.indexOf(digits) === 0 || (digits.length > 6 && digits.indexOf(head) === 0 && tail === digits.slice(-2))) return 3;
-    return digits.length === 2 && tail === digits ? 1 : 0;
-  }
+  if (/^[\d\s.*-]+$/.test(query)) return 0;
   const q = nameKey(query);
   if (!q) return 0;
   if (e.k.indexOf(q) === 0) return 4;

@@ -198,8 +198,8 @@ def test_a_beneficiary_answer_is_an_id() -> None:
 
 
 # --- showing and scheduling ----------------------------------------------------------------------
-def test_a_nik_is_masked_to_its_region_and_last_two_digits() -> None:
-    assert rules.mask("6402064101900001") == "640206********01"
+def test_a_nik_is_masked_to_its_province_only() -> None:
+    assert rules.mask("6402064101900001") == "64**************"
     assert rules.mask("640206") == ""
 
 

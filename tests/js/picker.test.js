@@ -8,10 +8,10 @@ import { applySlice, entry, nameKey, search } from '../../static/js/picker.js';
 
 const DESA = { '64.02.06.1001': 'Jahab', '64.02.06.2002': 'Bukit Biru', '64.02.06.1003': 'Loa Ipuh' };
 const ROWS = [
-  ['a1', '640206********01', 'Siti Aminah', '64.02.06.1001', '2026-04-10'],
-  ['b2', '640206********02', "Nur'aini Hasan", '64.02.06.2002', ''],
-  ['c3', '647101********37', 'Andi Siti', '64.02.06.1003', ''],
-  ['d4', '640213********01', 'Élodie Rahmat', '64.02.06.1001', ''],
+  ['a1', '64**************', 'Siti Aminah', '64.02.06.1001', '2026-04-10'],
+  ['b2', '64**************', "Nur'aini Hasan", '64.02.06.2002', ''],
+  ['c3', '64**************', 'Andi Siti', '64.02.06.1003', ''],
+  ['d4', '64**************', 'Élodie Rahmat', '64.02.06.1001', ''],
 ];
 const COPY = ROWS.map((r) => entry(r, DESA));
 const ids = (query) => search(COPY, query).map((e) => e.id);
@@ -37,16 +37,14 @@ test('a desa name finds its beneficiaries, alone or with a name', () => {
   assert.deepEqual(ids('siti jahab'), ['a1']);
 });
 
-test('digits search the masked NIK: its region prefix, its last two digits, or the whole number', () => {
-  assert.deepEqual(new Set(ids('640206')), new Set(['a1', 'b2']));
-  assert.deepEqual(ids('647101'), ['c3']);
-  assert.deepEqual(ids('6402-0641-0190-0001'), ['a1']);  // typed in full, as on the card
-  assert.deepEqual(new Set(ids('01')), new Set(['a1', 'd4']));
-  assert.deepEqual(ids('6402064101900009'), []);
+test('digits find nobody: the mask shows only the province, a whole number is for the server to confirm', () => {
+  for (const digits of ['64', '640206', '6402-0641-0190-0001', '01', '6402064101900001']) {
+    assert.deepEqual(ids(digits), [], digits);
+  }
 });
 
 test('at most the limit, best first', () => {
-  const many = Array.from({ length: 50 }, (_, i) => entry(['x' + i, '640206********0' + (i % 10), 'Siti ' + i, '64.02.06.1001', ''], DESA));
+  const many = Array.from({ length: 50 }, (_, i) => entry(['x' + i, '64**************', 'Siti ' + i, '64.02.06.1001', ''], DESA));
   assert.equal(search(many, 'siti').length, 20);
   assert.equal(search(many, 'siti', 5).length, 5);
 });
@@ -55,7 +53,7 @@ test('the incremental copy replaces rows by id and drops merged records', () => 
   const copy = new Map();
   applySlice(copy, { rows: ROWS, desa: DESA, removed: [] });
   assert.equal(copy.size, 4);
-  applySlice(copy, { rows: [['a1', '640206********01', 'Siti Aminah Rahman', '64.02.06.1001', '2026-05-01']],
+  applySlice(copy, { rows: [['a1', '64**************', 'Siti Aminah Rahman', '64.02.06.1001', '2026-05-01']],
     desa: DESA, removed: [['d4', 'a1']] });
   assert.equal(copy.size, 3);
   assert.equal(copy.get('a1').name, 'Siti Aminah Rahman');

@@ -16,16 +16,17 @@ from typing import Any
 import pytest
 import time_machine
 
+from server.domain import registry as rules
 from server.domain.compile import compile_source
 from server.settings import Settings
 from server.storage import audit, forms, pii, review
 from server.storage.db import Database
 from tests.domain.test_forms_shipped import CHILD, SITI, VISIT
 from tests.web.conftest import csrf_of, post_form
+from tests.web.test_api_submissions import JPEG
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)  # 10:00 WITA
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 4 + b"\xff\xd9"
 SITI_NIK, SITI_KK = "6402064101900001", "6402061203150007"
 
 
@@ -72,8 +73,8 @@ def insert_beneficiary(settings: Settings, name: str, area: str, *, nik: str = S
             "INSERT INTO beneficiary (id, programme, nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, "
             "kk_masked, name, name_key, area_code, kecamatan, baseline, registered_on, next_due_on, visit_months, "
             "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 3, {}, {})",
-            bid, programme, pii.blind_index(keys, "nik", nik), pii.seal(keys, "nik", nik), nik[:6] + "*" * 8 + nik[-2:],
-            pii.blind_index(keys, "kk", kk), pii.seal(keys, "kk", kk), kk[:6] + "*" * 8 + kk[-2:], name,
+            bid, programme, pii.blind_index(keys, "nik", nik), pii.seal(keys, "nik", nik), rules.mask(nik),
+            pii.blind_index(keys, "kk", kk), pii.seal(keys, "kk", kk), rules.mask(kk), name,
             name.lower(), area, kecamatan, "[]", "2026-01-05", next_due, when, when)
 
     _run(settings, work)
@@ -124,8 +125,8 @@ def test_an_intake_registers_siti_with_her_nik_sealed_and_shown_masked(as_, ship
     citra = as_("citra")
     siti = registered(citra)
     shown = citra.get(f"/api/v1/penerima/{siti}").json()["beneficiary"]
-    assert shown["name"] == "Siti Aminah" and shown["nik_masked"] == "640206********01"
-    assert shown["kk_masked"] == "640206********07" and shown["area_code"] == "64.02.06.1001"
+    assert shown["name"] == "Siti Aminah" and shown["nik_masked"] == "64**************"
+    assert shown["kk_masked"] == "64**************" and shown["area_code"] == "64.02.06.1001"
     assert shown["next_due_on"] == "2026-06-30"  # quarterly after the registration on 31 March
     row = fetch(settings, "SELECT * FROM beneficiary WHERE id = {}", uuid.UUID(siti))[0]
     assert all(SITI_NIK not in str(v) and SITI_KK not in str(v) for v in row.values())
@@ -134,7 +135,7 @@ def test_an_intake_registers_siti_with_her_nik_sealed_and_shown_masked(as_, ship
     assert row["nik_index"] == pii.blind_index(keys, "nik", SITI_NIK)
     # The stored submission keeps both numbers masked; the sealed values sit beside it.
     answers = citra.get(f"/api/v1/submissions/{siti}").json()["answers"]
-    assert answers["nik"] == "640206********01" and answers["no_kk"] == "640206********07"
+    assert answers["nik"] == "64**************" and answers["no_kk"] == "64**************"
     sealed = fetch(settings, "SELECT path, kind, sealed FROM sealed_answer WHERE submission = {} ORDER BY path",
                    uuid.UUID(siti))
     assert [(s["path"], s["kind"]) for s in sealed] == [("nik", "nik"), ("no_kk", "kk")]
@@ -143,7 +144,7 @@ def test_an_intake_registers_siti_with_her_nik_sealed_and_shown_masked(as_, ship
     assert row["kk_index"] == pii.blind_index(keys, "kk", SITI_KK)
     assert (row["nik_sealed"], row["kk_sealed"]) == (sealed[0]["sealed"], sealed[1]["sealed"])
     page = citra.get(f"/penerima/{siti}")
-    assert page.status_code == 200 and "640206********01" in page.text and SITI_NIK not in page.text
+    assert page.status_code == 200 and "64**************" in page.text and SITI_NIK not in page.text
 
 
 def test_staff_reveal_the_nik_once_and_the_audit_log_records_it(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
@@ -360,7 +361,7 @@ def test_the_phones_copy_holds_only_ones_areas_and_updates_incrementally(as_, sh
     first = citra.get("/api/v1/penerima", headers={"accept-encoding": "gzip"})
     body = first.json()
     assert body["columns"] == ["id", "nik", "name", "desa", "last_visit"]
-    assert body["rows"] == [[str(siti), "640206********01", "Siti Aminah", "64.02.06.1001", ""]]
+    assert body["rows"] == [[str(siti), "64**************", "Siti Aminah", "64.02.06.1001", ""]]
     assert body["desa"] == {"64.02.06.1001": "Jahab"} and body["more"] is False
     unchanged = citra.get(f"/api/v1/penerima?sejak={body['cursor']}").json()
     assert unchanged["rows"] == []
@@ -378,10 +379,13 @@ def test_search_by_name_prefix_nik_or_desa_within_ones_areas(as_, shipped, setti
     def ids(persona: Any, query: str) -> list[str]:
         return [row[0] for row in persona.get("/api/v1/penerima/cari", params={"q": query}).json()["rows"]]
 
-    assert ids(citra, "siti") == [siti] and ids(citra, "SITI am") == [siti]
-    assert ids(citra, "6402-0641-0190-0001") == [siti] and ids(citra, "jahab")[:1] == [siti]
-    assert ids(dewi, "siti") == [] and ids(dewi, SITI_NIK) == []
+    assert ids(citra, "siti") == [siti] and ids(citra, "SITI am") == [siti] and ids(citra, "jahab")[:1] == [siti]
+    assert ids(dewi, "siti") == []
     assert "Siti Aminah" in citra.get("/penerima", params={"q": "sit"}).text
+    # A whole NIK is a reveal: only for those who may reveal, and then found / not found only.
+    refused = citra.get("/api/v1/penerima/cari", params={"q": "6402-0641-0190-0001"})
+    assert refused.status_code == 403 and refused.json()["code"] == "registry.id_search_forbidden"
+    assert as_("ani").get("/api/v1/penerima/cari", params={"q": "6402-0641-0190-0001"}).json() == {"found": True}
 
 
 def test_an_edited_intake_corrects_the_person_and_an_edited_visit_its_follow_up(as_, shipped) -> None:  # type: ignore[no-untyped-def]
@@ -410,7 +414,7 @@ def test_an_intake_sent_back_is_corrected_without_retyping_the_masked_nik(as_, s
                                                           "comment": "Alamat kurang lengkap."})
     assert sent_back.status_code == 303
     page = citra.get(f"/perbaiki/{siti}").text
-    assert 'value="640206********01"' in page and SITI_NIK not in page  # the phone gets the masks only
+    assert 'value="64**************"' in page and SITI_NIK not in page  # the phone gets the masks only
     stored = citra.get(f"/api/v1/submissions/{siti}").json()["answers"]
     fixed = send(citra, "registrasi_penerima", "2026041501", {**stored, "alamat": "Jl. Danau Aji 12 RT 5"}, siti,
                  base_revision=1)

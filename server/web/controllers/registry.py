@@ -14,8 +14,9 @@ from litestar.response import Redirect, Template
 
 from server import clock
 from server.domain import registry as rules
+from server.domain.access import has
 from server.errors import PantauError
-from server.storage import access, audit, forms, pii, registry, registry_read
+from server.storage import access, audit, forms, id_search, pii, registry, registry_read
 from server.storage.registry_read import Event, FollowUp, Record, Row
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.deps import db_of, lang_of, settings_of, writer_of
@@ -30,6 +31,9 @@ from server.web.registry_context import (
 # Merging needs the full NIKs to judge two records the same person: the people who may reveal them.
 MERGE_NEED = "reveal_nik"
 DUE_HORIZON_DAYS = 14
+# A page or answer that shows a whole NIK/KK, or confirms one, must not stay in a shared phone's or
+# a proxy's cache.
+NO_STORE = {"Cache-Control": "no-store"}
 MAX_QUERY = 80
 
 
@@ -44,11 +48,26 @@ def _query(request: Request, name: str, max_len: int = MAX_QUERY) -> str:  # typ
 async def registry_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
     access.require(principal, "view_data")
     db, query = db_of(request), _query(request, "q")
-    found: list[Record] | list[Row] = (
-        await registry_read.search(db, principal, query, pii.keys_of(settings_of(request)), limit=50) if query
-        else await registry_read.recent(db, principal))
+    registered = await _whole_id_search(request, principal, query)
+    if registered is not None:  # a whole NIK/KK: found or not, no list (it would name the person)
+        context = registry_context(principal, lang_of(request), query, [], clock.today(), registered=registered)
+        return Template(template_name="registry.html", context={"page": context}, headers=NO_STORE)
+    found: list[Record] | list[Row] = (await registry_read.search(db, principal, query, limit=50) if query
+                                       else await registry_read.recent(db, principal))
     context = registry_context(principal, lang_of(request), query, found, clock.today())
     return Template(template_name="registry.html", context={"page": context})
+
+
+async def _whole_id_search(request: Request, principal: SignedIn, query: str) -> bool | None:  # type: ignore[type-arg]
+    """None when the query is not a whole NIK/KK; else whether one's areas have it (storage/id_search:
+    the roles that may reveal only, audited, rate-limited)."""
+    digits = id_search.is_whole_id(query)
+    if digits is None:
+        return None
+    if not has(principal, "reveal_nik"):
+        raise PantauError("registry.id_search_forbidden")
+    return await id_search.found(db_of(request), principal, digits, pii.keys_of(settings_of(request)), clock.now(),
+                                 client_address(request))
 
 
 @get("/penerima/jadwal")
@@ -77,8 +96,7 @@ async def _beneficiary(request: Request, principal: SignedIn, record: Record,  #
     events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
     context = beneficiary_context(principal, lang_of(request), record, events, follow_ups, clock.today(), revealed,
                                   group_label=await _group_label(request, record, events))
-    # A page with a revealed NIK must not stay in a shared phone's or proxy's cache.
-    headers = {"Cache-Control": "no-store"} if revealed else {}
+    headers = NO_STORE if revealed else {}
     return Template(template_name="beneficiary.html", context={"page": context}, headers=headers)
 
 
@@ -153,13 +171,16 @@ async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> Slic
 
 
 @get("/api/v1/penerima/cari")
-async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[str, object]:  # type: ignore[type-arg]
+async def search_beneficiaries(request: Request, principal: SignedIn) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    """Names or desas starting with `q`; a whole NIK or KK answers only {"found": true|false}."""
     access.require(principal, "view_data")
     query = _query(request, "q")
-    rows = await registry_read.search(db_of(request), principal, query, pii.keys_of(settings_of(request)),
-                                      programme=_query(request, "program", 64))
-    return {"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
-            "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}}
+    registered = await _whole_id_search(request, principal, query)
+    if registered is not None:
+        return Response({"found": registered}, headers=NO_STORE)
+    rows = await registry_read.search(db_of(request), principal, query, programme=_query(request, "program", 64))
+    return Response({"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
+                     "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}})
 
 
 class BeneficiaryOut(msgspec.Struct, frozen=True, kw_only=True):
