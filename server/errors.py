@@ -201,6 +201,9 @@ define("registry.bad_query", 400, "Permintaan daftar penerima tidak valid: {deta
 define("registry.id_search_forbidden", 403,
        "Mencari dengan NIK atau No. KK lengkap hanya untuk petugas yang boleh membuka NIK. Cari dengan nama atau desa.",
        "Searching by a whole NIK or No. KK is only for those who may reveal NIKs. Search by name or desa.")
+define("registry.id_search_by_post", 400,
+       "NIK/No. KK lengkap tidak dicari lewat alamat (URL): gunakan formulir Cek NIK/KK.",
+       "A whole NIK or No. KK is not searched through the address (URL): use the Check NIK/KK form.")
 define("registry.id_search_limited", 429,
        "Terlalu banyak pencarian NIK/KK ({limit} per menit). Coba lagi sebentar lagi.",
        "Too many NIK/KK searches ({limit} a minute). Try again in a moment.")

@@ -77,3 +77,11 @@ def assigned(principal: Principal, roles: tuple[str, ...], areas: tuple[str, ...
     if not areas or principal.is_area_free:
         return True
     return any(covers(areas, mine) or covers((mine,), area) for mine in principal.areas for area in areas)
+
+
+def sees_duplicate(principal: Principal, area_code: str) -> bool:
+    """May this person see the other record behind a duplicate flag (same NIK, or same KK)? A flag
+    tells an enumerator that a duplicate exists, never where or who: that would let them probe any
+    number's registration by registering it. A reviewer sees the duplicates of their own areas, and
+    staff all of them (they merge)."""
+    return has(principal, "review") and sees_area(principal, area_code)

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from server.domain import registry as rules
-from server.domain.access import Principal, sees_area
+from server.domain.access import Principal, has, sees_area, sees_duplicate
 from server.errors import PantauError
 from server.storage import access
 from server.storage.db import Database
@@ -291,6 +291,21 @@ async def duplicates(db: Database, limit: int = 100) -> list[DuplicateGroup]:
                                   "AND status = 'active' ORDER BY created_at, id", key["programme"], key["value"])
             groups.append(DuplicateGroup(reason=reason, programme=key["programme"], members=[_record(r) for r in rows]))
     return groups
+
+
+async def duplicates_of(db: Database, principal: Principal, record: Record) -> tuple[list[Record], bool]:
+    """The other active records of the programme with this record's NIK, or its KK: those this
+    person may see (domain/access.sees_duplicate), and whether there are more they may not."""
+    own = await db.fetch("SELECT nik_index, kk_index FROM beneficiary WHERE id = {}", _uuid(record.id))
+    if not own or not has(principal, "review"):
+        return [], False  # an enumerator learns from the flag alone that a duplicate exists
+    nik, kk = own[0]["nik_index"] or "-", own[0]["kk_index"] or "-"  # "-" matches no index
+    rows = await db.fetch(f"SELECT {_RECORD} FROM beneficiary WHERE programme = {{}} AND status = 'active' "
+                          "AND id <> {} AND (nik_index = {} OR kk_index = {}) ORDER BY created_at, id LIMIT 50",
+                          record.programme, _uuid(record.id), nik, kk)
+    others = [_record(r) for r in rows]
+    shown = [r for r in others if sees_duplicate(principal, r.area_code)]
+    return shown, len(shown) < len(others)
 
 
 async def sealed_ids(db: Database, beneficiary_id: str) -> tuple[str, str]:

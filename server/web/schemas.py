@@ -22,6 +22,12 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     base_revision: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
+class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
+    """POST /api/v1/penerima/cek: a whole NIK or No. KK, in the body, never in a URL."""
+
+    nomor: str
+
+
 class FieldProblem(msgspec.Struct, frozen=True):
     path: str
     code: str

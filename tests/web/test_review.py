@@ -215,16 +215,23 @@ def test_submission_page_shows_labels_photo_map_link_and_masks_nik(as_, publishe
     assert "https://www.openstreetmap.org/?mlat=-0.412300&amp;mlon=116.985600" in text
     assert "Member 2" in text and "School 2" in text and "SMPN 2" in text
     assert "64**************" in text and "6402064101900001" not in text
-    assert "nik=buka" not in text  # a coordinator may not reveal NIK
-    assert as_("budi").get(f"/data/{record['instance_id']}?nik=buka").status_code == 403
+    assert "/nik" not in text  # a coordinator may not reveal NIK
+    assert post_form(as_("budi"), f"/data/{record['instance_id']}/nik").status_code == 403
     indonesian = as_("budi").get(f"/data/{record['instance_id']}").text
     assert "Jenis kelamin</dt><dd>Perempuan" in indonesian
 
 
 def test_staff_reveal_nik_and_the_reveal_is_audited(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
     record = submit(as_("citra"))
-    revealed = as_("ani").get(f"/data/{record['instance_id']}?nik=buka")
+    ani = as_("ani")
+    assert f'action="/data/{record["instance_id"]}/nik"' in ani.get(f"/data/{record['instance_id']}").text
+    # A GET never reveals: no link, prefetch or history entry can show a number.
+    linked = ani.get(f"/data/{record['instance_id']}?nik=buka")
+    assert linked.status_code == 200 and "6402064101900001" not in linked.text
+    assert "no-store" not in linked.headers.get("cache-control", "")
+    revealed = post_form(ani, f"/data/{record['instance_id']}/nik")
     assert revealed.status_code == 200 and "6402064101900001" in revealed.text
+    assert revealed.headers["cache-control"] == "no-store"
     audited = query(settings, "SELECT actor, target_id FROM audit_log WHERE action = 'nik.reveal'")
     assert audited == [{"actor": "ani", "target_id": record["instance_id"]}]
 

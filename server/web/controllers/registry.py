@@ -9,7 +9,7 @@ import uuid
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 
 from server import clock
@@ -27,6 +27,7 @@ from server.web.registry_context import (
     registry_context,
     schedule_context,
 )
+from server.web.schemas import CheckIn
 
 # Merging needs the full NIKs to judge two records the same person: the people who may reveal them.
 MERGE_NEED = "reveal_nik"
@@ -48,26 +49,50 @@ def _query(request: Request, name: str, max_len: int = MAX_QUERY) -> str:  # typ
 async def registry_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
     access.require(principal, "view_data")
     db, query = db_of(request), _query(request, "q")
-    registered = await _whole_id_search(request, principal, query)
-    if registered is not None:  # a whole NIK/KK: found or not, no list (it would name the person)
-        context = registry_context(principal, lang_of(request), query, [], clock.today(), registered=registered)
-        return Template(template_name="registry.html", context={"page": context}, headers=NO_STORE)
+    _refuse_whole_id_in_url(principal, query)
     found: list[Record] | list[Row] = (await registry_read.search(db, principal, query, limit=50) if query
                                        else await registry_read.recent(db, principal))
     context = registry_context(principal, lang_of(request), query, found, clock.today())
     return Template(template_name="registry.html", context={"page": context})
 
 
-async def _whole_id_search(request: Request, principal: SignedIn, query: str) -> bool | None:  # type: ignore[type-arg]
-    """None when the query is not a whole NIK/KK; else whether one's areas have it (storage/id_search:
-    the roles that may reveal only, audited, rate-limited)."""
-    digits = id_search.is_whole_id(query)
-    if digits is None:
-        return None
+def _refuse_whole_id_in_url(principal: SignedIn, query: str) -> None:
+    """A whole NIK/KK is never a search term in a URL (browser history, proxies, shared links keep
+    URLs): those who may reveal check it by POST (check_id_page, check_id); others may not at all."""
+    if id_search.is_whole_id(query) is None:
+        return
     if not has(principal, "reveal_nik"):
         raise PantauError("registry.id_search_forbidden")
+    raise PantauError("registry.id_search_by_post")
+
+
+async def _check_id(request: Request, principal: SignedIn, number: str) -> bool:  # type: ignore[type-arg]
+    """Whether one's areas have this whole NIK/KK (storage/id_search: the roles that may reveal
+    only, audited, rate-limited)."""
+    access.require(principal, "view_data")
+    if not has(principal, "reveal_nik"):
+        raise PantauError("registry.id_search_forbidden")
+    digits = id_search.is_whole_id(number)
+    if digits is None:
+        raise PantauError("registry.bad_query", detail="nomor: 16 digit NIK/No. KK")
     return await id_search.found(db_of(request), principal, digits, pii.keys_of(settings_of(request)), clock.now(),
                                  client_address(request))
+
+
+@post("/penerima/cek", guards=[signed_in], status_code=200)
+async def check_id_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+    """The registry page answering "is this NIK/KK registered in your areas?", and nothing more."""
+    registered = await _check_id(request, principal, text(await read_form(request), "nomor", max_len=40))
+    context = registry_context(principal, lang_of(request), "", [], clock.today(), registered=registered)
+    return Template(template_name="registry.html", context={"page": context}, headers=NO_STORE)
+
+
+@post("/api/v1/penerima/cek", guards=[signed_in], status_code=200)
+async def check_id(request: Request, principal: SignedIn, data: JSONBody[CheckIn]) -> Response[dict[str, bool]]:  # type: ignore[type-arg]
+    """{"found": true|false}: is this whole NIK/KK registered in your areas?"""
+    if len(data.nomor) > 40:
+        raise PantauError("registry.bad_query", detail="nomor")
+    return Response({"found": await _check_id(request, principal, data.nomor)}, headers=NO_STORE)
 
 
 @get("/penerima/jadwal")
@@ -95,7 +120,8 @@ async def _beneficiary(request: Request, principal: SignedIn, record: Record,  #
     db = db_of(request)
     events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
     context = beneficiary_context(principal, lang_of(request), record, events, follow_ups, clock.today(), revealed,
-                                  group_label=await _group_label(request, record, events))
+                                  group_label=await _group_label(request, record, events),
+                                  duplicates=await registry_read.duplicates_of(db, principal, record))
     headers = NO_STORE if revealed else {}
     return Template(template_name="beneficiary.html", context={"page": context}, headers=headers)
 
@@ -171,16 +197,14 @@ async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> Slic
 
 
 @get("/api/v1/penerima/cari")
-async def search_beneficiaries(request: Request, principal: SignedIn) -> Response[dict[str, object]]:  # type: ignore[type-arg]
-    """Names or desas starting with `q`; a whole NIK or KK answers only {"found": true|false}."""
+async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[str, object]:  # type: ignore[type-arg]
+    """Names or desas starting with `q` (a whole NIK or KK is checked by POST /api/v1/penerima/cek)."""
     access.require(principal, "view_data")
     query = _query(request, "q")
-    registered = await _whole_id_search(request, principal, query)
-    if registered is not None:
-        return Response({"found": registered}, headers=NO_STORE)
+    _refuse_whole_id_in_url(principal, query)
     rows = await registry_read.search(db_of(request), principal, query, programme=_query(request, "program", 64))
-    return Response({"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
-                     "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}})
+    return {"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
+            "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}}
 
 
 class BeneficiaryOut(msgspec.Struct, frozen=True, kw_only=True):

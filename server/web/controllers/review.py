@@ -83,11 +83,11 @@ async def data_page(request: Request, principal: SignedIn) -> Template:  # type:
 
 
 async def _submission(request: Request, principal: Principal, instance_id: uuid.UUID, *,  # type: ignore[type-arg]
-                      message: str = "", error: PantauError | None = None, status: int = 200) -> Template:
+                      message: str = "", error: PantauError | None = None, status: int = 200,
+                      revealed: bool = False) -> Template:
     access.require(principal, "view_data")
     db, lang = db_of(request), lang_of(request)
     detail = await review.detail_for(db, principal, instance_id)
-    revealed = request.query_params.get("nik") == "buka"
     if revealed:
         # Whole NIK/KK only for those who may reveal them, and every reveal is in the audit log.
         access.require(principal, "reveal_nik")
@@ -99,7 +99,9 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
     context = submission_context(principal=principal, lang=lang, detail=detail, versions=versions, title=title,
                                  revealed=revealed, sealed=sealed, message=message,
                                  error=error.message(lang) if error else "")
-    return Template(template_name="submission.html", context={"page": context}, status_code=status)
+    # A page with a whole NIK must not stay in a shared phone's or a proxy's cache.
+    return Template(template_name="submission.html", context={"page": context}, status_code=status,
+                    headers={"Cache-Control": "no-store"} if revealed else {})
 
 
 @get("/data/{instance_id:uuid}")
@@ -108,6 +110,14 @@ async def submission_page(request: Request, principal: SignedIn,  # type: ignore
     done = request.query_params.get("ok") == "1"
     message = ("Saved." if lang_of(request) == "en" else "Tersimpan.") if done else ""
     return await _submission(request, principal, instance_id, message=message)
+
+
+@post("/data/{instance_id:uuid}/nik", status_code=200)
+async def reveal_submission_nik(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+                                instance_id: FromPath[uuid.UUID]) -> Template:
+    """The page with its whole NIK/KK, on this response only: a POST (with its CSRF token), so no
+    link, prefetch or history entry reveals a number, and no GET ever does."""
+    return await _submission(request, principal, instance_id, revealed=True)
 
 
 @post("/data/{instance_id:uuid}/tinjau")
