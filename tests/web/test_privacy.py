@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ from tests.web.test_registry import (  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("shipped")  # the shipped forms, Siti's intake among them
 MILLION = 10**6
+REPO = Path(__file__).resolve().parents[2]
 SERIALS = range(1, 10_000)  # 0001-9999: the four digits a NIK adds to region and birth date
 
 
@@ -299,3 +301,12 @@ def test_the_migration_narrows_masks_stored_before_it(as_, settings) -> None:  #
     assert stored["nik"] == stored["no_kk"] == "64**************" and stored["nama"] == "Siti Aminah"
     [person] = fetch(settings, "SELECT nik_masked, kk_masked FROM beneficiary")
     assert person["nik_masked"] == person["kk_masked"] == "64**************"
+
+
+def test_the_threat_model_states_the_masks_candidate_count_and_the_readme_links_it() -> None:
+    docs = (REPO / "docs" / "privacy.md").read_text(encoding="utf-8")
+    count = candidates(rules.mask(SITI_NIK), "1990-01-01", "P")
+    assert f"**{count:,}**" in docs and count >= MILLION
+    assert "(docs/privacy.md)" in (REPO / "README.md").read_text(encoding="utf-8")
+    for module in ("server/domain/access.py", "server/storage/id_search.py", "server/storage/attachments.py"):
+        assert (REPO / module).is_file() and f"`{module}`" in docs, module
