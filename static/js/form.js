@@ -284,8 +284,9 @@ function idCheck(name, type, v, values, pos) {
   }
   if (type !== 'nik' && type !== 'no_kk') return out;
   // A correction opens with NIK/KK masked (whole numbers never leave the server): left as it is,
-  // the mask means "unchanged", and the server puts the stored number back.
-  if (C.b && /^\d{6}\*{8}\d{2}$/.test(v)) return out;
+  // the mask means "unchanged", and the server puts the stored number back. Any mask: a phone may
+  // hold a record opened under an older, wider one.
+  if (C.b && /^[\d*]{16}$/.test(v) && v.indexOf('*') >= 0) return out;
   if (!/^\d{16}$/.test(v)) { out.error = M[type === 'nik' ? 'nik.length' : 'kk.length']; return out; }
   if (type === 'no_kk') return out;
   const birth = other('birth_date'), sex = String(other('sex') || '').slice(0, 1).toUpperCase();
