@@ -24,7 +24,7 @@ _decode = msgspec.json.Decoder().decode
 
 class Person(msgspec.Struct, frozen=True):
     name: str
-    nik: str  # masked: 640206********01
+    nik: str  # masked (domain/nik.mask): 64**************
     area: str
     reason: str
 

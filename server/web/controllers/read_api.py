@@ -186,7 +186,7 @@ class BeneficiaryRecord(msgspec.Struct, frozen=True, kw_only=True):
     programme: str
     status: str  # "active", or "merged" (then merged_into names the record it became)
     merged_into: str | None
-    nik_masked: str  # 640206********01: the whole number is never in this API
+    nik_masked: str  # 64**************: the whole number is never in this API
     kk_masked: str
     name: str
     sex: str  # L or P
