@@ -155,8 +155,10 @@ define("user.last_admin", 400, "Ini admin aktif terakhir; angkat admin lain dulu
        "This is the last active admin; make another admin first.")
 define("auth.bad_credentials", 401, "Nama pengguna atau kata sandi salah.", "Wrong username or password.")
 define("auth.rate_limited", 429,
-       "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit.",
-       "Too many failed sign-ins. Try again in {minutes} minutes.")
+       "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit, masuk dari tempat Anda "
+       "biasa masuk, atau minta admin membuka kuncinya.",
+       "Too many failed sign-ins. Try again in {minutes} minutes, sign in from where you usually do, or ask an "
+       "admin to unlock your account.")
 define("auth.wrong_password", 400, "Kata sandi lama salah.", "The current password is wrong.")
 define("auth.password_mismatch", 400, "Kedua kata sandi baru tidak sama.", "The two new passwords differ.")
 define("http.field_too_long", 400, "Isian {field} terlalu panjang (maksimal {max} karakter).",

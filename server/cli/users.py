@@ -1,6 +1,6 @@
-"""`pantau users add|list|ensure-admin`: accounts from the command line. Passwords come from a
-prompt, or from an environment variable named with --password-env (for scripts); never from
-an argument, which would land in shell history and `ps`."""
+"""`pantau users add|list|set-role|deactivate|unlock|ensure-admin`: accounts from the command line.
+Passwords come from a prompt, or from an environment variable named with --password-env (for
+scripts); never from an argument, which would land in shell history and `ps`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from server.cli.common import prepared_settings, with_db
 from server.domain import users as rules
 from server.errors import PantauError
 from server.settings import secret_from_env
-from server.storage import audit, users
+from server.storage import audit, logins, users
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("users", help="user accounts: add, list, set-role, deactivate, ensure-admin")
+    p = sub.add_parser("users", help="user accounts: add, list, set-role, deactivate, unlock, ensure-admin")
     u = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = u.add_parser("add", help="create a user (password from a prompt or --password-env)")
     add.add_argument("username")
@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     de = u.add_parser("deactivate", help="deactivate a user; their sessions end at once")
     de.add_argument("username")
     de.set_defaults(func=_deactivate)
+    ul = u.add_parser("unlock", help="lift the sign-in lock that failed attempts put on a user")
+    ul.add_argument("username")
+    ul.set_defaults(func=_unlock)
     ea = u.add_parser("ensure-admin", help="create the first admin if none exists (PANTAU_ADMIN_PASSWORD)")
     ea.set_defaults(func=_ensure_admin)
 
@@ -114,6 +117,19 @@ def _deactivate(args: argparse.Namespace) -> int:
 
     with_db(prepared_settings(), work)
     print(f"{args.username}: nonaktif / deactivated")
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    async def work(db):  # type: ignore[no-untyped-def]
+        account = await _existing(db, args.username)
+        forgotten = await logins.unlock(db, account.username)
+        await audit.record(db, None, "user.unlock", actor_name="cli", target_type="user",
+                           target_id=str(account.id), detail=f"failures={forgotten}")
+        return forgotten
+
+    forgotten = with_db(prepared_settings(), work)
+    print(f"{args.username}: kunci masuk dibuka / sign-in unlocked ({forgotten} percobaan gagal / failed attempts)")
     return 0
 
 

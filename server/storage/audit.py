@@ -17,7 +17,7 @@ from server.storage.tables import AuditLog
 
 ACTIONS = (
     "auth.sign_in", "auth.sign_in_failed", "auth.sign_out", "auth.password_change",
-    "user.create", "user.role", "user.password_reset", "user.deactivate", "user.activate",
+    "user.create", "user.role", "user.password_reset", "user.deactivate", "user.activate", "user.unlock",
     "form.publish", "submission.create", "submission.edit", "submission.review",
     "export.download", "report.download", "nik.reveal", "nik.search", "beneficiary.merge",
     "token.create", "token.revoke",

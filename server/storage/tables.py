@@ -102,6 +102,19 @@ class AuditLog(Table, tablename="audit_log"):
 TABLES: tuple[type[Table], ...] = (User, Form, FormVersion, Submission, UserArea, UserSession, LoginFailure, AuditLog)
 
 
+class LoginAddress(Table, tablename="login_address"):
+    """An address a person signed in from (domain/sign_in.py: guesses from elsewhere do not lock it)."""
+
+    id = Serial(primary_key=True)
+    user_id = ForeignKey(references=User, null=False)
+    address = Varchar(length=64)
+    first_at = Timestamptz(default=TimestamptzNow())
+    last_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = (*TABLES, LoginAddress)
+
+
 def bind(engine: Engine | None) -> Engine | None:  # type: ignore[type-arg]
     """Point every table at this engine (settings choose it, not piccolo_conf); returns the engine
     they used before, so a short-lived Database (a CLI step, a test helper) can put it back."""

@@ -89,6 +89,7 @@ ROUTES: list[Any] = [
     users.set_role,
     users.reset_password,
     users.set_active,
+    users.unlock,
     audit.audit_page,
     api.submit,
     api.submission_detail,

@@ -85,6 +85,9 @@ class UserEditContext(msgspec.Struct, frozen=True):
     message: str = ""
     error: str = ""
     new_password: str = ""
+    failed_sign_ins: int = 0  # within the last window_minutes, from every address
+    window_minutes: int = 15
+    locked_for_new_addresses: bool = False
 
 
 class AuditRow(msgspec.Struct, frozen=True):

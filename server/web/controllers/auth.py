@@ -1,15 +1,15 @@
-"""Sign in and sign out. Failed attempts are limited per username and per address; the password is
-checked in a worker thread (argon2 takes ~0.1 s) and against a dummy hash for unknown users, so the
-answer time does not reveal which usernames exist."""
+"""Sign in and sign out. Failed attempts are limited per (username, address), per username and per
+address (domain/sign_in.py), and the attempt is counted before the password is checked; the password
+is checked in a worker thread (argon2 takes ~0.1 s) and against a dummy hash for unknown users, so
+the answer time does not reveal which usernames exist."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import anyio
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from server.domain import sign_in as rules
 from server.domain.users import hash_password, verify_password
 from server.errors import PantauError
 from server.storage import audit, logins, sessions, users
@@ -24,9 +24,6 @@ from server.web.contexts import SignInContext
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.formdata import read_form, text
 
-WINDOW = dt.timedelta(minutes=15)
-MAX_PER_USER = 5
-MAX_PER_ADDRESS = 20
 _DUMMY_HASH = hash_password("pantau-dummy-password")
 
 
@@ -60,21 +57,22 @@ async def sign_in(request: Request) -> Response | Template:  # type: ignore[type
     username = text(form, "username", max_len=80).lower()
     password = text(form, "password", max_len=1024, strip=False)
     next_path = safe_next(text(form, "next", max_len=500) or "/")
-    by_user, by_address = await logins.recent_failures(db, username, address, WINDOW)
-    if by_user >= MAX_PER_USER or by_address >= MAX_PER_ADDRESS:
-        error = PantauError("auth.rate_limited", minutes=int(WINDOW.total_seconds() // 60))
+    attempt = await logins.take_attempt(db, username, address)
+    if attempt is None:
+        error = PantauError("auth.rate_limited", minutes=int(rules.WINDOW.total_seconds() // 60))
         return _page(request, username=username, next_path=next_path, error=error, status=429)
     found = await users.password_hash_of(db, username)
     stored = found[1] if found else _DUMMY_HASH
     ok = await anyio.to_thread.run_sync(verify_password, stored, password)
     if not (ok and found and found[2]):
-        await logins.record_failure(db, username, address)
         await audit.record(db, None, "auth.sign_in_failed", actor_name=username, address=address,
                            detail="inactive" if ok and found else "")
         code = "user.inactive" if ok and found else "auth.bad_credentials"
         return _page(request, username=username, next_path=next_path, error=PantauError(code), status=401)
     user_id = found[0]
-    await logins.clear(db, username)
+    await logins.succeeded(db, attempt, user_id, username, address)
+    if previous := request.cookies.get(SESSION_COOKIE, ""):
+        await sessions.end(db, previous)  # a sign-in always starts a new session, never adopts one
     token = await sessions.create(db, user_id, address, settings_of(request).session_days)
     await audit.record(db, None, "auth.sign_in", actor_name=username, target_type="user",
                        target_id=str(user_id), address=address)

@@ -1,5 +1,5 @@
-"""User management for admins: create, set role and areas, reset password, deactivate. Every
-change is audited; deactivating ends the user's sessions at once (storage/users.set_active)."""
+"""User management for admins: create, set role and areas, reset password, deactivate, lift a
+sign-in lock. Every change is audited; deactivating ends the user's sessions at once (storage/users.set_active)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from server.domain import sign_in
 from server.domain.access import ROLES, Principal
 from server.domain.users import check_area, check_role, check_username, generate_password, hash_password
 from server.errors import PantauError
-from server.storage import access, audit, users
+from server.storage import access, audit, logins, users
 from server.web.auth import SignedIn, client_address
 from server.web.contexts import UserEditContext, UsersContext, user_row, viewer_of
 from server.web.deps import db_of, lang_of
@@ -63,9 +64,12 @@ async def _edit_page(request: Request, principal: SignedIn, user_id: int, *,  # 
                      status: int = 200) -> Template:
     account = await access.load_user_for(db_of(request), principal, user_id)
     lang = lang_of(request)
+    failures = await logins.recent_failures(db_of(request), account.username)
     context = UserEditContext(lang=lang, viewer=viewer_of(principal), user=user_row(account), roles=list(ROLES),
                               message=message, error=error.message(lang) if error else "",
-                              new_password=new_password)
+                              new_password=new_password, failed_sign_ins=failures,
+                              window_minutes=int(sign_in.WINDOW.total_seconds() // 60),
+                              locked_for_new_addresses=sign_in.locked_for_new_addresses(failures))
     return Template(template_name="user_edit.html", context={"page": context}, status_code=status)
 
 
@@ -115,4 +119,16 @@ async def set_active(request: Request, principal: SignedIn, user_id: FromPath[in
     await users.set_active(db, user_id, active)
     await audit.record(db, principal, "user.activate" if active else "user.deactivate", target_type="user",
                        target_id=str(user_id), address=client_address(request))
+    return await _edit_page(request, principal, user_id, message="OK")
+
+
+@post("/pengguna/{user_id:int}/buka-kunci")
+async def unlock(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+    """Lift every sign-in lock on this person, e.g. after guesses from many addresses locked them out of
+    a new one; the guesses are forgotten, and the audit log keeps how many there were."""
+    db = db_of(request)
+    account = await access.load_user_for(db, principal, user_id)
+    forgotten = await logins.unlock(db, account.username)
+    await audit.record(db, principal, "user.unlock", target_type="user", target_id=str(user_id),
+                       detail=f"failures={forgotten}", address=client_address(request))
     return await _edit_page(request, principal, user_id, message="OK")

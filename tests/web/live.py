@@ -1,0 +1,89 @@
+"""A real `pantau serve` on the test's own database (SQLite file or PostgreSQL), for what only a real
+server shows: requests that truly run at the same time, and clients that come from different
+addresses. Linux answers on all of 127.0.0.0/8, so a client bound to 127.0.0.2 is, to the server,
+another machine; nothing about the address is faked."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from server.settings import Settings
+from tests.conftest import REPO
+from tests.web.conftest import PASSWORD
+
+
+@dataclass
+class Live:
+    url: str
+    log: Path
+    env: dict[str, str]  # the server's settings, for a CLI command against the same database
+
+    def client(self, address: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A browser on the machine with this address: its own cookies, its own source address."""
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        return httpx.AsyncClient(base_url=self.url, transport=transport, follow_redirects=False, timeout=60)
+
+
+async def csrf(client: httpx.AsyncClient) -> str:
+    if "csrftoken" not in client.cookies:
+        await client.get("/masuk")
+    return str(client.cookies["csrftoken"])
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD,
+                  headers: dict[str, str] | None = None) -> httpx.Response:
+    token = await csrf(client)
+    return await client.post("/masuk", data={"username": username, "password": password, "_csrf_token": token},
+                             headers=headers or {})
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(settings: Settings, workdir: Path, **variables: str) -> Iterator[Live]:
+    port, log = _free_port(), workdir / "serve.log"
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": settings.database_url,
+           "PANTAU_DATA_DIR": settings.data_dir, "PANTAU_SECRET_KEY": settings.secret_key,
+           "PANTAU_HOST": "127.0.0.1", "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "INFO", **variables}
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        try:
+            live = Live(f"http://127.0.0.1:{port}", log, env)
+            _wait_until_ready(live, process)
+            yield live
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(live: Live, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"pantau serve exited: {live.log.read_text(errors='replace')}")
+        try:
+            if httpx.get(live.url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("pantau serve did not become ready in 60 s")
