@@ -4,6 +4,7 @@ A bad value raises SettingsError naming the variable; the CLI turns it into one 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -38,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     # PostgreSQL: connections each process's read pool may open; 0 = fit (`pantau serve` works it out).
     db_pool_size: int = 0
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDRs, normalised); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,6 +87,18 @@ def _bool(raw: str) -> bool:
     raise ValueError("gunakan / use true or false")
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item)))
+        except ValueError as exc:
+            raise ValueError(f"{item!r}: {exc}; gunakan / use addresses or CIDRs, e.g. 10.0.0.5,10.1.0.0/16") from None
+    return tuple(networks)
+
+
 def _nonempty(raw: str) -> str:
     if not raw.strip():
         raise ValueError("tidak boleh kosong / must not be empty")
@@ -124,6 +139,10 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
         "max_attachment_bytes", _int(1024, 100 * 1024 * 1024), "largest photo accepted, in bytes (5 MB)",
     ),
     "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
+    "PANTAU_TRUSTED_PROXIES": (
+        "trusted_proxies", _networks,
+        "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client; none by default",
+    ),
     "PANTAU_BENCH_ROUTES": (
         "bench_routes", _bool, "`true` adds the no-op POST /api/v1/bench/noop that bench/submit_load.py compares with, "
         "and the stages bench/submit_cost.py measures (/api/v1/bench/signed_in, /api/v1/bench/validated)",

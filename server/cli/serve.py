@@ -88,8 +88,10 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _fit_pool(settings, workers)
     print(f"Pantau melayani di / serving at http://{settings.host}:{settings.port} "
           f"({workers} proses / processes)", flush=True)
+    # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For for its own
+    # list of proxies; web/proxies.py does it once, for PANTAU_TRUSTED_PROXIES only.
     options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                                   access_log=False, proxy_headers=settings.https, server_header=False, lifespan="on")
+                                   access_log=False, proxy_headers=False, server_header=False, lifespan="on")
     if workers == 1:
         uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
     else:  # uvicorn's supervisor: one listening socket, `workers` processes, a dead one is replaced

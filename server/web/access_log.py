@@ -8,12 +8,15 @@ import logging
 import time
 from typing import Any
 
+from server.web.proxies import client_address_of
+
 log = logging.getLogger("pantau.access")
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, trusted_proxies: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -32,6 +35,6 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             if log.isEnabledFor(logging.INFO):
-                client = scope.get("client") or ("-", 0)
-                log.info('%s "%s %s" %d %.1fms', client[0], scope["method"], scope["path"], status,
+                client = client_address_of(scope, self.trusted_proxies)
+                log.info('%s "%s %s" %d %.1fms', client, scope["method"], scope["path"], status,
                          (time.perf_counter() - start) * 1000)

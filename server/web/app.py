@@ -192,5 +192,5 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         debug=False,
     )
     # Outermost, around the router too: route-level middleware never sees a 404 or 405.
-    app.asgi_handler = AccessLogMiddleware(app.asgi_handler)
+    app.asgi_handler = AccessLogMiddleware(app.asgi_handler, settings.trusted_proxies)
     return app

@@ -16,6 +16,7 @@ from server.domain.access import Principal
 from server.settings import Settings
 from server.storage import sessions, tokens
 from server.web.deps import db_of, settings_of
+from server.web.proxies import client_address_of
 
 SESSION_COOKIE = "pantau_sesi"
 _STATE_KEY = "pantau_principal"
@@ -57,12 +58,7 @@ async def require_principal(request: Request) -> Principal:  # type: ignore[type
 
 
 def client_address(request: Request) -> str:  # type: ignore[type-arg]
-    settings = settings_of(request)
-    if settings.https:  # behind the proxy, which sets X-Forwarded-For (uvicorn proxy_headers)
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return (request.client.host if request.client else "-")[:64]
+    return client_address_of(request.scope, settings_of(request).trusted_proxies)
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:  # type: ignore[type-arg]
