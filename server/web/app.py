@@ -13,7 +13,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
@@ -29,6 +28,7 @@ from server.settings import Settings
 from server.storage import migrate
 from server.storage.db import Database
 from server.storage.writer import Writer
+from server.web import csrf
 from server.web.access_log import AccessLogMiddleware
 from server.web.auth import require_principal
 from server.web.controllers import (
@@ -169,8 +169,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # Every state-changing request carries the token: form posts as a field, the phone's JSON
-        # calls as the X-CSRFToken header (its runtime reads the csrftoken cookie).
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https, cookie_samesite="lax"),
+        # calls as the X-CSRFToken header (its runtime reads the csrftoken cookie). Litestar's
+        # middleware with the session in the token's signature (web/csrf.py), in place of csrf_config.
+        middleware=[csrf.middleware(settings)],
         # gzip for pages and assets on 2G/3G (the fill page's budget, issue 5 item 7); small bodies
         # such as receipts stay plain (minimum_size), so the submission path pays almost nothing.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024,

@@ -13,6 +13,7 @@ from server.settings import Settings, SettingsError, load_settings
 from server.storage import audit
 from server.storage.db import Database
 from server.web.proxies import client_address_of
+from tests.cli.test_cli_foundation import assert_clean_failure, pantau
 from tests.web.conftest import PASSWORD
 from tests.web.live import serving, sign_in
 
@@ -109,3 +110,9 @@ def test_one_function_decides_the_address_everywhere() -> None:
     readers = sorted(str(p.relative_to(server)) for p in server.rglob("*.py")
                      if patterns.search(p.read_text()) and p.name not in ("settings.py", "serve.py"))
     assert readers == ["web/proxies.py"]
+
+
+def test_a_bad_trusted_proxy_stops_serve_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = pantau("serve", env={"PANTAU_TRUSTED_PROXIES": "127.0.0.1,proxy.kukar"}, cwd=tmp_path)
+    assert_clean_failure(result, "settings.invalid")
+    assert "PANTAU_TRUSTED_PROXIES" in result.stderr and "proxy.kukar" in result.stderr

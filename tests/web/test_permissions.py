@@ -40,6 +40,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/pengguna/{user_id:int}/peran"): row(302, 400, 403, 403, 403, 403),
     ("POST", "/pengguna/{user_id:int}/sandi"): ADMIN_ONLY,
     ("POST", "/pengguna/{user_id:int}/status"): ADMIN_ONLY,
+    ("POST", "/pengguna/{user_id:int}/buka-kunci"): ADMIN_ONLY,
     ("GET", "/audit"): row(302, 200, 200, 403, 403, 403),
     ("POST", "/api/v1/submissions"): row(401, 400, 400, 400, 400, 400),
     ("GET", "/api/v1/submissions"): row(401, 200, 200, 200, 200, 200),

@@ -13,6 +13,7 @@ from server.domain import sign_in as rules
 from server.domain.users import hash_password, verify_password
 from server.errors import PantauError
 from server.storage import audit, logins, sessions, users
+from server.web import csrf
 from server.web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -78,6 +79,7 @@ async def sign_in(request: Request) -> Response | Template:  # type: ignore[type
                        target_id=str(user_id), address=address)
     response = Redirect(next_path)
     set_session_cookie(response, token, settings_of(request))
+    csrf.issue(response, settings_of(request), token)  # the anonymous token does not carry over
     return response
 
 
@@ -91,4 +93,5 @@ async def sign_out(request: Request) -> Redirect:  # type: ignore[type-arg]
         await audit.record(db_of(request), principal, "auth.sign_out", address=client_address(request))
     response = Redirect("/masuk")
     clear_session_cookie(response)
+    csrf.issue(response, settings_of(request), "")
     return response
