@@ -41,6 +41,7 @@ from server.web.controllers import (
     fill,
     health,
     home,
+    icons,
     read_api,
     review,
     users,
@@ -132,6 +133,7 @@ ROUTES: list[Any] = [
     offline_first.correction_page, offline_first.import_page, offline_first.import_upload,
     *editor.ROUTES,  # the form editor (issue 8)
     *report_pages.ROUTES,  # evaluation reports (issue 10)
+    *icons.ROUTES,  # /favicon.ico and the web app manifest
 ]
 
 

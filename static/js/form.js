@@ -153,7 +153,10 @@ function refresh() {
     const k = hostKey(span), p = k ? parseKey(k) : null, c = ctx(values, p ? p[0] : [], '');
     span.textContent = span.getAttribute('data-t').replace(/\$\{([^}]*)\}/g, (m, n) => toString(evaluate({ t: 'ref', name: n }, c)));
   });
-  Object.keys(R.fields).forEach((name) => { if (ID_TYPES.indexOf(R.fields[name][0]) >= 0) idHelpers(name, values, rel); });
+  Object.keys(R.fields).forEach((name) => {
+    if (ID_TYPES.indexOf(R.fields[name][0]) >= 0) idHelpers(name, values, rel);
+    else if (R.fields[name][0] === 'rupiah') rupiahEcho(name, values);
+  });
   Object.keys(shownErrors).forEach((key) => { if (shownErrors[key]) showCheck(key, values, rel); });
   pages();
   return { values: values, rel: rel };
@@ -302,6 +305,17 @@ function idCheck(name, type, v, values, pos) {
 function ticked(key) {
   const w = wrapper(key);
   return w ? w.querySelector('.cf input') : null;
+}
+
+// An amount typed as digits is read back as Rupiah is written (Rp 1.200.000), so a missing or extra
+// zero is seen before sending.
+const rupiah = (n) => 'Rp ' + String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+
+function rupiahEcho(name, values) {
+  instances(values, R.fields[name][2]).forEach((inst) => {
+    const key = keyOf(inst[0], name), w = wrapper(key), v = valueAt(values, key);
+    if (w) part(w, 'p.rp', 'p', 'rp', typeof v === 'number' ? [rupiah(v)] : []);
+  });
 }
 
 function idHelpers(name, values, rel) {
@@ -498,14 +512,23 @@ function pages() {
   byId('send').hidden = at < open.length - 1;
 }
 
+// Each page forward is a step in the browser's history, so the phone's Back button goes to the
+// previous page of the form rather than out of it (and losing one's place).
 function go(step) {
   const state = refresh(), open = openPages(), at = open.indexOf(page);
   if (step > 0 && checkAll(state, page).length) return focusError();
-  page = open[Math.max(0, Math.min(open.length - 1, at + step))];
+  if (step < 0 && history.state && history.state.pg !== undefined && at > 0) return history.back();
+  showPage(open[Math.max(0, Math.min(open.length - 1, at + step))]);
+  if (step > 0) history.pushState({ pg: page }, '');
+}
+
+function showPage(n) {
+  page = n;
   pages();
   const head = form.querySelector('[data-pg="' + page + '"] legend') || form.querySelector('[data-pg="' + page + '"]');
   window.scrollTo(0, form.offsetTop);
   if (head) { head.setAttribute('tabindex', '-1'); head.focus(); }
+  form.dispatchEvent(new Event('pantau:page')); // the draft keeps the page it is on (offline.js)
 }
 
 function focusError() {
@@ -722,11 +745,15 @@ function attach(rules) {
   form.querySelectorAll('.nr').forEach((e) => e.classList.remove('nr'));
   form.querySelectorAll('.gps').forEach((b) => { b.hidden = !navigator.geolocation; });
   form.querySelectorAll('.q.sig').forEach(signaturePad);
-  window.pantauForm = { program: R.program, msg: M, refused: refused }; // picker.js (loaded only where
+  window.pantauForm = { program: R.program, msg: M, refused: refused, at: () => page, open: showPage }; // picker.js (loaded only where
   doc.dispatchEvent(new Event('pantau:siap')); // the form has a beneficiary question) attaches itself on this
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);
   form.addEventListener('click', onClick);
+  if (paged) {
+    history.replaceState({ pg: page }, '');
+    window.addEventListener('popstate', (e) => { if (e.state && e.state.pg !== undefined) showPage(e.state.pg); });
+  }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!byId('next').hidden) go(1); else submit();

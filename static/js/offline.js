@@ -22,8 +22,8 @@ const TEXTS = {
   resume: ['Lanjutkan', 'Resume'], fix: ['Perbaiki', 'Fix'], discard: ['Buang', 'Discard'], none_drafts: ['Tidak ada draf.', 'No drafts.'],
   changed: ['diubah', 'changed'],
   receipt: ['revisi {r}, diterima {t}', 'revision {r}, received {t}'], attempts: ['percobaan ke-{n}', 'attempt {n}'],
-  persist_no: ['Browser tidak mengizinkan penyimpanan permanen: data di HP bisa terhapus bila memori penuh. Kirim atau simpan ke berkas secepatnya.',
-    'The browser refused persistent storage: data on this phone may be erased when space runs out. Send it or save it to a file soon.'],
+  persist_no: ['Catatan: browser ini tidak menjamin penyimpanan permanen. Data tetap tersimpan di HP, tetapi browser boleh menghapusnya bila memori HP hampir penuh. Kirim data saat ada sinyal, atau simpan ke berkas di Kotak keluar. (Pesan ini hanya muncul sekali.)',
+    'Note: this browser does not promise permanent storage. The data stays on this phone, but the browser may clear it when the phone is almost full. Send it when there is signal, or save it to a file on the Outbox page. (This message is shown once.)'],
   st_saved: ['Menunggu sinyal', 'Waiting for signal'], st_sending: ['Sedang dikirim', 'Sending'],
   st_sent: ['Diterima', 'Received'], none_unsent: ['Semua sudah terkirim.', 'Everything has been sent.'],
   none_sent: ['Belum ada yang terkirim dari HP ini.', 'Nothing has been sent from this phone yet.'],
@@ -322,20 +322,24 @@ export async function page(form, C) {
     if (draft.b) C.b = draft.b;
     form.querySelector('[name="_id"]').value = draft.id;
     restore(form, draft.fields);
-    if (draft.answer && window.pantauForm && window.pantauForm.refused) window.pantauForm.refused(draft.answer);
+    const runtime = window.pantauForm || {};
+    if (draft.answer && runtime.refused) runtime.refused(draft.answer); // opens at the question refused
+    else if (draft.pg && runtime.open) runtime.open(draft.pg); // where the enumerator left off
   }
   let timer = 0, touched = !!draft;
   const save = async () => {
     timer = 0;
     if (finished[C.i]) return; // in the outbox: not a draft any more
     const d = await db();
+    const at = window.pantauForm && window.pantauForm.at ? window.pantauForm.at() : 0;
     await d.put('drafts', { id: C.i, user: me, form: C.id, v: C.v, b: C.b || null, title: doc.querySelector('h1').textContent,
-        url: draftUrl(C.id, C.v, C.i, C.lang), fields: fieldsOf(form), updated: Date.now() });
+        url: draftUrl(C.id, C.v, C.i, C.lang), fields: fieldsOf(form), pg: at, updated: Date.now() });
     sessionStorage.setItem(key, C.i);
   };
   const later = () => { touched = true; clearTimeout(timer); timer = setTimeout(save, 150); };
   form.addEventListener('input', later);
   form.addEventListener('change', (e) => { if (e.isTrusted) later(); });
+  form.addEventListener('pantau:page', () => { if (touched) later(); });
   // A photo lands in its hidden input without an event: save when it does.
   new MutationObserver(later).observe(form, { subtree: true, attributes: true, attributeFilter: ['src'] });
   window.addEventListener('pagehide', () => { if (timer) save(); });
@@ -384,8 +388,11 @@ async function persist() {
   const kept = (await navigator.storage.persisted()) || (await navigator.storage.persist());
   doc.documentElement.setAttribute('data-persist', kept ? 'ya' : 'tidak');
   const main = doc.querySelector('main');
-  if (!kept && main && !main.querySelector('.persist')) {
-    main.appendChild(make('p', { class: 'error persist', role: 'status' }, T('persist_no'))); // below: no layout shift
+  // Said once on this phone, as information: the data is kept either way, only an HP that runs out of
+  // space may clear it. A red line on every page taught enumerators to ignore red lines.
+  if (!kept && main && !main.querySelector('.persist') && !localStorage.getItem('pantau-persist-told')) {
+    main.appendChild(make('p', { class: 'note persist', role: 'status' }, T('persist_no'))); // below: no layout shift
+    localStorage.setItem('pantau-persist-told', String(Date.now()));
   }
 }
 

@@ -50,6 +50,7 @@ fields:
     repeat_count: ${jml_anak}
     fields:
       - {type: text, name: nama_anak, label: {id: Nama anak, en: Child's name}, required: yes}
+  - {type: rupiah, name: uang_saku, label: {id: Uang saku per bulan, en: Pocket money a month}}
 """
 
 

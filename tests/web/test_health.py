@@ -104,3 +104,27 @@ def test_a_form_post_that_is_not_utf8_is_a_400(client: TestClient) -> None:  # t
                            headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
     assert response.status_code in (400, 403) and response.status_code != 500
     assert "http.bad_request" in response.text or "http.csrf" in response.text
+
+
+def test_the_favicon_and_the_web_app_manifest_answer_everyone(client: TestClient) -> None:  # type: ignore[type-arg]
+    """Browsers ask for /favicon.ico on every site; the manifest's icons must load for a phone that adds
+    Pantau to its home screen. None of them may be a 404, signed in or not."""
+    import io
+
+    from PIL import Image
+
+    ico = client.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert Image.open(io.BytesIO(ico.content)).format == "ICO"
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.headers["content-type"].startswith("application/manifest+json")
+    body = manifest.json()
+    assert body["lang"] == "id" and body["start_url"] == "/" and body["icons"]
+    for entry in body["icons"]:
+        png = client.get(entry["src"])
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        side = int(entry["sizes"].split("x")[0])
+        assert Image.open(io.BytesIO(png.content)).size == (side, side)
+    assert client.get("/ikon/64").status_code == 404  # only the sizes the manifest names
+    home = client.get("/masuk").text
+    assert 'rel="manifest" href="/manifest.webmanifest"' in home and 'rel="icon" href="/favicon.ico"' in home
