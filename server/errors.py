@@ -51,6 +51,12 @@ class PantauError(Exception):
             return template
 
 
+def too_large(limit_bytes: int) -> PantauError:
+    """A photo over the limit, which people read in MB ("Foto lebih dari 5 MB"), never in bytes."""
+    megabytes = f"{limit_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")
+    return PantauError("attachment.too_large", limit_mb=megabytes, limit=limit_bytes)
+
+
 # --- settings and start-up -------------------------------------------------------------------
 define("settings.invalid", 2, "Pengaturan {name} tidak valid: {reason}", "Setting {name} is invalid: {reason}")
 define(
@@ -179,8 +185,8 @@ define("submission.unknown_form", 404, "Formulir {form_id} versi {version} tidak
 define("submission.outside_area", 403, "Wilayah {area} di luar wilayah tugas Anda.",
        "Area {area} is outside the areas assigned to you.")
 define("submission.not_yours", 404, "Data tidak ditemukan.", "Record not found.")
-define("attachment.too_large", 413, "Foto terlalu besar ({size} bait; batas {limit} bait).",
-       "The photo is too large ({size} bytes; limit {limit} bytes).")
+define("attachment.too_large", 413, "Foto lebih dari {limit_mb} MB. Ambil ulang dengan resolusi lebih kecil.",
+       "The photo is larger than {limit_mb} MB. Take it again at a lower resolution.")
 define("attachment.not_image", 415, "Berkas ini bukan foto JPEG, PNG atau WebP.",
        "This file is not a JPEG, PNG or WebP photo.")
 define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kirim fotonya dulu.",

@@ -69,9 +69,16 @@ _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-def reencode(data: bytes, kind: str) -> bytes:
+# The phone's runtime scales a photo to this many pixels on its longer side (static/js/form.js) unless
+# the question's max_pixels says otherwise; a photo posted without JavaScript is scaled here to match.
+PHONE_SIDE = 1600
+
+
+def reencode(data: bytes, kind: str, max_side: int | None = None) -> bytes:
     """The image alone, encoded afresh in its own format: no bytes after its end, no metadata (a
-    phone's EXIF can carry the GPS position of a home). attachment.not_image when it does not decode."""
+    phone's EXIF can carry the GPS position of a home). With max_side (a photo posted without
+    JavaScript) it is scaled to fit and stored as JPEG, as the phone's runtime would have sent it.
+    attachment.not_image when it does not decode."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -81,6 +88,10 @@ def reencode(data: bytes, kind: str) -> bytes:
                 image = ImageOps.exif_transpose(opened)  # upright as shown, before the EXIF goes
                 image.load()
         out = io.BytesIO()
+        if max_side is not None:
+            if max(image.size) > max_side:
+                image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            kind = "image/jpeg"
         if kind == "image/jpeg":
             image = image if image.mode in ("RGB", "L") else image.convert("RGB")
             image.save(out, "JPEG", quality=90)
@@ -92,17 +103,19 @@ def reencode(data: bytes, kind: str) -> bytes:
         raise PantauError("attachment.not_image") from None
 
 
-async def save(db: Database, data_dir: str, data: bytes, content_type: str, uploader: int) -> str:
+async def save(db: Database, data_dir: str, data: bytes, content_type: str, uploader: int,
+               max_side: int | None = None) -> str:
     """Store a photo under the sha256 of the bytes as sent; refused (attachment.not_image) when they
-    are not the image they claim to be."""
+    are not the image they claim to be. max_side: scale it to fit, as JPEG (a post without JavaScript)."""
     digest = hashlib.sha256(data).hexdigest()
     path = path_of(data_dir, digest)
+    stored_type = "image/jpeg" if max_side is not None else content_type  # what reencode makes of it
     if not path.exists():
-        clean = await asyncio.to_thread(reencode, data, content_type)  # CPU: off the event loop
+        clean = await asyncio.to_thread(reencode, data, content_type, max_side)  # CPU: off the event loop
         await asyncio.to_thread(_write_durably, path, clean)  # fsync must not stall the event loop
     await db.fetch(
         "INSERT INTO attachment (sha256, size, content_type, uploaded_by, uploaded_at) VALUES ({}, {}, {}, {}, {}) "
-        "ON CONFLICT (sha256) DO NOTHING", digest, path.stat().st_size, content_type, uploader, clock.now())
+        "ON CONFLICT (sha256) DO NOTHING", digest, path.stat().st_size, stored_type, uploader, clock.now())
     await db.fetch("INSERT INTO attachment_upload (sha256, uploaded_by, uploaded_at) VALUES ({}, {}, {}) "
                    "ON CONFLICT (sha256, uploaded_by) DO NOTHING", digest, uploader, clock.now())
     _UPLOADED.add((uploader, digest))

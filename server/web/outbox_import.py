@@ -8,7 +8,7 @@ from __future__ import annotations
 from litestar import Request
 
 from server.domain.access import Principal
-from server.errors import PantauError
+from server.errors import PantauError, too_large
 from server.storage import attachments, audit, users
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of
@@ -33,7 +33,7 @@ async def import_outbox(
         if kind is None:
             raise PantauError("attachment.not_image")
         if len(data) > settings.max_attachment_bytes:
-            raise PantauError("attachment.too_large", size=len(data), limit=settings.max_attachment_bytes)
+            raise too_large(settings.max_attachment_bytes)
     for data in photos.values():
         await attachments.save(db, settings.data_dir, data, attachments.sniff_image(data) or "", filler.id)
     rows = [await _one(request, filler, item) for item in outbox.items]

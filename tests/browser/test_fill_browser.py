@@ -208,12 +208,17 @@ def test_registrasi_penerima_without_javascript(server: Server, phone_without_js
         radio(page, name, value)
     settled(page).check("input[name=bansos_diterima][value=tidak_ada]")
     settled(page).check("input[name=bantuan_diusulkan][value=pelatihan]")
-    page.set_input_files("#f-foto_penerima", str(photo))
+    camera = tmp_path / "kamera.jpg"  # a camera's full picture: no runtime scales it on this phone
+    from PIL import Image
+    Image.new("RGB", (2400, 1800), (40, 160, 90)).save(camera, "JPEG", quality=90)
+    page.set_input_files("#f-foto_penerima", str(camera))
     settled(page).click("#send")
     page.wait_for_selector(".receipt")
     assert page.text_content(".receipt h2") == "Terkirim"
     found = [a for a in rows(server, "registrasi_penerima") if a.get("alamat") == "Jl. Mangkurawang"]
     assert len(found) == 1 and found[0]["desa"] == desa[-1] and "daya" not in found[0]
+    # Stored as the runtime would have sent it: a JPEG of at most 1600 px.
+    assert jpeg_size(stored_photo(server, found[0]["foto_penerima"])) == (1600, 1200)
 
 
 def test_repeats_are_added_removed_and_renumbered(server: Server, phone: Any) -> None:

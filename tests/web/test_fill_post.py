@@ -13,6 +13,7 @@ same submission path as the JSON API. The posted names, as fill.html writes them
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,8 +136,31 @@ def test_a_file_that_is_not_a_photo_is_an_error_at_its_field(as_, published) -> 
     assert response.status_code == 422 and 'id="e-foto">Berkas ini bukan foto JPEG, PNG atau WebP.' in response.text
     big = JPEG[:4] + b"\0" * (5 * 1024 * 1024 + 10)
     response = post(citra, VALID, [("foto", ("besar.jpg", big, "image/jpeg"))])
-    assert response.status_code == 422 and 'id="e-foto">Foto terlalu besar' in response.text
+    assert response.status_code == 422 and 'id="e-foto">Foto lebih dari 5 MB.' in response.text
+    assert "bait" not in response.text and "bytes" not in response.text  # people read MB
     assert stored(citra) == []
+
+
+def test_a_photo_posted_without_javascript_is_scaled_like_the_phones(as_, published, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """The runtime scales a photo to 1600 px before sending; a page without JavaScript sends the
+    camera's full picture, so the server scales it the same way: both paths store the same size."""
+    import io
+
+    from PIL import Image
+
+    big, png = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (2400, 1800), (40, 160, 90)).save(big, "JPEG", quality=90)
+    Image.new("RGB", (1000, 3000), (200, 30, 30)).save(png, "PNG")
+    citra = as_("citra")
+    response = post(citra, VALID, [("foto", ("kamera.jpg", big.getvalue(), "image/jpeg")),
+                                   ("ttd", ("ttd.png", png.getvalue(), "image/png"))])
+    assert response.status_code == 201, response.text
+    [row] = stored(citra)
+    root = Path(settings.data_dir) / "attachments"
+    photo = (root / row["answers"]["foto"][:2] / row["answers"]["foto"]).read_bytes()
+    assert photo[:3] == b"\xff\xd8\xff" and photo_size(photo) == (1600, 1200)
+    tall = (root / row["answers"]["ttd"][:2] / row["answers"]["ttd"]).read_bytes()
+    assert tall[:3] == b"\xff\xd8\xff" and photo_size(tall) == (533, 1600)  # a JPEG, as the phone sends
 
 
 def test_script_in_answers_is_stored_as_text_and_shown_escaped(as_, published) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from server import clock
-from server.errors import PantauError
+from server.errors import PantauError, too_large
 from server.storage import access, attachments, submissions
 from server.web.auth import SignedIn, signed_in, signed_in_first
 from server.web.deps import db_of, settings_of
@@ -64,12 +64,12 @@ async def sent_list(request: Request, principal: SignedIn) -> list[SentItem]:  #
 async def _read_limited(request: Request, limit: int) -> bytes:  # type: ignore[type-arg]
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise PantauError("attachment.too_large", size=int(declared), limit=limit)
+        raise too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PantauError("attachment.too_large", size=f">{limit}", limit=limit)
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -28,8 +28,8 @@ from server import clock
 from server.domain.access import Principal, pickable_areas
 from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
-from server.domain.form import NAME_RE, Field, Group, Question, Repeat
-from server.errors import PantauError
+from server.domain.form import NAME_RE, Field, Group, Question, Repeat, walk
+from server.errors import PantauError, too_large
 from server.storage import access, attachments, form_drafts, forms
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
@@ -125,7 +125,7 @@ async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str
         loaded = await _version(request, principal, form_id, version)
         compiled = loaded.compiled
         answers, uploads = answers_from_post(compiled, form)
-        photo_errors = await _store_photos(request, principal, uploads)
+        photo_errors = await _store_photos(request, principal, uploads, compiled)
     finally:
         await form.close()
     if action:
@@ -278,23 +278,31 @@ def _image(out: dict[str, Any], name: str, key: str, form: Any, uploads: Uploads
         out[name] = kept[0]
 
 
-async def _store_photos(request: Request, principal: Principal, uploads: Uploads) -> dict[str, str]:  # type: ignore[type-arg]
+async def _store_photos(request: Request, principal: Principal, uploads: Uploads,  # type: ignore[type-arg]
+                        compiled: CompiledForm) -> dict[str, str]:
     """Each photo checked by its bytes and its size, then stored by hash like the API's uploads; a bad
-    one is an error at its field, and the others are kept (their hashes go back into the page)."""
+    one is an error at its field, and the others are kept (their hashes go back into the page). The
+    phone's runtime scales photos before sending; without it the server scales them the same way."""
     settings, lang, errors = settings_of(request), lang_of(request), {}
     for level, name, key, upload in uploads:
         data = await upload.read(settings.max_attachment_bytes + 1)
         kind = attachments.sniff_image(data)
         if len(data) > settings.max_attachment_bytes:
-            error = PantauError("attachment.too_large", size=f">{settings.max_attachment_bytes}",
-                                limit=settings.max_attachment_bytes)
+            error = too_large(settings.max_attachment_bytes)
         elif kind is None:
             error = PantauError("attachment.not_image")
         else:
-            level[name] = await attachments.save(db_of(request), settings.data_dir, data, kind, principal.id)
+            side = _max_side(compiled, name)
+            level[name] = await attachments.save(db_of(request), settings.data_dir, data, kind, principal.id, side)
             continue
         errors[key] = error.message(lang)
     return errors
+
+
+def _max_side(compiled: CompiledForm, name: str) -> int:
+    wanted = next((q.parameters.get("max_pixels") for q, _ in walk(compiled.definition.fields)
+                   if q.name == name and isinstance(q, Question)), None)
+    return int(float(wanted)) if wanted else attachments.PHONE_SIDE
 
 
 def _apply_action(compiled: CompiledForm, answers: dict[str, Any], action: str, now: Clock) -> None:
