@@ -86,7 +86,6 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     enumerator: str = ""
     visit: bool = False
     revision: int = 1
-    corrected: bool = False  # ever sent back for correction
     photo: bool = False
     received_on: str = ""  # the day it reached the server (the petugas' last sync)
     location: str = ""  # the visit's geopoint answer
@@ -211,10 +210,8 @@ class Facts:
         self.quality[(area, "complete")] += record.complete
         self.quality[(area, "id_confirmed")] += record.id_confirmed
         self.quality[(area, "edited")] += record.revision > 1
-        self.quality[(area, "corrected")] += record.corrected
         work = self.work[record.enumerator]
         work["records"] += 1
-        work["corrected"] += record.corrected
         if record.received_on > self.synced.get(record.enumerator, ""):
             self.synced[record.enumerator] = record.received_on
         if not record.visit:
@@ -230,6 +227,12 @@ class Facts:
         if home is not None:
             work["compared"] += 1
             work["far"] += distance_km(home, point[:2]) > self.distance_km
+
+    def add_sent_back(self, area_code: str, enumerator: str) -> None:
+        """A record sent back for correction during the period, counted whatever its status now (and
+        so outside the counting basis: the count is of the reviewers' work, not of the records)."""
+        self.quality[(self.group_of(area_code), "corrected")] += 1
+        self.work[enumerator]["corrected"] += 1
 
     def add_referral(self, pid: str, opened_on: str, actions: list[str]) -> None:
         if pid in self.people and self.start.isoformat() <= opened_on <= self.end.isoformat():

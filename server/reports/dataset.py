@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from server.domain import indicators, periods
+from server import clock
+from server.domain import basis, indicators, periods
 from server.domain.regions import region_choices
 from server.domain.registry import area_name, kecamatan_of
 from server.domain.review import CONFIRM_KEY
@@ -35,6 +36,8 @@ class Dataset(msgspec.Struct, frozen=True, kw_only=True):
     scope: str
     scope_name: str
     include_all: bool
+    basis: str  # the counting basis in words (cover, approval sheet)
+    basis_note: str  # the same as a table footnote
     made_on: dt.date
     tables: list[indicators.Table]
     attention: list[Person]
@@ -84,6 +87,8 @@ def build(
         scope=scope,
         scope_name=scope_title(scope),
         include_all=include_all,
+        basis=basis.label(include_all),
+        basis_note=basis.footnote(include_all),
         made_on=made_on,
         tables=tables,
         attention=people,
@@ -160,9 +165,8 @@ class _Answers:
             enumerator=str(row[3]),
             visit=visit,
             revision=int(row[4] or 1),
-            corrected=bool(row[5]),
-            photo=bool(row[6]),
-            received_on=str(row[7] or "")[:10],
+            photo=bool(row[5]),
+            received_on=str(row[6] or "")[:10],
             location=str(answers.get(location) or "") if location else "",
             complete=all(answers.get(name) not in (None, "", []) for name in self.complete),
             id_confirmed=isinstance(ticked, list) and any(name in self.id_fields for name in ticked),
@@ -179,7 +183,7 @@ def _facts(
     forms, location = definition.forms, definition.records.location
     intake = _Answers(definition, "intake")
     for pid, area, sex, born, group, registered, baseline, months, flags, last_visit, answers in store.people(
-        conn, definition.programme, scope, period.end
+        conn, definition.programme, scope, period.end, include_all
     ):
         decoded = _decode(baseline) if baseline else []
         own = intake.read(answers)
@@ -192,9 +196,10 @@ def _facts(
     if forms.intake:
         for row in store.events(conn, forms.intake, previous.start, period.end, include_all):
             target = before if row[1] <= last_before else now
-            target.add_record(row[0], intake.record(intake.read(row[8]), row, False, ""))
+            target.add_record(row[0], intake.record(intake.read(row[7]), row, False, ""))
     if forms.visit:
         _visits(conn, definition, previous, period, include_all, now, before)
+    _sent_back(conn, definition, scope, previous, period, now, before)
     if forms.growth:
         growth = _Answers(definition, "growth")
         for row in store.events(conn, forms.growth, previous.start, period.end, include_all):
@@ -202,10 +207,32 @@ def _facts(
             if pid in now.people:
                 found = _decode(summary)
                 target = before if day <= last_before else now
-                target.add_record(pid, growth.record(growth.read(row[8]), row, False, ""))
+                target.add_record(pid, growth.record(growth.read(row[7]), row, False, ""))
                 if isinstance(found.get("growth"), dict):
                     target.add_growth(pid, str(found.get("child") or ""), day, found["growth"])
     return now, before
+
+
+def _sent_back(
+    conn: Any,
+    definition: Definition,
+    scope: str,
+    previous: periods.Period,
+    period: periods.Period,
+    now: indicators.Facts,
+    before: indicators.Facts,
+) -> None:
+    """Records of the report's forms sent back for correction during each period (WITA days)."""
+    forms = [f for f in (definition.forms.intake, definition.forms.visit, definition.forms.growth) if f]
+    for facts, bounds in ((before, previous), (now, period)):
+        since, until = start_of_day(bounds.start), start_of_day(bounds.end + dt.timedelta(days=1))
+        for area, enumerator in store.sent_back(conn, definition.programme, forms, scope, since, until):
+            facts.add_sent_back(str(area), str(enumerator))
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    # Review events are stored in UTC; a period's days are WITA days.
+    return dt.datetime.combine(day, dt.time(0), tzinfo=clock.WITA).astimezone(dt.UTC)
 
 
 def _visits(
@@ -224,7 +251,7 @@ def _visits(
         pid, day, summary = row[0], row[1], row[2]
         if pid not in now.people:
             continue
-        answers = visit.read(row[8])
+        answers = visit.read(row[7])
         figures = [*(_decode(summary).get("figures") or []), *visit.figures_of(answers)]
         target = before if day <= last_before else now
         target.add_visit(pid, day, figures, str(row[3]))

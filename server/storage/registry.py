@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from server.domain import basis
 from server.domain import registry as rules
 from server.domain.access import Principal, sees_area
 from server.domain.answers import Validation
@@ -397,6 +398,43 @@ def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, 
     tx.later(audit.INSERT, *audit.values(principal, "beneficiary.merge", target_type="beneficiary",
                                            target_id=str(keep_id), area_code=str(keep["area_code"]),
                                            detail=f"merged={drop_id}", address=address))
+
+
+# --- a reviewer's decision on the intake that registered a person -------------------------------------
+def follow_review(tx: Tx, submission_id: uuid.UUID, review_status: str, now: dt.datetime) -> None:
+    """Called with every change of a submission's review status. When the submission is the intake
+    that registered a person (the person's id is its id), the person is active or rejected as
+    domain/basis.py says: a duplicate rejected by a reviewer stops being anyone's beneficiary (lists,
+    the phone's copy, reports), and reopening the intake brings them back with their history. The
+    duplicate flags of the records sharing their NIK/KK follow, as after a merge."""
+    rows = tx.fetch("SELECT id, programme, status, nik_index, kk_index, flags FROM beneficiary WHERE id = {}"
+                    + tx.for_update, submission_id)
+    wanted = basis.person_status(review_status)
+    if not rows or rows[0]["status"] not in (basis.PERSON_ACTIVE, basis.PERSON_REJECTED) \
+            or rows[0]["status"] == wanted:
+        return  # not a registering intake, merged away, or no change
+    row = rows[0]
+    # updated_at moves, so the phones' copies drop (or get back) the person on their next sync.
+    tx.execute("UPDATE beneficiary SET status = {}, updated_at = {} WHERE id = {}", wanted, now, submission_id)
+    if wanted == basis.PERSON_REJECTED:
+        _unflag_resolved(tx, str(row["programme"]), row)
+    else:
+        _reflag(tx, str(row["programme"]), row)
+
+
+def _reflag(tx: Tx, programme: str, row: dict[str, Any]) -> None:
+    """A person back in the registry shares their NIK (and, where they were flagged for it, their KK)
+    with the active records that have it again: each of them is flagged as an intake would."""
+    own = set(str(row["flags"]).split())
+    for flag, column in ((rules.DUPLICATE_NIK, "nik_index"), (rules.SHARED_KK, "kk_index")):
+        if not row[column] or (flag == rules.SHARED_KK and flag not in own):
+            continue
+        found = _others(tx, programme, column, str(row[column]))  # the person is among them: active again
+        sharing = [r for r in found if flag == rules.DUPLICATE_NIK or r["nik_index"] != row["nik_index"]
+                   or _uuid(r["id"]) == _uuid(row["id"])]
+        for other in sharing:
+            flags = set(str(other["flags"]).split())
+            _set_flags(tx, other["id"], flags | {flag} if len(sharing) > 1 else flags - {flag})
 
 
 def _unflag_resolved(tx: Tx, programme: str, row: dict[str, Any]) -> None:

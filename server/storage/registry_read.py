@@ -202,7 +202,7 @@ async def search(db: Database, principal: Principal, query: str, limit: int = 20
 
 class Slice(msgspec.Struct, frozen=True, kw_only=True):
     rows: list[Row]
-    removed: list[tuple[str, str]]  # (merged id, the id it became)
+    removed: list[tuple[str, str]]  # (merged id, the id it became), or (rejected id, "")
     cursor: str
     more: bool
 
@@ -214,7 +214,8 @@ async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.dat
     columns = "id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at"
     rows, next_cursor, more = await _changed_since(db, principal, columns, cursor, now, limit, programme)
     active = [_row(r) for r in rows if r["status"] == "active"]
-    removed = [(str(r["id"]), str(r["merged_into"])) for r in rows if r["status"] != "active"]
+    # Merged (with the id it became) or rejected as registered in error (with "": nothing replaces it).
+    removed = [(str(r["id"]), str(r["merged_into"] or "")) for r in rows if r["status"] != "active"]
     return Slice(rows=active, removed=removed, cursor=next_cursor, more=more)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from server.domain import basis
 from server.domain.nik import mask
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 from server.storage.writer import Tx
@@ -326,38 +327,41 @@ def _rows(conn: Any, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
         cursor.close()
 
 
-def _approved(include_all: bool) -> str:
-    return "" if include_all else " AND s.review_status = 'approved'"
+def _counted(include_all: bool, alias: str = "s") -> str:
+    """The counting basis (domain/basis.py) as a condition on a submission; the statuses are the
+    domain's fixed codes, never user text."""
+    return f" AND {alias}.review_status IN ({', '.join(repr(s) for s in basis.statuses(include_all))})"
 
 
-def people(conn: Any, programme: str, scope: str, until: dt.date) -> Iterator[tuple[Any, ...]]:
+def people(
+    conn: Any, programme: str, scope: str, until: dt.date, include_all: bool
+) -> Iterator[tuple[Any, ...]]:
     """(id, area, sex, birth date, target group, registered on, baseline JSON, visit months, flags,
-    last visit on, the registering intake's answers JSON or None) of the programme's active
-    beneficiaries in the scope registered by the period's end. A person's id is the id of the intake
-    that registered them, so its answers (home GPS, household size) come by primary key."""
+    last visit on, the registering intake's answers JSON) of the programme's active beneficiaries in
+    the scope registered by the period's end whose registering intake the basis counts. A person's
+    id is the id of the intake that registered them, so its answers (home GPS, household size) and
+    review status come by primary key."""
     return _rows(
         conn,
         "SELECT CAST(b.id AS TEXT), b.area_code, b.sex, b.birth_date, b.target_group, b.registered_on, "
         "CAST(b.baseline AS TEXT), b.visit_months, b.flags, b.last_visit_on, CAST(r.answers AS TEXT) "
-        "FROM beneficiary b LEFT JOIN submission r ON r.id = b.id WHERE b.programme = {} AND b.status = 'active' "
-        "AND b.registered_on <= {} AND (b.kecamatan = {} OR b.kecamatan LIKE {})",
+        "FROM beneficiary b JOIN submission r ON r.id = b.id WHERE b.programme = {} AND b.status = 'active' "
+        "AND b.registered_on <= {} AND (b.kecamatan = {} OR b.kecamatan LIKE {})" + _counted(include_all, "r"),
         [programme, until.isoformat(), scope, scope + ".%"],
     )
 
 
 def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[tuple[Any, ...]]:
-    """(beneficiary, day, summary JSON, petugas, revision, ever sent back for correction, has a photo,
-    received at, answers JSON) of the form's events in the period, by the date index."""
+    """(beneficiary, day, summary JSON, petugas, revision, has a photo, received at, answers JSON) of
+    the form's events in the period that the basis counts, by the date index."""
     return _rows(
         conn,
         "SELECT CAST(e.beneficiary AS TEXT), e.happened_on, CAST(e.summary AS TEXT), COALESCE(u.display_name, ''), "
-        "s.revision, EXISTS (SELECT 1 FROM review_event r WHERE r.submission = s.id "
-        "AND r.to_status = 'needs_correction'), "
-        "EXISTS (SELECT 1 FROM submission_attachment a WHERE a.submission = s.id), "
+        "s.revision, EXISTS (SELECT 1 FROM submission_attachment a WHERE a.submission = s.id), "
         "CAST(s.received_at AS TEXT), CAST(s.answers AS TEXT) "
         "FROM beneficiary_event e JOIN submission s ON s.id = e.submission "
         "LEFT JOIN pantau_user u ON u.id = s.enumerator "
-        "WHERE e.form_id = {} AND e.happened_on >= {} AND e.happened_on <= {}" + _approved(include_all),
+        "WHERE e.form_id = {} AND e.happened_on >= {} AND e.happened_on <= {}" + _counted(include_all),
         [form_id, start.isoformat(), end.isoformat()],
     )
 
@@ -368,7 +372,7 @@ def referrals(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all
         conn,
         "SELECT CAST(f.beneficiary AS TEXT), f.opened_on, f.actions FROM follow_up f "
         "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.opened_on >= {} "
-        "AND f.opened_on <= {}" + _approved(include_all),
+        "AND f.opened_on <= {}" + _counted(include_all),
         [form_id, start.isoformat(), end.isoformat()],
     )
 
@@ -382,7 +386,7 @@ def open_follow_ups(
         conn,
         "SELECT CAST(f.beneficiary AS TEXT), f.due_on, f.actions, f.closed_on FROM follow_up f "
         "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.due_on < {} "
-        "AND f.opened_on <= {} AND (f.closed_on = '' OR f.closed_on > {})" + _approved(include_all),
+        "AND f.opened_on <= {} AND (f.closed_on = '' OR f.closed_on > {})" + _counted(include_all),
         [form_id, end.isoformat(), end.isoformat(), since.isoformat()],
     )
 
@@ -413,3 +417,24 @@ def photos_of(conn: Any, form_id: str, ids: list[str], start: dt.date, end: dt.d
         [form_id, start.isoformat(), end.isoformat(), *ids],
     )
     return [str(r[0]) for r in rows][:limit]
+
+
+def sent_back(
+    conn: Any, programme: str, form_ids: list[str], scope: str, since: dt.datetime, until: dt.datetime
+) -> Iterator[tuple[Any, ...]]:
+    """(area of the beneficiary, petugas) of each record of these forms that a reviewer sent back for
+    correction in [since, until), once however often, whatever its status now: the data-quality
+    tables count what happened in the period, not what is left of it."""
+    if not form_ids:
+        return iter(())
+    marks = ", ".join(["{}"] * len(form_ids))
+    return _rows(
+        conn,
+        "SELECT b.area_code, COALESCE(u.display_name, '') FROM review_event r "
+        "JOIN beneficiary_event e ON e.submission = r.submission JOIN beneficiary b ON b.id = e.beneficiary "
+        "JOIN submission s ON s.id = r.submission LEFT JOIN pantau_user u ON u.id = s.enumerator "
+        f"WHERE r.to_status = 'needs_correction' AND r.at >= {{}} AND r.at < {{}} AND e.form_id IN ({marks}) "
+        "AND b.programme = {} AND (b.kecamatan = {} OR b.kecamatan LIKE {}) "
+        "GROUP BY r.submission, b.area_code, u.display_name",
+        [since, until, *form_ids, programme, scope, scope + ".%"],
+    )

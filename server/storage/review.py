@@ -17,7 +17,7 @@ from server.domain.access import Principal, may, sees_area
 from server.domain.nik import is_masked, mask
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import audit, pii
+from server.storage import audit, pii, registry
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
 
@@ -342,6 +342,7 @@ def _decide(tx: Tx, principal: Principal, instance_id: uuid.UUID, wanted: str, c
                           current_en=rules.status_label(row["review_status"], "en"), wanted=wanted,
                           max=rules.MAX_COMMENT)
     tx.execute("UPDATE submission SET review_status = {} WHERE id = {}", wanted, instance_id)
+    registry.follow_review(tx, instance_id, wanted, now)
     _record(tx, instance_id, seen_revision, row["review_status"], wanted, comment, principal, now, row["area_code"],
             address)
     return str(row["review_status"])
@@ -396,6 +397,7 @@ def _reopen(tx: Tx, instance_id: uuid.UUID, revision: int, principal: Principal,
     before = rows[0]["review_status"] if rows else rules.RECEIVED
     if before != rules.RECEIVED:
         tx.execute("UPDATE submission SET review_status = {} WHERE id = {}", rules.RECEIVED, instance_id)
+        registry.follow_review(tx, instance_id, rules.RECEIVED, now)
         _record(tx, instance_id, revision, before, rules.RECEIVED, "", principal, now, area_code, address)
 
 

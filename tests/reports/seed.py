@@ -221,12 +221,12 @@ async def write(db: Database, settings: Settings, fx: Fixture) -> None:
         await _event(db, v.person, sid, "monev_uep", "visit", v.day, summary, now)
         if v.photo:  # one stored photo, attached to many visits: the appendix shows it once
             await db.fetch("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {})", sid, fx.photo)
-        if v.corrected:
+        if v.corrected:  # sent back on the day of the visit, 10:00 WITA; the count is of the period's
             await db.fetch(
                 "INSERT INTO review_event (submission, revision, from_status, to_status, comment, at) "
                 "VALUES ({}, 1, 'received', 'needs_correction', 'GPS', {})",
                 sid,
-                now,
+                dt.datetime.fromisoformat(v.day + "T02:00:00+00:00"),
             )
     for person, opened, actions in fx.referrals:
         sid = await _submission(db, versions["monev_uep"], "monev_uep", area[person], True, now)

@@ -184,7 +184,8 @@ def test_the_per_petugas_recap_counts_gps_photos_distance_corrections_and_last_s
             id_percent(sum(a <= 50 for a in accuracy) / len(mine)),
             id_percent(sum(v.photo for v in mine) / len(mine)),
             id_percent(len(far) / len(compared)),
-            str(sum(v.corrected for v in mine)),
+            # sent back in the quarter, approved since or not
+            str(sum(v.corrected for v in fx.visits if v.enumerator == username and Q1_START <= v.day <= Q1_END)),
             "02-04-2026",
         ]
         assert re.search(rf"^{display} {' '.join(expected)}$", table, re.M), (expected, table)
@@ -298,7 +299,7 @@ def test_data_quality_complete_confirmed_edited_and_returned(approved: Rendered)
         id_percent(complete / records),
         id_percent(confirmed / records),
         id_percent(sum(v.revision > 1 for v in visits) / records),
-        str(sum(v.corrected for v in visits)),
+        str(sum(v.corrected for v in fx.visits if Q1_START <= v.day <= Q1_END)),  # approved since or not
     ]
     assert total_row(approved, "Mutu data")[:5] == expected
     assert confirmed == 1

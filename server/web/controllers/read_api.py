@@ -184,7 +184,7 @@ def _limit(raw: list[str]) -> int:
 class BeneficiaryRecord(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     programme: str
-    status: str  # "active", or "merged" (then merged_into names the record it became)
+    status: str  # "active", "merged" (then merged_into names the record it became), or "rejected" (intake rejected)
     merged_into: str | None
     nik_masked: str  # 64**************: the whole number is never in this API
     kk_masked: str

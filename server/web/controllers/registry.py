@@ -178,7 +178,7 @@ class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
     columns: list[str]
     rows: list[Row]  # each row an array in `columns` order: compact for 2G
     desa: dict[str, str]  # the desa codes in rows -> their names, once
-    removed: list[tuple[str, str]]  # [merged id, the id it became]: replace it on the phone
+    removed: list[tuple[str, str]]  # [merged id, the id it became] or [rejected id, ""]: drop it on the phone
     cursor: str  # send back as ?sejak= for the changes since this call
     more: bool  # true: call again with the cursor at once, this page was cut
     user: str = ""  # whose copy this is: a phone that changes hands starts its copy again
