@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from server.domain import growth
 from server.domain.form import walk
 from server.domain.review import ID_TYPES, mask_id
 
@@ -45,6 +46,7 @@ class Layout(msgspec.Struct, frozen=True, kw_only=True):
     form_id: str
     tables: list[Table]  # MAIN first, then repeats in document order
     choice_labels: dict[str, dict[str, dict[str, str]]]  # field -> code -> {lang: label}
+    about_people: bool = False  # with_people added the registry's columns: the scan must fill them
 
 
 class Options(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,6 +78,61 @@ def merge(versions: list[tuple[str, Any]]) -> Layout:
             versions=tuple(present[name]), removed=name not in newest))
     form_id = versions[-1][1].form_id if versions else ""
     return Layout(form_id=form_id, tables=list(tables.values()), choice_labels=_choice_labels(versions, placed))
+
+
+# --- what the registry adds to an export of a form about its beneficiaries --------------------------
+# Names start with "_", which no field name can (form.NAME_RE), so they never meet a real answer.
+PERSON_NAME = "_nama_penerima"
+DERIVED = "derived"  # the type of a column the answers do not hold
+_PERSON_LABEL = {"id": "Nama penerima (registri)", "en": "Beneficiary name (registry)"}
+# WHO z-scores and the Permenkes 2/2020 categories, as domain/growth.py computed them on arrival.
+GROWTH_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
+    "_haz": ("haz", {"id": "HAZ (z-skor TB/U)", "en": "HAZ (height-for-age z-score)"}),
+    "_waz": ("waz", {"id": "WAZ (z-skor BB/U)", "en": "WAZ (weight-for-age z-score)"}),
+    "_whz": ("whz", {"id": "WHZ (z-skor BB/TB)", "en": "WHZ (weight-for-height z-score)"}),
+    "_stunting": ("tbu", {"id": "Kategori TB/U (stunting)", "en": "Height-for-age category (stunting)"}),
+    "_wasting": ("bbtb", {"id": "Kategori BB/TB (wasting)", "en": "Weight-for-height category (wasting)"}),
+}
+CATEGORY_COLUMNS = frozenset({"_stunting", "_wasting"})
+
+
+def with_people(layout: Layout, versions: list[tuple[str, Any]]) -> Layout:
+    """For an export of a form about a registered beneficiary (a visit or a growth check): the
+    beneficiary's name beside the reference, and for a growth check the z-scores and categories."""
+    refers = [(label, c.definition.settings.registry.refers) for label, c in versions
+              if c.definition.settings.registry is not None and c.definition.settings.registry.refers is not None]
+    if not refers:
+        return layout
+    main = layout.tables[0]
+    columns = list(main.columns)
+    labels = tuple(label for label, _ in refers)
+    # "text": a name is free text, and CSV defuses free text that a spreadsheet would run as a formula.
+    person = Column(name=PERSON_NAME, type="text", table=MAIN, label=_PERSON_LABEL, choices=None, versions=labels,
+                    removed=False)
+    at = next((i + 1 for i, c in enumerate(columns) if c.name == refers[-1][1].beneficiary), len(columns))
+    columns.insert(at, person)
+    grown = tuple(label for label, r in refers if r.event == "growth" and r.growth is not None)
+    if grown:
+        columns += [Column(name=name, type=DERIVED, table=MAIN, label=text, choices=None, versions=grown,
+                           removed=False) for name, (_key, text) in GROWTH_COLUMNS.items()]
+    tables = [Table(name=MAIN, parent=None, columns=columns), *layout.tables[1:]]
+    return Layout(form_id=layout.form_id, tables=tables, choice_labels=layout.choice_labels, about_people=True)
+
+
+def derived(name: str | None, summary: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The registry's values for one record: the beneficiary's name and, from the growth check's
+    assessment stored with its event, the z-scores (2 decimals) and category codes."""
+    out: dict[str, Any] = {PERSON_NAME: name}
+    found = summary.get("growth") if isinstance(summary, Mapping) else None
+    if isinstance(found, dict):
+        try:
+            assessment = msgspec.convert(found, growth.Assessment)
+        except msgspec.ValidationError:
+            return out
+        for column, (key, _text) in GROWTH_COLUMNS.items():
+            value = getattr(assessment, key)
+            out[column] = round(value, 2) if isinstance(value, float) else value
+    return out
 
 
 def in_order(compiled: Any) -> list[Any]:
@@ -111,6 +168,8 @@ def renderer(column: Column, layout: Layout, options: Options) -> Render | None:
     """How this column's answers become cells; None means "as stored" (the fast path for most)."""
     if column.type in ID_TYPES and options.mask_ids:
         return lambda value: mask_id(value) if value not in (None, "") else None
+    if column.name in CATEGORY_COLUMNS and options.values == "labels":
+        return lambda code: growth.label(code, options.lang) if code else None
     labels = layout.choice_labels.get(column.name)
     if options.values == "labels" and labels is not None:
         names = {code: text_of(text, options.lang, code) for code, text in labels.items()}

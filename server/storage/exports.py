@@ -65,7 +65,8 @@ async def prepare(db: Database, principal: Principal, filters: rules.Filters, fm
     versions = await review.versions_of(db, filters.form_id)
     if not versions:
         raise PantauError("export.unknown_form", form_id=filters.form_id)
-    layout = layout_rules.merge([(v.version, v.compiled) for v in versions])
+    pairs = [(v.version, v.compiled) for v in versions]
+    layout = layout_rules.with_people(layout_rules.merge(pairs), pairs)
     where, args = review.where(principal, filters)
     return Prepared(form_id=filters.form_id, format=fmt, plan=layout_rules.plan(layout, options),
                     versions={v.pk: v.version for v in versions}, where=where, args=args)
@@ -197,7 +198,12 @@ def open_reader(db: Database) -> Any:
 
 
 _SCAN = ("SELECT CAST(s.id AS TEXT), s.form_version, s.revision, s.review_status, s.area_code, s.enumerator, "
-         "s.received_at, CAST(s.answers AS TEXT) FROM submission s WHERE {where} ORDER BY s.received_at, s.id")
+         "s.received_at, CAST(s.answers AS TEXT){people} FROM submission s{join} WHERE {where} "
+         "ORDER BY s.received_at, s.id")
+# A form about registered beneficiaries: each record's person and its event's summary (z-scores), by
+# the event's unique index on the submission.
+_PEOPLE = (", b.name, CAST(be.summary AS TEXT)",
+           " LEFT JOIN beneficiary_event be ON be.submission = s.id LEFT JOIN beneficiary b ON b.id = be.beneficiary")
 
 
 def scan(conn: Any, kind: str, prepared: Prepared) -> Iterator[tuple[list[Any], dict[str, Any]]]:
@@ -208,14 +214,21 @@ def scan(conn: Any, kind: str, prepared: Prepared) -> Iterator[tuple[list[Any], 
     decode = msgspec.json.Decoder().decode
     labels = prepared.plan.options.values == "labels"
     lang = prepared.plan.options.lang
-    cursor = _execute(conn, kind, _SCAN.format(where=prepared.where), prepared.args, name="pantau_export")
+    people = prepared.plan.layout.about_people
+    people_sql = _PEOPLE if people else ("", "")
+    sql = _SCAN.format(people=people_sql[0], join=people_sql[1], where=prepared.where)
+    cursor = _execute(conn, kind, sql, prepared.args, name="pantau_export")
     try:
-        for sid, version, revision, status, area, enumerator, received, answers in cursor:
+        for row in cursor:
+            sid, version, revision, status, area, enumerator, received, answers = row[:8]
             meta = [sid, prepared.versions.get(version, ""), revision,
                     rules.status_label(status, lang) if labels else status, area, users.get(enumerator, ""),
                     _local(received)]
             decoded = decode(answers) if answers else {}
-            yield meta, decoded if isinstance(decoded, dict) else {}
+            found = decoded if isinstance(decoded, dict) else {}
+            if people:
+                found.update(layout_rules.derived(row[8], decode(row[9]) if row[9] else None))
+            yield meta, found
     finally:
         cursor.close()
 

@@ -131,6 +131,27 @@ class ListRow(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     flags: tuple[str, ...] = ()
     answers: dict[str, Any] = {}
+    person: Person | None = None  # the beneficiary the record registers or is about
+
+
+class Person(msgspec.Struct, frozen=True, kw_only=True):
+    """The registry's beneficiary a record is about, as a list may show them (NIK stored masked)."""
+
+    id: str
+    name: str
+    nik_masked: str
+
+
+# The beneficiary a record registers or is about: one event per submission (a unique index).
+_PERSON_JOIN = ("LEFT JOIN beneficiary_event be ON be.submission = s.id "
+                "LEFT JOIN beneficiary b ON b.id = be.beneficiary")
+_PERSON_COLUMNS = "CAST(b.id AS TEXT) AS person_id, b.name AS person_name, b.nik_masked AS person_nik"
+
+
+def _person(row: dict[str, Any]) -> Person | None:
+    if not row.get("person_id"):
+        return None
+    return Person(id=str(row["person_id"]), name=row["person_name"] or "", nik_masked=row["person_nik"] or "")
 
 
 class Page(msgspec.Struct, frozen=True):
@@ -140,9 +161,10 @@ class Page(msgspec.Struct, frozen=True):
 
 _LIST = ("SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.revision AS revision, "
          "s.review_status AS review_status, s.area_code AS area_code, s.received_at AS received_at, "
-         "u.username AS username, u.display_name AS display_name, n.name AS name{answers} "
+         f"u.username AS username, u.display_name AS display_name, n.name AS name, {_PERSON_COLUMNS}{{answers}} "
          "FROM submission s JOIN form_version v ON v.id = s.form_version "
          "LEFT JOIN pantau_user u ON u.id = s.enumerator LEFT JOIN submission_name n ON n.submission = s.id "
+         f"{_PERSON_JOIN} "
          "WHERE {where} ORDER BY s.received_at DESC, s.id DESC LIMIT {limit}")
 
 
@@ -166,7 +188,7 @@ def _list_row(row: dict[str, Any], flags: tuple[str, ...]) -> ListRow:
                    revision=int(row["revision"]), review_status=row["review_status"], area_code=row["area_code"],
                    enumerator=row["username"] or "", enumerator_name=row["display_name"] or "",
                    received_at=aware(row["received_at"]), name=row["name"] or "", flags=flags,
-                   answers=answers if isinstance(answers, dict) else {})
+                   answers=answers if isinstance(answers, dict) else {}, person=_person(row))
 
 
 async def _flags_of(db: Database, ids: list[Any]) -> dict[str, tuple[str, ...]]:
@@ -219,13 +241,14 @@ class Detail(msgspec.Struct, frozen=True, kw_only=True):
     revisions: list[Revision]  # every revision, oldest first, the current one last
     events: list[Event]
     flags: tuple[str, ...]
+    person: Person | None = None
 
 
 _ONE = ("SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.form_version AS version_pk, "
         "s.revision AS revision, s.review_status AS review_status, s.area_code AS area_code, "
         "s.enumerator AS enumerator, u.display_name AS display_name, s.received_at AS received_at, "
-        "s.answers AS answers FROM submission s JOIN form_version v ON v.id = s.form_version "
-        "LEFT JOIN pantau_user u ON u.id = s.enumerator WHERE s.id = {}")
+        f"s.answers AS answers, {_PERSON_COLUMNS} FROM submission s JOIN form_version v ON v.id = s.form_version "
+        f"LEFT JOIN pantau_user u ON u.id = s.enumerator {_PERSON_JOIN} WHERE s.id = {{}}")
 
 
 async def detail_for(db: Database, principal: Principal, instance_id: uuid.UUID) -> Detail:
@@ -248,7 +271,7 @@ async def detail_for(db: Database, principal: Principal, instance_id: uuid.UUID)
                   form_version_pk=int(row["version_pk"]), revision=int(row["revision"]),
                   review_status=row["review_status"], area_code=row["area_code"], enumerator_id=row["enumerator"],
                   enumerator=row["display_name"] or "", received_at=aware(row["received_at"]), answers=current,
-                  revisions=revisions, events=events, flags=flags)
+                  revisions=revisions, events=events, flags=flags, person=_person(row))
 
 
 async def _revisions(db: Database, instance_id: uuid.UUID, row: dict[str, Any],

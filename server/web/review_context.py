@@ -18,7 +18,7 @@ from server.domain.access import Principal, has, may
 from server.domain.answers import validate
 from server.domain.form import Group, Question, Repeat
 from server.domain.nik import format_rupiah
-from server.storage.review import Detail, ListRow, Version
+from server.storage.review import Detail, ListRow, Person, Version
 from server.storage.tokens import Token
 from server.web.contexts import Viewer, viewer_of
 
@@ -58,6 +58,7 @@ class DataRow(msgspec.Struct, frozen=True):
     status: str
     status_label: str
     name: str
+    nik: str  # the beneficiary's, masked; "" when the record is about nobody in the registry
     flags: list[str]
     cells: list[str]
 
@@ -120,10 +121,25 @@ def _data_rows(rows: list[ListRow], titles: dict[str, str], shown: list[layout_r
     return [DataRow(
         instance_id=r.instance_id, received=when(r.received_at), form=titles.get(r.form_id, r.form_id),
         version=r.form_version, area=area_label(r.area_code), enumerator=r.enumerator_name or r.enumerator,
-        status=r.review_status, status_label=rules.status_label(r.review_status, lang), name=r.name,
+        status=r.review_status, status_label=rules.status_label(r.review_status, lang),
+        name=r.name or (r.person.name if r.person else ""), nik=masked_nik(r.person),
         flags=flag_labels(r.flags, lang),
         cells=[_cell(r.answers.get(c.name), render) for c, render in zip(shown, renders, strict=True)])
         for r in rows]
+
+
+def masked_nik(person: Person | None) -> str:
+    # The registry stores the NIK masked already; masking again applies the one mask rule of the
+    # house, so a list never shows more than domain/review.py allows.
+    return rules.mask_id(person.nik_masked) if person is not None and person.nik_masked else ""
+
+
+def person_label(person: Person | None) -> str:
+    """"Siti Aminah (640206********01)": whom a visit or growth check is about."""
+    if person is None:
+        return ""
+    nik = masked_nik(person)
+    return f"{person.name} ({nik})" if nik else person.name
 
 
 def default_columns(versions: list[Version]) -> list[str]:
@@ -196,6 +212,8 @@ class SubmissionContext(msgspec.Struct, frozen=True, kw_only=True):
     enumerator: str
     received: str
     flags: list[str]
+    person: str  # whom the record registers or is about: name and masked NIK
+    person_id: str
     answers: list[AnswerItem]
     notices: list[Notice]
     history: list[RevisionItem]
@@ -214,7 +232,8 @@ def submission_context(*, principal: Principal, lang: str, detail: Detail, versi
     """`sealed`: the record's whole NIK/KK by path, to check its warnings and, when `revealed`, to show."""
     compiled = versions[detail.form_version_pk]
     whole = rules.unmask(detail.answers, sealed)
-    shows = _Shows(lang, mask=not revealed)
+    person = person_label(detail.person)
+    shows = _Shows(lang, mask=not revealed, people={detail.person.id: person} if detail.person else {})
     decisions = sorted(rules.TRANSITIONS.get(detail.review_status, frozenset())) \
         if may(principal, "review", detail.area_code) else []
     return SubmissionContext(
@@ -222,6 +241,7 @@ def submission_context(*, principal: Principal, lang: str, detail: Detail, versi
         version=detail.form_version, revision=detail.revision, status=detail.review_status,
         status_label=rules.status_label(detail.review_status, lang), area=area_label(detail.area_code),
         enumerator=detail.enumerator, received=when(detail.received_at), flags=flag_labels(detail.flags, lang),
+        person=person, person_id=detail.person.id if detail.person else "",
         answers=shows.items(compiled, compiled.definition.fields, whole if revealed else detail.answers, 0),
         notices=_notices(compiled, detail, whole, lang), history=_history(detail, versions, shows),
         events=[EventItem(when(e.at), e.actor, f"{rules.status_label(e.from_status, lang)} → "
@@ -234,9 +254,10 @@ def submission_context(*, principal: Principal, lang: str, detail: Detail, versi
 class _Shows:
     """How one answer reads on the page, in one language, NIK masked or not."""
 
-    def __init__(self, lang: str, mask: bool) -> None:
+    def __init__(self, lang: str, mask: bool, people: dict[str, str] | None = None) -> None:
         self.lang = lang
         self.mask = mask
+        self.people = people or {}  # beneficiary id -> "name (masked NIK)": a reference reads as a person
 
     def label(self, compiled: Any, name: str) -> str:
         info = compiled.fields.get(name)
@@ -249,6 +270,8 @@ class _Shows:
             return ""
         if kind in rules.ID_TYPES and self.mask:
             return rules.mask_id(value)
+        if kind == "beneficiary" and str(value) in self.people:
+            return self.people[str(value)]
         if kind == "rupiah" and isinstance(value, int):
             return format_rupiah(value)
         if info is not None and info.choices in compiled.definition.choices:
