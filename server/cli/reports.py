@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--all",
         action="store_true",
         dest="include_all",
-        help="count every received submission, not only approved ones (the cover says so)",
+        help="count received and sent-back submissions too, never rejected ones (the cover and footnotes say so)",
     )
     render.set_defaults(func=_render)
     listing = reports_sub.add_parser("list", help="the report definitions in reports/")
