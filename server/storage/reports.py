@@ -430,10 +430,13 @@ def sent_back(
     marks = ", ".join(["{}"] * len(form_ids))
     return _rows(
         conn,
-        "SELECT b.area_code, COALESCE(u.display_name, '') FROM review_event r "
-        "JOIN beneficiary_event e ON e.submission = r.submission JOIN beneficiary b ON b.id = e.beneficiary "
+        # CROSS JOIN: SQLite then starts from the review events (few) rather than walking every
+        # beneficiary of the programme and their events (1.4 s at 100,000 submissions, twice a report).
+        "SELECT b.area_code, COALESCE(u.display_name, '') FROM review_event r CROSS JOIN beneficiary_event e "
+        "JOIN beneficiary b ON b.id = e.beneficiary "
         "JOIN submission s ON s.id = r.submission LEFT JOIN pantau_user u ON u.id = s.enumerator "
-        f"WHERE r.to_status = 'needs_correction' AND r.at >= {{}} AND r.at < {{}} AND e.form_id IN ({marks}) "
+        "WHERE e.submission = r.submission AND r.to_status = 'needs_correction' AND r.at >= {} AND r.at < {} "
+        f"AND e.form_id IN ({marks}) "
         "AND b.programme = {} AND (b.kecamatan = {} OR b.kecamatan LIKE {}) "
         "GROUP BY r.submission, b.area_code, u.display_name",
         [since, until, *form_ids, programme, scope, scope + ".%"],
