@@ -15,3 +15,8 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return now().astimezone(WITA).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The UTC instant a WITA day begins: stored times are UTC, the days people speak of are WITA."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=WITA).astimezone(dt.UTC)

@@ -34,10 +34,6 @@ def statuses(include_all: bool) -> tuple[str, ...]:
     return ALL_DATA if include_all else APPROVED_ONLY
 
 
-def counts(review_status: str, include_all: bool) -> bool:
-    return review_status in statuses(include_all)
-
-
 def person_status(intake_review_status: str) -> str:
     """What the registry's record of a person is while their registering intake has this review
     status: only a rejection takes them out (a record awaiting review is still someone to visit)."""

@@ -225,14 +225,9 @@ def _sent_back(
     """Records of the report's forms sent back for correction during each period (WITA days)."""
     forms = [f for f in (definition.forms.intake, definition.forms.visit, definition.forms.growth) if f]
     for facts, bounds in ((before, previous), (now, period)):
-        since, until = start_of_day(bounds.start), start_of_day(bounds.end + dt.timedelta(days=1))
+        since, until = clock.day_start(bounds.start), clock.day_start(bounds.end + dt.timedelta(days=1))
         for area, enumerator in store.sent_back(conn, definition.programme, forms, scope, since, until):
             facts.add_sent_back(str(area), str(enumerator))
-
-
-def start_of_day(day: dt.date) -> dt.datetime:
-    # Review events are stored in UTC; a period's days are WITA days.
-    return dt.datetime.combine(day, dt.time(0), tzinfo=clock.WITA).astimezone(dt.UTC)
 
 
 def _visits(

@@ -109,7 +109,7 @@ def start_of(day: dt.date | None) -> dt.datetime | None:
     # Days are WITA days; stored times are UTC (text on SQLite, where only UTC strings sort right).
     if day is None:
         return None
-    return dt.datetime.combine(day, dt.time(0), tzinfo=clock.WITA).astimezone(dt.UTC)
+    return clock.day_start(day)
 
 
 def _like(fragment: str) -> str:
