@@ -17,16 +17,15 @@ from typing import Any
 import time_machine
 
 from server.settings import Settings
-from tests.domain.test_forms_shipped import CHILD, SITI, VISIT
 from tests.reports.test_report_pdf import Rendered, id_percent, key_figure, table_text, total_row
-from tests.web.conftest import csrf_of, post_form
+from tests.web.conftest import post_form
+from tests.web.test_registry import growth_check, intake, publish_source, visit
 
 REPO = Path(__file__).resolve().parents[2]
 MARCH = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)  # 10:00 WITA, inside 2026-Q1
 APRIL = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)  # after the quarter: the report is made then
 Q1 = ("2026-01-01", "2026-03-31")
 SURVIVING = ("berkembang", "stabil", "menurun")
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 4 + b"\xff\xd9"
 
 
 @dataclass
@@ -56,44 +55,31 @@ class Posts:
         return next(r for r in self.records if r.id == record_id)
 
 
-def _photo(persona: Any) -> str:
-    headers = {"x-csrftoken": csrf_of(persona), "content-type": "image/jpeg"}
-    return str(persona.post("/api/v1/attachments", content=JPEG, headers=headers).json()["sha256"])
-
-
-def _send(persona: Any, form_id: str, version: str, answers: dict[str, Any]) -> str:
-    instance_id = str(uuid.uuid4())
-    payload = {"instance_id": instance_id, "form_id": form_id, "form_version": version, "answers": answers}
-    response = persona.post("/api/v1/submissions", json=payload, headers={"x-csrftoken": csrf_of(persona)})
+def _created(response: Any) -> str:
     assert response.status_code == 201, response.text
-    return instance_id
+    return str(response.json()["instance_id"])
 
 
 def _intake(persona: Any, petugas: str, n: int, *, samboja: bool, female: bool, day: str) -> Posted:
     region, desa = ("640213", "64.02.13.1007") if samboja else ("640206", "64.02.06.1001")
-    nik = f"{region}{41 if female else 1:02d}0190{n + 1:04d}"  # born 1 January 1990
-    picture = _photo(persona)
-    answers = {**SITI, "ttd_persetujuan": picture, "foto_penerima": picture, "tgl_daftar": day, "nik": nik,
+    answers = {"tgl_daftar": day, "nik": f"{region}{41 if female else 1:02d}0190{n + 1:04d}",  # born 1 Jan 1990
                "no_kk": f"{region}1203150{n + 1:03d}", "nama": f"Penerima Uji {n:02d}",
                "jenis_kelamin": "P" if female else "L", "kecamatan": desa[:8], "desa": desa}
     if not female:  # PRSE is for women
-        answers["kelompok_rentan"] = "fakir_miskin"
-        del answers["prse_kondisi"]
-    record_id = _send(persona, "registrasi_penerima", "2026041501", answers)
+        answers |= {"kelompok_rentan": "fakir_miskin", "prse_kondisi": None}
+    record_id = str(uuid.uuid4())
+    _created(intake(persona, record_id, **answers))
     return Posted(record_id, "intake", petugas, record_id, day, female=female)
 
 
 def _visit(persona: Any, petugas: str, person: str, day: str, status_usaha: str) -> Posted:
-    answers = {**VISIT, "penerima": person, "tgl_kunjungan": day, "status_usaha": status_usaha,
-               "foto_usaha": _photo(persona)}
-    return Posted(_send(persona, "monev_uep", "2026041501", answers), "visit", petugas, person, day,
-                  status_usaha=status_usaha)
+    record_id = _created(visit(persona, person, tgl_kunjungan=day, status_usaha=status_usaha))
+    return Posted(record_id, "visit", petugas, person, day, status_usaha=status_usaha)
 
 
 def _growth(persona: Any, petugas: str, person: str, child: str, day: str) -> Posted:
-    answers = {**CHILD, "keluarga": person, "nama_anak": child, "tgl_ukur": day}
-    return Posted(_send(persona, "cek_tumbuh_anak", "2026112801", answers), "growth", petugas, person, day,
-                  child=child)
+    record_id = _created(growth_check(persona, person, nama_anak=child, tgl_ukur=day))
+    return Posted(record_id, "growth", petugas, person, day, child=child)
 
 
 def _decide(persona: Any, record: Posted, status: str, comment: str = "") -> None:
@@ -232,6 +218,4 @@ def _flat(rendered: Rendered) -> str:
 
 
 def _publish(settings: Settings, name: str) -> None:
-    from tests.web.test_registry import publish_source
-
     publish_source(settings, (REPO / "forms" / f"{name}.yaml").read_bytes(), f"{name}.yaml")
