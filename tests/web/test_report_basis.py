@@ -164,14 +164,19 @@ def expected(posts: Posts, include_all: bool) -> dict[str, Any]:
     }
 
 
+def cells(row: list[str]) -> list[str]:
+    """A table row's cells: a share on a small base reads "4 (40,0%)", one cell of two words."""
+    return re.findall(r"\S+(?: \([^)]*\))?", " ".join(row))
+
+
 def figures_in(rendered: Rendered) -> dict[str, Any]:
-    enrolment = total_row(rendered, "Penerima manfaat aktif menurut wilayah dan kelompok sasaran")
-    coverage = total_row(rendered, "Cakupan kunjungan monitoring")
-    surviving = total_row(rendered, "Usaha bertahan (berkembang, stabil atau menurun)")
-    quality = total_row(rendered, "Mutu data")
+    enrolment = cells(total_row(rendered, "Penerima manfaat aktif menurut wilayah dan kelompok sasaran"))
+    coverage = cells(total_row(rendered, "Cakupan kunjungan monitoring"))
+    surviving = cells(total_row(rendered, "Usaha bertahan (berkembang, stabil atau menurun)"))
+    quality = cells(total_row(rendered, "Mutu data"))
     petugas = table_text(rendered, "Rekap kinerja petugas")
-    citra = next(line for line in petugas.splitlines() if line.startswith("Citra "))
-    growth = total_row(rendered, "Anak balita pendek (TB/U < -2 SD), pengukuran terakhir per anak")
+    citra = cells(next(line for line in petugas.splitlines() if line.startswith("Citra ")).split(" "))
+    growth = cells(total_row(rendered, "Anak balita pendek (TB/U < -2 SD), pengukuran terakhir per anak"))
     return {
         "active": int(enrolment[0]),
         "new": int(enrolment[1]),
@@ -182,7 +187,7 @@ def figures_in(rendered: Rendered) -> dict[str, Any]:
         "known": int(surviving[1]),
         "records": int(quality[0]),
         "sent_back": int(quality[4]),
-        "sent_back_citra": int(citra.split()[7]),
+        "sent_back_citra": int(citra[7]),
         "children": int(growth[0]),
     }
 
@@ -208,7 +213,7 @@ def test_every_figure_counts_the_same_basis_and_rejected_records_never(as_, sett
     assert "disetujui koordinator" in approved.pages[0]
     assert "SEMUA data" in everything.pages[0] and "ditolak tidak dihitung" in everything.pages[0]
     tables = len(set(re.findall(r"^Tabel (3\.\d+) ", approved.text, re.M)))
-    assert tables >= 18
+    assert tables >= 10  # tables with no data at all are left out of a small report
     assert _flat(approved).count("Basis penghitungan: data yang disetujui koordinator.") >= tables + 1
     assert _flat(everything).count("Basis penghitungan: semua data yang diterima") >= tables + 1
 
