@@ -353,3 +353,33 @@ def seed(settings: Settings, fx: Fixture | None = None) -> Fixture:
 
     asyncio.run(run())
     return fx
+
+
+def module_settings(base: Path, sqlite_template: Path | None) -> Settings:
+    """A migrated database of its own for one test module's report (the test's PostgreSQL, emptied,
+    or a copy of the migrated SQLite template), with its data folder under `base`."""
+    import shutil
+
+    from tests.conftest import ON_POSTGRES, PG_URL, _migrated, _run
+
+    if ON_POSTGRES:
+        _run(_migrated(PG_URL))
+        url = PG_URL
+    else:
+        assert sqlite_template is not None
+        url = f"sqlite:///{base / 'pantau.sqlite3'}"
+        shutil.copyfile(sqlite_template, base / "pantau.sqlite3")
+    settings = Settings(database_url=url, data_dir=str(base / "data"), secret_key="k" * 48, log_level="WARNING")
+
+    async def check() -> None:
+        from server.storage import migrate
+
+        db = Database(url)
+        await db.open()
+        try:
+            assert not await migrate.pending(db)
+        finally:
+            await db.close()
+
+    asyncio.run(check())
+    return settings

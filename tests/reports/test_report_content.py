@@ -7,10 +7,8 @@ beneficiaries in Sebulu and Samboja visits taken out so one kecamatan is clearly
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-import shutil
 import uuid
 from collections.abc import Callable
 
@@ -19,10 +17,8 @@ import pytest
 
 from server.reports import dataset, definitions, document, worker
 from server.settings import Settings
-from server.storage import migrate
-from server.storage.db import Database
 from server.storage.reports import pdf_path
-from tests.conftest import ON_POSTGRES, PG_URL
+from tests.conftest import ON_POSTGRES
 from tests.reports import seed
 
 Q1, Q4 = ("2026-01-01", "2026-03-31"), ("2025-10-01", "2025-12-31")
@@ -68,27 +64,8 @@ def fx_visited(fx: seed.Fixture, person: str) -> bool:
 
 @pytest.fixture(scope="module")
 def content_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Settings:
-    base = tmp_path_factory.mktemp("content")
-    if ON_POSTGRES:
-        from tests.conftest import _migrated, _run
-
-        _run(_migrated(PG_URL))
-        url = PG_URL
-    else:
-        url = f"sqlite:///{base / 'pantau.sqlite3'}"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), base / "pantau.sqlite3")
-    settings = Settings(database_url=url, data_dir=str(base / "data"), secret_key="k" * 48, log_level="WARNING")
-
-    async def check() -> None:
-        db = Database(url)
-        await db.open()
-        try:
-            assert not await migrate.pending(db)
-        finally:
-            await db.close()
-
-    asyncio.run(check())
-    return settings
+    template = None if ON_POSTGRES else request.getfixturevalue("sqlite_template")
+    return seed.module_settings(tmp_path_factory.mktemp("content"), template)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ URL fetcher serves nothing outside Pantau's assets and photos."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import http.server
@@ -23,10 +22,8 @@ import pytest
 
 from server.reports import render, worker
 from server.settings import Settings
-from server.storage import migrate
-from server.storage.db import Database
 from server.storage.reports import pdf_path
-from tests.conftest import ON_POSTGRES, PG_URL
+from tests.conftest import ON_POSTGRES
 from tests.reports import seed
 
 Q1_START, Q1_END = "2026-01-01", "2026-03-31"
@@ -53,27 +50,8 @@ class Rendered:
 
 @pytest.fixture(scope="module")
 def report_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Settings:
-    base = tmp_path_factory.mktemp("report")
-    if ON_POSTGRES:
-        from tests.conftest import _migrated, _run
-
-        _run(_migrated(PG_URL))
-        url = PG_URL
-    else:
-        url = f"sqlite:///{base / 'pantau.sqlite3'}"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), base / "pantau.sqlite3")
-    settings = Settings(database_url=url, data_dir=str(base / "data"), secret_key="k" * 48, log_level="WARNING")
-
-    async def check() -> None:
-        db = Database(url)
-        await db.open()
-        try:
-            assert not await migrate.pending(db)
-        finally:
-            await db.close()
-
-    asyncio.run(check())
-    return settings
+    template = None if ON_POSTGRES else request.getfixturevalue("sqlite_template")
+    return seed.module_settings(tmp_path_factory.mktemp("report"), template)
 
 
 @pytest.fixture(scope="module")
