@@ -9,13 +9,14 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.serving import serve, wait_until_ready
 
 REPO = Path(__file__).resolve().parents[2]
 PANTAU = Path(sys.executable).with_name("pantau")
@@ -71,33 +72,13 @@ def pantau_server(workdir: Path, forms: list[Path] | None = None) -> Iterator[Se
     for name, (role, areas) in PERSONAS.items():
         _cli(env, "users", "add", name, "--role", role, "--areas", areas, "--name", name.title(),
              "--password-env", "PANTAU_TEST_PASSWORD")
-    with open(log, "wb") as out:
-        process = subprocess.Popen([str(PANTAU), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            server = Server(f"http://127.0.0.1:{port}", database, data_dir, log)
-            _wait_until_ready(server, process)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    server = Server(f"http://127.0.0.1:{port}", database, data_dir, log)
+    with serve([str(PANTAU), "serve"], env, server.url, log):
+        yield server
 
 
 def _wait_until_ready(server: Server, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pantau serve exited: {server.log.read_text(errors='replace')}")
-        try:
-            if httpx.get(server.url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("pantau serve did not become ready in 30 s")
+    wait_until_ready(server.url, process, server.log)
 
 
 def asset_urls(html: str) -> list[str]:

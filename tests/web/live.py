@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ import httpx
 
 from server.settings import Settings
 from tests.conftest import REPO
+from tests.serving import serve
 from tests.web.conftest import PASSWORD
 
 
@@ -59,31 +58,6 @@ def serving(settings: Settings, workdir: Path, **variables: str) -> Iterator[Liv
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": settings.database_url,
            "PANTAU_DATA_DIR": settings.data_dir, "PANTAU_SECRET_KEY": settings.secret_key,
            "PANTAU_HOST": "127.0.0.1", "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "INFO", **variables}
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
-                                   stdout=out, stderr=subprocess.STDOUT)
-        try:
-            live = Live(f"http://127.0.0.1:{port}", log, env)
-            _wait_until_ready(live, process)
-            yield live
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_ready(live: Live, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"pantau serve exited: {live.log.read_text(errors='replace')}")
-        try:
-            if httpx.get(live.url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("pantau serve did not become ready in 60 s")
+    live = Live(f"http://127.0.0.1:{port}", log, env)
+    with serve([sys.executable, "-m", "server.cli.main", "serve"], env, live.url, log, cwd=workdir):
+        yield live
