@@ -113,6 +113,9 @@ define(
 )
 define("http.csrf", 403, "Formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
        "The form has expired. Reload the page and try again.")
+define("http.nul_character", 400,
+       "Isian {field} berisi karakter NUL (U+0000) yang tidak diizinkan. Hapus karakter itu lalu kirim lagi.",
+       "The field {field} contains a NUL character (U+0000), which is not allowed. Remove it and send again.")
 define("http.internal", 500, "Terjadi kesalahan di server. Kejadian ini sudah dicatat.",
        "Something went wrong on the server. It has been logged.")
 define("http.unavailable", 503, "Layanan belum siap: {detail}", "Service not ready: {detail}")

@@ -50,6 +50,7 @@ from server.web.controllers import offline as offline_first
 from server.web.controllers import registry as beneficiaries
 from server.web.controllers import reports as report_pages
 from server.web.errors import EXCEPTION_HANDLERS
+from server.web.input_guard import InputGuardMiddleware
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).parent / "templates"
@@ -170,6 +171,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         lifespan=[_lifespan(db), report_pages.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
+        # After routing, before CSRF and the handlers: NUL, out-of-range ids, early size/sign-in refusal.
+        middleware=[InputGuardMiddleware],
         # Every state-changing request carries the token: form posts as a field, the phone's JSON
         # calls as the X-CSRFToken header (its runtime reads the csrftoken cookie). Litestar's
         # middleware with the session in the token's signature (web/csrf.py), in place of csrf_config.

@@ -18,6 +18,7 @@ import msgspec
 
 from server.domain.access import Principal
 from server.errors import PantauError
+from server.web.input_guard import nul_path
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
@@ -204,6 +205,9 @@ def parse_outbox(data: bytes) -> tuple[OutboxFile, dict[str, bytes]]:
         parsed = msgspec.json.decode(data, type=OutboxFile)
     except msgspec.DecodeError as error:
         raise PantauError("outbox.bad_file", detail=str(error)[:200]) from None
+    # The file is a body inside the body: the request check cannot see into it (input_guard).
+    if b"\\u0000" in data and (where := nul_path(msgspec.json.decode(data))) is not None:
+        raise PantauError("http.nul_character", field=f"berkas: {where}")
     photos = {}
     for sha, text in parsed.photos.items():
         try:
