@@ -18,7 +18,9 @@ NEEDS: dict[str, frozenset[str]] = {
     "fill": frozenset({"admin", "staff", "enumerator"}),
     "download_reports": frozenset({"admin", "staff", "coordinator"}),
     "reveal_nik": frozenset({"admin", "staff"}),
-    "import_outbox": frozenset({"admin", "staff"}),  # an outbox file from a phone (issue 6)
+    "import_outbox": frozenset({"admin", "staff"}),
+    # The API's full description (every route, parameter and schema) is a map for an attacker too.
+    "read_api_schema": frozenset({"admin", "staff"}),  # an outbox file from a phone (issue 6)
 }
 AREA_FREE_ROLES = frozenset({"admin", "staff"})  # they see the whole kabupaten
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -25,12 +26,12 @@ from litestar.template.config import TemplateConfig
 
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import migrate
+from server.storage import access, migrate
 from server.storage.db import Database
 from server.storage.writer import Writer
 from server.web import csrf
 from server.web.access_log import AccessLogMiddleware
-from server.web.auth import require_principal
+from server.web.auth import principal_of, require_principal
 from server.web.controllers import (
     account,
     api,
@@ -51,6 +52,7 @@ from server.web.controllers import registry as beneficiaries
 from server.web.controllers import reports as report_pages
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.input_guard import InputGuardMiddleware
+from server.web.security_headers import SecurityHeadersMiddleware
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).parent / "templates"
@@ -64,6 +66,14 @@ API_TOKEN_COMPONENTS = Components(security_schemes={
                                 description="Personal API token from /akun/token; read-only (GET)."),
     "session": SecurityScheme(type="apiKey", name="pantau_sesi", security_scheme_in="cookie"),
 })
+
+
+async def schema_readers_only(connection: Any, _handler: Any) -> None:
+    """Guard of the OpenAPI document: signed-in staff and admins only."""
+    principal = await principal_of(connection)
+    if principal is None:
+        raise NotAuthorizedException()
+    access.require(principal, "read_api_schema")
 
 
 def template_environment() -> Environment:
@@ -171,12 +181,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         lifespan=[_lifespan(db), report_pages.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
-        # After routing, before CSRF and the handlers: NUL, out-of-range ids, early size/sign-in refusal.
-        middleware=[InputGuardMiddleware],
-        # Every state-changing request carries the token: form posts as a field, the phone's JSON
-        # calls as the X-CSRFToken header (its runtime reads the csrftoken cookie). Litestar's
-        # middleware with the session in the token's signature (web/csrf.py), in place of csrf_config.
-        middleware=[csrf.middleware(settings)],
+        # First (outermost), after routing: NUL, out-of-range ids, early size/sign-in refusal, before the
+        # CSRF check reads a form body. Then CSRF: every state-changing request carries the token: form
+        # posts as a field, the phone's JSON calls as the X-CSRFToken header (its runtime reads the
+        # csrftoken cookie). Litestar's middleware with the session in the token's signature
+        # (web/csrf.py), in place of csrf_config.
+        middleware=[InputGuardMiddleware, csrf.middleware(settings)],
         # gzip for pages and assets on 2G/3G (the fill page's budget, issue 5 item 7); small bodies
         # such as receipts stay plain (minimum_size), so the submission path pays almost nothing.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024,
@@ -184,7 +194,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(template_environment())),
         # JSON only: the HTML viewers load scripts from a CDN, and Pantau pages make no third-party requests.
-        openapi_config=OpenAPIConfig(title="Pantau API", version="1", path="/schema",
+        openapi_config=OpenAPIConfig(title="Pantau API", version="1",
+                                     openapi_router=Router("/schema", route_handlers=[], include_in_schema=False,
+                                                           guards=[schema_readers_only]),
                                      render_plugins=[JsonRenderPlugin()], components=API_TOKEN_COMPONENTS,
                                      use_handler_docstrings=True,
                                      security=[{"session": []}, {"api_token": []}]),
@@ -198,5 +210,5 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         debug=False,
     )
     # Outermost, around the router too: route-level middleware never sees a 404 or 405.
-    app.asgi_handler = AccessLogMiddleware(app.asgi_handler, settings.trusted_proxies)
+    app.asgi_handler = AccessLogMiddleware(SecurityHeadersMiddleware(app.asgi_handler), settings.trusted_proxies)
     return app

@@ -18,12 +18,12 @@ import msgspec
 
 from server.domain.access import Principal
 from server.errors import PantauError
-from server.web.input_guard import nul_path
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
 from server.web.contexts import Viewer, viewer_of
 from server.web.fill_context import STATIC, asset_urls, asset_version, safe_json
+from server.web.input_guard import nul_path
 from server.web.schemas import SubmissionIn
 
 SW_FILE = STATIC / "js" / "sw.js"

@@ -65,7 +65,7 @@ def test_a_nul_in_a_multipart_text_field_is_refused_but_a_file_may_hold_one(as_,
 ])
 @pytest.mark.parametrize("value", [2**31, 2**63, 10**30, -1, 0])
 def test_an_id_beyond_the_integer_range_is_a_404(as_, path: str, value: int) -> None:  # type: ignore[no-untyped-def]
-    response = as_("ani").get(path.format(id=value), headers={"accept": "application/json"})
+    response = as_("admin").get(path.format(id=value), headers={"accept": "application/json"})
     assert response.status_code == 404, response.text
 
 

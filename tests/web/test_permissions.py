@@ -25,9 +25,10 @@ ADMIN_ONLY = row(302, 200, 403, 403, 403, 403)
 MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/healthz"): EVERYONE_200,
     ("GET", "/readyz"): EVERYONE_200,
-    ("GET", "/schema"): EVERYONE_200,
-    ("GET", "/schema/openapi.json"): EVERYONE_200,
-    ("GET", "/schema/{path:str}"): EVERYONE_200,
+    # The API's description is for the people who run the integrations: staff and admins.
+    ("GET", "/schema"): row(302, 200, 200, 403, 403, 403),
+    ("GET", "/schema/openapi.json"): row(302, 200, 200, 403, 403, 403),
+    ("GET", "/schema/{path:str}"): row(302, 200, 200, 403, 403, 403),
     ("GET", "/static/{file_path:path}"): EVERYONE_200,
     ("GET", "/"): SIGNED_IN_200,
     ("GET", "/masuk"): row(200, 302, 302, 302, 302, 302),

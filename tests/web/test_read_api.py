@@ -132,8 +132,8 @@ def test_forms_list_every_version_and_the_merged_fields(as_, app_client, data, s
     assert fields["bantuan"]["choices"] == "bantuan" and fields["bantuan"]["removed"] is False
 
 
-def test_the_openapi_document_describes_the_read_api(client) -> None:  # type: ignore[no-untyped-def]
-    schema = client.get("/schema/openapi.json").json()
+def test_the_openapi_document_describes_the_read_api(as_) -> None:  # type: ignore[no-untyped-def]
+    schema = as_("ani").get("/schema/openapi.json").json()
     for path in ("/api/v1/forms", "/api/v1/forms/{form_id}", "/api/v1/forms/{form_id}/submissions",
                  "/api/v1/forms/{form_id}/export", "/api/v1/corrections"):
         assert "get" in schema["paths"][path], path
@@ -171,8 +171,16 @@ def test_beneficiaries_are_read_with_a_token_within_the_owners_areas(as_, app_cl
     assert bearer(app_client, budi, f"/api/v1/beneficiaries/{wati}").status_code == 404  # outside Tenggarong
 
 
-def test_the_openapi_document_describes_the_beneficiary_api(client) -> None:  # type: ignore[no-untyped-def]
-    schema = client.get("/schema/openapi.json").json()
+def test_the_openapi_document_is_for_staff_and_admins_only(as_) -> None:  # type: ignore[no-untyped-def]
+    assert as_("admin").get("/schema/openapi.json").status_code == 200
+    assert as_("budi").get("/schema/openapi.json").status_code == 403
+    assert as_("citra").get("/schema/openapi.json").status_code == 403
+    anonymous = as_(None).get("/schema/openapi.json", headers={"accept": "application/json"}, follow_redirects=False)
+    assert anonymous.status_code == 401 and "paths" not in anonymous.text
+
+
+def test_the_openapi_document_describes_the_beneficiary_api(as_) -> None:  # type: ignore[no-untyped-def]
+    schema = as_("ani").get("/schema/openapi.json").json()
     listed = schema["paths"]["/api/v1/beneficiaries"]["get"]
     assert {p["name"] for p in listed["parameters"]} >= {"since", "program"}
     assert listed["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("BeneficiaryPage")

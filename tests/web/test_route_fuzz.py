@@ -20,7 +20,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from tests.web.conftest import csrf_of
-from tests.web.test_api_submissions import JPEG, body, publish, send
+from tests.web.test_api_submissions import body, publish, send
 
 SERVER = Path(__file__).resolve().parents[2] / "server"
 NOT_NAMES = {"request", "principal", "data", "scope", "state", "headers", "cookies", "socket"}
@@ -85,9 +85,10 @@ def query_names(handler: Any, route: HTTPRoute) -> list[str]:
 def json_bodies() -> Iterator[Any]:
     """Bodies of the shapes the server decodes (a submission, an editor draft) with each field hostile,
     and bodies of the wrong shape altogether."""
-    base = body()
     for value in JSON_VALUES:
-        yield {**base, "answers": {**base["answers"], "nama": value, "umur": value}}
+        base = body()  # a new instance each time: an accepted one must not turn the next into a retry
+        yield {**base, "answers": {**base["answers"], "nama": value}}
+        yield {**base, "answers": {**base["answers"], "umur": value, value if isinstance(value, str) else "x": 1}}
         yield {**base, "instance_id": value}
         yield {**base, "form_id": value, "form_version": value, "base_revision": value}
         yield {"yaml": value}
@@ -126,7 +127,8 @@ class Fuzzer:
             form = {n: value for n in FORM_NAMES} | {"_csrf_token": csrf}
             self.call(method, plain, data=form)
             if index < 4:  # as multipart too, with a file part under a hostile name
-                self.call(method, plain, data=form, files=[("berkas", ("../..\x00.json", value.encode(), "text/plain"))])
+                hostile_file = ("berkas", ("../..\x00.json", value.encode(), "text/plain"))
+                self.call(method, plain, data=form, files=[hostile_file])
         self.call(method, plain, content=b"a=%ff%fe&_csrf_token=" + csrf.encode(),
                   headers={"content-type": "application/x-www-form-urlencoded"})
         for payload in JSON_VALUES[:3] if slow else json_bodies():

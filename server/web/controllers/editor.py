@@ -319,7 +319,8 @@ READ_ONLY = (
 )
 
 
-@get("/formulir/{form_id:str}/pratinjau")
+# The editor shows this page in an iframe of its own page: framing by our own origin only.
+@get("/formulir/{form_id:str}/pratinjau", opt={"csp": {"frame-ancestors": "'self'"}})
 async def preview_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
     previewed = await _for_preview(request, principal, form_id)
     compiled = previewed.compiled
