@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from server.errors import PantauError
+from server.private_files import private_dir
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -210,7 +211,7 @@ def ensure_secret_key(settings: Settings) -> Settings:
         if len(key) < 32:
             raise SettingsError("PANTAU_SECRET_KEY", f"{path} is damaged (too short); delete it to regenerate")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:

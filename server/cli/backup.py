@@ -11,6 +11,7 @@ from pathlib import Path
 
 from server.cli.common import prepared_settings
 from server.errors import PantauError
+from server.private_files import touch_private
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,6 +35,7 @@ def _backup(args: argparse.Namespace) -> int:
     partial = target.with_name(target.name + ".partial")
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
+        touch_private(partial)  # a copy of the registry is as private as the registry
         dest = sqlite3.connect(partial)
         try:
             source.backup(dest, pages=1024)

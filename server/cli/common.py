@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from server.private_files import private_dir
 from server.settings import Settings, ensure_secret_key, load_settings
 from server.storage.db import Database
 
@@ -17,7 +18,7 @@ T = TypeVar("T")
 
 def prepared_settings() -> Settings:
     settings = load_settings()
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(settings.data_dir))
     return ensure_secret_key(settings)
 
 

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 from server import clock
 from server.domain.access import Principal
 from server.errors import PantauError
+from server.private_files import create_private, private_dir
 from server.storage.db import Database
 from server.storage.review import may_see
 from server.storage.tables import Attachment
@@ -46,11 +47,11 @@ def path_of(data_dir: str, sha256: str) -> Path:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     # One temporary file per write: two uploads of the same photo at once (a phone retrying while its
     # first request still runs) must not rename each other's file away (a 500, issue 6).
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
-    with open(temporary, "wb") as fh:
+    with os.fdopen(create_private(temporary), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

@@ -25,6 +25,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from server.errors import PantauError
+from server.private_files import touch_private
 from server.settings import Settings, sqlite_path
 
 BUSY_TIMEOUT_MS = 30_000
@@ -153,10 +154,12 @@ class Database:
         self.pool_size = pool_size or MAX_POOL
         self.kind = "sqlite" if url.startswith("sqlite:") else "postgres"
         self.engine: PantauSQLiteEngine | PostgresEngine
+        self.sqlite_file: Path | None = None
         if self.kind == "sqlite":
             path = sqlite_path(url)
             if not path.parent.is_dir():
                 raise PantauError("db.dir_missing", path=str(path.parent))
+            self.sqlite_file = path
             self.engine = PantauSQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         else:
             self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1),
@@ -176,6 +179,8 @@ class Database:
         binding is restored on close so a short-lived one (CLI step, test helper) leaves no trace."""
         from server.storage.tables import bind
 
+        if self.sqlite_file is not None:
+            touch_private(self.sqlite_file)  # before SQLite makes it with the umask's mode; WAL/SHM follow it
         self._previous_engine = bind(self.engine)
         try:
             if isinstance(self.engine, PostgresEngine) and not self._pool_open:

@@ -29,6 +29,7 @@ from server.domain import review as rules
 from server.domain import xlsx
 from server.domain.access import Principal
 from server.errors import PantauError
+from server.private_files import private_dir
 from server.storage import review
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 
@@ -251,9 +252,7 @@ def _local(value: Any) -> str:
 
 
 def spool_dir(data_dir: str) -> Path:
-    path = Path(data_dir) / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(data_dir) / "tmp")
 
 
 # --- the three formats -----------------------------------------------------------------------------------------

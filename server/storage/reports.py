@@ -19,6 +19,7 @@ import msgspec
 
 from server.domain import basis
 from server.domain.nik import mask
+from server.private_files import create_private, private_dir
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 from server.storage.writer import Tx
 
@@ -288,10 +289,10 @@ def store_pdf(data_dir: str, data: bytes) -> str:
     """Write the PDF under its sha256 (fsynced, renamed into place) and return the digest."""
     digest = hashlib.sha256(data).hexdigest()
     path = pdf_path(data_dir, digest)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if not path.exists():
-        temporary = path.with_name(f".{digest}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as fh:
+        temporary = path.with_name(f".{digest}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        with os.fdopen(create_private(temporary), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

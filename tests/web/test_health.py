@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -128,3 +129,30 @@ def test_the_favicon_and_the_web_app_manifest_answer_everyone(client: TestClient
     assert client.get("/ikon/64").status_code == 404  # only the sizes the manifest names
     home = client.get("/masuk").text
     assert 'rel="manifest" href="/manifest.webmanifest"' in home and 'rel="icon" href="/favicon.ico"' in home
+
+
+def test_a_client_that_went_away_mid_upload_is_logged_as_499_not_as_a_server_error(
+    client: TestClient, caplog: pytest.LogCaptureFixture  # type: ignore[type-arg]
+) -> None:
+    """The phone sends half a sign-in form and loses signal: the log says the client closed (499)
+    and no error with a traceback is logged for someone to chase."""
+    messages = iter([{"type": "http.request", "body": b"username=citra&pass", "more_body": True},
+                     {"type": "http.disconnect"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/masuk", "raw_path": b"/masuk", "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                         (b"content-length", b"40")],
+             "client": ("203.0.113.9", 5000), "server": ("testserver", 80), "state": {}}
+    with caplog.at_level(logging.INFO, logger="pantau.access"):
+        client.blocking_portal.call(client.app, scope, receive, send)
+    lines = [r.getMessage() for r in caplog.records if r.name == "pantau.access"]
+    assert lines and '"POST /masuk" 499' in lines[-1] and lines[-1].endswith("client closed")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
