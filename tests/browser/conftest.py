@@ -16,6 +16,12 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def inject_axe(page: object) -> None:
+    """axe-core into the page through the DevTools protocol: Pantau's CSP refuses inline scripts, so
+    page.add_script_tag (an inline <script>) would be blocked, as it should be."""
+    page.evaluate("() => {\n" + AXE.read_text(encoding="utf-8") + "\n}")  # type: ignore[attr-defined]
 TENGGARONG = {"latitude": -0.4195, "longitude": 116.9856, "accuracy": 12}
 
 # A form with repeats: registrasi_penerima has none, so the repeat runtime is tested on this one.
@@ -111,6 +117,9 @@ def signed_in_page(context: object, server: Server, path: str, username: str = "
     page = context.new_page()  # type: ignore[attr-defined]
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A script, style or frame the Content-Security-Policy blocked is a broken page too.
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text else None)
     page.errors = errors
     page.goto(f"{server.url}/masuk?next={path}")
     page.fill("#username", username)

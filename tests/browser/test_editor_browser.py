@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.browser.conftest import AXE, signed_in_page
+from tests.browser.conftest import inject_axe, signed_in_page
 from tests.browser.server import Server
 from tests.browser.test_fill_browser import AXE_RUN
 
@@ -88,7 +88,7 @@ def test_staff_build_preview_and_publish_a_form_that_a_phone_then_fills(server: 
     add_list(page, "add-region", "kecamatan").locator("input.l-region").fill("kecamatan 64.02")
     add_list(page, "add-region", "desa").locator("input.l-region").fill("desa 64.02")
 
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     assert page.evaluate(AXE_RUN) == []  # the editor itself: labelled inputs, no serious violations
 
     card = add_question(page, "select_one", "bekerja", "Apakah bekerja?", "Working?")
@@ -262,7 +262,7 @@ def test_fields_move_into_and_out_of_groups_and_type_details_are_edited(server: 
     default.fill("today()")
     add_question(page, "nik", "nik", "NIK", "NIK")
     card(page, "nik").locator("select.p-birth_date").select_option("tgl_lahir")
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     assert page.evaluate(AXE_RUN) == []  # the new controls are labelled too
     save(page)
     page.click("#tab-yaml")
@@ -280,7 +280,7 @@ def test_fields_move_into_and_out_of_groups_and_type_details_are_edited(server: 
     preview = page.frame_locator("#preview")
     preview.locator("#send").click()
     preview.locator(".receipt h2").wait_for()
-    page.wait_for_function("document.getElementById('test-count').textContent === '1'")
+    page.wait_for_function("() => document.getElementById('test-count').textContent === '1'")
     assert page.locator("aside.preview ul.tests li").count() == 1
     assert rows(server, "SELECT COUNT(*) FROM submission WHERE form_id = ?", SUSUN) == [(0,)]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import AXE, signed_in_page
+from tests.browser.conftest import AXE, inject_axe, signed_in_page
 from tests.browser.server import Server
 from tests.web.test_api_submissions import JPEG
 
@@ -69,7 +69,7 @@ def settled(page: Any) -> Any:
 
 
 def wait_photo(page: Any, name: str) -> None:
-    page.wait_for_function(f"document.querySelector('input[type=hidden][name={name}]').value.length === 64")
+    page.wait_for_function(f"() => document.querySelector('input[type=hidden][name={name}]').value.length === 64")
 
 
 def test_registrasi_penerima_on_a_phone(server: Server, phone: Any, tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_registrasi_penerima_on_a_phone(server: Server, phone: Any, tmp_path: Pa
     page.fill("#f-rt_rw", "005/002")
     page.fill("#f-alamat", "Jl. Danau Aji No. 12")
     settled(page).click("button.gps")
-    page.wait_for_function("document.getElementById('f-lokasi').value !== ''")
+    page.wait_for_function("() => document.getElementById('f-lokasi').value !== ''")
     assert page.text_content(".acc") == "Akurasi ±12 m"
     settled(page).click("#next")
 
@@ -293,7 +293,7 @@ def test_axe_finds_no_serious_violations_and_targets_are_44px(server: Server, ph
     radio(page, "persetujuan", "ya")
     settled(page).click("#next")
     settled(page).click("#next")  # the page's errors are shown: they must be announced and described too
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     assert page.evaluate(AXE_RUN) == []
     assert page.evaluate(TARGETS) == []
     # The page as a phone without JavaScript gets it: the same markup with the runtime never loaded.
@@ -306,7 +306,7 @@ def test_axe_finds_no_serious_violations_and_targets_are_44px(server: Server, ph
     plain.route("**/*.js", lambda route: route.abort())  # the runtime (served under /aset/) never arrives
     plain.goto(f"{server.url}/f/registrasi_penerima")
     assert plain.evaluate("() => document.documentElement.getAttribute('data-pantau')") is None  # no runtime
-    plain.add_script_tag(path=str(AXE))
+    inject_axe(plain)
     assert plain.evaluate(AXE_RUN) == []
     assert plain.evaluate(TARGETS) == []
 

@@ -191,7 +191,7 @@ def fill(page: Any, server: Server, name: str, colour: tuple[int, int, int], sen
         page.fill("#f-nik", nik)
     page.fill("#f-jml_art", "4")
     page.set_input_files("#f-foto", files=[{"name": "rumah.png", "mimeType": "image/png", "buffer": png(*colour)}])
-    page.wait_for_function("document.querySelector('input[type=hidden][name=foto]').value.length === 64")
+    page.wait_for_function("() => document.querySelector('input[type=hidden][name=foto]').value.length === 64")
     instance_id = page.input_value("input[name=_id]")
     if send:
         page.wait_for_selector("#fill:not([aria-busy])", state="attached")
@@ -548,7 +548,7 @@ def test_a_shared_phone_sends_each_item_under_who_filled_it(
     context, page = offline_phone(playwright, server, tmp_path / "profile")
     citras = fill(page, server, "Siti Aminah", (200, 30, 30))
     unfinished = fill(page, server, "Budi Santoso", (30, 200, 30), send=False)  # a draft of citra's
-    page.wait_for_function(f"sessionStorage.getItem('pantau-draf:/f/uji_foto') === '{unfinished}'")  # saved
+    page.wait_for_function(f"() => sessionStorage.getItem('pantau-draf:/f/uji_foto') === '{unfinished}'")  # saved
     context.set_offline(False)
     context.route("**/api/v1/submissions", lambda route: route.abort("connectionreset"))  # not yet sent
     page.goto(f"{server.url}/draf")

@@ -60,7 +60,7 @@ def test_an_enumerator_picks_a_beneficiary_by_name_and_finds_names_offline(serve
     page.fill("#f-periode", "2026-TW1")
     page.fill("#f-tgl_bantuan", "2026-01-10")
     settled(page).click("button.gps")
-    page.wait_for_function("document.getElementById('f-lokasi').value !== ''")
+    page.wait_for_function("() => document.getElementById('f-lokasi').value !== ''")
     radio(page, "bertemu", "tidak_di_tempat")  # not met: the rest of the visit is not asked
     while page.locator("#send").is_hidden():  # the last step: the visit's pages are not asked
         settled(page).click("#next")

@@ -313,7 +313,8 @@ def test_assets_have_hashed_urls_a_year_of_cache_and_gzip(as_, published) -> Non
         response = citra.get(url, headers={"accept-encoding": "gzip"})
         assert response.status_code == 200, url
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
-        assert response.headers["content-encoding"] == "gzip"
+        # under 1 KB (the boot script) gzip would add more than it saves: sent as is (minimum_size)
+        assert response.headers.get("content-encoding") == "gzip" or len(response.content) < 1024, url
     assert citra.get("/aset/x/js/../../server/settings.py").status_code == 404
     assert citra.get("/aset/x/../pyproject.toml").status_code == 404
     assert citra.get("/aset/x/js/nothing.js").status_code == 404
