@@ -324,7 +324,7 @@ def test_region_questions_offer_only_ones_own_areas(server: Server, browser: Any
     # The kecamatan question sits on a later page: choose it as the runtime would see a choice.
     page.evaluate("""() => { const e = document.getElementById('f-kecamatan'); e.value = '64.02.06';
       e.dispatchEvent(new Event('change', { bubbles: true })); }""")
-    page.wait_for_function("document.querySelectorAll('#f-desa option').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('#f-desa option').length > 1")
     desa = options(page, "#f-desa")
     assert desa and all(code.startswith("64.02.06" + ".") for code in desa)
     citra.close()
@@ -346,16 +346,16 @@ def test_the_back_button_goes_to_the_previous_page_and_a_draft_reopens_where_it_
     assert page.text_content("#step") == "Langkah 2 dari 7"
     page.fill("#f-nama", "Siti Aminah")
     page.go_back()  # the phone's Back button: the previous page of the form, not out of it
-    page.wait_for_function("document.getElementById('step').textContent === 'Langkah 1 dari 7'")
+    page.wait_for_function("() => document.getElementById('step').textContent === 'Langkah 1 dari 7'")
     assert page.url.endswith("/f/registrasi_penerima")
     page.go_forward()
-    page.wait_for_function("document.getElementById('step').textContent === 'Langkah 2 dari 7'")
+    page.wait_for_function("() => document.getElementById('step').textContent === 'Langkah 2 dari 7'")
     assert page.input_value("#f-nama") == "Siti Aminah"
 
     page.wait_for_timeout(400)  # the draft is saved a moment after the last change
     page.reload()  # a resumed draft opens on the page where it was left
     page.wait_for_selector("html[data-pantau=siap][data-offline=siap]")
-    page.wait_for_function("document.getElementById('step').textContent === 'Langkah 2 dari 7'")
+    page.wait_for_function("() => document.getElementById('step').textContent === 'Langkah 2 dari 7'")
     assert page.input_value("#f-nama") == "Siti Aminah" and page.locator("#f-nama").is_visible()
     assert page.errors == []
 
@@ -373,8 +373,9 @@ def test_an_amount_is_read_back_in_rupiah_as_it_is_typed(server: Server, phone: 
     page = signed_in_page(phone, server, "/f/uji_anak")
     page.wait_for_selector(READY)
     page.fill("#f-uang_saku", "1200000")
-    page.wait_for_function("(document.querySelector('.q:has(#f-uang_saku) p.rp') || {}).textContent === 'Rp 1.200.000'")
+    page.wait_for_function(
+        "() => (document.querySelector('.q:has(#f-uang_saku) p.rp') || {}).textContent === 'Rp 1.200.000'")
     page.fill("#f-uang_saku", "Rp 25.000")  # as people write it: the same amount
-    page.wait_for_function("document.querySelector('.q:has(#f-uang_saku) p.rp').textContent === 'Rp 25.000'")
+    page.wait_for_function("() => document.querySelector('.q:has(#f-uang_saku) p.rp').textContent === 'Rp 25.000'")
     page.fill("#f-uang_saku", "")
-    page.wait_for_function("document.querySelector('.q:has(#f-uang_saku) p.rp').hidden")
+    page.wait_for_function("() => document.querySelector('.q:has(#f-uang_saku) p.rp').hidden")

@@ -49,7 +49,7 @@ def queue_visit(page: Any, server: Server, name: str) -> str:
     page.wait_for_selector(READY)
     page.fill("#f-nama", name)
     page.select_option("#f-kecamatan", TENGGARONG)
-    page.wait_for_function("document.querySelectorAll('#f-desa option').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('#f-desa option').length > 1")
     page.select_option("#f-desa", options(page, "#f-desa")[0])
     instance_id = page.input_value("input[name=_id]")
     page.wait_for_selector("#fill:not([aria-busy])", state="attached")
@@ -112,7 +112,7 @@ def test_a_refused_record_says_why_stops_retrying_and_is_fixed_or_deleted(
     assert page.input_value("#f-nama") == "Siti Aminah" and page.input_value("input[name=_id]") == fixed
     assert TENGGARONG not in options(page, "#f-kecamatan")  # her own areas now
     page.select_option("#f-kecamatan", SAMBOJA)
-    page.wait_for_function("document.querySelectorAll('#f-desa option').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('#f-desa option').length > 1")
     village = options(page, "#f-desa")[0]
     assert village.startswith(SAMBOJA + ".")
     page.select_option("#f-desa", village)
