@@ -354,7 +354,10 @@ def people(
 
 def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[tuple[Any, ...]]:
     """(beneficiary, day, summary JSON, petugas, revision, has a photo, received at, answers JSON) of
-    the form's events in the period that the basis counts, by the date index."""
+    the form's events in the period that the basis counts, by the date index. In a total order (day,
+    then when received, then id): of two visits on one day the one received last is a person's
+    latest, whatever order the database would have handed them over in, so an edition of unchanged
+    data is the same edition."""
     return _rows(
         conn,
         "SELECT CAST(e.beneficiary AS TEXT), e.happened_on, CAST(e.summary AS TEXT), COALESCE(u.display_name, ''), "
@@ -362,7 +365,8 @@ def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: b
         "CAST(s.received_at AS TEXT), CAST(s.answers AS TEXT) "
         "FROM beneficiary_event e JOIN submission s ON s.id = e.submission "
         "LEFT JOIN pantau_user u ON u.id = s.enumerator "
-        "WHERE e.form_id = {} AND e.happened_on >= {} AND e.happened_on <= {}" + _counted(include_all),
+        "WHERE e.form_id = {} AND e.happened_on >= {} AND e.happened_on <= {}" + _counted(include_all)
+        + " ORDER BY e.happened_on, s.received_at, s.id",
         [form_id, start.isoformat(), end.isoformat()],
     )
 

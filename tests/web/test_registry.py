@@ -522,3 +522,25 @@ def test_only_forms_with_a_beneficiary_question_load_the_picker(as_, shipped) ->
     assert "/js/picker.js" not in citra.get("/f/registrasi_penerima").text  # its first load stays light
     rules = citra.get("/f/monev_uep/aturan", params={"v": "2026041501", "lang": "id"}).json()
     assert rules["program"] == "bansos" and rules["msg"]["pick_search"] == "Cari nama, desa atau NIK"
+
+
+def test_a_reports_visits_come_in_one_order_so_the_same_data_makes_the_same_edition(as_, shipped,  # type: ignore[no-untyped-def]
+                                                                                      settings) -> None:
+    """Two visits to one person on one day: the one received last is their latest, never whichever
+    the database hands over last (an edition of unchanged data must not change)."""
+    import json
+
+    from server.storage import reports
+
+    citra = as_("citra")
+    person = registered(citra)
+    sent = [visit(citra, person, tgl_kunjungan=day, status_usaha=status)
+            for day, status in (("2026-04-10", "berkembang"), ("2026-04-10", "menurun"), ("2026-04-09", "stabil"))]
+    assert all(r.status_code == 201 for r in sent), [r.text for r in sent]
+    conn = reports.open_reader(settings.database_url)
+    try:
+        rows = list(reports.events(conn, "monev_uep", dt.date(2026, 4, 1), dt.date(2026, 6, 30), True))
+    finally:
+        conn.close()
+    order = [(str(row[1])[:10], json.loads(row[7])["status_usaha"]) for row in rows]
+    assert order == [("2026-04-09", "stabil"), ("2026-04-10", "berkembang"), ("2026-04-10", "menurun")]
