@@ -73,6 +73,7 @@ UI: dict[str, tuple[str, str]] = {
     "pick_none": ("Daftar penerima belum ada di HP ini; sambungkan ke internet.",
                   "No beneficiary list on this phone yet; connect to the internet."),
     "pick_offline": ("Tidak tersambung: memakai daftar yang tersimpan.", "Offline: using the saved list."),
+    "refer": ("Anak perlu dirujuk: {reasons}.", "The child must be referred: {reasons}."),
     "outside_area": ("Wilayah ini di luar wilayah tugas Anda. Pilih wilayah Anda sendiri.",
                      "This area is outside your assigned areas. Choose one of your own."),
 }
@@ -81,11 +82,11 @@ RUNTIME_TEXTS = frozenset({"confirm", "gps_wait", "gps_acc", "gps_fail", "photo_
                            "photo_kept", "sig_clear", "sig_help", "step", "sending", "fix", "tick", "offline",
                            "signin", "sent", "number", "received", "again", "same", "female", "male", "born",
                            "pick_search", "pick_chosen", "pick_nothing", "pick_count", "pick_none", "pick_offline",
-                           "outside_area"})
+                           "outside_area", "refer"})
 MESSAGE_CODES = ("answer.required", "answer.constraint", "answer.integer", "answer.decimal", "answer.rupiah",
                  "answer.geopoint", "answer.geopoint_accuracy", "answer.repeat_min", "answer.repeat_max",
                  "answer.repeat_count", "nik.length", "nik.date", "nik.outside_kukar", "nik.sex_mismatch",
-                 "nik.dob_mismatch", "kk.length")
+                 "nik.dob_mismatch", "kk.length", "growth.referral_required")
 
 
 class Option(msgspec.Struct, frozen=True):
@@ -224,6 +225,22 @@ def picker_assets(compiled: CompiledForm) -> dict[str, str]:
         return {}
     base = f"/aset/{asset_version()}"
     return {"picker": f"{base}/js/picker.js", "idb": f"{base}/vendor/idb.js"}
+
+
+def growth_tables_url() -> str:
+    return f"/aset/{asset_version()}/data/who-growth.json"
+
+
+def growth_rules(compiled: CompiledForm) -> dict[str, Any] | None:
+    """The answers a growth check's z-scores come from, for static/js/growth.js: the phone computes
+    the verdict as the enumerator types and asks for the referral the server would insist on."""
+    registry = compiled.definition.settings.registry
+    spec = registry.refers.growth if registry and registry.refers else None
+    if spec is None:
+        return None
+    return {"sex": spec.sex, "birth_date": spec.birth_date, "date": registry.refers.date or "",
+            "weight": spec.weight, "length": spec.length, "position": spec.position or "", "oedema": spec.oedema or "",
+            "referral": spec.referral or "", "no_referral": spec.no_referral, "tables": growth_tables_url()}
 
 
 def rules_url(compiled: CompiledForm, lang: str) -> str:
@@ -525,6 +542,7 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         # Codes the server may answer that need the tick rather than a correction.
         "warn": sorted(code for code, entry in CATALOGUE.items()
                        if entry.severity == "warning" and code.startswith(("answer.", "nik.", "kk.", "phone."))),
+        **({"growth": growth} if (growth := growth_rules(compiled)) else {}),
     }
 
 

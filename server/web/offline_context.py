@@ -22,7 +22,7 @@ from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
 from server.web.contexts import Viewer, viewer_of
-from server.web.fill_context import STATIC, asset_urls, asset_version, safe_json
+from server.web.fill_context import STATIC, asset_urls, asset_version, growth_tables_url, safe_json
 from server.web.input_guard import nul_path
 from server.web.schemas import SubmissionIn
 
@@ -68,8 +68,10 @@ def module_graph(entries: tuple[str, ...] = PAGE_SCRIPTS) -> tuple[str, ...]:
 
 
 def shell_assets() -> list[str]:
+    """The WHO growth tables too (8 KB gzipped): a growth check opened offline computes its z-scores."""
     base = f"/aset/{asset_version()}"
-    return sorted({*asset_urls().values(), *(f"{base}/{path}" for path in module_graph())})
+    return sorted({*asset_urls().values(), *(f"{base}/{path}" for path in module_graph()),
+                   growth_tables_url()})
 
 
 def page_key(form_id: str, version: str | None, newest: bool) -> str:

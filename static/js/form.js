@@ -8,6 +8,7 @@ const doc = document, root = doc.documentElement, form = doc.getElementById('fil
 const C = JSON.parse(doc.getElementById('pantau-form').textContent);
 let R = null, M = {};
 const shownErrors = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
+const hooks = [], checks = []; // added by lazily loaded helpers (growth.js): after each refresh, at each check
 let page = 0, timer = 0, paged = false;
 // Drafts, photos and the outbox (issue 6), loaded once the form works: the first visit stays light.
 const offline = () => import('./offline.js');
@@ -153,6 +154,7 @@ function refresh() {
     const k = hostKey(span), p = k ? parseKey(k) : null, c = ctx(values, p ? p[0] : [], '');
     span.textContent = span.getAttribute('data-t').replace(/\$\{([^}]*)\}/g, (m, n) => toString(evaluate({ t: 'ref', name: n }, c)));
   });
+  hooks.forEach((h) => h(values));
   Object.keys(R.fields).forEach((name) => {
     if (ID_TYPES.indexOf(R.fields[name][0]) >= 0) idHelpers(name, values, rel);
     else if (R.fields[name][0] === 'rupiah') rupiahEcho(name, values);
@@ -192,7 +194,7 @@ function problem(key, values, rel) {
     const required = rules.required === true || (isObj(rules.required) && toBoolean(evaluate(rules.required, c)));
     return required ? R.rm[name] || M['answer.required'] : '';
   }
-  const bad = typeProblem(f[0], v) || areaProblem(name, v);
+  const bad = typeProblem(f[0], v) || areaProblem(name, v) || checks.reduce((m, c) => m || c(name, v), '');
   if (bad) return bad;
   if (rules.constraint && !toBoolean(evaluate(rules.constraint, c))) return R.cm[name] || M['answer.constraint'];
   const id = idCheck(name, f[0], v, values, p[0]);
@@ -640,14 +642,6 @@ async function submit() {
   send.disabled = false;
 }
 
-// Whom a record is about, for the outbox's list: the beneficiary a visit names, else the form's
-// instance name (settings.instance_name), else nothing.
-function whom(values) {
-  const picked = form.querySelector('input[data-bnf][data-name]');
-  if (picked && picked.value) return picked.getAttribute('data-name');
-  return R.name ? toString(evaluate(R.name, ctx(values, [], ''))) : '';
-}
-
 // The server's refusal, each problem at its field, and the first of them in view (after sending, or
 // when a refused item from the outbox is reopened to be fixed).
 function refused(answer) {
@@ -663,7 +657,7 @@ function refused(answer) {
 // Into the phone's outbox first, then one try to send; no signal or no session keeps it there.
 // Resolves with the server's refusal to show at the fields, or null when there is none.
 async function outbox(body) {
-  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search, who: whom(body.answers) });
+  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search }, R.name);
   if (item.state === 'sent') receipt(item.receipt);
   else if (item.state !== 'attention' || !item.answer) o.showQueued(form, item);
   else return item.answer;
@@ -746,6 +740,7 @@ function attach(rules) {
   form.querySelectorAll('.gps').forEach((b) => { b.hidden = !navigator.geolocation; });
   form.querySelectorAll('.q.sig').forEach(signaturePad);
   window.pantauForm = { program: R.program, msg: M, refused: refused, at: () => page, open: showPage }; // picker.js (loaded only where
+  if (R.growth) import('./growth.js').then((g) => g.attach(R, { hooks, checks, wrapper, part, refresh: schedule }));
   doc.dispatchEvent(new Event('pantau:siap')); // the form has a beneficiary question) attaches itself on this
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);

@@ -216,15 +216,26 @@ export async function now() {
 // then stands (sent with the receipt, attention with the server's answer, or still saved).
 const finished = {}; // instance ids handed to the outbox on this page: no draft of them any more
 
-export async function queue(body, meta) {
+export async function queue(body, meta, name) {
   finished[body.instance_id] = true;
   const d = await db(), form = doc.getElementById('fill');
-  const item = core.enqueue(body, Object.assign({ fields: form ? fieldsOf(form) : [], b: body.base_revision || null, user: me }, meta), Date.now());
+  const who = await whom(form, body.answers, name);
+  const item = core.enqueue(body, Object.assign({ fields: form ? fieldsOf(form) : [], b: body.base_revision || null, user: me, who: who }, meta), Date.now());
   await d.put('outbox', item);
   await d.delete('drafts', item.id);
   sessionStorage.removeItem('pantau-draf:' + location.pathname);
   await sync();
   return d.get('outbox', item.id);
+}
+
+// Whom a record is about, for the outbox's list: the beneficiary a visit names (picker.js keeps the
+// name on the answer's input), else the form's instance name (settings.instance_name), else nothing.
+async function whom(form, answers, name) {
+  const picked = form && form.querySelector('input[data-bnf][data-name]');
+  if (picked && picked.value) return picked.getAttribute('data-name');
+  if (!name) return '';
+  const x = await import('./expr-eval.js');
+  try { return x.toString(x.evaluate(name, { answers: answers, current: '', scope: {}, position: [] })); } catch (e) { return ''; }
 }
 
 export async function items() {

@@ -62,12 +62,23 @@ def test_the_position_is_chosen_not_preset_and_decides_haz(server: Server, phone
     assert page.text_content("[id='e-cara_ukur']") == "Wajib diisi."  # nothing was chosen for them
 
     radio(page, "cara_ukur", "terlentang")
+    # The verdict is on the phone as the enumerator types, offline too: the WHO tables are in the page.
+    phone.set_offline(True)
+    verdict = page.locator(".q:has(#f-panjang_tinggi) p.growth")
+    verdict.wait_for()
+    assert verdict.text_content().startswith("TB/U −2,60 (Pendek); BB/U ")
+    assert "Anak perlu dirujuk: TB/U < −2" in verdict.text_content()
     settled(page).click("#next")
     for name in ("asi_eksklusif", "imunisasi_lengkap", "vit_a", "posyandu_rutin", "terima_pmt", "jamban"):
         radio(page, name, "ya")
     radio(page, "air_minum", "3")
     settled(page).check("input[name='edukasi'][value='gizi_seimbang']")
+    radio(page, "rujukan", "tidak_perlu")  # refused at the question, before sending, with no signal
+    page.wait_for_selector("[id='e-rujukan']")
+    assert "Anak perlu dirujuk (TB/U < −2)" in page.text_content("[id='e-rujukan']")
     radio(page, "rujukan", "puskesmas")
+    page.wait_for_selector("[id='e-rujukan']", state="detached")
+    phone.set_offline(False)
     while page.locator("#send").is_hidden():
         settled(page).click("#next")
     settled(page).click("#send")

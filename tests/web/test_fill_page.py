@@ -220,6 +220,17 @@ def test_the_runtime_gets_the_compiled_rules_and_the_whole_filtered_list() -> No
     assert rules["cm"]["umur"] == "Umur 0 sampai 120." and rules["msg"]["answer.required"] == "Wajib diisi."
 
 
+def test_only_a_growth_check_brings_the_growth_rules_to_the_phone() -> None:
+    growth = compile_source((REPO / "forms" / "cek_tumbuh_anak.yaml").read_bytes(), "cek_tumbuh_anak.yaml").compiled
+    assert growth is not None
+    rules = runtime_rules(growth, "id")["growth"]
+    assert {k: rules[k] for k in ("sex", "birth_date", "date", "length", "position", "referral", "no_referral")} == {
+        "sex": "jk_anak", "birth_date": "tgl_lahir", "date": "tgl_ukur", "length": "panjang_tinggi",
+        "position": "cara_ukur", "referral": "rujukan", "no_referral": "tidak_perlu"}
+    assert rules["tables"].endswith("/data/who-growth.json")
+    assert "growth" not in runtime_rules(compiled_form(), "id")  # other forms load nothing of it
+
+
 def test_json_in_the_page_cannot_close_its_script_tag() -> None:
     assert "</script>" not in safe_json({"label": "</script><script>alert(1)</script>"})
 

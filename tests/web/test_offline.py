@@ -60,6 +60,9 @@ def test_manifest_lists_every_version_still_fillable_and_the_shell(as_, settings
     assert len(rules) == 2 and all("lang=id" in r for r in rules)
     assert any(u.endswith("/js/offline.js") for u in found["shell"]) and "/draf" in found["shell"]
     assert any(u.endswith("/vendor/idb.js") for u in found["shell"])
+    # A growth check opened offline computes its z-scores: its module and the WHO tables are cached.
+    assert any(u.endswith("/js/growth.js") for u in found["shell"])
+    assert any(u.endswith("/data/who-growth.json") for u in found["shell"])
     citra = as_("citra")
     for url in [*found["shell"], *rules, "/f/uji_tinjau?v=1"]:
         assert citra.get(url).status_code == 200, url  # everything it names can be cached
