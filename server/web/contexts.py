@@ -22,6 +22,10 @@ class HomeContext(msgspec.Struct, frozen=True):
     lang: str
     forms: list[FormLink]
     viewer: Viewer | None = None
+    # For whoever fills forms: the phone's offline runtime starts here too, right after signing in,
+    # so every form and the beneficiaries are on the phone before the first trip upriver.
+    offline_js: str = ""
+    phone_config: str = ""
 
 
 def home_context(forms: list[FormSummary], lang: str, principal: Principal | None = None) -> HomeContext:
@@ -30,7 +34,13 @@ def home_context(forms: list[FormSummary], lang: str, principal: Principal | Non
         for f in forms
         if f.status == "published"
     ]
-    return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal) if principal else None)
+    if principal is None or not has(principal, "fill"):
+        return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal) if principal else None)
+    from server.web.fill_context import safe_json  # the phone's pages import this module: imported here, not above
+    from server.web.offline_context import phone_assets
+
+    return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal), offline_js=phone_assets()["offline"],
+                       phone_config=safe_json({"lang": lang, "page": "home", "user": principal.username}))
 
 
 class SignInContext(msgspec.Struct, frozen=True):

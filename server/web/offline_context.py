@@ -79,7 +79,7 @@ def page_key(form_id: str, version: str | None, newest: bool) -> str:
     return f"/f/{form_id}" if newest or not version else f"/f/{form_id}?v={version}"
 
 
-def manifest(versions: list[OfflineVersion], user: str) -> dict[str, Any]:
+def manifest(versions: list[OfflineVersion], user: str, programmes: list[str] | None = None) -> dict[str, Any]:
     """Pages in Bahasa Indonesia only: an English page is cached when it is visited. The rules URL
     follows fill_context.rules_url."""
     forms: dict[str, dict[str, Any]] = {}
@@ -92,7 +92,8 @@ def manifest(versions: list[OfflineVersion], user: str) -> dict[str, Any]:
     return {
         "release": release(versions),
         "user": user,
-        "shell": [*shell_assets(), "/static/css/pantau.css", "/draf", "/terkirim"],
+        "shell": [*shell_assets(), "/static/css/pantau.css", "/", "/draf", "/terkirim", "/akun"],
+        "programmes": programmes or [],
         "pages": pages,
         "rules": rules,
         "forms": list(forms.values()),

@@ -170,14 +170,35 @@ function exclusive(run) {
 
 // Who is signed in now, as the server says ('' when offline or signed out); remembered, so that an
 // item filled offline names its enumerator.
-let me = localStorage.getItem('pantau-user') || '';
+let me = localStorage.getItem('pantau-user') || '', manifestNow = null;
 async function whoami() {
   try {
     const r = await fetch('/api/v1/offline', { credentials: 'same-origin', redirect: 'manual', headers: { accept: 'application/json' } });
     const m = r.ok ? await r.json() : null;
-    if (m && m.user) { me = m.user; localStorage.setItem('pantau-user', me); return me; }
+    if (m && m.user) { me = m.user; manifestNow = m; localStorage.setItem('pantau-user', me); return me; }
   } catch (e) { /* offline: the sends below fail and wait */ }
   return '';
+}
+
+// Signed in and online: every form this person may fill goes into the worker's cache (not only the
+// ones opened so far), once per person and release, and the beneficiaries their forms pick from are
+// brought up to date in the background, at most every few minutes.
+const SLICE_EVERY_MS = 5 * 60 * 1000;
+function keepForOffline(who) {
+  const m = manifestNow;
+  if (!who || !m) return;
+  const mark = who + ' ' + m.release;
+  if ('serviceWorker' in navigator && localStorage.getItem('pantau-precache') !== mark) {
+    navigator.serviceWorker.ready.then((r) => {
+      if (r.active) r.active.postMessage('precache');
+      localStorage.setItem('pantau-precache', mark);
+    }).catch(() => {});
+  }
+  const last = +localStorage.getItem('pantau-slice-at') || 0;
+  if ((m.programmes || []).length && Date.now() - last > SLICE_EVERY_MS) {
+    localStorage.setItem('pantau-slice-at', String(Date.now()));
+    import('./picker.js').then((p) => Promise.all(m.programmes.map((x) => p.refresh(x)))).catch(() => {});
+  }
 }
 
 export function sync() {
@@ -385,6 +406,7 @@ export function start() {
   persist();
   window.addEventListener('online', now);
   Promise.all([whoami(), db().then((d) => d.getAll('outbox'))]).then(async ([who, all]) => {
+    keepForOffline(who);
     const d = await db(), t = Date.now();
     for (const i of all) if (core.expired(i, t)) await d.delete('outbox', i.id);
     // Signed in again: what waited for a session goes now, not at its next 15 s check.

@@ -111,6 +111,13 @@ async function sync(db, state, programme) {
   return true;
 }
 
+// The copy brought up to date without a form on the page (offline.js, from sign-in on): a visit form
+// opened upriver for the first time still finds its people.
+export function refresh(programme) {
+  if (!window.indexedDB) return Promise.resolve(false);
+  return openCopy(programme).then((db) => load(db).then((state) => sync(db, state, programme)));
+}
+
 // --- the widget ---------------------------------------------------------------------------------------
 function el(tag, props, text) {
   const e = document.createElement(tag);

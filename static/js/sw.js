@@ -7,10 +7,16 @@
 const RELEASE = '__RELEASE__';
 const CACHE = 'pantau-' + RELEASE;
 const PAGE_TIMEOUT_MS = 6000; // a page that has not answered by then comes from the cache
-const KEPT = ['/draf', '/terkirim']; // besides the fill pages, the only pages kept (no staff data)
+// Besides the fill pages, the only pages kept: the phone's own and those its header links to.
+const KEPT = ['/', '/draf', '/terkirim', '/akun'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(precache().then(() => self.skipWaiting()));
+});
+
+// A page asks once a person has signed in: every form they may fill, not only those opened so far.
+self.addEventListener('message', (event) => {
+  if (event.data === 'precache') event.waitUntil(precache());
 });
 
 self.addEventListener('activate', (event) => {
@@ -114,6 +120,15 @@ function offlinePage() {
   return new Response(html, { status: 503, headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
 
+// Signing in needs the server: without a signal the sign-in page says so, and where the data is.
+function signInOffline() {
+  const html = '<!doctype html><html lang="id"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+    + '<title>Masuk · Pantau</title><h1>Masuk</h1><p>Masuk perlu sinyal. Data yang sudah di HP tetap aman: '
+    + '<a href="/draf">Draf</a> · <a href="/terkirim">Kotak keluar</a> · <a href="/">Formulir</a></p>'
+    + '<p lang="en">Signing in needs a signal. What is on this phone is safe.</p></html>';
+  return new Response(html, { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } });
+}
+
 function withTimeout(promise, ms) {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('timeout')), ms);
@@ -128,6 +143,7 @@ async function navigate(request) {
     if (isForm || KEPT.indexOf(url.pathname) >= 0) store(key, response.clone()).catch(() => null);
     return response;
   } catch (e) {
+    if (url.pathname === '/masuk') return signInOffline();
     if (isForm) {
       const html = await cachedForm(url);
       return html === null ? offlinePage() : freshPage(html);
@@ -150,7 +166,9 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') {
     // Only the phone's pages: staff pages, exports and reports go to the network untouched (a slow
     // export must never be cut short by the page timeout).
-    if (/^\/f\/[^/]+$/.test(url.pathname) || KEPT.indexOf(url.pathname) >= 0) event.respondWith(navigate(request));
+    if (/^\/f\/[^/]+$/.test(url.pathname) || KEPT.indexOf(url.pathname) >= 0 || url.pathname === '/masuk') {
+      event.respondWith(navigate(request));
+    }
   } else if (url.pathname.indexOf('/aset/') === 0 || url.pathname.indexOf('/static/') === 0 || /^\/f\/[^/]+\/aturan$/.test(url.pathname)) {
     event.respondWith(fromCache(request));
   }

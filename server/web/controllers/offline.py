@@ -42,7 +42,19 @@ async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, A
     access.require(principal, "fill")
     db = db_of(request)
     versions = [v for v in await offline.published_versions(db) if await form_drafts.open_to(db, principal, v.form_id)]
-    return manifest(versions, principal.username)
+    return manifest(versions, principal.username, await _picked_programmes(db, versions))
+
+
+async def _picked_programmes(db: Any, versions: list[Any]) -> list[str]:
+    """The programmes whose beneficiaries the person's forms pick from: the phone keeps their slices
+    from sign-in on, so a visit form opened offline for the first time still finds people."""
+    found = set()
+    for v in versions:
+        loaded = await forms.load_version(db, v.form_id, v.version) if v.newest else None
+        registry = loaded.compiled.definition.settings.registry if loaded else None
+        if registry and any(info.type == "beneficiary" for info in loaded.compiled.fields.values()):
+            found.add(registry.programme)
+    return sorted(found)
 
 
 @get("/draf")
