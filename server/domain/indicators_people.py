@@ -241,6 +241,11 @@ def data_quality(spec: Spec, now: Facts, before: Facts | None, names: Names) -> 
     )
 
 
+def _enumerator_columns(now: Facts) -> list[str]:
+    return ["Data", "Kunjungan", "Penerima dikunjungi", f"GPS ≤ {number(now.accuracy_m)} m", "Berfoto",
+            f"> {number(now.distance_km)} km dari rumah", "Dikembalikan", "Sinkron terakhir"]
+
+
 @indicator("enumerators", unit="count")
 def enumerators(spec: Spec, now: Facts, before: Facts | None, names: Names) -> Table:
     """Per-petugas activity, busiest first, at most `limit` rows: records, visits, people visited, the
@@ -282,16 +287,7 @@ def enumerators(spec: Spec, now: Facts, before: Facts | None, names: Names) -> T
     return Table(
         key=spec.key,
         title=spec.title,
-        columns=[
-            "Data",
-            "Kunjungan",
-            "Penerima dikunjungi",
-            f"GPS ≤ {number(now.accuracy_m)} m",
-            "Berfoto",
-            f"> {number(now.distance_km)} km dari rumah",
-            "Dikembalikan",
-            "Sinkron terakhir",
-        ],
+        columns=_enumerator_columns(now),
         row_heading="Petugas",
         rows=rows,
         total=total,
