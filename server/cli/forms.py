@@ -109,7 +109,7 @@ def _plain(value: Any) -> Any:
 def _convert(args: argparse.Namespace) -> int:
     from server.domain.compile import load_source
     from server.domain.load import encode_yaml, form_document
-    from server.domain.xlsform import export_xlsform
+    from server.domain.xlsform_export import export_xlsform
 
     suffix = Path(args.target).suffix.lower()
     if suffix not in WRITERS:

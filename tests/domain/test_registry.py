@@ -14,7 +14,8 @@ from server.domain.answers import CONFIRM_KEY, validate
 from server.domain.compile import CompiledForm, compile_source
 from server.domain.load import encode_yaml
 from server.domain.questions import BadAnswer, clean_beneficiary
-from server.domain.xlsform import export_xlsform, load_xlsform
+from server.domain.xlsform import load_xlsform
+from server.domain.xlsform_export import export_xlsform
 
 TODAY = dt.date(2026, 4, 15)
 NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)

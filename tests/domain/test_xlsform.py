@@ -13,7 +13,8 @@ import pytest
 from server.domain.compile import CompileResult, compile_source
 from server.domain.form import Group, Question, Repeat
 from server.domain.load import encode_yaml, load_yaml
-from server.domain.xlsform import export_xlsform, load_xlsform
+from server.domain.xlsform import load_xlsform
+from server.domain.xlsform_export import export_xlsform
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ["registrasi_penerima", "monev_uep", "cek_tumbuh_anak"]

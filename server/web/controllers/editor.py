@@ -24,7 +24,7 @@ from server.domain.answers import validate
 from server.domain.compile import CompiledForm, load_source
 from server.domain.form import MAX_NAME_LENGTH, NAME_RE
 from server.domain.load import encode_yaml, form_document
-from server.domain.xlsform import export_xlsform
+from server.domain.xlsform_export import export_xlsform
 from server.errors import PantauError
 from server.storage import access, audit, form_drafts, forms
 from server.storage.review import versions_of
