@@ -209,6 +209,23 @@ define("registry.merge_programme", 400,
 define("registry.bad_query", 400, "Permintaan daftar penerima tidak valid: {detail}",
        "Invalid beneficiary list request: {detail}")
 
+# --- importing a beneficiary list (issue 28) ---------------------------------------------------
+define("import.no_intake", 422,
+       "Tidak ada formulir pendaftaran yang diterbitkan untuk program '{programme}': penerima impor dicatat "
+       "sebagai pendaftaran formulir itu. Terbitkan formulir pendaftarannya dulu.",
+       "No published registration form for programme '{programme}': imported people are filed as registrations "
+       "of that form. Publish the registration form first.")
+define("import.file", 422, "{message}", "{message_en}")
+define("import.missing_columns", 422, "Kolom untuk {fields} belum dipilih: tanpa itu tidak ada yang dapat diimpor.",
+       "No column is chosen for {fields}: nothing can be imported without them.")
+define("import.bad_mapping", 400, "Pemetaan kolom tidak valid: {detail}", "Invalid column mapping: {detail}")
+define("import.has_errors", 422,
+       "Tidak ada baris yang dapat diimpor: {errors} baris bergalat{warnings_id}.",
+       "No row can be imported: {errors} rows with errors{warnings_en}.")
+define("import.unknown_job", 404, "Pemeriksaan berkas ini tidak ada lagi. Unggah berkasnya lagi.",
+       "This file check no longer exists. Upload the file again.")
+define("import.too_large", 413, "Berkas lebih dari {limit_mb} MB.", "The file is larger than {limit_mb} MB.")
+
 define("registry.id_search_forbidden", 403,
        "Mencari dengan NIK atau No. KK lengkap hanya untuk petugas yang boleh membuka NIK. Cari dengan nama atau desa.",
        "Searching by a whole NIK or No. KK is only for those who may reveal NIKs. Search by name or desa.")

@@ -22,7 +22,7 @@ ACTIONS = (
     "export.download", "report.download", "nik.reveal", "nik.search", "beneficiary.merge",
     "token.create", "token.revoke",
     "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",
-    "outbox.import",
+    "outbox.import", "registry.import",
 )
 
 

@@ -64,6 +64,17 @@ class Tx:
     def execute(self, sql: str, *args: Any) -> None:
         self.conn.execute(self._sql(sql), args).close()
 
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows (executemany: one prepared statement on SQLite, a pipeline
+        on PostgreSQL), for a bulk write such as an imported beneficiary list."""
+        if not rows:
+            return
+        cursor = self.conn.cursor()
+        try:
+            cursor.executemany(self._sql(sql), rows)
+        finally:
+            cursor.close()
+
     def later(self, sql: str, *args: Any) -> None:
         """An INSERT of a row that no operation reads back, changes or deletes (an audit entry; a
         submission's link to a photo, ON CONFLICT DO NOTHING): in a batch it is written after the
