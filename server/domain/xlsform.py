@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import openpyxl
 
 from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
@@ -20,6 +21,18 @@ from server.domain.problems import Loc, Problem, has_errors, problem
 from server.domain.questions import QUESTION_TYPES, by_xlsform_name
 from server.domain.registry_spec import registry_from_text
 from server.domain.sourcemap import Loaded, Where
+from server.domain.xlsform_odk import (
+    DEFAULT_COLUMN,
+    FROM_ODK_PARAMETER,
+    MAX_COUNT_COLUMN,
+    MIN_COUNT_COLUMN,
+    ODK_TYPES,
+    PARAMETERS_COLUMN,
+    TYPE_COLUMN,
+    odk_default,
+    without_constraint,
+    without_text,
+)
 
 MAX_ROWS = 10_000
 LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
@@ -220,7 +233,8 @@ class _Reader:
             if column not in sheet.header:
                 self.report("xlsform.missing_column", sheet.name, 1, column=column)
                 return None
-        self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS}, TEXT_COLUMNS)
+        pantau = {TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN}
+        self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS, *pantau}, TEXT_COLUMNS)
         stack: list[tuple[str, _Row, list[Field]]] = [("form", _Row(1, {}), [])]
         for row in sheet.rows:
             self.survey_row(sheet.name, row, stack)
@@ -257,6 +271,8 @@ class _Reader:
             self.where.add(("field", name, key.split("::")[0]), self.loc(sheet, row.number, column))
 
     def question(self, sheet: str, row: _Row, words: list[str]) -> Question | None:
+        if row.get(TYPE_COLUMN):
+            return self.pantau_question(sheet, row, words)
         type_name = words[0] if words else ""
         name = row.get("name")
         if type_name in METADATA_TYPES:
@@ -274,23 +290,51 @@ class _Reader:
         attributes: dict[str, Any] = {column: self.text(row, column) for column in TEXT_COLUMNS}
         plain = ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter")
         attributes |= {column: row.get(column) or None for column in plain}
+        attributes["default"] = self.default(row)
         return Question(
             type=qtype.name, name=name, choices=words[1] if len(words) == 2 else None, **attributes,
             required=_flag(row.get("required")), read_only=_flag(row.get("read_only")),
             parameters=self.parameters(sheet, row),
         )
 
+    @staticmethod
+    def default(row: _Row) -> str | None:
+        # The literal the export wrote as an expression for ODK (xlsform_odk.odk_default), unless
+        # the author has since changed the default.
+        literal, written = row.get(DEFAULT_COLUMN), row.get("default")
+        if literal and written == odk_default(literal, row.get("type").split()[0]):
+            return literal
+        return written or None
+
+    def pantau_question(self, sheet: str, row: _Row, words: list[str]) -> Question | None:
+        """A row the export wrote for one of Pantau's own types (`pantau::type`): the ODK type in
+        `type` and Pantau's rules added to the constraint, its message and the hint, taken off again."""
+        odk = ODK_TYPES.get(row.get(TYPE_COLUMN))
+        if odk is None or not words or words[0] != odk.type:
+            self.report("xlsform.unsupported", sheet, row.number, row.cells[TYPE_COLUMN][1],
+                        what=f"the type '{row.get(TYPE_COLUMN)}' in {TYPE_COLUMN} with '{row.get('type')}' in type")
+            return None
+        own = _Row(row.number, {k: v for k, v in row.cells.items() if k != TYPE_COLUMN})
+        question = self.question(sheet, own, [row.get(TYPE_COLUMN)])
+        if question is None:
+            return None
+        return msgspec.structs.replace(
+            question, constraint=without_constraint(question.constraint or "", odk.constraint),
+            constraint_message=without_text(question.constraint_message, odk.message),
+            hint=without_text(question.hint, odk.hint))
+
     def parameters(self, sheet: str, row: _Row) -> dict[str, str]:
         out: dict[str, str] = {}
-        for item in re.split(r"[\s;]+", row.get("parameters")):
-            key, sep, value = item.partition("=")
-            if not item:
-                continue
-            if not sep or not key or not value:
-                self.report("xlsform.unsupported", sheet, row.number, row.cells["parameters"][1],
-                            what=f"the parameter '{item}' (write key=value)")
-                continue
-            out[key.strip()] = value.strip()
+        for column in ("parameters", PARAMETERS_COLUMN):  # ODK's, then Pantau's own (xlsform_odk.py)
+            for item in re.split(r"[\s;]+", row.get(column)):
+                key, sep, value = item.partition("=")
+                if not item:
+                    continue
+                if not sep or not key or not value:
+                    self.report("xlsform.unsupported", sheet, row.number, row.cells[column][1],
+                                what=f"the parameter '{item}' (write key=value)")
+                    continue
+                out[FROM_ODK_PARAMETER.get(key.strip(), key.strip())] = value.strip()
         return out
 
     def container(self, sheet: str, kind: str, row: _Row, children: list[Field]) -> Field | None:
@@ -316,6 +360,8 @@ class _Reader:
                       max_count=self.count(sheet, row, "max_count"), **common)
 
     def count(self, sheet: str, row: _Row, column: str) -> int | None:
+        if row.get(f"pantau::{column}"):  # the export's spelling (xlsform_odk.py): ODK has no bounds
+            column = f"pantau::{column}"
         text = row.get(column)
         if not text:
             return None

@@ -4,7 +4,9 @@ content hash (the import is server/domain/xlsform.py)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
@@ -13,6 +15,19 @@ from server.domain.form import Field, Form, Group, Question, Text, walk
 from server.domain.questions import QUESTION_TYPES
 from server.domain.registry_spec import registry_text
 from server.domain.xlsform import LANGUAGE_NAMES, PLAIN_COLUMNS, TEXT_COLUMNS, TITLE_COLUMN
+from server.domain.xlsform_odk import (
+    DEFAULT_COLUMN,
+    MAX_COUNT_COLUMN,
+    MIN_COUNT_COLUMN,
+    ODK_PARAMETERS,
+    ODK_TYPES,
+    PARAMETERS_COLUMN,
+    TYPE_COLUMN,
+    beneficiary_file,
+    odk_default,
+    with_constraint,
+    with_text,
+)
 
 
 def export_xlsform(form: Form) -> bytes:
@@ -21,8 +36,9 @@ def export_xlsform(form: Form) -> bytes:
     survey = book.active
     assert survey is not None
     survey.title = "survey"
-    rows = list(_survey_rows(form.fields))
-    _write(survey, rows, ["type", "name", *_text_columns(TEXT_COLUMNS, languages), *PLAIN_COLUMNS])
+    rows = list(_survey_rows(form.fields, _Context(languages, _programme(form))))
+    pantau = [TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN]
+    _write(survey, rows, ["type", "name", *_text_columns(TEXT_COLUMNS, languages), *PLAIN_COLUMNS, *pantau])
     choice_rows = list(_choice_rows(form))
     extra = sorted({c for chosen in form.choices.values() for choice in chosen.choices for c in choice.columns})
     choice_columns = ["list_name", "name", *_text_columns(("label",), languages), *extra]
@@ -38,10 +54,22 @@ def export_xlsform(form: Form) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class _Context:
+    languages: list[str]
+    programme: str | None  # whose beneficiaries a `beneficiary` question chooses from
+
+
+def _programme(form: Form) -> str | None:
+    return form.settings.registry.programme if form.settings.registry else None
+
+
 def _languages(form: Form) -> list[str]:
     found = {form.settings.default_language, *form.settings.title}
     for f, _ in walk(form.fields):
         found |= set(f.label) | set(f.hint)
+        if isinstance(f, Question):
+            found |= set(f.required_message) | set(f.constraint_message)
     return [form.settings.default_language, *sorted(found - {form.settings.default_language})]
 
 
@@ -64,37 +92,72 @@ def _title(text: Text, default_language: str) -> dict[str, str]:
             for lang, value in text.items()}
 
 
-def _survey_rows(fields: list[Field]) -> Iterator[dict[str, str]]:
+def _survey_rows(fields: list[Field], context: _Context) -> Iterator[dict[str, str]]:
     for f in fields:
-        texts = {k: v for column in ("label", "hint") for k, v in _texts(column, getattr(f, column)).items()}
         if isinstance(f, Question):
-            yield _question_row(f, texts)
+            yield _question_row(f, context)
             continue
+        texts = {k: v for column in ("label", "hint") for k, v in _texts(column, getattr(f, column)).items()}
         kind = "group" if isinstance(f, Group) else "repeat"
         row = {"type": f"begin_{kind}", "name": f.name, "relevant": f.relevant or "", **texts}
         if isinstance(f, Group):
             row["appearance"] = "field-list" if f.layout == "page" else ""
         else:
-            row |= {"repeat_count": f.repeat_count or "", "min_count": _int(f.min_count),
-                    "max_count": _int(f.max_count)}
+            # ODK has no bounds on a repeat: Pantau's own columns.
+            row |= {"repeat_count": f.repeat_count or "", MIN_COUNT_COLUMN: _int(f.min_count),
+                    MAX_COUNT_COLUMN: _int(f.max_count)}
         yield row
-        yield from _survey_rows(f.fields)
+        yield from _survey_rows(f.fields, context)
         yield {"type": f"end_{kind}", "name": f.name}
 
 
-def _question_row(q: Question, texts: dict[str, str]) -> dict[str, str]:
-    qtype = QUESTION_TYPES.get(q.type)
-    type_name = qtype.xlsform if qtype else q.type
-    row = {"type": f"{type_name} {q.choices}" if q.choices else type_name, "name": q.name, **texts}
-    for column in ("required_message", "constraint_message"):
-        row |= _texts(column, getattr(q, column))
+def _question_row(q: Question, context: _Context) -> dict[str, str]:
+    odk = ODK_TYPES.get(q.type)
+    row = {"type": _odk_type(q, context), "name": q.name, TYPE_COLUMN: q.type if odk else ""}
+    hint, message = q.hint, q.constraint_message
+    if odk:  # Pantau's rules as ODK says them: read back by xlsform_odk.without_*()
+        hint, message = with_text(hint, odk.hint, context.languages), with_text(message, odk.message, context.languages)
+    row |= _texts("label", q.label) | _texts("hint", hint) | _texts("constraint_message", message)
+    row |= _texts("required_message", q.required_message)
     for column in ("required", "read_only"):
         value = getattr(q, column)
         row[column] = "yes" if value is True else value or ""
-    for column in ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter"):
+    for column in ("relevant", "calculation", "appearance", "choice_filter"):
         row[column] = getattr(q, column) or ""
-    row["parameters"] = " ".join(f"{k}={v}" for k, v in q.parameters.items())
+    row["default"] = odk_default(q.default, row["type"].split()[0]) if q.default else ""
+    row[DEFAULT_COLUMN] = q.default if q.default and row["default"] != q.default else ""
+    row["constraint"] = with_constraint(q.constraint, odk.constraint) if odk else q.constraint or ""
+    odk_parameters, own = _parameters(q.parameters)
+    row["parameters"] = " ".join(f"{k}={v}" for k, v in odk_parameters.items())
+    row[PARAMETERS_COLUMN] = " ".join(f"{k}={v}" for k, v in own.items())
     return row
+
+
+def _odk_type(q: Question, context: _Context) -> str:
+    if q.type == "beneficiary":
+        return f"select_one_from_file {beneficiary_file(context.programme)}"
+    odk = ODK_TYPES.get(q.type)
+    qtype = QUESTION_TYPES.get(q.type)
+    type_name = odk.type if odk else qtype.xlsform if qtype else q.type
+    return f"{type_name} {q.choices}" if q.choices else type_name
+
+
+def _parameters(parameters: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(ODK's parameters in ODK's spelling, Pantau's own): pyxform refuses a parameter it does not
+    know, and a value ODK would read differently (max-pixels is a whole number) stays Pantau's."""
+    odk: dict[str, str] = {}
+    own: dict[str, str] = {}
+    for key, value in parameters.items():
+        if key in ODK_PARAMETERS and _odk_number(key, value):
+            odk |= dict.fromkeys(ODK_PARAMETERS[key], value)
+        else:
+            own[key] = value
+    return odk, own
+
+
+def _odk_number(key: str, value: str) -> bool:
+    pattern = r"[0-9]+" if key == "max_pixels" else r"[0-9]+(\.[0-9]+)?"
+    return re.fullmatch(pattern, value) is not None
 
 
 def _int(value: int | None) -> str:

@@ -100,6 +100,16 @@ def test_convert_yaml_to_xlsform_and_back(tmp_path: Path, capsys: pytest.Capture
     assert "monev.xlsx" in capsys.readouterr().out
 
 
+def test_convert_writes_what_pyxforms_xls2xform_converts(tmp_path: Path) -> None:
+    book, xform = tmp_path / "registrasi.xlsx", tmp_path / "registrasi.xml"
+    assert main(["forms", "convert", str(REPO / "forms" / "registrasi_penerima.yaml"), str(book)]) == 0
+    # pyxform's own command line, as an ODK or Kobo user would run it (ODK Validate: tests/domain).
+    done = subprocess.run([str(Path(sys.executable).parent / "xls2xform"), "--skip_validate", "--json", str(book),
+                           str(xform)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and json.loads(done.stderr)["code"] in (100, 101), done.stderr  # 101: with warnings
+    assert 'type="int"' in xform.read_text() and "regex(., '^(11|12" in xform.read_text()
+
+
 def test_convert_refuses_unknown_targets_and_broken_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["forms", "convert", SHIPPED[0], str(tmp_path / "out.txt")]) == 2
     broken = write(tmp_path, "rusak.yaml", "fields: [")
