@@ -34,6 +34,7 @@ _SALT = b"pantau-registry"
 class Keys:
     seal: AESGCM
     index: bytes
+    tag: bytes  # the phone's short KK tags (kk_tag_key): another key, so a tag says nothing of the index
     fingerprint: str  # names the key in logs and tests, reveals nothing about it
 
 
@@ -45,7 +46,7 @@ def _derive(master: bytes, label: bytes) -> bytes:
 def keys_from(master: str) -> Keys:
     raw = master.encode()
     return Keys(seal=AESGCM(_derive(raw, b"pantau/registry/seal/v1")),
-                index=_derive(raw, b"pantau/registry/index/v1"),
+                index=_derive(raw, b"pantau/registry/index/v1"), tag=_derive(raw, b"pantau/registry/kk-tag/v1"),
                 fingerprint=hashlib.sha256(_derive(raw, b"pantau/registry/fingerprint/v1")).hexdigest()[:12])
 
 
@@ -55,6 +56,22 @@ def keys_of(settings: Settings) -> Keys:
 
 def blind_index(keys: Keys, kind: Kind, digits: str) -> str:
     return hmac.digest(keys.index, f"{kind}:{digits}".encode(), "sha256").hex()  # hmac.new(...).hexdigest(), one call
+
+
+# --- the phone's shared-KK warning (docs/privacy.md "KK tags") -------------------------------------
+KK_TAG_HEX = 5  # 20 bits: a KK typed on the phone matches a wrong person once in about a million per
+# person in the copy, while the ~10^8 KKs a kecamatan could issue leave about a hundred candidates
+# behind each tag, so a tag does not give a KK back.
+
+
+def kk_tag_key(keys: Keys, programme: str) -> bytes:
+    """The key a phone gets with its copy of one programme's beneficiaries, to tag a KK as it is typed."""
+    return hmac.digest(keys.tag, f"programme:{programme}".encode(), "sha256")
+
+
+def kk_tag(tag_key: bytes, digits: str) -> str:
+    """What static/js/kkdup.js computes from a typed KK with the same key (HMAC-SHA256, hex, cut)."""
+    return hmac.digest(tag_key, digits.encode(), "sha256").hex()[:KK_TAG_HEX]
 
 
 def seal(keys: Keys, kind: Kind, digits: str) -> str:

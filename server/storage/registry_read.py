@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ import msgspec
 from server.domain import registry as rules
 from server.domain.access import Principal, has, sees_area, sees_duplicate
 from server.errors import PantauError
-from server.storage import access
+from server.storage import access, pii
 from server.storage.db import Database
 
 SYNC_LAG = dt.timedelta(minutes=2)  # longer than any writer batch takes to commit: see slice_for
@@ -66,13 +67,15 @@ class FollowUp(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Row(msgspec.Struct, frozen=True, array_like=True):
-    """One beneficiary in a list or in the phone's copy: [id, masked NIK, name, desa, last visit]."""
+    """One beneficiary in a list or in the phone's copy: [id, masked NIK, name, desa, last visit,
+    KK tag]; the tag only in a programme's copy (pii.kk_tag), else ""."""
 
     id: str
     nik: str
     name: str
     area_code: str
     last_visit_on: str
+    kk_tag: str = ""
 
 
 def area_clause(principal: Principal, alias: str = "b") -> tuple[str, list[Any]]:
@@ -208,12 +211,14 @@ class Slice(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.datetime, limit: int = 5000,
-                    programme: str = "") -> Slice:
+                    programme: str = "", keys: pii.Keys | None = None) -> Slice:
     """The beneficiaries of one's areas changed since `cursor`, oldest change first (the phone's
-    offline copy), with the cursor rules of _changed_since."""
-    columns = "id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at"
+    offline copy), with the cursor rules of _changed_since. A programme's copy, given the keys,
+    carries each person's KK tag, for the phone's shared-KK warning before sending."""
+    columns = "id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at, kk_sealed"
     rows, next_cursor, more = await _changed_since(db, principal, columns, cursor, now, limit, programme)
-    active = [_row(r) for r in rows if r["status"] == "active"]
+    tag = _kk_tagger(keys, programme) if keys and programme else None
+    active = [_row(r, tag) for r in rows if r["status"] == "active"]
     # Merged (with the id it became) or rejected as registered in error (with "": nothing replaces it).
     removed = [(str(r["id"]), str(r["merged_into"] or "")) for r in rows if r["status"] != "active"]
     return Slice(rows=active, removed=removed, cursor=next_cursor, more=more)
@@ -316,9 +321,15 @@ async def sealed_ids(db: Database, beneficiary_id: str) -> tuple[str, str]:
     return rows[0]["nik_sealed"], rows[0]["kk_sealed"]
 
 
-def _row(r: dict[str, Any]) -> Row:
+def _row(r: dict[str, Any], tag: Callable[[str], str] | None = None) -> Row:
     return Row(id=str(r["id"]), nik=rules.mask(r["nik_masked"]), name=r["name"], area_code=r["area_code"],
-               last_visit_on=r["last_visit_on"])
+               last_visit_on=r["last_visit_on"], kk_tag=tag(r["kk_sealed"]) if tag and r["kk_sealed"] else "")
+
+
+def _kk_tagger(keys: pii.Keys, programme: str) -> Callable[[str], str]:
+    """A sealed KK -> its tag in this programme's copy; the plain KK never leaves this function."""
+    tag_key = pii.kk_tag_key(keys, programme)
+    return lambda sealed: pii.kk_tag(tag_key, pii.open_sealed(keys, "kk", sealed))
 
 
 def _json(value: Any) -> Any:

@@ -543,7 +543,16 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "warn": sorted(code for code, entry in CATALOGUE.items()
                        if entry.severity == "warning" and code.startswith(("answer.", "nik.", "kk.", "phone."))),
         **({"growth": growth} if (growth := growth_rules(compiled)) else {}),
+        **({"kkdup": kk} if (kk := shared_kk_field(compiled)) else {}),
     }
+
+
+def shared_kk_field(compiled: CompiledForm) -> str:
+    """An intake of a programme with one recipient per family card: its KK question, which
+    static/js/kkdup.js checks against the phone's copy of the programme before sending."""
+    registry = compiled.definition.settings.registry
+    creates = registry.creates if registry else None
+    return (creates.kk or "") if registry and registry.one_per_kk and creates else ""
 
 
 def _choice_list(chosen: ChoiceList, lang: str) -> dict[str, Any]:

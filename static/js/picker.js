@@ -17,11 +17,11 @@ export function nameKey(text) {
   return plain.replace(APOSTROPHES, '').replace(NOT_WORD, ' ').trim().replace(/ +/g, ' ');
 }
 
-// A row of the API ([id, nik, name, desa code, last visit]) as the copy keeps it, with its keys.
+// A row of the API ([id, nik, name, desa code, last visit, KK tag]) as the copy keeps it, with its keys.
 export function entry(row, desaNames) {
   const desa = desaNames[row[3]] || row[3];
   return { id: row[0], nik: row[1], name: row[2], area: row[3], desa: desa, last: row[4] || '',
-    k: nameKey(row[2]), dk: nameKey(desa) };
+    kt: row[5] || '', k: nameKey(row[2]), dk: nameKey(desa) };
 }
 
 // How well one entry answers the query: 0 no match; higher first. Words search names and desas.
@@ -77,13 +77,14 @@ function save(db, slice, copy, fresh) {
   if (fresh) rows.clear();
   (slice.rows || []).forEach((row) => rows.put(copy.get(row[0])));
   (slice.removed || []).forEach((pair) => rows.delete(pair[0]));
-  tx.objectStore('meta').put({ cursor: slice.cursor, user: slice.user, at: Date.now() }, 'sync');
+  tx.objectStore('meta').put({ cursor: slice.cursor, user: slice.user, kk: slice.kk_key || '', at: Date.now() }, 'sync');
   return tx.done;
 }
 
 // Brings the copy up to date; false when the server cannot be reached (offline: the copy stays).
 async function sync(db, state, programme) {
-  let cursor = state.meta.cursor || '', fresh = false;
+  // A copy from before rows carried KK tags (no meta.kk) is fetched again whole, once.
+  let cursor = state.meta.kk === undefined ? '' : state.meta.cursor || '', fresh = !cursor && state.copy.size > 0;
   for (let pages = 0; pages < 100; pages++) {
     const url = '/api/v1/penerima?program=' + encodeURIComponent(programme) + (cursor ? '&sejak=' + encodeURIComponent(cursor) : '');
     let r;
@@ -101,10 +102,11 @@ async function sync(db, state, programme) {
       fresh = true;
       continue;
     }
+    if (fresh) state.copy.clear(); // only now: offline, the old copy stays usable
     applySlice(state.copy, slice);
     await save(db, slice, state.copy, fresh);
     fresh = false;
-    state.meta = { cursor: slice.cursor, user: slice.user, at: Date.now() };
+    state.meta = { cursor: slice.cursor, user: slice.user, kk: slice.kk_key || '', at: Date.now() };
     cursor = slice.cursor;
     if (!slice.more) return true;
   }
@@ -116,6 +118,15 @@ async function sync(db, state, programme) {
 export function refresh(programme) {
   if (!window.indexedDB) return Promise.resolve(false);
   return openCopy(programme).then((db) => load(db).then((state) => sync(db, state, programme)));
+}
+
+// The copy as it is now ({copy: Map id -> entry, meta}), brought up to date first when the server
+// answers (kkdup.js: the people whose KK a typed one may share).
+export async function copyOf(programme) {
+  if (!window.indexedDB) return { copy: new Map(), meta: {} };
+  const db = await openCopy(programme), state = await load(db);
+  await sync(db, state, programme);
+  return state;
 }
 
 // --- the widget ---------------------------------------------------------------------------------------

@@ -6,7 +6,10 @@ nothing outside one's areas exists."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import hmac
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -360,8 +363,9 @@ def test_the_phones_copy_holds_only_ones_areas_and_updates_incrementally(as_, sh
     citra = as_("citra")
     first = citra.get("/api/v1/penerima", headers={"accept-encoding": "gzip"})
     body = first.json()
-    assert body["columns"] == ["id", "nik", "name", "desa", "last_visit"]
-    assert body["rows"] == [[str(siti), "64**************", "Siti Aminah", "64.02.06.1001", ""]]
+    assert body["columns"] == ["id", "nik", "name", "desa", "last_visit", "kk_tag"]
+    assert body["rows"] == [[str(siti), "64**************", "Siti Aminah", "64.02.06.1001", "", ""]]
+    assert body["kk_key"] == ""  # a copy of every programme: no KK tags (those are a programme's)
     assert body["desa"] == {"64.02.06.1001": "Jahab"} and body["more"] is False
     unchanged = citra.get(f"/api/v1/penerima?sejak={body['cursor']}").json()
     assert unchanged["rows"] == []
@@ -369,6 +373,22 @@ def test_the_phones_copy_holds_only_ones_areas_and_updates_incrementally(as_, sh
     changed = citra.get(f"/api/v1/penerima?sejak={body['cursor']}").json()
     assert [r[0] for r in changed["rows"]] == [str(siti)] and changed["rows"][0][4] == "2026-04-10"
     assert citra.get("/api/v1/penerima?sejak=rusak").json()["code"] == "registry.bad_query"
+
+
+def test_a_programmes_copy_tags_each_kk_with_the_key_it_gives_and_holds_no_kk(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    other_kk = "6402061104120003"
+    siti = insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001")
+    rahma = insert_beneficiary(settings, "Rahmawati", "64.02.06.1001", nik="6402064505880002", kk=other_kk)
+    body = as_("citra").get("/api/v1/penerima", params={"program": "bansos"}).json()
+    key = base64.urlsafe_b64decode(body["kk_key"] + "==")
+    assert key == pii.kk_tag_key(pii.keys_of(settings), "bansos")
+    expected = {str(siti): hmac.digest(key, SITI_KK.encode(), "sha256").hex()[:5],
+                str(rahma): hmac.digest(key, other_kk.encode(), "sha256").hex()[:5]}
+    assert {row[0]: row[5] for row in body["rows"]} == expected
+    assert len(set(expected.values())) == 2
+    assert SITI_KK not in json.dumps(body) and other_kk not in json.dumps(body)
+    # Each programme's copy has a key of its own, and none is the blind index's.
+    assert pii.kk_tag_key(pii.keys_of(settings), "lansia") != key != pii.keys_of(settings).index
 
 
 def test_search_by_name_prefix_nik_or_desa_within_ones_areas(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ to choose a beneficiary offline (its areas' beneficiaries, incrementally) or onl
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 
@@ -171,7 +172,7 @@ async def merge(request: Request, principal: SignedIn) -> Redirect:  # type: ign
 
 
 # --- JSON for the phone -------------------------------------------------------------------------
-COLUMNS = ["id", "nik", "name", "desa", "last_visit"]
+COLUMNS = ["id", "nik", "name", "desa", "last_visit", "kk_tag"]
 
 
 class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,6 +183,8 @@ class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
     cursor: str  # send back as ?sejak= for the changes since this call
     more: bool  # true: call again with the cursor at once, this page was cut
     user: str = ""  # whose copy this is: a phone that changes hands starts its copy again
+    # A programme's copy: the key its rows' KK tags are made with (base64url), for static/js/kkdup.js.
+    kk_key: str = ""
 
 
 @get("/api/v1/penerima")
@@ -189,11 +192,13 @@ async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> Slic
     """The beneficiaries of one's areas for the phone's offline copy, changed since `sejak`; only
     those of one programme with `program` (the picker of a visit form asks for its programme's)."""
     access.require(principal, "view_data")
+    programme, keys = _query(request, "program", 64), pii.keys_of(settings_of(request))
     found = await registry_read.slice_for(db_of(request), principal, _query(request, "sejak", 200), clock.now(),
-                                          programme=_query(request, "program", 64))
+                                          programme=programme, keys=keys)
     names = {row.area_code: rules.area_name(row.area_code) for row in found.rows}
+    kk_key = base64.urlsafe_b64encode(pii.kk_tag_key(keys, programme)).decode().rstrip("=") if programme else ""
     return SliceOut(columns=COLUMNS, rows=found.rows, desa=names, removed=found.removed, cursor=found.cursor,
-                    more=found.more, user=principal.username)
+                    more=found.more, user=principal.username, kk_key=kk_key)
 
 
 @get("/api/v1/penerima/cari")

@@ -1,0 +1,61 @@
+"""The shared-KK warning on the phone before sending: registrasi_penerima's programme allows one
+recipient per family card, so typing a KK that a recipient in the phone's copy already has says who,
+online and with the network gone, and a KK nobody has says nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import signed_in_page
+from tests.browser.server import Server
+from tests.browser.test_fill_browser import READY, radio, settled
+from tests.browser.test_picker_browser import register
+from tests.domain.test_forms_shipped import SITI
+
+pytestmark = pytest.mark.browser
+WARNING = "#w-no_kk p.kkdup, .q:has(#f-no_kk) p.kkdup"
+
+
+def _to_identity_page(page: Any) -> None:
+    page.wait_for_selector(READY)
+    radio(page, "persetujuan", "ya")
+    settled(page).click("#next")
+    page.wait_for_selector("#f-no_kk", state="visible")
+
+
+def _type_kk(page: Any, kk: str) -> None:
+    page.fill("#f-no_kk", kk)
+    page.dispatch_event("#f-no_kk", "change")
+
+
+def test_a_second_recipient_on_one_family_card_is_warned_before_sending(server: Server, phone: Any) -> None:
+    register(server, "citra")  # Siti Aminah, on SITI's family card
+    register(server, "dewi", nama="Sitirah", nik="6402134303800003", no_kk="6402131203150009", kecamatan="64.02.13",
+             desa="64.02.13.1007", tgl_lahir="1980-03-03")  # Samboja: not in Citra's copy
+    page = signed_in_page(phone, server, "/f/registrasi_penerima")
+    _to_identity_page(page)
+
+    _type_kk(page, SITI["no_kk"])
+    page.wait_for_selector(WARNING, state="visible")
+    text = page.text_content(WARNING)
+    assert "Siti Aminah (Jahab)" in text and "KK ganda" in text
+    assert page.locator("#f-no_kk ~ .cf").is_hidden()  # a notice, not a warning to tick: sending stays possible
+
+    _type_kk(page, "6402131203150009")  # Sitirah's card: she is outside Citra's areas, the server flags it
+    page.wait_for_selector(WARNING, state="hidden")
+    _type_kk(page, "6402061203159999")  # nobody's
+    settled(page)
+    assert page.locator(WARNING).is_hidden()
+
+    # Upriver: the copy in IndexedDB still knows the card.
+    page.route("**/api/v1/penerima*", lambda route: route.abort("internetdisconnected"))
+    page.reload()
+    phone.set_offline(True)
+    _to_identity_page(page)
+    _type_kk(page, SITI["no_kk"])
+    page.wait_for_selector(WARNING, state="visible")
+    assert "Siti Aminah" in page.text_content(WARNING)
+    phone.set_offline(False)
+    assert page.errors == []
