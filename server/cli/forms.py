@@ -23,7 +23,7 @@ WRITERS = {".yaml", ".yml", ".json", ".xlsx"}
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("forms", help="form definitions: check, eval, convert, load")
     forms_sub = p.add_subparsers(dest="forms_command", metavar="ACTION", required=True)
-    check = forms_sub.add_parser("check", help="check form files (.yaml, .json, .xlsx); exit 1 on errors")
+    check = forms_sub.add_parser("check", help="check form files (.yaml, .json, .xlsx, .xls); exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="FILE")
     check.add_argument("--lang", choices=("en", "id"), default="en", help="language of the messages")
     check.set_defaults(func=_check)

@@ -88,7 +88,7 @@ def check_types(view: _View) -> Iterator[Problem]:
             continue
         for attribute in q.__struct_fields__:
             written = getattr(q, attribute) not in _UNSET
-            if written and attribute not in ("type", "name") and attribute not in qtype.attributes:
+            if written and attribute not in ("type", "name", "xlsform") and attribute not in qtype.attributes:
                 yield problem("form.attribute_not_for_type", view.loc_of(q.name, attribute),
                               attribute=attribute, type=q.type, name=q.name)
         if qtype.computed and not q.calculation:

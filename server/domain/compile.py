@@ -20,7 +20,7 @@ from server.domain.sourcemap import Loaded, Where
 from server.domain.xlsform import load_xlsform
 
 HASH_PREFIX = b"pantau-form/1\n"
-LOADERS = {".yaml": load_yaml, ".yml": load_yaml, ".json": load_yaml, ".xlsx": load_xlsform}
+LOADERS = {".yaml": load_yaml, ".yml": load_yaml, ".json": load_yaml, ".xlsx": load_xlsform, ".xls": load_xlsform}
 
 
 class FieldInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -146,6 +146,8 @@ def content_hash(form: Form, parsed: Parsed) -> str:
     data = msgspec.to_builtins(form)
     if data["settings"].get("registry") is None:
         data["settings"].pop("registry", None)  # forms without a registry block keep their published hash
+    if not data["settings"].get("xlsform"):
+        data["settings"].pop("xlsform", None)  # likewise forms without kept XLSForm settings
     for chosen in data.get("choices", {}).values():
         chosen.pop("wilayah", None)
     asts = {key: to_json(expr) for key, expr in parsed.exprs.items()}

@@ -58,6 +58,9 @@ class Question(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, ta
     choices: str | None = None
     choice_filter: str | None = None
     parameters: dict[str, str] = {}
+    # XLSForm columns kept as written but not acted on ("bind::odk:length", "instance::x",
+    # "body::accuracyThreshold", "media::image::en", "guidance_hint"), so an export writes them back.
+    xlsform: dict[str, str] = {}
 
 
 # Settings and Group keep every field when encoded: msgspec omits a string default by identity,
@@ -157,6 +160,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_language: str = "id"
     instance_name: str | None = None
     registry: Registry | None = None
+    # XLSForm settings kept as written but not acted on (style, public_key, submission_url, ...):
+    # reported as ignored on import, written back on export.
+    xlsform: dict[str, str] = {}
 
 
 class Form(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

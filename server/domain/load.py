@@ -25,7 +25,7 @@ _TRUE = frozenset({"yes", "true", "ya", "y", "on"})
 _FALSE = frozenset({"no", "false", "tidak", "n", "off"})
 
 TOP_KEYS = frozenset({"settings", "choices", "fields"})
-SETTINGS_KEYS = frozenset({"id", "version", "title", "default_language", "instance_name", "registry"})
+SETTINGS_KEYS = frozenset({"id", "version", "title", "default_language", "instance_name", "registry", "xlsform"})
 QUESTION_KEYS = frozenset(Question.__struct_fields__)
 GROUP_KEYS = frozenset({"type", "name", "label", "hint", "relevant", "layout", "fields"})
 REPEAT_KEYS = GROUP_KEYS - {"layout"} | {"repeat_count", "min_count", "max_count"}
@@ -233,6 +233,7 @@ class _Reader:
             default_language=self.language,
             instance_name=self.expression(entries.get("instance_name"), "instance_name", ("settings",)),
             registry=read_registry(self, entries["registry"]) if "registry" in entries else None,
+            xlsform=self.parameters(entries.get("xlsform")),
         )
 
     def fields(self, node: yaml.Node, owner: str, depth: int) -> list[Field] | None:
@@ -290,6 +291,7 @@ class _Reader:
             default=self.expression(entries.get("default"), "default", owner),
             appearance=self.scalar(entries.get("appearance"), "appearance"),
             parameters=self.parameters(entries.get("parameters")),
+            xlsform=self.parameters(entries.get("xlsform")),
         )
 
     def parameters(self, node: yaml.Node | None) -> dict[str, str]:

@@ -289,21 +289,31 @@ _define("xlsform.not_workbook", "error",
         "Save it from Excel/LibreOffice as .xlsx, or send a YAML form.")
 _define("xlsform.no_survey", "error",
         "Workbook tidak punya lembar 'survey'.", "The workbook has no 'survey' sheet.",
-        "Nama lembar harus persis 'survey' (huruf kecil). Lembar yang ada: {sheets}.",
-        "The sheet must be named exactly 'survey' (lower case). Sheets: {sheets}.")
+        "Beri nama 'survey' pada lembar pertanyaan. Lembar yang ada: {sheets}.",
+        "Name the sheet of questions 'survey'. Sheets: {sheets}.")
 _define("xlsform.missing_column", "error",
         "Lembar '{sheet}' tidak punya kolom '{column}'.", "The sheet '{sheet}' has no '{column}' column.",
         "Tambahkan kolom '{column}' di baris pertama.", "Add a '{column}' column in the first row.")
 _define("xlsform.unsupported", "error",
-        "Lembar '{sheet}' baris {row}: {what} belum didukung Pantau.",
-        "Sheet '{sheet}' row {row}: {what} is not supported by Pantau yet.",
+        "Lembar '{sheet}' baris {row}: {what_id} belum didukung Pantau.",
+        "Sheet '{sheet}' row {row}: {what_en} is not supported by Pantau yet.",
         "Hapus atau ganti dengan padanan di docs/forms.md (bagian XLSForm).",
         "Remove it or use the equivalent in docs/forms.md (XLSForm section).")
+_define("xlsform.ignored", "warning",
+        "Lembar '{sheet}' baris {row}: {what_id} disimpan tetapi tidak dipakai Pantau.",
+        "Sheet '{sheet}' row {row}: {what_en} is kept but not used by Pantau.",
+        "Formulir tetap bisa dipakai; isinya ikut ditulis kembali saat diekspor ke XLSForm.",
+        "The form still works; the value is written back when it is exported to XLSForm.")
+_define("xlsform.duplicate_column", "error",
+        "Lembar '{sheet}': kolom '{column_name}' ada dua kali (juga kolom {first}).",
+        "Sheet '{sheet}': the column '{column_name}' appears twice (also column {first}).",
+        "Hapus salah satu kolom; pyxform juga menolak judul kolom ganda.",
+        "Remove one of them; pyxform refuses a duplicate column header too.")
 _define("xlsform.metadata", "warning",
-        "Lembar '{sheet}' baris {row}: jenis '{type}' dilewati; Pantau mencatat metadata sendiri.",
-        "Sheet '{sheet}' row {row}: the type '{type}' is skipped; Pantau records metadata itself.",
-        "Waktu mulai/selesai, tanggal, petugas dan perangkat dicatat otomatis; hapus baris ini.",
-        "Start/end time, date, enumerator and device are recorded automatically; remove this row.")
+        "Lembar '{sheet}' baris {row}: jenis '{type}' disimpan sebagai pertanyaan tersembunyi yang kosong.",
+        "Sheet '{sheet}' row {row}: the type '{type}' is kept as an empty hidden question.",
+        "Pantau mencatat petugas, perangkat dan waktu kirim pada setiap kiriman; baris ini boleh dihapus.",
+        "Pantau records the enumerator, device and time of every submission itself; this row may go.")
 _define("xlsform.unmatched_group", "error",
         "Lembar '{sheet}' baris {row}: {what} tanpa pasangannya.",
         "Sheet '{sheet}' row {row}: {what} without its match.",

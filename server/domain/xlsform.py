@@ -6,16 +6,20 @@ content hash."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 import openpyxl
+import xlrd
 
-from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
+from server import clock
+from server.domain.form import MAX_NAME_LENGTH, Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
 from server.domain.load import MAX_BYTES, MAX_DEPTH
 from server.domain.problems import Loc, Problem, has_errors, problem
 from server.domain.questions import QUESTION_TYPES, by_xlsform_name
@@ -33,19 +37,29 @@ from server.domain.xlsform_odk import (
     without_constraint,
     without_text,
 )
+from server.domain.xlsform_spelling import LANGUAGE_NAMES as LANGUAGE_NAMES  # xlsform_export reads it here
+from server.domain.xlsform_spelling import (
+    MEDIA_COLUMNS,
+    METADATA,
+    SETTINGS_ALIASES,
+    ParsedType,
+    column_name,
+    language,
+    parse_type,
+)
 
 MAX_ROWS = 10_000
-LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
+SHEETS = ("survey", "choices", "settings")
 TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
 PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "default", "read_only", "appearance",
                  "choice_filter", "parameters", "repeat_count", "min_count", "max_count")
-COLUMN_ALIASES = {"readonly": "read_only", "jr:count": "repeat_count", "required message": "required_message",
-                  "constraint message": "constraint_message", "choice filter": "choice_filter"}
-METADATA_TYPES = frozenset({"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit",
-                            "simserial", "subscriberid", "start-geopoint"})
+# Columns pyxform acts on that change what a form does, which Pantau cannot do: refused by name.
+REFUSED_COLUMNS = {"trigger": ("kolom 'trigger' (hitung ulang saat jawaban lain berubah)",
+                               "the column 'trigger' (recalculate when another answer changes)"),
+                   "save_to": ("kolom 'save_to' (entitas ODK)", "the column 'save_to' (ODK entities)")}
 SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name", "registry"})
 TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
-_LANGUAGE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z-]+)\)\s*$")
+PANTAU_COLUMNS = frozenset({TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN})
 _TRUE = frozenset({"yes", "true", "true()", "ya"})
 _FALSE = frozenset({"no", "false", "false()", "tidak", ""})
 
@@ -64,44 +78,85 @@ class _Sheet:
     name: str
     header: dict[str, int]
     rows: list[_Row] = field(default_factory=list)
+    duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # (header, column, first column)
 
 
-def load_xlsform(data: bytes, filename: str) -> Loaded:
+def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None) -> Loaded:
+    """`now` is the upload time: a workbook without a version gets yyyymmddHH of it (WITA), as
+    pyxform would leave the version to the server."""
     where = Where(filename)
     if len(data) > MAX_BYTES:
         return Loaded(None, where, [problem("form.too_large", Loc(filename), size=len(data), limit=MAX_BYTES)])
-    opened = _read_workbook(data)
+    opened = _read_workbook(data, filename)
     if isinstance(opened, str):
         return Loaded(None, where, [problem("xlsform.not_workbook", Loc(filename), reason=opened)])
     sheets, titles = opened
     if "survey" not in sheets:
         return Loaded(None, where, [problem("xlsform.no_survey", Loc(filename), sheets=", ".join(titles) or "-")])
-    reader = _Reader(filename, where)
+    reader = _Reader(filename, where, now or clock.now())
     form = reader.form(sheets)
     return Loaded(None if has_errors(reader.problems) else form, where, reader.problems)
 
 
-def _read_workbook(data: bytes) -> tuple[dict[str, _Sheet], list[str]] | str:
+def _read_workbook(data: bytes, filename: str) -> tuple[dict[str, _Sheet], list[str]] | str:
+    """Sheet names are matched without regard to case ('Survey', 'CHOICES'), as pyxform does."""
     try:
         with warnings.catch_warnings():
             # openpyxl warns about Excel features it skips (data validation, styles); they carry
             # no form content, and a warning must not turn into an error under pytest.
             warnings.simplefilter("ignore")
+            if filename.lower().endswith(".xls"):
+                return _read_xls(data)
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # any failure to open untrusted bytes means "not a workbook"
         return f"{type(exc).__name__}: {str(exc)[:120]}"
     try:
-        sheets = {ws.title: _sheet(ws) for ws in book.worksheets if ws.title in ("survey", "choices", "settings")}
+        sheets: dict[str, _Sheet] = {}
+        for ws in book.worksheets:
+            if ws.title.strip().lower() in SHEETS:
+                sheets.setdefault(ws.title.strip().lower(), _sheet(ws.title, ws.iter_rows(values_only=True,
+                                                                                          max_row=MAX_ROWS)))
         return sheets, list(book.sheetnames)
     finally:
         book.close()
 
 
-def _sheet(ws: Any) -> _Sheet:
-    rows = ws.iter_rows(values_only=True, max_row=MAX_ROWS)
+def _read_xls(data: bytes) -> tuple[dict[str, _Sheet], list[str]]:
+    """The older Excel format (.xls), which KoboToolbox and pyxform's own examples still use."""
+    book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    try:
+        sheets: dict[str, _Sheet] = {}
+        for title in book.sheet_names():
+            if title.strip().lower() in SHEETS and title.strip().lower() not in sheets:
+                ws = book.sheet_by_name(title)
+                rows = (tuple(_xls_value(c, book.datemode) for c in ws.row(i)) for i in range(min(ws.nrows, MAX_ROWS)))
+                sheets[title.strip().lower()] = _sheet(title, rows)
+        return sheets, list(book.sheet_names())
+    finally:
+        book.release_resources()
+
+
+def _xls_value(cell: Any, datemode: int) -> Any:
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        value = xlrd.xldate_as_datetime(cell.value, datemode)
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    return None if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR) else cell.value
+
+
+def _sheet(title: str, rows: Iterator[tuple[Any, ...]]) -> _Sheet:
     header_cells = next(rows, ())
-    header = {_column_name(v): i for i, v in enumerate(header_cells) if v is not None and str(v).strip()}
-    sheet = _Sheet(ws.title, header)
+    header: dict[str, int] = {}
+    sheet = _Sheet(title, header)
+    for i, value in enumerate(header_cells):
+        if value is None or not str(value).strip():
+            continue
+        name = column_name(value)
+        if name in header:
+            sheet.duplicates.append((str(value).strip(), i + 1, header[name] + 1))
+            continue
+        header[name] = i
     blank_run = 0
     for number, values in enumerate(rows, start=2):
         cells = {name: (_text(values[i]), i + 1) for name, i in header.items() if i < len(values)}
@@ -114,22 +169,6 @@ def _sheet(ws: Any) -> _Sheet:
     return sheet
 
 
-def _column_name(value: Any) -> str:
-    name = str(value).strip()
-    base, sep, rest = name.partition("::")
-    base = COLUMN_ALIASES.get(base.strip().lower(), base.strip().lower())
-    return f"{base}::{_language(rest)}" if sep else base
-
-
-def _language(text: str) -> str:
-    """'Indonesian (id)' -> 'id'; 'English' -> 'en'; 'id' -> 'id'."""
-    match = _LANGUAGE.match(text.strip())
-    if match:
-        return match["code"].lower()
-    by_name = {v.lower(): k for k, v in LANGUAGE_NAMES.items()}
-    return by_name.get(text.strip().lower(), text.strip().lower())
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -137,15 +176,19 @@ def _text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
     return str(value).strip()
 
 
 class _Reader:
-    def __init__(self, filename: str, where: Where) -> None:
+    def __init__(self, filename: str, where: Where, now: dt.datetime) -> None:
         self.file = filename
         self.where = where
+        self.now = now
         self.problems: list[Problem] = []
         self.language = "id"
+        self.or_other: list[tuple[str, str]] = []  # (select's name, its list) for "select_one x or_other"
 
     def loc(self, sheet: str, row: int, column: int = 1) -> Loc:
         return Loc(f"{self.file}[{sheet}]", row, max(column, 1))
@@ -153,13 +196,26 @@ class _Reader:
     def report(self, code: str, sheet: str, row: int, col: int = 1, **params: Any) -> None:
         self.problems.append(problem(code, self.loc(sheet, row, col), sheet=sheet, row=row, **params))
 
+    def unsupported(self, sheet: str, row: _Row, column: str, what_id: str, what_en: str) -> None:
+        self.report("xlsform.unsupported", sheet, row.number, row.cells.get(column, ("", 1))[1],
+                    what_id=what_id, what_en=what_en)
+
+    def ignored(self, sheet: str, row: _Row, column: str, what_id: str, what_en: str) -> None:
+        self.report("xlsform.ignored", sheet, row.number, row.cells.get(column, ("", 1))[1],
+                    what_id=what_id, what_en=what_en)
+
     def form(self, sheets: dict[str, _Sheet]) -> Form | None:
+        for sheet in sheets.values():
+            for header, column, first in sheet.duplicates:
+                self.report("xlsform.duplicate_column", sheet.name, 1, column, column_name=header, first=first)
+        if any(sheet.duplicates for sheet in sheets.values()):
+            return None
         settings = self.settings(sheets.get("settings"))
         choices = self.choices(sheets["choices"]) if "choices" in sheets else {}
         fields = self.survey(sheets["survey"])
         if settings is None or fields is None:
             return None
-        return Form(settings=settings, fields=fields, choices=choices)
+        return Form(settings=settings, fields=fields, choices=self.add_other(choices))
 
     def text(self, row: _Row, column: str) -> Text:
         out = {self.language: row.get(column)} if row.get(column) else {}
@@ -169,63 +225,85 @@ class _Reader:
         return out
 
     def unknown_columns(self, sheet: _Sheet, known: set[str], text_columns: tuple[str, ...]) -> None:
-        # A column Pantau does not read would lose what the author wrote in it: report the first
-        # row that uses it. Empty template columns are harmless.
+        # pyxform ignores a column it does not know; Pantau keeps it (Question.xlsform) and says
+        # so once, at the first row that uses it, unless the column changes what the form does.
         for column in sheet.header:
             if column in known or column.split("::")[0] in text_columns:
                 continue
             row = next((r for r in sheet.rows if r.get(column)), None)
-            if row is not None:
-                self.report("xlsform.unsupported", sheet.name, row.number, row.cells[column][1],
-                            what=f"the column '{column}'")
+            if row is None:
+                continue
+            if column in REFUSED_COLUMNS:
+                self.unsupported(sheet.name, row, column, *REFUSED_COLUMNS[column])
+            elif not _kept_column(column):
+                self.ignored(sheet.name, row, column, f"kolom '{column}'", f"the column '{column}'")
 
     # --- settings -----------------------------------------------------------------------------
     def settings(self, sheet: _Sheet | None) -> Settings | None:
         row = sheet.rows[0] if sheet and sheet.rows else _Row(2, {})
-        if sheet is not None:
-            self.unknown_columns(sheet, set(SETTINGS_COLUMNS), ("form_title", TITLE_COLUMN))
-        self.language = _language(row.get("default_language")) if row.get("default_language") else "id"
+        name = sheet.name if sheet else "settings"
+        row = _Row(row.number, {SETTINGS_ALIASES.get(k, k): v for k, v in row.cells.items()})
+        self.language = language(row.get("default_language")) if row.get("default_language") else "id"
         for key, (_, column) in row.cells.items():
-            self.where.add(("settings", key.replace("form_", "")), self.loc("settings", row.number, column))
-        form_id, version = row.get("form_id"), row.get("version")
-        for key, value in (("form_id", form_id), ("version", version)):
-            if not value:
-                self.problems.append(problem("form.missing_key", self.loc("settings", row.number),
-                                             owner="the settings sheet", key=key))
-        if not form_id or not version:
-            return None
-        instance_name = row.get("instance_name") or None
+            self.where.add(("settings", key.replace("form_", "")), self.loc(name, row.number, column))
+        form_id, version = row.get("form_id") or self.default_id(), row.get("version") or self.default_version()
         title = self.text(row, TITLE_COLUMN) | self.text(row, "form_title")
         registry = None
         if row.get("registry"):  # Pantau's beneficiary registry block, as JSON (docs/forms.md)
-            registry, found = registry_from_text(row.get("registry"),
-                                                 self.loc("settings", row.number, row.cells["registry"][1]))
+            registry, found = registry_from_text(row.get("registry"), self.loc(name, row.number,
+                                                                              row.cells["registry"][1]))
             self.problems.extend(found)
-        return Settings(id=form_id, version=version, title=title,
-                        default_language=self.language, instance_name=instance_name, registry=registry)
+        kept = {k: v for k, (v, _) in row.cells.items()
+                if k not in SETTINGS_COLUMNS and k.split("::")[0] not in ("form_title", TITLE_COLUMN)}
+        for key in kept:
+            self.ignored(name, row, key, f"pengaturan '{key}'", f"the setting '{key}'")
+        return Settings(id=form_id, version=version, title=title, default_language=self.language,
+                        instance_name=row.get("instance_name") or None, registry=registry, xlsform=kept)
+
+    def default_id(self) -> str:
+        """pyxform names a form without form_id after its file; Pantau's names are stricter."""
+        stem = re.sub(r"[^A-Za-z0-9_]+", "_", self.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("_")
+        return (stem if stem[:1].isalpha() else f"form_{stem}")[:MAX_NAME_LENGTH].rstrip("_") or "form"
+
+    def default_version(self) -> str:
+        return self.now.astimezone(clock.WITA).strftime("%Y%m%d%H")
 
     # --- choices ------------------------------------------------------------------------------
     def choices(self, sheet: _Sheet) -> dict[str, ChoiceList]:
+        if "value" in sheet.header and "name" not in sheet.header:  # pyxform's older spelling
+            sheet.header["name"] = sheet.header.pop("value")
+            for r in sheet.rows:
+                if "value" in r.cells:
+                    r.cells["name"] = r.cells.pop("value")
         for column in ("list_name", "name"):
             if column not in sheet.header:
                 self.report("xlsform.missing_column", sheet.name, 1, column=column)
                 return {}
-        media = {c for c in sheet.header if c.split("::")[0] in ("image", "audio", "video", "media")}
-        self.unknown_columns(sheet, set(sheet.header) - media, ("label",))
         lists: dict[str, list[Choice]] = {}
         for row in sheet.rows:
             list_name, name = row.get("list_name"), row.get("name")
             if not list_name or not name:
-                self.report("form.missing_key", sheet.name, row.number, owner=f"choices row {row.number}",
-                            key="list_name" if not list_name else "name")
+                if list_name or name:  # a row with only a label or a media file is a comment to pyxform too
+                    self.report("form.missing_key", sheet.name, row.number, owner=f"choices row {row.number}",
+                                key="list_name" if not list_name else "name")
                 continue
             self.where.add(("choices", list_name), self.loc(sheet.name, row.number))
             if any(c.name == name for c in lists.get(list_name, [])):
                 self.report("form.duplicate_choice", sheet.name, row.number, choice=name, list=list_name)
+            # Extra columns serve choice filters; media columns ride along (images shown with the choice).
             columns = {k: v for k, (v, _) in row.cells.items()
-                       if k not in ("list_name", "name") and not k.startswith("label") and k not in media}
+                       if k not in ("list_name", "name") and not k.startswith("label")}
             lists.setdefault(list_name, []).append(Choice(name=name, label=self.text(row, "label"), columns=columns))
         return {name: ChoiceList(name=name, choices=items) for name, items in lists.items()}
+
+    def add_other(self, choices: dict[str, ChoiceList]) -> dict[str, ChoiceList]:
+        """'select_one x or_other' adds the choice 'other' to x, as pyxform does."""
+        for _, list_name in self.or_other:
+            chosen = choices.get(list_name)
+            if chosen is not None and not any(c.name == "other" for c in chosen.choices):
+                other = Choice(name="other", label={self.language: "Lainnya" if self.language == "id" else "Other"})
+                choices[list_name] = ChoiceList(name=list_name, choices=[*chosen.choices, other])
+        return choices
 
     # --- survey -------------------------------------------------------------------------------
     def survey(self, sheet: _Sheet) -> list[Field] | None:
@@ -233,35 +311,31 @@ class _Reader:
             if column not in sheet.header:
                 self.report("xlsform.missing_column", sheet.name, 1, column=column)
                 return None
-        pantau = {TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN}
-        self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS, *pantau}, TEXT_COLUMNS)
+        self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS, *PANTAU_COLUMNS}, TEXT_COLUMNS)
         stack: list[tuple[str, _Row, list[Field]]] = [("form", _Row(1, {}), [])]
         for row in sheet.rows:
-            self.survey_row(sheet.name, row, stack)
+            if row.get("type"):  # a row without a type is a comment to pyxform
+                self.survey_row(sheet.name, row, stack)
         for kind, row, _ in stack[1:]:
             self.report("xlsform.unmatched_group", sheet.name, row.number, what=f"begin_{kind}")
         return stack[0][2]
 
     def survey_row(self, sheet: str, row: _Row, stack: list[tuple[str, _Row, list[Field]]]) -> None:
-        words = row.get("type").replace("begin group", "begin_group").replace("end group", "end_group") \
-            .replace("begin repeat", "begin_repeat").replace("end repeat", "end_repeat").split()
-        kind = words[0] if words else ""
-        if kind in ("begin_group", "begin_repeat"):
+        parsed = parse_type(row.get("type"))
+        if parsed.kind in ("begin_group", "begin_repeat", "begin_loop"):
             if len(stack) > MAX_DEPTH:
                 self.report("form.too_deep", sheet, row.number, limit=MAX_DEPTH)
-            stack.append((kind.split("_")[1], row, []))
-        elif kind in ("end_group", "end_repeat"):
-            if len(stack) == 1 or stack[-1][0] != kind.split("_")[1]:
-                self.report("xlsform.unmatched_group", sheet, row.number, what=kind)
+            stack.append((parsed.kind.split("_")[1], row, []))
+        elif parsed.kind in ("end_group", "end_repeat", "end_loop"):
+            if len(stack) == 1 or stack[-1][0] != parsed.kind.split("_")[1]:
+                self.report("xlsform.unmatched_group", sheet, row.number, what=parsed.kind)
                 return
             _, begin, children = stack.pop()
-            container = self.container(sheet, kind.split("_")[1], begin, children)
+            container = self.container(sheet, parsed.kind.split("_")[1], begin, children)
             if container is not None:
-                stack[-1][2].append(container)
+                stack[-1][2].extend(container)
         else:
-            question = self.question(sheet, row, words)
-            if question is not None:
-                stack[-1][2].append(question)
+            stack[-1][2].extend(self.question(sheet, row, parsed))
 
     def _record(self, sheet: str, row: _Row, name: str) -> None:
         name_column = row.cells.get("name", ("", 1))[1]
@@ -270,32 +344,49 @@ class _Reader:
             # Expression columns map to their cell; a column inside the cell text cannot be shown.
             self.where.add(("field", name, key.split("::")[0]), self.loc(sheet, row.number, column))
 
-    def question(self, sheet: str, row: _Row, words: list[str]) -> Question | None:
+    def question(self, sheet: str, row: _Row, parsed: ParsedType) -> list[Field]:
         if row.get(TYPE_COLUMN):
-            return self.pantau_question(sheet, row, words)
-        type_name = words[0] if words else ""
+            return self.pantau_question(sheet, row)
         name = row.get("name")
-        if type_name in METADATA_TYPES:
-            self.report("xlsform.metadata", sheet, row.number, type=type_name)
-            return None
-        qtype = by_xlsform_name(type_name) or QUESTION_TYPES.get(type_name.lower())
-        if qtype is None or len(words) > 2 or (len(words) == 2 and not qtype.has_choices):
-            self.report("xlsform.unsupported", sheet, row.number, row.cells.get("type", ("", 1))[1],
-                        what=f"the type '{row.get('type')}'")
-            return None
+        qtype = QUESTION_TYPES.get(parsed.kind) if parsed.kind not in ("metadata", "select_external") else None
+        if not parsed.kind:  # Pantau's own types (nik, rupiah, ...) as its export writes them
+            qtype = by_xlsform_name(row.get("type").strip()) or QUESTION_TYPES.get(row.get("type").strip().lower())
+        if parsed.from_file:
+            self.unsupported(sheet, row, "type", f"jenis '{row.get('type')}' (pilihan dari berkas lampiran)",
+                             f"the type '{row.get('type')}' (choices from an attached file)")
+            return []
+        if parsed.kind == "select_external":
+            self.unsupported(sheet, row, "type", "jenis 'select_one_external' (pilihan dari lembar external_choices)",
+                             "the type 'select_one_external' (choices from the external_choices sheet)")
+            return []
+        if qtype is None and parsed.kind != "metadata":
+            text = row.get("type")
+            self.unsupported(sheet, row, "type", f"jenis '{text}'", f"the type '{text}'")
+            return []
         if not name:
             self.report("form.missing_key", sheet, row.number, owner=f"survey row {row.number}", key="name")
-            return None
+            return []
         self._record(sheet, row, name)
+        if parsed.kind == "metadata":
+            return [self.metadata(sheet, row, name)]
+        assert qtype is not None
         attributes: dict[str, Any] = {column: self.text(row, column) for column in TEXT_COLUMNS}
         plain = ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter")
         attributes |= {column: row.get(column) or None for column in plain}
         attributes["default"] = self.default(row)
-        return Question(
-            type=qtype.name, name=name, choices=words[1] if len(words) == 2 else None, **attributes,
+        choices = parsed.list_name
+        attributes["xlsform"] = _kept(row)
+        question = Question(
+            type=qtype.name, name=name, choices=choices, **attributes,
             required=_flag(row.get("required")), read_only=_flag(row.get("read_only")),
             parameters=self.parameters(sheet, row),
         )
+        if not parsed.or_other or choices is None:
+            return [question]
+        self.or_other.append((name, choices))
+        other = Question(type="text", name=f"{name}_other", relevant=f"selected(${{{name}}}, 'other')",
+                         label={self.language: "Sebutkan yang lain." if self.language == "id" else "Specify other."})
+        return [question, other]
 
     @staticmethod
     def default(row: _Row) -> str | None:
@@ -306,58 +397,71 @@ class _Reader:
             return literal
         return written or None
 
-    def pantau_question(self, sheet: str, row: _Row, words: list[str]) -> Question | None:
+    def pantau_question(self, sheet: str, row: _Row) -> list[Field]:
         """A row the export wrote for one of Pantau's own types (`pantau::type`): the ODK type in
         `type` and Pantau's rules added to the constraint, its message and the hint, taken off again."""
         odk = ODK_TYPES.get(row.get(TYPE_COLUMN))
+        words = row.get("type").split()
         if odk is None or not words or words[0] != odk.type:
-            self.report("xlsform.unsupported", sheet, row.number, row.cells[TYPE_COLUMN][1],
-                        what=f"the type '{row.get(TYPE_COLUMN)}' in {TYPE_COLUMN} with '{row.get('type')}' in type")
-            return None
-        own = _Row(row.number, {k: v for k, v in row.cells.items() if k != TYPE_COLUMN})
-        question = self.question(sheet, own, [row.get(TYPE_COLUMN)])
-        if question is None:
-            return None
-        return msgspec.structs.replace(
+            what = f"'{row.get(TYPE_COLUMN)}' ({TYPE_COLUMN}) / '{row.get('type')}' (type)"
+            self.unsupported(sheet, row, TYPE_COLUMN, f"jenis {what}", f"the type {what}")
+            return []
+        own = _Row(row.number, {k: v for k, v in row.cells.items() if k != TYPE_COLUMN}
+                   | {"type": (row.get(TYPE_COLUMN), row.cells["type"][1])})
+        found = self.question(sheet, own, ParsedType(""))
+        if not found or not isinstance(found[0], Question):
+            return []
+        question = found[0]
+        return [msgspec.structs.replace(
             question, constraint=without_constraint(question.constraint or "", odk.constraint),
             constraint_message=without_text(question.constraint_message, odk.message),
-            hint=without_text(question.hint, odk.hint))
+            hint=without_text(question.hint, odk.hint))]
+
+    def metadata(self, sheet: str, row: _Row, name: str) -> Question:
+        """start, end, today, deviceid, ...: a hidden question the phone fills where it can."""
+        kind = " ".join(row.get("type").split()).lower()
+        default = METADATA[kind] or None
+        if default is None:
+            self.report("xlsform.metadata", sheet, row.number, type=kind)
+        return Question(type="hidden", name=name, default=default, xlsform={"type": kind} | _kept(row))
 
     def parameters(self, sheet: str, row: _Row) -> dict[str, str]:
         out: dict[str, str] = {}
         for column in ("parameters", PARAMETERS_COLUMN):  # ODK's, then Pantau's own (xlsform_odk.py)
-            for item in re.split(r"[\s;]+", row.get(column)):
+            for item in re.split(r"[\s;,]+", row.get(column)):
                 key, sep, value = item.partition("=")
                 if not item:
                     continue
                 if not sep or not key or not value:
-                    self.report("xlsform.unsupported", sheet, row.number, row.cells[column][1],
-                                what=f"the parameter '{item}' (write key=value)")
+                    self.unsupported(sheet, row, column, f"parameter '{item}' (tulis kunci=nilai)",
+                                     f"the parameter '{item}' (write key=value)")
                     continue
                 out[FROM_ODK_PARAMETER.get(key.strip(), key.strip())] = value.strip()
         return out
 
-    def container(self, sheet: str, kind: str, row: _Row, children: list[Field]) -> Field | None:
+    def container(self, sheet: str, kind: str, row: _Row, children: list[Field]) -> list[Field] | None:
         name = row.get("name")
         if not name:
             self.report("form.missing_key", sheet, row.number, owner=f"survey row {row.number}", key="name")
             return None
+        if kind == "loop":
+            self.unsupported(sheet, row, "type", "'begin loop' (grup berulang per pilihan)",
+                             "'begin loop' (a group repeated for each choice)")
+            return None
         self._record(sheet, row, name)
         common: dict[str, Any] = {"name": name, "label": self.text(row, "label"), "hint": self.text(row, "hint"),
                                   "relevant": row.get("relevant") or None, "fields": children}
-        ignored = [c for c in ("required", "constraint", "calculation", "default", "choice_filter", "parameters")
-                   if row.get(c)]
-        for column in ignored:
-            self.report("xlsform.unsupported", sheet, row.number, row.cells[column][1],
-                        what=f"'{column}' on a {kind}")
+        for column in ("required", "constraint", "calculation", "default", "choice_filter", "parameters"):
+            if row.get(column):
+                self.ignored(sheet, row, column, f"'{column}' pada {kind}", f"'{column}' on a {kind}")
         if kind == "group":
             appearance = row.get("appearance")
             if appearance not in ("", "field-list"):
-                self.report("xlsform.unsupported", sheet, row.number, row.cells["appearance"][1],
-                            what=f"the group appearance '{appearance}'")
-            return Group(layout="page" if appearance == "field-list" else "section", **common)
-        return Repeat(repeat_count=row.get("repeat_count") or None, min_count=self.count(sheet, row, "min_count"),
-                      max_count=self.count(sheet, row, "max_count"), **common)
+                self.ignored(sheet, row, "appearance", f"tampilan grup '{appearance}'",
+                             f"the group appearance '{appearance}'")
+            return [Group(layout="page" if appearance == "field-list" else "section", **common)]
+        return [Repeat(repeat_count=row.get("repeat_count") or None, min_count=self.count(sheet, row, "min_count"),
+                       max_count=self.count(sheet, row, "max_count"), **common)]
 
     def count(self, sheet: str, row: _Row, column: str) -> int | None:
         if row.get(f"pantau::{column}"):  # the export's spelling (xlsform_odk.py): ODK has no bounds
@@ -370,6 +474,18 @@ class _Reader:
                                          key=column, expected="a whole number", got=f"'{text}'", example="1"))
             return None
         return int(text)
+
+
+def _kept_column(column: str) -> bool:
+    """Columns kept on the question as written: ODK's attributes and media, for the export."""
+    base = column.split("::")[0]
+    return base in ("bind", "instance", "body", "guidance_hint", *MEDIA_COLUMNS)
+
+
+def _kept(row: _Row) -> dict[str, str]:
+    known = {"type", "name", *PLAIN_COLUMNS, *PANTAU_COLUMNS}
+    return {k: v for k, (v, _) in row.cells.items()
+            if k not in known and k.split("::")[0] not in TEXT_COLUMNS and k not in REFUSED_COLUMNS}
 
 
 def _flag(text: str) -> bool | str:

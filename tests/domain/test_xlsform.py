@@ -108,7 +108,7 @@ def test_a_workbook_with_groups_repeats_languages_and_parameters() -> None:
     (["range", "skala", "Skala"], 1),
     (["audio", "suara", "Suara"], 1),
     (["select_one_from_file desa.csv", "desa", "Desa"], 1),
-    (["select_one yn or_other", "pilih", "Pilih"], 1),
+    (["osm", "gedung", "Gedung"], 1),
     (["geotrace", "jalur", "Jalur"], 1),
 ])
 def test_unsupported_types_name_the_sheet_and_row(row: list[object], column: int) -> None:
@@ -120,28 +120,30 @@ def test_unsupported_types_name_the_sheet_and_row(row: list[object], column: int
 
 
 def test_unsupported_columns_settings_and_group_appearances() -> None:
+    """A column that changes what the form does (trigger) is refused; settings, unknown columns and
+    group appearances Pantau cannot act on are kept and reported as ignored, never refused."""
     result = compile_book(
-        [["type", "name", "label", "trigger", "appearance"],
+        [["type", "name", "label", "trigger", "appearance", "bind::odk:length", "catatan"],
          ["text", "a", "A"],
          ["text", "b", "B", "${a}"],
          ["begin_group", "g", "G", "", "table-list"],
-         ["text", "c", "C"],
+         ["text", "c", "C", "", "", "5", "apa saja"],
          ["end_group"]],
-        settings=[["form_id", "version", "public_key"], ["tes", "1", "abc"]])
-    assert sorted(where(result)) == [("xlsform.unsupported", "tes.xlsx[settings]", 2),
-                                     ("xlsform.unsupported", "tes.xlsx[survey]", 3),
-                                     ("xlsform.unsupported", "tes.xlsx[survey]", 4)]
-
-
-def test_empty_template_columns_are_harmless() -> None:
-    result = compile_book([["type", "name", "label", "trigger", "media::image"], ["note", "n", "N"]])
-    assert result.problems == []
-
-
-def test_metadata_rows_are_a_warning_not_silently_dropped() -> None:
-    result = compile_book([["type", "name", "label"], ["start", "start"], ["deviceid", "device"], ["note", "n", "N"]])
-    assert where(result) == [("xlsform.metadata", "tes.xlsx[survey]", 2), ("xlsform.metadata", "tes.xlsx[survey]", 3)]
-    assert result.compiled is not None
+        settings=[["form_id", "version", "public_key", "style"], ["tes", "1", "abc", "pages"]])
+    assert sorted(where(result)) == [("xlsform.ignored", "tes.xlsx[settings]", 2),
+                                     ("xlsform.ignored", "tes.xlsx[settings]", 2),
+                                     ("xlsform.ignored", "tes.xlsx[survey]", 4),
+                                     ("xlsform.ignored", "tes.xlsx[survey]", 5),
+                                     ("xlsform.unsupported", "tes.xlsx[survey]", 3)]
+    refused = next(p for p in result.problems if p.code == "xlsform.unsupported")
+    assert "trigger" in refused.message_en and "trigger" in refused.message_id
+    assert "the column" not in refused.message_id
+    loaded = load_xlsform(workbook(
+        [["type", "name", "label", "bind::odk:length", "catatan"], ["text", "c", "C", "5", "apa saja"]],
+        settings=[["form_id", "version", "public_key"], ["tes", "1", "abc"]]), "tes.xlsx")
+    assert loaded.form is not None and loaded.form.settings.xlsform == {"public_key": "abc"}
+    question = loaded.form.fields[0]
+    assert isinstance(question, Question) and question.xlsform == {"bind::odk:length": "5", "catatan": "apa saja"}
 
 
 def test_unmatched_groups() -> None:
@@ -168,14 +170,12 @@ def test_check_problems_point_at_workbook_cells() -> None:
 
 def test_missing_sheets_columns_and_settings() -> None:
     book = openpyxl.Workbook()
-    book.active.title = "Survey"  # type: ignore[union-attr]
+    book.active.title = "Formulir"  # type: ignore[union-attr]
     out = io.BytesIO()
     book.save(out)
     result = compile_source(out.getvalue(), "x.xlsx")
-    assert [p.code for p in result.problems] == ["xlsform.no_survey"] and "Survey" in result.problems[0].hint_en
+    assert [p.code for p in result.problems] == ["xlsform.no_survey"] and "Formulir" in result.problems[0].hint_en
     assert [p.code for p in compile_book([["name", "label"], ["a", "A"]]).problems] == ["xlsform.missing_column"]
-    assert [p.code for p in compile_book([["type", "name"], ["note", "n"]], settings=None).problems] == [
-        "form.missing_key", "form.missing_key"]
 
 
 @pytest.mark.parametrize("data", [b"", b"not a workbook", b"PK\x03\x04garbage", "zip"])
@@ -221,3 +221,62 @@ fields:
     xform = convert(xlsform=str(path), validate=False).xform
     assert "<h:title>Standar</h:title>" in xform and 'constraint=". &gt;= 0"' in xform
     assert compile_source(path.read_bytes(), "std.xlsx").compiled.content_hash == compiled.content_hash  # type: ignore[union-attr]
+
+
+def test_settings_are_optional_as_in_pyxform() -> None:
+    """form_id from the file name, version from the upload time (yyyymmddHH, WITA)."""
+    import datetime as dt
+
+    data = workbook([["type", "name", "label"], ["note", "n", "N"]])
+    loaded = load_xlsform(data, "Survei Rumah-Tangga 2026.xlsx", now=dt.datetime(2026, 3, 31, 17, 5, tzinfo=dt.UTC))
+    assert loaded.form is not None and loaded.problems == []
+    assert (loaded.form.settings.id, loaded.form.settings.version) == ("Survei_Rumah_Tangga_2026", "2026040101")
+    assert load_xlsform(data, "2026.xlsx").form.settings.id == "form_2026"  # type: ignore[union-attr]
+    titled = load_xlsform(workbook([["type", "name", "label"], ["note", "n", "N"]],
+                                   settings=[["id_string", "title"], ["rt", "Rumah tangga"]]), "x.xlsx").form
+    assert titled is not None and (titled.settings.id, titled.settings.title) == ("rt", {"id": "Rumah tangga"})
+
+
+def test_header_spellings_sheet_case_and_type_aliases_pyxform_takes() -> None:
+    book = openpyxl.Workbook()
+    survey = book.active
+    assert survey is not None
+    survey.title = "Survey"
+    for row in [["Type", "name", "label:English", "Relevance"],
+                ["string", "nama", "Name"],
+                ["select one from jk", "jk", "Sex", "${nama} != ''"],
+                ["select all that apply from bantuan", "bantuan", "Aid"],
+                ["select_one jk or_other", "jk2", "Sex again"],
+                ["gps", "lokasi", "Where"], ["photo", "foto", "Photo"], ["begin group", "g", "G"],
+                ["int", "umur", "Age"], ["end group"]]:
+        survey.append(row)
+    choices = book.create_sheet("CHOICES")
+    for row in [["list name", "name", "label::English (en)"], ["jk", "L", "Male"], ["jk", "P", "Female"],
+                ["bantuan", "pkh", "PKH"]]:
+        choices.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    result = compile_source(out.getvalue(), "alias.xlsx")
+    assert result.compiled is not None, [p.format() for p in result.problems]
+    fields = {name: info.type for name, info in result.compiled.fields.items()}
+    assert fields == {"nama": "text", "jk": "select_one", "bantuan": "select_multiple", "jk2": "select_one",
+                      "jk2_other": "text", "lokasi": "geopoint", "foto": "image", "g": "group", "umur": "integer"}
+    definition = result.compiled.definition
+    assert [c.name for c in definition.choices["jk"].choices] == ["L", "P", "other"]
+    assert definition.fields[0].label == {"en": "Name"}  # type: ignore[union-attr]
+    assert definition.fields[1].relevant == "${nama} != ''"  # type: ignore[union-attr]
+
+
+def test_a_duplicate_column_is_refused_as_pyxform_does() -> None:
+    result = compile_book([["type", "name", "label", "hint", "label"], ["text", "a", "A", "", "B"]])
+    assert [(p.code, p.file, p.line, p.column) for p in result.problems] == [
+        ("xlsform.duplicate_column", "tes.xlsx[survey]", 1, 5)]
+    assert result.compiled is None and "label" in result.problems[0].message_id
+
+
+@pytest.mark.parametrize(("cell", "expected"), [("yes", True), ("TRUE()", True), ("true", True), ("no", False),
+                                                ("FALSE", False), ("${a} = 'x'", "${a} = 'x'")])
+def test_required_as_pyxform_spells_it(cell: str, expected: bool | str) -> None:
+    result = compile_book([["type", "name", "label", "required"], ["text", "a", "A"], ["text", "b", "B", cell]])
+    assert result.compiled is not None
+    assert result.compiled.definition.fields[1].required == expected  # type: ignore[union-attr]
