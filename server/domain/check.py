@@ -5,6 +5,7 @@ yields Problems with the place the loader recorded. Errors stop compilation; war
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from server.domain.form import (
     walk,
 )
 from server.domain.graph import dependencies, topological
-from server.domain.problems import Loc, Problem, problem
+from server.domain.problems import Loc, Problem, Said, problem
 from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES
 from server.domain.sites import Key, Parsed, label_references
 from server.domain.sourcemap import Where
@@ -173,8 +174,25 @@ def check_defaults(view: _View) -> Iterator[Problem]:
 def check_cycles(view: _View) -> Iterator[Problem]:
     _, cycles = topological(dependencies(view.form, view.parsed))
     for cycle in cycles:
+        links = [_link(view, name, dep) for name, dep in itertools.pairwise(cycle)]
+        said = Said("; ".join(i for i, _ in links), "; ".join(e for _, e in links))
         yield problem("form.calculation_cycle", view.loc_of(cycle[0], "calculation", "relevant"),
-                      cycle=" -> ".join(cycle))
+                      cycle=" -> ".join(cycle), links=said)
+
+
+_READS = {"calculation": ("hitungan", "the calculation of"),
+          "relevant": ("syarat tampil (relevant)", "the relevant of")}
+_INSIDE = {"group": ("grup", "the group"), "repeat": ("ulangan", "the repeat")}
+
+
+def _link(view: _View, name: str, dep: str) -> tuple[str, str]:
+    """Why `name` waits for `dep`, in both languages: one of its rules reads it, or it is inside it."""
+    itself = (" sendiri", " itself") if name == dep else ("", "")
+    for attribute, (said_id, said_en) in _READS.items():
+        if dep in view.parsed.refs.get(("field", name, attribute), frozenset()):
+            return f"{said_id} {name} memakai {dep}{itself[0]}", f"{said_en} {name} reads {dep}{itself[1]}"
+    kind_id, kind_en = _INSIDE[next(field_type(f) for f, _ in view.entries if f.name == dep)]
+    return f"{name} ada di dalam {kind_id} {dep}", f"{name} is inside {kind_en} {dep}"
 
 
 def check_choice_filters(view: _View) -> Iterator[Problem]:

@@ -5,6 +5,7 @@ order of this graph is the order validation (and the phone) computes values in; 
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from server.domain.form import Form, walk
@@ -16,11 +17,16 @@ VALUE_ATTRIBUTES = ("relevant", "calculation")
 
 
 def dependencies(form: Form, parsed: Parsed) -> dict[str, list[str]]:
-    """name -> the names its value depends on, in document order; unknown names are left out."""
+    """name -> the names its value depends on, in document order; unknown names are left out, and so
+    are names used twice (form.duplicate_name): two fields merged into one node would make a cycle
+    where there is none."""
     entries = walk(form.fields)
-    known = {field.name for field, _ in entries}
+    counts = Counter(field.name for field, _ in entries)
+    known = {name for name, count in counts.items() if count == 1}
     deps: dict[str, list[str]] = {}
     for field, parents in entries:
+        if field.name not in known:
+            continue
         names: set[str] = set()
         for attribute in VALUE_ATTRIBUTES:
             names |= parsed.refs.get(("field", field.name, attribute), frozenset())

@@ -4,7 +4,7 @@ an Indonesian and English template; tests assert on codes, so wording can change
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -59,8 +59,19 @@ class _Params(dict[str, Any]):
         return "{" + key + "}"
 
 
-def render(template: str, params: dict[str, Any]) -> str:
-    return template.format_map(_Params(params)) if template else ""
+class Said(NamedTuple):
+    """A parameter in words rather than a name or number ("the settings sheet"): the Indonesian
+    message takes `id`, the English one `en`, so no message mixes the two languages."""
+
+    id: str
+    en: str
+
+
+def render(template: str, params: dict[str, Any], lang: str = "en") -> str:
+    if not template:
+        return ""
+    said = {k: getattr(v, lang) for k, v in params.items() if isinstance(v, Said)}
+    return template.format_map(_Params(params | said))
 
 
 def problem(code: str, loc: Loc, /, **params: Any) -> Problem:
@@ -71,9 +82,9 @@ def problem(code: str, loc: Loc, /, **params: Any) -> Problem:
         file=loc.file,
         line=loc.line,
         column=loc.column,
-        message_id=render(entry.id, params),
+        message_id=render(entry.id, params, "id"),
         message_en=render(entry.en, params),
-        hint_id=render(entry.hint_id, params),
+        hint_id=render(entry.hint_id, params, "id"),
         hint_en=render(entry.hint_en, params),
     )
 
@@ -81,7 +92,7 @@ def problem(code: str, loc: Loc, /, **params: Any) -> Problem:
 def messages(code: str, /, **params: Any) -> tuple[str, str]:
     """The (Indonesian, English) message of a code, for answer errors that have no file place."""
     entry = CATALOGUE[code]
-    return render(entry.id, params), render(entry.en, params)
+    return render(entry.id, params, "id"), render(entry.en, params)
 
 
 def has_errors(problems: list[Problem]) -> bool:
@@ -180,8 +191,8 @@ _define("form.unknown_reference", "error",
         "${{{name}}} in '{attribute}' does not refer to any field.",
         "{suggestion}", "{suggestion_en}")
 _define("form.calculation_cycle", "error",
-        "Perhitungan saling bergantung melingkar: {cycle}.",
-        "Calculations depend on each other in a cycle: {cycle}.",
+        "Aturan saling bergantung melingkar ({cycle}): {links}.",
+        "Rules depend on each other in a cycle ({cycle}): {links}.",
         "Putus lingkarannya: salah satu aturan tidak boleh bergantung pada yang lain.",
         "Break the cycle: one of these rules must not depend on the other.")
 _define("form.unknown_choice_list", "error",

@@ -105,6 +105,46 @@ def test_a_calculation_cycle_is_named() -> None:
     """)
     assert [(p.code, p.line) for p in result.problems] == [("form.calculation_cycle", 6)]
     assert "a -> c -> b -> a" in result.problems[0].message_en
+    # each link says which rule reads which field, each message in its own language
+    assert result.problems[0].message_en.endswith(
+        ": the calculation of a reads c; the calculation of c reads b; the calculation of b reads a.")
+    assert result.problems[0].message_id.endswith(
+        ": hitungan a memakai c; hitungan c memakai b; hitungan b memakai a.")
+
+
+def test_a_cycle_through_a_group_says_so_and_none_is_reported_without_one() -> None:
+    result = compile_yaml("""        fields:
+          - type: group
+            name: g
+            label: {id: G, en: G}
+            relevant: ${x} = 1
+            fields:
+              - {type: integer, name: x, label: {id: X, en: X}}
+    """)
+    assert result.problems[0].message_en.endswith(": the relevant of g reads x; x is inside the group g.")
+    assert result.problems[0].message_id.endswith(": syarat tampil (relevant) g memakai x; x ada di dalam grup g.")
+    # A name used twice is its own error; merged into one node it made a cycle that was not there.
+    assert codes("""        fields:
+          - type: group
+            name: g1
+            label: {id: G, en: G}
+            fields:
+              - {type: integer, name: x, label: {id: X, en: X}}
+              - {type: calculate, name: c, calculation: "${x} + 1"}
+          - type: group
+            name: g2
+            label: {id: G, en: G}
+            relevant: ${c} > 1
+            fields:
+              - {type: integer, name: x, label: {id: X, en: X}}
+    """) == ["form.duplicate_name"]
+    assert codes("""        fields:
+          - type: repeat
+            name: r
+            label: {id: R, en: R}
+            fields:
+              - {type: integer, name: r, label: {id: X, en: X}}
+    """) == ["form.duplicate_name"]
 
 
 def test_relevance_counts_in_cycles_and_a_self_reference_is_one() -> None:
