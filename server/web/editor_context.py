@@ -4,6 +4,7 @@ reach the templates as plain text (autoescaped) and the editor's JSON as safe_js
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
@@ -54,14 +55,24 @@ def problem_rows(problems: list[Problem], fields: list[str] | None = None) -> li
 
 
 def saved_answer(checked: DraftCheck, yaml_text: str, document: Any, saved: bool) -> dict[str, Any]:
-    """The JSON a save answers with: both views of the definition and the problems at their fields."""
+    """The JSON a save answers with: both views of the definition, the problems at their fields and,
+    when stored, the time the editor shows ("Tersimpan 10:42")."""
     return {
         "saved": saved,
+        "saved_at": saved_time(clock.now()) if saved else "",
         "yaml": yaml_text,
         "document": document,
         "content_hash": checked.compiled.content_hash if checked.compiled else "",
         "problems": msgspec.to_builtins(problem_rows(checked.problems, checked.fields)),
     }
+
+
+def saved_time(when: dt.datetime | None) -> str:
+    """When a draft was saved, in WITA: the time alone today, with the date on another day."""
+    if when is None:
+        return ""
+    local = when.astimezone(clock.WITA)
+    return local.strftime("%H:%M" if local.date() == clock.now().astimezone(clock.WITA).date() else "%Y-%m-%d %H:%M")
 
 
 # --- the list -----------------------------------------------------------------------------------------
@@ -138,6 +149,7 @@ def editor_context(
     status: str,
     versions: list[str],
     has_draft: bool,
+    saved_at: dt.datetime | None = None,
     yaml_text: str,
     document: Any,
     assignment: Assignment,
@@ -167,6 +179,8 @@ def editor_context(
         "save": f"/formulir/{form_id}/draf",
         "preview": f"/formulir/{form_id}/pratinjau",
         "problems": msgspec.to_builtins(problems or []),
+        "saved_at": saved_time(saved_at),  # the draft's; "" when only published versions exist
+        "versions": versions,
     }
     return EditorContext(
         lang=lang,

@@ -37,6 +37,10 @@ const T = {
   saving: ['Menyimpan…', 'Saving…'], saved: ['Tersimpan. Pratinjau diperbarui.', 'Saved. The preview is updated.'],
   not_saved: ['Belum tersimpan: ada {n} masalah. Perbaiki di tempat yang ditandai.', 'Not saved: {n} problem(s). Fix them where marked.'],
   offline: ['Tidak tersambung ke server; belum tersimpan.', 'Cannot reach the server; not saved.'],
+  unsaved: ['Belum disimpan', 'Not saved yet'], saved_at: ['Tersimpan {when}', 'Saved {when}'],
+  published_only: ['Belum ada perubahan dari versi terbit {v}', 'No changes from published version {v}'],
+  save_first: ['Perubahan belum bisa disimpan, jadi belum bisa diperiksa, diterbitkan atau diunduh. Perbaiki dulu yang ditandai.',
+    'The changes cannot be saved yet, so they cannot be reviewed, published or downloaded. Fix what is marked first.'],
   unknown_ref: ["Pertanyaan '{name}' tidak ada di formulir ini.", "There is no question '{name}' in this form."],
   bad_name: ['Nama mulai dengan huruf, lalu huruf, angka atau _.', 'A name starts with a letter, then letters, digits or _.'],
   dup_name: ["Nama '{name}' sudah dipakai.", "The name '{name}' is already used."],
@@ -614,8 +618,52 @@ function say(message, bad) {
 
 let view = 'structure';
 
+// --- unsaved edits: counted, shown at all times, saved before leaving for the publish page --------------------
+let edits = 0, savedEdits = 0, savedAt = C.saved_at || '';
+const dirty = () => edits !== savedEdits;
+
+function changed() {
+  edits++;
+  showState();
+}
+
+function showState() {
+  const box = byId('save-state');
+  const last = C.versions && C.versions.length ? C.versions[C.versions.length - 1] : '';
+  box.textContent = dirty() ? t('unsaved') : savedAt ? t('saved_at', { when: savedAt }) : t('published_only', { v: last });
+  box.classList.toggle('unsaved', dirty());
+  box.hidden = false;
+  doc.documentElement.setAttribute('data-dirty', String(dirty()));
+}
+
+// Every typed character, choice and button of the two views is an edit (saves answer by redrawing).
+function watchEdits() {
+  ['input', 'change'].forEach((kind) => {
+    byId('structure').addEventListener(kind, changed);
+    byId('yaml').addEventListener(kind, changed);
+  });
+  byId('structure').addEventListener('click', (ev) => { if (ev.target.closest('button')) changed(); });
+  window.addEventListener('beforeunload', (ev) => {
+    if (!dirty()) return;
+    ev.preventDefault();
+    ev.returnValue = ''; // older browsers ask only when this is set
+  });
+  doc.querySelectorAll('a.saves-first').forEach((a) => a.addEventListener('click', saveThenFollow));
+}
+
+// The publish page and the downloads read the stored draft: what was typed is saved first, or the way on
+// stops with the reason; nothing typed is ever left out silently.
+async function saveThenFollow(ev) {
+  if (!dirty()) return;
+  ev.preventDefault();
+  const href = ev.currentTarget.href;
+  if (await save(view)) location.href = href;
+  else if (byId('say').querySelector('.error')) say(byId('say').textContent + ' ' + t('save_first'), true);
+}
+
 async function save(from) {
   const body = from === 'yaml' ? { yaml: byId('yaml').value } : { document: clean(D) };
+  const sending = edits;
   say(t('saving'));
   let answer, response;
   try {
@@ -634,6 +682,9 @@ async function save(from) {
   if (typeof answer.yaml === 'string' && (answer.saved || from !== 'yaml')) byId('yaml').value = answer.yaml;
   render();
   if (answer.saved) {
+    savedEdits = sending; // edits typed while the save travelled stay unsaved
+    savedAt = answer.saved_at || savedAt;
+    showState();
     say(t('saved'));
     reloadPreview();
   } else {
@@ -690,6 +741,8 @@ function start() {
   byId('tab-yaml').addEventListener('click', () => switchTo('yaml'));
   render();
   show('structure');
+  watchEdits();
+  showState();
   doc.documentElement.setAttribute('data-editor', 'siap');
 }
 

@@ -218,6 +218,7 @@ async def _editor(
         status=status,
         versions=[v.version for v in versions],
         has_draft=draft is not None,
+        saved_at=draft.updated_at if draft is not None else None,
         yaml_text=yaml_text if yaml_text is not None else shown_yaml,
         document=document,
         assignment=await form_drafts.assignment(db, form_id),
