@@ -121,6 +121,31 @@ async def delete(writer: Writer, principal: Principal, form_id: str) -> bool:
     return await writer.run(op)
 
 
+# --- what a field holds: the editor asks before deleting a question with answers ---------------------------
+# Every answer at any depth (inside repeats too), an empty one not counted. SQLite walks the JSON with
+# json_tree; PostgreSQL with a recursive walk into arrays of objects (repeat instances).
+_COUNT_SQLITE = (
+    "SELECT t.key AS name, COUNT(*) AS n FROM submission s, json_tree(s.answers) t "
+    "WHERE s.form_id = {} AND typeof(t.key) = 'text' AND t.type != 'null' "
+    "AND NOT (t.type = 'text' AND t.atom = '') AND NOT (t.type = 'array' AND json_array_length(t.value) = 0) "
+    "GROUP BY t.key"
+)
+_COUNT_POSTGRES = (
+    "WITH RECURSIVE t(name, value) AS ("
+    "SELECT e.key, e.value FROM submission s, jsonb_each(s.answers) e WHERE s.form_id = {} "
+    "UNION ALL SELECT e.key, e.value FROM t, "
+    "jsonb_array_elements(CASE WHEN jsonb_typeof(t.value) = 'array' THEN t.value ELSE jsonb_build_array() END) a, "
+    "jsonb_each(CASE WHEN jsonb_typeof(a) = 'object' THEN a ELSE jsonb_build_object() END) e) "
+    "SELECT name, COUNT(*) AS n FROM t WHERE value NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb) GROUP BY name"
+)
+
+
+async def answer_counts(db: Database, form_id: str) -> dict[str, int]:
+    """Field name -> how many answers the form's records hold for it (each repeat instance counts)."""
+    found = await db.fetch(_COUNT_POSTGRES if db.kind == "postgres" else _COUNT_SQLITE, form_id)
+    return {str(row["name"]): int(row["n"]) for row in found}
+
+
 # --- test submissions from the preview ------------------------------------------------------------------
 async def add_test_submission(
     writer: Writer, principal: Principal, draft_pk: int, instance_id: uuid.UUID, answers: dict[str, Any]

@@ -178,6 +178,7 @@ def editor_context(
         },
         "save": f"/formulir/{form_id}/draf",
         "preview": f"/formulir/{form_id}/pratinjau",
+        "answers": f"/formulir/{form_id}/jawaban",
         "problems": msgspec.to_builtins(problems or []),
         "saved_at": saved_time(saved_at),  # the draft's; "" when only published versions exist
         "versions": versions,
@@ -258,6 +259,13 @@ KINDS = {
 }
 
 
+def kept_text(count: int, lang: str) -> str:
+    """What deleting a question with data means (the editor's confirmation says the same, editor.js)."""
+    if lang == "en":
+        return f"{count} answer{'s' if count != 1 else ''} stay in exports and older reports"
+    return f"{count} jawaban tetap ada di ekspor dan laporan lama"
+
+
 def publish_context(
     *,
     form_id: str,
@@ -269,12 +277,15 @@ def publish_context(
     from_version: str,
     to_version: str,
     error: str = "",
+    answers: dict[str, int] | None = None,
 ) -> PublishContext:
     en = lang == "en"
     changes: dict[str, list[ChangeRow]] = {}
     for c in diff.changes:
+        held = (answers or {}).get(c.field, 0) if c.kind == "removed" else 0
+        detail = kept_text(held, lang) if held else c.detail
         changes.setdefault(c.kind, []).append(
-            ChangeRow(kind=c.kind, field=c.field, before=c.before, after=c.after, detail=c.detail)
+            ChangeRow(kind=c.kind, field=c.field, before=c.before, after=c.after, detail=detail)
         )
     rows = problem_rows(checked.problems, checked.fields)
     errors = [r for r in rows if r.severity == "error"]

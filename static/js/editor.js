@@ -37,6 +37,11 @@ const T = {
   saving: ['Menyimpan…', 'Saving…'], saved: ['Tersimpan. Pratinjau diperbarui.', 'Saved. The preview is updated.'],
   not_saved: ['Belum tersimpan: ada {n} masalah. Perbaiki di tempat yang ditandai.', 'Not saved: {n} problem(s). Fix them where marked.'],
   offline: ['Tidak tersambung ke server; belum tersimpan.', 'Cannot reach the server; not saved.'],
+  del_question: ["Hapus pertanyaan '{name}'?", "Delete the question '{name}'?"],
+  del_group: ["Hapus '{name}' beserta pertanyaan di dalamnya?", "Delete '{name}' and the questions inside it?"],
+  held: ['{n} jawaban tetap ada di ekspor dan laporan lama.', '{n} answer(s) stay in exports and older reports.'],
+  maybe_held: ['Pertanyaan ini mungkin sudah punya jawaban; jawabannya tetap ada di ekspor dan laporan lama.',
+    'This question may already have answers; they stay in exports and older reports.'],
   unsaved: ['Belum disimpan', 'Not saved yet'], saved_at: ['Tersimpan {when}', 'Saved {when}'],
   published_only: ['Belum ada perubahan dari versi terbit {v}', 'No changes from published version {v}'],
   save_first: ['Perubahan belum bisa disimpan, jadi belum bisa diperiksa, diterbitkan atau diunduh. Perbaiki dulu yang ditandai.',
@@ -517,9 +522,36 @@ function refocus(moved, cls) {
   if (target) target.focus();
 }
 
-function remove(path) {
+async function remove(path) {
+  const f = fieldsAt(path.slice(0, -1))[path[path.length - 1]];
+  const held = await answersIn(f);
+  if (held !== 0 && !window.confirm(deleteQuestion(f, held))) return;
   fieldsAt(path.slice(0, -1)).splice(path[path.length - 1], 1);
   render();
+  changed();
+}
+
+// Answers already collected for a field (and what it contains), from the published records: 0 when none,
+// null when the server could not be asked (then the question is asked anyway).
+let answerCounts = null;
+async function answersIn(f) {
+  if (!C.versions || !C.versions.length) return 0;
+  if (!answerCounts) {
+    try {
+      const r = await fetch(C.answers, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+      answerCounts = (await r.json()).counts;
+    } catch (e) {
+      return null;
+    }
+  }
+  let n = 0;
+  walk([f], (g) => { if (CONTAINERS.indexOf(typeOf(g)) < 0) n += answerCounts[g.name] || 0; });
+  return n;
+}
+
+function deleteQuestion(f, held) {
+  const what = t(CONTAINERS.indexOf(typeOf(f)) >= 0 ? 'del_group' : 'del_question', { name: f.name || '?' });
+  return what + ' ' + (held === null ? t('maybe_held') : t('held', { n: held }));
 }
 
 // --- choice lists --------------------------------------------------------------------------------------------
@@ -642,7 +674,8 @@ function watchEdits() {
     byId('structure').addEventListener(kind, changed);
     byId('yaml').addEventListener(kind, changed);
   });
-  byId('structure').addEventListener('click', (ev) => { if (ev.target.closest('button')) changed(); });
+  // A delete counts once confirmed (remove()): the question it asks can be answered no.
+  byId('structure').addEventListener('click', (ev) => { const b = ev.target.closest('button'); if (b && !b.classList.contains('f-del')) changed(); });
   window.addEventListener('beforeunload', (ev) => {
     if (!dirty()) return;
     ev.preventDefault();

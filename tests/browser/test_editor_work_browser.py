@@ -133,3 +133,99 @@ def test_only_the_visible_view_shows_and_is_saved_and_edits_cross_views(server: 
     save(page)
     assert draft_of(server, "uji_tampilan")["fields"][0]["label"] == {"id": "Terakhir di YAML"}
     assert page.errors == []
+
+
+# --- item 3: deleting a question with data asks first and says how many answers it holds ----------------
+HAPUS = """
+settings: {id: uji_hapus, version: "1", title: {id: Uji hapus}}
+fields:
+  - {type: note, name: pengantar, label: {id: Survei kepuasan}}
+  - {type: text, name: nama, label: {id: Nama}}
+  - {type: integer, name: umur, label: {id: Umur}}
+  - type: repeat
+    name: anggota
+    label: {id: Anggota}
+    fields:
+      - {type: text, name: nama_art, label: {id: Nama anggota}}
+"""
+
+
+def publish_by_hand(server: Server, source: str, form_id: str) -> None:
+    """A form published through the editor's own endpoints, as Ani would with the page."""
+    from tests.browser.server import csrf_token
+
+    ani = server.client("ani")
+    try:
+        token = csrf_token(ani)
+        made = ani.post("/formulir", data={"form_id": form_id, "title": form_id, "_csrf_token": token})
+        assert made.status_code == 303, made.text
+        saved = ani.post(f"/formulir/{form_id}/draf", json={"yaml": source}, headers={"x-csrftoken": token})
+        assert saved.status_code == 200, saved.text
+        done = ani.post(f"/formulir/{form_id}/terbit", data={"_csrf_token": token})
+        assert done.status_code == 303, done.text
+    finally:
+        ani.close()
+
+
+def submit(server: Server, form_id: str, records: list[dict[str, Any]]) -> None:
+    import uuid
+
+    from tests.browser.server import csrf_token
+
+    citra = server.client("citra")
+    try:
+        headers = {"x-csrftoken": csrf_token(citra)}
+        for answers in records:
+            sent = citra.post("/api/v1/submissions", headers=headers, json={
+                "instance_id": str(uuid.uuid4()), "form_id": form_id, "form_version": "1", "answers": answers})
+            assert sent.status_code == 201, sent.text
+    finally:
+        citra.close()
+
+
+def test_deleting_a_question_with_answers_asks_and_says_how_many_stay(server: Server, desk: Any) -> None:
+    publish_by_hand(server, HAPUS, "uji_hapus")
+    records = [{"nama": f"Warga {i}", **({"umur": 30 + i} if i % 7 else {}),
+                "anggota": [{"nama_art": f"Anak {i}.{j}"} for j in range(i % 3)]} for i in range(14)]
+    submit(server, "uji_hapus", records)
+    with_age = sum(1 for r in records if "umur" in r)
+    members = sum(len(r["anggota"]) for r in records)
+    page = signed_in_page(desk, server, "/formulir/uji_hapus", username="ani")
+    page.wait_for_selector("html[data-editor=siap]")
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handle
+
+    no = answer(False)
+    page.on("dialog", no)
+    card(page, "umur").locator("button.f-del").click()
+    for _ in range(100):  # the question comes once the counts have arrived
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    assert asked == [f"Hapus pertanyaan 'umur'? {with_age} jawaban tetap ada di ekspor dan laporan lama."]
+    assert card(page, "umur").count() == 1  # "no" keeps it, and nothing is unsaved
+    assert page.locator("#save-state").text_content().strip() != "Belum disimpan"
+    page.remove_listener("dialog", no)
+    page.on("dialog", answer(True))
+    card(page, "anggota").locator(":scope > .head button.f-del").click()
+    card(page, "anggota").wait_for(state="detached")
+    assert asked[-1] == (f"Hapus 'anggota' beserta pertanyaan di dalamnya? {members}"
+                         " jawaban tetap ada di ekspor dan laporan lama.")
+    card(page, "umur").locator("button.f-del").click()
+    card(page, "umur").wait_for(state="detached")
+    card(page, "pengantar").locator("button.f-del").click()  # a note holds no answers: no question
+    card(page, "pengantar").wait_for(state="detached")
+    assert len(asked) == 3
+    assert page.locator("#save-state").text_content().strip() == "Belum disimpan"
+
+    # The publish page says the same of each removed question.
+    page.click("#to-publish")
+    page.wait_for_selector("#diff")
+    removed = page.locator("#diff ul.removed li[data-field=umur]").text_content()
+    assert f"{with_age} jawaban tetap ada di ekspor dan laporan lama" in removed
+    assert page.errors == []

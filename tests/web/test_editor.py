@@ -473,3 +473,28 @@ def test_a_published_field_moved_into_a_repeat_is_refused_a_group_is_fine(ani) -
     assert refused.status_code == 422
     [found] = refused.json()["problems"]
     assert (found["code"], found["field"]) == ("form.moved_repeat", "nama") and "nama_2" in found["hint"]
+
+
+def test_answer_counts_say_what_each_published_field_holds_at_any_depth(ani, as_) -> None:  # type: ignore[no-untyped-def]
+    """Issue 22 item 3: the editor asks before deleting a question with data and says how many answers
+    stay; the count comes from here, on SQLite (json_tree) and PostgreSQL (a recursive walk) alike."""
+    anggota = {"type": "repeat", "name": "anggota", "label": {"id": "Anggota"},
+               "fields": [{"type": "text", "name": "nama_art", "label": {"id": "Nama anggota"}}]}
+    umur = {**UMUR, "required": False}
+    assert save(ani, {"document": doc(umur, NAMA, anggota)}).status_code == 200
+    assert publish(ani).status_code == 303
+    records = [{"nama": f"Warga {i}", **({"umur": 20 + i} if i % 3 else {}), **({"nama": ""} if i == 4 else {}),
+                "anggota": [{"nama_art": f"Anak {j}"} for j in range(i % 3)]} for i in range(9)]
+    citra = as_("citra")
+    for answers in records:
+        sent = citra.post("/api/v1/submissions", headers={"x-csrftoken": csrf_of(citra)}, json={
+            "instance_id": str(uuid.uuid4()), "form_id": FORM_ID, "form_version": "1", "answers": answers})
+        assert sent.status_code == 201, sent.text
+    counts = ani.get(f"/formulir/{FORM_ID}/jawaban").json()["counts"]
+    assert counts["umur"] == sum(1 for r in records if "umur" in r)
+    assert counts["nama"] == sum(1 for r in records if r["nama"])
+    assert counts["nama_art"] == sum(len(r["anggota"]) for r in records)
+    assert save(ani, {"document": doc(NAMA, anggota, version="2")}).status_code == 200  # umur removed
+    plan = ani.get(f"/formulir/{FORM_ID}/terbit").text
+    assert f"{counts['umur']} jawaban tetap ada di ekspor dan laporan lama" in plan
+    assert as_("budi").get(f"/formulir/{FORM_ID}/jawaban").status_code == 403

@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/formulir/{form_id:str}/status"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/formulir/{form_id:str}/penugasan"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/formulir/{form_id:str}/unduh"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/jawaban"): row(302, 404, 404, 403, 403, 403),
     # Offline first (issue 6): the service worker is public; the phone's pages are for who may fill.
     ("GET", "/sw.js"): EVERYONE_200,
     ("GET", "/api/v1/offline"): row(401, 200, 200, 403, 200, 200),

@@ -435,11 +435,12 @@ async def _publish_plan(request: Request, principal: Principal, form_id: str) ->
 async def publish_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
     """The difference from the published version, the warnings to confirm, and the publish button."""
     plan = await _publish_plan(request, principal, form_id)
-    return _publish_template(request, principal, form_id, plan)
+    answers = await form_drafts.answer_counts(db_of(request), form_id) if plan[2].of("removed") else {}
+    return _publish_template(request, principal, form_id, plan, answers=answers)
 
 
 def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,  # type: ignore[type-arg]
-                      error: PantauError | None = None) -> Template:
+                      error: PantauError | None = None, answers: dict[str, int] | None = None) -> Template:
     """The publish page: the plan's difference and warnings, with the refusal when there is one."""
     _, checked, diff, newest, to_version = plan
     lang = lang_of(request)
@@ -453,6 +454,7 @@ def _publish_template(request: Request, principal: Principal, form_id: str, plan
         from_version=newest.version if newest else "",
         to_version=to_version,
         error=error.message(lang) if error is not None else "",
+        answers=answers,
     )
     return Template(template_name="editor_publish.html", context={"page": context}, headers=NO_STORE,
                     status_code=error.status if error is not None else 200)
@@ -489,6 +491,15 @@ async def publish(request: Request, principal: SignedIn, form_id: FromPath[str])
     )
     await form_drafts.delete(writer_of(request), principal, form_id)
     return Redirect(f"/formulir/{form_id}?ok=terbit&v={done.version}", status_code=303)
+
+
+@get("/formulir/{form_id:str}/jawaban")
+async def answer_counts(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+    """How many answers each published field holds: the editor asks before deleting a question with data."""
+    _, versions, _ = await _loaded(request, principal, form_id)
+    published = {name for v in versions for name in v.compiled.fields}
+    found = await form_drafts.answer_counts(db_of(request), form_id) if versions else {}
+    return Response({"counts": {k: n for k, n in found.items() if k in published}}, headers=NO_STORE)
 
 
 # --- status, assignment, download ----------------------------------------------------------------------------
@@ -559,4 +570,5 @@ ROUTES = [
     set_status,
     set_assignment,
     download,
+    answer_counts,
 ]
