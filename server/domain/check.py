@@ -136,8 +136,8 @@ def check_expressions(view: _View) -> Iterator[Problem]:
 
 def _expression_problem(where: Where, key: Key, error: ExprError) -> Problem:
     code = EXPR_CODES.get(error.code, "form.bad_expression")
-    return problem(code, where.in_expression(key, error.column), attribute=key[-1], reason=error.message_en.rstrip("."),
-                   column=error.column)
+    reason = Said(error.message_id.rstrip("."), error.message_en.rstrip("."))
+    return problem(code, where.in_expression(key, error.column), attribute=key[-1], reason=reason, column=error.column)
 
 
 def check_references(view: _View) -> Iterator[Problem]:

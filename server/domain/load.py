@@ -12,7 +12,7 @@ import msgspec
 import yaml
 
 from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings
-from server.domain.problems import Loc, Problem, has_errors, problem
+from server.domain.problems import Loc, Problem, Said, has_errors, problem
 from server.domain.regions import RegionError, region_choices
 from server.domain.registry_spec import read_registry
 from server.domain.sourcemap import Loaded, Where
@@ -97,6 +97,19 @@ def _first_shared_node(root: yaml.Node) -> yaml.Node | None:
     return None
 
 
+# What a problem is about, in each language (problems.Said): no message mixes the two.
+_FORM = Said("formulir", "the form")
+_KINDS_ID = {"field": "pertanyaan", "group": "grup", "repeat": "ulangan"}
+
+
+def _a(kind: str) -> Said:
+    return Said(_KINDS_ID.get(kind, f"pertanyaan {kind}"), f"a {kind}")
+
+
+def _the(kind: str, name: str) -> Said:
+    return Said(f"{_KINDS_ID[kind]} '{name}'", f"the {kind} '{name}'")
+
+
 class _Reader:
     """Reads the node tree, collecting problems instead of raising, so one run reports them all."""
 
@@ -114,15 +127,15 @@ class _Reader:
     def report(self, code: str, node: yaml.Node, **params: Any) -> None:
         self.problems.append(problem(code, self.loc(node), **params))
 
-    def mapping(self, node: yaml.Node, owner: str, known: frozenset[str]) -> dict[str, yaml.Node] | None:
+    def mapping(self, node: yaml.Node, owner: str | Said, known: frozenset[str]) -> dict[str, yaml.Node] | None:
         if not isinstance(node, yaml.MappingNode):
-            self.bad(node, owner, "a mapping (key: value lines)", "name: nama")
+            self.bad(node, owner, Said("pemetaan (baris kunci: nilai)", "a mapping (key: value lines)"), "name: nama")
             return None
         out: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is None:
-                self.bad(key_node, owner, "a text key", "label: ...")
+                self.bad(key_node, owner, Said("kunci berupa teks", "a text key"), "label: ...")
             elif key in out:
                 self.report("form.duplicate_key", key_node, key=key, first_line=out[key].start_mark.line + 1)
             elif key not in known:
@@ -133,8 +146,9 @@ class _Reader:
                 out[key] = value_node
         return out
 
-    def bad(self, node: yaml.Node, key: str, expected: str, example: str) -> None:
-        kinds: dict[type, str] = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
+    def bad(self, node: yaml.Node, key: str | Said, expected: Said, example: str) -> None:
+        kinds: dict[type, Said] = {yaml.MappingNode: Said("pemetaan", "a mapping"),
+                                   yaml.SequenceNode: Said("daftar", "a list")}
         got = kinds.get(type(node), f"'{_raw(node)}'")
         self.report("form.bad_value", node, key=key, expected=expected, got=got, example=example)
 
@@ -142,7 +156,7 @@ class _Reader:
         if node is None:
             return None
         if not isinstance(node, yaml.ScalarNode):
-            self.bad(node, key, "a single value", f"{key}: ...")
+            self.bad(node, key, Said("satu nilai", "a single value"), f"{key}: ...")
             return None
         if not node.style and node.value in _NULLS:  # plain style is None (Python) or "" (libyaml)
             return None
@@ -156,14 +170,16 @@ class _Reader:
             value = self.scalar(node, key)
             return {self.language: value} if value else {}
         if not isinstance(node, yaml.MappingNode):
-            self.bad(node, key, "text or {id: ..., en: ...}", f"{key}: {{id: Nama, en: Name}}")
+            self.bad(node, key, Said("teks atau {id: ..., en: ...}", "text or {id: ..., en: ...}"),
+                     f"{key}: {{id: Nama, en: Name}}")
             return {}
         out: dict[str, str] = {}
         for key_node, value_node in node.value:
             lang, value = self.scalar(key_node, key), self.scalar(value_node, key)
             if lang is None or not lang.isalpha() or len(lang) > 3:
                 # Usually a comma inside {id: ..., en: ...} that split the text: show the quoting.
-                self.bad(key_node, key, "a language code such as id or en", f'{key}: {{id: "Jalan, gang", en: Street}}')
+                self.bad(key_node, key, Said("kode bahasa seperti id atau en", "a language code such as id or en"),
+                         f'{key}: {{id: "Jalan, gang", en: Street}}')
             elif value:
                 out[lang] = value
         return out
@@ -183,7 +199,7 @@ class _Reader:
             return int(value)
         except ValueError:
             assert node is not None
-            self.bad(node, key, "a whole number", f"{key}: 1")
+            self.bad(node, key, Said("bilangan bulat", "a whole number"), f"{key}: 1")
             return None
 
     def expression(self, node: yaml.Node | None, key: str, owner: tuple[str, ...]) -> str | None:
@@ -194,16 +210,16 @@ class _Reader:
 
     # --- the document -------------------------------------------------------------------------
     def form(self, root: yaml.Node) -> Form | None:
-        top = self.mapping(root, "the form", TOP_KEYS)
+        top = self.mapping(root, _FORM, TOP_KEYS)
         if top is None:
             return None
         settings = self.settings(top.get("settings"), root)
         choices = self.choice_lists(top.get("choices"))
         fields_node = top.get("fields")
         if fields_node is None:
-            self.report("form.missing_key", root, owner="the form", key="fields")
+            self.report("form.missing_key", root, owner=_FORM, key="fields")
             return None
-        fields = self.fields(fields_node, "the form", depth=0)
+        fields = self.fields(fields_node, _FORM, depth=0)
         for chosen, node in self.inline_lists:
             if chosen.name in choices:
                 self.report("form.duplicate_choice_list", node, name=chosen.name)
@@ -214,7 +230,7 @@ class _Reader:
 
     def settings(self, node: yaml.Node | None, root: yaml.Node) -> Settings | None:
         if node is None:
-            self.report("form.missing_key", root, owner="the form", key="settings")
+            self.report("form.missing_key", root, owner=_FORM, key="settings")
             return None
         entries = self.mapping(node, "settings", SETTINGS_KEYS)
         if entries is None:
@@ -236,9 +252,11 @@ class _Reader:
             xlsform=self.parameters(entries.get("xlsform")),
         )
 
-    def fields(self, node: yaml.Node, owner: str, depth: int) -> list[Field] | None:
+    def fields(self, node: yaml.Node, owner: str | Said, depth: int) -> list[Field] | None:
         if not isinstance(node, yaml.SequenceNode):
-            self.bad(node, "fields", "a list of fields (lines starting with '- ')", "- {type: text, name: nama}")
+            self.bad(node, "fields",
+                     Said("daftar pertanyaan (baris diawali '- ')", "a list of fields (lines starting with '- ')"),
+                     "- {type: text, name: nama}")
             return None
         if not node.value:
             self.report("form.no_fields", node, owner=owner)
@@ -247,7 +265,9 @@ class _Reader:
 
     def field(self, node: yaml.Node, depth: int) -> Field | None:
         if not isinstance(node, yaml.MappingNode):
-            self.bad(node, "fields", "a field (a mapping with type and name)", "- {type: text, name: nama}")
+            self.bad(node, "fields",
+                     Said("pertanyaan (pemetaan dengan type dan name)", "a field (a mapping with type and name)"),
+                     "- {type: text, name: nama}")
             return None
         type_node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "type"), None)
         type_text = self.scalar(type_node, "type") or ""
@@ -256,7 +276,7 @@ class _Reader:
             return self.container(node, kind, depth)
         return self.question(node, type_text)
 
-    def _identity(self, node: yaml.Node, entries: dict[str, yaml.Node], owner: str) -> tuple[str, str] | None:
+    def _identity(self, node: yaml.Node, entries: dict[str, yaml.Node], owner: str | Said) -> tuple[str, str] | None:
         type_text, name = self.scalar(entries.get("type"), "type"), self.scalar(entries.get("name"), "name")
         for key, value in (("type", type_text), ("name", name)):
             if not value:
@@ -269,16 +289,20 @@ class _Reader:
         return type_text, name
 
     def question(self, node: yaml.Node, type_text: str) -> Question | None:
-        entries = self.mapping(node, f"a {type_text or 'field'}", QUESTION_KEYS)
-        identity = self._identity(node, entries or {}, "a field") if entries is not None else None
+        entries = self.mapping(node, _a(type_text or "field"), QUESTION_KEYS)
+        identity = self._identity(node, entries or {}, _a("field")) if entries is not None else None
         if entries is None or identity is None:
             return None
         words, name = identity[0].split(), identity[1]
         if len(words) > 2:
-            self.bad(entries["type"], "type", "a type, optionally followed by a choice list", "select_one ya_tidak")
+            self.bad(entries["type"], "type",
+                     Said("jenis, boleh diikuti daftar pilihan", "a type, optionally followed by a choice list"),
+                     "select_one ya_tidak")
         choices = words[1] if len(words) == 2 else None
         if choices is not None and "choices" in entries:
-            self.bad(entries["choices"], "choices", "absent when the type names a list", f"type: {identity[0]}")
+            self.bad(entries["choices"], "choices",
+                     Said("tidak ada bila jenisnya sudah menyebut daftar", "absent when the type names a list"),
+                     f"type: {identity[0]}")
         elif "choices" in entries:
             choices = self.field_choices(entries["choices"], name)
         owner = ("field", name)
@@ -302,8 +326,8 @@ class _Reader:
                 if (value := self.scalar(value_node, key)) is not None}
 
     def container(self, node: yaml.Node, kind: str, depth: int) -> Field | None:
-        entries = self.mapping(node, f"a {kind}", GROUP_KEYS if kind == "group" else REPEAT_KEYS)
-        identity = self._identity(node, entries or {}, f"a {kind}") if entries is not None else None
+        entries = self.mapping(node, _a(kind), GROUP_KEYS if kind == "group" else REPEAT_KEYS)
+        identity = self._identity(node, entries or {}, _a(kind)) if entries is not None else None
         if entries is None or identity is None:
             return None
         name = identity[1]
@@ -311,9 +335,9 @@ class _Reader:
             self.report("form.too_deep", node, limit=MAX_DEPTH)
             return None
         if "fields" not in entries:
-            self.report("form.missing_key", node, owner=f"the {kind} '{name}'", key="fields")
+            self.report("form.missing_key", node, owner=_the(kind, name), key="fields")
             return None
-        children = self.fields(entries["fields"], f"the {kind} '{name}'", depth + 1)
+        children = self.fields(entries["fields"], _the(kind, name), depth + 1)
         if children is None:
             return None
         common: dict[str, Any] = {"name": name, "label": self.text(entries.get("label"), "label"),
@@ -322,7 +346,7 @@ class _Reader:
         if kind == "group":
             layout = self.scalar(entries.get("layout"), "layout") or "section"
             if layout not in ("page", "section"):
-                self.bad(entries["layout"], "layout", "page or section", "layout: page")
+                self.bad(entries["layout"], "layout", Said("page atau section", "page or section"), "layout: page")
                 layout = "section"
             return Group(layout=layout, **common)  # type: ignore[arg-type]
         return Repeat(
@@ -363,7 +387,9 @@ class _Reader:
         elif isinstance(node, yaml.SequenceNode):
             choices = [self.long_choice(name, item) for item in node.value]
         else:
-            self.bad(node, f"choices {name}", "a list of choices or {wilayah: ...}", "- {name: ya, label: Ya}")
+            self.bad(node, f"choices {name}",
+                     Said("daftar pilihan atau {wilayah: ...}", "a list of choices or {wilayah: ...}"),
+                     "- {name: ya, label: Ya}")
             return None
         if not node.value:
             self.report("form.empty_choice_list", node, name=name)
@@ -384,12 +410,14 @@ class _Reader:
         return Choice(name=key, label=self.text(value_node, "label"))
 
     def long_choice(self, list_name: str, node: yaml.Node) -> Choice | None:
-        entries = self.mapping(node, f"a choice of {list_name}", frozenset(_scalar_keys(node)) | {"name", "label"})
+        entries = self.mapping(node, Said(f"pilihan di {list_name}", f"a choice of {list_name}"),
+                               frozenset(_scalar_keys(node)) | {"name", "label"})
         if entries is None:
             return None
         name = self.scalar(entries.get("name"), "name")
         if not name:
-            self.report("form.missing_key", node, owner=f"a choice of {list_name}", key="name")
+            self.report("form.missing_key", node, owner=Said(f"pilihan di {list_name}", f"a choice of {list_name}"),
+                        key="name")
             return None
         self.where.add(("choice", list_name, name), self.loc(node))
         columns = {key: value for key, value_node in entries.items() if key not in ("name", "label")

@@ -10,7 +10,7 @@ import msgspec
 import yaml
 
 from server.domain.form import Registry, RegistryCreates, RegistryGrowth, RegistryRefers
-from server.domain.problems import Loc, Problem, has_errors, problem
+from server.domain.problems import Loc, Problem, Said, has_errors, problem
 
 if TYPE_CHECKING:
     from server.domain.load import _Reader
@@ -34,6 +34,10 @@ _MAPPINGS = frozenset({"baseline", "figures"})  # figure key -> field name
 _BAD = object()  # a value already reported as a problem
 
 
+def _either(words: tuple[str, ...], conjunction: str) -> str:
+    return f" {conjunction} ".join(f"'{w}'" for w in words)
+
+
 def read_registry(reader: _Reader, node: yaml.Node) -> Registry | None:
     raw = _part(reader, node, "registry", REGISTRY_KEYS)
     if raw is None:
@@ -41,7 +45,8 @@ def read_registry(reader: _Reader, node: yaml.Node) -> Registry | None:
     try:
         return msgspec.convert(raw, Registry)
     except msgspec.ValidationError as exc:  # a shape the key-by-key reading did not catch
-        reader.bad(node, "registry", f"a valid registry block ({exc})", "registry: {programme: uep, ...}")
+        reader.bad(node, "registry", Said(f"blok registry yang sah ({exc})", f"a valid registry block ({exc})"),
+                   "registry: {programme: uep, ...}")
         return None
 
 
@@ -77,12 +82,13 @@ def _value(reader: _Reader, key: str, node: yaml.Node) -> Any:
     if key == "one_per_kk":
         flag = reader.flag(node, key)
         if isinstance(flag, str):
-            reader.bad(node, key, "yes or no", "one_per_kk: yes")
+            reader.bad(node, key, Said("'yes' atau 'no'", "'yes' or 'no'"), "one_per_kk: yes")
             return _BAD
         return flag
     value = reader.scalar(node, key)
     if key in CHOICES and value is not None and value not in CHOICES[key]:
-        reader.bad(node, key, " or ".join(CHOICES[key]), f"{key}: {CHOICES[key][0]}")
+        reader.bad(node, key, Said(_either(CHOICES[key], "atau"), _either(CHOICES[key], "or")),
+                   f"{key}: {CHOICES[key][0]}")
         return _BAD
     return value
 

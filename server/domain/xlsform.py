@@ -21,7 +21,7 @@ import xlrd
 from server import clock
 from server.domain.form import MAX_NAME_LENGTH, Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
 from server.domain.load import MAX_BYTES, MAX_DEPTH
-from server.domain.problems import Loc, Problem, has_errors, problem
+from server.domain.problems import Loc, Problem, Said, has_errors, problem
 from server.domain.questions import QUESTION_TYPES, by_xlsform_name
 from server.domain.registry_spec import registry_from_text
 from server.domain.sourcemap import Loaded, Where
@@ -89,7 +89,9 @@ def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None) -> 
         return Loaded(None, where, [problem("form.too_large", Loc(filename), size=len(data), limit=MAX_BYTES)])
     opened = _read_workbook(data, filename)
     if isinstance(opened, str):
-        return Loaded(None, where, [problem("xlsform.not_workbook", Loc(filename), reason=opened)])
+        # The library's own words are English: the Indonesian message names only the kind of failure.
+        reason = Said(opened.split(":", 1)[0], opened)
+        return Loaded(None, where, [problem("xlsform.not_workbook", Loc(filename), reason=reason)])
     sheets, titles = opened
     if "survey" not in sheets:
         return Loaded(None, where, [problem("xlsform.no_survey", Loc(filename), sheets=", ".join(titles) or "-")])
@@ -284,7 +286,7 @@ class _Reader:
             list_name, name = row.get("list_name"), row.get("name")
             if not list_name or not name:
                 if list_name or name:  # a row with only a label or a media file is a comment to pyxform too
-                    self.report("form.missing_key", sheet.name, row.number, owner=f"choices row {row.number}",
+                    self.report("form.missing_key", sheet.name, row.number, owner=_row_owner(sheet.name, row.number),
                                 key="list_name" if not list_name else "name")
                 continue
             self.where.add(("choices", list_name), self.loc(sheet.name, row.number))
@@ -364,7 +366,7 @@ class _Reader:
             self.unsupported(sheet, row, "type", f"jenis '{text}'", f"the type '{text}'")
             return []
         if not name:
-            self.report("form.missing_key", sheet, row.number, owner=f"survey row {row.number}", key="name")
+            self.report("form.missing_key", sheet, row.number, owner=_row_owner(sheet, row.number), key="name")
             return []
         self._record(sheet, row, name)
         if parsed.kind == "metadata":
@@ -442,7 +444,7 @@ class _Reader:
     def container(self, sheet: str, kind: str, row: _Row, children: list[Field]) -> list[Field] | None:
         name = row.get("name")
         if not name:
-            self.report("form.missing_key", sheet, row.number, owner=f"survey row {row.number}", key="name")
+            self.report("form.missing_key", sheet, row.number, owner=_row_owner(sheet, row.number), key="name")
             return None
         if kind == "loop":
             self.unsupported(sheet, row, "type", "'begin loop' (grup berulang per pilihan)",
@@ -453,7 +455,7 @@ class _Reader:
                                   "relevant": row.get("relevant") or None, "fields": children}
         for column in ("required", "constraint", "calculation", "default", "choice_filter", "parameters"):
             if row.get(column):
-                self.ignored(sheet, row, column, f"'{column}' pada {kind}", f"'{column}' on a {kind}")
+                self.ignored(sheet, row, column, f"'{column}' pada {_KIND_ID[kind]}", f"'{column}' on a {kind}")
         if kind == "group":
             appearance = row.get("appearance")
             if appearance not in ("", "field-list"):
@@ -471,9 +473,17 @@ class _Reader:
             return None
         if not re.fullmatch(r"[0-9]+", text):
             self.problems.append(problem("form.bad_value", self.loc(sheet, row.number, row.cells[column][1]),
-                                         key=column, expected="a whole number", got=f"'{text}'", example="1"))
+                                         key=column, expected=Said("bilangan bulat", "a whole number"),
+                                         got=f"'{text}'", example="1"))
             return None
         return int(text)
+
+
+_KIND_ID = {"group": "grup", "repeat": "ulangan"}
+
+
+def _row_owner(sheet: str, row: int) -> Said:
+    return Said(f"Baris {row} di lembar '{sheet}'", f"Row {row} of the '{sheet}' sheet")
 
 
 def _kept_column(column: str) -> bool:
