@@ -103,10 +103,13 @@ class Server:
 @contextlib.contextmanager
 def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml",),
             extra_env: dict[str, str] | None = None, wrapper: tuple[str, ...] = (),
-            ready_within: float = 60) -> Iterator[Server]:
-    """wrapper: a command the server runs under (valgrind); ready_within: seconds it may take to start."""
+            ready_within: float = 60, seed: Path | None = None) -> Iterator[Server]:
+    """wrapper: a command the server runs under (valgrind); ready_within: seconds it may take to start;
+    seed: a SQLite database made by an earlier run of this harness (its users exist) to start from."""
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     database_url = fresh_database(kind, workdir)
+    if seed is not None:
+        shutil.copyfile(seed, workdir / "bench.sqlite3")
     port = free_port()
     log_level = os.environ.get("BENCH_LOG_LEVEL", "")  # set it to see the server's log on stderr
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
@@ -115,8 +118,9 @@ def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml
            "PANTAU_BENCH_ROUTES": "true", "BENCH_PW": PASSWORD, **(extra_env or {})}
     run("db", "migrate", env=env, cwd=workdir)
     run("forms", "load", *[str(REPO / f) for f in forms], env=env, cwd=workdir)
-    run("users", "add", "citra", "--role", "enumerator", "--areas", "64.02.06", "--password-env", "BENCH_PW",
-        env=env, cwd=workdir)
+    if seed is None:
+        run("users", "add", "citra", "--role", "enumerator", "--areas", "64.02.06", "--password-env", "BENCH_PW",
+            env=env, cwd=workdir)
     server = subprocess.Popen([*wrapper, sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=workdir,
                               stdout=subprocess.DEVNULL, stderr=None if log_level else subprocess.DEVNULL, text=True)
     try:

@@ -124,10 +124,32 @@ define("http.unavailable", 503, "Layanan belum siap: {detail}", "Service not rea
 define(
     "backup.not_sqlite",
     2,
-    "Cadangan langsung hanya untuk SQLite. Untuk PostgreSQL gunakan: pg_dump --format=custom "
-    "--file=FILE '{url}'",
-    "Direct backup is for SQLite only. For PostgreSQL use: pg_dump --format=custom --file=FILE '{url}'",
+    "Cadangan langsung hanya untuk SQLite. Untuk PostgreSQL jalankan (kata sandi dari ~/.pgpass atau PGPASSWORD): "
+    "{command}",
+    "Direct backup is for SQLite only. For PostgreSQL run (the password from ~/.pgpass or PGPASSWORD): {command}",
 )
+define("backup.failed", 2, "Cadangan gagal, tidak ada berkas yang ditulis: {reason}",
+       "The backup failed and no file was written: {reason}")
+define(
+    "restore.not_sqlite",
+    2,
+    "Pemulihan langsung hanya untuk SQLite. Untuk PostgreSQL pulihkan ke basis data baru (kata sandi dari "
+    "~/.pgpass atau PGPASSWORD): {command}",
+    "Direct restore is for SQLite only. For PostgreSQL restore into a new database (the password from "
+    "~/.pgpass or PGPASSWORD): {command}",
+)
+define("restore.in_use", 2, "Basis data {path} sedang dipakai (server masih berjalan?). Hentikan server dulu.",
+       "The database {path} is in use (is the server still running?). Stop the server first.")
+define("restore.damaged", 2, "Cadangan {path} rusak, tidak ada yang diganti: {reason}",
+       "The backup {path} is damaged; nothing was replaced: {reason}")
+define("restore.newer_schema", 2,
+       "Cadangan {path} dibuat oleh versi Pantau yang lebih baru (migrasi {names}). Pasang versi itu dulu.",
+       "The backup {path} was made by a newer Pantau (migrations {names}). Install that version first.")
+define("restore.wrong_key", 2,
+       "Kunci registri (PANTAU_NIK_KEY / PANTAU_SECRET_KEY, sidik {fingerprint}) tidak membuka {failed} dari {tried} "
+       "NIK/KK dalam cadangan; tidak ada yang diganti. Pasang kunci yang dipakai saat cadangan dibuat.",
+       "The registry key (PANTAU_NIK_KEY / PANTAU_SECRET_KEY, fingerprint {fingerprint}) does not open {failed} of "
+       "{tried} NIK/KK in the backup; nothing was replaced. Set the key in use when the backup was made.")
 define("backup.target_exists", 2, "Berkas tujuan {path} sudah ada; pilih nama lain.",
        "Target file {path} already exists; choose another name.")
 define("backup.target_dir", 2, "Folder tujuan {path} tidak ada.", "Target folder {path} does not exist.")
