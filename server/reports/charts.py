@@ -84,7 +84,7 @@ def ticks(low: float, high: float, unit: str) -> list[float]:
     return [n * step for n in range(first, last + 1)]
 
 
-def svg(table: Table) -> Markup:
+def svg(table: Table, width: int = WIDTH_PX) -> Markup:
     """The bars of `table.measures` (its rows' main figure) as inline SVG; no script, no external
     reference. Rows without a value (nothing to divide) get no bar but keep their place."""
     bars = table.measures
@@ -96,7 +96,7 @@ def svg(table: Table) -> Markup:
         js=[],
         disable_xml_declaration=True,
         show_legend=False,
-        width=WIDTH_PX,
+        width=width,
         height=BAR_PX * len(bars) + 60,
         explicit_size=True,
         print_values=True,
@@ -120,3 +120,43 @@ def svg(table: Table) -> Markup:
         ],
     )
     return Markup(_SCRIPTS.sub("", _COMMENTS.sub("", chart.render(is_unicode=True))))  # noqa: S704 - pygal's SVG, text escaped by etree
+
+
+# --- the same charts on a web page, under the Content-Security-Policy --------------------------------
+# The CSP allows no inline style: pygal's <style> element and its style="" attributes go, and the
+# rules they held are served as static/css/charts.css (web_stylesheet(), kept equal by a test), with
+# pygal's per-chart id selector made the class every web chart carries.
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S)
+_STYLE_ATTR = re.compile(r'\sstyle="[^"]*"')
+_ID = re.compile(r'id="(chart-[0-9a-f-]{36})"')
+WEB_CLASS = "pantau-chart"
+# Drawn for a phone's width and never shown wider than 30rem (static/css/home.css): its 11 px text
+# reads at 11-15 px from 360 px screens to laptops.
+WEB_WIDTH_PX = 360
+
+
+def web_svg(table: Table, number: int) -> Markup:
+    """The report's chart of `table` for a page: no <style>, no style attribute, no script, the id
+    chart-<number> (unique on the page) and the class the static stylesheet styles."""
+    drawn = str(svg(table, WEB_WIDTH_PX))
+    found = _ID.search(drawn)
+    chart_id = found[1] if found else ""
+    drawn = _STYLE_ATTR.sub("", _STYLE.sub("", drawn))
+    drawn = drawn.replace(chart_id, f"chart-{number}")
+    drawn = drawn.replace('class="pygal-chart"', f'class="pygal-chart {WEB_CLASS}"', 1)
+    return Markup(drawn)  # noqa: S704 - pygal's SVG as above, its text escaped by etree
+
+
+def web_stylesheet() -> str:
+    """pygal's rules for the charts' style, as a stylesheet for every `.pantau-chart` on a page."""
+    from server.domain.indicators import Measure, Row
+
+    sample = Table(key="x", title="x", columns=[], rows=[], total=Row("x", []), headline="", unit="count",
+                   measures=[Measure(label="x", value=1, base=1, text="1")])
+    drawn = svg(sample)
+    chart_id = _ID.search(drawn)[1]  # type: ignore[index]
+    rules = "\n".join(found.strip() for found in _STYLE.findall(drawn))
+    # pygal escapes ">" inside its <style> as XML text; a stylesheet wants the character.
+    rules = rules.replace("&gt;", ">").replace(f"#{chart_id}", f".{WEB_CLASS}")
+    return "/* Made by server/reports/charts.web_stylesheet() from pygal's style: do not edit by hand. */\n" \
+        f"{rules}\n.{WEB_CLASS} .tooltip{{opacity:0}}\n.{WEB_CLASS}{{max-width:100%;height:auto}}\n"

@@ -100,6 +100,20 @@ def build(
     )
 
 
+def tables_of(
+    url: str, definition: Definition, period: periods.Period, scope: str, include_all: bool, keys: list[str]
+) -> list[indicators.Table]:
+    """The report's tables named by `keys` (in that order), made exactly as build() makes them: the
+    home page shows these, so its numbers are the report's for the same period, scope and basis."""
+    conn = store.open_reader(url)
+    try:
+        now, before = _facts(conn, definition, period, scope, include_all)
+    finally:
+        conn.close()
+    specs = {spec.key: spec for spec in definition.indicators}
+    return indicators.tables([specs[key] for key in keys if key in specs], now, before, area_name)
+
+
 def scope_title(scope: str) -> str:
     return "Kabupaten Kutai Kartanegara" if scope == KABUPATEN else f"Kecamatan {area_name(scope)}"
 

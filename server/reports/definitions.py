@@ -73,6 +73,9 @@ class Definition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     wide_columns: int = 6  # a table with more columns than this is printed on landscape pages
     records: Records = msgspec.field(default_factory=Records)
     text: dict[str, str | list[str]] = {}
+    # The indicators the home page (/) shows every day, in this order: the same tables as the
+    # report's, for the same period, scope and basis.
+    home: list[str] = []
 
 
 def names(root: Path = ROOT) -> list[str]:
@@ -99,6 +102,8 @@ def load(name: str, root: Path = ROOT) -> Definition:
         if k not in FORM_KINDS
     ]
     problems += [p for spec in found.indicators for p in _target_problems(spec)]
+    keys = {spec.key for spec in found.indicators}
+    problems += [f"home: {key!r} is not one of the indicators" for key in found.home if key not in keys]
     if found.name != name:
         problems.append(f"name: {found.name!r} differs from the file name")
     if problems:

@@ -1,19 +1,115 @@
-"""The front page after sign-in: which forms are published."""
+"""The front page after sign-in. Coordinators and staff see the programme at a glance (the report's
+own figures for their area and a period, the review queue, the petugas' activity: dashboard_context);
+everyone sees the forms they may fill."""
 
 from __future__ import annotations
 
 from litestar import Request, get
 from litestar.response import Template
 
-from server.storage import form_drafts, forms
+from server import clock
+from server.domain import basis, periods
+from server.domain.access import Principal, has, may
+from server.domain.report_format import long_date
+from server.errors import PantauError
+from server.reports import definitions
+from server.storage import dashboard, form_drafts, forms, review
+from server.web import dashboard_context as board
 from server.web.auth import SignedIn
-from server.web.contexts import home_context
-from server.web.deps import db_of, lang_of
+from server.web.contexts import HomeContext, home_context
+from server.web.controllers.reports import scopes_of
+from server.web.deps import db_of, lang_of, settings_of
+from server.web.report_context import scope_name
+
+NEED = "download_reports"  # who may read a report may see its figures on the home page
+PARAMS = frozenset({"periode", "wilayah", "semua", "lang"})
 
 
 @get("/")
 async def index(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
     db = db_of(request)
     shown = [f for f in await forms.list_forms(db) if await form_drafts.open_to(db, principal, f.form_id)]  # issue 8
-    context = home_context(shown, lang_of(request), principal)
-    return Template(template_name="home.html", context={"page": context})
+    home = home_context(shown, lang_of(request), principal)
+    definition = _home_report()
+    if definition is not None and principal.role == "enumerator":
+        field = await _field_home(request, principal, definition, {f.form_id: f.title for f in home.forms})
+        return Template(template_name="home.html", context={"page": home, "field": field})
+    if definition is None or not has(principal, NEED):
+        return Template(template_name="home.html", context={"page": home})
+    wanted = _wanted(principal, definition, request)
+    context = await _dashboard(request, principal, wanted, home)
+    return Template(template_name="dashboard.html", context={"page": context})
+
+
+def _home_report() -> definitions.Definition | None:
+    """The first report definition that names home figures."""
+    for name in definitions.names():
+        found = definitions.load(name)
+        if found.home:
+            return found
+    return None
+
+
+def _wanted(principal: Principal, definition: definitions.Definition, request: Request) -> board.Wanted:  # type: ignore[type-arg]
+    """?periode=2026-Q1&wilayah=64.02.06&semua=1, checked as the report checks them: an unknown
+    parameter or period is a 400, an area outside one's own a 403."""
+    q = request.query_params
+    unknown = sorted(set(q) - PARAMS)
+    if unknown:
+        raise PantauError("review.bad_filter", detail=unknown[0][:40])
+    today = clock.today()
+    text = (q.get("periode") or "").strip()
+    period = definitions.period_for(definition, text) if text else periods.containing(definition.period, today)
+    definitions.require_started(period, today)
+    scopes = scopes_of(principal)
+    scope = definitions.scope_for(definition, q.get("wilayah") or (scopes[0] if scopes else definitions.KABUPATEN))
+    if not may(principal, NEED, scope):
+        raise PantauError("report.outside_area", scope=scope)
+    return board.Wanted(definition, period, scope, q.get("semua") == "1")
+
+
+async def _dashboard(request: Request, principal: Principal, wanted: board.Wanted,  # type: ignore[type-arg]
+                     home: HomeContext) -> board.DashboardContext:
+    db, lang, today = db_of(request), lang_of(request), clock.today()
+    found = await board.tables(db, settings_of(request).database_url, wanted)
+    tiles, petugas = board.home_tiles(found, wanted)
+    activity = await dashboard.activity(db, principal, wanted.scope, board.week_start(today))
+    queue = await dashboard.queue(db, principal, wanted.scope)
+    return board.DashboardContext(
+        lang=lang,
+        viewer=home.viewer,
+        report=wanted.definition.name,
+        period=wanted.period.code,
+        period_title=wanted.period.title(),
+        provisional=not wanted.period.closed_by(today),
+        scope=wanted.scope,
+        scope_name=scope_name(wanted.scope),
+        include_all=wanted.include_all,
+        basis=basis.label(wanted.include_all, lang),
+        periods=board.period_choices(wanted.definition, wanted.period, today),
+        scopes=board.scope_choices(scopes_of(principal), wanted.scope, scope_name),
+        tiles=tiles,
+        queue=board.queue_figures(queue, wanted, lang),
+        petugas=board.petugas_rows(petugas, activity, board.Links(wanted)),
+        home=home,
+    )
+
+
+async def _field_home(request: Request, principal: Principal, definition: definitions.Definition,  # type: ignore[type-arg]
+                      titles: dict[str, str]) -> board.FieldHome:
+    db, lang, today = db_of(request), lang_of(request), clock.today()
+    location = definition.records.location
+    intake_location = definition.records.answers.get("intake", {}).get(location, location)
+    period = periods.containing(definition.period, today)
+    until = board.week_end(today)
+    due = await dashboard.due_this_week(db, principal, until, intake_location)
+    visit_location = definition.records.answers.get("visit", {}).get(location, location)
+    origin = await dashboard.last_point(db, principal, visit_location)
+    return board.FieldHome(
+        corrections=board.correction_rows(await review.corrections_for(db, principal), titles),
+        due=board.due_rows(due, origin, today),
+        due_until=long_date(until),
+        counts=board.own_figures(await dashboard.own_counts(db, principal, period.start, period.end), lang),
+        period_title=period.title(),
+        located=bool(origin),
+    )

@@ -33,7 +33,7 @@ from server.web.report_context import ReportChoice, reports_context, run_context
 NEED = "download_reports"
 
 
-def _scopes(principal: Principal) -> list[str]:
+def scopes_of(principal: Principal) -> list[str]:
     if principal.is_area_free:
         return [definitions.KABUPATEN, *(c for c in _kecamatan())]
     return sorted({kecamatan_of(a) for a in principal.areas if len(a.split(".")) >= 3})
@@ -51,7 +51,7 @@ def _wanted(
     """The report, period and scope asked for, checked, and within the viewer's areas."""
     access.require(principal, NEED)
     definition = definitions.load(name or definitions.names()[0])
-    scopes = _scopes(principal)
+    scopes = scopes_of(principal)
     period = definitions.period_for(
         definition, period_text or periods.last_closed(definition.period, clock.today()).code
     )
@@ -73,7 +73,7 @@ async def reports_page(request: Request, principal: SignedIn) -> Template:  # ty
     runs = await store.runs_in(db, None if principal.is_area_free else principal.areas)
     latest = await store.latest_editions(db, [r.id for r in runs])
     period = periods.last_closed(choices[0].period_kind, clock.today()).code if choices else ""
-    context = reports_context(principal, lang_of(request), choices, _scopes(principal), period, runs, latest)
+    context = reports_context(principal, lang_of(request), choices, scopes_of(principal), period, runs, latest)
     return Template(template_name="reports.html", context={"page": context})
 
 

@@ -1,0 +1,285 @@
+"""The coordinators' and staff's home page (/): the report's own tables for the viewer's area and a
+period (the current one unless another is asked for), a tile per table the definition's `home`
+lists, each figure linking to the records behind it; the review queue and each petugas' activity.
+The tables are reports/dataset.tables_of, cached per (report, period, scope, basis) and data stamp
+(storage/dashboard.stamp), so the home page is the report's numbers and costs a scan only after a
+write."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import msgspec
+
+from server import clock
+from server.domain import basis, periods
+from server.domain.indicators import Table, distance_km, geopoint
+from server.domain.registry import area_name
+from server.domain.report_format import decimal, long_date, number
+from server.domain.review import STATUSES
+from server.reports import charts, dataset
+from server.reports.definitions import Definition
+from server.storage import dashboard as store
+from server.storage import review as review_store
+from server.storage.db import Database
+from server.web.contexts import HomeContext, Viewer
+
+TREND_PERIODS = 8
+_CACHE: OrderedDict[tuple[str, ...], list[Table]] = OrderedDict()
+_CACHE_SIZE = 64
+_LOCK = threading.Lock()
+
+
+class Figure(msgspec.Struct, frozen=True):
+    label: str
+    text: str
+    href: str = ""
+
+
+class Tile(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    title: str
+    headline: str  # the table's main figure, exactly as the report writes it
+    href: str
+    details: list[Figure]  # the total row's cells under the table's own column headings
+    caution: str = ""
+    note: str = ""
+    chart: str = ""  # the report's chart of the table (Markup: pygal's SVG made safe for the CSP)
+    chart_title: str = ""
+    bars: list[Figure] = []  # the chart as a text table, for screen readers
+
+
+class PetugasRow(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    records: str  # in the period, as the report's per-petugas table counts them
+    last_sync: str
+    this_week: str
+    href: str
+
+
+class Choice(msgspec.Struct, frozen=True):
+    code: str
+    title: str
+    chosen: bool
+
+
+class DashboardContext(msgspec.Struct, frozen=True, kw_only=True):
+    lang: str
+    viewer: Viewer | None
+    report: str
+    period: str
+    period_title: str
+    provisional: bool
+    scope: str
+    scope_name: str
+    include_all: bool
+    basis: str
+    periods: list[Choice]
+    scopes: list[Choice]
+    tiles: list[Tile]
+    queue: list[Figure]
+    petugas: list[PetugasRow]
+    home: HomeContext  # the forms one may fill, and the phone's offline runtime for those who fill
+
+
+class Wanted(msgspec.Struct, frozen=True):
+    """What the viewer asked for, checked (controllers/home.py)."""
+
+    definition: Definition
+    period: periods.Period
+    scope: str
+    include_all: bool
+
+
+async def tables(db: Database, url: str, wanted: Wanted) -> list[Table]:
+    """The report's home tables for this period, scope and basis: from the cache while the data's
+    stamp is unchanged, else made again in a worker thread (a scan, as the report does)."""
+    key = (wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all), await store.stamp(db))
+    with _LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    made = await asyncio.to_thread(
+        dataset.tables_of, url, wanted.definition, wanted.period, wanted.scope, wanted.include_all,
+        wanted.definition.home,
+    )
+    with _LOCK:
+        _CACHE[key] = made
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return made
+
+
+def week_start(today: dt.date) -> dt.date:
+    return today - dt.timedelta(days=today.weekday())
+
+
+def period_choices(definition: Definition, chosen: periods.Period, today: dt.date) -> list[Choice]:
+    """The current period and the seven before it, newest first; the chosen one is there too."""
+    found, period = [], periods.containing(definition.period, today)
+    for _ in range(TREND_PERIODS):
+        found.append(period)
+        period = period.previous()
+    if chosen not in found:
+        found.append(chosen)
+    return [Choice(p.code, p.title(), p == chosen) for p in found]
+
+
+class Links:
+    """The filtered list behind each figure: the records the table counts (form, area, period and
+    the basis' statuses) in /data, the registry's schedule for visits and follow-ups."""
+
+    def __init__(self, wanted: Wanted) -> None:
+        self.wanted = wanted
+
+    def data(self, form: str = "", **more: str) -> str:
+        w = self.wanted
+        params: list[tuple[str, str]] = [("form", form)] if form else []
+        params += [("area", w.scope), ("since", w.period.start.isoformat()), ("until", w.period.end.isoformat())]
+        params += [("status", s) for s in basis.statuses(w.include_all)]
+        params += list(more.items())
+        return "/data?" + urlencode(params)
+
+    def of(self, kind: str) -> str:
+        forms = self.wanted.definition.forms
+        if kind in ("visit_coverage", "overdue"):
+            return "/penerima/jadwal"
+        if kind == "growth":
+            return self.data(forms.growth)
+        if kind == "enrolment":
+            return self.data(forms.intake)
+        return self.data(forms.visit)
+
+
+def tile(table: Table, kind: str, links: Links, number: int = 0) -> Tile:
+    drawn = table.chart and len(table.measures) > 1
+    return Tile(
+        chart=charts.web_svg(table, number) if drawn else "",
+        chart_title=table.chart_title if drawn else "",
+        bars=[Figure(m.label, m.text) for m in table.measures] if drawn else [],
+        key=table.key,
+        title=table.title,
+        headline=table.headline,
+        href=links.of(kind),
+        details=[Figure(label, text) for label, text in zip(table.columns, table.total.cells, strict=False)],
+        caution=table.caution,
+        note=table.note,
+    )
+
+
+def petugas_rows(table: Table | None, activity: list[store.Activity], links: Links) -> list[PetugasRow]:
+    """The report's per-petugas rows (records in the period) beside each one's last sync and records
+    received this week; a petugas with records only outside the period still shows their sync."""
+    in_report = {row.label: row.cells[0] for row in table.rows} if table is not None else {}
+    return [
+        PetugasRow(
+            name=a.name or a.username,
+            records=in_report.get(a.name, "0"),
+            last_sync=_when(a.last_sync),
+            this_week=number(a.this_week),
+            href=links.data(enumerator=a.username),
+        )
+        for a in activity
+    ]
+
+
+def queue_figures(found: store.Queue, wanted: Wanted, lang: str) -> list[Figure]:
+    en = lang == "en"
+    waiting = "/data?" + urlencode([("area", wanted.scope), ("status", "received")])
+    back = "/data?" + urlencode([("area", wanted.scope), ("status", "needs_correction")])
+    received, sent_back = STATUSES["received"], STATUSES["needs_correction"]
+    return [
+        Figure(received[1] if en else received[0], number(found.received), waiting),
+        Figure(sent_back[1] if en else sent_back[0], number(found.sent_back), back),
+        Figure("Waiting longest since" if en else "Menunggu paling lama sejak", _when(found.oldest), waiting),
+    ]
+
+
+def _when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "–"
+    local = moment.astimezone(clock.WITA)
+    return f"{long_date(local.date())} {local:%H.%M}"
+
+
+def kinds_of(definition: Definition) -> dict[str, str]:
+    return {spec.key: spec.kind for spec in definition.indicators}
+
+
+def home_tiles(found: list[Table], wanted: Wanted) -> tuple[list[Tile], Table | None]:
+    kinds, links = kinds_of(wanted.definition), Links(wanted)
+    petugas = next((t for t in found if kinds[t.key] == "enumerators"), None)
+    return [tile(t, kinds[t.key], links, n) for n, t in enumerate(found, 1) if t is not petugas], petugas
+
+
+def scope_choices(scopes: list[str], chosen: str, name_of: Callable[[str], str]) -> list[Choice]:
+    return [Choice(s, name_of(s), s == chosen) for s in scopes]
+
+
+# --- the enumerator's home -----------------------------------------------------------------------------
+class CorrectionRow(msgspec.Struct, frozen=True, kw_only=True):
+    title: str
+    comment: str
+    when: str
+    href: str
+
+
+class DueRow(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    area: str
+    due: str
+    overdue: bool
+    distance: str  # "2,4 km" from the petugas' last GPS point, "" when either point is unknown
+    href: str
+
+
+class FieldHome(msgspec.Struct, frozen=True, kw_only=True):
+    """What the enumerator's home adds to the forms: records sent back (first), who is due this week
+    nearest first, and their own counts for the period."""
+
+    corrections: list[CorrectionRow]
+    due: list[DueRow]
+    due_until: str
+    counts: list[Figure]
+    period_title: str
+    located: bool  # a last GPS point was known, so the list is sorted by distance
+
+
+def week_end(today: dt.date) -> dt.date:
+    return week_start(today) + dt.timedelta(days=6)
+
+
+def correction_rows(found: list[review_store.Correction], titles: dict[str, str]) -> list[CorrectionRow]:
+    return [CorrectionRow(title=titles.get(c.form_id, c.form_id), comment=c.comment, when=_when(c.sent_back_at),
+                          href=f"/perbaiki/{c.instance_id}") for c in found]
+
+
+def due_rows(found: list[store.Due], origin: str, today: dt.date) -> list[DueRow]:
+    """Nearest first from the petugas' last GPS point (unknown distances last), then by due day."""
+    start = geopoint(origin)
+
+    def km(due: store.Due) -> float | None:
+        home = geopoint(due.home)
+        return distance_km(start[:2], home[:2]) if start and home else None
+
+    measured = [(km(d), d) for d in found]
+    measured.sort(key=lambda pair: (pair[0] is None, pair[0] or 0.0, pair[1].next_due_on, pair[1].name))
+    return [
+        DueRow(name=d.name, area=area_name(d.area_code), due=long_date(dt.date.fromisoformat(d.next_due_on)),
+               overdue=d.next_due_on < today.isoformat(),
+               distance="" if k is None else f"{decimal(k)} km", href=f"/penerima/{d.id}")
+        for k, d in measured
+    ]
+
+
+def own_figures(counts: dict[str, int], lang: str) -> list[Figure]:
+    en = lang == "en"
+    total = Figure("Sent" if en else "Terkirim", number(sum(counts.values())))
+    return [total, *(Figure(labels[1] if en else labels[0], number(counts.get(code, 0)))
+                     for code, labels in STATUSES.items())]
