@@ -221,6 +221,8 @@ define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kiri
 define("registry.unknown_beneficiary", 422,
        "Penerima {beneficiary} tidak ada di daftar penerima wilayah Anda. Muat ulang daftar penerima lalu pilih lagi.",
        "Beneficiary {beneficiary} is not on the list of beneficiaries of your areas. Reload the list and choose again.")
+define("registry.duplicate_decided", 409, "Pasangan ini sudah diputuskan orang lain.",
+       "This pair has already been decided by someone else.")
 define("registry.merge_self", 400, "Data penerima tidak dapat digabung dengan dirinya sendiri.",
        "A beneficiary record cannot be merged into itself.")
 define("registry.merge_merged", 409, "Data penerima {beneficiary} sudah digabung ke data lain.",

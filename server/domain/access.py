@@ -18,6 +18,8 @@ NEEDS: dict[str, frozenset[str]] = {
     "fill": frozenset({"admin", "staff", "enumerator"}),
     "download_reports": frozenset({"admin", "staff", "coordinator"}),
     "reveal_nik": frozenset({"admin", "staff"}),
+    # Probable duplicates (storage/duplicates.py): a coordinator decides the pairs of their areas.
+    "decide_duplicates": frozenset({"admin", "staff", "coordinator"}),
     "import_outbox": frozenset({"admin", "staff"}),
     # The API's full description (every route, parameter and schema) is a map for an attacker too.
     "read_api_schema": frozenset({"admin", "staff"}),  # an outbox file from a phone (issue 6)

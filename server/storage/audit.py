@@ -20,6 +20,7 @@ ACTIONS = (
     "user.create", "user.role", "user.password_reset", "user.deactivate", "user.activate", "user.unlock",
     "form.publish", "submission.create", "submission.edit", "submission.review",
     "export.download", "report.download", "nik.reveal", "nik.search", "beneficiary.merge",
+    "duplicate.same", "duplicate.different",
     "token.create", "token.revoke",
     "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",
     "outbox.import", "registry.import",
