@@ -22,7 +22,7 @@ from server import clock
 from server.domain.form import MAX_NAME_LENGTH, Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
 from server.domain.load import MAX_BYTES, MAX_DEPTH
 from server.domain.problems import Loc, Problem, Said, has_errors, problem
-from server.domain.questions import QUESTION_TYPES, by_xlsform_name
+from server.domain.questions import QUESTION_TYPES, QuestionType, by_xlsform_name
 from server.domain.registry_spec import registry_from_text
 from server.domain.sourcemap import Loaded, Where
 from server.domain.xlsform_odk import (
@@ -54,11 +54,15 @@ TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
 PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "default", "read_only", "appearance",
                  "choice_filter", "parameters", "repeat_count", "min_count", "max_count")
 # Columns pyxform acts on that change what a form does, which Pantau cannot do: refused by name.
+# (ODK's entities, `save_to` and the entities sheet, are kept and ignored: the form still asks the
+# same questions; Pantau's registry block is its way to keep people across forms.)
 REFUSED_COLUMNS = {"trigger": ("kolom 'trigger' (hitung ulang saat jawaban lain berubah)",
-                               "the column 'trigger' (recalculate when another answer changes)"),
-                   "save_to": ("kolom 'save_to' (entitas ODK)", "the column 'save_to' (ODK entities)")}
+                               "the column 'trigger' (recalculate when another answer changes)")}
 SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name", "registry"})
 TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
+# Attributes an XLSForm row may carry where Pantau's type takes none: kept and ignored (see fitted()).
+FITTED_ATTRIBUTES = ("hint", "required", "required_message", "constraint", "constraint_message", "default",
+                     "read_only", "appearance", "choice_filter")
 PANTAU_COLUMNS = frozenset({TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN})
 _TRUE = frozenset({"yes", "true", "true()", "ya"})
 _FALSE = frozenset({"no", "false", "false()", "tidak", ""})
@@ -96,31 +100,37 @@ def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None) -> 
     if "survey" not in sheets:
         return Loaded(None, where, [problem("xlsform.no_survey", Loc(filename), sheets=", ".join(titles) or "-")])
     reader = _Reader(filename, where, now or clock.now())
+    for title in titles:
+        if title.strip().lower() == "entities":
+            reader.report("xlsform.ignored", title, 1, what_id="lembar 'entities' (entitas ODK Central)",
+                          what_en="the 'entities' sheet (ODK Central's entities)")
     form = reader.form(sheets)
     return Loaded(None if has_errors(reader.problems) else form, where, reader.problems)
 
 
 def _read_workbook(data: bytes, filename: str) -> tuple[dict[str, _Sheet], list[str]] | str:
     """Sheet names are matched without regard to case ('Survey', 'CHOICES'), as pyxform does."""
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about Excel features it skips (data validation, styles); they carry
-            # no form content, and a warning must not turn into an error under pytest.
-            warnings.simplefilter("ignore")
+    with warnings.catch_warnings():
+        # openpyxl warns about Excel features it skips (data validation, styles, extensions), also
+        # while it reads the rows; they carry no form content, and a warning must not become an error.
+        warnings.simplefilter("ignore")
+        try:
             if filename.lower().endswith(".xls"):
                 return _read_xls(data)
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # any failure to open untrusted bytes means "not a workbook"
-        return f"{type(exc).__name__}: {str(exc)[:120]}"
-    try:
-        sheets: dict[str, _Sheet] = {}
-        for ws in book.worksheets:
-            if ws.title.strip().lower() in SHEETS:
-                sheets.setdefault(ws.title.strip().lower(), _sheet(ws.title, ws.iter_rows(values_only=True,
-                                                                                          max_row=MAX_ROWS)))
-        return sheets, list(book.sheetnames)
-    finally:
-        book.close()
+        except Exception as exc:  # any failure to open untrusted bytes means "not a workbook"
+            return f"{type(exc).__name__}: {str(exc)[:120]}"
+        try:
+            sheets: dict[str, _Sheet] = {}
+            for ws in book.worksheets:
+                role = _role(ws.title, len(book.worksheets))
+                if role and role not in sheets:
+                    sheets[role] = _sheet(ws.title, ws.iter_rows(values_only=True, max_row=MAX_ROWS))
+            return sheets, list(book.sheetnames)
+        except Exception as exc:  # a sheet that breaks while its rows are read: the same answer
+            return f"{type(exc).__name__}: {str(exc)[:120]}"
+        finally:
+            book.close()
 
 
 def _read_xls(data: bytes) -> tuple[dict[str, _Sheet], list[str]]:
@@ -129,13 +139,21 @@ def _read_xls(data: bytes) -> tuple[dict[str, _Sheet], list[str]]:
     try:
         sheets: dict[str, _Sheet] = {}
         for title in book.sheet_names():
-            if title.strip().lower() in SHEETS and title.strip().lower() not in sheets:
+            role = _role(title, book.nsheets)
+            if role and role not in sheets:
                 ws = book.sheet_by_name(title)
                 rows = (tuple(_xls_value(c, book.datemode) for c in ws.row(i)) for i in range(min(ws.nrows, MAX_ROWS)))
-                sheets[title.strip().lower()] = _sheet(title, rows)
+                sheets[role] = _sheet(title, rows)
         return sheets, list(book.sheet_names())
     finally:
         book.release_resources()
+
+
+def _role(title: str, sheet_count: int) -> str:
+    """Which of survey/choices/settings a sheet is; the only sheet of a workbook is the survey, as
+    pyxform takes it."""
+    name = title.strip().lower()
+    return name if name in SHEETS else "survey" if sheet_count == 1 else ""
 
 
 def _xls_value(cell: Any, datemode: int) -> Any:
@@ -349,46 +367,70 @@ class _Reader:
     def question(self, sheet: str, row: _Row, parsed: ParsedType) -> list[Field]:
         if row.get(TYPE_COLUMN):
             return self.pantau_question(sheet, row)
+        qtype = self.question_type(sheet, row, parsed)
         name = row.get("name")
-        qtype = QUESTION_TYPES.get(parsed.kind) if parsed.kind not in ("metadata", "select_external") else None
-        if not parsed.kind:  # Pantau's own types (nik, rupiah, ...) as its export writes them
-            qtype = by_xlsform_name(row.get("type").strip()) or QUESTION_TYPES.get(row.get("type").strip().lower())
-        if parsed.from_file:
-            self.unsupported(sheet, row, "type", f"jenis '{row.get('type')}' (pilihan dari berkas lampiran)",
-                             f"the type '{row.get('type')}' (choices from an attached file)")
-            return []
-        if parsed.kind == "select_external":
-            self.unsupported(sheet, row, "type", "jenis 'select_one_external' (pilihan dari lembar external_choices)",
-                             "the type 'select_one_external' (choices from the external_choices sheet)")
-            return []
         if qtype is None and parsed.kind != "metadata":
-            text = row.get("type")
-            self.unsupported(sheet, row, "type", f"jenis '{text}'", f"the type '{text}'")
             return []
         if not name:
             self.report("form.missing_key", sheet, row.number, owner=_row_owner(sheet, row.number), key="name")
             return []
         self._record(sheet, row, name)
-        if parsed.kind == "metadata":
+        if qtype is None:
             return [self.metadata(sheet, row, name)]
-        assert qtype is not None
         attributes: dict[str, Any] = {column: self.text(row, column) for column in TEXT_COLUMNS}
         plain = ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter")
         attributes |= {column: row.get(column) or None for column in plain}
         attributes["default"] = self.default(row)
-        choices = parsed.list_name
-        attributes["xlsform"] = _kept(row)
-        question = Question(
-            type=qtype.name, name=name, choices=choices, **attributes,
+        question = self.fitted(sheet, row, qtype, Question(
+            type=qtype.name, name=name, choices=parsed.list_name, **attributes, xlsform=_kept(row),
             required=_flag(row.get("required")), read_only=_flag(row.get("read_only")),
-            parameters=self.parameters(sheet, row),
-        )
-        if not parsed.or_other or choices is None:
+            parameters=self.parameters(sheet, row)))
+        if not parsed.or_other or parsed.list_name is None:
             return [question]
-        self.or_other.append((name, choices))
+        self.or_other.append((name, parsed.list_name))
         other = Question(type="text", name=f"{name}_other", relevant=f"selected(${{{name}}}, 'other')",
                          label={self.language: "Sebutkan yang lain." if self.language == "id" else "Specify other."})
         return [question, other]
+
+    def question_type(self, sheet: str, row: _Row, parsed: ParsedType) -> QuestionType | None:
+        """None for metadata (parsed.kind says so) and for what Pantau refuses, which is reported."""
+        text = row.get("type")
+        if parsed.from_file:
+            self.unsupported(sheet, row, "type", f"jenis '{text}' (pilihan dari berkas lampiran)",
+                             f"the type '{text}' (choices from an attached file)")
+        elif parsed.kind == "select_external":
+            self.unsupported(sheet, row, "type", "jenis 'select_one_external' (pilihan dari lembar external_choices)",
+                             "the type 'select_one_external' (choices from the external_choices sheet)")
+        elif parsed.kind != "metadata":
+            # Pantau's own types (nik, rupiah, ...) as its export writes them, when pyxform has no name.
+            qtype = QUESTION_TYPES.get(parsed.kind) if parsed.kind else \
+                by_xlsform_name(text.strip()) or QUESTION_TYPES.get(text.strip().lower())
+            if qtype is None:
+                self.unsupported(sheet, row, "type", f"jenis '{text}'", f"the type '{text}'")
+            return qtype
+        return None
+
+    def fitted(self, sheet: str, row: _Row, qtype: QuestionType, question: Question) -> Question:
+        """pyxform lets a note carry a required_message or a calculate a default, and passes ODK's
+        parameters (randomize, seed, app, ...) through: Pantau keeps them for the export and says
+        they are ignored, rather than refuse the form. A calculation stays: it changes the answer."""
+        kept, cleared = dict(question.xlsform), dict[str, Any]()
+        for attribute in FITTED_ATTRIBUTES:
+            if getattr(question, attribute) in (None, {}, False, "") or attribute in qtype.attributes:
+                continue
+            cleared[attribute] = {} if attribute in TEXT_COLUMNS else False if attribute in ("required", "read_only") \
+                else None
+            kept |= {k: v for k, (v, _) in row.cells.items() if k.split("::")[0] == attribute}
+            self.ignored(sheet, row, attribute, f"'{attribute}' pada jenis {qtype.name}",
+                         f"'{attribute}' on the type {qtype.name}")
+        known = qtype.field_parameters | qtype.literal_parameters
+        unknown = {k: v for k, v in question.parameters.items() if k not in known}
+        if unknown:
+            kept["parameters"] = " ".join(f"{k}={v}" for k, v in unknown.items())
+            cleared["parameters"] = {k: v for k, v in question.parameters.items() if k in known}
+            names = ", ".join(unknown)
+            self.ignored(sheet, row, "parameters", f"parameter {names}", f"the parameters {names}")
+        return msgspec.structs.replace(question, xlsform=kept, **cleared) if cleared else question
 
     @staticmethod
     def default(row: _Row) -> str | None:

@@ -64,7 +64,7 @@ _SELECT = re.compile(
     r"|select_one_external|select one external|add select one prompt using|add select multiple prompt using"
     r"|select all that apply from|select all that apply|select multiple from|select multiple using"
     r"|select one from|select one using|select_one|select one|select1|select_multiple|rank)"
-    r"\s+(?P<list>\S+)(?P<other>\s+or_other)?$", re.IGNORECASE)
+    r"\s+(?P<list>\S+)(?P<other>\s+(?:or_other|or specify other))?$", re.IGNORECASE)
 _CONTROL = re.compile(r"^(?P<edge>begin|end)[ _](?P<kind>group|repeat|loop|looped group|lgroup)\b\s*(?P<rest>.*)$",
                       re.IGNORECASE)
 

@@ -171,6 +171,7 @@ def test_check_problems_point_at_workbook_cells() -> None:
 def test_missing_sheets_columns_and_settings() -> None:
     book = openpyxl.Workbook()
     book.active.title = "Formulir"  # type: ignore[union-attr]
+    book.create_sheet("Catatan")
     out = io.BytesIO()
     book.save(out)
     result = compile_source(out.getvalue(), "x.xlsx")
@@ -221,6 +222,21 @@ fields:
     xform = convert(xlsform=str(path), validate=False).xform
     assert "<h:title>Standar</h:title>" in xform and 'constraint=". &gt;= 0"' in xform
     assert compile_source(path.read_bytes(), "std.xlsx").compiled.content_hash == compiled.content_hash  # type: ignore[union-attr]
+
+
+def test_the_only_sheet_of_a_workbook_is_the_survey_and_xls_workbooks_load() -> None:
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.active.title = "Sheet1"
+    book.active.append(["type", "name", "label"])
+    book.active.append(["text", "nama", "Nama"])
+    out = io.BytesIO()
+    book.save(out)
+    result = compile_source(out.getvalue(), "satu.xlsx")
+    assert result.compiled is not None and list(result.compiled.fields) == ["nama"]
+    xls = REPO / "tests" / "data" / "pyxform_corpus" / "example_xls" / "yes_or_no_question.xls"
+    result = compile_source(xls.read_bytes(), xls.name)
+    assert result.compiled is not None and result.compiled.fields["good_day"].type == "select_one"
 
 
 def test_settings_are_optional_as_in_pyxform() -> None:
@@ -280,3 +296,17 @@ def test_required_as_pyxform_spells_it(cell: str, expected: bool | str) -> None:
     result = compile_book([["type", "name", "label", "required"], ["text", "a", "A"], ["text", "b", "B", cell]])
     assert result.compiled is not None
     assert result.compiled.definition.fields[1].required == expected  # type: ignore[union-attr]
+
+
+def test_odk_parameters_and_attributes_a_type_does_not_take_are_kept_and_ignored() -> None:
+    result = compile_book([["type", "name", "label", "parameters", "required_message", "save_to"],
+                           ["select_one yn", "a", "A", "randomize=true seed=3"],
+                           ["note", "n", "N", "", "Wajib"],
+                           ["text", "b", "B", "", "", "nama"]],
+                          choices=[["list_name", "name", "label"], ["yn", "ya", "Ya"]])
+    assert sorted(where(result)) == [("xlsform.ignored", "tes.xlsx[survey]", row) for row in (2, 3, 4)]  # 4: save_to
+    assert result.compiled is not None
+    a, n, b = result.compiled.definition.fields
+    assert isinstance(a, Question) and a.parameters == {} and a.xlsform == {"parameters": "randomize=true seed=3"}
+    assert isinstance(n, Question) and n.required_message == {} and n.xlsform == {"required_message": "Wajib"}
+    assert isinstance(b, Question) and b.xlsform == {"save_to": "nama"}
