@@ -55,7 +55,8 @@ def run(*args: str, env: dict[str, str], cwd: Path) -> str:
 def fresh_database(kind: str, workdir: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    name = f"pantau_bench_{os.getpid()}"
+    # BENCH_DB_PREFIX: several people share one PostgreSQL, each with databases under their own prefix
+    name = f"{os.environ.get('BENCH_DB_PREFIX', 'pantau_bench')}_{os.getpid()}"
     for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql], check=True)
     return f"postgresql://postgres@127.0.0.1:5432/{name}"

@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     conv.add_argument("source", metavar="IN")
     conv.add_argument("target", metavar="OUT")
     conv.set_defaults(func=_convert)
+    gen = forms_sub.add_parser("compile", help="compile a form file and its validation function (Python source)")
+    gen.add_argument("path", metavar="FORM", help="a form file (.yaml, .json, .xlsx)")
+    gen.add_argument("--show", action="store_true", help="print the generated validation source")
+    gen.set_defaults(func=_compile)
     from server.cli.forms_load import add_load_command  # the lead owns `forms load`
 
     add_load_command(forms_sub)
@@ -69,6 +73,25 @@ def _check(args: argparse.Namespace) -> int:
         warnings += sum(1 for p in found if p.severity == "warning")
     print(f"{len(args.paths)} file(s) checked: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from server.domain.codegen import generated
+    from server.domain.compile import compile_source
+
+    data = _read(args.path)
+    result = None if isinstance(data, Problem) else compile_source(data, args.path)
+    if result is None or result.compiled is None:
+        for item in [data] if isinstance(data, Problem) else result.problems if result else []:
+            _print_problem(item, "en")
+        return 1
+    source = generated(result.compiled).source
+    if args.show:
+        print(source, end="")
+    else:
+        lines = source.count("\n")
+        print(f"{result.compiled.form_id} {result.compiled.version}: validation compiled, {lines} lines")
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -145,6 +145,15 @@ def _choice_overlays(choices: list[Choice], language: str) -> dict[str, dict[str
 
 
 def validate(compiled: CompiledForm, answers: dict[str, Any], *, today: dt.date, now: dt.datetime) -> Validation:
+    """The form's rules run by the Python function generated for its version (codegen.py)."""
+    from server.domain import codegen  # it builds on this module's reference walk
+
+    return codegen.validate(compiled, answers, today=today, now=now)
+
+
+def validate_reference(compiled: CompiledForm, answers: dict[str, Any], *, today: dt.date,
+                       now: dt.datetime) -> Validation:
+    """The reference: the plan walked field by field, rules run by the expression closures."""
     run = _Run(plan_of(compiled), today, now)
     values = run.clean(answers, ())
     run.compute(values)
@@ -219,20 +228,22 @@ class _Run:
 
     # --- 2. relevance and calculations, in dependency order ---------------------------------
     def compute(self, values: dict[str, Any]) -> None:
-        known, top = self.relevant, self.top(values)
         for step in self.plan.order:
-            name = step.name
-            for position, chain in self.instances(values, step.scope) if step.scope else top:
-                relevant = self._is_relevant(step, position, chain)
-                known[(name, position)] = relevant
-                if not relevant:
+            self.compute_step(step, values)
+
+    def compute_step(self, step: _Step, values: dict[str, Any]) -> None:
+        known, name = self.relevant, step.name
+        for position, chain in self.instances(values, step.scope) if step.scope else self.top(values):
+            relevant = self._is_relevant(step, position, chain)
+            known[(name, position)] = relevant
+            if not relevant:
+                chain[-1].pop(name, None)
+            elif step.calculation is not None:
+                result = _stored(evaluate(step.calculation, self.context(values, position, None)))
+                if result is None:
                     chain[-1].pop(name, None)
-                elif step.calculation is not None:
-                    result = _stored(evaluate(step.calculation, self.context(values, position, None)))
-                    if result is None:
-                        chain[-1].pop(name, None)
-                    else:
-                        chain[-1][name] = result
+                else:
+                    chain[-1][name] = result
 
     def forget_dropped(self) -> None:
         """A value the form no longer asks for is dropped, not judged: the phone may still send an
@@ -272,18 +283,21 @@ class _Run:
 
     # --- 3. checks on the final values ------------------------------------------------------
     def check(self, values: dict[str, Any]) -> None:
-        relevant, top = self.relevant, self.top(values)
         for step in self.plan.checked:
-            for position, chain in self.instances(values, step.scope) if step.scope else top:
-                if not relevant.get((step.name, position), True):
-                    continue
-                if step.kind == "repeat":
-                    self._check_repeat(step, values, position, chain)
-                else:
-                    self._check_question(step, values, position, chain)
+            self.check_step(step, values)
         warned = {w.path for w in self.warnings}
         for position, chain in self._all_instances(values):
             self._keep_confirmations(chain[-1], position, warned)
+
+    def check_step(self, step: _Step, values: dict[str, Any]) -> None:
+        relevant = self.relevant
+        for position, chain in self.instances(values, step.scope) if step.scope else self.top(values):
+            if not relevant.get((step.name, position), True):
+                continue
+            if step.kind == "repeat":
+                self._check_repeat(step, values, position, chain)
+            else:
+                self._check_question(step, values, position, chain)
 
     def _check_question(self, step: _Step, values: dict[str, Any], position: tuple[tuple[str, int], ...],
                         chain: list[dict[str, Any]]) -> None:

@@ -1,0 +1,307 @@
+"""A form version's validation as one generated Python function (the way fastjsonschema and attrs
+generate code): the fields in order, relevance, calculations, required, choices, constraints and
+the NIK/KK/phone/GPS rules written out as straight-line code, constant parts folded, compiled once
+with compile() and cached with the CompiledForm. No C compiler is needed.
+
+answers.py's plan-and-closures walk stays the reference (`validate_reference`): the generated
+function calls its methods for what is rare and not worth writing out (repeats and what is inside
+them, a choice_filter, a tree deeper than MAX_INLINE_DEPTH), and tests compare the two on the
+shipped forms, generated answer sets and hostile forms. `pantau forms compile --show FORM` prints
+the source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Protocol
+
+import msgspec
+
+from server.domain.answers import (
+    _EMPTY,
+    CONFIRM_KEY,
+    Validation,
+    _Plan,
+    _Run,
+    _Step,
+    _stored,
+    plan_of,
+)
+from server.domain.codegen_expr import ExprWriter, Namespace
+from server.domain.compile import CompiledForm
+from server.domain.expr import Context, evaluate, to_boolean, to_number
+from server.domain.expr.context import lookup
+from server.domain.expr.evaluate import _divide, _modulo
+from server.domain.expr.values import INF, NAN, equals, normalize
+from server.domain.questions import BadAnswer
+
+log = logging.getLogger("server.domain.expr.evaluate")  # the closures' logger: one place to look
+
+_DROP, _CONFIRM, _REPEAT = object(), object(), object()  # markers in the clean table
+
+
+def _failed() -> str:
+    """An expression raised: "" and a log line, as evaluate() does for the closures."""
+    log.exception("expression evaluation failed")
+    return ""
+
+
+def _with_current(ctx: Context, current: Any) -> Context:
+    return msgspec.structs.replace(ctx, current=current)
+
+
+def _choices_ok(run: _Run, value: Any, allowed: dict[str, Any], at: Any) -> bool:
+    for chosen in value if isinstance(value, list) else [value]:
+        if allowed.get(chosen) is None:
+            run.error(at, "answer.choice", value=chosen)
+            return False
+    return True
+
+
+# What every generated module can name (besides the objects bound per form in its Namespace).
+RUNTIME: dict[str, Any] = {
+    "_TB": to_boolean, "_TN": to_number, "_EQ": equals, "_DIV": _divide, "_MOD": _modulo,
+    "_NORMALIZE": normalize, "_LOOKUP": lookup, "_EVAL": evaluate, "_NAN": NAN, "_INF": INF,
+    "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": _stored, "_EMPTY": _EMPTY,
+    "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
+    "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
+    "_CHOICES_OK": _choices_ok,
+}
+
+
+class Validator(Protocol):
+    def __call__(self, run: _Run, raw: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class Generated(msgspec.Struct, frozen=True):
+    source: str
+    function: Validator
+
+
+def generated(compiled: CompiledForm) -> Generated:
+    """The form version's generated validation, made on first use and kept with the CompiledForm."""
+    memo = compiled.memo()
+    if "generated" not in memo:
+        memo["generated"] = generate(compiled)
+    result: Generated = memo["generated"]
+    return result
+
+
+def validate(compiled: CompiledForm, answers: dict[str, Any], *, today: dt.date, now: dt.datetime) -> Validation:
+    run = _Run(plan_of(compiled), today, now)
+    values = generated(compiled).function(run, answers)
+    return Validation(answers=values, errors=run.errors, warnings=run.warnings)
+
+
+def generate(compiled: CompiledForm) -> Generated:
+    ns = Namespace()
+    source = _Writer(compiled, plan_of(compiled), ns).source()
+    namespace: dict[str, Any] = {**RUNTIME, **ns.values}
+    label = f"<pantau form {compiled.form_id!r} {compiled.version!r}>"
+    exec(compile(source, label, "exec"), namespace)  # noqa: S102  every form text in it is a repr() literal
+    return Generated(source=source, function=namespace["validate_form"])
+
+
+class _Writer:
+    """Writes the source of one form version's `validate_form(run, raw)`."""
+
+    def __init__(self, compiled: CompiledForm, plan: _Plan, ns: Namespace) -> None:
+        self.compiled, self.plan, self.ns = compiled, plan, ns
+        self.lines: list[str] = []
+        self.relevance: dict[str, str] = {}  # top-level field -> its relevance so far (a local or "True")
+        fold_ctx = Context(answers={}, today=dt.date(2000, 1, 1), now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        self.exprs = ExprWriter(ns, plan.scope, fold_ctx)
+        self.has_repeats = any(step.kind == "repeat" for step in plan.steps.values())
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def source(self) -> str:
+        c = self.compiled
+        self.lines = [f"# Validation of form {c.form_id!r} version {c.version!r}, made by server/domain/codegen.py.",
+                      "# Field names and texts of the form appear only as Python string literals."]
+        self._clean_table()
+        self.emit(0, "def validate_form(run, raw):")
+        self.emit(1, "V = _clean(run, raw)")
+        self.emit(1, "today = run.today")
+        self.emit(1, f"C = _Context(answers=V, scope={self.ns.bind(self.plan.scope, 'scope')}, today=today, "
+                     "now=run.now)")
+        self.emit(1, "K = run.relevant")
+        self.emit(1, "# 1. relevance and calculations, in dependency order")
+        for step in self.plan.order:
+            self._compute(step)
+        self.emit(1, "run.forget_dropped()")
+        self.emit(1, "# 2. checks on the final values, in document order")
+        for step in self.plan.checked:
+            self._check(step)
+        self._confirmations()
+        self.emit(1, "return V")
+        return "\n".join(self.lines) + "\n"
+
+    # --- 0. clean ------------------------------------------------------------------------------
+    def _clean_table(self) -> None:
+        table: dict[str, Any] = {}
+        for name, step in self.plan.steps.items():
+            if step.scope or step.kind == "group":
+                continue  # unknown at the top level
+            if step.kind == "repeat":
+                table[name] = _REPEAT
+            elif step.qtype is None or not step.qtype.holds_value or step.qtype.computed or step.qtype.clean is None:
+                table[name] = _DROP  # notes, calculations: what the client sent does not count
+            else:
+                table[name] = step.qtype.clean
+        table[CONFIRM_KEY] = _CONFIRM
+        steps = self.ns.bind(self.plan.steps, "steps")
+        for line in (
+            "def _clean(run, raw):",
+            "    # The top level's answers by type (answers._Run.clean); a repeat's items by the reference.",
+            "    out = {}",
+            "    for key, value in raw.items():",
+            f"        how = {self.ns.bind(table, 'cleaners')}.get(key)",
+            "        if how is None:",
+            "            run.error(((), key), 'answer.unknown_field', name=key)",
+            "        elif how is _DROP:",
+            "            continue",
+            "        elif how is _CONFIRM:",
+            "            out[key] = run._confirmations(value, ((), key))",
+            "        elif how is _REPEAT:",
+            f"            out[key] = run._clean_repeat({steps}[key], value, ())",
+            "        elif value not in _EMPTY:",
+            "            try:",
+            "                cleaned = how(value)",
+            "            except _BadAnswer as exc:",
+            "                run.error(((), key), exc.code, **exc.params)",
+            "                run.bad.add(((), key))",
+            "                continue",
+            "            if cleaned is not None:",
+            "                out[key] = cleaned",
+            "    return out",
+            "",
+        ):
+            self.lines.append(line)
+
+    # --- expressions -----------------------------------------------------------------------------
+    def value_of(self, indent: int, target: str, expr: Any, current: str) -> None:
+        """target = the expression's value; current is the source of '.' ("" when none)."""
+        self.exprs.needs_current_ctx = False
+        body = self.exprs.write(expr)
+        self.emit(indent, "try:")
+        if self.exprs.needs_current_ctx:
+            self.emit(indent + 1, f"CC = _WITH_CURRENT(C, {current})")
+        self.emit(indent + 1, f"cur = {current}")
+        self.emit(indent + 1, f"{target} = {body}")
+        self.emit(indent, "except Exception:")
+        self.emit(indent + 1, f"{target} = _FAILED()")
+
+    # --- 1. compute ------------------------------------------------------------------------------
+    def _compute(self, step: _Step) -> None:
+        name = step.name
+        self.emit(1, f"# {name!r}")
+        if step.scope:
+            self.emit(1, f"run.compute_step({self.ns.bind(step, 'step')}, V)  # inside a repeat: the reference")
+            return
+        parent = self.relevance.get(step.parent, "True") if step.parent is not None else "True"
+        key = repr((name, ()))
+        if step.relevant is None:
+            relevant = parent
+        else:
+            relevant = f"r_{len(self.relevance)}"
+            indent = 1
+            if parent != "True":
+                self.emit(1, f"{relevant} = {parent}")
+                self.emit(1, f"if {relevant}:")
+                indent = 2
+            self.emit(indent, f"cur = V.get({name!r})")
+            self.value_of(indent, "x", step.relevant, '"" if cur is None else cur')
+            self.emit(indent, f"{relevant} = _TB(x)")
+        self.relevance[name] = relevant
+        self.emit(1, f"K[{key}] = {relevant}")
+        calculation = step.calculation
+        if relevant != "True":
+            self.emit(1, f"if not {relevant}:")
+            self.emit(2, f"V.pop({name!r}, None)")
+            if calculation is not None:
+                self.emit(1, "else:")
+        if calculation is not None:
+            indent = 2 if relevant != "True" else 1
+            self.value_of(indent, "x", calculation, '""')
+            self.emit(indent, "x = _STORED(x)")
+            self.emit(indent, "if x is None:")
+            self.emit(indent + 1, f"V.pop({name!r}, None)")
+            self.emit(indent, "else:")
+            self.emit(indent + 1, f"V[{name!r}] = x")
+
+    # --- 2. check --------------------------------------------------------------------------------
+    def _check(self, step: _Step) -> None:
+        name = step.name
+        self.emit(1, f"# {name!r}")
+        if step.scope:
+            self.emit(1, f"run.check_step({self.ns.bind(step, 'step')}, V)  # inside a repeat: the reference")
+            return
+        relevant = self.relevance.get(name, "True")
+        indent = 1
+        if relevant != "True":
+            self.emit(1, f"if {relevant}:")
+            indent = 2
+        if step.kind == "repeat":
+            self.emit(indent, f"run._check_repeat({self.ns.bind(step, 'step')}, V, (), [V])")
+            return
+        self._check_question(step, indent)
+
+    def _check_question(self, step: _Step, indent: int) -> None:
+        name, at = step.name, repr(((), step.name))
+        self.emit(indent, f"v = V.get({name!r})")
+        self.emit(indent, "if v in _EMPTY:")
+        self._required(step, indent + 1, at)
+        if step.choices is not None:
+            if step.choice_filter is not None:
+                check = f"run._check_choices({self.ns.bind(step, 'step')}, v, V, {at})"
+            else:
+                allowed = self.ns.bind(step.choices, "choices")
+                check = f"(v.__class__ is str and v in {allowed}) or _CHOICES_OK(run, v, {allowed}, {at})"
+            self.emit(indent, f"elif {check}:")
+        else:
+            self.emit(indent, "else:")
+        body = len(self.lines)
+        if step.constraint is not None:
+            self.value_of(indent + 1, "x", step.constraint, "v")
+            self.emit(indent + 1, "if not _TB(x):")
+            self.emit(indent + 2, f"run.error({at}, 'answer.constraint', {self._message(step, 'constraint')})")
+        if step.qtype is not None and step.qtype.rules is not None:
+            self._rules(step, indent + 1, at)
+        if len(self.lines) == body:
+            self.emit(indent + 1, "pass")
+
+    def _required(self, step: _Step, indent: int, at: str) -> None:
+        message = self._message(step, "required")
+        if step.required:
+            self.emit(indent, f"if {at} not in run.bad:")
+        elif step.required_rule is not None:
+            self.value_of(indent, "x", step.required_rule, '"" if v is None else v')
+            self.emit(indent, f"if _TB(x) and {at} not in run.bad:")
+        else:
+            self.emit(indent, "pass")
+            return
+        self.emit(indent + 1, f"run.error({at}, 'answer.required', {message})")
+
+    def _message(self, step: _Step, kind: str) -> str:
+        text = step.messages.get(kind)
+        return self.ns.bind(text, "message") if text else "None"
+
+    def _rules(self, step: _Step, indent: int, at: str) -> None:
+        assert step.qtype is not None and step.qtype.rules is not None
+        refs = ", ".join(f"{key!r}: V.get({field!r})" for key, field in step.field_params.items())
+        rules = self.ns.bind(step.qtype.rules, "rules")
+        literals = self.ns.bind(step.literal_params, "literals")
+        self.emit(indent, f"errors, warnings = {rules}(v, {{{refs}}}, {literals}, today)")
+        self.emit(indent, "if errors or warnings:")
+        self.emit(indent + 1, f"run._findings({at}, errors, warnings, {step.name!r} in V.get(_CONFIRM_KEY, ()))")
+
+    def _confirmations(self) -> None:
+        self.emit(1, "# 3. keep only the ticks that confirm a warning still there")
+        self.emit(1, "warned = {w.path for w in run.warnings}")
+        if self.has_repeats:
+            self.emit(1, "for position, chain in run._all_instances(V):")
+            self.emit(2, "run._keep_confirmations(chain[-1], position, warned)")
+        else:
+            self.emit(1, "run._keep_confirmations(V, (), warned)")

@@ -1,0 +1,235 @@
+"""The generated validation function against the reference (the plan walked with the expression
+closures): identical answers, errors and warnings on the shipped forms and generated answer sets,
+on the shared expression vectors, on trees deeper than the recursion limit and bad NIKs, and no
+code run from a hostile form. `PANTAU_CODEGEN_CASES=10000` runs the long differential round
+(bench/submit_cost.py's note has the command); the suite runs a few hundred per form."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from server.domain import answers as answers_module
+from server.domain import codegen
+from server.domain.answers import plan_of, validate, validate_reference
+from server.domain.codegen_expr import MAX_INLINE_DEPTH, standalone
+from server.domain.compile import CompiledForm, build, compile_source
+from server.domain.expr import Context, Neg, Num, parse
+from server.domain.load import load_yaml
+from server.domain.sites import parse_all
+from tests.domain.test_expr import CASES, NOW, TODAY, context_for, decode, same
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "forms").glob("*.yaml"))
+CASES_PER_FORM = int(os.environ.get("PANTAU_CODEGEN_CASES", "300"))
+sys.path.insert(0, str(ROOT / "bench"))
+from sample_answers import registrasi  # noqa: E402  the benches' valid registration
+
+NIKS = ["6402064101900001", "6402060101900001", "9902064101900001", "6402064101990001", "1111111111111111",
+        "1234567890123456", "6.40206E+15", "64020641019", "6402 0641 0190 0001", "0000000000000000",
+        "6402069931900001", "6402064101900000", "6402060101150003", "3171064101900001", "abc", ""]
+TEXTS = ["", " ", "Siti", "a'b\"c\\d\ne", "003/001", "3/1", "x" * 300, "😀", "0", "1e3", "NaN", "-0"]
+
+
+def compiled_form(path: Path) -> CompiledForm:
+    result = compile_source(path.read_bytes(), path.name)
+    assert result.compiled is not None, result.problems
+    return result.compiled
+
+
+def random_value(rng: random.Random, step: Any) -> Any:
+    """A value of the field's type most of the time, junk otherwise."""
+    kind = step.qtype.name if step.qtype is not None else step.kind
+    if rng.random() < 0.12:
+        return rng.choice([None, "", [], 0, -1, 2.5, True, "zz", ["zz"], {"a": 1}, 10**400, "12", TEXTS[3]])
+    if step.choices is not None:
+        names = list(step.choices) or ["x"]
+        return rng.sample(names, rng.randint(0, min(3, len(names)))) if kind == "select_multiple" \
+            else rng.choice(names)
+    if kind in ("integer", "rupiah", "decimal"):
+        return rng.choice([0, 1, 2, 3, 10, 18, 30, 31, 59, 60, 1001, -5, 100_000_001, 1_500_000, "7", "Rp 1.250.000",
+                           2.5, "1,5"])
+    if kind in ("date", "datetime"):
+        return rng.choice(["2026-03-02", "1990-01-01", "2010-07-31", "1950-12-31", "2027-01-01", "2026-13-45",
+                           "2008-02-29", "2026-03-02T10:00:00+08:00"])
+    if kind in ("nik", "no_kk"):
+        return rng.choice(NIKS)
+    if kind == "phone":
+        return rng.choice(["081234567890", "+6281234567890", "0541 123456", "12", "089912345678"])
+    if kind == "geopoint":
+        return rng.choice(["-0.4123 116.9856 12 8", "-0.4 116.9 0 80", "1 2", "91 0 0 1", "a b c d"])
+    if kind == "repeat":
+        return [{} for _ in range(rng.randint(0, 2))]
+    return rng.choice(TEXTS)
+
+
+def answer_sets(compiled: CompiledForm, count: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    plan = plan_of(compiled)
+    fields = [step for step in plan.steps.values() if not step.scope and step.kind != "group"]
+    base = registrasi("a" * 64) if compiled.form_id == "registrasi_penerima" else {}
+    out = []
+    for _ in range(count):
+        answers = dict(base) if base and rng.random() < 0.7 else {}
+        for step in rng.sample(fields, rng.randint(1, len(fields))) if not answers else \
+                rng.sample(fields, rng.randint(0, 6)):
+            if rng.random() < 0.1:
+                answers.pop(step.name, None)
+            else:
+                answers[step.name] = random_value(rng, step)
+        if rng.random() < 0.3:
+            answers["_konfirmasi"] = rng.sample([s.name for s in fields], min(3, len(fields)))
+        if rng.random() < 0.05:
+            answers[rng.choice(["tak_ada", "_konfirmasi"])] = rng.choice(["x", 3, ["a", 1]])
+        out.append(answers)
+    return out
+
+
+def outcome(function: Any, compiled: CompiledForm, answers: dict[str, Any], today: dt.date) -> Any:
+    now = dt.datetime.combine(today, dt.time(10, 0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    try:
+        result = function(compiled, answers, today=today, now=now)
+    except Exception as exc:  # the same exception from both, if the reference ever raises
+        return ("raised", type(exc).__name__, str(exc))
+    # repr: 1 and 1.0, -0.0 and 0.0 are different answers to store
+    return repr(result.answers), result.errors, result.warnings
+
+
+def assert_same(compiled: CompiledForm, answers: dict[str, Any], today: dt.date = dt.date(2026, 3, 31)) -> Any:
+    expected = outcome(validate_reference, compiled, dict(answers), today)
+    actual = outcome(validate, compiled, dict(answers), today)
+    assert actual == expected, answers
+    return actual
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_generated_validation_equals_the_reference_on_generated_answer_sets(path: Path) -> None:
+    compiled = compiled_form(path)
+    todays = [dt.date(2026, 3, 31), dt.date(2026, 1, 1), dt.date(2024, 2, 29)]
+    outcomes = [assert_same(compiled, answers, todays[i % 3])
+                for i, answers in enumerate(answer_sets(compiled, CASES_PER_FORM, seed=len(path.stem)))]
+    raised = {o[1:] for o in outcomes if o[0] == "raised"}
+    outcomes = [o for o in outcomes if o[0] != "raised"]
+    assert len(raised) <= 1, raised  # see KNOWN_RAISE
+    errors = {code for o in outcomes for code in (e.code for e in o[1])}
+    warnings = {w.code for o in outcomes for w in o[2]}
+    # the sets reach the rules, not only the type errors: constraints, required, choices, NIK findings
+    assert {"answer.required", "answer.choice", "answer.unknown_field"} <= errors
+    assert sum(1 for o in outcomes if not o[1]) > 0 or path.stem != "registrasi_penerima"
+    if path.stem == "registrasi_penerima":
+        assert {"answer.constraint", "nik.placeholder", "nik.length"} <= errors
+        assert {"nik.outside_kukar"} <= warnings
+
+
+def test_a_valid_registration_gives_the_same_answers_with_its_calculations() -> None:
+    compiled = compiled_form(ROOT / "forms" / "registrasi_penerima.yaml")
+    answers = registrasi("a" * 64)
+    _, errors, warnings = assert_same(compiled, answers)
+    assert errors == [] and warnings == []
+    result = validate(compiled, answers, today=dt.date(2026, 3, 31), now=NOW)
+    assert result.answers["umur"] == 36 and result.answers["penghasilan_kapita"] == 500_000
+
+
+def test_a_nik_with_a_bad_province_is_an_error_from_both() -> None:
+    compiled = compiled_form(ROOT / "forms" / "registrasi_penerima.yaml")
+    _, errors, _ = assert_same(compiled, {**registrasi("a" * 64), "nik": "9902064101900001"})
+    assert [e.code for e in errors] == ["nik.province"]
+
+
+@pytest.mark.parametrize("deep", [MAX_INLINE_DEPTH, MAX_INLINE_DEPTH + 1, 5000])
+def test_a_tree_deeper_than_python_allows_gives_what_the_closures_give(deep: int) -> None:
+    compiled = compiled_form(ROOT / "forms" / "registrasi_penerima.yaml")
+    expr: Any = Num(1.0)
+    for _ in range(deep):
+        expr = Neg(expr)
+    compiled.expr("luas_lantai", "constraint")  # the cache entry exists; replace what it holds
+    compiled.__dict__["_exprs"][("luas_lantai", "constraint")] = expr
+    _, errors, _ = assert_same(compiled, registrasi("a" * 64))
+    # 5000 levels: the closures hit the recursion limit, give "" (false): the constraint fails
+    assert [e.code for e in errors] == (["answer.constraint"] if deep > 1000 else [])
+
+
+@pytest.mark.parametrize("vector", [c for c in CASES if "error" not in c.values[0]])
+def test_the_shared_vectors_give_the_same_from_generated_code(vector: dict[str, Any]) -> None:
+    ctx = context_for(vector)
+    function = standalone(parse(vector["expr"]), dict(ctx.scope), Context(answers={}, today=TODAY, now=NOW))
+    actual = function(ctx)
+    assert same(actual, decode(vector["expected"])), f"{vector['expr']!r}: got {actual!r}"
+
+
+HOSTILE = r"""
+settings: {id: jahat, version: "1", title: {id: "x'); __import__('os')._exit(3) #", en: x}}
+choices:
+  pilihan:
+    "a'b": {id: "\"\"\"; __import__('os')._exit(4)", en: x}
+    "c\\d": {id: y, en: y}
+fields:
+  - type: text
+    name: teks
+    label: {id: "'''\n__import__('os')._exit(5)\n'''", en: x}
+    constraint: . != '\' and . != '); __import__("os")._exit(6); (' and . != "__import__('os')._exit(7)"
+    constraint_message: {id: "'); __import__('os')._exit(8) #", en: "\\"}
+  - type: select_one pilihan
+    name: pilih
+    relevant: ${teks} != '__import__' or concat('a\', '}') = '}'
+"""
+
+
+def test_a_hostile_form_runs_no_code_of_its_own_and_matches_the_reference() -> None:
+    result = compile_source(HOSTILE.encode(), "jahat.yaml")
+    assert result.compiled is not None, result.problems
+    source = codegen.generated(result.compiled).source
+    names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    assert "__import__" not in names and all(name.isidentifier() for name in names)
+    for value in ["ok", "'); __import__(\"os\")._exit(6); ('", "\\", "__import__('os')._exit(7)", "x\ny"]:
+        for chosen in ["a'b", "c\\d", "x"]:
+            assert_same(result.compiled, {"teks": value, "pilih": chosen})
+
+
+def test_a_hostile_field_name_stays_a_string_literal() -> None:
+    # The form check refuses such names; the generator must be safe even without it.
+    loaded = load_yaml(b"settings: {id: n, version: '1', title: {id: t, en: t}}\n"
+                       b"fields:\n  - {type: integer, name: a, constraint: '. > 1'}\n", "n.yaml")
+    assert loaded.form is not None
+    hostile = "a')\n__import__('os')._exit(9)\n#\\"
+    form = msgspec.structs.replace(loaded.form, fields=[msgspec.structs.replace(loaded.form.fields[0], name=hostile)])
+    compiled = build(form, parse_all(form))
+    result = validate(compiled, {hostile: 1}, today=TODAY, now=NOW)
+    assert [e.code for e in result.errors] == ["answer.constraint"]
+    assert result.errors == validate_reference(compiled, {hostile: 1}, today=TODAY, now=NOW).errors
+
+
+def test_the_generated_function_is_made_once_per_form_version() -> None:
+    compiled = compiled_form(ROOT / "forms" / "monev_uep.yaml")
+    assert codegen.generated(compiled) is codegen.generated(compiled)
+    assert answers_module.validate is validate
+
+
+def test_pantau_forms_compile_show_prints_the_source() -> None:
+    path = ROOT / "forms" / "registrasi_penerima.yaml"
+    done = subprocess.run([sys.executable, "-m", "server.cli.main", "forms", "compile", "--show", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == codegen.generated(compiled_form(path)).source
+    assert "def validate_form(run, raw):" in done.stdout and "'nik'" in done.stdout
+    compile(done.stdout, "shown", "exec")  # what is shown is what runs
+    bad = subprocess.run([sys.executable, "-m", "server.cli.main", "forms", "compile", "--show", "/nonexistent.yaml"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 1 and "form.unreadable" in bad.stdout
+
+
+def test_nan_and_infinity_are_written_as_names() -> None:
+    from server.domain.codegen_expr import literal
+
+    assert (literal(math.nan), literal(math.inf), literal(-math.inf), literal(-0.0)) == \
+        ("_NAN", "_INF", "(-_INF)", "-0.0")
