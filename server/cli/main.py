@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "server.cli.backup",
     "server.cli.keys",
     "server.cli.reports",
+    "server.cli.registry",
 )
 
 

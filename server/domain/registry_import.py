@@ -504,6 +504,7 @@ class DryRun(msgspec.Struct, kw_only=True):
     missing: list[str] = []  # required fields without a column: nothing can be imported
     summary: Summary
     results: list[RowResult] = []
+    indexes: dict[str, str] = {}  # "nik:<digits>" -> blind index, worked out once (storage) for the commit
 
     def importable(self, with_warnings: bool) -> list[RowResult]:
         allowed = ("ok", "warning") if with_warnings else ("ok",)

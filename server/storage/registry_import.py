@@ -10,10 +10,12 @@ recorded by its sha256: the same file again changes nothing and says so. Audited
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -32,6 +34,7 @@ from server.storage.db import Database
 from server.storage.writer import Tx, Writer
 
 CHUNK = 500  # blind indexes per lookup statement
+CREATE_CHUNK = 2000  # people per round of inserts
 SOURCE = "impor"  # what the registry shows as a record's source
 
 
@@ -120,17 +123,18 @@ async def previous_import(db: Database, programme: str, sha256: str) -> Previous
 
 async def compare_with_registry(db: Database, settings: Settings, intake: IntakeForm, run: checks.DryRun) -> None:
     """Adds to each row what the registry holds (the NIK registered: an update; the KK of another
-    recipient in a one-per-family programme: a warning) and recounts the summary."""
-    keys = pii.keys_of(settings)
+    recipient in a one-per-family programme: a warning) and recounts the summary. The blind indexes
+    are kept on the run for the commit (an HMAC per number, not three)."""
     people = [r.person for r in run.results if r.person is not None]
-    nik_of = {pii.blind_index(keys, "nik", p.nik): p.nik for p in people}
+    index = _indexer(pii.keys_of(settings), run.indexes)
+    nik_of = {index("nik", p.nik): p.nik for p in people}
     registered = {nik_of[str(r["nik_index"])] for chunk in _chunks(list(nik_of)) for r in await db.fetch(
         f"SELECT nik_index FROM beneficiary WHERE programme = {{}} AND status = 'active' AND nik_index IN "
         f"({_marks(chunk)})", intake.programme, *chunk)}
     shared: set[str] = set()
     if intake.one_per_kk:
-        kk_of = {pii.blind_index(keys, "kk", p.kk): p.kk for p in people if p.kk}
-        nik_index_of = {p.kk: pii.blind_index(keys, "nik", p.nik) for p in people if p.kk}
+        kk_of = {index("kk", p.kk): p.kk for p in people if p.kk}
+        nik_index_of = {p.kk: index("nik", p.nik) for p in people if p.kk}
         for chunk in _chunks(list(kk_of)):
             for row in await db.fetch(f"SELECT kk_index, nik_index FROM beneficiary WHERE programme = {{}} AND "
                                       f"status = 'active' AND kk_index IN ({_marks(chunk)})", intake.programme, *chunk):
@@ -139,6 +143,17 @@ async def compare_with_registry(db: Database, settings: Settings, intake: Intake
                     shared.add(kk)
     checks.against_registry(run.results, registered, shared)
     checks.recount(run)
+
+
+def _indexer(keys: pii.Keys, memo: dict[str, str]) -> Callable[[pii.Kind, str], str]:
+    def index(kind: pii.Kind, digits: str) -> str:
+        key = f"{kind}:{digits}"
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = pii.blind_index(keys, kind, digits)
+        return found
+
+    return index
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
@@ -189,16 +204,18 @@ async def commit(db: Database, writer: Writer, settings: Settings, intake: Intak
     if run.missing:
         raise PantauError("import.missing_columns", fields=", ".join(run.missing))
     keys = pii.keys_of(settings)
+    index = _indexer(keys, run.indexes)
     chosen = run.importable(upload.with_warnings)
-    sealed = [_Sealed(r.row, r.person, _seal(keys, "nik", r.person.nik), _seal(keys, "kk", r.person.kk)
-                      if r.person.kk else None) for r in chosen if r.person is not None]
+    sealed = [_Sealed(r.row, r.person, _seal(keys, index, "nik", r.person.nik),
+                      _seal(keys, index, "kk", r.person.kk) if r.person.kk else None)
+              for r in chosen if r.person is not None]
     today = clock.today().isoformat()
     job = _Commit(intake, upload, sealed, principal, address, today, skipped=run.summary.rows - len(sealed))
     return await writer.run(job)
 
 
-def _seal(keys: pii.Keys, kind: pii.Kind, digits: str) -> SealedId:
-    return SealedId(pii.blind_index(keys, kind, digits), pii.seal(keys, kind, digits), rules.mask(digits))
+def _seal(keys: pii.Keys, index: Callable[[pii.Kind, str], str], kind: pii.Kind, digits: str) -> SealedId:
+    return SealedId(index(kind, digits), pii.seal(keys, kind, digits), rules.mask(digits))
 
 
 class _Commit:
@@ -221,7 +238,8 @@ class _Commit:
         existing = self._existing(tx)
         new = [r for r in self.rows if r.nik.index not in existing]
         updates = [r for r in self.rows if r.nik.index in existing]
-        self._create(tx, new, now)
+        for start in range(0, len(new), CREATE_CHUNK):  # bounded lists of statement rows, whatever the file
+            self._create(tx, new[start:start + CREATE_CHUNK], now)
         changed = sum(self._update(tx, r, existing[r.nik.index], now) for r in updates)
         if self.intake.one_per_kk:
             self._flag_families(tx)
@@ -368,3 +386,24 @@ def _change(field: str, row: dict[str, Any], person: checks.Candidate, kk: Seale
     }[field]
     text = f"{old or '-'} → {new}"
     return rules.Figure(key=field, value={"old": old, "new": new}, label=_LABELS[field], text={"id": text, "en": text})
+
+
+async def dry_run(db: Database, settings: Settings, intake: IntakeForm, path: Path, *,
+                  mapping: checks.Mapping | None = None, area: str = "", sheet: str = "",
+                  progress: checks.Progress | None = None) -> checks.DryRun:
+    """Reads and checks the file (in a thread: it is CPU work), then against the registry. Raises
+    registry_file.FileProblem when the file as a whole cannot be read."""
+    run = await asyncio.to_thread(checks.check_file, path, today=clock.today(), groups=intake.groups,
+                                  one_per_kk=intake.one_per_kk, area=area, mapping=mapping, sheet=sheet,
+                                  progress=progress)
+    if not run.missing:
+        await compare_with_registry(db, settings, intake, run)
+    return run
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
