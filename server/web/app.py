@@ -47,6 +47,7 @@ from server.web.controllers import (
     review,
     users,
 )
+from server.web.controllers import duplicates as probable_duplicates
 from server.web.controllers import offline as offline_first
 from server.web.controllers import registry as beneficiaries
 from server.web.controllers import reports as report_pages
@@ -136,6 +137,7 @@ ROUTES: list[Any] = [
     beneficiaries.check_id,
     beneficiaries.duplicates_page,
     beneficiaries.merge,
+    *probable_duplicates.ROUTES,  # pairs that score as one person (domain/duplicates.py)
     beneficiaries.beneficiaries_for_phone,
     beneficiaries.search_beneficiaries,
     beneficiaries.beneficiary_detail,
@@ -178,7 +180,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
         route_handlers=[*bench_routes, *ROUTES, static],
-        lifespan=[_lifespan(db), report_pages.lifespan],
+        lifespan=[_lifespan(db), report_pages.lifespan, probable_duplicates.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # First (outermost), after routing: NUL, out-of-range ids, early size/sign-in refusal, before the

@@ -70,6 +70,7 @@ class RegistryContext(msgspec.Struct, frozen=True, kw_only=True):
     searched: bool
     rows: list[Line]
     can_see_duplicates: bool
+    can_decide_duplicates: bool = False  # the probable-duplicates queue (controllers/duplicates.py)
     registered: bool | None = None  # a whole NIK/KK was searched: is it in one's areas?
 
 
@@ -77,7 +78,8 @@ def registry_context(principal: Principal, lang: str, query: str, found: list[Re
                      today: dt.date, registered: bool | None = None) -> RegistryContext:
     return RegistryContext(lang=lang, viewer=viewer_of(principal), query=query, searched=bool(query),
                            rows=[line_of(item, lang, today) for item in found],
-                           can_see_duplicates=has(principal, "reveal_nik"), registered=registered)
+                           can_see_duplicates=has(principal, "reveal_nik"), registered=registered,
+                           can_decide_duplicates=has(principal, "decide_duplicates"))
 
 
 # --- one beneficiary ------------------------------------------------------------------------------

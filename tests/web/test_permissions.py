@@ -61,6 +61,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/penerima/{beneficiary_id:uuid}/nik"): row(302, 200, 200, 403, 403, 403),
     ("GET", "/penerima/duplikat"): row(302, 200, 200, 403, 403, 403),
     ("POST", "/penerima/gabung"): row(302, 400, 400, 403, 403, 403),
+    # Probable duplicates: coordinators decide the pairs of their areas, staff and admins all.
+    ("GET", "/penerima/kemungkinan-sama"): row(302, 200, 200, 200, 403, 403),
+    ("POST", "/penerima/kemungkinan-sama/{candidate_id:int}"): row(302, 400, 400, 400, 403, 403),
     ("GET", "/api/v1/penerima"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/cari"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/{beneficiary_id:uuid}"): row(401, 200, 200, 200, 200, 404),
@@ -145,7 +148,7 @@ def concrete(path: str, ids: dict[str, int]) -> str:
             .replace("{path:str}", "openapi.json").replace("{instance_id:uuid}", "6b0f5b8e-1b7e-4a55-9d8e-6a4f7b7a1c11")
             .replace("{sha256:str}", "0" * 64).replace("{form_id:str}", "tidak_ada")
             .replace("/aturan", "/aturan?v=1").replace("{version:str}", "0123456789ab")
-            .replace("{token_id:int}", "999999")
+            .replace("{token_id:int}", "999999").replace("{candidate_id:int}", "999999")
             .replace("{run_id:int}", "999999").replace("{edition_id:int}", "999999").replace("{size:int}", "192"))
 
 
