@@ -13,6 +13,7 @@ import msgspec
 
 from server.domain import growth
 from server.domain.form import walk
+from server.domain.questions import QUESTION_TYPES
 from server.domain.review import ID_TYPES, mask_id
 
 Format = Literal["csv", "xlsx", "jsonl"]
@@ -70,8 +71,8 @@ def merge(versions: list[tuple[str, Any]]) -> Layout:
         if info.type == "repeat":
             tables[name] = Table(name=name, parent=info.repeat[-1] if info.repeat else MAIN, columns=[])
     for name, info in placed.items():
-        if info.type in NO_COLUMN_TYPES:
-            continue
+        if info.type in NO_COLUMN_TYPES or not getattr(QUESTION_TYPES.get(info.type), "holds_value", True):
+            continue  # csv_external/xml_external: an attached file, no answer
         table = info.repeat[-1] if info.repeat else MAIN
         tables.setdefault(table, Table(name=table, parent=MAIN, columns=[])).columns.append(Column(
             name=name, type=info.type, table=table, label=dict(info.label), choices=info.choices,

@@ -344,6 +344,12 @@ _define("answer.date", "error", "Tanggal harus berformat TTTT-BB-HH dan ada.",
 _define("answer.time", "error", "Jam harus berformat JJ:MM.", "The time must be HH:MM.")
 _define("answer.datetime", "error", "Waktu harus berformat ISO 8601 dengan zona waktu.",
         "The date-time must be ISO 8601 with a time zone.")
+_define("answer.geotrace", "error", "Garis harus berupa titik GPS 'lintang bujur' dipisah ';' (paling sedikit 2).",
+        "A line must be GPS points 'lat lon' separated by ';' (at least 2).")
+_define("answer.geoshape", "error", "Area harus berupa titik GPS 'lintang bujur' dipisah ';' (paling sedikit 3).",
+        "An area must be GPS points 'lat lon' separated by ';' (at least 3).")
+_define("answer.range", "error", "Nilai harus dari {start} sampai {end} dengan langkah {step}.",
+        "The value must be from {start} to {end} in steps of {step}.")
 _define("answer.geopoint", "error", "Lokasi harus 'lintang bujur [tinggi [akurasi]]'.",
         "The location must be 'latitude longitude [altitude [accuracy]]'.")
 _define("answer.geopoint_accuracy", "warning",

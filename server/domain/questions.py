@@ -199,6 +199,35 @@ def clean_file_name(raw: Any) -> str:
     return raw.strip()
 
 
+def _clean_points(raw: Any, code: str, least: int) -> str:
+    """ODK's geotrace/geoshape: GPS points 'lat lon [alt [acc]]' separated by ';', each as clean_geopoint."""
+    parts = [p.strip() for p in raw.split(";") if p.strip()] if isinstance(raw, str) else []
+    try:
+        points = [clean_geopoint(p) for p in parts]
+    except BadAnswer:
+        raise BadAnswer(code) from None
+    if len(points) < least:
+        raise BadAnswer(code)
+    return ";".join(points)
+
+
+def clean_geotrace(raw: Any) -> str:
+    return _clean_points(raw, "answer.geotrace", 2)
+
+
+def clean_geoshape(raw: Any) -> str:
+    """A closed line: ODK Collect repeats the first point at the end; a shape sent open is closed."""
+    value = _clean_points(raw, "answer.geoshape", 3)
+    points = value.split(";")
+    return value if points[0] == points[-1] and len(points) >= 4 else _closed(points)
+
+
+def _closed(points: list[str]) -> str:
+    if len(set(points)) < 3:
+        raise BadAnswer("answer.geoshape")
+    return ";".join([*points, points[0]]) if points[0] != points[-1] else ";".join(points)
+
+
 def clean_acknowledge(raw: Any) -> str:
     if raw is True or (isinstance(raw, str) and raw.strip().upper() in ("OK", "1", "TRUE", "YA")):
         return "OK"
@@ -279,9 +308,20 @@ def geopoint_rules(value: Any, _refs: Mapping[str, Any], lit: Mapping[str, str],
     return [], []
 
 
+def range_rules(value: Any, _refs: Mapping[str, Any], lit: Mapping[str, str], _today: dt.date) -> Outcome:
+    """ODK's range: start, end (defaults 1 and 10) and step (default 1); a value off the scale or
+    between its steps is an error."""
+    start, end, step = (float(lit.get(k, d)) for k, d in (("start", "1"), ("end", "10"), ("step", "1")))
+    low, high = min(start, end), max(start, end)
+    steps = (float(value) - start) / step if step else 0.0
+    if not low <= float(value) <= high or abs(steps - round(steps)) > 1e-9:
+        return [Finding("answer.range", {"start": f"{start:g}", "end": f"{end:g}", "step": f"{step:g}"})], []
+    return [], []
+
+
 # --- the registry --------------------------------------------------------------------------------
 # Literal parameters whose values must be numbers; checked by check.py.
-NUMERIC_PARAMETERS = frozenset({"max_accuracy", "max_pixels"})
+NUMERIC_PARAMETERS = frozenset({"max_accuracy", "max_pixels", "start", "end", "step"})
 
 register(QuestionType("text", "text", "free text", clean=clean_text))
 register(QuestionType("integer", "integer", "a whole number", clean=clean_integer))
@@ -317,3 +357,14 @@ register(QuestionType("rupiah", "rupiah", "a whole, non-negative rupiah amount (
 register(QuestionType("beneficiary", "beneficiary",
                       "a registered beneficiary of the enumerator's areas, chosen from the registry (their id)",
                       clean=clean_beneficiary))
+register(QuestionType("barcode", "barcode", "a barcode or QR code, as text (typed, or read by the phone's camera)",
+                      clean=clean_text))
+register(QuestionType("range", "range", "a number on a scale from start to end in steps",
+                      literal_parameters=frozenset({"start", "end", "step"}), clean=clean_decimal, rules=range_rules))
+register(QuestionType("geotrace", "geotrace", "a line of GPS points", clean=clean_geotrace))
+register(QuestionType("geoshape", "geoshape", "an area: a closed line of GPS points", clean=clean_geoshape))
+register(QuestionType("csv_external", "csv-external",
+                      "a CSV file attached to the form, for pulldata() and instance(); no question",
+                      attributes=frozenset(), holds_value=False))
+register(QuestionType("xml_external", "xml-external", "an XML file attached to the form, for instance(); no question",
+                      attributes=frozenset(), holds_value=False))

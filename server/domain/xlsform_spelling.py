@@ -46,7 +46,7 @@ TYPE_ALIASES = {
     "calculate": "calculate", "add calculate prompt": "calculate", "q calculate": "calculate",
     "acknowledge": "acknowledge", "trigger": "acknowledge", "add acknowledge prompt": "acknowledge",
     "q acknowledge": "acknowledge", "hidden": "hidden",
-    "csv-external": "csv-external", "xml-external": "xml-external",
+    "csv-external": "csv_external", "xml-external": "xml_external",
 }
 # Metadata pyxform fills from the device; Pantau keeps each as a hidden question (so ${start}
 # still means something) with the default the phone fills it from, when there is one.
@@ -57,7 +57,7 @@ METADATA = {
     "uri:username": "", "email": "", "uri:email": "", "phonenumber": "", "phone number": "",
     "get phone number": "", "uri:phonenumber": "", "simserial": "", "sim id": "", "get sim id": "",
     "uri:simserial": "", "subscriberid": "", "subscriber id": "", "get subscriber id": "", "uri:subscriberid": "",
-    "audit": "", "start-geopoint": "",
+    "audit": "", "start-geopoint": "", "background-geopoint": "", "background-audio": "",
 }
 _SELECT = re.compile(
     r"^(?P<kind>select_one_from_file|select one from file|select_multiple_from_file|select multiple from file"

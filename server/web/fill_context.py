@@ -34,7 +34,8 @@ CONFIRMABLE = frozenset({"nik", "no_kk", "phone", "geopoint"})
 WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah", "date": "date", "time": "time",
            "datetime": "datetime", "geopoint": "geo", "image": "image", "note": "note", "calculate": "calc",
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
-           "select_multiple": "checks",
+           "select_multiple": "checks", "barcode": "text", "range": "dec", "geotrace": "textarea",
+           "geoshape": "textarea", "csv_external": "calc", "xml_external": "calc",
            # The beneficiary's id (issue 7): a text input that static/js/picker.js turns into a search
            # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
            "beneficiary": "bnf"}

@@ -76,7 +76,7 @@ def test_every_shipped_form_converts_with_pyxform(name: str, tmp_path: Path) -> 
 
 
 PARAMETER_VALUES = {"sex": "jk", "birth_date": "tgl_lahir", "registered": "tgl_daftar", "kk": "kk", "nik": "q_nik",
-                    "max_accuracy": "10", "max_pixels": "1024"}
+                    "max_accuracy": "10", "max_pixels": "1024", "start": "0", "end": "10", "step": "2"}
 
 
 def every_type_form() -> dict[str, Any]:
@@ -149,7 +149,8 @@ def test_a_form_with_every_type_and_option_converts_with_pyxform(tmp_path: Path)
 
 def test_every_pantau_type_has_an_odk_form() -> None:
     odk_names = {"text", "integer", "decimal", "select_one", "select_multiple", "date", "time", "dateTime", "geopoint",
-                 "image", "note", "calculate", "acknowledge", "hidden"}
+                 "image", "note", "calculate", "acknowledge", "hidden", "barcode", "range", "geotrace", "geoshape",
+                 "csv-external", "xml-external"}
     for qtype in QUESTION_TYPES.values():
         assert qtype.xlsform in odk_names or qtype.name in ODK_TYPES, qtype.name
 
