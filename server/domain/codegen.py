@@ -27,13 +27,13 @@ from server.domain.answers import (
     _stored,
     plan_of,
 )
-from server.domain.codegen_expr import ExprWriter, Namespace
+from server.domain.codegen_expr import BOOLEAN, ExprWriter, Namespace
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, evaluate, to_boolean, to_number
 from server.domain.expr.context import lookup
 from server.domain.expr.evaluate import _divide, _modulo
 from server.domain.expr.values import INF, NAN, equals, normalize
-from server.domain.questions import BadAnswer
+from server.domain.questions import BadAnswer, clean_choice, clean_integer
 
 log = logging.getLogger("server.domain.expr.evaluate")  # the closures' logger: one place to look
 
@@ -50,6 +50,23 @@ def _with_current(ctx: Context, current: Any) -> Context:
     return msgspec.structs.replace(ctx, current=current)
 
 
+def _lookup_top(raw: Any, name: str, ctx: Context) -> Any:
+    """lookup() of a top-level name that names no repeat, after its str/float/bool case."""
+    if raw is None:
+        return ""
+    if type(raw) is int and -(2**53) <= raw <= 2**53:
+        return float(raw)
+    return lookup(name, ctx)
+
+
+def _lookup_any(raw: Any, name: str, ctx: Context) -> Any:
+    return lookup(name, ctx)
+
+
+def _current(value: Any) -> Any:
+    return "" if value is None else value
+
+
 def _choices_ok(run: _Run, value: Any, allowed: dict[str, Any], at: Any) -> bool:
     for chosen in value if isinstance(value, list) else [value]:
         if allowed.get(chosen) is None:
@@ -61,11 +78,11 @@ def _choices_ok(run: _Run, value: Any, allowed: dict[str, Any], at: Any) -> bool
 # What every generated module can name (besides the objects bound per form in its Namespace).
 RUNTIME: dict[str, Any] = {
     "_TB": to_boolean, "_TN": to_number, "_EQ": equals, "_DIV": _divide, "_MOD": _modulo,
-    "_NORMALIZE": normalize, "_LOOKUP": lookup, "_EVAL": evaluate, "_NAN": NAN, "_INF": INF,
+    "_NORMALIZE": normalize, "_LOOKUP": lookup, "_LOOKUP_TOP": _lookup_top, "_LOOKUP_ANY": _lookup_any, "_EVAL": evaluate, "_NAN": NAN, "_INF": INF,
     "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": _stored, "_EMPTY": _EMPTY,
     "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
-    "_CHOICES_OK": _choices_ok,
+    "_CHOICES_OK": _choices_ok, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
 }
 
 
@@ -158,7 +175,11 @@ class _Writer:
             "    out = {}",
             "    for key, value in raw.items():",
             f"        how = {self.ns.bind(table, 'cleaners')}.get(key)",
-            "        if how is None:",
+            "        if how is _CHOICE and value.__class__ is str and value:",
+            "            out[key] = value.strip()  # clean_choice() of a text",
+            "        elif how is _INTEGER and value.__class__ is int:",
+            "            out[key] = value  # clean_integer() of a whole number",
+            "        elif how is None:",
             "            run.error(((), key), 'answer.unknown_field', name=key)",
             "        elif how is _DROP:",
             "            continue",
@@ -181,17 +202,19 @@ class _Writer:
             self.lines.append(line)
 
     # --- expressions -----------------------------------------------------------------------------
-    def value_of(self, indent: int, target: str, expr: Any, current: str) -> None:
-        """target = the expression's value; current is the source of '.' ("" when none)."""
-        self.exprs.needs_current_ctx = False
-        body = self.exprs.write(expr)
+    def value_of(self, indent: int, target: str, expr: Any, current: str) -> str:
+        """target = the expression's value; current is the source of '.' ("" when none). Returns
+        the source of its truth value."""
+        body, kind = self.exprs.write(expr)
         self.emit(indent, "try:")
         if self.exprs.needs_current_ctx:
             self.emit(indent + 1, f"CC = _WITH_CURRENT(C, {current})")
-        self.emit(indent + 1, f"cur = {current}")
+        if self.exprs.uses_current:
+            self.emit(indent + 1, f"cur = {current}")
         self.emit(indent + 1, f"{target} = {body}")
         self.emit(indent, "except Exception:")
         self.emit(indent + 1, f"{target} = _FAILED()")
+        return target if kind == BOOLEAN else f"_TB({target})"
 
     # --- 1. compute ------------------------------------------------------------------------------
     def _compute(self, step: _Step) -> None:
@@ -211,9 +234,8 @@ class _Writer:
                 self.emit(1, f"{relevant} = {parent}")
                 self.emit(1, f"if {relevant}:")
                 indent = 2
-            self.emit(indent, f"cur = V.get({name!r})")
-            self.value_of(indent, "x", step.relevant, '"" if cur is None else cur')
-            self.emit(indent, f"{relevant} = _TB(x)")
+            truth = self.value_of(indent, "x", step.relevant, f'_CURRENT(V.get({name!r}))')
+            self.emit(indent, f"{relevant} = {truth}")
         self.relevance[name] = relevant
         self.emit(1, f"K[{key}] = {relevant}")
         calculation = step.calculation
@@ -264,8 +286,8 @@ class _Writer:
             self.emit(indent, "else:")
         body = len(self.lines)
         if step.constraint is not None:
-            self.value_of(indent + 1, "x", step.constraint, "v")
-            self.emit(indent + 1, "if not _TB(x):")
+            truth = self.value_of(indent + 1, "x", step.constraint, "v")
+            self.emit(indent + 1, f"if not {truth}:")
             self.emit(indent + 2, f"run.error({at}, 'answer.constraint', {self._message(step, 'constraint')})")
         if step.qtype is not None and step.qtype.rules is not None:
             self._rules(step, indent + 1, at)
@@ -277,8 +299,8 @@ class _Writer:
         if step.required:
             self.emit(indent, f"if {at} not in run.bad:")
         elif step.required_rule is not None:
-            self.value_of(indent, "x", step.required_rule, '"" if v is None else v')
-            self.emit(indent, f"if _TB(x) and {at} not in run.bad:")
+            truth = self.value_of(indent, "x", step.required_rule, '"" if v is None else v')
+            self.emit(indent, f"if {truth} and {at} not in run.bad:")
         else:
             self.emit(indent, "pass")
             return

@@ -26,7 +26,7 @@ _CONTEXTUAL = frozenset({"today", "now", "position", "string-length"})
 _COMPARISONS = frozenset({"<", "<=", ">", ">="})
 _ARITHMETIC = frozenset({"+", "-", "*"})
 # What generated code knows of a value's type: a float needs no to_number(), a bool no to_boolean().
-NUMBER, BOOLEAN, ANY = "number", "boolean", "any"
+NUMBER, BOOLEAN, STRING, ANY = "number", "boolean", "string", "any"
 Code = tuple[str, str]  # source, kind
 # Functions whose every return is a float (the NaN of a bad argument too) or a bool (builtins.py).
 _RETURNS = {
@@ -99,14 +99,16 @@ class ExprWriter:
     ctx: str = "C"
     ctx_with_current: str = "CC"
     needs_current_ctx: bool = False
+    uses_current: bool = False  # of the last write(): '.' is read, so `current` must be set
 
-    def write(self, expr: Expr) -> str:
+    def write(self, expr: Expr) -> Code:
+        self.needs_current_ctx = self.uses_current = False
         if depth(expr) > MAX_INLINE_DEPTH:
-            return f"_EVAL({self.ns.bind(expr, 'deep')}, {self._ctx_current()})"
-        return self._node(expr)[0]
+            return f"_EVAL({self.ns.bind(expr, 'deep')}, {self._ctx_current()})", ANY
+        return self._node(expr)
 
     def _ctx_current(self) -> str:
-        self.needs_current_ctx = True
+        self.needs_current_ctx = self.uses_current = True
         return self.ctx_with_current
 
     def _node(self, node: Expr) -> Code:
@@ -116,10 +118,11 @@ class ExprWriter:
         if isinstance(node, Num):
             return literal(to_number(node.v)), NUMBER
         if isinstance(node, Str):
-            return literal(to_string(node.v)), ANY
+            return literal(to_string(node.v)), STRING
         if isinstance(node, Ref):
             return self._ref(node.name), ANY
         if isinstance(node, Current):
+            self.uses_current = True
             return f"_NORMALIZE({self.current})", ANY
         if isinstance(node, Neg):
             return f"(-{self.number(node.arg)})", NUMBER
@@ -130,9 +133,12 @@ class ExprWriter:
         return "''", ANY  # Parent: only meaningful inside position(..), which ignores its value
 
     def number(self, node: Expr) -> str:
-        """to_number() of the node's value, left out where the value is a float already."""
+        """to_number() of the node's value: left out where it is a float already, inline for a float."""
         code, kind = self._node(node)
-        return code if kind == NUMBER else f"_TN({code})"
+        if kind == NUMBER:
+            return code
+        t = self.ns.temp()
+        return f"({t} if ({t} := {code}).__class__ is float else _TN({t}))"
 
     def boolean(self, node: Expr) -> str:
         code, kind = self._node(node)
@@ -148,22 +154,32 @@ class ExprWriter:
             return None
         if isinstance(value, list):
             return None
-        return literal(value), BOOLEAN if isinstance(value, bool) else NUMBER if isinstance(value, float) else ANY
+        return literal(value), BOOLEAN if isinstance(value, bool) else NUMBER if isinstance(value, float) else STRING
 
     def _ref(self, name: str) -> str:
         if self.scope.get(name):
             return f"_LOOKUP({name!r}, {self.ctx})"  # inside a repeat: the reference's lookup
-        # lookup()'s common case inline: a str, float or bool answer is its own value
+        # lookup()'s common case inline: a str, float or bool answer is its own value; an integer
+        # and an absent answer (of a name no repeat is called) without the general path
         t = self.ns.temp()
+        helper = "_LOOKUP_ANY" if any(name in path for path in self.scope.values()) else "_LOOKUP_TOP"
         return (f"({t} if ({t} := {self.answers}.get({name!r})).__class__ in _PLAIN "
-                f"else _LOOKUP({name!r}, {self.ctx}))")
+                f"else {helper}({t}, {name!r}, {self.ctx}))")
 
     def _binary(self, node: BinOp) -> Code:
         op = node.op
         if op in ("and", "or"):
             return f"({self.boolean(node.left)} {op} {self.boolean(node.right)})", BOOLEAN
         if op in ("=", "!="):
-            code = f"_EQ({self._node(node.left)[0]}, {self._node(node.right)[0]})"
+            (left, left_kind), (right, right_kind) = self._node(node.left), self._node(node.right)
+            code = f"_EQ({left}, {right})"
+            if STRING in (left_kind, right_kind) and left_kind != right_kind and ANY in (left_kind, right_kind):
+                # text against a literal text: equals() compares strings when the other side is one
+                other, text = (left, right) if right_kind == STRING else (right, left)
+                t = self.ns.temp()
+                code = f"({t} == {text} if ({t} := {other}).__class__ is str else _EQ({t}, {text}))"
+                if (left, right) != (other, text):
+                    code = f"({t} == {text} if ({t} := {other}).__class__ is str else _EQ({text}, {t}))"
             return (code if op == "=" else f"(not {code})"), BOOLEAN
         if op in ("div", "mod"):
             helper = "_DIV" if op == "div" else "_MOD"
@@ -220,7 +236,7 @@ def standalone(expr: Expr, scope: dict[str, tuple[str, ...]], fold_ctx: Context)
 
     ns = Namespace()
     writer = ExprWriter(ns, scope, fold_ctx)
-    body = writer.write(expr)
+    body, _ = writer.write(expr)
     source = "\n".join([
         "def expression(C):",
         "    V = C.answers",
