@@ -78,7 +78,8 @@ def _choices_ok(run: _Run, value: Any, allowed: dict[str, Any], at: Any) -> bool
 # What every generated module can name (besides the objects bound per form in its Namespace).
 RUNTIME: dict[str, Any] = {
     "_TB": to_boolean, "_TN": to_number, "_EQ": equals, "_DIV": _divide, "_MOD": _modulo,
-    "_NORMALIZE": normalize, "_LOOKUP": lookup, "_LOOKUP_TOP": _lookup_top, "_LOOKUP_ANY": _lookup_any, "_EVAL": evaluate, "_NAN": NAN, "_INF": INF,
+    "_NORMALIZE": normalize, "_LOOKUP": lookup, "_LOOKUP_TOP": _lookup_top, "_LOOKUP_ANY": _lookup_any,
+    "_EVAL": evaluate, "_NAN": NAN, "_INF": INF,
     "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": _stored, "_EMPTY": _EMPTY,
     "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
