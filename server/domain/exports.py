@@ -6,6 +6,7 @@ rows in and writes the tables out as CSV, XLSX or JSON lines."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from server.domain import growth
 from server.domain.form import walk
 from server.domain.questions import QUESTION_TYPES
 from server.domain.review import ID_TYPES, mask_id
+from server.domain.xlsx import Link
 
 Format = Literal["csv", "xlsx", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "jsonl")
@@ -54,6 +56,9 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     values: str = "codes"  # or "labels"
     lang: str = "id"
     mask_ids: bool = True  # NIK and No. KK masked unless the reader may reveal them
+    # A photo's sha256 becomes a link to it under this address (…/api/v1/attachments/), where the
+    # signed-in access rules apply; "" keeps the bare sha256 (JSON lines, for scripts).
+    photo_url: str = ""
 
 
 def merge(versions: list[tuple[str, Any]]) -> Layout:
@@ -169,6 +174,8 @@ def renderer(column: Column, layout: Layout, options: Options) -> Render | None:
     """How this column's answers become cells; None means "as stored" (the fast path for most)."""
     if column.type in ID_TYPES and options.mask_ids:
         return lambda value: mask_id(value) if value not in (None, "") else None
+    if column.type == "image" and options.photo_url:
+        return lambda value: Link(options.photo_url + value) if _SHA256.fullmatch(str(value or "")) else _plain(value)
     if column.name in CATEGORY_COLUMNS and options.values == "labels":
         return lambda code: growth.label(code, options.lang) if code else None
     labels = layout.choice_labels.get(column.name)
@@ -179,6 +186,9 @@ def renderer(column: Column, layout: Layout, options: Options) -> Render | None:
                 if isinstance(value, list) else _plain(value)
         return lambda value: names.get(str(value), str(value)) if value not in (None, "") else None
     return None
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _plain(value: Any) -> Cell:

@@ -30,8 +30,19 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+class Link(str):
+    """A cell that is an address (a photo's): a clickable HYPERLINK in XLSX, the address itself in CSV."""
+
+
+def _link(ref: str, url: str) -> str:
+    # The address as the formula's argument (quotes doubled) and as the cached value a viewer shows.
+    return (f'<c r="{ref}" t="str"><f>HYPERLINK({_escape(chr(34) + url.replace(chr(34), chr(34) * 2) + chr(34))})</f>'
+            f"<v>{_escape(url)}</v></c>")
+
+
 def row(number: int, values: list[Any], letters: list[str]) -> str:
-    """One <row>: numbers as numbers, everything else as inline text; empty cells are left out."""
+    """One <row>: numbers as numbers, links as links, everything else as inline text; empty cells are
+    left out."""
     parts = [f'<row r="{number}">']
     append = parts.append
     for index, value in enumerate(values):
@@ -40,6 +51,8 @@ def row(number: int, values: list[Any], letters: list[str]) -> str:
         ref = letters[index] + str(number)
         if isinstance(value, int | float) and not isinstance(value, bool):
             append(f'<c r="{ref}"><v>{value!r}</v></c>')
+        elif value.__class__ is Link:
+            append(_link(ref, value))
         else:
             append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_escape(str(value))}</t></is></c>')
     parts.append("</row>")

@@ -110,8 +110,17 @@ def data_context(*, principal: Principal, lang: str, params: dict[str, list[str]
         since=filters.since.isoformat() if filters.since else "",
         until=filters.until.isoformat() if filters.until else "", q=_single(params, "q"),
         next_url="/data?" + urlencode({**query, "cursor": [next_cursor]}, doseq=True) if next_cursor else "",
-        export_query=urlencode({k: v for k, v in query.items() if k not in ("cols", "lang")}, doseq=True),
+        export_query=export_query(query),
         can_export=bool(filters.form_id) and has(principal, "review"))
+
+
+def export_query(query: dict[str, list[str]]) -> str:
+    """The page's filters for its export links: the export gives the records the page shows. The page
+    shows every status unless some are chosen, the export only approved ones: so "all" is said."""
+    wanted = {k: v for k, v in query.items() if k not in ("cols", "lang")}
+    if not [s for s in wanted.get("status", []) if s]:
+        wanted["status"] = [rules.ALL]
+    return urlencode(wanted, doseq=True)
 
 
 def _data_rows(rows: list[ListRow], titles: dict[str, str], shown: list[layout_rules.Column],

@@ -229,3 +229,64 @@ def test_deleting_a_question_with_answers_asks_and_says_how_many_stay(server: Se
     removed = page.locator("#diff ul.removed li[data-field=umur]").text_content()
     assert f"{with_age} jawaban tetap ada di ekspor dan laporan lama" in removed
     assert page.errors == []
+
+
+# --- item 7: exports from /data give what the page shows, photos as links -------------------------------
+FOTO = """
+settings: {id: uji_foto, version: "1", title: {id: Uji foto}}
+fields:
+  - {type: text, name: nama, label: {id: Nama}}
+  - {type: image, name: foto_rumah, label: {id: Foto rumah}}
+"""
+
+
+def test_exports_from_the_data_page_give_the_records_shown_with_photos_as_links(server: Server, desk: Any) -> None:
+    import io
+    import zipfile
+
+    import httpx
+    import openpyxl
+
+    from tests.browser.server import csrf_token
+    from tests.web.test_api_submissions import JPEG
+
+    publish_by_hand(server, FOTO, "uji_foto")
+    citra = server.client("citra")
+    try:
+        sha = citra.post("/api/v1/attachments", content=JPEG, headers={
+            "x-csrftoken": csrf_token(citra), "content-type": "image/jpeg"}).json()["sha256"]
+    finally:
+        citra.close()
+    records = [{"nama": f"Warga {i}", **({"foto_rumah": sha} if i % 2 else {})} for i in range(5)]
+    submit(server, "uji_foto", records)
+
+    # The list shows every received, unreviewed record; its CSV link gives exactly those.
+    page = signed_in_page(desk, server, "/data?form=uji_foto", username="ani")
+    assert page.locator("table.list tbody tr").count() == len(records)
+    with page.expect_download() as got:
+        page.click("text=CSV (zip)")
+    with zipfile.ZipFile(got.value.path()) as archive:
+        lines = archive.read("uji_foto.csv").decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + len(records)
+    link = f"{server.url}/api/v1/attachments/{sha}"
+    assert sum(1 for line in lines[1:] if line.endswith("," + link)) == sum(1 for r in records if "foto_rumah" in r)
+    assert all(sha not in line.replace(link, "") for line in lines)  # no bare sha256
+
+    # The same in Excel, as a link one clicks; it opens for a signed-in reader and for nobody else.
+    with page.expect_download() as got:
+        page.click("text=Excel")
+    sheet = openpyxl.load_workbook(io.BytesIO(got.value.path().read_bytes())).worksheets[0]
+    column = [c.value for c in next(sheet.iter_rows(max_row=1))].index("foto_rumah") + 1
+    photos = [sheet.cell(row=r, column=column).value for r in range(2, sheet.max_row + 1)]
+    assert sorted(p for p in photos if p) == [f'=HYPERLINK("{link}")'] * sum(1 for r in records if "foto_rumah" in r)
+    opened = desk.request.get(link)
+    assert opened.status == 200 and opened.headers["content-type"] == "image/jpeg"
+    assert httpx.get(link, follow_redirects=False).status_code in (302, 401, 404)
+
+    # A filtered list still exports what it shows.
+    page.goto(f"{server.url}/data?form=uji_foto&status=approved")
+    with page.expect_download() as got:
+        page.click("text=CSV (zip)")
+    with zipfile.ZipFile(got.value.path()) as archive:
+        assert len(archive.read("uji_foto.csv").decode("utf-8-sig").splitlines()) == 1  # none approved yet
+    assert page.errors == []

@@ -71,3 +71,24 @@ def test_xlsx_pieces() -> None:
     assert row == ('<row r="3"><c r="A3" t="inlineStr"><is><t xml:space="preserve">&lt;b&gt;&amp;</t></is></c>'
                    '<c r="B3"><v>12</v></c><c r="E3"><v>1.5</v></c>'
                    '<c r="F3" t="inlineStr"><is><t xml:space="preserve">ok</t></is></c></row>')
+
+
+def test_photos_become_links_when_an_address_is_given_and_stay_sha256_otherwise() -> None:
+    form = compile_source(b"""
+settings: {id: foto, version: "1"}
+fields:
+  - {type: image, name: foto, label: Foto}
+""", "foto.yaml").compiled
+    merged_photo = layout.merge([("1", form)])
+    sha = "ab" * 32
+    meta = ["id1", "1", 1, "received", "", "citra", "t"]
+    linked = layout.plan(merged_photo, layout.Options(photo_url="https://pantau.example/api/v1/attachments/"))
+    [(_, row)] = list(layout.rows(linked, meta, {"foto": sha}))
+    assert row[-1] == f"https://pantau.example/api/v1/attachments/{sha}" and isinstance(row[-1], xlsx.Link)
+    [(_, odd)] = list(layout.rows(linked, meta, {"foto": "not-a-sha"}))
+    assert odd[-1] == "not-a-sha" and not isinstance(odd[-1], xlsx.Link)  # only a real sha256 names a photo
+    [(_, bare)] = list(layout.rows(layout.plan(merged_photo, layout.Options()), meta, {"foto": sha}))
+    assert bare[-1] == sha
+    cell = xlsx.row(2, [xlsx.Link('https://x/"a"&b')], ["A"])
+    assert cell == ('<row r="2"><c r="A2" t="str"><f>HYPERLINK("https://x/""a""&amp;b")</f>'
+                    '<v>https://x/"a"&amp;b</v></c></row>')

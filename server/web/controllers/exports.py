@@ -4,6 +4,7 @@ download is audited. The same handler serves the page's links and scripts with a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, get
@@ -43,7 +44,9 @@ async def _export(request: Request, principal: Principal, params: dict[str, list
         raise PantauError("export.bad_option", name="form", choices="form_id")
     # NIK/KK leave Pantau masked, for every role: whole numbers are sealed at rest (storage/pii.py) and
     # shown one record at a time, audited, on the submission page.
-    options = layout_rules.Options(values=values, lang=lang, mask_ids=True)
+    # Photos in CSV and Excel are links a person opens signed in; JSON lines keep the sha256 for scripts.
+    photo_url = _site(request) + "/api/v1/attachments/" if fmt in ("csv", "xlsx") else ""
+    options = layout_rules.Options(values=values, lang=lang, mask_ids=True, photo_url=photo_url)
     db = db_of(request)
     prepared = await exports.prepare(db, principal, filters, fmt, options)
     pipe = exports.stream(db, prepared, settings_of(request).data_dir)
@@ -57,6 +60,17 @@ async def _export(request: Request, principal: Principal, params: dict[str, list
     return Stream(pipe.chunks(), media_type=exports.MEDIA_TYPES[fmt],
                   headers={"Content-Disposition": f'attachment; filename="{prepared.filename}"',
                            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+
+
+def _site(request: Request) -> str:  # type: ignore[type-arg]
+    """This site's address as the reader reached it: https behind the HTTPS proxy (PANTAU_HTTPS), the
+    Host they asked for when it is a plain host name, else this server's own."""
+    scheme = "https" if settings_of(request).https else request.url.scheme
+    host = request.headers.get("host", "")
+    return f"{scheme}://{host if _HOST.fullmatch(host) else request.url.netloc}"
 
 
 def _detail(fmt: str, options: layout_rules.Options, filters: rules.Filters) -> str:
