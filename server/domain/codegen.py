@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import lru_cache
 from typing import Any, Protocol
 
 import msgspec
@@ -29,7 +30,7 @@ from server.domain.answers import (
 )
 from server.domain.codegen_expr import BOOLEAN, ExprWriter, Namespace
 from server.domain.compile import CompiledForm
-from server.domain.expr import Context, evaluate, to_boolean, to_number
+from server.domain.expr import FUNCTIONS, Context, evaluate, to_boolean, to_number
 from server.domain.expr.context import lookup
 from server.domain.expr.evaluate import _divide, _modulo
 from server.domain.expr.values import INF, NAN, equals, normalize
@@ -38,6 +39,7 @@ from server.domain.questions import BadAnswer, clean_choice, clean_integer
 log = logging.getLogger("server.domain.expr.evaluate")  # the closures' logger: one place to look
 
 _DROP, _CONFIRM, _REPEAT = object(), object(), object()  # markers in the clean table
+_NO_CONTEXT = Context(answers={}, today=dt.date(2000, 1, 1), now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
 
 
 def _failed() -> str:
@@ -63,6 +65,23 @@ def _lookup_any(raw: Any, name: str, ctx: Context) -> Any:
     return lookup(name, ctx)
 
 
+_format_date_impl = FUNCTIONS["format-date"].impl
+assert _format_date_impl is not None
+
+
+@lru_cache(maxsize=4096)
+def _format_date_text(value: str, pattern: str) -> Any:
+    return _format_date_impl([value, pattern], _NO_CONTEXT)  # format-date reads no context
+
+
+def _format_date(value: Any, pattern: Any, ctx: Context) -> Any:
+    """format-date(date, pattern): the same text for the same two texts, so it is kept (an age
+    calculation formats the registration and birth dates six times, the same dates again and again)."""
+    if value.__class__ is str and pattern.__class__ is str:
+        return _format_date_text(value, pattern)
+    return _format_date_impl([value, pattern], ctx)
+
+
 def _current(value: Any) -> Any:
     return "" if value is None else value
 
@@ -83,7 +102,7 @@ RUNTIME: dict[str, Any] = {
     "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": _stored, "_EMPTY": _EMPTY,
     "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
-    "_CHOICES_OK": _choices_ok, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
+    "_CHOICES_OK": _choices_ok, "_FORMAT_DATE": _format_date, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
 }
 
 
@@ -210,8 +229,8 @@ class _Writer:
         self.emit(indent, "try:")
         if self.exprs.needs_current_ctx:
             self.emit(indent + 1, f"CC = _WITH_CURRENT(C, {current})")
-        if self.exprs.uses_current:
-            self.emit(indent + 1, f"cur = {current}")
+        if self.exprs.uses_current:  # '.' as the closures see it: normalize(ctx.current), once
+            self.emit(indent + 1, f"cur = (_c if (_c := {current}).__class__ in _PLAIN else _NORMALIZE(_c))")
         self.emit(indent + 1, f"{target} = {body}")
         self.emit(indent, "except Exception:")
         self.emit(indent + 1, f"{target} = _FAILED()")

@@ -88,7 +88,7 @@ def depth(expr: Expr) -> int:
 @dataclass
 class ExprWriter:
     """Writes one expression. `answers`, `current` and `ctx` are the names of the generated code's
-    variables for the answers mapping, the raw value of '.' ("" when none) and a Context with the
+    variables for the answers mapping, the value of '.' (normalize()d) and a Context with the
     same answers, scope and position (the clock for today(), position for position(..))."""
 
     ns: Namespace
@@ -108,7 +108,7 @@ class ExprWriter:
         return self._node(expr)
 
     def _ctx_current(self) -> str:
-        self.needs_current_ctx = self.uses_current = True
+        self.needs_current_ctx = True
         return self.ctx_with_current
 
     def _node(self, node: Expr) -> Code:
@@ -123,7 +123,7 @@ class ExprWriter:
             return self._ref(node.name), ANY
         if isinstance(node, Current):
             self.uses_current = True
-            return f"_NORMALIZE({self.current})", ANY
+            return self.current, ANY  # normalize()d once before the expression
         if isinstance(node, Neg):
             return f"(-{self.number(node.arg)})", NUMBER
         if isinstance(node, BinOp):
@@ -206,6 +206,9 @@ class ExprWriter:
             return f"{lazy}(({thunks},), {self.ctx})", ANY
         if definition.impl is None:
             return "''", ANY
+        if node.fn == "format-date" and count == 2:
+            date, pattern = (self._node(arg)[0] for arg in node.args)
+            return f"_FORMAT_DATE({date}, {pattern}, {self.ctx})", ANY
         impl = self.ns.bind(definition.impl, "fn")
         args = ", ".join(self._node(arg)[0] for arg in node.args)
         # string-length() without an argument reads '.' from the context
@@ -240,7 +243,7 @@ def standalone(expr: Expr, scope: dict[str, tuple[str, ...]], fold_ctx: Context)
     source = "\n".join([
         "def expression(C):",
         "    V = C.answers",
-        "    cur = C.current",
+        "    cur = _NORMALIZE(C.current)",
         "    CC = C",
         "    try:",
         f"        return {body}",
