@@ -65,8 +65,10 @@ def _lookup_any(raw: Any, name: str, ctx: Context) -> Any:
     return lookup(name, ctx)
 
 
-_format_date_impl = FUNCTIONS["format-date"].impl
-assert _format_date_impl is not None
+def _format_date_impl(args: list[Any], ctx: Context) -> Any:
+    impl = FUNCTIONS["format-date"].impl
+    assert impl is not None
+    return impl(args, ctx)
 
 
 @lru_cache(maxsize=4096)
@@ -102,7 +104,8 @@ RUNTIME: dict[str, Any] = {
     "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": _stored, "_EMPTY": _EMPTY,
     "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
-    "_CHOICES_OK": _choices_ok, "_FORMAT_DATE": _format_date, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
+    "_CHOICES_OK": _choices_ok,
+    "_FORMAT_DATE": _format_date, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
 }
 
 
