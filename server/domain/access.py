@@ -21,6 +21,8 @@ NEEDS: dict[str, frozenset[str]] = {
     # Probable duplicates (storage/duplicates.py): a coordinator decides the pairs of their areas.
     "decide_duplicates": frozenset({"admin", "staff", "coordinator"}),
     "import_outbox": frozenset({"admin", "staff"}),
+    # A beneficiary list from a file (issue 28): the whole kabupaten's registry, so area-free roles.
+    "import_registry": frozenset({"admin", "staff"}),
     # The API's full description (every route, parameter and schema) is a map for an attacker too.
     "read_api_schema": frozenset({"admin", "staff"}),  # an outbox file from a phone (issue 6)
 }

@@ -44,6 +44,7 @@ from server.web.controllers import (
     home,
     icons,
     read_api,
+    registry_import,
     review,
     users,
 )
@@ -141,6 +142,7 @@ ROUTES: list[Any] = [
     beneficiaries.beneficiaries_for_phone,
     beneficiaries.search_beneficiaries,
     beneficiaries.beneficiary_detail,
+    *registry_import.ROUTES,  # a beneficiary list from a file (issue 28)
     # offline first (issue 6)
     offline_first.service_worker, offline_first.offline_manifest, offline_first.drafts_page, offline_first.sent_page,
     offline_first.correction_page, offline_first.import_page, offline_first.import_upload,

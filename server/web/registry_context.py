@@ -17,7 +17,8 @@ from server.storage.registry_read import DuplicateGroup, Event, FollowUp, Record
 from server.web.contexts import Viewer, viewer_of
 
 KINDS = {"intake": ("Pendaftaran", "Registration"), "update": ("Pendaftaran ulang", "Re-registration"),
-         "visit": ("Kunjungan", "Visit"), "growth": ("Cek tumbuh anak", "Growth check")}
+         "visit": ("Kunjungan", "Visit"), "growth": ("Cek tumbuh anak", "Growth check"),
+         "import": ("Impor (sumber: impor)", "Import (source: import)")}
 FLAGS = {
     rules.DUPLICATE_NIK: ("NIK ganda", "Duplicate NIK"), rules.SHARED_KK: ("KK sama dengan penerima lain",
                                                                        "Same family card as another recipient"),

@@ -64,6 +64,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Probable duplicates: coordinators decide the pairs of their areas, staff and admins all.
     ("GET", "/penerima/kemungkinan-sama"): row(302, 200, 200, 200, 403, 403),
     ("POST", "/penerima/kemungkinan-sama/{candidate_id:int}"): row(302, 400, 400, 400, 403, 403),
+    # Importing a beneficiary list (issue 28): staff and admins; a job is its uploader's only (404 else).
+    ("GET", "/penerima/impor"): row(302, 200, 200, 403, 403, 403),
+    ("POST", "/penerima/impor"): row(302, 400, 400, 403, 403, 403),
+    ("GET", "/penerima/impor/{job_id:str}"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/penerima/impor/{job_id:str}/status"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/penerima/impor/{job_id:str}/alasan"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/penerima/impor/{job_id:str}/peta"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/penerima/impor/{job_id:str}/simpan"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/api/v1/penerima"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/cari"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/{beneficiary_id:uuid}"): row(401, 200, 200, 200, 200, 404),
@@ -149,6 +157,7 @@ def concrete(path: str, ids: dict[str, int]) -> str:
             .replace("{sha256:str}", "0" * 64).replace("{form_id:str}", "tidak_ada")
             .replace("/aturan", "/aturan?v=1").replace("{version:str}", "0123456789ab")
             .replace("{token_id:int}", "999999").replace("{candidate_id:int}", "999999")
+            .replace("{job_id:str}", "j" * 22)
             .replace("{run_id:int}", "999999").replace("{edition_id:int}", "999999").replace("{size:int}", "192"))
 
 
