@@ -116,6 +116,9 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
     row = await query.order_by(FormVersion.id, ascending=False).first()
     if row is None or row["form.status"] != "published":
         return None
+    known = cache.get((form_id, row["version"]))
+    if known is not None:  # a version never changes: keep the one decoded (and its generated validation)
+        return known
     compiled = msgspec.json.decode(row["compiled"], type=CompiledForm)
     loaded = LoadedVersion(pk=row["id"], form_id=form_id, version=row["version"], status=row["form.status"],
                            compiled=compiled)
