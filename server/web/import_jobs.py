@@ -54,7 +54,10 @@ def folder(settings: Settings) -> Path:
 
 
 def save_upload(settings: Settings, data: bytes, suffix: str) -> tuple[str, Path]:
+    """The uploaded list in the private folder; lists older than JOB_HOURS go first (a restart
+    forgets its jobs, so their files are swept by age, not only with their job)."""
     job_id = secrets.token_urlsafe(16)
+    _sweep(folder(settings))
     path = folder(settings) / f"{job_id}{suffix}"
     fd = create_private(path)
     with open(fd, "wb") as out:
@@ -81,6 +84,14 @@ async def _check(job: Job, db: Database, settings: Settings, mapping: checks.Map
         job.state, job.problem = "failed", (problem.message("id"), problem.message("en"))
     except PantauError as error:
         job.state, job.problem = "failed", (error.message("id"), error.message("en"))
+
+
+def _sweep(where: Path) -> None:
+    limit = time.time() - JOB_HOURS * 3600
+    for old in where.iterdir():
+        with contextlib.suppress(OSError):
+            if old.is_file() and old.stat().st_mtime < limit:
+                old.unlink()
 
 
 def find(job_id: str, owner: int) -> Job:

@@ -109,3 +109,19 @@ def test_a_job_is_its_owners_only(ani, as_, tmp_path) -> None:  # type: ignore[n
     assert post_form(admin, f"{job}/simpan", {"pilihan": "ok"}).status_code == 404
     assert as_("citra").get(job).status_code == 403
     assert ani.get("/penerima/impor/" + "x" * 22).status_code == 404
+
+
+def test_uploaded_lists_older_than_a_job_lives_are_swept(ani, settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from server.web import import_jobs
+
+    folder = import_jobs.folder(settings)
+    stale, fresh = folder / "lama.xlsx", folder / "baru.xlsx"
+    for path in (stale, fresh):
+        path.write_bytes(b"PK")
+    old = time.time() - import_jobs.JOB_HOURS * 3600 - 60
+    os.utime(stale, (old, old))
+    assert upload(ani, "u.xlsx", office_xlsx(tmp_path / "u.xlsx", office_rows()).read_bytes()).status_code == 303
+    assert not stale.exists() and fresh.exists()
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
