@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import random
 import resource
 import subprocess
@@ -68,7 +69,14 @@ def generate(path: Path, rows: int) -> None:
     book.save(path)
 
 
-async def run(path: Path, url: str) -> tuple[float, int, int]:
+def _cpu() -> float:
+    """CPU seconds of this process, all threads (the check's thread and the writer's included): on a
+    machine shared with other jobs the wall time says more about them than about the import."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run(path: Path, url: str) -> tuple[float, float, int, int]:
     db = Database(url)
     await db.open()
     try:
@@ -81,7 +89,7 @@ async def run(path: Path, url: str) -> tuple[float, int, int]:
                        "VALUES (1, 'ani', 'Ani', 'x', 'staff', {})", clock.now())
         settings = Settings(database_url=url, secret_key="bench-" + "k" * 40)
         principal = Principal(id=1, username="ani", display_name="Ani", role="staff")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         intake = await store.intake_for(db, "bansos")
         checked = await store.dry_run(db, settings, intake, path)
         upload = store.Upload(file_name=path.name, sha256=store.sha256_of(path), mapping=checked.mapping,
@@ -92,10 +100,10 @@ async def run(path: Path, url: str) -> tuple[float, int, int]:
             outcome = await store.commit(db, writer, settings, intake, checked, upload, principal)
         finally:
             await writer.stop()
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
         stored = int((await db.fetch("SELECT COUNT(*) AS n FROM beneficiary"))[0]["n"])
         assert stored == outcome.created, (stored, outcome)
-        return seconds, checked.summary.rows, stored
+        return seconds, cpu_seconds, checked.summary.rows, stored
     finally:
         await db.close()
 
@@ -107,12 +115,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "penerima_uep_2025.xlsx"
         subprocess.run([sys.executable, __file__, "--generate", str(path)], check=True)
-        seconds, rows, stored = asyncio.run(run(path, f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"))
+        seconds, cpu_seconds, rows, stored = asyncio.run(run(path, f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ok = seconds <= SECONDS_TARGET and rss_mb <= RSS_TARGET_MB
     print(f"{rows} rows read, checked and {stored} imported; target <= {SECONDS_TARGET:.0f} s and "
           f"<= {RSS_TARGET_MB:.0f} MB: {'met' if ok else 'MISSED'}")
-    print(f"BENCH registry_import {seconds:.1f} s rows={rows} rss_mb={rss_mb:.0f}")
+    print(f"BENCH registry_import {seconds:.1f} s rows={rows} rss_mb={rss_mb:.0f} cpu_s={cpu_seconds:.1f} "
+          f"load={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
