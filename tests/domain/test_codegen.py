@@ -233,3 +233,59 @@ def test_nan_and_infinity_are_written_as_names() -> None:
 
     assert (literal(math.nan), literal(math.inf), literal(-math.inf), literal(-0.0)) == \
         ("_NAN", "_INF", "(-_INF)", "-0.0")
+
+
+REPEATS = """
+settings: {id: keluarga, version: "1", title: {id: Keluarga, en: Household}}
+choices:
+  jk: {L: {id: L, en: M}, P: {id: P, en: F}}
+fields:
+  - {type: integer, name: jml_art, label: {id: Jumlah, en: Size}, required: yes, constraint: ". >= 0 and . <= 5"}
+  - type: repeat
+    name: anggota
+    label: {id: Anggota, en: Members}
+    repeat_count: ${jml_art}
+    max_count: 4
+    fields:
+      - {type: text, name: nama_art, label: {id: Nama, en: Name}, required: yes}
+      - {type: integer, name: umur_art, label: {id: Umur, en: Age}, constraint: ". >= 0 and . <= 120"}
+      - {type: select_one jk, name: jk_art, label: {id: JK, en: Sex}, relevant: "${umur_art} >= 10"}
+      - {type: calculate, name: dewasa, calculation: "if(${umur_art} >= 18, 1, 0)"}
+      - {type: nik, name: nik_art, label: {id: NIK, en: NIK}, relevant: "${umur_art} >= 17"}
+      - type: repeat
+        name: sekolah
+        label: {id: Sekolah, en: Schools}
+        relevant: ${umur_art} < 18
+        fields:
+          - {type: text, name: nama_sekolah, label: {id: Sekolah, en: School}, constraint: "string-length(.) > 2"}
+  - {type: calculate, name: umur_tertua, calculation: "max(${umur_art})"}
+  - {type: calculate, name: jml_dewasa, calculation: "sum(${dewasa})"}
+  - {type: integer, name: cek, label: {id: Cek, en: Check}, relevant: "count(${anggota}) > 1", constraint: ". <= ${umur_tertua}"}
+"""
+
+
+def member(rng: random.Random) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for name, values in (("nama_art", ["Ani", "", 3, "  Budi "]), ("umur_art", [0, 5, 12, 17, 18, 40, 130, "x", -1]),
+                         ("jk_art", ["L", "P", "Q", 1]), ("nik_art", NIKS[:6]), ("dewasa", [1, "x"]),
+                         ("sekolah", [[], [{"nama_sekolah": "SD 1"}, {"nama_sekolah": "x"}], "bad", [{"tak": 1}]]),
+                         ("tak_dikenal", [1])):
+        if rng.random() < 0.7:
+            item[name] = rng.choice(values)
+    return item
+
+
+def test_a_form_with_repeats_gives_what_the_reference_gives() -> None:
+    result = compile_source(REPEATS.encode(), "keluarga.yaml")
+    assert result.compiled is not None, result.problems
+    rng = random.Random(25)
+    codes: set[str] = set()
+    for _ in range(max(CASES_PER_FORM, 200)):
+        answers: dict[str, Any] = {"jml_art": rng.choice([0, 1, 2, 3, 6, "x"]), "cek": rng.choice([1, 50, 200])}
+        if rng.random() < 0.9:
+            answers["anggota"] = [member(rng) for _ in range(rng.randint(0, 5))] if rng.random() < 0.95 else "x"
+        if rng.random() < 0.2:
+            answers["_konfirmasi"] = ["nik_art", "cek"]
+        outcome_ = assert_same(result.compiled, answers)
+        codes |= {e.code for e in outcome_[1]}
+    assert {"answer.repeat_count", "answer.repeat_max", "answer.constraint", "answer.required"} <= codes
