@@ -40,7 +40,7 @@ class Person(msgspec.Struct, frozen=True, kw_only=True):
 TITLES = frozenset({"h", "hj", "haji", "hajah", "hajjah", "ibu", "bu", "bapak", "pak", "bpk", "bp", "sdr", "sdri",
                     "nyonya", "ny", "tuan", "tn", "almarhum", "almarhumah", "alm", "almh", "dr", "drs", "dra", "ir",
                     "st", "spd", "sh", "se", "amd", "skm", "sag", "ssos", "kh", "ust", "ustadz", "ustad", "hajji",
-                    "nenek", "kakek", "mbah", "datuk", "daeng", "andi", "la", "wa"})
+                    "nenek", "kakek", "mbah"})  # not Andi, La, Wa, Daeng: titles that are also given names
 # Spellings of one name: the key on the left is written as the one on the right.
 VARIANTS = {"sitti": "siti", "sity": "siti", "muhamad": "muhammad", "mohammad": "muhammad", "mohamad": "muhammad",
             "muhammmad": "muhammad", "moh": "muhammad", "mohd": "muhammad", "muh": "muhammad",

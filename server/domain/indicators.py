@@ -133,7 +133,8 @@ class Facts:
         self.last_seen: dict[str, str] = {}  # beneficiary -> the last visit on or before the period's end
         self.home: dict[str, tuple[float, float]] = {}  # beneficiary -> the registered GPS point
         self.referred: dict[str, set[str]] = defaultdict(set)  # beneficiary -> referral actions opened
-        self.quality: Counter[tuple[str, str]] = Counter()  # (area, records|complete|id_confirmed|edited|corrected)
+        # (area, records|complete|id_confirmed|edited|corrected|duplicates)
+        self.quality: Counter[tuple[str, str]] = Counter()
         self.work: dict[str, Counter[str]] = defaultdict(Counter)  # petugas -> what their records show
         self.synced: dict[str, str] = {}  # petugas -> the day their last record reached the server
         # Per-area sums each indicator computes once (one pass over the people), then adds up per row.
@@ -233,6 +234,10 @@ class Facts:
         so outside the counting basis: the count is of the reviewers' work, not of the records)."""
         self.quality[(self.group_of(area_code), "corrected")] += 1
         self.work[enumerator]["corrected"] += 1
+
+    def add_open_duplicate(self, area_code: str) -> None:
+        """A probable-duplicate pair not yet decided when the report is made, in its first record's area."""
+        self.quality[(self.group_of(area_code), "duplicates")] += 1
 
     def add_referral(self, pid: str, opened_on: str, actions: list[str]) -> None:
         if pid in self.people and self.start.isoformat() <= opened_on <= self.end.isoformat():

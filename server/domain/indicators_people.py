@@ -194,13 +194,14 @@ def overdue(spec: Spec, now: Facts, before: Facts | None, names: Names) -> Table
     )
 
 
-QUALITY = ("records", "complete", "id_confirmed", "edited", "corrected")
+QUALITY = ("records", "complete", "id_confirmed", "edited", "corrected", "duplicates")
 
 
 @indicator("data_quality")
 def data_quality(spec: Spec, now: Facts, before: Facts | None, names: Names) -> Table:
     """The period's records of the report's forms: complete, NIK/KK warnings confirmed by the petugas,
-    edited after they were sent (revision > 1), and sent back for correction."""
+    edited after they were sent (revision > 1), sent back for correction; and the probable-duplicate
+    pairs still undecided when the report is made."""
 
     def counts(facts: Facts, areas: list[str]) -> dict[str, int]:
         return {name: sum(facts.quality[(a, name)] for a in areas) for name in QUALITY}
@@ -218,6 +219,7 @@ def data_quality(spec: Spec, now: Facts, before: Facts | None, names: Names) -> 
             proportion(found["id_confirmed"], found["records"]),
             proportion(found["edited"], found["records"]),
             number(found["corrected"]),
+            number(found["duplicates"]),
             change(share(found["complete"], found["records"]), old, points=True),
         ]
 
@@ -232,6 +234,7 @@ def data_quality(spec: Spec, now: Facts, before: Facts | None, names: Names) -> 
             "Peringatan NIK/KK dikonfirmasi",
             "Diedit setelah dikirim",
             "Dikembalikan",
+            "Kemungkinan ganda",
             "Perubahan",
         ],
         cells=cells,

@@ -214,6 +214,9 @@ def _facts(
     if forms.visit:
         _visits(conn, definition, previous, period, include_all, now, before)
     _sent_back(conn, definition, scope, previous, period, now, before)
+    for pid, area in store.open_duplicates(conn, definition.programme, scope):
+        if str(pid) in now.people:  # a person the basis counts
+            now.add_open_duplicate(str(area))
     if forms.growth:
         growth = _Answers(definition, "growth")
         for row in store.events(conn, forms.growth, previous.start, period.end, include_all):

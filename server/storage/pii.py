@@ -70,7 +70,7 @@ def kk_tag_key(keys: Keys, programme: str) -> bytes:
 
 
 def kk_tag(tag_key: bytes, digits: str) -> str:
-    """What static/js/kkdup.js computes from a typed KK with the same key (HMAC-SHA256, hex, cut)."""
+    """What static/js/dupcheck.js computes from a typed KK with the same key (HMAC-SHA256, hex, cut)."""
     return hmac.digest(tag_key, digits.encode(), "sha256").hex()[:KK_TAG_HEX]
 
 

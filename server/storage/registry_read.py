@@ -68,7 +68,8 @@ class FollowUp(msgspec.Struct, frozen=True, kw_only=True):
 
 class Row(msgspec.Struct, frozen=True, array_like=True):
     """One beneficiary in a list or in the phone's copy: [id, masked NIK, name, desa, last visit,
-    KK tag]; the tag only in a programme's copy (pii.kk_tag), else ""."""
+    KK tag, birth date]; the last two only in a programme's copy (the phone's checks before a
+    registration is sent: static/js/dupcheck.js), else ""."""
 
     id: str
     nik: str
@@ -76,6 +77,7 @@ class Row(msgspec.Struct, frozen=True, array_like=True):
     area_code: str
     last_visit_on: str
     kk_tag: str = ""
+    birth_date: str = ""
 
 
 def area_clause(principal: Principal, alias: str = "b") -> tuple[str, list[Any]]:
@@ -215,7 +217,7 @@ async def slice_for(db: Database, principal: Principal, cursor: str, now: dt.dat
     """The beneficiaries of one's areas changed since `cursor`, oldest change first (the phone's
     offline copy), with the cursor rules of _changed_since. A programme's copy, given the keys,
     carries each person's KK tag, for the phone's shared-KK warning before sending."""
-    columns = "id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at, kk_sealed"
+    columns = "id, nik_masked, name, area_code, last_visit_on, status, merged_into, updated_at, kk_sealed, birth_date"
     rows, next_cursor, more = await _changed_since(db, principal, columns, cursor, now, limit, programme)
     tag = _kk_tagger(keys, programme) if keys and programme else None
     active = [_row(r, tag) for r in rows if r["status"] == "active"]
@@ -323,7 +325,8 @@ async def sealed_ids(db: Database, beneficiary_id: str) -> tuple[str, str]:
 
 def _row(r: dict[str, Any], tag: Callable[[str], str] | None = None) -> Row:
     return Row(id=str(r["id"]), nik=rules.mask(r["nik_masked"]), name=r["name"], area_code=r["area_code"],
-               last_visit_on=r["last_visit_on"], kk_tag=tag(r["kk_sealed"]) if tag and r["kk_sealed"] else "")
+               last_visit_on=r["last_visit_on"], kk_tag=tag(r["kk_sealed"]) if tag and r["kk_sealed"] else "",
+               birth_date=r["birth_date"] if tag else "")
 
 
 def _kk_tagger(keys: pii.Keys, programme: str) -> Callable[[str], str]:

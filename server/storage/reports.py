@@ -424,6 +424,19 @@ def photos_of(conn: Any, form_id: str, ids: list[str], start: dt.date, end: dt.d
     return [str(r[0]) for r in rows][:limit]
 
 
+def open_duplicates(conn: Any, programme: str, scope: str) -> Iterator[tuple[Any, ...]]:
+    """(first record's id, its area) of each probable-duplicate pair still undecided when the report
+    is made (storage/duplicates.py), both records active, the first in the scope."""
+    return _rows(
+        conn,
+        "SELECT CAST(f.id AS TEXT), f.area_code FROM duplicate_candidate c JOIN beneficiary f ON f.id = c.first_id "
+        "JOIN beneficiary s ON s.id = c.second_id WHERE c.status = 'open' AND c.programme = {} "
+        "AND f.status = 'active' AND s.status = 'active' AND (f.kecamatan = {} OR f.kecamatan LIKE {}) "
+        "ORDER BY c.id",
+        [programme, scope, scope + ".%"],
+    )
+
+
 def sent_back(
     conn: Any, programme: str, form_ids: list[str], scope: str, since: dt.datetime, until: dt.datetime
 ) -> Iterator[tuple[Any, ...]]:

@@ -544,16 +544,19 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "warn": sorted(code for code, entry in CATALOGUE.items()
                        if entry.severity == "warning" and code.startswith(("answer.", "nik.", "kk.", "phone."))),
         **({"growth": growth} if (growth := growth_rules(compiled)) else {}),
-        **({"kkdup": kk} if (kk := shared_kk_field(compiled)) else {}),
+        **({"dup": dup} if (dup := registration_checks(compiled)) else {}),
     }
 
 
-def shared_kk_field(compiled: CompiledForm) -> str:
-    """An intake of a programme with one recipient per family card: its KK question, which
-    static/js/kkdup.js checks against the phone's copy of the programme before sending."""
+def registration_checks(compiled: CompiledForm) -> list[str]:
+    """An intake's questions that static/js/dupcheck.js checks against the phone's copy of the
+    programme before sending: [the KK question when the programme has one recipient per card, else
+    "", the name, the birth date]; [] for other forms."""
     registry = compiled.definition.settings.registry
     creates = registry.creates if registry else None
-    return (creates.kk or "") if registry and registry.one_per_kk and creates else ""
+    if registry is None or creates is None:
+        return []
+    return [(creates.kk or "") if registry.one_per_kk else "", creates.name, creates.birth_date or ""]
 
 
 def _choice_list(chosen: ChoiceList, lang: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ const doc = document, root = doc.documentElement, form = doc.getElementById('fil
 const C = JSON.parse(doc.getElementById('pantau-form').textContent);
 let R = null, M = {};
 const shownErrors = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
-const hooks = [], checks = []; // added by lazily loaded helpers (growth.js, kkdup.js): after each refresh, at each check
+const hooks = [], checks = []; // added by lazily loaded helpers (growth.js, dupcheck.js): after each refresh, at each check
 let page = 0, timer = 0, paged = false;
 // Drafts, photos and the outbox (issue 6), loaded once the form works: the first visit stays light.
 const offline = () => import('./offline.js');
@@ -742,7 +742,7 @@ function attach(rules) {
   window.pantauForm = { program: R.program, msg: M, refused: refused, at: () => page, open: showPage }; // picker.js (loaded only where
   const F = { hooks, checks, wrapper, part, refresh: schedule };
   if (R.growth) import('./growth.js').then((g) => g.attach(R, F));
-  if (R.kkdup) import('./kkdup.js').then((g) => g.attach(R, F));
+  if (R.dup) import('./dupcheck.js').then((g) => g.attach(R, F));
   doc.dispatchEvent(new Event('pantau:siap')); // the form has a beneficiary question) attaches itself on this
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);

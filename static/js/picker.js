@@ -17,11 +17,11 @@ export function nameKey(text) {
   return plain.replace(APOSTROPHES, '').replace(NOT_WORD, ' ').trim().replace(/ +/g, ' ');
 }
 
-// A row of the API ([id, nik, name, desa code, last visit, KK tag]) as the copy keeps it, with its keys.
+// A row of the API ([id, nik, name, desa code, last visit, KK tag, birth date]) as the copy keeps it.
 export function entry(row, desaNames) {
   const desa = desaNames[row[3]] || row[3];
   return { id: row[0], nik: row[1], name: row[2], area: row[3], desa: desa, last: row[4] || '',
-    kt: row[5] || '', k: nameKey(row[2]), dk: nameKey(desa) };
+    kt: row[5] || '', b: row[6] || '', k: nameKey(row[2]), dk: nameKey(desa) };
 }
 
 // How well one entry answers the query: 0 no match; higher first. Words search names and desas.
@@ -83,7 +83,7 @@ function save(db, slice, copy, fresh) {
 
 // Brings the copy up to date; false when the server cannot be reached (offline: the copy stays).
 async function sync(db, state, programme) {
-  // A copy from before rows carried KK tags (no meta.kk) is fetched again whole, once.
+  // A copy from before rows carried KK tags and birth dates (no meta.kk) is fetched again whole, once.
   let cursor = state.meta.kk === undefined ? '' : state.meta.cursor || '', fresh = !cursor && state.copy.size > 0;
   for (let pages = 0; pages < 100; pages++) {
     const url = '/api/v1/penerima?program=' + encodeURIComponent(programme) + (cursor ? '&sejak=' + encodeURIComponent(cursor) : '');
@@ -121,7 +121,7 @@ export function refresh(programme) {
 }
 
 // The copy as it is now ({copy: Map id -> entry, meta}), brought up to date first when the server
-// answers (kkdup.js: the people whose KK a typed one may share).
+// answers (dupcheck.js: who an intake may register twice).
 export async function copyOf(programme) {
   if (!window.indexedDB) return { copy: new Map(), meta: {} };
   const db = await openCopy(programme), state = await load(db);

@@ -73,6 +73,8 @@ class Fixture:
     children: list[tuple[str, str, float]] = field(default_factory=list)  # (person, day, haz)
     referrals: list[tuple[str, str, str]] = field(default_factory=list)  # (person, opened on, actions)
     enumerators: dict[str, str] = field(default_factory=dict)  # username -> display name
+    # Probable-duplicate pairs (first person, second person, status): the data-quality table counts the open ones.
+    candidates: list[tuple[str, str, str]] = field(default_factory=list)
     photo: str = ""
 
 
@@ -155,6 +157,9 @@ def build(people_count: int = 60) -> Fixture:
     for i in range(45):
         person = fx.people[(i * 3) % len(fx.people)] if i < 35 else fx.people[2 + 3 * (i - 35)]
         fx.children.append((person.id, "2026-02-14", -3.1 + 0.1 * i))
+    who = [p.id for p in fx.people]
+    fx.candidates = [(who[0], who[3], "open"), (who[1], who[4], "open"), (who[2], who[5], "different"),
+                     (who[6], who[9], "open")]
     return fx
 
 
@@ -204,6 +209,11 @@ async def write(db: Database, settings: Settings, fx: Fixture) -> None:
         await _submission(db, versions["registrasi_penerima"], "registrasi_penerima", p.area, True, now, p.intake, p.id)
         await _event(db, p.id, uuid.UUID(p.id), "registrasi_penerima", "intake", p.registered_on, {"figures": []}, now)
     area = {p.id: p.area for p in fx.people}
+    for first, second, status in fx.candidates:
+        await db.fetch(
+            "INSERT INTO duplicate_candidate (programme, first_id, second_id, first_area, second_area, score, levels, "
+            "status, found_at) VALUES ('bansos', {}, {}, {}, {}, 12.5, {}, {}, {})",
+            uuid.UUID(first), uuid.UUID(second), area[first], area[second], '{"name": "close"}', status, now)
     for v in fx.visits:
         sid = await _submission(
             db,

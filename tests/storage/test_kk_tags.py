@@ -1,4 +1,4 @@
-"""The phone's KK tags (static/js/kkdup.js) equal the server's (storage/pii.kk_tag): both read the
+"""The phone's KK tags (static/js/dupcheck.js) equal the server's (storage/pii.kk_tag): both read the
 vectors in tests/kk_tag_vectors.json, which this test writes afresh when asked (PANTAU_WRITE_VECTORS=1)
 and otherwise checks against the server's function."""
 

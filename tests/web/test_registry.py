@@ -363,8 +363,8 @@ def test_the_phones_copy_holds_only_ones_areas_and_updates_incrementally(as_, sh
     citra = as_("citra")
     first = citra.get("/api/v1/penerima", headers={"accept-encoding": "gzip"})
     body = first.json()
-    assert body["columns"] == ["id", "nik", "name", "desa", "last_visit", "kk_tag"]
-    assert body["rows"] == [[str(siti), "64**************", "Siti Aminah", "64.02.06.1001", "", ""]]
+    assert body["columns"] == ["id", "nik", "name", "desa", "last_visit", "kk_tag", "birth_date"]
+    assert body["rows"] == [[str(siti), "64**************", "Siti Aminah", "64.02.06.1001", "", "", ""]]
     assert body["kk_key"] == ""  # a copy of every programme: no KK tags (those are a programme's)
     assert body["desa"] == {"64.02.06.1001": "Jahab"} and body["more"] is False
     unchanged = citra.get(f"/api/v1/penerima?sejak={body['cursor']}").json()

@@ -19,7 +19,7 @@ from server.storage import access, form_drafts, forms, offline, review, submissi
 from server.web.auth import SignedIn, signed_in
 from server.web.controllers.fill import NO_STORE, _clock
 from server.web.deps import db_of, lang_of
-from server.web.fill_context import fill_context, shared_kk_field
+from server.web.fill_context import fill_context, registration_checks
 from server.web.offline_context import SW_FILE, ImportContext, manifest, parse_outbox, phone_page_context, release
 from server.web.outbox_import import import_outbox
 
@@ -48,7 +48,7 @@ async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, A
 async def _picked_programmes(db: Any, versions: list[Any]) -> list[str]:
     """The programmes whose beneficiaries the person's forms pick from, or check a typed KK against:
     the phone keeps their slices from sign-in on, so a visit form opened offline for the first time
-    still finds people and an intake still warns of a shared KK."""
+    still finds people and an intake still warns of a person already registered."""
     found = set()
     for v in versions:
         loaded = await forms.load_version(db, v.form_id, v.version) if v.newest else None
@@ -56,7 +56,7 @@ async def _picked_programmes(db: Any, versions: list[Any]) -> list[str]:
         if loaded is None or registry is None:
             continue
         picks = any(info.type == "beneficiary" for info in loaded.compiled.fields.values())
-        if picks or shared_kk_field(loaded.compiled):  # a picker, or kkdup.js's copy
+        if picks or registration_checks(loaded.compiled):  # a picker, or dupcheck.js's copy
             found.add(registry.programme)
     return sorted(found)
 

@@ -172,7 +172,7 @@ async def merge(request: Request, principal: SignedIn) -> Redirect:  # type: ign
 
 
 # --- JSON for the phone -------------------------------------------------------------------------
-COLUMNS = ["id", "nik", "name", "desa", "last_visit", "kk_tag"]
+COLUMNS = ["id", "nik", "name", "desa", "last_visit", "kk_tag", "birth_date"]
 
 
 class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,7 +183,7 @@ class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
     cursor: str  # send back as ?sejak= for the changes since this call
     more: bool  # true: call again with the cursor at once, this page was cut
     user: str = ""  # whose copy this is: a phone that changes hands starts its copy again
-    # A programme's copy: the key its rows' KK tags are made with (base64url), for static/js/kkdup.js.
+    # A programme's copy: the key its rows' KK tags are made with (base64url), for static/js/dupcheck.js.
     kk_key: str = ""
 
 

@@ -1,6 +1,8 @@
-"""The shared-KK warning on the phone before sending: registrasi_penerima's programme allows one
-recipient per family card, so typing a KK that a recipient in the phone's copy already has says who,
-online and with the network gone, and a KK nobody has says nothing."""
+"""An intake's checks on the phone before sending (static/js/dupcheck.js), online and with the network
+gone: registrasi_penerima's programme allows one recipient per family card, so typing a KK that a
+recipient in the phone's copy already has says who, and a KK nobody has says nothing; a name and
+birth date of someone already in the copy (titles and spellings aside) names them and offers their
+record instead of a second registration."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from tests.domain.test_forms_shipped import SITI
 
 pytestmark = pytest.mark.browser
 WARNING = "#w-no_kk p.kkdup, .q:has(#f-no_kk) p.kkdup"
+PERSON = "#w-tgl_lahir p.dupperson, .q:has(#f-tgl_lahir) p.dupperson"
 
 
 def _to_identity_page(page: Any) -> None:
@@ -28,6 +31,23 @@ def _to_identity_page(page: Any) -> None:
 def _type_kk(page: Any, kk: str) -> None:
     page.fill("#f-no_kk", kk)
     page.dispatch_event("#f-no_kk", "change")
+
+
+def test_a_person_already_registered_is_named_before_a_second_registration(server: Server, phone: Any) -> None:
+    siti = register(server, "citra")
+    page = signed_in_page(phone, server, "/f/registrasi_penerima")
+    _to_identity_page(page)
+    page.fill("#f-nama", "Hj. Sitti Aminah")
+    page.fill("#f-tgl_lahir", SITI["tgl_lahir"])
+    page.dispatch_event("#f-tgl_lahir", "change")
+    page.wait_for_selector(PERSON, state="visible")
+    assert "Siti Aminah (Jahab)" in page.text_content(PERSON)
+    assert page.get_attribute("p.dupopen a", "href") == f"/penerima/{siti}"
+    page.fill("#f-nama", "Siti Rahmah")  # another person born the same day
+    page.dispatch_event("#f-nama", "change")
+    page.wait_for_selector(PERSON, state="hidden")
+    assert page.locator("p.dupopen").is_hidden()
+    assert page.errors == []
 
 
 def test_a_second_recipient_on_one_family_card_is_warned_before_sending(server: Server, phone: Any) -> None:
