@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,33 @@ def _print_problem(item: Problem, lang: str) -> None:
         print(f"    {hint}")
 
 
+class _Beside(Mapping[str, bytes]):
+    """The files beside a workbook, read when the form names one: the CSV of select_one_from_file
+    or csv-external is looked for in the workbook's folder, as ODK tools do."""
+
+    def __init__(self, path: str) -> None:
+        self.folder = Path(path).resolve().parent
+
+    def __getitem__(self, name: str) -> bytes:
+        target = self.folder / name
+        if "/" in name or "\\" in name or not target.is_file() or target.stat().st_size > 1024 * 1024:
+            raise KeyError(name)
+        return target.read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.name for p in self.folder.glob("*.csv"))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _check(args: argparse.Namespace) -> int:
     from server.domain.compile import compile_source
 
     errors = warnings = 0
     for path in args.paths:
         data = _read(path)
-        found = [data] if isinstance(data, Problem) else compile_source(data, path).problems
+        found = [data] if isinstance(data, Problem) else compile_source(data, path, _Beside(path)).problems
         for item in found:
             _print_problem(item, args.lang)
         errors += sum(1 for p in found if p.severity == "error")

@@ -265,7 +265,8 @@ def check_containers(view: _View) -> Iterator[Problem]:
 def check_labels(view: _View) -> Iterator[Problem]:
     languages = set(view.form.settings.title) | {lang for f, _ in view.entries for lang in f.label}
     for f, _ in view.entries:
-        shown = not isinstance(f, Question) or f.type not in ("calculate", "hidden")
+        takes_label = "label" in getattr(QUESTION_TYPES.get(getattr(f, "type", "")), "attributes", {"label"})
+        shown = not isinstance(f, Question) or (f.type not in ("calculate", "hidden") and takes_label)
         if isinstance(f, Question) and shown and not f.label:
             yield problem("form.missing_label", view.loc_of(f.name), name=f.name)
             continue

@@ -5,6 +5,7 @@ order values are computed in, the flat field index exports use, and a hash of th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -69,18 +70,21 @@ class CompileResult(msgspec.Struct, kw_only=True):
     problems: list[Problem]
 
 
-def compile_source(data: bytes, filename: str) -> CompileResult:
-    loaded = load_source(data, filename)
+def compile_source(data: bytes, filename: str, attachments: Mapping[str, bytes] | None = None) -> CompileResult:
+    """`attachments`: the files uploaded with an XLSForm (file name -> bytes), see domain/attachments.py."""
+    loaded = load_source(data, filename, attachments)
     if loaded.form is None:
         return CompileResult(compiled=None, problems=loaded.problems)
     return compile_form(loaded.form, loaded.where, loaded.problems)
 
 
-def load_source(data: bytes, filename: str) -> Loaded:
+def load_source(data: bytes, filename: str, attachments: Mapping[str, bytes] | None = None) -> Loaded:
     suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     loader = LOADERS.get(suffix)
     if loader is None:
         return Loaded(None, Where(filename), [problem("form.unknown_format", Loc(filename), suffix=suffix or "-")])
+    if loader is load_xlsform:
+        return load_xlsform(data, filename, attachments=attachments)
     return loader(data, filename)
 
 

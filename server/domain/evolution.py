@@ -258,9 +258,11 @@ class DraftCheck(msgspec.Struct, kw_only=True):
         return self.compiled is not None and not any(p.severity == "error" for p in self.problems)
 
 
-def check_draft(data: bytes, filename: str, form_id: str, history: list[CompiledForm]) -> DraftCheck:
-    """load -> check -> compile -> the form's name -> the evolution rules (STYLE.md 1)."""
-    loaded = load_source(data, filename)
+def check_draft(data: bytes, filename: str, form_id: str, history: list[CompiledForm],
+                attachments: Mapping[str, bytes] | None = None) -> DraftCheck:
+    """load -> check -> compile -> the form's name -> the evolution rules (STYLE.md 1). `attachments`:
+    the CSV files uploaded with an XLSForm (domain/attachments.py)."""
+    loaded = load_source(data, filename, attachments)
     if loaded.form is None:
         return DraftCheck(compiled=None, problems=loaded.problems, fields=["" for _ in loaded.problems])
     result = compile_form(loaded.form, loaded.where, loaded.problems)

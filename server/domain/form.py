@@ -169,6 +169,9 @@ class Form(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     settings: Settings
     fields: list[Field]
     choices: dict[str, ChoiceList] = {}
+    # The rows of each CSV attached for pulldata() and instance() (XLSForm csv-external), by file
+    # name ("rumah.csv"); part of the definition, so the content hash covers them.
+    attachments: dict[str, list[dict[str, str]]] = {}
 
 
 def field_type(field: Field) -> str:

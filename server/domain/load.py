@@ -24,7 +24,7 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"yes", "true", "ya", "y", "on"})
 _FALSE = frozenset({"no", "false", "tidak", "n", "off"})
 
-TOP_KEYS = frozenset({"settings", "choices", "fields"})
+TOP_KEYS = frozenset({"settings", "choices", "fields", "attachments"})
 SETTINGS_KEYS = frozenset({"id", "version", "title", "default_language", "instance_name", "registry", "xlsform"})
 QUESTION_KEYS = frozenset(Question.__struct_fields__)
 GROUP_KEYS = frozenset({"type", "name", "label", "hint", "relevant", "layout", "fields"})
@@ -226,7 +226,19 @@ class _Reader:
             choices[chosen.name] = chosen
         if settings is None or fields is None:
             return None
-        return Form(settings=settings, fields=fields, choices=choices)
+        return Form(settings=settings, fields=fields, choices=choices,
+                    attachments=self.attachments(top.get("attachments")))
+
+    def attachments(self, node: yaml.Node | None) -> dict[str, list[dict[str, str]]]:
+        """The rows of the CSV files an XLSForm brought (domain/attachments.py): file -> rows."""
+        files = self.mapping(node, "attachments", frozenset(_scalar_keys(node))) if node is not None else None
+        out: dict[str, list[dict[str, str]]] = {}
+        for file, rows in (files or {}).items():
+            if not isinstance(rows, yaml.SequenceNode):
+                self.bad(rows, file, Said("daftar baris", "a list of rows"), "- {name: a, nilai: '1'}")
+                continue
+            out[file] = [self.parameters(item) for item in rows.value]
+        return out
 
     def settings(self, node: yaml.Node | None, root: yaml.Node) -> Settings | None:
         if node is None:
@@ -471,7 +483,8 @@ def form_document(form: Form) -> dict[str, Any]:
     if data["settings"].get("default_language") == "id":
         del data["settings"]["default_language"]
     choices = _choices_out(data.get("choices", {}))
-    return {"settings": data["settings"], **({"choices": choices} if choices else {}), "fields": data["fields"]}
+    return {"settings": data["settings"], **({"choices": choices} if choices else {}), "fields": data["fields"],
+            **({"attachments": data["attachments"]} if data.get("attachments") else {})}
 
 
 def encode_yaml(form: Form) -> bytes:

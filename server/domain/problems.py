@@ -320,6 +320,20 @@ _define("xlsform.duplicate_column", "error",
         "Sheet '{sheet}': the column '{column_name}' appears twice (also column {first}).",
         "Hapus salah satu kolom; pyxform juga menolak judul kolom ganda.",
         "Remove one of them; pyxform refuses a duplicate column header too.")
+_define("xlsform.missing_choices_file", "error",
+        "Lembar '{sheet}' baris {row}: berkas pilihan '{attachment}' tidak diunggah bersama formulir.",
+        "Sheet '{sheet}' row {row}: the choices file '{attachment}' was not uploaded with the form.",
+        "Unggah '{attachment}' (kolom name dan label) bersama workbook, atau taruh di folder yang sama.",
+        "Upload '{attachment}' (columns name and label) with the workbook, or put it in the same folder.")
+_define("xlsform.missing_attachment", "warning",
+        "Lembar '{sheet}' baris {row}: berkas '{attachment}' tidak diunggah bersama formulir.",
+        "Sheet '{sheet}' row {row}: the file '{attachment}' was not uploaded with the form.",
+        "pulldata() dan instance() atas berkas ini akan kosong sampai berkas diunggah.",
+        "pulldata() and instance() over this file stay empty until it is uploaded.")
+_define("xlsform.bad_attachment", "error",
+        "Lembar '{sheet}' baris {row}: berkas '{attachment}' tidak bisa dibaca sebagai CSV: {reason}.",
+        "Sheet '{sheet}' row {row}: the file '{attachment}' cannot be read as CSV: {reason}.",
+        "Simpan sebagai CSV (UTF-8) dengan baris judul kolom.", "Save it as CSV (UTF-8) with a header line.")
 _define("xlsform.metadata", "warning",
         "Lembar '{sheet}' baris {row}: jenis '{type}' disimpan sebagai pertanyaan tersembunyi yang kosong.",
         "Sheet '{sheet}' row {row}: the type '{type}' is kept as an empty hidden question.",

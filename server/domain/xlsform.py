@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ import openpyxl
 import xlrd
 
 from server import clock
+from server.domain.attachments import BadAttachment, read_csv
 from server.domain.form import MAX_NAME_LENGTH, Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
 from server.domain.load import MAX_BYTES, MAX_DEPTH
 from server.domain.problems import Loc, Problem, Said, has_errors, problem
@@ -85,9 +86,11 @@ class _Sheet:
     duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # (header, column, first column)
 
 
-def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None) -> Loaded:
+def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None,
+                 attachments: Mapping[str, bytes] | None = None) -> Loaded:
     """`now` is the upload time: a workbook without a version gets yyyymmddHH of it (WITA), as
-    pyxform would leave the version to the server."""
+    pyxform would leave the version to the server. `attachments`: the CSV files uploaded with the
+    workbook, by file name (domain/attachments.py)."""
     where = Where(filename)
     if len(data) > MAX_BYTES:
         return Loaded(None, where, [problem("form.too_large", Loc(filename), size=len(data), limit=MAX_BYTES)])
@@ -100,6 +103,7 @@ def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None) -> 
     if "survey" not in sheets:
         return Loaded(None, where, [problem("xlsform.no_survey", Loc(filename), sheets=", ".join(titles) or "-")])
     reader = _Reader(filename, where, now or clock.now())
+    reader.files = attachments or {}
     for title in titles:
         if title.strip().lower() == "entities":
             reader.report("xlsform.ignored", title, 1, what_id="lembar 'entities' (entitas ODK Central)",
@@ -209,6 +213,9 @@ class _Reader:
         self.problems: list[Problem] = []
         self.language = "id"
         self.or_other: list[tuple[str, str]] = []  # (select's name, its list) for "select_one x or_other"
+        self.files: Mapping[str, bytes] = {}  # attachments uploaded with the workbook, by file name
+        self.file_lists: dict[str, ChoiceList] = {}  # choices read from them (select_one_from_file)
+        self.attachments: dict[str, list[dict[str, str]]] = {}  # csv-external rows, for pulldata()
 
     def loc(self, sheet: str, row: int, column: int = 1) -> Loc:
         return Loc(f"{self.file}[{sheet}]", row, max(column, 1))
@@ -235,7 +242,8 @@ class _Reader:
         fields = self.survey(sheets["survey"])
         if settings is None or fields is None:
             return None
-        return Form(settings=settings, fields=fields, choices=self.add_other(choices))
+        return Form(settings=settings, fields=fields, choices=self.add_other(choices | self.file_lists),
+                    attachments=self.attachments)
 
     def text(self, row: _Row, column: str) -> Text:
         out = {self.language: row.get(column)} if row.get(column) else {}
@@ -382,7 +390,9 @@ class _Reader:
         attributes |= {column: row.get(column) or None for column in plain}
         attributes["default"] = self.default(row)
         question = self.fitted(sheet, row, qtype, Question(
-            type=qtype.name, name=name, choices=parsed.list_name, **attributes, xlsform=_kept(row),
+            type=qtype.name, name=name, choices=parsed.list_name, **attributes,
+            # select_one_from_file x.csv: the type as written, for the export (the choices are the list x.csv)
+            xlsform=_kept(row) | ({"type": " ".join(row.get("type").split())} if parsed.from_file else {}),
             required=_flag(row.get("required")), read_only=_flag(row.get("read_only")),
             parameters=self.parameters(sheet, row)))
         if not parsed.or_other or parsed.list_name is None:
@@ -396,9 +406,8 @@ class _Reader:
         """None for metadata (parsed.kind says so) and for what Pantau refuses, which is reported."""
         text = row.get("type")
         if parsed.from_file:
-            self.unsupported(sheet, row, "type", f"jenis '{text}' (pilihan dari berkas lampiran)",
-                             f"the type '{text}' (choices from an attached file)")
-        elif parsed.kind == "select_external":
+            return self.from_file(sheet, row, parsed)
+        if parsed.kind == "select_external":
             self.unsupported(sheet, row, "type", "jenis 'select_one_external' (pilihan dari lembar external_choices)",
                              "the type 'select_one_external' (choices from the external_choices sheet)")
         elif parsed.kind != "metadata":
@@ -407,8 +416,47 @@ class _Reader:
                 by_xlsform_name(text.strip()) or QUESTION_TYPES.get(text.strip().lower())
             if qtype is None:
                 self.unsupported(sheet, row, "type", f"jenis '{text}'", f"the type '{text}'")
+            elif qtype.name == "csv_external" and row.get("name"):
+                self.attachment(sheet, row, f"{row.get('name')}.csv", required=False)
             return qtype
         return None
+
+    def from_file(self, sheet: str, row: _Row, parsed: ParsedType) -> QuestionType | None:
+        """select_one_from_file x.csv: the choices are the rows of x.csv (columns name and label,
+        label::<language> too), uploaded with the form; they become the choice list 'x.csv'."""
+        file = parsed.list_name or ""
+        if not file.lower().endswith(".csv"):
+            self.unsupported(sheet, row, "type", f"jenis '{row.get('type')}' (pilihan dari berkas selain CSV)",
+                             f"the type '{row.get('type')}' (choices from a file other than CSV)")
+            return None
+        rows = self.attachment(sheet, row, file, required=True)
+        if rows is None:
+            return None
+        if file not in self.file_lists:
+            choices = [Choice(name=r["name"], label=self.csv_label(r), columns={k: v for k, v in r.items()
+                       if k != "name" and not k.startswith("label") and v}) for r in rows if r.get("name")]
+            self.file_lists[file] = ChoiceList(name=file, choices=choices)
+        return QUESTION_TYPES["select_multiple" if parsed.kind == "select_multiple" else "select_one"]
+
+    def csv_label(self, row: dict[str, str]) -> Text:
+        out = {self.language: row["label"]} if row.get("label") else {}
+        return out | {language(k.split("::", 1)[1]): v for k, v in row.items() if k.startswith("label::") and v}
+
+    def attachment(self, sheet: str, row: _Row, file: str, required: bool) -> list[dict[str, str]] | None:
+        data = self.files.get(file) if "/" not in file and "\\" not in file else None
+        if data is None:
+            self.report("xlsform.missing_choices_file" if required else "xlsform.missing_attachment", sheet,
+                        row.number, row.cells["type"][1], attachment=file)
+            return None
+        try:
+            rows = read_csv(data)
+        except BadAttachment as exc:
+            self.report("xlsform.bad_attachment", sheet, row.number, row.cells["type"][1], attachment=file,
+                        reason=Said(exc.id, exc.en))
+            return None
+        if not required:
+            self.attachments[file] = rows
+        return rows
 
     def fitted(self, sheet: str, row: _Row, qtype: QuestionType, question: Question) -> Question:
         """pyxform lets a note carry a required_message or a calculate a default, and passes ODK's

@@ -135,3 +135,19 @@ def test_check_as_a_subprocess(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert f"{path}:5:" in bad.stdout
+
+
+def test_check_finds_the_csv_files_a_workbook_names_beside_it(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.active.title = "survey"
+    for row in [["type", "name", "label"], ["select_one_from_file desa.csv", "desa", "Desa"]]:
+        book.active.append(row)
+    book.save(tmp_path / "desa_form.xlsx")
+    assert main(["forms", "check", str(tmp_path / "desa_form.xlsx")]) == 1
+    assert "xlsform.missing_choices_file" in capsys.readouterr().out
+    (tmp_path / "desa.csv").write_text("name,label\nd1,Desa Satu\n", encoding="utf-8")
+    assert main(["forms", "check", str(tmp_path / "desa_form.xlsx")]) == 0

@@ -71,3 +71,36 @@ def test_an_external_file_asks_nothing_and_exports_under_its_odk_name(compiled: 
     book = openpyxl.load_workbook(io.BytesIO(export_xlsform(compiled.definition)))
     types = [row[0] for row in book["survey"].iter_rows(min_row=2, values_only=True) if row[0]]
     assert types[:5] == ["csv-external", "barcode", "range", "geotrace", "geoshape"]
+
+
+def test_choices_from_an_uploaded_csv_and_rows_for_pulldata_are_part_of_the_definition() -> None:
+    from server.domain.load import encode_yaml
+
+    book = _book([["type", "name", "label"], ["csv-external", "rumah", ""],
+                  ["select_one_from_file desa.csv", "desa", "Desa"], ["select_multiple_from_file desa.csv", "d2", "D"]])
+    files = {"desa.csv": b"name,label,label::English (en),parent\nd1,Satu,One,k1\nd2,Dua,,\n",
+             "rumah.csv": b"\xef\xbb\xbfid;nama;umur\n1;Ani;30\n2;Budi;\n"}
+    result = compile_source(book, "lampiran.xlsx", files)
+    assert result.compiled is not None and result.problems == []
+    definition = result.compiled.definition
+    assert [(c.name, c.label, c.columns) for c in definition.choices["desa.csv"].choices] == [
+        ("d1", {"id": "Satu", "en": "One"}, {"parent": "k1"}), ("d2", {"id": "Dua"}, {})]
+    assert definition.attachments == {"rumah.csv": [{"id": "1", "nama": "Ani", "umur": "30"},
+                                                    {"id": "2", "nama": "Budi"}]}
+    assert definition.fields[1].xlsform == {"type": "select_one_from_file desa.csv"}  # type: ignore[union-attr]
+    errors, answers = _check(result.compiled, {"desa": "d2", "d2": "d1 d2"})
+    assert errors == [] and answers == {"desa": "d2", "d2": ["d1", "d2"]}
+    assert _check(result.compiled, {"desa": "d9"})[0] == [("desa", "answer.choice")]
+    back = compile_source(encode_yaml(definition), "lampiran.yaml")
+    assert back.compiled is not None and back.compiled.content_hash == result.compiled.content_hash
+
+
+def test_a_missing_or_broken_attachment_is_named_at_its_row() -> None:
+    book = _book([["type", "name", "label"], ["csv-external", "rumah", ""],
+                  ["select_one_from_file desa.csv", "d", "D"]])
+    result = compile_source(book, "x.xlsx")
+    assert [(p.code, p.line) for p in result.problems] == [("xlsform.missing_attachment", 2),
+                                                           ("xlsform.missing_choices_file", 3)]
+    assert result.compiled is None and "desa.csv" in result.problems[1].message_id
+    broken = compile_source(book, "x.xlsx", {"desa.csv": b"", "rumah.csv": b"id\n1\n"})
+    assert [(p.code, p.line) for p in broken.problems] == [("xlsform.bad_attachment", 3)]

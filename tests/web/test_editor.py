@@ -281,7 +281,9 @@ def workbook(sheets: dict[str, list[list[str]]]) -> bytes:
     [
         ("rusak.xlsx", b"bukan workbook", "xlsform.not_workbook"),
         ("sampah.xlsx", b"\x00junk" * (1024 * 1024), "form.too_large"),
-        ("lembar.xlsx", workbook({"data": [["type", "name"]]}), "xlsform.no_survey"),
+        ("lembar.xlsx", workbook({"data": [["type", "name"]], "catatan": [["x"]]}), "xlsform.no_survey"),
+        ("pilihan.xlsx", workbook({"survey": [["type", "name", "label"], ["select_one_from_file desa.csv", "d", "D"]]}),
+         "xlsform.missing_choices_file"),
         ("rusak.yaml", b"settings: [\n", "form.yaml"),
     ],
 )
@@ -289,6 +291,19 @@ def test_bad_uploads_get_clear_problems_in_indonesian_first(ani, name: str, cont
     answer = upload(ani, name, content)
     assert answer.status_code == 422 and f'data-code="{code}"' in answer.text
     assert answer.text.index('lang="id"') < answer.text.index('lang="en" class="en"')
+
+
+def test_an_xlsform_uploads_with_the_csv_files_it_names(ani) -> None:  # type: ignore[no-untyped-def]
+    book = workbook({"survey": [["type", "name", "label", "calculation"],
+                                ["select_one_from_file desa.csv", "desa", "Desa", ""],
+                                ["csv-external", "rumah", "", ""], ["calculate", "n", "", "1"]],
+                     "settings": [["form_id"], ["uji_lampiran"]]})
+    answer = ani.post("/formulir/unggah", follow_redirects=False, data={"_csrf_token": csrf_of(ani)}, files=[
+        ("berkas", ("lampiran.xlsx", book)), ("lampiran", ("desa.csv", b"name,label\nd1,Desa Satu\nd2,Desa Dua\n")),
+        ("lampiran", ("C:\\data\\rumah.csv", b"id;nama\n1;Ani\n"))])
+    assert answer.status_code == 303, answer.text[:2000]
+    yaml_file = ani.get("/formulir/uji_lampiran/unduh?format=yaml").text
+    assert "Desa Satu" in yaml_file and "rumah.csv" in yaml_file and "Ani" in yaml_file
 
 
 def test_an_upload_that_is_not_a_form_file_or_is_huge_is_refused(ani) -> None:  # type: ignore[no-untyped-def]

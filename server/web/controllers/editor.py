@@ -159,15 +159,16 @@ async def upload(request: Request, principal: SignedIn) -> Response[Any]:  # typ
         if not isinstance(part, UploadFile) or not part.filename:
             raise PantauError("editor.bad_upload")
         data = await part.read(MAX_UPLOAD + 1)
-        filename = part.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+        filename = _base_name(part.filename)
+        attachments = await _attachments(posted.getall("lampiran", []), MAX_UPLOAD - len(data))
     finally:
         await posted.close()
     if len(data) > MAX_UPLOAD:
         raise PantauError("editor.upload_too_large", limit=MAX_UPLOAD)
-    loaded = load_source(data, filename)
+    loaded = load_source(data, filename, attachments)
     form_id = loaded.form.settings.id if loaded.form is not None else ""
     history = [v.compiled for v in await versions_of(db_of(request), form_id)] if form_id else []
-    checked = evolution.check_draft(data, filename, form_id, history)
+    checked = evolution.check_draft(data, filename, form_id, history, attachments)
     if checked.compiled is None or not checked.ok:
         context = UploadContext(
             lang=lang_of(request),
@@ -180,6 +181,25 @@ async def upload(request: Request, principal: SignedIn) -> Response[Any]:  # typ
     source, _ = evolution.canonical(checked.compiled)
     await form_drafts.save(writer_of(request), principal, form_id, source.decode(), checked.compiled.content_hash)
     return Redirect(f"/formulir/{form_id}", status_code=303)
+
+
+def _base_name(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1][:200]
+
+
+async def _attachments(parts: list[Any], room: int) -> dict[str, bytes]:
+    """The CSV files uploaded beside an XLSForm (select_one_from_file, csv-external), by file name;
+    together with the workbook within the upload limit."""
+    files: dict[str, bytes] = {}
+    for part in parts:
+        if not isinstance(part, UploadFile) or not part.filename:
+            continue  # the empty file input a browser sends when nothing was chosen
+        data = await part.read(room + 1)
+        room -= len(data)
+        if room < 0:
+            raise PantauError("editor.upload_too_large", limit=MAX_UPLOAD)
+        files[_base_name(part.filename)] = data
+    return files
 
 
 def _viewer(principal: Principal) -> Any:
