@@ -107,7 +107,7 @@ def test_a_workbook_with_groups_repeats_languages_and_parameters() -> None:
 @pytest.mark.parametrize(("row", "column"), [
     (["rank yn", "urutan", "Urutan"], 1),
     (["audio", "suara", "Suara"], 1),
-    (["select_one_from_file desa.csv", "desa", "Desa"], 1),
+    (["select_one_from_file desa.xml", "desa", "Desa"], 1),
     (["osm", "gedung", "Gedung"], 1),
     (["video", "rekaman", "Rekaman"], 1),
 ])

@@ -50,7 +50,9 @@ def controls(root: ET.Element) -> dict[str, ET.Element]:
 def same_hash_back(form: Form, content_hash: str) -> None:
     book = export_xlsform(form)
     loaded = load_xlsform(book, "back.xlsx")
-    assert loaded.problems == [] and loaded.form is not None
+    # The workbook alone: a csv-external file travels beside it (domain/attachments.py), so reading it
+    # back without the file says so; the form here has no rows for it, so its hash is the same.
+    assert [p for p in loaded.problems if p.code != "xlsform.missing_attachment"] == [] and loaded.form is not None
     assert compile_source(book, "back.xlsx").compiled.content_hash == content_hash  # type: ignore[union-attr]
 
 
