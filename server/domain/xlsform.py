@@ -64,6 +64,8 @@ TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
 # Attributes an XLSForm row may carry where Pantau's type takes none: kept and ignored (see fitted()).
 FITTED_ATTRIBUTES = ("hint", "required", "required_message", "constraint", "constraint_message", "default",
                      "read_only", "appearance", "choice_filter")
+# Appearances the fill page draws differently (server/web/fill_context.py); others are ignored.
+HONOURED_APPEARANCES = {"select_one": ("minimal",), "text": ("multiline", "numbers"), "image": ("signature",)}
 PANTAU_COLUMNS = frozenset({TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN})
 _TRUE = frozenset({"yes", "true", "true()", "ya"})
 _FALSE = frozenset({"no", "false", "false()", "tidak", ""})
@@ -478,7 +480,17 @@ class _Reader:
             cleared["parameters"] = {k: v for k, v in question.parameters.items() if k in known}
             names = ", ".join(unknown)
             self.ignored(sheet, row, "parameters", f"parameter {names}", f"the parameters {names}")
+        self.appearance(sheet, row, qtype.name, question.appearance)
         return msgspec.structs.replace(question, xlsform=kept, **cleared) if cleared else question
+
+    def appearance(self, sheet: str, row: _Row, type_name: str, appearance: str | None) -> None:
+        """An appearance the fill page draws differently is honoured; any other (likert, quick,
+        horizontal, ...) is kept as written, for the export, and reported as ignored."""
+        unused = [a for a in (appearance or "").split() if a not in HONOURED_APPEARANCES.get(type_name, ())]
+        if unused:
+            words = " ".join(unused)
+            self.ignored(sheet, row, "appearance", f"tampilan '{words}' untuk jenis {type_name}",
+                         f"the appearance '{words}' for the type {type_name}")
 
     @staticmethod
     def default(row: _Row) -> str | None:

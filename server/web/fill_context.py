@@ -469,6 +469,8 @@ class Builder:
             return "select" if big else "radio"
         if q.type == "text" and q.appearance == "multiline":
             return "textarea"
+        if q.type == "text" and q.appearance == "numbers":
+            return "int"  # the numeric keypad; the answer stays text (a code may start with 0)
         if q.type == "image" and q.appearance == "signature":
             return "sig"
         return WIDGETS.get(q.type, "text")  # a type without its own widget yet: typed as text

@@ -310,3 +310,12 @@ def test_odk_parameters_and_attributes_a_type_does_not_take_are_kept_and_ignored
     assert isinstance(a, Question) and a.parameters == {} and a.xlsform == {"parameters": "randomize=true seed=3"}
     assert isinstance(n, Question) and n.required_message == {} and n.xlsform == {"required_message": "Wajib"}
     assert isinstance(b, Question) and b.xlsform == {"save_to": "nama"}
+
+
+def test_appearances_the_page_cannot_draw_are_kept_and_ignored_never_refused() -> None:
+    result = compile_book([["type", "name", "label", "appearance"],
+                           ["select_one yn", "a", "A", "minimal"], ["select_one yn", "b", "B", "likert"],
+                           ["text", "c", "C", "numbers"], ["integer", "d", "D", "thousands-sep"]],
+                          choices=[["list_name", "name", "label"], ["yn", "ya", "Ya"]])
+    assert where(result) == [("xlsform.ignored", "tes.xlsx[survey]", 3), ("xlsform.ignored", "tes.xlsx[survey]", 5)]
+    assert result.compiled is not None and result.compiled.definition.fields[1].appearance == "likert"  # type: ignore[union-attr]
