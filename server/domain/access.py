@@ -7,6 +7,14 @@ from __future__ import annotations
 import msgspec
 
 ROLES = ("admin", "staff", "coordinator", "enumerator")
+# What people read: the codes stay in URLs, forms and the database (Indonesian, English).
+ROLE_NAMES = {"admin": ("Admin", "Administrator"), "staff": ("Staf dinas", "Office staff"),
+              "coordinator": ("Koordinator", "Coordinator"), "enumerator": ("Petugas lapangan", "Field enumerator")}
+
+
+def role_name(role: str, en: bool = False) -> str:
+    names = ROLE_NAMES.get(role)
+    return names[1 if en else 0] if names else role
 
 # need -> roles that have it. Area scoping is applied on top for coordinators and enumerators.
 NEEDS: dict[str, frozenset[str]] = {

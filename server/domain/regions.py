@@ -59,3 +59,25 @@ def region_choices(spec: str) -> tuple[Choice, ...]:
             ]
         parents = [child.code for _, child in children]
     return tuple(choices)
+
+
+HOME = "64.02"  # Kutai Kartanegara, the office Pantau serves (docs: domain.md)
+_PREFIXES = ("Kabupaten ", "Kota ", "Kecamatan ")
+
+
+@lru_cache(maxsize=4)
+def parents_for_editor(home: str = HOME) -> tuple[tuple[str, str, str], ...]:
+    """(its level, code, "Name (code)") for every region a region list can sit under in the
+    editor: the kabupaten/kota of the home province and the kecamatan of the home kabupaten, each group
+    alphabetical by name (a staff member looks for "Tenggarong", not for 64.02.06), the code beside."""
+    province = home.split(".")[0]
+    groups = (("kabupaten", list_wilayah(province)), ("kecamatan", list_wilayah(home)))
+    return tuple((level, w.code, f"{w.name} ({w.code})") for level, found in groups
+                 for w in sorted(found, key=lambda w: _sort_key(w.name)))
+
+
+def _sort_key(name: str) -> str:
+    for prefix in _PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):].lower()
+    return name.lower()

@@ -24,6 +24,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from server.domain.access import role_name
 from server.errors import PantauError
 from server.settings import Settings
 from server.storage import access, migrate
@@ -80,12 +81,14 @@ async def schema_readers_only(connection: Any, _handler: Any) -> None:
 
 def template_environment() -> Environment:
     # Autoescape on for every template: answers and labels are user text (STYLE.md "Avoid").
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["role_name"] = role_name  # {{ role | role_name(en) }}: "Koordinator", never "coordinator"
+    return environment
 
 
 ROUTES: list[Any] = [

@@ -10,11 +10,12 @@ from typing import Any
 import msgspec
 
 from server import clock
-from server.domain.access import ROLES, Principal
+from server.domain.access import ROLES, Principal, role_name
 from server.domain.compile import CompiledForm
 from server.domain.evolution import NEEDS_CONFIRMATION, Diff, DraftCheck
 from server.domain.problems import Problem
 from server.domain.questions import QUESTION_TYPES
+from server.domain.regions import parents_for_editor
 from server.storage.form_drafts import Assignment, FormRow, TestSubmission
 from server.web.contexts import Viewer, viewer_of
 from server.web.fill_context import safe_json, text_of
@@ -96,7 +97,7 @@ class EditorListContext(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _assigned_text(a: Assignment, lang: str) -> str:
-    parts = [*a.roles, *a.areas]
+    parts = [*(role_name(r, lang == "en") for r in a.roles), *a.areas]
     return ", ".join(parts) if parts else ("everyone who fills" if lang == "en" else "semua petugas")
 
 
@@ -179,6 +180,7 @@ def editor_context(
         "save": f"/formulir/{form_id}/draf",
         "preview": f"/formulir/{form_id}/pratinjau",
         "answers": f"/formulir/{form_id}/jawaban",
+        "regions": [list(r) for r in parents_for_editor()],
         "problems": msgspec.to_builtins(problems or []),
         "saved_at": saved_time(saved_at),  # the draft's; "" when only published versions exist
         "versions": versions,

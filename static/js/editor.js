@@ -22,9 +22,9 @@ const DYNAMIC_DEFAULT = /\$\{|[A-Za-z][A-Za-z0-9_-]*\s*\(/;
 const T = {
   title_id: ['Judul (Indonesia)', 'Title (Indonesian)'], title_en: ['Judul (Inggris)', 'Title (English)'],
   version: ['Versi', 'Version'], fields: ['Pertanyaan', 'Questions'], lists: ['Daftar pilihan', 'Choice lists'],
-  add_q: ['+ Pertanyaan', '+ Question'], add_g: ['+ Kelompok', '+ Group'], add_r: ['+ Ulangan', '+ Repeat'],
+  add_q: ['+ Pertanyaan', '+ Question'], add_g: ['+ Kelompok pertanyaan', '+ Group'], add_r: ['+ Pertanyaan berulang', '+ Repeat'],
   add_in: ['+ Pertanyaan di dalamnya', '+ Question inside'], up: ['Naik', 'Up'], down: ['Turun', 'Down'],
-  del: ['Hapus', 'Delete'], type: ['Jenis', 'Type'], name: ['Nama', 'Name'],
+  del: ['Hapus', 'Delete'], type: ['Jenis pertanyaan', 'Question type'], name: ['Kode pertanyaan', 'Question code'],
   label_id: ['Label (Indonesia)', 'Label (Indonesian)'], label_en: ['Label (Inggris)', 'Label (English)'],
   hint_id: ['Petunjuk (Indonesia)', 'Hint (Indonesian)'], hint_en: ['Petunjuk (Inggris)', 'Hint (English)'],
   required: ['Wajib diisi', 'Required'], list: ['Daftar pilihan', 'Choice list'],
@@ -32,7 +32,7 @@ const T = {
   constraint: ['Batasan', 'Constraint'], cm_id: ['Pesan batasan (Indonesia)', 'Constraint message (Indonesian)'],
   cm_en: ['Pesan batasan (Inggris)', 'Constraint message (English)'], calculation: ['Perhitungan', 'Calculation'],
   add_list: ['+ Daftar', '+ List'], add_region: ['+ Daftar wilayah', '+ Region list'], add_choice: ['+ Pilihan', '+ Choice'],
-  list_name: ['Nama daftar', 'List name'], region: ['Sumber wilayah, mis. desa 64.02', 'Region source, e.g. desa 64.02'],
+  list_name: ['Nama daftar', 'List name'], region: ['Atau ketik sumbernya, mis. desa 64.02', 'Or type the source, e.g. desa 64.02'],
   value: ['Nilai', 'Value'], columns: ['Kolom lain (kolom=nilai, ...)', 'Other columns (column=value, ...)'],
   saving: ['Menyimpan…', 'Saving…'], saved: ['Tersimpan. Pratinjau diperbarui.', 'Saved. The preview is updated.'],
   not_saved: ['Belum tersimpan: ada {n} masalah. Perbaiki di tempat yang ditandai.', 'Not saved: {n} problem(s). Fix them where marked.'],
@@ -42,20 +42,23 @@ const T = {
   held: ['{n} jawaban tetap ada di ekspor dan laporan lama.', '{n} answer(s) stay in exports and older reports.'],
   maybe_held: ['Pertanyaan ini mungkin sudah punya jawaban; jawabannya tetap ada di ekspor dan laporan lama.',
     'This question may already have answers; they stay in exports and older reports.'],
+  region_level: ['Jenis wilayah', 'Region level'], region_in: ['Di dalam', 'Within'],
+  kecamatan: ['Kecamatan', 'Kecamatan (district)'], desa: ['Desa/kelurahan', 'Desa/kelurahan (village)'],
+  at_question: ["Pertanyaan '{name}'", "Question '{name}'"],
   unsaved: ['Belum disimpan', 'Not saved yet'], saved_at: ['Tersimpan {when}', 'Saved {when}'],
   published_only: ['Belum ada perubahan dari versi terbit {v}', 'No changes from published version {v}'],
   save_first: ['Perubahan belum bisa disimpan, jadi belum bisa diperiksa, diterbitkan atau diunduh. Perbaiki dulu yang ditandai.',
     'The changes cannot be saved yet, so they cannot be reviewed, published or downloaded. Fix what is marked first.'],
   unknown_ref: ["Pertanyaan '{name}' tidak ada di formulir ini.", "There is no question '{name}' in this form."],
-  bad_name: ['Nama mulai dengan huruf, lalu huruf, angka atau _.', 'A name starts with a letter, then letters, digits or _.'],
-  dup_name: ["Nama '{name}' sudah dipakai.", "The name '{name}' is already used."],
+  bad_name: ['Kode pertanyaan mulai dengan huruf, lalu huruf, angka atau _ (tanpa spasi).', 'A question code starts with a letter, then letters, digits or _ (no spaces).'],
+  dup_name: ["Kode '{name}' sudah dipakai pertanyaan lain.", "The code '{name}' is already used by another question."],
   move_to: ['Pindah ke…', 'Move to…'], move: ['Pindahkan', 'Move'], top: ['(tingkat atas)', '(top level)'],
-  indent: ['Masuk ke grup di atas', 'Into the group above'], outdent: ['Keluar dari grup', 'Out of the group'],
-  group: ['grup', 'group'], repeat: ['ulangan', 'repeat'],
-  repeat_count: ['Jumlah ulangan (ekspresi)', 'Number of repeats (expression)'],
+  indent: ['Masuk ke kelompok di atas', 'Into the group above'], outdent: ['Keluar dari kelompok', 'Out of the group'],
+  group: ['kelompok', 'group'], repeat: ['pertanyaan berulang', 'repeat'],
+  repeat_count: ['Berapa kali diulang (ekspresi)', 'Number of repeats (expression)'],
   min_count: ['Paling sedikit', 'At least'], max_count: ['Paling banyak', 'At most'],
   bounds: ['Paling sedikit tidak boleh lebih dari paling banyak.', 'At least must not be more than at most.'],
-  layout: ['Tampilan grup', 'Group layout'], section: ['bagian (judul)', 'section (a heading)'],
+  layout: ['Tampilan kelompok', 'Group layout'], section: ['bagian (judul)', 'section (a heading)'],
   page: ['halaman sendiri', 'a page of its own'],
   appearance: ['Tampilan', 'Appearance'], plain: ['(biasa)', '(plain)'],
   minimal: ['minimal: daftar tarik-turun', 'minimal: a drop-down list'],
@@ -71,6 +74,32 @@ const T = {
   p_max_pixels: ['Ukuran foto terbesar (piksel)', 'Largest photo size (pixels)'],
   column: ['kolom', 'column'], line: ['baris', 'line'], none: ['(tidak ada)', '(none)'],
 };
+// The question types in staff's words, most used first, each with a one-line explanation (issue 22).
+const TYPES = {
+  text: ['Teks', 'Text', 'Jawaban bebas berupa kata atau kalimat', 'Free words or sentences'],
+  integer: ['Angka bulat', 'Whole number', 'Bilangan tanpa koma, mis. umur atau jumlah anak', 'A number without decimals, e.g. age'],
+  select_one: ['Pilihan satu', 'Single choice', 'Satu jawaban dari daftar pilihan', 'One answer from a choice list'],
+  select_multiple: ['Pilihan ganda', 'Multiple choice', 'Boleh lebih dari satu jawaban dari daftar', 'Any number of answers from a list'],
+  rupiah: ['Rupiah', 'Rupiah', 'Jumlah uang dalam rupiah, ditulis dengan titik ribuan', 'An amount of money in rupiah'],
+  nik: ['NIK', 'NIK', 'Nomor Induk Kependudukan 16 angka, diperiksa dan disamarkan', '16-digit national ID, checked and masked'],
+  image: ['Foto', 'Photo', 'Foto dari kamera HP (atau tanda tangan)', 'A photo from the phone camera (or a signature)'],
+  geopoint: ['Lokasi GPS', 'GPS location', 'Titik lokasi dari GPS HP', "A point from the phone's GPS"],
+  date: ['Tanggal', 'Date', 'Tanggal dari kalender', 'A date from a calendar'],
+  note: ['Catatan', 'Note', 'Teks untuk dibaca petugas, tanpa jawaban', 'Text to read, no answer'],
+  acknowledge: ['Persetujuan', 'Consent', 'Satu centang: setuju atau tidak', 'One tick: agreed or not'],
+  group: ['Kelompok pertanyaan', 'Group of questions', 'Beberapa pertanyaan di bawah satu judul atau halaman', 'Questions under one heading or page'],
+  repeat: ['Pertanyaan berulang', 'Repeated questions', 'Pertanyaan yang diisi beberapa kali, mis. tiap anggota keluarga', 'Questions filled several times, e.g. per household member'],
+  decimal: ['Angka desimal', 'Decimal number', 'Bilangan dengan koma, mis. berat badan', 'A number with decimals, e.g. weight'],
+  time: ['Jam', 'Time', 'Jam dan menit', 'Hours and minutes'],
+  datetime: ['Tanggal dan jam', 'Date and time', 'Tanggal beserta jamnya', 'A date with its time'],
+  no_kk: ['No. KK', 'Family card no.', 'Nomor Kartu Keluarga 16 angka, diperiksa dan disamarkan', '16-digit family card number, checked and masked'],
+  phone: ['Nomor HP', 'Phone number', 'Nomor telepon seluler Indonesia', 'An Indonesian mobile number'],
+  beneficiary: ['Penerima manfaat', 'Beneficiary', 'Memilih penerima dari registri program', "Picks a beneficiary from the programme's registry"],
+  calculate: ['Hitungan', 'Calculation', 'Nilai yang dihitung dari jawaban lain, tidak ditanyakan', 'A value computed from other answers, not asked'],
+  hidden: ['Nilai tersembunyi', 'Hidden value', 'Nilai tetap yang ikut tersimpan, tidak ditampilkan', 'A fixed value stored, not shown'],
+};
+const typeName = (ty) => (TYPES[ty] ? TYPES[ty][EN ? 1 : 0] : ty);
+const typeHelp = (ty) => (TYPES[ty] ? TYPES[ty][EN ? 3 : 2] : '');
 const t = (key, p) => String(T[key][EN ? 1 : 0]).replace(/\{(\w+)\}/g, (m, k) => (p && k in p ? p[k] : m));
 
 let D = normalize(C.document);
@@ -304,9 +333,11 @@ function fieldList(fields, path) {
 function fieldCard(f, path, siblings) {
   const base = typeOf(f), container = CONTAINERS.indexOf(base) >= 0;
   const li = make('li', { class: 'field ' + (container ? 'container' : 'question'), 'data-name': f.name || '', 'data-path': path.join('.') });
-  const type = make('select', { class: 'f-type', 'aria-label': t('type') });
-  C.types.concat(CONTAINERS).forEach((ty) => {
-    const o = make('option', { value: ty, text: ty });
+  const help = 'h' + Math.random().toString(36).slice(2, 9);
+  const type = make('select', { class: 'f-type', 'aria-label': t('type'), 'aria-describedby': help });
+  Object.keys(TYPES).filter((ty) => C.types.indexOf(ty) >= 0 || CONTAINERS.indexOf(ty) >= 0)
+    .concat(C.types.filter((ty) => !TYPES[ty])).forEach((ty) => {
+    const o = make('option', { value: ty, text: typeName(ty), title: typeHelp(ty) });
     if (ty === base) o.selected = true;
     type.appendChild(o);
   });
@@ -318,7 +349,8 @@ function fieldCard(f, path, siblings) {
     showExprError(e, box, !NAME_RE.test(v) ? t('bad_name') : used ? t('dup_name', { name: v }) : '');
   }, { autocomplete: 'off', spellcheck: 'false' });
   const at = path[path.length - 1], above = at > 0 ? fieldsAt(path.slice(0, -1))[at - 1] : null;
-  const head = make('div', { class: 'head' }, [type, nameBox,
+  const typeBox = make('div', { class: 'f-type-box' }, [type, make('small', { class: 'f-type-help', id: help, text: typeHelp(base) })]);
+  const head = make('div', { class: 'head' }, [typeBox, nameBox,
     at > 0 ? button(t('up'), 'f-up', () => move(path, -1)) : null,
     at < siblings - 1 ? button(t('down'), 'f-down', () => move(path, 1)) : null,
     above && CONTAINERS.indexOf(typeOf(above)) >= 0 ? button(t('indent'), 'f-indent', () => indent(path)) : null,
@@ -438,7 +470,7 @@ function listPicker(f) {
 }
 
 function add(path, type) {
-  const f = { type: 'text', name: uniqueName(type === 'text' ? 'pertanyaan' : type === 'group' ? 'kelompok' : 'ulangan'), label: { id: '' }, hint: {} };
+  const f = { type: 'text', name: uniqueName(type === 'text' ? 'pertanyaan' : type === 'group' ? 'kelompok' : 'berulang'), label: { id: '' }, hint: {} };
   setType(f, type, '');
   fieldsAt(path).push(f);
   render();
@@ -589,7 +621,7 @@ function listCard(name) {
   card.appendChild(make('div', { class: 'head' }, [nameInput,
     button(t('del'), 'l-del danger', () => { delete D.choices[name]; render(); })]));
   if (list.wilayah !== undefined) {
-    card.appendChild(input(t('region'), 'l-region', list.wilayah, (v) => { list.wilayah = v; }));
+    regionBoxes(card, list);
     return card;
   }
   const rows = make('ol', { class: 'choices' });
@@ -597,6 +629,20 @@ function listCard(name) {
   card.appendChild(rows);
   card.appendChild(button(t('add_choice'), 'add-choice', () => { list.push({ name: String(list.length + 1), label: { id: '' } }); render(); }));
   return card;
+}
+
+// A region list: which level, under which region (alphabetical, the code beside), or the source typed.
+function regionBoxes(card, list) {
+  const words = String(list.wilayah || '').trim().split(/\s+/), level = words[0] || 'kecamatan', within = words[1] || '';
+  const known = (C.regions || []).filter((r) => level !== 'kecamatan' || r[0] === 'kabupaten');
+  const options = known.map((r) => [r[1], r[2]]);
+  if (within && !known.some((r) => r[1] === within)) options.push([within, within]);
+  const row = make('div', { class: 'region-row' }, [
+    choiceBox(t('region_level'), 'l-level', level, [['kecamatan', t('kecamatan')], ['desa', t('desa')]],
+      (v) => { list.wilayah = v + ' ' + within; render(); }),
+    choiceBox(t('region_in'), 'l-within', within, options, (v) => { list.wilayah = level + ' ' + v; render(); }),
+    input(t('region'), 'l-region', list.wilayah, (v) => { list.wilayah = v; })]);
+  card.appendChild(row);
 }
 
 function choiceRow(list, c, i) {
@@ -626,14 +672,26 @@ function markProblems() {
   byId('structure').querySelectorAll('li.field.bad').forEach((e) => e.classList.remove('bad'));
   serverProblems.forEach((p) => {
     const message = (EN ? p.message_en : p.message) + (p.hint || p.hint_en ? ' ' + (EN ? p.hint_en : p.hint) : '');
-    ul.appendChild(make('li', { class: p.severity, 'data-code': p.code },
-      [doc.createTextNode(t('line') + ' ' + p.line + (p.field ? ' · ' + p.field : '') + ': ' + message)]));
-    if (!p.field) return;
-    const card = byId('structure').querySelector('li.field[data-name="' + CSS.escape(p.field) + '"]');
+    const card = p.field ? byId('structure').querySelector('li.field[data-name="' + CSS.escape(p.field) + '"]') : null;
+    ul.appendChild(make('li', { class: p.severity, 'data-code': p.code }, problemPlace(p, card, message)));
+    if (!card) return;
     if (!card) return;
     card.classList.add(p.severity === 'error' ? 'bad' : 'warned');
     card.querySelector(':scope > .perr').appendChild(make('li', { class: p.severity, 'data-code': p.code, text: message }));
   });
+}
+
+// In the structure view a problem points at its question's card (a button that goes there); a line number
+// means something only in the YAML view.
+function problemPlace(p, card, message) {
+  if (view === 'yaml' || !p.field) return [doc.createTextNode((view === 'yaml' ? t('line') + ' ' + p.line + ': ' : '') + message)];
+  if (!card) return [doc.createTextNode(t('at_question', { name: p.field }) + ': ' + message)];
+  const go = button(t('at_question', { name: p.field }), 'to-card', () => {
+    card.scrollIntoView({ block: 'center' });
+    const first = card.querySelector('[aria-invalid=true]') || card.querySelector('input, select');
+    if (first) first.focus();
+  });
+  return [go, doc.createTextNode(': ' + message)];
 }
 
 // --- saving: the server validates, then both views come back ------------------------------------------------------
@@ -740,6 +798,7 @@ function show(which) {
   byId('yaml-view').hidden = which !== 'yaml';
   byId('tab-structure').setAttribute('aria-selected', String(which === 'structure'));
   byId('tab-yaml').setAttribute('aria-selected', String(which === 'yaml'));
+  markProblems(); // line numbers in the YAML view, the question cards in the structure view
 }
 
 async function switchTo(which) {

@@ -233,14 +233,14 @@ def test_fields_move_into_and_out_of_groups_and_type_details_are_edited(server: 
     page.click("#structure .fields-box > .adds .add-repeat")
     add_question(page, "text", "nama_anak", "Nama anak", "Child's name")
     move = card(page, "nama_anak").locator("select.f-move")
-    move.select_option(label="ulangan_1 (ulangan)")
-    assert page.locator("#structure li.field[data-name=ulangan_1] li.field").count() == 0  # only on the button
+    move.select_option(label="berulang_1 (pertanyaan berulang)")
+    assert page.locator("#structure li.field[data-name=berulang_1] li.field").count() == 0  # only on the button
     move.press("Tab")
     page.keyboard.press("Enter")
-    page.locator("#structure li.field[data-name=ulangan_1] li.field[data-name=nama_anak]").wait_for()
+    page.locator("#structure li.field[data-name=berulang_1] li.field[data-name=nama_anak]").wait_for()
 
     # Repeat bounds and count, checked as typed.
-    repeat = card(page, "ulangan_1")
+    repeat = card(page, "berulang_1")
     repeat.locator("input.f-min_count").fill("3")
     repeat.locator("input.f-max_count").fill("2")
     assert repeat.locator(".f-max_count .xerr").is_visible()

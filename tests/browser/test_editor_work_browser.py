@@ -290,3 +290,107 @@ def test_exports_from_the_data_page_give_the_records_shown_with_photos_as_links(
     with zipfile.ZipFile(got.value.path()) as archive:
         assert len(archive.read("uji_foto.csv").decode("utf-8-sig").splitlines()) == 1  # none approved yet
     assert page.errors == []
+
+
+# --- item 4: staff's words ------------------------------------------------------------------------------
+STAFF_TYPES = ["Teks", "Angka bulat", "Pilihan satu", "Pilihan ganda", "Rupiah", "NIK", "Foto", "Lokasi GPS",
+               "Tanggal", "Catatan", "Persetujuan", "Kelompok pertanyaan", "Pertanyaan berulang"]
+
+
+def test_the_editor_speaks_in_staff_words(server: Server, desk: Any) -> None:
+    page = new_form(desk, server, "uji_kata", "Uji kata")
+    # Roles in Indonesian wherever they are shown: the assignment and the list of forms.
+    roles = page.locator("#assign fieldset label").all_text_contents()
+    assert [r.strip() for r in roles] == ["Koordinator", "Petugas lapangan"]
+    page.locator("#assign input[value=coordinator]").check()
+    page.click("#assign button[type=submit]")
+    page.wait_for_selector("html[data-editor=siap]")
+    page.goto(f"{server.url}/formulir")
+    assert "Koordinator" in page.locator("main").inner_text()
+    assert not re.search(r"\b(coordinator|enumerator)\b", page.locator("main").inner_text())
+    page.goto(f"{server.url}/formulir/uji_kata")
+    page.wait_for_selector("html[data-editor=siap]")
+
+    # A problem in the structure view points at the question's card, not at a YAML line.
+    page.click("#structure .fields-box > .adds .add-question")
+    last = page.locator("#structure li.field").last
+    last.locator("input.f-name").fill("umur")
+    last.locator("select.f-type").select_option("integer")
+    page.locator("#structure li.field").last.locator("input.x-constraint").fill(". > ${tidak_ada}")
+    save(page, ok=False)
+    problem = page.locator("#problems li", has_text="tidak_ada")
+    assert "baris" not in problem.text_content() and "Pertanyaan 'umur'" in problem.text_content()
+    assert not [p for p in page.locator("#problems li").all_text_contents() if "baris" in p]
+    problem.locator("button.to-card").click()
+    assert page.evaluate("() => document.activeElement.closest('li.field').dataset.name") == "umur"
+    page.click("#tab-yaml")
+    page.wait_for_selector("#yaml-view:not([hidden])")
+    assert "baris" in page.locator("#problems li", has_text="tidak_ada").text_content()  # lines where lines are
+    page.fill("#yaml", page.input_value("#yaml").replace("${tidak_ada}", "0"))  # fixed where it is shown
+    page.click("#tab-structure")
+    page.wait_for_selector("#structure:not([hidden])")
+    assert page.locator("#problems li.error").count() == 0
+
+    page.click("#structure .fields-box > .adds .add-question")
+    question = page.locator("#structure li.field").last
+    offered = question.locator("select.f-type option").evaluate_all("os => os.map(o => o.textContent)")
+    assert offered[:len(STAFF_TYPES)] == STAFF_TYPES  # the common ones first, in Indonesian
+    assert not {"text", "integer", "select_one", "repeat", "group", "Ulangan"} & set(offered)
+    assert question.locator(".f-type-help").text_content().strip()  # one line saying what it is
+    assert question.locator(".in.f-name label").text_content() == "Kode pertanyaan"
+    question.locator("select.f-type").select_option("repeat")
+    assert page.locator("#structure li.field").last.locator(".f-type-help").text_content().startswith("Pertanyaan")
+
+    # One word for a group everywhere; no "grup", no "ulangan".
+    page.click("#structure .fields-box > .adds .add-group")
+    words = page.locator("#structure").inner_text().lower()
+    assert "kelompok" in words and "grup" not in words and "ulangan" not in words
+
+    # Regions by name, alphabetically, the code beside.
+    page.click("#structure .lists-box .add-region")
+    within = page.locator("#structure .list-card").last.locator("select.l-within option")
+    names = within.evaluate_all("os => os.map(o => o.textContent)")
+    assert "Kabupaten Kutai Kartanegara (64.02)" in names
+    bare = [re.sub(r"^(Kabupaten|Kota) | \(.*\)$", "", n).lower() for n in names]
+    assert bare == sorted(bare)
+    page.locator("#structure .list-card").last.locator("select.l-level").select_option("desa")
+    within = page.locator("#structure .list-card").last.locator("select.l-within")
+    assert "Tenggarong (64.02.06)" in within.locator("option").evaluate_all("os => os.map(o => o.textContent)")
+    within.select_option("64.02.06")
+    assert page.locator("#structure .list-card").last.locator("input.l-region").input_value() == "desa 64.02.06"
+
+    inject_axe(page)
+    assert page.evaluate(AXE_RUN) == []
+    assert page.errors == []
+
+
+# --- item 5: common things ready-made -------------------------------------------------------------------
+def test_yes_no_and_likert_lists_and_the_region_pair_are_one_click_away(server: Server, desk: Any) -> None:
+    page = new_form(desk, server, "uji_siap", "Uji siap")
+    page.click("#structure .lists-box .add-yes-no")
+    page.click("#structure .lists-box .add-likert")
+    lists = page.locator("#structure .list-card")
+    assert lists.evaluate_all("cs => cs.map(c => c.dataset.list)") == ["ya_tidak", "skala_puas"]
+    likert = page.locator("#structure .list-card[data-list=skala_puas] input.c-label-id")
+    assert likert.evaluate_all("is => is.map(i => i.value)") == [
+        "Sangat tidak puas", "Tidak puas", "Cukup", "Puas", "Sangat puas"]
+
+    # A question picks a ready-made list from its own list picker; an existing one is reused, not copied.
+    page.click("#structure .fields-box > .adds .add-question")
+    page.locator("#structure li.field").last.locator("select.f-type").select_option("select_one")
+    page.locator("#structure li.field").last.locator("select.f-list").select_option("+ya_tidak")
+    assert page.locator("#structure li.field").last.locator("select.f-list").input_value() == "ya_tidak"
+    assert lists.count() == 2
+
+    # "Wilayah (kecamatan dan desa)": both questions, both lists and the filter in one click.
+    page.click("#structure .fields-box > .adds .add-wilayah")
+    assert card(page, "desa").locator("input.x-choice_filter").input_value() == "parent = ${kecamatan}"
+    save(page)
+    saved = draft_of(server, "uji_siap")
+    assert saved["choices"]["kecamatan"] == {"wilayah": "kecamatan 64.02"}
+    assert saved["choices"]["desa"] == {"wilayah": "desa 64.02"}
+    fields = {f["name"]: f for f in saved["fields"]}
+    assert fields["kecamatan"]["type"] == "select_one kecamatan" and fields["desa"]["type"] == "select_one desa"
+    assert fields["desa"]["choice_filter"] == "parent = ${kecamatan}"
+    assert [c["name"] for c in saved["choices"]["skala_puas"]] == ["1", "2", "3", "4", "5"]
+    assert page.errors == []

@@ -167,6 +167,11 @@ def test_admin_creates_a_user_with_role_and_areas(as_, settings) -> None:  # typ
     assert created.status_code == 302
     page = admin.get(created.headers["location"])
     assert "64.02.13 64.02.20.1001" in page.text  # the compact code was normalised
+    # Roles read in Indonesian on the users pages (issue 22); the codes stay in the form's values.
+    assert '<option value="coordinator" selected>Koordinator</option>' in page.text
+    listed = admin.get("/pengguna").text
+    assert "<td>Koordinator</td>" in listed and "<td>Petugas lapangan</td>" in listed
+    assert "<td>coordinator</td>" not in listed
     bad_area = post_form(admin, "/pengguna", {"username": "gina", "role": "staff", "areas": "99.99.99",
                                               "password": "kata-sandi-gina"})
     assert bad_area.status_code == 400 and "Kode wilayah" in bad_area.text
