@@ -44,6 +44,9 @@ const T = {
     'This question may already have answers; they stay in exports and older reports.'],
   region_level: ['Jenis wilayah', 'Region level'], region_in: ['Di dalam', 'Within'],
   kecamatan: ['Kecamatan', 'Kecamatan (district)'], desa: ['Desa/kelurahan', 'Desa/kelurahan (village)'],
+  add_yes_no: ['+ Daftar Ya/Tidak', '+ Yes/No list'], add_likert: ['+ Skala 1–5 (kepuasan)', '+ 1–5 scale (satisfaction)'],
+  new_yes_no: ['Ya/Tidak (siap pakai)', 'Yes/No (ready-made)'], new_likert: ['Skala 1–5 kepuasan (siap pakai)', '1–5 satisfaction scale (ready-made)'],
+  add_wilayah: ['+ Wilayah (kecamatan dan desa)', '+ Region (kecamatan and desa)'],
   at_question: ["Pertanyaan '{name}'", "Question '{name}'"],
   unsaved: ['Belum disimpan', 'Not saved yet'], saved_at: ['Tersimpan {when}', 'Saved {when}'],
   published_only: ['Belum ada perubahan dari versi terbit {v}', 'No changes from published version {v}'],
@@ -310,7 +313,8 @@ function render() {
   box.appendChild(make('div', { class: 'adds' }, [
     button(t('add_q'), 'add-question', () => add([], 'text')),
     button(t('add_g'), 'add-group', () => add([], 'group')),
-    button(t('add_r'), 'add-repeat', () => add([], 'repeat'))]));
+    button(t('add_r'), 'add-repeat', () => add([], 'repeat')),
+    button(t('add_wilayah'), 'add-wilayah', () => addRegionPair([]))]));
   root.appendChild(box);
   root.appendChild(listsBox());
   markProblems();
@@ -465,7 +469,13 @@ function listPicker(f) {
     if (n === current) o.selected = true;
     sel.appendChild(o);
   });
-  sel.addEventListener('change', () => { setType(f, typeOf(f), sel.value); });
+  sel.appendChild(make('option', { value: '+ya_tidak', text: t('new_yes_no') }));
+  sel.appendChild(make('option', { value: '+skala_puas', text: t('new_likert') }));
+  sel.addEventListener('change', () => {
+    const ready = sel.value.charAt(0) === '+';
+    setType(f, typeOf(f), ready ? readyList(sel.value.slice(1)) : sel.value);
+    if (ready) render();
+  });
   return make('div', { class: 'in f-list-box' }, [make('label', { for: id, text: t('list') }), sel]);
 }
 
@@ -592,8 +602,47 @@ function listsBox() {
   Object.keys(D.choices).forEach((name) => box.appendChild(listCard(name)));
   box.appendChild(make('div', { class: 'adds' }, [
     button(t('add_list'), 'add-list', () => { D.choices[uniqueList('pilihan')] = [{ name: '1', label: { id: '' } }]; render(); }),
-    button(t('add_region'), 'add-region', () => { D.choices[uniqueList('wilayah')] = { wilayah: 'kecamatan 64.02' }; render(); })]));
+    button(t('add_region'), 'add-region', () => { D.choices[uniqueList('wilayah')] = { wilayah: 'kecamatan 64.02' }; render(); }),
+    button(t('add_yes_no'), 'add-yes-no', () => { readyList('ya_tidak'); render(); }),
+    button(t('add_likert'), 'add-likert', () => { readyList('skala_puas'); render(); })]));
   return box;
+}
+
+// Lists every survey needs, one click away (issue 22): made once, reused when already there.
+const READY = {
+  ya_tidak: [['ya', 'Ya', 'Yes'], ['tidak', 'Tidak', 'No']],
+  skala_puas: [['1', 'Sangat tidak puas', 'Very dissatisfied'], ['2', 'Tidak puas', 'Dissatisfied'],
+    ['3', 'Cukup', 'Neutral'], ['4', 'Puas', 'Satisfied'], ['5', 'Sangat puas', 'Very satisfied']],
+};
+
+function readyList(stem) {
+  const same = Object.keys(D.choices).find((n) => Array.isArray(D.choices[n])
+    && JSON.stringify(D.choices[n].map((c) => c.name)) === JSON.stringify(READY[stem].map((c) => c[0])));
+  if (same) return same;
+  const name = D.choices[stem] ? uniqueList(stem) : stem;
+  D.choices[name] = READY[stem].map((c) => ({ name: c[0], label: { id: c[1], en: c[2] } }));
+  return name;
+}
+
+// "Wilayah (kecamatan dan desa)": the two region lists, the two questions and the filter between them.
+function addRegionPair(path) {
+  const kec = regionList('kecamatan 64.02', 'kecamatan'), desa = regionList('desa 64.02', 'desa');
+  const k = { type: 'select_one ' + kec, name: freeName('kecamatan'), label: { id: 'Kecamatan', en: 'District' }, hint: {}, required: true };
+  const d = { type: 'select_one ' + desa, name: freeName('desa'), label: { id: 'Desa/kelurahan', en: 'Village' }, hint: {}, required: true,
+    choice_filter: 'parent = ${' + k.name + '}' };
+  fieldsAt(path).push(k);
+  fieldsAt(path).push(d);
+  render();
+}
+
+function freeName(stem) { return names().indexOf(stem) < 0 ? stem : uniqueName(stem); }
+
+function regionList(source, stem) {
+  const found = Object.keys(D.choices).find((n) => D.choices[n].wilayah === source);
+  if (found) return found;
+  const name = D.choices[stem] ? uniqueList(stem) : stem;
+  D.choices[name] = { wilayah: source };
+  return name;
 }
 
 function uniqueList(stem) {
