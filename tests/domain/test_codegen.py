@@ -260,7 +260,11 @@ fields:
           - {type: text, name: nama_sekolah, label: {id: Sekolah, en: School}, constraint: "string-length(.) > 2"}
   - {type: calculate, name: umur_tertua, calculation: "max(${umur_art})"}
   - {type: calculate, name: jml_dewasa, calculation: "sum(${dewasa})"}
-  - {type: integer, name: cek, label: {id: Cek, en: Check}, relevant: "count(${anggota}) > 1", constraint: ". <= ${umur_tertua}"}
+  - type: integer
+    name: cek
+    label: {id: Cek, en: Check}
+    relevant: count(${anggota}) > 1
+    constraint: . <= ${umur_tertua}
 """
 
 
