@@ -68,8 +68,8 @@ define(
 define(
     "db.unreachable",
     503,
-    "Basis data tidak dapat dihubungi: {reason}",
-    "The database cannot be reached: {reason}",
+    "Basis data tidak dapat dihubungi ({reason}). Coba lagi sebentar lagi.",
+    "The database cannot be reached ({reason}). Try again shortly.",
 )
 define(
     "db.dir_missing",

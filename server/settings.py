@@ -42,6 +42,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 0
     # Proxies whose X-Forwarded-For is believed (addresses or CIDRs, normalised); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Seconds a request may wait for a database connection, and for a statement or (SQLite) a lock,
+    # before it is answered 503; the report worker's reads may take PANTAU_REPORT_TIME_LIMIT.
+    db_connect_timeout: int = 5
+    db_statement_timeout: int = 30
+    # Seconds a client may take to send a request's headers, and then its body (slow clients).
+    client_header_timeout: int = 20
+    client_body_timeout: int = 120
 
     @property
     def is_sqlite(self) -> bool:
@@ -166,6 +173,23 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
         "db_pool_size", _int(0, 100),
         "PostgreSQL: read connections per server process (`0` = up to 10, fewer when the processes would "
         "need more than the server's max_connections)",
+    ),
+    "PANTAU_DB_CONNECT_TIMEOUT": (
+        "db_connect_timeout", _int(1, 300),
+        "seconds to wait for a new database connection before the request is answered 503 (`5`)",
+    ),
+    "PANTAU_DB_STATEMENT_TIMEOUT": (
+        "db_statement_timeout", _int(1, 3600),
+        "seconds a database statement (SQLite: the wait for a lock) may take before the request is answered "
+        "503 (`30`); the report worker's reads may take PANTAU_REPORT_TIME_LIMIT",
+    ),
+    "PANTAU_CLIENT_HEADER_TIMEOUT": (
+        "client_header_timeout", _int(1, 600),
+        "seconds a client may take to send a request's headers; then it gets 408 and the connection is closed (`20`)",
+    ),
+    "PANTAU_CLIENT_BODY_TIMEOUT": (
+        "client_body_timeout", _int(1, 3600),
+        "seconds a client may take to send a request's body after its headers (a photo on 2G included; `120`)",
     ),
 }
 

@@ -80,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.web.app import create_app
+    from server.web.client_timeouts import GuardedHttpToolsProtocol
 
     settings = prepared_settings()
     _check_schema(settings)
@@ -90,8 +91,10 @@ def _serve(args: argparse.Namespace) -> int:
           f"({workers} proses / processes)", flush=True)
     # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For for its own
     # list of proxies; web/proxies.py does it once, for PANTAU_TRUSTED_PROXIES only.
+    # http: uvicorn's httptools protocol with a bound on the time to receive headers and body (slow clients).
     options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                                   access_log=False, proxy_headers=False, server_header=False, lifespan="on")
+                                   access_log=False, proxy_headers=False, server_header=False, lifespan="on",
+                                   http=GuardedHttpToolsProtocol)
     if workers == 1:
         uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
     else:  # uvicorn's supervisor: one listening socket, `workers` processes, a dead one is replaced

@@ -146,7 +146,7 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
         run = await store.run_by_id(db, run_id)
         assert run is not None
         job = Job(
-            url=db.url,
+            url=reader_url(db, settings.report_time_limit),
             data_dir=settings.data_dir,
             report=run.report,
             period=run.period,
@@ -180,6 +180,16 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
         )
     )
     log.info("report run %d ready: %d pages in %.1f s", run_id, made.pages, made.seconds)
+
+
+def reader_url(db: Database, time_limit_s: int) -> str:
+    """PostgreSQL: the worker's reads may run as long as the report may (PANTAU_REPORT_TIME_LIMIT),
+    not the 30 s of a request, and its connection waits as long as a request's (libpq URL options)."""
+    if db.kind != "postgres":
+        return db.url
+    joiner = "&" if "?" in db.url else "?"
+    return (f"{db.url}{joiner}connect_timeout={db.connect_timeout}"
+            f"&options=-c%20statement_timeout%3D{time_limit_s * 1000}")
 
 
 def start(db: Database, writer: Writer, settings: Settings, run_id: int, user_id: int | None = None) -> None:

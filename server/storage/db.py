@@ -27,8 +27,11 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 from server.errors import PantauError
 from server.private_files import touch_private
 from server.settings import Settings, sqlite_path
+from server.storage import faults
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 30_000  # SQLite: how long to wait for a lock (PANTAU_DB_STATEMENT_TIMEOUT in a server)
+CONNECT_TIMEOUT_S = 5  # PANTAU_DB_CONNECT_TIMEOUT
+STATEMENT_TIMEOUT_S = 30  # PANTAU_DB_STATEMENT_TIMEOUT
 # PostgreSQL: plan every execution of a prepared statement with its own parameters. psycopg and
 # asyncpg prepare what they run often, and after five runs PostgreSQL may keep one generic plan for
 # the connection's life: the writer's connection planned the registry's NIK lookup while the table
@@ -73,8 +76,9 @@ class _LockedTransaction(SQLiteTransaction):
 
 
 class PantauSQLiteEngine(SQLiteEngine):
-    def __init__(self, path: str, **kwargs: Any) -> None:
-        super().__init__(path=path, **kwargs)
+    def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs: Any) -> None:
+        super().__init__(path=path, timeout=busy_timeout_ms / 1000, **kwargs)
+        self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._lock: asyncio.Lock | None = None
         self._reader: sqlite3.Connection | None = None
@@ -94,7 +98,7 @@ class PantauSQLiteEngine(SQLiteEngine):
         # WAL lets readers (our read connection, backup, the CLI) run beside the writer; FULL sync
         # makes an acknowledged commit survive power loss too, and group commit pays for the fsync.
         for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON",
-                       f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+                       f"busy_timeout = {self.busy_timeout_ms}"):
             await conn.execute(f"PRAGMA {pragma}")
         return conn
 
@@ -105,7 +109,7 @@ class PantauSQLiteEngine(SQLiteEngine):
 
     def _read(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
         if self._reader is None:
-            reader = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            reader = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
                                      detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
                                      check_same_thread=False)
             reader.row_factory = dict_factory
@@ -149,9 +153,15 @@ class PantauPostgresEngine(PostgresEngine):
 class Database:
     """The engine plus what the app needs around it: open, close, atomic, kind."""
 
-    def __init__(self, url: str, pool_size: int = 0) -> None:
+    def __init__(self, url: str, pool_size: int = 0, *, connect_timeout: int = CONNECT_TIMEOUT_S,
+                 statement_timeout: int = STATEMENT_TIMEOUT_S) -> None:
         self.url = url
         self.pool_size = pool_size or MAX_POOL
+        # A request waits at most this long for a connection, a statement or (SQLite) a lock, and then
+        # fails over to a 503 rather than hanging (issue 27: a frozen PostgreSQL held requests 10 s+).
+        self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+        self.outage = faults.Outage()
         self.kind = "sqlite" if url.startswith("sqlite:") else "postgres"
         self.engine: PantauSQLiteEngine | PostgresEngine
         self.sqlite_file: Path | None = None
@@ -160,10 +170,15 @@ class Database:
             if not path.parent.is_dir():
                 raise PantauError("db.dir_missing", path=str(path.parent))
             self.sqlite_file = path
-            self.engine = PantauSQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+            self.engine = PantauSQLiteEngine(path=str(path), busy_timeout_ms=statement_timeout * 1000)
         else:
-            self.engine = PantauPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1),
-                                                       "server_settings": {"plan_cache_mode": PLAN_CACHE_MODE}})
+            # statement_timeout is PostgreSQL's own limit; command_timeout the client's, a little later,
+            # for a connection that no longer answers at all (frozen network: nothing cancels it there).
+            self.engine = PantauPostgresEngine(config={
+                "dsn": url.replace("postgres://", "postgresql://", 1), "timeout": connect_timeout,
+                "command_timeout": statement_timeout + CLIENT_GRACE_S,
+                "server_settings": {"plan_cache_mode": PLAN_CACHE_MODE,
+                                    "statement_timeout": str(statement_timeout * 1000)}})
         self._pool_open = False
         self._previous_engine: Any = None
         # Short-lived per-process caches that belong to this database (a form's status, its
@@ -172,7 +187,8 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.database_url, settings.db_pool_size)
+        return cls(settings.database_url, settings.db_pool_size, connect_timeout=settings.db_connect_timeout,
+                   statement_timeout=settings.db_statement_timeout)
 
     async def open(self) -> None:
         """Open and bind the tables to this engine. Pantau runs one Database per process; the
@@ -189,7 +205,7 @@ class Database:
                 await self.engine.start_connection_pool(min_size=min(2, self.pool_size), max_size=self.pool_size,
                                                        reset=_keep_session)
                 self._pool_open = True
-            await self.fetch("SELECT 1 AS ok")
+            await self._fetch("SELECT 1 AS ok")  # not fetch(): at start the driver's own words say more
         except (OSError, sqlite3.Error) as exc:
             raise PantauError("db.unreachable", reason=str(exc)) from None
         except Exception as exc:  # asyncpg raises its own hierarchy (auth, missing database)
@@ -215,7 +231,47 @@ class Database:
             yield txn
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        """Raw SQL with `{}` placeholders on both engines."""
+        """Raw SQL with `{}` placeholders on both engines. A database that cannot serve is
+        PantauError db.unreachable (a 503), counted in the process's outage record."""
+        try:
+            try:
+                rows = await self._fetch(sql, *args)
+            except Exception as exc:
+                if not await self._dropped_stale_connections(exc):
+                    raise
+                rows = await self._fetch(sql, *args)  # once, on a fresh connection
+        except PantauError:
+            raise
+        except Exception as exc:
+            error = self.unreachable(exc, "read")
+            if error is exc:
+                raise
+            raise error from None
+        self.outage.recovered("read")
+        return rows
+
+    async def _dropped_stale_connections(self, exc: BaseException) -> bool:
+        """PostgreSQL came back after a restart or a cut network: the pool's connections are dead,
+        and each would fail one request. On a connection that died in use (not one that could not be
+        made), drop them all and let the read run once more on a new one (a SELECT can run twice)."""
+        engine = self.engine
+        if not isinstance(engine, PostgresEngine) or engine.pool is None or isinstance(exc, OSError):
+            return False
+        if engine.current_transaction.get() is not None or faults.unavailable(exc) is None:
+            return False
+        await engine.pool.expire_connections()
+        return True
+
+    def unreachable(self, exc: BaseException, channel: faults.Channel) -> BaseException:
+        """db.unreachable for a fault that means the database cannot serve (counted once), else exc."""
+        found = faults.unavailable(exc)
+        if found is None:
+            return exc
+        reason, kind = found
+        self.outage.failed(reason, channel if channel == "write" else kind)
+        return PantauError("db.unreachable", reason=reason)
+
+    async def _fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         engine = self.engine
         if isinstance(engine, PantauSQLiteEngine) and engine.current_transaction.get() is None:
             # The hot path (session, form status, photo checks): skip Piccolo's QueryString, whose
@@ -242,6 +298,7 @@ class Database:
 
 
 _SQLITE_SQL: dict[str, str] = {}
+CLIENT_GRACE_S = 2  # the client gives up this long after PostgreSQL's statement_timeout would have
 MAX_POOL = 10  # PostgreSQL read connections per process, unless PANTAU_DB_POOL_SIZE says otherwise
 # Besides its pool, a server process holds its writer's connection, and a report or export it runs
 # opens one more; the margin keeps room for the CLI (migrate, backup) and an operator's psql.

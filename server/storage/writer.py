@@ -22,14 +22,18 @@ import fcntl
 import logging
 import os
 import queue
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import piccolo.engine.sqlite  # noqa: F401 - registers sqlite3 adapters/converters for UUID, datetime, bool
 
-from server.storage.db import BUSY_TIMEOUT_MS, PLAN_CACHE_MODE, Database
+from server.errors import PantauError
+from server.storage import faults
+from server.storage.db import CLIENT_GRACE_S, PLAN_CACHE_MODE, Database
 
 T = TypeVar("T")
 log = logging.getLogger("pantau.writer")
@@ -125,18 +129,23 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
 def connect(db: Database) -> Any:
     """A blocking connection for the writer thread, with the same durability settings as the engine."""
     if db.kind == "sqlite":
-        conn = sqlite3.connect(db.engine.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,  # type: ignore[union-attr]
+        busy_ms = db.statement_timeout * 1000
+        conn = sqlite3.connect(db.engine.path, timeout=busy_ms / 1000, isolation_level=None,  # type: ignore[union-attr]
                                detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES, check_same_thread=False)
         conn.row_factory = _dict_row
-        for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON",
-                       f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+        for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON", f"busy_timeout = {busy_ms}"):
             conn.execute(f"PRAGMA {pragma}")
         return conn
     import psycopg
     from psycopg.rows import dict_row
 
+    # connect_timeout and statement_timeout: a request fails over to a 503 instead of hanging; the
+    # keepalives and tcp_user_timeout let the kernel drop a connection whose peer vanished.
     return psycopg.connect(db.url.replace("postgres://", "postgresql://", 1), autocommit=True, row_factory=dict_row,
-                           options=f"-c plan_cache_mode={PLAN_CACHE_MODE}")
+                           connect_timeout=db.connect_timeout, keepalives=1, keepalives_idle=30, keepalives_interval=5,
+                           keepalives_count=3, tcp_user_timeout=(db.statement_timeout + CLIENT_GRACE_S) * 1000,
+                           options=f"-c plan_cache_mode={PLAN_CACHE_MODE} "
+                                   f"-c statement_timeout={db.statement_timeout * 1000}")
 
 
 Op = Callable[[Tx], Any]
@@ -168,6 +177,11 @@ class Writer:
         self.items = 0
         self.retries = 0
         self.reruns = 0  # batches run again with a savepoint per item because an item failed
+        # A caller waits this long for its item at most: a writer stuck on a frozen connection (or a
+        # lock) must not hold requests without an answer. The item may still commit later; the
+        # client's retry with the same instance id then gets the receipt, never a second record.
+        self.patience = db.statement_timeout + db.connect_timeout + 5
+        self._watch = _Watchdog(db.statement_timeout + CLIENT_GRACE_S) if db.kind == "postgres" else None
 
     async def start(self) -> None:
         if self._workers:
@@ -201,7 +215,11 @@ class Writer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put((op, future, loop))
-        return await future
+        try:
+            return await asyncio.wait_for(future, self.patience)
+        except TimeoutError:
+            self.db.outage.failed("timed out", "write")
+            raise PantauError("db.unreachable", reason="timed out") from None
 
     def _main(self, started: threading.Event, errors: list[BaseException]) -> None:
         conn: Any = None
@@ -276,19 +294,35 @@ class Writer:
 
     def _transaction(self, conn: Any, lock: _WriteLock, batch: list[_Item], *, defer: bool,
                      careful: bool) -> tuple[Any, list[tuple[bool, Any]] | object]:
+        """The batch; once more on a new connection when the one kept from before died before BEGIN
+        went through (PostgreSQL restarted or the network was cut meanwhile): nothing ran yet."""
+        conn, result = self._attempt(conn, lock, batch, defer=defer, careful=careful)
+        if result is _STALE:  # only ever from a connection kept from before, so this runs once
+            return self._attempt(None, lock, batch, defer=defer, careful=careful)
+        return conn, result
+
+    def _attempt(self, conn: Any, lock: _WriteLock, batch: list[_Item], *, defer: bool,
+                 careful: bool) -> tuple[Any, list[tuple[bool, Any]] | object]:
         """The batch in one transaction: each item's outcome, or _CAREFULLY (not careful, and an item
         failed) or _UNDEFERRED (the deferred rows failed), after rolling everything back."""
         outcomes: list[tuple[bool, Any]] = []
         deferred_failed = False
         with lock:  # other processes' writers wait here, not in SQLite's sleeping busy handler
+            fresh = conn is None
             try:
                 if conn is None:  # lost earlier (database restarted): try again now
                     conn = connect(self.db)
+                if self._watch is not None:
+                    self._watch.begin(conn)
                 tx = Tx(conn, self.db.kind, self.db.memo, defer=defer)
                 between = _Between(tx)
                 between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
-                if not careful:
+                try:
                     between.flush()
+                except Exception as exc:
+                    if self.db.kind == "postgres" and faults.unavailable(exc) is not None and fresh is False:
+                        return self._recover(conn), _STALE
+                    raise
                 for op, _future, _loop in batch:
                     if careful:
                         between.then("SAVEPOINT item")
@@ -316,6 +350,10 @@ class Writer:
             except _ItemFailed:
                 return self._recover(conn), _CAREFULLY
             except Exception as exc:
+                found = faults.unavailable(exc)
+                if found is not None:  # the database cannot serve: 503 for each item, one log line per outage
+                    self.db.outage.failed(found[0], "write", len(batch))
+                    return self._recover(conn), [(False, PantauError("db.unreachable", reason=found[0]))] * len(batch)
                 if deferred_failed and not _lost_race(exc):
                     log.exception("deferred rows of a batch of %d failed", len(batch))
                     return self._recover(conn), _UNDEFERRED
@@ -323,6 +361,11 @@ class Writer:
                     log.exception("batch of %d failed to commit", len(batch))
                 outcomes = [(False, exc)] * len(batch)
                 conn = self._recover(conn)
+            else:
+                self.db.outage.recovered("write")
+            finally:
+                if self._watch is not None:
+                    self._watch.end()
         with self._count:
             self.batches += 1
             self.items += len(batch)
@@ -342,12 +385,45 @@ class Writer:
             return None
 
 
+class _Watchdog:
+    """PostgreSQL: a connection whose server stopped answering (frozen network, a stopped server)
+    blocks its thread forever: statement_timeout is enforced by the server that no longer answers,
+    and a peer's kernel may still acknowledge every packet. After `limit` seconds in one transaction
+    the socket is shut down, libpq sees the connection end, and the batch fails over to 503s."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._busy: dict[int, tuple[Any, float]] = {}
+        threading.Thread(target=self._watch, name="pantau-writer-watchdog", daemon=True).start()
+
+    def begin(self, conn: Any) -> None:
+        with self._lock:
+            self._busy[threading.get_ident()] = (conn, time.monotonic())
+
+    def end(self) -> None:
+        with self._lock:
+            self._busy.pop(threading.get_ident(), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(1)
+            now = time.monotonic()
+            with self._lock:
+                stuck = [conn for conn, since in self._busy.values() if now - since > self.limit]
+            for conn in stuck:
+                with contextlib.suppress(Exception):
+                    log.warning("writer: no answer from the database for %.0f s, closing the connection", self.limit)
+                    socket.socket(fileno=os.dup(conn.fileno())).shutdown(socket.SHUT_RDWR)
+
+
 class _ItemFailed(Exception):
     """An item failed in a batch run without savepoints."""
 
 
 _CAREFULLY = object()  # run the batch again with a savepoint per item
 _UNDEFERRED = object()  # run the batch again writing deferred rows at once
+_STALE = object()  # the kept connection was dead before BEGIN: run the batch on a new one
 
 
 class _WriteLock:

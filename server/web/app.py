@@ -210,7 +210,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             loggers={"pantau": {"level": settings.log_level, "propagate": True},
-                     "httpx": {"level": "WARNING"}},
+                     "httpx": {"level": "WARNING"},
+                     # asyncpg logs a traceback each time its pool fails to reconnect during an outage;
+                     # storage/faults.py logs the outage itself, once.
+                     "asyncpg": {"level": "ERROR"}},
             log_exceptions="never",  # web/errors.py logs 500s itself, once, with the traceback
         ),
         request_max_body_size=10 * 1024 * 1024,

@@ -1,6 +1,8 @@
 """Every error leaves the app as the catalogue says: a JSON problem for API clients, an HTML page
 in Indonesian (with English) for people. Unknown exceptions are logged with their traceback and
-answered with a plain 500 page that shows no internals."""
+answered with a plain 500 page that shows no internals. A database that cannot serve (full disk,
+lock, lost connection: storage/faults.py) is a 503 `db.unreachable` with Retry-After, counted in
+the process's outage record (one log line when it starts, a count a minute, one when it ends)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
 from server.errors import PantauError
+from server.storage import faults
 
 log = logging.getLogger("pantau.web")
+RETRY_AFTER_S = 10  # what a 503 asks the client to wait; the phone's outbox backs off on its own too
 
 _HTTP_CODES = {
     400: "http.bad_request",
@@ -35,19 +39,21 @@ def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
 
 def _respond(request: Request, error: PantauError) -> Response:  # type: ignore[type-arg]
     status = error.status if 400 <= error.status < 600 else 500
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
     if _wants_json(request):
         body: dict[str, object] = {"code": error.code, "status": status, "detail": error.message("en"),
                                    "detail_id": error.message("id")}
         if error.params.get("field"):  # an error about one answer is listed at its question, as a 422's are
             body["errors"] = [{"path": error.params["field"], "code": error.code, "message": error.message("id"),
                                "message_en": error.message("en")}]
-        return Response(body, status_code=status, media_type="application/problem+json")
+        return Response(body, status_code=status, media_type="application/problem+json", headers=headers)
     return Template(
         template_name="error.html",
         context={"code": error.code, "status": status, "message_id": error.message("id"),
                  "message_en": error.message("en")},
         status_code=status,
         media_type=MediaType.HTML,
+        headers=headers,
     )  # type: ignore[return-value]
 
 
@@ -75,6 +81,11 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:  # typ
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+    found = faults.unavailable(exc)
+    if found is not None:  # a query outside Database.fetch (Piccolo's) met a database that cannot serve
+        reason, channel = found
+        request.app.state.db.outage.failed(reason, channel)
+        return _respond(request, PantauError("db.unreachable", reason=reason))
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(request, PantauError("http.internal"))
 

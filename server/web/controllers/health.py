@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from litestar import Request, Response, get
 
+from server.errors import PantauError
 from server.storage import migrate
 from server.web.deps import db_of
+from server.web.errors import RETRY_AFTER_S
 
 
 @get("/healthz", sync_to_thread=False)
@@ -19,10 +21,14 @@ async def readyz(request: Request) -> Response[dict[str, object]]:  # type: igno
     db = db_of(request)
     try:
         waiting = await migrate.pending(db)
-    except Exception as exc:
-        return Response({"status": "unavailable", "database": db.kind, "detail": type(exc).__name__},
-                        status_code=503)
+    except Exception as raised:  # db.unreachable: the database cannot serve now (counted as an outage)
+        exc = raised if isinstance(raised, PantauError) else db.unreachable(raised, "read")
+        if not isinstance(exc, PantauError):
+            raise
+        return Response({"status": "unavailable", "database": db.kind, "code": exc.code,
+                         "detail": exc.message("en"), "detail_id": exc.message("id")},
+                        status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     if waiting:
         return Response({"status": "unavailable", "database": db.kind, "pending_migrations": waiting},
-                        status_code=503)
+                        status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     return Response({"status": "ready", "database": db.kind, "migrations": "current"})
