@@ -5,6 +5,7 @@ another connection, and a real PostgreSQL behind a TCP proxy the test cuts and f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -149,24 +150,18 @@ class Proxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         for s in self._sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
         self._sockets = []
 
@@ -187,26 +182,26 @@ def test_postgres_cut_and_frozen_is_503_then_recovers(settings: Settings, tmp_pa
            "PANTAU_LOG_LEVEL": "INFO", "PANTAU_DB_CONNECT_TIMEOUT": "2", "PANTAU_DB_STATEMENT_TIMEOUT": "2"}
     base, log = f"http://127.0.0.1:{port}", tmp_path / "serve.log"
     try:
-        with serve([sys.executable, "-m", "server.cli.main", "serve"], env, base, log, cwd=tmp_path):
-            with httpx.Client(base_url=base, timeout=30) as client:
-                client.get("/masuk")
-                client.post("/masuk", data={"username": "citra", "password": PASSWORD,
-                                            "_csrf_token": client.cookies["csrftoken"]})
-                token = {"x-csrftoken": client.cookies["csrftoken"]}
-                assert client.post("/api/v1/submissions", json=_submission(), headers=token).status_code == 201
-                proxy.cut()
-                down = [client.get("/readyz"), client.post("/api/v1/submissions", json=_submission(), headers=token),
-                        client.get("/", headers={"accept": "text/html"})]
-                proxy.start()  # the network is back
-                assert _eventually(lambda: client.get("/readyz").status_code == 200)
-                assert client.post("/api/v1/submissions", json=_submission(), headers=token).status_code == 201
-                proxy.freeze()
-                started = time.monotonic()
-                frozen = client.post("/api/v1/submissions", json=_submission(), headers=token)
-                waited = time.monotonic() - started
-                proxy.cut()
-                proxy.frozen.clear()
-                proxy.start()
+        with (serve([sys.executable, "-m", "server.cli.main", "serve"], env, base, log, cwd=tmp_path),
+              httpx.Client(base_url=base, timeout=30) as client):
+            client.get("/masuk")
+            client.post("/masuk", data={"username": "citra", "password": PASSWORD,
+                                        "_csrf_token": client.cookies["csrftoken"]})
+            token = {"x-csrftoken": client.cookies["csrftoken"]}
+            assert client.post("/api/v1/submissions", json=_submission(), headers=token).status_code == 201
+            proxy.cut()
+            down = [client.get("/readyz"), client.post("/api/v1/submissions", json=_submission(), headers=token),
+                    client.get("/", headers={"accept": "text/html"})]
+            proxy.start()  # the network is back
+            assert _eventually(lambda: client.get("/readyz").status_code == 200)
+            assert client.post("/api/v1/submissions", json=_submission(), headers=token).status_code == 201
+            proxy.freeze()
+            started = time.monotonic()
+            frozen = client.post("/api/v1/submissions", json=_submission(), headers=token)
+            waited = time.monotonic() - started
+            proxy.cut()
+            proxy.frozen.clear()
+            proxy.start()
     finally:
         proxy.cut()
     for answer in down:
