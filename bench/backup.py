@@ -101,7 +101,7 @@ def cached_database(size_mb: int) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     print(f"building a {size_mb} MB database (once; cached as {cache})", flush=True)
     building = Path(tempfile.mkdtemp(dir=CACHE)) / "seed.sqlite3"
-    with serving("sqlite", extra_env=SECRET) as server:
+    with serving("sqlite", extra_env=SECRET, ready_within=240) as server:
         load = start_load(server, 1, 8)
         load.wait(timeout=120)
         live = sqlite3.connect(server.database_url.removeprefix("sqlite:///"))
@@ -115,7 +115,7 @@ def cached_database(size_mb: int) -> Path:
 
 def measure(size_mb: int, warmup: float) -> str:
     seed = cached_database(size_mb)
-    with serving("sqlite", extra_env=SECRET, seed=seed) as server:
+    with serving("sqlite", extra_env=SECRET, seed=seed, ready_within=240) as server:
         live = Path(server.database_url.removeprefix("sqlite:///"))
         target = server.workdir / "cadangan.sqlite3"
         load = start_load(server, 7, 600)
