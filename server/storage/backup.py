@@ -48,7 +48,10 @@ class Snapshot:
     def __init__(self, source: Path, target: Path) -> None:
         self.source = source
         self.target = target
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")  # 0600
+        try:
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")  # 0600
+        except OSError as exc:  # a folder the service may not write to
+            raise PantauError("backup.failed", reason=_reason(exc)) from None
         os.close(fd)
         self.partial = Path(name)
         try:
@@ -100,6 +103,12 @@ class Snapshot:
 
     def finish(self) -> int:
         """Check the copy, make it durable and give it its name; returns its size in bytes."""
+        try:
+            return self._finish()
+        except OSError as exc:  # the disk filled up at the fsync, the folder went away, ...
+            raise PantauError("backup.failed", reason=_reason(exc)) from None
+
+    def _finish(self) -> int:
         if self.error is not None:
             raise PantauError("backup.failed", reason=_reason(self.error)) from None
         problem = quick_check(self.partial)
@@ -108,9 +117,13 @@ class Snapshot:
         fsync_file(self.partial)
         try:
             os.link(self.partial, self.target)  # never replaces a file that appeared meanwhile
+            self.partial.unlink()
         except FileExistsError:
             raise PantauError("backup.target_exists", path=str(self.target)) from None
-        self.partial.unlink()
+        except PermissionError:  # a file system without hard links (FAT, some network mounts)
+            if self.target.exists():
+                raise PantauError("backup.target_exists", path=str(self.target)) from None
+            os.rename(self.partial, self.target)
         fsync_dir(self.target.parent)
         return self.target.stat().st_size
 

@@ -232,3 +232,8 @@ def test_on_postgres_both_commands_say_what_to_run_without_the_password(tmp_path
     assert_clean_failure(restore, "restore.not_sqlite")
     assert "pg_restore" in restore.stderr and "postgresql://pantau@db.dinsos.local:5432/pantau_pulih" in restore.stderr
     assert "topsecret" not in dump.stderr + restore.stderr
+
+
+def test_a_folder_that_takes_no_files_is_a_clear_error(tmp_path: Path) -> None:
+    env = _prepared(tmp_path / "db")
+    assert_clean_failure(pantau("backup", "/proc/pantau.sqlite3", env=env, cwd=tmp_path), "backup.failed")
