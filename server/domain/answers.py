@@ -176,6 +176,9 @@ class _Run:
         self.warnings: list[FieldWarning] = []
         self.relevant: dict[tuple[str, tuple[tuple[str, int], ...]], bool] = {}
         self.bad: set[_At] = set()  # values that failed their type: no "required" on top
+        # What the phone sent for calculations: only once() reads it (as '.'), to keep a value the
+        # phone computed once (a uuid, the time the form was opened); every other one is recomputed.
+        self.sent: dict[_At, Any] = {}
 
     def error(self, at: _At, code: str, text: Text | None = None, /, **params: Any) -> None:
         # Positional-only: a finding's own parameters may be called "code" (nik.province).
@@ -198,6 +201,8 @@ class _Run:
             elif step.kind == "repeat":
                 out[key] = self._clean_repeat(step, value, position)
             elif value not in _EMPTY and step.qtype is not None and step.qtype.holds_value:
+                if step.calculation is not None and isinstance(value, str | int | float | bool):
+                    self.sent[(position, key)] = value
                 cleaned = self._clean_value(step.qtype, value, (position, key))
                 if cleaned is not None:
                     out[key] = cleaned
@@ -239,7 +244,8 @@ class _Run:
             if not relevant:
                 chain[-1].pop(name, None)
             elif step.calculation is not None:
-                result = _stored(evaluate(step.calculation, self.context(values, position, None)))
+                sent = self.sent.get((position, name))  # '.' of a calculation: what once() keeps
+                result = _stored(evaluate(step.calculation, self.context(values, position, sent)))
                 if result is None:
                     chain[-1].pop(name, None)
                 else:

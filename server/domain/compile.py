@@ -12,6 +12,7 @@ import msgspec
 
 from server.domain.check import check
 from server.domain.expr import Expr, from_json, to_json
+from server.domain.exprtree import functions_called
 from server.domain.form import Form, Question, Repeat, Text, field_type, repeat_scope, walk
 from server.domain.graph import dependencies, topological
 from server.domain.load import load_yaml
@@ -58,6 +59,15 @@ class CompiledForm(msgspec.Struct, kw_only=True, dict=True):
             raw = self.rules.get(name, {}).get(attribute)
             cache[key] = from_json(raw) if isinstance(raw, dict) else None
         return cache[key]
+
+    def functions(self) -> frozenset[str]:
+        """The names of every function the form's rules call (the fill page loads the rarely used
+        ones' JavaScript only for forms that call them)."""
+        memo = self.memo()
+        if "functions" not in memo:
+            memo["functions"] = functions_called([self.rules, self.instance_name])
+        found: frozenset[str] = memo["functions"]
+        return found
 
     def memo(self) -> dict[str, Any]:
         """Per-instance scratch space for derived plans (answers.py); never encoded."""

@@ -6,12 +6,13 @@ ${_choice.parent}: field names start with a letter, so it can never mean a field
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from server.domain.expr import BinOp, Call, Expr, Neg, Ref
 from server.domain.expr.lexer import tokenize
 
 # The functions that take a nodeset (docs/expressions.md "Values").
-AGGREGATES = frozenset({"sum", "count", "min", "max", "concat"})
+AGGREGATES = frozenset({"sum", "count", "min", "max", "concat", "count-non-empty", "join"})
 CHOICE_PREFIX = "_choice."
 _WORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 
@@ -46,7 +47,7 @@ def choice_columns(names: frozenset[str]) -> frozenset[str]:
 
 
 def refs_outside_aggregates(expr: Expr) -> set[str]:
-    """The ${names} not inside an argument of an aggregate (sum, count, min, max, concat)."""
+    """The ${names} not inside an argument of an aggregate (sum, count, join, ...: AGGREGATES)."""
     names: set[str] = set()
     stack: list[Expr] = [expr]
     while stack:
@@ -60,3 +61,19 @@ def refs_outside_aggregates(expr: Expr) -> set[str]:
         elif isinstance(node, Call) and node.fn not in AGGREGATES:
             stack.extend(node.args)
     return names
+
+
+def functions_called(tree: Any) -> frozenset[str]:
+    """The function names in expression trees as JSON (to_json), however they are nested in lists
+    and dicts: a compiled form's rules."""
+    names: set[str] = set()
+    stack: list[Any] = [tree]
+    while stack:  # a loop, not recursion: a form holds many trees, some deep
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("t") == "call" and isinstance(node.get("fn"), str):
+                names.add(node["fn"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(names)

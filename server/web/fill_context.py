@@ -19,6 +19,7 @@ from server.domain.access import reachable
 from server.domain.answers import CONFIRM_KEY, validate
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
+from server.domain.expr.odk import ODK_ONLY
 from server.domain.exprtree import CHOICE_PREFIX
 from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, walk
 from server.domain.problems import CATALOGUE, messages
@@ -226,6 +227,14 @@ def picker_assets(compiled: CompiledForm) -> dict[str, str]:
         return {}
     base = f"/aset/{asset_version()}"
     return {"picker": f"{base}/js/picker.js", "idb": f"{base}/vendor/idb.js"}
+
+
+def expr_assets(compiled: CompiledForm) -> dict[str, str]:
+    """The ODK functions few forms call (count-non-empty, join, once, ...: domain/expr/odk.py), only
+    for forms that call one: the other forms' first load stays within its weight budget."""
+    if not compiled.functions() & ODK_ONLY:
+        return {}
+    return {"expr_more": f"/aset/{asset_version()}/js/expr-more.js"}
 
 
 def growth_tables_url() -> str:
@@ -596,7 +605,7 @@ def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer:
         version=compiled.version, instance_id=instance_id, action=f"/f/{compiled.form_id}{query}",
         switch_url=f"/f/{compiled.form_id}?lang={'id' if lang == 'en' else 'en'}", viewer=viewer, items=items,
         pages=builder.pages, has_repeats=builder.has_repeats, ui=ui_texts(lang),
-        assets={**asset_urls(), **picker_assets(compiled)},
+        assets={**asset_urls(), **picker_assets(compiled), **expr_assets(compiled)},
         rules_url=rules_url(compiled, lang), message=shown.message, error=shown.error,
         config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,
                           "rules": rules_url(compiled, lang), **({"b": base_revision} if base_revision else {}),

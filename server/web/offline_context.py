@@ -46,8 +46,9 @@ def phone_assets() -> dict[str, str]:
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}/[^'"]+\.js)['"]""", re.MULTILINE)
 
 
-# The scripts a fill page names: the runtime, and the beneficiary picker on forms that have one.
-PAGE_SCRIPTS = ("js/form.js", "js/picker.js")
+# The scripts a fill page names: the runtime, the beneficiary picker on forms that have one, and
+# the ODK functions on forms that call them.
+PAGE_SCRIPTS = ("js/form.js", "js/picker.js", "js/expr-more.js")
 
 
 @lru_cache(maxsize=1)

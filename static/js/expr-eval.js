@@ -8,7 +8,7 @@ const own = (o, k) => (o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : 
 const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 // --- values -------------------------------------------------------------------------------------
-const first = (v) => (Array.isArray(v) ? (v.length ? v[0] : '') : v);
+export const first = (v) => (Array.isArray(v) ? (v.length ? v[0] : '') : v);
 const trimJava = (s) => s.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
 const NUMBER = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
 
@@ -70,7 +70,7 @@ function equals(a, b) {
   return a === b;
 }
 
-function norm(raw) {
+export function norm(raw) {
   if (raw === null || raw === undefined) return '';
   const t = typeof raw;
   if (t === 'string' || t === 'number' || t === 'boolean') return raw;
@@ -301,10 +301,11 @@ function regexMatches(text, pattern) {
   return re !== null && re.test(text);
 }
 
-// --- functions: the same registry as builtins.py; [min, max|null, impl, lazy] ----------------
-const items = (v) => (Array.isArray(v) ? v : [v]);
+// --- functions: the same registry as builtins.py (expr-more.js adds the rarely used ones, as odk.py);
+// [min, max|null, impl, lazy] ------------------------------------------------------------------
+export const items = (v) => (Array.isArray(v) ? v : [v]);
 const choices = (v) => toString(v).split(' ').filter((x) => x);
-const javaInt = (n) => (n !== n ? 0 : n >= 2147483647 ? 2147483647 : n <= -2147483648 ? -2147483648 : Math.trunc(n));
+export const javaInt = (n) => (n !== n ? 0 : n >= 2147483647 ? 2147483647 : n <= -2147483648 ? -2147483648 : Math.trunc(n));
 const numbers = (a) => [].concat.apply([], a.map(items)).map(toNumber).filter((x) => x === x);
 const pick = (a, less) => { const n = numbers(a); let m = NaN; for (let k = 0; k < n.length; k++) if (k === 0 || less(n[k], m)) m = n[k]; return m; };
 
@@ -351,7 +352,7 @@ function decimalDateTime(a) {
   return isFinite(n) ? n : NaN;
 }
 
-function formatDate(a) {
+export function formatDate(a) {
   const v = first(a[0]);
   const m = typeof v === 'boolean' ? null : typeof v === 'string' ? parseIso(v) : momentOfNumber(toNumber(v));
   if (!m) return '';
@@ -406,9 +407,6 @@ export const FN = {
   position: [0, 1, (a, ctx) => { const p = ctx.position || []; return p.length ? p[p.length - 1][1] + 1 : 1; }],
 };
 
-// The names and argument counts, for the parity test against Python's FUNCTIONS.
-export const FUNCTIONS = Object.keys(FN).map((k) => ({ name: k, min: FN[k][0], max: FN[k][1] }));
-
 // --- evaluation -----------------------------------------------------------------------------------
 function lookup(name, ctx) {
   const path = own(ctx.scope, name), pos = ctx.position || [];
@@ -444,7 +442,7 @@ const ARITH = {
   '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b,
 };
 
-function ev(n, ctx) {
+export function ev(n, ctx) {
   switch (n.t) {
     case 'num': return toNumber(n.v);
     case 'str': return toString(n.v);

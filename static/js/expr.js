@@ -4,8 +4,12 @@
 // to Python's results. No dependencies; runs in Chrome 61 (Android 8).
 
 import { FN, MAX_PATTERN, translate } from './expr-eval.js';
+import './expr-more.js'; // the editor knows every function; the fill page loads these only where used
 
-export { evaluate, toBoolean, toNumber, toString, FUNCTIONS } from './expr-eval.js';
+export { evaluate, toBoolean, toNumber, toString } from './expr-eval.js';
+
+// The names and argument counts, for the parity test against Python's FUNCTIONS.
+export const FUNCTIONS = Object.keys(FN).map((k) => ({ name: k, min: FN[k][0], max: FN[k][1] }));
 
 const MAX_LENGTH = 4000, MAX_DEPTH = 100;
 const own = (o, k) => (o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);

@@ -7,7 +7,7 @@ import { evaluate, toBoolean, toString } from './expr-eval.js';
 const doc = document, root = doc.documentElement, form = doc.getElementById('fill');
 const C = JSON.parse(doc.getElementById('pantau-form').textContent);
 let R = null, M = {};
-const shownErrors = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
+const shownErrors = {}, K = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
 const hooks = [], checks = []; // added by lazily loaded helpers (growth.js, dupcheck.js): after each refresh, at each check
 let page = 0, timer = 0, paged = false;
 // Drafts, photos and the outbox (issue 6), loaded once the form works: the first visit stays light.
@@ -125,7 +125,7 @@ function run(values) {
       rel[key] = ok;
       if (!ok) delete level[name];
       else if (rules.calculation) {
-        const v = stored(evaluate(rules.calculation, ctx(values, pos, null)));
+        const v = K[key] = stored(evaluate(rules.calculation, ctx(values, pos, K[key]))); // once() keeps it
         if (v === null) delete level[name]; else level[name] = v;
       }
     });

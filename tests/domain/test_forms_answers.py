@@ -4,6 +4,7 @@ writes a small form inline and asserts on error/warning codes and the cleaned an
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from typing import Any
 
@@ -123,6 +124,28 @@ def test_unknown_fields_and_calculations_sent_by_the_client() -> None:
     result = check(compiled, {"a": 4, "dua_a": 99, "b": 1})
     assert errors(result) == [("b", "answer.unknown_field")]
     assert result.answers == {"a": 4, "dua_a": 8}
+
+
+def test_once_keeps_what_the_phone_computed_and_other_calculations_are_recomputed() -> None:
+    compiled = form("""\
+        fields:
+          - {type: integer, name: a, label: A}
+          - {type: calculate, name: kode, calculation: "once(uuid())"}
+          - {type: calculate, name: mulai, calculation: "once(now())"}
+          - {type: calculate, name: dua_a, calculation: "${a} * 2"}
+          - type: repeat
+            name: r
+            fields: [{type: calculate, name: no, calculation: "once(concat('R', position(..)))"}]
+    """)
+    sent = {"a": 4, "kode": "6e1c2f4e-0b1a-4f3e-9d2a-1c2b3d4e5f60", "mulai": "2026-03-30T08:00:00.000+08:00",
+            "dua_a": 99, "r": [{"no": "R9"}, {}]}
+    result = check(compiled, sent)
+    assert errors(result) == []
+    assert result.answers == {"a": 4, "kode": sent["kode"], "mulai": sent["mulai"], "dua_a": 8,
+                              "r": [{"no": "R9"}, {"no": "R2"}]}
+    fresh = check(compiled, {"a": 1}).answers
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", fresh["kode"])
+    assert fresh["mulai"] == NOW.isoformat(timespec="milliseconds")  # the server clock: the phone sent none
 
 
 REQUIRED = form("""\

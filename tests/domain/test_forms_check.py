@@ -262,11 +262,12 @@ def test_fields_inside_a_repeat_are_read_from_outside_only_through_aggregates() 
               - {type: integer, name: umur, label: {id: U, en: A}}
               - {type: integer, name: sekolah, label: {id: S, en: S}, relevant: "${umur} >= 7"}
           - {type: calculate, name: total, calculation: "sum(${umur}) + count(${anggota})"}
+          - {type: calculate, name: odk, calculation: "concat(join(' ', ${umur}), count-non-empty(${umur}))"}
           - {type: calculate, name: salah, calculation: "${umur} + 1"}
           - {type: calculate, name: juga, calculation: "if(max(${umur}) > 60, ${umur}, 0)"}
     """)
-    assert [(p.code, p.line) for p in result.problems] == [("form.repeat_reference", 12),
-                                                            ("form.repeat_reference", 13)]
+    assert [(p.code, p.line) for p in result.problems] == [("form.repeat_reference", 13),
+                                                            ("form.repeat_reference", 14)]
 
 
 def test_sibling_repeats_cannot_read_each_other_without_aggregates() -> None:

@@ -231,6 +231,21 @@ def test_only_a_growth_check_brings_the_growth_rules_to_the_phone() -> None:
     assert "growth" not in runtime_rules(compiled_form(), "id")  # other forms load nothing of it
 
 
+def test_only_forms_calling_an_odk_function_load_its_script_before_the_runtime() -> None:
+    odk = b"""settings: {id: odk, version: "1"}
+fields:
+  - {type: text, name: nama, label: Nama}
+  - {type: calculate, name: kode, calculation: "once(uuid())"}
+  - {type: note, name: n, label: "Kode", relevant: "count-non-empty(${nama}) > 0"}
+"""
+    tags = Tags(render(context(source=odk))).tags
+    scripts = [attrs["src"] for tag, attrs in tags if tag == "script" and "src" in attrs]
+    more = [i for i, src in enumerate(scripts) if src.endswith("/js/expr-more.js")]
+    runtime = [i for i, src in enumerate(scripts) if src.endswith("/js/form.js")]
+    assert len(more) == 1 and more[0] < runtime[0]  # modules run in order: its functions exist before any rule runs
+    assert "expr-more.js" not in render(context())  # the other forms' first load stays light
+
+
 def test_json_in_the_page_cannot_close_its_script_tag() -> None:
     assert "</script>" not in safe_json({"label": "</script><script>alert(1)</script>"})
 

@@ -62,6 +62,7 @@ def test_manifest_lists_every_version_still_fillable_and_the_shell(as_, settings
     assert any(u.endswith("/vendor/idb.js") for u in found["shell"])
     # A growth check opened offline computes its z-scores: its module and the WHO tables are cached.
     assert any(u.endswith("/js/growth.js") for u in found["shell"])
+    assert any(u.endswith("/js/expr-more.js") for u in found["shell"])  # the ODK functions, for forms that call them
     assert any(u.endswith("/data/who-growth.json") for u in found["shell"])
     citra = as_("citra")
     for url in [*found["shell"], *rules, "/f/uji_tinjau?v=1"]:

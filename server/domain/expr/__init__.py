@@ -3,6 +3,7 @@ serialises to JSON; this package evaluates it on the server and static/js/expr.j
 docs/expressions.md is the reference for form authors and for the JSON shape."""
 
 from server.domain.expr import builtins as _builtins  # noqa: F401  registers the built-in functions
+from server.domain.expr import odk as _odk  # noqa: F401  and the ODK ones forms from XLSForm use
 from server.domain.expr.context import Context
 from server.domain.expr.errors import ExprError
 from server.domain.expr.evaluate import compile_expr, evaluate

@@ -326,6 +326,11 @@ def _decimal_date_time(args: Args, ctx: Context) -> Value:
     "Writes a date with a %Y %m %d ... format; language 'id' (default) or 'en'.",
 )
 def _format_date(args: Args, ctx: Context) -> Value:
+    return format_date(args)
+
+
+def format_date(args: Args) -> str:
+    """format-date and format-date-time (odk.py): one function in ODK's spec and in JavaRosa."""
     value = first(args[0])
     moment: dates.Moment | None
     if isinstance(value, bool):

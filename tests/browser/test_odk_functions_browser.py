@@ -1,0 +1,69 @@
+"""The ODK functions forms from XLSForm bring (domain/expr/odk.py) on a phone in Debian's chromium:
+the fill page loads static/js/expr-more.js for such a form only, its calculations follow the answers
+as the server's do, and once(uuid()) keeps the code the enumerator saw, which the server stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import REPO, signed_in_page
+from tests.browser.server import Server, pantau_server
+from tests.browser.test_fill_browser import READY, rows, settled
+
+pytestmark = pytest.mark.browser
+
+ODK = b"""
+settings: {id: uji_odk, version: "1", title: {id: Fungsi ODK, en: ODK functions}}
+fields:
+  - {type: text, name: kepala, label: {id: Kepala keluarga, en: Head of household}, required: yes}
+  - type: repeat
+    name: anggota
+    label: {id: Anggota, en: Member}
+    fields:
+      - {type: text, name: nama, label: {id: Nama, en: Name}}
+  - {type: calculate, name: daftar, calculation: "join(', ', ${nama})"}
+  - {type: calculate, name: terisi, calculation: "count-non-empty(${nama})"}
+  - {type: calculate, name: kode, calculation: "once(uuid())"}
+  - {type: calculate, name: jam, calculation: "format-date-time('2026-08-17T07:05:00+08:00', '%H.%M')"}
+  - {type: note, name: ringkasan, label: {id: "${terisi}: ${daftar} @${jam}", en: "${terisi}: ${daftar} @${jam}"}}
+  - {type: note, name: tampil_kode, label: {id: "Kode ${kode}", en: "Code ${kode}"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("odk")
+    (workdir / "uji_odk.yaml").write_bytes(ODK)
+    with pantau_server(workdir, [REPO / "forms" / "registrasi_penerima.yaml", workdir / "uji_odk.yaml"]) as running:
+        yield running
+
+
+def test_odk_functions_run_on_the_phone_and_once_keeps_its_code(server: Server, phone: Any) -> None:
+    page = signed_in_page(phone, server, "/f/uji_odk")
+    page.wait_for_selector(READY)
+    code = page.text_content("#w-tampil_kode").removeprefix("Kode ")
+    assert len(code) == 36 and code.count("-") == 4
+    page.fill("#f-kepala", "Ani")
+    for i, name in enumerate(["Budi", "", "Citra"]):
+        settled(page).click("button.add")
+        if name:
+            page.fill(f"[id='f-anggota[{i}].nama']", name)
+    settled(page)
+    assert page.text_content("#w-ringkasan") == "2: Budi, , Citra @07.05"
+    assert page.text_content("#w-tampil_kode") == f"Kode {code}"  # the answers changed, the code did not
+    settled(page).click("#send")
+    page.wait_for_selector(".receipt h2")
+    [answers] = rows(server, "uji_odk")
+    assert answers["kode"] == code and answers["terisi"] == 2 and answers["daftar"] == "Budi, , Citra"
+    assert page.errors == []
+
+
+def test_a_form_without_them_does_not_load_them(server: Server, phone: Any) -> None:
+    page = signed_in_page(phone, server, "/f/registrasi_penerima")
+    page.wait_for_selector(READY)
+    scripts = page.eval_on_selector_all("script[src]", "(s) => s.map((e) => e.getAttribute('src'))")
+    assert any(s.endswith("/js/form.js") for s in scripts) and not any("expr-more" in s for s in scripts)
+    assert page.errors == []
