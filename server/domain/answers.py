@@ -18,6 +18,7 @@ from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Expr, evaluate, to_boolean
 from server.domain.exprtree import CHOICE_PREFIX
 from server.domain.form import Choice, Question, Repeat, Text, walk
+from server.domain.instances import Secondary, secondary
 from server.domain.nik import Finding
 from server.domain.problems import messages
 from server.domain.questions import QUESTION_TYPES, BadAnswer, QuestionType
@@ -89,6 +90,7 @@ class _Plan:
     order: list[_Step]  # relevance/calculation order
     scope: dict[str, tuple[str, ...]]  # for expression lookups
     checked: list[_Step]  # in document order, what check() looks at: repeats and questions holding a value
+    secondary: Secondary  # choice lists and CSVs the expressions read, labels in the default language
 
 
 def plan_of(compiled: CompiledForm) -> _Plan:
@@ -131,7 +133,8 @@ def _build_plan(compiled: CompiledForm) -> _Plan:
     lookup_scope = {name: info.repeat for name, info in compiled.fields.items() if info.repeat}
     checked = [step for step in steps.values()
                if step.kind == "repeat" or (step.qtype is not None and step.qtype.holds_value)]
-    return _Plan(steps=steps, order=[steps[name] for name in compiled.order], scope=lookup_scope, checked=checked)
+    return _Plan(steps=steps, order=[steps[name] for name in compiled.order], scope=lookup_scope, checked=checked,
+                 secondary=secondary(compiled, form.settings.default_language))
 
 
 def _choice_overlays(choices: list[Choice], language: str) -> dict[str, dict[str, str]]:
@@ -285,7 +288,8 @@ class _Run:
 
     def context(self, values: Mapping[str, Any], position: tuple[tuple[str, int], ...], current: Any) -> Context:
         return Context(answers=values, scope=self.plan.scope, position=position, today=self.today, now=self.now,
-                       current="" if current is None else current)
+                       current="" if current is None else current, instances=self.plan.secondary.instances,
+                       lists=self.plan.secondary.lists)
 
     # --- 3. checks on the final values ------------------------------------------------------
     def check(self, values: dict[str, Any]) -> None:
@@ -386,8 +390,11 @@ def _find(chain: list[dict[str, Any]], name: str) -> Any:
 
 
 def _stored(result: Any) -> Any:
-    """An evaluation result as an answer: NaN and nodesets become empty, whole floats ints."""
-    if isinstance(result, list) or result == "" or (isinstance(result, float) and result != result):
+    """An evaluation result as an answer: a nodeset its first item (as XPath's string(): the label an
+    instance('list')/root/item[...]/label found), NaN empty, whole floats ints."""
+    if isinstance(result, list):
+        result = result[0] if result else ""
+    if result == "" or (isinstance(result, float) and result != result):
         return None
     if isinstance(result, float) and result.is_integer() and abs(result) < 2**53:
         return int(result)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from server.domain.expr import ExprError
+from server.domain.expr import BinOp, Call, Col, Expr, ExprError, Inst, Neg, Ref, Str
 from server.domain.exprtree import refs_outside_aggregates
 from server.domain.form import (
     MAX_NAME_LENGTH,
@@ -29,7 +29,7 @@ from server.domain.form import (
 from server.domain.graph import dependencies, topological
 from server.domain.problems import Loc, Problem, Said, problem
 from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES
-from server.domain.sites import Key, Parsed, label_references
+from server.domain.sites import Key, Parsed, Site, label_references
 from server.domain.sourcemap import Where
 
 EXPR_CODES = {"expr.syntax": "form.bad_expression", "expr.unknown_function": "form.unknown_function",
@@ -279,8 +279,92 @@ def check_labels(view: _View) -> Iterator[Problem]:
                               name=f.name, language=lang)
 
 
+def check_odk_functions(view: _View) -> Iterator[Problem]:
+    """What the parser cannot know: jr:choice-name() names a select question, indexed-repeat() the
+    repeats that hold its question, instance()/pulldata() a choice list's real columns or a CSV."""
+    for site in view.parsed.sites:
+        expr = view.parsed.exprs.get(site.key)
+        for node in _nodes(expr) if expr is not None else ():
+            if isinstance(node, Call) and node.fn == "jr:choice-name":
+                yield from _check_choice_name(view, site, node)
+            elif isinstance(node, Call) and node.fn == "indexed-repeat":
+                yield from _check_indexed_repeat(view, site, node)
+            elif isinstance(node, Inst):
+                yield from _check_instance(view, site, node.id, _columns_read(node))
+            elif isinstance(node, Call) and node.fn == "pulldata" and isinstance(node.args[0], Str):
+                columns = {arg.v for arg in node.args[1:3] if isinstance(arg, Str)}
+                yield from _check_instance(view, site, node.args[0].v, columns)
+
+
+def _nodes(expr: Expr) -> Iterator[Expr]:
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Neg):
+            stack.append(node.arg)
+        elif isinstance(node, BinOp):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+        elif isinstance(node, Inst):
+            stack.extend(node.where)
+
+
+def _columns_read(node: Inst) -> set[str]:
+    """The columns of its own rows a path reads: bare names in its [...] (not those of a nested
+    instance path, checked on their own) and the column it returns."""
+    found = {node.get} if node.get else set()
+    stack: list[Expr] = list(node.where)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Col):
+            found.add(current.name)
+        elif isinstance(current, Neg):
+            stack.append(current.arg)
+        elif isinstance(current, BinOp):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, Call):
+            stack.extend(current.args)
+    return found
+
+
+def _check_choice_name(view: _View, site: Site, node: Call) -> Iterator[Problem]:
+    found = re.fullmatch(r"\$\{(.+)\}", node.args[1].v) if isinstance(node.args[1], Str) else None
+    field = found.group(1) if found else ""
+    question = next((q for q in view.questions() if q.name == field), None)
+    if question is None or not question.choices:
+        yield problem("form.choice_name_field", view.where.at(site.key), attribute=site.attribute,
+                      name=site.field or "settings", field=field)
+
+
+def _check_indexed_repeat(view: _View, site: Site, node: Call) -> Iterator[Problem]:
+    ref = node.args[0].name if isinstance(node.args[0], Ref) else ""
+    scope = _value_scope(view, ref)
+    if scope is None:
+        return  # an unknown ${name}: form.unknown_reference says so
+    for arg in node.args[1::2]:
+        repeat = arg.name if isinstance(arg, Ref) else ""
+        if repeat not in scope:
+            yield problem("form.indexed_repeat", view.where.at(site.key), attribute=site.attribute,
+                          name=site.field or "settings", ref=ref, repeat=repeat)
+
+
+def _check_instance(view: _View, site: Site, name: str, columns: set[str]) -> Iterator[Problem]:
+    chosen = view.form.choices.get(name)
+    where = view.where.at(site.key)
+    if chosen is None:
+        yield problem("form.instance_file", where, attribute=site.attribute, name=site.field or "settings", file=name)
+        return
+    known = CHOICE_BUILTIN_COLUMNS | _columns(chosen.choices)
+    for column in sorted(columns - known):
+        yield problem("form.instance_column", where, attribute=site.attribute, name=site.field or "settings",
+                      column=column, list=name, known=", ".join(sorted(known)))
+
+
 def check_unused_lists(view: _View) -> Iterator[Problem]:
     used = {q.choices for q in view.questions()}
+    used |= {n.id for expr in view.parsed.exprs.values() for n in _nodes(expr) if isinstance(n, Inst)}
     for name in view.form.choices:
         if name not in used:
             yield problem("form.unused_choice_list", view.where.at(("choices", name)), name=name)
@@ -362,5 +446,6 @@ def _is_region_list(view: _View, q: Question) -> bool:
 
 CHECKS: tuple[Callable[[_View], Iterator[Problem]], ...] = (
     check_names, check_types, check_expressions, check_references, check_defaults, check_cycles, check_choice_filters,
+    check_odk_functions,
     check_repeats, check_containers, check_labels, check_unused_lists, check_registry,
 )

@@ -50,6 +50,9 @@ class CompiledForm(msgspec.Struct, kw_only=True, dict=True):
     # `required: yes` / `read_only: yes` appears as true.
     rules: dict[str, dict[str, Any]]
     instance_name: Any = None
+    # CSV files uploaded with the form, for pulldata() and instance('name'): file name without .csv
+    # -> rows, each column (the header) -> text, in file order (domain/instances.py).
+    instances: dict[str, list[dict[str, str]]] = {}
 
     def expr(self, name: str, attribute: str) -> Expr | None:
         """The Python AST of a rule, decoded once per CompiledForm (also after msgspec decoding)."""

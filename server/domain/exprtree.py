@@ -5,14 +5,13 @@ ${_choice.parent}: field names start with a letter, so it can never mean a field
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from server.domain.expr import BinOp, Call, Expr, Neg, Ref
 from server.domain.expr.lexer import tokenize
 
 # The functions that take a nodeset (docs/expressions.md "Values").
-AGGREGATES = frozenset({"sum", "count", "min", "max", "concat", "count-non-empty", "join"})
+AGGREGATES = frozenset({"sum", "count", "min", "max", "concat", "count-non-empty", "join", "indexed-repeat"})
 CHOICE_PREFIX = "_choice."
 _WORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 
@@ -24,10 +23,14 @@ def rewrite_choice_filter(text: str) -> tuple[str, list[tuple[int, int]]]:
     out: list[str] = []
     shifts: list[tuple[int, int]] = []
     done = 0
-    for token, following in itertools.pairwise(tokens):
+    predicates = 0
+    for previous, token, following in zip([None, *tokens], tokens, tokens[1:], strict=False):
         is_call = following.kind == "op" and following.text == "("
-        if token.kind != "name" or token.text in _WORD_OPERATORS or is_call:
-            continue
+        predicates += (token.kind, token.text) == ("op", "[")
+        predicates -= (token.kind, token.text) == ("op", "]")
+        in_path = predicates > 0 or (previous is not None and (previous.kind, previous.text) == ("op", "/"))
+        if token.kind != "name" or token.text in _WORD_OPERATORS or is_call or in_path:
+            continue  # instance('x')/root/item[col = 1]/label: names of the path, not choice columns
         start = token.column - 1
         out.append(text[done:start])
         replacement = "${" + CHOICE_PREFIX + token.text + "}"
@@ -73,6 +76,8 @@ def functions_called(tree: Any) -> frozenset[str]:
         if isinstance(node, dict):
             if node.get("t") == "call" and isinstance(node.get("fn"), str):
                 names.add(node["fn"])
+            elif node.get("t") == "inst":
+                names.add("instance")  # a path, evaluated by the same file as the ODK functions
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

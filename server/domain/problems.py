@@ -208,6 +208,25 @@ _define("form.bad_choice_filter", "error",
         "choice_filter '{name}' memakai kolom '{column}' yang tidak ada di daftar '{list}'.",
         "The choice_filter of '{name}' uses the column '{column}', which the list '{list}' does not have.",
         "Kolom yang ada: {known}.", "Columns: {known}.")
+_define("form.choice_name_field", "error",
+        "jr:choice-name() di '{attribute}' dari '{name}' menyebut '{field}', yang bukan pertanyaan pilihan.",
+        "jr:choice-name() in '{attribute}' of '{name}' names '{field}', which is not a select question.",
+        "Argumen kedua adalah nama pertanyaan select_one/select_multiple sebagai teks: '${{jk}}'.",
+        "The second argument is a select_one/select_multiple question's name as text: '${{jk}}'.")
+_define("form.indexed_repeat", "error",
+        "indexed-repeat() di '{attribute}' dari '{name}': ${{{ref}}} tidak berada di dalam ulangan '{repeat}'.",
+        "indexed-repeat() in '{attribute}' of '{name}': ${{{ref}}} is not inside the repeat '{repeat}'.",
+        "Setiap ${{ulangan}} yang disebut harus grup berulang yang memuat pertanyaan pertama.",
+        "Every ${{repeat}} named must be a repeat that holds the first question.")
+_define("form.instance_column", "error",
+        "'{attribute}' dari '{name}' memakai kolom '{column}' yang tidak ada di daftar pilihan '{list}'.",
+        "'{attribute}' of '{name}' uses the column '{column}', which the choice list '{list}' does not have.",
+        "Kolom yang ada: {known}.", "Columns: {known}.")
+_define("form.instance_file", "warning",
+        "'{attribute}' dari '{name}' membaca berkas '{file}.csv', yang harus diunggah bersama formulir.",
+        "'{attribute}' of '{name}' reads the file '{file}.csv', which must be uploaded with the form.",
+        "'{file}' bukan daftar pilihan formulir ini; tanpa berkasnya hasilnya kosong.",
+        "'{file}' is not a choice list of this form; without the file the result is empty.")
 _define("form.bad_expression", "error",
         "Ekspresi '{attribute}' salah: {reason}.",
         "The expression in '{attribute}' is wrong: {reason}.",

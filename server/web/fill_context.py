@@ -19,9 +19,10 @@ from server.domain.access import reachable
 from server.domain.answers import CONFIRM_KEY, validate
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
-from server.domain.expr.odk import ODK_ONLY
+from server.domain.expr.odk import MORE_JS
 from server.domain.exprtree import CHOICE_PREFIX
 from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, walk
+from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
 from server.domain.questions import QUESTION_TYPES
 
@@ -230,11 +231,11 @@ def picker_assets(compiled: CompiledForm) -> dict[str, str]:
 
 
 def expr_assets(compiled: CompiledForm) -> dict[str, str]:
-    """The ODK functions few forms call (count-non-empty, join, once, ...: domain/expr/odk.py), only
-    for forms that call one: the other forms' first load stays within its weight budget."""
-    if not compiled.functions() & ODK_ONLY:
-        return {}
-    return {"expr_more": f"/aset/{asset_version()}/js/expr-more.js"}
+    """The JavaScript of the functions few forms call (domain/expr/odk.MORE_JS; digest() on its own),
+    only for forms that call one: the other forms' first load stays within its weight budget."""
+    called, base = compiled.functions(), f"/aset/{asset_version()}/js"
+    return {**({"expr_more": f"{base}/expr-more.js"} if called & MORE_JS else {}),
+            **({"expr_digest": f"{base}/expr-digest.js"} if "digest" in called else {})}
 
 
 def growth_tables_url() -> str:
@@ -293,8 +294,10 @@ class State:
         self.relevant = self._relevance()
 
     def context(self, position: tuple[tuple[str, int], ...], current: Any = "") -> Context:
+        found = secondary(self.compiled, self.compiled.default_language)
         return Context(answers=self.values, today=self.clock.today, now=self.clock.now, scope=self.scope,
-                       position=position, current="" if current is None else current)
+                       position=position, current="" if current is None else current,
+                       instances=found.instances, lists=found.lists)
 
     def _relevance(self) -> dict[str, bool]:
         out: dict[str, bool] = {}
@@ -335,8 +338,7 @@ class State:
         for choice in chosen.choices:
             overlay = {CHOICE_PREFIX + k: v for k, v in
                        {"name": choice.name, "label": text_of(choice.label, language), **choice.columns}.items()}
-            ctx = Context(answers=ChainMap(overlay, self.values), today=self.clock.today, now=self.clock.now,
-                          scope=self.scope, position=position)
+            ctx = msgspec.structs.replace(self.context(position), answers=ChainMap(overlay, self.values))
             if to_boolean(evaluate(rule, ctx)):
                 out.append(choice)
         return out
@@ -556,6 +558,8 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
                        if entry.severity == "warning" and code.startswith(("answer.", "nik.", "kk.", "phone."))),
         **({"growth": growth} if (growth := growth_rules(compiled)) else {}),
         **({"dup": dup} if (dup := registration_checks(compiled)) else {}),
+        # Choice lists and CSVs the expressions read (instance(), pulldata, jr:choice-name), labels in `lang`.
+        **({"inst": found.instances, "cl": found.lists} if (found := secondary(compiled, lang)).instances else {}),
     }
 
 

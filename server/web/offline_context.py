@@ -48,7 +48,7 @@ _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}/[
 
 # The scripts a fill page names: the runtime, the beneficiary picker on forms that have one, and
 # the ODK functions on forms that call them.
-PAGE_SCRIPTS = ("js/form.js", "js/picker.js", "js/expr-more.js")
+PAGE_SCRIPTS = ("js/form.js", "js/picker.js", "js/expr-more.js", "js/expr-digest.js")
 
 
 @lru_cache(maxsize=1)

@@ -59,7 +59,7 @@ function plain(s) {
   return neg ? '-' + t : t;
 }
 
-function equals(a, b) {
+export function equals(a, b) {
   a = first(a);
   b = first(b);
   if (typeof a === 'boolean' || typeof b === 'boolean') return toBoolean(a) === toBoolean(b);
@@ -80,7 +80,8 @@ export function norm(raw) {
 
 // --- dates: the digits as written, no time zone database (see dates.py) ----------------------
 const ISO = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$/;
-const FIRST_DAY = -719162, LAST_DAY = 2932896, DAY_MS = 86400000;
+const FIRST_DAY = -719162, LAST_DAY = 2932896;
+export const DAY_MS = 86400000;
 const fl = Math.floor;
 
 function daysFromCivil(y, m, d) {
@@ -98,7 +99,7 @@ function civilFromDays(days) {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, doy - fl((153 * mp + 2) / 5) + 1];
 }
 
-function parseIso(s) {
+export function parseIso(s) {
   const g = s.length > 64 ? null : ISO.exec(s);
   if (!g) return null;
   const y = +g[1], mo = +g[2], d = +g[3], h = +(g[4] || 0), mi = +(g[5] || 0), se = +(g[6] || 0);
@@ -117,7 +118,7 @@ function parseIso(s) {
 
 const pad = (n, w) => String(n).padStart(w, '0');
 
-function isoDate(days) {
+export function isoDate(days) {
   if (!(days >= FIRST_DAY && days <= LAST_DAY)) return '';
   const c = civilFromDays(Math.trunc(days));
   return pad(c[0], 4) + '-' + pad(c[1], 2) + '-' + pad(c[2], 2);
@@ -304,10 +305,8 @@ function regexMatches(text, pattern) {
 // --- functions: the same registry as builtins.py (expr-more.js adds the rarely used ones, as odk.py);
 // [min, max|null, impl, lazy] ------------------------------------------------------------------
 export const items = (v) => (Array.isArray(v) ? v : [v]);
-const choices = (v) => toString(v).split(' ').filter((x) => x);
+export const choices = (v) => toString(v).split(' ').filter((x) => x);
 export const javaInt = (n) => (n !== n ? 0 : n >= 2147483647 ? 2147483647 : n <= -2147483648 ? -2147483648 : Math.trunc(n));
-const numbers = (a) => [].concat.apply([], a.map(items)).map(toNumber).filter((x) => x === x);
-const pick = (a, less) => { const n = numbers(a); let m = NaN; for (let k = 0; k < n.length; k++) if (k === 0 || less(n[k], m)) m = n[k]; return m; };
 
 function roundDecimal(x, places) {
   if (!isFinite(x)) return x;
@@ -321,35 +320,6 @@ function roundDecimal(x, places) {
   const up = tail[0] > '5' || (tail[0] === '5' && !(tie && neg));
   const r = parseFloat(String(parseInt(digits.slice(0, keep) || '0', 10) + (up ? 1 : 0)) + 'e' + -places);
   return neg ? -r : r;
-}
-
-function substr(a) {
-  const s = Array.from(toString(a[0])), n = s.length;
-  let st = javaInt(toNumber(a[1])), en = a.length > 2 ? javaInt(toNumber(a[2])) : n;
-  if (st < 0) st += n;
-  if (en < 0) en += n;
-  st = Math.min(Math.max(0, st), n);
-  en = Math.min(Math.max(0, en), n);
-  return st <= en ? s.slice(st, en).join('') : '';
-}
-
-function dateOf(a) {
-  const v = first(a[0]);
-  if (typeof v === 'boolean') return '';
-  if (typeof v === 'string') { const m = parseIso(v); return m ? isoDate(m.days) : ''; }
-  return isoDate(toNumber(v));
-}
-
-function decimalDateTime(a) {
-  const v = first(a[0]);
-  if (typeof v === 'boolean') return NaN;
-  if (typeof v === 'string') {
-    if (v === '') return '';
-    const m = parseIso(v);
-    return m ? m.days + (m.ms - m.off * 60000) / DAY_MS : NaN;
-  }
-  const n = toNumber(v);
-  return isFinite(n) ? n : NaN;
 }
 
 export function formatDate(a) {
@@ -383,13 +353,11 @@ export const FN = {
   boolean: [1, 1, (a) => toBoolean(a[0])],
   selected: [2, 2, (a) => choices(a[0]).indexOf(trimJava(toString(a[1]))) >= 0],
   'count-selected': [1, 1, (a) => choices(a[0]).length],
-  'selected-at': [2, 2, (a) => { const c = choices(a[0]), k = javaInt(toNumber(a[1])); return k >= 0 && k < c.length ? c[k] : ''; }],
   'string-length': [0, 1, (a, ctx) => Array.from(toString(a.length ? a[0] : norm(ctx.current))).length],
   regex: [2, 2, (a) => regexMatches(toString(a[0]), toString(a[1]))],
   contains: [2, 2, (a) => toString(a[0]).indexOf(toString(a[1])) >= 0],
   'starts-with': [2, 2, (a) => toString(a[0]).startsWith(toString(a[1]))],
   'ends-with': [2, 2, (a) => toString(a[0]).endsWith(toString(a[1]))],
-  substr: [2, 3, substr],
   concat: [1, null, (a) => a.map((v) => items(v).map(toString).join('')).join('')],
   string: [1, 1, (a) => toString(a[0])],
   number: [1, 1, (a) => toNumber(a[0])],
@@ -397,18 +365,14 @@ export const FN = {
   round: [1, 2, (a) => roundDecimal(toNumber(a[0]), a.length > 1 ? javaInt(toNumber(a[1])) : 0)],
   today: [0, 0, (a, ctx) => (ctx.today ? toString(ctx.today) : nowIso(new Date()).slice(0, 10))],
   now: [0, 0, (a, ctx) => nowIso(ctx.now)],
-  date: [1, 1, dateOf],
-  'decimal-date-time': [1, 1, decimalDateTime],
   'format-date': [2, 3, formatDate],
   sum: [1, 1, (a) => { let t = 0; for (const v of items(a[0])) { const n = toNumber(v); if (n === n) t += n; } return t; }],
   count: [1, 1, (a) => items(a[0]).length],
-  min: [1, null, (a) => pick(a, (x, m) => x < m)],
-  max: [1, null, (a) => pick(a, (x, m) => x > m)],
   position: [0, 1, (a, ctx) => { const p = ctx.position || []; return p.length ? p[p.length - 1][1] + 1 : 1; }],
 };
 
 // --- evaluation -----------------------------------------------------------------------------------
-function lookup(name, ctx) {
+export function lookup(name, ctx) {
   const path = own(ctx.scope, name), pos = ctx.position || [];
   if (!path || !path.length) return valueAt(ctx.answers, name, ctx);
   let nodes = [ctx.answers], fanned = false;
@@ -463,14 +427,18 @@ export function ev(n, ctx) {
       return def[3] ? def[2](args, ctx) : def[2](args.map((a) => ev(a, ctx)), ctx);
     }
   }
-  return '';
+  const f = own(NODES, n.t);
+  return f ? f(n, ctx) : '';
 }
 
-// ctx = {answers, current, scope, position: [[repeat, index], ...], today: 'YYYY-MM-DD', now: ISO string or Date}
+export const NODES = {}; // instance paths, added by expr-more.js
+
+// ctx = {answers, current, scope, position: [[repeat, index], ...], today: 'YYYY-MM-DD', now: ISO string or Date,
+// instances: {name: [{column: text}]}, lists: {select question: its list}}
 export function evaluate(ast, ctx) {
   const c = ctx || {};
   try {
-    return ev(ast, { answers: c.answers || {}, current: c.current, scope: c.scope || {}, position: c.position || [], today: c.today, now: c.now });
+    return ev(ast, Object.assign({}, c, { answers: c.answers || {}, scope: c.scope || {}, position: c.position || [], row: null }));
   } catch (e) {
     return ''; // evaluation is total, as on the server: a broken rule must not block the form
   }

@@ -5,13 +5,14 @@
 
 import { FN, MAX_PATTERN, translate } from './expr-eval.js';
 import './expr-more.js'; // the editor knows every function; the fill page loads these only where used
+import './expr-digest.js';
 
 export { evaluate, toBoolean, toNumber, toString } from './expr-eval.js';
 
 // The names and argument counts, for the parity test against Python's FUNCTIONS.
 export const FUNCTIONS = Object.keys(FN).map((k) => ({ name: k, min: FN[k][0], max: FN[k][1] }));
 
-const MAX_LENGTH = 4000, MAX_DEPTH = 100;
+const MAX_LENGTH = 4000, MAX_DEPTH = 100, DIGESTS = ['MD5', 'SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
 const own = (o, k) => (o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 // --- errors: the same templates as server/domain/expr/errors.py ------------------------------
@@ -37,6 +38,18 @@ const MSG = {
   unexpected: [S, "Tanda '{text}' tidak diharapkan di sini. Periksa kurung dan koma di sekitarnya.", "'{text}' is not expected here. Check the brackets and commas around it."],
   dotdot: [S, "'..' hanya boleh dipakai sebagai position(..).", "'..' can only be used as position(..)."],
   position_arg: [S, "position() hanya menerima '..'; tulis position(..).", "position() only accepts '..'; write position(..)."],
+  instance_name: [S, "instance() perlu nama daftar pilihan atau berkas CSV sebagai teks, misalnya instance('desa').",
+    "instance() takes the name of a choice list or CSV file as text, for example instance('desa')."],
+  instance_path: [S, "Setelah instance('...') tulis /root/item, lalu [syarat] dan /kolom bila perlu, misalnya instance('desa')/root/item[name = ${desa}]/label.",
+    "After instance('...') write /root/item, then [condition] and /column if needed, for example instance('desa')/root/item[name = ${desa}]/label."],
+  unclosed_bracket: [S, "Kurung '[' ini tidak ditutup. Tambahkan ']'.", "This '[' is not closed. Add a ']'."],
+  indexed_repeat: [S, 'indexed-repeat() perlu ${pertanyaan}, lalu pasangan ${grup_berulang} dan nomor, misalnya indexed-repeat(${nama}, ${anggota}, 2).',
+    'indexed-repeat() takes ${question}, then pairs of ${repeat} and a number, for example indexed-repeat(${nama}, ${anggota}, 2).'],
+  choice_name: [S, "Argumen kedua jr:choice-name() adalah nama pertanyaan pilihan sebagai teks, misalnya jr:choice-name(${jk}, '${jk}').",
+    "The second argument of jr:choice-name() is the select question's name as text, for example jr:choice-name(${jk}, '${jk}')."],
+  digest_algorithm: [S, "digest() mengenal 'MD5', 'SHA-1', 'SHA-256', 'SHA-384' dan 'SHA-512' (huruf besar, seperti ODK).",
+    "digest() knows 'MD5', 'SHA-1', 'SHA-256', 'SHA-384' and 'SHA-512' (upper case, as ODK)."],
+  digest_encoding: [S, "Penulisan hasil digest() adalah 'base64' (bawaan) atau 'hex'.", "digest() writes its result as 'base64' (the default) or 'hex'."],
   number_too_big: [S, "Angka '{text}' terlalu besar.", "The number '{text}' is too large."],
   regex: [S, 'Pola regex tidak didukung: {reason_id}.', 'The regex pattern is not supported: {reason_en}.'],
   regex_too_long: [L, 'Pola regex terlalu panjang ({n} karakter, batas {max}). Persingkat polanya.', 'The regex pattern is too long ({n} characters, limit {max}). Shorten it.'],
@@ -81,9 +94,18 @@ const HINTS = [['==', '='], ['<>', '!='], ['&&', 'and'], ['||', 'or'], ['&', 'an
 const digit = (c) => c >= '0' && c <= '9';
 const nameStart = (c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
 
+// After instance('name'), a step name of its path or a closing ']', a '/' or '[' continues the path
+// (instance('desa')/root/item[...]/label); anywhere else they are errors, as before (lexer.py _in_path).
+function inPath(toks) {
+  const n = toks.length, l = toks.slice(-4).map((t) => t.k + ' ' + t.x);
+  if (l[l.length - 1] === 'op ]') return true;
+  if (n > 1 && toks[n - 1].k === 'name' && l[l.length - 2] === 'op /') return true;
+  return l.length === 4 && l[0] === 'name instance' && l[1] === 'op (' && toks[n - 2].k === 'str' && l[3] === 'op )';
+}
+
 function tokenize(cs) {
   const toks = [];
-  let i = 0;
+  let i = 0, preds = 0;
   const at = (j, s) => cs.slice(j, j + s.length).join('') === s;
   const scan = (j, extra) => {
     while (j < cs.length && (nameStart(cs[j]) || digit(cs[j]) || extra.indexOf(cs[j]) >= 0)) j++;
@@ -95,7 +117,9 @@ function tokenize(cs) {
     if (i >= cs.length) { toks.push(tok('end', '', i + 1)); return toks; }
     const c = cs[i], col = i + 1, nx = i + 1 < cs.length ? cs[i + 1] : '';
     let t = null, j = i + 1;
-    if (digit(c) || (c === '.' && digit(nx))) {
+    if (((c === '/' || c === '[') && inPath(toks)) || (c === ']' && preds)) {
+      t = tok('op', c, col);
+    } else if (digit(c) || (c === '.' && digit(nx))) {
       j = i;
       while (j < cs.length && digit(cs[j])) j++;
       if (cs[j] === '.') { j++; while (j < cs.length && digit(cs[j])) j++; }
@@ -121,6 +145,7 @@ function tokenize(cs) {
       t = symbol(cs, i, at, scan, tok);
       j = i + (t.k === 'op' ? t.x.length : 1);
     }
+    if (t.k === 'op') preds += t.x === '[' ? 1 : t.x === ']' ? -1 : 0;
     toks.push(t);
     if (t.k === 'error') return toks;
     i = j;
@@ -150,7 +175,7 @@ export function parse(text) {
   const cs = Array.from(String(text));
   if (cs.length > MAX_LENGTH) throw fail('too_long', MAX_LENGTH + 1, { n: cs.length, max: MAX_LENGTH });
   if (/^[ \t\n\r]*$/.test(text)) throw fail('empty', 1);
-  const p = { toks: tokenize(cs), i: 0, nesting: 0 };
+  const p = { toks: tokenize(cs), i: 0, nesting: 0, preds: 0 };
   const r = binary(p, 1), t = peek(p);
   if (t.k !== 'end') throw fail('unexpected', t.c, { text: t.x });
   return r[0];
@@ -177,7 +202,7 @@ function shown(t) {
 function operator(p) {
   const t = peek(p);
   if ((t.k === 'op' && own(PREC, t.x)) || (t.k === 'name' && WORDS.indexOf(t.x) >= 0)) return t.x;
-  if (t.k === 'end' || isOp(t, ')') || isOp(t, ',')) return null;
+  if (t.k === 'end' || isOp(t, ')') || isOp(t, ',') || isOp(t, ']')) return null;
   throw fail('expected_operator', t.c, { text: shown(t) });
 }
 
@@ -238,10 +263,55 @@ function primary(p) {
     return r;
   }
   if (k === 'name') {
-    if (isOp(p.toks[p.i + 1], '(')) return call(p, t);
+    if (isOp(p.toks[p.i + 1], '(')) return t.x === 'instance' ? instance(p, t) : call(p, t);
+    if (WORDS.indexOf(t.x) < 0 && p.preds) { p.i++; return [{ t: 'col', name: t.x }, 1]; } // a column of the row
     throw fail(WORDS.indexOf(t.x) >= 0 ? 'operator_word' : 'bare_name', t.c, { text: t.x });
   }
   throw k === 'end' ? fail('end', t.c) : fail('expected_value', t.c, { text: t.x });
+}
+
+// instance('id')/root/item[predicate]*(/column)?, the one path shape ODK forms use.
+function instance(p, name) {
+  const b = p.toks[p.i + 1];
+  p.i++;
+  enter(p, b);
+  const t = peek(p);
+  if (t.k !== 'str' || !isOp(p.toks[p.i + 1], ')')) throw fail('instance_name', t.c);
+  p.i++;
+  close(p, b);
+  step(p, 'root');
+  step(p, 'item');
+  const where = [];
+  let depth = 1;
+  while (isOp(peek(p), '[')) {
+    const r = predicate(p);
+    where.push(r[0]);
+    depth = Math.max(depth, r[1]);
+  }
+  const get = isOp(peek(p), '/') ? step(p, null) : '';
+  return [{ t: 'inst', id: t.x, where: where, get: get }, deeper(depth + 1, name.c)];
+}
+
+function step(p, want) {
+  const s = peek(p);
+  if (!isOp(s, '/')) throw fail('instance_path', s.c);
+  const f = p.toks[p.i + 1];
+  if (f.k !== 'name' || (want !== null && f.x !== want)) throw fail('instance_path', f.c);
+  p.i += 2;
+  return f.x;
+}
+
+function predicate(p) {
+  const b = peek(p);
+  enter(p, b);
+  p.preds++;
+  const r = binary(p, 1);
+  p.preds--;
+  const t = peek(p);
+  if (!isOp(t, ']')) throw t.k === 'end' ? fail('unclosed_bracket', b.c) : fail('unexpected', t.c, { text: t.x });
+  p.i++;
+  p.nesting--;
+  return [r[0], r[1] + 1];
 }
 
 function call(p, name) {
@@ -272,6 +342,15 @@ function checkCall(name, def, args, col, cols) {
     throw fail(lo === hi ? 'arity_exact' : hi === null ? 'arity_min' : 'arity_range', col, { text: name, min: lo, max: hi, n: n });
   }
   if (name === 'position' && args.some((a) => a.t !== 'parent')) throw fail('position_arg', cols[0]);
+  if (name === 'jr:choice-name' && !(args[1].t === 'str' && /^\$\{[A-Za-z_][A-Za-z0-9_.-]*\}$/.test(args[1].v))) throw fail('choice_name', cols[1]);
+  if (name === 'indexed-repeat') {
+    args.forEach((a, k) => { if ((k === 0 || k % 2 === 1) && a.t !== 'ref') throw fail('indexed_repeat', cols[k]); });
+    if (n % 2 === 0) throw fail('indexed_repeat', cols[n - 1]);
+  }
+  if (name === 'digest') {
+    if (args[1].t === 'str' && DIGESTS.indexOf(args[1].v) < 0) throw fail('digest_algorithm', cols[1]);
+    if (n > 2 && args[2].t === 'str' && ['base64', 'hex'].indexOf(args[2].v) < 0) throw fail('digest_encoding', cols[2]);
+  }
   if (name === 'regex' && args[1].t === 'str') {
     const p = args[1].v, len = Array.from(p).length;
     if (len > MAX_PATTERN) throw fail('regex_too_long', cols[1], { n: len, max: MAX_PATTERN });

@@ -107,10 +107,11 @@ function instances(values, scope) {
   return found;
 }
 
-const ctx = (values, pos, current) => ({ answers: values, current: empty(current) ? '' : current, scope: R.scope, position: pos });
+const ctx = (values, pos, current) => ({ answers: values, current: empty(current) ? '' : current, scope: R.scope, position: pos, instances: R.inst, lists: R.cl });
 
 function stored(v) {
-  if (Array.isArray(v) || v === '' || (typeof v === 'number' && v !== v)) return null;
+  if (Array.isArray(v)) v = v.length ? v[0] : ''; // a nodeset: its first item, as the server
+  if (v === '' || (typeof v === 'number' && v !== v)) return null;
   return v;
 }
 

@@ -4,6 +4,7 @@ as the server's do, and once(uuid()) keeps the code the enumerator saw, which th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ ODK = b"""
 settings: {id: uji_odk, version: "1", title: {id: Fungsi ODK, en: ODK functions}}
 fields:
   - {type: text, name: kepala, label: {id: Kepala keluarga, en: Head of household}, required: yes}
+  - {type: select_one desa, name: desa, label: {id: Desa, en: Village}}
   - type: repeat
     name: anggota
     label: {id: Anggota, en: Member}
@@ -30,6 +32,21 @@ fields:
   - {type: calculate, name: jam, calculation: "format-date-time('2026-08-17T07:05:00+08:00', '%H.%M')"}
   - {type: note, name: ringkasan, label: {id: "${terisi}: ${daftar} @${jam}", en: "${terisi}: ${daftar} @${jam}"}}
   - {type: note, name: tampil_kode, label: {id: "Kode ${kode}", en: "Code ${kode}"}}
+  - {type: calculate, name: nama_desa, calculation: "jr:choice-name(${desa}, '${desa}')"}
+  - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = ${desa}]/kec"}
+  - {type: calculate, name: jumlah_sekec, calculation: "count(instance('desa')/root/item[kec = ${kec}])"}
+  - {type: calculate, name: penduduk, calculation: "pulldata('desa', 'penduduk', 'name', ${desa})"}
+  - {type: calculate, name: kedua, calculation: "indexed-repeat(${nama}, ${anggota}, 2)"}
+  - {type: calculate, name: sidik, calculation: "digest(${kepala}, 'SHA-256', 'hex')"}
+  - {type: calculate, name: sidik_awal, calculation: "substr(${sidik}, 0, 16)"}
+  - type: note
+    name: desa_teks
+    label: {id: "${nama_desa} (${kec}, ${jumlah_sekec}, ${penduduk}) ${kedua} ${sidik_awal}", en: "${nama_desa}"}
+choices:
+  desa:
+    - {name: "1001", label: {id: Jahab, en: Jahab village}, kec: "64.02.06", penduduk: "1200"}
+    - {name: "1002", label: {id: Bukit Biru, en: Bukit Biru village}, kec: "64.02.06", penduduk: "900"}
+    - {name: "2001", label: {id: Loa Ipuh, en: Loa Ipuh village}, kec: "64.02.07", penduduk: "3100"}
 """
 
 
@@ -47,17 +64,23 @@ def test_odk_functions_run_on_the_phone_and_once_keeps_its_code(server: Server, 
     code = page.text_content("#w-tampil_kode").removeprefix("Kode ")
     assert len(code) == 36 and code.count("-") == 4
     page.fill("#f-kepala", "Ani")
+    settled(page).check("input[name='desa'][value='1002']")
     for i, name in enumerate(["Budi", "", "Citra"]):
         settled(page).click("button.add")
         if name:
             page.fill(f"[id='f-anggota[{i}].nama']", name)
     settled(page)
     assert page.text_content("#w-ringkasan") == "2: Budi, , Citra @07.05"
+    sidik = hashlib.sha256(b"Ani").hexdigest()  # the phone's own SHA-256, checked against Python's
+    assert page.text_content("#w-desa_teks") == f"Bukit Biru (64.02.06, 2, 900) {''} {sidik[:16]}"
     assert page.text_content("#w-tampil_kode") == f"Kode {code}"  # the answers changed, the code did not
     settled(page).click("#send")
     page.wait_for_selector(".receipt h2")
     [answers] = rows(server, "uji_odk")
     assert answers["kode"] == code and answers["terisi"] == 2 and answers["daftar"] == "Budi, , Citra"
+    assert (answers["nama_desa"], answers["kec"], answers["jumlah_sekec"], answers["penduduk"], answers["sidik"]) == (
+        "Bukit Biru", "64.02.06", 2, "900", sidik)  # a CSV's (or list's) value is text
+    assert "kedua" not in answers  # the second member left their name empty
     assert page.errors == []
 
 

@@ -24,7 +24,10 @@ ATOMS = [
     "'2024-02-29'", "'1999-12-31T23:59:59.999Z'", "'abc'", "\"x'y\"", "'%Y-%m-%d %a %b %e %n %y %H:%M:%S.%3 %%'",
     "'^[0-9]+$'", "'[a-c]{2}'", "'en'", "'😀é'", "${x}", "${y}", "${m}", "${u}", "${r}", ".",
     "true()", "false()", "today()", "now()", "1 div 0", "0 div 0",
+    "instance('l')/root/item[n = ${x}]/v", "instance('l')/root/item[2]", "instance('l')/root/item[v > 0 or . = ${y}]/n",
+    "'${x}'", "'l'", "'SHA-1'",
 ]  # fmt: skip
+INSTANCES = {"l": [{"n": "a", "v": "1"}, {"n": "5", "v": "x"}, {"n": "", "v": "2026-03-31"}], "m": [{"n": 3}]}
 RANDOM = {"uuid"}  # a new value at every call: the vectors check its shape, not its value
 OPERATORS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
 NOISE = [*"${}()[],.'\"+-*=!<>/|&%# 0a", "..", "div", " and ", "😀", "\u00a0"]
@@ -82,6 +85,8 @@ def random_vector(rng: random.Random) -> dict[str, Any]:
         "current": rng.choice(VALUES),
         "scope": {"u": ["r"], "r": []},
         "position": rng.choice([[], [["r", 0]], [["r", 1]], [["r", 5]]]),
+        "instances": INSTANCES,
+        "lists": {"x": "l", "y": "m"},
     }
 
 
@@ -134,3 +139,25 @@ def test_generated_expressions_give_identical_results(tmp_path: Path) -> None:
     rng = random.Random(31032026)
     vectors = [random_vector(rng) for _ in range(4000)]
     assert_parity(vectors, run_node(tmp_path, vectors)["results"])
+
+
+def test_the_server_loads_the_lazy_javascript_for_exactly_the_functions_it_holds() -> None:
+    """fill_context.expr_assets loads expr-more.js for the functions in MORE_JS and expr-digest.js for
+    digest(): a function moved between the files without the set following would be '' on the phone."""
+    from server.domain.expr.odk import MORE_JS
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed")
+    script = (
+        "const e = await import('./static/js/expr-eval.js'); const base = Object.keys(e.FN);"
+        "await import('./static/js/expr-more.js'); const more = Object.keys(e.FN).filter((k) => !base.includes(k));"
+        "await import('./static/js/expr-digest.js');"
+        "const digest = Object.keys(e.FN).filter((k) => !base.includes(k) && !more.includes(k));"
+        "console.log(JSON.stringify({more, digest, nodes: Object.keys(e.NODES)}));"
+    )
+    done = subprocess.run([node, "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    found = json.loads(done.stdout)
+    assert set(found["more"]) | {"instance"} == MORE_JS and found["nodes"] == ["inst", "col"]
+    assert found["digest"] == ["digest"]

@@ -4,10 +4,12 @@ writes a small form inline and asserts on error/warning codes and the cleaned an
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import textwrap
 from typing import Any
 
+import msgspec
 import pytest
 
 from server.domain.answers import CONFIRM_KEY, Validation, validate
@@ -146,6 +148,34 @@ def test_once_keeps_what_the_phone_computed_and_other_calculations_are_recompute
     fresh = check(compiled, {"a": 1}).answers
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", fresh["kode"])
     assert fresh["mulai"] == NOW.isoformat(timespec="milliseconds")  # the server clock: the phone sent none
+
+
+def test_choice_lists_and_uploaded_csvs_are_read_by_the_odk_functions() -> None:
+    compiled = form("""\
+        choices:
+          desa:
+            - {name: "1001", label: {id: Jahab, en: Jahab village}, kec: "64.02.06"}
+            - {name: "2001", label: {id: Loa Ipuh, en: Loa Ipuh village}, kec: "64.02.07"}
+        fields:
+          - {type: select_one desa, name: desa, label: D}
+          - {type: text, name: barang, label: B}
+          - type: repeat
+            name: anggota
+            fields: [{type: text, name: nama, label: N}]
+          - {type: calculate, name: nama_desa, calculation: "jr:choice-name(${desa}, '${desa}')"}
+          - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = ${desa}]/kec"}
+          - {type: calculate, name: harga, calculation: "pulldata('harga', 'harga', 'kode', ${barang}) * 2"}
+          - {type: calculate, name: kedua, calculation: "indexed-repeat(${nama}, ${anggota}, 2)"}
+          - {type: calculate, name: sidik, calculation: "digest(${barang}, 'SHA-256', 'hex')"}
+    """)
+    with_csv = msgspec.structs.replace(compiled, instances={"harga": [{"kode": "gula", "harga": "17500"}]})
+    answers = {"desa": "2001", "barang": "gula", "anggota": [{"nama": "Ani"}, {"nama": "Budi"}]}
+    result = check(with_csv, answers).answers
+    # The label in the form's default language (id), as a stored calculation must not depend on the page's
+    assert (result["nama_desa"], result["kec"], result["harga"], result["kedua"]) == ("Loa Ipuh", "64.02.07", 35000,
+                                                                                      "Budi")
+    assert result["sidik"] == hashlib.sha256(b"gula").hexdigest()
+    assert "harga" not in check(compiled, answers).answers  # no CSV uploaded: NaN, not stored
 
 
 REQUIRED = form("""\

@@ -349,3 +349,51 @@ def test_columns_inside_quoted_expressions_map_to_the_file() -> None:
     assert (first.code, first.column) == ("form.unknown_function", line.index("foo") + 1)
     # '' is one quote in the value: the column cannot map, so it points at the expression
     assert (second.code, second.column) == ("form.unknown_function", line.index('"') + 1)
+
+
+def test_odk_functions_are_checked_against_the_form() -> None:
+    result = compile_yaml("""\
+        choices:
+          jk: {L: Laki-laki, P: Perempuan}
+          desa:
+            - {name: "1001", label: Jahab, kec: "64.02.06"}
+        fields:
+          - {type: select_one jk, name: jk, label: {id: J, en: S}}
+          - {type: text, name: nama, label: {id: N, en: N}}
+          - type: repeat
+            name: anggota
+            fields: [{type: text, name: nama_art, label: {id: N, en: N}}]
+          - {type: calculate, name: a, calculation: "jr:choice-name(${jk}, '${jk}')"}
+          - {type: calculate, name: b, calculation: "jr:choice-name(${jk}, '${nama}')"}
+          - {type: calculate, name: c, calculation: "indexed-repeat(${nama_art}, ${anggota}, 1)"}
+          - {type: calculate, name: d, calculation: "indexed-repeat(${nama}, ${anggota}, 1)"}
+          - {type: calculate, name: e, calculation: "instance('desa')/root/item[kec = '64.02.06']/label"}
+          - {type: calculate, name: f, calculation: "instance('desa')/root/item[kab = 1]/label"}
+          - {type: calculate, name: g, calculation: "pulldata('harga', 'harga', 'kode', ${nama})"}
+          - {type: calculate, name: h, calculation: "pulldata('desa', 'label', 'kode', ${nama})"}
+    """)
+    assert [(p.code, p.line) for p in result.problems] == [
+        ("form.choice_name_field", 16), ("form.indexed_repeat", 18), ("form.instance_column", 20),
+        ("form.instance_file", 21), ("form.instance_column", 22)]
+    assert result.compiled is None  # errors stop it; the list `desa`, read only through instance(), is not unused
+    assert "'harga.csv'" in result.problems[3].message_en and result.problems[3].severity == "warning"
+
+
+def test_a_form_with_the_odk_functions_compiles() -> None:
+    result = compile_yaml("""\
+        choices:
+          desa:
+            - {name: "1001", label: Jahab, kec: "64.02.06"}
+        fields:
+          - {type: select_one desa, name: desa, label: {id: D, en: V}}
+          - type: repeat
+            name: anggota
+            fields: [{type: text, name: nama_art, label: {id: N, en: N}}]
+          - {type: calculate, name: nama_desa, calculation: "jr:choice-name(${desa}, '${desa}')"}
+          - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = ${desa}]/kec"}
+          - {type: calculate, name: pertama, calculation: "indexed-repeat(${nama_art}, ${anggota}, 1)"}
+          - {type: calculate, name: semua, calculation: "join(', ', ${nama_art})"}
+          - {type: calculate, name: kode, calculation: "once(digest(concat(${desa}, uuid()), 'SHA-256', 'hex'))"}
+    """)
+    assert result.problems == [] and result.compiled is not None
+    assert result.compiled.functions() >= {"jr:choice-name", "instance", "indexed-repeat", "join", "once", "digest"}

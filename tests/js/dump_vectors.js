@@ -23,7 +23,7 @@ const results = data.vectors.map((v) => {
   }
   const ctx = {
     answers: v.answers || {}, current: v.current === undefined ? '' : v.current, scope: v.scope || {},
-    position: v.position || [], today: data.today, now: data.now,
+    position: v.position || [], today: data.today, now: data.now, instances: v.instances || {}, lists: v.lists || {},
   };
   return { ast: ast, value: enc(evaluate(ast, ctx)) };
 });

@@ -246,6 +246,31 @@ fields:
     assert "expr-more.js" not in render(context())  # the other forms' first load stays light
 
 
+def test_the_phone_gets_the_choice_lists_the_expressions_read_in_its_language() -> None:
+    source = b"""settings: {id: odk, version: "1"}
+choices:
+  desa:
+    - {name: "1001", label: {id: Jahab, en: Jahab village}, kec: "64.02.06"}
+  jk: {L: {id: Laki-laki, en: Male}, P: {id: Perempuan, en: Female}}
+  sisa: {a: A}
+fields:
+  - {type: select_one jk, name: jk, label: J}
+  - {type: select_one sisa, name: s, label: S}
+  - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = '1001']/kec"}
+  - {type: calculate, name: jk_teks, calculation: "jr:choice-name(${jk}, '${jk}')"}
+  - {type: calculate, name: sidik, calculation: "digest(${jk}, 'MD5')"}
+"""
+    compiled = compiled_form(source)
+    rules = runtime_rules(compiled, "en")
+    assert rules["inst"] == {"desa": [{"kec": "64.02.06", "name": "1001", "label": "Jahab village"}],
+                             "jk": [{"name": "L", "label": "Male"}, {"name": "P", "label": "Female"}]}
+    assert rules["cl"] == {"jk": "jk"}  # only what the expressions read: not the list `sisa`
+    assert runtime_rules(compiled, "id")["inst"]["jk"][1]["label"] == "Perempuan"
+    assert "inst" not in runtime_rules(compiled_form(), "id")
+    scripts = [a["src"] for t, a in Tags(render(context(source=source))).tags if t == "script" and "src" in a]
+    assert [s.rsplit("/", 1)[1] for s in scripts if "/js/expr-" in s] == ["expr-more.js", "expr-digest.js"]
+
+
 def test_json_in_the_page_cannot_close_its_script_tag() -> None:
     assert "</script>" not in safe_json({"label": "</script><script>alert(1)</script>"})
 

@@ -6,7 +6,7 @@ gives that instance's value; in any other repeat it gives the list of all its va
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -26,6 +26,11 @@ class Context(msgspec.Struct, kw_only=True, frozen=True):
     current: Any = ""
     scope: Mapping[str, tuple[str, ...]] = {}
     position: tuple[tuple[str, int], ...] = ()
+    # Secondary instances: name (a choice list's, or a CSV's file name without .csv) -> its rows,
+    # each column name -> text, in file order. lists: select question -> its choice list's name.
+    instances: Mapping[str, Sequence[Mapping[str, Any]]] = {}
+    lists: Mapping[str, str] = {}
+    row: Mapping[str, Any] | None = None  # inside a predicate: the row being tested
 
 
 def lookup(name: str, ctx: Context) -> Value:
@@ -81,3 +86,9 @@ def _is_repeat(raw: list[Any] | tuple[Any, ...], name: str, ctx: Context) -> boo
     # empty or absent: a repeat with no instances if some field lives inside `name`, so that
     # count(${repeat}) is 0; otherwise an unanswered question
     return any(name in path for path in ctx.scope.values())
+
+
+def rows_of(ctx: Context, name: str) -> list[Mapping[str, Any]]:
+    """The rows of a secondary instance; anything that is not a row is skipped (evaluation is total)."""
+    rows = ctx.instances.get(name, ())
+    return [row for row in rows if isinstance(row, Mapping)] if isinstance(rows, list | tuple) else []

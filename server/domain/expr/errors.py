@@ -104,6 +104,47 @@ TEMPLATES: Mapping[str, tuple[str, str, str]] = {
         "position() hanya menerima '..'; tulis position(..).",
         "position() only accepts '..'; write position(..).",
     ),
+    "instance_name": (
+        SYNTAX,
+        "instance() perlu nama daftar pilihan atau berkas CSV sebagai teks, misalnya instance('desa').",
+        "instance() takes the name of a choice list or CSV file as text, for example instance('desa').",
+    ),
+    "instance_path": (
+        SYNTAX,
+        "Setelah instance('...') tulis /root/item, lalu [syarat] dan /kolom bila perlu, "
+        "misalnya instance('desa')/root/item[name = ${desa}]/label.",
+        "After instance('...') write /root/item, then [condition] and /column if needed, "
+        "for example instance('desa')/root/item[name = ${desa}]/label.",
+    ),
+    "unclosed_bracket": (
+        SYNTAX,
+        "Kurung '[' ini tidak ditutup. Tambahkan ']'.",
+        "This '[' is not closed. Add a ']'.",
+    ),
+    "indexed_repeat": (
+        SYNTAX,
+        "indexed-repeat() perlu ${pertanyaan}, lalu pasangan ${grup_berulang} dan nomor, "
+        "misalnya indexed-repeat(${nama}, ${anggota}, 2).",
+        "indexed-repeat() takes ${question}, then pairs of ${repeat} and a number, "
+        "for example indexed-repeat(${nama}, ${anggota}, 2).",
+    ),
+    "choice_name": (
+        SYNTAX,
+        "Argumen kedua jr:choice-name() adalah nama pertanyaan pilihan sebagai teks, "
+        "misalnya jr:choice-name(${jk}, '${jk}').",
+        "The second argument of jr:choice-name() is the select question's name as text, "
+        "for example jr:choice-name(${jk}, '${jk}').",
+    ),
+    "digest_algorithm": (
+        SYNTAX,
+        "digest() mengenal 'MD5', 'SHA-1', 'SHA-256', 'SHA-384' dan 'SHA-512' (huruf besar, seperti ODK).",
+        "digest() knows 'MD5', 'SHA-1', 'SHA-256', 'SHA-384' and 'SHA-512' (upper case, as ODK).",
+    ),
+    "digest_encoding": (
+        SYNTAX,
+        "Penulisan hasil digest() adalah 'base64' (bawaan) atau 'hex'.",
+        "digest() writes its result as 'base64' (the default) or 'hex'.",
+    ),
     "ast": (
         SYNTAX,
         "AST tidak valid: {text}",

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from server.domain.expr.context import Context, lookup
+import msgspec
+
+from server.domain.expr.context import Context, lookup, rows_of
 from server.domain.expr.functions import FUNCTIONS, Compiled
-from server.domain.expr.nodes import BinOp, Call, Current, Expr, Neg, Num, Ref, Str
+from server.domain.expr.nodes import BinOp, Call, Col, Current, Expr, Inst, Neg, Num, Ref, Str
 from server.domain.expr.values import (
     INF,
     NAN,
@@ -82,7 +85,40 @@ def _compile(node: Expr) -> Compiled:
         return _compile_binary(node)
     if isinstance(node, Call):
         return _compile_call(node)
+    if isinstance(node, Inst):
+        return _compile_instance(node)
+    if isinstance(node, Col):
+        column = node.name
+        return lambda ctx: normalize(ctx.row.get(column)) if ctx.row is not None else ""
     return _empty  # Parent: only meaningful inside position(..), which ignores its value
+
+
+def _compile_instance(node: Inst) -> Compiled:
+    name, get = node.id, node.get
+    where = [_compile(predicate) for predicate in node.where]
+
+    def selected(ctx: Context) -> Value:
+        rows = rows_of(ctx, name)
+        for predicate in where:
+            rows = [row for index, row in enumerate(rows, 1) if _passes(predicate, ctx, row, index)]
+        if get:
+            return [to_string(normalize(row[get])) for row in rows if get in row]
+        return [row_text(row) for row in rows]
+
+    return selected
+
+
+def row_text(row: Mapping[str, Any]) -> str:
+    """An item's XPath string value: the text of all its columns, joined."""
+    return "".join(to_string(normalize(value)) for value in row.values())
+
+
+def _passes(predicate: Compiled, ctx: Context, row: Mapping[str, Any], index: int) -> bool:
+    # Inside [...], '.' is the row and a bare name its column; a number n means "the n-th row".
+    value = predicate(msgspec.structs.replace(ctx, row=row, current=row_text(row)))
+    if isinstance(value, float):
+        return value == index
+    return to_boolean(value)
 
 
 def _compile_binary(node: BinOp) -> Compiled:
@@ -137,6 +173,8 @@ def _compile_call(node: Call) -> Compiled:
         or (definition.max_args is not None and count > definition.max_args)
     ):
         return _empty  # parse() and from_json() refuse these; a hand-built tree gets ""
+    if definition.node is not None:
+        return definition.node(node)
     args = tuple(_compile(arg) for arg in node.args)
     lazy, impl = definition.lazy, definition.impl
     if lazy is not None:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from server.domain.expr.context import Context
-from server.domain.expr.nodes import Expr
+from server.domain.expr.nodes import Call, Expr
 from server.domain.expr.values import Value
 
 Compiled = Callable[[Context], Value]
 EagerImpl = Callable[[list[Value], Context], Value]
 LazyImpl = Callable[[Sequence[Compiled], Context], Value]
+NodeImpl = Callable[[Call], Compiled]
 
 
 class Problem(NamedTuple):
@@ -37,6 +38,7 @@ class FunctionDef:
     doc_en: str
     impl: EagerImpl | None = None  # gets the argument values
     lazy: LazyImpl | None = None  # gets the compiled arguments: if() and coalesce() skip some
+    node: NodeImpl | None = None  # compiles the call itself: indexed-repeat() reads its ${names}
     check: StaticCheck | None = None  # runs at parse time on the argument ASTs
 
 
@@ -59,6 +61,16 @@ def lazy_function(
 ) -> Callable[[LazyImpl], LazyImpl]:
     def register(impl: LazyImpl) -> LazyImpl:
         _add(FunctionDef(name, min_args, max_args, doc_id, doc_en, lazy=impl))
+        return impl
+
+    return register
+
+
+def node_function(
+    name: str, min_args: int, max_args: int | None, doc_id: str, doc_en: str, check: StaticCheck | None = None
+) -> Callable[[NodeImpl], NodeImpl]:
+    def register(impl: NodeImpl) -> NodeImpl:
+        _add(FunctionDef(name, min_args, max_args, doc_id, doc_en, node=impl, check=check))
         return impl
 
     return register

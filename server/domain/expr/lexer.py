@@ -43,16 +43,35 @@ def _scan(text: str, i: int, extra: str) -> int:
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i = 0
+    predicates = 0  # '[' of instance paths open: only there is ']' a token
     while True:
         while i < len(text) and text[i] in _WHITESPACE:
             i += 1
         if i >= len(text):
             tokens.append(Token("end", "", i + 1))
             return tokens
-        token, i = _next(text, i)
+        char = text[i]
+        if ((char == "/" or char == "[") and _in_path(tokens)) or (char == "]" and predicates):
+            token, i = Token("op", char, i + 1), i + 1
+        else:
+            token, i = _next(text, i)
+        predicates += (token.kind, token.text) == ("op", "[")
+        predicates -= (token.kind, token.text) == ("op", "]")
         tokens.append(token)
         if token.kind == "error":
             return tokens
+
+
+def _in_path(tokens: list[Token]) -> bool:
+    """After instance('name'), a step name of its path or a closing ']', a '/' or '[' continues the
+    path (instance('desa')/root/item[...]/label); anywhere else they are errors, as before."""
+    last = [(t.kind, t.text) for t in tokens[-4:]]
+    if last[-1:] == [("op", "]")]:
+        return True
+    if len(last) >= 2 and last[-1][0] == "name" and last[-2] == ("op", "/"):
+        return True
+    return len(last) == 4 and last[0] == ("name", "instance") and last[1] == ("op", "(") and last[2][0] == "str" \
+        and last[3] == ("op", ")")
 
 
 def _error(kind: str, column: int, **params: str) -> Token:

@@ -56,7 +56,23 @@ class Call(_Node, tag="call", frozen=True):
     args: tuple[Expr, ...]
 
 
-Expr = Num | Str | Ref | Current | Parent | Neg | BinOp | Call
+class Inst(_Node, tag="inst", frozen=True):
+    """instance('id')/root/item[where]...[where]/get: the rows of a secondary instance (a choice
+    list of the form, or a CSV uploaded with it) that pass every predicate, as a nodeset of their
+    column `get` ("" for the whole row)."""
+
+    id: str
+    where: tuple[Expr, ...]
+    get: str
+
+
+class Col(_Node, tag="col", frozen=True):
+    """A bare name inside a predicate: that column of the row being tested."""
+
+    name: str
+
+
+Expr = Num | Str | Ref | Current | Parent | Neg | BinOp | Call | Inst | Col
 
 OPERATORS = ("or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod")
 
@@ -93,4 +109,6 @@ def references(expr: Expr) -> frozenset[str]:
             stack.extend((node.left, node.right))
         elif isinstance(node, Call):
             stack.extend(node.args)
+        elif isinstance(node, Inst):
+            stack.extend(node.where)
     return frozenset(names)

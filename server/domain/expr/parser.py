@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from server.domain.expr.errors import ExprError
 from server.domain.expr.functions import FUNCTIONS, FunctionDef
 from server.domain.expr.lexer import Token, tokenize
-from server.domain.expr.nodes import OPERATORS, BinOp, Call, Current, Expr, Neg, Num, Parent, Ref, Str
+from server.domain.expr.nodes import OPERATORS, BinOp, Call, Col, Current, Expr, Inst, Neg, Num, Parent, Ref, Str
 
 MAX_LENGTH = 4000  # characters of expression text
 # Brackets, calls and minus signs nested, and the depth of the tree. Bounds recursion in both
@@ -25,6 +25,7 @@ _PRECEDENCE = {
 }  # fmt: skip
 _WORD_OPERATORS = ("and", "or", "div", "mod")
 _REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 
 
 def parse(text: str) -> Expr:
@@ -41,6 +42,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.nesting = 0
+        self.predicates = 0  # inside instance(...)[...]: a bare name is a column
 
     def peek(self) -> Token:
         token = self.tokens[self.i]
@@ -65,7 +67,7 @@ class _Parser:
             token.kind == "name" and token.text in _WORD_OPERATORS
         ):
             return token.text
-        if token.kind == "end" or self.is_op(token, ")") or self.is_op(token, ","):
+        if token.kind == "end" or self.is_op(token, ")") or self.is_op(token, ",") or self.is_op(token, "]"):
             return None
         raise ExprError.of("expected_operator", token.column, text=_shown(token))
 
@@ -123,10 +125,62 @@ class _Parser:
     def name(self, token: Token) -> tuple[Expr, int]:
         following = self.tokens[self.i + 1]
         if self.is_op(following, "("):
-            return self.call(token)
+            return self.instance(token) if token.text == "instance" else self.call(token)
         if token.text in _WORD_OPERATORS:
             raise ExprError.of("operator_word", token.column, text=token.text)
+        if self.predicates:
+            self.i += 1
+            return Col(token.text), 1
         raise ExprError.of("bare_name", token.column, text=token.text)
+
+    def instance(self, name: Token) -> tuple[Expr, int]:
+        """instance('id')/root/item[predicate]*(/column)?, the one path shape ODK forms use."""
+        bracket = self.tokens[self.i + 1]
+        self.i += 1
+        self.enter(bracket)
+        token = self.peek()
+        if token.kind != "str" or not self.is_op(self.tokens[self.i + 1], ")"):
+            raise ExprError.of("instance_name", token.column)
+        self.i += 1
+        self.close(bracket)
+        self.step("root")
+        self.step("item")
+        where: list[Expr] = []
+        depth = 1
+        while self.is_op(self.peek(), "["):
+            predicate, predicate_depth = self.predicate()
+            where.append(predicate)
+            depth = max(depth, predicate_depth)
+        get = ""
+        if self.is_op(self.peek(), "/"):
+            get = self.step(None)
+        return Inst(token.text, tuple(where), get), _deeper(depth + 1, name.column)
+
+    def step(self, expected: str | None) -> str:
+        """'/name' of a path: the name, which must be `expected` unless that is None."""
+        slash = self.peek()
+        if not self.is_op(slash, "/"):
+            raise ExprError.of("instance_path", slash.column)
+        following = self.tokens[self.i + 1]
+        if following.kind != "name" or (expected is not None and following.text != expected):
+            raise ExprError.of("instance_path", following.column)
+        self.i += 2
+        return following.text
+
+    def predicate(self) -> tuple[Expr, int]:
+        bracket = self.peek()
+        self.enter(bracket)
+        self.predicates += 1
+        expr, depth = self.binary(1)
+        self.predicates -= 1
+        token = self.peek()
+        if not self.is_op(token, "]"):
+            if token.kind == "end":
+                raise ExprError.of("unclosed_bracket", bracket.column)
+            raise ExprError.of("unexpected", token.column, text=token.text)
+        self.i += 1
+        self.nesting -= 1
+        return expr, depth + 1
 
     def enter(self, bracket: Token) -> None:
         self.i += 1
@@ -235,9 +289,9 @@ def _edit_distance(a: str, b: str) -> int:
 def check_tree(expr: Expr) -> None:
     """The rules parse() enforces, for a tree that arrived as JSON (from_json): known functions,
     argument counts, '..' only in position(), finite numbers, valid names, depth. Column is 0."""
-    stack: list[tuple[Expr, int, bool]] = [(expr, 1, False)]
+    stack: list[tuple[Expr, int, bool, bool]] = [(expr, 1, False, False)]
     while stack:
-        node, depth, in_position = stack.pop()
+        node, depth, in_position, in_predicate = stack.pop()
         if depth > MAX_DEPTH:
             raise ExprError.of("too_deep", 0, max=MAX_DEPTH)
         if isinstance(node, Num) and not math.isfinite(node.v):
@@ -247,14 +301,20 @@ def check_tree(expr: Expr) -> None:
         elif isinstance(node, Parent) and not in_position:
             raise ExprError.of("dotdot", 0)
         elif isinstance(node, Neg):
-            stack.append((node.arg, depth + 1, False))
+            stack.append((node.arg, depth + 1, False, in_predicate))
         elif isinstance(node, BinOp):
             if node.op not in OPERATORS:
                 raise ExprError.of("expected_operator", 0, text=node.op)
-            stack.extend(((node.left, depth + 1, False), (node.right, depth + 1, False)))
+            stack.extend(((node.left, depth + 1, False, in_predicate), (node.right, depth + 1, False, in_predicate)))
         elif isinstance(node, Call):
             definition = FUNCTIONS.get(node.fn)
             if definition is None:
                 raise unknown_function(node.fn, 0)
             check_call(definition, node.args, 0, [0] * len(node.args))
-            stack.extend((arg, depth + 1, node.fn == "position") for arg in node.args)
+            stack.extend((arg, depth + 1, node.fn == "position", in_predicate) for arg in node.args)
+        elif isinstance(node, Inst):
+            if node.get and not _COLUMN.fullmatch(node.get):
+                raise ExprError.of("instance_path", 0)
+            stack.extend((where, depth + 2, False, True) for where in node.where)
+        elif isinstance(node, Col) and not (in_predicate and _COLUMN.fullmatch(node.name)):
+            raise ExprError.of("bare_name", 0, text=node.name)
