@@ -164,8 +164,10 @@ class _Writer:
         self.emit(0, "def validate_form(run, raw):")
         self.emit(1, "V = _clean(run, raw)")
         self.emit(1, "today = run.today")
+        found = self.plan.secondary
         self.emit(1, f"C = _Context(answers=V, scope={self.ns.bind(self.plan.scope, 'scope')}, today=today, "
-                     "now=run.now)")
+                     f"now=run.now, instances={self.ns.bind(found.instances, 'instances')}, "
+                     f"lists={self.ns.bind(found.lists, 'lists')})")
         self.emit(1, "K = run.relevant")
         self.emit(1, "# 1. relevance and calculations, in dependency order")
         for step in self.plan.order:
@@ -192,9 +194,16 @@ class _Writer:
                 table[name] = step.qtype.clean
         table[CONFIRM_KEY] = _CONFIRM
         steps = self.ns.bind(self.plan.steps, "steps")
+        # What the phone sent for a calculation, which once() keeps (answers._Run.sent)
+        sent = sorted(name for name, step in self.plan.steps.items() if not step.scope and step.calculation is not None
+                      and step.qtype is not None and step.qtype.holds_value)
         for line in (
             "def _clean(run, raw):",
             "    # The top level's answers by type (answers._Run.clean); a repeat's items by the reference.",
+            f"    for key in {self.ns.bind(tuple(sent), 'sent')}:",
+            "        value = raw.get(key)",
+            "        if value.__class__ in (str, int, float, bool) and value not in _EMPTY:",
+            "            run.sent[((), key)] = value",
             "    out = {}",
             "    for key, value in raw.items():",
             f"        how = {self.ns.bind(table, 'cleaners')}.get(key)",
@@ -269,7 +278,7 @@ class _Writer:
                 self.emit(1, "else:")
         if calculation is not None:
             indent = 2 if relevant != "True" else 1
-            self.value_of(indent, "x", calculation, '""')
+            self.value_of(indent, "x", calculation, f'run.sent.get(((), {name!r}), "")')
             self.emit(indent, "x = _STORED(x)")
             self.emit(indent, "if x is None:")
             self.emit(indent + 1, f"V.pop({name!r}, None)")

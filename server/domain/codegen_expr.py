@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.domain.expr import FUNCTIONS, Context, Expr, compile_expr
-from server.domain.expr.nodes import BinOp, Call, Current, Neg, Num, Parent, Ref, Str
+from server.domain.expr.nodes import BinOp, Call, Current, Inst, Neg, Num, Parent, Ref, Str
 from server.domain.expr.values import to_number, to_string
 
 # Deeper trees go to the closures: Python's parser refuses about 200 nested brackets, and the
 # closures already answer "" (their own guard) for a tree deeper than the recursion limit.
 MAX_INLINE_DEPTH = 40
 # Functions whose result depends on the evaluation's clock or place, never folded into a constant.
-_CONTEXTUAL = frozenset({"today", "now", "position", "string-length"})
+# uuid() is new at every call; once() reads '.'; the rest read the context's secondary instances.
+_CONTEXTUAL = frozenset({"today", "now", "position", "string-length", "uuid", "once", "pulldata", "jr:choice-name",
+                         "indexed-repeat"})
 _COMPARISONS = frozenset({"<", "<=", ">", ">="})
 _ARITHMETIC = frozenset({"+", "-", "*"})
 # What generated code knows of a value's type: a float needs no to_number(), a bool no to_boolean().
@@ -130,6 +132,8 @@ class ExprWriter:
             return self._binary(node)
         if isinstance(node, Call):
             return self._call(node)
+        if isinstance(node, Inst):  # instance('x')/root/item[...]: rows of the context, by the closures
+            return f"_EVAL({self.ns.bind(node, 'inst')}, {self._ctx_current()})", ANY
         return "''", ANY  # Parent: only meaningful inside position(..), which ignores its value
 
     def number(self, node: Expr) -> str:
@@ -200,10 +204,13 @@ class ExprWriter:
             condition = self.boolean(node.args[0])
             (then, then_kind), (otherwise, otherwise_kind) = self._node(node.args[1]), self._node(node.args[2])
             return f"({then} if {condition} else {otherwise})", then_kind if then_kind == otherwise_kind else ANY
+        if definition.node is not None:  # indexed-repeat() reads its ${names}: the closures
+            return f"_EVAL({self.ns.bind(node, 'call')}, {self.ctx})", ANY
         if definition.lazy is not None:
             lazy = self.ns.bind(definition.lazy, "lazy")
             thunks = ", ".join(f"(lambda _c: {self._node(arg)[0]})" for arg in node.args)
-            return f"{lazy}(({thunks},), {self.ctx})", ANY
+            ctx = self._ctx_current() if node.fn == "once" else self.ctx  # once() keeps '.' when it has one
+            return f"{lazy}(({thunks},), {ctx})", ANY
         if definition.impl is None:
             return "''", ANY
         if node.fn == "format-date" and count == 2:
@@ -220,7 +227,7 @@ def _constant(node: Expr) -> bool:
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, Ref | Current | Parent):
+        if isinstance(item, Ref | Current | Parent | Inst):
             return False
         if isinstance(item, Neg):
             stack.append(item.arg)
