@@ -353,6 +353,9 @@ def _check_indexed_repeat(view: _View, site: Site, node: Call) -> Iterator[Probl
 def _check_instance(view: _View, site: Site, name: str, columns: set[str]) -> Iterator[Problem]:
     chosen = view.form.choices.get(name)
     where = view.where.at(site.key)
+    declared = any(q.type == "csv_external" and q.name == name for q in view.questions())
+    if chosen is None and declared:
+        return  # `csv-external name` declares the file: its upload is checked with the form's attachments
     if chosen is None:
         yield problem("form.instance_file", where, attribute=site.attribute, name=site.field or "settings", file=name)
         return

@@ -379,6 +379,19 @@ def test_odk_functions_are_checked_against_the_form() -> None:
     assert "'harga.csv'" in result.problems[3].message_en and result.problems[3].severity == "warning"
 
 
+def test_a_csv_declared_with_csv_external_is_not_reported() -> None:
+    body = """\
+        fields:
+          - {type: csv_external, name: harga}
+          - {type: text, name: barang, label: {id: B, en: I}}
+          - {type: calculate, name: h, calculation: "pulldata('harga', 'harga', 'kode', ${barang})"}
+          - {type: calculate, name: n, calculation: "count(instance('harga')/root/item)"}
+    """
+    assert "form.instance_file" not in codes(body)
+    assert codes(body.replace("{type: csv_external, name: harga}", "{type: note, name: x, label: {id: X, en: X}}")) \
+        == ["form.instance_file", "form.instance_file"]
+
+
 def test_a_form_with_the_odk_functions_compiles() -> None:
     result = compile_yaml("""\
         choices:
