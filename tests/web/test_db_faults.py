@@ -78,6 +78,64 @@ def test_a_lock_held_beyond_the_timeout_is_503_with_retry_after(settings: Settin
     assert "Traceback" not in logged, "a database outage must not log tracebacks"
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 8 MB file system (tmpfs), so that the disk can really fill up."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(folder: Path) -> Path:
+    """Write zeros until the file system says it is full."""
+    filler = folder / "isi"
+    with open(filler, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="a full disk under SQLite; PostgreSQL's faults are cut below")
+def test_a_full_disk_is_503_and_reads_go_on(settings: Settings, tmp_path: Path, small_disk: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from litestar.testing import TestClient
+
+    from server.web.app import create_app
+
+    _load_form(settings, tmp_path)
+    on_disk = small_disk / "pantau.sqlite3"
+    on_disk.write_bytes(Path(settings.database_url.removeprefix("sqlite:///")).read_bytes())
+    full = with_settings(settings, database_url=f"sqlite:///{on_disk}")
+    with TestClient(app=create_app(full), raise_server_exceptions=False) as client:
+        sign_in(client, "citra")
+        token = {"x-csrftoken": client.cookies["csrftoken"]}
+        assert client.post("/api/v1/submissions", json=_submission(), headers=token).status_code == 201
+        filler = _fill(small_disk)
+        refused = [client.post("/api/v1/submissions", json=_submission(), headers=token) for _ in range(3)]
+        page = client.get("/", headers={"accept": "text/html"})
+        filler.unlink()  # the operator makes room
+        again = client.post("/api/v1/submissions", json=_submission(), headers=token)
+    for answer in refused:
+        assert answer.status_code == 503 and answer.json()["code"] == "db.unreachable", answer.text
+        assert answer.headers["retry-after"] == "10"
+    assert page.status_code == 200  # reading goes on during a full disk
+    assert again.status_code == 201, again.text
+    logged = capsys.readouterr().err
+    lines = [line for line in logged.splitlines() if " pantau.db " in line]
+    assert len(lines) == 2 and "disk full" in lines[0] and "3 requests failed" in lines[1], logged
+    assert "Traceback" not in logged
+
+
 def test_an_outage_logs_a_start_a_count_a_minute_and_an_end(caplog: pytest.LogCaptureFixture) -> None:
     outage = faults.Outage()
     start = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)
