@@ -16,6 +16,7 @@ from server.domain.evolution import NEEDS_CONFIRMATION, Diff, DraftCheck
 from server.domain.problems import Problem
 from server.domain.questions import QUESTION_TYPES
 from server.domain.regions import parents_for_editor
+from server.domain.xlsform_view import Sheet, anchor_of, column_letter, sheet_of
 from server.storage.form_drafts import Assignment, FormRow, TestSubmission
 from server.web.contexts import Viewer, viewer_of
 from server.web.fill_context import safe_json, text_of
@@ -35,6 +36,10 @@ class ProblemRow(msgspec.Struct, frozen=True, kw_only=True):
     message_en: str
     hint: str
     hint_en: str
+    # A workbook's problem: its sheet, the column letter, and the id of its row on the upload page.
+    sheet: str = ""
+    column_letter: str = ""
+    anchor: str = ""
 
 
 def problem_rows(problems: list[Problem], fields: list[str] | None = None) -> list[ProblemRow]:
@@ -50,6 +55,9 @@ def problem_rows(problems: list[Problem], fields: list[str] | None = None) -> li
             message_en=p.message_en,
             hint=p.hint_id,
             hint_en=p.hint_en,
+            sheet=sheet_of(p),
+            column_letter=column_letter(p.column) if sheet_of(p) and p.column > 0 else "",
+            anchor=f"{anchor_of(sheet_of(p))}-{p.line}" if sheet_of(p) else "",
         )
         for p, f in zip(problems, places, strict=True)
     ]
@@ -314,3 +322,4 @@ class UploadContext(msgspec.Struct, frozen=True, kw_only=True):
     filename: str
     problems: list[ProblemRow]
     error: str = ""
+    sheets: list[Sheet] = []  # an XLSForm's rows the problems name, marked (domain/xlsform_view.py)

@@ -306,6 +306,35 @@ def test_an_xlsform_uploads_with_the_csv_files_it_names(ani) -> None:  # type: i
     assert "Desa Satu" in yaml_file and "rumah.csv" in yaml_file and "Ani" in yaml_file
 
 
+BROKEN_BOOK = {
+    "survey": [["type", "name", "label", "relevant"],
+               ["text", "nama", "Nama"],
+               ["integer", "umur", "Umur"],
+               ["text", "kerja", "Pekerjaan", "${umr} > 17"],
+               ["salah_jenis", "x", "X"],
+               *[["note", f"catatan_{i}", f"Catatan {i}"] for i in range(20)],
+               ["text", "", "<script>alert(1)</script>"]],
+    "settings": [["form_id", "version"], ["uji_rusak", "1"]],
+}
+
+
+def test_the_upload_page_shows_the_rows_to_fix_marked_in_their_sheet(ani) -> None:  # type: ignore[no-untyped-def]
+    answer = upload(ani, "rusak.xlsx", workbook(BROKEN_BOOK))
+    assert answer.status_code == 422
+    page = answer.text
+    # each problem names sheet, row and column and links to its row, which is marked in the table
+    assert 'href="#baris-survey-5">Lembar survey, baris 5, kolom A</a>' in page
+    assert 'href="#baris-survey-26">Lembar survey, baris 26, kolom A</a>' in page
+    for row in (5, 26):
+        assert f'<tr id="baris-survey-{row}" class="marked">' in page
+    # the header and two rows either side of each marked one, with the gaps between them shown
+    assert all(f'<tr id="baris-survey-{row}">' in page for row in (1, 3, 4, 6, 7, 24, 25))
+    assert not any(f'id="baris-survey-{row}"' in page for row in (2, 8, 23))
+    assert page.count('<tr class="gap">') == 2
+    assert "<mark>salah_jenis</mark>" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+
+
 def test_an_upload_that_is_not_a_form_file_or_is_huge_is_refused(ani) -> None:  # type: ignore[no-untyped-def]
     assert upload(ani, "catatan.txt", b"halo").status_code == 422
     assert post_form(ani, "/formulir/unggah").status_code == 400

@@ -25,6 +25,7 @@ from server.domain.compile import CompiledForm, load_source
 from server.domain.form import MAX_NAME_LENGTH, NAME_RE
 from server.domain.load import encode_yaml, form_document
 from server.domain.xlsform_export import export_xlsform
+from server.domain.xlsform_view import marked_sheets
 from server.errors import PantauError
 from server.storage import access, audit, form_drafts, forms
 from server.storage.review import versions_of
@@ -176,6 +177,7 @@ async def upload(request: Request, principal: SignedIn) -> Response[Any]:  # typ
             filename=filename,
             problems=problem_rows(checked.problems, checked.fields),
             error=PantauError("editor.invalid", count=len(checked.problems)).message(lang_of(request)),
+            sheets=marked_sheets(data, filename, checked.problems),
         )
         return Template(template_name="editor_upload.html", context={"page": context}, status_code=422)
     source, _ = evolution.canonical(checked.compiled)
