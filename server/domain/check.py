@@ -116,10 +116,10 @@ def _check_parameters(view: _View, q: Question) -> Iterator[Problem]:
                           known=", ".join(sorted(known)) or "-")
         elif key in qtype.field_parameters and value not in view.scope:
             yield problem("form.bad_parameter", loc, parameter=key, name=q.name, type=q.type,
-                          reason=f"no field is named '{value}'")
+                          reason=Said(f"tidak ada pertanyaan bernama '{value}'", f"no field is named '{value}'"))
         elif key in NUMERIC_PARAMETERS and not _is_number(value):
             yield problem("form.bad_parameter", loc, parameter=key, name=q.name, type=q.type,
-                          reason=f"'{value}' is not a number")
+                          reason=Said(f"'{value}' bukan angka", f"'{value}' is not a number"))
 
 
 def _is_number(text: str) -> bool:
@@ -259,7 +259,8 @@ def _value_scope(view: _View, name: str) -> tuple[str, ...] | None:
 def check_containers(view: _View) -> Iterator[Problem]:
     for f, _ in view.entries:
         if not isinstance(f, Question) and not f.fields:
-            yield problem("form.empty_group", view.loc_of(f.name), type=field_type(f), name=f.name)
+            kind = field_type(f)
+            yield problem("form.empty_group", view.loc_of(f.name), type=Said(_INSIDE[kind][0], kind), name=f.name)
 
 
 def check_labels(view: _View) -> Iterator[Problem]:

@@ -348,6 +348,9 @@ class _Reader:
                 self.survey_row(sheet.name, row, stack)
         for kind, row, _ in stack[1:]:
             self.report("xlsform.unmatched_group", sheet.name, row.number, what=f"begin_{kind}")
+        if not stack[0][2] and not has_errors(self.problems):  # a form of nothing would only fail later
+            owner = Said(f"Lembar '{sheet.name}'", f"The '{sheet.name}' sheet")
+            self.report("form.no_fields", sheet.name, 1, owner=owner)
         return stack[0][2]
 
     def survey_row(self, sheet: str, row: _Row, stack: list[tuple[str, _Row, list[Field]]]) -> None:

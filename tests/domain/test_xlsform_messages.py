@@ -41,7 +41,7 @@ def book(sheets: dict[str, list[list[object]]]) -> bytes:
 
 SETTINGS = [["form_id", "version"], ["tes", "1"]]
 BOOKS = {
-    "no_survey": book({"Pertanyaan": [["type", "name"]]}),
+    "no_survey": book({"Pertanyaan": [["type", "name"]], "Data": [["x"]]}),
     "no_columns": book({"survey": [["label"], ["A"]], "choices": [["label"], ["x"]], "settings": SETTINGS}),
     "rows": book({
         "survey": [["type", "name", "label", "parameters", "trigger", "bind::odk:length", "min_count", "appearance",
@@ -111,3 +111,17 @@ def test_each_message_is_in_one_language(name: str, found: Problem) -> None:
     english = words(found.message_en + " " + found.hint_en)
     assert not indonesian & ENGLISH, (found.code, found.message_id, found.hint_id)
     assert not english & INDONESIAN, (found.code, found.message_en, found.hint_en)
+
+
+def test_every_message_over_pyxforms_corpus_is_in_one_language() -> None:
+    """The 844 forms of pyxform's own tests (tests/data/pyxform_corpus), as they are: a thousand real
+    refusals and warnings, each message pure in its language."""
+    from tests.corpus.pyxform_corpus import forms
+
+    mixed = []
+    for name, data in forms():
+        for found in compile_source(data, name).problems:
+            if words(found.message_id + " " + found.hint_id) & ENGLISH or \
+                    words(found.message_en + " " + found.hint_en) & INDONESIAN:
+                mixed.append((name, found.code, found.message_id, found.message_en))
+    assert mixed == []

@@ -284,6 +284,7 @@ def workbook(sheets: dict[str, list[list[str]]]) -> bytes:
         ("lembar.xlsx", workbook({"data": [["type", "name"]], "catatan": [["x"]]}), "xlsform.no_survey"),
         ("pilihan.xlsx", workbook({"survey": [["type", "name", "label"], ["select_one_from_file desa.csv", "d", "D"]]}),
          "xlsform.missing_choices_file"),
+        ("kosong.xlsx", workbook({"data": [["type", "name"]]}), "form.no_fields"),  # one sheet is the survey
         ("rusak.yaml", b"settings: [\n", "form.yaml"),
     ],
 )
