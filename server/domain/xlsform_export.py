@@ -28,6 +28,7 @@ from server.domain.xlsform_odk import (
     with_constraint,
     with_text,
 )
+from server.domain.xlsform_spelling import METADATA, TRANSLATABLE
 
 
 def export_xlsform(form: Form) -> bytes:
@@ -38,16 +39,17 @@ def export_xlsform(form: Form) -> bytes:
     survey.title = "survey"
     rows = list(_survey_rows(form.fields, _Context(languages, _programme(form))))
     pantau = [TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN]
-    _write(survey, rows, ["type", "name", *_text_columns(TEXT_COLUMNS, languages), *PLAIN_COLUMNS, *pantau])
+    columns = ["type", "name", *_text_columns(TEXT_COLUMNS, languages), *PLAIN_COLUMNS, *pantau]
+    _write(survey, rows, [*columns, *_kept_columns(rows, columns)])
     choice_rows = list(_choice_rows(form))
-    extra = sorted({c for chosen in form.choices.values() for choice in chosen.choices for c in choice.columns})
-    choice_columns = ["list_name", "name", *_text_columns(("label",), languages), *extra]
-    _write(book.create_sheet("choices"), choice_rows, choice_columns)
+    columns = ["list_name", "name", *_text_columns(("label",), languages)]
+    _write(book.create_sheet("choices"), choice_rows, [*columns, *_kept_columns(choice_rows, columns)])
     settings = {"form_id": form.settings.id, "version": form.settings.version,
                 "default_language": _language_column(form.settings.default_language),
                 "instance_name": form.settings.instance_name or "",
                 **_title(form.settings.title, form.settings.default_language),
-                **({"registry": registry_text(form.settings.registry)} if form.settings.registry else {})}
+                **({"registry": registry_text(form.settings.registry)} if form.settings.registry else {}),
+                **{_kept_header(k): v for k, v in form.settings.xlsform.items()}}
     _write(book.create_sheet("settings"), [settings], list(settings))
     out = io.BytesIO()
     book.save(out)
@@ -111,7 +113,30 @@ def _survey_rows(fields: list[Field], context: _Context) -> Iterator[dict[str, s
         yield {"type": f"end_{kind}", "name": f.name}
 
 
+def _kept_header(key: str) -> str:
+    """A column the import kept as written ('guidance_hint::en', 'bind::odk:length'), with a language
+    spelled as the label columns spell it, so pyxform sees one language, not two."""
+    base, sep, lang = key.rpartition("::")
+    return f"{base}::{_language_column(lang)}" if sep and base.split("::")[0] in TRANSLATABLE else key
+
+
+def _kept_columns(rows: list[dict[str, str]], columns: list[str]) -> list[str]:
+    return [c for c in dict.fromkeys(c for row in rows for c in row) if c not in columns]
+
+
 def _question_row(q: Question, context: _Context) -> dict[str, str]:
+    row = _odk_row(q, context)
+    kept = dict(q.xlsform)
+    metadata = kept.pop("type", None)  # a metadata row (start, deviceid, ...) kept as a hidden question
+    if metadata:
+        row["type"] = metadata
+        row["default"] = "" if q.default == (METADATA.get(metadata) or None) else row["default"]
+    # Parameters Pantau does not act on (randomize, app, ...) go out beside the ones it does.
+    row["parameters"] = " ".join(p for p in (row["parameters"], kept.pop("parameters", "")) if p)
+    return row | {_kept_header(k): v for k, v in kept.items()}
+
+
+def _odk_row(q: Question, context: _Context) -> dict[str, str]:
     odk = ODK_TYPES.get(q.type)
     row = {"type": _odk_type(q, context), "name": q.name, TYPE_COLUMN: q.type if odk else ""}
     hint, message = q.hint, q.constraint_message
@@ -127,7 +152,7 @@ def _question_row(q: Question, context: _Context) -> dict[str, str]:
     row["default"] = odk_default(q.default, row["type"].split()[0]) if q.default else ""
     row[DEFAULT_COLUMN] = q.default if q.default and row["default"] != q.default else ""
     row["constraint"] = with_constraint(q.constraint, odk.constraint) if odk else q.constraint or ""
-    odk_parameters, own = _parameters(q.parameters)
+    odk_parameters, own = _parameters(q)
     row["parameters"] = " ".join(f"{k}={v}" for k, v in odk_parameters.items())
     row[PARAMETERS_COLUMN] = " ".join(f"{k}={v}" for k, v in own.items())
     return row
@@ -142,16 +167,22 @@ def _odk_type(q: Question, context: _Context) -> str:
     return f"{type_name} {q.choices}" if q.choices else type_name
 
 
-def _parameters(parameters: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+def _parameters(q: Question) -> tuple[dict[str, str], dict[str, str]]:
     """(ODK's parameters in ODK's spelling, Pantau's own): pyxform refuses a parameter it does not
-    know, and a value ODK would read differently (max-pixels is a whole number) stays Pantau's."""
+    know, so the ones naming other questions (a NIK's sex, birth_date, ...) and a value ODK would
+    read differently (max-pixels is a whole number) stay Pantau's; the rest (a range's start,
+    end, step) are ODK's own already."""
+    qtype = QUESTION_TYPES.get(q.type)
+    references = qtype.field_parameters if qtype else frozenset()
     odk: dict[str, str] = {}
     own: dict[str, str] = {}
-    for key, value in parameters.items():
+    for key, value in q.parameters.items():
         if key in ODK_PARAMETERS and _odk_number(key, value):
             odk |= dict.fromkeys(ODK_PARAMETERS[key], value)
-        else:
+        elif key in ODK_PARAMETERS or key in references:
             own[key] = value
+        else:
+            odk[key] = value
     return odk, own
 
 
@@ -167,7 +198,8 @@ def _int(value: int | None) -> str:
 def _choice_rows(form: Form) -> Iterator[dict[str, str]]:
     for chosen in form.choices.values():
         for choice in chosen.choices:
-            yield {"list_name": chosen.name, "name": choice.name, **_texts("label", choice.label), **choice.columns}
+            yield {"list_name": chosen.name, "name": choice.name, **_texts("label", choice.label),
+                   **{_kept_header(k): v for k, v in choice.columns.items()}}
 
 
 def _write(ws: Any, rows: list[dict[str, str]], columns: list[str]) -> None:
