@@ -59,7 +59,8 @@ def _classify(exc: BaseException) -> tuple[str, Channel] | None:
     if isinstance(exc, OSError):  # refused, reset, unreachable: the drivers raise these as they are
         return "connection refused or lost", "read"
     module, name = type(exc).__module__, type(exc).__name__
-    if module.startswith("psycopg") and name in ("OperationalError", "InterfaceError") and not sqlstate:
+    kinds = {kind.__name__ for kind in type(exc).__mro__}  # psycopg's ConnectionTimeout is an OperationalError
+    if module.startswith("psycopg") and kinds & {"OperationalError", "InterfaceError"} and not sqlstate:
         return "connection refused or lost", "read"
     if module.startswith("asyncpg") and name in ("InterfaceError", "ConnectionDoesNotExistError",
                                                  "InternalClientError") and "connection" in str(exc):

@@ -414,7 +414,8 @@ class _Watchdog:
             for conn in stuck:
                 with contextlib.suppress(Exception):
                     log.warning("writer: no answer from the database for %.0f s, closing the connection", self.limit)
-                    socket.socket(fileno=os.dup(conn.fileno())).shutdown(socket.SHUT_RDWR)
+                    with socket.socket(fileno=os.dup(conn.fileno())) as cut:  # a second handle on the same socket
+                        cut.shutdown(socket.SHUT_RDWR)
 
 
 class _ItemFailed(Exception):

@@ -284,3 +284,35 @@ def _eventually(check, seconds: float = 30) -> bool:  # type: ignore[no-untyped-
         time.sleep(0.2)
     return False
 
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs the real PostgreSQL of PANTAU_TEST_DATABASE_URL")
+async def test_the_writer_gives_up_on_a_frozen_connection_and_reconnects(settings: Settings) -> None:
+    from server.errors import PantauError
+    from server.storage.db import Database
+    from server.storage.writer import Writer
+
+    pg = urlsplit(PG_URL)
+    proxy = Proxy(pg.port or 5432)
+    proxy.start()
+    db = Database(urlunsplit(pg._replace(netloc=f"{pg.username}@127.0.0.1:{proxy.port}")),
+                  connect_timeout=2, statement_timeout=2)
+    writer = Writer(db)
+    try:
+        await writer.start()
+        assert await writer.run(lambda tx: tx.fetch("SELECT 1 AS one")) == [{"one": 1}]
+        proxy.freeze()  # PostgreSQL stops answering; the kernel still acknowledges every packet
+        started = time.monotonic()
+        with pytest.raises(PantauError) as refused:
+            await writer.run(lambda tx: tx.fetch("SELECT 2 AS two"))
+        waited = time.monotonic() - started
+        proxy.cut()
+        proxy.frozen.clear()
+        proxy.start()
+        assert await writer.run(lambda tx: tx.fetch("SELECT 3 AS three")) == [{"three": 3}]
+    finally:
+        proxy.cut()
+        await writer.stop()
+    assert refused.value.code == "db.unreachable"
+    # The watchdog cut the socket after statement + 2 s, before the caller's own limit (2 + 2 + 5 s).
+    assert waited < writer.patience - 1, waited
