@@ -47,6 +47,7 @@ const T = {
   add_yes_no: ['+ Daftar Ya/Tidak', '+ Yes/No list'], add_likert: ['+ Skala 1–5 (kepuasan)', '+ 1–5 scale (satisfaction)'],
   new_yes_no: ['Ya/Tidak (siap pakai)', 'Yes/No (ready-made)'], new_likert: ['Skala 1–5 kepuasan (siap pakai)', '1–5 satisfaction scale (ready-made)'],
   add_wilayah: ['+ Wilayah (kecamatan dan desa)', '+ Region (kecamatan and desa)'],
+  more: ['Rincian: terjemahan, petunjuk, aturan, pindah', 'Details: translation, hint, rules, moving'],
   at_question: ["Pertanyaan '{name}'", "Question '{name}'"],
   unsaved: ['Belum disimpan', 'Not saved yet'], saved_at: ['Tersimpan {when}', 'Saved {when}'],
   published_only: ['Belum ada perubahan dari versi terbit {v}', 'No changes from published version {v}'],
@@ -347,23 +348,26 @@ function fieldCard(f, path, siblings) {
   });
   type.addEventListener('change', () => { setType(f, type.value, listOf(f)); render(); });
   const nameBox = input(t('name'), 'f-name', f.name, (v, e, box) => {
+    if (OPEN.delete(f.name)) OPEN.add(v);
     f.name = v;
     li.setAttribute('data-name', v);
     const used = names().filter((n) => n === v).length > 1;
     showExprError(e, box, !NAME_RE.test(v) ? t('bad_name') : used ? t('dup_name', { name: v }) : '');
   }, { autocomplete: 'off', spellcheck: 'false' });
   const at = path[path.length - 1], above = at > 0 ? fieldsAt(path.slice(0, -1))[at - 1] : null;
-  const typeBox = make('div', { class: 'f-type-box' }, [type, make('small', { class: 'f-type-help', id: help, text: typeHelp(base) })]);
-  const head = make('div', { class: 'head' }, [typeBox, nameBox,
+  // Compact (issue 22): the head shows type, code and label with the rules that are set; the rest opens on demand.
+  const head = make('div', { class: 'head' }, [type, nameBox,
+    input(t('label_id'), 'f-label-id', f.label.id, (v) => { f.label.id = v; }),
     at > 0 ? button(t('up'), 'f-up', () => move(path, -1)) : null,
     at < siblings - 1 ? button(t('down'), 'f-down', () => move(path, 1)) : null,
-    above && CONTAINERS.indexOf(typeOf(above)) >= 0 ? button(t('indent'), 'f-indent', () => indent(path)) : null,
-    path.length > 1 ? button(t('outdent'), 'f-outdent', () => outdent(path)) : null,
-    movePicker(f, path),
     button(t('del'), 'f-del danger', () => remove(path))]);
   li.appendChild(head);
+  li.appendChild(rulesLine(f, base));
+  const moves = make('div', { class: 'moves' }, [make('small', { class: 'f-type-help', id: help, text: typeHelp(base) }),
+    above && CONTAINERS.indexOf(typeOf(above)) >= 0 ? button(t('indent'), 'f-indent', () => indent(path)) : null,
+    path.length > 1 ? button(t('outdent'), 'f-outdent', () => outdent(path)) : null,
+    movePicker(f, path)]);
   const grid = make('div', { class: 'grid' }, [
-    input(t('label_id'), 'f-label-id', f.label.id, (v) => { f.label.id = v; }),
     input(t('label_en'), 'f-label-en', f.label.en, (v) => { f.label.en = v; }),
     input(t('hint_id'), 'f-hint-id', f.hint.id, (v) => { f.hint.id = v; }),
     input(t('hint_en'), 'f-hint-en', f.hint.en, (v) => { f.hint.en = v; })]);
@@ -381,13 +385,30 @@ function fieldCard(f, path, siblings) {
   }
   if (base === 'calculate' || f.calculation) grid.appendChild(exprInput(t('calculation'), f, 'calculation'));
   typeDetails(f, base).forEach((box) => grid.appendChild(box));
-  li.appendChild(grid);
+  const more = make('details', { class: 'more' }, [make('summary', { text: t('more') }), moves, grid]);
+  more.open = OPEN.has(f.name);
+  more.addEventListener('toggle', () => { if (more.open) OPEN.add(f.name); else OPEN.delete(f.name); });
+  li.appendChild(more);
   li.appendChild(make('ul', { class: 'perr' }));
   if (container) {
     li.appendChild(fieldList(f.fields, path));
     li.appendChild(button(t('add_in'), 'add-inside', () => add(path, 'text')));
   }
   return li;
+}
+
+// The cards whose details are open, by question code: kept across redraws and saves.
+const OPEN = new Set();
+
+function rulesLine(f, base) {
+  const rules = [];
+  if (f.required === true) rules.push(t('required'));
+  else if (typeof f.required === 'string' && f.required) rules.push(t('required') + ': ' + f.required);
+  if (SELECTS.indexOf(base) >= 0 && listOf(f)) rules.push(t('list') + ': ' + listOf(f));
+  ['choice_filter', 'relevant', 'constraint', 'calculation', 'repeat_count'].forEach((k) => {
+    if (f[k]) rules.push(t(k) + ': ' + f[k]);
+  });
+  return make('p', { class: 'rules' }, rules.map((r) => make('span', { class: 'rule', text: r })));
 }
 
 function requiredBox(f) {
@@ -483,6 +504,7 @@ function add(path, type) {
   const f = { type: 'text', name: uniqueName(type === 'text' ? 'pertanyaan' : type === 'group' ? 'kelompok' : 'berulang'), label: { id: '' }, hint: {} };
   setType(f, type, '');
   fieldsAt(path).push(f);
+  OPEN.add(f.name); // a new question opens whole: everything about it is still to be filled
   render();
   const cards = byId('structure').querySelectorAll('li.field[data-name="' + f.name + '"] .f-name');
   if (cards.length) cards[0].focus();
@@ -559,8 +581,8 @@ function refocus(moved, cls) {
   const path = pathOf(moved, D.fields, []);
   const card = path && byId('structure').querySelector('li.field[data-path="' + path.join('.') + '"]');
   if (!card) return;
-  const head = card.querySelector(':scope > .head');
-  const target = head.querySelector('.' + cls) || head.querySelector('select.f-move') || head.querySelector('input.f-name');
+  const own = (sel) => card.querySelector(':scope > .head ' + sel) || card.querySelector(':scope > details > .moves ' + sel);
+  const target = own('.' + cls) || own('select.f-move') || own('input.f-name');
   if (target) target.focus();
 }
 
@@ -726,6 +748,7 @@ function markProblems() {
     if (!card) return;
     if (!card) return;
     card.classList.add(p.severity === 'error' ? 'bad' : 'warned');
+    if (p.severity === 'error') card.querySelector(':scope > details.more').open = true;
     card.querySelector(':scope > .perr').appendChild(make('li', { class: p.severity, 'data-code': p.code, text: message }));
   });
 }

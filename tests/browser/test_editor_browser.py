@@ -73,6 +73,7 @@ def test_staff_build_preview_and_publish_a_form_that_a_phone_then_fills(server: 
     page.click("form[action='/formulir'] button[type=submit]")
     page.wait_for_selector("html[data-editor=siap]")
     page.fill("#structure input.s-title-en", "Build test")
+    last_card(page).locator("details.more > summary").click()  # a card's details open on demand
     last_card(page).locator("input.f-label-en").fill("Build test")
 
     # Choice lists: yes/no typed by hand, and the Kemendagri regions for the cascade.

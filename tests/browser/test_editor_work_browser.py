@@ -394,3 +394,44 @@ def test_yes_no_and_likert_lists_and_the_region_pair_are_one_click_away(server: 
     assert fields["desa"]["choice_filter"] == "parent = ${kecamatan}"
     assert [c["name"] for c in saved["choices"]["skala_puas"]] == ["1", "2", "3", "4", "5"]
     assert page.errors == []
+
+
+# --- item 6: compact cards ---------------------------------------------------------------------------------
+RINGKAS = """
+settings: {id: uji_ringkas, version: "1", title: {id: Survei kepuasan UEP}}
+choices:
+  ya_tidak: {ya: Ya, tidak: Tidak}
+  skala: {"1": Sangat tidak puas, "2": Tidak puas, "3": Cukup, "4": Puas, "5": Sangat puas}
+fields:
+  - {type: text, name: nama, label: {id: Nama penerima}, required: yes}
+  - {type: select_one ya_tidak, name: usaha_jalan, label: {id: Apakah usaha masih berjalan?}, required: yes}
+  - {type: integer, name: omzet, label: {id: Omzet per bulan}, relevant: "${usaha_jalan} = 'ya'", constraint: ". >= 0"}
+  - {type: select_one skala, name: puas_bantuan, label: {id: Kepuasan atas bantuan}}
+  - {type: select_one skala, name: puas_petugas, label: {id: Kepuasan atas pendampingan}}
+  - {type: text, name: saran, label: {id: Saran}, hint: {id: Boleh dikosongkan}}
+"""
+
+
+def test_compact_cards_show_label_type_and_rules_and_five_fit_on_a_screen(server: Server, desk: Any) -> None:
+    publish_by_hand(server, RINGKAS, "uji_ringkas")
+    page = signed_in_page(desk, server, "/formulir/uji_ringkas", username="ani")
+    page.wait_for_selector("html[data-editor=siap]")
+    cards = page.locator("#structure .fields-box > ol.fields > li.field")
+    assert cards.count() == 6
+    omzet = card(page, "omzet")
+    assert omzet.locator("input.f-label-id").is_visible()
+    assert omzet.locator("select.f-type").input_value() == "integer"
+    rules = omzet.locator("p.rules span.rule").all_text_contents()
+    assert rules == ["Tampil jika: ${usaha_jalan} = 'ya'", "Batasan: . >= 0"]
+    assert card(page, "nama").locator("p.rules").inner_text() == "Wajib diisi"
+    assert omzet.locator("input.f-hint-id").is_hidden()  # the rest opens on demand
+    boxes = cards.evaluate_all("cs => cs.map(c => c.getBoundingClientRect()).map(r => [r.top, r.bottom])")
+    assert boxes[4][1] - boxes[0][0] <= 768, boxes  # five questions fit on a 768 px high screen
+    omzet.locator("details.more > summary").click()
+    assert omzet.locator("input.f-hint-id").is_visible()
+    omzet.locator("input.f-hint-id").fill("Dalam rupiah")
+    save(page)
+    assert card(page, "omzet").locator("input.f-hint-id").is_visible()  # stays open across the save
+    inject_axe(page)
+    assert page.evaluate(AXE_RUN) == []
+    assert page.errors == []
