@@ -82,6 +82,7 @@ class DataContext(msgspec.Struct, frozen=True, kw_only=True):
     next_url: str
     export_query: str  # the current filters, for the export links
     can_export: bool
+    list_query: str = ""  # the list's own query: a record opened from it knows its "next"
 
 
 DEFAULT_COLUMNS = 4
@@ -233,6 +234,9 @@ class SubmissionContext(msgspec.Struct, frozen=True, kw_only=True):
     revealed: bool
     message: str = ""
     error: str = ""
+    # The list this record was opened from (its filters as a query) and the record after it there.
+    list_query: str = ""
+    next_href: str = ""
 
 
 def submission_context(*, principal: Principal, lang: str, detail: Detail, versions: dict[int, Any], title: str,

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
+import msgspec
 from litestar import Request, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from server.domain import exports as layout_rules
 from server.domain import review as rules
-from server.domain.access import Principal
+from server.domain.access import Principal, has
 from server.errors import PantauError
-from server.storage import access, audit, review
+from server.storage import access, audit, review, review_flow
 from server.web.auth import SignedIn, client_address
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import read_form, text
@@ -63,10 +66,17 @@ def chosen_columns(params: dict[str, list[str]], versions: list[review.Version])
     return wanted[:20]
 
 
+REMEMBERED = "pantau_daftar"  # the list's last filters, so /data opens as the reviewer left it
+
+
 @get("/data")
-async def data_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
-    """Submissions newest first, filtered; 50 a page, continued by a signed cursor."""
+async def data_page(request: Request, principal: SignedIn) -> Template | Redirect:  # type: ignore[type-arg]
+    """Submissions newest first, filtered; 50 a page, continued by a signed cursor. Without any
+    query, the filters last used on this browser (a cookie) are applied again."""
     access.require(principal, "review")
+    remembered = _remembered(request)
+    if not request.query_params and remembered:
+        return Redirect(f"/data?{remembered}", status_code=303)
     params = query_params(request)
     filters = parse(params)
     after = after_of(request, filters, params)
@@ -79,12 +89,30 @@ async def data_page(request: Request, principal: SignedIn) -> Template:  # type:
     context = data_context(principal=principal, lang=lang_of(request), params=params,
                            forms=await review.form_titles(db), versions=versions, filters=filters, rows=found.rows,
                            chosen=chosen, next_cursor=next_cursor(request, filters, found.last))
-    return Template(template_name="data.html", context={"page": context})
+    listed = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "cursor"])
+    context = msgspec.structs.replace(context, list_query=listed)
+    # The name searched for is not remembered: it is a person's name, and the cookie outlives the page.
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "q", "lang")])
+    cookie = Cookie(key=REMEMBERED, value=kept, path="/data", httponly=True, samesite="lax", max_age=90 * 86400,
+                    secure=request.url.scheme == "https")
+    return Template(template_name="data.html", context={"page": context}, cookies=[cookie])
+
+
+def _remembered(request: Request) -> str:  # type: ignore[type-arg]
+    """The remembered filters when they still parse (a stale or altered cookie is ignored)."""
+    kept = request.cookies.get(REMEMBERED, "")
+    if not kept or len(kept) > 2000:
+        return ""
+    try:
+        rules.parse_filters(parse_qs(kept), allowed=rules.LIST_PARAMS)
+    except rules.BadFilter:
+        return ""
+    return kept
 
 
 async def _submission(request: Request, principal: Principal, instance_id: uuid.UUID, *,  # type: ignore[type-arg]
                       message: str = "", error: PantauError | None = None, status: int = 200,
-                      revealed: bool = False) -> Template:
+                      revealed: bool = False, listed: str = "") -> Template:
     access.require(principal, "view_data")
     db, lang = db_of(request), lang_of(request)
     detail = await review.detail_for(db, principal, instance_id)
@@ -99,6 +127,7 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
     context = submission_context(principal=principal, lang=lang, detail=detail, versions=versions, title=title,
                                  revealed=revealed, sealed=sealed, message=message,
                                  error=error.message(lang) if error else "")
+    context = await _with_next(request, principal, context, detail, listed)
     # A page with a whole NIK must not stay in a shared phone's or a proxy's cache.
     return Template(template_name="submission.html", context={"page": context}, status_code=status,
                     headers={"Cache-Control": "no-store"} if revealed else {})
@@ -107,9 +136,32 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
 @get("/data/{instance_id:uuid}")
 async def submission_page(request: Request, principal: SignedIn,  # type: ignore[type-arg]
                           instance_id: FromPath[uuid.UUID]) -> Template:
-    done = request.query_params.get("ok") == "1"
-    message = ("Saved." if lang_of(request) == "en" else "Tersimpan.") if done else ""
-    return await _submission(request, principal, instance_id, message=message)
+    done, en = request.query_params.get("ok", ""), lang_of(request) == "en"
+    message = {"1": "Saved." if en else "Tersimpan.",
+               "next": "Decision saved; this is the next record of the list." if en
+               else "Keputusan tersimpan; ini data berikutnya pada daftar."}.get(done, "")
+    listed = urlencode([(k, v) for k, v in request.query_params.multi_items()
+                        if k in rules.LIST_PARAMS and k != "cursor"])
+    return await _submission(request, principal, instance_id, message=message, listed=listed)
+
+
+async def _with_next(request: Request, principal: Principal, context: Any, detail: Any,  # type: ignore[type-arg]
+                     listed: str) -> Any:
+    """The list the record was opened from, and the record after it there (its "next"). A link with
+    a list that does not parse still opens the record, only without a "next"."""
+    if not has(principal, "review"):
+        return context
+    try:
+        filters = _list_filters(listed)
+    except PantauError:
+        return context
+    found = await review_flow.next_after(db_of(request), principal, filters, detail.received_at, detail.instance_id)
+    return msgspec.structs.replace(context, list_query=listed,
+                                   next_href=f"/data/{found}?{listed}" if found else "")
+
+
+def _list_filters(listed: str) -> rules.Filters:
+    return parse(parse_qs(listed, keep_blank_values=False), allowed=rules.LIST_PARAMS)
 
 
 @post("/data/{instance_id:uuid}/nik", status_code=200)
@@ -129,6 +181,8 @@ async def review_submission(request: Request, principal: SignedIn,  # type: igno
     wanted = text(form, "status", max_len=20)
     comment = text(form, "comment", max_len=rules.MAX_COMMENT)
     seen = text(form, "revision", max_len=9)
+    listed = text(form, "daftar", max_len=2000)
+    filters = _list_filters(listed)  # a malformed list is refused before anything is decided
     if not seen.isdigit():
         raise PantauError("http.bad_request", detail="revision")
     try:
@@ -137,5 +191,10 @@ async def review_submission(request: Request, principal: SignedIn,  # type: igno
     except PantauError as exc:
         if exc.status == 404:
             raise
-        return await _submission(request, principal, instance_id, error=exc, status=exc.status)
-    return Redirect(f"/data/{instance_id}?ok=1", status_code=303)
+        return await _submission(request, principal, instance_id, error=exc, status=exc.status, listed=listed)
+    decided = await review.detail_for(db_of(request), principal, instance_id)
+    found = await review_flow.next_after(db_of(request), principal, filters, decided.received_at, str(instance_id))
+    # The queue goes on: the next record of the same list opens, saying the decision was saved.
+    ok = "ok=next" if found else "ok=1"
+    return Redirect(f"/data/{found or instance_id}?{listed}&{ok}" if listed else f"/data/{found or instance_id}?{ok}",
+                    status_code=303)
