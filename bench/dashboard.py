@@ -75,12 +75,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--total", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--copy-of", type=Path, help="a database bench/report.py's data was written to before")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pantau-dashboard-"))
     try:
         url = f"sqlite:///{workdir / 'b.sqlite3'}"
-        versions = asyncio.run(report.prepare(url))
-        report.generate(workdir / "b.sqlite3", versions, args.total)
+        if args.copy_of:
+            shutil.copyfile(args.copy_of, workdir / "b.sqlite3")
+        else:
+            versions = asyncio.run(report.prepare(url))
+            report.generate(workdir / "b.sqlite3", versions, args.total)
         port = free_port()
         env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": url,
                "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "WARNING",

@@ -18,7 +18,7 @@ from server.storage.review import start_of, where
 # Each part moves when a report's input does: a new record, an edit (revision), a review decision,
 # a registry change (updated_at: visits, merges, rejections), a follow-up, an event.
 _STAMP = (
-    "SELECT (SELECT COUNT(*) FROM submission) AS a, (SELECT MAX(id) FROM submission_revision) AS b, "
+    "SELECT (SELECT {count} FROM submission) AS a, (SELECT MAX(id) FROM submission_revision) AS b, "
     "(SELECT MAX(id) FROM review_event) AS c, (SELECT CAST(MAX(updated_at) AS TEXT) FROM beneficiary) AS d, "
     "(SELECT MAX(id) FROM follow_up) AS e, (SELECT MAX(id) FROM beneficiary_event) AS f"
 )
@@ -37,8 +37,12 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     this_week: int
 
 
+# SQLite's rowid grows with every insert and MAX(rowid) is one step; COUNT(*) would read an index.
+_COUNT = {"sqlite": "MAX(rowid)", "postgres": "COUNT(*)"}
+
+
 async def stamp(db: Database) -> str:
-    row = (await db.fetch(_STAMP))[0]
+    row = (await db.fetch(_STAMP.replace("{count}", _COUNT[db.kind])))[0]
     return "|".join(str(row[k]) for k in "abcdef")
 
 

@@ -18,6 +18,7 @@ import msgspec
 
 from server import clock
 from server.domain import basis, periods
+from server.domain.access import Principal
 from server.domain.indicators import Table, distance_km, geopoint
 from server.domain.registry import area_name
 from server.domain.report_format import decimal, long_date, number
@@ -30,7 +31,7 @@ from server.storage.db import Database
 from server.web.contexts import HomeContext, Viewer
 
 TREND_PERIODS = 8
-_CACHE: OrderedDict[tuple[str, ...], list[Table]] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, ...], Figures] = OrderedDict()
 _CACHE_SIZE = 64
 _LOCK = threading.Lock()
 
@@ -96,18 +97,33 @@ class Wanted(msgspec.Struct, frozen=True):
     include_all: bool
 
 
-async def tables(db: Database, url: str, wanted: Wanted) -> list[Table]:
-    """The report's home tables for this period, scope and basis: from the cache while the data's
-    stamp is unchanged, else made again in a worker thread (a scan, as the report does)."""
-    key = (wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all), await store.stamp(db))
+class Figures(msgspec.Struct, frozen=True):
+    """Everything the home page counts, made together and cached together under one data stamp."""
+
+    tiles: list[Tile]  # drawn once: pygal takes a good part of a second per chart on a busy machine
+    petugas: Table | None
+    queue: store.Queue
+    activity: list[store.Activity]
+
+
+async def figures(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date) -> Figures:
+    """The report's home tables for this period, scope and basis, the review queue and the petugas'
+    activity: from the cache while the data's stamp (and the day, for "this week") is unchanged,
+    else made again, the tables in a worker thread (a scan, as the report does)."""
+    stamp = await store.stamp(db)
+    key = (wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all), stamp,
+           today.isoformat(), principal.role, *principal.areas)
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:
             _CACHE.move_to_end(key)
             return found
-    made = await asyncio.to_thread(
-        dataset.tables_of, url, wanted.definition, wanted.period, wanted.scope, wanted.include_all,
-        wanted.definition.home,
+    tables = await asyncio.to_thread(dataset.tables_of, url, wanted.definition, wanted.period, wanted.scope,
+                                     wanted.include_all, wanted.definition.home)
+    made = Figures(
+        *home_tiles(tables, wanted),
+        await store.queue(db, principal, wanted.scope),
+        await store.activity(db, principal, wanted.scope, week_start(today)),
     )
     with _LOCK:
         _CACHE[key] = made

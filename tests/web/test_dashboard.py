@@ -169,7 +169,7 @@ def test_the_charts_are_the_reports_pygal_charts_without_inline_style_or_script(
         assert "<style" not in drawn and " style=" not in drawn and "<script" not in drawn
         assert 'class="pygal-chart pantau-chart"' in drawn
     # Behind each chart, its bars as a table a screen reader reads: one row per kecamatan.
-    bars = re.search(r'aria-labelledby="tile-penerima">.*?<table class="sr-only">(.*?)</table>', page, re.S)
+    bars = re.search(r'aria-labelledby="tile-penerima">.*?<div class="sr-only"><table>(.*?)</table>', page, re.S)
     assert bars and re.findall(r'<th scope="row">(Tenggarong|Samboja)</th><td>(\d+)</td>', bars[1])
 
 

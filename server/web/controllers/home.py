@@ -23,6 +23,7 @@ from server.web.report_context import scope_name
 
 NEED = "download_reports"  # who may read a report may see its figures on the home page
 PARAMS = frozenset({"periode", "wilayah", "semua", "lang"})
+_LOADED: dict[str, object] = {}  # the definitions' files as last read, and the home's definition
 
 
 @get("/")
@@ -42,12 +43,12 @@ async def index(request: Request, principal: SignedIn) -> Template:  # type: ign
 
 
 def _home_report() -> definitions.Definition | None:
-    """The first report definition that names home figures."""
-    for name in definitions.names():
-        found = definitions.load(name)
-        if found.home:
-            return found
-    return None
+    """The first report definition that names home figures, read again only when a file changed."""
+    files = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(definitions.ROOT.glob("*.yaml")))
+    if _LOADED.get("files") != files:
+        found = [definitions.load(name) for name in definitions.names()]
+        _LOADED.update(files=files, home=next((d for d in found if d.home), None))
+    return _LOADED["home"]  # type: ignore[no-any-return]
 
 
 def _wanted(principal: Principal, definition: definitions.Definition, request: Request) -> board.Wanted:  # type: ignore[type-arg]
@@ -71,10 +72,7 @@ def _wanted(principal: Principal, definition: definitions.Definition, request: R
 async def _dashboard(request: Request, principal: Principal, wanted: board.Wanted,  # type: ignore[type-arg]
                      home: HomeContext) -> board.DashboardContext:
     db, lang, today = db_of(request), lang_of(request), clock.today()
-    found = await board.tables(db, settings_of(request).database_url, wanted)
-    tiles, petugas = board.home_tiles(found, wanted)
-    activity = await dashboard.activity(db, principal, wanted.scope, board.week_start(today))
-    queue = await dashboard.queue(db, principal, wanted.scope)
+    found = await board.figures(db, settings_of(request).database_url, principal, wanted, today)
     return board.DashboardContext(
         lang=lang,
         viewer=home.viewer,
@@ -88,9 +86,9 @@ async def _dashboard(request: Request, principal: Principal, wanted: board.Wante
         basis=basis.label(wanted.include_all, lang),
         periods=board.period_choices(wanted.definition, wanted.period, today),
         scopes=board.scope_choices(scopes_of(principal), wanted.scope, scope_name),
-        tiles=tiles,
-        queue=board.queue_figures(queue, wanted, lang),
-        petugas=board.petugas_rows(petugas, activity, board.Links(wanted)),
+        tiles=found.tiles,
+        queue=board.queue_figures(found.queue, wanted, lang),
+        petugas=board.petugas_rows(found.petugas, found.activity, board.Links(wanted)),
         home=home,
     )
 
