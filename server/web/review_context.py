@@ -18,6 +18,7 @@ from server.domain.access import Principal, has, may
 from server.domain.answers import validate
 from server.domain.form import Group, Question, Repeat
 from server.domain.nik import format_rupiah
+from server.domain.report_format import long_date
 from server.storage.review import Detail, ListRow, Person, Version
 from server.storage.tokens import Token
 from server.web.contexts import Viewer, viewer_of
@@ -30,7 +31,19 @@ class Option(msgspec.Struct, frozen=True):
 
 
 def when(value: dt.datetime | None) -> str:
-    return value.astimezone(WITA).strftime("%Y-%m-%d %H:%M WITA") if value else ""
+    """'6 Desember 2026 10.05 WITA': the day as Indonesians write it, the time with a dot."""
+    if not value:
+        return ""
+    local = value.astimezone(WITA)
+    return f"{long_date(local.date())} {local:%H.%M} WITA"
+
+
+def _day(value: str) -> str:
+    """A date answer as '6 Desember 2026' (left as it is when it is not a date)."""
+    try:
+        return long_date(dt.date.fromisoformat(value))
+    except ValueError:
+        return value
 
 
 def area_label(code: str) -> str:
@@ -287,6 +300,8 @@ class _Shows:
             return self.people[str(value)]
         if kind == "rupiah" and isinstance(value, int):
             return format_rupiah(value)
+        if kind == "date" and isinstance(value, str):
+            return _day(value)
         if info is not None and info.choices in compiled.definition.choices:
             names = {c.name: layout_rules.text_of(c.label, self.lang, c.name)
                      for c in compiled.definition.choices[info.choices].choices}

@@ -9,6 +9,7 @@ import html
 import re
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from tests.web.conftest import post_form
 from tests.web.test_api_submissions import body, publish, send
@@ -78,6 +79,26 @@ def test_the_filter_panel_is_one_collapsed_line_and_remembered(as_, settings) ->
     assert summary and "Masuk" in summary[1] and "64.02.06" in summary[1] and "\n" not in summary[1]
     again = budi.get("/data", follow_redirects=False)
     assert again.status_code == 303
-    assert again.headers["location"] == "/data?status=received&area=64.02.06"  # not the name searched for
+    kept = again.headers["location"]
+    assert kept.startswith("/data?") and parse_qs(kept[6:]) == {"status": ["received"], "area": ["64.02.06"]}
+    # ... and not the name searched for.
     assert budi.get("/data?status=all").status_code == 200
     assert budi.get("/data", follow_redirects=False).headers["location"] == "/data?status=all"
+
+
+def test_money_dates_and_states_read_in_indonesian_on_the_record_and_the_reports_page(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.test_registry import REPO, publish_source, registered, visit
+
+    for name in ("registrasi_penerima", "monev_uep"):
+        publish_source(settings, (REPO / "forms" / f"{name}.yaml").read_bytes(), f"{name}.yaml")
+    citra = as_("citra")
+    person = registered(citra)
+    made = visit(citra, person, tgl_kunjungan="2026-03-17", omzet_bln=820000)
+    assert made.status_code == 201, made.text
+    page = as_("budi").get(f"/data/{made.json()['instance_id']}").text
+    assert "Rp 820.000" in page and "17 Maret 2026" in page and "2026-03-17" not in page
+    assert re.search(r"\d{1,2} (Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|November|"
+                     r"Desember) \d{4} \d\d\.\d\d WITA", page)
+    assert ">received<" not in page and "Masuk" in page
+    reports = as_("budi").get("/laporan").text
+    assert "(triwulanan)" in reports and "quarterly" not in reports
