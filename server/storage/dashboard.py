@@ -159,3 +159,29 @@ def _uuid(value: str) -> Any:
     import uuid
 
     return uuid.UUID(value)
+
+
+# --- the map of visits ------------------------------------------------------------------------------------
+class Point(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    kecamatan: str
+    last_visit_on: str
+    next_due_on: str
+    home: str  # the registering intake's GPS answer
+
+
+async def map_points(db: Database, programme: str, scope: str, location: str, limit: int) -> list[Point]:
+    """The scope's active beneficiaries with the GPS point their intake recorded (at most `limit`)."""
+    rows = await db.fetch(
+        "SELECT b.id AS id, b.kecamatan AS kecamatan, b.last_visit_on AS last, b.next_due_on AS due, "
+        "r.answers AS answers FROM beneficiary b JOIN submission r ON r.id = b.id WHERE b.programme = {} "
+        "AND b.status = 'active' AND (b.kecamatan = {} OR b.kecamatan LIKE {}) ORDER BY b.id LIMIT {}",
+        programme, scope, scope + ".%", limit,
+    )
+    found = []
+    for row in rows:
+        home = _decoded(row["answers"]).get(location)
+        if isinstance(home, str) and home.strip():
+            found.append(Point(id=str(row["id"]), kecamatan=str(row["kecamatan"]), last_visit_on=str(row["last"] or ""),
+                               next_due_on=str(row["due"] or ""), home=home))
+    return found

@@ -18,7 +18,7 @@ import msgspec
 
 from server import clock
 from server.domain import basis, periods
-from server.domain.access import Principal
+from server.domain.access import Principal, has
 from server.domain.indicators import Table, distance_km, geopoint
 from server.domain.registry import area_name
 from server.domain.report_format import decimal, long_date, number
@@ -28,9 +28,11 @@ from server.reports.definitions import Definition
 from server.storage import dashboard as store
 from server.storage import review as review_store
 from server.storage.db import Database
+from server.web import visit_map
 from server.web.contexts import HomeContext, Viewer
 
 TREND_PERIODS = 8
+MAP_LIMIT = 3000  # points on one map: more would make a page too heavy for the office's network
 _CACHE: OrderedDict[tuple[str, ...], Figures] = OrderedDict()
 _CACHE_SIZE = 64
 _LOCK = threading.Lock()
@@ -85,6 +87,9 @@ class DashboardContext(msgspec.Struct, frozen=True, kw_only=True):
     tiles: list[Tile]
     queue: list[Figure]
     petugas: list[PetugasRow]
+    map_svg: str = ""
+    map_legend: list[Figure] = []  # each status with its count: the map as text
+    map_note: str = ""
     home: HomeContext  # the forms one may fill, and the phone's offline runtime for those who fill
 
 
@@ -104,6 +109,9 @@ class Figures(msgspec.Struct, frozen=True):
     petugas: Table | None
     queue: store.Queue
     activity: list[store.Activity]
+    map_svg: str = ""  # Markup from web/visit_map.py
+    map_counts: dict[str, int] = {}
+    map_points: int = 0
 
 
 async def figures(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date) -> Figures:
@@ -120,10 +128,15 @@ async def figures(db: Database, url: str, principal: Principal, wanted: Wanted, 
             return found
     tables = await asyncio.to_thread(dataset.tables_of, url, wanted.definition, wanted.period, wanted.scope,
                                      wanted.include_all, wanted.definition.home)
+    definition = wanted.definition
+    location = definition.records.answers.get("intake", {}).get(definition.records.location, "")
+    points = await store.map_points(db, definition.programme, wanted.scope, location, MAP_LIMIT) if location else []
+    drawn, counts = visit_map.draw(points, wanted.period, today, has(principal, "view_data"))
     made = Figures(
         *home_tiles(tables, wanted),
         await store.queue(db, principal, wanted.scope),
         await store.activity(db, principal, wanted.scope, week_start(today)),
+        map_svg=drawn, map_counts=dict(counts), map_points=len(points),
     )
     with _LOCK:
         _CACHE[key] = made
@@ -299,3 +312,20 @@ def own_figures(counts: dict[str, int], lang: str) -> list[Figure]:
     total = Figure("Sent" if en else "Terkirim", number(sum(counts.values())))
     return [total, *(Figure(labels[1] if en else labels[0], number(counts.get(code, 0)))
                      for code, labels in STATUSES.items())]
+
+
+def map_legend(found: Figures, lang: str) -> list[Figure]:
+    return [Figure(labels[1] if lang == "en" else labels[0], number(found.map_counts.get(code, 0)), code)
+            for code, labels in visit_map.STATUSES.items()]
+
+
+def map_note(found: Figures, lang: str) -> str:
+    en = lang == "en"
+    shown = sum(found.map_counts.values())
+    note = (f"{number(shown)} beneficiaries with a GPS point at registration." if en
+            else f"{number(shown)} penerima dengan titik GPS saat pendaftaran.")
+    if found.map_points >= MAP_LIMIT:
+        limit = number(MAP_LIMIT)
+        note += f" Only the first {limit} are drawn." if en else f" Hanya {limit} yang pertama digambar."
+    return note + (" No kecamatan boundaries: no package gives them for Kutai Kartanegara." if en else
+                   " Batas kecamatan tidak digambar: belum ada paket yang menyediakannya untuk Kutai Kartanegara.")

@@ -218,3 +218,19 @@ def test_the_enumerators_home_puts_corrections_first_and_the_nearest_visit_on_to
     counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page[page.index('id="angka"'):]))
     assert counts["Terkirim"] == "5" and counts[STATUSES["needs_correction"][0]] == "1"
     assert counts[STATUSES["received"][0]] == "4"
+
+
+def test_the_map_draws_every_registered_point_with_no_request_elsewhere(as_, posted: Posts) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(APRIL, tick=True):
+        page = as_("ani").get("/?periode=2026-Q1").text
+    drawn = re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="visit-map".*?</svg>', page, re.S)
+    assert drawn, "the intakes carry a GPS point: the map is drawn"
+    svg = drawn[0]
+    people = {r.id for r in posted.of("intake") if r.status != "rejected"}  # a rejected intake is nobody
+    linked = re.findall(r'<a href="/penerima/([0-9a-f-]{36})"><circle [^>]*class="m-(\w+)"', svg)
+    assert {pid for pid, _ in linked} == people and len(linked) == len(people)
+    assert "Tenggarong</text>" in svg and "Samboja</text>" in svg
+    assert svg.count("http") == 1  # the SVG namespace, nothing fetched from elsewhere
+    legend = re.findall(r'<span class="key m-\w+" aria-hidden="true"></span>[^:<]+: (\d+)</li>', page)
+    assert sum(int(n) for n in legend) == len(people)
+    assert "Batas kecamatan tidak digambar" in page
