@@ -49,13 +49,15 @@ def draw(points: list[Point], period: Period, today: dt.date, linked: bool) -> t
         return PAD + (lon - west) * scale, PAD + (north - lat) * scale
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="visit-map" viewBox="0 0 {WIDTH} {height}" '
-             f'role="img" aria-labelledby="peta-judul"><title id="peta-judul">Peta kunjungan</title>']
+             f'role="group" aria-labelledby="peta-judul"><title id="peta-judul">Peta kunjungan</title>']
     for point, (lat, lon) in placed:
         x, y = xy(lat, lon)
         status = status_of(point, period, today)
-        dot = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="m-{status}">'
-               f"<title>{escape(STATUSES[status][0])}</title></circle>")
-        parts.append(f'<a href="/penerima/{escape(point.id)}">{dot}</a>' if linked else dot)
+        title = f"<title>{escape(STATUSES[status][0])}</title>"
+        dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="m-{status}"/>'
+        # A link's name is its own <title>: a link inside a role="img" would hide it from readers.
+        parts.append(f'<a href="/penerima/{escape(point.id)}">{title}{dot}</a>' if linked
+                     else dot.replace("/>", f">{title}</circle>"))
     centres: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for point, (lat, lon) in placed:
         centres[point.kecamatan].append(xy(lat, lon))
