@@ -48,6 +48,8 @@ const T = {
   new_yes_no: ['Ya/Tidak (siap pakai)', 'Yes/No (ready-made)'], new_likert: ['Skala 1–5 kepuasan (siap pakai)', '1–5 satisfaction scale (ready-made)'],
   add_wilayah: ['+ Wilayah (kecamatan dan desa)', '+ Region (kecamatan and desa)'],
   more: ['Rincian: terjemahan, petunjuk, aturan, pindah', 'Details: translation, hint, rules, moving'],
+  b_question: ['Pertanyaan', 'Question'], b_op: ['Pembanding', 'Operator'], b_value: ['Nilai', 'Value'],
+  b_write: ['Tulis aturan', 'Write the rule'],
   at_question: ["Pertanyaan '{name}'", "Question '{name}'"],
   unsaved: ['Belum disimpan', 'Not saved yet'], saved_at: ['Tersimpan {when}', 'Saved {when}'],
   published_only: ['Belum ada perubahan dari versi terbit {v}', 'No changes from published version {v}'],
@@ -376,9 +378,13 @@ function fieldCard(f, path, siblings) {
     grid.appendChild(listPicker(f));
     grid.appendChild(exprInput(t('choice_filter'), f, 'choice_filter'));
   }
-  grid.appendChild(exprInput(t('relevant'), f, 'relevant'));
+  const relevant = exprInput(t('relevant'), f, 'relevant');
+  grid.appendChild(relevant);
+  grid.appendChild(ruleBuilder(f, relevant, false));
   if (!container && base !== 'calculate' && base !== 'note') {
-    grid.appendChild(exprInput(t('constraint'), f, 'constraint'));
+    const constraint = exprInput(t('constraint'), f, 'constraint');
+    grid.appendChild(constraint);
+    grid.appendChild(ruleBuilder(f, constraint, true));
     f.constraint_message = text(f.constraint_message);
     grid.appendChild(input(t('cm_id'), 'f-cm-id', f.constraint_message.id, (v) => { f.constraint_message.id = v; }));
     grid.appendChild(input(t('cm_en'), 'f-cm-en', f.constraint_message.en, (v) => { f.constraint_message.en = v; }));
@@ -395,6 +401,42 @@ function fieldCard(f, path, siblings) {
     li.appendChild(button(t('add_in'), 'add-inside', () => add(path, 'text')));
   }
   return li;
+}
+
+// "Tampil jika" and "Batasan" from lists (issue 22): a question (or this answer), an operator and a value;
+// the expression is written into the box above, where it can still be typed freely.
+const OPS = [['=', 'sama dengan', 'equals'], ['!=', 'tidak sama dengan', 'is not'], ['>', 'lebih dari', 'more than'],
+  ['>=', 'paling sedikit', 'at least'], ['<', 'kurang dari', 'less than'], ['<=', 'paling banyak', 'at most']];
+const NUMERIC = ['integer', 'decimal', 'rupiah'];
+
+function fieldNamed(name) { let found = null; walk(D.fields, (g) => { if (g.name === name) found = g; }); return found; }
+
+function ruleBuilder(f, box, self) {
+  const id = 'v' + Math.random().toString(36).slice(2, 9);
+  const others = [];
+  walk(D.fields, (g) => { if (g !== f && g.name && CONTAINERS.indexOf(typeOf(g)) < 0 && typeOf(g) !== 'note') others.push(g.name); });
+  const q = self ? null : make('select', { class: 'b-question', 'aria-label': t('b_question') });
+  if (q) others.forEach((n) => q.appendChild(make('option', { value: n, text: n })));
+  const op = make('select', { class: 'b-op', 'aria-label': t('b_op') });
+  OPS.forEach((o) => op.appendChild(make('option', { value: o[0], text: o[0] + ' ' + o[EN ? 2 : 1] })));
+  const value = make('input', { class: 'b-value', 'aria-label': t('b_value'), list: id, autocomplete: 'off' });
+  const offered = make('datalist', { id: id });
+  const offer = () => {
+    offered.textContent = '';
+    const target = self ? f : fieldNamed(q.value), list = target && D.choices[listOf(target)];
+    if (Array.isArray(list)) list.forEach((c) => offered.appendChild(make('option', { value: c.name, label: text(c.label).id || c.name })));
+  };
+  if (q) q.addEventListener('change', offer);
+  offer();
+  const write = button(t('b_write'), 'b-write', () => {
+    const target = self ? f : fieldNamed(q && q.value);
+    if (!target) return;
+    const raw = value.value.trim(), number = NUMERIC.indexOf(typeOf(target)) >= 0 && /^-?[0-9]+(\.[0-9]+)?$/.test(raw);
+    const e = box.querySelector('input');
+    e.value = (self ? '.' : '${' + target.name + '}') + ' ' + op.value + ' ' + (number ? raw : "'" + raw.replace(/'/g, '') + "'");
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  return make('div', { class: 'builder' }, [q, op, value, offered, write]);
 }
 
 // The cards whose details are open, by question code: kept across redraws and saves.

@@ -435,3 +435,34 @@ def test_compact_cards_show_label_type_and_rules_and_five_fit_on_a_screen(server
     inject_axe(page)
     assert page.evaluate(AXE_RUN) == []
     assert page.errors == []
+
+
+def test_shown_when_and_constraint_are_built_from_lists(server: Server, desk: Any) -> None:
+    page = new_form(desk, server, "uji_aturan", "Uji aturan")
+    page.click("#structure .fields-box > .adds .add-question")
+    page.locator("#structure li.field").last.locator("input.f-name").fill("bekerja")
+    page.locator("#structure li.field").last.locator("select.f-type").select_option("select_one")
+    page.locator("#structure li.field").last.locator("select.f-list").select_option("+ya_tidak")
+    page.click("#structure .fields-box > .adds .add-question")
+    page.locator("#structure li.field").last.locator("input.f-name").fill("umur")
+    page.locator("#structure li.field").last.locator("select.f-type").select_option("integer")
+    umur = card(page, "umur")
+    builder = umur.locator(".x-relevant + .builder")
+    builder.locator("select.b-question").select_option("bekerja")
+    builder.locator("select.b-op").select_option("=")
+    assert builder.locator("datalist option").evaluate_all("os => os.map(o => o.value)") == ["ya", "tidak"]
+    builder.locator("input.b-value").fill("ya")
+    builder.locator("button.b-write").click()
+    assert umur.locator("input.x-relevant").input_value() == "${bekerja} = 'ya'"  # written and shown
+    limit = umur.locator(".x-constraint + .builder")
+    limit.locator("select.b-op").select_option(">=")
+    limit.locator("input.b-value").fill("17")
+    limit.locator("button.b-write").click()
+    assert umur.locator("input.x-constraint").input_value() == ". >= 17"
+    umur.locator("input.x-constraint").fill(". >= 17 and . <= 120")  # free typing still works
+    save(page)
+    fields = {f["name"]: f for f in draft_of(server, "uji_aturan")["fields"]}
+    assert fields["umur"]["relevant"] == "${bekerja} = 'ya'" and fields["umur"]["constraint"] == ". >= 17 and . <= 120"
+    inject_axe(page)
+    assert page.evaluate(AXE_RUN) == []
+    assert page.errors == []
