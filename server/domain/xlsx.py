@@ -66,6 +66,12 @@ SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 SHEET_TAIL = "</sheetData></worksheet>"
 
 
+def tail(columns: int, last_row: int) -> str:
+    """The end of a sheet of records: an autofilter over the header and every row, so a reader can
+    sort and filter at once (the header row is frozen by SHEET_HEAD)."""
+    return f'</sheetData><autoFilter ref="A1:{column_letter(max(columns, 1) - 1)}{max(last_row, 1)}"/></worksheet>'
+
+
 def sheet_names(tables: list[str]) -> list[str]:
     """Valid, unique sheet names: at most 31 characters, none of []:*?/\\."""
     out: list[str] = []

@@ -377,6 +377,7 @@ def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], p
     pending: dict[str, list[str]] = {name: [] for name in parts}
     heads = {name: (xlsx.SHEET_HEAD + xlsx.row(1, layout_rules.header(layout, name), letters)).encode()
              for name in parts}
+    width = {name: len(layout_rules.header(layout, name)) for name in parts}
     for name, found in parts.items():
         found[-1].write(heads[name])
     count = 0
@@ -385,7 +386,7 @@ def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], p
         for table, row in layout_rules.rows(plan, meta, answers):
             rows = pending[table]
             if numbers[table] >= max_rows:  # this sheet is full: close it, go on on a new one
-                parts[table][-1].write(("".join(rows) + xlsx.SHEET_TAIL).encode())
+                parts[table][-1].write(("".join(rows) + xlsx.tail(width[table], numbers[table])).encode())
                 rows.clear()
                 parts[table].append(spooled())
                 parts[table][-1].write(heads[table])
@@ -396,7 +397,7 @@ def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], p
                 parts[table][-1].write("".join(rows).encode())
                 rows.clear()
     for name, found in parts.items():
-        found[-1].write(("".join(pending[name]) + xlsx.SHEET_TAIL).encode())
+        found[-1].write(("".join(pending[name]) + xlsx.tail(width[name], numbers[name])).encode())
     return count
 
 

@@ -137,6 +137,11 @@ def test_xlsx_has_one_sheet_per_table(as_, records) -> None:  # type: ignore[no-
                                                               (records["first"], 2, "Rina", 7)]
     assert [r[4] for r in list(book["sekolah"].iter_rows(values_only=True))[1:]] == ["SDN 1", "SMPN 2"]
     book.close()
+    # Opened as a person opens it: the header row frozen and an autofilter over the header and every row.
+    full = openpyxl.load_workbook(io.BytesIO(download(as_("ani"), "format=xlsx&values=labels&lang=en")))
+    sheet = full["uji_tinjau"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{len(main)}"
 
 
 def test_json_lines_nest_repeats(as_, records) -> None:  # type: ignore[no-untyped-def]
