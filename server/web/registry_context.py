@@ -145,12 +145,14 @@ class BeneficiaryContext(msgspec.Struct, frozen=True, kw_only=True):
     baseline: list[Shown]
     duplicates: list[Line] = []  # the records behind its duplicate flags that the reader may see
     duplicates_elsewhere: bool = False  # more, outside the reader's areas: staff see them
+    visit_forms: list[tuple[str, str]] = []  # (form id, title): this person's forms the reader may fill
 
 
 def beneficiary_context(principal: Principal, lang: str, record: Record, events: list[Event],
                         follow_ups: list[FollowUp], today: dt.date, revealed: tuple[str, str] | None = None,
                         group_label: dict[str, str] | None = None,
-                        duplicates: tuple[list[Record], bool] = ([], False)) -> BeneficiaryContext:
+                        duplicates: tuple[list[Record], bool] = ([], False),
+                        visit_forms: list[tuple[str, str]] | None = None) -> BeneficiaryContext:
     baseline = {f.key: f for f in record.baseline}
     return BeneficiaryContext(
         lang=lang, viewer=viewer_of(principal), id=record.id, name=record.name,
@@ -167,6 +169,7 @@ def beneficiary_context(principal: Principal, lang: str, record: Record, events:
         follow_ups=[follow_up_of(f, lang, today) for f in follow_ups],
         baseline=[_shown(f, {}, lang) for f in record.baseline],
         duplicates=[line_of(other, lang, today) for other in duplicates[0]], duplicates_elsewhere=duplicates[1],
+        visit_forms=visit_forms or [],
     )
 
 

@@ -211,13 +211,18 @@ export function attachPicker(input, programme, M) {
   });
 
   if (!window.indexedDB) { input.hidden = false; box.remove(); return Promise.resolve(null); }
+  // ?penerima=<id> (the beneficiary page's "fill a visit" links): that person, when the copy has them.
+  const wanted = new URLSearchParams(location.search).get('penerima');
+  const preselect = () => { if (wanted && !input.value && state.copy.has(wanted)) choose(state.copy.get(wanted)); };
   return openCopy(programme).then((db) => load(db).then((loaded) => {
     state.copy = loaded.copy;
     state.meta = loaded.meta;
+    preselect();
     showChosen();
     showStatus(true);
     wrap.setAttribute('data-picker', 'lokal');
     return sync(db, state, programme).then((online) => {
+      preselect();
       showChosen();
       showStatus(online);
       wrap.setAttribute('data-picker', online ? 'siap' : 'offline');

@@ -47,6 +47,15 @@ def test_a_person_already_registered_is_named_before_a_second_registration(serve
     page.dispatch_event("#f-nama", "change")
     page.wait_for_selector(PERSON, state="hidden")
     assert page.locator("p.dupopen").is_hidden()
+
+    # Instead of a second registration: her record, and from it a visit with her already picked.
+    page.fill("#f-nama", "Siti Aminah")
+    page.dispatch_event("#f-nama", "change")
+    page.click("p.dupopen a")
+    page.wait_for_url(f"**/penerima/{siti}")
+    page.click(f"a[href^='/f/monev_uep?penerima={siti}']")
+    page.wait_for_selector(".q[data-picker=siap]")
+    assert page.input_value("#f-penerima") == siti and "Siti Aminah" in page.text_content(".chosen")
     assert page.errors == []
 
 

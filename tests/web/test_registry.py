@@ -564,3 +564,12 @@ def test_a_reports_visits_come_in_one_order_so_the_same_data_makes_the_same_edit
         conn.close()
     order = [(str(row[1])[:10], json.loads(row[7])["status_usaha"]) for row in rows]
     assert order == [("2026-04-09", "stabil"), ("2026-04-10", "berkembang"), ("2026-04-10", "menurun")]
+
+
+def test_the_beneficiary_page_links_the_forms_about_them_that_the_reader_may_fill(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    siti = insert_beneficiary(settings, "Siti Aminah", "64.02.06.1001")
+    page = as_("citra").get(f"/penerima/{siti}").text
+    links = re.findall(r'href="(/f/[a-z_]+\?penerima=[0-9a-f-]+)"', page)
+    assert sorted(links) == [f"/f/cek_tumbuh_anak?penerima={siti}", f"/f/monev_uep?penerima={siti}"]
+    assert "/f/registrasi_penerima?penerima" not in page  # an intake is not about an existing person
+    assert "?penerima=" not in as_("budi").get(f"/penerima/{siti}").text  # a coordinator does not fill forms

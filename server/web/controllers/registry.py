@@ -17,7 +17,7 @@ from server import clock
 from server.domain import registry as rules
 from server.domain.access import has
 from server.errors import PantauError
-from server.storage import access, audit, forms, id_search, pii, registry, registry_read
+from server.storage import access, audit, form_drafts, forms, id_search, offline, pii, registry, registry_read
 from server.storage.registry_read import Event, FollowUp, Record, Row
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.deps import db_of, lang_of, settings_of, writer_of
@@ -122,9 +122,25 @@ async def _beneficiary(request: Request, principal: SignedIn, record: Record,  #
     events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
     context = beneficiary_context(principal, lang_of(request), record, events, follow_ups, clock.today(), revealed,
                                   group_label=await _group_label(request, record, events),
-                                  duplicates=await registry_read.duplicates_of(db, principal, record))
+                                  duplicates=await registry_read.duplicates_of(db, principal, record),
+                                  visit_forms=await _visit_forms(request, principal, record))
     headers = NO_STORE if revealed else {}
     return Template(template_name="beneficiary.html", context={"page": context}, headers=headers)
+
+
+async def _visit_forms(request: Request, principal: SignedIn, record: Record) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    """The published forms about a person of this programme (visits, growth checks) the reader may
+    fill: the page links each with ?penerima=<id>, and its picker starts on this person."""
+    if not has(principal, "fill"):
+        return []
+    db, lang, found = db_of(request), lang_of(request), []
+    for v in await offline.published_versions(db):
+        loaded = await forms.load_version(db, v.form_id, v.version) if v.newest else None
+        registry = loaded.compiled.definition.settings.registry if loaded else None
+        if registry and registry.refers and registry.programme == record.programme \
+                and await form_drafts.open_to(db, principal, v.form_id):
+            found.append((v.form_id, (v.title_en if lang == "en" else v.title_id) or v.form_id))
+    return found
 
 
 async def _group_label(request: Request, record: Record, events: list[Event]) -> dict[str, str]:  # type: ignore[type-arg]
