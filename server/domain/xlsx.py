@@ -6,6 +6,7 @@ strings stay text, so Excel never turns them into 6.40206E+15. Tests read the re
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -40,17 +41,40 @@ def _link(ref: str, url: str) -> str:
             f"<v>{_escape(url)}</v></c>")
 
 
-def row(number: int, values: list[Any], letters: list[str]) -> str:
-    """One <row>: numbers as numbers, links as links, everything else as inline text; empty cells are
-    left out."""
+# Cell styles (STYLES' cellXfs): a rupiah amount as a number shown "Rp 820.000", a date as a real
+# date cell shown "6 Desember 2026" (Excel writes the separators and month of the reader's locale).
+RUPIAH, DATE = "1", "2"
+_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug is before every date here)
+
+
+def styles_of(types: list[str]) -> list[str]:
+    """Each column's style from its question type ("" for none)."""
+    return [RUPIAH if t == "rupiah" else DATE if t == "date" else "" for t in types]
+
+
+def _date_cell(ref: str, value: str) -> str | None:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return f'<c r="{ref}" s="{DATE}"><v>{(day - _EPOCH).days}</v></c>'
+
+
+def row(number: int, values: list[Any], letters: list[str], styles: list[str] | None = None) -> str:
+    """One <row>: numbers as numbers (rupiah with its format), dates as date cells, links as links,
+    everything else as inline text; empty cells are left out."""
     parts = [f'<row r="{number}">']
     append = parts.append
     for index, value in enumerate(values):
         if value is None or value == "":
             continue
         ref = letters[index] + str(number)
+        style = styles[index] if styles and index < len(styles) else ""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            append(f'<c r="{ref}"><v>{value!r}</v></c>')
+            append(f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>' if style == RUPIAH
+                   else f'<c r="{ref}"><v>{value!r}</v></c>')
+        elif style == DATE and isinstance(value, str) and (cell := _date_cell(ref, value)) is not None:
+            append(cell)
         elif value.__class__ is Link:
             append(_link(ref, value))
         else:
@@ -106,12 +130,16 @@ ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 STYLES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
           '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+          '<numFmts count="2"><numFmt numFmtId="164" formatCode="&quot;Rp &quot;#,##0"/>'
+          '<numFmt numFmtId="165" formatCode="d mmmm yyyy"/></numFmts>'
           '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
           '<fills count="2"><fill><patternFill patternType="none"/></fill>'
           '<fill><patternFill patternType="gray125"/></fill></fills>'
           '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-          '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+          '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+          '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+          '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
           '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
           '</styleSheet>')
 

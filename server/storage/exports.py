@@ -378,6 +378,8 @@ def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], p
     heads = {name: (xlsx.SHEET_HEAD + xlsx.row(1, layout_rules.header(layout, name), letters)).encode()
              for name in parts}
     width = {name: len(layout_rules.header(layout, name)) for name in parts}
+    styles = {t.name: xlsx.styles_of([""] * (width[t.name] - len(t.columns)) + [c.type for c in t.columns])
+              for t in layout.tables if t.name in parts}
     for name, found in parts.items():
         found[-1].write(heads[name])
     count = 0
@@ -392,7 +394,7 @@ def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], p
                 parts[table][-1].write(heads[table])
                 numbers[table] = 1
             numbers[table] += 1
-            rows.append(xlsx.row(numbers[table], _flat(row, values), letters))
+            rows.append(xlsx.row(numbers[table], _flat(row, values), letters, styles.get(table)))
             if len(rows) >= 256:
                 parts[table][-1].write("".join(rows).encode())
                 rows.clear()

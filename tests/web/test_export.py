@@ -213,3 +213,22 @@ def test_an_xlsx_table_over_the_row_limit_continues_on_new_sheets(records, setti
     assert main[0][0][:3] == main[1][0][:3] == ("_id", "_form_version", "_revision")
     assert {r[0] for r in main[0][1:] + main[1][1:]} == set(records.values())
     book.close()
+
+
+def test_xlsx_writes_rupiah_as_numbers_in_rupiah_and_dates_as_date_cells(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from tests.web.test_registry import REPO, publish_source, registered, visit
+
+    for name in ("registrasi_penerima", "monev_uep"):
+        publish_source(settings, (REPO / "forms" / f"{name}.yaml").read_bytes(), f"{name}.yaml")
+    citra = as_("citra")
+    made = visit(citra, registered(citra), tgl_kunjungan="2026-03-17", omzet_bln=820000)
+    assert made.status_code == 201, made.text
+    response = as_("ani").get("/data/ekspor?form=monev_uep&format=xlsx&values=codes&status=all")
+    assert response.status_code == 200, response.text
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["monev_uep"]
+    header = [c.value for c in sheet[1]]
+    money, day = sheet.cell(2, header.index("omzet_bln") + 1), sheet.cell(2, header.index("tgl_kunjungan") + 1)
+    assert money.value == 820000 and money.data_type == "n" and money.number_format == '"Rp "#,##0'
+    assert day.is_date and day.value == dt.datetime(2026, 3, 17) and day.number_format == "d mmmm yyyy"
