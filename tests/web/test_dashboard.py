@@ -21,7 +21,7 @@ from server.reports import dataset, definitions
 from server.settings import Settings
 from tests.reports.test_report_pdf import id_share
 from tests.web.conftest import post_form
-from tests.web.test_registry import intake, visit
+from tests.web.test_registry import fetch, intake, visit
 from tests.web.test_report_basis import APRIL, SURVIVING, Posts, _publish, expected, in_q1, post_and_review
 
 TENGGARONG, KUKAR = "64.02.06", "64.02"
@@ -75,7 +75,7 @@ def assert_same(page: str, mine: dict[str, Any], report: dict[str, Any]) -> None
     assert surviving[0] == mine["surviving"]
     assert surviving[1]["Dari"] == str(mine["known"])
     # ... and the report's, cell for cell, for every tile it shows.
-    for key in ("penerima", "kunjungan", "usaha_bertahan", "stunting", "terlambat"):
+    for key in ("penerima", "kunjungan", "usaha_bertahan", "stunting", "terlambat", "mutu_data"):
         table = report[key]
         shown = tile(page, key)
         assert shown[0] == table.headline
@@ -100,6 +100,21 @@ def test_every_home_figure_is_the_reports_and_the_tests_own(as_, settings: Setti
                 assert_same(response.text, mine, report_tables(settings, scope, include_all))
         # The basis matters here: counting only approved records gives fewer people than all data.
         assert own_figures(posted, False, None)["active"] < own_figures(posted, True, None)["active"]
+
+
+def test_the_data_quality_tile_counts_the_probable_duplicates_still_open(as_, settings: Settings,  # type: ignore[no-untyped-def]
+                                                                       posted: Posts) -> None:
+    people = sorted({r.person for r in posted.of("intake") if r.status == "approved" and r.petugas == "Citra"})
+    assert len(people) >= 2
+    with time_machine.travel(APRIL, tick=True):
+        before = tile(as_("ani").get("/?periode=2026-Q1").text, "mutu_data")[1]["Kemungkinan ganda"]
+        first, second = sorted(people[:2])
+        areas = fetch(settings, "SELECT area_code FROM beneficiary WHERE id = {}", uuid.UUID(first))[0]["area_code"]
+        fetch(settings, "INSERT INTO duplicate_candidate (programme, first_id, second_id, first_area, second_area, "
+                        "score, levels, status, found_at) VALUES ('bansos', {}, {}, {}, {}, 11.0, {}, 'open', {})",
+              uuid.UUID(first), uuid.UUID(second), areas, areas, '{"name": "same"}', APRIL)
+        after = tile(as_("ani").get("/?periode=2026-Q1").text, "mutu_data")[1]["Kemungkinan ganda"]
+    assert (before, after) == ("0", "1")  # and the cached figures were made again for the new pair
 
 
 def test_the_review_queue_and_the_petugas_rows_count_what_was_posted(as_, settings: Settings, posted: Posts) -> None:  # type: ignore[no-untyped-def]
