@@ -22,7 +22,8 @@ _STAMP = (
     "SELECT (SELECT {count} FROM submission) AS a, (SELECT MAX(id) FROM submission_revision) AS b, "
     "(SELECT MAX(id) FROM review_event) AS c, (SELECT CAST(MAX(updated_at) AS TEXT) FROM beneficiary) AS d, "
     "(SELECT MAX(id) FROM follow_up) AS e, (SELECT MAX(id) FROM beneficiary_event) AS f, "
-    "(SELECT MAX(id) FROM duplicate_candidate) AS g, (SELECT CAST(MAX(decided_at) AS TEXT) FROM duplicate_candidate) AS h"
+    "(SELECT MAX(id) FROM duplicate_candidate) AS g, "
+    "(SELECT CAST(MAX(decided_at) AS TEXT) FROM duplicate_candidate) AS h"
 )
 
 
