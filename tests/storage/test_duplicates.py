@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from server.domain.registry import mask
 from server.errors import PantauError
 from server.storage import duplicates, pii, users
 from server.storage.db import Database
-from server.storage.writer import Writer
 from tests.synthetic_people import measure, registry
 
 KEYS = pii.keys_from("a test key for probable duplicates")
@@ -62,16 +60,6 @@ def test_recall_and_precision_on_a_synthetic_registry() -> None:
 
 
 # --- on the database -----------------------------------------------------------------------------
-@pytest.fixture
-async def writer(db: Database) -> AsyncIterator[Writer]:
-    running = Writer(db)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
 async def add(db: Database, name: str, *, area: str = "64.02.06.1001", birth: str = "1990-03-05", sex: str = "P",
               nik: str = "", kk: str = "", when: dt.datetime = NOW, programme: str = "bansos") -> str:
     bid = uuid.uuid4()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,18 +17,15 @@ DEWI = Principal(id=3, username="dewi", display_name="Dewi", role="enumerator", 
 BUDI = Principal(id=4, username="budi", display_name="Budi", role="coordinator", areas=("64.02.06",))
 
 
+pytestmark = pytest.mark.usefixtures("ani")  # the drafts' author, in the database before any draft
+
+
 @pytest.fixture
-async def writer(db: Database) -> AsyncIterator[Writer]:
+async def ani(db: Database) -> None:
     await db.fetch(
         "INSERT INTO pantau_user (id, username, password_hash, role, created_at) VALUES "
         "(1, 'ani', '-', 'staff', CURRENT_TIMESTAMP)"
     )
-    running = Writer(db)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_a_draft_is_saved_replaced_and_deleted_with_its_test_submissions(db: Database, writer: Writer) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -69,16 +68,6 @@ def test_nik_and_kk_answers_are_stored_masked_with_their_sealed_values() -> None
 
 
 # --- on the database -----------------------------------------------------------------------------
-@pytest.fixture
-async def writer(db: Database) -> AsyncIterator[Writer]:
-    running = Writer(db)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
 async def add(db: Database, name: str, area: str = "64.02.06.1001", *, programme: str = "uep",
               nik: str = "", when: dt.datetime = NOW) -> uuid.UUID:
     bid = uuid.uuid4()

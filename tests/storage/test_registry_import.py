@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -24,22 +23,11 @@ from server.storage import forms, pii, registry_read
 from server.storage import registry_import as store
 from server.storage import reports as report_store
 from server.storage.db import Database
-from server.storage.writer import Writer
 from tests.conftest import REPO
 from tests.domain.test_registry_import import ANI, BUDI, KK1, KK2, SITI, office_rows, office_xlsx
 
 STAFF = Principal(id=1, username="ani", display_name="Ani", role="staff")
 CITRA = Principal(id=2, username="citra", display_name="Citra", role="enumerator", areas=("64.02.06",))
-
-
-@pytest.fixture
-async def writer(db: Database) -> AsyncIterator[Writer]:
-    running = Writer(db)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture
