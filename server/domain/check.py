@@ -379,7 +379,8 @@ _ANY = None
 REGISTRY_TYPES: dict[str, dict[str, frozenset[str] | None]] = {
     "creates": {"name": frozenset({"text"}), "area": frozenset({"select_one"}), "nik": frozenset({"nik"}),
                 "kk": frozenset({"no_kk"}), "sex": frozenset({"select_one", "text"}), "birth_date": frozenset({"date"}),
-                "date": frozenset({"date"}), "group": frozenset({"select_one", "text"}), "baseline": _ANY},
+                "date": frozenset({"date"}), "group": frozenset({"select_one", "text"}), "baseline": _ANY,
+                "guardian": frozenset({"text"})},
     "refers": {"beneficiary": frozenset({"beneficiary"}), "date": frozenset({"date"}), "figures": _ANY,
                "follow_up": frozenset({"select_multiple", "select_one"}), "follow_up_due": frozenset({"date"})},
     "growth": {"sex": frozenset({"select_one", "text"}), "birth_date": frozenset({"date"}),

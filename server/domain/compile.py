@@ -163,6 +163,9 @@ def content_hash(form: Form, parsed: Parsed) -> str:
     data = msgspec.to_builtins(form)
     if data["settings"].get("registry") is None:
         data["settings"].pop("registry", None)  # forms without a registry block keep their published hash
+    creates = (data["settings"].get("registry") or {}).get("creates")
+    if creates is not None and creates.get("guardian") is None:
+        creates.pop("guardian", None)  # intakes from before the key keep their published hash
     if not data["settings"].get("xlsform"):
         data["settings"].pop("xlsform", None)  # likewise forms without kept XLSForm settings
     for chosen in data.get("choices", {}).values():

@@ -33,6 +33,7 @@ class Person(msgspec.Struct, frozen=True, kw_only=True):
     area_code: str = ""  # the desa (64.02.06.1001)
     kk: str = ""  # anything equal for one family card (the blind index), "" unknown
     nik: str = ""  # the 16 digits (opened in memory by the storage layer), "" unknown
+    guardian: str = ""  # the mother's or guardian's name, "" unknown
 
 
 # --- names as Indonesian offices write them ---------------------------------------------------------
@@ -102,6 +103,9 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "kk": {"same": _w(0.60, 0.005), "differ": _w(0.40, 0.995)},
     "nik": {"same": _w(0.60, 0.000001), "typo": _w(0.25, 0.00001),  # one digit changed, or two swapped
             "differ": _w(0.15, 0.99999)},
+    # The mother's or guardian's name: weaker than the person's own (siblings share a mother).
+    "guardian": {"same": _w(0.75, 0.01), "sound": _w(0.08, 0.002), "close": _w(0.12, 0.01),
+                 "similar": _w(0.03, 0.05), "differ": _w(0.02, 0.93)},
 }
 THRESHOLD = 9.0  # the score from which a pair is a candidate: chosen with bench/duplicates.py
 MAX_BLOCK = 300  # a blocking key shared by more records than this (a very common name) is too weak alone
@@ -135,7 +139,7 @@ def _compare(ka: _Keyed, kb: _Keyed) -> Compared:
              ("sex", "" if not (a.sex and b.sex) else "same" if a.sex == b.sex else "differ"),
              ("desa", _desa_level(a.area_code, b.area_code)),
              ("kk", "" if not (a.kk and b.kk) else "same" if a.kk == b.kk else "differ"),
-             ("nik", _nik_level(a.nik, b.nik)))
+             ("nik", _nik_level(a.nik, b.nik)), ("guardian", _guardian_level(a.guardian, b.guardian)))
     levels = {field: level for field, level in found if level}
     return Compared(score=round(sum(WEIGHTS[f][lv] for f, lv in levels.items()), 2), levels=levels)
 
@@ -152,6 +156,10 @@ def _name_level(ka: _Keyed, kb: _Keyed) -> str:
     if similarity >= 0.92 or (min(len(a), len(b)) >= 3 and token_set_ratio(a, b) >= 95):
         return "close"
     return "similar" if similarity >= 0.85 else "differ"
+
+
+def _guardian_level(one: str, two: str) -> str:
+    return _name_level(_keyed(Person(id="", name=one)), _keyed(Person(id="", name=two))) if one and two else ""
 
 
 def _birth_level(one: str, two: str) -> str:

@@ -109,6 +109,7 @@ class RegistryCreates(msgspec.Struct, frozen=True, kw_only=True):
     birth_date: str | None = None
     group: str | None = None
     date: str | None = None  # the registration date; the day received when absent
+    guardian: str | None = None  # the mother's or guardian's name: compared for probable duplicates
     # Figures kept from the intake to compare visits with: figure key -> field ("pendapatan: penghasilan_bln").
     baseline: dict[str, str] = {}
 

@@ -51,6 +51,7 @@ class Person(msgspec.Struct, frozen=True, kw_only=True):
     sex: str = ""
     birth_date: str = ""
     group: str = ""
+    guardian: str = ""  # the mother's or guardian's name, when the intake asks it
     registered_on: str
     baseline: list[Figure] = []
     flags: list[str] = []  # the confirmed warnings on the NIK and KK
@@ -128,7 +129,7 @@ def _creates(registry: Registry, validation: Validation, shown: _Shown, received
         name=str(answers[spec.name]), area_code=str(answers[spec.area]),
         nik=_digits(answers.get(spec.nik or "")), kk=_digits(answers.get(spec.kk or "")),
         sex=sex_code(_text(answers.get(spec.sex or ""))) or "", birth_date=_text(answers.get(spec.birth_date or "")),
-        group=_text(answers.get(spec.group or "")),
+        group=_text(answers.get(spec.group or "")), guardian=_text(answers.get(spec.guardian or "")),
         registered_on=_text(answers.get(spec.date or "")) or received_on.isoformat(),
         baseline=shown.figures(spec.baseline, answers),
         flags=sorted({w.code for w in validation.warnings if w.path in id_fields}),

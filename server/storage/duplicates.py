@@ -34,13 +34,13 @@ BATCH = 500  # pairs a write transaction
 PAGE = 5000  # people read at a time
 NIGHTLY_HOUR = 2  # WITA: the nightly pass starts from this hour on, once a day
 NEED = "decide_duplicates"
-_PERSON = "id, programme, name, sex, birth_date, area_code, kk_index, nik_sealed"
+_PERSON = "id, programme, name, sex, birth_date, area_code, kk_index, nik_sealed, guardian_name"
 
 
 def _person(row: dict[str, Any], keys: pii.Keys) -> rules.Person:
     nik = pii.open_sealed(keys, "nik", row["nik_sealed"]) if row["nik_sealed"] else ""
     return rules.Person(id=str(row["id"]), name=row["name"], sex=row["sex"], birth_date=row["birth_date"],
-                        area_code=row["area_code"], kk=row["kk_index"], nik=nik)
+                        area_code=row["area_code"], kk=row["kk_index"], nik=nik, guardian=row["guardian_name"])
 
 
 async def _programme_people(db: Database, keys: pii.Keys) -> dict[str, list[rules.Person]]:

@@ -189,14 +189,14 @@ def _lock_identity(tx: Tx, creates: rules.Creates, prepared: Prepared) -> None:
 
 
 _PERSON_COLUMNS = ("nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, kk_masked, name, name_key, sex, "
-                   "birth_date, area_code, kecamatan, target_group")
+                   "birth_date, area_code, kecamatan, target_group, guardian_name")
 
 
 def _person_values(prepared: Prepared, person: rules.Person) -> tuple[Any, ...]:
     nik, kk = prepared.nik or SealedId("", "", ""), prepared.kk or SealedId("", "", "")
     return (nik.index, nik.sealed, nik.masked, kk.index, kk.sealed, kk.masked, person.name[:200],
             rules.name_key(person.name)[:200], person.sex, person.birth_date, person.area_code,
-            rules.kecamatan_of(person.area_code), person.group[:40])
+            rules.kecamatan_of(person.area_code), person.group[:40], person.guardian[:200])
 
 
 def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, principal: Principal,

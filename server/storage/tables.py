@@ -172,6 +172,7 @@ class Beneficiary(Table, tablename="beneficiary"):
     area_code = Varchar(length=20)
     kecamatan = Varchar(length=20)
     target_group = Varchar(length=40, default="")
+    guardian_name = Varchar(length=200, default="")  # m0012: the mother's or guardian's name
     flags = Text(default="")
     baseline = JSONB()
     registered_on = Varchar(length=10)

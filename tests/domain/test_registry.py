@@ -220,3 +220,23 @@ def test_the_next_visit_is_due_a_calendar_interval_after_the_last() -> None:
 
 def test_desas_are_found_by_name() -> None:
     assert "64.02.06.1001" in rules.desa_codes_named("jahab") and rules.area_name("64.02.06.1001") == "Jahab"
+
+
+def test_an_intake_may_name_the_mothers_or_guardians_name_and_only_as_a_text() -> None:
+    with_guardian = CREATES.replace("area: desa,", "area: desa, guardian: nama_art,")
+    # A question inside a repeat is refused as any registry key's is; a text outside it is the key's.
+    assert "form.registry_field" in [code for code, _ in problems(with_guardian)]
+    fields = FIELDS.replace("  - {type: rupiah, name: penghasilan", "  - {type: text, name: ibu, label: Ibu}\n"
+                            "  - {type: rupiah, name: penghasilan")
+    source = ('settings:\n  id: uji\n  version: "1"\n' + CREATES.replace("area: desa,", "area: desa, guardian: ibu,")
+              + fields).encode()
+    result = compile_source(source, "uji.yaml")
+    assert result.compiled is not None, [(p.code, p.message_en) for p in result.problems]
+    checked = validate(result.compiled, {**SITI, "ibu": "Hj. Fatimah"}, today=TODAY, now=NOW)
+    found = rules.intent_of(result.compiled, checked, TODAY)
+    assert found is not None and found.creates is not None and found.creates.person.guardian == "Hj. Fatimah"
+    dated = source.replace(b"guardian: ibu", b"guardian: tgl")
+    assert any(p.code == "form.registry_field" for p in compile_source(dated, "uji.yaml").problems)
+    # The key is part of the form's content (an intake without it hashes as it was published).
+    assert result.compiled.content_hash != compile_source(source.replace(b" guardian: ibu,", b""),
+                                                          "uji.yaml").compiled.content_hash  # type: ignore[union-attr]

@@ -42,6 +42,16 @@ def test_each_field_lands_on_its_level() -> None:
     assert swapped.score >= rules.THRESHOLD
     one_digit = rules.compare(siti, rules.Person(id="c", name="Siti Aminah", nik="6402064503900007"))
     assert one_digit.levels["nik"] == "typo"
+    # The mother's name weighs when both records have one: a child without a NIK is told apart by it.
+    child = rules.Person(id="e", name="Ayu", sex="P", birth_date="2021-06-01", area_code="64.02.06.1001",
+                         guardian="Hj. Siti Aminah")
+    same_mother = rules.compare(child, rules.Person(id="f", name="Ayu", sex="P", birth_date="2021-06-01",
+                                                    area_code="64.02.06.1001", guardian="Sitti Aminah"))
+    other_mother = rules.compare(child, rules.Person(id="g", name="Ayu", sex="P", birth_date="2021-06-01",
+                                                     area_code="64.02.06.1001", guardian="Rahmawati"))
+    assert same_mother.levels["guardian"] == "same" and other_mother.levels["guardian"] == "differ"
+    weights = rules.WEIGHTS["guardian"]
+    assert same_mother.score - other_mother.score == pytest.approx(weights["same"] - weights["differ"], abs=0.02)
     stranger = rules.compare(siti, rules.Person(id="d", name="Budi Santoso", sex="L", birth_date="1971-11-20",
                                                 area_code="64.02.13.1007", kk="k2", nik="6402131120710003"))
     assert stranger.score < 0 and stranger.levels["nik"] == "differ"
@@ -61,15 +71,18 @@ def test_recall_and_precision_on_a_synthetic_registry() -> None:
 
 # --- on the database -----------------------------------------------------------------------------
 async def add(db: Database, name: str, *, area: str = "64.02.06.1001", birth: str = "1990-03-05", sex: str = "P",
-              nik: str = "", kk: str = "", when: dt.datetime = NOW, programme: str = "bansos") -> str:
+              nik: str = "", kk: str = "", when: dt.datetime = NOW, programme: str = "bansos",
+              guardian: str = "") -> str:
     bid = uuid.uuid4()
     await db.fetch(
         "INSERT INTO beneficiary (id, programme, nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, kk_masked, "
         "name, name_key, sex, birth_date, area_code, kecamatan, baseline, registered_on, visit_months, created_at, "
-        "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '2026-01-05', 1, {}, {})",
+        "updated_at, guardian_name) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+        "'2026-01-05', 1, {}, {}, {})",
         bid, programme, pii.blind_index(KEYS, "nik", nik) if nik else "", pii.seal(KEYS, "nik", nik) if nik else "",
         mask(nik) if nik else "", pii.blind_index(KEYS, "kk", kk) if kk else "", pii.seal(KEYS, "kk", kk) if kk else "",
-        mask(kk) if kk else "", name, name.lower(), sex, birth, area, ".".join(area.split(".")[:3]), "[]", when, when)
+        mask(kk) if kk else "", name, name.lower(), sex, birth, area, ".".join(area.split(".")[:3]), "[]", when, when,
+        guardian)
     return str(bid)
 
 
@@ -79,7 +92,7 @@ async def _people(db: Database) -> dict[str, str]:
     rahma = await add(db, "Rahmawati", birth="1988-05-05", nik="6402064505880002")
     rahma2 = await add(db, "Rahmawati", birth="1988-05-05")  # no NIK the second time
     far = await add(db, "Wati", area="64.02.13.1007", birth="1970-01-01")
-    far2 = await add(db, "Wati", area="64.02.13.1007", birth="1970-01-01", sex="P")
+    far2 = await add(db, "Wati", area="64.02.13.1007", birth="1970-01-01", sex="P", guardian="Ibu Hasanah")
     return {"siti": siti, "copy": copy, "rahma": rahma, "rahma2": rahma2, "far": far, "far2": far2}
 
 
@@ -91,6 +104,8 @@ async def test_the_pass_finds_pairs_the_queue_shows_them_by_area_and_no_nik_is_w
     assert {frozenset((c.first.id, c.second.id)) for c in budi} == {
         frozenset((ids["siti"], ids["copy"])), frozenset((ids["rahma"], ids["rahma2"]))}
     siti = next(c for c in budi if ids["siti"] in (c.first.id, c.second.id))
+    far = next(c for c in await duplicates.queue(db, RINA))
+    assert "guardian" not in far.levels  # only one of the two records names a mother: it weighs nothing
     assert siti.levels["nik"] == "typo" and siti.levels["birth"] == "same"
     assert {c.first.nik for c in budi} | {c.second.nik for c in budi} <= {"64**************", ""}
     assert await duplicates.open_count(db, BUDI) == 2

@@ -5,13 +5,14 @@ pair, and another area's coordinator neither sees nor decides it."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from server.storage import duplicates, pii
 from server.storage.writer import Writer
 from tests.web.conftest import post_form
-from tests.web.test_registry import NOW, _run, insert_beneficiary, shipped
+from tests.web.test_registry import NOW, _run, fetch, insert_beneficiary, publish_source, send, shipped
 
 __all__ = ["shipped"]  # the fixture
 
@@ -57,3 +58,39 @@ def test_a_coordinator_sees_and_decides_the_pairs_of_their_area(as_, shipped, se
     assert record["id"] == siti  # the merged id leads to the one kept
     twice = _decide(budi, pair, "different")
     assert twice.status_code == 409 and "sudah diputuskan" in twice.text
+
+
+GUARDIAN_FORM = b"""settings:
+  id: daftar_anak
+  version: "1"
+  title: {id: Pendaftaran anak terlantar, en: Neglected child intake}
+  registry:
+    programme: anak
+    creates: {name: nama, sex: jk, birth_date: lahir, area: desa, guardian: ibu}
+choices:
+  jk: {L: Laki-laki, P: Perempuan}
+  kecamatan: {wilayah: kecamatan 64.02}
+  desa: {wilayah: desa 64.02}
+fields:
+  - {type: text, name: nama, label: Nama anak, required: yes}
+  - {type: text, name: ibu, label: Nama ibu atau wali}
+  - {type: select_one jk, name: jk, label: Jenis kelamin}
+  - {type: date, name: lahir, label: Tanggal lahir}
+  - {type: select_one kecamatan, name: kecamatan, label: Kecamatan}
+  - {type: select_one desa, name: desa, label: Desa, choice_filter: "parent = ${kecamatan}"}
+"""
+
+
+def test_a_childs_guardian_is_stored_and_weighs_in_the_pass(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    publish_source(settings, GUARDIAN_FORM, "daftar_anak.yaml")
+    citra = as_("citra")
+    child = {"nama": "Ayu", "jk": "P", "lahir": "2021-06-01", "kecamatan": "64.02.06", "desa": "64.02.06.1001"}
+    for mother in ("Hj. Siti Aminah", "Sitti Aminah"):
+        sent = send(citra, "daftar_anak", "1", {**child, "ibu": mother})
+        assert sent.status_code == 201, sent.text
+    stored = fetch(settings, "SELECT guardian_name FROM beneficiary WHERE programme = 'anak' ORDER BY guardian_name")
+    assert [r["guardian_name"] for r in stored] == ["Hj. Siti Aminah", "Sitti Aminah"]
+    assert _pass(settings) == 1
+    [pair] = fetch(settings, "SELECT levels FROM duplicate_candidate")
+    levels = pair["levels"] if isinstance(pair["levels"], dict) else json.loads(pair["levels"])
+    assert levels["guardian"] == "same" and levels["name"] == "same"
