@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import msgspec
 
 from server import clock
+from server.domain.form import Form as Form_
+from server.domain.load import encode_yaml
 from server.errors import PantauError
 from server.storage.db import Database
 from server.storage.tables import Form, FormVersion
@@ -20,6 +22,7 @@ class Compiled(Protocol):
     version: str
     title: dict[str, str]
     content_hash: str
+    definition: Form_  # the form itself (domain/form.Form)
 
 
 class Published(msgspec.Struct, frozen=True):
@@ -53,12 +56,19 @@ async def publish(db: Database, compiled: Compiled, source: bytes, source_name: 
         rows = await FormVersion.insert(
             FormVersion(form=form_pk, version=compiled.version, content_hash=compiled.content_hash,
                         compiled=msgspec.json.encode(compiled).decode(),
-                        source=source.decode("utf-8", errors="replace"), source_name=source_name,
+                        source=_source_text(compiled, source), source_name=source_name,
                         published_at=clock.now())
         ).returning(FormVersion.id)
         await Form.update({Form.title_id: compiled.title.get("id", ""),
                            Form.title_en: compiled.title.get("en", "")}).where(Form.id == form_pk)
     return Published(compiled.form_id, compiled.version, rows[0]["id"], compiled.content_hash, True)
+
+
+def _source_text(compiled: Compiled, source: bytes) -> str:
+    """What the version keeps as its source: the text as written, or for a workbook (an XLSForm,
+    whose bytes a text column cannot hold: PostgreSQL refuses NUL) the form as the YAML it became."""
+    text = source.decode("utf-8", errors="replace")
+    return encode_yaml(compiled.definition).decode() if "\x00" in text else text
 
 
 async def _form_pk(compiled: Compiled) -> int:
