@@ -306,7 +306,7 @@ class Writer:
         """The batch in one transaction: each item's outcome, or _CAREFULLY (not careful, and an item
         failed) or _UNDEFERRED (the deferred rows failed), after rolling everything back."""
         outcomes: list[tuple[bool, Any]] = []
-        deferred_failed = False
+        failed_deferred = [False]
         with lock:  # other processes' writers wait here, not in SQLite's sleeping busy handler
             fresh = conn is None
             try:
@@ -323,44 +323,14 @@ class Writer:
                     if self.db.kind == "postgres" and faults.unavailable(exc) is not None and fresh is False:
                         return self._recover(conn), _STALE
                     raise
-                for op, _future, _loop in batch:
-                    if careful:
-                        between.then("SAVEPOINT item")
-                        between.flush()
-                    mark = len(tx.deferred)
-                    try:
-                        outcomes.append((True, op(tx)))
-                    except Exception as exc:
-                        if not careful:
-                            raise _ItemFailed() from exc
-                        tx.execute("ROLLBACK TO SAVEPOINT item")  # also lets go of the row locks it took
-                        del tx.deferred[mark:]  # and its deferred rows
-                        outcomes.append((False, exc))
-                    if careful:
-                        between.then("RELEASE SAVEPOINT item")
-                if tx.deferred:
-                    between.flush()
-                    try:
-                        tx.write_deferred()
-                    except Exception:
-                        deferred_failed = True
-                        raise
-                between.then("COMMIT")
-                between.flush()
+                outcomes = _run_items(tx, between, batch, careful=careful, failed_deferred=failed_deferred)
             except _ItemFailed:
                 return self._recover(conn), _CAREFULLY
             except Exception as exc:
-                found = faults.unavailable(exc)
-                if found is not None:  # the database cannot serve: 503 for each item, one log line per outage
-                    self.db.outage.failed(found[0], "write", len(batch))
-                    return self._recover(conn), [(False, PantauError("db.unreachable", reason=found[0]))] * len(batch)
-                if deferred_failed and not _lost_race(exc):
-                    log.exception("deferred rows of a batch of %d failed", len(batch))
-                    return self._recover(conn), _UNDEFERRED
-                if not _lost_race(exc):
-                    log.exception("batch of %d failed to commit", len(batch))
+                conn, failure = self._failed(conn, batch, exc, deferred=failed_deferred[0])
+                if failure is not None:
+                    return conn, failure
                 outcomes = [(False, exc)] * len(batch)
-                conn = self._recover(conn)
             else:
                 self.db.outage.recovered("write")
             finally:
@@ -370,6 +340,22 @@ class Writer:
             self.batches += 1
             self.items += len(batch)
         return conn, outcomes
+
+    def _failed(self, conn: Any, batch: list[_Item], exc: Exception, *,
+                deferred: bool) -> tuple[Any, list[tuple[bool, Any]] | object | None]:
+        """A batch that raised, rolled back: 503s for every item when the database cannot serve (one
+        log line per outage), _UNDEFERRED when the deferred rows failed, else None (each item fails
+        with the error, logged unless it only lost a race)."""
+        found = faults.unavailable(exc)
+        if found is not None:
+            self.db.outage.failed(found[0], "write", len(batch))
+            return self._recover(conn), [(False, PantauError("db.unreachable", reason=found[0]))] * len(batch)
+        if deferred and not _lost_race(exc):
+            log.exception("deferred rows of a batch of %d failed", len(batch))
+            return self._recover(conn), _UNDEFERRED
+        if not _lost_race(exc):
+            log.exception("batch of %d failed to commit", len(batch))
+        return self._recover(conn), None
 
     def _recover(self, conn: Any) -> Any:
         """After a failed batch: roll back; when the connection itself is gone (the database
@@ -383,6 +369,38 @@ class Writer:
             with contextlib.suppress(Exception):
                 conn.close()
             return None
+
+
+def _run_items(tx: Tx, between: _Between, batch: list[_Item], *, careful: bool,
+               failed_deferred: list[bool]) -> list[tuple[bool, Any]]:
+    """Each item of an open transaction, then its deferred rows, then COMMIT. Careful: each item in a
+    savepoint, so one that fails is undone alone; otherwise the first failure raises _ItemFailed."""
+    outcomes: list[tuple[bool, Any]] = []
+    for op, _future, _loop in batch:
+        if careful:
+            between.then("SAVEPOINT item")
+            between.flush()
+        mark = len(tx.deferred)
+        try:
+            outcomes.append((True, op(tx)))
+        except Exception as exc:
+            if not careful:
+                raise _ItemFailed() from exc
+            tx.execute("ROLLBACK TO SAVEPOINT item")  # also lets go of the row locks it took
+            del tx.deferred[mark:]  # and its deferred rows
+            outcomes.append((False, exc))
+        if careful:
+            between.then("RELEASE SAVEPOINT item")
+    if tx.deferred:
+        between.flush()
+        try:
+            tx.write_deferred()
+        except Exception:
+            failed_deferred[0] = True
+            raise
+    between.then("COMMIT")
+    between.flush()
+    return outcomes
 
 
 class _Watchdog:
