@@ -27,6 +27,7 @@ from server.errors import PantauError
 from server.storage import access, audit, pii, registry
 from server.storage.db import Database
 from server.storage.registry_read import area_clause
+from server.storage.review import aware
 from server.storage.writer import Tx, Writer
 
 log = logging.getLogger("pantau.duplicates")
@@ -133,7 +134,7 @@ async def check_new(db: Database, writer: Writer, keys: pii.Keys, since: dt.date
         pool = [_person(r, keys) for r in await _pool(db, str(row["programme"]), person)]
         found = rules.candidate_pairs([person, *pool], only={person.id})
         await _store(writer, str(row["programme"]), found, now)
-    return _aware(rows[-1]["created_at"]) if rows else since
+    return aware(rows[-1]["created_at"]) if rows else since
 
 
 async def _pool(db: Database, programme: str, p: rules.Person) -> list[dict[str, Any]]:
@@ -158,12 +159,6 @@ async def _pool(db: Database, programme: str, p: rules.Person) -> list[dict[str,
 
 def _swapped(birth: str) -> str:
     return f"{birth[:4]}-{birth[8:10]}-{birth[5:7]}" if len(birth) == 10 and int(birth[8:10]) <= 12 else ""
-
-
-def _aware(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 # --- the queue and the decisions -------------------------------------------------------------------------
