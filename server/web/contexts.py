@@ -36,7 +36,7 @@ def home_context(forms: list[FormSummary], lang: str, principal: Principal | Non
     ]
     if principal is None or not has(principal, "fill"):
         return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal) if principal else None)
-    from server.web.fill_context import safe_json  # the phone's pages import this module: imported here, not above
+    from server.web.fill_assets import safe_json  # the phone's pages import this module: imported here, not above
     from server.web.offline_context import phone_assets
 
     return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal), offline_js=phone_assets()["offline"],

@@ -19,7 +19,8 @@ from server.domain.regions import parents_for_editor
 from server.domain.xlsform_view import Sheet, anchor_of, column_letter, sheet_of
 from server.storage.form_drafts import Assignment, FormRow, TestSubmission
 from server.web.contexts import Viewer, viewer_of
-from server.web.fill_context import safe_json, text_of
+from server.web.fill_assets import safe_json
+from server.web.fill_context import text_of
 
 STATUS = {"draft": ("Draf", "Draft"), "published": ("Terbit", "Published"), "archived": ("Diarsipkan", "Archived")}
 # The roles a form can be assigned to: editors always see every form (domain/access.assigned).
@@ -169,30 +170,7 @@ def editor_context(
 ) -> EditorContext:
     en = lang == "en"
     title = _title_of(document, lang) or form_id
-    config = {
-        "form_id": form_id,
-        "lang": lang,
-        "document": document,
-        "yaml": yaml_text,
-        "types": list(QUESTION_TYPES),
-        # What the structured view offers per type: a default value, and the parameters naming another
-        # field (a select of names) or taking a number (docs/forms.md, Question types).
-        "type_info": {
-            name: {
-                "default": "default" in qtype.attributes,
-                "field_parameters": sorted(qtype.field_parameters, key=_parameter_order),
-                "literal_parameters": sorted(qtype.literal_parameters, key=_parameter_order),
-            }
-            for name, qtype in QUESTION_TYPES.items()
-        },
-        "save": f"/formulir/{form_id}/draf",
-        "preview": f"/formulir/{form_id}/pratinjau",
-        "answers": f"/formulir/{form_id}/jawaban",
-        "regions": [list(r) for r in parents_for_editor()],
-        "problems": msgspec.to_builtins(problems or []),
-        "saved_at": saved_time(saved_at),  # the draft's; "" when only published versions exist
-        "versions": versions,
-    }
+    config = _editor_config(form_id, lang, document, yaml_text, problems or [], saved_at, versions)
     return EditorContext(
         lang=lang,
         viewer=viewer_of(principal),
@@ -214,6 +192,35 @@ def editor_context(
         message=message,
         error=error,
     )
+
+
+def _editor_config(form_id: str, lang: str, document: Any, yaml_text: str, problems: list[ProblemRow],
+                   saved_at: dt.datetime | None, versions: list[str]) -> dict[str, Any]:
+    """What editor.js starts from: the document, the types it may offer and where to send things."""
+    return {
+        "form_id": form_id,
+        "lang": lang,
+        "document": document,
+        "yaml": yaml_text,
+        "types": list(QUESTION_TYPES),
+        # What the structured view offers per type: a default value, and the parameters naming another
+        # field (a select of names) or taking a number (docs/forms.md, Question types).
+        "type_info": {
+            name: {
+                "default": "default" in qtype.attributes,
+                "field_parameters": sorted(qtype.field_parameters, key=_parameter_order),
+                "literal_parameters": sorted(qtype.literal_parameters, key=_parameter_order),
+            }
+            for name, qtype in QUESTION_TYPES.items()
+        },
+        "save": f"/formulir/{form_id}/draf",
+        "preview": f"/formulir/{form_id}/pratinjau",
+        "answers": f"/formulir/{form_id}/jawaban",
+        "regions": [list(r) for r in parents_for_editor()],
+        "problems": msgspec.to_builtins(problems),
+        "saved_at": saved_time(saved_at),  # the draft's; "" when only published versions exist
+        "versions": versions,
+    }
 
 
 # The order docs/forms.md lists a NIK's parameters in; others follow by name.

@@ -22,7 +22,7 @@ from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
 from server.web.contexts import Viewer, viewer_of
-from server.web.fill_context import STATIC, asset_urls, asset_version, growth_tables_url, safe_json
+from server.web.fill_assets import STATIC, asset_urls, asset_version, growth_tables_url, safe_json
 from server.web.input_guard import nul_path
 from server.web.schemas import SubmissionIn
 
@@ -82,7 +82,7 @@ def page_key(form_id: str, version: str | None, newest: bool) -> str:
 
 def manifest(versions: list[OfflineVersion], user: str, programmes: list[str] | None = None) -> dict[str, Any]:
     """Pages in Bahasa Indonesia only: an English page is cached when it is visited. The rules URL
-    follows fill_context.rules_url."""
+    follows fill_assets.rules_url."""
     forms: dict[str, dict[str, Any]] = {}
     pages, rules = [], []
     for v in versions:

@@ -142,7 +142,7 @@ def test_generated_expressions_give_identical_results(tmp_path: Path) -> None:
 
 
 def test_the_server_loads_the_lazy_javascript_for_exactly_the_functions_it_holds() -> None:
-    """fill_context.expr_assets loads expr-more.js for the functions in MORE_JS and expr-digest.js for
+    """fill_assets.expr_assets loads expr-more.js for the functions in MORE_JS and expr-digest.js for
     digest(): a function moved between the files without the set following would be '' on the phone."""
     from server.domain.expr.odk import MORE_JS
 

@@ -19,16 +19,8 @@ from server.domain.compile import CompiledForm, compile_source
 from server.settings import Settings
 from server.storage.db import Database
 from server.web.app import template_environment
-from server.web.fill_context import (
-    Clock,
-    FillContext,
-    Item,
-    Shown,
-    fill_context,
-    key_of_path,
-    runtime_rules,
-    safe_json,
-)
+from server.web.fill_assets import safe_json
+from server.web.fill_context import Clock, FillContext, Item, Shown, fill_context, key_of_path, runtime_rules
 from tests.web.conftest import csrf_of
 from tests.web.test_api_submissions import publish
 

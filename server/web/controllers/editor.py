@@ -40,7 +40,8 @@ from server.web.editor_context import (
     publish_context,
     saved_answer,
 )
-from server.web.fill_context import asset_version, fill_context, runtime_rules, safe_json
+from server.web.fill_assets import asset_version, safe_json
+from server.web.fill_context import fill_context, runtime_rules
 from server.web.formdata import read_form, text
 from server.web.schemas import SubmissionIn
 from server.web.submitting import problems_of

@@ -34,19 +34,17 @@ from server.storage import access, attachments, form_drafts, forms
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.errors import pantau_error_handler
+from server.web.fill_assets import STATIC, asset_urls, ui_texts
 from server.web.fill_context import (
     MAX_TEXT,
-    STATIC,
     Clock,
     ReceiptContext,
     Shown,
-    asset_urls,
     defaults,
     fill_context,
     key_of_path,
     runtime_rules,
     text_of,
-    ui_texts,
 )
 from server.web.submitting import Invalid, accept
 
@@ -97,7 +95,7 @@ async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str
 @get("/f/{form_id:str}/aturan", guards=[signed_in])
 async def fill_rules(request: Request, principal: SignedIn, form_id: FromPath[str],  # type: ignore[type-arg]
                      v: FromQuery[str]) -> Response[bytes]:
-    """The runtime's rules of one version in one language (fill_context.rules_url). Immutable: the
+    """The runtime's rules of one version in one language (fill_assets.rules_url). Immutable: the
     URL names the version and the release, and a published version never changes."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
         raise PantauError("http.not_found")
@@ -346,7 +344,7 @@ def _repeat_named(fields: list[Field], name: str) -> Repeat | None:
 # --- static files with a long cache ------------------------------------------------------------------
 @get("/aset/{version:str}/{file_path:path}", include_in_schema=False)
 async def asset(version: FromPath[str], file_path: FromPath[str]) -> Response[Any]:
-    """The version in the URL is the hash of the static files (fill_context.asset_version): a new
+    """The version in the URL is the hash of the static files (fill_assets.asset_version): a new
     release changes every URL, so a year of `immutable` cache is safe. Any version is answered with the
     current file: a page from before an upgrade still gets its styles and runtime."""
     path = (STATIC / file_path.lstrip("/")).resolve()
