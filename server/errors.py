@@ -217,6 +217,33 @@ define("attachment.not_image", 415, "Berkas ini bukan foto JPEG, PNG atau WebP."
 define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kirim fotonya dulu.",
        "The photo for field {field} has not been uploaded yet. Upload it first.")
 
+# --- a filled form from ODK Collect or KoboCollect (OpenRosa POST /submission) ---------------------
+define("openrosa.no_instance_file", 400,
+       "Kiriman tidak berisi berkas xml_submission_file (isian formulir). Kirim ulang dari aplikasi.",
+       "The upload holds no xml_submission_file part (the filled form). Send it again from the app.")
+define("openrosa.not_multipart", 400, "Kiriman harus multipart/form-data seperti yang dikirim ODK Collect.",
+       "A submission must be multipart/form-data, as ODK Collect sends it.")
+define("openrosa.not_xml", 400, "Berkas isian bukan XML yang dapat dibaca ({reason}).",
+       "The submission file is not readable XML ({reason}).")
+define("openrosa.unsafe_xml", 400,
+       "Berkas isian memuat DTD atau entitas XML, yang tidak pernah dibuat ODK Collect; kiriman ditolak.",
+       "The submission file holds a DTD or XML entities, which ODK Collect never writes; it is refused.")
+define("openrosa.xml_too_large", 400, "Berkas isian lebih dari {max_kb} kB; itu bukan isian formulir.",
+       "The submission file is larger than {max_kb} kB; that is not a filled form.")
+define("openrosa.no_form_id", 400, "Berkas isian tidak menyebut formulirnya (atribut id pada elemen utama).",
+       "The submission file does not name its form (the id attribute of its root element).")
+define("openrosa.bad_instance_id", 400,
+       "Isian tidak punya meta/instanceID berbentuk uuid:... (tertulis '{value}'). Isi ulang formulir dari "
+       "daftar formulir terbaru.",
+       "The instance has no meta/instanceID of the form uuid:... (found '{value}'). Fill the form again from the "
+       "current form list.")
+define("openrosa.invalid", 400, "Isian belum benar ({count} masalah): {problems}",
+       "The answers are not valid yet ({count} problems): {problems}")
+define("openrosa.missing_file", 400,
+       "Berkas {file} untuk isian {field} tidak ikut terkirim. Kirim ulang isian ini dari aplikasi.",
+       "The file {file} for field {field} was not sent with the form. Send this form again from the app.")
+define("openrosa.file_name", 400, "Nama berkas lampiran tidak valid: {file}.", "Invalid attachment file name: {file}.")
+
 # --- the beneficiary registry (issue 7) ----------------------------------------------------------
 define("registry.unknown_beneficiary", 422,
        "Penerima {beneficiary} tidak ada di daftar penerima wilayah Anda. Muat ulang daftar penerima lalu pilih lagi.",
