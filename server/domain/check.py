@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from server.domain.expr import BinOp, Call, Col, Expr, ExprError, Inst, Neg, Ref, Str
+from server.domain.expr import Call, Col, Expr, ExprError, Inst, Ref, Str, children
 from server.domain.exprtree import refs_outside_aggregates
 from server.domain.form import (
     MAX_NAME_LENGTH,
@@ -302,14 +302,7 @@ def _nodes(expr: Expr) -> Iterator[Expr]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, Neg):
-            stack.append(node.arg)
-        elif isinstance(node, BinOp):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, Call):
-            stack.extend(node.args)
-        elif isinstance(node, Inst):
-            stack.extend(node.where)
+        stack.extend(children(node))
 
 
 def _columns_read(node: Inst) -> set[str]:
@@ -321,12 +314,8 @@ def _columns_read(node: Inst) -> set[str]:
         current = stack.pop()
         if isinstance(current, Col):
             found.add(current.name)
-        elif isinstance(current, Neg):
-            stack.append(current.arg)
-        elif isinstance(current, BinOp):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, Call):
-            stack.extend(current.args)
+        elif not isinstance(current, Inst):
+            stack.extend(children(current))
     return found
 
 

@@ -3,7 +3,7 @@ generate code): the fields in order, relevance, calculations, required, choices,
 the NIK/KK/phone/GPS rules written out as straight-line code, constant parts folded, compiled once
 with compile() and cached with the CompiledForm. No C compiler is needed.
 
-answers.py's plan-and-closures walk stays the reference (`validate_reference`): the generated
+answers_plan.py's plan-and-closures walk stays the reference (`validate_reference`): the generated
 function calls its methods for what is rare and not worth writing out (repeats and what is inside
 them, a choice_filter, a tree deeper than MAX_INLINE_DEPTH), and tests compare the two on the
 shipped forms, generated answer sets and hostile forms. `pantau forms compile --show FORM` prints
@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
 import msgspec
 
-from server.domain.answers import (
-    _EMPTY,
+from server.domain.answers_plan import (
     CONFIRM_KEY,
+    EMPTY,
+    Plan,
+    Run,
+    Step,
     Validation,
-    _Plan,
-    _Run,
-    _Step,
-    _stored,
     plan_of,
+    stored,
 )
 from server.domain.codegen_expr import BOOLEAN, ExprWriter, Namespace
 from server.domain.compile import CompiledForm
-from server.domain.expr import FUNCTIONS, Context, evaluate, to_boolean, to_number
+from server.domain.expr import FUNCTIONS, Context, Expr, evaluate, to_boolean, to_number
 from server.domain.expr.context import lookup
 from server.domain.expr.evaluate import _divide, _modulo
 from server.domain.expr.values import INF, NAN, equals, normalize
@@ -88,7 +89,7 @@ def _current(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _choices_ok(run: _Run, value: Any, allowed: dict[str, Any], at: Any) -> bool:
+def _choices_ok(run: Run, value: Any, allowed: dict[str, Any], at: Any) -> bool:
     for chosen in value if isinstance(value, list) else [value]:
         if allowed.get(chosen) is None:
             run.error(at, "answer.choice", value=chosen)
@@ -101,7 +102,7 @@ RUNTIME: dict[str, Any] = {
     "_TB": to_boolean, "_TN": to_number, "_EQ": equals, "_DIV": _divide, "_MOD": _modulo,
     "_NORMALIZE": normalize, "_LOOKUP": lookup, "_LOOKUP_TOP": _lookup_top, "_LOOKUP_ANY": _lookup_any,
     "_EVAL": evaluate, "_NAN": NAN, "_INF": INF,
-    "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": _stored, "_EMPTY": _EMPTY,
+    "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": stored, "EMPTY": EMPTY,
     "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
     "_CHOICES_OK": _choices_ok,
@@ -110,7 +111,7 @@ RUNTIME: dict[str, Any] = {
 
 
 class Validator(Protocol):
-    def __call__(self, run: _Run, raw: dict[str, Any]) -> dict[str, Any]: ...
+    def __call__(self, run: Run, raw: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class Generated(msgspec.Struct, frozen=True):
@@ -128,7 +129,7 @@ def generated(compiled: CompiledForm) -> Generated:
 
 
 def validate(compiled: CompiledForm, answers: dict[str, Any], *, today: dt.date, now: dt.datetime) -> Validation:
-    run = _Run(plan_of(compiled), today, now)
+    run = Run(plan_of(compiled), today, now)
     values = generated(compiled).function(run, answers)
     return Validation(answers=values, errors=run.errors, warnings=run.warnings)
 
@@ -142,10 +143,31 @@ def generate(compiled: CompiledForm) -> Generated:
     return Generated(source=source, function=namespace["validate_form"])
 
 
+def standalone(expr: Expr, scope: dict[str, tuple[str, ...]], fold_ctx: Context) -> Callable[[Context], Any]:
+    """One expression as a generated function of a Context: what the shared vectors test."""
+    ns = Namespace()
+    writer = ExprWriter(ns, scope, fold_ctx)
+    body, _ = writer.write(expr)
+    source = "\n".join([
+        "def expression(C):",
+        "    V = C.answers",
+        "    cur = _NORMALIZE(C.current)",
+        "    CC = C",
+        "    try:",
+        f"        return {body}",
+        "    except Exception:",
+        "        return _FAILED()",
+    ])
+    namespace: dict[str, Any] = {**RUNTIME, **ns.values}
+    exec(compile(source, "<pantau expression>", "exec"), namespace)  # noqa: S102  source escaped above
+    function: Callable[[Context], Any] = namespace["expression"]
+    return function
+
+
 class _Writer:
     """Writes the source of one form version's `validate_form(run, raw)`."""
 
-    def __init__(self, compiled: CompiledForm, plan: _Plan, ns: Namespace) -> None:
+    def __init__(self, compiled: CompiledForm, plan: Plan, ns: Namespace) -> None:
         self.compiled, self.plan, self.ns = compiled, plan, ns
         self.lines: list[str] = []
         self.relevance: dict[str, str] = {}  # top-level field -> its relevance so far (a local or "True")
@@ -194,15 +216,15 @@ class _Writer:
                 table[name] = step.qtype.clean
         table[CONFIRM_KEY] = _CONFIRM
         steps = self.ns.bind(self.plan.steps, "steps")
-        # What the phone sent for a calculation, which once() keeps (answers._Run.sent)
+        # What the phone sent for a calculation, which once() keeps (answers.Run.sent)
         sent = sorted(name for name, step in self.plan.steps.items() if not step.scope and step.calculation is not None
                       and step.qtype is not None and step.qtype.holds_value)
         for line in (
             "def _clean(run, raw):",
-            "    # The top level's answers by type (answers._Run.clean); a repeat's items by the reference.",
+            "    # The top level's answers by type (answers.Run.clean); a repeat's items by the reference.",
             f"    for key in {self.ns.bind(tuple(sent), 'sent')}:",
             "        value = raw.get(key)",
-            "        if value.__class__ in (str, int, float, bool) and value not in _EMPTY:",
+            "        if value.__class__ in (str, int, float, bool) and value not in EMPTY:",
             "            run.sent[((), key)] = value",
             "    out = {}",
             "    for key, value in raw.items():",
@@ -219,7 +241,7 @@ class _Writer:
             "            out[key] = run._confirmations(value, ((), key))",
             "        elif how is _REPEAT:",
             f"            out[key] = run._clean_repeat({steps}[key], value, ())",
-            "        elif value not in _EMPTY:",
+            "        elif value not in EMPTY:",
             "            try:",
             "                cleaned = how(value)",
             "            except _BadAnswer as exc:",
@@ -249,7 +271,7 @@ class _Writer:
         return target if kind == BOOLEAN else f"_TB({target})"
 
     # --- 1. compute ------------------------------------------------------------------------------
-    def _compute(self, step: _Step) -> None:
+    def _compute(self, step: Step) -> None:
         name = step.name
         self.emit(1, f"# {name!r}")
         if step.scope:
@@ -286,7 +308,7 @@ class _Writer:
             self.emit(indent + 1, f"V[{name!r}] = x")
 
     # --- 2. check --------------------------------------------------------------------------------
-    def _check(self, step: _Step) -> None:
+    def _check(self, step: Step) -> None:
         name = step.name
         self.emit(1, f"# {name!r}")
         if step.scope:
@@ -302,10 +324,10 @@ class _Writer:
             return
         self._check_question(step, indent)
 
-    def _check_question(self, step: _Step, indent: int) -> None:
+    def _check_question(self, step: Step, indent: int) -> None:
         name, at = step.name, repr(((), step.name))
         self.emit(indent, f"v = V.get({name!r})")
-        self.emit(indent, "if v in _EMPTY:")
+        self.emit(indent, "if v in EMPTY:")
         self._required(step, indent + 1, at)
         if step.choices is not None:
             if step.choice_filter is not None:
@@ -326,7 +348,7 @@ class _Writer:
         if len(self.lines) == body:
             self.emit(indent + 1, "pass")
 
-    def _required(self, step: _Step, indent: int, at: str) -> None:
+    def _required(self, step: Step, indent: int, at: str) -> None:
         message = self._message(step, "required")
         if step.required:
             self.emit(indent, f"if {at} not in run.bad:")
@@ -338,11 +360,11 @@ class _Writer:
             return
         self.emit(indent + 1, f"run.error({at}, 'answer.required', {message})")
 
-    def _message(self, step: _Step, kind: str) -> str:
+    def _message(self, step: Step, kind: str) -> str:
         text = step.messages.get(kind)
         return self.ns.bind(text, "message") if text else "None"
 
-    def _rules(self, step: _Step, indent: int, at: str) -> None:
+    def _rules(self, step: Step, indent: int, at: str) -> None:
         assert step.qtype is not None and step.qtype.rules is not None
         refs = ", ".join(f"{key!r}: V.get({field!r})" for key, field in step.field_params.items())
         rules = self.ns.bind(step.qtype.rules, "rules")

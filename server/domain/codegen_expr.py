@@ -10,7 +10,6 @@ other objects are bound to generated global names (`_f3`), never spelled from fo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,26 +237,3 @@ def _constant(node: Expr) -> bool:
                 return False
             stack.extend(item.args)
     return True
-
-
-def standalone(expr: Expr, scope: dict[str, tuple[str, ...]], fold_ctx: Context) -> Callable[[Context], Any]:
-    """One expression as a generated function of a Context: what the shared vectors test."""
-    from server.domain.codegen import RUNTIME  # the helpers the generated code names
-
-    ns = Namespace()
-    writer = ExprWriter(ns, scope, fold_ctx)
-    body, _ = writer.write(expr)
-    source = "\n".join([
-        "def expression(C):",
-        "    V = C.answers",
-        "    cur = _NORMALIZE(C.current)",
-        "    CC = C",
-        "    try:",
-        f"        return {body}",
-        "    except Exception:",
-        "        return _FAILED()",
-    ])
-    namespace: dict[str, Any] = {**RUNTIME, **ns.values}
-    exec(compile(source, "<pantau expression>", "exec"), namespace)  # noqa: S102  source escaped above
-    function: Callable[[Context], Any] = namespace["expression"]
-    return function

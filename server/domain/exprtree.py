@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.domain.expr import BinOp, Call, Expr, Neg, Ref
+from server.domain.expr import Call, Expr, Ref, children
 from server.domain.expr.lexer import tokenize
 
 # The functions that take a nodeset (docs/expressions.md "Values").
@@ -50,19 +50,16 @@ def choice_columns(names: frozenset[str]) -> frozenset[str]:
 
 
 def refs_outside_aggregates(expr: Expr) -> set[str]:
-    """The ${names} not inside an argument of an aggregate (sum, count, join, ...: AGGREGATES)."""
+    """The ${names} not inside an argument of an aggregate (sum, count, join, ...: AGGREGATES). A name
+    in an instance path's [...] counts: the predicate compares one value, as any other operand does."""
     names: set[str] = set()
     stack: list[Expr] = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, Ref):
             names.add(node.name)
-        elif isinstance(node, Neg):
-            stack.append(node.arg)
-        elif isinstance(node, BinOp):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, Call) and node.fn not in AGGREGATES:
-            stack.extend(node.args)
+        elif not (isinstance(node, Call) and node.fn in AGGREGATES):
+            stack.extend(children(node))
     return names
 
 

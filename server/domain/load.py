@@ -4,7 +4,6 @@ straight to Python values, so every problem keeps its file:line:column and YAML 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,13 +15,11 @@ from server.domain.problems import Loc, Problem, Said, has_errors, problem
 from server.domain.regions import RegionError, region_choices
 from server.domain.registry_spec import read_registry
 from server.domain.sourcemap import Loaded, Where
+from server.domain.yaml_reader import NodeReader, prune, scalar_keys
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"yes", "true", "ya", "y", "on"})
-_FALSE = frozenset({"no", "false", "tidak", "n", "off"})
 
 TOP_KEYS = frozenset({"settings", "choices", "fields", "attachments"})
 SETTINGS_KEYS = frozenset({"id", "version", "title", "default_language", "instance_name", "registry", "xlsform"})
@@ -110,103 +107,12 @@ def _the(kind: str, name: str) -> Said:
     return Said(f"{_KINDS_ID[kind]} '{name}'", f"the {kind} '{name}'")
 
 
-class _Reader:
-    """Reads the node tree, collecting problems instead of raising, so one run reports them all."""
+class _Reader(NodeReader):
+    """Reads a whole form document; the value primitives are NodeReader's."""
 
     def __init__(self, filename: str) -> None:
-        self.file = filename
-        self.where = Where(filename)
-        self.problems: list[Problem] = []
-        self.language = "id"
+        super().__init__(filename)
         self.inline_lists: list[tuple[ChoiceList, yaml.Node]] = []
-
-    # --- primitives ---------------------------------------------------------------------------
-    def loc(self, node: yaml.Node) -> Loc:
-        return Loc(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def report(self, code: str, node: yaml.Node, **params: Any) -> None:
-        self.problems.append(problem(code, self.loc(node), **params))
-
-    def mapping(self, node: yaml.Node, owner: str | Said, known: frozenset[str]) -> dict[str, yaml.Node] | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.bad(node, owner, Said("pemetaan (baris kunci: nilai)", "a mapping (key: value lines)"), "name: nama")
-            return None
-        out: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is None:
-                self.bad(key_node, owner, Said("kunci berupa teks", "a text key"), "label: ...")
-            elif key in out:
-                self.report("form.duplicate_key", key_node, key=key, first_line=out[key].start_mark.line + 1)
-            elif key not in known:
-                near = difflib.get_close_matches(key, sorted(known), n=1)
-                self.report("form.unknown_key", key_node, key=key, owner=owner,
-                            known=near[0] if near else ", ".join(sorted(known)))
-            else:
-                out[key] = value_node
-        return out
-
-    def bad(self, node: yaml.Node, key: str | Said, expected: Said, example: str) -> None:
-        kinds: dict[type, Said] = {yaml.MappingNode: Said("pemetaan", "a mapping"),
-                                   yaml.SequenceNode: Said("daftar", "a list")}
-        got = kinds.get(type(node), f"'{_raw(node)}'")
-        self.report("form.bad_value", node, key=key, expected=expected, got=got, example=example)
-
-    def scalar(self, node: yaml.Node | None, key: str) -> str | None:
-        if node is None:
-            return None
-        if not isinstance(node, yaml.ScalarNode):
-            self.bad(node, key, Said("satu nilai", "a single value"), f"{key}: ...")
-            return None
-        if not node.style and node.value in _NULLS:  # plain style is None (Python) or "" (libyaml)
-            return None
-        return str(node.value).strip()
-
-    def text(self, node: yaml.Node | None, key: str) -> dict[str, str]:
-        """`label: Nama` (default language) or `label: {id: Nama, en: Name}`."""
-        if node is None:
-            return {}
-        if isinstance(node, yaml.ScalarNode):
-            value = self.scalar(node, key)
-            return {self.language: value} if value else {}
-        if not isinstance(node, yaml.MappingNode):
-            self.bad(node, key, Said("teks atau {id: ..., en: ...}", "text or {id: ..., en: ...}"),
-                     f"{key}: {{id: Nama, en: Name}}")
-            return {}
-        out: dict[str, str] = {}
-        for key_node, value_node in node.value:
-            lang, value = self.scalar(key_node, key), self.scalar(value_node, key)
-            if lang is None or not lang.isalpha() or len(lang) > 3:
-                # Usually a comma inside {id: ..., en: ...} that split the text: show the quoting.
-                self.bad(key_node, key, Said("kode bahasa seperti id atau en", "a language code such as id or en"),
-                         f'{key}: {{id: "Jalan, gang", en: Street}}')
-            elif value:
-                out[lang] = value
-        return out
-
-    def flag(self, node: yaml.Node | None, key: str) -> bool | str:
-        """yes/no, or an expression that decides it per answer."""
-        value = self.scalar(node, key)
-        if value is None or value.lower() in _FALSE:
-            return False
-        return True if value.lower() in _TRUE else value
-
-    def integer(self, node: yaml.Node | None, key: str) -> int | None:
-        value = self.scalar(node, key)
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            assert node is not None
-            self.bad(node, key, Said("bilangan bulat", "a whole number"), f"{key}: 1")
-            return None
-
-    def expression(self, node: yaml.Node | None, key: str, owner: tuple[str, ...]) -> str | None:
-        value = self.scalar(node, key)
-        if value is not None and node is not None:
-            self.where.add_expression((*owner, key), self.loc(node), _content_start(node, self.loc(node)))
-        return value
 
     # --- the document -------------------------------------------------------------------------
     def form(self, root: yaml.Node) -> Form | None:
@@ -231,7 +137,7 @@ class _Reader:
 
     def attachments(self, node: yaml.Node | None) -> dict[str, list[dict[str, str]]]:
         """The rows of the CSV files an XLSForm brought (domain/attachments.py): file -> rows."""
-        files = self.mapping(node, "attachments", frozenset(_scalar_keys(node))) if node is not None else None
+        files = self.mapping(node, "attachments", frozenset(scalar_keys(node))) if node is not None else None
         out: dict[str, list[dict[str, str]]] = {}
         for file, rows in (files or {}).items():
             if not isinstance(rows, yaml.SequenceNode):
@@ -333,7 +239,7 @@ class _Reader:
     def parameters(self, node: yaml.Node | None) -> dict[str, str]:
         if node is None:
             return {}
-        entries = self.mapping(node, "parameters", frozenset(_scalar_keys(node)))
+        entries = self.mapping(node, "parameters", frozenset(scalar_keys(node)))
         return {key: value for key, value_node in (entries or {}).items()
                 if (value := self.scalar(value_node, key)) is not None}
 
@@ -371,7 +277,7 @@ class _Reader:
     def choice_lists(self, node: yaml.Node | None) -> dict[str, ChoiceList]:
         if node is None:
             return {}
-        entries = self.mapping(node, "choices", frozenset(_scalar_keys(node)))
+        entries = self.mapping(node, "choices", frozenset(scalar_keys(node)))
         out: dict[str, ChoiceList] = {}
         for name, value_node in (entries or {}).items():
             self.where.add(("choices", name), self.loc(value_node))
@@ -423,7 +329,7 @@ class _Reader:
 
     def long_choice(self, list_name: str, node: yaml.Node) -> Choice | None:
         entries = self.mapping(node, Said(f"pilihan di {list_name}", f"a choice of {list_name}"),
-                               frozenset(_scalar_keys(node)) | {"name", "label"})
+                               frozenset(scalar_keys(node)) | {"name", "label"})
         if entries is None:
             return None
         name = self.scalar(entries.get("name"), "name")
@@ -445,33 +351,10 @@ class _Reader:
             return None
 
 
-def _scalar_keys(node: yaml.Node) -> list[str]:
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    return [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-
-
-def _raw(node: yaml.Node) -> str:
-    return str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else ""
-
-
-def _content_start(node: yaml.Node, loc: Loc) -> Loc | None:
-    """Where the expression's first character is, when columns inside it map to the file."""
-    if not isinstance(node, yaml.ScalarNode) or node.start_mark.line != node.end_mark.line:
-        return None
-    if not node.style:
-        return loc
-    # Inside quotes a column maps 1:1 unless an escape (\x in "...", '' in '...') changed the length.
-    unescaped = node.end_mark.column - node.start_mark.column - 2 == len(str(node.value))
-    if node.style in ("'", '"') and unescaped:
-        return Loc(loc.file, loc.line, loc.column + 1)
-    return None
-
-
 def form_document(form: Form) -> dict[str, Any]:
     """Form -> the plain document staff write (settings, choices, fields): empty attributes left
     out, region lists as their `wilayah:` source. encode_yaml and `forms convert` to JSON use it."""
-    data = _prune(msgspec.to_builtins(form))
+    data = prune(msgspec.to_builtins(form))
     for field in _walk_builtins(data["fields"]):
         kind = field.pop("kind")
         if kind != "question":
@@ -490,14 +373,6 @@ def form_document(form: Form) -> dict[str, Any]:
 def encode_yaml(form: Form) -> bytes:
     return yaml.dump(form_document(form), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=110,
                      default_flow_style=None).encode()
-
-
-def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v not in (None, False, "", {}, [])}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
 
 
 def _walk_builtins(fields: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:

@@ -4,16 +4,14 @@ The meaning of the block is in form.Registry; the checks against the form's fiel
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import yaml
 
 from server.domain.form import Registry, RegistryCreates, RegistryGrowth, RegistryRefers
 from server.domain.problems import Loc, Problem, Said, has_errors, problem
-
-if TYPE_CHECKING:
-    from server.domain.load import _Reader
+from server.domain.yaml_reader import NodeReader, prune, scalar_keys
 
 REGISTRY_KEYS = frozenset(Registry.__struct_fields__)
 _PARTS: dict[str, type[msgspec.Struct]] = {"creates": RegistryCreates, "refers": RegistryRefers,
@@ -38,7 +36,7 @@ def _either(words: tuple[str, ...], conjunction: str) -> str:
     return f" {conjunction} ".join(f"'{w}'" for w in words)
 
 
-def read_registry(reader: _Reader, node: yaml.Node) -> Registry | None:
+def read_registry(reader: NodeReader, node: yaml.Node) -> Registry | None:
     raw = _part(reader, node, "registry", REGISTRY_KEYS)
     if raw is None:
         return None
@@ -50,7 +48,7 @@ def read_registry(reader: _Reader, node: yaml.Node) -> Registry | None:
         return None
 
 
-def _part(reader: _Reader, node: yaml.Node, owner: str, known: frozenset[str]) -> dict[str, Any] | None:
+def _part(reader: NodeReader, node: yaml.Node, owner: str, known: frozenset[str]) -> dict[str, Any] | None:
     entries = reader.mapping(node, f"registry {owner}" if owner != "registry" else "registry", known)
     if entries is None:
         return None
@@ -72,12 +70,12 @@ def _part(reader: _Reader, node: yaml.Node, owner: str, known: frozenset[str]) -
     return out if ok else None
 
 
-def _value(reader: _Reader, key: str, node: yaml.Node) -> Any:
+def _value(reader: NodeReader, key: str, node: yaml.Node) -> Any:
     if key in _PARTS:
         part = _part(reader, node, key, frozenset(_PARTS[key].__struct_fields__))
         return _BAD if part is None else part
     if key in _MAPPINGS:
-        pairs = reader.mapping(node, f"registry {key}", frozenset(_keys_of(node)))
+        pairs = reader.mapping(node, f"registry {key}", frozenset(scalar_keys(node)))
         return {k: v for k, value_node in (pairs or {}).items() if (v := reader.scalar(value_node, k))}
     if key == "one_per_kk":
         flag = reader.flag(node, key)
@@ -93,25 +91,15 @@ def _value(reader: _Reader, key: str, node: yaml.Node) -> Any:
     return value
 
 
-def _keys_of(node: yaml.Node) -> list[str]:
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    return [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-
-
 def registry_text(registry: Registry) -> str:
     """The block as one line of JSON, for an XLSForm settings cell (`registry` column)."""
-    from server.domain.load import _prune
-
-    return msgspec.json.encode(_prune(msgspec.to_builtins(registry))).decode()
+    return msgspec.json.encode(prune(msgspec.to_builtins(registry))).decode()
 
 
 def registry_from_text(text: str, at: Loc) -> tuple[Registry | None, list[Problem]]:
     """The `registry` cell of an XLSForm settings sheet (JSON, or YAML flow style); every problem is
     placed at the cell, since a cell has no lines of its own."""
-    from server.domain.load import _Reader
-
-    reader = _Reader(at.file)
+    reader = NodeReader(at.file)
     try:
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:

@@ -10,6 +10,9 @@ from server.domain.access import Principal, has
 from server.storage.audit import Entry
 from server.storage.forms import FormSummary
 from server.storage.users import Account
+from server.web.fill_assets import safe_json
+from server.web.offline_context import phone_assets
+from server.web.viewer import Viewer, viewer_of
 
 
 class FormLink(msgspec.Struct, frozen=True):
@@ -36,9 +39,6 @@ def home_context(forms: list[FormSummary], lang: str, principal: Principal | Non
     ]
     if principal is None or not has(principal, "fill"):
         return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal) if principal else None)
-    from server.web.fill_assets import safe_json  # the phone's pages import this module: imported here, not above
-    from server.web.offline_context import phone_assets
-
     return HomeContext(lang=lang, forms=links, viewer=viewer_of(principal), offline_js=phone_assets()["offline"],
                        phone_config=safe_json({"lang": lang, "page": "home", "user": principal.username}))
 
@@ -49,16 +49,6 @@ class SignInContext(msgspec.Struct, frozen=True):
     next_path: str
     error: str = ""
     error_code: str = ""
-
-
-class Viewer(msgspec.Struct, frozen=True):
-    """The signed-in person as every page's header shows them."""
-
-    username: str
-    display_name: str
-    role: str
-    can_manage_users: bool
-    can_view_audit: bool
 
 
 class UserRow(msgspec.Struct, frozen=True):
@@ -121,11 +111,6 @@ class AuditContext(msgspec.Struct, frozen=True):
     since: str
     until: str
     next_cursor: str
-
-
-def viewer_of(principal: Principal) -> Viewer:
-    return Viewer(principal.username, principal.display_name, principal.role,
-                  can_manage_users=has(principal, "manage_users"), can_view_audit=has(principal, "view_audit"))
 
 
 def user_row(account: Account) -> UserRow:

@@ -21,10 +21,10 @@ from server.errors import PantauError
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
-from server.web.contexts import Viewer, viewer_of
 from server.web.fill_assets import STATIC, asset_urls, asset_version, growth_tables_url, safe_json
 from server.web.input_guard import nul_path
 from server.web.schemas import SubmissionIn
+from server.web.viewer import Viewer, viewer_of
 
 SW_FILE = STATIC / "js" / "sw.js"
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]

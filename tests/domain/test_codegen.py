@@ -22,7 +22,8 @@ import pytest
 from server.domain import answers as answers_module
 from server.domain import codegen
 from server.domain.answers import plan_of, validate, validate_reference
-from server.domain.codegen_expr import MAX_INLINE_DEPTH, standalone
+from server.domain.codegen import standalone
+from server.domain.codegen_expr import MAX_INLINE_DEPTH
 from server.domain.compile import CompiledForm, build, compile_source
 from server.domain.expr import Context, Neg, Num, parse
 from server.domain.load import load_yaml

@@ -282,6 +282,25 @@ def test_sibling_repeats_cannot_read_each_other_without_aggregates() -> None:
     """) == ["form.repeat_reference"]
 
 
+def test_a_repeat_field_in_an_instance_predicate_needs_an_aggregate_too() -> None:
+    # The repeat rule once walked trees on its own and skipped the [...] of an instance path, so
+    # `item[name = ${kode}]` outside the repeat passed although ${kode} has one value per instance.
+    # Every walk now descends through expr.children, which includes the predicates.
+    assert codes("""\
+        choices:
+          desa:
+            - {name: "1001", label: Jahab, kec: "64.02.06"}
+        fields:
+          - type: repeat
+            name: anggota
+            fields:
+              - {type: text, name: kode, label: {id: K, en: C}}
+              - {type: calculate, name: dalam, calculation: "instance('desa')/root/item[name = ${kode}]/kec"}
+          - {type: calculate, name: luar, calculation: "instance('desa')/root/item[name = ${kode}]/kec"}
+          - {type: calculate, name: hitung, calculation: "count(instance('desa')/root/item[name = ${kode}])"}
+    """) == ["form.repeat_reference"]
+
+
 def test_empty_groups_from_a_workbook_are_errors() -> None:
     from server.domain.compile import compile_form
     from server.domain.form import Form, Group, Question, Settings

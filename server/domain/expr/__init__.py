@@ -20,11 +20,11 @@ from server.domain.expr.nodes import (
     Parent,
     Ref,
     Str,
-    from_json,
+    children,
     references,
     to_json,
 )
-from server.domain.expr.parser import MAX_DEPTH, MAX_LENGTH, parse
+from server.domain.expr.parser import MAX_DEPTH, MAX_LENGTH, from_json, parse
 from server.domain.expr.values import Scalar, Value, to_boolean, to_number, to_string
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "Scalar",
     "Str",
     "Value",
+    "children",
     "compile_expr",
     "evaluate",
     "from_json",

@@ -9,8 +9,6 @@ from typing import Any
 
 import msgspec
 
-from server.domain.expr.errors import ExprError
-
 
 class _Node(msgspec.Struct, frozen=True, tag_field="t", cache_hash=True):
     """cache_hash: compiled closures are cached per Expr in a dict; hashing a deep tree on every
@@ -83,16 +81,18 @@ def to_json(expr: Expr) -> Any:
     return msgspec.json.decode(msgspec.json.encode(expr))
 
 
-def from_json(obj: Any) -> Expr:
-    """The inverse of to_json. Raises ExprError (column 0) for a malformed tree (see check_tree)."""
-    from server.domain.expr.parser import check_tree  # the parser owns the rules of a valid tree
-
-    try:
-        expr: Expr = msgspec.convert(obj, Expr)
-    except (msgspec.ValidationError, RecursionError) as error:
-        raise ExprError.of("ast", 0, text=str(error)) from None
-    check_tree(expr)
-    return expr
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions directly under a node, including the predicates of an instance path.
+    Every walk over a tree (references, the form checks, the repeat rule) descends through this."""
+    if isinstance(node, Neg):
+        return (node.arg,)
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Inst):
+        return node.where
+    return ()
 
 
 def references(expr: Expr) -> frozenset[str]:
@@ -103,12 +103,5 @@ def references(expr: Expr) -> frozenset[str]:
         node = stack.pop()
         if isinstance(node, Ref):
             names.add(node.name)
-        elif isinstance(node, Neg):
-            stack.append(node.arg)
-        elif isinstance(node, BinOp):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, Call):
-            stack.extend(node.args)
-        elif isinstance(node, Inst):
-            stack.extend(node.where)
+        stack.extend(children(node))
     return frozenset(names)

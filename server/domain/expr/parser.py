@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import Any
+
+import msgspec
 
 from server.domain.expr.errors import ExprError
 from server.domain.expr.functions import FUNCTIONS, FunctionDef
@@ -318,3 +321,13 @@ def check_tree(expr: Expr) -> None:
             stack.extend((where, depth + 2, False, True) for where in node.where)
         elif isinstance(node, Col) and not (in_predicate and _COLUMN.fullmatch(node.name)):
             raise ExprError.of("bare_name", 0, text=node.name)
+
+
+def from_json(obj: Any) -> Expr:
+    """The inverse of nodes.to_json. Raises ExprError (column 0) for a malformed tree (check_tree)."""
+    try:
+        expr: Expr = msgspec.convert(obj, Expr)
+    except (msgspec.ValidationError, RecursionError) as error:
+        raise ExprError.of("ast", 0, text=str(error)) from None
+    check_tree(expr)
+    return expr
