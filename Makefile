@@ -36,9 +36,11 @@ lint: $(VENV)/.stamp-test ## ruff on everything, mypy --strict on server/domain 
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-# node_modules: axe-core for the browser tests' accessibility check (package.json devDependencies).
-node_modules/.package-lock.json: package.json
-	npm install --no-audit --no-fund
+# node_modules (package.json devDependencies, versions pinned by package-lock.json): axe-core for the
+# browser tests' accessibility check; @getodk/xforms-engine and jsdom for tests/odk (ODK's own form
+# engine as the OpenRosa client, issue 21).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm install --no-audit --no-fund --prefer-offline
 
 test: $(VENV)/.stamp-test lint node_modules/.package-lock.json ## the whole suite (SQLite; PostgreSQL when PANTAU_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
