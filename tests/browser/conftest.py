@@ -113,6 +113,18 @@ def phone_without_js(browser: object) -> Iterator[object]:
         context.close()  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def desk(browser: object) -> Iterator[object]:
+    """A staff member's laptop: where forms are edited, uploaded and reviewed."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID",  # type: ignore[attr-defined]
+                                  timezone_id="Asia/Makassar")
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()  # type: ignore[attr-defined]
+
+
 def signed_in_page(context: object, server: Server, path: str, username: str = "citra") -> object:
     page = context.new_page()  # type: ignore[attr-defined]
     errors: list[str] = []

@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -41,6 +43,11 @@ class Server:
             answer = client.post("/masuk", data={"username": username, "password": PASSWORD, "_csrf_token": token})
             assert answer.status_code == 302, answer.text
         return client
+
+    def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """What the server's SQLite file holds now, read beside the running server."""
+        with sqlite3.connect(self.database) as db:
+            return db.execute(sql, args).fetchall()
 
 
 def csrf_token(client: httpx.Client) -> str:

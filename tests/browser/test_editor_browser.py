@@ -7,8 +7,6 @@ retype of a published field is refused with the suggested new name."""
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,19 +20,6 @@ pytestmark = pytest.mark.browser
 FORM_ID = "uji_bangun"
 
 
-def rows(server: Server, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.database) as db:
-        return db.execute(sql, args).fetchall()
-
-
-@pytest.fixture
-def desk(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="id-ID", timezone_id="Asia/Makassar")
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 def last_card(page: Any) -> Any:
@@ -142,8 +127,8 @@ def test_staff_build_preview_and_publish_a_form_that_a_phone_then_fills(server: 
     preview.locator("#f-desa").select_option(villages[0])
     preview.locator("#send").click()
     preview.locator(".receipt h2").wait_for()
-    assert rows(server, "SELECT COUNT(*) FROM draft_submission") == [(1,)]
-    assert rows(server, "SELECT COUNT(*) FROM submission WHERE form_id = ?", FORM_ID) == [(0,)]
+    assert server.rows("SELECT COUNT(*) FROM draft_submission") == [(1,)]
+    assert server.rows("SELECT COUNT(*) FROM submission WHERE form_id = ?", FORM_ID) == [(0,)]
 
     # Before publishing: the difference; then publish.
     page.click("#to-publish")
@@ -153,10 +138,10 @@ def test_staff_build_preview_and_publish_a_form_that_a_phone_then_fills(server: 
     page.click("#publish")
     page.wait_for_url(f"**/formulir/{FORM_ID}?ok=terbit*")
     assert "Terbit sebagai versi 1." in page.text_content("main")
-    assert rows(
-        server, "SELECT COUNT(*) FROM form_version v JOIN form f ON f.id = v.form WHERE f.form_id = ?", FORM_ID
+    assert server.rows(
+        "SELECT COUNT(*) FROM form_version v JOIN form f ON f.id = v.form WHERE f.form_id = ?", FORM_ID
     ) == [(1,)]
-    assert rows(server, "SELECT COUNT(*) FROM draft_submission") == [(0,)]  # deleted with the draft
+    assert server.rows("SELECT COUNT(*) FROM draft_submission") == [(0,)]  # deleted with the draft
 
     # Citra fills the published form on her phone: the skip rule and the cascade work there too.
     phone_page = signed_in_page(phone, server, f"/f/{FORM_ID}")
@@ -171,7 +156,7 @@ def test_staff_build_preview_and_publish_a_form_that_a_phone_then_fills(server: 
     phone_page.wait_for_selector("#fill:not([aria-busy])", state="attached")
     phone_page.click("#send")
     phone_page.wait_for_selector(".receipt h2")
-    [(instance_id, answers)] = rows(server, "SELECT id, answers FROM submission WHERE form_id = ?", FORM_ID)
+    [(instance_id, answers)] = server.rows("SELECT id, answers FROM submission WHERE form_id = ?", FORM_ID)
     assert json.loads(answers) == {"bekerja": "tidak", "kecamatan": "64.02.06", "desa": tenggarong[0]}
     # Ani finds it on the submissions page, filtered by the new form.
     page.goto(f"{server.url}/data?form={FORM_ID}")
@@ -283,7 +268,7 @@ def test_fields_move_into_and_out_of_groups_and_type_details_are_edited(server: 
     preview.locator(".receipt h2").wait_for()
     page.wait_for_function("() => document.getElementById('test-count').textContent === '1'")
     assert page.locator("aside.preview ul.tests li").count() == 1
-    assert rows(server, "SELECT COUNT(*) FROM submission WHERE form_id = ?", SUSUN) == [(0,)]
+    assert server.rows("SELECT COUNT(*) FROM submission WHERE form_id = ?", SUSUN) == [(0,)]
 
     # Published, no draft: the preview shows the published version and refuses test submissions.
     page.click("#to-publish")
@@ -297,8 +282,8 @@ def test_fields_move_into_and_out_of_groups_and_type_details_are_edited(server: 
     preview.locator("#send").click()
     preview.locator("#msg p.error").wait_for()
     assert "versi terbit 1" in preview.locator("#msg").text_content()
-    assert rows(server, "SELECT COUNT(*) FROM submission WHERE form_id = ?", SUSUN) == [(0,)]
-    assert rows(server, "SELECT COUNT(*) FROM form_draft WHERE form_id = ?", SUSUN) == [(0,)]
+    assert server.rows("SELECT COUNT(*) FROM submission WHERE form_id = ?", SUSUN) == [(0,)]
+    assert server.rows("SELECT COUNT(*) FROM form_draft WHERE form_id = ?", SUSUN) == [(0,)]
     assert page.errors == []
 
 
@@ -337,7 +322,7 @@ def test_fields_are_reordered_deleted_and_take_hints_constraints_and_calculation
     order = page.eval_on_selector_all(TOP_FIELDS, "ls => ls.map(l => l.dataset.name)")
     assert order == ["pengantar", "umur_bln", "umur"]
     save(page)
-    [(source,)] = rows(server, "SELECT source FROM form_draft WHERE form_id = ?", RAPI)
+    [(source,)] = server.rows("SELECT source FROM form_draft WHERE form_id = ?", RAPI)
     fields = {f["name"]: f for f in yaml.safe_load(source)["fields"]}
     assert list(fields) == ["pengantar", "umur_bln", "umur"]
     assert fields["umur"]["hint"] == {"id": "Dalam tahun", "en": "In years"}

@@ -7,8 +7,6 @@ lists and rules, compact cards, and exports from /data that give what the page s
 from __future__ import annotations
 
 import re
-import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,25 +19,11 @@ from tests.browser.test_fill_browser import AXE_RUN
 pytestmark = pytest.mark.browser
 
 
-def rows(server: Server, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.database) as db:
-        return db.execute(sql, args).fetchall()
-
 
 def draft_of(server: Server, form_id: str) -> dict[str, Any]:
-    [(source,)] = rows(server, "SELECT source FROM form_draft WHERE form_id = ?", form_id)
+    [(source,)] = server.rows("SELECT source FROM form_draft WHERE form_id = ?", form_id)
     return dict(yaml.safe_load(source))
 
-
-@pytest.fixture
-def desk(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID",
-                                  timezone_id="Asia/Makassar")
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 def new_form(desk: Any, server: Server, form_id: str, title: str) -> Any:

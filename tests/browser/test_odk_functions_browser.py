@@ -16,38 +16,7 @@ from tests.browser.test_fill_browser import READY, rows, settled
 
 pytestmark = pytest.mark.browser
 
-ODK = b"""
-settings: {id: uji_odk, version: "1", title: {id: Fungsi ODK, en: ODK functions}}
-fields:
-  - {type: text, name: kepala, label: {id: Kepala keluarga, en: Head of household}, required: yes}
-  - {type: select_one desa, name: desa, label: {id: Desa, en: Village}}
-  - type: repeat
-    name: anggota
-    label: {id: Anggota, en: Member}
-    fields:
-      - {type: text, name: nama, label: {id: Nama, en: Name}}
-  - {type: calculate, name: daftar, calculation: "join(', ', ${nama})"}
-  - {type: calculate, name: terisi, calculation: "count-non-empty(${nama})"}
-  - {type: calculate, name: kode, calculation: "once(uuid())"}
-  - {type: calculate, name: jam, calculation: "format-date-time('2026-08-17T07:05:00+08:00', '%H.%M')"}
-  - {type: note, name: ringkasan, label: {id: "${terisi}: ${daftar} @${jam}", en: "${terisi}: ${daftar} @${jam}"}}
-  - {type: note, name: tampil_kode, label: {id: "Kode ${kode}", en: "Code ${kode}"}}
-  - {type: calculate, name: nama_desa, calculation: "jr:choice-name(${desa}, '${desa}')"}
-  - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = ${desa}]/kec"}
-  - {type: calculate, name: jumlah_sekec, calculation: "count(instance('desa')/root/item[kec = ${kec}])"}
-  - {type: calculate, name: penduduk, calculation: "pulldata('desa', 'penduduk', 'name', ${desa})"}
-  - {type: calculate, name: kedua, calculation: "indexed-repeat(${nama}, ${anggota}, 2)"}
-  - {type: calculate, name: sidik, calculation: "digest(${kepala}, 'SHA-256', 'hex')"}
-  - {type: calculate, name: sidik_awal, calculation: "substr(${sidik}, 0, 16)"}
-  - type: note
-    name: desa_teks
-    label: {id: "${nama_desa} (${kec}, ${jumlah_sekec}, ${penduduk}) ${kedua} ${sidik_awal}", en: "${nama_desa}"}
-choices:
-  desa:
-    - {name: "1001", label: {id: Jahab, en: Jahab village}, kec: "64.02.06", penduduk: "1200"}
-    - {name: "1002", label: {id: Bukit Biru, en: Bukit Biru village}, kec: "64.02.06", penduduk: "900"}
-    - {name: "2001", label: {id: Loa Ipuh, en: Loa Ipuh village}, kec: "64.02.07", penduduk: "3100"}
-"""
+ODK = (REPO / "tests" / "data" / "odk_functions.yaml").read_bytes()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ item 3: "the upload page marks the rows it says to fix"."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
@@ -42,16 +41,6 @@ def broken_workbook() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def laptop(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID",
-                                  timezone_id="Asia/Makassar")
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
 
 IN_VIEW = """(selector) => {
   const box = document.querySelector(selector).getBoundingClientRect();
@@ -59,8 +48,8 @@ IN_VIEW = """(selector) => {
 }"""
 
 
-def test_the_rows_to_fix_are_marked_and_each_problem_leads_to_its_row(server: Server, laptop: Any) -> None:
-    page = signed_in_page(laptop, server, "/formulir", username="ani")
+def test_the_rows_to_fix_are_marked_and_each_problem_leads_to_its_row(server: Server, desk: Any) -> None:
+    page = signed_in_page(desk, server, "/formulir", username="ani")
     page.set_input_files("#upload", files=[{"name": "rusak.xlsx", "buffer": broken_workbook(),
                                             "mimeType": "application/vnd.openxmlformats-officedocument"
                                                         ".spreadsheetml.sheet"}])

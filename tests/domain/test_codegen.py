@@ -296,40 +296,20 @@ def test_a_form_with_repeats_gives_what_the_reference_gives() -> None:
     assert {"answer.repeat_count", "answer.repeat_max", "answer.constraint", "answer.required"} <= codes
 
 
-ODK = """\
-settings: {id: odk, version: "1"}
-choices:
-  desa:
-    - {name: "1001", label: Jahab, kec: "64.02.06"}
-    - {name: "2001", label: Loa Ipuh, kec: "64.02.07"}
-fields:
-  - {type: select_one desa, name: desa, label: D}
-  - {type: text, name: barang, label: B}
-  - type: repeat
-    name: anggota
-    fields: [{type: text, name: nama, label: N}, {type: calculate, name: no, calculation: "once(position(..))"}]
-  - {type: calculate, name: kode, calculation: "once(uuid())"}
-  - {type: calculate, name: mulai, calculation: "once(now())"}
-  - {type: calculate, name: nama_desa, calculation: "jr:choice-name(${desa}, '${desa}')"}
-  - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = ${desa}]/kec"}
-  - {type: calculate, name: harga, calculation: "pulldata('harga', 'harga', 'kode', ${barang}) * 2"}
-  - {type: calculate, name: kedua, calculation: "indexed-repeat(${nama}, ${anggota}, 2)"}
-  - {type: calculate, name: semua, calculation: "join(' ', ${nama})"}
-  - {type: calculate, name: sidik, calculation: "digest(concat(${kode}, ${kec}), 'SHA-1', 'hex')"}
-"""
+ODK = (Path(__file__).resolve().parents[1] / "data" / "odk_functions.yaml").read_bytes()
 
 
 def test_the_odk_functions_give_the_same_from_generated_code_and_uuid_is_never_folded() -> None:
-    import msgspec
-
-    result = compile_source(ODK.encode(), "odk.yaml")
+    result = compile_source(ODK, "odk_functions.yaml")
     assert result.compiled is not None, result.problems
-    compiled = msgspec.structs.replace(result.compiled, instances={"harga": [{"kode": "gula", "harga": "17500"}]})
-    sent = {"desa": "2001", "barang": "gula", "kode": "6e1c2f4e-0b1a-4f3e-9d2a-1c2b3d4e5f60",
-            "mulai": "2026-03-30T08:00:00.000+08:00", "anggota": [{"nama": "Ani", "no": 7}, {"nama": "Budi"}]}
+    compiled = result.compiled
+    sent = {"kepala": "Ani", "desa": "2001", "kode": "6e1c2f4e-0b1a-4f3e-9d2a-1c2b3d4e5f60",
+            "anggota": [{"nama": "Ani", "no": 7}, {"nama": "Budi"}]}
     answers = assert_same(compiled, sent)[0]
-    assert "'kode': '6e1c2f4e-0b1a-4f3e-9d2a-1c2b3d4e5f60'" in answers and "'harga': 35000" in answers
+    assert "'kode': '6e1c2f4e-0b1a-4f3e-9d2a-1c2b3d4e5f60'" in answers and "'penduduk': '3100'" in answers
     assert "'nama_desa': 'Loa Ipuh'" in answers and "'kec': '64.02.07'" in answers and "'kedua': 'Budi'" in answers
+    assert "'jumlah_sekec': 1" in answers and "'daftar': 'Ani, Budi'" in answers
     assert "'no': 7" in answers and "'no': 2" in answers  # once() in a repeat keeps what the phone sent
-    fresh = [validate(compiled, {"desa": "1001"}, today=TODAY, now=NOW).answers["kode"] for _ in range(2)]
+    fresh = [validate(compiled, {"kepala": "Ani", "desa": "1001"}, today=TODAY, now=NOW).answers["kode"]
+             for _ in range(2)]
     assert fresh[0] != fresh[1]  # a new uuid each time: never a constant folded into the generated code

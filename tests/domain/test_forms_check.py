@@ -4,6 +4,7 @@ places) it must give. Messages are never compared, only codes."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -412,20 +413,8 @@ def test_a_csv_declared_with_csv_external_is_not_reported() -> None:
 
 
 def test_a_form_with_the_odk_functions_compiles() -> None:
-    result = compile_yaml("""\
-        choices:
-          desa:
-            - {name: "1001", label: Jahab, kec: "64.02.06"}
-        fields:
-          - {type: select_one desa, name: desa, label: {id: D, en: V}}
-          - type: repeat
-            name: anggota
-            fields: [{type: text, name: nama_art, label: {id: N, en: N}}]
-          - {type: calculate, name: nama_desa, calculation: "jr:choice-name(${desa}, '${desa}')"}
-          - {type: calculate, name: kec, calculation: "instance('desa')/root/item[name = ${desa}]/kec"}
-          - {type: calculate, name: pertama, calculation: "indexed-repeat(${nama_art}, ${anggota}, 1)"}
-          - {type: calculate, name: semua, calculation: "join(', ', ${nama_art})"}
-          - {type: calculate, name: kode, calculation: "once(digest(concat(${desa}, uuid()), 'SHA-256', 'hex'))"}
-    """)
+    source = (Path(__file__).resolve().parents[1] / "data" / "odk_functions.yaml").read_bytes()
+    result = compile_source(source, "odk_functions.yaml")
     assert result.problems == [] and result.compiled is not None
-    assert result.compiled.functions() >= {"jr:choice-name", "instance", "indexed-repeat", "join", "once", "digest"}
+    assert result.compiled.functions() >= {"jr:choice-name", "instance", "indexed-repeat", "join", "once", "digest",
+                                           "pulldata", "count-non-empty", "uuid", "format-date-time"}
