@@ -237,6 +237,10 @@ define("openrosa.bad_instance_id", 400,
        "daftar formulir terbaru.",
        "The instance has no meta/instanceID of the form uuid:... (found '{value}'). Fill the form again from the "
        "current form list.")
+define("openrosa.edit", 400,
+       "Isian yang sudah terkirim tidak dapat diubah dari aplikasi. Minta koordinator mengembalikannya untuk "
+       "diperbaiki di halaman Pantau.",
+       "A sent form cannot be changed from the app. Ask the coordinator to send it back for correction in Pantau.")
 define("openrosa.invalid", 400, "Isian belum benar ({count} masalah): {problems}",
        "The answers are not valid yet ({count} problems): {problems}")
 define("openrosa.missing_file", 400,

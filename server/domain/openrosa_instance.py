@@ -58,13 +58,21 @@ def read(xml: bytes) -> Instance:
     return Instance(form_id=form_id, version=version, instance_id=instance_id_of(root), root=root)
 
 
-def instance_id_of(root: Any) -> uuid.UUID:
-    """meta/instanceID as pyxform's `uid` preload writes it ("uuid:" + a UUID): the record's id."""
-    text = ""
+def _meta(root: Any, name: str) -> str:
     for meta in (c for c in root if _local(c.tag) == _META):
         for child in meta:
-            if _local(child.tag) == "instanceID":
-                text = (child.text or "").strip()
+            if _local(child.tag) == name:
+                return (child.text or "").strip()
+    return ""
+
+
+def instance_id_of(root: Any) -> uuid.UUID:
+    """meta/instanceID as pyxform's `uid` preload writes it ("uuid:" + a UUID): the record's id.
+    An edit (meta/deprecatedID, a new instanceID replacing a sent one) is refused rather than stored
+    as a second record: in Pantau a sent record is corrected through review."""
+    if _meta(root, "deprecatedID"):
+        raise PantauError("openrosa.edit")
+    text = _meta(root, "instanceID")
     value = text.removeprefix("uuid:")
     try:
         if len(value) != 36:

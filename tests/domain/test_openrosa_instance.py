@@ -102,8 +102,10 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passw
     (b"<data version='1'>" + META + b"</data>", "openrosa.no_form_id"),
     (b"<data id='t' version='1'><meta><instanceID>42</instanceID></meta></data>", "openrosa.bad_instance_id"),
     (b"<data id='t' version='1'><a/></data>", "openrosa.bad_instance_id"),
+    (b"<data id='t' version='1'><meta><instanceID>uuid:0b6e3c8a-52d4-4f43-9d4e-6a1f2b3c4d5e</instanceID>"
+     b"<deprecatedID>uuid:1b6e3c8a-52d4-4f43-9d4e-6a1f2b3c4d5e</deprecatedID></meta></data>", "openrosa.edit"),
     (b"<data id='t' version='1'>" + b"<g>" * 5000 + b"</g>" * 5000 + META + b"</data>", None),
-], ids=["billion-laughs", "xxe", "text", "empty", "bad-utf8", "oversize", "no-id", "bad-instance-id", "no-meta",
+], ids=["billion-laughs", "xxe", "text", "empty", "bad-utf8", "oversize", "no-id", "bad-instance-id", "no-meta", "edit",
         "deep"])
 def test_hostile_xml_is_a_catalogue_error(xml: bytes, code: str | None) -> None:
     if code is None:  # deep nesting is no danger: the form's own structure bounds the walk
