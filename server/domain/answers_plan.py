@@ -129,7 +129,9 @@ def _build_plan(compiled: CompiledForm) -> Plan:
         parent = steps[step.parent] if step.parent is not None else None
         steps[name] = dataclasses.replace(
             step, relevant=step.rules.get("relevant"),
-            calculation=step.rules.get("calculation") if step.qtype is not None else None,
+            # A triggered calculation is set by the phone when its trigger changes (trigger.js), not recomputed.
+            calculation=step.rules.get("calculation") if step.qtype is not None and "trigger" not in step.rules
+            else None,
             constraint=step.rules.get("constraint"), required_rule=step.rules.get("required"),
             choice_filter=step.rules.get("choice_filter"), parent_scope=len(parent.scope) if parent else 0)
     lookup_scope = {name: info.repeat for name, info in compiled.fields.items() if info.repeat}

@@ -28,7 +28,7 @@ from server.domain.form import (
 )
 from server.domain.graph import dependencies, topological
 from server.domain.problems import Loc, Problem, Said, problem
-from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES
+from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES, QuestionType
 from server.domain.sites import Key, Parsed, Site, label_references
 from server.domain.sourcemap import Where
 
@@ -89,13 +89,30 @@ def check_types(view: _View) -> Iterator[Problem]:
             continue
         for attribute in q.__struct_fields__:
             written = getattr(q, attribute) not in _UNSET
-            if written and attribute not in ("type", "name", "xlsform") and attribute not in qtype.attributes:
+            if written and attribute not in ("type", "name", "xlsform") and not _applies(qtype, q, attribute):
                 yield problem("form.attribute_not_for_type", view.loc_of(q.name, attribute),
                               attribute=attribute, type=q.type, name=q.name)
         if qtype.computed and not q.calculation:
             yield problem("form.missing_calculation", view.loc_of(q.name), name=q.name)
         yield from _check_choices_of(view, q, qtype.has_choices)
         yield from _check_parameters(view, q)
+
+
+def _applies(qtype: QuestionType, q: Question, attribute: str) -> bool:
+    """ODK's trigger: on a question the enumerator answers, which then takes a calculation as the
+    value the trigger sets it to (a calculate recomputes always, so a trigger means nothing there)."""
+    if attribute in qtype.attributes:
+        return True
+    answered = qtype.holds_value and not qtype.computed
+    return answered and (attribute == "trigger" or (attribute == "calculation" and q.trigger is not None))
+
+
+def check_triggers(view: _View) -> Iterator[Problem]:
+    """A trigger names one question, not itself (a change to it sets this one)."""
+    for q in view.questions():
+        expr = view.parsed.exprs.get(("field", q.name, "trigger"))
+        if q.trigger is not None and expr is not None and (not isinstance(expr, Ref) or expr.name == q.name):
+            yield problem("form.bad_trigger", view.loc_of(q.name, "trigger"), name=q.name, trigger=q.trigger)
 
 
 def _check_choices_of(view: _View, q: Question, has_choices: bool) -> Iterator[Problem]:
@@ -440,6 +457,6 @@ def _is_region_list(view: _View, q: Question) -> bool:
 
 CHECKS: tuple[Callable[[_View], Iterator[Problem]], ...] = (
     check_names, check_types, check_expressions, check_references, check_defaults, check_cycles, check_choice_filters,
-    check_odk_functions,
+    check_odk_functions, check_triggers,
     check_repeats, check_containers, check_labels, check_unused_lists, check_registry,
 )

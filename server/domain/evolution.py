@@ -26,6 +26,7 @@ RULE_ATTRIBUTES = (
     "constraint",
     "constraint_message",
     "calculation",
+    "trigger",
     "default",
     "read_only",
     "choice_filter",

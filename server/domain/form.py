@@ -52,6 +52,9 @@ class Question(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, ta
     constraint: str | None = None
     constraint_message: Text = {}
     calculation: str | None = None
+    # ODK's trigger: ${name} of the answer whose change sets this question to its calculation (or
+    # clears it when there is none); the enumerator may still change it afterwards.
+    trigger: str | None = None
     default: str | None = None
     read_only: bool | str = False
     appearance: str | None = None

@@ -27,7 +27,7 @@ QUESTION_KEYS = frozenset(Question.__struct_fields__)
 GROUP_KEYS = frozenset({"type", "name", "label", "hint", "relevant", "layout", "fields"})
 REPEAT_KEYS = GROUP_KEYS - {"layout"} | {"repeat_count", "min_count", "max_count"}
 TEXT_KEYS = frozenset({"label", "hint", "required_message", "constraint_message"})
-EXPRESSION_KEYS = frozenset({"relevant", "constraint", "calculation", "choice_filter", "repeat_count"})
+EXPRESSION_KEYS = frozenset({"relevant", "constraint", "calculation", "trigger", "choice_filter", "repeat_count"})
 
 
 def decode_text(data: bytes, filename: str) -> tuple[str | None, list[Problem]]:

@@ -254,6 +254,11 @@ _define("form.missing_calculation", "error",
         "The calculate field '{name}' has no 'calculation'.",
         "Tambahkan rumusnya, misalnya calculation: ${{omzet}} - ${{biaya}}.",
         "Add its formula, e.g. calculation: ${{omzet}} - ${{biaya}}.")
+_define("form.bad_trigger", "error",
+        "Pemicu (trigger) '{trigger}' dari '{name}' harus satu pertanyaan lain, ditulis ${{nama}}.",
+        "The trigger '{trigger}' of '{name}' must be one other question, written ${{name}}.",
+        "Tulis nama satu pertanyaan, misalnya trigger: ${{tanggal_kunjungan}}.",
+        "Write the name of one question, e.g. trigger: ${{visit_date}}.")
 _define("form.unknown_parameter", "error",
         "Parameter '{parameter}' tidak dikenal untuk jenis {type}.",
         "The parameter '{parameter}' is not known for the type {type}.",

@@ -16,7 +16,7 @@ Key = tuple[str, ...]
 # Attributes whose value is an expression; `required`/`read_only` are when they are not yes/no,
 # `default` when it looks dynamic (form.is_dynamic_default).
 EXPRESSION_ATTRIBUTES = ("relevant", "required", "read_only", "constraint", "calculation", "default",
-                         "choice_filter", "repeat_count")
+                         "choice_filter", "repeat_count", "trigger")
 # ${name} inside labels and hints: shown with the answer filled in, so the name must exist.
 LABEL_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 

@@ -52,13 +52,10 @@ from server.domain.xlsform_spelling import (
 MAX_ROWS = 10_000
 SHEETS = ("survey", "choices", "settings")
 TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
-PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "default", "read_only", "appearance",
+PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "trigger", "default", "read_only", "appearance",
                  "choice_filter", "parameters", "repeat_count", "min_count", "max_count")
-# Columns pyxform acts on that change what a form does, which Pantau cannot do: refused by name.
 # (ODK's entities, `save_to` and the entities sheet, are kept and ignored: the form still asks the
 # same questions; Pantau's registry block is its way to keep people across forms.)
-REFUSED_COLUMNS = {"trigger": ("kolom 'trigger' (hitung ulang saat jawaban lain berubah)",
-                               "the column 'trigger' (recalculate when another answer changes)")}
 SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name", "registry"})
 TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
 # Attributes an XLSForm row may carry where Pantau's type takes none: kept and ignored (see fitted()).
@@ -256,16 +253,14 @@ class _Reader:
 
     def unknown_columns(self, sheet: _Sheet, known: set[str], text_columns: tuple[str, ...]) -> None:
         # pyxform ignores a column it does not know; Pantau keeps it (Question.xlsform) and says
-        # so once, at the first row that uses it, unless the column changes what the form does.
+        # so once, at the first row that uses it.
         for column in sheet.header:
             if column in known or column.split("::")[0] in text_columns:
                 continue
             row = next((r for r in sheet.rows if r.get(column)), None)
             if row is None:
                 continue
-            if column in REFUSED_COLUMNS:
-                self.unsupported(sheet.name, row, column, *REFUSED_COLUMNS[column])
-            elif not _kept_column(column):
+            if not _kept_column(column):
                 self.ignored(sheet.name, row, column, f"kolom '{column}'", f"the column '{column}'")
 
     # --- settings -----------------------------------------------------------------------------
@@ -391,7 +386,7 @@ class _Reader:
         if qtype is None:
             return [self.metadata(sheet, row, name)]
         attributes: dict[str, Any] = {column: self.text(row, column) for column in TEXT_COLUMNS}
-        plain = ("relevant", "constraint", "calculation", "default", "appearance", "choice_filter")
+        plain = ("relevant", "constraint", "calculation", "trigger", "default", "appearance", "choice_filter")
         attributes |= {column: row.get(column) or None for column in plain}
         attributes["default"] = self.default(row)
         question = self.fitted(sheet, row, qtype, Question(
@@ -530,7 +525,8 @@ class _Reader:
         default = METADATA[kind] or None
         if default is None:
             self.report("xlsform.metadata", sheet, row.number, type=kind)
-        return Question(type="hidden", name=name, default=default, xlsform={"type": kind} | _kept(row))
+        return Question(type="hidden", name=name, default=default, trigger=row.get("trigger") or None,
+                        xlsform={"type": kind} | _kept(row))
 
     def parameters(self, sheet: str, row: _Row) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -558,7 +554,7 @@ class _Reader:
         self._record(sheet, row, name)
         common: dict[str, Any] = {"name": name, "label": self.text(row, "label"), "hint": self.text(row, "hint"),
                                   "relevant": row.get("relevant") or None, "fields": children}
-        for column in ("required", "constraint", "calculation", "default", "choice_filter", "parameters"):
+        for column in ("required", "constraint", "calculation", "trigger", "default", "choice_filter", "parameters"):
             if row.get(column):
                 self.ignored(sheet, row, column, f"'{column}' pada {_KIND_ID[kind]}", f"'{column}' on a {kind}")
         if kind == "group":
@@ -600,7 +596,7 @@ def _kept_column(column: str) -> bool:
 def _kept(row: _Row) -> dict[str, str]:
     known = {"type", "name", *PLAIN_COLUMNS, *PANTAU_COLUMNS}
     return {k: v for k, (v, _) in row.cells.items()
-            if k not in known and k.split("::")[0] not in TEXT_COLUMNS and k not in REFUSED_COLUMNS}
+            if k not in known and k.split("::")[0] not in TEXT_COLUMNS}
 
 
 def _flag(text: str) -> bool | str:

@@ -147,7 +147,7 @@ def _odk_row(q: Question, context: _Context) -> dict[str, str]:
     for column in ("required", "read_only"):
         value = getattr(q, column)
         row[column] = "yes" if value is True else value or ""
-    for column in ("relevant", "calculation", "appearance", "choice_filter"):
+    for column in ("relevant", "calculation", "trigger", "appearance", "choice_filter"):
         row[column] = getattr(q, column) or ""
     row["default"] = odk_default(q.default, row["type"].split()[0]) if q.default else ""
     row[DEFAULT_COLUMN] = q.default if q.default and row["default"] != q.default else ""

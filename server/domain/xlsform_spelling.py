@@ -48,6 +48,7 @@ TYPE_ALIASES = {
     "q acknowledge": "acknowledge", "hidden": "hidden",
     "csv-external": "csv_external", "xml-external": "xml_external",
 }
+BACKGROUND_GEOPOINT = "background-geopoint"  # the location when its trigger changes (static/js/trigger.js)
 # Metadata pyxform fills from the device; Pantau keeps each as a hidden question (so ${start}
 # still means something) with the default the phone fills it from, when there is one.
 METADATA = {

@@ -32,6 +32,7 @@ from server.web.fill_assets import (
     safe_json,
     ui_texts,
 )
+from server.domain.xlsform_spelling import BACKGROUND_GEOPOINT
 
 # A select_one with more choices than this is a dropdown; fewer are radio buttons (one tap each).
 MAX_RADIOS = 12
@@ -442,6 +443,9 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "lists": {q.name: _choice_list(form.choices[q.choices], lang)
                   for q in questions if q.choice_filter and q.choices},
         "cm": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
+        # ODK's background-geopoint: the phone's location, taken when its trigger changes (trigger.js).
+        **({"geo": geo} if (geo := [q.name for q in questions
+                                    if q.trigger and q.xlsform.get("type") == BACKGROUND_GEOPOINT]) else {}),
         "rm": {q.name: text_of(q.required_message, lang) for q in questions if q.required_message},
         "msg": {**msg, **{k: v for k, v in ui_texts(lang).items() if k in RUNTIME_TEXTS}},
         # Codes the server may answer that need the tick rather than a correction.

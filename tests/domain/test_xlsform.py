@@ -120,8 +120,8 @@ def test_unsupported_types_name_the_sheet_and_row(row: list[object], column: int
 
 
 def test_unsupported_columns_settings_and_group_appearances() -> None:
-    """A column that changes what the form does (trigger) is refused; settings, unknown columns and
-    group appearances Pantau cannot act on are kept and reported as ignored, never refused."""
+    """Settings, unknown columns and group appearances Pantau cannot act on are kept and reported as
+    ignored, never refused; ODK's trigger column is read as the question's trigger."""
     result = compile_book(
         [["type", "name", "label", "trigger", "appearance", "bind::odk:length", "catatan"],
          ["text", "a", "A"],
@@ -133,11 +133,10 @@ def test_unsupported_columns_settings_and_group_appearances() -> None:
     assert sorted(where(result)) == [("xlsform.ignored", "tes.xlsx[settings]", 2),
                                      ("xlsform.ignored", "tes.xlsx[settings]", 2),
                                      ("xlsform.ignored", "tes.xlsx[survey]", 4),
-                                     ("xlsform.ignored", "tes.xlsx[survey]", 5),
-                                     ("xlsform.unsupported", "tes.xlsx[survey]", 3)]
-    refused = next(p for p in result.problems if p.code == "xlsform.unsupported")
-    assert "trigger" in refused.message_en and "trigger" in refused.message_id
-    assert "the column" not in refused.message_id
+                                     ("xlsform.ignored", "tes.xlsx[survey]", 5)]
+    assert result.compiled is not None
+    triggered = result.compiled.definition.fields[1]
+    assert isinstance(triggered, Question) and triggered.trigger == "${a}" and not triggered.xlsform
     loaded = load_xlsform(workbook(
         [["type", "name", "label", "bind::odk:length", "catatan"], ["text", "c", "C", "5", "apa saja"]],
         settings=[["form_id", "version", "public_key"], ["tes", "1", "abc"]]), "tes.xlsx")
