@@ -21,6 +21,7 @@ from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repea
 from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
 from server.domain.questions import QUESTION_TYPES
+from server.domain.xlsform_spelling import BACKGROUND_GEOPOINT
 from server.web.fill_assets import (
     MESSAGE_CODES,
     RUNTIME_TEXTS,
@@ -32,7 +33,6 @@ from server.web.fill_assets import (
     safe_json,
     ui_texts,
 )
-from server.domain.xlsform_spelling import BACKGROUND_GEOPOINT
 
 # A select_one with more choices than this is a dropdown; fewer are radio buttons (one tap each).
 MAX_RADIOS = 12
