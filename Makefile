@@ -38,7 +38,7 @@ lint: $(VENV)/.stamp-test ## ruff on everything, mypy --strict on server/domain 
 
 # node_modules (package.json devDependencies, versions pinned by package-lock.json): axe-core for the
 # browser tests' accessibility check; @getodk/xforms-engine and jsdom for tests/odk (ODK's own form
-# engine as the OpenRosa client, issue 21).
+# engine as the OpenRosa client).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm install --no-audit --no-fund --prefer-offline
 

@@ -8,7 +8,7 @@ takes submit_load's load for a few seconds (registrations with their sealed NIK/
 audit rows), then every table's rows are doubled in SQL under new ids until the file reaches the
 size asked for. It is rebuilt when the migrations change.
 
-Target (issue 27): a 1 GB database in <= 60 s under the full load.
+Target: a 1 GB database in <= 60 s under the full load.
 Last line: `BENCH backup <s> s size_mb=<MB of the copy> under_load_sub_s=<submissions stored per second
 while the backup ran>`."""
 

@@ -1,4 +1,4 @@
-"""Benchmark of the form language (issue 3, item 10): compiling forms/registrasi_penerima.yaml from
+"""Benchmark of the form language: compiling forms/registrasi_penerima.yaml from
 its bytes (load, check, build) and validating one realistic set of answers with every rule of it.
 Targets: compile <= 50 ms, eval <= 1 ms (medians). Run: .venv/bin/python bench/compile.py"""
 

@@ -5,7 +5,7 @@ read afterwards. Then the submissions list: the first page of /data and five pag
 walked by cursor (100 rows each), median request time. The rows are made fast with executemany into
 a database built by `pantau db migrate` + `pantau forms load`.
 
-Target (issue 9): the slowest format <= 30 s, the server's peak RSS <= 300 MB.
+Target: the slowest format <= 30 s, the server's peak RSS <= 300 MB.
 Last line: `BENCH export <s> s rss_mb=<MB> db=<kind> list_ms=<ms> page_ms=<ms>` (s: the slowest
 format's median over the rounds; list_ms: /data first page; page_ms: a read-API page by cursor)."""
 

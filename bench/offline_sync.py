@@ -1,4 +1,4 @@
-"""Offline first (issue 6 item 8) in Debian's chromium through Playwright, against a real `pantau
+"""Offline first in Debian's chromium through Playwright, against a real `pantau
 serve` with the three shipped forms:
 
 1. cache_kb: after one online visit, the bytes the service worker holds in Cache Storage (the app

@@ -1,4 +1,4 @@
-"""Weight of the fill page (issue 5 item 7): a real `pantau serve` with forms/registrasi_penerima.yaml,
+"""Weight of the fill page: a real `pantau serve` with forms/registrasi_penerima.yaml,
 an enumerator signed in, and the page fetched over HTTP with Accept-Encoding: gzip, then every
 stylesheet, script and JSON the page names (what a browser loads before the form is usable).
 

@@ -1,4 +1,4 @@
-"""Benchmark of the beneficiary registry (issue 7, item 9) on the embedded SQLite database: 200,000
+"""Benchmark of the beneficiary registry on the embedded SQLite database: 200,000
 beneficiaries over the 237 desa of Kutai Kartanegara, then (1) name-prefix search within one
 kecamatan through the server's own query (storage/registry_read.search): target p95 <= 50 ms; and
 (2) one enumerator's offline copy of 2,000 beneficiaries, encoded as GET /api/v1/penerima sends it

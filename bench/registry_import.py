@@ -1,4 +1,4 @@
-"""Benchmark of importing a beneficiary list (issue 28, item 1): a 100,000-row XLSX written as an
+"""Benchmark of importing a beneficiary list: a 100,000-row XLSX written as an
 office writes it (a title above the header, kecamatan in capitals with "KEC.", NIKs as text and as
 numbers, mixed date formats, a few bad rows) is read streaming, checked row by row, compared with the
 registry and committed in one transaction on the embedded SQLite database, as `pantau registry

@@ -5,7 +5,7 @@ the registry stores them (N/5 intakes, one beneficiary each; 0.7 N monitoring vi
 events, a follow-up on one visit in six; 0.1 N growth checks), over 2026-Q2 and 2026-Q3; the report
 is 2026-Q3 for the kabupaten. Run for N = 10,000 and N = 100,000 (20,000 beneficiaries).
 
-Targets (issue 10): 100,000 submissions <= 20 s and <= 1 GB (the worker's peak RSS); t(100k)/t(10k) <= 3.
+Targets: 100,000 submissions <= 20 s and <= 1 GB (the worker's peak RSS); t(100k)/t(10k) <= 3.
 Last line: `BENCH report <s> s rss_mb=<MB> growth=<t100k/t10k> weasyprint_share=<0..1> pages=<n>`."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ in the database exactly once. The same run measures a no-op endpoint that decode
 into the same Struct, and reports the ratio (what validation and durable storage cost on top of
 HTTP). Runs on SQLite and PostgreSQL: `make bench NAME=submit_load`.
 
-Targets (issue 5): >= 1500 sub/s on each database, p99 <= 250 ms, failed = 0, lost = 0,
+Targets: >= 1500 sub/s on each database, p99 <= 250 ms, failed = 0, lost = 0,
 ratio_noop >= 0.4."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Time to a usable form (issue 5 item 8) in Debian's chromium through Playwright: a 360x740 phone
+"""Time to a usable form in Debian's chromium through Playwright: a 360x740 phone
 with the CPU throttled 4x and a 400 kbit/s, 400 ms RTT network (CDP), opening registrasi_penerima
 from a real `pantau serve`.
 

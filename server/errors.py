@@ -248,7 +248,7 @@ define("openrosa.missing_file", 400,
        "The file {file} for field {field} was not sent with the form. Send this form again from the app.")
 define("openrosa.file_name", 400, "Nama berkas lampiran tidak valid: {file}.", "Invalid attachment file name: {file}.")
 
-# --- the beneficiary registry (issue 7) ----------------------------------------------------------
+# --- the beneficiary registry ----------------------------------------------------------
 define("registry.unknown_beneficiary", 422,
        "Penerima {beneficiary} tidak ada di daftar penerima wilayah Anda. Muat ulang daftar penerima lalu pilih lagi.",
        "Beneficiary {beneficiary} is not on the list of beneficiaries of your areas. Reload the list and choose again.")
@@ -264,7 +264,7 @@ define("registry.merge_programme", 400,
 define("registry.bad_query", 400, "Permintaan daftar penerima tidak valid: {detail}",
        "Invalid beneficiary list request: {detail}")
 
-# --- importing a beneficiary list (issue 28) ---------------------------------------------------
+# --- importing a beneficiary list ---------------------------------------------------
 define("import.no_intake", 422,
        "Tidak ada formulir pendaftaran yang diterbitkan untuk program '{programme}': penerima impor dicatat "
        "sebagai pendaftaran formulir itu. Terbitkan formulir pendaftarannya dulu.",
@@ -291,7 +291,7 @@ define("registry.id_search_limited", 429,
        "Terlalu banyak pencarian NIK/KK ({limit} per menit). Coba lagi sebentar lagi.",
        "Too many NIK/KK searches ({limit} a minute). Try again in a moment.")
 
-# --- review and export (issue 9) -----------------------------------------------------------------
+# --- review and export -----------------------------------------------------------------
 define("review.bad_filter", 400, "Filter tidak valid: {detail}. Periksa nama dan nilai filter.",
        "Invalid filter: {detail}. Check the filter's name and value.")
 define("review.reversed_dates", 400, "Tanggal awal sesudah tanggal akhir. Tukar keduanya.",
@@ -322,19 +322,19 @@ define("token.bad_name", 400, "Beri nama token (maksimal {max} karakter), misaln
 define("token.too_many", 400, "Anda sudah punya {max} token aktif. Cabut yang tidak dipakai dulu.",
        "You already have {max} active tokens. Revoke unused ones first.")
 
-# --- the beneficiary registry, continued (issue 7: programmes, keys) ---------------------------
+# --- the beneficiary registry, continued (programmes, keys) ---------------------------
 define("registry.other_programme", 422,
        "Penerima {beneficiary} terdaftar di program {found}, bukan program {programme} formulir ini. "
        "Pilih penerima program {programme}.",
        "Beneficiary {beneficiary} is registered in programme {found}, not in this form's programme {programme}. "
        "Choose a beneficiary of programme {programme}.")
 
-# --- offline first (issue 6): importing an outbox file ---------------------------------------------
+# --- offline first: importing an outbox file ---------------------------------------------
 define("outbox.bad_file", 400, "Berkas ini bukan ekspor outbox Pantau yang utuh ({detail}).",
        "This file is not a complete Pantau outbox export ({detail}).")
 define("outbox.unknown_user", 400, "Pengguna {user} dari berkas ini tidak ada atau tidak aktif.",
        "User {user} named in this file does not exist or is inactive.")
-# --- the form editor (issue 8) ---------------------------------------------------------------------
+# --- the form editor ---------------------------------------------------------------------
 define("editor.exists", 409, "Formulir {form_id} sudah ada. Buka dari daftar formulir untuk mengubahnya.",
        "The form {form_id} already exists. Open it from the list of forms to change it.")
 define("editor.bad_name", 400,
@@ -358,7 +358,7 @@ define("editor.bad_area", 400, "Kode wilayah '{area}' tidak valid; tulis kode Ke
 define("editor.bad_status", 400, "Status '{status}' tidak dikenal; pilih published atau archived.",
        "Unknown status '{status}'; choose published or archived.")
 
-# --- periodic evaluation reports (issue 10) ------------------------------------------------------
+# --- periodic evaluation reports ------------------------------------------------------
 define("report.unknown", 404, "Laporan {name} tidak ada. Lihat daftar laporan.",
        "There is no report {name}. See the list of reports.")
 define("report.bad_definition", 400, "Definisi laporan {file} tidak valid: {detail}",
@@ -381,7 +381,7 @@ define("report.timeout", 500, "Pembuatan laporan melewati batas {seconds} detik 
        "Making the report took longer than {seconds} seconds and was stopped.")
 define("report.failed", 500, "Pembuatan laporan gagal: {reason}", "Making the report failed: {reason}")
 
-# --- the registry key (issue 7): pantau keys check | rotate, and the check at start-up ----------
+# --- the registry key: pantau keys check | rotate, and the check at start-up ----------
 define("keys.wrong_key", 2,
        "PANTAU_NIK_KEY tidak cocok dengan data tersimpan: {failed} dari {tried} NIK/KK contoh tidak dapat dibuka "
        "(sidik kunci {fingerprint}). Pasang kunci yang benar, atau jalankan: pantau keys rotate --old-key-env VAR",
@@ -396,7 +396,7 @@ define("keys.rotate_failed", 2,
        "Check the old key.")
 define("keys.no_old_key", 2, "Variabel {name} kosong: isi dengan kunci lama (minimal 32 karakter).",
        "Variable {name} is empty: set it to the old key (at least 32 characters).")
-# --- the form editor (issue 8), later additions ------------------------------------------------------
+# --- the form editor, later additions ------------------------------------------------------
 define("editor.preview_published", 409,
        "Pratinjau ini menampilkan versi terbit {version} dan hanya untuk dilihat; kiriman uji coba tidak disimpan. "
        "Ubah dan simpan formulir untuk membuat draf, lalu coba lagi.",

@@ -33,7 +33,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bench_routes: bool = False
     # The registry's master key for NIK/KK sealing and blind indexes; "" = derived from secret_key.
     nik_key: str = ""
-    # Reports (issue 10): names queued after each period closes; seconds before a render is killed.
+    # Reports: names queued after each period closes; seconds before a render is killed.
     report_schedule: str = ""
     report_time_limit: int = 600
     # HTTP worker processes of `pantau serve`; 0 = one per CPU core.

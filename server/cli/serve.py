@@ -40,7 +40,7 @@ def _check_schema(settings: Settings) -> None:
     waiting = with_db(settings, migrate.pending)
     if waiting:
         raise PantauError("db.not_migrated", pending=len(waiting))
-    with_db(settings, lambda db: keyring.refuse_wrong_key(db, pii.keys_of(settings)))  # issue 7: the NIK key
+    with_db(settings, lambda db: keyring.refuse_wrong_key(db, pii.keys_of(settings)))  # the NIK key
 
 
 def _fit_pool(settings: Settings, workers: int) -> Settings:

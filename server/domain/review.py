@@ -36,14 +36,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 COMMENT_REQUIRED = frozenset({NEEDS_CORRECTION, REJECTED})
 MAX_COMMENT = 2000
 
-# Flags a record can be filtered by. The registry (issue 7) adds its own (e.g. a duplicate NIK) by
+# Flags a record can be filtered by. The registry adds its own (e.g. a duplicate NIK) by
 # registering a name here and writing submission_flag rows; storage/review.py knows how to query each.
 FLAGS: dict[str, tuple[str, str]] = {
     "warning": ("Ada peringatan yang dikonfirmasi", "Has confirmed warnings"),
     "nik_warning": ("Peringatan NIK/KK", "NIK/KK warning"),
     "edited": ("Pernah direvisi", "Edited (more than one revision)"),
     "corrected": ("Pernah dikembalikan untuk perbaikan", "Was sent back for correction"),
-    # The registry's (issue 7), about the beneficiary a record registers or visits, as they are now
+    # The registry's, about the beneficiary a record registers or visits, as they are now
     # (a merge clears a duplicate): registry.DUPLICATE_NIK, registry.SHARED_KK, and confirmed NIK/KK
     # warnings kept on the beneficiary's record.
     "nik_ganda": ("Penerima dengan NIK ganda", "Beneficiary with a duplicate NIK"),

@@ -91,7 +91,7 @@ FROM_ODK_PARAMETER = {odk: name for name, spellings in ODK_PARAMETERS.items() fo
 
 def beneficiary_file(programme: str | None) -> str:
     """The CSV of the enumerator's slice of the registry a `beneficiary` question chooses from, as
-    `select_one_from_file` names it. Served with the form to ODK Collect (OpenRosa, issue 21) with
+    `select_one_from_file` names it. Served with the form to ODK Collect (OpenRosa) with
     the columns name (the beneficiary's id), label (name, masked NIK, desa), nik (masked), nama,
     desa (code) and desa_nama; only the programme's beneficiaries when the form has one."""
     if not programme:

@@ -49,7 +49,7 @@ def path_of(data_dir: str, sha256: str) -> Path:
 def _write_durably(path: Path, data: bytes) -> None:
     private_dir(path.parent)
     # One temporary file per write: two uploads of the same photo at once (a phone retrying while its
-    # first request still runs) must not rename each other's file away (a 500, issue 6).
+    # first request still runs) must not rename each other's file away (that was a 500).
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
     with os.fdopen(create_private(temporary), "wb") as fh:
         fh.write(data)

@@ -158,7 +158,7 @@ class Database:
         self.url = url
         self.pool_size = pool_size or MAX_POOL
         # A request waits at most this long for a connection, a statement or (SQLite) a lock, and then
-        # fails over to a 503 rather than hanging (issue 27: a frozen PostgreSQL held requests 10 s+).
+        # fails over to a 503 rather than hanging (a frozen PostgreSQL held requests 10 s+).
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
         self.outage = faults.Outage()

@@ -1,4 +1,4 @@
-"""What the form editor keeps (issue 8): one draft per form (the YAML source, stored only after the
+"""What the form editor keeps: one draft per form (the YAML source, stored only after the
 server validated it), the test submissions made from a draft's preview (their own table: never in
 exports or reports, deleted with the draft), a form's status (archive/restore) and its assignment
 to roles and areas, which decides who sees the form on the home page and may open /f/<id>."""

@@ -1,4 +1,4 @@
-"""What a phone may cache to fill forms offline (issue 6): the published forms and the versions an
+"""What a phone may cache to fill forms offline: the published forms and the versions an
 enumerator may still be filling: the newest of each form, and older ones published recently enough
 that a draft begun on them may still be open on a phone."""
 

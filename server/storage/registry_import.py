@@ -1,4 +1,4 @@
-"""Committing a checked beneficiary list (issue 28): all or nothing, in ONE writer transaction.
+"""Committing a checked beneficiary list: all or nothing, in ONE writer transaction.
 
 Each new person is stored as the registry stores an intake: a submission of the programme's intake
 form (approved, received at the import: reports count the person from the date of import as an

@@ -78,7 +78,7 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
     us when it is not, so the common case costs one statement less."""
     if item.base_revision is None and _insert(tx, item, principal, now):
         _link_attachments(tx, item)
-        review.after_store(tx, item, 1, principal, now, address)  # issue 9: flags and the searchable name
+        review.after_store(tx, item, 1, principal, now, address)  # flags and the searchable name
         area = _registry_step(tx, item, principal, now, new=True)
         tx.later(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
                                                target_id=str(item.instance_id), area_code=area,
@@ -115,7 +115,7 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
         "WHERE id = {}", item.form_version_pk, item.content_hash, msgspec.json.encode(item.answers).decode(),
         revision, item.area_code, item.instance_id)
     _link_attachments(tx, item)
-    review.after_store(tx, item, revision, principal, now, address)  # issue 9: back to "received", flags, name
+    review.after_store(tx, item, revision, principal, now, address)  # back to "received", flags, name
     area = _registry_step(tx, item, principal, now)
     tx.later(audit.INSERT, *audit.values(principal, "submission.edit", target_type="submission",
                                            target_id=str(item.instance_id), area_code=area,
@@ -134,7 +134,7 @@ def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime) -> b
 
 
 def _registry_step(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime, new: bool = False) -> str:
-    """The hook for the beneficiary registry (issue 7): an intake creates or updates a beneficiary, a
+    """The hook for the beneficiary registry: an intake creates or updates a beneficiary, a
     visit records an event about one, in this same savepoint, so a refused reference (unknown, or
     outside one's areas) leaves no submission either. Returns the submission's area, which for a
     visit is its beneficiary's."""

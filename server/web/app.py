@@ -117,7 +117,7 @@ ROUTES: list[Any] = [
     fill.fill_rules,
     fill.fill_post,
     fill.asset,
-    # review and export (issue 9)
+    # review and export
     review.data_page,
     review.submission_page,
     review.review_submission,
@@ -132,7 +132,7 @@ ROUTES: list[Any] = [
     read_api.tokens_page,
     read_api.create_token,
     read_api.revoke_token,
-    # the beneficiary registry (issue 7)
+    # the beneficiary registry
     beneficiaries.registry_page,
     beneficiaries.schedule_page,
     beneficiaries.beneficiary_page,
@@ -145,12 +145,12 @@ ROUTES: list[Any] = [
     beneficiaries.beneficiaries_for_phone,
     beneficiaries.search_beneficiaries,
     beneficiaries.beneficiary_detail,
-    *registry_import.ROUTES,  # a beneficiary list from a file (issue 28)
-    # offline first (issue 6)
+    *registry_import.ROUTES,  # a beneficiary list from a file
+    # offline first
     offline_first.service_worker, offline_first.offline_manifest, offline_first.drafts_page, offline_first.sent_page,
     offline_first.correction_page, offline_first.import_page, offline_first.import_upload,
-    *editor.ROUTES,  # the form editor (issue 8)
-    *report_pages.ROUTES,  # evaluation reports (issue 10)
+    *editor.ROUTES,  # the form editor
+    *report_pages.ROUTES,  # evaluation reports
     *icons.ROUTES,  # /favicon.ico and the web app manifest
 ]
 
@@ -194,7 +194,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         # csrftoken cookie). Litestar's middleware with the session in the token's signature
         # (web/csrf.py), in place of csrf_config.
         middleware=[InputGuardMiddleware, csrf.middleware(settings)],
-        # gzip for pages and assets on 2G/3G (the fill page's budget, issue 5 item 7); small bodies
+        # gzip for pages and assets on 2G/3G (the fill page's 30 KB budget); small bodies
         # such as receipts stay plain (minimum_size), so the submission path pays almost nothing.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024,
                                              exclude_opt_key="skip_compression"),  # streamed exports

@@ -1,4 +1,4 @@
-"""The form editor's pages (issue 8), one typed context each (STYLE.md 8), built without HTTP: the
+"""The form editor's pages, one typed context each (STYLE.md 8), built without HTTP: the
 list of forms, the editor, the difference before publishing, and the problems of an upload. Labels
 reach the templates as plain text (autoescaped) and the editor's JSON as safe_json."""
 

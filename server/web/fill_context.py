@@ -45,7 +45,7 @@ WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
            "select_multiple": "checks", "barcode": "text", "range": "dec", "geotrace": "textarea",
            "geoshape": "textarea", "csv_external": "calc", "xml_external": "calc",
-           # The beneficiary's id (issue 7): a text input that static/js/picker.js turns into a search
+           # The beneficiary's id: a text input that static/js/picker.js turns into a search
            # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
            "beneficiary": "bnf"}
 
@@ -112,7 +112,7 @@ class FillContext(msgspec.Struct, frozen=True, kw_only=True):
     message: str = ""
     error: str = ""
     summary: list[tuple[str, str]] = []  # (key, message) of each field error, linked from the top
-    comment: str = ""  # a record sent back for correction: the reviewer's comment (issue 9 item 3)
+    comment: str = ""  # a record sent back for correction: the reviewer's comment
     base_revision: int | None = None  # ... and the revision the correction replaces (posted as _revisi)
 
 

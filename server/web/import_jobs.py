@@ -1,4 +1,4 @@
-"""The registry import's checks as jobs (issue 28): an upload is checked in the background while the
+"""The registry import's checks as jobs: an upload is checked in the background while the
 page polls its progress. A job lives in this process for JOB_HOURS and belongs to the person who
 uploaded it (any other person gets the same answer as for an unknown job: not found). Its file sits
 in the data directory, owner-only, and goes with the job. A server restart forgets the jobs: the

@@ -1,4 +1,4 @@
-"""Offline first (issue 6), the pure half: the release string the service worker carries, the
+"""Offline first, the pure half: the release string the service worker carries, the
 manifest of what it caches, the typed contexts of the phone's Draf, Terkirim and import pages, and
 the format of an exported outbox file (decoded strictly: a bad file is a 400, never a 500)."""
 

@@ -1,4 +1,4 @@
-"""Staff import of an outbox file (issue 6 item 5): a phone that cannot reach the server saves its
+"""Staff import of an outbox file: a phone that cannot reach the server saves its
 outbox to a file; staff upload it. Each photo is stored by its hash and each item goes through the
 one submission path (web/submitting.accept) as the enumerator who filled it, so a second import of
 the same file, or of items that synced meanwhile, creates nothing twice."""

@@ -59,7 +59,7 @@ async def checked(request: Request, principal: Principal, form_id: str, version:
                   answers: dict[str, Any]) -> tuple[Any, Validation]:
     access.require(principal, "fill")
     loaded = await forms.load_version(db_of(request), form_id, version)
-    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # issue 8: assignment
+    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # assignment
         raise PantauError("submission.unknown_form", form_id=form_id, version=version)
     now = clock.now()
     result = validate(loaded.compiled, answers, today=now.astimezone(clock.WITA).date(), now=now)
@@ -94,7 +94,7 @@ async def accept(request: Request, principal: Principal, form_id: str, version: 
         # Named at its question, so the phone can reopen the form there rather than retry for ever.
         field = next((name for name in region_fields(compiled) if result.answers.get(name) == area), "")
         raise PantauError("submission.outside_area", area=area, field=field)
-    prepared = registry.prepare(compiled, result, settings_of(request), clock.today())  # issue 7: the registry step
+    prepared = registry.prepare(compiled, result, settings_of(request), clock.today())  # the registry step
     if prepared and prepared.intent and prepared.intent.errors:  # e.g. a referral the z-scores require
         raise Invalid(Validation(answers=result.answers, errors=prepared.intent.errors, warnings=result.warnings))
     item = submissions.Incoming(

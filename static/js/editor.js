@@ -1,4 +1,4 @@
-// The form editor (issue 8): a structured view of the form document (the same plain document staff
+// The form editor: a structured view of the form document (the same plain document staff
 // write as YAML: settings, choices, fields) and a YAML text view of it. The browser holds the
 // document; every save sends it (or the YAML) to the server, which turns it into YAML, compiles and
 // checks it, applies the evolution rules and stores it only when it is sound; the answer carries
@@ -80,7 +80,7 @@ const T = {
   p_max_pixels: ['Ukuran foto terbesar (piksel)', 'Largest photo size (pixels)'],
   column: ['kolom', 'column'], line: ['baris', 'line'], none: ['(tidak ada)', '(none)'],
 };
-// The question types in staff's words, most used first, each with a one-line explanation (issue 22).
+// The question types in staff's words, most used first, each with a one-line explanation.
 const TYPES = {
   text: ['Teks', 'Text', 'Jawaban bebas berupa kata atau kalimat', 'Free words or sentences'],
   integer: ['Angka bulat', 'Whole number', 'Bilangan tanpa koma, mis. umur atau jumlah anak', 'A number without decimals, e.g. age'],
@@ -357,7 +357,7 @@ function fieldCard(f, path, siblings) {
     showExprError(e, box, !NAME_RE.test(v) ? t('bad_name') : used ? t('dup_name', { name: v }) : '');
   }, { autocomplete: 'off', spellcheck: 'false' });
   const at = path[path.length - 1], above = at > 0 ? fieldsAt(path.slice(0, -1))[at - 1] : null;
-  // Compact (issue 22): the head shows type, code and label with the rules that are set; the rest opens on demand.
+  // Compact: the head shows type, code and label with the rules that are set; the rest opens on demand.
   const head = make('div', { class: 'head' }, [type, nameBox,
     input(t('label_id'), 'f-label-id', f.label.id, (v) => { f.label.id = v; }),
     at > 0 ? button(t('up'), 'f-up', () => move(path, -1)) : null,
@@ -403,7 +403,7 @@ function fieldCard(f, path, siblings) {
   return li;
 }
 
-// "Tampil jika" and "Batasan" from lists (issue 22): a question (or this answer), an operator and a value;
+// "Tampil jika" and "Batasan" from lists: a question (or this answer), an operator and a value;
 // the expression is written into the box above, where it can still be typed freely.
 const OPS = [['=', 'sama dengan', 'equals'], ['!=', 'tidak sama dengan', 'is not'], ['>', 'lebih dari', 'more than'],
   ['>=', 'paling sedikit', 'at least'], ['<', 'kurang dari', 'less than'], ['<=', 'paling banyak', 'at most']];
@@ -672,7 +672,7 @@ function listsBox() {
   return box;
 }
 
-// Lists every survey needs, one click away (issue 22): made once, reused when already there.
+// Lists every survey needs, one click away: made once, reused when already there.
 const READY = {
   ya_tidak: [['ya', 'Ya', 'Yes'], ['tidak', 'Tidak', 'No']],
   skala_puas: [['1', 'Sangat tidak puas', 'Very dissatisfied'], ['2', 'Tidak puas', 'Dissatisfied'],

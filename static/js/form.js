@@ -1,4 +1,4 @@
-// The fill page's runtime (issue 5): live relevance and calculations, checks at the field, cascading
+// The fill page's runtime: live relevance and calculations, checks at the field, cascading
 // choices, repeats, pages, GPS, photos and the NIK helper, then the JSON submission. It only improves
 // the page: without it the same form posts as HTML. The rules come from /f/<id>/aturan, the ASTs the
 // server runs too (server/web/fill_context.runtime_rules). Chrome 61+: no ?., ??, classes, finally().
@@ -10,7 +10,7 @@ let R = null, M = {};
 const shownErrors = {}, K = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
 const hooks = [], checks = []; // added by lazily loaded helpers (growth.js, dupcheck.js): after each refresh, at each check
 let page = 0, timer = 0, paged = false;
-// Drafts, photos and the outbox (issue 6), loaded once the form works: the first visit stays light.
+// Drafts, photos and the outbox, loaded once the form works: the first visit stays light.
 const offline = () => import('./offline.js');
 
 // --- small helpers ------------------------------------------------------------------------------
@@ -665,7 +665,7 @@ async function outbox(body) {
   return null;
 }
 
-async function preview(body) { // C.post: the editor's preview (issue 8), straight to the server
+async function preview(body) { // C.post: the editor's preview, straight to the server
   const r = await fetch(C.post, {
     method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': csrf() },

@@ -1,4 +1,4 @@
-// Offline first (issue 6): drafts, photos and the outbox in IndexedDB (through the vendored idb),
+// Offline first: drafts, photos and the outbox in IndexedDB (through the vendored idb),
 // the sync that sends them one at a time, the service worker's registration, and the phone's Draf and
 // Terkirim pages. form.js loads this lazily (after the form works), so the first visit stays light.
 // The rules of the outbox live in outbox-core.js; this file does the storage, requests and DOM.

@@ -1,4 +1,4 @@
-// The outbox's rules (issue 6), pure so node --test runs them (tests/js/outbox.test.js): what a
+// The outbox's rules, pure so node --test runs them (tests/js/outbox.test.js): what a
 // server answer means for an item, when to try again, and which item goes next. offline.js keeps
 // the items in IndexedDB and does the requests; nothing here touches the DOM, the network or storage.
 // An item: { id (the instance id), body, photos: [sha256], state, attempts, next, created, ... }.

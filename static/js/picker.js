@@ -1,4 +1,4 @@
-// The beneficiary picker (issue 7): a `beneficiary` question becomes a search over the phone's own
+// The beneficiary picker: a `beneficiary` question becomes a search over the phone's own
 // copy of its areas' beneficiaries (GET /api/v1/penerima?program=: compact rows, masked NIK, desa
 // names), kept in IndexedDB (the vendored idb) and brought up to date incrementally with ?sejak=,
 // so it finds people offline.

@@ -1,4 +1,4 @@
-// The service worker (issue 6), served at /sw.js with scope / (server/web/controllers/offline.py
+// The service worker, served at /sw.js with scope / (server/web/controllers/offline.py
 // writes the release in). It caches the app shell and, from /api/v1/offline, every form page and
 // rules document the enumerator may fill, so after one visit online the forms open with no network.
 // Pages go to the network first and fall back to the cache; the hashed assets and rules come from the

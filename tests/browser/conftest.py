@@ -1,4 +1,4 @@
-"""Browser tests (issue 5 item 10): Debian's chromium through Playwright against a real `pantau serve`
+"""Browser tests: Debian's chromium through Playwright against a real `pantau serve`
 (tests/browser/server.py) at 360x740, as an enumerator's phone in Kutai Kartanegara (id-ID, WITA).
 Chromium comes from apt (.ci/run installs it); without it these tests fail rather than skip."""
 

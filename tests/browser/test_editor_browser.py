@@ -1,4 +1,4 @@
-"""Ani (staff) builds a form in the browser editor against a real `pantau serve` (issue 8 item 7):
+"""Ani (staff) builds a form in the browser editor against a real `pantau serve`:
 a skip rule and a kecamatan -> desa cascade, expressions checked as typed, a preview running the
 real phone runtime whose test submission stays out of the data, the difference before publishing,
 publishing; then Citra fills it on her phone and the submission is in the database; finally a
@@ -189,7 +189,7 @@ def card(page: Any, name: str) -> Any:
 
 
 def test_fields_move_into_and_out_of_groups_and_type_details_are_edited(server: Server, desk: Any) -> None:
-    """Gaps closed after issue 8's first cut: moving a field into and out of a group or repeat from the
+    """Moving a field into and out of a group or repeat from the
     keyboard, repeat counts, appearance, defaults and type parameters in the structured view (checked as
     typed), the test count following a preview submission, and the read-only preview of a published form."""
     page = signed_in_page(desk, server, "/formulir", username="ani")

@@ -1,4 +1,4 @@
-"""The form editor never loses an edit and speaks to staff in their words (issue 22), at a staff
+"""The form editor never loses an edit and speaks to staff in their words, at a staff
 member's desk (1366x768, id-ID, WITA) against a real `pantau serve`: edits saved before publishing,
 a warning before leaving with unsaved changes, one view visible at a time, deleting a question with
 data confirmed with its count, staff's words for types, groups, codes, roles and regions, ready-made

@@ -299,7 +299,7 @@ def test_axe_finds_no_serious_violations_and_targets_are_44px(server: Server, ph
     # The page as a phone without JavaScript gets it: the same markup with the runtime never loaded.
     # axe itself needs timers, which a JavaScript-disabled page never fires (axe.run would hang), so
     # this page blocks the runtime's scripts instead of disabling JavaScript.
-    # The service worker (issue 6) would serve the runtime from its cache, past the route below.
+    # The service worker would serve the runtime from its cache, past the route below.
     page.evaluate("navigator.serviceWorker.ready.then(() => navigator.serviceWorker.getRegistrations())"
                   ".then((found) => Promise.all(found.map((r) => r.unregister())))")
     plain = phone.new_page()  # same context: already signed in by the page above

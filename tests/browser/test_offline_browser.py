@@ -1,4 +1,4 @@
-"""Offline first on a phone (issue 6 item 7), in Debian's chromium against a real `pantau serve`:
+"""Offline first on a phone, in Debian's chromium against a real `pantau serve`:
 three forms with photos filled with no network survive a reload and a closed browser, and arrive
 exactly once when the network returns; again with half the sync requests lost (before or after
 the server saw them) and with the server killed and restarted in the middle of a sync; and a new

@@ -1,4 +1,4 @@
-"""The beneficiary picker on an enumerator's phone (issue 7 items 1 and 8): monev_uep's `penerima`
+"""The beneficiary picker on an enumerator's phone: monev_uep's `penerima`
 question searches the phone's own copy of its areas' beneficiaries (IndexedDB, from
 /api/v1/penerima), the pick becomes the answer, the submission names that beneficiary, and with
 the network gone the copy still finds names."""

@@ -1,7 +1,7 @@
 """Ani (staff) uploads a broken XLSForm on an office laptop (1366x768, real Chromium against a real
 `pantau serve`): the page lists each problem with its sheet, row and column, and shows those rows
-of the workbook marked in place; following a problem's link brings its row into view. Issue 20
-item 3: "the upload page marks the rows it says to fix"."""
+of the workbook marked in place; following a problem's link brings its row into view: the
+upload page marks the rows it says to fix."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Evolution rules of a published form (issue 8): the diff staff see before publishing, and the
+"""Evolution rules of a published form: the diff staff see before publishing, and the
 rules that keep old data readable. Forms are written inline, as staff write them."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Reading form files: YAML/JSON -> Form, and every bad input of issue 3 item 9 as a problem with
-its file:line:column, never a traceback. Forms are inline YAML, as staff write them."""
+"""Reading form files: YAML/JSON -> Form, and every bad input (broken YAML, unknown keys, wrong
+types, duplicates) as a problem with its file:line:column, never a traceback. Forms are inline
+YAML, as staff write them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading and checking a beneficiary list as offices write it (issue 28): a title above the header,
+"""Reading and checking a beneficiary list as offices write it: a title above the header,
 region names in capitals with "KEC." prefixes, NIKs with spaces and as numbers, mixed date formats,
 CSVs from Excel in Windows-1252 with semicolons or in UTF-16; and the files that cannot be read, each
 with a message naming the problem. Expected people are computed here from the NIKs the test writes."""

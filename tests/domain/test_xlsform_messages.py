@@ -1,5 +1,5 @@
 """Every message from an XLSForm import is in one language: the Indonesian message and hint hold no
-English words, the English ones no Indonesian words (issue 20: "the settings sheet tidak punya
+English words, the English ones no Indonesian words ("the settings sheet tidak punya
 'form_id'" mixed both). The workbooks below provoke each problem the import and the checks after it
 can raise; names the author wrote (quoted, ${...}, snake_case) are left out of the comparison."""
 

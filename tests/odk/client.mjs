@@ -1,5 +1,5 @@
 // ODK's own form engine (@getodk/xforms-engine, the engine of ODK Web Forms) as an OpenRosa client
-// of Pantau, for the tests of issue 21. It runs under Node with jsdom for the DOM the engine parses
+// of Pantau, for the tests in tests/odk. It runs under Node with jsdom for the DOM the engine parses
 // XML with; everything else (fetch, FormData, File) is Node's own, so the multipart it posts is
 // built exactly as a browser running ODK Web Forms would build it.
 //

@@ -1,5 +1,5 @@
 """ODK's own form engine (@getodk/xforms-engine, the engine of ODK Web Forms, under Node with jsdom)
-loads and fills the XForms Pantau's forms become (issue 21 item 6): the shipped forms and a small
+loads and fills the XForms Pantau's forms become: the shipped forms and a small
 form with a repeat, each converted as Pantau converts them (`pantau forms convert`'s XLSForm,
 pyxform's XForm; ODK Validate checks the XForms the server serves, in test_engine_server.py), with
 the beneficiary CSV as a file attachment. The engine, not the test, decides what skip logic shows, which desa the

@@ -1,4 +1,4 @@
-"""Drafts, their test submissions and form assignments in storage (issue 8), on a real database."""
+"""Drafts, their test submissions and form assignments in storage, on a real database."""
 
 from __future__ import annotations
 

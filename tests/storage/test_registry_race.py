@@ -1,4 +1,4 @@
-"""Two Pantau processes registering one NIK at the same moment (issue 7): each process has its own
+"""Two Pantau processes registering one NIK at the same moment: each process has its own
 writer, so the two intakes run in two open transactions. The second must wait for the first and
 then update that person or flag both, as the programme's same_nik says, never make a second
 unflagged record. Run on PostgreSQL with PANTAU_TEST_DATABASE_URL (on SQLite one writer at a time

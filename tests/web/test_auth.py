@@ -167,7 +167,7 @@ def test_admin_creates_a_user_with_role_and_areas(as_, settings) -> None:  # typ
     assert created.status_code == 302
     page = admin.get(created.headers["location"])
     assert "64.02.13 64.02.20.1001" in page.text  # the compact code was normalised
-    # Roles read in Indonesian on the users pages (issue 22); the codes stay in the form's values.
+    # Roles read in Indonesian on the users pages; the codes stay in the form's values.
     assert '<option value="coordinator" selected>Koordinator</option>' in page.text
     listed = admin.get("/pengguna").text
     assert "<td>Koordinator</td>" in listed and "<td>Petugas lapangan</td>" in listed

@@ -1,4 +1,4 @@
-"""The form editor over HTTP (issue 8): every save validated on the server, evolution rules
+"""The form editor over HTTP: every save validated on the server, evolution rules
 enforced, drafts and their test submissions kept apart from real data, publish, archive and
 restore, assignment limiting who sees a form, uploads and downloads. Ani is staff."""
 
@@ -473,7 +473,7 @@ def test_the_structured_view_attributes_are_saved_and_checked(ani) -> None:  # t
 
 
 def test_a_field_removed_in_a_new_version_stays_in_every_export_format(ani, as_) -> None:  # type: ignore[no-untyped-def]
-    """Issue 8: "a removed field stays in exports and reports". Submitted on version 1, then version 2
+    """A removed field stays in exports and reports. Submitted on version 1, then version 2
     is published without `nama`: CSV, XLSX and JSON lines still carry the column and the answer."""
     published_v1(ani)
     citra = as_("citra")
@@ -521,7 +521,7 @@ def test_a_published_field_moved_into_a_repeat_is_refused_a_group_is_fine(ani) -
 
 
 def test_answer_counts_say_what_each_published_field_holds_at_any_depth(ani, as_) -> None:  # type: ignore[no-untyped-def]
-    """Issue 22 item 3: the editor asks before deleting a question with data and says how many answers
+    """The editor asks before deleting a question with data and says how many answers
     stay; the count comes from here, on SQLite (json_tree) and PostgreSQL (a recursive walk) alike."""
     anggota = {"type": "repeat", "name": "anggota", "label": {"id": "Anggota"},
                "fields": [{"type": "text", "name": "nama_art", "label": {"id": "Nama anggota"}}]}

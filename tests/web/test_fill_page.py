@@ -1,4 +1,4 @@
-"""The fill page (issue 5): who may open it, what it renders for every question type, the runtime's
+"""The fill page: who may open it, what it renders for every question type, the runtime's
 rules JSON, the assets' cache headers and the weight budget of the real intake form. The context is
 tested without HTTP (STYLE.md 8); the routes through the app with the named personas."""
 

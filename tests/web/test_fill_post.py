@@ -1,4 +1,4 @@
-"""The fill page without JavaScript (issue 5 items 2 and 11): a plain multipart post goes through the
+"""The fill page without JavaScript: a plain multipart post goes through the
 same submission path as the JSON API. The posted names, as fill.html writes them:
 
     nama=Siti                         a field, by its name (groups do not appear)

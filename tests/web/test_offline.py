@@ -1,6 +1,6 @@
-"""Offline first (issue 6), the server's side: the service worker and its release, the manifest of
+"""Offline first, the server's side: the service worker and its release, the manifest of
 what a phone caches (every version still fillable), older versions accepted against themselves, the
-Draf and Terkirim pages, the correction page of issue 9 item 3, and the staff import of an outbox
+Draf and Terkirim pages, the correction page of a record sent back, and the staff import of an outbox
 file (twice = nothing twice; bad files are a 400 with a code)."""
 
 from __future__ import annotations

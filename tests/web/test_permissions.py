@@ -64,7 +64,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Probable duplicates: coordinators decide the pairs of their areas, staff and admins all.
     ("GET", "/penerima/kemungkinan-sama"): row(302, 200, 200, 200, 403, 403),
     ("POST", "/penerima/kemungkinan-sama/{candidate_id:int}"): row(302, 400, 400, 400, 403, 403),
-    # Importing a beneficiary list (issue 28): staff and admins; a job is its uploader's only (404 else).
+    # Importing a beneficiary list: staff and admins; a job is its uploader's only (404 else).
     ("GET", "/penerima/impor"): row(302, 200, 200, 403, 403, 403),
     ("POST", "/penerima/impor"): row(302, 400, 400, 403, 403, 403),
     ("GET", "/penerima/impor/{job_id:str}"): row(302, 404, 404, 403, 403, 403),
@@ -75,7 +75,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/penerima"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/cari"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/{beneficiary_id:uuid}"): row(401, 200, 200, 200, 200, 404),
-    # Review and export (issue 9): staff and coordinators review; everyone reads the API within their scope.
+    # Review and export: staff and coordinators review; everyone reads the API within their scope.
     ("GET", "/data"): row(302, 200, 200, 200, 403, 403),
     ("GET", "/data/{instance_id:uuid}"): row(302, 404, 404, 404, 404, 404),
     ("POST", "/data/{instance_id:uuid}/tinjau"): row(302, 400, 400, 400, 403, 403),
@@ -90,7 +90,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/akun/token"): SIGNED_IN_200,
     ("POST", "/akun/token"): row(302, 400, 400, 400, 400, 400),
     ("POST", "/akun/token/{token_id:int}/cabut"): row(302, 404, 404, 404, 404, 404),
-    # The form editor (issue 8): staff and admins only; {form_id} does not exist, so editors get 404.
+    # The form editor: staff and admins only; {form_id} does not exist, so editors get 404.
     ("GET", "/formulir"): row(302, 200, 200, 403, 403, 403),
     ("POST", "/formulir"): row(302, 400, 400, 403, 403, 403),
     ("POST", "/formulir/unggah"): row(302, 400, 400, 403, 403, 403),
@@ -106,7 +106,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/formulir/{form_id:str}/penugasan"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/formulir/{form_id:str}/unduh"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/formulir/{form_id:str}/jawaban"): row(302, 404, 404, 403, 403, 403),
-    # Offline first (issue 6): the service worker is public; the phone's pages are for who may fill.
+    # Offline first: the service worker is public; the phone's pages are for who may fill.
     ("GET", "/sw.js"): EVERYONE_200,
     ("GET", "/api/v1/offline"): row(401, 200, 200, 403, 200, 200),
     ("GET", "/draf"): row(302, 200, 200, 403, 200, 200),
@@ -114,7 +114,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/perbaiki/{instance_id:uuid}"): row(302, 404, 404, 403, 404, 404),
     ("GET", "/impor"): row(302, 200, 200, 403, 403, 403),
     ("POST", "/impor"): row(302, 400, 400, 403, 403, 403),
-    # Evaluation reports (issue 10): staff and coordinators (their kecamatan); unknown run/edition ids 404.
+    # Evaluation reports: staff and coordinators (their kecamatan); unknown run/edition ids 404.
     ("GET", "/laporan"): row(302, 200, 200, 200, 403, 403),
     ("GET", "/laporan/pratinjau"): row(302, 200, 200, 200, 403, 403),
     ("POST", "/laporan/buat"): row(302, 400, 400, 400, 403, 403),

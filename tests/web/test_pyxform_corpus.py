@@ -16,7 +16,7 @@ from server.storage import forms
 from server.storage.db import Database
 from tests.corpus.pyxform_corpus import Figures, Outcome, report, run
 
-# The share of the forms pyxform converts that Pantau accepts as they are. Issue 20 asks for 90 %;
+# The share of the forms pyxform converts that Pantau accepts as they are. The aim is 90 %;
 # this floor is what the import reaches today (see the report of the test run), so it cannot slip back.
 FLOOR = 0.74
 

@@ -1,4 +1,4 @@
-"""The registry key (issue 7): `pantau keys check` and `pantau serve` refuse a PANTAU_NIK_KEY that
+"""The registry key: `pantau keys check` and `pantau serve` refuse a PANTAU_NIK_KEY that
 does not open the stored NIKs, and `pantau keys rotate` moves every sealed NIK/KK (the registry's
 and the stored answers') and its blind index to the new key, all or nothing, and can run again."""
 

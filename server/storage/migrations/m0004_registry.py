@@ -1,4 +1,4 @@
-"""The beneficiary registry (issue 7): people a programme serves, the submissions about each of them
+"""The beneficiary registry: people a programme serves, the submissions about each of them
 (intake, visits, growth checks) and the follow-ups a visit asks for. NIK and No. KK are stored only
 sealed (AES-GCM) with a keyed blind index to find them (storage/pii.py), and masked for lists.
 Dates are ISO text (YYYY-MM-DD): they compare as text on both engines, and "" means none."""

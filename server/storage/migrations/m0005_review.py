@@ -1,4 +1,4 @@
-"""Review and export (issue 9): the history of review decisions, what a submission is flagged for
+"""Review and export: the history of review decisions, what a submission is flagged for
 and the name it is searched by (both kept by the writer as submissions arrive), personal API
 tokens (only their sha256 is stored), and the indexes that keep the submissions list a keyset walk
 at 100,000 rows."""

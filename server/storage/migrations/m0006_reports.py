@@ -1,4 +1,4 @@
-"""Periodic evaluation reports (issue 10): one report_run per (report, period, scope), so a scheduled
+"""Periodic evaluation reports: one report_run per (report, period, scope), so a scheduled
 report is queued once however many Pantau processes look at the clock, and every PDF made for it
 (an edition) is kept with its sha256; the bytes live under DATA_DIR/reports/. Visits and growth
 checks of a period are read through beneficiary_event by form and date."""

@@ -1,4 +1,4 @@
-"""The form editor (issue 8): one editable draft per form (its YAML source, saved after every
+"""The form editor: one editable draft per form (its YAML source, saved after every
 server-validated save), the test submissions made from a draft's preview (kept apart from real
 data and deleted with the draft), and which roles and areas a form is assigned to."""
 

@@ -1,4 +1,4 @@
-"""Beneficiary lists imported into the registry (issue 28): each committed file once per programme,
+"""Beneficiary lists imported into the registry: each committed file once per programme,
 by its sha256, so importing the same file again changes nothing; and the column mappings staff
 saved by name for the next file of the same shape."""
 

@@ -1,4 +1,4 @@
-"""The form editor under /formulir (issue 8): staff and admins list forms, edit a draft in the
+"""The form editor under /formulir: staff and admins list forms, edit a draft in the
 browser (static/js/editor.js holds the structure; the server turns it into YAML and validates every
 save: compile, check and the evolution rules, so a hand-made request cannot store a broken
 definition), preview it with the real phone runtime (test submissions go to the draft's own table),

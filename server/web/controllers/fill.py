@@ -1,4 +1,4 @@
-"""The fill page (issue 5). GET /f/<form_id> renders the newest published version for a person who
+"""The fill page. GET /f/<form_id> renders the newest published version for a person who
 may fill it; POST /f/<form_id> is the path without JavaScript: the posted fields become answers and
 go through the one submission path (web/submitting.py). /aset/<hash>/... serves static files under
 a content-hashed URL with a year-long cache, so a repeat visit downloads only the HTML.
@@ -67,7 +67,7 @@ async def _version(request: Request, principal: Principal, form_id: str, version
     archived, or not a form name at all)."""
     access.require(principal, "fill")
     loaded = await forms.load_version(db_of(request), form_id, version) if NAME_RE.match(form_id) else None
-    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # issue 8: assignment
+    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # assignment
         raise PantauError("http.not_found")
     return loaded
 
@@ -85,7 +85,7 @@ def _page(request: Request, principal: Principal, compiled: CompiledForm, instan
 async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str],  # type: ignore[type-arg]
                     v: FromQuery[str | None] = None) -> Template:
     """A new, empty form: the instance id is made here, so every retry of its post is the same record.
-    ?v= names an older version still published: a draft begun on it is resumed on it (issue 6)."""
+    ?v= names an older version still published: a draft begun on it is resumed on it."""
     if v is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
         raise PantauError("http.not_found")
     loaded = await _version(request, principal, form_id, v)
@@ -119,7 +119,7 @@ async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str
     form = await request.form()
     try:
         instance_id, version, action = _reserved(form)
-        revision = _revision(form)  # a correction (issue 9 item 3): a new revision of that one
+        revision = _revision(form)  # a correction: a new revision of that one
         loaded = await _version(request, principal, form_id, version)
         compiled = loaded.compiled
         answers, uploads = answers_from_post(compiled, form)

@@ -29,7 +29,8 @@ _LOADED: dict[str, object] = {}  # the definitions' files as last read, and the 
 @get("/")
 async def index(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
     db = db_of(request)
-    shown = [f for f in await forms.list_forms(db) if await form_drafts.open_to(db, principal, f.form_id)]  # issue 8
+    # only the forms assigned to this person
+    shown = [f for f in await forms.list_forms(db) if await form_drafts.open_to(db, principal, f.form_id)]
     home = home_context(shown, lang_of(request), principal)
     definition = _home_report()
     if definition is not None and principal.role == "enumerator":

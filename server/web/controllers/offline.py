@@ -1,4 +1,4 @@
-"""Offline first (issue 6): the service worker (/sw.js, scope /), the offline manifest it caches from,
+"""Offline first: the service worker (/sw.js, scope /), the offline manifest it caches from,
 the phone's "Draf" and "Terkirim" pages (the lists live in the phone's IndexedDB; these pages are
 their shells plus what the server holds), the correction page that opens a record sent back, and the
 staff import of an outbox exported to a file when a phone cannot reach the server at all."""

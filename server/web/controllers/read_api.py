@@ -102,7 +102,7 @@ async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:  #
 
 async def _may_read_form(db: Any, principal: Any, form_id: str) -> bool:
     """Reviewers read every form of their areas' data; an enumerator only the forms assigned to them
-    (issue 8), so the API never shows a form the fill page says does not exist."""
+   , so the API never shows a form the fill page says does not exist."""
     return access.has(principal, "review") or await form_drafts.open_to(db, principal, form_id)
 
 
@@ -180,7 +180,7 @@ def _limit(raw: list[str]) -> int:
     return int(raw[0])
 
 
-# --- beneficiaries (issue 7's registry through storage/registry_read.py: one's areas, NIK/KK masked) ----------
+# --- beneficiaries (the registry through storage/registry_read.py: one's areas, NIK/KK masked) ----------
 class BeneficiaryRecord(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     programme: str

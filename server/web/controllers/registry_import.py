@@ -1,4 +1,4 @@
-"""Importing a beneficiary list under /penerima/impor (issue 28), for staff and admins: upload an
+"""Importing a beneficiary list under /penerima/impor, for staff and admins: upload an
 XLSX or CSV, see how it was read (encoding, delimiter, header row) and the proposed column mapping,
 change it (and save it by name), follow the check's progress, see every row's result and download
 them as XLSX, then import the rows without errors (warnings only when confirmed) or nothing. The
