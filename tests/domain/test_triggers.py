@@ -1,4 +1,4 @@
-"""ODK's trigger (issue 20): a question set to its calculation when another answer changes, read
+"""ODK's trigger: a question set to its calculation when another answer changes, read
 from XLSForm's `trigger` column and from YAML, checked, kept by the server as the phone sent it,
 handed to the phone's runtime, and written back by the export so pyxform converts it."""
 
