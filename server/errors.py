@@ -402,3 +402,24 @@ define("editor.preview_published", 409,
        "Ubah dan simpan formulir untuk membuat draf, lalu coba lagi.",
        "This preview shows published version {version} and is for viewing only; test submissions are not kept. "
        "Change and save the form to make a draft, then try again.")
+# --- ODK Collect and KoboCollect: app keys and the OpenRosa routes (issue 21) -------------------------
+define("app_key.bad_name", 400, "Beri nama kunci aplikasi (maksimal {max} karakter), misalnya nama HP-nya.",
+       "Give the app key a name (at most {max} characters), e.g. the phone's name.")
+define("app_key.too_many", 400, "Anda sudah punya {max} kunci aplikasi aktif. Cabut yang tidak dipakai dulu.",
+       "You already have {max} active app keys. Revoke unused ones first.")
+define("openrosa.sign_in", 401,
+       "Masuk dulu: pakai nama pengguna dan kata sandi Pantau Anda, atau pindai kode QR di halaman Akun.",
+       "Sign in first: use your Pantau username and password, or scan the QR code on the Account page.")
+define("openrosa.bad_key", 401,
+       "Kunci aplikasi ini tidak dikenal atau sudah dicabut. Buat kunci baru di halaman Akun dan pindai lagi "
+       "kode QR-nya.",
+       "This app key is unknown or was revoked. Make a new key on the Account page and scan its QR code again.")
+define("openrosa.bad_credentials", 401, "Nama pengguna atau kata sandi salah, atau akun tidak aktif.",
+       "Wrong username or password, or the account is inactive.")
+define("openrosa.version", 400,
+       "Permintaan ini bukan dari aplikasi OpenRosa: header X-OpenRosa-Version harus 1.0.",
+       "This request is not from an OpenRosa app: the X-OpenRosa-Version header must be 1.0.")
+define("openrosa.not_found", 404, "Tidak ada: {what}.", "Not found: {what}.")
+define("openrosa.form_refused", 500,
+       "Formulir {form_id} versi {version} tidak dapat diubah menjadi XForm: {reason}",
+       "Form {form_id} version {version} cannot be turned into an XForm: {reason}")

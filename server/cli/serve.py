@@ -91,10 +91,11 @@ def _serve(args: argparse.Namespace) -> int:
           f"({workers} proses / processes)", flush=True)
     # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For for its own
     # list of proxies; web/proxies.py does it once, for PANTAU_TRUSTED_PROXIES only.
+    # date_header off: the app adds Date itself (web/security_headers.py), once.
     # http: uvicorn's httptools protocol with a bound on the time to receive headers and body (slow clients).
     options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                                   access_log=False, proxy_headers=False, server_header=False, lifespan="on",
-                                   http=GuardedHttpToolsProtocol)
+                                   access_log=False, proxy_headers=False, server_header=False, date_header=False,
+                                   lifespan="on", http=GuardedHttpToolsProtocol)
     if workers == 1:
         uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
     else:  # uvicorn's supervisor: one listening socket, `workers` processes, a dead one is replaced

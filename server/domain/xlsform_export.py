@@ -32,25 +32,45 @@ from server.domain.xlsform_spelling import METADATA, TRANSLATABLE
 
 
 def export_xlsform(form: Form) -> bytes:
-    languages = _languages(form)
-    book = openpyxl.Workbook()
-    survey = book.active
-    assert survey is not None
-    survey.title = "survey"
+    return workbook_bytes(xlsform_sheets(form))
+
+
+@dataclass
+class Sheet:
+    """One sheet of the XLSForm: its rows (column -> cell text) and its columns in order; a column
+    no row fills is left out when written (the XForm path, domain/xform.py, edits these rows)."""
+
+    rows: list[dict[str, str]]
+    columns: list[str]
+
+
+def xlsform_sheets(form: Form) -> dict[str, Sheet]:
+    """The survey, choices and settings sheets the export writes, before they become a workbook."""
+    languages = languages_of(form)
     rows = list(_survey_rows(form.fields, _Context(languages, _programme(form))))
     pantau = [TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN]
     columns = ["type", "name", *_text_columns(TEXT_COLUMNS, languages), *PLAIN_COLUMNS, *pantau]
-    _write(survey, rows, [*columns, *_kept_columns(rows, columns)])
+    survey = Sheet(rows, [*columns, *_kept_columns(rows, columns)])
     choice_rows = list(_choice_rows(form))
     columns = ["list_name", "name", *_text_columns(("label",), languages)]
-    _write(book.create_sheet("choices"), choice_rows, [*columns, *_kept_columns(choice_rows, columns)])
+    choices = Sheet(choice_rows, [*columns, *_kept_columns(choice_rows, columns)])
     settings = {"form_id": form.settings.id, "version": form.settings.version,
-                "default_language": _language_column(form.settings.default_language),
+                "default_language": language_column(form.settings.default_language),
                 "instance_name": form.settings.instance_name or "",
                 **_title(form.settings.title, form.settings.default_language),
                 **({"registry": registry_text(form.settings.registry)} if form.settings.registry else {}),
                 **{_kept_header(k): v for k, v in form.settings.xlsform.items()}}
-    _write(book.create_sheet("settings"), [settings], list(settings))
+    return {"survey": survey, "choices": choices, "settings": Sheet([settings], list(settings))}
+
+
+def workbook_bytes(sheets: dict[str, Sheet]) -> bytes:
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    for index, (title, sheet) in enumerate(sheets.items()):
+        ws = first if index == 0 else book.create_sheet(title)
+        ws.title = title
+        _write(ws, sheet.rows, sheet.columns)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -66,7 +86,7 @@ def _programme(form: Form) -> str | None:
     return form.settings.registry.programme if form.settings.registry else None
 
 
-def _languages(form: Form) -> list[str]:
+def languages_of(form: Form) -> list[str]:
     found = {form.settings.default_language, *form.settings.title}
     for f, _ in walk(form.fields):
         found |= set(f.label) | set(f.hint)
@@ -75,22 +95,22 @@ def _languages(form: Form) -> list[str]:
     return [form.settings.default_language, *sorted(found - {form.settings.default_language})]
 
 
-def _language_column(code: str) -> str:
+def language_column(code: str) -> str:
     return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
 
 
 def _text_columns(columns: tuple[str, ...], languages: list[str]) -> list[str]:
-    return [f"{column}::{_language_column(lang)}" for column in columns for lang in languages]
+    return [f"{column}::{language_column(lang)}" for column in columns for lang in languages]
 
 
 def _texts(column: str, text: Text) -> dict[str, str]:
-    return {f"{column}::{_language_column(lang)}": value for lang, value in text.items()}
+    return {f"{column}::{language_column(lang)}": value for lang, value in text.items()}
 
 
 def _title(text: Text, default_language: str) -> dict[str, str]:
     # pyxform (ODK) crashes on a translated form_title, so other languages go in a column of
     # Pantau's own, which pyxform ignores.
-    return {"form_title" if lang == default_language else f"{TITLE_COLUMN}::{_language_column(lang)}": value
+    return {"form_title" if lang == default_language else f"{TITLE_COLUMN}::{language_column(lang)}": value
             for lang, value in text.items()}
 
 
@@ -117,7 +137,7 @@ def _kept_header(key: str) -> str:
     """A column the import kept as written ('guidance_hint::en', 'bind::odk:length'), with a language
     spelled as the label columns spell it, so pyxform sees one language, not two."""
     base, sep, lang = key.rpartition("::")
-    return f"{base}::{_language_column(lang)}" if sep and base.split("::")[0] in TRANSLATABLE else key
+    return f"{base}::{language_column(lang)}" if sep and base.split("::")[0] in TRANSLATABLE else key
 
 
 def _kept_columns(rows: list[dict[str, str]], columns: list[str]) -> list[str]:

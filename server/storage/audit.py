@@ -21,7 +21,7 @@ ACTIONS = (
     "form.publish", "submission.create", "submission.edit", "submission.review",
     "export.download", "report.download", "nik.reveal", "nik.search", "beneficiary.merge",
     "duplicate.same", "duplicate.different",
-    "token.create", "token.revoke",
+    "token.create", "token.revoke", "app_key.create", "app_key.revoke",
     "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",
     "outbox.import", "registry.import",
 )

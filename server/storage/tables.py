@@ -259,6 +259,22 @@ class ApiToken(Table, tablename="api_token"):
 TABLES = (*TABLES, ReviewEvent, SubmissionFlag, SubmissionName, ApiToken)
 
 
+class AppKey(Table, tablename="app_key"):
+    """A personal key for ODK Collect or KoboCollect on one device (m0013): only its sha256 is kept."""
+
+    id = Serial(primary_key=True)
+    user_id = ForeignKey(references=User, null=False)
+    name = Varchar(length=80)
+    key_hash = Varchar(length=64, unique=True)
+    prefix = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+TABLES = (*TABLES, AppKey)
+
+
 class FormDraft(Table, tablename="form_draft"):
     """The editable source of a form (migration m0007): one per form, validated before every save."""
 

@@ -44,6 +44,7 @@ from server.web.controllers import (
     health,
     home,
     icons,
+    openrosa,
     read_api,
     registry_import,
     review,
@@ -100,6 +101,8 @@ ROUTES: list[Any] = [
     auth.sign_out,
     account.account_page,
     account.change_password,
+    account.create_app_key,
+    account.revoke_app_key,
     users.users_page,
     users.create_user,
     users.user_page,
@@ -152,6 +155,7 @@ ROUTES: list[Any] = [
     *editor.ROUTES,  # the form editor
     *report_pages.ROUTES,  # evaluation reports
     *icons.ROUTES,  # /favicon.ico and the web app manifest
+    *openrosa.ROUTES,  # ODK Collect and KoboCollect (issue 21), at / and under /key/<app key>/
 ]
 
 

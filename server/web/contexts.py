@@ -60,12 +60,24 @@ class UserRow(msgspec.Struct, frozen=True):
     active: bool
 
 
+class AppKeyRow(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    prefix: str
+    created: str
+    last_used: str
+    active: bool
+
+
 class AccountContext(msgspec.Struct, frozen=True):
     lang: str
     viewer: Viewer
     areas: list[str]
     message: str = ""
     error: str = ""
+    app_keys: list[AppKeyRow] = []  # ODK Collect / KoboCollect keys (issue 21)
+    new_key_url: str = ""  # the server URL of a key just made, shown once
+    new_key_qr: str = ""  # its QR code as inline SVG (segno; no text from the person in it)
 
 
 class UsersContext(msgspec.Struct, frozen=True):

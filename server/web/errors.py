@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.errors import PantauError
 from server.storage import faults
+from server.web import openrosa
 
 log = logging.getLogger("pantau.web")
 RETRY_AFTER_S = 10  # what a 503 asks the client to wait; the phone's outbox backs off on its own too
@@ -38,6 +39,8 @@ def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
 
 
 def _respond(request: Request, error: PantauError) -> Response:  # type: ignore[type-arg]
+    if openrosa.is_openrosa(request):  # ODK Collect reads an OpenRosaResponse, not a page
+        return openrosa.error_response(request, error)
     status = error.status if 400 <= error.status < 600 else 500
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
     if _wants_json(request):
@@ -62,7 +65,7 @@ def pantau_error_handler(request: Request, exc: PantauError) -> Response:  # typ
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
-    if exc.status_code == 401 and not _wants_json(request):
+    if exc.status_code == 401 and not _wants_json(request) and not openrosa.is_openrosa(request):
         # A person who is not signed in goes to the sign-in page and comes back afterwards.
         return Redirect(f"/masuk?next={quote(request.url.path)}")  # type: ignore[return-value]
     code = _HTTP_CODES.get(exc.status_code, "http.bad_request")

@@ -102,6 +102,8 @@ def check_body(content_type: str, body: bytes) -> None:
 def needs_sign_in(handler: Any) -> bool:
     """Whether the route refuses an anonymous caller anyway (a guard, the hook, or a `principal`)."""
     cached = handler.opt.get("_pantau_needs_sign_in")
+    if handler.opt.get("openrosa"):  # Basic or an app key, never the session alone (web/openrosa.py)
+        cached = False
     if cached is None:
         before = handler.resolve_before_request()
         cached = (signed_in in handler.resolve_guards() or getattr(before, "func", before) is signed_in_first

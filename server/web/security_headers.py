@@ -9,6 +9,8 @@ report's print stylesheet and its charts' SVG styles (style-src 'unsafe-inline';
 
 from __future__ import annotations
 
+import time
+from email.utils import formatdate
 from typing import Any
 
 POLICY: dict[str, str] = {
@@ -41,6 +43,18 @@ def _headers_for(scope: Any) -> list[tuple[bytes, bytes]]:
     return [*_ALWAYS, (b"content-security-policy", csp), (b"x-frame-options", frame)]
 
 
+_DATE: list[Any] = [0, b""]  # (second, its HTTP date): formatted once a second
+
+
+def http_date() -> bytes:
+    """The `Date` header every response carries (OpenRosa requires it on its answers, issue 21); the
+    app adds it rather than uvicorn (serve.py: date_header=False), so a test client sees it too."""
+    now = int(time.time())
+    if _DATE[0] != now:
+        _DATE[:] = [now, formatdate(now, usegmt=True).encode()]
+    return _DATE[1]  # type: ignore[no-any-return]
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -55,6 +69,8 @@ class SecurityHeadersMiddleware:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers += [(name, value) for name, value in _headers_for(scope) if name not in present]
+                if b"date" not in present:
+                    headers.append((b"date", http_date()))
                 message = {**message, "headers": headers}
             await send(message)
 

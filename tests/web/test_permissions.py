@@ -35,6 +35,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/masuk"): row(401, 401, 401, 401, 401, 401),
     ("GET", "/akun"): SIGNED_IN_200,
     ("POST", "/akun/sandi"): row(302, 400, 400, 400, 400, 400),
+    # App keys for ODK Collect (issue 21): one's own; an unknown key id is a 404.
+    ("POST", "/akun/kunci-aplikasi"): row(302, 400, 400, 400, 400, 400),
+    ("POST", "/akun/kunci-aplikasi/{key_id:int}/cabut"): row(302, 404, 404, 404, 404, 404),
     ("GET", "/pengguna"): ADMIN_ONLY,
     ("POST", "/pengguna"): row(302, 400, 403, 403, 403, 403),
     ("GET", "/pengguna/{user_id:int}"): ADMIN_ONLY,
@@ -120,6 +123,18 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/laporan/buat"): row(302, 400, 400, 400, 403, 403),
     ("GET", "/laporan/run/{run_id:int}"): row(302, 404, 404, 404, 403, 403),
     ("GET", "/laporan/edisi/{edition_id:int}/unduh"): row(302, 404, 404, 404, 403, 403),
+    # OpenRosa (issue 21): anonymous gets Basic's 401 challenge; the session reads too, but the form list
+    # wants the X-OpenRosa-Version header (400); a form that does not exist is a 404 for who may fill and
+    # a 403 for who may not; under an unknown app key everyone is a 401 (test_openrosa.py uses real keys).
+    ("GET", "/formList"): row(401, 400, 400, 400, 400, 400),
+    ("GET", "/formXml/{form_id:str}/{version:str}"): row(401, 404, 404, 403, 404, 404),
+    ("GET", "/xformsManifest/{form_id:str}/{version:str}"): row(401, 404, 404, 403, 404, 404),
+    ("GET", "/xformsMedia/{form_id:str}/{version:str}/{filename:str}"): row(401, 404, 404, 403, 404, 404),
+    ("GET", "/key/{app_key:str}/formList"): row(401, 401, 401, 401, 401, 401),
+    ("GET", "/key/{app_key:str}/formXml/{form_id:str}/{version:str}"): row(401, 401, 401, 401, 401, 401),
+    ("GET", "/key/{app_key:str}/xformsManifest/{form_id:str}/{version:str}"): row(401, 401, 401, 401, 401, 401),
+    ("GET", "/key/{app_key:str}/xformsMedia/{form_id:str}/{version:str}/{filename:str}"):
+        row(401, 401, 401, 401, 401, 401),
     # The icon and the web app manifest: for every browser, signed in or not.
     ("GET", "/favicon.ico"): EVERYONE_200,
     ("GET", "/ikon/{size:int}"): EVERYONE_200,
@@ -157,7 +172,8 @@ def concrete(path: str, ids: dict[str, int]) -> str:
             .replace("{sha256:str}", "0" * 64).replace("{form_id:str}", "tidak_ada")
             .replace("/aturan", "/aturan?v=1").replace("{version:str}", "0123456789ab")
             .replace("{token_id:int}", "999999").replace("{candidate_id:int}", "999999")
-            .replace("{job_id:str}", "j" * 22)
+            .replace("{job_id:str}", "j" * 22).replace("{app_key:str}", "k" * 48)
+            .replace("{filename:str}", "penerima.csv").replace("{key_id:int}", "999999")
             .replace("{run_id:int}", "999999").replace("{edition_id:int}", "999999").replace("{size:int}", "192"))
 
 
