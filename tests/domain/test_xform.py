@@ -67,7 +67,8 @@ def test_the_editors_every_type_form_becomes_a_valid_xform() -> None:
     found = binds(xform.xml)
     # A NIK inside a repeat gets its note inside the repeat too.
     assert {"nik_usaha_jk_nik", "nik_usaha_lahir_nik", "nik_usaha_info_nik"} <= set(found)
-    assert "/anggota/" not in found["nik_usaha_info_nik"]["nodeset"] and "/usaha/" in found["nik_usaha_info_nik"]["nodeset"]
+    nodeset = found["nik_usaha_info_nik"]["nodeset"]
+    assert "/anggota/" not in nodeset and "/usaha/" in nodeset
     note = ET.fromstring(xform.xml).find(f".//{XF}itext")
     assert note is not None
     text = xform.xml.decode()
