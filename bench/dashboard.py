@@ -2,12 +2,16 @@
 100,000 submissions (bench/report.py's data: 20,000 beneficiaries, 70,000 visits, 10,000 growth
 checks over 2026-Q2 and 2026-Q3, 60 petugas): staff asking for the kabupaten and a coordinator for
 their kecamatan, 2026-Q3. The page shows the report's own tables (reports/dataset.tables_of), made
-once per data stamp: the first request after a write makes them (a scan, as the report does: `cold`),
-every later one reads them from the cache and adds the review queue and the petugas' activity.
+once per data stamp (web/dashboard_cache): the first view of a key after the server starts makes them
+(a scan, as the report does: `cold`); every later view reads them; the first view after a write shows
+the last figures stamped with their data time while a background job makes them again (`refresh_s`:
+how long until the page is current again).
 
 Target (the home page issue): <= 300 ms at 100,000 submissions, for the page as people open it
-(median of the requests after the first). The first request after a write is reported beside it.
-Last line: `BENCH dashboard <ms> ms p95_ms=<ms> cold_s=<s> kecamatan_ms=<ms> kecamatan_cold_s=<s> n=100000`."""
+(median of the views after the first) AND for the first view after a write. The server's CPU time
+per warm view is printed beside the wall time, since the machine is shared.
+Last line: `BENCH dashboard <ms> ms p95_ms=<ms> cpu_ms=<ms> after_write_ms=<ms> refresh_s=<s> cold_s=<s>
+kecamatan_ms=<ms> kecamatan_after_write_ms=<ms> kecamatan_cold_s=<s> n=100000`."""
 
 from __future__ import annotations
 
@@ -57,18 +61,59 @@ def get(server: Server, path: str) -> bytes:
         return bytes(response.read())
 
 
-def timed(server: Server, path: str, rounds: int) -> tuple[float, list[float]]:
-    """(the first request's seconds, the later ones' milliseconds)."""
+def cpu_s(pid: int) -> float:
+    """The process' user + system CPU seconds (threads included), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(server: Server, path: str, rounds: int) -> tuple[float, list[float], list[float]]:
+    """(the first request's seconds, the later ones' milliseconds, their server CPU milliseconds)."""
     began = time.perf_counter()
     page = get(server, path)
     cold = time.perf_counter() - began
     assert b"tile-penerima" in page, page[:500]
-    warm = []
+    warm, cpu = [], []
     for _ in range(rounds):
-        began = time.perf_counter()
+        began, used = time.perf_counter(), cpu_s(server.pid)
         get(server, path)
         warm.append((time.perf_counter() - began) * 1000)
-    return cold, warm
+        cpu.append((cpu_s(server.pid) - used) * 1000)
+    return cold, warm, cpu
+
+
+def write(server: Server, url: str) -> None:
+    """A reviewer approves one record waiting for review: a real write that moves the data stamp."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+        record, revision = conn.execute(
+            "SELECT id, revision FROM submission WHERE review_status = 'received' LIMIT 1").fetchone()
+    form = f"status=approved&comment=&revision={revision}&_csrf_token={server.cookie('csrftoken')}".encode()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(server.cookies), _NoRedirect)
+    request = urllib.request.Request(f"{server.url}/data/{record}/tinjau", data=form,
+                                     headers={"content-type": "application/x-www-form-urlencoded"})
+    try:
+        opener.open(request, timeout=60).read()
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 303, exc.code  # the decision saved, the next record opens
+
+
+def after_write(server: Server, path: str) -> float:
+    """The first view's milliseconds after the write; it must say newer data is being counted."""
+    began = time.perf_counter()
+    page = get(server, path)
+    took = (time.perf_counter() - began) * 1000
+    assert b'class="as-of stale"' in page, "the view after a write should show the last figures, stamped"
+    return took
+
+
+def until_current(server: Server, path: str, limit_s: float = 900) -> float:
+    began = time.perf_counter()
+    while b'class="as-of stale"' in get(server, path):
+        assert time.perf_counter() - began < limit_s, "the figures were never made again"
+        time.sleep(0.5)
+    return time.perf_counter() - began
 
 
 def main() -> int:
@@ -96,7 +141,7 @@ def main() -> int:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_ready(f"http://127.0.0.1:{port}")
-            return measure(f"http://127.0.0.1:{port}", url, env, workdir, args)
+            return measure(f"http://127.0.0.1:{port}", url, env, workdir, args, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -104,23 +149,33 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure(base: str, url: str, env: dict[str, str], workdir: Path, args: argparse.Namespace) -> int:
+def measure(base: str, url: str, env: dict[str, str], workdir: Path, args: argparse.Namespace, pid: int) -> int:
     import http.cookiejar
 
-    results = {}
-    for who, scope in (("ani", "64.02"), ("budi", "64.02.06")):
-        server = Server(base, url, env, workdir, http.cookiejar.CookieJar())
+    results, servers = {}, {}
+    paths = {"ani": f"/?periode={PERIOD}&wilayah=64.02", "budi": f"/?periode={PERIOD}&wilayah=64.02.06"}
+    for who, path in paths.items():
+        servers[who] = server = Server(base, url, env, workdir, http.cookiejar.CookieJar(), pid)
         sign_in(server, who)
-        results[who] = timed(server, f"/?periode={PERIOD}&wilayah={scope}", args.rounds)
-        cold, warm = results[who]
-        print(f"{who} ({scope}): first {cold:.2f} s, then median {statistics.median(warm):.1f} ms", flush=True)
-    cold, warm = results["ani"]
+        results[who] = timed(server, path, args.rounds)
+        cold, warm, cpu = results[who]
+        print(f"{who} ({path}): first {cold:.2f} s, then median {statistics.median(warm):.1f} ms "
+              f"(server CPU {statistics.median(cpu):.1f} ms)", flush=True)
+    write(servers["ani"], url)
+    written = {who: after_write(servers[who], path) for who, path in paths.items()}
+    print(f"first views after a write: {written['ani']:.1f} ms kabupaten, {written['budi']:.1f} ms kecamatan",
+          flush=True)
+    refresh = max(until_current(servers[who], path) for who, path in paths.items())
+    print(f"current again after {refresh:.1f} s (the background scans)", flush=True)
+    cold, warm, cpu = results["ani"]
     median = statistics.median(warm)
     p95 = sorted(warm)[int(len(warm) * 0.95) - 1]
-    k_cold, k_warm = results["budi"]
-    print(f"BENCH dashboard {median:.1f} ms p95_ms={p95:.1f} cold_s={cold:.2f} "
-          f"kecamatan_ms={statistics.median(k_warm):.1f} kecamatan_cold_s={k_cold:.2f} n={args.total}")
-    return 0 if median <= TARGET_MS else 1
+    k_cold, k_warm, _ = results["budi"]
+    print(f"BENCH dashboard {median:.1f} ms p95_ms={p95:.1f} cpu_ms={statistics.median(cpu):.1f} "
+          f"after_write_ms={written['ani']:.1f} refresh_s={refresh:.1f} cold_s={cold:.2f} "
+          f"kecamatan_ms={statistics.median(k_warm):.1f} kecamatan_after_write_ms={written['budi']:.1f} "
+          f"kecamatan_cold_s={k_cold:.2f} n={args.total}")
+    return 0 if max(median, written["ani"], written["budi"]) <= TARGET_MS else 1
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
         route_handlers=[*bench_routes, *ROUTES, static],
-        lifespan=[_lifespan(db), report_pages.lifespan, probable_duplicates.lifespan],
+        lifespan=[_lifespan(db), report_pages.lifespan, probable_duplicates.lifespan, home.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # First (outermost), after routing: NUL, out-of-range ids, early size/sign-in refusal, before the

@@ -2,15 +2,13 @@
 period (the current one unless another is asked for), a tile per table the definition's `home`
 lists, each figure linking to the records behind it; the review queue and each petugas' activity.
 The tables are reports/dataset.tables_of, cached per (report, period, scope, basis) and data stamp
-(storage/dashboard.stamp), so the home page is the report's numbers and costs a scan only after a
-write."""
+(storage/dashboard.stamp) in web/dashboard_cache: the home page is the report's numbers as of a
+stated moment, and a write costs a background scan, not the next viewer's wait."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -28,14 +26,12 @@ from server.reports.definitions import Definition
 from server.storage import dashboard as store
 from server.storage import review as review_store
 from server.storage.db import Database
-from server.web import visit_map
+from server.web import dashboard_cache, visit_map
 from server.web.contexts import HomeContext, Viewer
 
 TREND_PERIODS = 8
 MAP_LIMIT = 3000  # points on one map: more would make a page too heavy for the office's network
-_CACHE: OrderedDict[tuple[str, ...], Figures] = OrderedDict()
-_CACHE_SIZE = 64
-_LOCK = threading.Lock()
+CACHE: dashboard_cache.Figures[Figures] = dashboard_cache.Figures()
 
 
 class Figure(msgspec.Struct, frozen=True):
@@ -91,6 +87,8 @@ class DashboardContext(msgspec.Struct, frozen=True, kw_only=True):
     map_legend: list[Figure] = []  # each status with its count: the map as text
     map_note: str = ""
     home: HomeContext  # the forms one may fill, and the phone's offline runtime for those who fill
+    as_of: str = ""  # the data time of every figure above, and whether newer data is being counted
+    current: bool = True
 
 
 class Wanted(msgspec.Struct, frozen=True):
@@ -114,18 +112,22 @@ class Figures(msgspec.Struct, frozen=True):
     map_points: int = 0
 
 
-async def figures(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date) -> Figures:
+async def figures(db: Database, url: str, principal: Principal, wanted: Wanted,
+                  today: dt.date) -> dashboard_cache.Shown[Figures]:
     """The report's home tables for this period, scope and basis, the review queue and the petugas'
-    activity: from the cache while the data's stamp (and the day, for "this week") is unchanged,
-    else made again, the tables in a worker thread (a scan, as the report does)."""
-    stamp = await store.stamp(db)
-    key = (wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all), stamp,
-           today.isoformat(), principal.role, *principal.areas)
-    with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
+    activity, as of a stated moment: made once per data stamp (and day, for "this week"); after a
+    write the last ones are shown, stamped, while a background job makes them again."""
+    version = f"{await store.stamp(db)}|{today.isoformat()}"
+    key = (url, wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all),
+           principal.role, *principal.areas)
+    return await CACHE.get(key, version, lambda: _make(db, url, principal, wanted, today))
+
+
+async def _make(db: Database, url: str, principal: Principal, wanted: Wanted,
+                today: dt.date) -> dashboard_cache.Made[Figures]:
+    # The moment is read before the stamp and the scan: every write before it is counted.
+    as_of = clock.now()
+    version = f"{await store.stamp(db)}|{today.isoformat()}"
     tables = await asyncio.to_thread(dataset.tables_of, url, wanted.definition, wanted.period, wanted.scope,
                                      wanted.include_all, wanted.definition.home)
     definition = wanted.definition
@@ -138,11 +140,18 @@ async def figures(db: Database, url: str, principal: Principal, wanted: Wanted, 
         await store.activity(db, principal, wanted.scope, week_start(today)),
         map_svg=drawn, map_counts=dict(counts), map_points=len(points),
     )
-    with _LOCK:
-        _CACHE[key] = made
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return made
+    return dashboard_cache.Made(made, version, as_of)
+
+
+def as_of_text(shown: dashboard_cache.Shown[Figures], lang: str) -> str:
+    """The figures' data time in words, and whether newer data is being counted."""
+    local = shown.as_of.astimezone(clock.WITA)
+    when = f"{long_date(local.date())} {local:%H.%M} WITA"
+    if lang == "en":
+        return f"Figures as of {when}." + ("" if shown.current else
+                                            " Newer data came in and is being counted: reload in a moment.")
+    return f"Angka per {when}." + ("" if shown.current else
+                                    " Ada data baru yang sedang dihitung: muat ulang sebentar lagi.")
 
 
 def week_start(today: dt.date) -> dt.date:

@@ -4,7 +4,10 @@ everyone sees the forms they may fill."""
 
 from __future__ import annotations
 
-from litestar import Request, get
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request, get
 from litestar.response import Template
 
 from server import clock
@@ -43,6 +46,16 @@ async def index(request: Request, principal: SignedIn) -> Template:  # type: ign
     return Template(template_name="dashboard.html", context={"page": context})
 
 
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Figures belong to this app's database; a scan still running at shutdown is waited for briefly."""
+    board.CACHE.reset()
+    try:
+        yield
+    finally:
+        await board.CACHE.settle()
+
+
 def _home_report() -> definitions.Definition | None:
     """The first report definition that names home figures, read again only when a file changed."""
     files = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(definitions.ROOT.glob("*.yaml")))
@@ -73,7 +86,8 @@ def _wanted(principal: Principal, definition: definitions.Definition, request: R
 async def _dashboard(request: Request, principal: Principal, wanted: board.Wanted,  # type: ignore[type-arg]
                      home: HomeContext) -> board.DashboardContext:
     db, lang, today = db_of(request), lang_of(request), clock.today()
-    found = await board.figures(db, settings_of(request).database_url, principal, wanted, today)
+    shown = await board.figures(db, settings_of(request).database_url, principal, wanted, today)
+    found = shown.value
     return board.DashboardContext(
         lang=lang,
         viewer=home.viewer,
@@ -94,6 +108,8 @@ async def _dashboard(request: Request, principal: Principal, wanted: board.Wante
         queue=board.queue_figures(found.queue, wanted, lang),
         petugas=board.petugas_rows(found.petugas, found.activity, board.Links(wanted)),
         home=home,
+        as_of=board.as_of_text(shown, lang),
+        current=shown.current,
     )
 
 
