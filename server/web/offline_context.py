@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.domain.access import Principal
+from server.domain.review import STATUSES
 from server.errors import PantauError
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
@@ -110,6 +111,11 @@ class SentRow(msgspec.Struct, frozen=True):
     received_at: str
 
 
+def status_label(code: str, lang: str) -> str:
+    labels = STATUSES.get(code, (code, code))
+    return labels[1] if lang == "en" else labels[0]
+
+
 class CorrectionRow(msgspec.Struct, frozen=True):
     instance_id: str
     title: str
@@ -176,7 +182,8 @@ def phone_page_context(
         imported=imported,
         config=safe_json({"lang": lang, "page": which, "user": principal.username}),
         sent=[
-            SentRow(s.instance_id, named.get(s.form_id, s.form_id), s.revision, s.review_status, _local(s.received_at))
+            SentRow(s.instance_id, named.get(s.form_id, s.form_id), s.revision, status_label(s.review_status, lang),
+                    _local(s.received_at))
             for s in sent or []
         ],
         corrections=[

@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from server.clock import WITA
+from server.domain import periods
 from server.domain import registry as regions
 from server.domain.access import Principal
 from server.storage import reports as store
@@ -20,8 +21,8 @@ class ReportChoice(msgspec.Struct, frozen=True):
 
 class RunRow(msgspec.Struct, frozen=True):
     id: int
-    report: str
-    period: str
+    report: str  # the code, for links and forms; people read `title`
+    period: str  # the code (2026-Q1); people read `period_title` (Triwulan I Tahun 2026)
     scope: str
     scope_name: str
     status: str
@@ -31,6 +32,8 @@ class RunRow(msgspec.Struct, frozen=True):
     message: str
     fingerprint: str = ""  # of the newest edition, "" before the first
     provisional: bool = False  # the newest edition was made before the period ended
+    title: str = ""
+    period_title: str = ""
 
 
 class EditionRow(msgspec.Struct, frozen=True):
@@ -62,9 +65,19 @@ class RunContext(msgspec.Struct, frozen=True, kw_only=True):
     working: bool  # queued or rendering: the page refreshes itself
 
 
-def run_row(run: store.Run, lang: str, latest: store.Edition | None = None) -> RunRow:
+def period_title(code: str) -> str:
+    try:
+        return periods.parse(code).title()
+    except periods.BadPeriod:  # a stored run always names a parsed period; never a blank heading
+        return code
+
+
+def run_row(run: store.Run, lang: str, latest: store.Edition | None = None,
+            titles: dict[str, str] | None = None) -> RunRow:
     labels = store.STATUSES.get(run.status, (run.status, run.status))
     return RunRow(
+        title=(titles or {}).get(run.report, run.report),
+        period_title=period_title(run.period),
         id=run.id,
         report=run.report,
         period=run.period,
@@ -99,11 +112,12 @@ def reports_context(
         reports=reports,
         scopes=[(s, scope_name(s)) for s in scopes],
         period=period,
-        runs=[run_row(r, lang, (latest or {}).get(r.id)) for r in runs],
+        runs=[run_row(r, lang, (latest or {}).get(r.id), {c.name: c.title for c in reports}) for r in runs],
     )
 
 
-def run_context(principal: Principal, lang: str, run: store.Run, editions: list[store.Edition]) -> RunContext:
+def run_context(principal: Principal, lang: str, run: store.Run, editions: list[store.Edition],
+                title: str = "") -> RunContext:
     rows = [
         EditionRow(
             id=e.id,
@@ -121,7 +135,7 @@ def run_context(principal: Principal, lang: str, run: store.Run, editions: list[
     return RunContext(
         lang=lang,
         viewer=viewer_of(principal),
-        run=run_row(run, lang),
+        run=run_row(run, lang, titles={run.report: title or run.report}),
         editions=rows,
         working=run.status in (store.QUEUED, store.RENDERING),
     )

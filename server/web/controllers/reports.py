@@ -28,7 +28,7 @@ from server.storage import reports as store
 from server.web.auth import SignedIn, client_address
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import read_form, text
-from server.web.report_context import ReportChoice, reports_context, run_context
+from server.web.report_context import ReportChoice, reports_context, run_context, scope_name
 
 NEED = "download_reports"
 
@@ -89,16 +89,19 @@ async def preview(request: Request, principal: SignedIn) -> Response[str]:  # ty
     data = await asyncio.to_thread(
         dataset.build, settings.database_url, definition, period, scope, include_all, clock.today()
     )
-    toolbar = _toolbar(request, definition.name, period.code, scope, include_all)
+    toolbar = _toolbar(request, definition, period, scope, include_all)
     html = document.html(data, preview=True, toolbar=toolbar)
     return Response(html, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 
-def _toolbar(request: Request, name: str, period: str, scope: str, include_all: bool) -> Markup:  # type: ignore[type-arg]
+def _toolbar(request: Request, definition: definitions.Definition, period: periods.Period, scope: str,  # type: ignore[type-arg]
+             include_all: bool) -> Markup:
     env = request.app.template_engine.engine  # type: ignore[union-attr]
     csrf = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
     toolbar = env.get_template("report_toolbar.html")  # autoescaped, like every page template
-    html = toolbar.render(name=name, period=period, scope=scope, include_all=include_all, csrf=csrf)
+    html = toolbar.render(name=definition.name, title=definition.title, period=period.code,
+                          period_title=period.title(), scope=scope, scope_name=scope_name(scope),
+                          include_all=include_all, csrf=csrf)
     return Markup(html)  # noqa: S704 - rendered by the autoescaping environment above
 
 
@@ -145,8 +148,13 @@ async def _load_run(request: Request, principal: Principal, run_id: int) -> stor
 async def run_page(request: Request, principal: SignedIn, run_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
     run = await _load_run(request, principal, run_id)
     editions = await store.editions_of(db_of(request), run.id)
-    context = run_context(principal, lang_of(request), run, editions)
+    context = run_context(principal, lang_of(request), run, editions, _title_of(run.report))
     return Template(template_name="report_run.html", context={"page": context})
+
+
+def _title_of(name: str) -> str:
+    """The report's title as people know it; its code when its definition is no longer shipped."""
+    return definitions.load(name).title if name in definitions.names() else name
 
 
 @get("/laporan/edisi/{edition_id:int}/unduh")
