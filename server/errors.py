@@ -402,7 +402,7 @@ define("editor.preview_published", 409,
        "Ubah dan simpan formulir untuk membuat draf, lalu coba lagi.",
        "This preview shows published version {version} and is for viewing only; test submissions are not kept. "
        "Change and save the form to make a draft, then try again.")
-# --- ODK Collect and KoboCollect: app keys and the OpenRosa routes (issue 21) -------------------------
+# --- ODK Collect and KoboCollect: app keys and the OpenRosa routes -------------------------
 define("app_key.bad_name", 400, "Beri nama kunci aplikasi (maksimal {max} karakter), misalnya nama HP-nya.",
        "Give the app key a name (at most {max} characters), e.g. the phone's name.")
 define("app_key.too_many", 400, "Anda sudah punya {max} kunci aplikasi aktif. Cabut yang tidak dipakai dulu.",

@@ -1,4 +1,4 @@
-"""The settings ODK Collect and KoboCollect take from a QR code (issue 21): JSON compressed with zlib
+"""The settings ODK Collect and KoboCollect take from a QR code: JSON compressed with zlib
 and encoded in base64, as ODK Central's "Configure client" code. Scanning it sets the server URL
 (with the person's app key: no username or password on the phone), the project's name, the form
 update mode "match exactly" (the phone keeps exactly the forms the server lists, and their new

@@ -1,4 +1,4 @@
-"""A published form version as an ODK XForm (issue 21), for ODK Collect and KoboCollect: the form's
+"""A published form version as an ODK XForm, for ODK Collect and KoboCollect: the form's
 XLSForm rendering (xlsform_export.xlsform_sheets, the workbook `pantau forms convert` writes) with
 what a phone app needs on top, converted by pyxform. On top of the export:
 

@@ -1,4 +1,4 @@
-"""Personal app keys for ODK Collect and KoboCollect (issue 21), as ODK Central's app users: a person
+"""Personal app keys for ODK Collect and KoboCollect, as ODK Central's app users: a person
 makes one per device on the account page, and the app is set up with the server URL
 https://<host>/key/<key>/ (a QR code), so no password is typed on the phone. The database keeps only
 the key's sha256 and a short prefix to tell keys apart. A key acts as its owner, with the owner's

@@ -155,7 +155,7 @@ ROUTES: list[Any] = [
     *editor.ROUTES,  # the form editor
     *report_pages.ROUTES,  # evaluation reports
     *icons.ROUTES,  # /favicon.ico and the web app manifest
-    *openrosa.ROUTES,  # ODK Collect and KoboCollect (issue 21), at / and under /key/<app key>/
+    *openrosa.ROUTES,  # ODK Collect and KoboCollect, at / and under /key/<app key>/
 ]
 
 

@@ -75,7 +75,7 @@ class AccountContext(msgspec.Struct, frozen=True):
     areas: list[str]
     message: str = ""
     error: str = ""
-    app_keys: list[AppKeyRow] = []  # ODK Collect / KoboCollect keys (issue 21)
+    app_keys: list[AppKeyRow] = []  # ODK Collect / KoboCollect keys
     new_key_url: str = ""  # the server URL of a key just made, shown once
     new_key_qr: str = ""  # its QR code as inline SVG (segno; no text from the person in it)
 

@@ -1,4 +1,4 @@
-"""What every OpenRosa route shares (issue 21; form-systems.md section 2): who is asking, the
+"""What every OpenRosa route shares (form-systems.md section 2): who is asking, the
 responses' headers, the OpenRosaResponse envelope, and one set of handlers mounted twice.
 
 Who is asking, as ODK Central answers ODK Collect:

@@ -47,7 +47,7 @@ _DATE: list[Any] = [0, b""]  # (second, its HTTP date): formatted once a second
 
 
 def http_date() -> bytes:
-    """The `Date` header every response carries (OpenRosa requires it on its answers, issue 21); the
+    """The `Date` header every response carries (OpenRosa requires it on its answers); the
     app adds it rather than uvicorn (serve.py: date_header=False), so a test client sees it too."""
     now = int(time.time())
     if _DATE[0] != now:

@@ -1,4 +1,4 @@
-"""ODK Collect's side of Pantau (issue 21), spoken as Collect speaks it: the 401 challenge and HTTP
+"""ODK Collect's side of Pantau, spoken as Collect speaks it: the 401 challenge and HTTP
 Basic, app keys made on the account page (the QR code decoded as Collect decodes it), the form list of
 the forms each person may fill, the XForms with the md5 the list promised, manifests whose md5 match
 the media files, and the beneficiary file: the person's own areas, never a whole NIK."""

@@ -35,7 +35,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/masuk"): row(401, 401, 401, 401, 401, 401),
     ("GET", "/akun"): SIGNED_IN_200,
     ("POST", "/akun/sandi"): row(302, 400, 400, 400, 400, 400),
-    # App keys for ODK Collect (issue 21): one's own; an unknown key id is a 404.
+    # App keys for ODK Collect: one's own; an unknown key id is a 404.
     ("POST", "/akun/kunci-aplikasi"): row(302, 400, 400, 400, 400, 400),
     ("POST", "/akun/kunci-aplikasi/{key_id:int}/cabut"): row(302, 404, 404, 404, 404, 404),
     ("GET", "/pengguna"): ADMIN_ONLY,
@@ -123,7 +123,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/laporan/buat"): row(302, 400, 400, 400, 403, 403),
     ("GET", "/laporan/run/{run_id:int}"): row(302, 404, 404, 404, 403, 403),
     ("GET", "/laporan/edisi/{edition_id:int}/unduh"): row(302, 404, 404, 404, 403, 403),
-    # OpenRosa (issue 21): anonymous gets Basic's 401 challenge; the session reads too, but the form list
+    # OpenRosa: anonymous gets Basic's 401 challenge; the session reads too, but the form list
     # wants the X-OpenRosa-Version header (400); a form that does not exist is a 404 for who may fill and
     # a 403 for who may not; under an unknown app key everyone is a 401 (test_openrosa.py uses real keys).
     ("GET", "/formList"): row(401, 400, 400, 400, 400, 400),

@@ -1,4 +1,4 @@
-"""Personal app keys for ODK Collect and KoboCollect (issue 21): one per device, made on the account
+"""Personal app keys for ODK Collect and KoboCollect: one per device, made on the account
 page; the key is part of the server URL the app is set up with (/key/<key>/), so only its sha256 is
 stored, with a short prefix to tell keys apart."""
 

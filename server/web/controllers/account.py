@@ -1,5 +1,5 @@
 """My account: who I am, my areas, changing my own password (which ends my other sessions), and my
-app keys for ODK Collect and KoboCollect (issue 21): a key is made for one phone, shown once as a QR
+app keys for ODK Collect and KoboCollect: a key is made for one phone, shown once as a QR
 code with the app's settings, and can be revoked; both are audited."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ODK Collect and KoboCollect (issue 21): the OpenRosa form list, each published form version as an
+"""ODK Collect and KoboCollect: the OpenRosa form list, each published form version as an
 XForm (domain/xform.py), its manifest and media files. Every route is served at the root (HTTP Basic
 or the session) and under /key/<app key>/ (web/openrosa.py). Paths follow ODK Aggregate's names:
 
