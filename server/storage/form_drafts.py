@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 import uuid
 from typing import Any
 
@@ -15,7 +14,7 @@ import msgspec
 
 from server import clock
 from server.domain.access import Principal, assigned
-from server.storage import audit, forms
+from server.storage import audit, epochs
 from server.storage.db import Database
 from server.storage.review import aware
 from server.storage.writer import Tx, Writer
@@ -215,33 +214,25 @@ async def set_status(writer: Writer, principal: Principal, form_id: str, status:
         if not tx.fetch("UPDATE form SET status = {} WHERE form_id = {} RETURNING id", status, form_id):
             return False
         tx.later(audit.INSERT, *audit.values(principal, action, target_type="form", target_id=form_id))
+        tx.execute(*epochs.bump(epochs.FORMS))  # every process sees it within epochs.POLL_S
         return True
 
     done = await writer.run(op)
-    forms.status_memo(writer.db).pop(form_id, None)  # this process sees the change at once; others within STATUS_TTL_S
+    epochs.forget(writer.db)  # this process at once
     return done
 
 
 # --- assignment to roles and areas ---------------------------------------------------------------------------
-# Read on every fill page and submission: kept per process for a few seconds, like a form's status.
-ASSIGNMENT_TTL_S = 5.0
-
-
-def _assigned_memo(db: Database) -> dict[str, tuple[float, Assignment]]:
-    return db.memo.setdefault("form_assignment", {})
-
-
+# Read on every fill page and submission: kept per process until the "forms" epoch moves.
 async def assignment(db: Database, form_id: str) -> Assignment:
-    now = time.monotonic()
-    memo = _assigned_memo(db)
-    cached = memo.get(form_id)
-    if cached is not None and now - cached[0] < ASSIGNMENT_TTL_S:
-        return cached[1]
-    rows = await db.fetch("SELECT role, area_code FROM form_assignment WHERE form_id = {} ORDER BY id", form_id)
-    found = Assignment(
-        roles=tuple(r["role"] for r in rows if r["role"]), areas=tuple(r["area_code"] for r in rows if r["area_code"])
-    )
-    memo[form_id] = (now, found)
+    memo = await epochs.cache(db, epochs.FORMS)
+    key = ("assignment", form_id)
+    found: Assignment | None = memo.get(key)
+    if found is None:
+        rows = await db.fetch("SELECT role, area_code FROM form_assignment WHERE form_id = {} ORDER BY id", form_id)
+        found = memo[key] = Assignment(
+            roles=tuple(r["role"] for r in rows if r["role"]),
+            areas=tuple(r["area_code"] for r in rows if r["area_code"]))
     return found
 
 
@@ -266,9 +257,10 @@ async def set_assignment(writer: Writer, principal: Principal, form_id: str, wan
         tx.execute(
             audit.INSERT, *audit.values(principal, "form.assign", target_type="form", target_id=form_id, detail=detail)
         )
+        tx.execute(*epochs.bump(epochs.FORMS))
 
     await writer.run(op)
-    _assigned_memo(writer.db).pop(form_id, None)
+    epochs.forget(writer.db)
 
 
 # --- the editor's list ---------------------------------------------------------------------------------------

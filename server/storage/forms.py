@@ -4,7 +4,6 @@ that returns the existing version; publishing other content under a used version
 
 from __future__ import annotations
 
-import time
 from typing import Any, Protocol
 
 import msgspec
@@ -13,6 +12,7 @@ from server import clock
 from server.domain.form import Form as Form_
 from server.domain.load import encode_yaml
 from server.errors import PantauError
+from server.storage import epochs
 from server.storage.db import Database
 from server.storage.tables import Form, FormVersion
 
@@ -61,6 +61,8 @@ async def publish(db: Database, compiled: Compiled, source: bytes, source_name: 
         ).returning(FormVersion.id)
         await Form.update({Form.title_id: compiled.title.get("id", ""),
                            Form.title_en: compiled.title.get("en", "")}).where(Form.id == form_pk)
+        await epochs.bump_now(db, epochs.FORMS)  # every process drops what it kept of this form
+    epochs.forget(db)
     return Published(compiled.form_id, compiled.version, rows[0]["id"], compiled.content_hash, True)
 
 
@@ -105,9 +107,9 @@ class LoadedVersion(msgspec.Struct, frozen=True):
 # process: decoding the definition and its ASTs on every submission would dominate the request.
 # Kept per database (db.memo), as the status below: one process may open several databases (the
 # tests do), and the same form id and version label may name different content in each.
-# A form's status (published/archived) is re-read at most this often per process: archiving stops
-# new submissions within seconds, without a query on every submission.
-STATUS_TTL_S = 5.0
+# A form's status (published/archived) is kept per process until the "forms" epoch moves
+# (storage/epochs.py): archiving or restoring on any node stops or reopens submissions on every
+# node within epochs.POLL_S, without a query on every submission.
 
 
 async def load_version(db: Database, form_id: str, version: str | None = None) -> LoadedVersion | None:
@@ -136,17 +138,11 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
     return loaded
 
 
-def status_memo(db: Database) -> dict[str, tuple[float, str | None]]:
-    return db.memo.setdefault("form_status", {})
-
-
 async def _status(db: Database, form_id: str) -> str | None:
-    now = time.monotonic()
-    memo = status_memo(db)
-    cached = memo.get(form_id)
-    if cached is not None and now - cached[0] < STATUS_TTL_S:
-        return cached[1]
-    rows = await Form.raw("SELECT status FROM form WHERE form_id = {}", form_id)
-    status = rows[0]["status"] if rows else None
-    memo[form_id] = (now, status)
+    memo = await epochs.cache(db, epochs.FORMS)
+    key = ("status", form_id)
+    if key not in memo:
+        rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
+        memo[key] = rows[0]["status"] if rows else None
+    status: str | None = memo[key]
     return status

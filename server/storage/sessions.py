@@ -12,6 +12,7 @@ import msgspec
 
 from server import clock
 from server.domain.access import Principal
+from server.storage import epochs
 from server.storage.db import Database
 from server.storage.tables import UserSession
 
@@ -61,7 +62,10 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
 
 
 async def end(db: Database, token: str) -> None:
-    await UserSession.delete().where(UserSession.token_hash == token_hash(token))
+    async with db.atomic():
+        await UserSession.delete().where(UserSession.token_hash == token_hash(token))
+        await epochs.bump_now(db, epochs.SESSIONS)  # a process that keeps sessions drops them
+    epochs.forget(db)
 
 
 async def purge_expired(db: Database) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     Boolean,
+    Bytea,
     ForeignKey,
     Integer,
     Serial,
@@ -341,3 +343,31 @@ class ReportEdition(Table, tablename="report_edition"):
 
 
 TABLES = (*TABLES, ReportRun, ReportEdition)
+
+
+class Epoch(Table, tablename="epoch"):
+    """A change counter shared by every process (m0015, storage/epochs.py)."""
+
+    name = Varchar(length=64, primary_key=True)
+    value = BigInt(default=0)
+
+
+class Blob(Table, tablename="blob"):
+    """A complete content-addressed blob (m0015, storage/blobs.py); its bytes are in blob_chunk."""
+
+    sha256 = Varchar(length=64, primary_key=True)  # the key: the name the rest of Pantau uses
+    content_sha256 = Varchar(length=64)  # of the stored bytes
+    size = BigInt()
+    chunks = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class BlobChunk(Table, tablename="blob_chunk"):
+    """One chunk (about 1 MB) of a blob; primary key (sha256, n) in the migration."""
+
+    sha256 = Varchar(length=64, primary_key=True)
+    n = Integer()
+    data = Bytea()
+
+
+TABLES = (*TABLES, Epoch, Blob, BlobChunk)

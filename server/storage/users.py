@@ -9,6 +9,7 @@ import msgspec
 
 from server import clock
 from server.errors import PantauError
+from server.storage import epochs
 from server.storage.db import Database
 from server.storage.tables import User, UserArea, UserSession
 
@@ -96,6 +97,8 @@ async def set_role(db: Database, user_id: int, role: str, areas: tuple[str, ...]
     async with db.atomic():
         await User.update({User.role: role}).where(User.id == user_id)
         await _replace_areas(user_id, areas)
+        await epochs.bump_now(db, epochs.USERS)
+    epochs.forget(db)
 
 
 async def set_password(db: Database, user_id: int, password_hash: str, *, keep_session: str | None = None) -> None:
@@ -106,6 +109,8 @@ async def set_password(db: Database, user_id: int, password_hash: str, *, keep_s
         if keep_session:
             query = query.where(UserSession.token_hash != keep_session)
         await query
+        await epochs.bump_now(db, epochs.USERS, epochs.SESSIONS)
+    epochs.forget(db)
 
 
 async def set_active(db: Database, user_id: int, active: bool) -> None:
@@ -113,3 +118,5 @@ async def set_active(db: Database, user_id: int, active: bool) -> None:
         await User.update({User.active: active}).where(User.id == user_id)
         if not active:  # deactivation ends their sessions at once
             await UserSession.delete().where(UserSession.user_id == user_id)
+        await epochs.bump_now(db, epochs.USERS, epochs.SESSIONS)
+    epochs.forget(db)

@@ -52,12 +52,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def serving(settings: Settings, workdir: Path, **variables: str) -> Iterator[Live]:
+def node(settings: Settings, workdir: Path, **variables: str) -> Live:
+    """Where a server for these settings will answer, and its environment (not started)."""
     port, log = _free_port(), workdir / "serve.log"
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": settings.database_url,
            "PANTAU_DATA_DIR": settings.data_dir, "PANTAU_SECRET_KEY": settings.secret_key,
            "PANTAU_HOST": "127.0.0.1", "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "INFO", **variables}
-    live = Live(f"http://127.0.0.1:{port}", log, env)
-    with serve([sys.executable, "-m", "server.cli.main", "serve"], env, live.url, log, cwd=workdir):
+    return Live(f"http://127.0.0.1:{port}", log, env)
+
+
+@contextmanager
+def serving(settings: Settings, workdir: Path, **variables: str) -> Iterator[Live]:
+    live = node(settings, workdir, **variables)
+    with serve([sys.executable, "-m", "server.cli.main", "serve"], live.env, live.url, live.log, cwd=workdir):
         yield live

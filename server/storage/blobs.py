@@ -1,0 +1,183 @@
+"""Photos and report editions as blobs in PostgreSQL, so a node keeps nothing another node needs
+(issue 26 item 1). SQLite keeps its files on disk (storage/attachments.py, storage/reports.py).
+
+A blob is named by a key: a report edition by the sha256 of its bytes; a photo by the sha256 of the
+bytes the phone sent (the name the phone keys its outbox by; what is stored is the photo encoded
+again). `content_sha256` is always the sha256 of the stored bytes, so every copy can be checked.
+The bytes are cut in CHUNK-sized rows of blob_chunk and move one chunk at a time in both directions:
+a 50 MB PDF never sits whole in a node's memory. The chunks are written under a temporary key and
+renamed, and the `blob` row is inserted last, in the same transaction: a blob is complete or absent.
+Two uploads of one key at once serialise on an advisory lock; the second finds the first's blob and
+drops its own chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from server import clock
+from server.errors import PantauError
+from server.storage.db import Database
+
+CHUNK = 1 << 20  # 1 MiB: a row per MiB keeps a 50 MB PDF at 50 rows and a node's memory at one chunk
+
+_CHUNK_SQL = "INSERT INTO blob_chunk (sha256, n, data) VALUES ({}, {}, {})"
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended({}, 0))"
+_FOUND_SQL = "SELECT content_sha256, size FROM blob WHERE sha256 = {}"
+_RENAME_SQL = "UPDATE blob_chunk SET sha256 = {} WHERE sha256 = {}"
+_DROP_SQL = "DELETE FROM blob_chunk WHERE sha256 = {}"
+_BLOB_SQL = "INSERT INTO blob (sha256, content_sha256, size, chunks, created_at) VALUES ({}, {}, {}, {}, {})"
+
+
+def in_database(database_url: str) -> bool:
+    """Blobs live in the database on PostgreSQL; SQLite keeps files in the data directory."""
+    return not database_url.startswith("sqlite:")
+
+
+class Stored:
+    def __init__(self, key: str, content_sha256: str, size: int) -> None:
+        self.key, self.content_sha256, self.size = key, content_sha256, size
+
+
+def _pg(sql: str) -> str:
+    parts = sql.split("{}")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+
+
+# --- async (the web nodes: asyncpg through the Database's pool) --------------------------------------------
+async def put(db: Database, chunks: AsyncIterable[bytes], key: str | None = None) -> Stored:
+    """Store what `chunks` yields; key None names it by its own sha256."""
+    pool: Any = db.engine.pool  # type: ignore[union-attr]
+    temporary = f"tmp-{uuid.uuid4().hex}"
+    digest, size, count = hashlib.sha256(), 0, 0
+    async with pool.acquire() as conn, conn.transaction():
+        async for piece in _rechunk(chunks):
+            digest.update(piece)
+            size += len(piece)
+            await conn.execute(_pg(_CHUNK_SQL), temporary, count, piece)
+            count += 1
+        content = digest.hexdigest()
+        name = key or content
+        await conn.execute(_pg(_LOCK_SQL), f"blob:{name}")
+        if (found := await conn.fetchrow(_pg(_FOUND_SQL), name)) is not None:
+            await conn.execute(_pg(_DROP_SQL), temporary)
+            return Stored(name, found[0], int(found[1]))  # the first copy stands
+        else:
+            await conn.execute(_pg(_RENAME_SQL), name, temporary)
+            await conn.execute(_pg(_BLOB_SQL), name, content, size, count, clock.now())
+    return Stored(name, content, size)
+
+
+async def _rechunk(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    buffer = bytearray()
+    async for piece in chunks:
+        buffer += piece
+        while len(buffer) >= CHUNK:
+            yield bytes(buffer[:CHUNK])
+            del buffer[:CHUNK]
+    if buffer:
+        yield bytes(buffer)
+
+
+async def put_bytes(db: Database, data: bytes, key: str | None = None) -> Stored:
+    async def one() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), CHUNK):
+            yield data[start:start + CHUNK]
+
+    return await put(db, one(), key)
+
+
+async def size_of(db: Database, key: str) -> int | None:
+    rows = await db.fetch("SELECT size FROM blob WHERE sha256 = {}", key)
+    return int(rows[0]["size"]) if rows else None
+
+
+async def read(db: Database, key: str) -> AsyncIterator[bytes]:
+    """The blob's bytes, one chunk per database read; nothing when there is no such blob."""
+    rows = await db.fetch("SELECT chunks FROM blob WHERE sha256 = {}", key)
+    for n in range(int(rows[0]["chunks"]) if rows else 0):
+        found = await db.fetch("SELECT data FROM blob_chunk WHERE sha256 = {} AND n = {}", key, n)
+        if not found:
+            raise PantauError("blob.damaged", key=key[:64])
+        yield bytes(found[0]["data"])
+
+
+# --- blocking (report worker processes, the CLI): psycopg ---------------------------------------------------
+def connect(database_url: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), autocommit=True)
+
+
+def put_sync(conn: Any, chunks: Iterable[bytes], key: str | None = None) -> Stored:
+    """As put(), on a psycopg connection; inside the caller's transaction when one is open."""
+    temporary = f"tmp-{uuid.uuid4().hex}"
+    digest, size, count = hashlib.sha256(), 0, 0
+    with conn.transaction():
+        for piece in chunks:
+            digest.update(piece)
+            size += len(piece)
+            conn.execute(_ps(_CHUNK_SQL), (temporary, count, piece))
+            count += 1
+        content = digest.hexdigest()
+        name = key or content
+        conn.execute(_ps(_LOCK_SQL), (f"blob:{name}",))
+        if (found := conn.execute(_ps(_FOUND_SQL), (name,)).fetchone()) is not None:
+            conn.execute(_ps(_DROP_SQL), (temporary,))
+            return Stored(name, found[0], int(found[1]))  # the first copy stands
+        else:
+            conn.execute(_ps(_RENAME_SQL), (name, temporary))
+            conn.execute(_ps(_BLOB_SQL), (name, content, size, count, clock.now()))
+    return Stored(name, content, size)
+
+
+def _ps(sql: str) -> str:
+    return sql.replace("{}", "%s")
+
+
+def read_sync(conn: Any, key: str) -> Iterator[bytes]:
+    found = conn.execute("SELECT chunks FROM blob WHERE sha256 = %s", (key,)).fetchone()
+    for n in range(int(found[0]) if found else 0):
+        row = conn.execute("SELECT data FROM blob_chunk WHERE sha256 = %s AND n = %s", (key, n)).fetchone()
+        if row is None:
+            raise PantauError("blob.damaged", key=key[:64])
+        yield bytes(row[0])
+
+
+def content_sha256_sync(conn: Any, key: str) -> str | None:
+    """The sha256 of the blob's bytes as read back now (None when there is no such blob)."""
+    if conn.execute("SELECT 1 FROM blob WHERE sha256 = %s", (key,)).fetchone() is None:
+        return None
+    digest = hashlib.sha256()
+    for piece in read_sync(conn, key):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def file_chunks(path: Any) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while piece := fh.read(CHUNK):
+            yield piece
+
+
+class PhotoReader:
+    """Reads photos by key for a report being rendered (a worker process), on one connection opened
+    at the first photo and closed with the reader. A photo is small (the phone scales it): whole."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._conn: Any = None
+
+    def __call__(self, key: str) -> bytes | None:
+        if self._conn is None:
+            self._conn = connect(self.database_url)
+        return b"".join(read_sync(self._conn, key)) or None
+
+    def __enter__(self) -> PhotoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            self._conn.close()
