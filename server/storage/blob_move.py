@@ -1,5 +1,5 @@
 """`pantau db migrate` on PostgreSQL: the photos and report editions a Pantau kept as files in its
-data directory (before issue 26, or while it ran on SQLite) move into the database as blobs, so any
+data directory (from before blobs, or while it ran on SQLite) move into the database as blobs, so any
 node can serve them. All or nothing: every file is copied in ONE transaction and checked before the
 commit (a report edition's bytes must hash to its name; a photo must have its attachment row, its
 recorded size and decode as an image; every copy read back from the database must hash like its

@@ -1,5 +1,5 @@
 """Photos and report editions as blobs in PostgreSQL, so a node keeps nothing another node needs
-(issue 26 item 1). SQLite keeps its files on disk (storage/attachments.py, storage/reports.py).
+(stateless nodes). SQLite keeps its files on disk (storage/attachments.py, storage/reports.py).
 
 A blob is named by a key: a report edition by the sha256 of its bytes; a photo by the sha256 of the
 bytes the phone sent (the name the phone keys its outbox by; what is stored is the photo encoded
