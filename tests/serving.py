@@ -3,6 +3,7 @@ client addresses, requests truly at the same time) and the browser tests start t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,10 +13,20 @@ from pathlib import Path
 import httpx
 
 
+def ready_seconds(base: float, load: float | None = None, cpus: int | None = None) -> float:
+    """`base` seconds on an idle machine, stretched by how many runnable processes share each core
+    (the 1-minute load average per CPU, up to 10x): on a shared 2-core machine a start that takes
+    20 s alone can take minutes, and a fixed deadline then fails tests that nothing is wrong with."""
+    load = os.getloadavg()[0] if load is None else load
+    cpus = (os.cpu_count() or 1) if cpus is None else cpus
+    return base * min(10.0, max(1.0, load / cpus))
+
+
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
-    """Until /readyz answers 200; an exit or a timeout fails the test with the server's own log."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    """Until /readyz answers 200; an exit or a timeout fails the test with the server's own log. The
+    deadline is `seconds` scaled by the machine's load, looked at again while waiting."""
+    started = time.monotonic()
+    while time.monotonic() - started < ready_seconds(seconds):
         if process.poll() is not None:
             raise AssertionError(f"pantau serve exited: {log.read_text(errors='replace')}")
         try:
@@ -24,7 +35,8 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path, seco
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"pantau serve did not become ready in {seconds:g} s: {log.read_text(errors='replace')}")
+    waited = time.monotonic() - started
+    raise AssertionError(f"pantau serve did not become ready in {waited:.0f} s: {log.read_text(errors='replace')}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -37,12 +49,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(command: list[str], env: dict[str, str], url: str, log: Path, cwd: Path | None = None
-          ) -> Iterator[subprocess.Popen[bytes]]:
+def serve(command: list[str], env: dict[str, str], url: str, log: Path, cwd: Path | None = None,
+          ready_within: float = 60) -> Iterator[subprocess.Popen[bytes]]:
+    """The server, started; stopped and reaped on the way out, also when it never became ready (a
+    process left running leaks, and its ResourceWarning fails whichever test runs next)."""
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         try:
-            wait_until_ready(url, process, log)
+            wait_until_ready(url, process, log, ready_within)
             yield process
         finally:
             stop(process)

@@ -78,6 +78,7 @@ class AccountContext(msgspec.Struct, frozen=True):
     app_keys: list[AppKeyRow] = []  # ODK Collect / KoboCollect keys
     new_key_url: str = ""  # the server URL of a key just made, shown once
     new_key_qr: str = ""  # its QR code as inline SVG (segno; no text from the person in it)
+    error_code: str = ""  # the catalogue code, on the alert as data-code
 
 
 class UsersContext(msgspec.Struct, frozen=True):
@@ -87,6 +88,7 @@ class UsersContext(msgspec.Struct, frozen=True):
     roles: list[str]
     message: str = ""
     error: str = ""
+    error_code: str = ""  # the catalogue code, on the alert as data-code
 
 
 class UserEditContext(msgspec.Struct, frozen=True):
@@ -96,6 +98,7 @@ class UserEditContext(msgspec.Struct, frozen=True):
     roles: list[str]
     message: str = ""
     error: str = ""
+    error_code: str = ""  # the catalogue code, on the alert as data-code
     new_password: str = ""
     failed_sign_ins: int = 0  # within the last window_minutes, from every address
     window_minutes: int = 15

@@ -24,7 +24,7 @@ from server.domain.compile import compile_source
 from server.errors import PantauError
 from server.storage import form_drafts, forms, registry, review, submissions, users
 from server.storage.db import Database
-from server.storage.writer import PG_WRITER_THREADS, Tx, Writer
+from server.storage.writer import MAX_ATTEMPTS, PG_WRITER_THREADS, Tx, Writer
 from tests.conftest import ON_POSTGRES
 
 T = TypeVar("T")
@@ -149,7 +149,10 @@ async def test_an_item_that_lost_a_race_runs_again_and_its_neighbours_commit_onc
 
 
 async def test_an_item_that_keeps_losing_fails_in_the_end(db: Database) -> None:
+    attempts: list[int] = []
+
     def hopeless(tx: Tx) -> None:
+        attempts.append(1)
         raise LostRace("could not serialize access")
 
     writer = Writer(db, threads=1)
@@ -158,6 +161,9 @@ async def test_an_item_that_keeps_losing_fails_in_the_end(db: Database) -> None:
     finally:
         await writer.stop()
     assert isinstance(outcome, LostRace)
+    # The first run without savepoints, its careful rerun, then MAX_ATTEMPTS - 1 retries: never
+    # once (a retry that does not happen) and never forever.
+    assert len(attempts) == 1 + MAX_ATTEMPTS and writer.reruns == 1 and writer.retries == MAX_ATTEMPTS - 1
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer at a time: no deadlock to lose")

@@ -30,7 +30,8 @@ async def _page(request: Request, principal: Principal, *, message: str = "",  #
             for k in await app_keys.list_for(db_of(request), principal)]
     url = f"{site_url(request)}/key/{new_key}/" if new_key else ""
     context = AccountContext(lang=lang, viewer=viewer_of(principal), areas=list(principal.areas),
-                             message=message, error=error.message(lang) if error else "", app_keys=keys,
+                             message=message, error=error.message(lang) if error else "",
+                             error_code=error.code if error else "", app_keys=keys,
                              new_key_url=url, new_key_qr=qr_svg(url, principal) if url else "")
     # A new key is on this page once: no cache may keep it.
     return Template(template_name="account.html", context={"page": context}, status_code=status,

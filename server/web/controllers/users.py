@@ -31,7 +31,8 @@ async def _list_page(request: Request, principal: Principal, *, error: PantauErr
     lang = lang_of(request)
     rows = [user_row(a) for a in await users.list_all(db_of(request))]
     context = UsersContext(lang=lang, viewer=viewer_of(principal), users=rows, roles=list(ROLES),
-                           message=message, error=error.message(lang) if error else "")
+                           message=message, error=error.message(lang) if error else "",
+                           error_code=error.code if error else "")
     return Template(template_name="users.html", context={"page": context}, status_code=status)
 
 
@@ -67,6 +68,7 @@ async def _edit_page(request: Request, principal: SignedIn, user_id: int, *,  # 
     failures = await logins.recent_failures(db_of(request), account.username)
     context = UserEditContext(lang=lang, viewer=viewer_of(principal), user=user_row(account), roles=list(ROLES),
                               message=message, error=error.message(lang) if error else "",
+                              error_code=error.code if error else "",
                               new_password=new_password, failed_sign_ins=failures,
                               window_minutes=int(sign_in.WINDOW.total_seconds() // 60),
                               locked_for_new_addresses=sign_in.locked_for_new_addresses(failures))
