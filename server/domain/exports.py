@@ -238,6 +238,70 @@ def header(layout: Layout, table: str) -> list[str]:
     return [*meta, *(c.name for c in found.columns)]
 
 
+# The meta columns as people read them in a spreadsheet's first header row (Indonesian, English).
+META_LABELS = {
+    "_id": ("ID data", "Record ID"), "_form_version": ("Versi formulir", "Form version"),
+    "_revision": ("Revisi", "Revision"), "_review_status": ("Status tinjauan", "Review status"),
+    "_area_code": ("Kode wilayah", "Area code"), "_enumerator": ("Petugas", "Enumerator"),
+    "_received_at": ("Diterima", "Received"), "_parent_key": ("Kunci induk", "Parent key"),
+    "_key": ("Kunci", "Key"), "_index": ("Urutan", "Index"),
+}
+LABEL_SUFFIX = ":label"  # the code of the column that spells out the choice codes beside it
+
+
+class Sheet(msgspec.Struct, frozen=True, kw_only=True):
+    """A spreadsheet's view of a table: question labels in the first header row, field codes in the
+    second, and beside each choice column read as codes a column with its choices' labels."""
+
+    labels: list[str]
+    codes: list[str]
+    types: list[str]  # "" for meta and label columns
+    beside: dict[int, Render]  # a choice column's index in the table's row -> its label cell
+
+
+def sheet(layout: Layout, table: str, options: Options) -> Sheet:
+    en = options.lang == "en"
+    found = next(t for t in layout.tables if t.name == table)
+    meta = MAIN_META if table == MAIN else REPEAT_META
+    labels = [META_LABELS[m][1 if en else 0] for m in meta]
+    codes, types, beside = list(meta), [""] * len(meta), {}
+    for index, column in enumerate(found.columns, len(meta)):
+        label = text_of(column.label, options.lang, column.name)
+        labels.append(label)
+        codes.append(column.name)
+        types.append(column.type)
+        named = layout.choice_labels.get(column.name)
+        if options.values == "codes" and named is not None:
+            beside[index] = _spelled(named, options.lang)
+            labels.append(f"{label} (label)")
+            codes.append(column.name + LABEL_SUFFIX)
+            types.append("")
+    return Sheet(labels=labels, codes=codes, types=types, beside=beside)
+
+
+def _spelled(named: dict[str, dict[str, str]], lang: str) -> Render:
+    names = {code: text_of(text, lang, code) for code, text in named.items()}
+
+    def label(value: Any) -> Cell:
+        if isinstance(value, list):  # a select_multiple's codes: its labels as one text
+            return "; ".join(names.get(str(v), str(v)) for v in value)
+        return names.get(str(value), str(value)) if value not in (None, "") else None
+
+    return label
+
+
+def with_labels(row: list[Cell], beside: dict[int, Render]) -> list[Cell]:
+    """The row with each choice column's labels after its codes (Sheet.beside)."""
+    if not beside:
+        return row
+    out: list[Cell] = []
+    for index, value in enumerate(row):
+        out.append(value)
+        if index in beside:
+            out.append(beside[index](value))
+    return out
+
+
 def _values(answers: Mapping[str, Any], columns: list[tuple[str, Render | None]]) -> list[Cell]:
     get = answers.get
     return [get(name) if render is None else render(get(name)) for name, render in columns]

@@ -83,17 +83,25 @@ def row(number: int, values: list[Any], letters: list[str], styles: list[str] | 
     return "".join(parts)
 
 
-SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-              '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-              'state="frozen"/></sheetView></sheetViews><sheetData>')
+def head(frozen: int) -> str:
+    """A sheet's start with its first `frozen` rows (the header) kept in view while scrolling."""
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{frozen}" topLeftCell="A{frozen + 1}" '
+            'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>')
+
+
+SHEET_HEAD = head(1)
+HEADER_ROWS = 2  # a sheet of records: the question labels, then the field codes
+RECORDS_HEAD = head(HEADER_ROWS)
 SHEET_TAIL = "</sheetData></worksheet>"
 
 
 def tail(columns: int, last_row: int) -> str:
-    """The end of a sheet of records: an autofilter over the header and every row, so a reader can
-    sort and filter at once (the header row is frozen by SHEET_HEAD)."""
-    return f'</sheetData><autoFilter ref="A1:{column_letter(max(columns, 1) - 1)}{max(last_row, 1)}"/></worksheet>'
+    """The end of a sheet of records: an autofilter from the codes' header row over every row, so a
+    reader can sort and filter at once (the header rows are frozen by RECORDS_HEAD)."""
+    first, last = HEADER_ROWS, max(last_row, HEADER_ROWS)
+    return f'</sheetData><autoFilter ref="A{first}:{column_letter(max(columns, 1) - 1)}{last}"/></worksheet>'
 
 
 def sheet_names(tables: list[str]) -> list[str]:

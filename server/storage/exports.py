@@ -369,17 +369,16 @@ def write_xlsx(prepared: Prepared, records: Iterator[tuple[list[Any], dict[str, 
 def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], parts: dict[str, list[IO[bytes]]],
                spooled: Any, max_rows: int) -> int:
     """Rows into the last part of each table; a part that is full gets its tail and the next one
-    starts with the header."""
+    starts with the header (labels, then codes)."""
     layout, values = plan.layout, plan.options.values
-    widest = max(len(layout_rules.header(layout, t.name)) for t in layout.tables)
-    letters = [xlsx.column_letter(i) for i in range(widest)]
-    numbers = dict.fromkeys(parts, 1)
+    sheets = {name: layout_rules.sheet(layout, name, plan.options) for name in parts}
+    letters = [xlsx.column_letter(i) for i in range(max(len(s.codes) for s in sheets.values()))]
+    numbers = dict.fromkeys(parts, xlsx.HEADER_ROWS)
     pending: dict[str, list[str]] = {name: [] for name in parts}
-    heads = {name: (xlsx.SHEET_HEAD + xlsx.row(1, layout_rules.header(layout, name), letters)).encode()
-             for name in parts}
-    width = {name: len(layout_rules.header(layout, name)) for name in parts}
-    styles = {t.name: xlsx.styles_of([""] * (width[t.name] - len(t.columns)) + [c.type for c in t.columns])
-              for t in layout.tables if t.name in parts}
+    heads = {name: (xlsx.RECORDS_HEAD + xlsx.row(1, s.labels, letters) + xlsx.row(2, s.codes, letters)).encode()
+             for name, s in sheets.items()}
+    width = {name: len(s.codes) for name, s in sheets.items()}
+    styles = {name: xlsx.styles_of(s.types) for name, s in sheets.items()}
     for name, found in parts.items():
         found[-1].write(heads[name])
     count = 0
@@ -392,9 +391,10 @@ def _xlsx_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], p
                 rows.clear()
                 parts[table].append(spooled())
                 parts[table][-1].write(heads[table])
-                numbers[table] = 1
+                numbers[table] = xlsx.HEADER_ROWS
             numbers[table] += 1
-            rows.append(xlsx.row(numbers[table], _flat(row, values), letters, styles.get(table)))
+            cells = layout_rules.with_labels(row, sheets[table].beside)
+            rows.append(xlsx.row(numbers[table], _flat(cells, values), letters, styles[table]))
             if len(rows) >= 256:
                 parts[table][-1].write("".join(rows).encode())
                 rows.clear()

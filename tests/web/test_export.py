@@ -124,24 +124,45 @@ def test_xlsx_has_one_sheet_per_table(as_, records) -> None:  # type: ignore[no-
     book = openpyxl.load_workbook(io.BytesIO(download(as_("ani"), "format=xlsx&values=labels&lang=en")),
                                   read_only=True)
     assert book.sheetnames == ["uji_tinjau", "anggota", "sekolah", "_columns"]
-    header = next(book["uji_tinjau"].iter_rows(values_only=True))
+    labels, header = list(book["uji_tinjau"].iter_rows(values_only=True, max_row=2))
     main = list(book["uji_tinjau"].iter_rows(values_only=True, max_col=len(header)))  # empty cells are left out
-    rows = {r[0]: dict(zip(header, r, strict=True)) for r in main[1:]}
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in main[2:]}
     assert header[:3] == ("_id", "_form_version", "_revision") and len(rows) == 3
+    # People read the question's label; the code is the second header row. Labels need no labels beside.
+    assert labels[:3] == ("Record ID", "Form version", "Revision")
+    assert labels[header.index("jk")] == "Sex" and "jk:label" not in header
     first = rows[records["first"]]
     assert (first["nama"], first["jk"], first["_revision"], first["nik"]) == (
         "Siti Aminah", "Woman", 1, "64**************")
     assert rows[records["newer"]]["jml_art"] == 4  # numbers stay numbers
     members = list(book["anggota"].iter_rows(values_only=True))
-    assert [(r[0], r[3], r[4], r[5]) for r in members[1:]] == [(records["first"], 1, "Rudi", 12),
+    assert [(r[0], r[3], r[4], r[5]) for r in members[2:]] == [(records["first"], 1, "Rudi", 12),
                                                               (records["first"], 2, "Rina", 7)]
-    assert [r[4] for r in list(book["sekolah"].iter_rows(values_only=True))[1:]] == ["SDN 1", "SMPN 2"]
+    assert [r[4] for r in list(book["sekolah"].iter_rows(values_only=True))[2:]] == ["SDN 1", "SMPN 2"]
     book.close()
     # Opened as a person opens it: the header row frozen and an autofilter over the header and every row.
     full = openpyxl.load_workbook(io.BytesIO(download(as_("ani"), "format=xlsx&values=labels&lang=en")))
     sheet = full["uji_tinjau"]
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{len(main)}"
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref == f"A2:{openpyxl.utils.get_column_letter(len(header))}{len(main)}"
+
+
+def test_xlsx_of_codes_has_each_choices_labels_beside_them(as_, records) -> None:  # type: ignore[no-untyped-def]
+    book = openpyxl.load_workbook(io.BytesIO(download(as_("ani"), "format=xlsx&values=codes&lang=en")))
+    sheet = book["uji_tinjau"]
+    labels, header = ([c.value for c in sheet[n]] for n in (1, 2))
+    for code, label in (("jk", "Sex"), ("kecamatan", "Sub-district")):
+        at = header.index(code)
+        assert (header[at + 1], labels[at], labels[at + 1]) == (f"{code}:label", label, f"{label} (label)")
+    rows = {r[0]: dict(zip(header, r, strict=False)) for r in sheet.iter_rows(min_row=3, values_only=True)}
+    first = rows[records["first"]]
+    assert (first["jk"], first["jk:label"]) == ("P", "Woman")
+    assert (first["kecamatan"], first["kecamatan:label"]) == ("64.02.06", "Tenggarong")
+    assert (first["bantuan"], first["bantuan:label"]) == ("pkh sembako", "Cash transfer; Food aid")
+    assert rows[records["newer"]]["jk:label"] == "Man"
+    # CSV keeps the codes alone, for machines.
+    csv_header = csv_tables(download(as_("ani"), "format=csv&values=codes"))["uji_tinjau.csv"][0].keys()
+    assert "jk" in csv_header and not any(name.endswith(":label") for name in csv_header)
 
 
 def test_json_lines_nest_repeats(as_, records) -> None:  # type: ignore[no-untyped-def]
@@ -186,8 +207,8 @@ def test_bad_export_requests_are_clear_4xx(as_, records, query_string: str, stat
 
 
 def test_an_xlsx_table_over_the_row_limit_continues_on_new_sheets(records, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Excel's limit is 1,048,576 rows a sheet; the same code runs here with a limit of 3 (the header
-    and two records), on the real records, the real scan and the real writer."""
+    """Excel's limit is 1,048,576 rows a sheet; the same code runs here with a limit of 4 (the two
+    header rows and two records), on the real records, the real scan and the real writer."""
     async def export() -> bytes:
         db = Database(settings.database_url)
         await db.open()
@@ -198,7 +219,7 @@ def test_an_xlsx_table_over_the_row_limit_continues_on_new_sheets(records, setti
             conn, sink = exports.open_reader(db), io.BytesIO()
             try:
                 scan = exports.scan(conn, db.kind, prepared)
-                assert exports.write_xlsx(prepared, scan, sink, tmp_path, max_rows=3) == 4
+                assert exports.write_xlsx(prepared, scan, sink, tmp_path, max_rows=4) == 4
                 scan.close()
             finally:
                 conn.close()
@@ -209,9 +230,10 @@ def test_an_xlsx_table_over_the_row_limit_continues_on_new_sheets(records, setti
     book = openpyxl.load_workbook(io.BytesIO(asyncio.run(export())), read_only=True)
     assert book.sheetnames == ["uji_tinjau", "uji_tinjau (2)", "anggota", "sekolah", "_columns"]
     main = [list(book[name].iter_rows(values_only=True)) for name in ("uji_tinjau", "uji_tinjau (2)")]
-    assert [len(sheet) for sheet in main] == [3, 3]  # each: the header and two records
-    assert main[0][0][:3] == main[1][0][:3] == ("_id", "_form_version", "_revision")
-    assert {r[0] for r in main[0][1:] + main[1][1:]} == set(records.values())
+    assert [len(sheet) for sheet in main] == [4, 4]  # each: the two header rows and two records
+    assert main[0][1][:3] == main[1][1][:3] == ("_id", "_form_version", "_revision")
+    assert main[0][0][:3] == main[1][0][:3] == ("ID data", "Versi formulir", "Revisi")
+    assert {r[0] for r in main[0][2:] + main[1][2:]} == set(records.values())
     book.close()
 
 
@@ -228,7 +250,7 @@ def test_xlsx_writes_rupiah_as_numbers_in_rupiah_and_dates_as_date_cells(as_, se
     response = as_("ani").get("/data/ekspor?form=monev_uep&format=xlsx&values=codes&status=all")
     assert response.status_code == 200, response.text
     sheet = openpyxl.load_workbook(io.BytesIO(response.content))["monev_uep"]
-    header = [c.value for c in sheet[1]]
-    money, day = sheet.cell(2, header.index("omzet_bln") + 1), sheet.cell(2, header.index("tgl_kunjungan") + 1)
+    header = [c.value for c in sheet[2]]
+    money, day = sheet.cell(3, header.index("omzet_bln") + 1), sheet.cell(3, header.index("tgl_kunjungan") + 1)
     assert money.value == 820000 and money.data_type == "n" and money.number_format == '"Rp "#,##0'
     assert day.is_date and day.value == dt.datetime(2026, 3, 17) and day.number_format == "d mmmm yyyy"
