@@ -129,7 +129,7 @@ def _build_plan(compiled: CompiledForm) -> Plan:
         parent = steps[step.parent] if step.parent is not None else None
         steps[name] = dataclasses.replace(
             step, relevant=step.rules.get("relevant"),
-            # A triggered calculation is set by the phone when its trigger changes (trigger.js), not recomputed.
+            # A triggered calculation is set by the phone when its trigger changes (setvalue.js), not recomputed.
             calculation=step.rules.get("calculation") if step.qtype is not None and "trigger" not in step.rules
             else None,
             constraint=step.rules.get("constraint"), required_rule=step.rules.get("required"),

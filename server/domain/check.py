@@ -99,12 +99,12 @@ def check_types(view: _View) -> Iterator[Problem]:
 
 
 def _applies(qtype: QuestionType, q: Question, attribute: str) -> bool:
-    """ODK's trigger: on a question the enumerator answers, which then takes a calculation as the
-    value the trigger sets it to (a calculate recomputes always, so a trigger means nothing there)."""
+    """A question the enumerator answers may take a calculation (XLSForm's calculation on a typed
+    question: computed, shown read-only) and ODK's trigger (then the calculation is what a change of
+    the trigger sets it to). A calculate recomputes always, so a trigger means nothing there."""
     if attribute in qtype.attributes:
         return True
-    answered = qtype.holds_value and not qtype.computed
-    return answered and (attribute == "trigger" or (attribute == "calculation" and q.trigger is not None))
+    return qtype.holds_value and not qtype.computed and attribute in ("trigger", "calculation")
 
 
 def check_triggers(view: _View) -> Iterator[Problem]:

@@ -354,7 +354,7 @@ class Builder:
         item = Item(widget=widget, name=q.name, key=key, label=self.state.shown_text(label, position),
                     label_template=label if "${" in label else "", hint=text_of(q.hint, self.lang),
                     required=q.required is True, hide=self.state.hide(q.name, key, position, widget == "note"),
-                    readonly=q.read_only is True, page=self._page_of(visible, paged),
+                    readonly=q.read_only is True or computed_input(q), page=self._page_of(visible, paged),
                     value="" if isinstance(value, list) or value is None else str(value),
                     error=self.shown.errors.get(key, ""), warnings=self.shown.warnings.get(key, []),
                     confirmable=q.type in CONFIRMABLE,
@@ -443,7 +443,9 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "lists": {q.name: _choice_list(form.choices[q.choices], lang)
                   for q in questions if q.choice_filter and q.choices},
         "cm": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
-        # ODK's background-geopoint: the phone's location, taken when its trigger changes (trigger.js).
+        # Values the runtime writes into inputs (static/js/setvalue.js): triggers and typed calculations;
+        # ODK's background-geopoint: the phone's location, taken when its trigger changes.
+        **({"set": 1} if any(q.trigger or computed_input(q) for q in questions) else {}),
         **({"geo": geo} if (geo := [q.name for q in questions
                                     if q.trigger and q.xlsform.get("type") == BACKGROUND_GEOPOINT]) else {}),
         "rm": {q.name: text_of(q.required_message, lang) for q in questions if q.required_message},
@@ -456,6 +458,12 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         # Choice lists and CSVs the expressions read (instance(), pulldata, jr:choice-name), labels in `lang`.
         **({"inst": found.instances, "cl": found.lists} if (found := secondary(compiled, lang)).instances else {}),
     }
+
+
+def computed_input(q: Question) -> bool:
+    """A typed question with a calculation and no trigger: computed like a calculate, its input
+    (read-only) shows the value; static/js/setvalue.js writes it there."""
+    return q.calculation is not None and q.trigger is None and q.type not in ("calculate", "hidden")
 
 
 def registration_checks(compiled: CompiledForm) -> list[str]:

@@ -125,7 +125,7 @@ function run(values) {
       if (ok && rules.relevant) ok = toBoolean(evaluate(rules.relevant, ctx(values, pos, level[name])));
       rel[key] = ok;
       if (!ok) delete level[name];
-      else if (rules.calculation && !rules.trigger) { // a trigger's: trigger.js
+      else if (rules.calculation && !rules.trigger) { // a trigger's: setvalue.js
         const v = K[key] = stored(evaluate(rules.calculation, ctx(values, pos, K[key]))); // once() keeps it
         if (v === null) delete level[name]; else level[name] = v;
       }
@@ -743,7 +743,7 @@ function attach(rules) {
   window.pantauForm = { program: R.program, msg: M, refused: refused, at: () => page, open: showPage }; // picker.js (loaded only where
   const F = { hooks, checks, wrapper, part, refresh: schedule, instances, keyOf, ctx, stored };
   if (R.growth) import('./growth.js').then((g) => g.attach(R, F));
-  if (Object.keys(R.rules).some((n) => R.rules[n].trigger)) import('./trigger.js').then((g) => g.attach(R, F));
+  if (R.set) import('./setvalue.js').then((g) => g.attach(R, F));
   if (R.dup) import('./dupcheck.js').then((g) => g.attach(R, F));
   doc.dispatchEvent(new Event('pantau:siap')); // the form has a beneficiary question) attaches itself on this
   form.addEventListener('input', schedule);

@@ -1,7 +1,7 @@
 """ODK's trigger on a phone in Debian's chromium (static/js/trigger.js): when the answer a question's
 trigger names changes, the question takes its calculation (now() here) or is emptied, and a
 background-geopoint takes the phone's location; the enumerator can still change the value, and the
-server stores what the page sent."""
+server stores what the page sent. A typed question's calculation shows in its read-only input."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ fields:
   - {type: datetime, name: diukur, label: {id: Diukur, en: Measured}, calculation: "now()", trigger: "${suhu}"}
   - {type: text, name: catatan, label: {id: Catatan, en: Note}, trigger: "${suhu}"}
   - {type: hidden, name: lokasi, trigger: "${suhu}", xlsform: {type: background-geopoint}}
+  - {type: decimal, name: fahrenheit, label: {id: Fahrenheit}, calculation: "${suhu} * 9 div 5 + 32"}
 """
 
 
@@ -44,6 +45,8 @@ def test_a_trigger_sets_its_question_which_stays_editable_and_is_stored_as_sent(
     page.wait_for_function("() => document.querySelector('#f-diukur').value !== ''")
     assert page.input_value("#f-diukur").startswith("20")
     assert page.input_value("#f-catatan") == ""  # no calculation: the trigger empties it
+    assert page.input_value("#f-fahrenheit") == "98.6"
+    assert page.get_attribute("#f-fahrenheit", "readonly") is not None
     page.wait_for_function("() => document.querySelector('[name=lokasi]').value !== ''")
     assert page.input_value("[name=lokasi]").split()[:2] == [str(TENGGARONG["latitude"]), str(TENGGARONG["longitude"])]
     page.fill("#f-diukur", "2026-08-17T08:12")  # the enumerator corrects it; no recalculation overwrites it
@@ -52,4 +55,5 @@ def test_a_trigger_sets_its_question_which_stays_editable_and_is_stored_as_sent(
     page.wait_for_selector(".receipt h2")
     [answers] = rows(server, "uji_pemicu")
     assert answers["suhu"] == 37 and answers["diukur"] == "2026-08-17T08:12:00+08:00"
-    assert answers["catatan"] == "sesudah" and answers["lokasi"].startswith(f"{TENGGARONG['latitude']} ")
+    assert answers["fahrenheit"] == 98.6 and answers["catatan"] == "sesudah"
+    assert answers["lokasi"].startswith(f"{TENGGARONG['latitude']} ")

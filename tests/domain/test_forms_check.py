@@ -220,7 +220,7 @@ def test_attributes_that_do_not_apply_to_the_type() -> None:
     assert found("""\
         fields:
           - {type: note, name: n, label: {id: N, en: N}, required: yes}
-          - {type: text, name: t, label: {id: T, en: T}, calculation: "1"}
+          - {type: note, name: t, label: {id: T, en: T}, calculation: "1"}
           - {type: calculate, name: c}
     """) == [("form.attribute_not_for_type", 6), ("form.attribute_not_for_type", 7), ("form.missing_calculation", 8)]
 

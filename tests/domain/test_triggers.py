@@ -1,6 +1,8 @@
-"""ODK's trigger: a question set to its calculation when another answer changes, read
-from XLSForm's `trigger` column and from YAML, checked, kept by the server as the phone sent it,
-handed to the phone's runtime, and written back by the export so pyxform converts it."""
+"""ODK's trigger and calculations on typed questions. A trigger sets a question to its
+calculation when another answer changes: read from XLSForm's `trigger` column and from YAML,
+checked, kept by the server as the phone sent it, handed to the phone's runtime, and written back by
+the export so pyxform converts it. Without a trigger, a typed question's calculation is its value,
+recomputed by the server and shown read-only."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from server.domain.answers import validate
 from server.domain.compile import CompiledForm, compile_source
 from server.domain.form import Question
 from server.domain.xlsform_export import export_xlsform
-from server.web.fill_context import runtime_rules
+from server.web.fill_context import Clock, fill_context, runtime_rules
 from tests.domain.test_xlsform import compile_book, where
 
 NOW = dt.datetime(2026, 8, 17, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -48,13 +50,29 @@ def test_the_trigger_column_is_read_and_a_calculation_is_what_it_sets() -> None:
     assert isinstance(lokasi, Question) and lokasi.type == "hidden" and lokasi.trigger == "${suhu}"
     rules = runtime_rules(result.compiled, "id")
     assert rules["rules"]["diukur"]["trigger"] == {"t": "ref", "name": "suhu"}
-    assert rules["geo"] == ["lokasi"]  # the phone takes its location when suhu changes
+    assert rules["geo"] == ["lokasi"] and rules["set"] == 1  # the phone takes its location when suhu changes
+    assert "set" not in runtime_rules(compile_book([["type", "name", "label"], ["text", "a", "A"]]).compiled, "id")  # type: ignore[arg-type]
 
 
-def test_a_calculation_on_a_typed_question_needs_a_trigger_and_a_trigger_names_one_other_question() -> None:
-    untriggered = compile_book([["type", "name", "label", "calculation"], ["integer", "a", "A"],
-                                ["integer", "b", "B", "${a} * 2"]])
-    assert [p.code for p in untriggered.problems if p.severity == "error"] == ["form.attribute_not_for_type"]
+def test_a_calculation_on_a_typed_question_is_its_value_shown_read_only() -> None:
+    result = compile_book([["type", "name", "label", "calculation"], ["integer", "a", "A"],
+                           ["integer", "b", "B", "${a} * 2"], ["note", "n", "N", "${a}"]])
+    assert [(p.code, p.line) for p in result.problems if p.severity == "error"] == \
+        [("form.attribute_not_for_type", 4)]  # a note holds no value
+    compiled = yaml_form("""
+        fields:
+          - {type: integer, name: a, label: {id: A}}
+          - {type: integer, name: b, label: {id: B}, calculation: "${a} * 2"}
+        """)
+    result = validate(compiled, {"a": 21, "b": 5}, today=NOW.date(), now=NOW)
+    assert result.errors == [] and result.answers == {"a": 21, "b": 42}  # what was sent for b does not count
+    assert runtime_rules(compiled, "id")["set"] == 1  # the phone writes the value into b's input
+    page = fill_context(compiled, lang="id", instance_id="x", viewer="citra", clock=Clock(today=NOW.date(), now=NOW))
+    readonly = {it.name: it.readonly for it in page.items if it.name in ("a", "b")}
+    assert readonly == {"a": False, "b": True}
+
+
+def test_a_trigger_names_one_other_question() -> None:
     for trigger in ("${a} + 1", "${b}", "${a} ${c}"):
         bad = compile_book([["type", "name", "label", "trigger"], ["integer", "a", "A"], ["integer", "c", "C"],
                             ["text", "b", "B", trigger]])

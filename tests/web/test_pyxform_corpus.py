@@ -18,7 +18,7 @@ from tests.corpus.pyxform_corpus import Figures, Outcome, report, run
 
 # The share of the forms pyxform converts that Pantau accepts as they are. The aim is 90 %;
 # this floor is what the import reaches today (see the report of the test run), so it cannot slip back.
-FLOOR = 0.74
+FLOOR = 0.76
 
 
 @pytest.fixture(scope="module")

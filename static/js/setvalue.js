@@ -1,8 +1,10 @@
-// ODK's trigger (the `trigger` of a question, docs/forms.md): when the answer it names changes, the
-// question is set to its calculation, or emptied when it has none, and may be changed afterwards; a
-// background-geopoint takes the phone's location instead. form.js loads this module only for forms
-// with a trigger; the server keeps what the page sent (answers.py: a triggered calculation is not
-// recomputed, since now() then is not now() at sending).
+// Values the runtime writes into a question's input (docs/forms.md, `calculation` and `trigger`):
+// - a typed question with a calculation shows the value form.js computed, as a calculate would hold it;
+// - ODK's trigger: when the answer it names changes, the question is set to its calculation, or
+//   emptied when it has none, and may be changed afterwards; a background-geopoint takes the phone's
+//   location instead. The server keeps what the page sent (answers_plan.py: a triggered calculation
+//   is not recomputed, since now() then is not now() at sending).
+// form.js loads this module only for forms with either (rules.set).
 import { evaluate } from './expr-eval.js';
 
 const form = document.getElementById('fill');
@@ -30,10 +32,11 @@ export function attach(R, F) {
   F.hooks.push((values) => {
     let changed = false;
     Object.keys(R.rules).forEach((name) => {
-      const rules = R.rules[name];
-      if (!rules.trigger || !R.fields[name]) return;
-      F.instances(values, R.fields[name][2]).forEach((inst) => {
+      const rules = R.rules[name], f = R.fields[name];
+      if (!f || !rules.calculation && !rules.trigger) return;
+      F.instances(values, f[2]).forEach((inst) => {
         const pos = inst[0], key = F.keyOf(pos, name), c = F.ctx(values, pos, '');
+        if (!rules.trigger) { if (f[0] !== 'calculate' && f[0] !== 'hidden') put(key, inst[1][inst[1].length - 1][name]); return; }
         const seen = JSON.stringify(evaluate(rules.trigger, c));
         if (key in last && last[key] !== seen) {
           if (geo.indexOf(name) >= 0) locate(key, F.refresh);
