@@ -1,36 +1,34 @@
 """A filled ODK instance as Collect would send it, made from the XForm pyxform generates for a form
-(the XLSForm export, then pyxform, as `pantau forms convert` and the form list do): the primary
+(domain/xform.py: the XLSForm export, then pyxform, as the form list serves it): the primary
 instance's skeleton, its leaves set from a flat answers dict, each repeat's template copied once per
 entry, meta/instanceID set. Tests of the OpenRosa submission path share it."""
 
 from __future__ import annotations
 
 import copy
-import io
 import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
 from server.domain.compile import CompiledForm
-from server.domain.xlsform_export import export_xlsform
+from server.domain.xform import XForm, build_xform
 
 XF = "{http://www.w3.org/2002/xforms}"
 TEMPLATE = "{http://openrosa.org/javarosa}template"
 
 
-_XFORMS: dict[str, str] = {}
+_XFORMS: dict[str, XForm] = {}
 
 
-def xform_of(compiled: CompiledForm) -> str:
+def built(compiled: CompiledForm) -> XForm:
+    """The XForm the form list serves for this version (domain/xform.py: XLSForm export + pyxform)."""
     if compiled.content_hash not in _XFORMS:
-        _XFORMS[compiled.content_hash] = _convert(compiled)
+        _XFORMS[compiled.content_hash] = build_xform(compiled.definition)
     return _XFORMS[compiled.content_hash]
 
 
-def _convert(compiled: CompiledForm) -> str:
-    from pyxform.xls2xform import convert
-
-    return str(convert(xlsform=io.BytesIO(export_xlsform(compiled.definition)), file_type=".xlsx").xform)
+def xform_of(compiled: CompiledForm) -> str:
+    return built(compiled).xml.decode("utf-8")
 
 
 def skeleton(xform: str) -> ET.Element:

@@ -82,28 +82,30 @@ def instance_id_of(root: Any) -> uuid.UUID:
         raise PantauError("openrosa.bad_instance_id", value=text[:80]) from None
 
 
-def answers_of(form: Form, root: Any) -> dict[str, Any]:
-    """The instance's answers in the flat shape answers.validate() takes."""
-    return _level(form.fields, root)
+def answers_of(form: Form, root: Any, added: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The instance's answers in the flat shape answers.validate() takes. `added`: the element names
+    the XForm put beside the form's fields (domain/xform.py XForm.added: its notes and NIK
+    calculations), dropped wherever they stand."""
+    return _level(form.fields, root, added)
 
 
-def _level(fields: list[Field], element: Any) -> dict[str, Any]:
+def _level(fields: list[Field], element: Any, added: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     children: dict[str, list[Any]] = {}
     for child in element:
         if child.get(_TEMPLATE) is None:  # the blank repeat copy of a form, never an answer
             children.setdefault(_local(child.tag), []).append(child)
-    known = set()
+    known = set(added)
     for f in fields:
         known.add(f.name)
         found = children.get(f.name, [])
         if isinstance(f, Repeat):
             known.add(f"{f.name}_count")  # pyxform's calculate for a repeat_count expression
             if found:
-                out[f.name] = [_level(f.fields, item) for item in found]
+                out[f.name] = [_level(f.fields, item, added) for item in found]
         elif isinstance(f, Group):
             for item in found[:1]:
-                out |= {k: v for k, v in _level(f.fields, item).items() if k not in out}
+                out |= {k: v for k, v in _level(f.fields, item, added).items() if k not in out}
         elif isinstance(f, Question) and found and (text := (found[0].text or "")).strip():
             out[f.name] = text
     # An element the form does not have, holding a value: kept, so validation names it

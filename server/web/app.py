@@ -45,6 +45,7 @@ from server.web.controllers import (
     home,
     icons,
     openrosa,
+    openrosa_submission,
     read_api,
     registry_import,
     review,
@@ -156,6 +157,7 @@ ROUTES: list[Any] = [
     *report_pages.ROUTES,  # evaluation reports
     *icons.ROUTES,  # /favicon.ico and the web app manifest
     *openrosa.ROUTES,  # ODK Collect and KoboCollect, at / and under /key/<app key>/
+    *openrosa_submission.ROUTES,  # their filled forms, at the same two roots
 ]
 
 

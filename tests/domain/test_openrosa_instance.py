@@ -13,7 +13,7 @@ from server.domain.openrosa_instance import answers_of, file_names, read, with_f
 from server.errors import PantauError
 from tests.domain.test_forms_answers import form
 from tests.domain.test_forms_shipped import CHILD, MONEV, REGISTRASI, SITI, TUMBUH, VISIT, check
-from tests.openrosa_fill import instance_xml, xform_of
+from tests.openrosa_fill import built, instance_xml, xform_of
 
 ID = uuid.UUID("0b6e3c8a-52d4-4f43-9d4e-6a1f2b3c4d5e")
 SHIPPED = [("registrasi_penerima", REGISTRASI, SITI), ("monev_uep", MONEV, VISIT), ("cek_tumbuh_anak", TUMBUH, CHILD)]
@@ -49,9 +49,12 @@ SHAPES_ANSWERS: dict[str, Any] = {
 
 
 def _through_xml(compiled: CompiledForm, answers: dict[str, Any]) -> dict[str, Any]:
-    instance = read(instance_xml(xform_of(compiled), answers, ID))
+    # What the XForm adds (its top note, a NIK's sex and birth date shown back) holds text as an
+    # engine computes it; the reader drops it.
+    computed = dict.fromkeys(built(compiled).added, "dihitung oleh aplikasi")
+    instance = read(instance_xml(xform_of(compiled), {**answers, **computed}, ID))
     assert (instance.form_id, instance.version, instance.instance_id) == (compiled.form_id, compiled.version, ID)
-    return answers_of(compiled.definition, instance.root)
+    return answers_of(compiled.definition, instance.root, built(compiled).added)
 
 
 @pytest.mark.parametrize(("name", "compiled", "answers"), SHIPPED, ids=[s[0] for s in SHIPPED])
@@ -61,6 +64,14 @@ def test_a_shipped_forms_instance_validates_as_the_web_answers_do(name: str, com
     via_xml, via_web = check(compiled, mapped), check(compiled, dict(answers))
     assert via_xml.errors == [] and via_web.errors == []
     assert via_xml.answers == via_web.answers
+
+
+def test_the_xforms_own_notes_are_dropped_and_only_they() -> None:
+    added = built(REGISTRASI).added
+    assert {"nik_jk_nik", "nik_lahir_nik"} <= added  # the NIK's sex and birth date, shown back
+    xml = instance_xml(xform_of(REGISTRASI), {**SITI, **dict.fromkeys(added, "x")}, ID)
+    unread = check(REGISTRASI, answers_of(REGISTRASI.definition, read(xml).root))
+    assert {e.path for e in unread.errors} == added and {e.code for e in unread.errors} == {"answer.unknown_field"}
 
 
 def test_groups_repeats_selects_points_times_and_images_map_to_the_flat_answers() -> None:

@@ -130,6 +130,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/formXml/{form_id:str}/{version:str}"): row(401, 404, 404, 403, 404, 404),
     ("GET", "/xformsManifest/{form_id:str}/{version:str}"): row(401, 404, 404, 403, 404, 404),
     ("GET", "/xformsMedia/{form_id:str}/{version:str}/{filename:str}"): row(401, 404, 404, 403, 404, 404),
+    # Submissions from the apps sign in by HTTP Basic or an app key, never by the session cookie alone
+    # (no CSRF token guards them): 401 for everyone here, as under an unknown key.
+    ("POST", "/submission"): row(401, 401, 401, 401, 401, 401),
+    ("POST", "/key/{app_key:str}/submission"): row(401, 401, 401, 401, 401, 401),
     ("GET", "/key/{app_key:str}/formList"): row(401, 401, 401, 401, 401, 401),
     ("GET", "/key/{app_key:str}/formXml/{form_id:str}/{version:str}"): row(401, 401, 401, 401, 401, 401),
     ("GET", "/key/{app_key:str}/xformsManifest/{form_id:str}/{version:str}"): row(401, 401, 401, 401, 401, 401),
