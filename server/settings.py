@@ -21,6 +21,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///var/pantau.sqlite3"
+    # PostgreSQL: a hot standby for the heavy reads (storage/replica.py), and the lag it may have.
+    database_replica_url: str = ""
+    replica_max_lag: int = 60
     data_dir: str = "var"
     secret_key: str = ""
     host: str = "127.0.0.1"
@@ -81,6 +84,12 @@ def _database_url(raw: str) -> str:
     raise ValueError("gunakan / use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
 
 
+def _replica_url(raw: str) -> str:
+    if raw.startswith(("postgresql://", "postgres://")):
+        return raw
+    raise ValueError("gunakan / use postgresql://USER@HOST:PORT/DB (a PostgreSQL hot standby)")
+
+
 def _log_level(raw: str) -> str:
     if raw.upper() not in LOG_LEVELS:
         raise ValueError(f"pilih / choose one of {', '.join(LOG_LEVELS)}")
@@ -129,6 +138,15 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     "PANTAU_DATABASE_URL": (
         "database_url", _database_url,
         "`sqlite:///var/pantau.sqlite3` (embedded, default) or `postgresql://user@host:5432/db`",
+    ),
+    "PANTAU_DATABASE_REPLICA_URL": (
+        "database_replica_url", _replica_url,
+        "PostgreSQL only, optional: a streaming hot standby (`postgresql://user@replica:5432/db`) for exports, "
+        "report data, dashboards and registry searches; unset = everything reads the primary",
+    ),
+    "PANTAU_REPLICA_MAX_LAG": (
+        "replica_max_lag", _int(1, 3600),
+        "seconds the standby may lag before those reads go to the primary (`60`); the log says so once a minute",
     ),
     "PANTAU_DATA_DIR": ("data_dir", _nonempty, "folder for the secret key, attachments and reports (`var`)"),
     "PANTAU_SECRET_KEY": (

@@ -39,6 +39,8 @@ def test_values_are_read_and_converted() -> None:
         ("PANTAU_SESSION_DAYS", "0"),
         ("PANTAU_ADMIN_PASSWORD", "123"),
         ("PANTAU_HOST", " "),
+        ("PANTAU_DATABASE_REPLICA_URL", "sqlite:///var/copy.sqlite3"),
+        ("PANTAU_REPLICA_MAX_LAG", "0"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:

@@ -46,6 +46,9 @@ class Dataset(msgspec.Struct, frozen=True, kw_only=True):
     visits: int
     active: int = 0  # active beneficiaries in scope at the period's end: none makes the short report
     records: int = 0  # records of the report's forms in the period
+    # Read from PostgreSQL's hot standby (storage/replica.py): the last transaction it had replayed, in
+    # WITA ("YYYY-MM-DD HH:MM"); "" when read from the primary, which has everything.
+    data_time: str = ""
 
 
 def build(
@@ -56,6 +59,7 @@ def build(
     include_all: bool,
     made_on: dt.date,
     progress: Progress | None = None,
+    data_time: str = "",
 ) -> Dataset:
     say = progress or (lambda _step, _done: None)
     conn = store.open_reader(url)
@@ -97,6 +101,7 @@ def build(
         visits=sum(now.visits.values()),
         active=sum(now.active.values()),
         records=sum(n for (_, name), n in now.quality.items() if name == "records"),
+        data_time=data_time,
     )
 
 

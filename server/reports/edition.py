@@ -19,7 +19,7 @@ from server.reports.dataset import Dataset
 
 FINGERPRINT_HEX = 12
 # Fields that describe how or when an edition was made, not the data it counts.
-_NOT_DATA = ("definition", "made_on")
+_NOT_DATA = ("definition", "made_on", "data_time")  # where and when it was read, not what
 
 
 class Archive(msgspec.Struct, frozen=True, kw_only=True):

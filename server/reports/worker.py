@@ -43,6 +43,7 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     scope: str
     include_all: bool = False
     made_on: dt.date
+    data_time: str = ""  # the standby's last replayed time (WITA) when read from it, else ""
 
 
 class Made(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +67,7 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
     period = definitions.period_for(definition, job.period)
     scope = definitions.scope_for(definition, job.scope)
     definitions.require_started(period, job.made_on)
-    data = dataset.build(job.url, definition, period, scope, job.include_all, job.made_on, say)
+    data = dataset.build(job.url, definition, period, scope, job.include_all, job.made_on, say, job.data_time)
     say("tata letak PDF", 0.5)
     done = render.render(document.html(data), job.data_dir, edition.archive(data))
     say("selesai", 1.0)
@@ -145,8 +146,10 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
             return  # another process (or an earlier click) has it
         run = await store.run_by_id(db, run_id)
         assert run is not None
+        source = await db.heavy_reads()  # the hot standby while it keeps up
         job = Job(
-            url=reader_url(db, settings.report_time_limit),
+            url=reader_url(source.db, settings.report_time_limit),
+            data_time=source.data_time.astimezone(clock.WITA).strftime("%Y-%m-%d %H:%M") if source.data_time else "",
             data_dir=settings.data_dir,
             report=run.report,
             period=run.period,

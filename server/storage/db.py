@@ -28,6 +28,8 @@ from server.errors import PantauError
 from server.private_files import touch_private
 from server.settings import Settings, sqlite_path
 from server.storage import faults
+from server.storage.replica import POOL_SIZE as REPLICA_POOL
+from server.storage.replica import ReadSource, Replica
 
 BUSY_TIMEOUT_MS = 30_000  # SQLite: how long to wait for a lock (PANTAU_DB_STATEMENT_TIMEOUT in a server)
 CONNECT_TIMEOUT_S = 5  # PANTAU_DB_CONNECT_TIMEOUT
@@ -181,23 +183,39 @@ class Database:
                                     "statement_timeout": str(statement_timeout * 1000)}})
         self._pool_open = False
         self._previous_engine: Any = None
+        self._bound = False
         # Short-lived per-process caches that belong to this database (a form's status, its
         # assignment): kept here, not in module globals, so two databases never see each other's.
         self.memo: dict[str, dict[Any, Any]] = {}
+        # PostgreSQL's hot standby for the heavy reads (storage/replica.py), when one is set.
+        self.replica: Replica | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.database_url, settings.db_pool_size, connect_timeout=settings.db_connect_timeout,
-                   statement_timeout=settings.db_statement_timeout)
+        db = cls(settings.database_url, settings.db_pool_size, connect_timeout=settings.db_connect_timeout,
+                 statement_timeout=settings.db_statement_timeout)
+        if settings.database_replica_url and db.kind == "postgres":
+            standby = cls(settings.database_replica_url, REPLICA_POOL, connect_timeout=settings.db_connect_timeout,
+                          statement_timeout=settings.db_statement_timeout)
+            db.replica = Replica(standby, settings.replica_max_lag)
+        return db
 
-    async def open(self) -> None:
+    async def heavy_reads(self) -> ReadSource:
+        """Where exports, report datasets, dashboard figures and registry searches read: the standby
+        while it keeps up, else this database."""
+        return await self.replica.source(self) if self.replica is not None else ReadSource(self)
+
+    async def open(self, *, bind_tables: bool = True) -> None:
         """Open and bind the tables to this engine. Pantau runs one Database per process; the
-        binding is restored on close so a short-lived one (CLI step, test helper) leaves no trace."""
+        binding is restored on close so a short-lived one (CLI step, test helper) leaves no trace. A
+        standby's (bind_tables=False) serves raw reads only: the tables stay bound to the primary."""
         from server.storage.tables import bind
 
         if self.sqlite_file is not None:
             touch_private(self.sqlite_file)  # before SQLite makes it with the umask's mode; WAL/SHM follow it
-        self._previous_engine = bind(self.engine)
+        self._bound = bind_tables
+        if bind_tables:
+            self._previous_engine = bind(self.engine)
         try:
             if isinstance(self.engine, PostgresEngine) and not self._pool_open:
                 # reset=_keep_session: asyncpg's default reset runs a query (RESET ALL, UNLISTEN, ...) on
@@ -216,7 +234,10 @@ class Database:
     async def close(self) -> None:
         from server.storage.tables import bind
 
-        bind(self._previous_engine)
+        if self.replica is not None:
+            await self.replica.close()
+        if self._bound:
+            bind(self._previous_engine)
         if isinstance(self.engine, PostgresEngine):
             if self._pool_open:
                 await self.engine.close_connection_pool()

@@ -167,3 +167,15 @@ def test_a_period_that_has_not_begun_is_refused(settings: Settings) -> None:
     # Its first day is enough: the period has begun.
     q2 = definitions.period_for(definitions.load("monev_triwulan"), "2026-Q2")
     definitions.require_started(q2, dt.date(2026, 4, 1))
+
+
+def test_an_edition_read_from_the_standby_prints_its_data_time_and_keeps_its_fingerprint(settings: Settings) -> None:
+    """Read from PostgreSQL's hot standby (storage/replica.py), the approval sheet says how recent the
+    data is; the same data keeps the same fingerprint wherever it was read."""
+    seed.seed(settings)
+    plain, made = worker.build_pdf(job(settings))
+    from_standby, made_there = worker.build_pdf(msgspec.structs.replace(job(settings), data_time="2026-04-02 07:45"))
+    assert made_there.fingerprint == made.fingerprint
+    text = " ".join(pages_of(from_standby))
+    assert re.search(r"Data per\s+2026-04-02 07:45 WITA", text)
+    assert "Data per" not in " ".join(pages_of(plain))

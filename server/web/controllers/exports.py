@@ -49,7 +49,7 @@ async def _export(request: Request, principal: Principal, params: dict[str, list
     options = layout_rules.Options(values=values, lang=lang, mask_ids=True, photo_url=photo_url)
     db = db_of(request)
     prepared = await exports.prepare(db, principal, filters, fmt, options)
-    pipe = exports.stream(db, prepared, settings_of(request).data_dir)
+    pipe = exports.stream((await db.heavy_reads()).db, prepared, settings_of(request).data_dir)
     try:
         await audit.record(db, principal, "export.download", target_type="form", target_id=filters.form_id,
                            area_code=filters.area, detail=_detail(fmt, options, filters),

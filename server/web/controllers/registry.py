@@ -51,7 +51,8 @@ async def registry_page(request: Request, principal: SignedIn) -> Template:  # t
     access.require(principal, "view_data")
     db, query = db_of(request), _query(request, "q")
     _refuse_whole_id_in_url(principal, query)
-    found: list[Record] | list[Row] = (await registry_read.search(db, principal, query, limit=50) if query
+    found: list[Record] | list[Row] = (await registry_read.search((await db.heavy_reads()).db, principal, query,
+                                                                  limit=50) if query
                                        else await registry_read.recent(db, principal))
     context = registry_context(principal, lang_of(request), query, found, clock.today())
     return Template(template_name="registry.html", context={"page": context})
@@ -223,7 +224,8 @@ async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[st
     access.require(principal, "view_data")
     query = _query(request, "q")
     _refuse_whole_id_in_url(principal, query)
-    rows = await registry_read.search(db_of(request), principal, query, programme=_query(request, "program", 64))
+    rows = await registry_read.search((await db_of(request).heavy_reads()).db, principal, query,
+                                      programme=_query(request, "program", 64))
     return {"columns": COLUMNS, "rows": msgspec.to_builtins(rows),
             "desa": {row.area_code: rules.area_name(row.area_code) for row in rows}}
 
