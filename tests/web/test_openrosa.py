@@ -71,7 +71,7 @@ def make_key(persona: Any, name: str = "HP uji") -> dict[str, Any]:
     assert response.headers["cache-control"] == "no-store"
     svg = re.search(r"<svg.*?</svg>", response.text, re.S)
     assert svg is not None
-    url = re.search(r'<code class="secret">([^<]+)</code>', response.text)
+    url = re.search(r'<code class="secret key-url">([^<]+)</code>', response.text)
     assert url is not None
     return {"url": url.group(1), "svg": svg.group(0)}
 
