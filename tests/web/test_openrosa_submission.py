@@ -253,3 +253,13 @@ def test_hostile_multipart_from_a_signed_in_app_is_never_a_5xx(as_, shipped, set
             failures.append((str(kw)[:120], response.status_code, response.text[:120]))
     assert failures == []
     assert fetch(settings, "SELECT id FROM submission") == []
+
+
+def test_a_nik_warning_the_web_page_lets_one_confirm_is_a_400_from_collect(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    """Collect has no confirm tick (`_konfirmasi`): the warning stops the form, named at its question."""
+    picture = "foto.jpg"
+    answers = {**SITI, "tgl_lahir": "1990-01-02", "ttd_persetujuan": picture, "foto_penerima": picture}
+    odk_id = uuid.uuid4()
+    refused = post_instance(as_(None), "citra", instance_xml(xform_of(REGISTRASI), answers, odk_id), {picture: JPEG})
+    assert refused.status_code == 400 and "nik:" in message(refused)
+    assert fetch(settings, "SELECT id FROM submission WHERE id = {}", odk_id) == []
