@@ -171,6 +171,17 @@ def test_manifest_md5s_match_the_media_and_the_beneficiary_file_is_ones_own_slic
         assert SITI_NIK.encode() not in content and b"6402134101900002" not in content
         assert not re.search(rb"\d{16}", content)  # no whole NIK or KK at all
     assert citra[0]["nik"].startswith("64") and "*" in citra[0]["nik"]
+    # The registry changes: the manifest's md5 changes with it, so Collect fetches the file again.
+    before, dewi_before = manifest_hashes(app_client, "citra"), manifest_hashes(app_client, "dewi")
+    insert_beneficiary(settings, "Ani Timbau", "64.02.06.1001", nik="6402065101900003", kk="6402061203150009")
+    assert manifest_hashes(app_client, "citra") != before
+    assert manifest_hashes(app_client, "dewi") == dewi_before  # a person in Tenggarong is not Samboja's
+
+
+def manifest_hashes(client: Any, who: str) -> list[str]:
+    entries = form_list(client.get("/formList", headers=basic(who)))
+    manifest = client.get(path_of(entries["monev_uep"]["manifestUrl"]), headers=basic(who))
+    return [m.findtext(f"{MF}hash") or "" for m in ET.fromstring(manifest.content)]
 
 
 def test_region_lists_are_csv_files_with_the_cascade_column(app_client, shipped) -> None:  # type: ignore[no-untyped-def]
