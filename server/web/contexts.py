@@ -3,10 +3,13 @@ builder function makes it from domain/storage values, testable without HTTP."""
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from server.clock import WITA
 from server.domain.access import Principal, has
+from server.domain.review import status_label
 from server.storage.audit import Entry
 from server.storage.forms import FormSummary
 from server.storage.users import Account
@@ -105,10 +108,52 @@ class UserEditContext(msgspec.Struct, frozen=True):
     locked_for_new_addresses: bool = False
 
 
+# Each audit action as people read it (Indonesian, English); a test holds it to storage/audit.ACTIONS.
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "auth.sign_in": ("Masuk ke Pantau", "Signed in"), "auth.sign_in_failed": ("Gagal masuk", "Sign-in failed"),
+    "auth.sign_out": ("Keluar", "Signed out"), "auth.password_change": ("Ganti kata sandi", "Password changed"),
+    "user.create": ("Pengguna dibuat", "User created"), "user.role": ("Peran diubah", "Role changed"),
+    "user.password_reset": ("Kata sandi diatur ulang", "Password reset"),
+    "user.deactivate": ("Pengguna dinonaktifkan", "User deactivated"),
+    "user.activate": ("Pengguna diaktifkan", "User activated"), "user.unlock": ("Kunci dibuka", "User unlocked"),
+    "form.publish": ("Formulir diterbitkan", "Form published"),
+    "submission.create": ("Data dikirim", "Record sent"), "submission.edit": ("Data diubah", "Record edited"),
+    "submission.review": ("Data ditinjau", "Record reviewed"),
+    "export.download": ("Ekspor diunduh", "Export downloaded"),
+    "report.download": ("Laporan diunduh", "Report downloaded"), "nik.reveal": ("NIK dibuka", "NIK revealed"),
+    "nik.search": ("NIK dicari", "NIK searched"), "beneficiary.merge": ("Penerima digabung", "Beneficiaries merged"),
+    "duplicate.same": ("Ganda: orang yang sama", "Duplicate: same person"),
+    "duplicate.different": ("Ganda: orang berbeda", "Duplicate: different people"),
+    "token.create": ("Token dibuat", "Token created"), "token.revoke": ("Token dicabut", "Token revoked"),
+    "app_key.create": ("Kunci aplikasi dibuat", "App key created"),
+    "app_key.revoke": ("Kunci aplikasi dicabut", "App key revoked"),
+    "form.draft_save": ("Draf formulir disimpan", "Form draft saved"),
+    "form.draft_delete": ("Draf formulir dihapus", "Form draft deleted"),
+    "form.archive": ("Formulir diarsipkan", "Form archived"), "form.restore": ("Formulir dipulihkan", "Form restored"),
+    "form.assign": ("Penugasan formulir", "Form assigned"),
+    "outbox.import": ("Kotak keluar diimpor", "Outbox imported"),
+    "registry.import": ("Daftar penerima diimpor", "Registry imported"),
+}
+_REVIEW_DETAIL = re.compile(r"^(\w+)->(\w+)")
+
+
+def action_label(action: str, lang: str) -> str:
+    labels = ACTION_LABELS.get(action, (action, action))
+    return labels[1] if lang == "en" else labels[0]
+
+
+def audit_detail(entry: Entry, lang: str) -> str:
+    """The stored detail, a review's "received->approved" in the states' labels."""
+    if entry.action != "submission.review":
+        return entry.detail
+    return _REVIEW_DETAIL.sub(lambda m: f"{status_label(m[1], lang)} → {status_label(m[2], lang)}", entry.detail)
+
+
 class AuditRow(msgspec.Struct, frozen=True):
     at: str
     actor: str
-    action: str
+    action: str  # the code, shown as code beside its label and used by the filter
+    action_label: str
     target: str
     area_code: str
     detail: str
@@ -119,7 +164,7 @@ class AuditContext(msgspec.Struct, frozen=True):
     lang: str
     viewer: Viewer
     rows: list[AuditRow]
-    actions: list[str]
+    actions: list[tuple[str, str]]  # (code, label)
     action: str
     actor: str
     target: str
@@ -133,8 +178,8 @@ def user_row(account: Account) -> UserRow:
                    " ".join(account.areas), account.active)
 
 
-def audit_row(entry: Entry) -> AuditRow:
+def audit_row(entry: Entry, lang: str = "id") -> AuditRow:
     target = f"{entry.target_type}:{entry.target_id}" if entry.target_type else entry.target_id
     return AuditRow(at=entry.at.astimezone(WITA).strftime("%Y-%m-%d %H:%M:%S WITA"), actor=entry.actor,
-                    action=entry.action, target=target, area_code=entry.area_code, detail=entry.detail,
-                    address=entry.address)
+                    action=entry.action, action_label=action_label(entry.action, lang), target=target,
+                    area_code=entry.area_code, detail=audit_detail(entry, lang), address=entry.address)

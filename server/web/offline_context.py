@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.domain.access import Principal
-from server.domain.review import STATUSES
+from server.domain.review import status_label
 from server.errors import PantauError
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
@@ -109,11 +109,6 @@ class SentRow(msgspec.Struct, frozen=True):
     revision: int
     status: str
     received_at: str
-
-
-def status_label(code: str, lang: str) -> str:
-    labels = STATUSES.get(code, (code, code))
-    return labels[1] if lang == "en" else labels[0]
 
 
 class CorrectionRow(msgspec.Struct, frozen=True):

@@ -57,9 +57,7 @@ def pages(settings: Settings, posts: Posts) -> list[tuple[str, str]]:
              "/data", "/data?status=approved", f"/data/{record.id}", "/penerima", f"/penerima/{person.person}",
              "/penerima/jadwal", "/penerima/duplikat", "/formulir", "/akun"]
     return [*(("ani", p) for p in staff), ("budi", "/?periode=2026-Q1"), ("citra", "/"), ("citra", "/draf"),
-            ("citra", "/terkirim"), ("admin", "/pengguna")]
-    # Not yet swept: /audit shows the trail's action codes and details verbatim (auth.sign_in,
-    # "received->approved"); it needs a label per audit action.
+            ("citra", "/terkirim"), ("admin", "/pengguna"), ("admin", "/audit")]
 
 
 def test_no_page_shows_people_a_raw_code(as_, settings: Settings, posted: Posts) -> None:  # type: ignore[no-untyped-def]
@@ -71,6 +69,13 @@ def test_no_page_shows_people_a_raw_code(as_, settings: Settings, posted: Posts)
             shown[f"{who} {path}"] = sorted(set(raw_codes(seen_text(response.text))) - MEANT.get(path, set()))
     left = {path: codes for path, codes in shown.items() if codes}
     assert left == {}, "\n".join(f"{p}: {c}" for p, c in left.items())
+
+
+def test_every_audit_action_has_its_label() -> None:
+    from server.storage.audit import ACTIONS
+    from server.web.contexts import ACTION_LABELS
+
+    assert set(ACTION_LABELS) == set(ACTIONS)
 
 
 def test_the_sweep_sees_a_raw_code() -> None:

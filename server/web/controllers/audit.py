@@ -11,7 +11,7 @@ from litestar.response import Template
 from server.errors import PantauError
 from server.storage import access, audit
 from server.web.auth import SignedIn
-from server.web.contexts import AuditContext, audit_row, viewer_of
+from server.web.contexts import AuditContext, action_label, audit_row, viewer_of
 from server.web.deps import db_of, lang_of
 
 PAGE = 50
@@ -50,9 +50,11 @@ async def audit_page(request: Request, principal: SignedIn) -> Template:  # type
     entries = await audit.search(db_of(request), wanted, limit=PAGE + 1)
     more = len(entries) > PAGE
     entries = entries[:PAGE]
+    lang = lang_of(request)
     context = AuditContext(
-        lang=lang_of(request), viewer=viewer_of(principal), rows=[audit_row(e) for e in entries],
-        actions=list(audit.ACTIONS), action=wanted.action, actor=wanted.actor, target=wanted.target,
+        lang=lang, viewer=viewer_of(principal), rows=[audit_row(e, lang) for e in entries],
+        actions=[(a, action_label(a, lang)) for a in audit.ACTIONS], action=wanted.action, actor=wanted.actor,
+        target=wanted.target,
         since=wanted.since.isoformat() if wanted.since else "", until=wanted.until.isoformat() if wanted.until else "",
         next_cursor=audit.encode_cursor(entries[-1].id) if more and entries else "",
     )
