@@ -22,6 +22,9 @@ Key = tuple[str, ...]
 log = logging.getLogger("pantau.dashboard")
 _SIZE = 64
 SHUTDOWN_WAIT_S = 5.0  # a scan still running at shutdown is abandoned after this: its result has no reader
+# Scans at once in one process: each is a report's scan, and the box has few cores that also serve
+# phones; views of other keys meanwhile keep showing their stamped figures.
+MAX_SCANS = 2
 
 
 class Made(msgspec.Struct, Generic[T], frozen=True):
@@ -44,6 +47,7 @@ class Figures(Generic[T]):
         self._jobs: dict[Key, asyncio.Task[None]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
+        self._slots: asyncio.Semaphore | None = None  # made on the app's loop, at the first job
 
     async def get(self, key: Key, version: str, make: Callable[[], Awaitable[Made[T]]]) -> Shown[T]:
         """The figures for `key`: current if made for `version`; else the last ones made, with a job
@@ -78,8 +82,11 @@ class Figures(Generic[T]):
             self._jobs[key] = asyncio.get_running_loop().create_task(self._run(key, make))
 
     async def _run(self, key: Key, make: Callable[[], Awaitable[Made[T]]]) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_SCANS)
         try:
-            self._keep(key, await make())
+            async with self._slots:
+                self._keep(key, await make())
         except Exception:  # the old figures stay shown, still stamped; the next view tries again
             log.exception("the home page's figures could not be made again")
         finally:
@@ -101,3 +108,4 @@ class Figures(Generic[T]):
     def reset(self) -> None:
         with self._lock:
             self._made.clear()
+            self._slots = None  # a new app runs on a new event loop
