@@ -316,8 +316,11 @@ def mask(digits: str) -> str:
 
 def name_key(name: str) -> str:
     """The form a name is searched in: no accents, case or punctuation ("Nur'aini" ~ "nuraini")."""
-    plain = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    if name.isascii():  # most names: NFKD leaves ASCII as it is and it has no combining marks
+        plain = name.lower()
+    else:
+        plain = unicodedata.normalize("NFKD", name)
+        plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
     return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", plain)).split())
 
 

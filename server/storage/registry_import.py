@@ -36,6 +36,7 @@ from server.storage.writer import Tx, Writer
 CHUNK = 500  # blind indexes per lookup statement
 CREATE_CHUNK = 2000  # people per round of inserts
 SOURCE = "impor"  # what the registry shows as a record's source
+PATIENCE_S = 3600.0  # the commit of MAX_ROWS people on a loaded machine: minutes, never an hour
 
 
 class IntakeForm(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,6 +222,8 @@ def _seal(keys: pii.Keys, index: Callable[[pii.Kind, str], str], kind: pii.Kind,
 class _Commit:
     """The writer-thread part: one transaction (the writer's), so a failure stores nothing."""
 
+    patience = PATIENCE_S  # the writer lets this transaction run long (storage/writer._patience_of)
+
     def __init__(self, intake: IntakeForm, upload: Upload, rows: list[_Sealed], principal: Principal,
                  address: str, today: str, skipped: int) -> None:
         self.intake, self.upload, self.rows, self.principal = intake, upload, rows, principal
@@ -287,17 +290,19 @@ class _Commit:
         event = self._event([])
         submissions, people, events, reviews, names, answers = [], [], [], [], [], []
         for item in rows:
-            pid, person, kk = uuid.uuid4(), item.person, item.kk or SealedId("", "", "")
+            # the id as text once (each row names it up to 8 times; the driver's adapter would convert each)
+            pid, person, kk = str(uuid.uuid4()), item.person, item.kk or SealedId("", "", "")
+            name, key = person.name[:200], rules.name_key(person.name)[:200]
             digest = hashlib.sha256(f"import:{self.upload.sha256}:{item.row}".encode()).hexdigest()
             submissions.append((pid, intake.version_pk, intake.form_id, user, person.area_code, digest,
                                 self._answers(person, item.nik, item.kk), APPROVED, now))
             people.append((pid, intake.programme, item.nik.index, item.nik.sealed, item.nik.masked, kk.index,
-                           kk.sealed, kk.masked, person.name[:200], rules.name_key(person.name)[:200], person.sex,
+                           kk.sealed, kk.masked, name, key, person.sex,
                            person.birth_date, person.area_code, rules.kecamatan_of(person.area_code),
                            person.group[:40], "[]", self.today, intake.visit_months, "", "", due, user, now, now))
             events.append((pid, pid, "import", "import", self.today, event, now))
             reviews.append((pid, 1, RECEIVED, APPROVED, f"impor {self.upload.file_name}"[:500], user, now))
-            names.append((pid, person.name[:200], rules.name_key(person.name)[:200]))
+            names.append((pid, name, key))
             for path, sealed, kind in ((intake.answers.get("nik"), item.nik, "nik"),
                                        (intake.answers.get("kk"), item.kk, "kk")):
                 if path and sealed is not None:

@@ -216,7 +216,7 @@ class Writer:
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put((op, future, loop))
         try:
-            return await asyncio.wait_for(future, self.patience)
+            return await asyncio.wait_for(future, max(self.patience, _patience_of(op)))
         except TimeoutError:
             self.db.outage.failed("timed out", "write")
             raise PantauError("db.unreachable", reason="timed out") from None
@@ -313,7 +313,7 @@ class Writer:
                 if conn is None:  # lost earlier (database restarted): try again now
                     conn = connect(self.db)
                 if self._watch is not None:
-                    self._watch.begin(conn)
+                    self._watch.begin(conn, max(_patience_of(op) for op, _future, _loop in batch))
                 tx = Tx(conn, self.db.kind, self.db.memo, defer=defer)
                 between = _Between(tx)
                 between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
@@ -415,9 +415,10 @@ class _Watchdog:
         self._busy: dict[int, tuple[Any, float]] = {}
         threading.Thread(target=self._watch, name="pantau-writer-watchdog", daemon=True).start()
 
-    def begin(self, conn: Any) -> None:
+    def begin(self, conn: Any, patience: float = 0.0) -> None:
+        """`patience`: an item that says it is long (a bulk import) moves this transaction's limit."""
         with self._lock:
-            self._busy[threading.get_ident()] = (conn, time.monotonic())
+            self._busy[threading.get_ident()] = (conn, time.monotonic() + max(0.0, patience - self.limit))
 
     def end(self) -> None:
         with self._lock:
@@ -434,6 +435,13 @@ class _Watchdog:
                     log.warning("writer: no answer from the database for %.0f s, closing the connection", self.limit)
                     with socket.socket(fileno=os.dup(conn.fileno())) as cut:  # a second handle on the same socket
                         cut.shutdown(socket.SHUT_RDWR)
+
+
+def _patience_of(op: Any) -> float:
+    """An operation may state how long it is allowed to take (`patience`, seconds): a registry import
+    of 100,000 people is one transaction of minutes, far over a request's patience; without it the
+    caller would be told 503 while the import still commits, and PostgreSQL's watchdog would cut it."""
+    return float(getattr(op, "patience", 0.0))
 
 
 class _ItemFailed(Exception):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
 
@@ -144,3 +146,37 @@ async def test_when_deferred_rows_fail_the_batch_runs_again_row_by_row(db: Datab
         await writer.stop()
     assert results[0] == "satu" and isinstance(results[1], Exception), results
     assert await _names(db) == ["kembar", "satu"]
+
+
+class _Long:
+    """An operation that takes longer than a request may wait, and says so (a registry import)."""
+
+    def __init__(self, seconds: float, patience: float) -> None:
+        self.seconds, self.patience = seconds, patience
+
+    def __call__(self, tx: Tx) -> list[dict[str, object]]:
+        rows = tx.fetch("SELECT 1 AS one")
+        import time
+
+        time.sleep(self.seconds)  # the transaction stays open, as a commit of 100,000 people does
+        return rows
+
+
+async def test_an_operation_that_states_its_patience_is_waited_for_and_commits(db: Database) -> None:
+    from server.errors import PantauError
+
+    short = Database(db.url, connect_timeout=1, statement_timeout=1)
+    await short.open()
+    writer = Writer(short)
+    try:
+        await writer.start()
+        assert writer.patience == 7  # 1 + 1 + 5: a request's limit
+        with pytest.raises(PantauError) as refused:  # without saying so, the caller gives up
+            writer.patience = 1
+            await writer.run(_Long(2.5, 0))
+        assert refused.value.code == "db.unreachable"
+        # said: the caller waits, and on PostgreSQL the watchdog (statement + 2 s) leaves it alone
+        assert await writer.run(_Long(4.5, 60)) == [{"one": 1}]
+    finally:
+        await writer.stop()
+        await short.close()
