@@ -140,6 +140,11 @@ define(
 )
 define("restore.in_use", 2, "Basis data {path} sedang dipakai (server masih berjalan?). Hentikan server dulu.",
        "The database {path} is in use (is the server still running?). Stop the server first.")
+define("blobs.not_moved", 2, "Berkas {path} tidak lolos pemeriksaan ({reason}); tidak ada berkas yang dipindahkan "
+       "ke basis data atau dihapus.", "File {path} failed its check ({reason}); no file was moved into the database "
+       "or removed.")
+define("blob.damaged", 500, "Berkas {key} di basis data tidak utuh.",
+       "Stored file {key} in the database is incomplete.")
 define("restore.damaged", 2, "Cadangan {path} rusak, tidak ada yang diganti: {reason}",
        "The backup {path} is damaged; nothing was replaced: {reason}")
 define("restore.newer_schema", 2,

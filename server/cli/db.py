@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from server.cli.common import prepared_settings, with_db
-from server.storage import migrate
+from server.storage import blob_move, blobs, migrate
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,6 +25,11 @@ def _migrate(args: argparse.Namespace) -> int:
             print(f"migrasi diterapkan / applied: {name}")
     else:
         print("skema sudah terbaru / schema is up to date")
+    if blobs.in_database(settings.database_url):
+        # PostgreSQL: a node keeps nothing another node needs; files from before move in, checked.
+        moved = blob_move.move_files(settings.database_url, settings.data_dir)
+        if moved:
+            print(f"berkas dipindahkan ke basis data / files moved into the database: {moved}")
     return 0
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 import time
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -42,9 +43,11 @@ class Refused(Exception):
 
 
 class LockedFetcher(URLFetcher):  # type: ignore[misc]
-    def __init__(self, data_dir: str) -> None:
+    def __init__(self, photos: str | Callable[[str], bytes | None]) -> None:
+        """photos: the data directory (SQLite: photos are files), or what reads a photo by its
+        sha256 (PostgreSQL: photos are blobs in the database)."""
         super().__init__(allowed_protocols=("asset", "photo", "data"), allow_redirects=False, fail_on_errors=False)
-        self.data_dir = data_dir
+        self.photos = photos
         self.refused: list[str] = []
         self.served: list[str] = []
 
@@ -61,13 +64,18 @@ class LockedFetcher(URLFetcher):  # type: ignore[misc]
         scheme, _, rest = url.partition(":")
         if scheme == "asset" and _ASSET.match(rest) and (ASSETS / rest).is_file():
             return URLFetcherResponse(url, (ASSETS / rest).read_bytes(), {"Content-Type": _TYPES[rest.rsplit(".")[-1]]})
-        if scheme == "photo" and _SHA.match(rest):
-            path = Path(self.data_dir) / "attachments" / rest[:2] / rest
-            if path.is_file():
-                return URLFetcherResponse(url, _thumbnail(path.read_bytes()), {"Content-Type": "image/jpeg"})
+        if scheme == "photo" and _SHA.match(rest) and (found := self._photo(rest)) is not None:
+            return URLFetcherResponse(url, _thumbnail(found), {"Content-Type": "image/jpeg"})
         if scheme == "data" and len(url) <= MAX_DATA_URL and _DATA_IMAGE.match(url):
             return super().fetch(url)  # urllib's DataHandler: decodes in memory, touches nothing else
         raise Refused(url[:200])
+
+
+    def _photo(self, sha256: str) -> bytes | None:
+        if callable(self.photos):
+            return self.photos(sha256)
+        path = Path(self.photos) / "attachments" / sha256[:2] / sha256
+        return path.read_bytes() if path.is_file() else None
 
 
 def _colour_profiles() -> dict[str, ColorProfile]:
@@ -97,10 +105,10 @@ class Rendered(msgspec.Struct, frozen=True, kw_only=True):
     refused: list[str] = []
 
 
-def render(html: str, data_dir: str, archive: Archive | None = None) -> Rendered:
+def render(html: str, photos: str | Callable[[str], bytes | None], archive: Archive | None = None) -> Rendered:
     """The PDF/A-3b of the HTML. With an archive, its dates, /ID and attachment come from the data,
     so the same data and day give the same bytes (WeasyPrint otherwise dates attachments now())."""
-    fetcher = LockedFetcher(data_dir)
+    fetcher = LockedFetcher(photos)
     began = time.perf_counter()
     # base_url: relative URLs resolve to a scheme the fetcher refuses, never to the working directory.
     options: dict[str, object] = {"pdf_variant": PDF_VARIANT, "output_intent": OUTPUT_INTENT}

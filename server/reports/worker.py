@@ -24,6 +24,7 @@ from server.domain import periods
 from server.errors import PantauError
 from server.reports import dataset, definitions, edition
 from server.settings import Settings
+from server.storage import blobs
 from server.storage import reports as store
 from server.storage.db import Database
 from server.storage.writer import Writer
@@ -69,7 +70,9 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
     definitions.require_started(period, job.made_on)
     data = dataset.build(job.url, definition, period, scope, job.include_all, job.made_on, say, job.data_time)
     say("tata letak PDF", 0.5)
-    done = render.render(document.html(data), job.data_dir, edition.archive(data))
+    with blobs.PhotoReader(job.url) as from_database:
+        photos = from_database if blobs.in_database(job.url) else job.data_dir
+        done = render.render(document.html(data), photos, edition.archive(data))
     say("selesai", 1.0)
     return done.pdf, Made(
         sha256=hashlib.sha256(done.pdf).hexdigest(),
@@ -84,9 +87,10 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
 
 
 def make_pdf(job: Job, progress: dataset.Progress | None = None) -> Made:
-    """build_pdf, archived under DATA_DIR/reports by its sha256 (the worker's part)."""
+    """build_pdf, archived by its sha256 (the worker's part): a blob in PostgreSQL, a file under
+    DATA_DIR/reports on SQLite."""
     pdf, made = build_pdf(job, progress)
-    store.store_pdf(job.data_dir, pdf)
+    store.store_pdf(job.data_dir, pdf, job.url)
     return made
 
 

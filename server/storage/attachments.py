@@ -17,6 +17,7 @@ import io
 import os
 import uuid
 import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -25,6 +26,7 @@ from server import clock
 from server.domain.access import Principal
 from server.errors import PantauError
 from server.private_files import create_private, private_dir
+from server.storage import blobs
 from server.storage.db import Database
 from server.storage.review import may_see
 from server.storage.tables import Attachment
@@ -109,18 +111,51 @@ async def save(db: Database, data_dir: str, data: bytes, content_type: str, uplo
     """Store a photo under the sha256 of the bytes as sent; refused (attachment.not_image) when they
     are not the image they claim to be. max_side: scale it to fit, as JPEG (a post without JavaScript)."""
     digest = hashlib.sha256(data).hexdigest()
-    path = path_of(data_dir, digest)
     stored_type = "image/jpeg" if max_side is not None else content_type  # what reencode makes of it
-    if not path.exists():
-        clean = await asyncio.to_thread(reencode, data, content_type, max_side)  # CPU: off the event loop
-        await asyncio.to_thread(_write_durably, path, clean)  # fsync must not stall the event loop
+    size = await _store(db, data_dir, digest, data, content_type, max_side)
     await db.fetch(
         "INSERT INTO attachment (sha256, size, content_type, uploaded_by, uploaded_at) VALUES ({}, {}, {}, {}, {}) "
-        "ON CONFLICT (sha256) DO NOTHING", digest, path.stat().st_size, stored_type, uploader, clock.now())
+        "ON CONFLICT (sha256) DO NOTHING", digest, size, stored_type, uploader, clock.now())
     await db.fetch("INSERT INTO attachment_upload (sha256, uploaded_by, uploaded_at) VALUES ({}, {}, {}) "
                    "ON CONFLICT (sha256, uploaded_by) DO NOTHING", digest, uploader, clock.now())
     _UPLOADED.add((uploader, digest))
     return digest
+
+
+async def _store(db: Database, data_dir: str, digest: str, data: bytes, content_type: str,
+                 max_side: int | None) -> int:
+    """The photo kept once under its digest: a blob in PostgreSQL (any node serves it), a file on
+    SQLite. Returns the stored size."""
+    if blobs.in_database(db.url):
+        size = await blobs.size_of(db, digest)
+        if size is None:
+            clean = await asyncio.to_thread(reencode, data, content_type, max_side)  # CPU: off the event loop
+            size = (await blobs.put_bytes(db, clean, key=digest)).size
+        return size
+    path = path_of(data_dir, digest)
+    if not path.exists():
+        clean = await asyncio.to_thread(reencode, data, content_type, max_side)
+        await asyncio.to_thread(_write_durably, path, clean)  # fsync must not stall the event loop
+    return path.stat().st_size
+
+
+def stored_bytes(data_dir: str, digest: str, database_url: str = "") -> bytes:
+    """A stored photo whole (blocking): for the CLI and the tests."""
+    if blobs.in_database(database_url or "sqlite:"):
+        with blobs.connect(database_url) as conn:
+            return b"".join(blobs.read_sync(conn, digest))
+    return path_of(data_dir, digest).read_bytes()
+
+
+async def chunks(db: Database, data_dir: str, digest: str) -> AsyncIterator[bytes]:
+    """A stored photo's bytes, a chunk at a time, from the database (PostgreSQL) or its file."""
+    if blobs.in_database(db.url):
+        async for piece in blobs.read(db, digest):
+            yield piece
+        return
+    with open(path_of(data_dir, digest), "rb") as fh:  # noqa: ASYNC230 - a local file, a chunk at a time
+        while piece := await asyncio.to_thread(fh.read, blobs.CHUNK):
+            yield piece
 
 
 # Uploads are never taken back, so "this user uploaded this digest" can be remembered by the process

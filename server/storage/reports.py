@@ -7,11 +7,12 @@ runs in a worker thread or process, never on the event loop)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import msgspec
 from server.domain import basis
 from server.domain.nik import mask
 from server.private_files import create_private, private_dir
+from server.storage import blobs
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 from server.storage.writer import Tx
 
@@ -285,9 +287,14 @@ def pdf_path(data_dir: str, sha256: str) -> Path:
     return Path(data_dir) / "reports" / f"{sha256}.pdf"
 
 
-def store_pdf(data_dir: str, data: bytes) -> str:
-    """Write the PDF under its sha256 (fsynced, renamed into place) and return the digest."""
+def store_pdf(data_dir: str, data: bytes, database_url: str = "") -> str:
+    """Keep the PDF under its sha256 and return the digest: on PostgreSQL a blob (storage/blobs.py),
+    else a file in the data directory (fsynced, renamed into place)."""
     digest = hashlib.sha256(data).hexdigest()
+    if blobs.in_database(database_url or "sqlite:"):
+        with blobs.connect(database_url) as conn:
+            blobs.put_sync(conn, (data[i:i + blobs.CHUNK] for i in range(0, len(data), blobs.CHUNK)))
+        return digest
     path = pdf_path(data_dir, digest)
     private_dir(path.parent)
     if not path.exists():
@@ -298,6 +305,25 @@ def store_pdf(data_dir: str, data: bytes) -> str:
             os.fsync(fh.fileno())
         os.replace(temporary, path)
     return digest
+
+
+def pdf_bytes(data_dir: str, sha256: str, database_url: str = "") -> bytes:
+    """An edition whole (blocking): for the CLI and the tests, never for a node serving it."""
+    if blobs.in_database(database_url or "sqlite:"):
+        with blobs.connect(database_url) as conn:
+            return b"".join(blobs.read_sync(conn, sha256))
+    return pdf_path(data_dir, sha256).read_bytes()
+
+
+async def pdf_chunks(db: Database, data_dir: str, sha256: str) -> AsyncIterator[bytes]:
+    """An edition's bytes, a chunk at a time, from the database (PostgreSQL) or its file (SQLite)."""
+    if blobs.in_database(db.url):
+        async for piece in blobs.read(db, sha256):
+            yield piece
+        return
+    with open(pdf_path(data_dir, sha256), "rb") as fh:  # noqa: ASYNC230 - a local file, read a chunk at a time
+        while piece := await asyncio.to_thread(fh.read, blobs.CHUNK):
+            yield piece
 
 
 # --- the period's rows (blocking, streamed) ----------------------------------------------------------

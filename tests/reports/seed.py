@@ -18,9 +18,10 @@ from typing import Any
 from server.domain.compile import compile_source
 from server.domain.registry import mask
 from server.settings import Settings
-from server.storage import forms, pii
+from server.storage import blobs, forms, pii
 from server.storage.attachments import path_of
 from server.storage.db import Database
+from server.storage.reports import pdf_bytes, pdf_path
 
 REPO = Path(__file__).resolve().parents[2]
 TENGGARONG_DESA = ("64.02.06.1001", "64.02.06.1002")
@@ -331,6 +332,17 @@ async def _event(
     )
 
 
+def pdf_copy(settings: Settings, sha256: str) -> Path:
+    """An edition as a file to read with pypdf or pdftoppm: its own file on SQLite, a copy of the
+    database's blob on PostgreSQL."""
+    if not blobs.in_database(settings.database_url):
+        return pdf_path(settings.data_dir, sha256)
+    copy = Path(settings.data_dir) / "from-database" / f"{sha256}.pdf"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(pdf_bytes(settings.data_dir, sha256, settings.database_url))
+    return copy
+
+
 async def _photo(db: Database, settings: Settings, now: dt.datetime) -> str:
     from PIL import Image
 
@@ -338,9 +350,12 @@ async def _photo(db: Database, settings: Settings, now: dt.datetime) -> str:
     Image.new("RGB", (64, 48), (200, 120, 40)).save(out, "JPEG")
     data = out.getvalue()
     sha = hashlib.sha256(data).hexdigest()
-    path = path_of(settings.data_dir, sha)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    if blobs.in_database(settings.database_url):
+        await blobs.put_bytes(db, data, key=sha)
+    else:
+        path = path_of(settings.data_dir, sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     await db.fetch(
         "INSERT INTO attachment (sha256, size, content_type, uploaded_at) VALUES ({}, {}, 'image/jpeg', {})",
         sha,

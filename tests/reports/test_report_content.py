@@ -17,9 +17,9 @@ import pytest
 
 from server.reports import dataset, definitions, document, worker
 from server.settings import Settings
-from server.storage.reports import pdf_path
 from tests.conftest import ON_POSTGRES
 from tests.reports import seed
+from tests.reports.seed import pdf_copy
 
 Q1, Q4 = ("2026-01-01", "2026-03-31"), ("2025-10-01", "2025-12-31")
 KECAMATAN = {"64.02.06": "Tenggarong", "64.02.13": "Samboja", "64.02.07": "Sebulu"}
@@ -85,7 +85,7 @@ class Report:
             made_on=MADE_ON,
         )
         made = worker.make_pdf(job)
-        self.path = pdf_path(settings.data_dir, made.sha256)
+        self.path = pdf_copy(settings, made.sha256)
         self.reader = pypdf.PdfReader(self.path)
         self.pages = [page.extract_text() for page in self.reader.pages]
 

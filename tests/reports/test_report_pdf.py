@@ -22,9 +22,9 @@ import pytest
 
 from server.reports import render, worker
 from server.settings import Settings
-from server.storage.reports import pdf_path
 from tests.conftest import ON_POSTGRES
 from tests.reports import seed
+from tests.reports.seed import pdf_copy
 
 Q1_START, Q1_END = "2026-01-01", "2026-03-31"
 
@@ -41,7 +41,7 @@ class Rendered:
             made_on=dt.date(2026, 4, 2),
         )
         self.made = worker.make_pdf(job)
-        self.path = pdf_path(settings.data_dir, self.made.sha256)
+        self.path = pdf_copy(settings, self.made.sha256)
         reader = pypdf.PdfReader(self.path)
         self.pages = [page.extract_text() for page in reader.pages]
         self.text = "\n".join(self.pages)

@@ -56,8 +56,8 @@ async def test_generating_again_makes_a_new_edition_and_keeps_the_old(
     assert [e.include_all for e in editions] == [True, False]
     assert editions[0].sha256 != editions[1].sha256
     for edition in editions:
-        path = store.pdf_path(settings.data_dir, edition.sha256)
-        assert path.read_bytes()[:5] == b"%PDF-" and path.stat().st_size == edition.size
+        data = store.pdf_bytes(settings.data_dir, edition.sha256, settings.database_url)
+        assert data[:5] == b"%PDF-" and len(data) == edition.size
     assert len(await db.fetch("SELECT id FROM report_run")) == 1
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
+from litestar.response import Stream
 
 from server import clock
 from server.errors import PantauError, too_large
@@ -88,17 +89,17 @@ async def upload_attachment(request: Request, principal: SignedIn) -> Attachment
 
 
 @get("/api/v1/attachments/{sha256:str}")
-async def download_attachment(request: Request, principal: SignedIn, sha256: FromPath[str]) -> Response[bytes]:  # type: ignore[type-arg]
+async def download_attachment(request: Request, principal: SignedIn, sha256: FromPath[str]) -> Stream:  # type: ignore[type-arg]
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise PantauError("http.not_found")
     kind = await attachments.visible_to(db_of(request), principal, sha256)
     if kind is None:
         raise PantauError("http.not_found")
-    path = attachments.path_of(settings_of(request).data_dir, sha256)
     # nosniff: the browser takes the type we say, never guesses HTML or script from the bytes; and
     # opened on its own the photo is a download, not a page of our origin.
     filename = f"foto-{sha256[:12]}.{attachments.EXTENSIONS.get(kind, 'bin')}"
-    return Response(path.read_bytes(), media_type=kind, headers={
+    body = attachments.chunks(db_of(request), settings_of(request).data_dir, sha256)
+    return Stream(body, media_type=kind, headers={
         "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
@@ -162,15 +162,14 @@ async def download_edition(
     request: Request,
     principal: SignedIn,  # type: ignore[type-arg]
     edition_id: FromPath[int],
-) -> Response[bytes]:
+) -> Stream:
     access.require(principal, NEED)
     db = db_of(request)
     edition = await store.edition_by_id(db, edition_id)
     if edition is None:
         raise PantauError("http.not_found")
     run = await _load_run(request, principal, edition.run)
-    path = store.pdf_path(settings_of(request).data_dir, edition.sha256)
-    data = await asyncio.to_thread(path.read_bytes)
+    body = store.pdf_chunks(db, settings_of(request).data_dir, edition.sha256)
     await audit.record(
         db,
         principal,
@@ -182,8 +181,8 @@ async def download_edition(
         address=client_address(request),
     )
     filename = f"{run.report}-{run.period}-{run.scope}-edisi{edition.edition}.pdf"
-    return Response(
-        data,
+    return Stream(
+        body,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
