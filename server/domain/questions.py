@@ -108,8 +108,10 @@ def clean_integer(raw: Any) -> int:
 def clean_decimal(raw: Any) -> float:
     if isinstance(raw, bool):
         raise BadAnswer("answer.decimal")
-    if isinstance(raw, int | float):
-        value = float(raw)
+    if isinstance(raw, float):
+        value = raw
+    elif isinstance(raw, int):  # a JSON integer of any size: float() of 10**400 raises OverflowError
+        value = float(raw) if -(2**1000) < raw < 2**1000 else math.inf
     elif isinstance(raw, str):
         text = raw.strip()
         # Indonesian keyboards write 12,5; accept one decimal comma when there is no dot.
