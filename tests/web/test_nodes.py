@@ -19,7 +19,7 @@ import pytest
 from server.settings import Settings
 from tests.serving import stop, wait_until_ready
 from tests.web.live import Live, csrf, node, sign_in
-from tests.web.test_api_submissions import FORM, publish
+from tests.web.test_api_submissions import FORM, JPEG, photo_size, publish
 
 WITHIN_S = 5.0
 WRONG = "tebak-tebak-1"
@@ -70,6 +70,7 @@ async def test_two_nodes_on_one_database_behave_as_one(settings: Settings, peopl
     """One pair of servers for every check: starting two costs more than all the checks together."""
     with two_nodes(settings, tmp_path) as (a, b):
         await _sessions_are_shared(a, b)
+        await _a_photo_stored_by_one_node_is_served_by_the_other(a, b)
         await _deactivation_reaches_the_other_node(a, b, people["dewi"])
         await _form_changes_reach_the_other_node(a, b, settings)
         await _failed_sign_ins_count_across_nodes(a, b)
@@ -83,6 +84,21 @@ async def _sessions_are_shared(a: Live, b: Live) -> None:
         answer = await on_a.post("/keluar", data={"_csrf_token": await csrf(on_a)})
         assert answer.status_code in (302, 303)
         await within(lambda: _refused(on_b, "/"))
+
+
+async def _a_photo_stored_by_one_node_is_served_by_the_other(a: Live, b: Live) -> None:
+    """On PostgreSQL the nodes share no disk: the photo is a blob in the database."""
+    async with a.client() as on_a, b.client() as on_b:
+        assert (await sign_in(on_a, "citra")).status_code == 302
+        on_b.cookies.set("pantau_sesi", on_a.cookies["pantau_sesi"])
+        sent = await on_a.post("/api/v1/attachments", content=JPEG,
+                               headers={"content-type": "image/jpeg", "x-csrftoken": await csrf(on_a)})
+        assert sent.status_code == 201, sent.text
+        digest = sent.json()["sha256"]
+        from_a = await on_a.get(f"/api/v1/attachments/{digest}")
+        from_b = await on_b.get(f"/api/v1/attachments/{digest}")
+        assert from_a.status_code == from_b.status_code == 200 and from_a.content == from_b.content
+        assert photo_size(from_b.content) == photo_size(JPEG)
 
 
 async def _refused(client, path: str) -> bool:  # type: ignore[no-untyped-def]
