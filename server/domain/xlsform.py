@@ -1,5 +1,7 @@
-"""XLSForm workbook -> Form. Import reads the survey, choices and settings sheets with openpyxl,
-keeping sheet:row:column for every problem; anything Pantau does not support (a type, a column, a
+"""XLSForm workbook -> Form: the row builder. xlsform_sheets.py reads the survey, choices and settings
+sheets into rows that keep sheet:row:column for every problem, xlsform_spelling.py holds the
+spellings pyxform accepts (headers, types, settings) and the column tables; here each row becomes a
+question, group, repeat, choice or setting. Anything Pantau does not support (a type, a column, a
 setting) is a problem naming its sheet and row, never silently dropped. The way back is
 server/domain/xlsform_export.py, which writes the same columns, so YAML -> XLSForm -> YAML keeps the
 content hash."""
@@ -7,16 +9,11 @@ content hash."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-import openpyxl
-import xlrd
 
 from server import clock
 from server.domain.attachments import BadAttachment, read_csv
@@ -38,51 +35,28 @@ from server.domain.xlsform_odk import (
     without_constraint,
     without_text,
 )
-from server.domain.xlsform_spelling import LANGUAGE_NAMES as LANGUAGE_NAMES  # xlsform_export reads it here
+from server.domain.xlsform_sheets import Row, Sheet, read_workbook
 from server.domain.xlsform_spelling import (
+    FITTED_ATTRIBUTES,
+    HONOURED_APPEARANCES,
     MEDIA_COLUMNS,
     METADATA,
     SETTINGS_ALIASES,
+    SETTINGS_COLUMNS,
     ParsedType,
-    column_name,
     language,
     parse_type,
 )
 
-MAX_ROWS = 10_000
-SHEETS = ("survey", "choices", "settings")
-TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
-PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "trigger", "default", "read_only", "appearance",
-                 "choice_filter", "parameters", "repeat_count", "min_count", "max_count")
-# (ODK's entities, `save_to` and the entities sheet, are kept and ignored: the form still asks the
-# same questions; Pantau's registry block is its way to keep people across forms.)
-SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name", "registry"})
-TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
-# Attributes an XLSForm row may carry where Pantau's type takes none: kept and ignored (see fitted()).
-FITTED_ATTRIBUTES = ("hint", "required", "required_message", "constraint", "constraint_message", "default",
-                     "read_only", "appearance", "choice_filter")
-# Appearances the fill page draws differently (server/web/fill_context.py); others are ignored.
-HONOURED_APPEARANCES = {"select_one": ("minimal",), "text": ("multiline", "numbers"), "image": ("signature",)}
+# xlsform_export reads these here.
+from server.domain.xlsform_spelling import LANGUAGE_NAMES as LANGUAGE_NAMES
+from server.domain.xlsform_spelling import PLAIN_COLUMNS as PLAIN_COLUMNS
+from server.domain.xlsform_spelling import TEXT_COLUMNS as TEXT_COLUMNS
+from server.domain.xlsform_spelling import TITLE_COLUMN as TITLE_COLUMN
+
 PANTAU_COLUMNS = frozenset({TYPE_COLUMN, PARAMETERS_COLUMN, DEFAULT_COLUMN, MIN_COUNT_COLUMN, MAX_COUNT_COLUMN})
 _TRUE = frozenset({"yes", "true", "true()", "ya"})
 _FALSE = frozenset({"no", "false", "false()", "tidak", ""})
-
-
-@dataclass
-class _Row:
-    number: int
-    cells: dict[str, tuple[str, int]]  # column name -> (text, 1-based column index)
-
-    def get(self, column: str) -> str:
-        return self.cells.get(column, ("", 0))[0]
-
-
-@dataclass
-class _Sheet:
-    name: str
-    header: dict[str, int]
-    rows: list[_Row] = field(default_factory=list)
-    duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # (header, column, first column)
 
 
 def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None,
@@ -93,7 +67,7 @@ def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None,
     where = Where(filename)
     if len(data) > MAX_BYTES:
         return Loaded(None, where, [problem("form.too_large", Loc(filename), size=len(data), limit=MAX_BYTES)])
-    opened = _read_workbook(data, filename)
+    opened = read_workbook(data, filename)
     if isinstance(opened, str):
         # The library's own words are English: the Indonesian message names only the kind of failure.
         reason = Said(opened.split(":", 1)[0], opened)
@@ -109,99 +83,6 @@ def load_xlsform(data: bytes, filename: str, now: dt.datetime | None = None,
                           what_en="the 'entities' sheet (ODK Central's entities)")
     form = reader.form(sheets)
     return Loaded(None if has_errors(reader.problems) else form, where, reader.problems)
-
-
-def _read_workbook(data: bytes, filename: str) -> tuple[dict[str, _Sheet], list[str]] | str:
-    """Sheet names are matched without regard to case ('Survey', 'CHOICES'), as pyxform does."""
-    with warnings.catch_warnings():
-        # openpyxl warns about Excel features it skips (data validation, styles, extensions), also
-        # while it reads the rows; they carry no form content, and a warning must not become an error.
-        warnings.simplefilter("ignore")
-        try:
-            if filename.lower().endswith(".xls"):
-                return _read_xls(data)
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # any failure to open untrusted bytes means "not a workbook"
-            return f"{type(exc).__name__}: {str(exc)[:120]}"
-        try:
-            sheets: dict[str, _Sheet] = {}
-            for ws in book.worksheets:
-                role = _role(ws.title, len(book.worksheets))
-                if role and role not in sheets:
-                    sheets[role] = _sheet(ws.title, ws.iter_rows(values_only=True, max_row=MAX_ROWS))
-            return sheets, list(book.sheetnames)
-        except Exception as exc:  # a sheet that breaks while its rows are read: the same answer
-            return f"{type(exc).__name__}: {str(exc)[:120]}"
-        finally:
-            book.close()
-
-
-def _read_xls(data: bytes) -> tuple[dict[str, _Sheet], list[str]]:
-    """The older Excel format (.xls), which KoboToolbox and pyxform's own examples still use."""
-    book = xlrd.open_workbook(file_contents=data, on_demand=True)
-    try:
-        sheets: dict[str, _Sheet] = {}
-        for title in book.sheet_names():
-            role = _role(title, book.nsheets)
-            if role and role not in sheets:
-                ws = book.sheet_by_name(title)
-                rows = (tuple(_xls_value(c, book.datemode) for c in ws.row(i)) for i in range(min(ws.nrows, MAX_ROWS)))
-                sheets[role] = _sheet(title, rows)
-        return sheets, list(book.sheet_names())
-    finally:
-        book.release_resources()
-
-
-def _role(title: str, sheet_count: int) -> str:
-    """Which of survey/choices/settings a sheet is; the only sheet of a workbook is the survey, as
-    pyxform takes it."""
-    name = title.strip().lower()
-    return name if name in SHEETS else "survey" if sheet_count == 1 else ""
-
-
-def _xls_value(cell: Any, datemode: int) -> Any:
-    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
-        return bool(cell.value)
-    if cell.ctype == xlrd.XL_CELL_DATE:
-        value = xlrd.xldate_as_datetime(cell.value, datemode)
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
-    return None if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR) else cell.value
-
-
-def _sheet(title: str, rows: Iterator[tuple[Any, ...]]) -> _Sheet:
-    header_cells = next(rows, ())
-    header: dict[str, int] = {}
-    sheet = _Sheet(title, header)
-    for i, value in enumerate(header_cells):
-        if value is None or not str(value).strip():
-            continue
-        name = column_name(value)
-        if name in header:
-            sheet.duplicates.append((str(value).strip(), i + 1, header[name] + 1))
-            continue
-        header[name] = i
-    blank_run = 0
-    for number, values in enumerate(rows, start=2):
-        cells = {name: (_text(values[i]), i + 1) for name, i in header.items() if i < len(values)}
-        cells = {k: v for k, v in cells.items() if v[0]}
-        blank_run = blank_run + 1 if not cells else 0
-        if blank_run > 20:  # the XLSForm rule: data after 20 blank rows is not part of the form
-            break
-        if cells:
-            sheet.rows.append(_Row(number, cells))
-    return sheet
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
-    return str(value).strip()
 
 
 class _Reader:
@@ -222,15 +103,15 @@ class _Reader:
     def report(self, code: str, sheet: str, row: int, col: int = 1, **params: Any) -> None:
         self.problems.append(problem(code, self.loc(sheet, row, col), sheet=sheet, row=row, **params))
 
-    def unsupported(self, sheet: str, row: _Row, column: str, what_id: str, what_en: str) -> None:
+    def unsupported(self, sheet: str, row: Row, column: str, what_id: str, what_en: str) -> None:
         self.report("xlsform.unsupported", sheet, row.number, row.cells.get(column, ("", 1))[1],
                     what_id=what_id, what_en=what_en)
 
-    def ignored(self, sheet: str, row: _Row, column: str, what_id: str, what_en: str) -> None:
+    def ignored(self, sheet: str, row: Row, column: str, what_id: str, what_en: str) -> None:
         self.report("xlsform.ignored", sheet, row.number, row.cells.get(column, ("", 1))[1],
                     what_id=what_id, what_en=what_en)
 
-    def form(self, sheets: dict[str, _Sheet]) -> Form | None:
+    def form(self, sheets: dict[str, Sheet]) -> Form | None:
         for sheet in sheets.values():
             for header, column, first in sheet.duplicates:
                 self.report("xlsform.duplicate_column", sheet.name, 1, column, column_name=header, first=first)
@@ -244,14 +125,14 @@ class _Reader:
         return Form(settings=settings, fields=fields, choices=self.add_other(choices | self.file_lists),
                     attachments=self.attachments)
 
-    def text(self, row: _Row, column: str) -> Text:
+    def text(self, row: Row, column: str) -> Text:
         out = {self.language: row.get(column)} if row.get(column) else {}
         for key, (value, _) in row.cells.items():
             if key.startswith(column + "::") and value:
                 out[key.split("::", 1)[1]] = value
         return out
 
-    def unknown_columns(self, sheet: _Sheet, known: set[str], text_columns: tuple[str, ...]) -> None:
+    def unknown_columns(self, sheet: Sheet, known: set[str], text_columns: tuple[str, ...]) -> None:
         # pyxform ignores a column it does not know; Pantau keeps it (Question.xlsform) and says
         # so once, at the first row that uses it.
         for column in sheet.header:
@@ -264,10 +145,10 @@ class _Reader:
                 self.ignored(sheet.name, row, column, f"kolom '{column}'", f"the column '{column}'")
 
     # --- settings -----------------------------------------------------------------------------
-    def settings(self, sheet: _Sheet | None) -> Settings | None:
-        row = sheet.rows[0] if sheet and sheet.rows else _Row(2, {})
+    def settings(self, sheet: Sheet | None) -> Settings | None:
+        row = sheet.rows[0] if sheet and sheet.rows else Row(2, {})
         name = sheet.name if sheet else "settings"
-        row = _Row(row.number, {SETTINGS_ALIASES.get(k, k): v for k, v in row.cells.items()})
+        row = Row(row.number, {SETTINGS_ALIASES.get(k, k): v for k, v in row.cells.items()})
         self.language = language(row.get("default_language")) if row.get("default_language") else "id"
         for key, (_, column) in row.cells.items():
             self.where.add(("settings", key.replace("form_", "")), self.loc(name, row.number, column))
@@ -294,7 +175,7 @@ class _Reader:
         return self.now.astimezone(clock.WITA).strftime("%Y%m%d%H")
 
     # --- choices ------------------------------------------------------------------------------
-    def choices(self, sheet: _Sheet) -> dict[str, ChoiceList]:
+    def choices(self, sheet: Sheet) -> dict[str, ChoiceList]:
         if "value" in sheet.header and "name" not in sheet.header:  # pyxform's older spelling
             sheet.header["name"] = sheet.header.pop("value")
             for r in sheet.rows:
@@ -331,13 +212,13 @@ class _Reader:
         return choices
 
     # --- survey -------------------------------------------------------------------------------
-    def survey(self, sheet: _Sheet) -> list[Field] | None:
+    def survey(self, sheet: Sheet) -> list[Field] | None:
         for column in ("type", "name"):
             if column not in sheet.header:
                 self.report("xlsform.missing_column", sheet.name, 1, column=column)
                 return None
         self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS, *PANTAU_COLUMNS}, TEXT_COLUMNS)
-        stack: list[tuple[str, _Row, list[Field]]] = [("form", _Row(1, {}), [])]
+        stack: list[tuple[str, Row, list[Field]]] = [("form", Row(1, {}), [])]
         for row in sheet.rows:
             if row.get("type"):  # a row without a type is a comment to pyxform
                 self.survey_row(sheet.name, row, stack)
@@ -348,7 +229,7 @@ class _Reader:
             self.report("form.no_fields", sheet.name, 1, owner=owner)
         return stack[0][2]
 
-    def survey_row(self, sheet: str, row: _Row, stack: list[tuple[str, _Row, list[Field]]]) -> None:
+    def survey_row(self, sheet: str, row: Row, stack: list[tuple[str, Row, list[Field]]]) -> None:
         parsed = parse_type(row.get("type"))
         if parsed.kind in ("begin_group", "begin_repeat", "begin_loop"):
             if len(stack) > MAX_DEPTH:
@@ -365,14 +246,14 @@ class _Reader:
         else:
             stack[-1][2].extend(self.question(sheet, row, parsed))
 
-    def _record(self, sheet: str, row: _Row, name: str) -> None:
+    def _record(self, sheet: str, row: Row, name: str) -> None:
         name_column = row.cells.get("name", ("", 1))[1]
         self.where.add(("field", name), self.loc(sheet, row.number, name_column))
         for key, (_, column) in row.cells.items():
             # Expression columns map to their cell; a column inside the cell text cannot be shown.
             self.where.add(("field", name, key.split("::")[0]), self.loc(sheet, row.number, column))
 
-    def question(self, sheet: str, row: _Row, parsed: ParsedType) -> list[Field]:
+    def question(self, sheet: str, row: Row, parsed: ParsedType) -> list[Field]:
         if row.get(TYPE_COLUMN):
             return self.pantau_question(sheet, row)
         qtype = self.question_type(sheet, row, parsed)
@@ -402,7 +283,7 @@ class _Reader:
                          label={self.language: "Sebutkan yang lain." if self.language == "id" else "Specify other."})
         return [question, other]
 
-    def question_type(self, sheet: str, row: _Row, parsed: ParsedType) -> QuestionType | None:
+    def question_type(self, sheet: str, row: Row, parsed: ParsedType) -> QuestionType | None:
         """None for metadata (parsed.kind says so) and for what Pantau refuses, which is reported."""
         text = row.get("type")
         if parsed.from_file:
@@ -421,7 +302,7 @@ class _Reader:
             return qtype
         return None
 
-    def from_file(self, sheet: str, row: _Row, parsed: ParsedType) -> QuestionType | None:
+    def from_file(self, sheet: str, row: Row, parsed: ParsedType) -> QuestionType | None:
         """select_one_from_file x.csv: the choices are the rows of x.csv (columns name and label,
         label::<language> too), uploaded with the form; they become the choice list 'x.csv'."""
         file = parsed.list_name or ""
@@ -442,7 +323,7 @@ class _Reader:
         out = {self.language: row["label"]} if row.get("label") else {}
         return out | {language(k.split("::", 1)[1]): v for k, v in row.items() if k.startswith("label::") and v}
 
-    def attachment(self, sheet: str, row: _Row, file: str, required: bool) -> list[dict[str, str]] | None:
+    def attachment(self, sheet: str, row: Row, file: str, required: bool) -> list[dict[str, str]] | None:
         data = self.files.get(file) if "/" not in file and "\\" not in file else None
         if data is None:
             self.report("xlsform.missing_choices_file" if required else "xlsform.missing_attachment", sheet,
@@ -458,7 +339,7 @@ class _Reader:
             self.attachments[file] = rows
         return rows
 
-    def fitted(self, sheet: str, row: _Row, qtype: QuestionType, question: Question) -> Question:
+    def fitted(self, sheet: str, row: Row, qtype: QuestionType, question: Question) -> Question:
         """pyxform lets a note carry a required_message or a calculate a default, and passes ODK's
         parameters (randomize, seed, app, ...) through: Pantau keeps them for the export and says
         they are ignored, rather than refuse the form. A calculation stays: it changes the answer."""
@@ -481,7 +362,7 @@ class _Reader:
         self.appearance(sheet, row, qtype.name, question.appearance)
         return msgspec.structs.replace(question, xlsform=kept, **cleared) if cleared else question
 
-    def appearance(self, sheet: str, row: _Row, type_name: str, appearance: str | None) -> None:
+    def appearance(self, sheet: str, row: Row, type_name: str, appearance: str | None) -> None:
         """An appearance the fill page draws differently is honoured; any other (likert, quick,
         horizontal, ...) is kept as written, for the export, and reported as ignored."""
         unused = [a for a in (appearance or "").split() if a not in HONOURED_APPEARANCES.get(type_name, ())]
@@ -491,7 +372,7 @@ class _Reader:
                          f"the appearance '{words}' for the type {type_name}")
 
     @staticmethod
-    def default(row: _Row) -> str | None:
+    def default(row: Row) -> str | None:
         # The literal the export wrote as an expression for ODK (xlsform_odk.odk_default), unless
         # the author has since changed the default.
         literal, written = row.get(DEFAULT_COLUMN), row.get("default")
@@ -499,7 +380,7 @@ class _Reader:
             return literal
         return written or None
 
-    def pantau_question(self, sheet: str, row: _Row) -> list[Field]:
+    def pantau_question(self, sheet: str, row: Row) -> list[Field]:
         """A row the export wrote for one of Pantau's own types (`pantau::type`): the ODK type in
         `type` and Pantau's rules added to the constraint, its message and the hint, taken off again."""
         odk = ODK_TYPES.get(row.get(TYPE_COLUMN))
@@ -508,7 +389,7 @@ class _Reader:
             what = f"'{row.get(TYPE_COLUMN)}' ({TYPE_COLUMN}) / '{row.get('type')}' (type)"
             self.unsupported(sheet, row, TYPE_COLUMN, f"jenis {what}", f"the type {what}")
             return []
-        own = _Row(row.number, {k: v for k, v in row.cells.items() if k != TYPE_COLUMN}
+        own = Row(row.number, {k: v for k, v in row.cells.items() if k != TYPE_COLUMN}
                    | {"type": (row.get(TYPE_COLUMN), row.cells["type"][1])})
         found = self.question(sheet, own, ParsedType(""))
         if not found or not isinstance(found[0], Question):
@@ -519,7 +400,7 @@ class _Reader:
             constraint_message=without_text(question.constraint_message, odk.message),
             hint=without_text(question.hint, odk.hint))]
 
-    def metadata(self, sheet: str, row: _Row, name: str) -> Question:
+    def metadata(self, sheet: str, row: Row, name: str) -> Question:
         """start, end, today, deviceid, ...: a hidden question the phone fills where it can."""
         kind = " ".join(row.get("type").split()).lower()
         default = METADATA[kind] or None
@@ -528,7 +409,7 @@ class _Reader:
         return Question(type="hidden", name=name, default=default, trigger=row.get("trigger") or None,
                         xlsform={"type": kind} | _kept(row))
 
-    def parameters(self, sheet: str, row: _Row) -> dict[str, str]:
+    def parameters(self, sheet: str, row: Row) -> dict[str, str]:
         out: dict[str, str] = {}
         for column in ("parameters", PARAMETERS_COLUMN):  # ODK's, then Pantau's own (xlsform_odk.py)
             for item in re.split(r"[\s;,]+", row.get(column)):
@@ -542,7 +423,7 @@ class _Reader:
                 out[FROM_ODK_PARAMETER.get(key.strip(), key.strip())] = value.strip()
         return out
 
-    def container(self, sheet: str, kind: str, row: _Row, children: list[Field]) -> list[Field] | None:
+    def container(self, sheet: str, kind: str, row: Row, children: list[Field]) -> list[Field] | None:
         name = row.get("name")
         if not name:
             self.report("form.missing_key", sheet, row.number, owner=_row_owner(sheet, row.number), key="name")
@@ -566,7 +447,7 @@ class _Reader:
         return [Repeat(repeat_count=row.get("repeat_count") or None, min_count=self.count(sheet, row, "min_count"),
                        max_count=self.count(sheet, row, "max_count"), **common)]
 
-    def count(self, sheet: str, row: _Row, column: str) -> int | None:
+    def count(self, sheet: str, row: Row, column: str) -> int | None:
         if row.get(f"pantau::{column}"):  # the export's spelling (xlsform_odk.py): ODK has no bounds
             column = f"pantau::{column}"
         text = row.get(column)
@@ -593,7 +474,7 @@ def _kept_column(column: str) -> bool:
     return base in ("bind", "instance", "body", "guidance_hint", *MEDIA_COLUMNS)
 
 
-def _kept(row: _Row) -> dict[str, str]:
+def _kept(row: Row) -> dict[str, str]:
     known = {"type", "name", *PLAIN_COLUMNS, *PANTAU_COLUMNS}
     return {k: v for k, (v, _) in row.cells.items()
             if k not in known and k.split("::")[0] not in TEXT_COLUMNS}

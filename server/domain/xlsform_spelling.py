@@ -48,6 +48,19 @@ TYPE_ALIASES = {
     "q acknowledge": "acknowledge", "hidden": "hidden",
     "csv-external": "csv_external", "xml-external": "xml_external",
 }
+# The survey sheet's columns as the reader keys them (column_name), by what Pantau does with them.
+TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
+PLAIN_COLUMNS = ("required", "relevant", "constraint", "calculation", "trigger", "default", "read_only", "appearance",
+                 "choice_filter", "parameters", "repeat_count", "min_count", "max_count")
+# (ODK's entities, `save_to` and the entities sheet, are kept and ignored: the form still asks the
+# same questions; Pantau's registry block is its way to keep people across forms.)
+SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_language", "instance_name", "registry"})
+TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
+# Attributes an XLSForm row may carry where Pantau's type takes none: kept and ignored (see fitted()).
+FITTED_ATTRIBUTES = ("hint", "required", "required_message", "constraint", "constraint_message", "default",
+                     "read_only", "appearance", "choice_filter")
+# Appearances the fill page draws differently (server/web/fill_context.py); others are ignored.
+HONOURED_APPEARANCES = {"select_one": ("minimal",), "text": ("multiline", "numbers"), "image": ("signature",)}
 BACKGROUND_GEOPOINT = "background-geopoint"  # the location when its trigger changes (static/js/trigger.js)
 # Metadata pyxform fills from the device; Pantau keeps each as a hidden question (so ${start}
 # still means something) with the default the phone fills it from, when there is one.
