@@ -8,6 +8,7 @@ prints the figures (and with -v every refused form with its messages)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 import traceback
@@ -49,9 +50,11 @@ class Figures:
         return sum(o.accepted for o in self.converted) / max(len(self.converted), 1)
 
 
-def forms() -> list[tuple[str, bytes]]:
+@functools.cache
+def forms() -> tuple[tuple[str, bytes], ...]:
     """(file name as Pantau sees it, workbook bytes): markdown forms become .xlsx as pyxform's
-    own tests make them; a form's file name is its test's name, as a form_id would be."""
+    own tests make them; a form's file name is its test's name, as a form_id would be. Made once
+    per process: the corpus tests and the export's round trip all read them."""
     out = [(p.name, p.read_bytes()) for p in sorted((CORPUS / "example_xls").iterdir())]
     for path in sorted((CORPUS / "md").glob("*.md")):
         buffer = io.BytesIO()
@@ -60,7 +63,18 @@ def forms() -> list[tuple[str, bytes]]:
         except Exception:  # a table pyxform itself cannot read is not part of the corpus
             continue
         out.append((path.stem + ".xlsx", buffer.getvalue()))
-    return out
+    return tuple(out)
+
+
+@functools.cache
+def compiled(name: str) -> CompileResult:
+    """Pantau's import of one corpus form, once per process (a traceback is raised each time)."""
+    return compile_source(_by_name()[name], name)
+
+
+@functools.cache
+def _by_name() -> dict[str, bytes]:
+    return dict(forms())
 
 
 def pyxform_converts(name: str, data: bytes) -> bool:
@@ -83,7 +97,7 @@ def run(only_converted: bool = True) -> Figures:
         if only_converted and not outcome.pyxform_ok:
             continue
         try:
-            outcome.result = compile_source(data, name)
+            outcome.result = compiled(name)
         except Exception:
             outcome.traceback = traceback.format_exc()
     return figures
