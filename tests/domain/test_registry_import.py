@@ -16,6 +16,7 @@ from server.domain import registry_import as ri
 from server.domain.registry_file import FileProblem, layout
 
 TODAY = dt.date(2026, 12, 6)
+DATA = Path(__file__).resolve().parents[1] / "data" / "registry_import"
 GROUPS = {"prse": "Perempuan rawan sosial ekonomi (PRSE)", "lansia": "Lanjut usia", "fakir_miskin": "Fakir miskin"}
 HEADER = ["NO", "NAMA LENGKAP", "NIK", "NO. KK", "L/P", "TGL LAHIR", "KECAMATAN", "DESA/KEL", "KELOMPOK"]
 
@@ -154,10 +155,13 @@ def test_files_that_cannot_be_read_say_why(tmp_path: Path, case: str) -> None:
     path = tmp_path / "file.xlsx"
     if case == "merged":
         office_xlsx(path, office_rows(), merged="C3:D3")
-    elif case in ("encrypted", "xls"):
-        # An OLE compound file: an encrypted OOXML workbook names its EncryptionInfo stream.
-        body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
-        body += ("EncryptionInfo".encode("utf-16-le") if case == "encrypted" else b"Workbook".ljust(40, b"\x00"))
+    elif case == "encrypted":
+        # A real password-protected workbook (password "rahasia", Agile encryption as Excel 2010+ writes
+        # it), made by msoffcrypto-tool 6.1.0: OOXMLFile(openpyxl's workbook).encrypt("rahasia", out).
+        path.write_bytes((DATA / "encrypted.xlsx").read_bytes())
+    elif case == "xls":
+        # An OLE compound file without an EncryptionInfo stream: an Excel 97-2003 workbook.
+        body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + b"Workbook".ljust(40, b"\x00")
         path.write_bytes(body + b"\x00" * 1024)
     elif case == "binary":
         path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
