@@ -165,3 +165,35 @@ async def test_mappings_are_saved_by_name_and_read_back(db, intake) -> None:  # 
     await store.save_mapping(db, "DTSEN kecamatan", mapping, STAFF)
     await store.save_mapping(db, "DTSEN kecamatan", msgspec.structs.replace(mapping, update=[]), STAFF)
     assert await store.mappings(db) == {"DTSEN kecamatan": ri.Mapping(columns={"nik": "NIK", "name": "NAMA"})}
+
+
+async def test_imported_people_are_found_by_the_picker_and_merge_like_any_other(  # type: ignore[no-untyped-def]
+        db, writer, settings, intake, tmp_path) -> None:
+    import uuid
+
+    from server.storage import registry
+    from tests.storage.test_registry import add
+
+    path = office_xlsx(tmp_path / "uep_2025.xlsx", office_rows())
+    run = await dry_run(db, settings, intake, path)
+    await store.commit(db, writer, settings, intake, run, upload(path, run.mapping), STAFF)
+    keys = pii.keys_of(settings)
+    ids = {pii.open_sealed(keys, "nik", r["nik_sealed"]): str(r["id"]) for r in await db.fetch(
+        "SELECT id, nik_sealed FROM beneficiary")}
+    # The follow-up form's picker: the name search within the enumerator's areas, and the programme's
+    # offline copy with each person's KK tag (the phone's shared-KK warning).
+    found = await registry_read.search(db, CITRA, "siti", programme="bansos")
+    assert [(str(r.id), r.name) for r in found] == [(ids[SITI], "SITI AMINAH")]
+    copy = await registry_read.slice_for(db, CITRA, "", clock.now() + dt.timedelta(hours=1), programme="bansos",
+                                         keys=keys)
+    assert sorted(str(r.id) for r in copy.rows) == sorted([ids[SITI], ids[BUDI]])
+    # Siti registered again through an intake is merged with her imported record: the imported id
+    # then leads to the kept one, and the phone's copy lists it as merged.
+    again = await add(db, "Siti Aminah", "64.02.06.1001", programme="bansos", nik=SITI)
+    await writer.run(lambda tx: registry.merge(tx, again, uuid.UUID(ids[SITI]), STAFF, "-", clock.now()))
+    kept = await writer.run(lambda tx: registry.resolve(tx, ids[SITI]))
+    assert kept is not None and str(kept["id"]) == str(again)
+    later = await registry_read.slice_for(db, CITRA, "", clock.now() + dt.timedelta(hours=1), programme="bansos")
+    assert (ids[SITI], str(again)) in later.removed
+    events = await registry_read.timeline(db, str(again))
+    assert [e.kind for e in events].count("import") == 1  # the imported record's event moved with the merge
