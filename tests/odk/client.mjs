@@ -220,10 +220,18 @@ async function runLocal(job) {
 }
 
 // --- jobs against a server: OpenRosa as Collect speaks it ----------------------------------------
-const OPENROSA = { 'X-OpenRosa-Version': '1.0' };
+// One connection per request: loading a form in the engine can take longer than the server keeps
+// an idle connection open (uvicorn: 5 s), and Node's fetch, unlike Collect's OkHttp, does not
+// retry a request on a pooled connection the server closed meanwhile.
+const OPENROSA = { 'X-OpenRosa-Version': '1.0', Connection: 'close' };
 
 async function get(url) {
-  const answer = await fetch(url, { headers: OPENROSA });
+  let answer;
+  try {
+    answer = await fetch(url, { headers: OPENROSA });
+  } catch (error) {
+    throw new Error(`GET ${url}: no answer (${error.cause ?? error})`);
+  }
   if (!answer.ok) throw new Error(`GET ${url}: ${answer.status} ${await answer.text()}`);
   return answer;
 }
@@ -255,14 +263,22 @@ async function download(entry) {
   return { xform: xform.toString('utf8'), media, problems };
 }
 
-async function post(server, submission, extra) {
+// The engine's InstanceData is the multipart body itself: xml_submission_file and each attachment
+// by its file name, as the OpenRosa submission API asks.
+async function post(server, submission) {
   const body = new FormData();
   for (const [name, value] of submission.data.entries()) body.append(name, value, value.name);
-  for (const [name, value] of extra ?? []) body.append(name, value, value.name);
-  const answer = await fetch(new URL('submission', server), { method: 'POST', body, headers: OPENROSA });
+  let answer;
+  try {
+    answer = await fetch(new URL('submission', server), { method: 'POST', body, headers: OPENROSA });
+  } catch (error) { // the connection ended without an answer: report it as the status 0
+    return { status: 0, body: String(error.cause ?? error), openrosa: null };
+  }
   return { status: answer.status, body: await answer.text(), openrosa: answer.headers.get('x-openrosa-version') };
 }
 
+// job.fill maps a formID to a fill job or a list of them (each a fresh instance of the form); with
+// job.post every serialisation (the submission, then each variant) is posted to <server>submission.
 async function runServer(job) {
   const listed = await (await get(new URL('formList', job.server))).text();
   const out = { formList: listed, forms: [] };
@@ -270,18 +286,21 @@ async function runServer(job) {
     const got = await download(entry);
     const opened = await open(got.xform, got.media);
     const report = { ...described(entry.formID, opened), entry, media: Object.keys(got.media), problems: got.problems };
-    const fillJob = job.fill?.[entry.formID];
-    if (!opened.error && fillJob) {
-      const filled = await fillForm(opened, fillJob);
-      Object.assign(report, publicReport(filled));
+    out.forms.push(report);
+    if (opened.error || !job.fill?.[entry.formID]) continue;
+    report.fills = [];
+    for (const fillJob of [job.fill[entry.formID]].flat()) {
+      const instance = report.fills.length ? (await open(got.xform, got.media)).instance : opened.instance;
+      const filled = await fillForm({ ...opened, instance }, fillJob);
+      const shown = publicReport(filled);
       if (job.post) {
-        report.posts = [];
+        shown.posts = [];
         for (const s of [filled.submission, ...filled.variants.map((v) => v.submission)]) {
-          report.posts.push(await post(job.server, s));
+          shown.posts.push(await post(job.server, s));
         }
       }
+      report.fills.push(shown);
     }
-    out.forms.push(report);
   }
   return out;
 }
