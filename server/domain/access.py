@@ -80,6 +80,28 @@ def may(principal: Principal, need: str, area_code: str | None = None) -> bool:
     return area_code is None or sees_area(principal, area_code)
 
 
+def owns(principal: Principal, enumerator_id: int | None) -> bool:
+    """The record was sent by this person (its `enumerator`)."""
+    return enumerator_id is not None and enumerator_id == principal.id
+
+
+def sees_record(principal: Principal, enumerator_id: int | None, area_code: str) -> bool:
+    """May this person see a submission (and what hangs off it: its photos, its history)? An
+    enumerator sees the records they sent, wherever they are; anyone else the records of their
+    areas. A record they may not see does not exist for them (404). List queries apply the same
+    rule in SQL (storage/review.scope)."""
+    if principal.role == "enumerator":
+        return owns(principal, enumerator_id)
+    return sees_area(principal, area_code)
+
+
+def may_revise(principal: Principal, enumerator_id: int | None) -> bool:
+    """May this person send a new revision of an existing record (same instance id)? Its own
+    enumerator, or staff and admins; anyone else's retry is answered as a conflict that reveals
+    nothing about the record."""
+    return owns(principal, enumerator_id) or principal.is_area_free
+
+
 def assigned(principal: Principal, roles: tuple[str, ...], areas: tuple[str, ...]) -> bool:
     """May this person see and fill a form assigned to these roles and areas? No roles and
     no areas: everyone. Form editors always may (they check what they publish). An area assignment

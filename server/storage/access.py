@@ -24,7 +24,7 @@ async def load_user_for(db: Database, principal: Principal, user_id: int, need: 
     return account
 
 
-def check_area(principal: Principal, need: str, area_code: str) -> None:
+def require_area(principal: Principal, need: str, area_code: str) -> None:
     """For records that carry an area: outside one's areas the record does not exist."""
     require(principal, need)
     if not may(principal, need, area_code):

@@ -23,12 +23,11 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from server import clock
-from server.domain.access import Principal
+from server.domain.access import Principal, sees_record
 from server.errors import PantauError
 from server.private_files import create_private, private_dir
 from server.storage import blobs
 from server.storage.db import Database
-from server.storage.review import may_see
 from server.storage.tables import Attachment
 
 # Magic numbers: the bytes decide what a file is, never its name or the client's content type.
@@ -186,7 +185,7 @@ async def citable(db: Database, principal: Principal, instance_id: uuid.UUID, di
 
 async def visible_to(db: Database, principal: Principal, digest: str) -> str | None:
     """The content type when this person may see the photo: they uploaded it, or may read a
-    submission that holds it (storage/review.may_see: enumerators their own, others their areas).
+    submission that holds it (domain/access.sees_record: enumerators their own, others their areas).
     None otherwise (the caller answers 404)."""
     row = await Attachment.select(Attachment.content_type).where(Attachment.sha256 == digest).first()
     if row is None:
@@ -197,6 +196,6 @@ async def visible_to(db: Database, principal: Principal, digest: str) -> str | N
     holders = await db.fetch(
         "SELECT s.area_code AS area_code, s.enumerator AS enumerator FROM submission_attachment a "
         "JOIN submission s ON s.id = a.submission WHERE a.sha256 = {}", digest)
-    if any(may_see(principal, found["enumerator"], found["area_code"]) for found in holders):
+    if any(sees_record(principal, found["enumerator"], found["area_code"]) for found in holders):
         return str(row["content_type"])
     return None

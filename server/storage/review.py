@@ -13,7 +13,7 @@ import msgspec
 
 from server import clock
 from server.domain import review as rules
-from server.domain.access import Principal, may, sees_area
+from server.domain.access import Principal, may, owns, sees_area, sees_record
 from server.domain.nik import is_masked, mask
 from server.errors import PantauError
 from server.settings import Settings
@@ -47,7 +47,8 @@ NAME_SOURCES: list[str] = [
 
 
 def scope(principal: Principal) -> tuple[list[str], list[Any]]:
-    """What this person may list at all: enumerators their own records, coordinators their areas."""
+    """What this person may list at all, as SQL: access.sees_record's rule (enumerators their own
+    records, others their areas)."""
     if principal.role == "enumerator":
         return ["s.enumerator = {}"], [principal.id]
     if principal.is_area_free:
@@ -255,7 +256,7 @@ async def detail_for(db: Database, principal: Principal, instance_id: uuid.UUID)
     """Authorise by loading: enumerators see their own records, others those of their areas; anything
     else does not exist for them."""
     rows = await db.fetch(_ONE, instance_id)
-    if not rows or not may_see(principal, rows[0]["enumerator"], rows[0]["area_code"]):
+    if not rows or not sees_record(principal, rows[0]["enumerator"], rows[0]["area_code"]):
         raise PantauError("http.not_found")
     row = rows[0]
     current = _json(row["answers"])
@@ -306,7 +307,7 @@ async def unmask_unchanged(db: Database, settings: Settings, principal: Principa
     number again, so fixing an address does not mean retyping two 16-digit numbers. Only for the
     record's own enumerator; anyone else's answers are left as sent (and fail as a NIK would)."""
     rows = await db.fetch("SELECT enumerator FROM submission WHERE id = {}", instance_id)
-    if not rows or rows[0]["enumerator"] != principal.id:
+    if not rows or not owns(principal, rows[0]["enumerator"]):
         return answers
     plain = await sealed_values(db, settings, instance_id)
 
@@ -326,12 +327,6 @@ async def unmask_unchanged(db: Database, settings: Settings, principal: Principa
         return out
 
     return visit(answers, "") if plain else answers
-
-
-def may_see(principal: Principal, enumerator: int | None, area_code: str) -> bool:
-    if principal.role == "enumerator":
-        return enumerator == principal.id
-    return sees_area(principal, area_code)
 
 
 def _json(value: Any) -> dict[str, Any]:

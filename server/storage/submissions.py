@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from server.domain import intake
-from server.domain.access import Principal, sees_area
+from server.domain.access import Principal, may_revise, sees_record
 from server.errors import PantauError
 from server.storage import audit, registry, review
 from server.storage.db import Database
@@ -96,7 +96,7 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
 
 def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principal: Principal, address: str,
             now: dt.datetime) -> Receipt:
-    if row["enumerator"] != principal.id and not principal.is_area_free:
+    if not may_revise(principal, row["enumerator"]):
         raise PantauError("submission.conflict", instance_id=str(item.instance_id))  # not theirs: reveal nothing
     if decision == "identical":
         return Receipt(instance_id=str(item.instance_id), form_id=row["form_id"], form_version=row["form_version"],
@@ -167,17 +167,11 @@ async def get_for(db: Database, principal: Principal, instance_id: uuid.UUID) ->
         "s.area_code AS area_code, s.answers AS answers, s.revision AS revision, s.review_status AS review_status, "
         "s.received_at AS received_at FROM submission s JOIN form_version v ON v.id = s.form_version "
         "WHERE s.id = {}", instance_id)
-    if not rows or not _may_see(principal, rows[0]):
+    if not rows or not sees_record(principal, rows[0]["enumerator"], rows[0]["area_code"]):
         raise PantauError("http.not_found")
     row = dict(rows[0])
     row["answers"] = msgspec.json.decode(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
     return row
-
-
-def _may_see(principal: Principal, row: dict[str, Any]) -> bool:
-    if principal.role == "enumerator":
-        return bool(row["enumerator"] == principal.id)
-    return sees_area(principal, row["area_code"])
 
 
 async def sent_by(db: Database, principal: Principal, limit: int = 200) -> list[Summary]:

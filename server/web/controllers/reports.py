@@ -140,7 +140,7 @@ async def _load_run(request: Request, principal: Principal, run_id: int) -> stor
     run = await store.run_by_id(db_of(request), run_id)
     if run is None:
         raise PantauError("http.not_found")
-    access.check_area(principal, NEED, run.scope)
+    access.require_area(principal, NEED, run.scope)
     return run
 
 
