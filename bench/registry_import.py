@@ -44,8 +44,8 @@ def generate(path: Path, rows: int) -> None:
     rng = random.Random(28)
     kecamatan = {c.name: c.label["id"] for c in region_choices("kecamatan 64.02")}
     desas = [(c.name, c.label["id"]) for c in region_choices("desa 64.02")]
-    # A normal workbook (not write_only): its strings go to the shared-string table as Excel writes
-    # them; write_only's inline strings cost the reader more than any office's file would.
+    # A normal workbook. openpyxl 3.1 writes its strings inline (<is><t>), where Excel writes a
+    # shared-string table; domain/xlsx_read reads both (tests/domain/test_xlsx_read.py).
     book = Workbook()
     sheet = book.active
     sheet.title = "Penerima"
