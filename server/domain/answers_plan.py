@@ -26,6 +26,9 @@ from server.domain.problems import messages
 from server.domain.questions import QUESTION_TYPES, BadAnswer, QuestionType
 
 CONFIRM_KEY = "_konfirmasi"
+# Types whose rules can warn: the person filling ticks "checked against the documents" to keep the answer
+# (the fill page's tick; a confirmation question after each in the ODK XForm).
+CONFIRMABLE = frozenset({"nik", "no_kk", "phone", "geopoint"})
 EMPTY: tuple[Any, ...] = (None, "", [])
 
 

@@ -19,7 +19,9 @@ import msgspec
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from server.domain.answers_plan import CONFIRM_KEY
 from server.domain.form import Field, Form, Group, Question, Repeat, walk
+from server.domain.xform import CONFIRM_SUFFIX, CONFIRMED
 from server.errors import PantauError
 
 MAX_XML_BYTES = 2 * 1024 * 1024  # a filled form of many repeats is tens of kB; more is not a form
@@ -105,9 +107,17 @@ def _level(fields: list[Field], element: Any, added: frozenset[str]) -> dict[str
                 out[f.name] = [_level(f.fields, item, added) for item in found]
         elif isinstance(f, Group):
             for item in found[:1]:
-                out |= {k: v for k, v in _level(f.fields, item, added).items() if k not in out}
+                inner = _level(f.fields, item, added)
+                ticked = [*out.get(CONFIRM_KEY, []), *inner.pop(CONFIRM_KEY, [])]
+                out |= {k: v for k, v in inner.items() if k not in out}
+                if ticked:
+                    out[CONFIRM_KEY] = ticked
         elif isinstance(f, Question) and found and (text := (found[0].text or "")).strip():
             out[f.name] = text
+            # The XForm's "checked against the documents" after it (domain/xform.py), ticked: the
+            # fill page's tick, which keeps an answer the server warns about.
+            if any((tick.text or "").strip() == CONFIRMED for tick in children.get(f"{f.name}{CONFIRM_SUFFIX}", ())):
+                out.setdefault(CONFIRM_KEY, []).append(f.name)
     # An element the form does not have, holding a value: kept, so validation names it
     # (answer.unknown_field) rather than the value being dropped without a word.
     for name, items in _unknown(children, known):

@@ -7,6 +7,10 @@ what a phone app needs on top, converted by pyxform. On top of the export:
   cascade is a choice filter over the file (`parent = ${kecamatan}`) and the XForm stays small;
 - after every NIK question, the sex and birth date the NIK encodes as calculations shown in a note
   (the fill page shows the same line under a NIK);
+- after every question whose rules can warn (NIK, No. KK, phone, GPS point), an optional acknowledge
+  "checked against the documents": the fill page's tick, which keeps an answer the server warns about
+  (a NIK whose birth date differs from the one entered, a point measured roughly); the submission's
+  reader turns it into the same confirmation (domain/openrosa_instance.py);
 - a note at the top naming what only the server checks (duplicates, region codes, ...);
 - a `beneficiary` question already chooses from `penerima_<programme>.csv` (xlsform_odk); that
   file is the enumerator's own slice, built per person when the phone downloads it
@@ -23,12 +27,15 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from server.domain.answers_plan import CONFIRMABLE
 from server.domain.form import ChoiceList, Form, Question, Repeat, Text, walk
 from server.domain.xlsform_export import Sheet, language_column, languages_of, workbook_bytes, xlsform_sheets
 from server.domain.xlsform_odk import NIK_PATTERN, TYPE_COLUMN, beneficiary_file
 
 SERVER_NOTE = "pantau_cek_server"  # the note at the top of every XForm that has server-only rules
 NIK_SUFFIXES = ("_jk_nik", "_lahir_nik", "_info_nik")  # calculations and the note after a NIK question
+CONFIRM_SUFFIX = "_cek_dokumen"  # the acknowledge after a question whose rules can warn
+CONFIRMED = "OK"  # an acknowledge's value when ticked
 BENEFICIARY_COLUMNS = ("name", "label", "nik", "nama", "desa", "desa_nama")
 
 
@@ -69,7 +76,7 @@ def build_xform(form: Form, *, validate: bool = False) -> XForm:
     languages = languages_of(form)
     regions = _region_lists(form)
     _regions_from_files(sheets, regions)
-    added = _nik_notes(sheets, form, languages)
+    added = _nik_notes(sheets, form, languages) | _confirmations(sheets, form, languages)
     server_only = tuple(server_only_rules(form))
     if server_only:
         _insert(sheets["survey"], 0, _server_note(server_only, languages))
@@ -162,6 +169,28 @@ def _nik_notes(sheets: dict[str, Sheet], form: Form, languages: list[str]) -> se
         for offset, new in enumerate(_nik_rows(row["name"], names, languages)):
             _insert(survey, index + offset, new)
         index += len(names)
+    return added
+
+
+def _confirmations(sheets: dict[str, Sheet], form: Form, languages: list[str]) -> set[str]:
+    """An acknowledge after each question that can warn, shown once it is answered."""
+    warns = {f.name for f, _ in walk(form.fields) if isinstance(f, Question) and f.type in CONFIRMABLE}
+    survey = sheets["survey"]
+    taken = {row.get("name", "") for row in survey.rows}
+    added: set[str] = set()
+    label = {"id": "Sudah dicek dengan KTP/KK/dokumen (centang bila server memberi peringatan)",
+             "en": "Checked against the ID card/documents (tick when the server warns)"}
+    for index in range(len(survey.rows) - 1, -1, -1):  # from the end: inserting keeps earlier indexes
+        name = survey.rows[index].get("name", "")
+        if name not in warns or survey.rows[index].get("type", "").startswith(("begin", "end")):
+            continue
+        confirm = _free(f"{name}{CONFIRM_SUFFIX}", taken)
+        taken.add(confirm)
+        added.add(confirm)
+        at = index + 1 + sum(1 for row in survey.rows[index + 1:index + 4] if row.get("name", "").startswith(
+            tuple(f"{name}{suffix}" for suffix in NIK_SUFFIXES)))  # after the NIK's own note
+        _insert(survey, at, {"type": "acknowledge", "name": confirm, "relevant": f"string-length(${{{name}}}) > 0",
+                             **_labels(label, languages)})
     return added
 
 

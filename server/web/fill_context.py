@@ -14,6 +14,7 @@ import msgspec
 
 from server.domain.access import reachable
 from server.domain.answers import CONFIRM_KEY, validate
+from server.domain.answers_plan import CONFIRMABLE
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
 from server.domain.exprtree import CHOICE_PREFIX
@@ -38,8 +39,6 @@ from server.web.fill_assets import (
 MAX_RADIOS = 12
 MAX_TEXT = 4000  # characters per typed answer; the inputs say so (maxlength) and the post checks it
 _REF = re.compile(r"\$\{([^}]*)\}")
-# Types whose rules can warn: the page shows a "checked against the documents" tick for them.
-CONFIRMABLE = frozenset({"nik", "no_kk", "phone", "geopoint"})
 WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah", "date": "date", "time": "time",
            "datetime": "datetime", "geopoint": "geo", "image": "image", "note": "note", "calculate": "calc",
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",

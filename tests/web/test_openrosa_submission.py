@@ -255,11 +255,19 @@ def test_hostile_multipart_from_a_signed_in_app_is_never_a_5xx(as_, shipped, set
     assert fetch(settings, "SELECT id FROM submission") == []
 
 
-def test_a_nik_warning_the_web_page_lets_one_confirm_is_a_400_from_collect(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
-    """Collect has no confirm tick (`_konfirmasi`): the warning stops the form, named at its question."""
+def test_a_nik_warning_is_kept_when_collect_ticks_its_confirmation_and_a_400_when_not(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    """The XForm's "checked against the documents" after the NIK (domain/xform.py) is the fill page's
+    tick: unticked, the warning stops the form, named at its question; ticked, it is stored with the
+    same confirmation the web page sends."""
     picture = "foto.jpg"
     answers = {**SITI, "tgl_lahir": "1990-01-02", "ttd_persetujuan": picture, "foto_penerima": picture}
     odk_id = uuid.uuid4()
     refused = post_instance(as_(None), "citra", instance_xml(xform_of(REGISTRASI), answers, odk_id), {picture: JPEG})
     assert refused.status_code == 400 and "nik:" in message(refused)
     assert fetch(settings, "SELECT id FROM submission WHERE id = {}", odk_id) == []
+    ticked = instance_xml(xform_of(REGISTRASI), {**answers, "nik_cek_dokumen": "OK"}, odk_id)
+    kept = post_instance(as_(None), "citra", ticked, {picture: JPEG})
+    assert kept.status_code == 201, message(kept)
+    stored = row(settings, odk_id)["answers"]
+    stored = stored if isinstance(stored, dict) else __import__("json").loads(stored)
+    assert stored["_konfirmasi"] == ["nik"] and stored["tgl_lahir"] == "1990-01-02"
