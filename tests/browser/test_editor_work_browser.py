@@ -260,8 +260,10 @@ def test_exports_from_the_data_page_give_the_records_shown_with_photos_as_links(
     with page.expect_download() as got:
         page.click("text=Excel")
     sheet = openpyxl.load_workbook(io.BytesIO(got.value.path().read_bytes())).worksheets[0]
-    column = [c.value for c in next(sheet.iter_rows(max_row=1))].index("foto_rumah") + 1
-    photos = [sheet.cell(row=r, column=column).value for r in range(2, sheet.max_row + 1)]
+    # Row 1 holds the questions' labels, row 2 their codes; the records start on row 3.
+    codes = [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))]
+    column = codes.index("foto_rumah") + 1
+    photos = [sheet.cell(row=r, column=column).value for r in range(3, sheet.max_row + 1)]
     assert sorted(p for p in photos if p) == [f'=HYPERLINK("{link}")'] * sum(1 for r in records if "foto_rumah" in r)
     opened = desk.request.get(link)
     assert opened.status == 200 and opened.headers["content-type"] == "image/jpeg"
