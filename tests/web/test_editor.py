@@ -502,8 +502,8 @@ def test_a_field_removed_in_a_new_version_stays_in_every_export_format(ani, as_)
     book = openpyxl.load_workbook(io.BytesIO(export("xlsx")), read_only=True)
     sheet = list(book[FORM_ID].iter_rows(values_only=True))
     book.close()
-    header = list(sheet[0])
-    assert "nama" in header and sheet[1][header.index("nama")] == "Siti Aminah"
+    codes = list(sheet[1])  # row 1: the questions' labels; row 2: their codes; the records from row 3
+    assert "nama" in codes and sheet[2][codes.index("nama")] == "Siti Aminah"
 
     [line] = [json.loads(x) for x in export("jsonl").decode().splitlines()]
     assert line["nama"] == "Siti Aminah" and line["umur"] == 30
