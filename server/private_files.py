@@ -35,6 +35,25 @@ def create_private(path: Path) -> int:
     return fd
 
 
+def write_durably(path: Path, data: bytes) -> None:
+    """A private file (0600) written whole or not at all: a temporary file of its own, fsynced,
+    renamed into place, and the folder fsynced so the name survives a power cut. One temporary file
+    per write: two writers of the same content at once (a phone retrying while its first request
+    still runs) must not rename each other's file away."""
+    private_dir(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    with os.fdopen(create_private(temporary), "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 def touch_private(path: Path) -> None:
     """Create an empty file with mode 0600 unless it exists. SQLite takes an empty file as a new
     database and makes its -wal and -shm files with the database file's mode."""

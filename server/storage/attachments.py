@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from PIL import Image, ImageOps
 from server import clock
 from server.domain.access import Principal, sees_record
 from server.errors import PantauError
-from server.private_files import create_private, private_dir
+from server.private_files import write_durably
 from server.storage import blobs
 from server.storage.db import Database
 from server.storage.tables import Attachment
@@ -45,23 +44,6 @@ def sniff_image(data: bytes) -> str | None:
 
 def path_of(data_dir: str, sha256: str) -> Path:
     return Path(data_dir) / "attachments" / sha256[:2] / sha256
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    private_dir(path.parent)
-    # One temporary file per write: two uploads of the same photo at once (a phone retrying while its
-    # first request still runs) must not rename each other's file away (that was a 500).
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
-    with os.fdopen(create_private(temporary), "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 # A phone photo is at most a few megapixels (the runtime scales to 1600 px); far more is a
@@ -134,27 +116,18 @@ async def _store(db: Database, data_dir: str, digest: str, data: bytes, content_
     path = path_of(data_dir, digest)
     if not path.exists():
         clean = await asyncio.to_thread(reencode, data, content_type, max_side)
-        await asyncio.to_thread(_write_durably, path, clean)  # fsync must not stall the event loop
+        await asyncio.to_thread(write_durably, path, clean)  # fsync must not stall the event loop
     return path.stat().st_size
 
 
 def stored_bytes(data_dir: str, digest: str, database_url: str = "") -> bytes:
     """A stored photo whole (blocking): for the CLI and the tests."""
-    if blobs.in_database(database_url or "sqlite:"):
-        with blobs.connect(database_url) as conn:
-            return b"".join(blobs.read_sync(conn, digest))
-    return path_of(data_dir, digest).read_bytes()
+    return blobs.whole(database_url, digest, path_of(data_dir, digest))
 
 
-async def chunks(db: Database, data_dir: str, digest: str) -> AsyncIterator[bytes]:
+def chunks(db: Database, data_dir: str, digest: str) -> AsyncIterator[bytes]:
     """A stored photo's bytes, a chunk at a time, from the database (PostgreSQL) or its file."""
-    if blobs.in_database(db.url):
-        async for piece in blobs.read(db, digest):
-            yield piece
-        return
-    with open(path_of(data_dir, digest), "rb") as fh:  # noqa: ASYNC230 - a local file, a chunk at a time
-        while piece := await asyncio.to_thread(fh.read, blobs.CHUNK):
-            yield piece
+    return blobs.stream(db, digest, path_of(data_dir, digest))
 
 
 # Uploads are never taken back, so "this user uploaded this digest" can be remembered by the process

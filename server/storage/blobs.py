@@ -12,9 +12,11 @@ drops its own chunks."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from server import clock
@@ -102,6 +104,26 @@ async def read(db: Database, key: str) -> AsyncIterator[bytes]:
         if not found:
             raise PantauError("blob.damaged", key=key[:64])
         yield bytes(found[0]["data"])
+
+
+async def stream(db: Database, key: str, path: Path) -> AsyncIterator[bytes]:
+    """A stored file's bytes a chunk at a time: the blob on PostgreSQL, else the file at `path`
+    (SQLite keeps files in the data directory)."""
+    if in_database(db.url):
+        async for piece in read(db, key):
+            yield piece
+        return
+    with open(path, "rb") as fh:  # noqa: ASYNC230 - a local file, a chunk at a time
+        while piece := await asyncio.to_thread(fh.read, CHUNK):
+            yield piece
+
+
+def whole(database_url: str, key: str, path: Path) -> bytes:
+    """A stored file whole (blocking; the CLI and the tests): the blob on PostgreSQL, else `path`."""
+    if in_database(database_url or "sqlite:"):
+        with connect(database_url) as conn:
+            return b"".join(read_sync(conn, key))
+    return path.read_bytes()
 
 
 # --- blocking (report worker processes, the CLI): psycopg ---------------------------------------------------

@@ -7,10 +7,8 @@ runs in a worker thread or process, never on the event loop)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
-import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ import msgspec
 
 from server.domain import basis
 from server.domain.nik import mask
-from server.private_files import create_private, private_dir
+from server.private_files import write_durably
 from server.storage import blobs
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 from server.storage.writer import Tx
@@ -296,34 +294,19 @@ def store_pdf(data_dir: str, data: bytes, database_url: str = "") -> str:
             blobs.put_sync(conn, (data[i:i + blobs.CHUNK] for i in range(0, len(data), blobs.CHUNK)))
         return digest
     path = pdf_path(data_dir, digest)
-    private_dir(path.parent)
     if not path.exists():
-        temporary = path.with_name(f".{digest}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        with os.fdopen(create_private(temporary), "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, path)
+        write_durably(path, data)
     return digest
 
 
 def pdf_bytes(data_dir: str, sha256: str, database_url: str = "") -> bytes:
     """An edition whole (blocking): for the CLI and the tests, never for a node serving it."""
-    if blobs.in_database(database_url or "sqlite:"):
-        with blobs.connect(database_url) as conn:
-            return b"".join(blobs.read_sync(conn, sha256))
-    return pdf_path(data_dir, sha256).read_bytes()
+    return blobs.whole(database_url, sha256, pdf_path(data_dir, sha256))
 
 
-async def pdf_chunks(db: Database, data_dir: str, sha256: str) -> AsyncIterator[bytes]:
+def pdf_chunks(db: Database, data_dir: str, sha256: str) -> AsyncIterator[bytes]:
     """An edition's bytes, a chunk at a time, from the database (PostgreSQL) or its file (SQLite)."""
-    if blobs.in_database(db.url):
-        async for piece in blobs.read(db, sha256):
-            yield piece
-        return
-    with open(pdf_path(data_dir, sha256), "rb") as fh:  # noqa: ASYNC230 - a local file, read a chunk at a time
-        while piece := await asyncio.to_thread(fh.read, blobs.CHUNK):
-            yield piece
+    return blobs.stream(db, sha256, pdf_path(data_dir, sha256))
 
 
 # --- the period's rows (blocking, streamed) ----------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from server.private_files import write_durably
 from server.settings import Settings, ensure_secret_key
 from server.storage import attachments, exports, migrate
 from server.storage import reports as report_store
@@ -58,7 +59,7 @@ def test_report_pdfs_photos_spool_and_secret_key_are_owner_only(tmp_path: Path, 
     digest = report_store.store_pdf(str(data_dir), b"%PDF-1.7 uji")
     pdf = report_store.pdf_path(str(data_dir), digest)
     assert mode(pdf) == 0o600 and mode(pdf.parent) == 0o700 and mode(data_dir) == 0o700
-    attachments._write_durably(attachments.path_of(str(data_dir), "ab" * 32), JPEG)
+    write_durably(attachments.path_of(str(data_dir), "ab" * 32), JPEG)  # as attachments.save writes a photo
     photo = attachments.path_of(str(data_dir), "ab" * 32)
     assert mode(photo) == 0o600 and mode(photo.parent) == 0o700 and mode(photo.parent.parent) == 0o700
     assert mode(exports.spool_dir(str(data_dir))) == 0o700
