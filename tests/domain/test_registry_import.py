@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xlrd
 from openpyxl import Workbook, load_workbook
 
 from server.domain import registry_import as ri
@@ -17,6 +18,7 @@ from server.domain.registry_file import FileProblem, layout
 
 TODAY = dt.date(2026, 12, 6)
 DATA = Path(__file__).resolve().parents[1] / "data" / "registry_import"
+CORPUS_XLS = Path(__file__).resolve().parents[1] / "data" / "pyxform_corpus" / "example_xls"
 GROUPS = {"prse": "Perempuan rawan sosial ekonomi (PRSE)", "lansia": "Lanjut usia", "fakir_miskin": "Fakir miskin"}
 HEADER = ["NO", "NAMA LENGKAP", "NIK", "NO. KK", "L/P", "TGL LAHIR", "KECAMATAN", "DESA/KEL", "KELOMPOK"]
 
@@ -160,9 +162,11 @@ def test_files_that_cannot_be_read_say_why(tmp_path: Path, case: str) -> None:
         # it), made by msoffcrypto-tool 6.1.0: OOXMLFile(openpyxl's workbook).encrypt("rahasia", out).
         path.write_bytes((DATA / "encrypted.xlsx").read_bytes())
     elif case == "xls":
-        # An OLE compound file without an EncryptionInfo stream: an Excel 97-2003 workbook.
-        body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + b"Workbook".ljust(40, b"\x00")
-        path.write_bytes(body + b"\x00" * 1024)
+        # A real Excel 97-2003 workbook (BIFF8 in an OLE compound file) from pyxform's vendored test
+        # corpus, under an .xlsx name as an office might rename it; xlrd reads it as the workbook it is.
+        real = CORPUS_XLS / "yes_or_no_question.xls"
+        assert xlrd.open_workbook(file_contents=real.read_bytes()).nsheets >= 1
+        path.write_bytes(real.read_bytes())
     elif case == "binary":
         path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     elif case == "empty":
