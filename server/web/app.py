@@ -38,23 +38,23 @@ from server.web.controllers import (
     api,
     audit,
     auth,
+    duplicates,
     editor,
     exports,
     fill,
     health,
     home,
     icons,
+    offline,
     openrosa,
     openrosa_submission,
     read_api,
+    registry,
     registry_import,
+    reports,
     review,
     users,
 )
-from server.web.controllers import duplicates as probable_duplicates
-from server.web.controllers import offline as offline_first
-from server.web.controllers import registry as beneficiaries
-from server.web.controllers import reports as report_pages
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.input_guard import InputGuardMiddleware
 from server.web.security_headers import SecurityHeadersMiddleware
@@ -93,71 +93,19 @@ def template_environment() -> Environment:
     return environment
 
 
-ROUTES: list[Any] = [
-    health.healthz,
-    health.readyz,
-    home.index,
-    auth.sign_in_page,
-    auth.sign_in,
-    auth.sign_out,
-    account.account_page,
-    account.change_password,
-    account.create_app_key,
-    account.revoke_app_key,
-    users.users_page,
-    users.create_user,
-    users.user_page,
-    users.set_role,
-    users.reset_password,
-    users.set_active,
-    users.unlock,
-    audit.audit_page,
-    api.submit,
-    api.submission_detail,
-    api.sent_list,
-    api.upload_attachment,
-    api.download_attachment,
-    fill.fill_page,
-    fill.fill_rules,
-    fill.fill_post,
-    fill.asset,
-    # review and export
-    review.data_page,
-    review.submission_page,
-    review.review_submission,
-    review.reveal_submission_nik,
-    exports.export_download,
-    exports.export_api,
-    read_api.list_forms,
-    read_api.form_detail,
-    read_api.form_submissions,
-    read_api.corrections,
-    read_api.list_beneficiaries, read_api.beneficiary_detail,
-    read_api.tokens_page,
-    read_api.create_token,
-    read_api.revoke_token,
-    # the beneficiary registry
-    beneficiaries.registry_page,
-    beneficiaries.schedule_page,
-    beneficiaries.beneficiary_page,
-    beneficiaries.reveal_nik,
-    beneficiaries.check_id_page,
-    beneficiaries.check_id,
-    beneficiaries.duplicates_page,
-    beneficiaries.merge,
-    *probable_duplicates.ROUTES,  # pairs that score as one person (domain/duplicates.py)
-    beneficiaries.beneficiaries_for_phone,
-    beneficiaries.search_beneficiaries,
-    beneficiaries.beneficiary_detail,
-    *registry_import.ROUTES,  # a beneficiary list from a file
-    # offline first
-    offline_first.service_worker, offline_first.offline_manifest, offline_first.drafts_page, offline_first.sent_page,
-    offline_first.correction_page, offline_first.import_page, offline_first.import_upload,
-    *editor.ROUTES,  # the form editor
-    *report_pages.ROUTES,  # evaluation reports
-    *icons.ROUTES,  # /favicon.ico and the web app manifest
-    *openrosa.ROUTES,  # ODK Collect and KoboCollect, at / and under /key/<app key>/
-    *openrosa_submission.ROUTES,  # their filled forms, at the same two roots
+# One Router per controller module, each listing its own handlers.
+ROUTERS: list[Router] = [
+    health.router, home.router, auth.router, account.router, users.router, audit.router,
+    api.router, fill.router, review.router, exports.router, read_api.router,
+    registry.router,  # the beneficiary registry
+    duplicates.router,  # pairs that score as one person (domain/duplicates.py)
+    registry_import.router,  # a beneficiary list from a file
+    offline.router,  # offline first
+    editor.router,  # the form editor
+    reports.router,  # evaluation reports
+    icons.router,  # /favicon.ico and the web app manifest
+    openrosa.router,  # ODK Collect and KoboCollect, at / and under /key/<app key>/
+    openrosa_submission.router,  # their filled forms, at the same two roots
 ]
 
 
@@ -187,11 +135,11 @@ def _lifespan(db: Database) -> Any:
 def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
     db = database or Database.from_settings(settings)
 
-    bench_routes = [api.bench_noop, api.bench_signed_in, api.bench_validated] if settings.bench_routes else []
+    bench_routes = [api.bench_router] if settings.bench_routes else []
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
-        route_handlers=[*bench_routes, *ROUTES, static],
-        lifespan=[_lifespan(db), report_pages.lifespan, probable_duplicates.lifespan, home.lifespan],
+        route_handlers=[*bench_routes, *ROUTERS, static],
+        lifespan=[_lifespan(db), reports.lifespan, duplicates.lifespan, home.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # First (outermost), after routing: NUL, out-of-range ids, early size/sign-in refusal, before the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import anyio
 import segno
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -91,3 +91,6 @@ async def revoke_app_key(request: Request, principal: SignedIn, key_id: FromPath
     await audit.record(db_of(request), principal, "app_key.revoke", target_type="app_key", target_id=str(key_id),
                        detail=key.name, address=client_address(request))
     return Redirect("/akun#kunci-aplikasi", status_code=303)
+
+
+router = Router(path="/", route_handlers=[account_page, change_password, create_app_key, revoke_app_key])

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
@@ -134,3 +134,7 @@ def _bench_receipt(data: SubmissionIn) -> Response[ReceiptOut]:
     return Response(ReceiptOut(instance_id=str(data.instance_id), form_id=data.form_id,
                                form_version=data.form_version, revision=1, received_at=clock.now(),
                                outcome="bench"), status_code=201)
+
+
+router = Router(path="/", route_handlers=[submit, submission_detail, sent_list, upload_attachment, download_attachment])
+bench_router = Router(path="/", route_handlers=[bench_noop, bench_signed_in, bench_validated])

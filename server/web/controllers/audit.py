@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from litestar import Request, get
+from litestar import Request, Router, get
 from litestar.response import Template
 
 from server.errors import PantauError
@@ -59,3 +59,6 @@ async def audit_page(request: Request, principal: SignedIn) -> Template:  # type
         next_cursor=audit.encode_cursor(entries[-1].id) if more and entries else "",
     )
     return Template(template_name="audit.html", context={"page": context})
+
+
+router = Router(path="/", route_handlers=[audit_page])

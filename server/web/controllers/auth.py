@@ -6,7 +6,7 @@ the answer time does not reveal which usernames exist."""
 from __future__ import annotations
 
 import anyio
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect, Template
 
 from server.domain import sign_in as rules
@@ -95,3 +95,6 @@ async def sign_out(request: Request) -> Redirect:  # type: ignore[type-arg]
     clear_session_cookie(response)
     csrf.issue(response, settings_of(request), "")
     return response
+
+
+router = Router(path="/", route_handlers=[sign_in_page, sign_in, sign_out])

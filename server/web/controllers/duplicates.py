@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import msgspec
-from litestar import Litestar, Request, get, post
+from litestar import Litestar, Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -104,7 +104,7 @@ async def decide(request: Request, principal: SignedIn, candidate_id: FromPath[i
     return Redirect(PATH)
 
 
-ROUTES = [queue_page, decide]
+router = Router(path="/", route_handlers=[queue_page, decide])
 
 
 @asynccontextmanager

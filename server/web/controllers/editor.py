@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -578,7 +578,7 @@ async def download(request: Request, principal: SignedIn, form_id: FromPath[str]
     )
 
 
-ROUTES = [
+router = Router(path="/", route_handlers=[
     forms_page,
     create_form,
     upload,
@@ -594,4 +594,4 @@ ROUTES = [
     set_assignment,
     download,
     answer_counts,
-]
+])

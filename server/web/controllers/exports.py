@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Router, get
 from litestar.params import FromPath
 from litestar.response import Stream
 
@@ -96,3 +96,6 @@ async def export_api(request: Request, principal: SignedIn, form_id: FromPath[st
     if "form" in params:
         raise PantauError("review.bad_filter", detail="form")
     return await _export(request, principal, {**params, "form": [form_id]})
+
+
+router = Router(path="/", route_handlers=[export_download, export_api])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Template
@@ -367,3 +367,6 @@ def _lean(path: Path, _version: int) -> bytes:
         return text.encode()
     lines = (line.strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line and not line.startswith("//")).encode() + b"\n"
+
+
+router = Router(path="/", route_handlers=[fill_page, fill_rules, fill_post, asset])

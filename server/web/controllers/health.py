@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from litestar import Request, Response, Router, get
 
 from server.errors import PantauError
 from server.storage import migrate
@@ -32,3 +32,6 @@ async def readyz(request: Request) -> Response[dict[str, object]]:  # type: igno
         return Response({"status": "unavailable", "database": db.kind, "pending_migrations": waiting},
                         status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     return Response({"status": "ready", "database": db.kind, "migrations": "current"})
+
+
+router = Router(path="/", route_handlers=[healthz, readyz])

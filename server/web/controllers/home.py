@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Router, get
 from litestar.response import Template
 
 from server import clock
@@ -133,3 +133,6 @@ async def _field_home(request: Request, principal: Principal, definition: defini
         period_title=period.title(),
         located=bool(origin),
     )
+
+
+router = Router(path="/", route_handlers=[index])

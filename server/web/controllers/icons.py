@@ -9,7 +9,7 @@ import functools
 import io
 from typing import Any
 
-from litestar import Response, get
+from litestar import Response, Router, get
 from litestar.params import FromPath
 from PIL import Image, ImageDraw
 
@@ -67,4 +67,4 @@ async def web_manifest() -> Response[dict[str, Any]]:
     return Response(body, media_type="application/manifest+json", headers=A_WEEK)
 
 
-ROUTES = [favicon, app_icon, web_manifest]
+router = Router(path="/", route_handlers=[favicon, app_icon, web_manifest])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Template
@@ -150,3 +150,8 @@ async def import_upload(request: Request, principal: SignedIn) -> Template:  # t
             raise
         return _import_page(request, principal, error=error.message(lang_of(request)), status=error.status)
     return _import_page(request, principal, result)
+
+
+router = Router(path="/", route_handlers=[
+    service_worker, offline_manifest, drafts_page, sent_page, correction_page, import_page, import_upload,
+])

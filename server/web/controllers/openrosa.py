@@ -14,11 +14,10 @@ so its md5 changes when the registry does and Collect fetches it again."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 from xml.sax.saxutils import escape
 
 import anyio
-from litestar import Request, Response, get, route
+from litestar import Request, Response, Router, get, route
 from litestar.params import FromPath
 
 from server import clock
@@ -171,4 +170,4 @@ def _latest(people: list[Beneficiary]) -> list[Beneficiary]:
     return list({p.id: p for p in people}.values())
 
 
-ROUTES: list[Any] = openrosa_routers([form_list, form_xml, manifest, media_file])
+router = Router(path="/", route_handlers=openrosa_routers([form_list, form_xml, manifest, media_file]))

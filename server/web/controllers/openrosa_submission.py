@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, Response, head, post
+from litestar import Request, Response, Router, head, post
 from litestar.datastructures import UploadFile
 
 from server import clock
@@ -150,4 +150,4 @@ async def _accept(request: Request, principal: Principal, instance: openrosa_ins
     return receipt
 
 
-ROUTES = openrosa_routers([submission_preflight, submission])
+router = Router(path="/", route_handlers=openrosa_routers([submission_preflight, submission]))

@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
 
@@ -317,3 +317,9 @@ async def revoke_token(request: Request, principal: SignedIn, token_id: FromPath
     await audit.record(db_of(request), principal, "token.revoke", target_type="token", target_id=str(token_id),
                        address=client_address(request))
     return Redirect("/akun/token", status_code=303)
+
+
+router = Router(path="/", route_handlers=[
+    list_forms, form_detail, form_submissions, corrections, list_beneficiaries, beneficiary_detail,
+    tokens_page, create_token, revoke_token,
+])

@@ -9,7 +9,7 @@ import datetime as dt
 import uuid
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 
@@ -245,3 +245,9 @@ async def beneficiary_detail(request: Request, principal: SignedIn,  # type: ign
     out = BeneficiaryOut(beneficiary=record, timeline=await registry_read.timeline(db, record.id),
                          follow_ups=await registry_read.follow_ups_of(db, record.id))
     return Response(out, headers={"Cache-Control": "private, no-store"})
+
+
+router = Router(path="/", route_handlers=[
+    registry_page, schedule_page, beneficiary_page, reveal_nik, check_id_page, check_id, duplicates_page,
+    merge, beneficiaries_for_phone, search_beneficiaries, beneficiary_detail,
+])

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -166,4 +166,4 @@ async def commit(request: Request, principal: SignedIn, job_id: FromPath[str]) -
     return Redirect(f"/penerima/impor/{job.id}", status_code=303)
 
 
-ROUTES = [import_page, upload, job_page, job_status, remap, reasons, commit]
+router = Router(path="/", route_handlers=[import_page, upload, job_page, job_status, remap, reasons, commit])

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, Request, Response, get, post
+from litestar import Litestar, Request, Response, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from litestar.utils.empty import value_or_default
@@ -192,7 +192,7 @@ async def download_edition(
     )
 
 
-ROUTES = [reports_page, preview, make_report, run_page, download_edition]
+router = Router(path="/", route_handlers=[reports_page, preview, make_report, run_page, download_edition])
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -198,3 +198,6 @@ async def review_submission(request: Request, principal: SignedIn,  # type: igno
     ok = "ok=next" if found else "ok=1"
     return Redirect(f"/data/{found or instance_id}?{listed}&{ok}" if listed else f"/data/{found or instance_id}?{ok}",
                     status_code=303)
+
+
+router = Router(path="/", route_handlers=[data_page, submission_page, review_submission, reveal_submission_nik])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import anyio
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -134,3 +134,8 @@ async def unlock(request: Request, principal: SignedIn, user_id: FromPath[int]) 
     await audit.record(db, principal, "user.unlock", target_type="user", target_id=str(user_id),
                        detail=f"failures={forgotten}", address=client_address(request))
     return await _edit_page(request, principal, user_id, message="OK")
+
+
+router = Router(path="/", route_handlers=[
+    users_page, create_user, user_page, set_role, reset_password, set_active, unlock,
+])
