@@ -13,8 +13,10 @@ import msgspec
 Text = dict[str, str]
 
 # Field names become answer keys, XLSForm names and ${references}; a leading letter keeps "_"
-# free for reserved answer keys such as "_konfirmasi".
-NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+# free for reserved answer keys such as "_konfirmasi". "-" is allowed as XML and pyxform allow it
+# (my-location); "." is not, though XML allows it: the fill page joins a repeat's keys with "."
+# (anggota[0].umur).
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
 
 # A default is an expression when it calls a function or refers to a field; anything else is a

@@ -147,8 +147,8 @@ _define("form.bad_value", "error",
 _define("form.bad_name", "error",
         "Nama '{name}' tidak sah.",
         "The name '{name}' is not valid.",
-        "Nama diawali huruf, lalu huruf, angka atau _ (paling panjang 64), misalnya tgl_lahir.",
-        "Start with a letter, then letters, digits or _ (at most 64), e.g. tgl_lahir.")
+        "Nama diawali huruf, lalu huruf, angka, _ atau - (paling panjang 64), misalnya tgl_lahir.",
+        "Start with a letter, then letters, digits, _ or - (at most 64), e.g. tgl_lahir.")
 _define("form.unknown_type", "error",
         "Jenis pertanyaan '{type}' tidak dikenal.",
         "The question type '{type}' is not known.",
@@ -363,6 +363,11 @@ _define("xlsform.metadata", "warning",
         "Sheet '{sheet}' row {row}: the type '{type}' is kept as an empty hidden question.",
         "Pantau mencatat petugas, perangkat dan waktu kirim pada setiap kiriman; baris ini boleh dihapus.",
         "Pantau records the enumerator, device and time of every submission itself; this row may go.")
+_define("xlsform.renamed", "warning",
+        "Lembar '{sheet}' baris {row}: nama '{name}' disimpan sebagai '{new}' {why_id}.",
+        "Sheet '{sheet}' row {row}: the name '{name}' is stored as '{new}' {why_en}.",
+        "Formulir tetap bisa dipakai; jawaban dan ekspor memakai nama '{new}'.",
+        "The form still works; answers and exports use the name '{new}'.")
 _define("xlsform.unmatched_group", "error",
         "Lembar '{sheet}' baris {row}: {what} tanpa pasangannya.",
         "Sheet '{sheet}' row {row}: {what} without its match.",

@@ -17,7 +17,19 @@ import msgspec
 
 from server import clock
 from server.domain.attachments import BadAttachment, read_csv
-from server.domain.form import MAX_NAME_LENGTH, Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings, Text
+from server.domain.form import (
+    MAX_NAME_LENGTH,
+    NAME_RE,
+    Choice,
+    ChoiceList,
+    Field,
+    Form,
+    Group,
+    Question,
+    Repeat,
+    Settings,
+    Text,
+)
 from server.domain.load import MAX_BYTES, MAX_DEPTH
 from server.domain.problems import Loc, Problem, Said, has_errors, problem
 from server.domain.questions import QUESTION_TYPES, QuestionType, by_xlsform_name
@@ -152,7 +164,7 @@ class _Reader:
         self.language = language(row.get("default_language")) if row.get("default_language") else "id"
         for key, (_, column) in row.cells.items():
             self.where.add(("settings", key.replace("form_", "")), self.loc(name, row.number, column))
-        form_id, version = row.get("form_id") or self.default_id(), row.get("version") or self.default_version()
+        form_id, version = self.form_id(name, row), row.get("version") or self.default_version()
         title = self.text(row, TITLE_COLUMN) | self.text(row, "form_title")
         registry = None
         if row.get("registry"):  # Pantau's beneficiary registry block, as JSON (docs/forms.md)
@@ -166,10 +178,19 @@ class _Reader:
         return Settings(id=form_id, version=version, title=title, default_language=self.language,
                         instance_name=row.get("instance_name") or None, registry=registry, xlsform=kept)
 
-    def default_id(self) -> str:
-        """pyxform names a form without form_id after its file; Pantau's names are stricter."""
-        stem = re.sub(r"[^A-Za-z0-9_]+", "_", self.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("_")
-        return (stem if stem[:1].isalpha() else f"form_{stem}")[:MAX_NAME_LENGTH].rstrip("_") or "form"
+    def form_id(self, sheet: str, row: Row) -> str:
+        """pyxform names a form without form_id after its file, and takes any text as form_id (it
+        is an XML attribute there); Pantau's form id is a name in addresses, so other text
+        becomes one, with a warning."""
+        written = row.get("form_id")
+        if not written:
+            return _as_name(self.file.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+        if NAME_RE.match(written) and len(written) <= MAX_NAME_LENGTH:
+            return written
+        new = _as_name(written)
+        self.report("xlsform.renamed", sheet, row.number, row.cells["form_id"][1], name=written, new=new,
+                    why_id="(id formulir dipakai di alamat halaman)", why_en="(the form id is part of page addresses)")
+        return new
 
     def default_version(self) -> str:
         return self.now.astimezone(clock.WITA).strftime("%Y%m%d%H")
@@ -462,6 +483,11 @@ class _Reader:
 
 
 _KIND_ID = {"group": "grup", "repeat": "ulangan"}
+
+
+def _as_name(text: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_-")
+    return (stem if stem[:1].isalpha() else f"form_{stem}")[:MAX_NAME_LENGTH].rstrip("_-") or "form"
 
 
 def _row_owner(sheet: str, row: int) -> Said:

@@ -10,7 +10,7 @@ const doc = document;
 const C = JSON.parse(doc.getElementById('editor-config').textContent);
 const EN = C.lang === 'en';
 const byId = (id) => doc.getElementById(id);
-const NAME_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const SELECTS = ['select_one', 'select_multiple'];
 const CONTAINERS = ['group', 'repeat'];
 // The appearances the phone runtime draws differently (server/web/fill_context.py, docs/forms.md).
@@ -56,7 +56,7 @@ const T = {
   save_first: ['Perubahan belum bisa disimpan, jadi belum bisa diperiksa, diterbitkan atau diunduh. Perbaiki dulu yang ditandai.',
     'The changes cannot be saved yet, so they cannot be reviewed, published or downloaded. Fix what is marked first.'],
   unknown_ref: ["Pertanyaan '{name}' tidak ada di formulir ini.", "There is no question '{name}' in this form."],
-  bad_name: ['Kode pertanyaan mulai dengan huruf, lalu huruf, angka atau _ (tanpa spasi).', 'A question code starts with a letter, then letters, digits or _ (no spaces).'],
+  bad_name: ['Kode pertanyaan mulai dengan huruf, lalu huruf, angka, _ atau - (tanpa spasi).', 'A question code starts with a letter, then letters, digits, _ or - (no spaces).'],
   dup_name: ["Kode '{name}' sudah dipakai pertanyaan lain.", "The code '{name}' is already used by another question."],
   move_to: ['Pindah ke…', 'Move to…'], move: ['Pindahkan', 'Move'], top: ['(tingkat atas)', '(top level)'],
   indent: ['Masuk ke kelompok di atas', 'Into the group above'], outdent: ['Keluar dari kelompok', 'Out of the group'],
@@ -256,7 +256,7 @@ function exprInput(label, f, attribute, isExpression) {
 
 // --- field-name completion: typing "${" offers the form's field names at the cursor -------------------------
 function suggest(e, box) {
-  const before = e.value.slice(0, e.selectionStart), m = /\$\{([A-Za-z0-9_]*)$/.exec(before);
+  const before = e.value.slice(0, e.selectionStart), m = /\$\{([A-Za-z0-9_-]*)$/.exec(before);
   closeSuggest(box);
   if (!m) return;
   const found = names().filter((n) => n && n.indexOf(m[1]) === 0 && n !== m[1]).slice(0, 8);
@@ -289,8 +289,8 @@ function completeKey(ev, e, box) {
 }
 
 function insertName(e, box, name) {
-  const cut = e.selectionStart, before = e.value.slice(0, cut).replace(/\$\{[A-Za-z0-9_]*$/, '${' + name + '}');
-  const after = e.value.slice(cut).replace(/^[A-Za-z0-9_]*\}?/, '');
+  const cut = e.selectionStart, before = e.value.slice(0, cut).replace(/\$\{[A-Za-z0-9_-]*$/, '${' + name + '}');
+  const after = e.value.slice(cut).replace(/^[A-Za-z0-9_-]*\}?/, '');
   e.value = before + after;
   e.setSelectionRange(before.length, before.length);
   closeSuggest(box);

@@ -63,7 +63,7 @@ def test_bad_names() -> None:
         fields:
           - {type: text, name: 1nama, label: {id: N, en: N}}
           - {type: text, name: _x, label: {id: N, en: N}}
-          - {type: text, name: nama-lengkap, label: {id: N, en: N}}
+          - {type: text, name: nama.lengkap, label: {id: N, en: N}}
     """) == ["form.bad_name"] * 3
 
 

@@ -245,7 +245,7 @@ def test_settings_are_optional_as_in_pyxform() -> None:
     data = workbook([["type", "name", "label"], ["note", "n", "N"]])
     loaded = load_xlsform(data, "Survei Rumah-Tangga 2026.xlsx", now=dt.datetime(2026, 3, 31, 17, 5, tzinfo=dt.UTC))
     assert loaded.form is not None and loaded.problems == []
-    assert (loaded.form.settings.id, loaded.form.settings.version) == ("Survei_Rumah_Tangga_2026", "2026040101")
+    assert (loaded.form.settings.id, loaded.form.settings.version) == ("Survei_Rumah-Tangga_2026", "2026040101")
     assert load_xlsform(data, "2026.xlsx").form.settings.id == "form_2026"  # type: ignore[union-attr]
     titled = load_xlsform(workbook([["type", "name", "label"], ["note", "n", "N"]],
                                    settings=[["id_string", "title"], ["rt", "Rumah tangga"]]), "x.xlsx").form
