@@ -30,7 +30,7 @@ from server.domain import xlsx
 from server.domain.access import Principal
 from server.errors import PantauError
 from server.private_files import private_dir
-from server.storage import review
+from server.storage import forms, review
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 
 log = logging.getLogger("pantau.export")
@@ -63,7 +63,7 @@ class Prepared(msgspec.Struct, frozen=True, kw_only=True):
 async def prepare(db: Database, principal: Principal, filters: rules.Filters, fmt: str,
                   options: layout_rules.Options) -> Prepared:
     """Everything that can refuse an export, before a byte is sent: the form, the filters, the scope."""
-    versions = await review.versions_of(db, filters.form_id)
+    versions = await forms.versions_of(db, filters.form_id)
     if not versions:
         raise PantauError("export.unknown_form", form_id=filters.form_id)
     pairs = [(v.version, v.compiled) for v in versions]

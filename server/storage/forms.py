@@ -115,8 +115,6 @@ class LoadedVersion(msgspec.Struct, frozen=True):
 async def load_version(db: Database, form_id: str, version: str | None = None) -> LoadedVersion | None:
     """A published version (the newest when version is None), or None when there is no such version
     or the form is archived."""
-    from server.domain.compile import CompiledForm
-
     cache: dict[tuple[str, str], LoadedVersion] = db.memo.setdefault("form_versions", {})
     if version is not None and (form_id, version) in cache:
         cached = cache[(form_id, version)]
@@ -131,7 +129,7 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
     known = cache.get((form_id, row["version"]))
     if known is not None:  # a version never changes: keep the one decoded (and its generated validation)
         return known
-    compiled = msgspec.json.decode(row["compiled"], type=CompiledForm)
+    compiled = decode_compiled(row["compiled"])
     loaded = LoadedVersion(pk=row["id"], form_id=form_id, version=row["version"], status=row["form.status"],
                            compiled=compiled)
     cache[(form_id, row["version"])] = loaded
@@ -146,3 +144,41 @@ async def _status(db: Database, form_id: str) -> str | None:
         memo[key] = rows[0]["status"] if rows else None
     status: str | None = memo[key]
     return status
+
+
+def decode_compiled(raw: Any) -> Any:
+    """A stored form_version.compiled (JSON text, or already parsed by the driver) as a CompiledForm."""
+    from server.domain.compile import CompiledForm
+
+    if isinstance(raw, str | bytes):
+        return msgspec.json.decode(raw, type=CompiledForm)
+    return msgspec.convert(raw, CompiledForm)
+
+
+# --- every version of a form, archived ones too (exports and the list merge them) ---------------------------
+class Version(msgspec.Struct, frozen=True):
+    pk: int
+    version: str
+    compiled: Any  # CompiledForm
+
+
+# Decoded versions by content hash (immutable, and the same in every database that has them).
+_COMPILED: dict[str, Any] = {}
+
+
+async def versions_of(db: Database, form_id: str) -> list[Version]:
+    """Oldest first; [] when there is no such form."""
+    rows = await db.fetch("SELECT v.id AS id, v.version AS version, v.content_hash AS content_hash "
+                          "FROM form_version v JOIN form f ON f.id = v.form WHERE f.form_id = {} ORDER BY v.id",
+                          form_id)
+    missing = [r["id"] for r in rows if r["content_hash"] not in _COMPILED]
+    if missing:
+        for found in await db.fetch("SELECT content_hash, compiled FROM form_version WHERE id IN ("
+                                    + ", ".join("{}" for _ in missing) + ")", *missing):
+            _COMPILED[found["content_hash"]] = decode_compiled(found["compiled"])
+    return [Version(int(r["id"]), r["version"], _COMPILED[r["content_hash"]]) for r in rows]
+
+
+async def form_titles(db: Database) -> list[dict[str, Any]]:
+    """Every form, archived ones too, with its titles and status, by form id."""
+    return await db.fetch("SELECT form_id, title_id, title_en, status FROM form ORDER BY form_id")

@@ -17,7 +17,7 @@ from server.domain.access import Principal, may, owns, sees_area, sees_record
 from server.domain.nik import is_masked, mask
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import audit, pii, registry
+from server.storage import audit, forms, pii, registry
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
 
@@ -425,45 +425,9 @@ def _version_info(tx: Tx, form_id: str, version: str, version_pk: int) -> Versio
     info = memo.get(key)
     if info is None:
         rows = tx.fetch("SELECT compiled FROM form_version WHERE id = {}", version_pk)
-        compiled = decode_compiled(rows[0]["compiled"])
+        compiled = forms.decode_compiled(rows[0]["compiled"])
         info = memo[key] = VersionInfo(rules.question_types(compiled), rules.name_field(compiled))
     return info
-
-
-def decode_compiled(raw: Any) -> Any:
-    from server.domain.compile import CompiledForm
-
-    if isinstance(raw, str | bytes):
-        return msgspec.json.decode(raw, type=CompiledForm)
-    return msgspec.convert(raw, CompiledForm)
-
-
-# --- every version of a form, archived ones too (exports and the list merge them) ---------------------------
-class Version(msgspec.Struct, frozen=True):
-    pk: int
-    version: str
-    compiled: Any  # CompiledForm
-
-
-# Decoded versions by content hash (immutable, and the same in every database that has them).
-_COMPILED: dict[str, Any] = {}
-
-
-async def versions_of(db: Database, form_id: str) -> list[Version]:
-    """Oldest first; [] when there is no such form."""
-    rows = await db.fetch("SELECT v.id AS id, v.version AS version, v.content_hash AS content_hash "
-                          "FROM form_version v JOIN form f ON f.id = v.form WHERE f.form_id = {} ORDER BY v.id",
-                          form_id)
-    missing = [r["id"] for r in rows if r["content_hash"] not in _COMPILED]
-    if missing:
-        for found in await db.fetch("SELECT content_hash, compiled FROM form_version WHERE id IN ("
-                                    + ", ".join("{}" for _ in missing) + ")", *missing):
-            _COMPILED[found["content_hash"]] = decode_compiled(found["compiled"])
-    return [Version(int(r["id"]), r["version"], _COMPILED[r["content_hash"]]) for r in rows]
-
-
-async def form_titles(db: Database) -> list[dict[str, Any]]:
-    return await db.fetch("SELECT form_id, title_id, title_en, status FROM form ORDER BY form_id")
 
 
 # --- what the phone asks for: my records that need correction ------------------------------------------------

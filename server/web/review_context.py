@@ -19,7 +19,8 @@ from server.domain.answers import validate
 from server.domain.form import Group, Question, Repeat
 from server.domain.nik import format_rupiah
 from server.domain.report_format import long_date
-from server.storage.review import Detail, ListRow, Person, Version
+from server.storage.forms import Version
+from server.storage.review import Detail, ListRow, Person
 from server.storage.tokens import Token
 from server.web.contexts import Viewer, viewer_of
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request
+import msgspec
+from litestar import Request, Response
 
 from server import clock
 from server.domain import intake
@@ -18,6 +19,10 @@ from server.storage import access, attachments, form_drafts, forms, registry, re
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of, writer_of
 from server.web.schemas import FieldProblem
+
+# The count says how many; the list stops here, so 3 MB of made-up answer names cannot come back as a
+# 30 MB answer. A real form's problems (every field of 20 repeat entries wrong) stay well below.
+MAX_LISTED_PROBLEMS = 1000
 
 
 def problems_of(items: list[Any]) -> list[FieldProblem]:
@@ -75,6 +80,14 @@ class Invalid(Exception):
     def __init__(self, result: Validation) -> None:
         self.result = result
         self.problems = problems_of([*result.errors, *result.unconfirmed])
+
+    def response(self) -> Response[Any]:
+        """The one 422 for answers that break the rules (the API and the editor's preview): a catalogue
+        problem with each problem listed at its field."""
+        error = PantauError("submission.invalid", count=len(self.problems))
+        body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
+                "errors": msgspec.to_builtins(self.problems[:MAX_LISTED_PROBLEMS])}
+        return Response(body, status_code=422, media_type="application/problem+json")
 
 
 async def accept(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]

@@ -197,6 +197,20 @@ def test_preview_runs_the_draft_and_its_test_submissions_stay_apart(ani, setting
     assert rows(settings, "SELECT id FROM draft_submission") == [] and rows(settings, "SELECT id FROM form_draft") == []
 
 
+def test_a_preview_refusal_is_the_api_422_with_the_same_bounded_list(ani) -> None:  # type: ignore[no-untyped-def]
+    """The preview answered a 422 of its own, listing every problem; it is now the API's body, whose
+    list stops at 1,000 while the count says how many."""
+    assert save(ani, {"document": doc(UMUR, NAMA)}).status_code == 200
+    made_up = {f"palsu_{i}": "x" for i in range(1500)}
+    body = {"instance_id": str(uuid.uuid4()), "form_id": FORM_ID, "form_version": "1",
+            "answers": {"umur": 41, **made_up}}
+    refused = ani.post(f"/formulir/{FORM_ID}/pratinjau", json=body, headers={"x-csrftoken": csrf_of(ani)})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["code"] == "submission.invalid" and "1500" in problem["detail"]
+    assert len(problem["errors"]) == 1000 and {e["path"] for e in problem["errors"]} <= set(made_up)
+
+
 def test_archive_and_restore(ani, as_) -> None:  # type: ignore[no-untyped-def]
     published_v1(ani)
     citra = as_("citra")

@@ -20,10 +20,6 @@ from server.web.deps import db_of, settings_of
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
 from server.web.submitting import Invalid, accept, checked
 
-# The count says how many; the list stops here, so 3 MB of made-up answer names cannot come back as a
-# 30 MB answer. A real form's problems (every field of 20 repeat entries wrong) stay well below.
-MAX_LISTED_PROBLEMS = 1000
-
 
 @post("/api/v1/submissions", status_code=201, before_request=signed_in_first)
 async def submit(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:  # type: ignore[type-arg]
@@ -33,18 +29,9 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
         receipt, warnings = await accept(request, principal, data.form_id, data.form_version, data.instance_id,
                                          data.answers, data.base_revision)
     except Invalid as invalid:
-        return _refused(invalid)
+        return invalid.response()
     out = ReceiptOut(**msgspec.structs.asdict(receipt), warnings=warnings)
     return Response(out, status_code=201 if receipt.outcome == "new" else 200)
-
-
-def _refused(invalid: Invalid) -> Response[ReceiptOut]:
-    """422 with each problem at its field, as a catalogue problem."""
-    errors = invalid.problems
-    error = PantauError("submission.invalid", count=len(errors))
-    body = {"code": error.code, "status": 422, "detail": error.message("en"), "detail_id": error.message("id"),
-            "errors": msgspec.to_builtins(errors[:MAX_LISTED_PROBLEMS])}
-    return Response(body, status_code=422, media_type="application/problem+json")  # type: ignore[arg-type]
 
 
 @get("/api/v1/submissions/{instance_id:uuid}")
@@ -126,7 +113,7 @@ async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[
     try:
         await checked(request, principal, data.form_id, data.form_version, data.answers)
     except Invalid as invalid:
-        return _refused(invalid)
+        return invalid.response()
     return _bench_receipt(data)
 
 

@@ -28,7 +28,7 @@ from server.domain.xlsform_export import export_xlsform
 from server.domain.xlsform_view import marked_sheets
 from server.errors import PantauError
 from server.storage import access, audit, form_drafts, forms
-from server.storage.review import versions_of
+from server.storage.forms import versions_of
 from server.web.auth import SignedIn, client_address
 from server.web.deps import db_of, lang_of, writer_of
 from server.web.editor_context import (
@@ -44,7 +44,7 @@ from server.web.fill_assets import asset_version, safe_json
 from server.web.fill_context import fill_context, runtime_rules
 from server.web.formdata import read_form, text
 from server.web.schemas import SubmissionIn
-from server.web.submitting import problems_of
+from server.web.submitting import Invalid, problems_of
 
 NEED = "edit_forms"
 MAX_UPLOAD = 8 * 1024 * 1024  # read at most this much: bigger is refused; the loaders' own limit is 1 MB
@@ -407,19 +407,7 @@ async def preview_submit(request: Request, principal: SignedIn, form_id: FromPat
     now = clock.now()
     result = validate(compiled, data.answers, today=now.astimezone(clock.WITA).date(), now=now)
     if not result.ok:
-        errors = problems_of([*result.errors, *result.unconfirmed])
-        error = PantauError("submission.invalid", count=len(errors))
-        return Response(
-            {
-                "code": error.code,
-                "status": 422,
-                "detail": error.message("en"),
-                "detail_id": error.message("id"),
-                "errors": msgspec.to_builtins(errors),
-            },
-            status_code=422,
-            media_type="application/problem+json",
-        )
+        return Invalid(result).response()
     received, outcome = await form_drafts.add_test_submission(
         writer_of(request), principal, draft.pk, data.instance_id, result.answers
     )

@@ -79,7 +79,7 @@ async def sent_page(request: Request, principal: SignedIn) -> Template:  # type:
         "terkirim",
         sent=await submissions.sent_by(db, principal),
         corrections=await review.corrections_for(db, principal),
-        titles=await review.form_titles(db),
+        titles=await forms.form_titles(db),
     )
     return Template(template_name="phone_sent.html", context={"page": context}, headers=NO_STORE)
 

@@ -20,7 +20,7 @@ from server.domain import exports as layout_rules
 from server.domain import registry as registry_rules
 from server.domain import review as rules
 from server.errors import PantauError
-from server.storage import access, audit, form_drafts, registry_read, review, tokens
+from server.storage import access, audit, form_drafts, forms, registry_read, review, tokens
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.controllers.review import after_of, next_cursor, parse, query_params
 from server.web.deps import db_of, lang_of
@@ -92,10 +92,10 @@ async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:  #
     access.require(principal, "view_data")
     db = db_of(request)
     out = []
-    for form in await review.form_titles(db):
+    for form in await forms.form_titles(db):
         if not await _may_read_form(db, principal, form["form_id"]):
             continue
-        versions = await review.versions_of(db, form["form_id"])
+        versions = await forms.versions_of(db, form["form_id"])
         out.append(_form_out(form, versions))
     return out
 
@@ -106,7 +106,7 @@ async def _may_read_form(db: Any, principal: Any, form_id: str) -> bool:
     return access.has(principal, "review") or await form_drafts.open_to(db, principal, form_id)
 
 
-def _form_out(form: dict[str, Any], versions: list[review.Version]) -> FormOut:
+def _form_out(form: dict[str, Any], versions: list[forms.Version]) -> FormOut:
     return FormOut(form_id=form["form_id"], title_id=form["title_id"], title_en=form["title_en"],
                    status=form["status"], versions=[v.version for v in versions])
 
@@ -116,10 +116,10 @@ async def form_detail(request: Request, principal: SignedIn, form_id: FromPath[s
     """A form's fields, all versions merged by name: the columns of its exports."""
     access.require(principal, "view_data")
     db = db_of(request)
-    form = next((f for f in await review.form_titles(db) if f["form_id"] == form_id), None)
+    form = next((f for f in await forms.form_titles(db) if f["form_id"] == form_id), None)
     if form is not None and not await _may_read_form(db, principal, form_id):
         form = None  # as if it did not exist, like the fill page says
-    versions = await review.versions_of(db, form_id) if form else []
+    versions = await forms.versions_of(db, form_id) if form else []
     if form is None or not versions:
         raise PantauError("export.unknown_form", form_id=form_id[:64])
     layout = layout_rules.merge([(v.version, v.compiled) for v in versions])
@@ -159,11 +159,11 @@ async def form_submissions(
     # The path's form goes in with the query, so that ?version= (which needs a form) is accepted.
     filters = parse({**params, "form": [form_id]}, default_statuses=(rules.APPROVED,),
                     allowed=API_PARAMS | {"form"})
-    if not await review.versions_of(db_of(request), form_id):
+    if not await forms.versions_of(db_of(request), form_id):
         raise PantauError("export.unknown_form", form_id=form_id[:64])
     found = await review.page(db_of(request), principal, filters, after=after_of(request, filters, params),
                               limit=limit, with_answers=True)
-    ids = set().union(*(rules.id_fields(v.compiled) for v in await review.versions_of(db_of(request), form_id)))
+    ids = set().union(*(rules.id_fields(v.compiled) for v in await forms.versions_of(db_of(request), form_id)))
     items = [SubmissionOut(instance_id=r.instance_id, form_id=r.form_id, form_version=r.form_version,
                            revision=r.revision, review_status=r.review_status, area_code=r.area_code,
                            enumerator=r.enumerator, received_at=r.received_at, flags=list(r.flags),

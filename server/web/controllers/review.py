@@ -18,7 +18,7 @@ from server.domain import exports as layout_rules
 from server.domain import review as rules
 from server.domain.access import Principal, has
 from server.errors import PantauError
-from server.storage import access, audit, review, review_flow
+from server.storage import access, audit, forms, review, review_flow
 from server.web.auth import SignedIn, client_address
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import read_form, text
@@ -53,7 +53,7 @@ def next_cursor(request: Request, filters: rules.Filters, last: Any) -> str | No
     return rules.encode_cursor(rules.cursor_key(settings_of(request).secret_key), filters, *last) if last else None
 
 
-def chosen_columns(params: dict[str, list[str]], versions: list[review.Version]) -> list[str]:
+def chosen_columns(params: dict[str, list[str]], versions: list[forms.Version]) -> list[str]:
     """The answers shown as columns: ?cols=a,b (any field of any version), else the first few."""
     wanted = [c for raw in params.get("cols", []) for c in raw.split(",") if c]
     if not wanted:
@@ -81,13 +81,13 @@ async def data_page(request: Request, principal: SignedIn) -> Template | Redirec
     filters = parse(params)
     after = after_of(request, filters, params)
     db = db_of(request)
-    versions = await review.versions_of(db, filters.form_id) if filters.form_id else []
+    versions = await forms.versions_of(db, filters.form_id) if filters.form_id else []
     if filters.form_id and not versions:
         raise PantauError("review.bad_filter", detail="form")
     chosen = chosen_columns(params, versions) if versions else []
     found = await review.page(db, principal, filters, after=after, limit=PAGE, with_answers=bool(chosen))
     context = data_context(principal=principal, lang=lang_of(request), params=params,
-                           forms=await review.form_titles(db), versions=versions, filters=filters, rows=found.rows,
+                           forms=await forms.form_titles(db), versions=versions, filters=filters, rows=found.rows,
                            chosen=chosen, next_cursor=next_cursor(request, filters, found.last))
     listed = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "cursor"])
     context = msgspec.structs.replace(context, list_query=listed)
@@ -121,7 +121,7 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
         access.require(principal, "reveal_nik")
         await audit.record(db, principal, "nik.reveal", target_type="submission", target_id=str(instance_id),
                            area_code=detail.area_code, address=client_address(request))
-    versions = {v.pk: v.compiled for v in await review.versions_of(db, detail.form_id)}
+    versions = {v.pk: v.compiled for v in await forms.versions_of(db, detail.form_id)}
     title = layout_rules.text_of(versions[detail.form_version_pk].title, lang, detail.form_id)
     sealed = await review.sealed_values(db, settings_of(request), instance_id)
     context = submission_context(principal=principal, lang=lang, detail=detail, versions=versions, title=title,
