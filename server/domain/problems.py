@@ -204,10 +204,19 @@ _define("form.missing_choices", "error",
         "The question '{name}' ({type}) has no choices.",
         "Tambahkan 'choices: <nama daftar>' atau tulis pilihannya langsung.",
         "Add 'choices: <list name>' or write the choices inline.")
-_define("form.bad_choice_filter", "error",
-        "choice_filter '{name}' memakai kolom '{column}' yang tidak ada di daftar '{list}'.",
-        "The choice_filter of '{name}' uses the column '{column}', which the list '{list}' does not have.",
-        "Kolom yang ada: {known}.", "Columns: {known}.")
+_define("form.upload_not_stored", "warning",
+        "Pertanyaan '{name}' ({type}) ditampilkan, tetapi Pantau belum menyimpan berkas {type}: "
+        "unggahannya dimatikan dan pertanyaan ini tidak punya jawaban.",
+        "The question '{name}' ({type}) is shown, but Pantau does not store {type} files yet: "
+        "its upload is switched off and the question holds no answer.",
+        "Pantau menyimpan foto (jenis image). Rekam di luar Pantau, atau ganti dengan pertanyaan image.",
+        "Pantau stores photos (the image type). Record outside Pantau, or use an image question instead.")
+_define("form.bad_choice_filter", "warning",
+        "choice_filter '{name}' memakai kolom '{column}' yang tidak ada di daftar '{list}'; "
+        "seperti di ODK, kolom itu dibaca kosong.",
+        "The choice_filter of '{name}' uses the column '{column}', which the list '{list}' does not have; "
+        "as in ODK, that column reads as empty.",
+        "Kolom yang ada: {known}. Periksa ejaannya.", "Columns: {known}. Check the spelling.")
 _define("form.choice_name_field", "error",
         "jr:choice-name() di '{attribute}' dari '{name}' menyebut '{field}', yang bukan pertanyaan pilihan.",
         "jr:choice-name() in '{attribute}' of '{name}' names '{field}', which is not a select question.",

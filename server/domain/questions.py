@@ -363,6 +363,16 @@ register(QuestionType("barcode", "barcode", "a barcode or QR code, as text (type
                       clean=clean_text))
 register(QuestionType("range", "range", "a number on a scale from start to end in steps",
                       literal_parameters=frozenset({"start", "end", "step"}), clean=clean_decimal, rules=range_rules))
+# ODK's upload questions other than a photo. Pantau stores photos only (storage/attachments.py
+# decodes and re-encodes every upload as an image): these load, export and show on the fill page
+# with their file input switched off, hold no answer, and check.py warns (form.upload_not_stored).
+UPLOAD_TYPES = {"audio": "audio/*", "video": "video/*", "file": ""}
+register(QuestionType("audio", "audio", "an audio recording: shown, not stored yet (no answer)",
+                      attributes=BASE_ATTRIBUTES, holds_value=False))
+register(QuestionType("video", "video", "a video: shown, not stored yet (no answer)",
+                      attributes=BASE_ATTRIBUTES, holds_value=False))
+register(QuestionType("file", "file", "a file: shown, not stored yet (no answer)",
+                      attributes=BASE_ATTRIBUTES, holds_value=False))
 register(QuestionType("geotrace", "geotrace", "a line of GPS points", clean=clean_geotrace))
 register(QuestionType("geoshape", "geoshape", "an area: a closed line of GPS points", clean=clean_geoshape))
 register(QuestionType("csv_external", "csv-external",

@@ -21,7 +21,7 @@ from server.domain.exprtree import CHOICE_PREFIX
 from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, walk
 from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
-from server.domain.questions import QUESTION_TYPES
+from server.domain.questions import QUESTION_TYPES, UPLOAD_TYPES
 from server.domain.xlsform_spelling import BACKGROUND_GEOPOINT
 from server.web.fill_assets import (
     MESSAGE_CODES,
@@ -44,6 +44,7 @@ WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
            "select_multiple": "checks", "barcode": "text", "range": "dec", "geotrace": "textarea",
            "geoshape": "textarea", "csv_external": "calc", "xml_external": "calc",
+           "audio": "upload", "video": "upload", "file": "upload",  # shown switched off: not stored yet
            # The beneficiary's id: a text input that static/js/picker.js turns into a search
            # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
            "beneficiary": "bnf"}
@@ -64,7 +65,7 @@ class Item(msgspec.Struct, kw_only=True):
     a repeat "anggota[0].nama"; the element ids are "f-", "w-", "h-" and "e-" + key."""
 
     widget: str  # text, int, dec, rupiah, date, time, datetime, radio, select, checks, geo, image, sig,
-    # note, calc, ack, hidden, nik, phone, textarea; group, page, repeat, instance
+    # note, calc, ack, hidden, nik, phone, textarea, upload; group, page, repeat, instance
     name: str
     key: str
     label: str = ""
@@ -79,6 +80,7 @@ class Item(msgspec.Struct, kw_only=True):
     value: str = ""
     options: list[Option] = []
     groups: list[OptionGroup] = []
+    accept: str = ""  # an upload switched off (audio, video, file): the file input's accept=
     filtered: bool = False  # a choice_filter: without JavaScript, a button shows the choices anew
     error: str = ""
     warnings: list[str] = []
@@ -360,6 +362,8 @@ class Builder:
                     confirmed=q.name in (raw.get(CONFIRM_KEY) or ()))
         if q.choices:
             self._choices(item, q, value, position)
+        if widget == "upload":
+            item.accept = UPLOAD_TYPES[q.type]
         if widget == "datetime":
             item.value = item.value[:16]  # datetime-local shows no offset; the post adds WITA's back
         return item

@@ -3,11 +3,13 @@ places) it must give. Messages are never compared, only codes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from server.domain.answers import validate
 from server.domain.compile import CompileResult, compile_source
 from server.domain.problems import CATALOGUE, Loc, problem
 
@@ -187,6 +189,36 @@ def test_a_choice_filter_names_existing_columns() -> None:
     """)
     assert [(p.code, p.line) for p in result.problems] == [("form.bad_choice_filter", 10)]
     assert "parent" in result.problems[0].hint_en
+
+
+def test_a_choice_filter_over_a_missing_column_is_a_warning_and_reads_empty() -> None:
+    # pyxform accepts such a filter and ODK reads the missing column as empty: nothing is offered.
+    result = compile_yaml("""\
+        choices:
+          yn:
+            - {name: y, label: {id: Ya, en: Yes}}
+            - {name: n, label: {id: Tidak, en: No}}
+        fields:
+          - {type: select_one yn, name: a, label: {id: A, en: A}}
+          - {type: select_one yn, name: b, label: {id: B, en: B}, choice_filter: "kind = ${a} or kind = ''"}
+    """)
+    assert [(p.code, p.severity) for p in result.problems] == [("form.bad_choice_filter", "warning")]
+    assert result.compiled is not None
+    assert "kosong" in result.problems[0].message_id and "empty" in result.problems[0].message_en
+    today, now = dt.date(2026, 3, 31), dt.datetime(2026, 3, 31, 10, tzinfo=dt.UTC)
+    # kind = '' holds for every choice (the column is empty); kind = 'y' for none.
+    assert validate(result.compiled, {"a": "y", "b": "n"}, today=today, now=now).errors == []
+    strict = compile_yaml("""\
+        choices:
+          yn:
+            - {name: y, label: {id: Ya, en: Yes}}
+        fields:
+          - {type: select_one yn, name: a, label: {id: A, en: A}}
+          - {type: select_one yn, name: b, label: {id: B, en: B}, choice_filter: "kind = ${a}"}
+    """)
+    assert strict.compiled is not None
+    errors = validate(strict.compiled, {"a": "y", "b": "y"}, today=today, now=now).errors
+    assert [e.code for e in errors] == ["answer.choice_filtered"]
 
 
 def test_expression_errors_carry_their_codes_and_column() -> None:

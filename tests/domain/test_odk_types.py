@@ -104,3 +104,24 @@ def test_a_missing_or_broken_attachment_is_named_at_its_row() -> None:
     assert result.compiled is None and "desa.csv" in result.problems[1].message_id
     broken = compile_source(book, "x.xlsx", {"desa.csv": b"", "rumah.csv": b"id\n1\n"})
     assert [(p.code, p.line) for p in broken.problems] == [("xlsform.bad_attachment", 3)]
+
+
+def test_audio_video_and_file_load_show_switched_off_and_hold_no_answer() -> None:
+    result = compile_source(_book([
+        ["type", "name", "label", "required"],
+        ["audio", "suara", "Suara", "yes"],
+        ["video", "rekaman", "Rekaman", ""],
+        ["file", "berkas", "Berkas", ""],
+        ["text", "nama", "Nama", ""],
+    ]), "unggah.xlsx")
+    assert result.compiled is not None, [p.format() for p in result.problems]
+    warned = sorted((p.code, p.line) for p in result.problems if p.code == "form.upload_not_stored")
+    assert warned == [("form.upload_not_stored", 2), ("form.upload_not_stored", 3), ("form.upload_not_stored", 4)]
+    assert all(p.severity == "warning" for p in result.problems)
+    # required on audio is kept for the export and said to be ignored: nothing could satisfy it.
+    assert any(p.code == "xlsform.ignored" and p.line == 2 and "required" in p.message_en for p in result.problems)
+    errors, answers = _check(result.compiled, {"suara": "a.m4a", "berkas": "x.pdf", "nama": "Ani"})
+    assert errors == [] and answers == {"nama": "Ani"}
+    sheet = openpyxl.load_workbook(io.BytesIO(export_xlsform(result.compiled.definition)))["survey"]
+    types = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert {"audio", "video", "file"} <= set(types)

@@ -46,3 +46,12 @@ def test_accepted_forms_open_on_the_fill_page(as_, settings: Settings) -> None: 
         page = citra.get(f"/f/{form_id}")
         assert page.status_code == 200, (name, page.text[:300])
         assert 'name="_id"' in page.text, name
+
+
+def test_audio_and_video_show_their_upload_switched_off(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    data = dict(forms())["widgets.xls"]
+    page = as_("citra").get(f"/f/{_publish(settings, 'widgets.xls', data, 'korpus_widgets')}")
+    assert page.status_code == 200
+    for accept in ("audio/*", "video/*"):
+        assert f'accept="{accept}" disabled' in page.text, accept
+    assert "Pantau belum menyimpan berkas ini" in page.text
