@@ -1,9 +1,10 @@
 """The coordinators' and staff's home page (/) over real HTTP from `pantau serve` on SQLite with
 100,000 submissions (bench/report.py's data: 20,000 beneficiaries, 70,000 visits, 10,000 growth
 checks over 2026-Q2 and 2026-Q3, 60 petugas): staff asking for the kabupaten and a coordinator for
-their kecamatan, 2026-Q3. The page shows the report's own tables (reports/dataset.tables_of), made
-once per data stamp (web/dashboard_cache): the first view of a key after the server starts makes them
-(a scan, as the report does: `cold`); every later view reads them; the first view after a write shows
+their kecamatan, 2026-Q3. The page shows the report's own tables and their 8-period trends
+(reports/dataset.home_of, one pass over the data for all the periods), made once per data stamp
+(web/dashboard_cache): the first view of a key after the server starts makes them (a scan, as the
+report does: `cold`); every later view reads them; the first view after a write shows
 the last figures stamped with their data time while a background job makes them again (`refresh_s`:
 how long until the page is current again).
 

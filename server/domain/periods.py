@@ -84,6 +84,16 @@ class Period(msgspec.Struct, frozen=True):
             return f"{MONTH_NAMES[self.index - 1]} {self.year}"
         return f"Tahun {self.year}"
 
+    def short_title(self) -> str:
+        """'Tw III 2026', 'Jul 2026', 'Smt II 2026', '2026': a chart's label for the period."""
+        if self.kind == "quarterly":
+            return f"Tw {ROMAN[self.index - 1]} {self.year}"
+        if self.kind == "semester":
+            return f"Smt {ROMAN[self.index - 1]} {self.year}"
+        if self.kind == "monthly":
+            return f"{MONTH_NAMES[self.index - 1][:3]} {self.year}"
+        return str(self.year)
+
     def closed_by(self, today: dt.date) -> bool:
         return today > self.end
 

@@ -16,7 +16,7 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
-from server.domain.indicators import Table
+from server.domain.indicators import Measure, Row, Table
 from server.domain.report_format import number, percent, rupiah
 
 # pygal appends a legacy sys.meta_path finder (for its map plugins, unused here) whose missing
@@ -147,10 +147,15 @@ def web_svg(table: Table, number: int) -> Markup:
     return Markup(drawn)  # noqa: S704 - pygal's SVG as above, its text escaped by etree
 
 
+def trend_table(title: str, unit: str, points: list[Measure]) -> Table:
+    """A trend (one indicator's main figure per period, oldest first) as the table its chart draws:
+    the same bars, one per period, top to bottom, each labelled as the period's report writes it."""
+    return Table(key="trend", title=title, columns=[], rows=[], total=Row("", []), headline="", unit=unit,
+                 measures=points, chart=True, chart_title=title)
+
+
 def web_stylesheet() -> str:
     """pygal's rules for the charts' style, as a stylesheet for every `.pantau-chart` on a page."""
-    from server.domain.indicators import Measure, Row
-
     sample = Table(key="x", title="x", columns=[], rows=[], total=Row("x", []), headline="", unit="count",
                    measures=[Measure(label="x", value=1, base=1, text="1")])
     drawn = svg(sample)

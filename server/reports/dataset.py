@@ -105,18 +105,48 @@ def build(
     )
 
 
-def tables_of(
-    url: str, definition: Definition, period: periods.Period, scope: str, include_all: bool, keys: list[str]
-) -> list[indicators.Table]:
-    """The report's tables named by `keys` (in that order), made exactly as build() makes them: the
-    home page shows these, so its numbers are the report's for the same period, scope and basis."""
+class Trend(msgspec.Struct, frozen=True, kw_only=True):
+    """One indicator's main figure over consecutive periods, oldest first: each point is the figure
+    that indicator's table has in that period's report (its headline), labelled with the period."""
+
+    key: str
+    title: str  # the table's subject ("penerima dikunjungi"), what the chart draws
+    unit: str
+    periods: list[str]  # the periods' codes, in the order of `points`
+    points: list[indicators.Measure]
+
+
+def home_of(
+    url: str, definition: Definition, period: periods.Period, scope: str, include_all: bool, count: int
+) -> tuple[list[indicators.Table], list[Trend]]:
+    """The report's tables the home page lists (`definition.home`, in that order) for `period`, made
+    exactly as build() makes them, and the trend of each `definition.trend` indicator over the
+    `count` periods ending with it: one pass over the data for all of them, each period's Facts
+    filled as its own report fills them, so every figure is that report's."""
+    spans = [period]
+    while len(spans) < count:
+        spans.insert(0, spans[0].previous())
     conn = store.open_reader(url)
     try:
-        now, before = _facts(conn, definition, period, scope, include_all)
+        *own, before = _pass(conn, definition, [*((p, True) for p in spans), (period.previous(), False)],
+                             scope, include_all)
     finally:
         conn.close()
     specs = {spec.key: spec for spec in definition.indicators}
-    return indicators.tables([specs[key] for key in keys if key in specs], now, before, area_name)
+    tables = indicators.tables([specs[key] for key in definition.home if key in specs], own[-1], before, area_name)
+    wanted = [specs[key] for key in definition.trend if key in specs]
+    found = [indicators.tables(wanted, facts, None, area_name) for facts in own]
+    trends = []
+    for n, spec in enumerate(wanted):
+        series = [made[n] for made in found]
+        points = [
+            indicators.Measure(label=p.short_title(), value=t.headline_value, base=t.overall.base if t.overall else 0,
+                               text=t.headline)
+            for p, t in zip(spans, series, strict=True)
+        ]
+        trends.append(Trend(key=spec.key, title=series[-1].subject, unit=series[-1].unit,
+                            periods=[p.code for p in spans], points=points))
+    return tables, trends
 
 
 def scope_title(scope: str) -> str:
@@ -196,89 +226,114 @@ def _facts(
     conn: Any, definition: Definition, period: periods.Period, scope: str, include_all: bool
 ) -> tuple[indicators.Facts, indicators.Facts]:
     """The period's Facts and the previous period's, from ONE scan of each table over both periods."""
-    previous = period.previous()
-    now, before = _new_facts(definition, period, scope), _new_facts(definition, previous, scope)
-    last_before = previous.end.isoformat()
+    before, now = _pass(conn, definition, [(period.previous(), False), (period, True)], scope, include_all)
+    return now, before
+
+
+class _Slot:
+    """One period's Facts in a pass, filled as a report fills it: as the report's own period (`own`:
+    it also sees the last visits of the period before and counts the open duplicate pairs) or as
+    the period before a report's (its own rows only, for the change column)."""
+
+    def __init__(self, facts: indicators.Facts, period: periods.Period, own: bool) -> None:
+        self.facts, self.own = facts, own
+        self.start, self.end = period.start.isoformat(), period.end.isoformat()
+        self.seen_from = period.previous().start.isoformat() if own else self.start
+
+    def holds(self, day: str) -> bool:
+        return self.start <= day <= self.end
+
+
+def _pass(
+    conn: Any, definition: Definition, wanted: list[tuple[periods.Period, bool]], scope: str, include_all: bool
+) -> list[indicators.Facts]:
+    """Facts for each (period, own) of `wanted` (their order kept) from ONE scan of each table over
+    all of them: each row goes to the periods that hold its day, so the Facts of a period are the
+    ones its own report fills, however many periods share the pass."""
+    slots = [_Slot(_new_facts(definition, p, scope), p, own) for p, own in wanted]
+    first = dt.date.fromisoformat(min(s.seen_from for s in slots))
+    last = dt.date.fromisoformat(max(s.end for s in slots))
+    widest = next(s.facts for s in slots if s.end == last.isoformat())  # everyone any slot counts
     forms, location = definition.forms, definition.records.location
     intake = _Answers(definition, "intake")
     for pid, area, sex, born, group, registered, baseline, months, flags, last_visit, answers in store.people(
-        conn, definition.programme, scope, period.end, include_all
+        conn, definition.programme, scope, last, include_all
     ):
         decoded = _decode(baseline) if baseline else []
         own = intake.read(answers)
         figures = [*(decoded if isinstance(decoded, list) else []), *intake.figures_of(own)]
         home = str(own.get(definition.records.answers.get("intake", {}).get(location, ""), "") or "")
         person = (pid, area, sex, born, group, registered, figures, int(months or 0), str(flags or ""))
-        now.add_person(*person, last_visit_on=str(last_visit or ""), home=home)
-        if registered <= last_before:
-            before.add_person(*person, last_visit_on=str(last_visit or ""), home=home)
+        for slot in slots:
+            if registered <= slot.end:
+                slot.facts.add_person(*person, last_visit_on=str(last_visit or ""), home=home)
     if forms.intake:
-        for row in store.events(conn, forms.intake, previous.start, period.end, include_all):
-            target = before if row[1] <= last_before else now
-            target.add_record(row[0], intake.record(intake.read(row[7]), row, False, ""))
+        for row in store.events(conn, forms.intake, first, last, include_all):
+            for slot in slots:
+                if slot.holds(row[1]):
+                    slot.facts.add_record(row[0], intake.record(intake.read(row[7]), row, False, ""))
     if forms.visit:
-        _visits(conn, definition, previous, period, include_all, now, before)
-    _sent_back(conn, definition, scope, previous, period, now, before)
+        _visits(conn, definition, slots, widest, first, last, include_all)
+    for slot in slots:
+        _sent_back(conn, definition, scope, slot, slot.facts)
     for pid, area in store.open_duplicates(conn, definition.programme, scope):
-        if str(pid) in now.people:  # a person the basis counts
-            now.add_open_duplicate(str(area))
+        for slot in slots:
+            if slot.own and str(pid) in slot.facts.people:  # a person the basis counts
+                slot.facts.add_open_duplicate(str(area))
     if forms.growth:
         growth = _Answers(definition, "growth")
-        for row in store.events(conn, forms.growth, previous.start, period.end, include_all):
+        for row in store.events(conn, forms.growth, first, last, include_all):
             pid, day, summary = row[0], row[1], row[2]
-            if pid in now.people:
+            if pid in widest.people:
                 found = _decode(summary)
-                target = before if day <= last_before else now
-                target.add_record(pid, growth.record(growth.read(row[7]), row, False, ""))
-                if isinstance(found.get("growth"), dict):
-                    target.add_growth(pid, str(found.get("child") or ""), day, found["growth"])
-    return now, before
+                for slot in (s for s in slots if s.holds(day)):
+                    slot.facts.add_record(pid, growth.record(growth.read(row[7]), row, False, ""))
+                    if isinstance(found.get("growth"), dict):
+                        slot.facts.add_growth(pid, str(found.get("child") or ""), day, found["growth"])
+    return [slot.facts for slot in slots]
 
 
-def _sent_back(
-    conn: Any,
-    definition: Definition,
-    scope: str,
-    previous: periods.Period,
-    period: periods.Period,
-    now: indicators.Facts,
-    before: indicators.Facts,
-) -> None:
-    """Records of the report's forms sent back for correction during each period (WITA days)."""
+def _sent_back(conn: Any, definition: Definition, scope: str, slot: _Slot, facts: indicators.Facts) -> None:
+    """Records of the report's forms sent back for correction during the slot's period (WITA days)."""
     forms = [f for f in (definition.forms.intake, definition.forms.visit, definition.forms.growth) if f]
-    for facts, bounds in ((before, previous), (now, period)):
-        since, until = clock.day_start(bounds.start), clock.day_start(bounds.end + dt.timedelta(days=1))
-        for area, enumerator in store.sent_back(conn, definition.programme, forms, scope, since, until):
-            facts.add_sent_back(str(area), str(enumerator))
+    start, end = dt.date.fromisoformat(slot.start), dt.date.fromisoformat(slot.end)
+    since, until = clock.day_start(start), clock.day_start(end + dt.timedelta(days=1))
+    for area, enumerator in store.sent_back(conn, definition.programme, forms, scope, since, until):
+        facts.add_sent_back(str(area), str(enumerator))
 
 
 def _visits(
     conn: Any,
     definition: Definition,
-    previous: periods.Period,
-    period: periods.Period,
+    slots: list[_Slot],
+    widest: indicators.Facts,
+    first: dt.date,
+    last: dt.date,
     include_all: bool,
-    now: indicators.Facts,
-    before: indicators.Facts,
 ) -> None:
-    form, last_before = definition.forms.visit, previous.end.isoformat()
+    form = definition.forms.visit
     visit = _Answers(definition, "visit")
     location = visit.figures.get(definition.records.location, "")
-    for row in store.events(conn, form, previous.start, period.end, include_all):
+    for row in store.events(conn, form, first, last, include_all):
         pid, day, summary = row[0], row[1], row[2]
-        if pid not in now.people:
+        if pid not in widest.people:
             continue
         answers = visit.read(row[7])
         figures = [*(_decode(summary).get("figures") or []), *visit.figures_of(answers)]
-        target = before if day <= last_before else now
-        target.add_visit(pid, day, figures, str(row[3]))
-        target.add_record(pid, visit.record(answers, row, True, location))
-        if target is before:
-            now.saw(pid, day)
-    for pid, due, actions, closed in store.open_follow_ups(conn, form, previous.end, period.end, include_all):
-        if due < period.end.isoformat() and (not closed or closed > period.end.isoformat()):
-            now.add_overdue(pid, due, str(actions).split())
-        if due < last_before and (not closed or closed > last_before):
-            before.add_overdue(pid, due, str(actions).split())
-    for pid, opened, actions in store.referrals(conn, form, previous.start, period.end, include_all):
-        (before if opened <= last_before else now).add_referral(pid, opened, str(actions).split())
+        for slot in slots:
+            if slot.holds(day):
+                slot.facts.add_visit(pid, day, figures, str(row[3]))
+                slot.facts.add_record(pid, visit.record(answers, row, True, location))
+            elif slot.own and slot.seen_from <= day < slot.start:
+                slot.facts.saw(pid, day)  # the last visit before the period, for days since a visit
+    # A follow-up was overdue at a period's end when it was opened by then, due before then and not
+    # closed by then.
+    since = min(dt.date.fromisoformat(s.end) for s in slots)
+    for pid, due, actions, closed, opened in store.open_follow_ups(conn, form, since, last, include_all):
+        for slot in slots:
+            if due < slot.end and opened <= slot.end and (not closed or closed > slot.end):
+                slot.facts.add_overdue(pid, due, str(actions).split())
+    for pid, opened, actions in store.referrals(conn, form, first, last, include_all):
+        for slot in slots:
+            if slot.holds(opened):
+                slot.facts.add_referral(pid, opened, str(actions).split())

@@ -76,6 +76,8 @@ class Definition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     # The indicators the home page (/) shows every day, in this order: the same tables as the
     # report's, for the same period, scope and basis.
     home: list[str] = []
+    # The indicators whose main figure the home page draws over the last periods (a trend chart each).
+    trend: list[str] = []
 
 
 def names(root: Path = ROOT) -> list[str]:
@@ -104,6 +106,7 @@ def load(name: str, root: Path = ROOT) -> Definition:
     problems += [p for spec in found.indicators for p in _target_problems(spec)]
     keys = {spec.key for spec in found.indicators}
     problems += [f"home: {key!r} is not one of the indicators" for key in found.home if key not in keys]
+    problems += [f"trend: {key!r} is not one of the indicators" for key in found.trend if key not in keys]
     if found.name != name:
         problems.append(f"name: {found.name!r} differs from the file name")
     if problems:

@@ -394,11 +394,11 @@ def referrals(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all
 def open_follow_ups(
     conn: Any, form_id: str, since: dt.date, end: dt.date, include_all: bool
 ) -> Iterator[tuple[Any, ...]]:
-    """(beneficiary, due on, actions, closed on) of follow-ups due before `end` that were still open
-    at `since` or later; the caller decides which period-end each was overdue at."""
+    """(beneficiary, due on, actions, closed on, opened on) of follow-ups due before `end` that were
+    still open at `since` or later; the caller decides which period-end each was overdue at."""
     return _rows(
         conn,
-        "SELECT CAST(f.beneficiary AS TEXT), f.due_on, f.actions, f.closed_on FROM follow_up f "
+        "SELECT CAST(f.beneficiary AS TEXT), f.due_on, f.actions, f.closed_on, f.opened_on FROM follow_up f "
         "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.due_on < {} "
         "AND f.opened_on <= {} AND (f.closed_on = '' OR f.closed_on > {})" + _counted(include_all),
         [form_id, end.isoformat(), end.isoformat(), since.isoformat()],

@@ -1,9 +1,11 @@
 """The coordinators' and staff's home page (/): the report's own tables for the viewer's area and a
 period (the current one unless another is asked for), a tile per table the definition's `home`
 lists, each figure linking to the records behind it; the review queue and each petugas' activity.
-The tables are reports/dataset.tables_of, cached per (report, period, scope, basis) and data stamp
-(storage/dashboard.stamp) in web/dashboard_cache: the home page is the report's numbers as of a
-stated moment, and a write costs a background scan, not the next viewer's wait."""
+Below them, the trend of the main indicators over the last 8 periods (each point that period's
+report figure). The tables and trends are reports/dataset.home_of (one pass over the data), cached
+per (report, period, scope, basis) and data stamp (storage/dashboard.stamp) in web/dashboard_cache:
+the home page is the report's numbers as of a stated moment, and a write costs a background scan,
+not the next viewer's wait."""
 
 from __future__ import annotations
 
@@ -53,6 +55,13 @@ class Tile(msgspec.Struct, frozen=True, kw_only=True):
     bars: list[Figure] = []  # the chart as a text table, for screen readers
 
 
+class TrendChart(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    title: str
+    chart: str  # Markup: the report's bar chart style, one bar per period, oldest on top
+    points: list[Figure]  # the chart as a text table: each period, its figure and its home page
+
+
 class PetugasRow(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     records: str  # in the period, as the report's per-petugas table counts them
@@ -81,6 +90,8 @@ class DashboardContext(msgspec.Struct, frozen=True, kw_only=True):
     periods: list[Choice]
     scopes: list[Choice]
     tiles: list[Tile]
+    trends: list[TrendChart] = []
+    trend_title: str = ""
     queue: list[Figure]
     petugas: list[PetugasRow]
     map_svg: str = ""
@@ -110,6 +121,7 @@ class Figures(msgspec.Struct, frozen=True):
     map_svg: str = ""  # Markup from web/visit_map.py
     map_counts: dict[str, int] = {}
     map_points: int = 0
+    trends: list[TrendChart] = []
 
 
 async def figures(db: Database, url: str, principal: Principal, wanted: Wanted,
@@ -128,8 +140,8 @@ async def _make(db: Database, url: str, principal: Principal, wanted: Wanted,
     # The moment is read before the stamp and the scan: every write before it is counted.
     as_of = clock.now()
     version = f"{await store.stamp(db)}|{today.isoformat()}"
-    tables = await asyncio.to_thread(dataset.tables_of, url, wanted.definition, wanted.period, wanted.scope,
-                                     wanted.include_all, wanted.definition.home)
+    tables, trends = await asyncio.to_thread(dataset.home_of, url, wanted.definition, wanted.period, wanted.scope,
+                                             wanted.include_all, TREND_PERIODS)
     definition = wanted.definition
     location = definition.records.answers.get("intake", {}).get(definition.records.location, "")
     points = await store.map_points(db, definition.programme, wanted.scope, location, MAP_LIMIT) if location else []
@@ -139,6 +151,7 @@ async def _make(db: Database, url: str, principal: Principal, wanted: Wanted,
         await store.queue(db, principal, wanted.scope),
         await store.activity(db, principal, wanted.scope, week_start(today)),
         map_svg=drawn, map_counts=dict(counts), map_points=len(points),
+        trends=trend_charts(trends, wanted),
     )
     return dashboard_cache.Made(made, version, as_of)
 
@@ -209,6 +222,28 @@ def tile(table: Table, kind: str, links: Links, number: int = 0) -> Tile:
         caution=table.caution,
         note=table.note,
     )
+
+
+def trend_charts(found: list[dataset.Trend], wanted: Wanted) -> list[TrendChart]:
+    """Each trend as the report's bar chart (a bar per period) and its text table, each period
+    linking to the home page of that period for the same area and basis."""
+    charts_made = []
+    for n, trend in enumerate(found, 1):
+        title = f"{trend.title[:1].upper()}{trend.title[1:]}"
+        drawn = charts.web_svg(charts.trend_table(title, trend.unit, trend.points), 100 + n)
+        links = ["/?" + urlencode([("periode", code), ("wilayah", wanted.scope),
+                                   *([("semua", "1")] if wanted.include_all else [])]) for code in trend.periods]
+        charts_made.append(TrendChart(key=trend.key, title=title, chart=drawn,
+                                      points=[Figure(p.label, p.text, href) for p, href in zip(trend.points, links,
+                                                                                                 strict=True)]))
+    return charts_made
+
+
+def trend_title(definition: Definition, lang: str) -> str:
+    unit = {"monthly": ("bulan", "months"), "quarterly": ("triwulan", "quarters"),
+            "semester": ("semester", "semesters"), "yearly": ("tahun", "years")}[definition.period]
+    return f"Trends over the last {TREND_PERIODS} {unit[1]}" if lang == "en" else \
+        f"Tren {TREND_PERIODS} {unit[0]} terakhir"
 
 
 def petugas_rows(table: Table | None, activity: list[store.Activity], links: Links) -> list[PetugasRow]:

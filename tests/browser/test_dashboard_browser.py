@@ -73,6 +73,15 @@ def test_the_staff_home_shows_the_figures_and_charts_at_1366_and_at_360(register
             size = page.evaluate("() => getComputedStyle(document.querySelector('svg.pantau-chart .axis text'))"
                                  ".fontSize")
             assert size == "11px"
+            # The trends: a chart per indicator, each inside the screen, its bars' labels the same size.
+            trends = page.locator("figure.trend svg.pantau-chart")
+            assert trends.count() == 5
+            for n in range(trends.count()):
+                drawn = trends.nth(n).bounding_box()
+                assert drawn is not None and 0 < drawn["width"] <= viewport["width"] - 16
+            size = page.evaluate("() => getComputedStyle(document.querySelector('figure.trend svg .axis text'))"
+                                 ".fontSize")
+            assert size == "11px"
             _checked(page)
         finally:
             context.close()

@@ -237,6 +237,75 @@ def test_the_chart_stylesheet_is_pygals_style_as_the_pdf_uses_it() -> None:
     assert shipped == web_stylesheet(), "run: python -c 'from server.reports.charts import web_stylesheet; ...'"
 
 
+# --- the trends over the last 8 periods -------------------------------------------------------------
+TREND_KEYS = ("penerima", "kunjungan", "usaha_bertahan", "stunting", "terlambat")
+QUARTERS = {"2025-Q3": ("2025-07-01", "2025-09-30"), "2025-Q4": ("2025-10-01", "2025-12-31"),
+            "2026-Q1": ("2026-01-01", "2026-03-31")}
+
+
+def trend_points(page: str, key: str) -> list[tuple[str, str, str]]:
+    """(link, period, figure) of each row of a trend chart's text table, oldest first."""
+    found = re.search(rf'<figure class="chart trend" id="tren-{key}">(.*?)</figure>', page, re.S)
+    assert found, f"no trend of {key}"
+    rows = re.findall(r'<tr><th scope="row"><a href="([^"]*)">([^<]*)</a></th><td>([^<]*)</td></tr>', found[1])
+    return [(html.unescape(a), html.unescape(b), html.unescape(c)) for a, b, c in rows]
+
+
+def own_trend(posts: Posts, include_all: bool, start: str, end: str) -> dict[str, str]:
+    """The test's own count of three trend figures for one quarter, from what was posted and decided."""
+    counted = ("approved", "received", "needs_correction") if include_all else ("approved",)
+    people = {r.person for r in posts.of("intake") if r.status in counted and r.day <= end}
+    latest: dict[str, Any] = {}
+    for v in sorted((r for r in posts.of("visit") if r.status in counted and r.person in people
+                     and start <= r.day <= end), key=lambda v: v.day):
+        latest[v.person] = v
+    found = {"penerima": str(len(people))}
+    if people:
+        found["kunjungan"] = id_share(len(latest), len(people))
+    if latest:
+        found["usaha_bertahan"] = id_share(sum(v.status_usaha in SURVIVING for v in latest.values()), len(latest))
+    return found
+
+
+def test_each_trend_point_is_that_periods_report_figure_and_the_tests_own(as_, settings: Settings,  # type: ignore[no-untyped-def]
+                                                                           posted: Posts) -> None:
+    with time_machine.travel(APRIL, tick=True):
+        ani = as_("ani")
+        # A visit in the quarter before, so three quarters have different figures: 2025-Q3 (nobody yet),
+        # 2025-Q4 (the two registered in December, one visited) and 2026-Q1.
+        december = next(r for r in posted.of("intake") if r.day == "2025-12-10" and r.status == "approved")
+        earlier = _visit(ani, "Ani", december.id, "2025-12-20", "stabil")
+        post_form(ani, f"/data/{earlier.id}/tinjau", {"status": "approved", "comment": "", "revision": "1"})
+        earlier.status = "approved"
+        posted.records.append(earlier)
+        definition = definitions.load("monev_triwulan")
+        for include_all in (False, True):
+            query = f"/?periode=2026-Q1&wilayah={KUKAR}" + ("&semua=1" if include_all else "")
+            page = ani.get(query).text
+            assert board.TREND_PERIODS == 8 and "Tren 8 triwulan terakhir" in page
+            reports = {code: {t.key: t for t in dataset.build(settings.database_url, definition,
+                                                              definitions.period_for(definition, code), KUKAR,
+                                                              include_all, APRIL.date()).tables}
+                       for code in QUARTERS}
+            for key in TREND_KEYS:
+                points = trend_points(page, key)
+                assert [p[1] for p in points] == ["Tw II 2024", "Tw III 2024", "Tw IV 2024", "Tw I 2025",
+                                                  "Tw II 2025", "Tw III 2025", "Tw IV 2025", "Tw I 2026"]
+                for (link, _, text), code in zip(points[-3:], QUARTERS, strict=True):
+                    assert text == reports[code][key].headline, (key, code)  # the report's figure
+                    assert f"periode={code}" in link and f"wilayah={KUKAR}" in link
+                    assert ("semua=1" in link) == include_all
+            for code, (start, end) in QUARTERS.items():
+                mine = own_trend(posted, include_all, start, end)
+                shown = {key: dict((p[1], p[2]) for p in trend_points(page, key)) for key in mine}
+                label = {"2025-Q3": "Tw III 2025", "2025-Q4": "Tw IV 2025", "2026-Q1": "Tw I 2026"}[code]
+                assert {key: shown[key][label] for key in mine} == mine, code
+        # The test's own figures differ from one quarter to the next, so a point in the wrong quarter fails.
+        assert own_trend(posted, False, *QUARTERS["2025-Q4"]) == {"penerima": "2", "kunjungan": "1 (50,0%)",
+                                                                  "usaha_bertahan": "1 (100,0%)"}
+        assert own_trend(posted, False, *QUARTERS["2025-Q3"]) == {"penerima": "0"}
+
+
 # --- the enumerator's home ------------------------------------------------------------------------
 MARCH = dt.datetime(2026, 3, 18, 2, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 WITA
 HOMES = {"Jauh Sekali": "-0.9000 117.5000 20 8", "Dekat Sekali": "-0.4200 116.9900 20 8",

@@ -104,6 +104,8 @@ async def _dashboard(request: Request, principal: Principal, wanted: board.Wante
         periods=board.period_choices(wanted.definition, wanted.period, today),
         scopes=board.scope_choices(scopes_of(principal), wanted.scope, scope_name),
         tiles=found.tiles,
+        trends=found.trends,
+        trend_title=board.trend_title(wanted.definition, lang),
         map_svg=found.map_svg,
         map_legend=board.map_legend(found, lang),
         map_note=board.map_note(found, lang),
