@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Reports: names queued after each period closes; seconds before a render is killed.
     report_schedule: str = ""
     report_time_limit: int = 600
+    report_poll: int = 60
     # HTTP worker processes of `pantau serve`; 0 = one per CPU core.
     workers: int = 1
     # PostgreSQL: connections each process's read pool may open; 0 = fit (`pantau serve` works it out).
@@ -183,6 +184,10 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     ),
     "PANTAU_REPORT_TIME_LIMIT": (
         "report_time_limit", _int(1, 3600), "seconds a report PDF may take before it is stopped and failed (`600`)",
+    ),
+    "PANTAU_REPORT_POLL": (
+        "report_poll", _int(1, 3600),
+        "seconds between a server process's looks at the report queue and the schedule (`60`)",
     ),
     "PANTAU_WORKERS": (
         "workers", _int(0, 64), "HTTP worker processes of `pantau serve` (`1`; `0` = one per CPU core)",

@@ -30,7 +30,6 @@ from server.storage.db import Database
 from server.storage.writer import Writer
 
 log = logging.getLogger("pantau.reports")
-POLL_S = 60.0  # how often a process looks for queued runs and closed periods
 _RUNNING: set[asyncio.Task[Any]] = set()  # keep references: a bare task may be garbage-collected
 # One report at a time per process: two layouts at once would take both cores from the phones.
 _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
@@ -257,7 +256,7 @@ def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) 
 
     async def loop() -> None:
         while True:
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(settings.report_poll)
             try:
                 writer = writer_of()
                 await writer.run(lambda tx: store.recover_stale(tx, settings.report_time_limit + 120, clock.now()))
