@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -30,6 +31,8 @@ from server.storage.db import Database
 from server.storage.writer import Writer
 
 log = logging.getLogger("pantau.reports")
+RENEW_S = 5.0  # how often the process rendering a run renews its lease on it
+STALE_S = 30  # a lease not renewed for this long: the process died, the run is queued again
 _RUNNING: set[asyncio.Task[Any]] = set()  # keep references: a bare task may be garbage-collected
 # One report at a time per process: two layouts at once would take both cores from the phones.
 _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
@@ -44,6 +47,8 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     include_all: bool = False
     made_on: dt.date
     data_time: str = ""  # the standby's last replayed time (WITA) when read from it, else ""
+    # Where the edition is written: the primary when `url` is the hot standby (read-only); "" = `url`.
+    archive_url: str = ""
 
 
 class Made(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,7 +94,7 @@ def make_pdf(job: Job, progress: dataset.Progress | None = None) -> Made:
     """build_pdf, archived by its sha256 (the worker's part): a blob in PostgreSQL, a file under
     DATA_DIR/reports on SQLite."""
     pdf, made = build_pdf(job, progress)
-    store.store_pdf(job.data_dir, pdf, job.url)
+    store.store_pdf(job.data_dir, pdf, job.archive_url or job.url)
     return made
 
 
@@ -143,9 +148,12 @@ def _slot() -> asyncio.Semaphore:
 # --- the async side: queue, claim, record ------------------------------------------------------------
 async def execute(db: Database, writer: Writer, settings: Settings, run_id: int, user_id: int | None = None) -> None:
     """Claim the queued run (once across processes), render it in a worker, record the outcome. The
-    claim comes after this process's report slot is free, so a run waiting its turn stays `queued`."""
+    claim comes after this process's report slot is free, so a run waiting its turn stays `queued`.
+    While the worker renders, this process renews its lease on the run every RENEW_S; if the process
+    dies, the lease runs out after STALE_S and another process makes the run (recover_stale)."""
     async with _slot():
-        if not await writer.run(lambda tx: store.claim(tx, run_id, clock.now())):
+        lease = _Lease(clock.now())
+        if not await writer.run(lambda tx: store.claim(tx, run_id, lease.held)):
             return  # another process (or an earlier click) has it
         run = await store.run_by_id(db, run_id)
         assert run is not None
@@ -153,6 +161,7 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
         job = Job(
             url=reader_url(source.db, settings.report_time_limit),
             data_time=source.data_time.astimezone(clock.WITA).strftime("%Y-%m-%d %H:%M") if source.data_time else "",
+            archive_url=db.url,
             data_dir=settings.data_dir,
             report=run.report,
             period=run.period,
@@ -160,6 +169,7 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
             include_all=run.include_all,
             made_on=clock.today(),
         )
+        renewing = asyncio.get_running_loop().create_task(_renew(writer, run_id, lease))
         try:
             made = await asyncio.to_thread(in_worker, job, float(settings.report_time_limit))
         except Exception as exc:
@@ -169,9 +179,11 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
                 log.exception("report run %d failed", run_id)
                 message = f"{type(exc).__name__}: {exc}"
             log.warning("report run %d failed: %s", run_id, message)
-            await writer.run(lambda tx: store.fail(tx, run_id, message, clock.now()))
+            await lease.release(renewing)
+            await writer.run(lambda tx: store.fail(tx, run_id, message, clock.now(), held=lease.held))
             return
-    await writer.run(
+        await lease.release(renewing)
+    number = await writer.run(
         lambda tx: store.finish(
             tx,
             run_id,
@@ -183,9 +195,49 @@ async def execute(db: Database, writer: Writer, settings: Settings, run_id: int,
             clock.now(),
             fingerprint=made.fingerprint,
             provisional=made.provisional,
+            held=lease.held,
         )
     )
-    log.info("report run %d ready: %d pages in %.1f s", run_id, made.pages, made.seconds)
+    if number:
+        log.info("report run %d ready: %d pages in %.1f s", run_id, made.pages, made.seconds)
+    else:
+        log.warning("report run %d: made here, but another process has taken the run over; not recorded", run_id)
+
+
+class _Lease:
+    """This process's claim on a run: the time it last renewed it (the token the run row holds)."""
+
+    def __init__(self, held: dt.datetime) -> None:
+        self.held = held
+        self.done = asyncio.Event()
+
+    async def release(self, renewing: asyncio.Task[None]) -> None:
+        """Stop renewing, after a renewal under way has landed (so `held` is what the row holds)."""
+        self.done.set()
+        await renewing
+
+
+def _renewed(tx: Any, *, run_id: int, held: dt.datetime) -> tuple[bool, dt.datetime]:
+    now = clock.now()
+    return store.renew(tx, run_id, held, now), now
+
+
+async def _renew(writer: Writer, run_id: int, lease: _Lease) -> None:
+    while True:
+        try:
+            await asyncio.wait_for(lease.done.wait(), RENEW_S)
+            return
+        except TimeoutError:
+            pass
+        try:
+            renewed, now = await writer.run(functools.partial(_renewed, run_id=run_id, held=lease.held))
+        except Exception:  # the database is away for a moment: try again next time
+            log.exception("report run %d: renewing the lease failed", run_id)
+            continue
+        if not renewed:
+            log.warning("report run %d: the lease ran out and another process took the run", run_id)
+            return
+        lease.held = now
 
 
 def reader_url(db: Database, time_limit_s: int) -> str:
@@ -259,7 +311,7 @@ def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) 
             await asyncio.sleep(settings.report_poll)
             try:
                 writer = writer_of()
-                await writer.run(lambda tx: store.recover_stale(tx, settings.report_time_limit + 120, clock.now()))
+                await writer.run(lambda tx: store.recover_stale(tx, STALE_S, clock.now()))
                 await schedule_due(writer, settings, clock.today())
                 for run_id in await queued_ids(db):
                     await execute(db, writer, settings, run_id)

@@ -1,6 +1,9 @@
 """Report runs and their data. A report_run row exists once per (report, period, scope): queuing
 inserts it or flips a finished one back to queued, and rendering claims it with a conditional
-UPDATE, so two processes never render the same run and a schedule queues it once. Each finished PDF
+UPDATE, so two processes never render the same run and a schedule queues it once. The claim is a
+lease: the taker renews it every few seconds (started_at is the last renewal, and the taker's token),
+a run whose lease ran out goes back to the queue for another process (the one rendering it died with
+its machine), and only the holder of the current lease records the outcome. Each finished PDF
 is an edition (sha256, bytes in DATA_DIR/reports/<sha256>.pdf); editions are never replaced.
 The period's rows are read with a blocking connection of their own, streamed (reports/dataset.py
 runs in a worker thread or process, never on the event loop)."""
@@ -172,7 +175,7 @@ def kecamatan_with_data(tx: Tx, programme: str, form_ids: list[str], start: dt.d
 
 
 def claim(tx: Tx, run_id: int, now: dt.datetime) -> bool:
-    """queued -> rendering, for exactly one taker."""
+    """queued -> rendering, for exactly one taker; `now` is its lease until it renews it."""
     return bool(
         tx.fetch(
             "UPDATE report_run SET status = {}, started_at = {} WHERE id = {} AND status = {} RETURNING id",
@@ -182,6 +185,30 @@ def claim(tx: Tx, run_id: int, now: dt.datetime) -> bool:
             QUEUED,
         )
     )
+
+
+def renew(tx: Tx, run_id: int, held: dt.datetime, now: dt.datetime) -> bool:
+    """The taker still renders: its lease `held` becomes `now`. False when the run is no longer its
+    own (the lease ran out and another process took the run)."""
+    return bool(
+        tx.fetch(
+            "UPDATE report_run SET started_at = {} WHERE id = {} AND status = {} AND started_at = {} RETURNING id",
+            now,
+            run_id,
+            RENDERING,
+            held,
+        )
+    )
+
+
+def _holds(tx: Tx, run_id: int, held: dt.datetime | None) -> bool:
+    """Whether the lease `held` is the run's current one (None: the caller holds no lease, as a test's
+    direct finish; always true). PostgreSQL locks the run first, so the answer stays true until commit."""
+    lock = " FOR UPDATE" if tx.kind == "postgres" else ""
+    rows = tx.fetch("SELECT status, started_at FROM report_run WHERE id = {}" + lock, run_id)
+    if held is None:
+        return True
+    return bool(rows) and rows[0]["status"] == RENDERING and _time(rows[0]["started_at"]) == held
 
 
 def finish(
@@ -196,11 +223,13 @@ def finish(
     *,
     fingerprint: str = "",
     provisional: bool = False,
+    held: dt.datetime | None = None,
 ) -> int:
-    """rendering -> ready with a new edition; returns the edition's number. The run is locked first
+    """rendering -> ready with a new edition; returns the edition's number, or 0 when the lease `held`
+    is no longer the run's (another process has it now and records its own). The run is locked first
     (PostgreSQL), so two finishes of one run cannot both take the same next number."""
-    if tx.kind == "postgres":
-        tx.execute("SELECT id FROM report_run WHERE id = {} FOR UPDATE", run_id)
+    if not _holds(tx, run_id, held):
+        return 0
     last = tx.fetch("SELECT MAX(edition) AS last FROM report_edition WHERE run = {}", run_id)
     number = int(last[0]["last"] or 0) + 1
     tx.execute(
@@ -221,7 +250,9 @@ def finish(
     return number
 
 
-def fail(tx: Tx, run_id: int, message: str, now: dt.datetime) -> None:
+def fail(tx: Tx, run_id: int, message: str, now: dt.datetime, held: dt.datetime | None = None) -> None:
+    if not _holds(tx, run_id, held):
+        return
     tx.execute(
         "UPDATE report_run SET status = {}, message = {}, finished_at = {} WHERE id = {}",
         FAILED,
@@ -231,16 +262,17 @@ def fail(tx: Tx, run_id: int, message: str, now: dt.datetime) -> None:
     )
 
 
-def recover_stale(tx: Tx, seconds: int, now: dt.datetime) -> None:
-    """A run left `rendering` longer than any render may take: its process died; mark it failed."""
-    tx.execute(
-        "UPDATE report_run SET status = {}, message = {}, finished_at = {} WHERE status = {} AND started_at < {}",
-        FAILED,
-        "Proses pembuat laporan berhenti / the report process stopped",
-        now,
+def recover_stale(tx: Tx, seconds: int, now: dt.datetime) -> list[int]:
+    """Runs whose lease was not renewed for `seconds`: the process rendering them died (a node killed,
+    a machine gone). They go back to the queue, and the next process that looks makes them."""
+    rows = tx.fetch(
+        "UPDATE report_run SET status = {}, message = {} WHERE status = {} AND started_at < {} RETURNING id",
+        QUEUED,
+        "Proses pembuat laporan berhenti; diantrekan lagi / the report process stopped; queued again",
         RENDERING,
         now - dt.timedelta(seconds=seconds),
     )
+    return [int(r["id"]) for r in rows]
 
 
 # --- reads (async, small) -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Report runs: one row per (report, period, scope); generating again makes a new edition and keeps
-the old one; a render past the time limit is killed and the run marked failed; the schedule queues a
+the old one; a render past the time limit is killed and the run marked failed; a run whose renderer
+died is made by another process, once; the schedule queues a
 closed period once however often (and by however many processes) it is asked."""
 
 from __future__ import annotations
@@ -144,14 +145,28 @@ async def test_the_schedule_queues_the_kabupaten_and_each_kecamatan_with_data_on
     assert [(r.period, r.scope) for r in await store.runs_in(db, None) if r.id in later] == [("2026-Q2", "64.02")]
 
 
-async def test_a_run_left_rendering_by_a_dead_process_is_marked_failed(db: Database, writer: Writer) -> None:
+async def test_a_run_left_rendering_by_a_dead_process_is_queued_again(db: Database, writer: Writer) -> None:
+    """The renderer renews its lease; a lease left alone for STALE_S means its process died, and the
+    run goes back to the queue for another one. The dead one, should it come back, records nothing."""
     run_id = await _queue(writer)
     assert run_id is not None
     assert await writer.run(lambda tx: store.claim(tx, run_id, NOW))
-    await writer.run(lambda tx: store.recover_stale(tx, 600, NOW + dt.timedelta(seconds=300)))
+    renewed = NOW + dt.timedelta(seconds=worker.RENEW_S)
+    assert await writer.run(lambda tx: store.renew(tx, run_id, NOW, renewed))
+    assert not await writer.run(lambda tx: store.renew(tx, run_id, NOW, renewed))  # NOW is no longer the lease
+    alive = renewed + dt.timedelta(seconds=worker.STALE_S - 1)
+    assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, alive)) == []
+    assert (await store.run_by_id(db, run_id)).status == store.RENDERING  # type: ignore[union-attr]
+    dead = renewed + dt.timedelta(seconds=worker.STALE_S + 1)
+    assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, dead)) == [run_id]
     run = await store.run_by_id(db, run_id)
-    assert run is not None and run.status == store.RENDERING  # still within any render's time
-    await writer.run(lambda tx: store.recover_stale(tx, 600, NOW + dt.timedelta(seconds=900)))
-    run = await store.run_by_id(db, run_id)
-    assert run is not None and run.status == store.FAILED and run.message
-    assert await worker.queued_ids(db) == []
+    assert run is not None and run.status == store.QUEUED and "queued again" in run.message
+    assert await worker.queued_ids(db) == [run_id]
+    # Another process takes it; the first one's late outcome is refused, the new holder's recorded.
+    taken = dead + dt.timedelta(seconds=1)
+    assert await writer.run(lambda tx: store.claim(tx, run_id, taken))
+    late = await writer.run(lambda tx: store.finish(tx, run_id, "a" * 64, 10, 1, False, None, taken, held=renewed))
+    await writer.run(lambda tx: store.fail(tx, run_id, "late", taken, held=renewed))
+    assert late == 0 and (await store.run_by_id(db, run_id)).status == store.RENDERING  # type: ignore[union-attr]
+    assert await writer.run(lambda tx: store.finish(tx, run_id, "b" * 64, 10, 1, False, None, taken, held=taken)) == 1
+    assert [e.sha256 for e in await store.editions_of(db, run_id)] == ["b" * 64]
