@@ -48,15 +48,27 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def start(command: list[str], env: dict[str, str], url: str, log: Path, cwd: Path | None = None,
+          ready_within: float = 60) -> subprocess.Popen[bytes]:
+    """The server, started and ready; when it never becomes ready it is stopped and reaped before the
+    failure is raised (a process left running leaks, and its ResourceWarning fails whichever test runs
+    next). Its output is added to `log`, so a restarted server keeps the earlier lines."""
+    with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_ready(url, process, log, ready_within)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
 @contextmanager
 def serve(command: list[str], env: dict[str, str], url: str, log: Path, cwd: Path | None = None,
           ready_within: float = 60) -> Iterator[subprocess.Popen[bytes]]:
-    """The server, started; stopped and reaped on the way out, also when it never became ready (a
-    process left running leaks, and its ResourceWarning fails whichever test runs next)."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_until_ready(url, process, log, ready_within)
-            yield process
-        finally:
-            stop(process)
+    """The server, started; stopped and reaped on the way out, also when it never became ready."""
+    process = start(command, env, url, log, cwd, ready_within)
+    try:
+        yield process
+    finally:
+        stop(process)

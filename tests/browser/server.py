@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.serving import serve, wait_until_ready
+from tests.serving import serve
 
 REPO = Path(__file__).resolve().parents[2]
 PANTAU = Path(sys.executable).with_name("pantau")
@@ -82,10 +82,6 @@ def pantau_server(workdir: Path, forms: list[Path] | None = None) -> Iterator[Se
     server = Server(f"http://127.0.0.1:{port}", database, data_dir, log)
     with serve([str(PANTAU), "serve"], env, server.url, log):
         yield server
-
-
-def _wait_until_ready(server: Server, process: subprocess.Popen[bytes]) -> None:
-    wait_until_ready(server.url, process, server.log)
 
 
 def asset_urls(html: str) -> list[str]:

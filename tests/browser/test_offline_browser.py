@@ -10,7 +10,6 @@ import os
 import random
 import sqlite3
 import struct
-import subprocess
 import time
 import zlib
 from collections.abc import Iterator
@@ -19,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests import serving
 from tests.browser.conftest import ARGS, CHROMIUM, TENGGARONG
-from tests.browser.server import PANTAU, PASSWORD, PERSONAS, Server, _cli, _wait_until_ready, csrf_token, free_port
+from tests.browser.server import PANTAU, PASSWORD, PERSONAS, Server, _cli, csrf_token, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -75,9 +75,7 @@ class Restartable:
             )
 
     def start(self) -> None:
-        with open(self.server.log, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen([str(PANTAU), "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        _wait_until_ready(self.server, self.process)
+        self.process = serving.start([str(PANTAU), "serve"], self.env, self.server.url, self.server.log)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

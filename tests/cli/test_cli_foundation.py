@@ -17,6 +17,7 @@ import pytest
 
 from server.domain.users import verify_password
 from tests.conftest import ON_POSTGRES, REPO
+from tests.serving import ready_seconds
 
 
 def pantau(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None,
@@ -162,7 +163,7 @@ def test_serve_answers_and_a_busy_port_is_a_clear_error(env: dict[str, str], tmp
     server = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_seconds(60)
         body = ""
         while time.monotonic() < deadline:
             try:

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from server.storage.db import Database
+from tests import serving
 from tests.conftest import REPO
 
 FORM = """settings: {id: uji_tahan, version: "1", title: {id: Uji ketahanan}}
@@ -59,17 +60,8 @@ class Browser:
 
 
 def _start(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=cwd,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).read()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("server did not start")
+    return serving.start([sys.executable, "-m", "server.cli.main", "serve"], env, f"http://127.0.0.1:{port}",
+                         cwd / "serve.log", cwd)
 
 
 def test_acknowledged_submissions_survive_kill_9(database_url: str, tmp_path: Path) -> None:
@@ -82,33 +74,36 @@ def test_acknowledged_submissions_survive_kill_9(database_url: str, tmp_path: Pa
     _pantau("users", "add", "citra", "--role", "enumerator", "--areas", "64.02.06", "--password-env", "PW",
             env=env, cwd=tmp_path)
     server = _start(env, tmp_path, port)
-    browser = Browser(f"http://127.0.0.1:{port}")
-    browser.call("/masuk")
-    browser.call("/masuk", f"username=citra&password=kata-sandi-tahan-1&_csrf_token={browser.csrf()}".encode(),
-                 {"content-type": "application/x-www-form-urlencoded"})
-    acked: list[str] = []
+    try:
+        browser = Browser(f"http://127.0.0.1:{port}")
+        browser.call("/masuk")
+        browser.call("/masuk", f"username=citra&password=kata-sandi-tahan-1&_csrf_token={browser.csrf()}".encode(),
+                     {"content-type": "application/x-www-form-urlencoded"})
+        acked: list[str] = []
 
-    def submit(i: int) -> None:
-        instance = str(uuid.uuid4())
-        body = json.dumps({"instance_id": instance, "form_id": "uji_tahan", "form_version": "1",
-                           "answers": {"nama": f"Warga {i}", "umur": i % 90}}).encode()
-        try:
-            status, _ = browser.call("/api/v1/submissions", body, {"content-type": "application/json",
-                                                                   "x-csrftoken": browser.csrf()})
-        except (OSError, http.client.HTTPException):
-            # The server died under this request (a refused or reset connection, or an answer cut off
-            # mid-body: IncompleteRead): not acknowledged, so no promise was made.
-            return
-        if status == 201:
-            acked.append(instance)
+        def submit(i: int) -> None:
+            instance = str(uuid.uuid4())
+            body = json.dumps({"instance_id": instance, "form_id": "uji_tahan", "form_version": "1",
+                               "answers": {"nama": f"Warga {i}", "umur": i % 90}}).encode()
+            try:
+                status, _ = browser.call("/api/v1/submissions", body, {"content-type": "application/json",
+                                                                       "x-csrftoken": browser.csrf()})
+            except (OSError, http.client.HTTPException):
+                # The server died under this request (a refused or reset connection, or an answer cut off
+                # mid-body: IncompleteRead): not acknowledged, so no promise was made.
+                return
+            if status == 201:
+                acked.append(instance)
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        futures = [pool.submit(submit, i) for i in range(1500)]
-        time.sleep(0.5)  # let a good share be acknowledged, then pull the plug mid-stream
-        os.kill(server.pid, signal.SIGKILL)
-        for f in futures:
-            f.result()
-    server.wait(timeout=10)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            futures = [pool.submit(submit, i) for i in range(1500)]
+            time.sleep(0.5)  # let a good share be acknowledged, then pull the plug mid-stream
+            os.kill(server.pid, signal.SIGKILL)
+            for f in futures:
+                f.result()
+        server.wait(timeout=10)
+    finally:
+        serving.stop(server)  # reaped also when the test failed before the kill
     stored = asyncio.run(_stored_ids(database_url))
     assert 20 < len(acked) < 1500, "the kill should land in the middle of the stream"
     assert set(acked) <= set(stored), "an acknowledged submission was lost"

@@ -336,7 +336,7 @@ def test_unknown_and_archived_forms_are_404(as_, published, settings: Settings) 
     assert citra.get("/f/..%2F..%2Fetc").status_code == 404
     asyncio.run(_archive(settings.database_url, "uji_isi"))
     response = citra.get("/f/uji_isi")
-    assert response.status_code == 404 and "tidak ditemukan" in response.text
+    assert response.status_code == 404 and "<code>http.not_found</code>" in response.text
 
 
 def test_the_rules_json_is_cached_for_good(as_, published) -> None:  # type: ignore[no-untyped-def]

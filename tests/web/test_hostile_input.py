@@ -53,7 +53,8 @@ def test_a_nul_in_a_multipart_text_field_is_refused_but_a_file_may_hold_one(as_,
     fields = {"_csrf_token": csrf_of(citra), "_id": str(uuid.uuid4()), "_versi": "1", "nama": "Siti\x00"}
     response = citra.post("/f/uji_api", data=fields, files=[("foto", ("", b"", "application/octet-stream"))],
                           headers={"accept": "application/json"})
-    assert response.status_code == 400 and "nama" in response.json()["detail"]
+    assert response.status_code == 400 and response.json()["code"] == "http.nul_character"
+    assert "nama" in response.json()["detail"]  # the message names the field
     fields["nama"] = "Siti Aminah"
     with_photo = citra.post("/f/uji_api", data=fields, files=[("foto", ("a.jpg", JPEG, "image/jpeg"))],
                             headers={"accept": "application/json"})

@@ -84,7 +84,7 @@ def test_the_mapping_can_be_changed_and_saved_by_name(ani, tmp_path) -> None:  #
     assert 'data-summary="1 0 0"' in checked(ani, job)
     assert "Daftar aneh" in ani.get("/penerima/impor").text
     bad = post_form(ani, f"{job}/peta", {"kolom_name": "Tidak ada"})
-    assert bad.status_code == 400 and "Pemetaan kolom tidak valid" in bad.text
+    assert bad.status_code == 400 and "<code>import.bad_mapping</code>" in bad.text
 
 
 def test_files_that_are_not_lists_get_a_clear_message(ani, tmp_path) -> None:  # type: ignore[no-untyped-def]
