@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     admin_password: str = ""
     session_days: int = 30
+    # Hours an import job (its uploaded list and its check) is kept before it is swept away.
+    import_job_hours: int = 24
     max_attachment_bytes: int = 5 * 1024 * 1024
     https: bool = False
     bench_routes: bool = False
@@ -162,6 +164,10 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
         "password of the first `admin` account; generated and printed once when unset",
     ),
     "PANTAU_SESSION_DAYS": ("session_days", _int(1, 365), "how long a sign-in lasts, in days (`30`)"),
+    "PANTAU_IMPORT_JOB_HOURS": (
+        "import_job_hours", _int(1, 720),
+        "hours a registry import's uploaded list and its check are kept, then removed with their files (`24`)",
+    ),
     "PANTAU_MAX_ATTACHMENT_BYTES": (
         "max_attachment_bytes", _int(1024, 100 * 1024 * 1024), "largest photo accepted, in bytes (5 MB)",
     ),

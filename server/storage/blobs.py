@@ -106,6 +106,12 @@ async def read(db: Database, key: str) -> AsyncIterator[bytes]:
         yield bytes(found[0]["data"])
 
 
+async def drop(db: Database, key: str) -> None:
+    """The blob gone: its row first (a blob without its row is absent), then its chunks."""
+    await db.fetch("DELETE FROM blob WHERE sha256 = {}", key)
+    await db.fetch("DELETE FROM blob_chunk WHERE sha256 = {}", key)
+
+
 async def stream(db: Database, key: str, path: Path) -> AsyncIterator[bytes]:
     """A stored file's bytes a chunk at a time: the blob on PostgreSQL, else the file at `path`
     (SQLite keeps files in the data directory)."""

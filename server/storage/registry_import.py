@@ -196,6 +196,7 @@ class Upload(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str
     mapping: checks.Mapping
     with_warnings: bool
+    job_id: str = ""  # the page's import job (storage/import_jobs.py): marked done in the same transaction
 
 
 async def commit(db: Database, writer: Writer, settings: Settings, intake: IntakeForm, run: checks.DryRun,
@@ -238,7 +239,8 @@ class _Commit:
                         "WHERE i.programme = {} AND i.sha256 = {}", self.intake.programme, self.upload.sha256)
         if done:
             row = done[0]
-            return Outcome(already=Previous(str(row["at"])[:16], row["by"], row["created"], row["updated"]))
+            return self._job_done(tx, Outcome(already=Previous(str(row["at"])[:16], row["by"], row["created"],
+                                                               row["updated"])))
         existing = self._existing(tx)
         new = [r for r in self.rows if r.nik.index not in existing]
         updates = [r for r in self.rows if r.nik.index in existing]
@@ -256,6 +258,12 @@ class _Commit:
                   f"updated={outcome.updated} unchanged={outcome.unchanged} skipped={outcome.skipped}")
         tx.execute(audit.INSERT, *audit.values(self.principal, "registry.import", target_type="programme",
                                                target_id=self.intake.programme, detail=detail, address=self.address))
+        return self._job_done(tx, outcome)
+
+    def _job_done(self, tx: Tx, outcome: Outcome) -> Outcome:
+        if self.upload.job_id:
+            tx.execute("UPDATE import_job SET state = 'done', outcome = {} WHERE id = {}",
+                       msgspec.json.encode(outcome).decode(), self.upload.job_id)
         return outcome
 
     def _existing(self, tx: Tx) -> dict[str, dict[str, Any]]:

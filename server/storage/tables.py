@@ -371,3 +371,27 @@ class BlobChunk(Table, tablename="blob_chunk"):
 
 
 TABLES = (*TABLES, Epoch, Blob, BlobChunk)
+
+
+class ImportJob(Table, tablename="import_job"):
+    """A registry import's upload and its check (m0016, storage/import_jobs.py)."""
+
+    id = Varchar(length=32, primary_key=True)
+    owner = ForeignKey(references=User)
+    file_name = Varchar(length=200)
+    sha256 = Varchar(length=64)
+    suffix = Varchar(length=8)
+    intake = Text()  # storage/registry_import.IntakeForm as JSON
+    area = Varchar(length=20)
+    mapping = Text()  # domain/registry_import.Mapping as JSON; "" = guessed from the file
+    state = Varchar(length=16)  # checking, checked, failed, interrupted, done
+    generation = Integer()
+    done = Integer()
+    total = Integer()
+    problem = Text()  # JSON [Indonesian, English]
+    outcome = Text()  # storage/registry_import.Outcome as JSON once committed
+    created_at = Timestamptz(default=TimestamptzNow())
+    beat_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = (*TABLES, ImportJob)

@@ -30,7 +30,7 @@ from server.settings import Settings
 from server.storage import access, migrate
 from server.storage.db import Database
 from server.storage.writer import Writer
-from server.web import csrf
+from server.web import csrf, import_jobs
 from server.web.access_log import AccessLogMiddleware
 from server.web.auth import principal_of, require_principal
 from server.web.controllers import (
@@ -139,7 +139,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)
     app = Litestar(
         route_handlers=[*bench_routes, *ROUTERS, static],
-        lifespan=[_lifespan(db), reports.lifespan, duplicates.lifespan, home.lifespan],
+        lifespan=[_lifespan(db), reports.lifespan, duplicates.lifespan, home.lifespan, import_jobs.lifespan],
         state=State({"settings": settings, "db": db}),
         dependencies={"principal": Provide(require_principal)},
         # First (outermost), after routing: NUL, out-of-range ids, early size/sign-in refusal, before the

@@ -74,6 +74,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/penerima/impor/{job_id:str}/status"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/penerima/impor/{job_id:str}/alasan"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/penerima/impor/{job_id:str}/peta"): row(302, 404, 404, 403, 403, 403),
+    ("POST", "/penerima/impor/{job_id:str}/ulang"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/penerima/impor/{job_id:str}/simpan"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/api/v1/penerima"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/penerima/cari"): row(401, 200, 200, 200, 200, 200),

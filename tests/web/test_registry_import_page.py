@@ -5,6 +5,8 @@ a 500) for files that are not lists and for jobs that are not one's own."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import io
 import re
 import time
@@ -13,7 +15,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from server import clock
 from server.settings import Settings
+from server.storage import import_jobs as jobs
+from server.storage.db import Database
 from tests.conftest import REPO
 from tests.domain.test_registry_import import office_rows, office_xlsx
 from tests.web.conftest import csrf_of, post_form
@@ -111,17 +116,63 @@ def test_a_job_is_its_owners_only(ani, as_, tmp_path) -> None:  # type: ignore[n
     assert ani.get("/penerima/impor/" + "x" * 22).status_code == 404
 
 
-def test_uploaded_lists_older_than_a_job_lives_are_swept(ani, settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
+def _sql(settings: Settings, query: str, *args: Any) -> list[dict[str, Any]]:
+    async def run() -> list[dict[str, Any]]:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            return await db.fetch(query, *args)
+        finally:
+            await db.close()
 
-    from server.web import import_jobs
+    return asyncio.run(run())
 
-    folder = import_jobs.folder(settings)
-    stale, fresh = folder / "lama.xlsx", folder / "baru.xlsx"
-    for path in (stale, fresh):
-        path.write_bytes(b"PK")
-    old = time.time() - import_jobs.JOB_HOURS * 3600 - 60
-    os.utime(stale, (old, old))
-    assert upload(ani, "u.xlsx", office_xlsx(tmp_path / "u.xlsx", office_rows()).read_bytes()).status_code == 303
-    assert not stale.exists() and fresh.exists()
-    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+
+def _stored(settings: Settings, key: str) -> bytes | None:
+    async def run() -> bytes | None:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            return await jobs.get(db, settings, key)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def test_jobs_older_than_the_retention_period_are_swept_with_their_files(ani, settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    content = office_xlsx(tmp_path / "u.xlsx", office_rows()).read_bytes()
+    old_job = upload(ani, "lama.xlsx", content).headers["location"]
+    checked(ani, old_job)
+    job_id = old_job.rsplit("/", 1)[1]
+    assert _stored(settings, jobs.file_key(job_id)) == content  # kept sealed, opened whole
+    assert _stored(settings, jobs.run_key(job_id, 1)) is not None
+    if settings.is_sqlite:  # sealed at rest: the file on disk is not the list
+        on_disk = jobs.folder(settings) / jobs.file_key(job_id).replace(":", "_")
+        assert on_disk.exists() and on_disk.read_bytes() != content and content[:200] not in on_disk.read_bytes()
+        assert oct(jobs.folder(settings).stat().st_mode & 0o777) == "0o700"
+    long_ago = clock.now() - dt.timedelta(hours=settings.import_job_hours, minutes=1)
+    _sql(settings, "UPDATE import_job SET created_at = {} WHERE id = {}", long_ago, job_id)
+    fresh = upload(ani, "baru.xlsx", content).headers["location"]  # an upload sweeps
+    assert ani.get(old_job).status_code == 404
+    assert _sql(settings, "SELECT id FROM import_job WHERE id = {}", job_id) == []
+    assert _stored(settings, jobs.file_key(job_id)) is None and _stored(settings, jobs.run_key(job_id, 1)) is None
+    assert 'data-summary="2 1 0"' in checked(ani, fresh)
+
+
+def test_a_check_whose_process_fell_silent_is_interrupted_and_can_be_checked_again(ani, settings: Settings,  # type: ignore[no-untyped-def]
+                                                                                   tmp_path) -> None:
+    job = upload(ani, "u.xlsx", office_xlsx(tmp_path / "u.xlsx", office_rows()).read_bytes()).headers["location"]
+    checked(ani, job)
+    job_id = job.rsplit("/", 1)[1]
+    # As a process that died mid-check leaves it: still checking, its last beat long ago.
+    silent = clock.now() - dt.timedelta(seconds=jobs.STALE_S + 5)
+    _sql(settings, "UPDATE import_job SET state = 'checking', beat_at = {} WHERE id = {}", silent, job_id)
+    assert ani.get(f"{job}/status").json()["state"] == "interrupted"
+    page = ani.get(job).text
+    assert 'data-state="interrupted"' in page and "server dimulai ulang" in page and "Periksa lagi" in page
+    assert post_form(ani, f"{job}/simpan", {"pilihan": "ok"}).status_code == 400  # nothing to commit
+    again = post_form(ani, f"{job}/ulang")
+    assert again.status_code == 303
+    assert 'data-summary="2 1 0"' in checked(ani, job)
+    assert _sql(settings, "SELECT generation FROM import_job WHERE id = {}", job_id)[0]["generation"] == 2

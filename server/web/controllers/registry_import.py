@@ -7,8 +7,8 @@ refreshes itself); the commit is one transaction (storage/registry_import.py).""
 
 from __future__ import annotations
 
+import asyncio
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 from server.domain import registry_import as checks
 from server.errors import PantauError
 from server.storage import access
+from server.storage import import_jobs as jobs
 from server.storage import registry_import as store
 from server.web import import_jobs
 from server.web.auth import SignedIn, client_address
@@ -65,24 +66,24 @@ async def upload(request: Request, principal: SignedIn) -> Redirect:  # type: ig
     db, settings = db_of(request), settings_of(request)
     intake = await store.intake_for(db, programme)
     mapping = (await store.mappings(db)).get(mapping_name) if mapping_name else None
-    job_id, path = import_jobs.save_upload(settings, data, Path(file_name).suffix.lower()[:8])
-    job = import_jobs.Job(id=job_id, owner=principal.id, path=path, file_name=file_name,
-                          sha256=store.sha256_of(path), intake=intake, area=area)
-    import_jobs.start(job, db, settings, mapping)
+    job_id = await import_jobs.create(db, settings, data, owner=principal.id, file_name=file_name, intake=intake,
+                                      area=area, mapping=mapping)
     return Redirect(f"/penerima/impor/{job_id}", status_code=303)
 
 
 @get("/penerima/impor/{job_id:str}")
 async def job_page(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
     access.require(principal, NEED)
-    job = import_jobs.find(job_id, principal.id)
-    previous = await store.previous_import(db_of(request), job.intake.programme, job.sha256)
-    context = _job_context(job, lang_of(request), principal, previous)
+    db = db_of(request)
+    job = await import_jobs.find(db, job_id, principal.id)
+    run = await import_jobs.run_of(db, settings_of(request), job)
+    previous = await store.previous_import(db, job.intake.programme, job.sha256)
+    context = _job_context(job, run, lang_of(request), principal, previous)
     return Template(template_name="registry_import_job.html", context={"page": context}, headers=NO_STORE)
 
 
-def _job_context(job: import_jobs.Job, lang: str, principal: Any, previous: store.Previous | None) -> dict[str, Any]:
-    run = job.run
+def _job_context(job: jobs.Job, run: checks.DryRun | None, lang: str, principal: Any,
+                 previous: store.Previous | None) -> dict[str, Any]:
     rows = [r for r in run.results if r.findings] if run else []
     rows.sort(key=lambda r: (-_RANK[r.level], r.row))
     return {
@@ -102,7 +103,7 @@ _RANK = {"error": 2, "warning": 1, "ok": 0}
 @get("/penerima/impor/{job_id:str}/status")
 async def job_status(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
     access.require(principal, NEED)
-    job = import_jobs.find(job_id, principal.id)
+    job = await import_jobs.find(db_of(request), job_id, principal.id)
     return Response({"state": job.state, "done": job.done, "total": job.total}, headers=NO_STORE)
 
 
@@ -110,60 +111,79 @@ async def job_status(request: Request, principal: SignedIn, job_id: FromPath[str
 async def remap(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
     """The mapping staff chose: the file is checked again with it (and saved by name if asked)."""
     access.require(principal, NEED)
-    job = import_jobs.find(job_id, principal.id)
-    if job.run is None:
+    db, settings = db_of(request), settings_of(request)
+    job = await import_jobs.find(db, job_id, principal.id)
+    run = await import_jobs.run_of(db, settings, job)
+    if run is None or job.state == jobs.DONE:
         raise PantauError("http.bad_request", detail="peta")
     posted = await request.form()
     columns = {f: text(posted, f"kolom_{f}", max_len=200) for f in checks.FIELDS}
     update = [f for f in posted.getall("ubah", []) if isinstance(f, str)]
     name = text(posted, "nama_peta", max_len=80)
     mapping = checks.Mapping(columns={f: c for f, c in columns.items() if c}, update=update)
-    problems = checks.mapping_problems(job.run.layout.columns, mapping)
+    problems = checks.mapping_problems(run.layout.columns, mapping)
     if problems:
         raise PantauError("import.bad_mapping", detail="; ".join(problems)[:300])
     if name:
-        await store.save_mapping(db_of(request), name, mapping, principal)
-    import_jobs.start(job, db_of(request), settings_of(request), mapping)
+        await store.save_mapping(db, name, mapping, principal)
+    await import_jobs.start(db, settings, job.id, mapping)
+    return Redirect(f"/penerima/impor/{job.id}", status_code=303)
+
+
+@post("/penerima/impor/{job_id:str}/ulang", status_code=303)
+async def check_again(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+    """An interrupted check (its process stopped) runs again here, on the kept file, with its mapping."""
+    access.require(principal, NEED)
+    db = db_of(request)
+    job = await import_jobs.find(db, job_id, principal.id)
+    if job.state not in (jobs.INTERRUPTED, jobs.FAILED):
+        raise PantauError("http.bad_request", detail="ulang")
+    await import_jobs.start(db, settings_of(request), job.id, job.mapping)
     return Redirect(f"/penerima/impor/{job.id}", status_code=303)
 
 
 @get("/penerima/impor/{job_id:str}/alasan")
 async def reasons(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[bytes]:  # type: ignore[type-arg]
     access.require(principal, NEED)
-    job = import_jobs.find(job_id, principal.id)
-    if job.run is None:
+    db, settings = db_of(request), settings_of(request)
+    job = await import_jobs.find(db, job_id, principal.id)
+    run = await import_jobs.run_of(db, settings, job)
+    if run is None:
         raise PantauError("import.unknown_job")
-    with tempfile.TemporaryDirectory(dir=import_jobs.folder(settings_of(request))) as tmp:
-        out = Path(tmp) / "alasan.xlsx"
-        checks.write_reasons(job.path, job.run, out)
-        data = out.read_bytes()
+    data = await import_jobs.file_of(db, settings, job)
+    with import_jobs.local_copy(settings, data, job.suffix) as path:
+        out = path.with_name("alasan.xlsx")
+        await asyncio.to_thread(checks.write_reasons, path, run, out)
+        answer = out.read_bytes()
     name = f"{Path(job.file_name).stem or 'impor'}-alasan.xlsx".replace('"', "")
-    return Response(data, media_type=XLSX, headers={**NO_STORE,
-                                                    "Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(answer, media_type=XLSX, headers={**NO_STORE,
+                                                      "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @post("/penerima/impor/{job_id:str}/simpan", status_code=303)
 async def commit(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
     """Import the rows without errors, or with warnings too when they were confirmed; nothing else."""
     access.require(principal, NEED)
-    job = import_jobs.find(job_id, principal.id)
+    db, settings = db_of(request), settings_of(request)
+    job = await import_jobs.find(db, job_id, principal.id)
+    run = await import_jobs.run_of(db, settings, job)
     posted = await request.form()
     choice = text(posted, "pilihan", max_len=20)
-    if job.run is None or job.state != "checked" or choice not in ("ok", "peringatan"):
+    if run is None or job.state != jobs.CHECKED or choice not in ("ok", "peringatan"):
         raise PantauError("http.bad_request", detail="pilihan")
     with_warnings = choice == "peringatan"
     if with_warnings and text(posted, "konfirmasi", max_len=4) != "ya":
         raise PantauError("http.bad_request", detail="konfirmasi")
-    if not job.run.importable(with_warnings):
-        s = job.run.summary
+    if not run.importable(with_warnings):
+        s = run.summary
         raise PantauError("import.has_errors", errors=s.error, warnings_id=f", {s.warning} berperingatan",
                           warnings_en=f", {s.warning} with warnings")
-    upload_info = store.Upload(file_name=job.file_name, sha256=job.sha256, mapping=job.run.mapping,
-                               with_warnings=with_warnings)
-    job.outcome = await store.commit(db_of(request), writer_of(request), settings_of(request), job.intake, job.run,
-                                     upload_info, principal, client_address(request))
-    job.state = "done"
+    upload_info = store.Upload(file_name=job.file_name, sha256=job.sha256, mapping=run.mapping,
+                               with_warnings=with_warnings, job_id=job.id)
+    await store.commit(db, writer_of(request), settings, job.intake, run, upload_info, principal,
+                       client_address(request))
     return Redirect(f"/penerima/impor/{job.id}", status_code=303)
 
 
-router = Router(path="/", route_handlers=[import_page, upload, job_page, job_status, remap, reasons, commit])
+router = Router(path="/", route_handlers=[import_page, upload, job_page, job_status, remap, check_again, reasons,
+                                            commit])
