@@ -20,6 +20,7 @@ import msgspec
 from openpyxl import load_workbook
 
 from server.settings import Settings
+from server.storage import import_jobs as jobs
 from server.storage.db import Database
 from tests.conftest import REPO
 from tests.domain.test_registry_import import SITI, office_rows, office_xlsx
@@ -118,7 +119,8 @@ async def test_an_import_uploaded_on_one_node_is_followed_and_committed_on_the_o
             long = await _upload(on_a, "besar.csv", big)
             await _until(on_b, long, lambda s: s["state"] == "checking" and s["done"] > 0, 60)
             await asyncio.to_thread(stop, process_a)
-            interrupted = await _until(on_b, long, lambda s: s["state"] != "checking", 30)
+            # A clean stop marks it at once; a node that could not stop cleanly is found silent after STALE_S.
+            interrupted = await _until(on_b, long, lambda s: s["state"] != "checking", jobs.STALE_S + 30)
             assert interrupted["state"] == "interrupted"
             page = await on_b.get(long)
             assert 'data-state="interrupted"' in page.text and "server dimulai ulang" in page.text
