@@ -377,6 +377,12 @@ _define("xlsform.renamed", "warning",
         "Sheet '{sheet}' row {row}: the name '{name}' is stored as '{new}' {why_en}.",
         "Formulir tetap bisa dipakai; jawaban dan ekspor memakai nama '{new}'.",
         "The form still works; answers and exports use the name '{new}'.")
+_define("xlsform.ambiguous_reference", "error",
+        "Lembar '{sheet}' baris {row}: ${{{name}}} bisa berarti salah satu dari beberapa pertanyaan bernama '{name}' "
+        "({names}).",
+        "Sheet '{sheet}' row {row}: ${{{name}}} could mean any of the fields named '{name}' ({names}).",
+        "Beri setiap pertanyaan nama sendiri; pyxform juga menolak rujukan ini.",
+        "Give each field its own name; pyxform refuses this reference too.")
 _define("xlsform.unmatched_group", "error",
         "Lembar '{sheet}' baris {row}: {what} tanpa pasangannya.",
         "Sheet '{sheet}' row {row}: {what} without its match.",

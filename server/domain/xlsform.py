@@ -47,6 +47,7 @@ from server.domain.xlsform_odk import (
     without_constraint,
     without_text,
 )
+from server.domain.xlsform_rows import rewrite
 from server.domain.xlsform_sheets import Row, Sheet, read_workbook
 from server.domain.xlsform_spelling import (
     FITTED_ATTRIBUTES,
@@ -131,7 +132,7 @@ class _Reader:
             return None
         settings = self.settings(sheets.get("settings"))
         choices = self.choices(sheets["choices"]) if "choices" in sheets else {}
-        fields = self.survey(sheets["survey"])
+        fields = self.survey(sheets["survey"], choices)
         if settings is None or fields is None:
             return None
         return Form(settings=settings, fields=fields, choices=self.add_other(choices | self.file_lists),
@@ -233,16 +234,17 @@ class _Reader:
         return choices
 
     # --- survey -------------------------------------------------------------------------------
-    def survey(self, sheet: Sheet) -> list[Field] | None:
+    def survey(self, sheet: Sheet, choices: Mapping[str, ChoiceList]) -> list[Field] | None:
         for column in ("type", "name"):
             if column not in sheet.header:
                 self.report("xlsform.missing_column", sheet.name, 1, column=column)
                 return None
         self.unknown_columns(sheet, {"type", "name", *PLAIN_COLUMNS, *PANTAU_COLUMNS}, TEXT_COLUMNS)
         stack: list[tuple[str, Row, list[Field]]] = [("form", Row(1, {}), [])]
-        for row in sheet.rows:
-            if row.get("type"):  # a row without a type is a comment to pyxform
-                self.survey_row(sheet.name, row, stack)
+        # A row without a type is a comment to pyxform; loops and names used in two groups are
+        # rewritten first (xlsform_rows.py).
+        for row in rewrite(sheet.name, sheet.rows, choices, self.language, self.report):
+            self.survey_row(sheet.name, row, stack)
         for kind, row, _ in stack[1:]:
             self.report("xlsform.unmatched_group", sheet.name, row.number, what=f"begin_{kind}")
         if not stack[0][2] and not has_errors(self.problems):  # a form of nothing would only fail later
@@ -448,10 +450,6 @@ class _Reader:
         name = row.get("name")
         if not name:
             self.report("form.missing_key", sheet, row.number, owner=_row_owner(sheet, row.number), key="name")
-            return None
-        if kind == "loop":
-            self.unsupported(sheet, row, "type", "'begin loop' (grup berulang per pilihan)",
-                             "'begin loop' (a group repeated for each choice)")
             return None
         self._record(sheet, row, name)
         common: dict[str, Any] = {"name": name, "label": self.text(row, "label"), "hint": self.text(row, "hint"),

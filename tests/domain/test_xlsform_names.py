@@ -60,3 +60,82 @@ def test_group_and_question_types_survive() -> None:
     assert result.compiled is not None
     group, _ = walk(result.compiled.definition.fields)[0]
     assert isinstance(group, Group) and isinstance(group.fields[0], Question)
+
+
+LOOP_CHOICES = [["list_name", "name", "label::English (en)", "label::Indonesian (id)"],
+                ["hewan", "ayam", "Chicken", "Ayam"], ["hewan", "sapi", "Cow", "Sapi"],
+                ["hewan", "none", "None", "Tidak ada"]]
+
+
+def test_a_loop_becomes_one_group_per_choice_with_name_and_label_substituted() -> None:
+    result = compile_book([
+        ["type", "name", "label::English (en)", "label::Indonesian (id)", "hint::English (en)"],
+        ["begin loop over hewan", "ternak", "Livestock", "Ternak", ""],
+        ["integer", "jumlah", "How many %(label)s?", "Berapa %(label)s?", "code %(name)s, 100%%"],
+        ["end loop", "", "", "", ""],
+    ], LOOP_CHOICES)
+    assert fields_of(result) == ["ternak", "ayam", "ternak_ayam_jumlah", "sapi", "ternak_sapi_jumlah"]  # not 'none'
+    assert result.compiled is not None
+    loop = result.compiled.definition.fields[0]
+    assert isinstance(loop, Group) and loop.label == {"en": "Livestock", "id": "Ternak"}
+    cow = loop.fields[1]
+    assert isinstance(cow, Group) and cow.label == {"en": "Cow", "id": "Sapi"}
+    question = cow.fields[0]
+    assert isinstance(question, Question)
+    assert question.label == {"en": "How many Cow?", "id": "Berapa Sapi?"}
+    assert question.hint == {"en": "code sapi, 100%"}
+    assert [(p.code, p.line) for p in result.problems if p.code == "xlsform.renamed"] == [
+        ("xlsform.renamed", 3), ("xlsform.renamed", 3)]
+    checked = validate(result.compiled, {"ternak_ayam_jumlah": 3, "ternak_sapi_jumlah": "x"}, today=NOW.date(), now=NOW)
+    assert [(e.path, e.code) for e in checked.errors] == [("ternak_sapi_jumlah", "answer.integer")]
+
+
+def test_a_loop_over_a_list_that_does_not_exist_is_refused_at_its_row() -> None:
+    result = compile_book([["type", "name", "label"], ["begin loop over nope", "l1", "L"], ["text", "q", "Q"],
+                           ["end loop", "", ""]], LOOP_CHOICES)
+    assert result.compiled is None
+    assert [(c, line) for c, s, line in codes(result) if s == "error"] == [("form.unknown_choice_list", 2)]
+
+
+def test_nested_loops_expand_inside_out() -> None:
+    result = compile_book([
+        ["type", "name", "label"],
+        ["begin loop over hewan", "a", "A"], ["begin loop over hewan", "b", "B"], ["text", "q", "%(name)s"],
+        ["end loop", "", ""], ["end loop", "", ""],
+    ], [["list_name", "name", "label"], ["hewan", "x", "X"], ["hewan", "y", "Y"]])
+    names = fields_of(result)
+    assert [n for n in names if n.endswith("_q")] == ["a_x_b_x_q", "a_x_b_y_q", "a_y_b_x_q", "a_y_b_y_q"]
+
+
+def test_the_same_name_in_two_groups_is_given_its_path() -> None:
+    result = compile_book([
+        ["type", "name", "label"],
+        ["text", "q1", "Q1"],
+        ["begin group", "g1", "G1"], ["text", "q1", "Q1 again"], ["end group", "", ""],
+        ["begin repeat", "r1", "R1"], ["text", "r1", "R1 inside"], ["end repeat", "", ""],
+    ])
+    assert fields_of(result) == ["q1", "g1", "g1_q1", "r1", "r1_r1"]
+    assert [(c, s, line) for c, s, line in codes(result)] == [
+        ("xlsform.renamed", "warning", 4), ("xlsform.renamed", "warning", 7)]
+    assert result.compiled is not None
+    checked = validate(result.compiled, {"q1": "a", "g1_q1": "b", "r1": [{"r1_r1": "c"}]}, today=NOW.date(), now=NOW)
+    assert checked.errors == [] and checked.answers["g1_q1"] == "b"
+
+
+def test_a_reference_to_a_name_used_in_two_groups_is_refused_as_pyxform_does() -> None:
+    result = compile_book([
+        ["type", "name", "label", "relevant"],
+        ["text", "q1", "Q1", ""],
+        ["begin group", "g1", "G1", ""], ["text", "q1", "Q1", ""], ["end group", "", "", ""],
+        ["text", "q2", "Q2", "${q1} = 'x'"],
+    ])
+    assert result.compiled is None
+    assert [(c, line) for c, s, line in codes(result) if s == "error"] == [("xlsform.ambiguous_reference", 6)]
+    assert "g1_q1" in result.problems[-1].message_en or any("g1_q1" in p.message_en for p in result.problems)
+
+
+def test_two_siblings_of_one_name_stay_refused() -> None:
+    result = compile_book([["type", "name", "label"], ["begin group", "g", "G"], ["text", "q", "Q"], ["text", "q", "Q"],
+                           ["end group", "", ""], ["text", "q", "Q"]])
+    assert result.compiled is None
+    assert "form.duplicate_name" in [c for c, _, _ in codes(result)]

@@ -1,7 +1,8 @@
-"""pyxform's own test forms that Pantau accepts open on /f/<id> (every 4th one and every workbook of
-example_xls, to keep the test near 30 s), on both databases. The import's figures (share accepted,
-refusals, tracebacks) touch no database and are tests/domain/test_pyxform_corpus.py. The sample is
-taken from every form Pantau accepts, whether or not pyxform converts it."""
+"""pyxform's own test forms that Pantau accepts open on /f/<id> (every 4th one, every workbook of
+example_xls and every form whose names the import rewrote, to keep the test near 45 s), on both
+databases. The import's figures (share accepted, refusals, tracebacks) touch no database and are
+tests/domain/test_pyxform_corpus.py. The sample is taken from every form Pantau accepts, whether or
+not pyxform converts it."""
 
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def _publish(settings: Settings, name: str, data: bytes, form_id: str) -> str:
 def test_accepted_forms_open_on_the_fill_page(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     accepted = [(name, data) for name, data in forms() if compiled(name).compiled is not None]
     assert len(accepted) > 500
+    # Every form whose names the import rewrote (loops, a name in two groups, a form_id) is in too.
     sample = [(name, data) for i, (name, data) in enumerate(accepted)
-              if i % 4 == 0 or not name.startswith(("test_", "entities__"))]
+              if i % 4 == 0 or not name.startswith(("test_", "entities__"))
+              or any(p.code == "xlsform.renamed" for p in compiled(name).problems)]
     citra = as_("citra")
     for number, (name, data) in enumerate(sample):
         form_id = _publish(settings, name, data, f"korpus_{number}")
@@ -55,3 +58,11 @@ def test_audio_and_video_show_their_upload_switched_off(as_, settings: Settings)
     for accept in ("audio/*", "video/*"):
         assert f'accept="{accept}" disabled' in page.text, accept
     assert "Pantau belum menyimpan berkas ini" in page.text
+
+
+def test_a_loop_opens_as_one_group_per_choice(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    name = "test_loop_L25.xlsx"  # begin_loop over c1 (thing1, thing2): q1 "Age", q2 "Size of %(label)s"
+    page = as_("citra").get(f"/f/{_publish(settings, name, dict(forms())[name], 'korpus_loop')}")
+    assert page.status_code == 200
+    assert "Size of Thing 1" in page.text and "Size of Thing 2" in page.text and "%(label)s" not in page.text
+    assert 'name="l1_thing2_q2"' in page.text
