@@ -32,15 +32,24 @@ STATEMENTS = [
         created_at TIMESTAMPTZ NOT NULL,
         updated_at TIMESTAMPTZ NOT NULL
     )""",
+    # Each index below names the queries that use it; an index no query uses costs every insert
+    # (the registry import writes 100,000 rows at once) and was dropped (m0017).
     # Duplicate checks at intake: exact NIK / KK within a programme, through the blind index.
+    # nik: storage/registry._others_by_nik_and_kk, storage/registry_import.compare_with_registry and
+    # _Commit._existing (programme = AND nik_index IN).
     "CREATE INDEX beneficiary_nik ON beneficiary (programme, nik_index)",
+    # kk: the same intake check, compare_with_registry's one-per-family check, _Commit._flag_families.
     "CREATE INDEX beneficiary_kk ON beneficiary (programme, kk_index)",
-    # Name-prefix search within a kecamatan or a desa (bench/registry.py: p95 <= 50 ms at 200,000).
+    # Name-prefix search within a kecamatan or a desa (bench/registry.py: p95 <= 50 ms at 200,000):
+    # storage/registry_read.search (kecamatan = / area_code = or IN, name_key range, ORDER BY name_key).
     "CREATE INDEX beneficiary_kecamatan_name ON beneficiary (kecamatan, name_key)",
     "CREATE INDEX beneficiary_area_name ON beneficiary (area_code, name_key)",
-    # Due and overdue visits per kecamatan; the phone's incremental copy per kecamatan and overall.
+    # Due and overdue visits per kecamatan: storage/registry_read.due_visits (ORDER BY next_due_on).
     "CREATE INDEX beneficiary_kecamatan_due ON beneficiary (kecamatan, next_due_on)",
+    # The phone's incremental copy per kecamatan: registry_read._changed_since (ORDER BY updated_at, id).
     "CREATE INDEX beneficiary_kecamatan_updated ON beneficiary (kecamatan, updated_at)",
+    # ... and overall (staff: no area clause), registry_read.recent (ORDER BY updated_at DESC) and the
+    # home page's change probe (storage/dashboard: MAX(updated_at)).
     "CREATE INDEX beneficiary_updated ON beneficiary (updated_at)",
     """CREATE TABLE beneficiary_event (
         id {pk},
@@ -52,7 +61,12 @@ STATEMENTS = [
         summary JSONB NOT NULL,
         recorded_at TIMESTAMPTZ NOT NULL
     )""",
+    # One event per submission (the constraint), and the person a submission belongs to:
+    # registry.resolve, registry._intake, registry._upsert_event, registry_read (WHERE submission =),
+    # the review list's and the export's joins (be.submission = s.id).
     "CREATE UNIQUE INDEX beneficiary_event_submission ON beneficiary_event (submission)",
+    # A person's timeline: registry_read.timeline (WHERE beneficiary = ORDER BY happened_on) and
+    # registry.reschedule (MAX(happened_on) WHERE beneficiary =).
     "CREATE INDEX beneficiary_event_timeline ON beneficiary_event (beneficiary, happened_on)",
     """CREATE TABLE follow_up (
         id {pk},
@@ -79,7 +93,11 @@ STATEMENTS = [
         blind_index VARCHAR(64) NOT NULL,
         sealed TEXT NOT NULL
     )""",
+    # One sealed value per answer (the constraint); review.sealed_values and registry.apply's delete
+    # (WHERE submission =).
     "CREATE UNIQUE INDEX sealed_answer_path ON sealed_answer (submission, path)",
+    # Dropped in m0017: no query looks a submission's answer up by its blind index (NIK search goes
+    # through beneficiary's indexes).
     "CREATE INDEX sealed_answer_index ON sealed_answer (blind_index)",
 ]
 

@@ -14,6 +14,8 @@ STATEMENTS = [
         actor INTEGER REFERENCES pantau_user (id) ON DELETE RESTRICT,
         at TIMESTAMPTZ NOT NULL
     )""",
+    # A submission's review history: review._revisions (WHERE submission = ORDER BY id), the latest
+    # event in review.corrections_for (MAX(id) WHERE submission =), the "corrected" filter (EXISTS).
     "CREATE INDEX review_event_submission ON review_event (submission, id)",
     """CREATE TABLE submission_flag (
         id {pk},
@@ -40,10 +42,17 @@ STATEMENTS = [
     "CREATE INDEX api_token_user ON api_token (user_id, id)",
     # The list is ordered newest first with the id as tie-breaker; each index below serves one
     # common filter as a walk in that order, so a page costs ~50 index entries, not a sort of all rows.
+    # All serve review.page and review_flow's next record (review.where, ORDER BY received_at DESC, id
+    # DESC): no filter (staff, admins) ...
     "CREATE INDEX submission_received ON submission (received_at, id)",
+    # ... a form (s.form_id =) ...
     "CREATE INDEX submission_form_received_id ON submission (form_id, received_at, id)",
+    # ... a form and a status (the review queue of one form) ...
     "CREATE INDEX submission_form_status_received ON submission (form_id, review_status, received_at, id)",
+    # ... a status (s.review_status IN) ...
     "CREATE INDEX submission_status_received ON submission (review_status, received_at, id)",
+    # ... an enumerator's own records (review.scope: s.enumerator =; submissions' own list and
+    # review.corrections_for).
     "CREATE INDEX submission_enumerator_received ON submission (enumerator, received_at, id)",
     # Prefixes of the two above: they serve every query the old ones did, and each index costs the
     # writer an insert per submission.

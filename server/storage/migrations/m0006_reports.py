@@ -32,5 +32,7 @@ STATEMENTS = [
         created_at TIMESTAMPTZ NOT NULL
     )""",
     "CREATE UNIQUE INDEX report_edition_unique ON report_edition (run, edition)",
+    # The reports' visits per form and period: storage/reports.kecamatan_with_data (form_id IN AND
+    # happened_on range).
     "CREATE INDEX beneficiary_event_form_day ON beneficiary_event (form_id, happened_on)",
 ]
