@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from server.domain.expr import Call, Col, Expr, ExprError, Inst, Ref, Str, children
+from server.domain.expr.lexer import LAST_SAVED
 from server.domain.exprtree import refs_outside_aggregates
 from server.domain.form import (
     MAX_NAME_LENGTH,
@@ -164,12 +165,24 @@ def check_references(view: _View) -> Iterator[Problem]:
     for site in view.parsed.sites:
         for name in sorted(view.parsed.refs.get(site.key, frozenset()) - known):
             yield _unknown_reference(view, site.key, site.attribute, name, known)
+        for name in sorted(view.parsed.last_saved.get(site.key, frozenset())):
+            yield _last_saved(view, site.key, site.attribute, name, known)
         if site.attribute == "constraint" and site.field in view.parsed.refs.get(site.key, frozenset()):
             yield problem("form.self_reference", view.where.at(site.key), attribute="constraint", name=site.field)
     for f, _ in view.entries:
         for attribute in ("label", "hint"):
             for name in sorted(label_references(getattr(f, attribute)) - known):
-                yield _unknown_reference(view, ("field", f.name, attribute), attribute, name, known)
+                if name.startswith(LAST_SAVED):
+                    yield _last_saved(view, ("field", f.name, attribute), attribute, name[len(LAST_SAVED):], known)
+                else:
+                    yield _unknown_reference(view, ("field", f.name, attribute), attribute, name, known)
+
+
+def _last_saved(view: _View, key: Key, attribute: str, name: str, known: set[str]) -> Problem:
+    """${last-saved#name} names a field of the form, and reads as empty (docs/forms.md)."""
+    if name not in known:
+        return _unknown_reference(view, key, attribute, name, known)
+    return problem("form.last_saved", view.where.at(key, key[:2]), name=name, attribute=attribute)
 
 
 def _unknown_reference(view: _View, key: Key, attribute: str, name: str, known: set[str]) -> Problem:

@@ -204,6 +204,13 @@ _define("form.missing_choices", "error",
         "The question '{name}' ({type}) has no choices.",
         "Tambahkan 'choices: <nama daftar>' atau tulis pilihannya langsung.",
         "Add 'choices: <list name>' or write the choices inline.")
+_define("form.last_saved", "warning",
+        "${{last-saved#{name}}} di '{attribute}' dibaca kosong: Pantau belum mengisinya dari data terakhir "
+        "yang disimpan di HP.",
+        "${{last-saved#{name}}} in '{attribute}' reads as empty: Pantau does not fill it from the last record "
+        "saved on the phone yet.",
+        "Isian pertama ODK Collect juga kosong; rumus yang memakainya harus tahan nilai kosong.",
+        "ODK Collect's first record reads it empty too; an expression using it must cope with empty.")
 _define("form.upload_not_stored", "warning",
         "Pertanyaan '{name}' ({type}) ditampilkan, tetapi Pantau belum menyimpan berkas {type}: "
         "unggahannya dimatikan dan pertanyaan ini tidak punya jawaban.",

@@ -8,6 +8,7 @@ import re
 from typing import NamedTuple
 
 from server.domain.expr import Expr, ExprError, parse, references
+from server.domain.expr.lexer import LAST_SAVED
 from server.domain.exprtree import CHOICE_PREFIX, choice_columns, original_column, rewrite_choice_filter
 from server.domain.form import Form, Question, Repeat, is_dynamic_default, walk
 
@@ -34,6 +35,7 @@ class Parsed(NamedTuple):
     errors: dict[Key, ExprError]
     sites: list[Site]
     columns: dict[Key, frozenset[str]]  # choice_filter: the choice columns it reads
+    last_saved: dict[Key, frozenset[str]]  # the fields read as ${last-saved#name} (not in `refs`)
 
 
 def expression_sites(form: Form) -> list[Site]:
@@ -60,7 +62,7 @@ def _expression_text(field: Question | object, attribute: str) -> str | None:
 
 
 def parse_all(form: Form) -> Parsed:
-    parsed = Parsed({}, {}, {}, expression_sites(form), {})
+    parsed = Parsed({}, {}, {}, expression_sites(form), {}, {})
     for site in parsed.sites:
         try:
             expr = parse_site(site)
@@ -70,7 +72,10 @@ def parse_all(form: Form) -> Parsed:
         names = references(expr)
         parsed.exprs[site.key] = expr
         parsed.columns[site.key] = columns = choice_columns(names)
-        parsed.refs[site.key] = names - {CHOICE_PREFIX + c for c in columns}
+        saved = {n for n in names if n.startswith(LAST_SAVED)}
+        if saved:
+            parsed.last_saved[site.key] = frozenset(n[len(LAST_SAVED):] for n in saved)
+        parsed.refs[site.key] = names - {CHOICE_PREFIX + c for c in columns} - saved
     return parsed
 
 

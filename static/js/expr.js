@@ -132,8 +132,9 @@ function tokenize(cs) {
       t = j < 0 ? tok('error', 'unterminated', col, { text: c }) : tok('str', cs.slice(i + 1, j).join(''), col);
       j++;
     } else if (c === '$') {
-      if (nx === '{' && i + 2 < cs.length && nameStart(cs[i + 2])) {
-        j = scan(i + 2, '_.-');
+      const at = cs.slice(i + 2, i + 13).join('') === 'last-saved#' ? i + 13 : i + 2; // ODK's ${last-saved#x}: reads empty
+      if (nx === '{' && at < cs.length && nameStart(cs[at])) {
+        j = scan(at, '_.-');
         if (cs[j] === '}') t = tok('ref', cs.slice(i + 2, j).join(''), col);
         j++;
       }

@@ -125,3 +125,23 @@ def test_audio_video_and_file_load_show_switched_off_and_hold_no_answer() -> Non
     sheet = openpyxl.load_workbook(io.BytesIO(export_xlsform(result.compiled.definition)))["survey"]
     types = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert {"audio", "video", "file"} <= set(types)
+
+
+def test_last_saved_references_load_read_empty_and_name_a_field() -> None:
+    result = compile_source(_book([
+        ["type", "name", "label", "default", "calculation"],
+        ["text", "desa", "Desa (terakhir: ${last-saved#desa})", "${last-saved#desa}", ""],
+        ["calculate", "ulang", "", "", "concat('x', ${last-saved#desa}, ${desa})"],
+    ]), "terakhir.xlsx")
+    assert result.compiled is not None, [p.format() for p in result.problems]
+    said = sorted((p.code, p.line, p.severity) for p in result.problems if p.code == "form.last_saved")
+    assert said == [("form.last_saved", 2, "warning"), ("form.last_saved", 2, "warning"),
+                    ("form.last_saved", 3, "warning")]
+    assert all("${last-saved#desa}" in p.message_en and "kosong" in p.message_id and "empty" in p.message_en
+               for p in result.problems if p.code == "form.last_saved")
+    _errors, answers = _check(result.compiled, {"desa": "Jahab"})
+    assert answers["ulang"] == "xJahab"  # the last saved value is empty, the current one is read
+    wrong = compile_source(_book([["type", "name", "label", "calculation"],
+                                  ["calculate", "c", "", "${last-saved#nope}"]]), "salah.xlsx")
+    assert wrong.compiled is None
+    assert [(p.code, p.line) for p in wrong.problems if p.severity == "error"] == [("form.unknown_reference", 2)]

@@ -66,3 +66,10 @@ def test_a_loop_opens_as_one_group_per_choice(as_, settings: Settings) -> None: 
     assert page.status_code == 200
     assert "Size of Thing 1" in page.text and "Size of Thing 2" in page.text and "%(label)s" not in page.text
     assert 'name="l1_thing2_q2"' in page.text
+
+
+def test_a_last_saved_label_opens_and_reads_empty(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    name = "test_last_saved_L43.xlsx"
+    page = as_("citra").get(f"/f/{_publish(settings, name, dict(forms())[name], 'korpus_last_saved')}")
+    assert page.status_code == 200
+    assert 'data-t="Foo was previously ${last-saved#foo}">Foo was previously </span>' in page.text

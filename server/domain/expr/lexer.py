@@ -107,10 +107,16 @@ def _next(text: str, i: int) -> tuple[Token, int]:
     return _symbol(text, i)
 
 
+# ODK's ${last-saved#name}: the answer in the last saved record of this form (read as empty in
+# Pantau, docs/forms.md); the reference keeps the prefix, so no field is ever named by it.
+LAST_SAVED = "last-saved#"
+
+
 def _reference(text: str, i: int) -> tuple[Token, int]:
     column = i + 1
-    if text.startswith("${", i) and i + 2 < len(text) and _is_name_start(text[i + 2]):
-        end = _scan(text, i + 2, "_.-")
+    start = i + 2 + len(LAST_SAVED) if text.startswith(LAST_SAVED, i + 2) else i + 2
+    if text.startswith("${", i) and start < len(text) and _is_name_start(text[start]):
+        end = _scan(text, start, "_.-")
         if text.startswith("}", end):
             return Token("ref", text[i + 2 : end], column), end + 1
     return _error("bad_ref", column), len(text)

@@ -27,7 +27,7 @@ _PRECEDENCE = {
     "+": 5, "-": 5, "*": 6, "div": 6, "mod": 6,
 }  # fmt: skip
 _WORD_OPERATORS = ("and", "or", "div", "mod")
-_REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_REF_NAME = re.compile(r"(last-saved#)?[A-Za-z_][A-Za-z0-9_.-]*")  # lexer.LAST_SAVED: ODK's ${last-saved#x}
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
 
 
