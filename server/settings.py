@@ -55,6 +55,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Seconds a client may take to send a request's headers, and then its body (slow clients).
     client_header_timeout: int = 20
     client_body_timeout: int = 120
+    # Seconds between two background scans of one home page's figures (a stream of writes).
+    dashboard_rescan_s: int = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -219,6 +221,11 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     "PANTAU_CLIENT_BODY_TIMEOUT": (
         "client_body_timeout", _int(1, 3600),
         "seconds a client may take to send a request's body after its headers (a photo on 2G included; `120`)",
+    ),
+    "PANTAU_DASHBOARD_RESCAN_S": (
+        "dashboard_rescan_s", _int(0, 3600),
+        "seconds at least between two background scans of one home page's figures after writes (`60`): "
+        "meanwhile the page shows the last figures, stamped with their time",
     ),
 }
 

@@ -93,8 +93,10 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    # dashboard_rescan_s=0: a test's write is counted by the next background scan at once (the
+    # interval between scans has its own tests in tests/web/test_dashboard_cache.py).
     return Settings(database_url=database_url, data_dir=str(tmp_path / "data"), secret_key="k" * 48,
-                    log_level="WARNING")
+                    log_level="WARNING", dashboard_rescan_s=0)
 
 
 @pytest.fixture

@@ -3,14 +3,19 @@ the moment they were made. A view after a write does not wait for the report's s
 at 100,000 submissions on a busy machine): it shows the last complete figures, stamped with the time
 of the data they count and marked as being made again, while ONE background job per key makes them
 again with the same code path as the first view. Each figure shown is therefore always the report's
-figure for the data as of its stamp, never a mixture of partial updates."""
+figure for the data as of its stamp, never a mixture of partial updates. A key's scans begin at
+least `min_interval` seconds apart (PANTAU_DASHBOARD_RESCAN_S): a stream of writes costs one scan a
+minute, not one after another. `prime` makes a key's figures in the background before anyone asks
+(the server's start), and a view of a key being made waits for that job rather than scanning too."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
+import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -48,6 +53,9 @@ class Figures(Generic[T]):
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._slots: asyncio.Semaphore | None = None  # made on the app's loop, at the first job
+        self._began: dict[Key, float] = {}  # monotonic time each key's last scan began
+        self._resting: set[Key] = set()  # jobs waiting out the interval, not scanning yet
+        self.min_interval = 0.0
 
     async def get(self, key: Key, version: str, make: Callable[[], Awaitable[Made[T]]]) -> Shown[T]:
         """The figures for `key`: current if made for `version`; else the last ones made, with a job
@@ -56,7 +64,15 @@ class Figures(Generic[T]):
             found = self._made.get(key)
             if found is not None:
                 self._made.move_to_end(key)
+            job = self._jobs.get(key) if found is None else None
+        if job is not None:  # being made in the background (the start's warm-up): wait for it
+            await asyncio.wait([job])
+            with self._lock:
+                found = self._made.get(key)
+            if found is not None:
+                return await self.get(key, version, make)
         if found is None:
+            self._began[key] = time.monotonic()
             made = await make()
             self._keep(key, made)
             return Shown(made.value, made.as_of, True)
@@ -75,6 +91,15 @@ class Figures(Generic[T]):
             while len(self._made) > _SIZE:
                 self._made.popitem(last=False)
 
+    async def prime(self, key: Key, make: Callable[[], Awaitable[Made[T]]]) -> None:
+        """Make the key's figures in a background job unless they exist or are being made; returns
+        when that job is done (the caller primes keys one after another, not all at once)."""
+        with self._lock:
+            if key in self._made or key in self._jobs:
+                return
+            job = self._jobs[key] = asyncio.get_running_loop().create_task(self._run(key, make))
+        await asyncio.wait([job])
+
     def _refresh(self, key: Key, make: Callable[[], Awaitable[Made[T]]]) -> None:
         with self._lock:
             if key in self._jobs:
@@ -85,7 +110,15 @@ class Figures(Generic[T]):
         if self._slots is None:
             self._slots = asyncio.Semaphore(MAX_SCANS)
         try:
+            wait = self._began.get(key, -math.inf) + self.min_interval - time.monotonic()
+            if wait > 0:  # this key was scanned a moment ago: the stamped figures stay shown meanwhile
+                self._resting.add(key)
+                try:
+                    await asyncio.sleep(wait)
+                finally:
+                    self._resting.discard(key)
             async with self._slots:
+                self._began[key] = time.monotonic()
                 self._keep(key, await make())
         except Exception:  # the old figures stay shown, still stamped; the next view tries again
             log.exception("the home page's figures could not be made again")
@@ -100,12 +133,17 @@ class Figures(Generic[T]):
             return self._idle.wait_for(lambda: not self._jobs, timeout)
 
     async def settle(self) -> None:
+        """At shutdown: a job still waiting out the interval is dropped, a scan gets a few seconds."""
         with self._lock:
+            for key in self._resting:
+                self._jobs[key].cancel()
             running = list(self._jobs.values())
         if running:
             await asyncio.wait(running, timeout=SHUTDOWN_WAIT_S)
 
-    def reset(self) -> None:
+    def reset(self, min_interval: float = 0.0) -> None:
         with self._lock:
             self._made.clear()
+            self._began.clear()
             self._slots = None  # a new app runs on a new event loop
+            self.min_interval = min_interval

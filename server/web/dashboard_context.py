@@ -130,9 +130,18 @@ async def figures(db: Database, url: str, principal: Principal, wanted: Wanted,
     activity, as of a stated moment: made once per data stamp (and day, for "this week"); after a
     write the last ones are shown, stamped, while a background job makes them again."""
     version = f"{await store.stamp(db)}|{today.isoformat()}"
-    key = (url, wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all),
-           principal.role, *principal.areas)
-    return await CACHE.get(key, version, lambda: _make(db, url, principal, wanted, today))
+    return await CACHE.get(_key(url, principal, wanted), version, lambda: _make(db, url, principal, wanted, today))
+
+
+async def prime(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date) -> None:
+    """Make what `figures` would show in a background job, before anyone asks (the server's start)."""
+    await CACHE.prime(_key(url, principal, wanted), lambda: _make(db, url, principal, wanted, today))
+
+
+def _key(url: str, principal: Principal, wanted: Wanted) -> dashboard_cache.Key:
+    # The queue and the petugas' activity are the viewer's (role and areas); the rest is the report's.
+    return (url, wanted.definition.name, wanted.period.code, wanted.scope, str(wanted.include_all),
+            principal.role, *principal.areas)
 
 
 async def _make(db: Database, url: str, principal: Principal, wanted: Wanted,

@@ -73,7 +73,7 @@ def pantau_server(workdir: Path, forms: list[Path] | None = None) -> Iterator[Se
     database, data_dir, log = workdir / "pantau.sqlite3", workdir / "data", workdir / "serve.log"
     env = {**os.environ, "PANTAU_DATABASE_URL": f"sqlite:///{database}", "PANTAU_DATA_DIR": str(data_dir),
            "PANTAU_SECRET_KEY": "s" * 48, "PANTAU_HOST": "127.0.0.1", "PANTAU_PORT": str(port),
-           "PANTAU_LOG_LEVEL": "WARNING", "PANTAU_TEST_PASSWORD": PASSWORD}
+           "PANTAU_LOG_LEVEL": "WARNING", "PANTAU_TEST_PASSWORD": PASSWORD, "PANTAU_DASHBOARD_RESCAN_S": "0"}
     _cli(env, "db", "migrate")
     _cli(env, "forms", "load", *(str(p) for p in forms or sorted((REPO / "forms").glob("*.yaml"))))
     for name, (role, areas) in PERSONAS.items():

@@ -306,6 +306,32 @@ def test_each_trend_point_is_that_periods_report_figure_and_the_tests_own(as_, s
         assert own_trend(posted, False, *QUARTERS["2025-Q3"]) == {"penerima": "0"}
 
 
+def test_a_started_server_makes_each_viewers_default_home_page_before_anyone_asks(  # type: ignore[no-untyped-def]
+        settings: Settings, posted: Posts) -> None:
+    from litestar.testing import TestClient
+
+    from server.web.app import create_app
+    from tests.web.conftest import Persona, sign_in
+
+    with time_machine.travel(APRIL, tick=True), \
+            TestClient(app=create_app(settings), raise_server_exceptions=False) as client:
+        assert client.app.state.warmed_up.wait(120)
+        made = dict(board.CACHE._made)
+        by_viewer = {(key[5], key[6:]): key for key in made}
+        # ani (staff) lands on the kabupaten, budi (coordinator) on Tenggarong: the current quarter,
+        # approved data; enumerators have no figures to make.
+        assert by_viewer[("staff", ())][2:5] == ("2026-Q2", KUKAR, "False")
+        assert by_viewer[("coordinator", (TENGGARONG,))][2:5] == ("2026-Q2", TENGGARONG, "False")
+        assert not any(role == "enumerator" for role, _ in by_viewer)
+        for persona, viewer in (("ani", ("staff", ())), ("budi", ("coordinator", (TENGGARONG,)))):
+            person = Persona(client)
+            assert sign_in(person, persona).status_code == 302  # type: ignore[arg-type]
+            page = person.get("/").text
+            key = by_viewer[viewer]
+            assert board.CACHE._made[key] is made[key], "the first view read the figures made at start"
+            assert 'class="as-of"' in page and "tile-penerima" in page
+
+
 # --- the enumerator's home ------------------------------------------------------------------------
 MARCH = dt.datetime(2026, 3, 18, 2, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 WITA
 HOMES = {"Jauh Sekali": "-0.9000 117.5000 20 8", "Dekat Sekali": "-0.4200 116.9900 20 8",

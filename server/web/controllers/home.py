@@ -4,6 +4,9 @@ everyone sees the forms they may fill."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +19,9 @@ from server.domain.access import Principal, has, may
 from server.domain.report_format import long_date
 from server.errors import PantauError
 from server.reports import definitions
-from server.storage import dashboard, form_drafts, forms, review
+from server.settings import Settings
+from server.storage import dashboard, form_drafts, forms, review, users
+from server.storage.db import Database
 from server.web import dashboard_context as board
 from server.web.auth import SignedIn
 from server.web.contexts import HomeContext, home_context
@@ -26,6 +31,8 @@ from server.web.report_context import scope_name
 
 NEED = "download_reports"  # who may read a report may see its figures on the home page
 PARAMS = frozenset({"periode", "wilayah", "semua", "lang"})
+WARM_KEYS = 30  # viewers' home pages made at start: the kabupaten's and the kecamatan' coordinators'
+log = logging.getLogger("pantau.dashboard")
 _LOADED: dict[str, object] = {}  # the definitions' files as last read, and the home's definition
 
 
@@ -48,12 +55,46 @@ async def index(request: Request, principal: SignedIn) -> Template:  # type: ign
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Figures belong to this app's database; a scan still running at shutdown is waited for briefly."""
-    board.CACHE.reset()
+    """Figures belong to this app's database; they are made in the background from the start, so the
+    first view after a restart does not wait for a scan; a scan still running at shutdown is waited
+    for briefly."""
+    settings: Settings = app.state.settings
+    board.CACHE.reset(settings.dashboard_rescan_s)
+    app.state.warmed_up = threading.Event()  # set when the warm-up is over (tests wait for it)
+    warming = asyncio.get_running_loop().create_task(_warm_up(app.state.db, app.state.warmed_up))
     try:
         yield
     finally:
+        warming.cancel()
         await board.CACHE.settle()
+
+
+async def _warm_up(db: Database, done: threading.Event) -> None:
+    """The default home page (current period, own first area or the kabupaten, approved data) of each
+    kind of viewer the accounts hold (role and areas), the kabupaten's first, one after another."""
+    try:
+        definition = _home_report()
+        if definition is None:
+            return
+        today = clock.today()
+        period = periods.containing(definition.period, today)
+        viewers: dict[tuple[str, tuple[str, ...]], Principal] = {}
+        for account in await users.list_all(db):
+            found = Principal(account.id, account.username, account.display_name, account.role, account.areas)
+            if account.active and account.role != "enumerator" and has(found, NEED):
+                viewers.setdefault((found.role, found.areas), found)
+        for principal in sorted(viewers.values(), key=lambda p: (not p.is_area_free, p.areas))[:WARM_KEYS]:
+            scopes = scopes_of(principal)
+            scope = definitions.scope_for(definition, scopes[0] if scopes else definitions.KABUPATEN)
+            source = await db.heavy_reads()
+            await board.prime(source.db, source.db.url, principal, board.Wanted(definition, period, scope, False),
+                              today)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the pages still work: the first view makes its figures as before
+        log.exception("the home page's figures could not be made at start")
+    finally:
+        done.set()
 
 
 def _home_report() -> definitions.Definition | None:
