@@ -1,18 +1,20 @@
 """The coordinators' and staff's home page (/) over real HTTP from `pantau serve` on SQLite with
 100,000 submissions (bench/report.py's data: 20,000 beneficiaries, 70,000 visits, 10,000 growth
 checks over 2026-Q2 and 2026-Q3, 60 petugas): staff asking for the kabupaten and a coordinator for
-their kecamatan, 2026-Q3. The page shows the report's own tables and their 8-period trends
-(reports/dataset.home_of, one pass over the data for all the periods), made once per data stamp
-(web/dashboard_cache): the first view of a key after the server starts makes them (a scan, as the
-report does: `cold`); every later view reads them; the first view after a write shows
-the last figures stamped with their data time while a background job makes them again (`refresh_s`:
-how long until the page is current again).
+their kecamatan, each on the page they land on (the current period, whose 8-period trends reach
+back over the data). The page shows the report's own tables and trends (reports/dataset.home_of,
+one pass over the data for all the periods), made once per data stamp (web/dashboard_cache). The
+server makes each viewer's default page in the background as it starts
+(`warm_up_s`: from ready until the server's CPU goes quiet); the first view of each page after that
+(`cold_s`, `kecamatan_cold_s`) reads them; every later view reads them; the first view after a write
+shows the last figures stamped with their data time while a background job makes them again
+(`refresh_s`: how long until the page is current again).
 
 Target (the home page issue): <= 300 ms at 100,000 submissions, for the page as people open it
 (median of the views after the first) AND for the first view after a write. The server's CPU time
 per warm view is printed beside the wall time, since the machine is shared.
 Last line: `BENCH dashboard <ms> ms p95_ms=<ms> cpu_ms=<ms> after_write_ms=<ms> refresh_s=<s> cold_s=<s>
-kecamatan_ms=<ms> kecamatan_after_write_ms=<ms> kecamatan_cold_s=<s> n=100000`."""
+kecamatan_ms=<ms> kecamatan_after_write_ms=<ms> kecamatan_cold_s=<s> warm_up_s=<s> n=100000`."""
 
 from __future__ import annotations
 
@@ -38,7 +40,6 @@ import report  # noqa: E402
 from harness import PASSWORD, Server, _wait_ready, free_port, run  # noqa: E402
 
 TARGET_MS = 300.0
-PERIOD = "2026-Q3"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -81,6 +82,20 @@ def timed(server: Server, path: str, rounds: int) -> tuple[float, list[float], l
         warm.append((time.perf_counter() - began) * 1000)
         cpu.append((cpu_s(server.pid) - used) * 1000)
     return cold, warm, cpu
+
+
+def until_quiet(pid: int, limit_s: float = 1800) -> float:
+    """Seconds until the server's CPU stays under 5 % for three seconds running: its start-up
+    background scans are over."""
+    began, quiet = time.perf_counter(), 0
+    used = cpu_s(pid)
+    while quiet < 3:
+        assert time.perf_counter() - began < limit_s, "the server never went quiet"
+        time.sleep(1)
+        now = cpu_s(pid)
+        quiet = quiet + 1 if now - used < 0.05 else 0
+        used = now
+    return time.perf_counter() - began - 3
 
 
 def write(server: Server, url: str) -> None:
@@ -154,7 +169,11 @@ def measure(base: str, url: str, env: dict[str, str], workdir: Path, args: argpa
     import http.cookiejar
 
     results, servers = {}, {}
-    paths = {"ani": f"/?periode={PERIOD}&wilayah=64.02", "budi": f"/?periode={PERIOD}&wilayah=64.02.06"}
+    # Each one's default page, as they land on it: the current period (its trends reach back over the
+    # bench data's quarters), the kabupaten for ani, Tenggarong for budi.
+    paths = {"ani": "/", "budi": "/"}
+    warm_up = until_quiet(pid)
+    print(f"start-up background scans over after {warm_up:.1f} s", flush=True)
     for who, path in paths.items():
         servers[who] = server = Server(base, url, env, workdir, http.cookiejar.CookieJar(), pid)
         sign_in(server, who)
@@ -175,8 +194,8 @@ def measure(base: str, url: str, env: dict[str, str], workdir: Path, args: argpa
     print(f"BENCH dashboard {median:.1f} ms p95_ms={p95:.1f} cpu_ms={statistics.median(cpu):.1f} "
           f"after_write_ms={written['ani']:.1f} refresh_s={refresh:.1f} cold_s={cold:.2f} "
           f"kecamatan_ms={statistics.median(k_warm):.1f} kecamatan_after_write_ms={written['budi']:.1f} "
-          f"kecamatan_cold_s={k_cold:.2f} n={args.total}")
-    return 0 if max(median, written["ani"], written["budi"]) <= TARGET_MS else 1
+          f"kecamatan_cold_s={k_cold:.2f} warm_up_s={warm_up:.1f} n={args.total}")
+    return 0 if max(median, written["ani"], written["budi"], cold * 1000, k_cold * 1000) <= TARGET_MS else 1
 
 
 if __name__ == "__main__":

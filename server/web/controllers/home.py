@@ -59,7 +59,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     first view after a restart does not wait for a scan; a scan still running at shutdown is waited
     for briefly."""
     settings: Settings = app.state.settings
-    board.CACHE.reset(settings.dashboard_rescan_s)
+    board.reset(settings.dashboard_rescan_s)
     app.state.warmed_up = threading.Event()  # set when the warm-up is over (tests wait for it)
     warming = asyncio.get_running_loop().create_task(_warm_up(app.state.db, app.state.warmed_up))
     try:
