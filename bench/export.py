@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import PASSWORD, REPO, _wait_ready, drop_database, free_port, fresh_database, median, run
+from harness import PASSWORD, REPO, SECRET, _wait_ready, drop_database, free_port, fresh_database, median, run
 from sample_answers import registrasi
 
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -139,7 +139,7 @@ def main() -> None:
     database_url = fresh_database(args.db, workdir)
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
            "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "WARNING",
-           "BENCH_PW": PASSWORD}
+           "BENCH_PW": PASSWORD, "PANTAU_SECRET_KEY": SECRET}
     server = None
     try:
         run("db", "migrate", env=env, cwd=workdir)

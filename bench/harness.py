@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "kata-sandi-bench-1"
+SECRET = "kunci-rahasia-bench-0123456789abcdef"  # `serve` on PostgreSQL needs one set
 
 
 def _photo() -> bytes:
@@ -115,7 +116,7 @@ def serving(kind: str, forms: tuple[str, ...] = ("forms/registrasi_penerima.yaml
     log_level = os.environ.get("BENCH_LOG_LEVEL", "")  # set it to see the server's log on stderr
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
            "PANTAU_DATA_DIR": str(workdir / "data"), "PANTAU_PORT": str(port),
-           "PANTAU_LOG_LEVEL": log_level or "WARNING",
+           "PANTAU_LOG_LEVEL": log_level or "WARNING", "PANTAU_SECRET_KEY": SECRET,
            "PANTAU_BENCH_ROUTES": "true", "BENCH_PW": PASSWORD, **(extra_env or {})}
     run("db", "migrate", env=env, cwd=workdir)
     run("forms", "load", *[str(REPO / f) for f in forms], env=env, cwd=workdir)

@@ -261,6 +261,18 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///"):])
 
 
+def require_shared_secret_key(settings: Settings) -> None:
+    """On PostgreSQL several nodes serve one database: each must sign sessions and seal NIKs with the
+    same key, so a node never makes its own there; the operator sets PANTAU_SECRET_KEY on every node."""
+    if settings.secret_key or settings.is_sqlite:
+        return
+    made = Path(settings.data_dir) / "secret_key"
+    earlier = f"; {made} holds the key this machine made before: put its content there" if made.exists() else ""
+    raise SettingsError("PANTAU_SECRET_KEY",
+                        "required on PostgreSQL, the same on every node (`openssl rand -base64 48`): "
+                        "a key made by one node would not open the sessions and NIK seals of the others" + earlier)
+
+
 def ensure_secret_key(settings: Settings) -> Settings:
     """Fill secret_key from DATA_DIR/secret_key, creating it (0600) on first run."""
     if settings.secret_key:

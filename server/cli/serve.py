@@ -1,5 +1,6 @@
 """`pantau serve`: check everything that can stop the server from working (settings, database
-folder, reachable database, current schema, free port) and say which one in one line; then serve."""
+folder, reachable database, current schema, free port; on PostgreSQL a secret key set for every node)
+and say which one in one line; then serve."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import msgspec
 
 from server.cli.common import prepared_settings, with_db
 from server.errors import PantauError
-from server.settings import Settings, hand_down
+from server.settings import Settings, hand_down, load_settings, require_shared_secret_key
 from server.storage import keyring, migrate, pii
 from server.storage.db import Database, connection_budget, pool_size_for
 
@@ -82,6 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
     from server.web.app import create_app
     from server.web.client_timeouts import GuardedHttpToolsProtocol
 
+    require_shared_secret_key(load_settings())
     settings = prepared_settings()
     _check_schema(settings)
     check_port(settings.host, settings.port)

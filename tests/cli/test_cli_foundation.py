@@ -19,6 +19,8 @@ from server.domain.users import verify_password
 from tests.conftest import ON_POSTGRES, REPO
 from tests.serving import ready_seconds
 
+SECRET = "kunci-rahasia-uji-cli-0123456789abcdef"  # `serve` on PostgreSQL needs one set
+
 
 def pantau(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None,
            timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -29,7 +31,7 @@ def pantau(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None,
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {"PANTAU_DATABASE_URL": database_url, "PANTAU_DATA_DIR": str(tmp_path / "data")}
+    return {"PANTAU_DATABASE_URL": database_url, "PANTAU_DATA_DIR": str(tmp_path / "data"), "PANTAU_SECRET_KEY": SECRET}
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], code: str) -> None:
@@ -182,9 +184,33 @@ def test_serve_answers_and_a_busy_port_is_a_clear_error(env: dict[str, str], tmp
     assert "Application shutdown complete" in output
 
 
+def test_serve_on_postgresql_refuses_to_make_its_own_secret_key(tmp_path: Path) -> None:
+    """Nodes on one PostgreSQL must share the key that signs sessions and seals NIKs: without
+    PANTAU_SECRET_KEY `serve` stops before it reaches the database or binds a port (nothing listens on
+    the URL's port), and names a key file an earlier single-node start left; SQLite still makes its own."""
+    closed = _free_port()
+    env = {"PANTAU_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed}/pantau",
+           "PANTAU_DATA_DIR": str(tmp_path / "d"), "PANTAU_PORT": str(_free_port())}
+    refused = pantau("serve", env=env, cwd=tmp_path)
+    assert_clean_failure(refused, "settings.invalid")
+    assert "PANTAU_SECRET_KEY" in refused.stderr and "every node" in refused.stderr
+    assert not (tmp_path / "d" / "secret_key").exists()  # nothing made
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "secret_key").write_text("x" * 48 + "\n")
+    named = pantau("serve", env=env, cwd=tmp_path)
+    assert_clean_failure(named, "settings.invalid")
+    assert str(tmp_path / "d" / "secret_key") in named.stderr
+    given = pantau("serve", env={**env, "PANTAU_SECRET_KEY": SECRET}, cwd=tmp_path)
+    assert_clean_failure(given, "db.unreachable")  # with the key it goes on, to the (closed) database
+    sqlite = pantau("serve", env={**env, "PANTAU_DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+                                  "PANTAU_DATA_DIR": str(tmp_path / "e")}, cwd=tmp_path)
+    assert_clean_failure(sqlite, "db.not_migrated")  # past the key: made in the data directory
+    assert (tmp_path / "e" / "secret_key").exists()
+
+
 def test_serve_refuses_an_unmigrated_database(empty_database_url: str, tmp_path: Path) -> None:
     env = {"PANTAU_DATABASE_URL": empty_database_url, "PANTAU_DATA_DIR": str(tmp_path / "d"),
-           "PANTAU_PORT": str(_free_port())}
+           "PANTAU_SECRET_KEY": SECRET, "PANTAU_PORT": str(_free_port())}
     assert_clean_failure(pantau("serve", env=env, cwd=tmp_path), "db.not_migrated")
 
 

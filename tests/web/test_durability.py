@@ -30,6 +30,9 @@ fields:
 """
 
 
+SECRET = "kunci-rahasia-uji-tahan-0123456789abcdef"  # PostgreSQL nodes need one set
+
+
 def _pantau(*args: str, env: dict[str, str], cwd: Path) -> None:
     subprocess.run([sys.executable, "-m", "server.cli.main", *args], env=env, cwd=cwd, check=True,
                    capture_output=True, timeout=120)
@@ -68,6 +71,7 @@ def test_acknowledged_submissions_survive_kill_9(database_url: str, tmp_path: Pa
     port = _free_port()
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
            "PANTAU_DATA_DIR": str(tmp_path / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "WARNING",
+           "PANTAU_SECRET_KEY": SECRET,
            "PW": "kata-sandi-tahan-1"}
     (tmp_path / "uji_tahan.yaml").write_text(FORM)
     _pantau("forms", "load", str(tmp_path / "uji_tahan.yaml"), env=env, cwd=tmp_path)
@@ -143,6 +147,7 @@ def test_two_worker_processes_store_each_submission_once(database_url: str, tmp_
     port = _free_port()
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PANTAU_DATABASE_URL": database_url,
            "PANTAU_DATA_DIR": str(tmp_path / "data"), "PANTAU_PORT": str(port), "PANTAU_LOG_LEVEL": "WARNING",
+           "PANTAU_SECRET_KEY": SECRET,
            "PANTAU_WORKERS": "2", "PW": "kata-sandi-tahan-1"}
     (tmp_path / "uji_tahan.yaml").write_text(FORM)
     _pantau("forms", "load", str(tmp_path / "uji_tahan.yaml"), env=env, cwd=tmp_path)
