@@ -35,8 +35,9 @@ RULE_ATTRIBUTES = (
     "max_count",
     "appearance",
 )
-# Warnings that change what old data means: publishing waits for staff to tick that they read them.
-NEEDS_CONFIRMATION = frozenset({"form.choice_reused"})
+# Warnings that change what old data means, or leave a question unanswerable (a choices CSV not
+# uploaded): publishing waits for staff to tick that they read them.
+NEEDS_CONFIRMATION = frozenset({"form.choice_reused", "form.empty_file_list"})
 _SUFFIX = re.compile(r"_([0-9]+)\Z")
 
 

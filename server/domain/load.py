@@ -309,8 +309,9 @@ class _Reader(NodeReader):
                      Said("daftar pilihan atau {wilayah: ...}", "a list of choices or {wilayah: ...}"),
                      "- {name: ya, label: Ya}")
             return None
-        if not node.value:
-            self.report("form.empty_choice_list", node, name=name)
+        if not node.value:  # a select_one_from_file list whose CSV was not uploaded is only a warning
+            self.report("form.empty_file_list" if name.lower().endswith(".csv") else "form.empty_choice_list",
+                        node, name=name)
         seen: set[str] = set()
         for choice, item in zip(choices, node.value, strict=True):
             if choice is not None and choice.name in seen:
@@ -388,7 +389,7 @@ def _choices_out(lists: dict[str, dict[str, Any]]) -> dict[str, Any]:
             out[name] = {"wilayah": chosen["wilayah"]}
         else:
             out[name] = [{"name": c["name"], **({"label": c["label"]} if c.get("label") else {}),
-                          **c.get("columns", {})} for c in chosen["choices"]]
+                          **c.get("columns", {})} for c in chosen.get("choices", [])]
     return out
 
 

@@ -176,6 +176,10 @@ _define("form.duplicate_choice", "error",
         "The choice '{choice}' appears twice in the list '{list}'.",
         "Nama pilihan adalah nilai yang disimpan; harus unik dalam daftarnya.",
         "A choice name is the stored value; it must be unique within its list.")
+_define("form.empty_file_list", "warning",
+        "Daftar pilihan '{name}' kosong: berkasnya belum diunggah bersama formulir.",
+        "The choice list '{name}' is empty: its file was not uploaded with the form.",
+        "Unggah workbook lagi bersama '{name}'.", "Upload the workbook again with '{name}'.")
 _define("form.empty_choice_list", "error",
         "Daftar pilihan '{name}' kosong.", "The choice list '{name}' is empty.",
         "Tambahkan pilihan, atau hapus daftarnya.", "Add choices, or remove the list.")
@@ -360,9 +364,11 @@ _define("xlsform.duplicate_column", "error",
         "Sheet '{sheet}': the column '{column_name}' appears twice (also column {first}).",
         "Hapus salah satu kolom; pyxform juga menolak judul kolom ganda.",
         "Remove one of them; pyxform refuses a duplicate column header too.")
-_define("xlsform.missing_choices_file", "error",
-        "Lembar '{sheet}' baris {row}: berkas pilihan '{attachment}' tidak diunggah bersama formulir.",
-        "Sheet '{sheet}' row {row}: the choices file '{attachment}' was not uploaded with the form.",
+_define("xlsform.missing_choices_file", "warning",
+        "Lembar '{sheet}' baris {row}: berkas pilihan '{attachment}' tidak diunggah bersama formulir; "
+        "pertanyaan ini tampil tanpa pilihan sampai workbook diunggah lagi bersama berkas itu.",
+        "Sheet '{sheet}' row {row}: the choices file '{attachment}' was not uploaded with the form; "
+        "the question shows no choices until the workbook is uploaded again with that file.",
         "Unggah '{attachment}' (kolom name dan label) bersama workbook, atau taruh di folder yang sama.",
         "Upload '{attachment}' (columns name and label) with the workbook, or put it in the same folder.")
 _define("xlsform.missing_attachment", "warning",

@@ -334,8 +334,11 @@ class _Reader:
                              f"the type '{row.get('type')}' (choices from a file other than CSV)")
             return None
         rows = self.attachment(sheet, row, file, required=True)
+        if rows is None and file not in self.files:  # not uploaded (warned): a list without choices, as pyxform
+            self.file_lists.setdefault(file, ChoiceList(name=file, choices=[]))
         if rows is None:
-            return None
+            return QUESTION_TYPES["select_multiple" if parsed.kind == "select_multiple" else "select_one"] \
+                if file not in self.files else None
         if file not in self.file_lists:
             choices = [Choice(name=r["name"], label=self.csv_label(r), columns={k: v for k, v in r.items()
                        if k != "name" and not k.startswith("label") and v}) for r in rows if r.get("name")]

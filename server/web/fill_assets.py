@@ -29,6 +29,8 @@ UI: dict[str, tuple[str, str]] = {
     "photo_ok": ("Foto tersimpan ({kb} KB)", "Photo saved ({kb} KB)"),
     "photo_fail": ("Foto gagal dikirim: {why}", "Photo upload failed: {why}"),
     "photo_kept": ("Foto tersimpan", "Photo saved"),
+    "no_choices": ("Daftar pilihannya belum diunggah bersama formulir.",
+                   "Its list of choices was not uploaded with the form."),
     "upload_off": ("Pantau belum menyimpan berkas ini; pertanyaan ini dilewati.",
                    "Pantau does not store this file yet; the question is skipped."),
     "sig_clear": ("Ulangi tanda tangan", "Clear signature"),

@@ -390,6 +390,8 @@ class Builder:
             offered = [c for c in offered if reachable(self.areas, c.name) or c.name in picked]
         options = [Option(c.name, text_of(c.label, self.lang, c.name), c.name in picked) for c in offered]
         item.filtered = q.choice_filter is not None
+        if not chosen.choices:  # select_one_from_file whose CSV was not uploaded (xlsform.missing_choices_file)
+            item.hint = f"{item.hint} {self.ui['no_choices']}".strip()
         parents = {c.columns.get("parent") for c in offered} if chosen.wilayah else set()
         if item.widget == "select" and len(parents) > 1:
             item.groups = self._grouped(offered, options)

@@ -101,7 +101,11 @@ def test_a_missing_or_broken_attachment_is_named_at_its_row() -> None:
     result = compile_source(book, "x.xlsx")
     assert [(p.code, p.line) for p in result.problems] == [("xlsform.missing_attachment", 2),
                                                            ("xlsform.missing_choices_file", 3)]
-    assert result.compiled is None and "desa.csv" in result.problems[1].message_id
+    # pyxform converts it without the file: accepted with a warning, the list empty until it is uploaded.
+    assert result.compiled is not None and "desa.csv" in result.problems[1].message_id
+    assert all(p.severity == "warning" for p in result.problems)
+    assert result.compiled.definition.choices["desa.csv"].choices == []
+    assert _check(result.compiled, {"d": "d1"})[0] == [("d", "answer.choice")]
     broken = compile_source(book, "x.xlsx", {"desa.csv": b"", "rumah.csv": b"id\n1\n"})
     assert [(p.code, p.line) for p in broken.problems] == [("xlsform.bad_attachment", 3)]
 
