@@ -31,12 +31,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--kill-at", type=float, help="seconds into the load (default: half way)")
+    parser.add_argument("--kill-renderer", action="store_true",
+                        help="kill the node making the scheduled report, once one is (from --kill-at on)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (node and nginx logs)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pantau-scale-out-"))
     try:
         outcome = drill(workdir, nodes=args.nodes, clients=args.clients, seconds=args.seconds,
-                        kill_at=args.seconds / 2 if args.kill_at is None else args.kill_at)
+                        kill_at=args.seconds / 2 if args.kill_at is None else args.kill_at,
+                        victim=None if args.kill_renderer else 1)
         for scope, status, message in outcome.report_runs:
             print(f"scheduled report {scope}: {status} {message}".rstrip())
         for answer, count in outcome.tally.refused.items():

@@ -137,6 +137,16 @@ class Node:
         assert self.process is not None
         wait_until_ready(f"http://127.0.0.1:{self.port}", self.process, self.log, within)
 
+    def rendering(self) -> bool:
+        """Whether a report worker (a spawned process of this node's group) is running now."""
+        assert self.process is not None
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.process.pid and b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+                    return True
+        return False
+
     def kill(self) -> None:
         assert self.process is not None
         with suppress(ProcessLookupError):
@@ -182,6 +192,7 @@ class Outcome:
     report_made_at_s: float | None
     killed_at_s: float
     restart_s: float
+    killed_renderer: bool  # the killed node was making the scheduled report at that moment
     nginx_retried: int  # requests nginx passed to a second node
 
     @property
@@ -204,7 +215,8 @@ class Outcome:
                 f"acked={len(t.acked)} stored={self.stored} beneficiaries={self.beneficiaries} "
                 f"standby_rows={self.standby_rows} saw_failure={t.saw_failure} recovered={t.recovered} "
                 f"nginx_retried={self.nginx_retried} killed_at_s={self.killed_at_s:.1f} "
-                f"restart_s={self.restart_s:.1f} report_queued_at_s={_s(self.report_queued_at_s)} "
+                f"restart_s={self.restart_s:.1f} killed_renderer={str(self.killed_renderer).lower()} "
+                f"report_queued_at_s={_s(self.report_queued_at_s)} "
                 f"report_made_at_s={_s(self.report_made_at_s)} clients={self.clients} seconds={self.seconds:.0f}")
 
 
@@ -374,7 +386,7 @@ def _nginx_retried(access_log: Path) -> int:
     return sum(1 for line in access_log.read_text(errors="replace").splitlines() if ", " in line.split('"')[1])
 
 
-def drill(workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: float, victim: int = 1,
+def drill(workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: float, victim: int | None = 1,
           report_poll: int = 5, report_within: float = 240) -> Outcome:
     """Run the whole drill in `workdir` (a fresh folder) and count. Nothing is left running."""
     with primary_and_standby() as pair:
@@ -382,7 +394,7 @@ def drill(workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: f
                       report_poll=report_poll, report_within=report_within)
 
 
-def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: float, victim: int,
+def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: float, victim: int | None,
            report_poll: int, report_within: float) -> Outcome:
     pair.psql(pair.primary_port, f"CREATE DATABASE {DATABASE}")
     primary = f"postgresql://postgres@127.0.0.1:{pair.primary_port}/{DATABASE}"
@@ -403,7 +415,7 @@ def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: floa
         folder.mkdir()
         port = _free_port()
         fleet.append(Node(port, {**base, "PANTAU_PORT": str(port), "PANTAU_DATA_DIR": str(folder / "data")}, folder))
-    restart = {"at": 0.0, "took": 0.0}
+    restart = {"at": 0.0, "took": 0.0, "renderer": False}
     try:
         for node in fleet:
             node.start()
@@ -413,11 +425,21 @@ def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: floa
 
             async def kill(started: float) -> None:
                 await asyncio.sleep(kill_at)
+                # victim None: the node making the report, as soon as one is (else the second node at
+                # the end of the load), so the drill shows its lease running out and another node taking it.
+                chosen = 1 if victim is None else victim
+                while victim is None and time.monotonic() - started < seconds:
+                    making = [i for i, node in enumerate(fleet) if node.rendering()]
+                    if making:
+                        chosen = making[0]
+                        break
+                    await asyncio.sleep(0.2)
+                restart["renderer"] = fleet[chosen].rendering()
                 restart["at"] = time.monotonic() - started
-                fleet[victim].kill()
-                fleet[victim].start()
+                fleet[chosen].kill()
+                fleet[chosen].start()
                 began = time.monotonic()
-                await asyncio.to_thread(fleet[victim].wait_ready)
+                await asyncio.to_thread(fleet[chosen].wait_ready)
                 restart["took"] = time.monotonic() - began
 
             load_started = dt.datetime.now(dt.UTC)
@@ -427,5 +449,6 @@ def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: floa
         for node in fleet:
             node.stop()
     return Outcome(nodes=nodes, clients=clients, seconds=seconds, tally=tally, killed_at_s=restart["at"],
-                   restart_s=restart["took"], nginx_retried=_nginx_retried(workdir / "nginx" / "access.log"),
+                   restart_s=restart["took"], killed_renderer=bool(restart["renderer"]),
+                   nginx_retried=_nginx_retried(workdir / "nginx" / "access.log"),
                    **counted)
