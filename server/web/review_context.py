@@ -315,7 +315,10 @@ class _Shows:
         out: list[AnswerItem] = []
         for field in fields:
             label = layout_rules.text_of(field.label, self.lang, field.name)
-            if isinstance(field, Group):
+            if isinstance(field, Group) and not field.label:
+                # A group only for skip logic (monev_uep's hasil): its name is no heading for people.
+                out += self.items(compiled, field.fields, values, depth)
+            elif isinstance(field, Group):
                 inner = self.items(compiled, field.fields, values, depth + 1)
                 out += [AnswerItem(depth=depth, kind="section", label=label), *inner] if inner else []
             elif isinstance(field, Repeat):
