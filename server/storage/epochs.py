@@ -47,7 +47,7 @@ class _State:
     def __init__(self) -> None:
         self.read_at = float("-inf")
         self.values: dict[str, int] = {}
-        self.caches: dict[str, tuple[int, dict[Any, Any]]] = {}
+        self.caches: dict[str, tuple[tuple[int, ...], dict[Any, Any]]] = {}
 
 
 def _state(db: Database) -> _State:
@@ -73,15 +73,17 @@ async def current(db: Database, name: str) -> int:
     return (await values(db)).get(name, 0)
 
 
-async def cache(db: Database, name: str) -> dict[Any, Any]:
-    """A per-process dict for data that changes only with epoch `name`: the same dict while the epoch
-    stays, a new empty one once it moved (in this process at once after its own bump_now/bump via
-    forget(), in others within POLL_S)."""
+async def cache(db: Database, *names: str) -> dict[Any, Any]:
+    """A per-process dict for data that changes only with the epochs `names`: the same dict while
+    they all stay, a new empty one once any moved (in this process at once after its own
+    bump_now/bump via forget(), in others within POLL_S)."""
     state = _state(db)
-    value = await current(db, name)
-    held = state.caches.get(name)
+    found = await values(db)
+    value = tuple(found.get(name, 0) for name in names)
+    key = "+".join(names)
+    held = state.caches.get(key)
     if held is None or held[0] != value:
-        held = state.caches[name] = (value, {})
+        held = state.caches[key] = (value, {})
     return held[1]
 
 

@@ -1,6 +1,12 @@
 """Server-side sessions. The cookie holds a random token; the database holds only its sha256, so a
 copy of the database cannot be replayed as cookies. A tampered or unknown cookie simply matches
-no row. Deleting a user's rows ends their sessions at once, in every process."""
+no row.
+
+Every request resolves its cookie, so each process keeps the sessions it resolved (at most
+CACHE_MAX) until the SESSIONS or USERS epoch moves: signing out, a new password, a deactivation and
+a change of role or areas bump one of them in the transaction that makes the change, which empties
+this cache in the process that made it at once and in every other process and node within
+epochs.POLL_S. Expiry is checked on every hit."""
 
 from __future__ import annotations
 
@@ -35,10 +41,26 @@ async def create(db: Database, user_id: int, address: str, days: int) -> str:
     return token
 
 
+CACHE_MAX = 20_000  # sessions kept per process; about 0.5 KB each
+
+
 async def resolve(db: Database, token: str) -> Session | None:
     if not token or len(token) > 100:
         return None
     digest = token_hash(token)
+    kept = await epochs.cache(db, epochs.SESSIONS, epochs.USERS)
+    session: Session | None = kept.get(digest)
+    if session is None:
+        session = await _read(db, digest)
+        if session is None:  # unknown, ended or deactivated: not kept, a guessed cookie costs no memory
+            return None
+        if len(kept) >= CACHE_MAX:
+            kept.clear()
+        kept[digest] = session
+    return session if session.expires_at > clock.now() else None
+
+
+async def _read(db: Database, digest: str) -> Session | None:
     # One round trip, raw SQL: this runs on every request, and building the ORM join cost more than
     # the query. One row per area the user holds (or one row with a NULL area).
     rows = await db.fetch(
@@ -46,7 +68,7 @@ async def resolve(db: Database, token: str) -> Session | None:
         "u.role AS role, u.active AS active, a.area_code AS area_code FROM user_session s "
         "JOIN pantau_user u ON u.id = s.user_id LEFT JOIN user_area a ON a.user_id = u.id "
         "WHERE s.token_hash = {} ORDER BY a.area_code", digest)
-    if not rows or not rows[0]["active"] or _aware(rows[0]["expires_at"]) <= clock.now():
+    if not rows or not rows[0]["active"]:
         return None
     row = rows[0]
     areas = tuple(r["area_code"] for r in rows if r["area_code"])

@@ -1,5 +1,7 @@
-"""Who is asking: the session cookie resolved to a Principal on every request (one indexed query),
-so a deactivated user or a changed password takes effect at once in every process. Scripts reading
+"""Who is asking: the session cookie resolved to a Principal on every request, from this process's
+session cache (storage/sessions.py) or one indexed query, so a deactivated user or a changed
+password takes effect at once in the process that made the change and within a second in every
+other process and node. Scripts reading
 the JSON API send a personal token instead (`Authorization: Bearer ...`, GET only). Handlers that
 need a signed-in user declare `principal: Principal`; anonymous visitors get a redirect to the
 sign-in page (HTML) or a 401 problem (API)."""

@@ -446,7 +446,9 @@ def test_a_session_that_ended_offline_waits_asks_to_sign_in_then_syncs(
     page.goto(f"{server.url}/terkirim")  # from the phone's cache
     page.wait_for_selector("#outbox li[data-state=saved]")
     with sqlite3.connect(server.database) as db:
-        db.execute("DELETE FROM user_session")  # the session ends on the server meanwhile
+        db.execute("DELETE FROM user_session")  # the session ends on the server meanwhile, and as every
+        db.execute("INSERT INTO epoch (name, value) VALUES ('sessions', 1) "  # way Pantau ends one does,
+                   "ON CONFLICT (name) DO UPDATE SET value = epoch.value + 1")  # the cache's epoch moves
     context.set_offline(False)  # the online event: the outbox tries, and hears 401
     page.wait_for_selector("#signin a[href^='/masuk']")
     [item] = outbox(page)
