@@ -57,17 +57,24 @@ def fresh_database(kind: str, workdir: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}"
     # BENCH_DB_PREFIX: several people share one PostgreSQL, each with databases under their own prefix
+    # BENCH_PG_PORT: a bench that needs its own PostgreSQL server (submit_cost's, with
+    # pg_stat_statements loaded) points the harness at it
     name = f"{os.environ.get('BENCH_DB_PREFIX', 'pantau_bench')}_{os.getpid()}"
     for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql], check=True)
-    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", _pg_port(), "-U", "postgres", "-d", "postgres",
+                        "-c", sql], check=True)
+    return f"postgresql://postgres@127.0.0.1:{_pg_port()}/{name}"
+
+
+def _pg_port() -> str:
+    return os.environ.get("BENCH_PG_PORT", "5432")
 
 
 def drop_database(url: str) -> None:
     if url.startswith("postgresql://"):
         name = url.rsplit("/", 1)[1]
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c",
-                        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", _pg_port(), "-U", "postgres", "-d", "postgres",
+                        "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
 
 
 @dataclass

@@ -10,9 +10,15 @@ say where a submission's instructions go: `signed_in_minstr` (the session, the r
 the receipt as the answer) and `validated_minstr` (and the form loaded and the answers validated);
 the submission minus the latter is the storage side (photo check, registry, content hash, writer).
 
-What it counts: the server process only (its event loop and its writer thread), not PostgreSQL's
-backend and not the kernel's work for the sockets or the fsync. Requests go one at a time, so each
-submission pays a whole writer batch (BEGIN, COMMIT) that under load is shared by many."""
+What it counts: the server process (its event loop and its writer thread), not the kernel's work
+for the sockets or the fsync. On PostgreSQL the bench also counts the database's side of each
+submission: it makes its own throwaway cluster with pg_stat_statements loaded (pg_createcluster,
+dropped afterwards; the shared server on 5432 does not load it) and prints, per submission, the
+statements run (`pg_statements`), rows written (`pg_rows`), index entries written (`pg_index_entries`:
+each inserted row, and each updated row that was not a HOT update, times its table's indexes),
+transactions (`pg_xacts`) and the backends' CPU (`pg_cpu_ms`, from /proc, in the clock's ticks).
+Requests go one at a time, so each submission pays a whole writer batch (BEGIN, COMMIT) that under
+load is shared by many."""
 
 from __future__ import annotations
 
@@ -21,10 +27,13 @@ import glob
 import http.client
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -98,7 +107,13 @@ def measure(kind: str, count: int) -> str:
         for n in range(WARM):
             for path in STAGES:
                 post(path, 500_000 + n if path == STAGES[-1] else n)
-        signed_in, validated, submit = (counted(path, 0) for path in STAGES[1:])
+        signed_in, validated = (counted(path, 0) for path in STAGES[1:3])
+        before = pg_counters(server.database_url) if kind == "postgres" else {}
+        submit = counted(STAGES[3], 0)
+        after = pg_counters(server.database_url) if kind == "postgres" else {}
+        if after:  # the reading before is itself a statement and a transaction that the one after sees
+            after["statements"] -= 1
+            after["xacts"] -= 1
         noop = counted(STAGES[0], 0)
         stored = rows(server)
     for old in glob.glob(out_prefix + "*"):
@@ -107,7 +122,59 @@ def measure(kind: str, count: int) -> str:
         raise SystemExit(f"{stored} submissions stored, {WARM + count} sent")
     return (f"BENCH submit_cost {submit / 1e6:.2f} Minstr/sub db={kind} noop_minstr={noop / 1e6:.3f} "
             f"ratio_instr={noop / submit:.3f} signed_in_minstr={signed_in / 1e6:.3f} "
-            f"validated_minstr={validated / 1e6:.3f} requests={count} workers=1")
+            f"validated_minstr={validated / 1e6:.3f} requests={count} workers=1"
+            + "".join(f" pg_{k}={(after[k] - before[k]) / count:.{2 if k == 'cpu_ms' else 1}f}" for k in after))
+
+
+STATS = """SELECT
+  (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+    WHERE d.datname = current_database()),
+  (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables),
+  (SELECT coalesce(sum((t.n_tup_ins + t.n_tup_upd - t.n_tup_hot_upd)
+                       * (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)), 0)
+     FROM pg_stat_user_tables t),
+  (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+  (SELECT string_agg(pid::text, ' ') FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid())"""
+
+
+def pg_counters(url: str) -> dict[str, float]:
+    """The database's own counters of this bench's database. Backends report their statistics when
+    idle, at most about every 10 s: wait that long first."""
+    time.sleep(11)
+    port, name = url.rsplit(":", 1)[1].split("/")
+    out = subprocess.run(["psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", name,
+                          "-c", STATS], capture_output=True, text=True, check=True).stdout.strip()
+    statements, rows_, entries, xacts, pids = out.split("|")
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = 0
+    for pid in pids.split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu += int(fields[11]) + int(fields[12])  # utime, stime
+    return {"statements": float(statements), "rows": float(rows_), "index_entries": float(entries),
+            "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks}
+
+
+@contextmanager
+def own_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster with pg_stat_statements loaded, on a free port."""
+    version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".")])[-1]
+    name = f"pantau_cost{os.getpid()}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    try:
+        subprocess.run(["pg_createcluster", version, name, "-p", port, "--start",
+                        "-o", "shared_preload_libraries=pg_stat_statements", "--", "--auth=trust"],
+                       capture_output=True, check=True, timeout=180)
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "template1", "-c",
+                        "CREATE EXTENSION pg_stat_statements"], capture_output=True, check=True)
+        yield port
+    finally:
+        subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True, timeout=120, check=False)
 
 
 def rows(server: Server) -> int:
@@ -124,7 +191,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
     for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
-        print(measure(kind, args.requests), flush=True)
+        if kind == "postgres":
+            with own_cluster() as port:
+                os.environ["BENCH_PG_PORT"] = port
+                print(measure(kind, args.requests), flush=True)
+        else:
+            print(measure(kind, args.requests), flush=True)
 
 
 if __name__ == "__main__":
