@@ -109,6 +109,7 @@ class _Reader:
         self.files: Mapping[str, bytes] = {}  # attachments uploaded with the workbook, by file name
         self.file_lists: dict[str, ChoiceList] = {}  # choices read from them (select_one_from_file)
         self.attachments: dict[str, list[dict[str, str]]] = {}  # csv-external rows, for pulldata()
+        self.allow_choice_duplicates = False  # the setting of that name: pyxform then keeps both choices
 
     def loc(self, sheet: str, row: int, column: int = 1) -> Loc:
         return Loc(f"{self.file}[{sheet}]", row, max(column, 1))
@@ -174,8 +175,11 @@ class _Reader:
             self.problems.extend(found)
         kept = {k: v for k, (v, _) in row.cells.items()
                 if k not in SETTINGS_COLUMNS and k.split("::")[0] not in ("form_title", TITLE_COLUMN)}
+        # Kept for the export, and acted on in choices().
+        self.allow_choice_duplicates = _flag(row.get("allow_choice_duplicates")) is True
         for key in kept:
-            self.ignored(name, row, key, f"pengaturan '{key}'", f"the setting '{key}'")
+            if key != "allow_choice_duplicates":
+                self.ignored(name, row, key, f"pengaturan '{key}'", f"the setting '{key}'")
         return Settings(id=form_id, version=version, title=title, default_language=self.language,
                         instance_name=row.get("instance_name") or None, registry=registry, xlsform=kept)
 
@@ -216,7 +220,7 @@ class _Reader:
                                 key="list_name" if not list_name else "name")
                 continue
             self.where.add(("choices", list_name), self.loc(sheet.name, row.number))
-            if any(c.name == name for c in lists.get(list_name, [])):
+            if not self.allow_choice_duplicates and any(c.name == name for c in lists.get(list_name, [])):
                 self.report("form.duplicate_choice", sheet.name, row.number, choice=name, list=list_name)
             # Extra columns serve choice filters; media columns ride along (images shown with the choice).
             columns = {k: v for k, (v, _) in row.cells.items()

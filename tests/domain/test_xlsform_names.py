@@ -139,3 +139,18 @@ def test_two_siblings_of_one_name_stay_refused() -> None:
                            ["end group", "", ""], ["text", "q", "Q"]])
     assert result.compiled is None
     assert "form.duplicate_name" in [c for c, _, _ in codes(result)]
+
+
+def test_duplicate_choices_are_kept_when_allow_choice_duplicates_says_yes() -> None:
+    survey = [["type", "name", "label"], ["select_one daftar", "s1", "S1"]]
+    choices = [["list name", "name", "label"], ["daftar", "a", "A"], ["daftar", "b", "B"], ["daftar", "b", "C"]]
+    refused = compile_book(survey, choices, settings=[["form_id", "version"], ["dup", "1"]])
+    assert refused.compiled is None and [c for c, _, _ in codes(refused)] == ["form.duplicate_choice"]
+    allowed = compile_book(survey, choices, settings=[["form_id", "version", "allow_choice_duplicates"],
+                                                      ["dup", "1", "Yes"]])
+    assert allowed.problems == [] and allowed.compiled is not None  # acted on, so not reported as ignored
+    listed = allowed.compiled.definition.choices["daftar"].choices
+    assert [(c.name, c.label) for c in listed] == [("a", {"id": "A"}), ("b", {"id": "B"}), ("b", {"id": "C"})]
+    checked = validate(allowed.compiled, {"s1": "b"}, today=NOW.date(), now=NOW)
+    assert checked.errors == [] and checked.answers["s1"] == "b"
+    assert validate(allowed.compiled, {"s1": "c"}, today=NOW.date(), now=NOW).errors[0].code == "answer.choice"
