@@ -17,6 +17,7 @@ import msgspec
 
 from server import clock
 from server.domain.attachments import BadAttachment, read_csv
+from server.domain.expr import ExprError, parse
 from server.domain.form import (
     MAX_NAME_LENGTH,
     NAME_RE,
@@ -181,7 +182,22 @@ class _Reader:
             if key != "allow_choice_duplicates":
                 self.ignored(name, row, key, f"pengaturan '{key}'", f"the setting '{key}'")
         return Settings(id=form_id, version=version, title=title, default_language=self.language,
-                        instance_name=row.get("instance_name") or None, registry=registry, xlsform=kept)
+                        instance_name=self.instance_name(name, row, kept), registry=registry, xlsform=kept)
+
+    def instance_name(self, sheet: str, row: Row, kept: dict[str, str]) -> str | None:
+        """pyxform passes instance_name to ODK unread; one that is no expression (a bare `x`) only
+        names the submission, so it is kept for the export and ignored rather than refused."""
+        text = row.get("instance_name")
+        if not text:
+            return None
+        try:
+            parse(text)
+        except ExprError as exc:
+            kept["instance_name"] = text
+            self.ignored(sheet, row, "instance_name", f"instance_name '{text}' ({exc.message_id})",
+                         f"the instance_name '{text}' ({exc.message_en})")
+            return None
+        return text
 
     def form_id(self, sheet: str, row: Row) -> str:
         """pyxform names a form without form_id after its file, and takes any text as form_id (it
@@ -284,7 +300,7 @@ class _Reader:
         if row.get(TYPE_COLUMN):
             return self.pantau_question(sheet, row)
         qtype = self.question_type(sheet, row, parsed)
-        name = row.get("name")
+        name = row.get("name") or _generated_name(row)
         if qtype is None and parsed.kind != "metadata":
             return []
         if not name:
@@ -488,6 +504,13 @@ class _Reader:
 
 
 _KIND_ID = {"group": "grup", "repeat": "ulangan"}
+
+
+def _generated_name(row: Row) -> str:
+    """The names pyxform gives rows without one: the audit is always `audit`, a note
+    `generated_note_name_<row>`; any other row needs its name."""
+    kind = " ".join(row.get("type").split()).lower()
+    return "audit" if kind == "audit" else f"generated_note_name_{row.number}" if kind == "note" else ""
 
 
 def _as_name(text: str) -> str:

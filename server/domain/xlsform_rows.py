@@ -32,7 +32,7 @@ def rewrite(sheet: str, rows: list[Row], choices: Mapping[str, ChoiceList], lang
         report("xlsform.unsupported", sheet, rows[0].number, what_id=f"'begin loop' yang menjadi {len(expanded)} baris "
                f"(batas {MAX_ROWS})", what_en=f"'begin loop' expanding to {len(expanded)} rows (limit {MAX_ROWS})")
         return []
-    return _path_names(sheet, expanded, report)
+    return _path_names(sheet, _underscored(sheet, expanded, report), report)
 
 
 def _edge(row: Row) -> tuple[str, str]:
@@ -117,6 +117,28 @@ def _one(values: dict[str, str], match: re.Match[str]) -> str:
 
 def _with(row: Row, **cells: tuple[str, int]) -> Row:
     return Row(row.number, row.cells | cells)
+
+
+def _underscored(sheet: str, rows: list[Row], report: Report) -> list[Row]:
+    """A name starting with "_" (pyxform takes `_1`) would meet Pantau's own answer keys
+    (`_id`, `_konfirmasi`): it becomes `q_1`, and so does every ${_1}."""
+    new = {row.get("name"): "q" + row.get("name") for row in rows
+           if row.get("name").startswith("_") and _edge(row)[0] != "end"}
+    if not new:
+        return rows
+    out = []
+    for row in rows:
+        name = row.get("name")
+        if name in new and _edge(row)[0] != "end":
+            report("xlsform.renamed", sheet, row.number, row.cells["name"][1], name=name, new=new[name],
+                   why_id="(nama berawalan _ dipakai Pantau sendiri)",
+                   why_en="(names starting with _ are Pantau's own)")
+        cells = {column: (_REFERENCE.sub(lambda m: "${" + new.get(m[1], m[1]) + "}", text), index)
+                 for column, (text, index) in row.cells.items()}
+        if name in new:
+            cells["name"] = (new[name], row.cells["name"][1])
+        out.append(Row(row.number, cells))
+    return out
 
 
 def _path_names(sheet: str, rows: list[Row], report: Report) -> list[Row]:

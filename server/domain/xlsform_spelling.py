@@ -58,7 +58,7 @@ SETTINGS_COLUMNS = frozenset({"form_id", "form_title", "version", "default_langu
 TITLE_COLUMN = "pantau_title"  # the title in other languages: see _title()
 # Attributes an XLSForm row may carry where Pantau's type takes none: kept and ignored (see fitted()).
 FITTED_ATTRIBUTES = ("hint", "required", "required_message", "constraint", "constraint_message", "default",
-                     "read_only", "appearance", "choice_filter")
+                     "read_only", "appearance", "choice_filter", "trigger")
 # Appearances the fill page draws differently (server/web/fill_context.py); others are ignored.
 HONOURED_APPEARANCES = {"select_one": ("minimal",), "text": ("multiline", "numbers"), "image": ("signature",)}
 BACKGROUND_GEOPOINT = "background-geopoint"  # the location when its trigger changes (static/js/trigger.js)

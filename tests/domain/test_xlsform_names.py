@@ -154,3 +154,40 @@ def test_duplicate_choices_are_kept_when_allow_choice_duplicates_says_yes() -> N
     checked = validate(allowed.compiled, {"s1": "b"}, today=NOW.date(), now=NOW)
     assert checked.errors == [] and checked.answers["s1"] == "b"
     assert validate(allowed.compiled, {"s1": "c"}, today=NOW.date(), now=NOW).errors[0].code == "answer.choice"
+
+
+def test_a_name_starting_with_an_underscore_becomes_q_and_so_do_its_references() -> None:
+    result = compile_book([["type", "name", "label", "relevant"], ["integer", "_1", "One", ""],
+                           ["text", "q2", "Two", "${_1} > 1"]])
+    assert fields_of(result) == ["q_1", "q2"]
+    assert codes(result) == [("xlsform.renamed", "warning", 2)]
+    assert result.compiled is not None
+    shown = validate(result.compiled, {"q_1": 2, "q2": "x"}, today=NOW.date(), now=NOW)
+    hidden = validate(result.compiled, {"q_1": 1, "q2": "x"}, today=NOW.date(), now=NOW)
+    assert shown.answers.get("q2") == "x" and "q2" not in hidden.answers  # the relevance reads q_1
+
+
+def test_rows_pyxform_names_itself_an_audit_and_a_note() -> None:
+    result = compile_book([["type", "name", "label"], ["audit", "", ""], ["note", "", "Hello"], ["text", "q1", "Q1"]])
+    assert fields_of(result) == ["audit", "generated_note_name_3", "q1"]
+    nameless = compile_book([["type", "name", "label"], ["text", "", "Q1"]])
+    assert [c for c, _, _ in codes(nameless)] == ["form.missing_key"]
+
+
+def test_an_instance_name_that_is_no_expression_is_kept_and_ignored() -> None:
+    result = compile_book([["type", "name", "label"], ["text", "q1", "Q1"]],
+                          settings=[["form_id", "version", "instance_name"], ["tes", "1", "x"]])
+    assert result.compiled is not None and result.compiled.instance_name is None
+    assert result.compiled.definition.settings.xlsform == {"instance_name": "x"}
+    assert codes(result) == [("xlsform.ignored", "warning", 2)]
+    good = compile_book([["type", "name", "label"], ["text", "q1", "Q1"]],
+                        settings=[["form_id", "version", "instance_name"], ["tes", "1", "concat('a', ${q1})"]])
+    assert good.problems == [] and good.compiled is not None and good.compiled.instance_name is not None
+
+
+def test_a_trigger_on_a_calculate_is_kept_and_ignored() -> None:
+    result = compile_book([["type", "name", "label", "trigger", "calculation"], ["integer", "temp", "T", "", ""],
+                           ["calculate", "double", "", "${temp}", "${temp} * 2"]])
+    assert codes(result) == [("xlsform.ignored", "warning", 3)]
+    assert result.compiled is not None
+    assert validate(result.compiled, {"temp": 4}, today=NOW.date(), now=NOW).answers["double"] == 8
