@@ -218,6 +218,8 @@ class _Reader:
 
     # --- choices ------------------------------------------------------------------------------
     def choices(self, sheet: Sheet) -> dict[str, ChoiceList]:
+        if not sheet.header and not sheet.rows:  # an empty choices sheet: pyxform reads no lists from it
+            return {}
         if "value" in sheet.header and "name" not in sheet.header:  # pyxform's older spelling
             sheet.header["name"] = sheet.header.pop("value")
             for r in sheet.rows:
@@ -392,6 +394,8 @@ class _Reader:
         kept, cleared = dict(question.xlsform), dict[str, Any]()
         for attribute in FITTED_ATTRIBUTES:
             if getattr(question, attribute) in (None, {}, False, "") or attribute in qtype.attributes:
+                continue
+            if attribute == "trigger" and qtype.holds_value and not qtype.computed:  # check._applies
                 continue
             cleared[attribute] = {} if attribute in TEXT_COLUMNS else False if attribute in ("required", "read_only") \
                 else None

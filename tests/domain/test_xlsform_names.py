@@ -191,3 +191,10 @@ def test_a_trigger_on_a_calculate_is_kept_and_ignored() -> None:
     assert codes(result) == [("xlsform.ignored", "warning", 3)]
     assert result.compiled is not None
     assert validate(result.compiled, {"temp": 4}, today=NOW.date(), now=NOW).answers["double"] == 8
+
+
+def test_an_empty_choices_sheet_holds_no_lists_as_in_pyxform() -> None:
+    result = compile_book([["type", "name", "label"], ["text", "q1", "Q1"]], choices=[])
+    assert result.problems == [] and fields_of(result) == ["q1"]
+    headless = compile_book([["type", "name", "label"], ["text", "q1", "Q1"]], choices=[["", "name"], ["a", "b"]])
+    assert "xlsform.missing_column" in [c for c, _, _ in codes(headless)]
