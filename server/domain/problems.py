@@ -364,6 +364,11 @@ _define("xlsform.duplicate_column", "error",
         "Sheet '{sheet}': the column '{column_name}' appears twice (also column {first}).",
         "Hapus salah satu kolom; pyxform juga menolak judul kolom ganda.",
         "Remove one of them; pyxform refuses a duplicate column header too.")
+_define("xlsform.path_rewritten", "warning",
+        "'{attribute}' dari '{name}' memakai jalur XPath; Pantau membacanya sebagai {after}.",
+        "'{attribute}' of '{name}' uses an XPath path; Pantau reads it as {after}.",
+        "Ditulis: {before}. Pantau menyimpan dan mengekspor bentuk barunya.",
+        "Written: {before}. Pantau keeps and exports the new form.")
 _define("xlsform.missing_choices_file", "warning",
         "Lembar '{sheet}' baris {row}: berkas pilihan '{attachment}' tidak diunggah bersama formulir; "
         "pertanyaan ini tampil tanpa pilihan sampai workbook diunggah lagi bersama berkas itu.",

@@ -48,6 +48,7 @@ from server.domain.xlsform_odk import (
     without_constraint,
     without_text,
 )
+from server.domain.xlsform_paths import rewrite as rewrite_paths
 from server.domain.xlsform_rows import rewrite
 from server.domain.xlsform_sheets import Row, Sheet, read_workbook
 from server.domain.xlsform_spelling import (
@@ -137,8 +138,13 @@ class _Reader:
         fields = self.survey(sheets["survey"], choices)
         if settings is None or fields is None:
             return None
+        fields = rewrite_paths(fields, self.path_rewritten)
         return Form(settings=settings, fields=fields, choices=self.add_other(choices | self.file_lists),
                     attachments=self.attachments)
+
+    def path_rewritten(self, name: str, attribute: str, before: str, after: str) -> None:
+        self.problems.append(problem("xlsform.path_rewritten", self.where.at(("field", name, attribute)),
+                                     name=name, attribute=attribute, before=before, after=after))
 
     def text(self, row: Row, column: str) -> Text:
         out = {self.language: row.get(column)} if row.get(column) else {}
