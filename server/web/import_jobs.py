@@ -29,7 +29,7 @@ from server.storage import registry_import as store
 from server.storage.db import Database
 
 JOB_ID_LENGTH = 22
-_CACHED_RUNS = 4  # decoded checks this process keeps (a 100,000-row check is tens of MB decoded)
+_CACHED_RUNS = 2  # decoded checks this process keeps, each with every row of its file as objects
 
 
 @dataclass
