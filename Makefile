@@ -31,7 +31,7 @@ run: install ## install, migrate, load forms/, make the first admin, serve on :8
 	$(BIN)/pantau users ensure-admin
 	$(BIN)/pantau serve
 
-lint: $(VENV)/.stamp-test ## ruff on everything, mypy --strict on server/domain and server/reports
+lint: $(VENV)/.stamp-test ## ruff on everything, mypy --strict on server/
 	$(BIN)/ruff check server tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache

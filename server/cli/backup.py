@@ -28,7 +28,7 @@ from server.storage import backup, keyring, pii
 from server.storage.db import Database
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("backup", help="consistent copy of the SQLite database (even while serving)")
     p.add_argument("file", help="where to write the copy (must not exist)")
     p.set_defaults(func=_backup)

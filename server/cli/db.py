@@ -8,7 +8,7 @@ from server.cli.common import prepared_settings, with_db
 from server.storage import blob_move, blobs, migrate
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("db", help="database schema: migrate, status")
     db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     m = db_sub.add_parser("migrate", help="apply pending migrations (safe to run again)")

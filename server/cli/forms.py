@@ -21,7 +21,7 @@ from server.domain.problems import Loc, Problem, problem
 WRITERS = {".yaml", ".yml", ".json", ".xlsx"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("forms", help="form definitions: check, eval, convert, load")
     forms_sub = p.add_subparsers(dest="forms_command", metavar="ACTION", required=True)
     check = forms_sub.add_parser("check", help="check form files (.yaml, .json, .xlsx, .xls); exit 1 on errors")

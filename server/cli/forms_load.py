@@ -15,7 +15,7 @@ from server.storage.db import Database
 MAX_FORM_FILE = 1024 * 1024
 
 
-def add_load_command(forms_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_load_command(forms_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = forms_sub.add_parser("load", help="compile form files and publish them into the database")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.set_defaults(func=_load)

@@ -17,7 +17,7 @@ from server.storage.writer import Writer
 MIN_KEY = 32
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keys", help="check or rotate the registry key (PANTAU_NIK_KEY)")
     keys_sub = p.add_subparsers(dest="keys_command", metavar="ACTION")
     keys_sub.required = True

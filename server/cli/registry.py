@@ -27,7 +27,7 @@ BAR = 30
 IMPORTERS = ("staff", "admin")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("registry", help="the beneficiary registry")
     registry_sub = p.add_subparsers(dest="registry_command", metavar="SUBCOMMAND", parser_class=type(p))
     registry_sub.required = True

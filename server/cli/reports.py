@@ -19,7 +19,7 @@ from server.storage.db import Database
 BAR = 30
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("reports", help="evaluation reports (PDF)")
     reports_sub = p.add_subparsers(dest="reports_command", metavar="SUBCOMMAND", parser_class=type(p))
     reports_sub.required = True

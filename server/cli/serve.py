@@ -20,7 +20,7 @@ from server.storage import keyring, migrate, pii
 from server.storage.db import Database, connection_budget, pool_size_for
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve Pantau over HTTP (PANTAU_HOST, PANTAU_PORT)")
     p.set_defaults(func=_serve)
 

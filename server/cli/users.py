@@ -10,17 +10,18 @@ import sys
 
 from server.cli.common import prepared_settings, with_db
 from server.domain import users as rules
+from server.domain.access import ROLES
 from server.errors import PantauError
 from server.settings import secret_from_env
 from server.storage import audit, logins, users
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("users", help="user accounts: add, list, set-role, deactivate, unlock, ensure-admin")
     u = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = u.add_parser("add", help="create a user (password from a prompt or --password-env)")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=rules.ROLES)
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--name", default="", help="display name")
     add.add_argument("--areas", default="", help="Kemendagri area codes, comma separated (64.02.06,64.02.13)")
     add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls.set_defaults(func=_list)
     sr = u.add_parser("set-role", help="change a user's role and areas")
     sr.add_argument("username")
-    sr.add_argument("role", choices=rules.ROLES)
+    sr.add_argument("role", choices=ROLES)
     sr.add_argument("--areas", default="", help="Kemendagri area codes, comma separated (replaces the old ones)")
     sr.set_defaults(func=_set_role)
     de = u.add_parser("deactivate", help="deactivate a user; their sessions end at once")

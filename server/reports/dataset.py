@@ -18,6 +18,7 @@ from server.domain.registry import area_name, kecamatan_of
 from server.domain.review import CONFIRM_KEY
 from server.reports.definitions import KABUPATEN, Definition
 from server.storage import reports as store
+from server.storage.sql import open_reader
 
 Progress = Callable[[str, float], None]
 _decode = msgspec.json.Decoder().decode
@@ -62,7 +63,7 @@ def build(
     data_time: str = "",
 ) -> Dataset:
     say = progress or (lambda _step, _done: None)
-    conn = store.open_reader(url)
+    conn = open_reader(url)
     try:
         say("data periode ini dan sebelumnya", 0.05)
         now, before = _facts(conn, definition, period, scope, include_all)
@@ -126,7 +127,7 @@ def home_of(
     spans = [period]
     while len(spans) < count:
         spans.insert(0, spans[0].previous())
-    conn = store.open_reader(url)
+    conn = open_reader(url)
     try:
         *own, before = _pass(conn, definition, [*((p, True) for p in spans), (period.previous(), False)],
                              scope, include_all)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from server.errors import PantauError
 from server.storage import blobs
+from server.storage.sql import for_psycopg
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 
@@ -49,7 +50,7 @@ def _check(conn: Any, item: Found, content: str) -> None:
     if item.kind == "pdf" and content != item.key:
         raise refuse(f"sha256 {content[:12]}…, its name says {item.key[:12]}…")
     if item.kind == "photo":
-        row = conn.execute("SELECT size FROM attachment WHERE sha256 = %s", (item.key,)).fetchone()
+        row = conn.execute(for_psycopg("SELECT size FROM attachment WHERE sha256 = {}"), (item.key,)).fetchone()
         if row is None:
             raise refuse("no attachment row names it")
         if int(row[0]) != item.path.stat().st_size:

@@ -22,6 +22,7 @@ from typing import Any
 from server import clock
 from server.errors import PantauError
 from server.storage.db import Database
+from server.storage.sql import for_asyncpg, for_psycopg, psycopg_url
 
 CHUNK = 1 << 20  # 1 MiB: a row per MiB keeps a 50 MB PDF at 50 rows and a node's memory at one chunk
 
@@ -43,11 +44,6 @@ class Stored:
         self.key, self.content_sha256, self.size = key, content_sha256, size
 
 
-def _pg(sql: str) -> str:
-    parts = sql.split("{}")
-    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-
-
 # --- async (the web nodes: asyncpg through the Database's pool) --------------------------------------------
 async def put(db: Database, chunks: AsyncIterable[bytes], key: str | None = None) -> Stored:
     """Store what `chunks` yields; key None names it by its own sha256."""
@@ -58,17 +54,17 @@ async def put(db: Database, chunks: AsyncIterable[bytes], key: str | None = None
         async for piece in _rechunk(chunks):
             digest.update(piece)
             size += len(piece)
-            await conn.execute(_pg(_CHUNK_SQL), temporary, count, piece)
+            await conn.execute(for_asyncpg(_CHUNK_SQL), temporary, count, piece)
             count += 1
         content = digest.hexdigest()
         name = key or content
-        await conn.execute(_pg(_LOCK_SQL), f"blob:{name}")
-        if (found := await conn.fetchrow(_pg(_FOUND_SQL), name)) is not None:
-            await conn.execute(_pg(_DROP_SQL), temporary)
+        await conn.execute(for_asyncpg(_LOCK_SQL), f"blob:{name}")
+        if (found := await conn.fetchrow(for_asyncpg(_FOUND_SQL), name)) is not None:
+            await conn.execute(for_asyncpg(_DROP_SQL), temporary)
             return Stored(name, found[0], int(found[1]))  # the first copy stands
         else:
-            await conn.execute(_pg(_RENAME_SQL), name, temporary)
-            await conn.execute(_pg(_BLOB_SQL), name, content, size, count, clock.now())
+            await conn.execute(for_asyncpg(_RENAME_SQL), name, temporary)
+            await conn.execute(for_asyncpg(_BLOB_SQL), name, content, size, count, clock.now())
     return Stored(name, content, size)
 
 
@@ -136,7 +132,7 @@ def whole(database_url: str, key: str, path: Path) -> bytes:
 def connect(database_url: str) -> Any:
     import psycopg
 
-    return psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), autocommit=True)
+    return psycopg.connect(psycopg_url(database_url), autocommit=True)
 
 
 def put_sync(conn: Any, chunks: Iterable[bytes], key: str | None = None) -> Stored:
@@ -147,28 +143,24 @@ def put_sync(conn: Any, chunks: Iterable[bytes], key: str | None = None) -> Stor
         for piece in chunks:
             digest.update(piece)
             size += len(piece)
-            conn.execute(_ps(_CHUNK_SQL), (temporary, count, piece))
+            conn.execute(for_psycopg(_CHUNK_SQL), (temporary, count, piece))
             count += 1
         content = digest.hexdigest()
         name = key or content
-        conn.execute(_ps(_LOCK_SQL), (f"blob:{name}",))
-        if (found := conn.execute(_ps(_FOUND_SQL), (name,)).fetchone()) is not None:
-            conn.execute(_ps(_DROP_SQL), (temporary,))
+        conn.execute(for_psycopg(_LOCK_SQL), (f"blob:{name}",))
+        if (found := conn.execute(for_psycopg(_FOUND_SQL), (name,)).fetchone()) is not None:
+            conn.execute(for_psycopg(_DROP_SQL), (temporary,))
             return Stored(name, found[0], int(found[1]))  # the first copy stands
         else:
-            conn.execute(_ps(_RENAME_SQL), (name, temporary))
-            conn.execute(_ps(_BLOB_SQL), (name, content, size, count, clock.now()))
+            conn.execute(for_psycopg(_RENAME_SQL), (name, temporary))
+            conn.execute(for_psycopg(_BLOB_SQL), (name, content, size, count, clock.now()))
     return Stored(name, content, size)
 
 
-def _ps(sql: str) -> str:
-    return sql.replace("{}", "%s")
-
-
 def read_sync(conn: Any, key: str) -> Iterator[bytes]:
-    found = conn.execute("SELECT chunks FROM blob WHERE sha256 = %s", (key,)).fetchone()
+    found = conn.execute(for_psycopg("SELECT chunks FROM blob WHERE sha256 = {}"), (key,)).fetchone()
     for n in range(int(found[0]) if found else 0):
-        row = conn.execute("SELECT data FROM blob_chunk WHERE sha256 = %s AND n = %s", (key, n)).fetchone()
+        row = conn.execute(for_psycopg("SELECT data FROM blob_chunk WHERE sha256 = {} AND n = {}"), (key, n)).fetchone()
         if row is None:
             raise PantauError("blob.damaged", key=key[:64])
         yield bytes(row[0])
@@ -176,7 +168,7 @@ def read_sync(conn: Any, key: str) -> Iterator[bytes]:
 
 def content_sha256_sync(conn: Any, key: str) -> str | None:
     """The sha256 of the blob's bytes as read back now (None when there is no such blob)."""
-    if conn.execute("SELECT 1 FROM blob WHERE sha256 = %s", (key,)).fetchone() is None:
+    if conn.execute(for_psycopg("SELECT 1 FROM blob WHERE sha256 = {}"), (key,)).fetchone() is None:
         return None
     digest = hashlib.sha256()
     for piece in read_sync(conn, key):

@@ -6,7 +6,6 @@ WHERE clause (storage/review.where), so a number on the home page and its list c
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import msgspec
 
@@ -14,6 +13,7 @@ from server.domain import review as rules
 from server.domain.access import Principal
 from server.storage.db import Database
 from server.storage.review import start_of, where
+from server.storage.sql import aware_or_none, json_object, uuid_or_none
 
 # Each part moves when a report's input does: a new record, an edit (revision), a review decision,
 # a registry change (updated_at: visits, merges, rejections), a follow-up, an event, a probable-duplicate
@@ -62,7 +62,7 @@ async def queue(db: Database, principal: Principal, area: str) -> Queue:
     return Queue(
         received=int(waiting["n"]) if waiting else 0,
         sent_back=int(found[rules.NEEDS_CORRECTION]["n"]) if rules.NEEDS_CORRECTION in found else 0,
-        oldest=_time(waiting["oldest"]) if waiting else None,
+        oldest=aware_or_none(waiting["oldest"]) if waiting else None,
     )
 
 
@@ -78,17 +78,10 @@ async def activity(db: Database, principal: Principal, area: str, week_start: dt
         *args,
     )
     return [
-        Activity(username=str(r["username"]), name=str(r["name"]), last_sync=_time(r["last"]),
+        Activity(username=str(r["username"]), name=str(r["name"]), last_sync=aware_or_none(r["last"]),
                  this_week=int(r["week"] or 0))
         for r in rows
     ]
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    found = dt.datetime.fromisoformat(str(value).replace(" ", "T", 1))
-    return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
 
 
 # --- the enumerator's home ------------------------------------------------------------------------
@@ -119,7 +112,7 @@ async def last_point(db: Database, principal: Principal, location: str, look_bac
         principal.id, look_back,
     )
     for row in rows:
-        value = _decoded(row["answers"]).get(location)
+        value = json_object(row["answers"]).get(location)
         if isinstance(value, str) and value.strip():
             return value
     return ""
@@ -139,29 +132,13 @@ async def _answer_of(db: Database, ids: list[str], name: str) -> dict[str, str]:
     if not ids:
         return {}
     marks = ", ".join(["{}"] * len(ids))
-    rows = await db.fetch(f"SELECT id, answers FROM submission WHERE id IN ({marks})", *[_uuid(i) for i in ids])
+    rows = await db.fetch(f"SELECT id, answers FROM submission WHERE id IN ({marks})", *[uuid_or_none(i) for i in ids])
     found = {}
     for row in rows:
-        value = _decoded(row["answers"]).get(name)
+        value = json_object(row["answers"]).get(name)
         if isinstance(value, str):
             found[str(row["id"])] = value
     return found
-
-
-def _decoded(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    try:
-        found = msgspec.json.decode(value or b"{}")
-    except msgspec.DecodeError:
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def _uuid(value: str) -> Any:
-    import uuid
-
-    return uuid.UUID(value)
 
 
 # --- the map of visits ------------------------------------------------------------------------------------
@@ -183,7 +160,7 @@ async def map_points(db: Database, programme: str, scope: str, location: str, li
     )
     found = []
     for row in rows:
-        home = _decoded(row["answers"]).get(location)
+        home = json_object(row["answers"]).get(location)
         if isinstance(home, str) and home.strip():
             found.append(Point(id=str(row["id"]), kecamatan=str(row["kecamatan"]), last_visit_on=str(row["last"] or ""),
                                next_due_on=str(row["due"] or ""), home=home))

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
@@ -30,6 +30,7 @@ from server.settings import Settings, sqlite_path
 from server.storage import faults
 from server.storage.replica import POOL_SIZE as REPLICA_POOL
 from server.storage.replica import ReadSource, Replica
+from server.storage.sql import for_asyncpg, for_sqlite, psycopg_url
 
 BUSY_TIMEOUT_MS = 30_000  # SQLite: how long to wait for a lock (PANTAU_DB_STATEMENT_TIMEOUT in a server)
 CONNECT_TIMEOUT_S = 5  # PANTAU_DB_CONNECT_TIMEOUT
@@ -55,7 +56,7 @@ class _LockedTransaction(SQLiteTransaction):
         await self.engine.lock.acquire()
         try:
             self.connection = await self.engine.shared_connection()
-            await self.begin()
+            await self.begin()  # type: ignore[no-untyped-call]  # Piccolo's own methods are not annotated
         except BaseException:
             self.engine.lock.release()
             raise
@@ -68,9 +69,9 @@ class _LockedTransaction(SQLiteTransaction):
         try:
             if exception:
                 if not self._rolled_back:
-                    await self.rollback()
+                    await self.rollback()  # type: ignore[no-untyped-call]
             elif not self._committed and not self._rolled_back:
-                await self.commit()
+                await self.commit()  # type: ignore[no-untyped-call]
         finally:
             self.engine.current_transaction.reset(self.context)
             self.engine.lock.release()
@@ -130,9 +131,10 @@ class PantauSQLiteEngine(SQLiteEngine):
             return self._read(query, args or [])
         conn = await self.shared_connection()
         async with self.lock, conn.execute(query, args or []) as cursor:
-            return list(await cursor.fetchall())
+            # dict_factory made each row a dict; aiosqlite's stubs only know its Row type.
+            return cast(list[dict[str, Any]], list(await cursor.fetchall()))
 
-    def transaction(  # type: ignore[override]
+    def transaction(
         self, transaction_type: TransactionType = TransactionType.immediate, allow_nested: bool = True
     ) -> SQLiteTransaction:
         return _LockedTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
@@ -177,7 +179,7 @@ class Database:
             # statement_timeout is PostgreSQL's own limit; command_timeout the client's, a little later,
             # for a connection that no longer answers at all (frozen network: nothing cancels it there).
             self.engine = PantauPostgresEngine(config={
-                "dsn": url.replace("postgres://", "postgresql://", 1), "timeout": connect_timeout,
+                "dsn": psycopg_url(url), "timeout": connect_timeout,
                 "command_timeout": statement_timeout + CLIENT_GRACE_S,
                 "server_settings": {"plan_cache_mode": PLAN_CACHE_MODE,
                                     "statement_timeout": str(statement_timeout * 1000)}})
@@ -297,19 +299,12 @@ class Database:
         if isinstance(engine, PantauSQLiteEngine) and engine.current_transaction.get() is None:
             # The hot path (session, form status, photo checks): skip Piccolo's QueryString, whose
             # template parsing cost more than the indexed read itself.
-            compiled = _SQLITE_SQL.get(sql)
-            if compiled is None:
-                compiled = _SQLITE_SQL[sql] = sql.replace("{}", "?")
-            return await engine._run_in_new_connection(compiled, list(args))
+            return await engine._run_in_new_connection(for_sqlite(sql), list(args))
         if isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None:
             # The same hot path on PostgreSQL: straight to the pool (Piccolo's template parsing was a
             # fifth of the read's CPU). The rows are the same asyncpg Records Piccolo returns.
-            compiled = _POSTGRES_SQL.get(sql)
-            if compiled is None:
-                parts = sql.split("{}")
-                compiled = _POSTGRES_SQL[sql] = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
             async with engine.pool.acquire() as connection:
-                return list(await connection.fetch(compiled, *args))
+                return list(await connection.fetch(for_asyncpg(sql), *args))
         from piccolo.querystring import QueryString
 
         return list(await engine.run_querystring(QueryString(sql, *args)))
@@ -318,14 +313,12 @@ class Database:
         await self.engine.run_ddl(ddl)
 
 
-_SQLITE_SQL: dict[str, str] = {}
 CLIENT_GRACE_S = 2  # the client gives up this long after PostgreSQL's statement_timeout would have
 MAX_POOL = 10  # PostgreSQL read connections per process, unless PANTAU_DB_POOL_SIZE says otherwise
 # Besides its pool, a server process holds its writer's connection, and a report or export it runs
 # opens one more; the margin keeps room for the CLI (migrate, backup) and an operator's psql.
 PER_PROCESS_EXTRA = 3
 MARGIN = 5
-_POSTGRES_SQL: dict[str, str] = {}
 
 
 async def _keep_session(connection: Any) -> None:

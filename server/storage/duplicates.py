@@ -27,7 +27,7 @@ from server.errors import PantauError
 from server.storage import access, audit, pii, registry
 from server.storage.db import Database
 from server.storage.registry_read import area_clause
-from server.storage.review import aware
+from server.storage.sql import aware
 from server.storage.writer import Tx, Writer
 
 log = logging.getLogger("pantau.duplicates")

@@ -13,13 +13,12 @@ import csv
 import io
 import logging
 import shutil
-import sqlite3
 import tempfile
 import threading
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 
@@ -31,7 +30,8 @@ from server.domain.access import Principal
 from server.errors import PantauError
 from server.private_files import private_dir
 from server.storage import forms, review
-from server.storage.db import BUSY_TIMEOUT_MS, Database
+from server.storage.db import Database
+from server.storage.sql import aware, cursor, open_reader, rows
 
 log = logging.getLogger("pantau.export")
 # Two exports at once per process: each keeps a core busy, and the phones' submissions come first.
@@ -89,11 +89,12 @@ def stream(db: Database, prepared: Prepared, data_dir: str) -> Pipe:
 
 def _run(db: Database, prepared: Prepared, data_dir: str, pipe: Pipe) -> None:
     try:
-        conn = open_reader(db)
-        records = scan(conn, db.kind, prepared)
+        conn = open_reader(db.url)
+        records = scan(conn, prepared)
         try:
             sink = PipeWriter(pipe)
-            count = WRITERS[prepared.format](prepared, records, sink, spool_dir(data_dir))
+            # PipeWriter is a raw binary file: all the writers need of an IO[bytes] (write, flush, tell).
+            count = WRITERS[prepared.format](prepared, records, cast(IO[bytes], sink), spool_dir(data_dir))
             sink.close()
             pipe.finish()
             log.info("export %s %s: %d records", prepared.form_id, prepared.format, count)
@@ -184,20 +185,6 @@ class PipeWriter(io.RawIOBase):
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
-def open_reader(db: Database) -> Any:
-    """A connection of the export's own: a long read on the shared one would block the event loop."""
-    if db.kind == "sqlite":
-        conn = sqlite3.connect(str(db.engine.path), timeout=BUSY_TIMEOUT_MS / 1000,  # type: ignore[union-attr]
-                               isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA query_only = ON")
-        return conn
-    import psycopg
-
-    conn = psycopg.connect(db.url.replace("postgres://", "postgresql://", 1))
-    conn.read_only = True
-    return conn
-
-
 _SCAN = ("SELECT CAST(s.id AS TEXT), s.form_version, s.revision, s.review_status, s.area_code, s.enumerator, "
          "s.received_at, CAST(s.answers AS TEXT){people} FROM submission s{join} WHERE {where} "
          "ORDER BY s.received_at, s.id")
@@ -207,20 +194,18 @@ _PEOPLE = (", b.name, CAST(be.summary AS TEXT)",
            " LEFT JOIN beneficiary_event be ON be.submission = s.id LEFT JOIN beneficiary b ON b.id = be.beneficiary")
 
 
-def scan(conn: Any, kind: str, prepared: Prepared) -> Iterator[tuple[list[Any], dict[str, Any]]]:
+def scan(conn: Any, prepared: Prepared) -> Generator[tuple[list[Any], dict[str, Any]], None, None]:
     """(meta, answers) per record, oldest first; one statement, so one consistent snapshot."""
-    found = _execute(conn, kind, "SELECT id, username FROM pantau_user", [])
-    users = {row[0]: row[1] for row in found}
-    found.close()
+    users = {row[0]: row[1] for row in rows(conn, "SELECT id, username FROM pantau_user", [], batch=FETCH)}
     decode = msgspec.json.Decoder().decode
     labels = prepared.plan.options.values == "labels"
     lang = prepared.plan.options.lang
     people = prepared.plan.layout.about_people
     people_sql = _PEOPLE if people else ("", "")
     sql = _SCAN.format(people=people_sql[0], join=people_sql[1], where=prepared.where)
-    cursor = _execute(conn, kind, sql, prepared.args, name="pantau_export")
+    records = cursor(conn, sql, prepared.args, batch=FETCH, name="pantau_export")
     try:
-        for row in cursor:
+        for row in records:
             sid, version, revision, status, area, enumerator, received, answers = row[:8]
             meta = [sid, prepared.versions.get(version, ""), revision,
                     rules.status_label(status, lang) if labels else status, area, users.get(enumerator, ""),
@@ -231,24 +216,11 @@ def scan(conn: Any, kind: str, prepared: Prepared) -> Iterator[tuple[list[Any], 
                 found.update(layout_rules.derived(row[8], decode(row[9]) if row[9] else None))
             yield meta, found
     finally:
-        cursor.close()
-
-
-def _execute(conn: Any, kind: str, sql: str, args: list[Any], name: str | None = None) -> Any:
-    if kind == "sqlite":
-        cursor = conn.execute(sql.replace("{}", "?"), args)
-        cursor.arraysize = FETCH
-        return cursor
-    # A named (server-side) cursor streams the rows instead of loading them all into memory.
-    cursor = conn.cursor(name=name) if name else conn.cursor()
-    if name:
-        cursor.itersize = FETCH
-    cursor.execute(sql.replace("%", "%%").replace("{}", "%s"), args)
-    return cursor
+        records.close()
 
 
 def _local(value: Any) -> str:
-    return review.aware(value).astimezone(clock.WITA).isoformat(timespec="seconds")
+    return aware(value).astimezone(clock.WITA).isoformat(timespec="seconds")
 
 
 def spool_dir(data_dir: str) -> Path:
@@ -299,7 +271,7 @@ def write_csv(prepared: Prepared, records: Iterator[tuple[list[Any], dict[str, A
     return count
 
 
-def _csv_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], texts: dict[str, IO[str]]) -> int:
+def _csv_rows(plan: Any, records: Iterator[tuple[list[Any], dict[str, Any]]], texts: Mapping[str, IO[str]]) -> int:
     layout, values = plan.layout, plan.options.values
     # Free-text cells get defused against formula injection; their positions per table.
     defuse_at = {t.name: [i for i, c in enumerate(t.columns, len(_meta(t.name))) if c.type in layout_rules.TEXT_TYPES]

@@ -16,7 +16,7 @@ from server import clock
 from server.domain.access import Principal, assigned
 from server.storage import audit, epochs
 from server.storage.db import Database
-from server.storage.review import aware
+from server.storage.sql import aware
 from server.storage.writer import Tx, Writer
 
 MAX_TEST_SUBMISSIONS = 200  # per draft: a preview is for trying, not for collecting

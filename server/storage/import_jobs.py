@@ -137,7 +137,7 @@ async def load(db: Database, job_id: str) -> Job | None:
               suffix=row["suffix"], intake=msgspec.json.decode(row["intake"], type=IntakeForm), area=row["area"],
               mapping=msgspec.json.decode(row["mapping"], type=checks.Mapping) if row["mapping"] else None,
               state=row["state"], generation=int(row["generation"]), done=int(row["done"]),
-              total=int(row["total"]), problem=tuple(msgspec.json.decode(row["problem"])),  # type: ignore[arg-type]
+              total=int(row["total"]), problem=tuple(msgspec.json.decode(row["problem"])),
               outcome=msgspec.json.decode(row["outcome"], type=Outcome) if row["outcome"] else None)
     if job.state == INTERRUPTED or (job.state == CHECKING and int(row["stale"])):
         job.state, job.problem = INTERRUPTED, INTERRUPTED_PROBLEM

@@ -10,7 +10,7 @@ import msgspec
 
 from server import clock
 from server.storage.db import Database
-from server.storage.review import aware
+from server.storage.sql import aware
 
 # A draft begun on an older version stays fillable offline this long after the newer one appears.
 OLDER_VERSIONS_DAYS = 30

@@ -18,7 +18,7 @@ from server import clock
 from server.domain.access import Principal
 from server.errors import PantauError
 from server.storage.db import Database
-from server.storage.review import aware
+from server.storage.sql import aware
 
 MAX_ACTIVE = 10
 MAX_NAME = 80

@@ -19,6 +19,7 @@ from server.domain.compile import CompiledForm
 from server.errors import PantauError
 from server.settings import Settings
 from server.storage import audit, pii
+from server.storage.sql import json_text, uuid_or_none
 from server.storage.writer import Tx
 
 MAX_MERGE_HOPS = 16  # a chain of merges longer than this is a loop, never real data
@@ -103,7 +104,7 @@ def apply(tx: Tx, prepared: Prepared, submission_id: uuid.UUID, principal: Princ
     for reference in intent.references:
         visible(tx, reference, principal)
     if intent.creates is not None:
-        return _intake(tx, prepared, intent.creates, submission_id, principal, now, new)
+        return _intake(tx, prepared, intent.form_id, intent.creates, submission_id, principal, now, new)
     if intent.event is not None:
         return _record_event(tx, intent, intent.event, submission_id, principal, now, new)
     return None
@@ -115,7 +116,7 @@ def resolve(tx: Tx, beneficiary_id: str | uuid.UUID, *, lock: bool = False) -> d
     referred to it offline before the server linked it). `lock`: hold each record read until the
     transaction ends (PostgreSQL), for an operation that goes on to change it; a record merged
     meanwhile is then seen as merged and followed."""
-    current = _uuid(beneficiary_id)
+    current = uuid_or_none(beneficiary_id)
     for _ in range(MAX_MERGE_HOPS):
         if current is None:
             return None
@@ -124,10 +125,10 @@ def resolve(tx: Tx, beneficiary_id: str | uuid.UUID, *, lock: bool = False) -> d
                         + (tx.for_update if lock else ""), current)
         if not rows:
             linked = tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", current)
-            current = _uuid(linked[0]["beneficiary"]) if linked else None
+            current = uuid_or_none(linked[0]["beneficiary"]) if linked else None
             continue
         if rows[0]["status"] == "merged":
-            current = _uuid(rows[0]["merged_into"])
+            current = uuid_or_none(rows[0]["merged_into"])
             continue
         return rows[0]
     return None
@@ -141,8 +142,8 @@ def visible(tx: Tx, beneficiary_id: str, principal: Principal, *, lock: bool = F
     return row
 
 
-def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: uuid.UUID, principal: Principal,
-            now: dt.datetime, new: bool) -> str:
+def _intake(tx: Tx, prepared: Prepared, form_id: str, creates: rules.Creates, submission_id: uuid.UUID,
+            principal: Principal, now: dt.datetime, new: bool) -> str:
     person = creates.person
     _lock_identity(tx, creates, prepared)
     linked = [] if new else tx.fetch("SELECT beneficiary, kind FROM beneficiary_event WHERE submission = {}",
@@ -150,7 +151,7 @@ def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: u
     same_nik: list[dict[str, Any]] | None = None  # read once, under the identity lock, for both uses
     same_kk: list[dict[str, Any]] | None = None
     if linked:  # an edit of an intake: the same person, corrected
-        target, kind = _uuid(linked[0]["beneficiary"]), str(linked[0]["kind"])
+        target, kind = uuid_or_none(linked[0]["beneficiary"]), str(linked[0]["kind"])
     else:
         if prepared.nik and prepared.kk and creates.one_per_kk:
             same_nik, same_kk = _others_by_nik_and_kk(tx, creates.programme, prepared.nik.index, prepared.kk.index)
@@ -170,7 +171,7 @@ def _intake(tx: Tx, prepared: Prepared, creates: rules.Creates, submission_id: u
         _update_person(tx, target, prepared, creates, now, keep_baseline=kind == "update")
         _set_flags(tx, target, _flag_duplicates(tx, target, prepared, creates, same_nik, same_kk))
     summary = {"figures": msgspec.to_builtins(person.baseline), "flags": person.flags}
-    _upsert_event(tx, target, submission_id, prepared.intent.form_id, kind, person.registered_on, summary, now,
+    _upsert_event(tx, target, submission_id, form_id, kind, person.registered_on, summary, now,
                   new=new)
     if not inserted:  # the UPDATE above holds its row: reschedule reads every committed visit
         reschedule(tx, target, now, locked=True)
@@ -205,7 +206,7 @@ def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules
     would work out; nothing can have recorded a visit to an id that did not exist)."""
     person = creates.person
     due = rules.next_due(person.registered_on, creates.visit_months)
-    values = (target, creates.programme, *_person_values(prepared, person), _json(person.baseline),
+    values = (target, creates.programme, *_person_values(prepared, person), json_text(person.baseline),
               person.registered_on, creates.visit_months, " ".join(sorted(flags)), "", due, principal.id, now, now)
     tx.execute(f"INSERT INTO beneficiary (id, programme, {_PERSON_COLUMNS}, baseline, registered_on, visit_months, "
                "flags, last_visit_on, next_due_on, created_by, created_at, updated_at) "
@@ -218,7 +219,7 @@ def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules
     # edit of that first intake corrects it.
     assignments = ", ".join(f"{column.strip()} = {{}}" for column in _PERSON_COLUMNS.split(","))
     baseline = "" if keep_baseline else ", baseline = {}"
-    values = _person_values(prepared, creates.person) + (() if keep_baseline else (_json(creates.person.baseline),))
+    values = _person_values(prepared, creates.person) + (() if keep_baseline else (json_text(creates.person.baseline),))
     tx.execute(f"UPDATE beneficiary SET {assignments}{baseline}, visit_months = {{}}, updated_at = {{}} "
                "WHERE id = {}", *values, creates.visit_months, now, target)
 
@@ -265,11 +266,11 @@ def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rul
     if prepared.nik:
         if same_nik is None:
             same_nik = _others(tx, creates.programme, "nik_index", prepared.nik.index)
-        shared.append((rules.DUPLICATE_NIK, [r for r in same_nik if _uuid(r["id"]) != target]))
+        shared.append((rules.DUPLICATE_NIK, [r for r in same_nik if uuid_or_none(r["id"]) != target]))
     if creates.one_per_kk and prepared.kk:
         if same_kk is None:
             same_kk = _others(tx, creates.programme, "kk_index", prepared.kk.index)
-        family = [r for r in same_kk if _uuid(r["id"]) != target]
+        family = [r for r in same_kk if uuid_or_none(r["id"]) != target]
         own_nik = prepared.nik.index if prepared.nik else None
         shared.append((rules.SHARED_KK, [r for r in family if r["nik_index"] != own_nik or not own_nik]))
     for flag, rows in shared:
@@ -281,7 +282,7 @@ def _flag_duplicates(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rul
 
 
 def _set_flags(tx: Tx, beneficiary: Any, flags: set[str]) -> None:
-    tx.execute("UPDATE beneficiary SET flags = {} WHERE id = {}", " ".join(sorted(flags)), _uuid(beneficiary))
+    tx.execute("UPDATE beneficiary SET flags = {} WHERE id = {}", " ".join(sorted(flags)), uuid_or_none(beneficiary))
 
 
 def _record_event(tx: Tx, intent: rules.Intent, event: rules.Event, submission_id: uuid.UUID, principal: Principal,
@@ -295,7 +296,7 @@ def _record_event(tx: Tx, intent: rules.Intent, event: rules.Event, submission_i
         # programme's, and a recipient of another programme is not this form's to visit.
         raise PantauError("registry.other_programme", beneficiary=event.beneficiary_id, found=row["programme"],
                           programme=intent.programme)
-    target = _uuid(row["id"])
+    target = uuid_or_none(row["id"])
     assert target is not None
     summary: dict[str, Any] = {"figures": msgspec.to_builtins(event.figures)}
     if event.growth is not None:
@@ -324,7 +325,7 @@ def _follow_up(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: str
         if not new:
             tx.execute("DELETE FROM follow_up WHERE submission = {} AND closed_on = ''", submission_id)
         return
-    values = (" ".join(ask.actions), _json({"text": ask.text}), event.happened_on, ask.due_on)
+    values = (" ".join(ask.actions), json_text({"text": ask.text}), event.happened_on, ask.due_on)
     if not new and tx.fetch("SELECT id FROM follow_up WHERE submission = {}", submission_id):
         tx.execute("UPDATE follow_up SET beneficiary = {}, actions = {}, detail = {}, opened_on = {}, due_on = {} "
                    "WHERE submission = {}", target, *values, submission_id)
@@ -339,13 +340,13 @@ def _upsert_event(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: 
     rows = [] if new else tx.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", submission_id)
     if rows:
         tx.execute("UPDATE beneficiary_event SET beneficiary = {}, kind = {}, happened_on = {}, summary = {}, "
-                   "recorded_at = {} WHERE submission = {}", target, kind, happened_on, _json(summary), now,
+                   "recorded_at = {} WHERE submission = {}", target, kind, happened_on, json_text(summary), now,
                    submission_id)
-        before = _uuid(rows[0]["beneficiary"])
+        before = uuid_or_none(rows[0]["beneficiary"])
         return before if before != target else None
     tx.execute("INSERT INTO beneficiary_event (beneficiary, submission, form_id, kind, happened_on, summary, "
                "recorded_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
-               target, submission_id, form_id, kind, happened_on, _json(summary), now)
+               target, submission_id, form_id, kind, happened_on, json_text(summary), now)
     return None
 
 
@@ -355,17 +356,17 @@ def reschedule(tx: Tx, target: Any, now: dt.datetime, *, locked: bool = False) -
     statement's snapshot then includes every visit committed by another writer, and a visit still
     uncommitted elsewhere reschedules after us. `locked`: the caller holds the row lock already."""
     if not locked and tx.kind == "postgres":
-        tx.execute("SELECT id FROM beneficiary WHERE id = {} FOR UPDATE", _uuid(target))
+        tx.execute("SELECT id FROM beneficiary WHERE id = {} FOR UPDATE", uuid_or_none(target))
     rows = tx.fetch("SELECT b.registered_on AS registered_on, b.visit_months AS visit_months, "
                     "(SELECT MAX(e.happened_on) FROM beneficiary_event e WHERE e.beneficiary = b.id "
                     "AND e.kind IN ('visit', 'growth')) AS last_visit FROM beneficiary b WHERE b.id = {}",
-                    _uuid(target))
+                    uuid_or_none(target))
     if not rows:
         return
     last = rows[0]["last_visit"] or ""
     due = rules.next_due(last or rows[0]["registered_on"], int(rows[0]["visit_months"]))
     tx.execute("UPDATE beneficiary SET last_visit_on = {}, next_due_on = {}, updated_at = {} WHERE id = {}",
-               last, due, now, _uuid(target))
+               last, due, now, uuid_or_none(target))
 
 
 # --- merging two records (staff) ------------------------------------------------------------------
@@ -377,7 +378,7 @@ def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, 
         raise PantauError("registry.merge_self")
     # Both locked (in id order: two merges of one pair cannot deadlock), so two merges of the pair
     # at once cannot each see both records active and merge them into each other.
-    rows = {_uuid(r["id"]): r for r in tx.fetch(
+    rows = {uuid_or_none(r["id"]): r for r in tx.fetch(
         "SELECT id, programme, status, area_code, nik_index, kk_index, flags FROM beneficiary WHERE id IN ({}, {}) "
         f"ORDER BY id{tx.for_update}", keep_id, drop_id)}
     keep, drop = rows.get(keep_id), rows.get(drop_id)
@@ -431,7 +432,7 @@ def _reflag(tx: Tx, programme: str, row: dict[str, Any]) -> None:
             continue
         found = _others(tx, programme, column, str(row[column]))  # the person is among them: active again
         sharing = [r for r in found if flag == rules.DUPLICATE_NIK or r["nik_index"] != row["nik_index"]
-                   or _uuid(r["id"]) == _uuid(row["id"])]
+                   or uuid_or_none(r["id"]) == uuid_or_none(row["id"])]
         for other in sharing:
             flags = set(str(other["flags"]).split())
             _set_flags(tx, other["id"], flags | {flag} if len(sharing) > 1 else flags - {flag})
@@ -445,18 +446,3 @@ def _unflag_resolved(tx: Tx, programme: str, row: dict[str, Any]) -> None:
         sharing = _others(tx, programme, column, str(row[column]))
         if len(sharing) == 1:  # only one active record left with this value: nobody to share it with
             _set_flags(tx, sharing[0]["id"], set(str(sharing[0]["flags"]).split()) - {flag})
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

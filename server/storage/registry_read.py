@@ -18,6 +18,7 @@ from server.domain.access import Principal, has, sees_area, sees_duplicate
 from server.errors import PantauError
 from server.storage import access, pii
 from server.storage.db import Database
+from server.storage.sql import aware, json_value, uuid_or_none
 
 SYNC_LAG = dt.timedelta(minutes=2)  # longer than any writer batch takes to commit: see slice_for
 NIL = uuid.UUID(int=0)
@@ -111,11 +112,11 @@ async def record_for(db: Database, principal: Principal, beneficiary_id: uuid.UU
             linked = await db.fetch("SELECT beneficiary FROM beneficiary_event WHERE submission = {}", current)
             if not linked:
                 break
-            current = _uuid(linked[0]["beneficiary"])
+            current = uuid_or_none(linked[0]["beneficiary"])
             continue
         row = rows[0]
         if row["status"] == "merged" and row["merged_into"] is not None:
-            current = _uuid(row["merged_into"])
+            current = uuid_or_none(row["merged_into"])
             continue
         if not sees_area(principal, row["area_code"]):
             break
@@ -129,7 +130,7 @@ def _record(row: dict[str, Any]) -> Record:
         merged_into=str(row["merged_into"]) if row["merged_into"] else None, nik_masked=rules.mask(row["nik_masked"]),
         kk_masked=rules.mask(row["kk_masked"]), name=row["name"], sex=row["sex"], birth_date=row["birth_date"],
         area_code=row["area_code"], kecamatan=row["kecamatan"], target_group=row["target_group"],
-        flags=str(row["flags"]).split(), baseline=msgspec.convert(_json(row["baseline"]), list[rules.Figure]),
+        flags=str(row["flags"]).split(), baseline=msgspec.convert(json_value(row["baseline"]), list[rules.Figure]),
         registered_on=row["registered_on"], last_visit_on=row["last_visit_on"], next_due_on=row["next_due_on"],
         visit_months=int(row["visit_months"]))
 
@@ -137,9 +138,9 @@ def _record(row: dict[str, Any]) -> Record:
 async def timeline(db: Database, beneficiary_id: str) -> list[Event]:
     rows = await db.fetch(
         "SELECT submission, form_id, kind, happened_on, summary FROM beneficiary_event WHERE beneficiary = {} "
-        "ORDER BY happened_on, recorded_at", _uuid(beneficiary_id))
+        "ORDER BY happened_on, recorded_at", uuid_or_none(beneficiary_id))
     return [Event(submission=str(r["submission"]), form_id=r["form_id"], kind=r["kind"],
-                  happened_on=r["happened_on"], summary=_json(r["summary"])) for r in rows]
+                  happened_on=r["happened_on"], summary=json_value(r["summary"])) for r in rows]
 
 
 async def follow_ups_of(db: Database, beneficiary_id: str) -> list[FollowUp]:
@@ -147,7 +148,7 @@ async def follow_ups_of(db: Database, beneficiary_id: str) -> list[FollowUp]:
         "SELECT f.beneficiary AS beneficiary, b.name AS name, b.area_code AS area_code, f.submission AS submission, "
         "f.actions AS actions, f.detail AS detail, f.opened_on AS opened_on, f.due_on AS due_on, "
         "f.closed_on AS closed_on FROM follow_up f JOIN beneficiary b ON b.id = f.beneficiary "
-        "WHERE f.beneficiary = {} ORDER BY f.opened_on, f.id", _uuid(beneficiary_id))
+        "WHERE f.beneficiary = {} ORDER BY f.opened_on, f.id", uuid_or_none(beneficiary_id))
     return [_follow_up(r) for r in rows]
 
 
@@ -165,7 +166,7 @@ async def open_follow_ups(db: Database, principal: Principal, limit: int = 200) 
 def _follow_up(r: dict[str, Any]) -> FollowUp:
     return FollowUp(beneficiary=str(r["beneficiary"]), name=r["name"], area_code=r["area_code"],
                     submission=str(r["submission"]), actions=str(r["actions"]).split(),
-                    text=_json(r["detail"]).get("text", {}), opened_on=r["opened_on"], due_on=r["due_on"],
+                    text=json_value(r["detail"]).get("text", {}), opened_on=r["opened_on"], due_on=r["due_on"],
                     closed_on=r["closed_on"])
 
 
@@ -243,7 +244,7 @@ async def _changed_since(db: Database, principal: Principal, columns: str, curso
     more = len(rows) > limit
     rows = rows[:limit]
     if more:
-        next_cursor = encode_cursor(_aware(rows[-1]["updated_at"]), _uuid(rows[-1]["id"]) or NIL)
+        next_cursor = encode_cursor(aware(rows[-1]["updated_at"]), uuid_or_none(rows[-1]["id"]) or NIL)
     else:
         next_cursor = encode_cursor(max(since, now - SYNC_LAG), NIL)
     return rows, next_cursor, more
@@ -304,20 +305,20 @@ async def duplicates(db: Database, limit: int = 100) -> list[DuplicateGroup]:
 async def duplicates_of(db: Database, principal: Principal, record: Record) -> tuple[list[Record], bool]:
     """The other active records of the programme with this record's NIK, or its KK: those this
     person may see (domain/access.sees_duplicate), and whether there are more they may not."""
-    own = await db.fetch("SELECT nik_index, kk_index FROM beneficiary WHERE id = {}", _uuid(record.id))
+    own = await db.fetch("SELECT nik_index, kk_index FROM beneficiary WHERE id = {}", uuid_or_none(record.id))
     if not own or not has(principal, "review"):
         return [], False  # an enumerator learns from the flag alone that a duplicate exists
     nik, kk = own[0]["nik_index"] or "-", own[0]["kk_index"] or "-"  # "-" matches no index
     rows = await db.fetch(f"SELECT {_RECORD} FROM beneficiary WHERE programme = {{}} AND status = 'active' "
                           "AND id <> {} AND (nik_index = {} OR kk_index = {}) ORDER BY created_at, id LIMIT 50",
-                          record.programme, _uuid(record.id), nik, kk)
+                          record.programme, uuid_or_none(record.id), nik, kk)
     others = [_record(r) for r in rows]
     shown = [r for r in others if sees_duplicate(principal, r.area_code)]
     return shown, len(shown) < len(others)
 
 
 async def sealed_ids(db: Database, beneficiary_id: str) -> tuple[str, str]:
-    rows = await db.fetch("SELECT nik_sealed, kk_sealed FROM beneficiary WHERE id = {}", _uuid(beneficiary_id))
+    rows = await db.fetch("SELECT nik_sealed, kk_sealed FROM beneficiary WHERE id = {}", uuid_or_none(beneficiary_id))
     if not rows:
         raise PantauError("http.not_found")
     return rows[0]["nik_sealed"], rows[0]["kk_sealed"]
@@ -333,25 +334,6 @@ def _kk_tagger(keys: pii.Keys, programme: str) -> Callable[[str], str]:
     """A sealed KK -> its tag in this programme's copy; the plain KK never leaves this function."""
     tag_key = pii.kk_tag_key(keys, programme)
     return lambda sealed: pii.kk_tag(tag_key, pii.open_sealed(keys, "kk", sealed))
-
-
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID) or value is None:
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
-def _aware(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 async def recent(db: Database, principal: Principal, limit: int = 50) -> list[Record]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,9 @@ import msgspec
 from server.domain import basis
 from server.domain.nik import mask
 from server.private_files import write_durably
-from server.storage import blobs
-from server.storage.db import BUSY_TIMEOUT_MS, Database
+from server.storage import blobs, sql
+from server.storage.db import Database
+from server.storage.sql import aware_or_none
 from server.storage.writer import Tx
 
 QUEUED, RENDERING, READY, FAILED = "queued", "rendering", "ready", "failed"
@@ -82,8 +82,8 @@ def _run(row: dict[str, Any]) -> Run:
         include_all=bool(row["include_all"]),
         message=str(row["message"]),
         scheduled=bool(row["scheduled"]),
-        requested_at=_time(row["requested_at"]),
-        finished_at=_time(row["finished_at"]),
+        requested_at=aware_or_none(row["requested_at"]),
+        finished_at=aware_or_none(row["finished_at"]),
     )
 
 
@@ -96,16 +96,10 @@ def _edition(row: dict[str, Any]) -> Edition:
         size=int(row["size"]),
         pages=int(row["pages"]),
         include_all=bool(row["include_all"]),
-        created_at=_time(row["created_at"]),
+        created_at=aware_or_none(row["created_at"]),
         fingerprint=str(row["fingerprint"]),
         provisional=bool(row["provisional"]),
     )
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
 
 
 # --- queue (writer transactions) ------------------------------------------------------------------
@@ -161,10 +155,10 @@ def kecamatan_with_data(tx: Tx, programme: str, form_ids: list[str], start: dt.d
     a report for each of them)."""
     if not form_ids:
         return []
-    marks = ", ".join(["{}"] * len(form_ids))
     rows = tx.fetch(
         "SELECT DISTINCT b.kecamatan FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary "
-        f"WHERE b.programme = {{}} AND e.form_id IN ({marks}) AND e.happened_on >= {{}} AND e.happened_on <= {{}} "
+        f"WHERE b.programme = {{}} AND e.form_id IN ({sql.marks(len(form_ids))}) "
+        "AND e.happened_on >= {} AND e.happened_on <= {} "
         "ORDER BY b.kecamatan",
         programme,
         *form_ids,
@@ -208,7 +202,7 @@ def _holds(tx: Tx, run_id: int, held: dt.datetime | None) -> bool:
     rows = tx.fetch("SELECT status, started_at FROM report_run WHERE id = {}" + lock, run_id)
     if held is None:
         return True
-    return bool(rows) and rows[0]["status"] == RENDERING and _time(rows[0]["started_at"]) == held
+    return bool(rows) and rows[0]["status"] == RENDERING and aware_or_none(rows[0]["started_at"]) == held
 
 
 def finish(
@@ -298,9 +292,8 @@ async def latest_editions(db: Database, run_ids: list[int]) -> dict[int, Edition
     """run id -> its newest edition, for the list of runs."""
     if not run_ids:
         return {}
-    marks = ", ".join(["{}"] * len(run_ids))
     rows = await db.fetch(
-        _EDITION + f" e WHERE e.run IN ({marks}) AND e.edition = "
+        _EDITION + f" e WHERE e.run IN ({sql.marks(len(run_ids))}) AND e.edition = "
         "(SELECT MAX(l.edition) FROM report_edition l WHERE l.run = e.run)",
         *run_ids,
     )
@@ -342,31 +335,9 @@ def pdf_chunks(db: Database, data_dir: str, sha256: str) -> AsyncIterator[bytes]
 
 
 # --- the period's rows (blocking, streamed) ----------------------------------------------------------
-def open_reader(url: str) -> Any:
-    if url.startswith("sqlite:"):
-        lite = sqlite3.connect(
-            url[len("sqlite:///") :], timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        lite.execute("PRAGMA query_only = ON")
-        return lite
-    import psycopg
-
-    conn = psycopg.connect(url.replace("postgres://", "postgresql://", 1))
-    conn.read_only = True
-    return conn
-
-
-def _rows(conn: Any, sql: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
-    if isinstance(conn, sqlite3.Connection):
-        cursor = conn.execute(sql.replace("{}", "?"), args)
-    else:
-        cursor = conn.cursor(name="pantau_report")  # server-side: rows arrive in batches, not all at once
-        cursor.itersize = FETCH
-        cursor.execute(sql.replace("%", "%%").replace("{}", "%s"), args)
-    try:
-        yield from cursor
-    finally:
-        cursor.close()
+def _rows(conn: Any, text: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
+    # On PostgreSQL a server-side cursor: the rows arrive in batches, not all at once.
+    return sql.rows(conn, text, args, batch=FETCH, name="pantau_report")
 
 
 def _counted(include_all: bool, alias: str = "s") -> str:
@@ -441,28 +412,27 @@ def named(conn: Any, ids: list[str]) -> dict[str, tuple[str, str, str]]:
     """id -> (name, masked NIK, area) for the few people a report lists by name."""
     if not ids:
         return {}
-    marks = ", ".join(["{}"] * len(ids))
-    rows = _rows(
+    found = _rows(
         conn,
-        f"SELECT CAST(id AS TEXT), name, nik_masked, area_code FROM beneficiary WHERE CAST(id AS TEXT) IN ({marks})",
+        "SELECT CAST(id AS TEXT), name, nik_masked, area_code FROM beneficiary "
+        f"WHERE CAST(id AS TEXT) IN ({sql.marks(len(ids))})",
         list(ids),
     )
-    return {str(r[0]): (str(r[1]), mask(str(r[2])), str(r[3])) for r in rows}
+    return {str(r[0]): (str(r[1]), mask(str(r[2])), str(r[3])) for r in found}
 
 
 def photos_of(conn: Any, form_id: str, ids: list[str], start: dt.date, end: dt.date, limit: int) -> list[str]:
     """The sha256 of up to `limit` photos from the period's visits to these people."""
     if not ids:
         return []
-    marks = ", ".join(["{}"] * len(ids))
-    rows = _rows(
+    found = _rows(
         conn,
         "SELECT DISTINCT a.sha256 FROM submission_attachment a JOIN beneficiary_event e "
         f"ON e.submission = a.submission WHERE e.form_id = {{}} AND e.happened_on >= {{}} "
-        f"AND e.happened_on <= {{}} AND CAST(e.beneficiary AS TEXT) IN ({marks}) ORDER BY a.sha256",
+        f"AND e.happened_on <= {{}} AND CAST(e.beneficiary AS TEXT) IN ({sql.marks(len(ids))}) ORDER BY a.sha256",
         [form_id, start.isoformat(), end.isoformat(), *ids],
     )
-    return [str(r[0]) for r in rows][:limit]
+    return [str(r[0]) for r in found][:limit]
 
 
 def open_duplicates(conn: Any, programme: str, scope: str) -> Iterator[tuple[Any, ...]]:
@@ -486,7 +456,6 @@ def sent_back(
     tables count what happened in the period, not what is left of it."""
     if not form_ids:
         return iter(())
-    marks = ", ".join(["{}"] * len(form_ids))
     return _rows(
         conn,
         # CROSS JOIN: SQLite then starts from the review events (few) rather than walking every
@@ -495,7 +464,7 @@ def sent_back(
         "JOIN beneficiary b ON b.id = e.beneficiary "
         "JOIN submission s ON s.id = r.submission LEFT JOIN pantau_user u ON u.id = s.enumerator "
         "WHERE e.submission = r.submission AND r.to_status = 'needs_correction' AND r.at >= {} AND r.at < {} "
-        f"AND e.form_id IN ({marks}) "
+        f"AND e.form_id IN ({sql.marks(len(form_ids))}) "
         "AND b.programme = {} AND (b.kecamatan = {} OR b.kecamatan LIKE {}) "
         "GROUP BY r.submission, b.area_code, u.display_name",
         [since, until, *form_ids, programme, scope, scope + ".%"],

@@ -19,6 +19,7 @@ from server.errors import PantauError
 from server.settings import Settings
 from server.storage import audit, forms, pii, registry
 from server.storage.db import Database
+from server.storage.sql import aware, json_object
 from server.storage.writer import Tx, Writer
 
 # --- the filters as SQL ------------------------------------------------------------------------------
@@ -203,12 +204,6 @@ async def _flags_of(db: Database, ids: list[Any]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
-def aware(value: Any) -> dt.datetime:
-    if isinstance(value, str):  # SQLite hands back text when a join hides the declared type
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 # --- one submission ------------------------------------------------------------------------------------
 class Revision(msgspec.Struct, frozen=True, kw_only=True):
     revision: int
@@ -259,7 +254,7 @@ async def detail_for(db: Database, principal: Principal, instance_id: uuid.UUID)
     if not rows or not sees_record(principal, rows[0]["enumerator"], rows[0]["area_code"]):
         raise PantauError("http.not_found")
     row = rows[0]
-    current = _json(row["answers"])
+    current = json_object(row["answers"])
     revisions = await _revisions(db, instance_id, row, current)
     events = [Event(at=aware(e["at"]), revision=int(e["revision"]), from_status=e["from_status"],
                     to_status=e["to_status"], comment=e["comment"], actor=e["actor"] or "")
@@ -285,8 +280,9 @@ async def _revisions(db: Database, instance_id: uuid.UUID, row: dict[str, Any],
         "LEFT JOIN pantau_user u ON u.id = r.replaced_by WHERE r.submission = {} ORDER BY r.revision", instance_id)
     arrived = [aware(row["received_at"])] + [aware(r["replaced_at"]) for r in earlier]
     senders = [row["display_name"] or ""] + [r["replaced_by"] or "" for r in earlier]
-    out = [Revision(revision=int(r["revision"]), form_version_pk=int(r["form_version"]), answers=_json(r["answers"]),
-                    received_at=arrived[i], sent_by=senders[i]) for i, r in enumerate(earlier)]
+    out = [Revision(revision=int(r["revision"]), form_version_pk=int(r["form_version"]),
+                    answers=json_object(r["answers"]), received_at=arrived[i], sent_by=senders[i])
+           for i, r in enumerate(earlier)]
     out.append(Revision(revision=int(row["revision"]), form_version_pk=int(row["version_pk"]), answers=current,
                         received_at=arrived[len(earlier)], sent_by=senders[len(earlier)]))
     return out
@@ -327,11 +323,6 @@ async def unmask_unchanged(db: Database, settings: Settings, principal: Principa
         return out
 
     return visit(answers, "") if plain else answers
-
-
-def _json(value: Any) -> dict[str, Any]:
-    decoded = msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-    return decoded if isinstance(decoded, dict) else {}
 
 
 # --- decisions ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from server import clock
 from server.domain.access import Principal
 from server.storage import epochs
 from server.storage.db import Database
+from server.storage.sql import aware
 from server.storage.tables import UserSession
 
 
@@ -74,13 +75,7 @@ async def _read(db: Database, digest: str) -> Session | None:
     areas = tuple(r["area_code"] for r in rows if r["area_code"])
     principal = Principal(id=row["id"], username=row["username"], display_name=row["display_name"],
                           role=row["role"], areas=areas)
-    return Session(token_hash=digest, principal=principal, expires_at=_aware(row["expires_at"]))
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    if isinstance(value, str):  # SQLite hands back text when the declared type is lost in a join
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return Session(token_hash=digest, principal=principal, expires_at=aware(row["expires_at"]))
 
 
 async def end(db: Database, token: str) -> None:

@@ -17,6 +17,7 @@ from server.domain.access import Principal, may_revise, sees_record
 from server.errors import PantauError
 from server.storage import audit, registry, review
 from server.storage.db import Database
+from server.storage.sql import aware
 from server.storage.writer import Tx, Writer
 
 
@@ -100,7 +101,7 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
         raise PantauError("submission.conflict", instance_id=str(item.instance_id))  # not theirs: reveal nothing
     if decision == "identical":
         return Receipt(instance_id=str(item.instance_id), form_id=row["form_id"], form_version=row["form_version"],
-                       revision=int(row["revision"]), received_at=_aware(row["received_at"]), outcome="identical")
+                       revision=int(row["revision"]), received_at=aware(row["received_at"]), outcome="identical")
     if decision == "stale":
         raise PantauError("submission.stale", instance_id=str(item.instance_id), current=row["revision"])
     if decision == "conflict":
@@ -147,12 +148,6 @@ def _link_attachments(tx: Tx, item: Incoming) -> None:
     for digest in sorted(set(item.attachments)):
         tx.later("INSERT INTO submission_attachment (submission, sha256) VALUES ({}, {}) "
                  "ON CONFLICT (submission, sha256) DO NOTHING", item.instance_id, digest)
-
-
-def _aware(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _receipt(item: Incoming, revision: int, now: dt.datetime, outcome: str) -> Receipt:

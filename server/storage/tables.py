@@ -4,6 +4,8 @@ rows become domain Structs at the storage boundary and never reach templates or 
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.columns import (
     JSONB,
     UUID,
@@ -117,12 +119,12 @@ class LoginAddress(Table, tablename="login_address"):
 TABLES = (*TABLES, LoginAddress)
 
 
-def bind(engine: Engine | None) -> Engine | None:  # type: ignore[type-arg]
+def bind(engine: Engine[Any] | None) -> Engine[Any] | None:
     """Point every table at this engine (settings choose it, not piccolo_conf); returns the engine
     they used before, so a short-lived Database (a CLI step, a test helper) can put it back."""
-    previous = User._meta._db
+    previous: Engine[Any] | None = User._meta._db
     for table in TABLES:
-        table._meta.db = engine
+        table._meta.db = engine  # type: ignore[assignment]  # None: back to no engine, as before the first bind
     return previous
 
 

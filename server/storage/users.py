@@ -4,6 +4,7 @@ hashes leave this module only through `password_hash_of`, for the verifier."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 
@@ -38,7 +39,7 @@ async def _areas_of(user_ids: list[int]) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
-async def _accounts(rows: list[dict]) -> list[Account]:  # type: ignore[type-arg]
+async def _accounts(rows: list[dict[str, Any]]) -> list[Account]:
     areas = await _areas_of([r["id"] for r in rows])
     return [msgspec.convert({**r, "areas": areas.get(r["id"], ())}, Account) for r in rows]
 

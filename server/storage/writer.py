@@ -34,6 +34,7 @@ import piccolo.engine.sqlite  # noqa: F401 - registers sqlite3 adapters/converte
 from server.errors import PantauError
 from server.storage import faults
 from server.storage.db import CLIENT_GRACE_S, PLAN_CACHE_MODE, Database
+from server.storage.sql import for_psycopg, for_sqlite, psycopg_url
 
 T = TypeVar("T")
 log = logging.getLogger("pantau.writer")
@@ -47,16 +48,9 @@ class Tx:
         self.conn = conn
         self.kind = kind
         self.memo = {} if memo is None else memo  # the database's per-process caches (Database.memo)
-        self._sql_cache: dict[str, str] = {}
+        self._sql = for_sqlite if kind == "sqlite" else for_psycopg  # `{}` -> this driver's placeholder
         self.defer = defer
         self.deferred: list[tuple[str, tuple[Any, ...]]] = []
-
-    def _sql(self, sql: str) -> str:
-        compiled = self._sql_cache.get(sql)
-        if compiled is None:
-            compiled = sql.replace("{}", "?") if self.kind == "sqlite" else sql.replace("%", "%%").replace("{}", "%s")
-            self._sql_cache[sql] = compiled
-        return compiled
 
     def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         cursor = self.conn.execute(self._sql(sql), args)
@@ -141,7 +135,7 @@ def connect(db: Database) -> Any:
 
     # connect_timeout and statement_timeout: a request fails over to a 503 instead of hanging; the
     # keepalives and tcp_user_timeout let the kernel drop a connection whose peer vanished.
-    return psycopg.connect(db.url.replace("postgres://", "postgresql://", 1), autocommit=True, row_factory=dict_row,
+    return psycopg.connect(psycopg_url(db.url), autocommit=True, row_factory=dict_row,
                            connect_timeout=db.connect_timeout, keepalives=1, keepalives_idle=30, keepalives_interval=5,
                            keepalives_count=3, tcp_user_timeout=(db.statement_timeout + CLIENT_GRACE_S) * 1000,
                            options=f"-c plan_cache_mode={PLAN_CACHE_MODE} "

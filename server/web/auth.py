@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
@@ -18,13 +18,14 @@ from server.domain.access import Principal
 from server.settings import Settings
 from server.storage import sessions, tokens
 from server.web.deps import db_of, settings_of
+from server.web.http import Request
 from server.web.proxies import client_address_of
 
 SESSION_COOKIE = "pantau_sesi"
 _STATE_KEY = "pantau_principal"
 
 
-async def principal_of(request: Request) -> Principal | None:  # type: ignore[type-arg]
+async def principal_of(request: Request) -> Principal | None:
     state = request.scope.setdefault("state", {})
     if _STATE_KEY not in state:
         token = request.cookies.get(SESSION_COOKIE, "")
@@ -36,7 +37,7 @@ async def principal_of(request: Request) -> Principal | None:  # type: ignore[ty
     return found.principal if found else None
 
 
-def bearer_token(request: Request) -> str | None:  # type: ignore[type-arg]
+def bearer_token(request: Request) -> str | None:
     """A personal API token (storage/tokens.py), honoured only to read the JSON API: it cannot pass
     the CSRF check of a write, and keeping it off the HTML pages keeps a leaked token to what scripts
     need."""
@@ -46,29 +47,29 @@ def bearer_token(request: Request) -> str | None:  # type: ignore[type-arg]
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def session_hash_of(request: Request) -> str | None:  # type: ignore[type-arg]
+async def session_hash_of(request: Request) -> str | None:
     await principal_of(request)
     found = request.scope["state"].get(_STATE_KEY)
     return found.token_hash if found else None
 
 
-async def require_principal(request: Request) -> Principal:  # type: ignore[type-arg]
+async def require_principal(request: Request) -> Principal:
     principal = await principal_of(request)
     if principal is None:
         raise NotAuthorizedException()
     return principal
 
 
-def client_address(request: Request) -> str:  # type: ignore[type-arg]
+def client_address(request: Request) -> str:
     return client_address_of(request.scope, settings_of(request).trusted_proxies)
 
 
-def set_session_cookie(response: Response, token: str, settings: Settings) -> None:  # type: ignore[type-arg]
+def set_session_cookie(response: Response[Any], token: str, settings: Settings) -> None:
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, path="/",
                         httponly=True, samesite="lax", secure=settings.https)
 
 
-def clear_session_cookie(response: Response) -> None:  # type: ignore[type-arg]
+def clear_session_cookie(response: Response[Any]) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -81,7 +82,7 @@ async def signed_in(connection: Any, _handler: Any) -> None:
     await signed_in_first(connection)
 
 
-async def signed_in_first(request: Request) -> None:  # type: ignore[type-arg]
+async def signed_in_first(request: Request) -> None:
     """The same check as `signed_in`, as a before_request hook, for the submission route: Litestar
     runs guards with a copy of the route handler per request (3-4 % of a submission's CPU under
     load); before_request also runs before the body is read."""

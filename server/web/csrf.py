@@ -59,7 +59,7 @@ def valid(secret: str, token: str, session_token: str) -> bool:
     return hmac.compare_digest(signature.encode(), _signature(secret, value, session_token).encode())
 
 
-def issue(response: Response, settings: Settings, session_token: str) -> None:  # type: ignore[type-arg]
+def issue(response: Response[Any], settings: Settings, session_token: str) -> None:
     """A fresh token for the session that starts (sign-in) or for none (sign-out), replacing the old one."""
     config = config_of(settings)
     response.set_cookie(config.cookie_name, mint(config.secret, session_token), path=config.cookie_path,

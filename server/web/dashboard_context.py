@@ -30,7 +30,8 @@ from server.storage import dashboard as store
 from server.storage import review as review_store
 from server.storage.db import Database
 from server.web import dashboard_cache, visit_map
-from server.web.contexts import HomeContext, Viewer
+from server.web.contexts import HomeContext
+from server.web.viewer import Viewer
 
 TREND_PERIODS = 8
 MAP_LIMIT = 3000  # points on one map: more would make a page too heavy for the office's network

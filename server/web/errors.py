@@ -7,15 +7,17 @@ the process's outage record (one log line when it starts, a count a minute, one 
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
 from server.errors import PantauError
 from server.storage import faults
 from server.web import openrosa
+from server.web.http import Request
 
 log = logging.getLogger("pantau.web")
 RETRY_AFTER_S = 10  # what a 503 asks the client to wait; the phone's outbox backs off on its own too
@@ -31,14 +33,14 @@ _HTTP_CODES = {
 }
 
 
-def _wants_json(request: Request) -> bool:  # type: ignore[type-arg]
+def _wants_json(request: Request) -> bool:
     if request.url.path.startswith(("/api/", "/healthz", "/readyz")):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 
-def _respond(request: Request, error: PantauError) -> Response:  # type: ignore[type-arg]
+def _respond(request: Request, error: PantauError) -> Response[Any]:
     if openrosa.is_openrosa(request):  # ODK Collect reads an OpenRosaResponse, not a page
         return openrosa.error_response(request, error)
     status = error.status if 400 <= error.status < 600 else 500
@@ -57,17 +59,17 @@ def _respond(request: Request, error: PantauError) -> Response:  # type: ignore[
         status_code=status,
         media_type=MediaType.HTML,
         headers=headers,
-    )  # type: ignore[return-value]
+    )
 
 
-def pantau_error_handler(request: Request, exc: PantauError) -> Response:  # type: ignore[type-arg]
+def pantau_error_handler(request: Request, exc: PantauError) -> Response[Any]:
     return _respond(request, exc)
 
 
-def http_error_handler(request: Request, exc: HTTPException) -> Response:  # type: ignore[type-arg]
+def http_error_handler(request: Request, exc: HTTPException) -> Response[Any]:
     if exc.status_code == 401 and not _wants_json(request) and not openrosa.is_openrosa(request):
         # A person who is not signed in goes to the sign-in page and comes back afterwards.
-        return Redirect(f"/masuk?next={quote(request.url.path)}")  # type: ignore[return-value]
+        return Redirect(f"/masuk?next={quote(request.url.path)}")
     code = _HTTP_CODES.get(exc.status_code, "http.bad_request")
     detail = exc.detail if isinstance(exc.detail, str) else ""
     if exc.status_code == 403 and "csrf" in detail.lower():
@@ -83,7 +85,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:  # typ
     return response
 
 
-def internal_error_handler(request: Request, exc: Exception) -> Response:  # type: ignore[type-arg]
+def internal_error_handler(request: Request, exc: Exception) -> Response[Any]:
     found = faults.unavailable(exc)
     if found is not None:  # a query outside Database.fetch (Piccolo's) met a database that cannot serve
         reason, channel = found
@@ -93,12 +95,12 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:  # typ
     return _respond(request, PantauError("http.internal"))
 
 
-def undecodable_handler(request: Request, exc: UnicodeDecodeError) -> Response:  # type: ignore[type-arg]
+def undecodable_handler(request: Request, exc: UnicodeDecodeError) -> Response[Any]:
     """A body that is not UTF-8 (raised while reading a posted form, e.g. by the CSRF middleware)."""
     return _respond(request, PantauError("http.bad_request", detail="not UTF-8"))
 
 
-def too_deep_handler(request: Request, exc: RecursionError) -> Response:  # type: ignore[type-arg]
+def too_deep_handler(request: Request, exc: RecursionError) -> Response[Any]:
     """A JSON body nested thousands of levels deep makes msgspec (inside Litestar's body reading) give
     up with RecursionError: that is bad input, not a server fault. Any other RecursionError is a bug."""
     if "deserializ" not in str(exc):

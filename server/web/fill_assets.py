@@ -116,10 +116,11 @@ def growth_rules(compiled: CompiledForm) -> dict[str, Any] | None:
     """The answers a growth check's z-scores come from, for static/js/growth.js: the phone computes
     the verdict as the enumerator types and asks for the referral the server would insist on."""
     registry = compiled.definition.settings.registry
-    spec = registry.refers.growth if registry and registry.refers else None
-    if spec is None:
+    refers = registry.refers if registry else None
+    spec = refers.growth if refers else None
+    if refers is None or spec is None:
         return None
-    return {"sex": spec.sex, "birth_date": spec.birth_date, "date": registry.refers.date or "",
+    return {"sex": spec.sex, "birth_date": spec.birth_date, "date": refers.date or "",
             "weight": spec.weight, "length": spec.length, "position": spec.position or "", "oedema": spec.oedema or "",
             "referral": spec.referral or "", "no_referral": spec.no_referral, "tables": growth_tables_url()}
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-
 from server.errors import PantauError
+from server.web.http import Request
 
 
-async def read_form(request: Request) -> Any:  # type: ignore[type-arg]
+async def read_form(request: Request) -> Any:
     return await request.form()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import anyio
-from litestar import Request, Response, Router
+from litestar import Response, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 
@@ -35,6 +35,7 @@ from server.errors import PantauError
 from server.storage import app_keys, audit, logins, users
 from server.web.auth import client_address, principal_of
 from server.web.deps import db_of, settings_of
+from server.web.http import Request
 
 VERSION_HEADER = "X-OpenRosa-Version"
 XML = "text/xml"  # Litestar adds "; charset=utf-8"
@@ -71,12 +72,12 @@ def openrosa_message(text: str, status: int, *, nature: str = "", headers: dict[
     return xml_response(body, status, headers)
 
 
-def is_openrosa(request: Request) -> bool:  # type: ignore[type-arg]
+def is_openrosa(request: Request) -> bool:
     handler = request.scope.get("route_handler")
     return bool(handler is not None and handler.opt.get(OPT))
 
 
-def error_response(request: Request, error: PantauError) -> Response[bytes]:  # type: ignore[type-arg]
+def error_response(request: Request, error: PantauError) -> Response[bytes]:
     """An error on an OpenRosa route: the Indonesian message in the envelope. A missing or wrong
     password at the root carries the Basic challenge, so Collect asks for the username and password."""
     status = error.status if 400 <= error.status < 600 else 500
@@ -86,7 +87,7 @@ def error_response(request: Request, error: PantauError) -> Response[bytes]:  # 
     return openrosa_message(error.message("id"), status, nature="error", headers=headers)
 
 
-def site_url(request: Request) -> str:  # type: ignore[type-arg]
+def site_url(request: Request) -> str:
     """This site's address as the person reached it, without a trailing '/': https behind the HTTPS
     proxy (PANTAU_HTTPS), the Host asked for when it is a plain host name, else this server's own."""
     scheme = "https" if settings_of(request).https else request.url.scheme
@@ -94,7 +95,7 @@ def site_url(request: Request) -> str:  # type: ignore[type-arg]
     return f"{scheme}://{host if _HOST.fullmatch(host) else request.url.netloc}"
 
 
-def root_url(request: Request) -> str:  # type: ignore[type-arg]
+def root_url(request: Request) -> str:
     """The OpenRosa server root the request came through, ending in '/': https://host/ or
     https://host/key/<key>/."""
     key = request.path_params.get(KEY_PARAM)
@@ -102,7 +103,7 @@ def root_url(request: Request) -> str:  # type: ignore[type-arg]
 
 
 # --- who is asking ---------------------------------------------------------------------------------
-async def openrosa_principal(request: Request) -> Principal:  # type: ignore[type-arg]
+async def openrosa_principal(request: Request) -> Principal:
     """The dependency `principal` of every OpenRosa handler (see the module's docstring)."""
     state = request.scope.setdefault("state", {})
     if _STATE_KEY in state:
@@ -137,7 +138,7 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
     return username.strip().lower(), password
 
 
-async def basic_principal(request: Request) -> Principal | None:  # type: ignore[type-arg]
+async def basic_principal(request: Request) -> Principal | None:
     found_credentials = basic_credentials(request.headers.get("authorization", ""))
     if found_credentials is None:
         return None
@@ -154,7 +155,7 @@ async def basic_principal(request: Request) -> Principal | None:  # type: ignore
     return await _principal(db, username)
 
 
-async def _check_password(request: Request, username: str, password: str,  # type: ignore[type-arg]
+async def _check_password(request: Request, username: str, password: str,
                           found: tuple[int, str, bool] | None) -> None:
     """As the sign-in page does (web/controllers/auth.py): the attempt is counted first, the hash
     checked in a thread, a failure audited; raises when the password does not prove the user."""

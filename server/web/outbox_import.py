@@ -5,20 +5,19 @@ the same file, or of items that synced meanwhile, creates nothing twice."""
 
 from __future__ import annotations
 
-from litestar import Request
-
 from server.domain.access import Principal
 from server.errors import PantauError, too_large
 from server.storage import attachments, audit, users
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of
+from server.web.http import Request
 from server.web.offline_context import ImportContext, ImportRow, OutboxFile
 from server.web.schemas import SubmissionIn
 from server.web.submitting import Invalid, accept
 
 
 async def import_outbox(
-    request: Request,  # type: ignore[type-arg]
+    request: Request,
     staff: Principal,
     parsed: tuple[OutboxFile, dict[str, bytes]],
 ) -> ImportContext:
@@ -50,7 +49,7 @@ async def import_outbox(
     return result
 
 
-async def _one(request: Request, filler: Principal, item: SubmissionIn) -> ImportRow:  # type: ignore[type-arg]
+async def _one(request: Request, filler: Principal, item: SubmissionIn) -> ImportRow:
     row = {"instance_id": str(item.instance_id), "form_id": item.form_id}
     try:
         receipt, _ = await accept(

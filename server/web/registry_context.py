@@ -14,7 +14,7 @@ from server.domain import registry as rules
 from server.domain.access import Principal, has
 from server.domain.nik import format_rupiah
 from server.storage.registry_read import DuplicateGroup, Event, FollowUp, Record, Row
-from server.web.contexts import Viewer, viewer_of
+from server.web.viewer import Viewer, viewer_of
 
 KINDS = {"intake": ("Pendaftaran", "Registration"), "update": ("Pendaftaran ulang", "Re-registration"),
          "visit": ("Kunjungan", "Visit"), "growth": ("Cek tumbuh anak", "Growth check"),

@@ -10,7 +10,7 @@ from server.domain import periods
 from server.domain import registry as regions
 from server.domain.access import Principal
 from server.storage import reports as store
-from server.web.contexts import Viewer, viewer_of
+from server.web.viewer import Viewer, viewer_of
 
 
 class ReportChoice(msgspec.Struct, frozen=True):

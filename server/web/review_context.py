@@ -22,7 +22,7 @@ from server.domain.report_format import long_date
 from server.storage.forms import Version
 from server.storage.review import Detail, ListRow, Person
 from server.storage.tokens import Token
-from server.web.contexts import Viewer, viewer_of
+from server.web.viewer import Viewer, viewer_of
 
 
 class Option(msgspec.Struct, frozen=True):

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Response
 
 from server import clock
 from server.domain import intake
@@ -18,6 +18,7 @@ from server.errors import PantauError
 from server.storage import access, attachments, form_drafts, forms, registry, review, submissions
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of, writer_of
+from server.web.http import Request
 from server.web.schemas import FieldProblem
 
 # The count says how many; the list stops here, so 3 MB of made-up answer names cannot come back as a
@@ -60,7 +61,7 @@ def region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
     return [str(answers[name]) for name in region_fields(compiled) if answers.get(name)]
 
 
-async def checked(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]
+async def checked(request: Request, principal: Principal, form_id: str, version: str,
                   answers: dict[str, Any]) -> tuple[Any, Validation]:
     access.require(principal, "fill")
     loaded = await forms.load_version(db_of(request), form_id, version)
@@ -90,7 +91,7 @@ class Invalid(Exception):
         return Response(body, status_code=422, media_type="application/problem+json")
 
 
-async def accept(request: Request, principal: Principal, form_id: str, version: str,  # type: ignore[type-arg]
+async def accept(request: Request, principal: Principal, form_id: str, version: str,
                  instance_id: uuid.UUID, answers: dict[str, Any],
                  base_revision: int | None = None) -> tuple[submissions.Receipt, list[FieldProblem]]:
     if base_revision is not None:  # a correction: NIK/KK still as masked on the phone are unchanged

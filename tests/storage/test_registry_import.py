@@ -19,7 +19,7 @@ from server.domain.access import Principal
 from server.domain.compile import compile_source
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import forms, pii, registry_read
+from server.storage import forms, pii, registry_read, sql
 from server.storage import registry_import as store
 from server.storage import reports as report_store
 from server.storage.db import Database
@@ -86,7 +86,7 @@ async def test_an_office_list_becomes_registered_people_with_their_timeline(  # 
     found = await registry_read.slice_for(db, CITRA, "", clock.now() + dt.timedelta(hours=1))
     assert sorted(r.name for r in found.rows) == ["Budi Santoso", "SITI AMINAH"]
     # Reports count them as approved records from the date of import, through the same basis.
-    conn = report_store.open_reader(settings.database_url)
+    conn = sql.open_reader(settings.database_url)
     try:
         counted = list(report_store.people(conn, "bansos", "64.02", clock.today(), False))
         before = list(report_store.people(conn, "bansos", "64.02", clock.today() - dt.timedelta(days=1), False))

@@ -18,7 +18,7 @@ import pytest
 from server.domain import exports as layout_rules
 from server.domain import review as review_rules
 from server.domain.access import Principal
-from server.storage import exports
+from server.storage import exports, sql
 from server.storage.db import Database
 from tests.web.test_review import SAMBOJA, decide, publish, query, submit
 
@@ -216,9 +216,9 @@ def test_an_xlsx_table_over_the_row_limit_continues_on_new_sheets(records, setti
             filters = msgspec.structs.replace(review_rules.parse_filters({"status": ["all"]}), form_id="uji_tinjau")
             staff = Principal(id=1, username="ani", display_name="Ani", role="staff")
             prepared = await exports.prepare(db, staff, filters, "xlsx", layout_rules.Options())
-            conn, sink = exports.open_reader(db), io.BytesIO()
+            conn, sink = sql.open_reader(db.url), io.BytesIO()
             try:
-                scan = exports.scan(conn, db.kind, prepared)
+                scan = exports.scan(conn, prepared)
                 assert exports.write_xlsx(prepared, scan, sink, tmp_path, max_rows=4) == 4
                 scan.close()
             finally:

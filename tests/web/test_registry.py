@@ -22,7 +22,7 @@ import time_machine
 from server.domain import registry as rules
 from server.domain.compile import compile_source
 from server.settings import Settings
-from server.storage import audit, forms, pii, review
+from server.storage import audit, forms, pii, review, sql
 from server.storage.db import Database
 from tests.domain.test_forms_shipped import CHILD, SITI, VISIT
 from tests.web.conftest import csrf_of, post_form
@@ -557,7 +557,7 @@ def test_a_reports_visits_come_in_one_order_so_the_same_data_makes_the_same_edit
     sent = [visit(citra, person, tgl_kunjungan=day, status_usaha=status)
             for day, status in (("2026-04-10", "berkembang"), ("2026-04-10", "menurun"), ("2026-04-09", "stabil"))]
     assert all(r.status_code == 201 for r in sent), [r.text for r in sent]
-    conn = reports.open_reader(settings.database_url)
+    conn = sql.open_reader(settings.database_url)
     try:
         rows = list(reports.events(conn, "monev_uep", dt.date(2026, 4, 1), dt.date(2026, 6, 30), True))
     finally:

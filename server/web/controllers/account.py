@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import anyio
 import segno
-from litestar import Request, Router, get, post
+from litestar import Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -16,14 +16,16 @@ from server.domain.users import hash_password, verify_password
 from server.errors import PantauError
 from server.storage import app_keys, audit, users
 from server.web.auth import SignedIn, client_address, session_hash_of
-from server.web.contexts import AccountContext, AppKeyRow, viewer_of
+from server.web.contexts import AccountContext, AppKeyRow
 from server.web.deps import db_of, lang_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.openrosa import site_url
 from server.web.review_context import when
+from server.web.viewer import viewer_of
 
 
-async def _page(request: Request, principal: Principal, *, message: str = "",  # type: ignore[type-arg]
+async def _page(request: Request, principal: Principal, *, message: str = "",
                 error: PantauError | None = None, status: int = 200, new_key: str = "") -> Template:
     lang = lang_of(request)
     keys = [AppKeyRow(k.id, k.name, k.prefix, when(k.created_at), when(k.last_used_at), k.active)
@@ -46,12 +48,12 @@ def qr_svg(server_url: str, principal: Principal) -> str:
 
 
 @get("/akun")
-async def account_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def account_page(request: Request, principal: SignedIn) -> Template:
     return await _page(request, principal)
 
 
 @post("/akun/sandi")
-async def change_password(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def change_password(request: Request, principal: SignedIn) -> Template:
     db = db_of(request)
     form = await read_form(request)
     current = text(form, "current", max_len=1024, strip=False)
@@ -73,7 +75,7 @@ async def change_password(request: Request, principal: SignedIn) -> Template:  #
 
 
 @post("/akun/kunci-aplikasi")
-async def create_app_key(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def create_app_key(request: Request, principal: SignedIn) -> Template:
     name = text(await read_form(request), "name", max_len=app_keys.MAX_NAME)
     try:
         key, secret = await app_keys.create(db_of(request), principal, name)
@@ -86,7 +88,7 @@ async def create_app_key(request: Request, principal: SignedIn) -> Template:  # 
 
 
 @post("/akun/kunci-aplikasi/{key_id:int}/cabut")
-async def revoke_app_key(request: Request, principal: SignedIn, key_id: FromPath[int]) -> Redirect:  # type: ignore[type-arg]
+async def revoke_app_key(request: Request, principal: SignedIn, key_id: FromPath[int]) -> Redirect:
     key = await app_keys.revoke(db_of(request), principal, key_id)
     await audit.record(db_of(request), principal, "app_key.revoke", target_type="app_key", target_id=str(key_id),
                        detail=key.name, address=client_address(request))

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
@@ -17,12 +17,13 @@ from server.errors import PantauError, too_large
 from server.storage import access, attachments, submissions
 from server.web.auth import SignedIn, signed_in, signed_in_first
 from server.web.deps import db_of, settings_of
+from server.web.http import Request
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
 from server.web.submitting import Invalid, accept, checked
 
 
 @post("/api/v1/submissions", status_code=201, before_request=signed_in_first)
-async def submit(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:  # type: ignore[type-arg]
+async def submit(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:
     """Store one filled form exactly once. A retry with the same instance id and the same answers
     returns the first receipt (200); other answers under that id are a 409."""
     try:
@@ -35,21 +36,21 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
 
 
 @get("/api/v1/submissions/{instance_id:uuid}")
-async def submission_detail(request: Request, principal: SignedIn, instance_id: FromPath[uuid.UUID]) -> dict[str, Any]:  # type: ignore[type-arg]
+async def submission_detail(request: Request, principal: SignedIn, instance_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     access.require(principal, "view_data")
     row = await submissions.get_for(db_of(request), principal, instance_id)
     return {**row, "id": str(row["id"]), "received_at": row["received_at"].isoformat()}
 
 
 @get("/api/v1/submissions")
-async def sent_list(request: Request, principal: SignedIn) -> list[SentItem]:  # type: ignore[type-arg]
+async def sent_list(request: Request, principal: SignedIn) -> list[SentItem]:
     """What the server holds from me, newest first: the phone compares it with its outbox."""
     items = await submissions.sent_by(db_of(request), principal)
     return [SentItem(instance_id=i.instance_id, form_id=i.form_id, form_version=i.form_version, revision=i.revision,
                      review_status=i.review_status, received_at=i.received_at) for i in items]
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:  # type: ignore[type-arg]
+async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
@@ -63,7 +64,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:  # type: ignore[
 
 
 @post("/api/v1/attachments", status_code=201, guards=[signed_in])
-async def upload_attachment(request: Request, principal: SignedIn) -> AttachmentOut:  # type: ignore[type-arg]
+async def upload_attachment(request: Request, principal: SignedIn) -> AttachmentOut:
     """One photo per request, keyed by its sha256: uploading the same photo again is harmless."""
     access.require(principal, "fill")
     settings = settings_of(request)
@@ -76,7 +77,7 @@ async def upload_attachment(request: Request, principal: SignedIn) -> Attachment
 
 
 @get("/api/v1/attachments/{sha256:str}")
-async def download_attachment(request: Request, principal: SignedIn, sha256: FromPath[str]) -> Stream:  # type: ignore[type-arg]
+async def download_attachment(request: Request, principal: SignedIn, sha256: FromPath[str]) -> Stream:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise PantauError("http.not_found")
     kind = await attachments.visible_to(db_of(request), principal, sha256)
@@ -108,7 +109,7 @@ async def bench_signed_in(principal: SignedIn, data: JSONBody[SubmissionIn]) -> 
 
 
 @post("/api/v1/bench/validated", status_code=201, before_request=signed_in_first)
-async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]  # type: ignore[type-arg]
+async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]
                           ) -> Response[ReceiptOut]:
     try:
         await checked(request, principal, data.form_id, data.form_version, data.answers)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from litestar import Request, Router, get
+from litestar import Router, get
 from litestar.response import Template
 
 from server.errors import PantauError
 from server.storage import access, audit
 from server.web.auth import SignedIn
-from server.web.contexts import AuditContext, action_label, audit_row, viewer_of
+from server.web.contexts import AuditContext, action_label, audit_row
 from server.web.deps import db_of, lang_of
+from server.web.http import Request
+from server.web.viewer import viewer_of
 
 PAGE = 50
 
@@ -43,7 +45,7 @@ def parse_filter(params: dict[str, str]) -> audit.AuditFilter:
 
 
 @get("/audit")
-async def audit_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def audit_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, "view_audit")
     params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     wanted = parse_filter(params)

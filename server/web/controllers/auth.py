@@ -5,8 +5,10 @@ the answer time does not reveal which usernames exist."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.response import Redirect, Template
 
 from server.domain import sign_in as rules
@@ -24,6 +26,7 @@ from server.web.auth import (
 from server.web.contexts import SignInContext
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 
 _DUMMY_HASH = hash_password("pantau-dummy-password")
 
@@ -35,7 +38,7 @@ def safe_next(target: str) -> str:
     return "/"
 
 
-def _page(request: Request, *, username: str = "", next_path: str = "/", error: PantauError | None = None,  # type: ignore[type-arg]
+def _page(request: Request, *, username: str = "", next_path: str = "/", error: PantauError | None = None,
           status: int = 200) -> Template:
     lang = lang_of(request)
     context = SignInContext(lang=lang, username=username, next_path=next_path,
@@ -44,7 +47,7 @@ def _page(request: Request, *, username: str = "", next_path: str = "/", error: 
 
 
 @get("/masuk")
-async def sign_in_page(request: Request) -> Template | Redirect:  # type: ignore[type-arg]
+async def sign_in_page(request: Request) -> Template | Redirect:
     next_path = safe_next(request.query_params.get("next", "/"))
     if await principal_of(request) is not None:
         return Redirect(next_path)
@@ -52,7 +55,7 @@ async def sign_in_page(request: Request) -> Template | Redirect:  # type: ignore
 
 
 @post("/masuk")
-async def sign_in(request: Request) -> Response | Template:  # type: ignore[type-arg]
+async def sign_in(request: Request) -> Response[Any] | Template:
     db, address = db_of(request), client_address(request)
     form = await read_form(request)
     username = text(form, "username", max_len=80).lower()
@@ -84,7 +87,7 @@ async def sign_in(request: Request) -> Response | Template:  # type: ignore[type
 
 
 @post("/keluar")
-async def sign_out(request: Request) -> Redirect:  # type: ignore[type-arg]
+async def sign_out(request: Request) -> Redirect:
     principal = await principal_of(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:

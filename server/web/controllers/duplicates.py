@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import msgspec
-from litestar import Litestar, Request, Router, get, post
+from litestar import Litestar, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -21,10 +21,11 @@ from server.domain import registry as rules
 from server.errors import PantauError
 from server.storage import access, duplicates, pii
 from server.web.auth import SignedIn, client_address, signed_in
-from server.web.contexts import Viewer, viewer_of
 from server.web.deps import db_of, lang_of, writer_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.registry_context import SEXES, pick
+from server.web.viewer import Viewer, viewer_of
 
 log = logging.getLogger("pantau.duplicates")
 PATH = "/penerima/kemungkinan-sama"
@@ -83,7 +84,7 @@ def _shown(c: duplicates.Candidate, lang: str) -> PairShown:
 
 
 @get(PATH)
-async def queue_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def queue_page(request: Request, principal: SignedIn) -> Template:
     db, lang = db_of(request), lang_of(request)
     found = await duplicates.queue(db, principal)
     context = QueueContext(lang=lang, viewer=viewer_of(principal), pairs=[_shown(c, lang) for c in found],
@@ -92,7 +93,7 @@ async def queue_page(request: Request, principal: SignedIn) -> Template:  # type
 
 
 @post(PATH + "/{candidate_id:int}", guards=[signed_in])
-async def decide(request: Request, principal: SignedIn, candidate_id: FromPath[int]) -> Redirect:  # type: ignore[type-arg]
+async def decide(request: Request, principal: SignedIn, candidate_id: FromPath[int]) -> Redirect:
     access.require(principal, duplicates.NEED)
     form = await read_form(request)
     decision, keep = text(form, "keputusan", max_len=12), text(form, "simpan", max_len=36)

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -43,6 +43,7 @@ from server.web.editor_context import (
 from server.web.fill_assets import asset_version, safe_json
 from server.web.fill_context import fill_context, runtime_rules
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.schemas import SubmissionIn
 from server.web.submitting import Invalid, problems_of
 
@@ -63,7 +64,7 @@ def _name(form_id: str) -> str:
     return form_id
 
 
-async def _state(request: Request, form_id: str) -> tuple[form_drafts.Draft | None, list[Any], str | None]:  # type: ignore[type-arg]
+async def _state(request: Request, form_id: str) -> tuple[form_drafts.Draft | None, list[Any], str | None]:
     """(draft, published versions oldest first, status or None): what the editor knows of a form."""
     db = db_of(request)
     rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
@@ -73,7 +74,7 @@ async def _state(request: Request, form_id: str) -> tuple[form_drafts.Draft | No
 Loaded = tuple[form_drafts.Draft | None, list[Any], str]
 
 
-async def _loaded(request: Request, principal: Principal, form_id: str) -> Loaded:  # type: ignore[type-arg]
+async def _loaded(request: Request, principal: Principal, form_id: str) -> Loaded:
     """Authorise by loading: the need (403), then the form (404 when there is neither draft nor version)."""
     access.require(principal, NEED)
     if not NAME_RE.match(form_id):
@@ -103,7 +104,7 @@ def _compiled_draft(draft: form_drafts.Draft) -> CompiledForm:
 NOTICES = {"disimpan": ("Tersimpan.", "Saved."), "terbit": ("Terbit sebagai versi {v}.", "Published as version {v}.")}
 
 
-def _notice(request: Request) -> str:  # type: ignore[type-arg]
+def _notice(request: Request) -> str:
     notice = NOTICES.get(request.query_params.get("ok", ""))
     if notice is None:
         return ""
@@ -123,7 +124,7 @@ def _views(draft: form_drafts.Draft | None, versions: list[Any]) -> tuple[str, A
 
 # --- the list, a new form, an upload ------------------------------------------------------------------
 @get("/formulir")
-async def forms_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def forms_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, NEED)
     rows = await form_drafts.overview(db_of(request))
     context = list_context(rows, lang_of(request), principal, message=_notice(request))
@@ -131,7 +132,7 @@ async def forms_page(request: Request, principal: SignedIn) -> Template:  # type
 
 
 @post("/formulir")
-async def create_form(request: Request, principal: SignedIn) -> Redirect:  # type: ignore[type-arg]
+async def create_form(request: Request, principal: SignedIn) -> Redirect:
     """A new form starts as a draft with one note, so that it compiles from the first save."""
     access.require(principal, NEED)
     posted = await read_form(request)
@@ -152,7 +153,7 @@ async def create_form(request: Request, principal: SignedIn) -> Redirect:  # typ
 
 
 @post("/formulir/unggah", status_code=303)
-async def upload(request: Request, principal: SignedIn) -> Response[Any]:  # type: ignore[type-arg]
+async def upload(request: Request, principal: SignedIn) -> Response[Any]:
     """An XLSForm or YAML file becomes the draft of the form it names (settings.id / form_id)."""
     access.require(principal, NEED)
     posted = await request.form()
@@ -206,20 +207,20 @@ async def _attachments(parts: list[Any], room: int) -> dict[str, bytes]:
 
 
 def _viewer(principal: Principal) -> Any:
-    from server.web.contexts import viewer_of
+    from server.web.viewer import viewer_of
 
     return viewer_of(principal)
 
 
 # --- the editor and its saves ---------------------------------------------------------------------------
 @get("/formulir/{form_id:str}")
-async def editor_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
+async def editor_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
     draft, versions, status = await _loaded(request, principal, form_id)
     return await _editor(request, principal, form_id, draft, versions, status, message=_notice(request))
 
 
 async def _editor(
-    request: Request,  # type: ignore[type-arg]
+    request: Request,
     principal: Principal,
     form_id: str,
     draft: form_drafts.Draft | None,
@@ -254,7 +255,7 @@ async def _editor(
 
 
 @post("/formulir/{form_id:str}/draf", status_code=200)
-async def save_draft(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+async def save_draft(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:
     """JSON {"document": {...}} (the structure) or {"yaml": "..."} (the text view) -> both views and
     the problems; stored only when it compiles, checks and keeps the evolution rules (else 422).
     A plain form post of `yaml` (the editor without JavaScript) answers with the editor page."""
@@ -296,7 +297,7 @@ async def save_draft(request: Request, principal: SignedIn, form_id: FromPath[st
     )
 
 
-async def _save_input(request: Request, as_page: bool) -> SaveIn:  # type: ignore[type-arg]
+async def _save_input(request: Request, as_page: bool) -> SaveIn:
     if as_page:
         posted = await read_form(request)
         if "yaml" not in posted:
@@ -312,7 +313,7 @@ async def _save_input(request: Request, as_page: bool) -> SaveIn:  # type: ignor
 
 
 @post("/formulir/{form_id:str}/draf/hapus")
-async def delete_draft(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+async def delete_draft(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:
     """The draft and its test submissions go; the published versions and their data stay."""
     draft, versions, _ = await _loaded(request, principal, form_id)
     if draft is None:
@@ -327,7 +328,7 @@ class Previewed(msgspec.Struct, frozen=True, kw_only=True):
     draft: form_drafts.Draft | None  # None: the newest published version, shown read-only
 
 
-async def _for_preview(request: Request, principal: Principal, form_id: str) -> Previewed:  # type: ignore[type-arg]
+async def _for_preview(request: Request, principal: Principal, form_id: str) -> Previewed:
     """The draft, or when there is none yet the newest published version (its test submissions are refused:
     a draft is where tests are kept, and a published form's data must never receive them)."""
     draft, versions, _ = await _loaded(request, principal, form_id)
@@ -345,7 +346,7 @@ READ_ONLY = (
 
 # The editor shows this page in an iframe of its own page: framing by our own origin only.
 @get("/formulir/{form_id:str}/pratinjau", opt={"csp": {"frame-ancestors": "'self'"}})
-async def preview_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
+async def preview_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
     previewed = await _for_preview(request, principal, form_id)
     compiled = previewed.compiled
     lang, now = lang_of(request), clock.now()
@@ -384,7 +385,7 @@ async def preview_page(request: Request, principal: SignedIn, form_id: FromPath[
 
 
 @get("/formulir/{form_id:str}/pratinjau/aturan")
-async def preview_rules(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[bytes]:  # type: ignore[type-arg]
+async def preview_rules(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[bytes]:
     compiled = (await _for_preview(request, principal, form_id)).compiled
     return Response(
         msgspec.json.encode(runtime_rules(compiled, lang_of(request))), media_type="application/json", headers=NO_STORE
@@ -392,7 +393,7 @@ async def preview_rules(request: Request, principal: SignedIn, form_id: FromPath
 
 
 @post("/formulir/{form_id:str}/pratinjau", status_code=201)
-async def preview_submit(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+async def preview_submit(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:
     """A test submission from the preview: validated by the draft's rules like a real one, then kept in
     the draft's own table, never with the real submissions. A preview of the published version (no draft
     yet) refuses it: there is no draft to keep it with."""
@@ -427,7 +428,7 @@ async def preview_submit(request: Request, principal: SignedIn, form_id: FromPat
 
 
 # --- publishing -------------------------------------------------------------------------------------------
-async def _publish_plan(request: Request, principal: Principal, form_id: str) -> Any:  # type: ignore[type-arg]
+async def _publish_plan(request: Request, principal: Principal, form_id: str) -> Any:
     draft, versions, _ = await _loaded(request, principal, form_id)
     if draft is None:
         raise PantauError("editor.no_draft", form_id=form_id)
@@ -443,14 +444,14 @@ async def _publish_plan(request: Request, principal: Principal, form_id: str) ->
 
 
 @get("/formulir/{form_id:str}/terbit")
-async def publish_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
+async def publish_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
     """The difference from the published version, the warnings to confirm, and the publish button."""
     plan = await _publish_plan(request, principal, form_id)
     answers = await form_drafts.answer_counts(db_of(request), form_id) if plan[2].of("removed") else {}
     return _publish_template(request, principal, form_id, plan, answers=answers)
 
 
-def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,  # type: ignore[type-arg]
+def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,
                       error: PantauError | None = None, answers: dict[str, int] | None = None) -> Template:
     """The publish page: the plan's difference and warnings, with the refusal when there is one."""
     _, checked, diff, newest, to_version = plan
@@ -472,7 +473,7 @@ def _publish_template(request: Request, principal: Principal, form_id: str, plan
 
 
 @post("/formulir/{form_id:str}/terbit")
-async def publish(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+async def publish(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:
     """An immutable, hashed version (storage/forms.publish); the draft and its test submissions go."""
     plan = await _publish_plan(request, principal, form_id)
     _, checked, _, _, to_version = plan
@@ -505,7 +506,7 @@ async def publish(request: Request, principal: SignedIn, form_id: FromPath[str])
 
 
 @get("/formulir/{form_id:str}/jawaban")
-async def answer_counts(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+async def answer_counts(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:
     """How many answers each published field holds: the editor asks before deleting a question with data."""
     _, versions, _ = await _loaded(request, principal, form_id)
     published = {name for v in versions for name in v.compiled.fields}
@@ -515,7 +516,7 @@ async def answer_counts(request: Request, principal: SignedIn, form_id: FromPath
 
 # --- status, assignment, download ----------------------------------------------------------------------------
 @post("/formulir/{form_id:str}/status")
-async def set_status(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+async def set_status(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:
     """Archive (off the home page, no new submissions, data kept) or restore a published form."""
     _, versions, _ = await _loaded(request, principal, form_id)
     wanted = text(await read_form(request), "status")
@@ -528,7 +529,7 @@ async def set_status(request: Request, principal: SignedIn, form_id: FromPath[st
 
 
 @post("/formulir/{form_id:str}/penugasan")
-async def set_assignment(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+async def set_assignment(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:
     """Which roles and areas see the form; none at all: everyone who fills."""
     await _loaded(request, principal, form_id)
     posted = await read_form(request)
@@ -550,7 +551,7 @@ async def set_assignment(request: Request, principal: SignedIn, form_id: FromPat
 
 
 @get("/formulir/{form_id:str}/unduh")
-async def download(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[bytes]:  # type: ignore[type-arg]
+async def download(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[bytes]:
     """The draft (or the newest published version) as YAML or as an XLSForm workbook (?format=yaml|xlsx)."""
     fmt = request.query_params.get("format", "yaml")
     draft, versions, _ = await _loaded(request, principal, form_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import Request, Router, get
+from litestar import Router, get
 from litestar.params import FromPath
 from litestar.response import Stream
 
@@ -19,6 +19,7 @@ from server.storage import access, audit, exports
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.controllers.review import parse, query_params
 from server.web.deps import db_of, lang_of, settings_of
+from server.web.http import Request
 
 EXPORT_PARAMS = (rules.LIST_PARAMS - {"cursor", "cols", "limit"}) | {"format", "values"}
 # The compression middleware would gzip the stream again on the event loop: a zip gains nothing,
@@ -34,7 +35,7 @@ def _choice(params: dict[str, list[str]], name: str, choices: tuple[str, ...], d
     return value
 
 
-async def _export(request: Request, principal: Principal, params: dict[str, list[str]]) -> Stream:  # type: ignore[type-arg]
+async def _export(request: Request, principal: Principal, params: dict[str, list[str]]) -> Stream:
     access.require(principal, "review")
     fmt = _choice(params, "format", layout_rules.FORMATS, "csv")
     values = _choice(params, "values", layout_rules.VALUE_MODES, "codes")
@@ -65,7 +66,7 @@ async def _export(request: Request, principal: Principal, params: dict[str, list
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 
 
-def _site(request: Request) -> str:  # type: ignore[type-arg]
+def _site(request: Request) -> str:
     """This site's address as the reader reached it: https behind the HTTPS proxy (PANTAU_HTTPS), the
     Host they asked for when it is a plain host name, else this server's own."""
     scheme = "https" if settings_of(request).https else request.url.scheme
@@ -83,13 +84,13 @@ def _detail(fmt: str, options: layout_rules.Options, filters: rules.Filters) -> 
 
 
 @get("/data/ekspor", opt=NO_COMPRESSION)
-async def export_download(request: Request, principal: SignedIn) -> Stream:  # type: ignore[type-arg]
+async def export_download(request: Request, principal: SignedIn) -> Stream:
     """?form=ID&format=csv|xlsx|jsonl&values=codes|labels&lang=id|en&status=all, plus the list's filters."""
     return await _export(request, principal, query_params(request))
 
 
 @get("/api/v1/forms/{form_id:str}/export", opt=NO_COMPRESSION, guards=[signed_in])
-async def export_api(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Stream:  # type: ignore[type-arg]
+async def export_api(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Stream:
     """The same export for scripts (a personal API token works here): format=csv|xlsx|jsonl,
     values=codes|labels, lang=id|en; approved records unless status=all; the list's other filters."""
     params = query_params(request)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Template
@@ -46,6 +46,7 @@ from server.web.fill_context import (
     runtime_rules,
     text_of,
 )
+from server.web.http import Request
 from server.web.submitting import Invalid, accept
 
 MAX_INSTANCES = 200  # repeat instances per repeat in one post: a bigger index is hostile, not a family
@@ -62,7 +63,7 @@ def _clock() -> Clock:
     return Clock(today=now.astimezone(clock.WITA).date(), now=now)
 
 
-async def _version(request: Request, principal: Principal, form_id: str, version: str | None) -> Any:  # type: ignore[type-arg]
+async def _version(request: Request, principal: Principal, form_id: str, version: str | None) -> Any:
     """Authorise by loading (STYLE.md 7): the need first (403), then the form (404 when unknown,
     archived, or not a form name at all)."""
     access.require(principal, "fill")
@@ -72,7 +73,7 @@ async def _version(request: Request, principal: Principal, form_id: str, version
     return loaded
 
 
-def _page(request: Request, principal: Principal, compiled: CompiledForm, instance_id: str,  # type: ignore[type-arg]
+def _page(request: Request, principal: Principal, compiled: CompiledForm, instance_id: str,
           answers: dict[str, Any] | None = None, shown: Shown | None = None, status: int = 200,
           base_revision: int | None = None) -> Template:
     context = fill_context(compiled, lang=lang_of(request), instance_id=instance_id, viewer=principal.display_name,
@@ -82,7 +83,7 @@ def _page(request: Request, principal: Principal, compiled: CompiledForm, instan
 
 
 @get("/f/{form_id:str}")
-async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str],  # type: ignore[type-arg]
+async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str],
                     v: FromQuery[str | None] = None) -> Template:
     """A new, empty form: the instance id is made here, so every retry of its post is the same record.
     ?v= names an older version still published: a draft begun on it is resumed on it."""
@@ -93,7 +94,7 @@ async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str
 
 
 @get("/f/{form_id:str}/aturan", guards=[signed_in])
-async def fill_rules(request: Request, principal: SignedIn, form_id: FromPath[str],  # type: ignore[type-arg]
+async def fill_rules(request: Request, principal: SignedIn, form_id: FromPath[str],
                      v: FromQuery[str]) -> Response[bytes]:
     """The runtime's rules of one version in one language (fill_assets.rules_url). Immutable: the
     URL names the version and the release, and a published version never changes."""
@@ -107,14 +108,14 @@ async def fill_rules(request: Request, principal: SignedIn, form_id: FromPath[st
                     headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
-def _not_utf8(request: Request, _exc: UnicodeDecodeError) -> Response[Any]:  # type: ignore[type-arg]
+def _not_utf8(request: Request, _exc: UnicodeDecodeError) -> Response[Any]:
     # Litestar decodes text parts while checking the CSRF token, before this handler runs, and lets
     # a UnicodeDecodeError through (a 500); a phone with a broken keyboard deserves a 400 page.
     return pantau_error_handler(request, PantauError("http.bad_request", detail="UTF-8"))
 
 
 @post("/f/{form_id:str}", guards=[signed_in], status_code=200, exception_handlers={UnicodeDecodeError: _not_utf8})
-async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:  # type: ignore[type-arg]
+async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
     access.require(principal, "fill")
     form = await request.form()
     try:
@@ -135,7 +136,7 @@ async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str
     return await _submit(request, principal, compiled, instance_id, answers, revision)
 
 
-async def _submit(request: Request, principal: Principal, compiled: CompiledForm, instance_id: uuid.UUID,  # type: ignore[type-arg]
+async def _submit(request: Request, principal: Principal, compiled: CompiledForm, instance_id: uuid.UUID,
                   answers: dict[str, Any], revision: int | None = None) -> Template:
     lang = lang_of(request)
     try:
@@ -276,7 +277,7 @@ def _image(out: dict[str, Any], name: str, key: str, form: Any, uploads: Uploads
         out[name] = kept[0]
 
 
-async def _store_photos(request: Request, principal: Principal, uploads: Uploads,  # type: ignore[type-arg]
+async def _store_photos(request: Request, principal: Principal, uploads: Uploads,
                         compiled: CompiledForm) -> dict[str, str]:
     """Each photo checked by its bytes and its size, then stored by hash like the API's uploads; a bad
     one is an error at its field, and the others are kept (their hashes go back into the page). The

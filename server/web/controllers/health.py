@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, Router, get
+from litestar import Response, Router, get
 
 from server.errors import PantauError
 from server.storage import migrate
 from server.web.deps import db_of
 from server.web.errors import RETRY_AFTER_S
+from server.web.http import Request
 
 
 @get("/healthz", sync_to_thread=False)
@@ -17,7 +18,7 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz")
-async def readyz(request: Request) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+async def readyz(request: Request) -> Response[dict[str, object]]:
     db = db_of(request)
     try:
         waiting = await migrate.pending(db)

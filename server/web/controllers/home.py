@@ -10,7 +10,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, Request, Router, get
+from litestar import Litestar, Router, get
 from litestar.response import Template
 
 from server import clock
@@ -27,6 +27,7 @@ from server.web.auth import SignedIn
 from server.web.contexts import HomeContext, home_context
 from server.web.controllers.reports import scopes_of
 from server.web.deps import db_of, lang_of
+from server.web.http import Request
 from server.web.report_context import scope_name
 
 NEED = "download_reports"  # who may read a report may see its figures on the home page
@@ -37,7 +38,7 @@ _LOADED: dict[str, object] = {}  # the definitions' files as last read, and the 
 
 
 @get("/")
-async def index(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def index(request: Request, principal: SignedIn) -> Template:
     db = db_of(request)
     # only the forms assigned to this person
     shown = [f for f in await forms.list_forms(db) if await form_drafts.open_to(db, principal, f.form_id)]
@@ -103,10 +104,11 @@ def _home_report() -> definitions.Definition | None:
     if _LOADED.get("files") != files:
         found = [definitions.load(name) for name in definitions.names()]
         _LOADED.update(files=files, home=next((d for d in found if d.home), None))
-    return _LOADED["home"]  # type: ignore[no-any-return]
+    home = _LOADED["home"]
+    return home if isinstance(home, definitions.Definition) else None
 
 
-def _wanted(principal: Principal, definition: definitions.Definition, request: Request) -> board.Wanted:  # type: ignore[type-arg]
+def _wanted(principal: Principal, definition: definitions.Definition, request: Request) -> board.Wanted:
     """?periode=2026-Q1&wilayah=64.02.06&semua=1, checked as the report checks them: an unknown
     parameter or period is a 400, an area outside one's own a 403."""
     q = request.query_params
@@ -124,7 +126,7 @@ def _wanted(principal: Principal, definition: definitions.Definition, request: R
     return board.Wanted(definition, period, scope, q.get("semua") == "1")
 
 
-async def _dashboard(request: Request, principal: Principal, wanted: board.Wanted,  # type: ignore[type-arg]
+async def _dashboard(request: Request, principal: Principal, wanted: board.Wanted,
                      home: HomeContext) -> board.DashboardContext:
     db, lang, today = db_of(request), lang_of(request), clock.today()
     # The figures, their cache stamp included, come from one place: the hot standby while it keeps up.
@@ -158,7 +160,7 @@ async def _dashboard(request: Request, principal: Principal, wanted: board.Wante
     )
 
 
-async def _field_home(request: Request, principal: Principal, definition: definitions.Definition,  # type: ignore[type-arg]
+async def _field_home(request: Request, principal: Principal, definition: definitions.Definition,
                       titles: dict[str, str]) -> board.FieldHome:
     db, lang, today = db_of(request), lang_of(request), clock.today()
     location = definition.records.location

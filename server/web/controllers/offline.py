@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Template
@@ -20,12 +20,13 @@ from server.web.auth import SignedIn, signed_in
 from server.web.controllers.fill import NO_STORE, _clock
 from server.web.deps import db_of, lang_of
 from server.web.fill_context import fill_context, registration_checks
+from server.web.http import Request
 from server.web.offline_context import SW_FILE, ImportContext, manifest, parse_outbox, phone_page_context, release
 from server.web.outbox_import import import_outbox
 
 
 @get("/sw.js", include_in_schema=False)
-async def service_worker(request: Request) -> Response[bytes]:  # type: ignore[type-arg]
+async def service_worker(request: Request) -> Response[bytes]:
     """The service worker with the release baked in: a new release of the static files or a new form
     version changes these bytes, which is how the browser learns to install the new worker."""
     rel = release(await offline.published_versions(db_of(request)))
@@ -36,7 +37,7 @@ async def service_worker(request: Request) -> Response[bytes]:  # type: ignore[t
 
 
 @get("/api/v1/offline", guards=[signed_in])
-async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, Any]:  # type: ignore[type-arg]
+async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, Any]:
     """What the service worker caches for this person: the app shell, and for every form they may
     fill its page and rules, for every version they may still be filling."""
     access.require(principal, "fill")
@@ -62,14 +63,14 @@ async def _picked_programmes(db: Any, versions: list[Any]) -> list[str]:
 
 
 @get("/draf")
-async def drafts_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def drafts_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, "fill")
     context = phone_page_context(principal, lang_of(request), "draf")
     return Template(template_name="phone_drafts.html", context={"page": context})
 
 
 @get("/terkirim")
-async def sent_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def sent_page(request: Request, principal: SignedIn) -> Template:
     """What the server holds from me beside what my phone still holds (filled in by offline.js)."""
     access.require(principal, "fill")
     db = db_of(request)
@@ -85,7 +86,7 @@ async def sent_page(request: Request, principal: SignedIn) -> Template:  # type:
 
 
 @get("/perbaiki/{instance_id:uuid}")
-async def correction_page(request: Request, principal: SignedIn, instance_id: FromPath[uuid.UUID]) -> Template:  # type: ignore[type-arg]
+async def correction_page(request: Request, principal: SignedIn, instance_id: FromPath[uuid.UUID]) -> Template:
     """A record sent back for correction, opened with its answers; the phone submits the fix as a new
     revision (base_revision) of the same instance id."""
     access.require(principal, "fill")
@@ -113,7 +114,7 @@ async def correction_page(request: Request, principal: SignedIn, instance_id: Fr
 
 # --- staff: import an outbox file --------------------------------------------------------------------
 def _import_page(
-    request: Request,  # type: ignore[type-arg]
+    request: Request,
     principal: Principal,
     result: ImportContext | None = None,
     error: str = "",
@@ -124,13 +125,13 @@ def _import_page(
 
 
 @get("/impor")
-async def import_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def import_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, "import_outbox")
     return _import_page(request, principal)
 
 
 @post("/impor", guards=[signed_in], request_max_body_size=64 * 1024 * 1024)
-async def import_upload(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def import_upload(request: Request, principal: SignedIn) -> Template:
     """One exported outbox file: every item goes through the submission path as its enumerator, so
     importing the same file twice (or a file whose items already synced) creates nothing twice."""
     access.require(principal, "import_outbox")

@@ -17,7 +17,7 @@ import logging
 from xml.sax.saxutils import escape
 
 import anyio
-from litestar import Request, Response, Router, get, route
+from litestar import Response, Router, get, route
 from litestar.params import FromPath
 
 from server import clock
@@ -29,6 +29,7 @@ from server.errors import PantauError
 from server.storage import access, form_drafts, forms, registry_read
 from server.storage.db import Database
 from server.web.deps import db_of
+from server.web.http import Request
 from server.web.openrosa import VERSION_HEADER, OpenRosaUser, openrosa_routers, root_url, xml_response
 
 log = logging.getLogger("pantau.openrosa")
@@ -38,7 +39,7 @@ SLICE_PAGE = 5000
 MAX_SLICE = 100_000  # beneficiaries in one phone's file: far above a kecamatan's
 
 
-def require_openrosa_version(request: Request) -> None:  # type: ignore[type-arg]
+def require_openrosa_version(request: Request) -> None:
     """The form list and submissions are for OpenRosa clients, which send `X-OpenRosa-Version: 1.0`
     (ODK Central refuses a request without it); a cross-site form cannot set the header."""
     if request.headers.get(VERSION_HEADER, "").strip() != "1.0":
@@ -73,7 +74,7 @@ async def fillable_version(db: Database, principal: Principal, form_id: str, ver
 
 # --- the form list -------------------------------------------------------------------------------
 @route("/formList", http_method=["GET", "HEAD"])
-async def form_list(request: Request, principal: OpenRosaUser) -> Response[bytes]:  # type: ignore[type-arg]
+async def form_list(request: Request, principal: OpenRosaUser) -> Response[bytes]:
     """The OpenRosa xformsList: the newest published version of every form the person may fill."""
     require_openrosa_version(request)
     access.require(principal, "fill")
@@ -106,7 +107,7 @@ def _list_entry(xform: XForm, root: str) -> str:
 
 # --- one form: the XForm, its manifest, its media ------------------------------------------------
 @get("/formXml/{form_id:str}/{version:str}")
-async def form_xml(request: Request, principal: OpenRosaUser, form_id: FromPath[str],  # type: ignore[type-arg]
+async def form_xml(request: Request, principal: OpenRosaUser, form_id: FromPath[str],
                    version: FromPath[str]) -> Response[bytes]:
     db = db_of(request)
     xform = await xform_of(db, await fillable_version(db, principal, form_id, version))
@@ -114,7 +115,7 @@ async def form_xml(request: Request, principal: OpenRosaUser, form_id: FromPath[
 
 
 @get("/xformsManifest/{form_id:str}/{version:str}")
-async def manifest(request: Request, principal: OpenRosaUser, form_id: FromPath[str],  # type: ignore[type-arg]
+async def manifest(request: Request, principal: OpenRosaUser, form_id: FromPath[str],
                    version: FromPath[str]) -> Response[bytes]:
     db = db_of(request)
     xform = await xform_of(db, await fillable_version(db, principal, form_id, version))
@@ -129,7 +130,7 @@ async def manifest(request: Request, principal: OpenRosaUser, form_id: FromPath[
 
 
 @get("/xformsMedia/{form_id:str}/{version:str}/{filename:str}")
-async def media_file(request: Request, principal: OpenRosaUser, form_id: FromPath[str],  # type: ignore[type-arg]
+async def media_file(request: Request, principal: OpenRosaUser, form_id: FromPath[str],
                      version: FromPath[str], filename: FromPath[str]) -> Response[bytes]:
     db = db_of(request)
     xform = await xform_of(db, await fillable_version(db, principal, form_id, version))

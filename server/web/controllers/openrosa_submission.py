@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, Response, Router, head, post
+from litestar import Response, Router, head, post
 from litestar.datastructures import UploadFile
 
 from server import clock
@@ -26,6 +26,7 @@ from server.errors import PantauError, too_large
 from server.storage import access, attachments, openrosa_parts
 from server.web.controllers.openrosa import fillable_version, require_openrosa_version, xform_of
 from server.web.deps import db_of, settings_of, writer_of
+from server.web.http import Request
 from server.web.openrosa import OpenRosaUser, openrosa_message, openrosa_routers
 from server.web.submitting import Invalid, accept
 
@@ -39,12 +40,12 @@ MAX_BODY = 100 * 1024 * 1024 + openrosa_instance.MAX_XML_BYTES + _FRAMING
 MAX_LISTED = 20  # problems named in the message Collect shows; the count says how many in all
 
 
-def body_limit(request: Request) -> int:  # type: ignore[type-arg]
+def body_limit(request: Request) -> int:
     return settings_of(request).max_attachment_bytes + openrosa_instance.MAX_XML_BYTES + _FRAMING
 
 
 @head("/submission", status_code=204)
-async def submission_preflight(request: Request, principal: OpenRosaUser) -> Response[None]:  # type: ignore[type-arg]
+async def submission_preflight(request: Request, principal: OpenRosaUser) -> Response[None]:
     """Collect's HEAD before it sends: 204 (anything else is "not an OpenRosa server") and the size
     a request may have."""
     access.require(principal, "fill")
@@ -54,7 +55,7 @@ async def submission_preflight(request: Request, principal: OpenRosaUser) -> Res
 
 @post("/submission", status_code=201, request_max_body_size=MAX_BODY,
       exclude_from_csrf=True)  # no cookie signs these in: an app key or HTTP Basic
-async def submission(request: Request, principal: OpenRosaUser) -> Response[bytes]:  # type: ignore[type-arg]
+async def submission(request: Request, principal: OpenRosaUser) -> Response[bytes]:
     """Store one filled form exactly once: 201 with the receipt, again for a retry of the same XML."""
     access.require(principal, "fill")
     require_openrosa_version(request)  # as ODK Central: also no cross-site form can send it
@@ -79,7 +80,7 @@ async def submission(request: Request, principal: OpenRosaUser) -> Response[byte
     return openrosa_message(text, 201, nature="submit_success", headers=headers)
 
 
-async def _posted(request: Request) -> tuple[bytes, dict[str, bytes], bool]:  # type: ignore[type-arg]
+async def _posted(request: Request) -> tuple[bytes, dict[str, bytes], bool]:
     """(instance XML, file name -> bytes, more parts follow) from the multipart body."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise PantauError("openrosa.not_multipart")
@@ -107,7 +108,7 @@ def _file_name(name: str) -> str:
     return name
 
 
-async def _form_of(request: Request, principal: Principal,  # type: ignore[type-arg]
+async def _form_of(request: Request, principal: Principal,
                    instance: openrosa_instance.Instance) -> tuple[Form, frozenset[str]]:
     """The published version the instance names, if this person may fill it (else 404), and the
     names its XForm added to the instance."""
@@ -115,7 +116,7 @@ async def _form_of(request: Request, principal: Principal,  # type: ignore[type-
     return loaded.compiled.definition, (await xform_of(db_of(request), loaded)).added
 
 
-async def _keep_files(request: Request, principal: Principal, instance_id: uuid.UUID,  # type: ignore[type-arg]
+async def _keep_files(request: Request, principal: Principal, instance_id: uuid.UUID,
                       named: list[tuple[str, str]], files: dict[str, bytes]) -> None:
     """Store the photos the instance names (a file it does not name is not kept), each as the phone's
     outbox does, and remember their names for the parts still to come."""
@@ -132,7 +133,7 @@ async def _keep_files(request: Request, principal: Principal, instance_id: uuid.
     await openrosa_parts.remember(writer_of(request), instance_id, principal.id, stored, clock.now())
 
 
-async def _accept(request: Request, principal: Principal, instance: openrosa_instance.Instance,  # type: ignore[type-arg]
+async def _accept(request: Request, principal: Principal, instance: openrosa_instance.Instance,
                   answers: dict[str, Any]) -> Any:
     """The one submission path; its refusals as Collect can show them (a 400 naming each field)."""
     try:

@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Router, get, post
+from litestar import Router, get, post
 from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
 
@@ -19,12 +19,14 @@ from server import clock
 from server.domain import exports as layout_rules
 from server.domain import registry as registry_rules
 from server.domain import review as rules
+from server.domain.access import has
 from server.errors import PantauError
 from server.storage import access, audit, form_drafts, forms, registry_read, review, tokens
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.controllers.review import after_of, next_cursor, parse, query_params
 from server.web.deps import db_of, lang_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.review_context import tokens_context
 
 
@@ -87,7 +89,7 @@ TAGS = ["read API"]
 
 # --- forms and submissions -----------------------------------------------------------------------------------
 @get("/api/v1/forms", guards=[signed_in], tags=TAGS)
-async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:  # type: ignore[type-arg]
+async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:
     """Every form with its versions (archived forms too: their data stays readable)."""
     access.require(principal, "view_data")
     db = db_of(request)
@@ -103,7 +105,7 @@ async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:  #
 async def _may_read_form(db: Any, principal: Any, form_id: str) -> bool:
     """Reviewers read every form of their areas' data; an enumerator only the forms assigned to them
    , so the API never shows a form the fill page says does not exist."""
-    return access.has(principal, "review") or await form_drafts.open_to(db, principal, form_id)
+    return has(principal, "review") or await form_drafts.open_to(db, principal, form_id)
 
 
 def _form_out(form: dict[str, Any], versions: list[forms.Version]) -> FormOut:
@@ -112,7 +114,7 @@ def _form_out(form: dict[str, Any], versions: list[forms.Version]) -> FormOut:
 
 
 @get("/api/v1/forms/{form_id:str}", guards=[signed_in], tags=TAGS)
-async def form_detail(request: Request, principal: SignedIn, form_id: FromPath[str]) -> FormDetailOut:  # type: ignore[type-arg]
+async def form_detail(request: Request, principal: SignedIn, form_id: FromPath[str]) -> FormDetailOut:
     """A form's fields, all versions merged by name: the columns of its exports."""
     access.require(principal, "view_data")
     db = db_of(request)
@@ -137,7 +139,7 @@ def _q(description: str) -> Any:
 # itself, so an unknown name or a repeated single value is a review.bad_filter naming it.
 @get("/api/v1/forms/{form_id:str}/submissions", guards=[signed_in], tags=TAGS)
 async def form_submissions(
-        request: Request, principal: SignedIn, form_id: FromPath[str],  # type: ignore[type-arg]
+        request: Request, principal: SignedIn, form_id: FromPath[str],
         version: Annotated[str | None, _q("a version label of the form")] = None,
         area: Annotated[str | None, _q("Kemendagri code of a kecamatan or desa within your areas")] = None,
         enumerator: Annotated[str | None, _q("username of the enumerator")] = None,
@@ -153,7 +155,7 @@ async def form_submissions(
     """Submissions of a form, newest first; approved ones unless status=all. NIK/KK are masked."""
     access.require(principal, "view_data")
     params = query_params(request)
-    limit = _limit(params.pop("limit", []))
+    per_page = _limit(params.pop("limit", []))
     if "form" in params:  # the form is the path's; a second one in the query would be ambiguous
         raise PantauError("review.bad_filter", detail="form")
     # The path's form goes in with the query, so that ?version= (which needs a form) is accepted.
@@ -162,7 +164,7 @@ async def form_submissions(
     if not await forms.versions_of(db_of(request), form_id):
         raise PantauError("export.unknown_form", form_id=form_id[:64])
     found = await review.page(db_of(request), principal, filters, after=after_of(request, filters, params),
-                              limit=limit, with_answers=True)
+                              limit=per_page, with_answers=True)
     ids = set().union(*(rules.id_fields(v.compiled) for v in await forms.versions_of(db_of(request), form_id)))
     items = [SubmissionOut(instance_id=r.instance_id, form_id=r.form_id, form_version=r.form_version,
                            revision=r.revision, review_status=r.review_status, area_code=r.area_code,
@@ -241,7 +243,7 @@ def _beneficiary_out(r: registry_read.Record) -> BeneficiaryRecord:
 
 @get("/api/v1/beneficiaries", guards=[signed_in], tags=TAGS)
 async def list_beneficiaries(
-        request: Request, principal: SignedIn,  # type: ignore[type-arg]
+        request: Request, principal: SignedIn,
         since: Annotated[str | None, _q("next_cursor of an earlier call: only records changed since")] = None,
         program: Annotated[str | None, _q("only this programme's beneficiaries")] = None) -> BeneficiaryPage:
     """The beneficiaries of your areas, oldest change first, 500 a page; merged records come with
@@ -258,7 +260,7 @@ async def list_beneficiaries(
 
 
 @get("/api/v1/beneficiaries/{beneficiary_id:uuid}", guards=[signed_in], tags=TAGS)
-async def beneficiary_detail(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def beneficiary_detail(request: Request, principal: SignedIn,
                              beneficiary_id: FromPath[uuid.UUID]) -> BeneficiaryDetailOut:
     """One beneficiary of your areas (a merged id gives the record it became), with the timeline of
     intake, visits and growth checks and the follow-ups."""
@@ -274,7 +276,7 @@ async def beneficiary_detail(request: Request, principal: SignedIn,  # type: ign
 
 
 @get("/api/v1/corrections", guards=[signed_in], tags=TAGS)
-async def corrections(request: Request, principal: SignedIn) -> list[CorrectionOut]:  # type: ignore[type-arg]
+async def corrections(request: Request, principal: SignedIn) -> list[CorrectionOut]:
     """My records a reviewer sent back, with what to fix, newest first (the phone polls this). Send the
     corrected answers to POST /api/v1/submissions with the same instance_id and base_revision."""
     found = await review.corrections_for(db_of(request), principal)
@@ -284,7 +286,7 @@ async def corrections(request: Request, principal: SignedIn) -> list[CorrectionO
 
 
 # --- the tokens page --------------------------------------------------------------------------------------------
-async def _tokens_page(request: Request, principal: Any, *, new_token: str = "",  # type: ignore[type-arg]
+async def _tokens_page(request: Request, principal: Any, *, new_token: str = "",
                        error: PantauError | None = None, status: int = 200) -> Template:
     lang = lang_of(request)
     context = tokens_context(principal=principal, lang=lang, tokens=await tokens.list_for(db_of(request), principal),
@@ -295,12 +297,12 @@ async def _tokens_page(request: Request, principal: Any, *, new_token: str = "",
 
 
 @get("/akun/token")
-async def tokens_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def tokens_page(request: Request, principal: SignedIn) -> Template:
     return await _tokens_page(request, principal)
 
 
 @post("/akun/token")
-async def create_token(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def create_token(request: Request, principal: SignedIn) -> Template:
     name = text(await read_form(request), "name", max_len=tokens.MAX_NAME)
     try:
         token, secret = await tokens.create(db_of(request), principal, name)
@@ -312,7 +314,7 @@ async def create_token(request: Request, principal: SignedIn) -> Template:  # ty
 
 
 @post("/akun/token/{token_id:int}/cabut")
-async def revoke_token(request: Request, principal: SignedIn, token_id: FromPath[int]) -> Redirect:  # type: ignore[type-arg]
+async def revoke_token(request: Request, principal: SignedIn, token_id: FromPath[int]) -> Redirect:
     await tokens.revoke(db_of(request), principal, token_id)
     await audit.record(db_of(request), principal, "token.revoke", target_type="token", target_id=str(token_id),
                        address=client_address(request))

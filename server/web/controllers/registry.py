@@ -9,7 +9,7 @@ import datetime as dt
 import uuid
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 
@@ -22,6 +22,7 @@ from server.storage.registry_read import Event, FollowUp, Record, Row
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.registry_context import (
     beneficiary_context,
     duplicates_context,
@@ -39,7 +40,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 MAX_QUERY = 80
 
 
-def _query(request: Request, name: str, max_len: int = MAX_QUERY) -> str:  # type: ignore[type-arg]
+def _query(request: Request, name: str, max_len: int = MAX_QUERY) -> str:
     value = request.query_params.get(name) or ""
     if len(value) > max_len:
         raise PantauError("registry.bad_query", detail=name)
@@ -47,7 +48,7 @@ def _query(request: Request, name: str, max_len: int = MAX_QUERY) -> str:  # typ
 
 
 @get("/penerima")
-async def registry_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def registry_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, "view_data")
     db, query = db_of(request), _query(request, "q")
     _refuse_whole_id_in_url(principal, query)
@@ -68,7 +69,7 @@ def _refuse_whole_id_in_url(principal: SignedIn, query: str) -> None:
     raise PantauError("registry.id_search_by_post")
 
 
-async def _check_id(request: Request, principal: SignedIn, number: str) -> bool:  # type: ignore[type-arg]
+async def _check_id(request: Request, principal: SignedIn, number: str) -> bool:
     """Whether one's areas have this whole NIK/KK (storage/id_search: the roles that may reveal
     only, audited, rate-limited)."""
     access.require(principal, "view_data")
@@ -82,7 +83,7 @@ async def _check_id(request: Request, principal: SignedIn, number: str) -> bool:
 
 
 @post("/penerima/cek", guards=[signed_in], status_code=200)
-async def check_id_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def check_id_page(request: Request, principal: SignedIn) -> Template:
     """The registry page answering "is this NIK/KK registered in your areas?", and nothing more."""
     registered = await _check_id(request, principal, text(await read_form(request), "nomor", max_len=40))
     context = registry_context(principal, lang_of(request), "", [], clock.today(), registered=registered)
@@ -90,7 +91,7 @@ async def check_id_page(request: Request, principal: SignedIn) -> Template:  # t
 
 
 @post("/api/v1/penerima/cek", guards=[signed_in], status_code=200)
-async def check_id(request: Request, principal: SignedIn, data: JSONBody[CheckIn]) -> Response[dict[str, bool]]:  # type: ignore[type-arg]
+async def check_id(request: Request, principal: SignedIn, data: JSONBody[CheckIn]) -> Response[dict[str, bool]]:
     """{"found": true|false}: is this whole NIK/KK registered in your areas?"""
     if len(data.nomor) > 40:
         raise PantauError("registry.bad_query", detail="nomor")
@@ -98,7 +99,7 @@ async def check_id(request: Request, principal: SignedIn, data: JSONBody[CheckIn
 
 
 @get("/penerima/jadwal")
-async def schedule_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def schedule_page(request: Request, principal: SignedIn) -> Template:
     """Overdue and due visits (next 14 days) and open follow-ups, for one's areas."""
     access.require(principal, "view_data")
     db, today = db_of(request), clock.today()
@@ -109,7 +110,7 @@ async def schedule_page(request: Request, principal: SignedIn) -> Template:  # t
 
 
 @get("/penerima/{beneficiary_id:uuid}")
-async def beneficiary_page(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def beneficiary_page(request: Request, principal: SignedIn,
                            beneficiary_id: FromPath[uuid.UUID]) -> Template | Redirect:
     record = await registry_read.load_for(db_of(request), principal, beneficiary_id)
     if record.id != str(beneficiary_id):  # a merged record's id: show the record it became
@@ -117,7 +118,7 @@ async def beneficiary_page(request: Request, principal: SignedIn,  # type: ignor
     return await _beneficiary(request, principal, record)
 
 
-async def _beneficiary(request: Request, principal: SignedIn, record: Record,  # type: ignore[type-arg]
+async def _beneficiary(request: Request, principal: SignedIn, record: Record,
                        revealed: tuple[str, str] | None = None) -> Template:
     db = db_of(request)
     events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
@@ -129,7 +130,7 @@ async def _beneficiary(request: Request, principal: SignedIn, record: Record,  #
     return Template(template_name="beneficiary.html", context={"page": context}, headers=headers)
 
 
-async def _visit_forms(request: Request, principal: SignedIn, record: Record) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+async def _visit_forms(request: Request, principal: SignedIn, record: Record) -> list[tuple[str, str]]:
     """The published forms about a person of this programme (visits, growth checks) the reader may
     fill: the page links each with ?penerima=<id>, and its picker starts on this person."""
     if not has(principal, "fill"):
@@ -144,7 +145,7 @@ async def _visit_forms(request: Request, principal: SignedIn, record: Record) ->
     return found
 
 
-async def _group_label(request: Request, record: Record, events: list[Event]) -> dict[str, str]:  # type: ignore[type-arg]
+async def _group_label(request: Request, record: Record, events: list[Event]) -> dict[str, str]:
     """The target group's label from the (newest version of the) form that registered the person."""
     intake = next((e for e in reversed(events) if e.kind in ("intake", "update")), None)
     loaded = await forms.load_version(db_of(request), intake.form_id) if intake else None
@@ -152,7 +153,7 @@ async def _group_label(request: Request, record: Record, events: list[Event]) ->
 
 
 @post("/penerima/{beneficiary_id:uuid}/nik", guards=[signed_in], status_code=200)
-async def reveal_nik(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def reveal_nik(request: Request, principal: SignedIn,
                      beneficiary_id: FromPath[uuid.UUID]) -> Template:
     """Staff see the full NIK and KK once, on this response only; the audit log records it."""
     db = db_of(request)
@@ -167,7 +168,7 @@ async def reveal_nik(request: Request, principal: SignedIn,  # type: ignore[type
 
 
 @get("/penerima/duplikat")
-async def duplicates_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def duplicates_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, MERGE_NEED)
     groups = await registry_read.duplicates(db_of(request))
     context = duplicates_context(principal, lang_of(request), groups)
@@ -175,7 +176,7 @@ async def duplicates_page(request: Request, principal: SignedIn) -> Template:  #
 
 
 @post("/penerima/gabung", guards=[signed_in])
-async def merge(request: Request, principal: SignedIn) -> Redirect:  # type: ignore[type-arg]
+async def merge(request: Request, principal: SignedIn) -> Redirect:
     """Merge `drop` into `keep` (both ids from the duplicates page)."""
     access.require(principal, MERGE_NEED)
     form = await read_form(request)
@@ -205,7 +206,7 @@ class SliceOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @get("/api/v1/penerima")
-async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> SliceOut:  # type: ignore[type-arg]
+async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> SliceOut:
     """The beneficiaries of one's areas for the phone's offline copy, changed since `sejak`; only
     those of one programme with `program` (the picker of a visit form asks for its programme's)."""
     access.require(principal, "view_data")
@@ -219,7 +220,7 @@ async def beneficiaries_for_phone(request: Request, principal: SignedIn) -> Slic
 
 
 @get("/api/v1/penerima/cari")
-async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[str, object]:  # type: ignore[type-arg]
+async def search_beneficiaries(request: Request, principal: SignedIn) -> dict[str, object]:
     """Names or desas starting with `q` (a whole NIK or KK is checked by POST /api/v1/penerima/cek)."""
     access.require(principal, "view_data")
     query = _query(request, "q")
@@ -237,7 +238,7 @@ class BeneficiaryOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @get("/api/v1/penerima/{beneficiary_id:uuid}")
-async def beneficiary_detail(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def beneficiary_detail(request: Request, principal: SignedIn,
                              beneficiary_id: FromPath[uuid.UUID]) -> Response[BeneficiaryOut]:
     """One beneficiary with the timeline (growth results included) and follow-ups; NIK masked."""
     db = db_of(request)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -24,9 +24,10 @@ from server.storage import import_jobs as jobs
 from server.storage import registry_import as store
 from server.web import import_jobs
 from server.web.auth import SignedIn, client_address
-from server.web.contexts import viewer_of
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import text
+from server.web.http import Request
+from server.web.viewer import viewer_of
 
 NEED = "import_registry"
 MAX_UPLOAD = 40 * 1024 * 1024  # a 100,000-row list is 5-15 MB; more is not a beneficiary list
@@ -37,7 +38,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @get("/penerima/impor")
-async def import_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def import_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, NEED)
     db = db_of(request)
     context = {"lang": lang_of(request), "viewer": viewer_of(principal), "intakes": await store.intake_forms(db),
@@ -46,7 +47,7 @@ async def import_page(request: Request, principal: SignedIn) -> Template:  # typ
 
 
 @post("/penerima/impor", status_code=303, request_max_body_size=MAX_UPLOAD + 64 * 1024)
-async def upload(request: Request, principal: SignedIn) -> Redirect:  # type: ignore[type-arg]
+async def upload(request: Request, principal: SignedIn) -> Redirect:
     access.require(principal, NEED)
     posted = await request.form()
     try:
@@ -72,7 +73,7 @@ async def upload(request: Request, principal: SignedIn) -> Redirect:  # type: ig
 
 
 @get("/penerima/impor/{job_id:str}")
-async def job_page(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+async def job_page(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:
     access.require(principal, NEED)
     db = db_of(request)
     job = await import_jobs.find(db, job_id, principal.id)
@@ -101,14 +102,14 @@ _RANK = {"error": 2, "warning": 1, "ok": 0}
 
 
 @get("/penerima/impor/{job_id:str}/status")
-async def job_status(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:  # type: ignore[type-arg]
+async def job_status(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:
     access.require(principal, NEED)
     job = await import_jobs.find(db_of(request), job_id, principal.id)
     return Response({"state": job.state, "done": job.done, "total": job.total}, headers=NO_STORE)
 
 
 @post("/penerima/impor/{job_id:str}/peta", status_code=303)
-async def remap(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+async def remap(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:
     """The mapping staff chose: the file is checked again with it (and saved by name if asked)."""
     access.require(principal, NEED)
     db, settings = db_of(request), settings_of(request)
@@ -131,7 +132,7 @@ async def remap(request: Request, principal: SignedIn, job_id: FromPath[str]) ->
 
 
 @post("/penerima/impor/{job_id:str}/ulang", status_code=303)
-async def check_again(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+async def check_again(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:
     """An interrupted check (its process stopped) runs again here, on the kept file, with its mapping."""
     access.require(principal, NEED)
     db = db_of(request)
@@ -143,7 +144,7 @@ async def check_again(request: Request, principal: SignedIn, job_id: FromPath[st
 
 
 @get("/penerima/impor/{job_id:str}/alasan")
-async def reasons(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[bytes]:  # type: ignore[type-arg]
+async def reasons(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[bytes]:
     access.require(principal, NEED)
     db, settings = db_of(request), settings_of(request)
     job = await import_jobs.find(db, job_id, principal.id)
@@ -161,7 +162,7 @@ async def reasons(request: Request, principal: SignedIn, job_id: FromPath[str]) 
 
 
 @post("/penerima/impor/{job_id:str}/simpan", status_code=303)
-async def commit(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:  # type: ignore[type-arg]
+async def commit(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Redirect:
     """Import the rows without errors, or with warnings too when they were confirmed; nothing else."""
     access.require(principal, NEED)
     db, settings = db_of(request), settings_of(request)

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, Request, Response, Router, get, post
+from litestar import Litestar, Response, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from litestar.utils.empty import value_or_default
@@ -28,6 +28,7 @@ from server.storage import reports as store
 from server.web.auth import SignedIn, client_address
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.report_context import ReportChoice, reports_context, run_context, scope_name
 
 NEED = "download_reports"
@@ -63,7 +64,7 @@ def _wanted(
 
 
 @get("/laporan")
-async def reports_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def reports_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, NEED)
     choices = []
     for name in definitions.names():
@@ -80,7 +81,7 @@ async def reports_page(request: Request, principal: SignedIn) -> Template:  # ty
 # The report document inlines its print stylesheet and its charts' SVG styles (the same HTML becomes
 # the PDF): inline style is allowed here; script still is not.
 @get("/laporan/pratinjau", opt={"csp": {"style-src": "'self' 'unsafe-inline'"}})
-async def preview(request: Request, principal: SignedIn) -> Response[str]:  # type: ignore[type-arg]
+async def preview(request: Request, principal: SignedIn) -> Response[str]:
     """?laporan=NAME&periode=2026-Q1&wilayah=64.02.06&semua=1: the report as an HTML page."""
     q = request.query_params
     definition, period, scope = _wanted(principal, q.get("laporan", ""), q.get("periode", ""), q.get("wilayah", ""))
@@ -94,7 +95,7 @@ async def preview(request: Request, principal: SignedIn) -> Response[str]:  # ty
     return Response(html, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 
-def _toolbar(request: Request, definition: definitions.Definition, period: periods.Period, scope: str,  # type: ignore[type-arg]
+def _toolbar(request: Request, definition: definitions.Definition, period: periods.Period, scope: str,
              include_all: bool) -> Markup:
     env = request.app.template_engine.engine  # type: ignore[union-attr]
     csrf = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
@@ -106,7 +107,7 @@ def _toolbar(request: Request, definition: definitions.Definition, period: perio
 
 
 @post("/laporan/buat")
-async def make_report(request: Request, principal: SignedIn) -> Redirect:  # type: ignore[type-arg]
+async def make_report(request: Request, principal: SignedIn) -> Redirect:
     """Queue the PDF (or a new edition of it) and start the worker; the status page follows it."""
     form = await read_form(request)
     definition, period, scope = _wanted(
@@ -126,7 +127,7 @@ async def make_report(request: Request, principal: SignedIn) -> Redirect:  # typ
     return Redirect(f"/laporan/run/{run_id}", status_code=303)
 
 
-async def _run_id(request: Request, name: str, period: str, scope: str) -> int:  # type: ignore[type-arg]
+async def _run_id(request: Request, name: str, period: str, scope: str) -> int:
     rows = await db_of(request).fetch(
         "SELECT id FROM report_run WHERE report = {} AND period = {} AND scope = {}", name, period, scope
     )
@@ -135,7 +136,7 @@ async def _run_id(request: Request, name: str, period: str, scope: str) -> int: 
     return int(rows[0]["id"])
 
 
-async def _load_run(request: Request, principal: Principal, run_id: int) -> store.Run:  # type: ignore[type-arg]
+async def _load_run(request: Request, principal: Principal, run_id: int) -> store.Run:
     access.require(principal, NEED)
     run = await store.run_by_id(db_of(request), run_id)
     if run is None:
@@ -145,7 +146,7 @@ async def _load_run(request: Request, principal: Principal, run_id: int) -> stor
 
 
 @get("/laporan/run/{run_id:int}")
-async def run_page(request: Request, principal: SignedIn, run_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+async def run_page(request: Request, principal: SignedIn, run_id: FromPath[int]) -> Template:
     run = await _load_run(request, principal, run_id)
     editions = await store.editions_of(db_of(request), run.id)
     context = run_context(principal, lang_of(request), run, editions, _title_of(run.report))
@@ -160,7 +161,7 @@ def _title_of(name: str) -> str:
 @get("/laporan/edisi/{edition_id:int}/unduh")
 async def download_edition(
     request: Request,
-    principal: SignedIn,  # type: ignore[type-arg]
+    principal: SignedIn,
     edition_id: FromPath[int],
 ) -> Stream:
     access.require(principal, NEED)

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import msgspec
-from litestar import Request, Router, get, post
+from litestar import Router, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -22,12 +22,13 @@ from server.storage import access, audit, forms, review, review_flow
 from server.web.auth import SignedIn, client_address
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
 from server.web.review_context import data_context, default_columns, submission_context
 
 PAGE = 50
 
 
-def query_params(request: Request) -> dict[str, list[str]]:  # type: ignore[type-arg]
+def query_params(request: Request) -> dict[str, list[str]]:
     params = request.query_params
     return {name: [v for v in params.getall(name) if isinstance(v, str)] for name in params}
 
@@ -39,7 +40,7 @@ def parse(params: dict[str, list[str]], **kwargs: Any) -> rules.Filters:
         raise PantauError(bad.code, detail=bad.detail) from None
 
 
-def after_of(request: Request, filters: rules.Filters, params: dict[str, list[str]]) -> Any:  # type: ignore[type-arg]
+def after_of(request: Request, filters: rules.Filters, params: dict[str, list[str]]) -> Any:
     cursor = (params.get("cursor") or [""])[0]
     if not cursor:
         return None
@@ -49,7 +50,7 @@ def after_of(request: Request, filters: rules.Filters, params: dict[str, list[st
         raise PantauError(bad.code, detail=bad.detail) from None
 
 
-def next_cursor(request: Request, filters: rules.Filters, last: Any) -> str | None:  # type: ignore[type-arg]
+def next_cursor(request: Request, filters: rules.Filters, last: Any) -> str | None:
     return rules.encode_cursor(rules.cursor_key(settings_of(request).secret_key), filters, *last) if last else None
 
 
@@ -70,7 +71,7 @@ REMEMBERED = "pantau_daftar"  # the list's last filters, so /data opens as the r
 
 
 @get("/data")
-async def data_page(request: Request, principal: SignedIn) -> Template | Redirect:  # type: ignore[type-arg]
+async def data_page(request: Request, principal: SignedIn) -> Template | Redirect:
     """Submissions newest first, filtered; 50 a page, continued by a signed cursor. Without any
     query, the filters last used on this browser (a cookie) are applied again."""
     access.require(principal, "review")
@@ -98,7 +99,7 @@ async def data_page(request: Request, principal: SignedIn) -> Template | Redirec
     return Template(template_name="data.html", context={"page": context}, cookies=[cookie])
 
 
-def _remembered(request: Request) -> str:  # type: ignore[type-arg]
+def _remembered(request: Request) -> str:
     """The remembered filters when they still parse (a stale or altered cookie is ignored)."""
     kept = request.cookies.get(REMEMBERED, "")
     if not kept or len(kept) > 2000:
@@ -110,7 +111,7 @@ def _remembered(request: Request) -> str:  # type: ignore[type-arg]
     return kept
 
 
-async def _submission(request: Request, principal: Principal, instance_id: uuid.UUID, *,  # type: ignore[type-arg]
+async def _submission(request: Request, principal: Principal, instance_id: uuid.UUID, *,
                       message: str = "", error: PantauError | None = None, status: int = 200,
                       revealed: bool = False, listed: str = "") -> Template:
     access.require(principal, "view_data")
@@ -134,7 +135,7 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
 
 
 @get("/data/{instance_id:uuid}")
-async def submission_page(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def submission_page(request: Request, principal: SignedIn,
                           instance_id: FromPath[uuid.UUID]) -> Template:
     done, en = request.query_params.get("ok", ""), lang_of(request) == "en"
     message = {"1": "Saved." if en else "Tersimpan.",
@@ -145,7 +146,7 @@ async def submission_page(request: Request, principal: SignedIn,  # type: ignore
     return await _submission(request, principal, instance_id, message=message, listed=listed)
 
 
-async def _with_next(request: Request, principal: Principal, context: Any, detail: Any,  # type: ignore[type-arg]
+async def _with_next(request: Request, principal: Principal, context: Any, detail: Any,
                      listed: str) -> Any:
     """The list the record was opened from, and the record after it there (its "next"). A link with
     a list that does not parse still opens the record, only without a "next"."""
@@ -165,7 +166,7 @@ def _list_filters(listed: str) -> rules.Filters:
 
 
 @post("/data/{instance_id:uuid}/nik", status_code=200)
-async def reveal_submission_nik(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def reveal_submission_nik(request: Request, principal: SignedIn,
                                 instance_id: FromPath[uuid.UUID]) -> Template:
     """The page with its whole NIK/KK, on this response only: a POST (with its CSRF token), so no
     link, prefetch or history entry reveals a number, and no GET ever does."""
@@ -173,7 +174,7 @@ async def reveal_submission_nik(request: Request, principal: SignedIn,  # type: 
 
 
 @post("/data/{instance_id:uuid}/tinjau")
-async def review_submission(request: Request, principal: SignedIn,  # type: ignore[type-arg]
+async def review_submission(request: Request, principal: SignedIn,
                             instance_id: FromPath[uuid.UUID]) -> Template | Redirect:
     """A reviewer's decision on the revision they saw; every decision is audited."""
     access.require(principal, "review")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import anyio
-from litestar import Request, Router, get, post
+from litestar import Router, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -16,16 +16,18 @@ from server.domain.users import check_area, check_role, check_username, generate
 from server.errors import PantauError
 from server.storage import access, audit, logins, users
 from server.web.auth import SignedIn, client_address
-from server.web.contexts import UserEditContext, UsersContext, user_row, viewer_of
+from server.web.contexts import UserEditContext, UsersContext, user_row
 from server.web.deps import db_of, lang_of
 from server.web.formdata import read_form, text
+from server.web.http import Request
+from server.web.viewer import viewer_of
 
 
 def parse_areas(raw: str) -> tuple[str, ...]:
     return tuple(check_area(code) for code in re.split(r"[\s,;]+", raw) if code)
 
 
-async def _list_page(request: Request, principal: Principal, *, error: PantauError | None = None,  # type: ignore[type-arg]
+async def _list_page(request: Request, principal: Principal, *, error: PantauError | None = None,
                      message: str = "", status: int = 200) -> Template:
     access.require(principal, "manage_users")
     lang = lang_of(request)
@@ -37,12 +39,12 @@ async def _list_page(request: Request, principal: Principal, *, error: PantauErr
 
 
 @get("/pengguna")
-async def users_page(request: Request, principal: SignedIn) -> Template:  # type: ignore[type-arg]
+async def users_page(request: Request, principal: SignedIn) -> Template:
     return await _list_page(request, principal)
 
 
 @post("/pengguna")
-async def create_user(request: Request, principal: SignedIn) -> Template | Redirect:  # type: ignore[type-arg]
+async def create_user(request: Request, principal: SignedIn) -> Template | Redirect:
     access.require(principal, "manage_users")
     form = await read_form(request)
     try:
@@ -60,7 +62,7 @@ async def create_user(request: Request, principal: SignedIn) -> Template | Redir
     return Redirect(f"/pengguna/{account.id}")
 
 
-async def _edit_page(request: Request, principal: SignedIn, user_id: int, *,  # type: ignore[type-arg]
+async def _edit_page(request: Request, principal: SignedIn, user_id: int, *,
                      error: PantauError | None = None, message: str = "", new_password: str = "",
                      status: int = 200) -> Template:
     account = await access.load_user_for(db_of(request), principal, user_id)
@@ -76,12 +78,12 @@ async def _edit_page(request: Request, principal: SignedIn, user_id: int, *,  # 
 
 
 @get("/pengguna/{user_id:int}")
-async def user_page(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+async def user_page(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:
     return await _edit_page(request, principal, user_id)
 
 
 @post("/pengguna/{user_id:int}/peran")
-async def set_role(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+async def set_role(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:
     db = db_of(request)
     account = await access.load_user_for(db, principal, user_id)
     form = await read_form(request)
@@ -99,7 +101,7 @@ async def set_role(request: Request, principal: SignedIn, user_id: FromPath[int]
 
 
 @post("/pengguna/{user_id:int}/sandi")
-async def reset_password(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+async def reset_password(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:
     db = db_of(request)
     await access.load_user_for(db, principal, user_id)
     password = generate_password()
@@ -110,7 +112,7 @@ async def reset_password(request: Request, principal: SignedIn, user_id: FromPat
 
 
 @post("/pengguna/{user_id:int}/status")
-async def set_active(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+async def set_active(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:
     db = db_of(request)
     account = await access.load_user_for(db, principal, user_id)
     active = text(await read_form(request), "active", max_len=5) == "1"
@@ -125,7 +127,7 @@ async def set_active(request: Request, principal: SignedIn, user_id: FromPath[in
 
 
 @post("/pengguna/{user_id:int}/buka-kunci")
-async def unlock(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+async def unlock(request: Request, principal: SignedIn, user_id: FromPath[int]) -> Template:
     """Lift every sign-in lock on this person, e.g. after guesses from many addresses locked them out of
     a new one; the guesses are forgotten, and the audit log keeps how many there were."""
     db = db_of(request)
