@@ -73,7 +73,7 @@ def build(
         shown = flagged[: definition.attention.limit]
         found = store.named(conn, [pid for pid, _ in shown])
         people = [
-            Person(found[pid][0], found[pid][1], area_name(found[pid][2]), reason)
+            Person(found[pid].name, found[pid].nik_masked, area_name(found[pid].area_code), reason)
             for pid, reason in shown
             if pid in found
         ]
@@ -209,14 +209,14 @@ class _Answers:
     def figures_of(self, answers: dict[str, Any]) -> list[dict[str, Any]]:
         return [{"key": key, "value": answers.get(name)} for key, name in self.figures.items()]
 
-    def record(self, answers: dict[str, Any], row: tuple[Any, ...], visit: bool, location: str) -> indicators.Record:
+    def record(self, answers: dict[str, Any], row: store.EventRow, visit: bool, location: str) -> indicators.Record:
         ticked = answers.get(CONFIRM_KEY)
         return indicators.Record(
-            enumerator=str(row[3]),
+            enumerator=str(row.enumerator),
             visit=visit,
-            revision=int(row[4] or 1),
-            photo=bool(row[5]),
-            received_on=str(row[6] or "")[:10],
+            revision=int(row.revision or 1),
+            photo=bool(row.photo),
+            received_on=str(row.received_at or "")[:10],
             location=str(answers.get(location) or "") if location else "",
             complete=all(answers.get(name) not in (None, "", []) for name in self.complete),
             id_confirmed=isinstance(ticked, list) and any(name in self.id_fields for name in ticked),
@@ -257,38 +257,38 @@ def _pass(
     widest = next(s.facts for s in slots if s.end == last.isoformat())  # everyone any slot counts
     forms, location = definition.forms, definition.records.location
     intake = _Answers(definition, "intake")
-    for pid, area, sex, born, group, registered, baseline, months, flags, last_visit, answers in store.people(
-        conn, definition.programme, scope, last, include_all
-    ):
-        decoded = _decode(baseline) if baseline else []
-        own = intake.read(answers)
+    for row in store.people(conn, definition.programme, scope, last, include_all):
+        decoded = _decode(row.baseline) if row.baseline else []
+        own = intake.read(row.answers)
         figures = [*(decoded if isinstance(decoded, list) else []), *intake.figures_of(own)]
         home = str(own.get(definition.records.answers.get("intake", {}).get(location, ""), "") or "")
-        person = (pid, area, sex, born, group, registered, figures, int(months or 0), str(flags or ""))
+        person = (row.id, row.area_code, row.sex, row.birth_date, row.target_group, row.registered_on, figures,
+                  int(row.visit_months or 0), str(row.flags or ""))
         for slot in slots:
-            if registered <= slot.end:
-                slot.facts.add_person(*person, last_visit_on=str(last_visit or ""), home=home)
+            if row.registered_on <= slot.end:
+                slot.facts.add_person(*person, last_visit_on=str(row.last_visit_on or ""), home=home)
     if forms.intake:
-        for row in store.events(conn, forms.intake, first, last, include_all):
+        for event in store.events(conn, forms.intake, first, last, include_all):
             for slot in slots:
-                if slot.holds(row[1]):
-                    slot.facts.add_record(row[0], intake.record(intake.read(row[7]), row, False, ""))
+                if slot.holds(event.happened_on):
+                    record = intake.record(intake.read(event.answers), event, False, "")
+                    slot.facts.add_record(event.beneficiary, record)
     if forms.visit:
         _visits(conn, definition, slots, widest, first, last, include_all)
     for slot in slots:
         _sent_back(conn, definition, scope, slot, slot.facts)
-    for pid, area in store.open_duplicates(conn, definition.programme, scope):
+    for pair in store.open_duplicates(conn, definition.programme, scope):
         for slot in slots:
-            if slot.own and str(pid) in slot.facts.people:  # a person the basis counts
-                slot.facts.add_open_duplicate(str(area))
+            if slot.own and pair.first_id in slot.facts.people:  # a person the basis counts
+                slot.facts.add_open_duplicate(pair.area_code)
     if forms.growth:
         growth = _Answers(definition, "growth")
-        for row in store.events(conn, forms.growth, first, last, include_all):
-            pid, day, summary = row[0], row[1], row[2]
+        for event in store.events(conn, forms.growth, first, last, include_all):
+            pid, day = event.beneficiary, event.happened_on
             if pid in widest.people:
-                found = _decode(summary)
+                found = _decode(event.summary)
                 for slot in (s for s in slots if s.holds(day)):
-                    slot.facts.add_record(pid, growth.record(growth.read(row[7]), row, False, ""))
+                    slot.facts.add_record(pid, growth.record(growth.read(event.answers), event, False, ""))
                     if isinstance(found.get("growth"), dict):
                         slot.facts.add_growth(pid, str(found.get("child") or ""), day, found["growth"])
     return [slot.facts for slot in slots]
@@ -299,8 +299,8 @@ def _sent_back(conn: Any, definition: Definition, scope: str, slot: _Slot, facts
     forms = [f for f in (definition.forms.intake, definition.forms.visit, definition.forms.growth) if f]
     start, end = dt.date.fromisoformat(slot.start), dt.date.fromisoformat(slot.end)
     since, until = clock.day_start(start), clock.day_start(end + dt.timedelta(days=1))
-    for area, enumerator in store.sent_back(conn, definition.programme, forms, scope, since, until):
-        facts.add_sent_back(str(area), str(enumerator))
+    for sent in store.sent_back(conn, definition.programme, forms, scope, since, until):
+        facts.add_sent_back(sent.area_code, sent.enumerator)
 
 
 def _visits(
@@ -315,26 +315,27 @@ def _visits(
     form = definition.forms.visit
     visit = _Answers(definition, "visit")
     location = visit.figures.get(definition.records.location, "")
-    for row in store.events(conn, form, first, last, include_all):
-        pid, day, summary = row[0], row[1], row[2]
+    for event in store.events(conn, form, first, last, include_all):
+        pid, day = event.beneficiary, event.happened_on
         if pid not in widest.people:
             continue
-        answers = visit.read(row[7])
-        figures = [*(_decode(summary).get("figures") or []), *visit.figures_of(answers)]
+        answers = visit.read(event.answers)
+        figures = [*(_decode(event.summary).get("figures") or []), *visit.figures_of(answers)]
         for slot in slots:
             if slot.holds(day):
-                slot.facts.add_visit(pid, day, figures, str(row[3]))
-                slot.facts.add_record(pid, visit.record(answers, row, True, location))
+                slot.facts.add_visit(pid, day, figures, event.enumerator)
+                slot.facts.add_record(pid, visit.record(answers, event, True, location))
             elif slot.own and slot.seen_from <= day < slot.start:
                 slot.facts.saw(pid, day)  # the last visit before the period, for days since a visit
     # A follow-up was overdue at a period's end when it was opened by then, due before then and not
     # closed by then.
     since = min(dt.date.fromisoformat(s.end) for s in slots)
-    for pid, due, actions, closed, opened in store.open_follow_ups(conn, form, since, last, include_all):
+    for due in store.open_follow_ups(conn, form, since, last, include_all):
+        closed = due.closed_on
         for slot in slots:
-            if due < slot.end and opened <= slot.end and (not closed or closed > slot.end):
-                slot.facts.add_overdue(pid, due, str(actions).split())
-    for pid, opened, actions in store.referrals(conn, form, first, last, include_all):
+            if due.due_on < slot.end and due.opened_on <= slot.end and (not closed or closed > slot.end):
+                slot.facts.add_overdue(due.beneficiary, due.due_on, str(due.actions).split())
+    for referral in store.referrals(conn, form, first, last, include_all):
         for slot in slots:
-            if slot.holds(opened):
-                slot.facts.add_referral(pid, opened, str(actions).split())
+            if slot.holds(referral.opened_on):
+                slot.facts.add_referral(referral.beneficiary, referral.opened_on, str(referral.actions).split())

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Iterator
+from itertools import starmap
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -34,6 +35,7 @@ STATUSES = {
     FAILED: ("Gagal", "Failed"),
 }
 FETCH = 5000
+T = TypeVar("T")
 
 
 class Run(msgspec.Struct, frozen=True, kw_only=True):
@@ -335,9 +337,66 @@ def pdf_chunks(db: Database, data_dir: str, sha256: str) -> AsyncIterator[bytes]
 
 
 # --- the period's rows (blocking, streamed) ----------------------------------------------------------
-def _rows(conn: Any, text: str, args: list[Any]) -> Iterator[tuple[Any, ...]]:
+# Each row leaves storage as a Struct whose fields are the SELECT's columns in order. Dates are the
+# schema's ISO text (VARCHAR(10)), JSON columns arrive as text for the report to decode only what it reads.
+class PersonRow(msgspec.Struct, frozen=True):
+    id: str
+    area_code: str
+    sex: str
+    birth_date: str
+    target_group: str
+    registered_on: str
+    baseline: str  # JSON: the figures registered with the person
+    visit_months: int
+    flags: str  # space-separated registry flags
+    last_visit_on: str  # "" before the first visit
+    answers: str  # JSON: the registering intake's answers (home GPS, household size)
+
+
+class EventRow(msgspec.Struct, frozen=True):
+    beneficiary: str
+    happened_on: str
+    summary: str  # JSON: the event's figures (z-scores, the child measured)
+    enumerator: str  # the petugas' display name, "" when the account is gone
+    revision: int
+    photo: int  # a photo is attached (1/0 on SQLite, a bool on PostgreSQL)
+    received_at: str
+    answers: str  # JSON
+
+
+class ReferralRow(msgspec.Struct, frozen=True):
+    beneficiary: str
+    opened_on: str
+    actions: str  # space-separated action codes
+
+
+class FollowUpRow(msgspec.Struct, frozen=True):
+    beneficiary: str
+    due_on: str
+    actions: str
+    closed_on: str  # "" while open
+    opened_on: str
+
+
+class NamedPerson(msgspec.Struct, frozen=True):
+    name: str
+    nik_masked: str
+    area_code: str
+
+
+class DuplicateRow(msgspec.Struct, frozen=True):
+    first_id: str
+    area_code: str
+
+
+class SentBackRow(msgspec.Struct, frozen=True):
+    area_code: str
+    enumerator: str
+
+
+def _rows(conn: Any, kind: type[T], text: str, args: list[Any]) -> Iterator[T]:
     # On PostgreSQL a server-side cursor: the rows arrive in batches, not all at once.
-    return sql.rows(conn, text, args, batch=FETCH, name="pantau_report")
+    return starmap(kind, sql.rows(conn, text, args, batch=FETCH, name="pantau_report"))
 
 
 def _counted(include_all: bool, alias: str = "s") -> str:
@@ -346,16 +405,13 @@ def _counted(include_all: bool, alias: str = "s") -> str:
     return f" AND {alias}.review_status IN ({', '.join(repr(s) for s in basis.statuses(include_all))})"
 
 
-def people(
-    conn: Any, programme: str, scope: str, until: dt.date, include_all: bool
-) -> Iterator[tuple[Any, ...]]:
-    """(id, area, sex, birth date, target group, registered on, baseline JSON, visit months, flags,
-    last visit on, the registering intake's answers JSON) of the programme's active beneficiaries in
-    the scope registered by the period's end whose registering intake the basis counts. A person's
-    id is the id of the intake that registered them, so its answers (home GPS, household size) and
-    review status come by primary key."""
+def people(conn: Any, programme: str, scope: str, until: dt.date, include_all: bool) -> Iterator[PersonRow]:
+    """The programme's active beneficiaries in the scope registered by the period's end whose
+    registering intake the basis counts. A person's id is the id of the intake that registered them,
+    so its answers (home GPS, household size) and review status come by primary key."""
     return _rows(
         conn,
+        PersonRow,
         "SELECT CAST(b.id AS TEXT), b.area_code, b.sex, b.birth_date, b.target_group, b.registered_on, "
         "CAST(b.baseline AS TEXT), b.visit_months, b.flags, b.last_visit_on, CAST(r.answers AS TEXT) "
         "FROM beneficiary b JOIN submission r ON r.id = b.id WHERE b.programme = {} AND b.status = 'active' "
@@ -364,14 +420,14 @@ def people(
     )
 
 
-def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[tuple[Any, ...]]:
-    """(beneficiary, day, summary JSON, petugas, revision, has a photo, received at, answers JSON) of
-    the form's events in the period that the basis counts, by the date index. In a total order (day,
+def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[EventRow]:
+    """The form's events in the period that the basis counts, by the date index. In a total order (day,
     then when received, then id): of two visits on one day the one received last is a person's
     latest, whatever order the database would have handed them over in, so an edition of unchanged
     data is the same edition."""
     return _rows(
         conn,
+        EventRow,
         "SELECT CAST(e.beneficiary AS TEXT), e.happened_on, CAST(e.summary AS TEXT), COALESCE(u.display_name, ''), "
         "s.revision, EXISTS (SELECT 1 FROM submission_attachment a WHERE a.submission = s.id), "
         "CAST(s.received_at AS TEXT), CAST(s.answers AS TEXT) "
@@ -383,10 +439,11 @@ def events(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: b
     )
 
 
-def referrals(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[tuple[Any, ...]]:
-    """(beneficiary, opened on, actions) of the follow-ups the form's records opened in these days."""
+def referrals(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all: bool) -> Iterator[ReferralRow]:
+    """The follow-ups the form's records opened in these days."""
     return _rows(
         conn,
+        ReferralRow,
         "SELECT CAST(f.beneficiary AS TEXT), f.opened_on, f.actions FROM follow_up f "
         "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.opened_on >= {} "
         "AND f.opened_on <= {}" + _counted(include_all),
@@ -396,11 +453,12 @@ def referrals(conn: Any, form_id: str, start: dt.date, end: dt.date, include_all
 
 def open_follow_ups(
     conn: Any, form_id: str, since: dt.date, end: dt.date, include_all: bool
-) -> Iterator[tuple[Any, ...]]:
-    """(beneficiary, due on, actions, closed on, opened on) of follow-ups due before `end` that were
-    still open at `since` or later; the caller decides which period-end each was overdue at."""
+) -> Iterator[FollowUpRow]:
+    """Follow-ups due before `end` that were still open at `since` or later; the caller decides
+    which period-end each was overdue at."""
     return _rows(
         conn,
+        FollowUpRow,
         "SELECT CAST(f.beneficiary AS TEXT), f.due_on, f.actions, f.closed_on, f.opened_on FROM follow_up f "
         "JOIN submission s ON s.id = f.submission WHERE f.form_id = {} AND f.due_on < {} "
         "AND f.opened_on <= {} AND (f.closed_on = '' OR f.closed_on > {})" + _counted(include_all),
@@ -408,38 +466,41 @@ def open_follow_ups(
     )
 
 
-def named(conn: Any, ids: list[str]) -> dict[str, tuple[str, str, str]]:
-    """id -> (name, masked NIK, area) for the few people a report lists by name."""
+def named(conn: Any, ids: list[str]) -> dict[str, NamedPerson]:
+    """id -> name, masked NIK and area, for the few people a report lists by name."""
     if not ids:
         return {}
-    found = _rows(
+    found = sql.rows(
         conn,
         "SELECT CAST(id AS TEXT), name, nik_masked, area_code FROM beneficiary "
         f"WHERE CAST(id AS TEXT) IN ({sql.marks(len(ids))})",
         list(ids),
+        batch=FETCH,
     )
-    return {str(r[0]): (str(r[1]), mask(str(r[2])), str(r[3])) for r in found}
+    return {str(r[0]): NamedPerson(name=str(r[1]), nik_masked=mask(str(r[2])), area_code=str(r[3])) for r in found}
 
 
 def photos_of(conn: Any, form_id: str, ids: list[str], start: dt.date, end: dt.date, limit: int) -> list[str]:
     """The sha256 of up to `limit` photos from the period's visits to these people."""
     if not ids:
         return []
-    found = _rows(
+    found = sql.rows(
         conn,
         "SELECT DISTINCT a.sha256 FROM submission_attachment a JOIN beneficiary_event e "
         f"ON e.submission = a.submission WHERE e.form_id = {{}} AND e.happened_on >= {{}} "
         f"AND e.happened_on <= {{}} AND CAST(e.beneficiary AS TEXT) IN ({sql.marks(len(ids))}) ORDER BY a.sha256",
         [form_id, start.isoformat(), end.isoformat(), *ids],
+        batch=FETCH,
     )
     return [str(r[0]) for r in found][:limit]
 
 
-def open_duplicates(conn: Any, programme: str, scope: str) -> Iterator[tuple[Any, ...]]:
-    """(first record's id, its area) of each probable-duplicate pair still undecided when the report
-    is made (storage/duplicates.py), both records active, the first in the scope."""
+def open_duplicates(conn: Any, programme: str, scope: str) -> Iterator[DuplicateRow]:
+    """The first record of each probable-duplicate pair still undecided when the report is made
+    (storage/duplicates.py), both records active, the first in the scope."""
     return _rows(
         conn,
+        DuplicateRow,
         "SELECT CAST(f.id AS TEXT), f.area_code FROM duplicate_candidate c JOIN beneficiary f ON f.id = c.first_id "
         "JOIN beneficiary s ON s.id = c.second_id WHERE c.status = 'open' AND c.programme = {} "
         "AND f.status = 'active' AND s.status = 'active' AND (f.kecamatan = {} OR f.kecamatan LIKE {}) "
@@ -450,14 +511,15 @@ def open_duplicates(conn: Any, programme: str, scope: str) -> Iterator[tuple[Any
 
 def sent_back(
     conn: Any, programme: str, form_ids: list[str], scope: str, since: dt.datetime, until: dt.datetime
-) -> Iterator[tuple[Any, ...]]:
-    """(area of the beneficiary, petugas) of each record of these forms that a reviewer sent back for
-    correction in [since, until), once however often, whatever its status now: the data-quality
-    tables count what happened in the period, not what is left of it."""
+) -> Iterator[SentBackRow]:
+    """The beneficiary's area and the petugas of each record of these forms that a reviewer sent
+    back for correction in [since, until), once however often, whatever its status now: the
+    data-quality tables count what happened in the period, not what is left of it."""
     if not form_ids:
         return iter(())
     return _rows(
         conn,
+        SentBackRow,
         # CROSS JOIN: SQLite then starts from the review events (few) rather than walking every
         # beneficiary of the programme and their events (1.4 s at 100,000 submissions, twice a report).
         "SELECT b.area_code, COALESCE(u.display_name, '') FROM review_event r CROSS JOIN beneficiary_event e "

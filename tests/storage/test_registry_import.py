@@ -92,7 +92,7 @@ async def test_an_office_list_becomes_registered_people_with_their_timeline(  # 
         before = list(report_store.people(conn, "bansos", "64.02", clock.today() - dt.timedelta(days=1), False))
     finally:
         conn.close()
-    assert sorted(str(r[0]) for r in counted) == sorted(str(r["id"]) for r in rows.values()) and before == []
+    assert sorted(r.id for r in counted) == sorted(str(r["id"]) for r in rows.values()) and before == []
     audit = await db.fetch("SELECT action, detail FROM audit_log WHERE action = 'registry.import'")
     assert len(audit) == 1 and f"sha256={hashlib.sha256(path.read_bytes()).hexdigest()}" in audit[0]["detail"]
 

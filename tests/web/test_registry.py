@@ -562,7 +562,7 @@ def test_a_reports_visits_come_in_one_order_so_the_same_data_makes_the_same_edit
         rows = list(reports.events(conn, "monev_uep", dt.date(2026, 4, 1), dt.date(2026, 6, 30), True))
     finally:
         conn.close()
-    order = [(str(row[1])[:10], json.loads(row[7])["status_usaha"]) for row in rows]
+    order = [(row.happened_on[:10], json.loads(row.answers)["status_usaha"]) for row in rows]
     assert order == [("2026-04-09", "stabil"), ("2026-04-10", "berkembang"), ("2026-04-10", "menurun")]
 
 
