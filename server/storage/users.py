@@ -25,6 +25,14 @@ class Account(msgspec.Struct, frozen=True):
     areas: tuple[str, ...] = ()
 
 
+class Credentials(msgspec.Struct, frozen=True, kw_only=True):
+    """What the password check needs of an account, and nothing it does not."""
+
+    user_id: int
+    password_hash: str
+    active: bool
+
+
 _COLUMNS = (User.id, User.username, User.display_name, User.role, User.active, User.created_at)
 
 
@@ -81,9 +89,11 @@ async def list_all(db: Database) -> list[Account]:
     return await _accounts(await User.select(*_COLUMNS).order_by(User.username))
 
 
-async def password_hash_of(db: Database, username: str) -> tuple[int, str, bool] | None:
+async def password_hash_of(db: Database, username: str) -> Credentials | None:
     row = await User.select(User.id, User.password_hash, User.active).where(User.username == username).first()
-    return (row["id"], row["password_hash"], bool(row["active"])) if row else None
+    if row is None:
+        return None
+    return Credentials(user_id=row["id"], password_hash=row["password_hash"], active=bool(row["active"]))
 
 
 async def active_admin_exists(db: Database) -> bool:

@@ -145,8 +145,8 @@ async def basic_principal(request: Request) -> Principal | None:
     username, password = found_credentials
     db = db_of(request)
     found = await users.password_hash_of(db, username)
-    proof = hashlib.sha256(f"{username}\0{found[1] if found else ''}\0{password}".encode()).hexdigest()
-    if found and found[2] and _PROVEN.get(proof, 0.0) > time.monotonic():
+    proof = hashlib.sha256(f"{username}\0{found.password_hash if found else ''}\0{password}".encode()).hexdigest()
+    if found and found.active and _PROVEN.get(proof, 0.0) > time.monotonic():
         return await _principal(db, username)
     await _check_password(request, username, password, found)
     _PROVEN[proof] = time.monotonic() + BASIC_TTL_S
@@ -156,7 +156,7 @@ async def basic_principal(request: Request) -> Principal | None:
 
 
 async def _check_password(request: Request, username: str, password: str,
-                          found: tuple[int, str, bool] | None) -> None:
+                          found: users.Credentials | None) -> None:
     """As the sign-in page does (web/controllers/auth.py): the attempt is counted first, the hash
     checked in a thread, a failure audited; raises when the password does not prove the user."""
     from server.web.controllers.auth import _DUMMY_HASH
@@ -165,12 +165,12 @@ async def _check_password(request: Request, username: str, password: str,
     attempt = await logins.take_attempt(db, username, address)
     if attempt is None:
         raise PantauError("auth.rate_limited", minutes=int(rules.WINDOW.total_seconds() // 60))
-    ok = await anyio.to_thread.run_sync(verify_password, found[1] if found else _DUMMY_HASH, password)
-    if not (ok and found and found[2]):
+    ok = await anyio.to_thread.run_sync(verify_password, found.password_hash if found else _DUMMY_HASH, password)
+    if not (ok and found and found.active):
         await audit.record(db, None, "auth.sign_in_failed", actor_name=username, address=address,
                            detail="openrosa inactive" if ok and found else "openrosa")
         raise PantauError("openrosa.bad_credentials")
-    await logins.succeeded(db, attempt, found[0], username, address)
+    await logins.succeeded(db, attempt, found.user_id, username, address)
 
 
 async def _principal(db: Any, username: str) -> Principal | None:

@@ -59,7 +59,7 @@ async def change_password(request: Request, principal: SignedIn) -> Template:
     current = text(form, "current", max_len=1024, strip=False)
     new, repeat = text(form, "new", max_len=1024, strip=False), text(form, "repeat", max_len=1024, strip=False)
     found = await users.password_hash_of(db, principal.username)
-    if found is None or not await anyio.to_thread.run_sync(verify_password, found[1], current):
+    if found is None or not await anyio.to_thread.run_sync(verify_password, found.password_hash, current):
         return await _page(request, principal, error=PantauError("auth.wrong_password"), status=400)
     if new != repeat:
         return await _page(request, principal, error=PantauError("auth.password_mismatch"), status=400)

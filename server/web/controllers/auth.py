@@ -66,14 +66,14 @@ async def sign_in(request: Request) -> Response[Any] | Template:
         error = PantauError("auth.rate_limited", minutes=int(rules.WINDOW.total_seconds() // 60))
         return _page(request, username=username, next_path=next_path, error=error, status=429)
     found = await users.password_hash_of(db, username)
-    stored = found[1] if found else _DUMMY_HASH
+    stored = found.password_hash if found else _DUMMY_HASH
     ok = await anyio.to_thread.run_sync(verify_password, stored, password)
-    if not (ok and found and found[2]):
+    if not (ok and found and found.active):
         await audit.record(db, None, "auth.sign_in_failed", actor_name=username, address=address,
                            detail="inactive" if ok and found else "")
         code = "user.inactive" if ok and found else "auth.bad_credentials"
         return _page(request, username=username, next_path=next_path, error=PantauError(code), status=401)
-    user_id = found[0]
+    user_id = found.user_id
     await logins.succeeded(db, attempt, user_id, username, address)
     if previous := request.cookies.get(SESSION_COOKIE, ""):
         await sessions.end(db, previous)  # a sign-in always starts a new session, never adopts one
