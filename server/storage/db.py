@@ -30,9 +30,8 @@ from server.settings import Settings, sqlite_path
 from server.storage import faults
 from server.storage.replica import POOL_SIZE as REPLICA_POOL
 from server.storage.replica import ReadSource, Replica
-from server.storage.sql import for_asyncpg, for_sqlite, psycopg_url
+from server.storage.sql import BUSY_TIMEOUT_MS, for_asyncpg, for_sqlite, psycopg_url
 
-BUSY_TIMEOUT_MS = 30_000  # SQLite: how long to wait for a lock (PANTAU_DB_STATEMENT_TIMEOUT in a server)
 CONNECT_TIMEOUT_S = 5  # PANTAU_DB_CONNECT_TIMEOUT
 STATEMENT_TIMEOUT_S = 30  # PANTAU_DB_STATEMENT_TIMEOUT
 # PostgreSQL: plan every execution of a prepared statement with its own parameters. psycopg and

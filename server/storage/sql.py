@@ -12,16 +12,13 @@ import datetime as dt
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 import msgspec
 
 from server.settings import sqlite_path
 
-Kind = Literal["sqlite", "postgres"]
-T = TypeVar("T")
-
-BUSY_TIMEOUT_MS = 30_000  # a long read waits this long for SQLite's lock before it gives up
+BUSY_TIMEOUT_MS = 30_000  # SQLite: how long to wait for a lock (PANTAU_DB_STATEMENT_TIMEOUT in a server)
 
 _QMARK: dict[str, str] = {}
 _FORMAT: dict[str, str] = {}
@@ -52,11 +49,6 @@ def for_asyncpg(sql: str) -> str:
         parts = sql.split("{}")
         compiled = _NUMERIC[sql] = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
     return compiled
-
-
-def for_kind(kind: str, sql: str) -> str:
-    """The blocking drivers' style: sqlite3 for SQLite, psycopg for PostgreSQL."""
-    return for_sqlite(sql) if kind == "sqlite" else for_psycopg(sql)
 
 
 def marks(count: int) -> str:
@@ -149,9 +141,3 @@ def uuid_or_none(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def structs(kind: type[T], found: Iterable[Any]) -> list[T]:
-    """Rows (dicts or records with column names) as `kind` Structs, each value converted to the
-    field's declared type (`strict=False`: SQLite's text timestamps and 0/1 booleans too)."""
-    return [msgspec.convert(dict(row), kind, strict=False) for row in found]

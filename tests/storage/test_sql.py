@@ -25,8 +25,6 @@ def test_each_driver_gets_its_own_placeholders() -> None:
     # psycopg reads % as its own marker: a literal one in the text is doubled.
     assert sql.for_psycopg(text) == "SELECT a FROM t WHERE b = %s AND c LIKE '64.%%' AND d IN (%s)"
     assert sql.for_asyncpg(text) == "SELECT a FROM t WHERE b = $1 AND c LIKE '64.%' AND d IN ($2)"
-    assert sql.for_kind("sqlite", text) == sql.for_sqlite(text)
-    assert sql.for_kind("postgres", text) == sql.for_psycopg(text)
     assert sql.marks(3) == "{}, {}, {}" and sql.marks(0) == ""
 
 
