@@ -22,6 +22,8 @@ from typing import Generic, TypeVar
 
 import msgspec
 
+from server.storage import faults
+
 T = TypeVar("T")
 Key = tuple[str, ...]
 log = logging.getLogger("pantau.dashboard")
@@ -120,8 +122,12 @@ class Figures(Generic[T]):
             async with self._slots:
                 self._began[key] = time.monotonic()
                 self._keep(key, await make())
-        except Exception:  # the old figures stay shown, still stamped; the next view tries again
-            log.exception("the home page's figures could not be made again")
+        except Exception as exc:  # the old figures stay shown, still stamped; the next view tries again
+            down = faults.unavailable(exc)
+            if down is None:
+                log.exception("the home page's figures could not be made again")
+            else:  # an outage is logged by the requests that meet it, not as a traceback per scan
+                log.warning("the home page's figures could not be made: database unavailable (%s)", down[0])
         finally:
             with self._lock:
                 self._jobs.pop(key, None)

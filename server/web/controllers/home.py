@@ -20,7 +20,7 @@ from server.domain.report_format import long_date
 from server.errors import PantauError
 from server.reports import definitions
 from server.settings import Settings
-from server.storage import dashboard, form_drafts, forms, review, users
+from server.storage import dashboard, faults, form_drafts, forms, review, users
 from server.storage.db import Database
 from server.web import dashboard_context as board
 from server.web.auth import SignedIn
@@ -92,8 +92,12 @@ async def _warm_up(db: Database, done: threading.Event) -> None:
                               today)
     except asyncio.CancelledError:
         raise
-    except Exception:  # the pages still work: the first view makes its figures as before
-        log.exception("the home page's figures could not be made at start")
+    except Exception as exc:  # the pages still work: the first view makes its figures as before
+        down = faults.unavailable(exc)
+        if down is None:
+            log.exception("the home page's figures could not be made at start")
+        else:
+            log.warning("the home page's figures could not be made at start: database unavailable (%s)", down[0])
     finally:
         done.set()
 
