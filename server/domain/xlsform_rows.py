@@ -17,12 +17,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 
 from server.domain.form import ChoiceList
+from server.domain.xlsform_paths import ATTRIBUTES
 from server.domain.xlsform_sheets import MAX_ROWS, Row
 from server.domain.xlsform_spelling import parse_type
 
 Report = Callable[..., None]  # report(code, sheet, row, column, **params): xlsform._Reader.report
 _SUBSTITUTION = re.compile(r"%\((name|label)\)s|%%")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
+_SIBLING = re.compile(r"(?<![\w./)\]])\.\./([A-Za-z_][A-Za-z0-9_-]*)(?![\w./(\[-])")
 
 
 def rewrite(sheet: str, rows: list[Row], choices: Mapping[str, ChoiceList], language: str,
@@ -143,29 +145,57 @@ def _underscored(sheet: str, rows: list[Row], report: Report) -> list[Row]:
 
 def _path_names(sheet: str, rows: list[Row], report: Report) -> list[Row]:
     used = Counter(r.get("name") for r in rows if r.get("name") and _edge(r)[0] != "end")
-    path: list[str] = []
+    paths = _paths(rows)
+    siblings: dict[tuple[str, ...], set[str]] = {}
+    for row, path in zip(rows, paths, strict=True):
+        if row.get("name") and _edge(row)[0] != "end":
+            siblings.setdefault(path, set()).add(row.get("name"))
     out: list[Row] = []
-    for row in rows:
-        edge, _ = _edge(row)
+    for row, path in zip(rows, paths, strict=True):
         name = row.get("name")
-        if edge == "end":
-            if path:
-                path.pop()
+        if _edge(row)[0] == "end" or not path:
             out.append(row)
             continue
-        if name and used[name] > 1 and path:
-            new = "_".join([*path, name])
+        new = "_".join([*path, name]) if name and used[name] > 1 else name
+        if new != name:
             column = row.cells["name"][1]
             report("xlsform.renamed", sheet, row.number, column, name=name, new=new,
                    why_id="(nama yang sama dipakai di grup lain)", why_en="(the same name is used in another group)")
-            out.append(_with(row, name=(new, column)))
-        else:
-            out.append(row)
-        if edge == "begin":
-            path.append(name)
+            row = _with(row, name=(new, column))
+        out.append(_siblings_named(sheet, row, path, siblings.get(path, set()), used, report))
     _ambiguous(sheet, out, {old: sorted({r.get("name") for r, was in zip(out, rows, strict=True)
                                          if was.get("name") == old}) for old, n in used.items() if n > 1}, report)
     return out
+
+
+def _paths(rows: list[Row]) -> list[tuple[str, ...]]:
+    """The names of the groups and repeats each row is in, outermost first."""
+    path: list[str] = []
+    out: list[tuple[str, ...]] = []
+    for row in rows:
+        edge, _ = _edge(row)
+        if edge == "end" and path:
+            path.pop()
+        out.append(tuple(path))
+        if edge == "begin":
+            path.append(row.get("name"))
+    return out
+
+
+def _siblings_named(sheet: str, row: Row, path: tuple[str, ...], siblings: set[str], used: Counter[str],
+                    report: Report) -> Row:
+    """`../total` in a row's expression is its sibling total (a loop's constraint `. <= ../total`):
+    written as the reference to that sibling's stored name, and reported as a rewritten path."""
+    cells = dict(row.cells)
+    for column in ATTRIBUTES:
+        text, index = row.cells.get(column, ("", 0))
+        after = _SIBLING.sub(lambda m: "${" + ("_".join([*path, m[1]]) if used[m[1]] > 1 else m[1]) + "}"
+                             if m[1] in siblings else m[0], text)
+        if after != text:
+            report("xlsform.path_rewritten", sheet, row.number, index, name=row.get("name"), attribute=column,
+                   before=text, after=after)
+            cells[column] = (after, index)
+    return Row(row.number, cells)
 
 
 def _ambiguous(sheet: str, rows: list[Row], renamed: dict[str, list[str]], report: Report) -> None:

@@ -198,3 +198,23 @@ def test_an_empty_choices_sheet_holds_no_lists_as_in_pyxform() -> None:
     assert result.problems == [] and fields_of(result) == ["q1"]
     headless = compile_book([["type", "name", "label"], ["text", "q1", "Q1"]], choices=[["", "name"], ["a", "b"]])
     assert "xlsform.missing_column" in [c for c, _, _ in codes(headless)]
+
+
+def test_a_sibling_path_in_a_loop_reads_the_sibling_of_the_same_choice() -> None:
+    result = compile_book([
+        ["type", "name", "label", "constraint"],
+        ["begin loop over hewan", "ternak", "Ternak", ""],
+        ["integer", "total", "Total", ""],
+        ["integer", "working", "Working", ". <= ../total"],
+        ["end loop", "", "", ""],
+    ], [["list_name", "name", "label"], ["hewan", "ayam", "Ayam"], ["hewan", "sapi", "Sapi"]])
+    assert result.compiled is not None, [p.format() for p in result.problems]
+    rewritten = [(p.line, p.message_en) for p in result.problems if p.code == "xlsform.path_rewritten"]
+    assert [line for line, _ in rewritten] == [4, 4] and "${ternak_sapi_total}" in rewritten[1][1]
+    checked = validate(result.compiled, {"ternak_ayam_total": 5, "ternak_ayam_working": 5,
+                                         "ternak_sapi_total": 2, "ternak_sapi_working": 3}, today=NOW.date(), now=NOW)
+    assert [(e.path, e.code) for e in checked.errors] == [("ternak_sapi_working", "answer.constraint")]
+    grouped = compile_book([["type", "name", "label", "constraint"], ["begin group", "g", "G", ""],
+                            ["integer", "a", "A", ""], ["integer", "b", "B", ". < ../a + ../../c"],
+                            ["end group", "", "", ""]])
+    assert "${a} + ../../c" in " ".join(p.message_en for p in grouped.problems)  # only a sibling is rewritten
