@@ -88,7 +88,8 @@ def asset_version() -> str:
 def asset_urls() -> dict[str, str]:
     base = f"/aset/{asset_version()}"
     return {"css": f"{base}/css/pantau.css", "form_css": f"{base}/css/form.css", "js": f"{base}/js/form.js",
-            "expr": f"{base}/js/expr-eval.js", "boot": f"{base}/js/boot.js"}
+            "expr": f"{base}/js/expr-eval.js", "dom": f"{base}/js/dom.js", "nik": f"{base}/js/nik.js",
+            "boot": f"{base}/js/boot.js"}
 
 
 def picker_assets(compiled: CompiledForm) -> dict[str, str]:

@@ -443,17 +443,17 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "fields": {n: [compiled.fields[n].type, parents[n]] for n in compiled.order},
         "scope": {n: list(info.repeat) for n, info in compiled.fields.items() if info.repeat},
         "params": {q.name: q.parameters for q in questions if q.parameters},
-        # Region questions: the runtime keeps their answers inside the areas the page names (C.areas).
+        # Region questions: the runtime keeps their answers inside the areas the page names (config.areas in form.js).
         "regions": [q.name for q in questions if q.choices in form.choices and form.choices[q.choices].wilayah],
         "lists": {q.name: _choice_list(form.choices[q.choices], lang)
                   for q in questions if q.choice_filter and q.choices},
-        "cm": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
+        "constraint_messages": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
         # Values the runtime writes into inputs (static/js/setvalue.js): triggers and typed calculations;
         # ODK's background-geopoint: the phone's location, taken when its trigger changes.
         **({"set": 1} if any(q.trigger or computed_input(q) for q in questions) else {}),
         **({"geo": geo} if (geo := [q.name for q in questions
                                     if q.trigger and q.xlsform.get("type") == BACKGROUND_GEOPOINT]) else {}),
-        "rm": {q.name: text_of(q.required_message, lang) for q in questions if q.required_message},
+        "required_messages": {q.name: text_of(q.required_message, lang) for q in questions if q.required_message},
         "msg": {**msg, **{k: v for k, v in ui_texts(lang).items() if k in RUNTIME_TEXTS}},
         # Codes the server may answer that need the tick rather than a correction.
         "warn": sorted(code for code, entry in CATALOGUE.items()

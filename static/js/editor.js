@@ -4,6 +4,7 @@
 // checks it, applies the evolution rules and stores it only when it is sound; the answer carries
 // both views back, so they stay in sync. Expressions are checked as they are typed with the same
 // parser the server uses (expr.js), and typing ${ offers the form's field names.
+import { csrf } from './dom.js';
 import { parse } from './expr.js';
 
 const doc = document;
@@ -809,11 +810,6 @@ function problemPlace(p, card, message) {
 }
 
 // --- saving: the server validates, then both views come back ------------------------------------------------------
-function csrf() {
-  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(doc.cookie);
-  return m ? decodeURIComponent(m[1]) : '';
-}
-
 function say(message, bad) {
   const box = byId('say');
   box.textContent = '';

@@ -431,7 +431,8 @@ export function ev(n, ctx) {
   return f ? f(n, ctx) : '';
 }
 
-export const NODES = {}; // instance paths, added by expr-more.js
+// instance paths, added by expr-more.js
+export const NODES = {};
 
 // ctx = {answers, current, scope, position: [[repeat, index], ...], today: 'YYYY-MM-DD', now: ISO string or Date,
 // instances: {name: [{column: text}]}, lists: {select question: its list}}
@@ -440,6 +441,7 @@ export function evaluate(ast, ctx) {
   try {
     return ev(ast, Object.assign({}, c, { answers: c.answers || {}, scope: c.scope || {}, position: c.position || [], row: null }));
   } catch (e) {
-    return ''; // evaluation is total, as on the server: a broken rule must not block the form
+    // evaluation is total, as on the server: a broken rule must not block the form
+    return '';
   }
 }

@@ -3,12 +3,15 @@
 // the page: without it the same form posts as HTML. The rules come from /f/<id>/aturan, the ASTs the
 // server runs too (server/web/fill_context.runtime_rules). Chrome 61+: no ?., ??, classes, finally().
 import { evaluate, toBoolean, toString } from './expr-eval.js';
+import { csrf, make } from './dom.js';
+import { checkId, digitsOf } from './nik.js';
 
 const doc = document, root = doc.documentElement, form = doc.getElementById('fill');
-const C = JSON.parse(doc.getElementById('pantau-form').textContent);
-let R = null, M = {};
-const shownErrors = {}, K = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
-const hooks = [], checks = []; // added by lazily loaded helpers (growth.js, dupcheck.js): after each refresh, at each check
+const config = JSON.parse(doc.getElementById('pantau-form').textContent);
+let spec = null, msg = {};
+const shownErrors = {}, kept = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
+// added by lazily loaded helpers (growth.js, dupcheck.js): after each refresh, at each check
+const hooks = [], checks = [];
 let page = 0, timer = 0, paged = false;
 // Drafts, photos and the outbox, loaded once the form works: the first visit stays light.
 const offline = () => import('./offline.js');
@@ -19,13 +22,6 @@ const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
 const empty = (v) => v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length);
 const fill = (t, p) => String(t).replace(/\{(\w+)\}/g, (m, k) => (p && k in p ? p[k] : m));
 const nameOf = (key) => key.slice(key.lastIndexOf('.') + 1);
-
-function make(tag, props, text) {
-  const e = doc.createElement(tag);
-  Object.keys(props || {}).forEach((k) => { if (k === 'class') e.className = props[k]; else e.setAttribute(k, props[k]); });
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 // "anggota[1].nama" -> [[['anggota', 1]], 'nama']
 function parseKey(key) {
@@ -54,7 +50,7 @@ const TYPED = {
   integer: (s) => (/^[+-]?\d+$/.test(s) ? parseInt(s, 10) : s),
   decimal: (s) => { const t = /^[^.]*,[^,.]*$/.test(s) ? s.replace(',', '.') : s; return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(t) ? parseFloat(t) : s; },
   rupiah: (s) => { const t = s.replace(/^Rp\.?\s*/i, '').replace(/\s/g, '').replace(/\.(?=\d{3}(\D|$))/g, '').replace(/[.,]00$/, ''); return /^\d+$/.test(t) ? parseInt(t, 10) : s; },
-  nik: (s) => { const t = s.replace(/[\s.-]/g, ''); return /^\d+$/.test(t) ? t : s; },
+  nik: digitsOf,
   datetime: (s) => (!s || /(Z|[+-]\d\d:?\d\d)$/.test(s) ? s : s + offset()),
   acknowledge: () => 'OK',
 };
@@ -84,7 +80,7 @@ function collect() {
     const p = e.name && parseKey(e.name);
     if (!p || e.type === 'file' || e.type === 'submit' || e.type === 'button' || e.disabled) continue;
     if ((e.type === 'radio' || e.type === 'checkbox') && !e.checked) continue;
-    const level = levelAt(values, p[0], true), name = p[1], f = R.fields[name], raw = e.value.trim();
+    const level = levelAt(values, p[0], true), name = p[1], f = spec.fields[name], raw = e.value.trim();
     if (name === '_konfirmasi') (level[name] = level[name] || []).push(raw);
     else if (!f || f[0] === 'calculate' || raw === '') continue;
     else if (f[0] === 'select_multiple') (level[name] = level[name] || []).push(raw);
@@ -107,26 +103,29 @@ function instances(values, scope) {
   return found;
 }
 
-const ctx = (values, pos, current) => ({ answers: values, current: empty(current) ? '' : current, scope: R.scope, position: pos, instances: R.inst, lists: R.cl });
+const ctx = (values, pos, current) => ({ answers: values, current: empty(current) ? '' : current, scope: spec.scope, position: pos, instances: spec.inst, lists: spec.cl });
 
 function stored(v) {
-  if (Array.isArray(v)) v = v.length ? v[0] : ''; // a nodeset: its first item, as the server
+  // a nodeset: its first item, as the server
+  if (Array.isArray(v)) v = v.length ? v[0] : '';
   if (v === '' || (typeof v === 'number' && v !== v)) return null;
   return v;
 }
 
 function run(values) {
   const rel = {};
-  R.order.forEach((name) => {
-    const f = R.fields[name], rules = R.rules[name] || {}, parent = f[1];
+  spec.order.forEach((name) => {
+    const f = spec.fields[name], rules = spec.rules[name] || {}, parent = f[1];
     instances(values, f[2]).forEach((inst) => {
       const pos = inst[0], level = inst[1][inst[1].length - 1], key = keyOf(pos, name);
-      let ok = !parent || rel[keyOf(pos.slice(0, R.fields[parent][2].length), parent)] !== false;
+      let ok = !parent || rel[keyOf(pos.slice(0, spec.fields[parent][2].length), parent)] !== false;
       if (ok && rules.relevant) ok = toBoolean(evaluate(rules.relevant, ctx(values, pos, level[name])));
       rel[key] = ok;
       if (!ok) delete level[name];
-      else if (rules.calculation && !rules.trigger) { // a trigger's: setvalue.js
-        const v = K[key] = stored(evaluate(rules.calculation, ctx(values, pos, K[key]))); // once() keeps it
+      // (A calculation with a trigger is setvalue.js's.)
+      else if (rules.calculation && !rules.trigger) {
+        // once() keeps it
+        const v = kept[key] = stored(evaluate(rules.calculation, ctx(values, pos, kept[key])));
         if (v === null) delete level[name]; else level[name] = v;
       }
     });
@@ -140,7 +139,8 @@ function refresh() {
   timer = 0;
   form.removeAttribute('aria-busy');
   let values, rel;
-  for (let round = 0; round < 3; round++) { // a filter that clears an answer changes what follows
+  // a filter that clears an answer changes what follows
+  for (let round = 0; round < 3; round++) {
     values = collect();
     rel = run(values);
     syncRepeats(values);
@@ -148,7 +148,8 @@ function refresh() {
   }
   Object.keys(rel).forEach((key) => {
     const w = wrapper(key);
-    if (w && w.tagName === 'OUTPUT') w.value = toString(valueAt(values, key)); // a calculation: never shown
+    // a calculation: never shown
+    if (w && w.tagName === 'OUTPUT') w.value = toString(valueAt(values, key));
     else if (w && w.hidden !== !rel[key]) { w.hidden = !rel[key]; if (!rel[key]) setError(key, ''); }
   });
   form.querySelectorAll('[data-t]').forEach((span) => {
@@ -156,9 +157,9 @@ function refresh() {
     span.textContent = span.getAttribute('data-t').replace(/\$\{([^}]*)\}/g, (m, n) => toString(evaluate({ t: 'ref', name: n }, c)));
   });
   hooks.forEach((h) => h(values));
-  Object.keys(R.fields).forEach((name) => {
-    if (ID_TYPES.indexOf(R.fields[name][0]) >= 0) idHelpers(name, values, rel);
-    else if (R.fields[name][0] === 'rupiah') rupiahEcho(name, values);
+  Object.keys(spec.fields).forEach((name) => {
+    if (ID_TYPES.indexOf(spec.fields[name][0]) >= 0) idHelpers(name, values, rel);
+    else if (spec.fields[name][0] === 'rupiah') rupiahEcho(name, values);
   });
   Object.keys(shownErrors).forEach((key) => { if (shownErrors[key]) showCheck(key, values, rel); });
   pages();
@@ -167,7 +168,8 @@ function refresh() {
 
 function schedule() {
   if (timer) return;
-  form.setAttribute('aria-busy', 'true'); // until the page has followed the last keystroke
+  // until the page has followed the last keystroke
+  form.setAttribute('aria-busy', 'true');
   timer = setTimeout(refresh, 60);
 }
 
@@ -188,43 +190,43 @@ function hostKey(node) {
 function problem(key, values, rel) {
   const p = parseKey(key);
   if (!p || rel[key] === false) return '';
-  const name = p[1], f = R.fields[name], rules = R.rules[name] || {};
+  const name = p[1], f = spec.fields[name], rules = spec.rules[name] || {};
   if (!f || ['group', 'repeat', 'note', 'calculate'].indexOf(f[0]) >= 0) return repeatProblem(key, name, values, rules);
   const v = valueAt(values, key), c = ctx(values, p[0], v);
   if (empty(v)) {
     const required = rules.required === true || (isObj(rules.required) && toBoolean(evaluate(rules.required, c)));
-    return required ? R.rm[name] || M['answer.required'] : '';
+    return required ? spec.required_messages[name] || msg['answer.required'] : '';
   }
   const bad = typeProblem(f[0], v) || areaProblem(name, v) || checks.reduce((m, c) => m || c(name, v), '');
   if (bad) return bad;
-  if (rules.constraint && !toBoolean(evaluate(rules.constraint, c))) return R.cm[name] || M['answer.constraint'];
+  if (rules.constraint && !toBoolean(evaluate(rules.constraint, c))) return spec.constraint_messages[name] || msg['answer.constraint'];
   const id = idCheck(name, f[0], v, values, p[0]);
   if (id.error) return id.error;
   const box = ticked(key), w = wrapper(key);
-  return (id.warnings.length || (w && w.querySelector('ul[data-srv] li'))) && box && !box.checked ? M.tick : '';
+  return (id.warnings.length || (w && w.querySelector('ul[data-srv] li'))) && box && !box.checked ? msg.tick : '';
 }
 
 function typeProblem(type, v) {
   const code = { integer: 'answer.integer', decimal: 'answer.decimal', rupiah: 'answer.rupiah' }[type];
-  if (code && typeof v !== 'number') return M[code];
-  if (type === 'geopoint' && !/^-?\d+(\.\d+)?\s+-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?){0,2}$/.test(v)) return M['answer.geopoint'];
+  if (code && typeof v !== 'number') return msg[code];
+  if (type === 'geopoint' && !/^-?\d+(\.\d+)?\s+-?\d+(\.\d+)?(\s+-?\d+(\.\d+)?){0,2}$/.test(v)) return msg['answer.geopoint'];
   return '';
 }
 
-// The server refuses a record outside the enumerator's areas (C.areas; absent: the whole kabupaten):
+// The server refuses a record outside the enumerator's areas (config.areas; absent: the whole kabupaten):
 // say so at the region question before it is sent, as the server would after.
-const reachable = (code) => !C.areas || C.areas.some((a) => code === a || code.indexOf(a + '.') === 0 || a.indexOf(code + '.') === 0);
+const reachable = (code) => !config.areas || config.areas.some((a) => code === a || code.indexOf(a + '.') === 0 || a.indexOf(code + '.') === 0);
 
 function areaProblem(name, v) {
-  return R.regions && R.regions.indexOf(name) >= 0 && typeof v === 'string' && !reachable(v) ? M.outside_area : '';
+  return spec.regions && spec.regions.indexOf(name) >= 0 && typeof v === 'string' && !reachable(v) ? msg.outside_area : '';
 }
 
 function repeatProblem(key, name, values, rules) {
-  const f = R.fields[name];
+  const f = spec.fields[name];
   if (!f || f[0] !== 'repeat') return '';
   const list = valueAt(values, key), n = Array.isArray(list) ? list.length : 0;
-  if (rules.min_count !== undefined && n < rules.min_count) return fill(M['answer.repeat_min'], { min: rules.min_count });
-  if (rules.max_count !== undefined && n > rules.max_count) return fill(M['answer.repeat_max'], { max: rules.max_count });
+  if (rules.min_count !== undefined && n < rules.min_count) return fill(msg['answer.repeat_min'], { min: rules.min_count });
+  if (rules.max_count !== undefined && n > rules.max_count) return fill(msg['answer.repeat_max'], { max: rules.max_count });
   return '';
 }
 
@@ -247,8 +249,8 @@ function showCheck(key, values, rel) { setError(key, problem(key, values, rel));
 // Every field (and repeat) at every instance, or only those on one page.
 function allKeys(values, onPage) {
   const keys = [];
-  Object.keys(R.fields).forEach((name) => {
-    instances(values, R.fields[name][2]).forEach((inst) => {
+  Object.keys(spec.fields).forEach((name) => {
+    instances(values, spec.fields[name][2]).forEach((inst) => {
       const key = keyOf(inst[0], name), w = wrapper(key);
       if (w && (onPage === undefined || pageOf(w) === onPage)) keys.push(key);
     });
@@ -269,39 +271,23 @@ function checkAll(state, onPage) {
 // --- NIK, KK and GPS: what the number encodes, and warnings that need the tick -----------------------
 const MONTHS = { id: 'Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember', en: 'January February March April May June July August September October November December' };
 
-function nikParts(digits, birth, registered) {
-  let day = +digits.slice(6, 8);
-  const month = +digits.slice(8, 10), yy = +digits.slice(10, 12), female = day > 40;
-  if (female) day -= 40;
-  const reg = /^\d{4}/.test(registered || '') ? +registered.slice(0, 4) : new Date().getFullYear();
-  const year = birth && +birth.slice(2, 4) === yy ? +birth.slice(0, 4) : yy <= reg % 100 ? 2000 + yy : 1900 + yy;
-  const d = new Date(Date.UTC(year, month - 1, day));
-  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || d.getUTCFullYear() !== year) return null;
-  const iso = year + '-' + (month < 10 ? '0' : '') + month + '-' + (day < 10 ? '0' : '') + day;
-  return { female: female, iso: iso, text: day + ' ' + MONTHS[C.lang === 'en' ? 'en' : 'id'].split(' ')[month - 1] + ' ' + year };
-}
-
 function idCheck(name, type, v, values, pos) {
-  const params = R.params[name] || {}, out = { error: '', warnings: [], info: '' };
-  const other = (p) => (params[p] ? valueAt(values, keyOf(pos.slice(0, R.fields[params[p]][2].length), params[p])) : undefined);
+  const params = spec.params[name] || {}, out = { error: '', warnings: [], info: '' };
+  const other = (p) => (params[p] ? valueAt(values, keyOf(pos.slice(0, spec.fields[params[p]][2].length), params[p])) : undefined);
   if (type === 'geopoint') {
     const acc = +String(v).split(/\s+/)[3], limit = +params.max_accuracy;
-    if (limit && acc > limit) out.warnings.push(fill(M['answer.geopoint_accuracy'], { accuracy: acc, limit: limit }));
+    if (limit && acc > limit) out.warnings.push(fill(msg['answer.geopoint_accuracy'], { accuracy: acc, limit: limit }));
   }
   if (type !== 'nik' && type !== 'no_kk') return out;
   // A correction opens with NIK/KK masked (whole numbers never leave the server): left as it is,
   // the mask means "unchanged", and the server puts the stored number back. Any mask: a phone may
   // hold a record opened under an older, wider one.
-  if (C.b && /^[\d*]{16}$/.test(v) && v.indexOf('*') >= 0) return out;
-  if (!/^\d{16}$/.test(v)) { out.error = M[type === 'nik' ? 'nik.length' : 'kk.length']; return out; }
-  if (type === 'no_kk') return out;
-  const birth = other('birth_date'), sex = String(other('sex') || '').slice(0, 1).toUpperCase();
-  const nik = nikParts(v, birth, other('registered'));
-  if (!nik) { out.error = fill(M['nik.date'], { ddmmyy: v.slice(6, 12) }); return out; }
-  out.info = (nik.female ? M.female : M.male) + ' · ' + M.born + ' ' + nik.text;
-  if (v.slice(0, 4) !== '6402') out.warnings.push(fill(M['nik.outside_kukar'], { prefix: v.slice(0, 2) + '.' + v.slice(2, 4) + '.' + v.slice(4, 6) }));
-  if ((sex === 'L' || sex === 'P') && sex !== (nik.female ? 'P' : 'L')) out.warnings.push(fill(M['nik.sex_mismatch'], { nik_sex: nik.female ? 'P' : 'L', entered: sex }));
-  if (birth && birth !== nik.iso) out.warnings.push(fill(M['nik.dob_mismatch'], { nik_dob: nik.iso, entered: birth }));
+  if (config.b && /^[\d*]{16}$/.test(v) && v.indexOf('*') >= 0) return out;
+  const found = checkId(type, v, other('birth_date'), other('sex'), other('registered')), nik = found.parts;
+  const say = (finding) => fill(msg[finding[0]], finding[1]);
+  if (found.error) { out.error = say(found.error); return out; }
+  if (nik) out.info = (nik.female ? msg.female : msg.male) + ' · ' + msg.born + ' ' + nik.day + ' ' + MONTHS[config.lang === 'en' ? 'en' : 'id'].split(' ')[nik.month - 1] + ' ' + nik.year;
+  out.warnings = found.warnings.map(say);
   return out;
 }
 
@@ -315,14 +301,14 @@ function ticked(key) {
 const rupiah = (n) => 'Rp ' + String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '.');
 
 function rupiahEcho(name, values) {
-  instances(values, R.fields[name][2]).forEach((inst) => {
+  instances(values, spec.fields[name][2]).forEach((inst) => {
     const key = keyOf(inst[0], name), w = wrapper(key), v = valueAt(values, key);
     if (w) part(w, 'p.rp', 'p', 'rp', typeof v === 'number' ? [rupiah(v)] : []);
   });
 }
 
 function idHelpers(name, values, rel) {
-  const f = R.fields[name];
+  const f = spec.fields[name];
   instances(values, f[2]).forEach((inst) => {
     const key = keyOf(inst[0], name), w = wrapper(key), v = valueAt(values, key);
     if (!w) return;
@@ -341,7 +327,7 @@ function confirmBox(w, key) {
     const name = nameOf(key);
     box = make('label', { class: 'o cf' });
     box.appendChild(make('input', { type: 'checkbox', name: key.slice(0, key.length - name.length) + '_konfirmasi', value: name }));
-    box.appendChild(doc.createTextNode(' ' + M.confirm));
+    box.appendChild(doc.createTextNode(' ' + msg.confirm));
     w.appendChild(box);
   }
   box.hidden = false;
@@ -373,13 +359,14 @@ const offeredCache = {};
 
 function filterChoices(values) {
   let changed = false;
-  Object.keys(R.lists).forEach((name) => {
-    const list = R.lists[name], rule = (R.rules[name] || {}).choice_filter;
-    instances(values, R.fields[name][2]).forEach((inst) => {
+  Object.keys(spec.lists).forEach((name) => {
+    const list = spec.lists[name], rule = (spec.rules[name] || {}).choice_filter;
+    instances(values, spec.fields[name][2]).forEach((inst) => {
       const key = keyOf(inst[0], name), control = byId('f-' + key);
       if (!control || !rule) return;
       const offered = list.c.filter((c) => {
-        if (list.w && !reachable(c[0])) return false; // a region outside one's areas is never offered
+        // A region outside one's areas is never offered.
+        if (list.w && !reachable(c[0])) return false;
         const overlay = Object.assign({}, values, { '_choice.name': c[0], '_choice.label': c[1] });
         const cols = c[2] || {};
         Object.keys(cols).forEach((k) => { overlay['_choice.' + k] = cols[k]; });
@@ -404,7 +391,7 @@ function fillSelect(select, offered) {
 }
 
 function fillBoxes(fieldset, key, offered) {
-  const type = R.fields[nameOf(key)][0] === 'select_multiple' ? 'checkbox' : 'radio';
+  const type = spec.fields[nameOf(key)][0] === 'select_multiple' ? 'checkbox' : 'radio';
   const was = Array.from(fieldset.querySelectorAll('input:checked')).map((i) => i.value);
   fieldset.querySelectorAll('label:not(.cf)').forEach((l) => l.remove());
   const before = fieldset.querySelector('.njs,.err');
@@ -421,7 +408,7 @@ function fillBoxes(fieldset, key, offered) {
 // --- repeats: add, remove, and follow repeat_count -------------------------------------------------
 function addInstance(rep) {
   const key = rep.id.slice(2), name = nameOf(key), tpl = rep.querySelector(':scope > template');
-  const n = rep.querySelectorAll(':scope > .ri').length, max = (R.rules[name] || {}).max_count;
+  const n = rep.querySelectorAll(':scope > .ri').length, max = (spec.rules[name] || {}).max_count;
   if (max !== undefined && n >= max) return;
   const box = make('div');
   box.innerHTML = tpl.innerHTML.split('{' + name + '}').join(String(n));
@@ -440,7 +427,7 @@ function removeInstance(inst) {
 // After a removal the later instances move up: their names, ids and labels follow, so the post
 // without JavaScript and the error paths from the server still point at the right inputs.
 function numberInstances(rep) {
-  const key = rep.id.slice(2), name = nameOf(key), rules = R.rules[name] || {};
+  const key = rep.id.slice(2), name = nameOf(key), rules = spec.rules[name] || {};
   const list = rep.querySelectorAll(':scope > .ri');
   const pattern = new RegExp('(^|[^\\w])' + key.replace(/[.[\]]/g, '\\$&') + '\\[\\d+\\]', 'g');
   list.forEach((inst, i) => {
@@ -464,13 +451,14 @@ function numberInstances(rep) {
 }
 
 function syncRepeats(values) {
-  Object.keys(R.rules).forEach((name) => {
-    const rule = R.rules[name].repeat_count;
+  Object.keys(spec.rules).forEach((name) => {
+    const rule = spec.rules[name].repeat_count;
     if (!rule) return;
-    instances(values, R.fields[name][2]).forEach((inst) => {
+    instances(values, spec.fields[name][2]).forEach((inst) => {
       const rep = byId('w-' + keyOf(inst[0], name)), s = toString(evaluate(rule, ctx(values, inst[0], '')));
       const n = Math.max(0, Math.min(200, Math.trunc(s === '' ? NaN : +s)));
-      if (!rep || n !== n) return; // no count yet (the field is being typed): keep what is there
+      // no count yet (the field is being typed): keep what is there
+      if (!rep || n !== n) return;
       let have = rep.querySelectorAll(':scope > .ri');
       while (have.length < n) { addInstance(rep); have = rep.querySelectorAll(':scope > .ri'); }
       for (let i = have.length - 1; i >= n; i--) removeInstance(have[i]);
@@ -509,7 +497,7 @@ function pages() {
   form.querySelector('.steps').hidden = false;
   bar.max = Math.max(1, open.length);
   bar.value = at + 1;
-  byId('step').textContent = fill(M.step, { n: at + 1, m: open.length });
+  byId('step').textContent = fill(msg.step, { n: at + 1, m: open.length });
   byId('back').hidden = at <= 0;
   byId('next').hidden = at >= open.length - 1;
   byId('send').hidden = at < open.length - 1;
@@ -531,7 +519,8 @@ function showPage(n) {
   const head = form.querySelector('[data-pg="' + page + '"] legend') || form.querySelector('[data-pg="' + page + '"]');
   window.scrollTo(0, form.offsetTop);
   if (head) { head.setAttribute('tabindex', '-1'); head.focus(); }
-  form.dispatchEvent(new Event('pantau:page')); // the draft keeps the page it is on (offline.js)
+  // the draft keeps the page it is on (offline.js)
+  form.dispatchEvent(new Event('pantau:page'));
 }
 
 function focusError() {
@@ -546,13 +535,13 @@ function focusError() {
 function locate(button) {
   const w = button.closest('.q'), input = w.querySelector('input'), out = w.querySelector('.acc');
   if (!navigator.geolocation) return;
-  out.textContent = M.gps_wait;
+  out.textContent = msg.gps_wait;
   navigator.geolocation.getCurrentPosition((p) => {
     const c = p.coords, acc = Math.round(c.accuracy * 10) / 10;
     input.value = [c.latitude.toFixed(6), c.longitude.toFixed(6), Math.round((c.altitude || 0) * 10) / 10, acc].join(' ');
-    out.textContent = fill(M.gps_acc, { m: acc });
+    out.textContent = fill(msg.gps_acc, { m: acc });
     schedule();
-  }, (e) => { out.textContent = fill(M.gps_fail, { why: e.message || e.code }); }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+  }, (e) => { out.textContent = fill(msg.gps_fail, { why: e.message || e.code }); }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
 }
 
 // --- photos and signatures: scaled in the browser, uploaded at once, kept by their sha256 --------------
@@ -576,33 +565,28 @@ function scaled(source, max, type) {
   });
 }
 
-function csrf() {
-  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(doc.cookie), input = form.querySelector('[name="_csrf_token"]');
-  return m ? decodeURIComponent(m[1]) : input ? input.value : '';
-}
-
 function upload(w, source) {
   const key = w.querySelector('input[type=file]').name, hidden = w.querySelector('input[type=hidden]');
   let out = w.querySelector('.st');
   if (!out) { out = make('output', { class: 'st' }); w.insertBefore(out, w.querySelector('.err')); }
-  out.textContent = M.photo_wait;
-  const max = +((R.params[nameOf(key)] || {}).max_pixels) || 1600;
+  out.textContent = msg.photo_wait;
+  const max = +((spec.params[nameOf(key)] || {}).max_pixels) || 1600;
   // Kept on the phone by its sha256; the outbox uploads it before the form that names it.
-  const done = scaled(source, max, 'image/jpeg').then((blob) => offline().then((o) => o.keepPhoto(blob, !!C.post)).then((sha) => {
+  const done = scaled(source, max, 'image/jpeg').then((blob) => offline().then((o) => o.keepPhoto(blob, !!config.post)).then((sha) => {
     hidden.value = sha;
-    out.textContent = fill(M.photo_ok, { kb: Math.round(blob.size / 1024) });
+    out.textContent = fill(msg.photo_ok, { kb: Math.round(blob.size / 1024) });
     let img = w.querySelector('img.th');
-    if (!img) { img = make('img', { class: 'th', alt: M.photo_kept }); w.insertBefore(img, out); }
+    if (!img) { img = make('img', { class: 'th', alt: msg.photo_kept }); w.insertBefore(img, out); }
     img.src = URL.createObjectURL(blob);
     schedule();
-  })).catch((e) => { out.textContent = fill(M.photo_fail, { why: e.message }); });
+  })).catch((e) => { out.textContent = fill(msg.photo_fail, { why: e.message }); });
   uploads.push(done);
   return done;
 }
 
 function signaturePad(w) {
-  const c = make('canvas', { class: 'pad', width: '600', height: '240', 'aria-label': M.sig_help, role: 'img' });
-  const clear = make('button', { type: 'button', class: 'alt' }, M.sig_clear), g = c.getContext('2d');
+  const c = make('canvas', { class: 'pad', width: '600', height: '240', 'aria-label': msg.sig_help, role: 'img' });
+  const clear = make('button', { type: 'button', class: 'alt' }, msg.sig_clear), g = c.getContext('2d');
   let drawing = false, dirty = false, wait = 0;
   const at = (e) => { const r = c.getBoundingClientRect(); return [(e.clientX - r.left) * c.width / r.width, (e.clientY - r.top) * c.height / r.height]; };
   g.lineWidth = 3; g.lineCap = 'round'; g.strokeStyle = '#000';
@@ -627,18 +611,19 @@ function say(text, alert) {
 
 async function submit() {
   const state = refresh(), bad = checkAll(state);
-  if (bad.length) { say(fill(M.fix, { n: bad.length }), true); return focusError(); }
+  if (bad.length) { say(fill(msg.fix, { n: bad.length }), true); return focusError(); }
   const send = byId('send');
   send.disabled = true;
-  say(M.sending);
+  say(msg.sending);
   try {
     await Promise.all(uploads);
-    const body = { instance_id: C.i, form_id: C.id, form_version: C.v, answers: refresh().values };
-    if (C.b) body.base_revision = C.b; // a correction: a new revision of the record sent back
-    const answer = C.post ? await preview(body) : await outbox(body);
+    const body = { instance_id: config.i, form_id: config.id, form_version: config.v, answers: refresh().values };
+    // a correction: a new revision of the record sent back
+    if (config.b) body.base_revision = config.b;
+    const answer = config.post ? await preview(body) : await outbox(body);
     if (answer) refused(answer);
   } catch (e) {
-    say(M.offline, true);
+    say(msg.offline, true);
   }
   send.disabled = false;
 }
@@ -648,25 +633,26 @@ async function submit() {
 function refused(answer) {
   form.querySelectorAll('ul[data-srv]').forEach((ul) => ul.remove());
   (answer.errors || []).forEach((e) => {
-    const key = keyOfPath(e.path), text = C.lang === 'en' ? e.message_en : e.message;
-    if (R.warn.indexOf(e.code) >= 0) { serverWarning(key, text); setError(key, M.tick); } else setError(key, text);
+    const key = keyOfPath(e.path), text = config.lang === 'en' ? e.message_en : e.message;
+    if (spec.warn.indexOf(e.code) >= 0) { serverWarning(key, text); setError(key, msg.tick); } else setError(key, text);
   });
-  say(C.lang === 'en' ? answer.detail : answer.detail_id, true);
+  say(config.lang === 'en' ? answer.detail : answer.detail_id, true);
   focusError();
 }
 
 // Into the phone's outbox first, then one try to send; no signal or no session keeps it there.
 // Resolves with the server's refusal to show at the fields, or null when there is none.
 async function outbox(body) {
-  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search }, R.name);
+  const o = await offline(), item = await o.queue(body, { title: doc.querySelector('h1').textContent, url: location.pathname + location.search }, spec.name);
   if (item.state === 'sent') receipt(item.receipt);
   else if (item.state !== 'attention' || !item.answer) o.showQueued(form, item);
   else return item.answer;
   return null;
 }
 
-async function preview(body) { // C.post: the editor's preview, straight to the server
-  const r = await fetch(C.post, {
+// config.post: the editor's preview, straight to the server.
+async function preview(body) {
+  const r = await fetch(config.post, {
     method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': csrf() },
   });
@@ -675,7 +661,7 @@ async function preview(body) { // C.post: the editor's preview, straight to the 
     receipt(answer);
     // The editor page around the preview shows the test count: tell it (same origin only).
     if (window.parent !== window) window.parent.postMessage({ pantau: 'test-sent', answer: answer }, location.origin);
-  } else if (r.status === 401) say(M.signin, true);
+  } else if (r.status === 401) say(msg.signin, true);
   else return answer;
   return null;
 }
@@ -683,19 +669,19 @@ async function preview(body) { // C.post: the editor's preview, straight to the 
 function receipt(answer) {
   form.hidden = true;
   const box = make('section', { class: 'receipt', tabindex: '-1' }), dl = make('dl', { class: 'facts' });
-  box.appendChild(make('h2', {}, answer.outcome === 'identical' ? M.same : M.sent));
-  [[M.number, answer.instance_id], [M.received, new Date(answer.received_at).toLocaleString(C.lang === 'en' ? 'en-GB' : 'id-ID')]].forEach((row) => {
+  box.appendChild(make('h2', {}, answer.outcome === 'identical' ? msg.same : msg.sent));
+  [[msg.number, answer.instance_id], [msg.received, new Date(answer.received_at).toLocaleString(config.lang === 'en' ? 'en-GB' : 'id-ID')]].forEach((row) => {
     dl.appendChild(make('dt', {}, row[0]));
     dl.appendChild(make('dd', {}, row[1]));
   });
   box.appendChild(dl);
   if ((answer.warnings || []).length) {
     const ul = make('ul', { class: 'warn' });
-    answer.warnings.forEach((w) => ul.appendChild(make('li', {}, C.lang === 'en' ? w.message_en : w.message)));
+    answer.warnings.forEach((w) => ul.appendChild(make('li', {}, config.lang === 'en' ? w.message_en : w.message)));
     box.appendChild(ul);
   }
   const again = make('p');
-  again.appendChild(make('a', { class: 'button', href: location.pathname + (C.lang === 'en' ? '?lang=en' : '') }, M.again));
+  again.appendChild(make('a', { class: 'button', href: location.pathname + (config.lang === 'en' ? '?lang=en' : '') }, msg.again));
   box.appendChild(again);
   byId('msg').textContent = '';
   form.parentNode.insertBefore(box, form);
@@ -723,7 +709,8 @@ function onChange(e) {
 
 // The rules document is compact on the wire (fill_context.runtime_rules); unfold it once.
 function unfold(rules) {
-  rules.order = Object.keys(rules.fields); // sent in the order relevance and calculations run
+  // sent in the order relevance and calculations run
+  rules.order = Object.keys(rules.fields);
   rules.order.forEach((n) => { rules.fields[n][2] = rules.scope[n] || []; });
   Object.keys(rules.lists).forEach((n) => {
     const list = rules.lists[n], w = list.w;
@@ -733,19 +720,20 @@ function unfold(rules) {
 }
 
 function attach(rules) {
-  R = unfold(rules);
-  M = rules.msg;
+  spec = unfold(rules);
+  msg = rules.msg;
   paged = +byId('progress').max > 1;
   form.querySelectorAll('.err[id^="e-"]').forEach((e) => { shownErrors[e.id.slice(2)] = e.textContent; });
   form.querySelectorAll('.nr').forEach((e) => e.classList.remove('nr'));
   form.querySelectorAll('.gps').forEach((b) => { b.hidden = !navigator.geolocation; });
   form.querySelectorAll('.q.sig').forEach(signaturePad);
-  window.pantauForm = { program: R.program, msg: M, refused: refused, at: () => page, open: showPage }; // picker.js (loaded only where
+  // picker.js (loaded only where the form has a beneficiary question) attaches itself on pantau:siap.
+  window.pantauForm = { program: spec.program, msg: msg, refused: refused, at: () => page, open: showPage };
   const F = { hooks, checks, wrapper, part, refresh: schedule, instances, keyOf, ctx, stored };
-  if (R.growth) import('./growth.js').then((g) => g.attach(R, F));
-  if (R.set) import('./setvalue.js').then((g) => g.attach(R, F));
-  if (R.dup) import('./dupcheck.js').then((g) => g.attach(R, F));
-  doc.dispatchEvent(new Event('pantau:siap')); // the form has a beneficiary question) attaches itself on this
+  if (spec.growth) import('./growth.js').then((g) => g.attach(spec, F));
+  if (spec.set) import('./setvalue.js').then((g) => g.attach(spec, F));
+  if (spec.dup) import('./dupcheck.js').then((g) => g.attach(spec, F));
+  doc.dispatchEvent(new Event('pantau:siap'));
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);
   form.addEventListener('click', onClick);
@@ -760,9 +748,11 @@ function attach(rules) {
   refresh();
   root.className = 'js';
   root.setAttribute('data-pantau', 'siap');
-  if (!C.post) offline().then((o) => o.page(form, C)).catch(() => {}); // after: the form is usable first
+  // after: the form is usable first
+  if (!config.post) offline().then((o) => o.page(form, config)).catch(() => {});
 }
 
-fetch(C.rules, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
+fetch(config.rules, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
   .then(attach)
-  .catch(() => { root.className = ''; }); // no rules: the page stays the plain HTML form
+  // no rules: the page stays the plain HTML form
+  .catch(() => { root.className = ''; });

@@ -3,6 +3,7 @@
 // Terkirim pages. form.js loads this lazily (after the form works), so the first visit stays light.
 // The rules of the outbox live in outbox-core.js; this file does the storage, requests and DOM.
 import { openDB } from '../vendor/idb.js';
+import { csrf, make } from './dom.js';
 import * as core from './outbox-core.js';
 
 const doc = document;
@@ -44,18 +45,6 @@ function db() {
     });
   }
   return dbp;
-}
-
-function make(tag, props, content) {
-  const e = doc.createElement(tag);
-  Object.keys(props || {}).forEach((k) => { if (k === 'class') e.className = props[k]; else e.setAttribute(k, props[k]); });
-  if (content !== undefined) e.textContent = content;
-  return e;
-}
-
-function csrf() {
-  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(doc.cookie), input = doc.querySelector('[name="_csrf_token"]');
-  return m ? decodeURIComponent(m[1]) : input ? input.value : '';
 }
 
 // --- photos: kept by their sha256 until the server has them ---------------------------------------

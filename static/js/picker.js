@@ -7,6 +7,7 @@
 // Chrome 61+: no ?., ??, classes, finally().
 
 import { openDB } from '../vendor/idb.js';
+import { make } from './dom.js';
 
 const DB_VERSION = 1, LIMIT = 20;
 const APOSTROPHES = /['’`]/g, NOT_WORD = /[^0-9a-z]+/g;
@@ -130,13 +131,6 @@ export async function copyOf(programme) {
 }
 
 // --- the widget ---------------------------------------------------------------------------------------
-function el(tag, props, text) {
-  const e = document.createElement(tag);
-  Object.keys(props || {}).forEach((k) => { if (k === 'class') e.className = props[k]; else e.setAttribute(k, props[k]); });
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 const fill = (t, p) => String(t).replace(/\{(\w+)\}/g, (m, k) => (k in p ? p[k] : m));
 const line = (e) => e.name + ' · ' + e.nik + ' · ' + e.desa;
 
@@ -154,10 +148,10 @@ if (typeof document !== 'undefined') {
 // `input` is the question's text input (its value the beneficiary id); M the page's UI texts.
 export function attachPicker(input, programme, M) {
   const wrap = input.closest('.q'), label = wrap.querySelector('label[for="' + input.id + '"]');
-  const box = el('input', { type: 'search', id: 'c-' + input.id, class: 'pick', autocomplete: 'off',
+  const box = make('input', { type: 'search', id: 'c-' + input.id, class: 'pick', autocomplete: 'off',
     placeholder: M.pick_search, role: 'combobox', 'aria-expanded': 'false', 'aria-controls': 'l-' + input.id });
-  const list = el('ul', { id: 'l-' + input.id, class: 'picks', role: 'listbox' });
-  const chosen = el('p', { class: 'chosen', 'aria-live': 'polite' }), status = el('p', { class: 'h' });
+  const list = make('ul', { id: 'l-' + input.id, class: 'picks', role: 'listbox' });
+  const chosen = make('p', { class: 'chosen', 'aria-live': 'polite' }), status = make('p', { class: 'h' });
   const state = { copy: new Map(), meta: {} };
   input.hidden = true;
   if (label) label.setAttribute('for', box.id);
@@ -191,12 +185,12 @@ export function attachPicker(input, programme, M) {
     const query = box.value.trim();
     if (!query) { box.setAttribute('aria-expanded', 'false'); return; }
     const found = search(Array.from(state.copy.values()), query, LIMIT);
-    if (!found.length) list.appendChild(el('li', { class: 'h' }, M.pick_nothing));
+    if (!found.length) list.appendChild(make('li', { class: 'h' }, M.pick_nothing));
     found.forEach((e) => {
-      const b = el('button', { type: 'button', class: 'alt', role: 'option', 'data-id': e.id }, line(e));
-      if (e.last) b.appendChild(el('small', {}, ' · ' + e.last));
+      const b = make('button', { type: 'button', class: 'alt', role: 'option', 'data-id': e.id }, line(e));
+      if (e.last) b.appendChild(make('small', {}, ' · ' + e.last));
       b.addEventListener('click', () => choose(e));
-      list.appendChild(el('li')).appendChild(b);
+      list.appendChild(make('li')).appendChild(b);
     });
     box.setAttribute('aria-expanded', found.length ? 'true' : 'false');
   }

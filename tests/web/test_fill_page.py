@@ -209,7 +209,8 @@ def test_the_runtime_gets_the_compiled_rules_and_the_whole_filtered_list() -> No
     assert rules["fields"]["umur_art"] == ["integer", "anggota"] and rules["scope"]["umur_art"] == ["anggota"]
     desa = rules["lists"]["desa"]["w"]  # by kecamatan: the code is the kecamatan's plus a suffix
     assert len(desa) == 20 and sum(len(v) for v in desa.values()) == 237 and desa["64.02.06"][0][0].isdigit()
-    assert rules["cm"]["umur"] == "Umur 0 sampai 120." and rules["msg"]["answer.required"] == "Wajib diisi."
+    assert rules["constraint_messages"]["umur"] == "Umur 0 sampai 120."
+    assert rules["msg"]["answer.required"] == "Wajib diisi."
 
 
 def test_only_a_growth_check_brings_the_growth_rules_to_the_phone() -> None:
