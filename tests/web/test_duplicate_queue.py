@@ -57,7 +57,7 @@ def test_a_coordinator_sees_and_decides_the_pairs_of_their_area(as_, shipped, se
     record = budi.get(f"/api/v1/penerima/{again}").json()["beneficiary"]
     assert record["id"] == siti  # the merged id leads to the one kept
     twice = _decide(budi, pair, "different")
-    assert twice.status_code == 409 and "sudah diputuskan" in twice.text
+    assert twice.status_code == 409 and "registry.duplicate_decided" in twice.text
 
 
 GUARDIAN_FORM = b"""settings:

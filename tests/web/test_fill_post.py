@@ -222,7 +222,7 @@ def test_a_post_without_the_csrf_token_is_refused(as_, published) -> None:  # ty
     citra = as_("citra")
     response = citra.post("/f/uji_isi", data={"_id": str(uuid.uuid4()), "_versi": "1", **VALID},
                           files=[("foto", ("", b"", "application/octet-stream"))])
-    assert response.status_code == 403 and "kedaluwarsa" in response.text
+    assert response.status_code == 403 and "http.csrf" in response.text
 
 
 def test_outside_ones_area_the_answers_stay_on_the_page(as_, published) -> None:  # type: ignore[no-untyped-def]

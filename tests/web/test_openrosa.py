@@ -262,7 +262,7 @@ def test_someone_elses_key_cannot_be_revoked_and_bad_names_are_refused(as_, ship
     assert post_form(dewi, f"/akun/kunci-aplikasi/{key_id}/cabut").status_code == 404
     assert fetch(settings, "SELECT revoked_at FROM app_key")[0]["revoked_at"] is None
     response = post_form(citra, "/akun/kunci-aplikasi", {"name": "   "})
-    assert response.status_code == 400 and "Beri nama kunci aplikasi" in response.text
+    assert response.status_code == 400 and "app_key.bad_name" in response.text
     assert csrf_of(citra)
 
 
