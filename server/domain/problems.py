@@ -364,6 +364,13 @@ _define("xlsform.duplicate_column", "error",
         "Sheet '{sheet}': the column '{column_name}' appears twice (also column {first}).",
         "Hapus salah satu kolom; pyxform juga menolak judul kolom ganda.",
         "Remove one of them; pyxform refuses a duplicate column header too.")
+_define("xlsform.external_choices", "warning",
+        "Lembar '{sheet}' baris {row}: pilihan '{name}' dari lembar external_choices (daftar '{list}') "
+        "ditampilkan Pantau sebagai select_one biasa.",
+        "Sheet '{sheet}' row {row}: the choices of '{name}' from the external_choices sheet (list '{list}') "
+        "are offered by Pantau as a plain select_one.",
+        "Ekspor menulisnya sebagai select_one dengan daftar di lembar choices.",
+        "The export writes it as a select_one with the list in the choices sheet.")
 _define("xlsform.path_rewritten", "warning",
         "'{attribute}' dari '{name}' memakai jalur XPath; Pantau membacanya sebagai {after}.",
         "'{attribute}' of '{name}' uses an XPath path; Pantau reads it as {after}.",

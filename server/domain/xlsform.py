@@ -109,6 +109,8 @@ class _Reader:
         self.language = "id"
         self.or_other: list[tuple[str, str]] = []  # (select's name, its list) for "select_one x or_other"
         self.files: Mapping[str, bytes] = {}  # attachments uploaded with the workbook, by file name
+        self.internal: dict[str, ChoiceList] = {}  # the lists of the choices sheet
+        self.external: dict[str, ChoiceList] = {}  # the lists of the external_choices sheet
         self.file_lists: dict[str, ChoiceList] = {}  # choices read from them (select_one_from_file)
         self.attachments: dict[str, list[dict[str, str]]] = {}  # csv-external rows, for pulldata()
         self.allow_choice_duplicates = False  # the setting of that name: pyxform then keeps both choices
@@ -135,6 +137,9 @@ class _Reader:
             return None
         settings = self.settings(sheets.get("settings"))
         choices = self.choices(sheets["choices"]) if "choices" in sheets else {}
+        self.internal = dict(choices)
+        self.external = self.choices(sheets["external_choices"]) if "external_choices" in sheets else {}
+        choices = choices | {k: v for k, v in self.external.items() if k not in choices}
         fields = self.survey(sheets["survey"], choices)
         if settings is None or fields is None:
             return None
@@ -340,8 +345,17 @@ class _Reader:
         if parsed.from_file:
             return self.from_file(sheet, row, parsed)
         if parsed.kind == "select_external":
-            self.unsupported(sheet, row, "type", "jenis 'select_one_external' (pilihan dari lembar external_choices)",
-                             "the type 'select_one_external' (choices from the external_choices sheet)")
+            # ODK Collect reads these choices from itemsets.csv made of the external_choices sheet;
+            # the fill page can offer them itself, so the question becomes a select_one over that list.
+            if parsed.list_name in self.external and self.internal.get(parsed.list_name,
+                                                                       self.external[parsed.list_name]) \
+                    == self.external[parsed.list_name]:  # a list of that name in both sheets must be the same
+                self.report("xlsform.external_choices", sheet, row.number, row.cells["type"][1],
+                            name=row.get("name"), list=parsed.list_name)
+                return QUESTION_TYPES["select_one"]
+            self.unsupported(sheet, row, "type", "jenis 'select_one_external' tanpa daftarnya di lembar "
+                             "external_choices", "the type 'select_one_external' without its list in the "
+                             "external_choices sheet")
         elif parsed.kind != "metadata":
             # Pantau's own types (nik, rupiah, ...) as its export writes them, when pyxform has no name.
             qtype = QUESTION_TYPES.get(parsed.kind) if parsed.kind else \

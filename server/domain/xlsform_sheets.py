@@ -18,7 +18,7 @@ import xlrd
 from server.domain.xlsform_spelling import column_name
 
 MAX_ROWS = 10_000
-SHEETS = ("survey", "choices", "settings")
+SHEETS = ("survey", "choices", "settings", "external_choices")
 
 
 @dataclass

@@ -149,3 +149,32 @@ def test_last_saved_references_load_read_empty_and_name_a_field() -> None:
                                   ["calculate", "c", "", "${last-saved#nope}"]]), "salah.xlsx")
     assert wrong.compiled is None
     assert [(p.code, p.line) for p in wrong.problems if p.severity == "error"] == [("form.unknown_reference", 2)]
+
+
+def test_select_one_external_offers_the_external_choices_as_a_select_one() -> None:
+    book = openpyxl.Workbook()
+    survey = book.active
+    assert survey is not None
+    survey.title = "survey"
+    for row in [["type", "name", "label", "choice_filter"], ["text", "kec", "Kecamatan", ""],
+                ["select_one_external desa", "desa", "Desa", "kec=${kec}"], ["select_one_external x", "x", "X", ""]]:
+        survey.append(row)
+    external = book.create_sheet("external_choices")
+    for row in [["list_name", "name", "kec"], ["desa", "d1", "k1"], ["desa", "d2", "k2"]]:
+        external.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    result = compile_source(out.getvalue(), "luar.xlsx")
+    errors = [(p.code, p.line) for p in result.problems if p.severity == "error"]
+    assert errors == [("xlsform.unsupported", 4)]  # x is in no sheet
+    del_x = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
+    del_x["survey"].delete_rows(4)
+    out = io.BytesIO()
+    del_x.save(out)
+    result = compile_source(out.getvalue(), "luar.xlsx")
+    assert result.compiled is not None, [p.format() for p in result.problems]
+    assert [(p.code, p.line) for p in result.problems] == [("xlsform.external_choices", 3)]
+    desa = result.compiled.definition.fields[1]
+    assert desa.type == "select_one" and desa.choices == "desa"  # type: ignore[union-attr]
+    assert _check(result.compiled, {"kec": "k1", "desa": "d1"})[0] == []
+    assert _check(result.compiled, {"kec": "k1", "desa": "d2"})[0] == [("desa", "answer.choice_filtered")]
