@@ -248,6 +248,7 @@ class SubmissionContext(msgspec.Struct, frozen=True, kw_only=True):
     revealed: bool
     message: str = ""
     error: str = ""
+    error_code: str = ""  # the catalogue code, on the alert as data-code
     # The list this record was opened from (its filters as a query) and the record after it there.
     list_query: str = ""
     next_href: str = ""
@@ -255,7 +256,7 @@ class SubmissionContext(msgspec.Struct, frozen=True, kw_only=True):
 
 def submission_context(*, principal: Principal, lang: str, detail: Detail, versions: dict[int, Any], title: str,
                        revealed: bool, sealed: dict[str, str], message: str = "",
-                       error: str = "") -> SubmissionContext:
+                       error: str = "", error_code: str = "") -> SubmissionContext:
     """`sealed`: the record's whole NIK/KK by path, to check its warnings and, when `revealed`, to show."""
     compiled = versions[detail.form_version_pk]
     whole = rules.unmask(detail.answers, sealed)
@@ -275,7 +276,7 @@ def submission_context(*, principal: Principal, lang: str, detail: Detail, versi
                           f"{rules.status_label(e.to_status, lang)}", e.comment) for e in detail.events],
         decisions=[Option(d, rules.status_label(d, lang)) for d in decisions],
         comment_required=sorted(rules.COMMENT_REQUIRED), can_reveal=has(principal, "reveal_nik") and not revealed,
-        revealed=revealed, message=message, error=error)
+        revealed=revealed, message=message, error=error, error_code=error_code)
 
 
 class _Shows:

@@ -286,7 +286,7 @@ def test_decisions_follow_the_rules(as_, published, settings) -> None:  # type: 
     instance_id = submit(as_("citra"))["instance_id"]
     ani = as_("ani")
     no_comment = decide(ani, instance_id, "needs_correction", "  ")
-    assert no_comment.status_code == 400 and "Tulis alasannya" in no_comment.text
+    assert no_comment.status_code == 400 and 'data-code="review.comment_required"' in no_comment.text
     unknown = decide(ani, instance_id, "hilang")
     assert unknown.status_code == 400
     assert decide(ani, instance_id, "approved", revision=2).status_code == 409  # not the revision they saw

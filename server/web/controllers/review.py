@@ -127,7 +127,7 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
     sealed = await review.sealed_values(db, settings_of(request), instance_id)
     context = submission_context(principal=principal, lang=lang, detail=detail, versions=versions, title=title,
                                  revealed=revealed, sealed=sealed, message=message,
-                                 error=error.message(lang) if error else "")
+                                 error=error.message(lang) if error else "", error_code=error.code if error else "")
     context = await _with_next(request, principal, context, detail, listed)
     # A page with a whole NIK must not stay in a shared phone's or a proxy's cache.
     return Template(template_name="submission.html", context={"page": context}, status_code=status,
