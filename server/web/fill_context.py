@@ -112,6 +112,7 @@ class FillContext(msgspec.Struct, frozen=True, kw_only=True):
     config: str  # JSON for <script type="application/json">, safe inside HTML
     message: str = ""
     error: str = ""
+    error_code: str = ""  # the catalogue code, on the alert as data-code
     summary: list[tuple[str, str]] = []  # (key, message) of each field error, linked from the top
     comment: str = ""  # a record sent back for correction: the reviewer's comment
     base_revision: int | None = None  # ... and the revision the correction replaces (posted as _revisi)
@@ -138,6 +139,7 @@ class Shown(msgspec.Struct, frozen=True, kw_only=True):
     warnings: dict[str, list[str]] = {}
     message: str = ""
     error: str = ""
+    error_code: str = ""
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -519,6 +521,7 @@ def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer:
         pages=builder.pages, has_repeats=builder.has_repeats, ui=ui_texts(lang),
         assets={**asset_urls(), **picker_assets(compiled), **expr_assets(compiled)},
         rules_url=rules_url(compiled, lang), message=shown.message, error=shown.error,
+        error_code=shown.error_code,
         config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,
                           "rules": rules_url(compiled, lang), **({"b": base_revision} if base_revision else {}),
                           **({"areas": list(areas)} if areas is not None else {})}),

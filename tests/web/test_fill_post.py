@@ -78,7 +78,7 @@ def test_a_plain_post_is_stored_once_and_its_retry_gets_the_same_receipt(as_, pu
 def test_errors_come_back_at_their_fields_with_the_answers_kept(as_, published) -> None:  # type: ignore[no-untyped-def]
     citra = as_("citra")
     response = post(citra, {**VALID, "umur": "130", "nama": "", "anggota[0].nama_art": ""})
-    assert response.status_code == 422
+    assert response.status_code == 422 and 'data-code="submission.invalid"' in response.text
     page = response.text
     assert '<p class="err" id="e-umur">Umur 0 sampai 120.</p>' in page
     assert 'id="e-nama">Wajib diisi.' in page and 'id="e-anggota[0].nama_art">Wajib diisi.' in page
@@ -227,5 +227,5 @@ def test_a_post_without_the_csrf_token_is_refused(as_, published) -> None:  # ty
 
 def test_outside_ones_area_the_answers_stay_on_the_page(as_, published) -> None:  # type: ignore[no-untyped-def]
     response = post(as_("dewi"), VALID)  # dewi works in Samboja; the record is in Tenggarong
-    assert response.status_code == 403 and "di luar wilayah tugas" in response.text
+    assert response.status_code == 403 and 'data-code="submission.outside_area"' in response.text
     assert 'value="Siti Aminah"' in response.text

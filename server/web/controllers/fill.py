@@ -151,7 +151,8 @@ async def _submit(request: Request, principal: Principal, compiled: CompiledForm
     except PantauError as error:
         if not 400 <= error.status < 500:
             raise
-        shown = Shown(error=error.message(lang))  # 409, outside the area...: the answers stay on the page
+        # 409, outside the area...: the answers stay on the page
+        shown = Shown(error=error.message(lang), error_code=error.code)
         return _page(request, principal, compiled, str(instance_id), answers, shown, error.status, revision)
     context = ReceiptContext(
         lang=lang, title=text_of(compiled.title, lang, compiled.form_id), viewer=principal.display_name,
@@ -166,7 +167,7 @@ async def _submit(request: Request, principal: Principal, compiled: CompiledForm
 
 def _invalid(errors: dict[str, str], lang: str) -> Shown:
     error = PantauError("submission.invalid", count=len(errors))
-    return Shown(errors=errors, error=error.message(lang))
+    return Shown(errors=errors, error=error.message(lang), error_code=error.code)
 
 
 def _by_key(items: list[Any], lang: str) -> dict[str, list[str]]:
