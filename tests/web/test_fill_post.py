@@ -229,3 +229,33 @@ def test_outside_ones_area_the_answers_stay_on_the_page(as_, published) -> None:
     response = post(as_("dewi"), VALID)  # dewi works in Samboja; the record is in Tenggarong
     assert response.status_code == 403 and 'data-code="submission.outside_area"' in response.text
     assert 'value="Siti Aminah"' in response.text
+
+
+HYPHENS = b"""
+settings: {id: uji-strip, version: "1", title: {id: Uji strip, en: Hyphen test}}
+fields:
+  - {type: integer, name: item-count, label: {id: Jumlah barang, en: Items}, required: yes}
+  - type: repeat
+    name: item-repeat
+    label: {id: Barang, en: Item}
+    fields:
+      - {type: text, name: item-name, label: {id: Nama barang, en: Item name}, required: yes}
+      - {type: integer, name: item-left, label: {id: Sisa, en: Left}, constraint: ". <= ${item-count}"}
+"""
+
+
+def test_names_with_a_hyphen_fill_and_store_through_a_plain_post(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    publish(settings, HYPHENS)
+    citra = as_("citra")
+    page = citra.get("/f/uji-strip")
+    assert page.status_code == 200 and 'name="item-count"' in page.text
+    refused = post(citra, {"item-count": "2", "item-repeat[0].item-name": "Beras", "item-repeat[0].item-left": "3"},
+                   form_id="uji-strip")
+    assert refused.status_code == 422 and 'id="e-item-repeat[0].item-left"' in refused.text
+    done = post(citra, {"item-count": "2", "item-repeat[0].item-name": "Beras", "item-repeat[0].item-left": "1",
+                        "item-repeat[1].item-name": "Gula"}, form_id="uji-strip")
+    assert done.status_code == 201, done.text
+    [row] = stored(citra)
+    assert row["answers"]["item-count"] == 2
+    items = row["answers"]["item-repeat"]
+    assert [(i["item-name"], i.get("item-left")) for i in items] == [("Beras", 1), ("Gula", None)]
