@@ -27,7 +27,7 @@ from server.storage import blobs, pii
 from server.storage.db import Database
 from server.storage.registry_import import IntakeForm, Outcome
 
-BEAT_S = 2.0  # a checking process writes its progress this often
+BEAT_S = 1.0  # a checking process writes its progress this often
 STALE_S = 60  # silent this long: the check's process is gone
 CHECKING, CHECKED, FAILED, INTERRUPTED, DONE = "checking", "checked", "failed", "interrupted", "done"
 INTERRUPTED_PROBLEM = (

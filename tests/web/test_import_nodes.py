@@ -28,7 +28,7 @@ from tests.serving import stop, wait_until_ready
 from tests.web.live import Live, csrf, node, sign_in
 from tests.web.test_registry import publish_source
 
-BIG_ROWS = 40_000  # enough that its check is still running when its process is stopped
+BIG_ROWS = 150_000  # its check lasts seconds: still running when its process is stopped (40,000 once took < 2 s)
 
 
 @contextmanager
@@ -117,7 +117,8 @@ async def test_an_import_uploaded_on_one_node_is_followed_and_committed_on_the_o
 
             # A check whose process stops: interrupted on the other node, which checks the kept file again.
             long = await _upload(on_a, "besar.csv", big)
-            await _until(on_b, long, lambda s: s["state"] == "checking" and s["done"] > 0, 60)
+            midway = await _until(on_b, long, lambda s: s["state"] != "checking" or s["done"] > 0, 120)
+            assert midway["state"] == "checking" and 0 < midway["done"] < BIG_ROWS, midway
             await asyncio.to_thread(stop, process_a)
             # A clean stop marks it at once; a node that could not stop cleanly is found silent after STALE_S.
             interrupted = await _until(on_b, long, lambda s: s["state"] != "checking", jobs.STALE_S + 30)
