@@ -313,6 +313,9 @@ class _Reader:
         if row.get(TYPE_COLUMN):
             return self.pantau_question(sheet, row)
         qtype = self.question_type(sheet, row, parsed)
+        if qtype is not None and qtype.name == "note" and row.get("calculation"):
+            # ODK shows a note's calculation and keeps it in the record: a read-only computed text.
+            qtype = QUESTION_TYPES["text"]
         name = row.get("name") or _generated_name(row)
         if qtype is None and parsed.kind != "metadata":
             return []

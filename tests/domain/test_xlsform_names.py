@@ -218,3 +218,13 @@ def test_a_sibling_path_in_a_loop_reads_the_sibling_of_the_same_choice() -> None
                             ["integer", "a", "A", ""], ["integer", "b", "B", ". < ../a + ../../c"],
                             ["end group", "", "", ""]])
     assert "${a} + ../../c" in " ".join(p.message_en for p in grouped.problems)  # only a sibling is rewritten
+
+
+def test_a_note_with_a_calculation_is_a_computed_text_as_odk_keeps_it() -> None:
+    result = compile_book([["type", "name", "label", "calculation"], ["integer", "a", "A", ""],
+                           ["note", "s", "Sum", "${a} * 2"], ["note", "n", "Just a note", ""]])
+    assert result.problems == [] and result.compiled is not None
+    kinds = [(f.name, f.type) for f, _ in walk(result.compiled.definition.fields) if isinstance(f, Question)]
+    assert kinds == [("a", "integer"), ("s", "text"), ("n", "note")]
+    checked = validate(result.compiled, {"a": 4, "s": "typed by hand"}, today=NOW.date(), now=NOW)
+    assert checked.answers["s"] == 8  # the calculation's value, not what was sent
