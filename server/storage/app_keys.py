@@ -34,8 +34,9 @@ async def list_for(db: Database, principal: Principal) -> list[AppKey]:
     return await personal_keys.list_for(db, KIND, principal)
 
 
-async def revoke(db: Database, principal: Principal, key_id: int) -> AppKey:
-    return await personal_keys.revoke(db, KIND, principal, key_id)
+async def revoke(db: Database, principal: Principal, key: AppKey) -> None:
+    """`key` as storage/access.app_key_for loaded it: one of this person's own."""
+    await personal_keys.revoke(db, KIND, principal, key)
 
 
 async def resolve(db: Database, key: str) -> Principal | None:

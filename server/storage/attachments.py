@@ -7,7 +7,7 @@ crash and a half-written file is never visible.
 Knowing a photo's sha256 grants nothing. attachment_upload records each user who uploaded it; a
 submission may cite only photos its sender uploaded or its own earlier revision already held
 (citable), and a photo is shown to its uploaders and to whoever may read a record holding it
-(visible_to)."""
+(storage/access.attachment_for)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from server import clock
-from server.domain.access import Principal, sees_record
+from server.domain.access import Principal
 from server.errors import PantauError
 from server.private_files import write_durably
 from server.storage import blobs
@@ -156,19 +156,18 @@ async def citable(db: Database, principal: Principal, instance_id: uuid.UUID, di
     return mine
 
 
-async def visible_to(db: Database, principal: Principal, digest: str) -> str | None:
-    """The content type when this person may see the photo: they uploaded it, or may read a
-    submission that holds it (domain/access.sees_record: enumerators their own, others their areas).
-    None otherwise (the caller answers 404)."""
+async def holders(db: Database, principal: Principal,
+                  digest: str) -> tuple[str, bool, list[tuple[int | None, str]]] | None:
+    """What deciding who may see a photo needs: its content type, whether this person uploaded it,
+    and (sender, area) of each submission that holds it; None when there is no such photo. The rule
+    is storage/access.attachment_for's (domain/access.sees_record)."""
     row = await Attachment.select(Attachment.content_type).where(Attachment.sha256 == digest).first()
     if row is None:
         return None
     if await db.fetch("SELECT 1 AS yes FROM attachment_upload WHERE sha256 = {} AND uploaded_by = {}",
                       digest, principal.id):
-        return str(row["content_type"])
-    holders = await db.fetch(
+        return str(row["content_type"]), True, []
+    found = await db.fetch(
         "SELECT s.area_code AS area_code, s.enumerator AS enumerator FROM submission_attachment a "
         "JOIN submission s ON s.id = a.submission WHERE a.sha256 = {}", digest)
-    if any(sees_record(principal, found["enumerator"], found["area_code"]) for found in holders):
-        return str(row["content_type"])
-    return None
+    return str(row["content_type"]), False, [(f["enumerator"], str(f["area_code"])) for f in found]

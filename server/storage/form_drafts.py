@@ -13,9 +13,10 @@ from typing import Any
 import msgspec
 
 from server import clock
-from server.domain.access import Principal, assigned
+from server.domain.access import Principal
 from server.storage import audit, epochs
 from server.storage.db import Database
+from server.storage.forms import Version, versions_of
 from server.storage.sql import aware
 from server.storage.writer import Tx, Writer
 
@@ -56,6 +57,23 @@ class FormRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # --- drafts ----------------------------------------------------------------------------------------
+class Edited(msgspec.Struct, frozen=True):
+    """What the editor knows of a form: its draft, its versions (oldest first) and its status."""
+
+    draft: Draft | None
+    versions: list[Version]
+    status: str
+
+
+async def edited(db: Database, form_id: str) -> Edited | None:
+    """None when the form has neither a draft nor a version (storage/access.form_for_edit)."""
+    draft, versions = await get(db, form_id), await versions_of(db, form_id)
+    if draft is None and not versions:
+        return None
+    rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
+    return Edited(draft, versions, (rows[0]["status"] if rows else None) or "draft")
+
+
 async def get(db: Database, form_id: str) -> Draft | None:
     rows = await db.fetch(
         "SELECT d.id AS id, d.form_id AS form_id, d.source AS source, d.content_hash AS content_hash, "
@@ -234,12 +252,6 @@ async def assignment(db: Database, form_id: str) -> Assignment:
             roles=tuple(r["role"] for r in rows if r["role"]),
             areas=tuple(r["area_code"] for r in rows if r["area_code"]))
     return found
-
-
-async def open_to(db: Database, principal: Principal, form_id: str) -> bool:
-    """The one question the home page, the fill page and the submission path ask."""
-    found = await assignment(db, form_id)
-    return assigned(principal, found.roles, found.areas)
 
 
 async def set_assignment(writer: Writer, principal: Principal, form_id: str, wanted: Assignment) -> None:

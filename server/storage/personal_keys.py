@@ -78,15 +78,12 @@ async def list_for(db: Database, kind: Kind, principal: Principal) -> list[Perso
                         last_used_at=_maybe(r["last_used_at"]), revoked_at=_maybe(r["revoked_at"])) for r in rows]
 
 
-async def revoke(db: Database, kind: Kind, principal: Principal, key_id: int) -> PersonalKey:
-    """Authorise by loading: someone else's secret does not exist for you."""
-    found = next((k for k in await list_for(db, kind, principal) if k.id == key_id), None)
-    if found is None:
-        raise PantauError("http.not_found")
-    if found.active:
+async def revoke(db: Database, kind: Kind, principal: Principal, key: PersonalKey) -> None:
+    """Revoke one of the person's own keys, as storage/access loaded it (token_for, app_key_for);
+    the owner is in the WHERE as well, so no other person's key can be named here."""
+    if key.active:
         await db.fetch(f"UPDATE {kind.table} SET revoked_at = {{}} WHERE id = {{}} AND user_id = {{}}", clock.now(),
-                       key_id, principal.id)
-    return found
+                       key.id, principal.id)
 
 
 async def owner(db: Database, kind: Kind, secret: str) -> Principal | None:

@@ -16,7 +16,7 @@ import msgspec
 from server.domain import registry as rules
 from server.domain.access import Principal, has, sees_area, sees_duplicate
 from server.errors import PantauError
-from server.storage import access, pii
+from server.storage import pii
 from server.storage.db import Database
 from server.storage.sql import aware, json_value, uuid_or_none
 
@@ -101,10 +101,10 @@ def area_clause(principal: Principal, alias: str = "b") -> tuple[str, list[Any]]
     return ("(" + " OR ".join(parts) + ")" if parts else "1 = 0"), args
 
 
-async def record_for(db: Database, principal: Principal, beneficiary_id: uuid.UUID) -> Record:
+async def record(db: Database, beneficiary_id: uuid.UUID) -> Record | None:
     """One record, following merges to the active one (and the id of an intake that updated an
-    existing record to that record, as storage/registry.resolve does); http.not_found outside one's
-    areas."""
+    existing record to that record, as storage/registry.resolve does), or None. Unchecked: handlers
+    reach it through storage/access.beneficiary_for, which applies the area rule."""
     current: uuid.UUID | None = beneficiary_id
     for _ in range(16):
         rows = await db.fetch(f"SELECT {_RECORD} FROM beneficiary WHERE id = {{}}", current)
@@ -118,10 +118,8 @@ async def record_for(db: Database, principal: Principal, beneficiary_id: uuid.UU
         if row["status"] == "merged" and row["merged_into"] is not None:
             current = uuid_or_none(row["merged_into"])
             continue
-        if not sees_area(principal, row["area_code"]):
-            break
         return _record(row)
-    raise PantauError("http.not_found")
+    return None
 
 
 def _record(row: dict[str, Any]) -> Record:
@@ -342,9 +340,3 @@ async def recent(db: Database, principal: Principal, limit: int = 50) -> list[Re
     rows = await db.fetch(f"SELECT {_RECORD} FROM beneficiary b WHERE {where} AND b.status = 'active' "
                           "ORDER BY b.updated_at DESC LIMIT {}", *args, limit)
     return [_record(r) for r in rows]
-
-
-async def load_for(db: Database, principal: Principal, beneficiary_id: uuid.UUID, need: str = "view_data") -> Record:
-    """Authorise by loading (STYLE.md 7): the record, or 403 without the need, 404 outside one's areas."""
-    access.require(principal, need)
-    return await record_for(db, principal, beneficiary_id)

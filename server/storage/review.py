@@ -13,7 +13,7 @@ import msgspec
 
 from server import clock
 from server.domain import review as rules
-from server.domain.access import Principal, may, owns, sees_area, sees_record
+from server.domain.access import Principal, may, owns, sees_area
 from server.domain.nik import is_masked, mask
 from server.errors import PantauError
 from server.settings import Settings
@@ -247,12 +247,12 @@ _ONE = ("SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.f
         f"LEFT JOIN pantau_user u ON u.id = s.enumerator {_PERSON_JOIN} WHERE s.id = {{}}")
 
 
-async def detail_for(db: Database, principal: Principal, instance_id: uuid.UUID) -> Detail:
-    """Authorise by loading: enumerators see their own records, others those of their areas; anything
-    else does not exist for them."""
+async def detail_of(db: Database, instance_id: uuid.UUID) -> Detail | None:
+    """One submission with its revisions and review history, or None. Unchecked: handlers reach it
+    through storage/access.submission_for, which applies domain/access.sees_record."""
     rows = await db.fetch(_ONE, instance_id)
-    if not rows or not sees_record(principal, rows[0]["enumerator"], rows[0]["area_code"]):
-        raise PantauError("http.not_found")
+    if not rows:
+        return None
     row = rows[0]
     current = json_object(row["answers"])
     revisions = await _revisions(db, instance_id, row, current)

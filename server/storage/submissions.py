@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from server.domain import intake
-from server.domain.access import Principal, may_revise, sees_record
+from server.domain.access import Principal, may_revise
 from server.errors import PantauError
 from server.storage import audit, registry, review
 from server.storage.db import Database
@@ -153,20 +153,6 @@ def _link_attachments(tx: Tx, item: Incoming) -> None:
 def _receipt(item: Incoming, revision: int, now: dt.datetime, outcome: str) -> Receipt:
     return Receipt(instance_id=str(item.instance_id), form_id=item.form_id, form_version=item.form_version,
                    revision=revision, received_at=now, outcome=outcome)
-
-
-async def get_for(db: Database, principal: Principal, instance_id: uuid.UUID) -> dict[str, Any]:
-    """One submission as this person may see it, or http.not_found (also when outside their areas)."""
-    rows = await db.fetch(
-        "SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.enumerator AS enumerator, "
-        "s.area_code AS area_code, s.answers AS answers, s.revision AS revision, s.review_status AS review_status, "
-        "s.received_at AS received_at FROM submission s JOIN form_version v ON v.id = s.form_version "
-        "WHERE s.id = {}", instance_id)
-    if not rows or not sees_record(principal, rows[0]["enumerator"], rows[0]["area_code"]):
-        raise PantauError("http.not_found")
-    row = dict(rows[0])
-    row["answers"] = msgspec.json.decode(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
-    return row
 
 
 async def sent_by(db: Database, principal: Principal, limit: int = 200) -> list[Summary]:

@@ -39,8 +39,9 @@ async def list_for(db: Database, principal: Principal) -> list[Token]:
     return await personal_keys.list_for(db, KIND, principal)
 
 
-async def revoke(db: Database, principal: Principal, token_id: int) -> Token:
-    return await personal_keys.revoke(db, KIND, principal, token_id)
+async def revoke(db: Database, principal: Principal, token: Token) -> None:
+    """`token` as storage/access.token_for loaded it: one of this person's own."""
+    await personal_keys.revoke(db, KIND, principal, token)
 
 
 async def resolve(db: Database, token: str) -> Resolved | None:

@@ -15,7 +15,7 @@ from server.domain import intake
 from server.domain.access import Principal, sees_area
 from server.domain.answers import Validation, validate
 from server.errors import PantauError
-from server.storage import access, attachments, form_drafts, forms, registry, review, submissions
+from server.storage import access, attachments, registry, review, submissions
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of, writer_of
 from server.web.http import Request
@@ -63,10 +63,8 @@ def region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
 
 async def checked(request: Request, principal: Principal, form_id: str, version: str,
                   answers: dict[str, Any]) -> tuple[Any, Validation]:
-    access.require(principal, "fill")
-    loaded = await forms.load_version(db_of(request), form_id, version)
-    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # assignment
-        raise PantauError("submission.unknown_form", form_id=form_id, version=version)
+    loaded = await access.form_version_for(db_of(request), principal, form_id, version, need="fill",
+                                           missing="submission.unknown_form")
     now = clock.now()
     result = validate(loaded.compiled, answers, today=now.astimezone(clock.WITA).date(), now=now)
     if not result.ok:  # an error, or a NIK warning nobody ticked: both stop the submission

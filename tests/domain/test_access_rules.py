@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from server.domain.access import Principal, may_revise, owns, sees_record
+from server.domain.access import Principal, assigned, may_revise, owns, sees_record
 
 ANI = Principal(id=1, username="ani", display_name="Ani", role="staff")
 BUDI = Principal(id=2, username="budi", display_name="Budi", role="coordinator", areas=("64.02.06",))
@@ -37,3 +37,14 @@ def test_only_the_sender_and_staff_revise_a_record() -> None:
     assert may_revise(CITRA, CITRA.id) and may_revise(ANI, CITRA.id)
     assert not may_revise(DEWI, CITRA.id)
     assert not may_revise(BUDI, CITRA.id)  # he reviews the record; a revision is the sender's
+
+
+def test_a_form_assigned_to_areas_is_open_to_whoever_works_there() -> None:
+    assert assigned(CITRA, (), ())  # no roles and no areas: everyone
+    assert assigned(ANI, ("enumerator",), (SAMBOJA_DESA,))  # editors see every form they publish
+    assert not assigned(BUDI, ("enumerator",), ())  # assigned to a role he does not have
+    assert assigned(CITRA, (), (TENGGARONG_DESA,))  # a desa inside her kecamatan
+    assert assigned(Principal(id=5, username="eko", display_name="Eko", role="enumerator",
+                              areas=(TENGGARONG_DESA,)), (), ("64.02.06",))  # his desa inside the kecamatan
+    assert not assigned(DEWI, (), ("64.02.06",))
+    assert not assigned(DEWI, ("enumerator",), (TENGGARONG_DESA,))  # the role fits, the area does not

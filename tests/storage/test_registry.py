@@ -15,7 +15,7 @@ from server.domain import registry as rules
 from server.domain.access import Principal
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import pii, registry, registry_read
+from server.storage import access, pii, registry, registry_read
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
 
@@ -109,9 +109,9 @@ async def test_a_merged_id_resolves_through_a_chain_of_merges(db, writer) -> Non
         return row["id"] if row else None
 
     assert str(await writer.run(resolved)) == str(third)
-    assert (await registry_read.record_for(db, CITRA, first)).id == str(third)
+    assert (await access.beneficiary_for(db, CITRA, first)).id == str(third)
     with pytest.raises(PantauError):
-        await registry_read.record_for(db, DEWI, first)  # Tenggarong: not Dewi's
+        await access.beneficiary_for(db, DEWI, first)  # Tenggarong: not Dewi's
 
 
 async def test_name_prefix_search_is_exact_and_stays_in_ones_areas(db) -> None:  # type: ignore[no-untyped-def]

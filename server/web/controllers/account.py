@@ -14,7 +14,7 @@ from server.domain.access import Principal
 from server.domain.collect import collect_settings, qr_payload
 from server.domain.users import hash_password, verify_password
 from server.errors import PantauError
-from server.storage import app_keys, audit, users
+from server.storage import access, app_keys, audit, users
 from server.web.auth import SignedIn, client_address, session_hash_of
 from server.web.contexts import AccountContext, AppKeyRow
 from server.web.deps import db_of, lang_of
@@ -89,7 +89,8 @@ async def create_app_key(request: Request, principal: SignedIn) -> Template:
 
 @post("/akun/kunci-aplikasi/{key_id:int}/cabut")
 async def revoke_app_key(request: Request, principal: SignedIn, key_id: FromPath[int]) -> Redirect:
-    key = await app_keys.revoke(db_of(request), principal, key_id)
+    key = await access.app_key_for(db_of(request), principal, key_id)
+    await app_keys.revoke(db_of(request), principal, key)
     await audit.record(db_of(request), principal, "app_key.revoke", target_type="app_key", target_id=str(key_id),
                        detail=key.name, address=client_address(request))
     return Redirect("/akun#kunci-aplikasi", status_code=303)

@@ -37,9 +37,11 @@ async def submit(request: Request, principal: SignedIn, data: JSONBody[Submissio
 
 @get("/api/v1/submissions/{instance_id:uuid}")
 async def submission_detail(request: Request, principal: SignedIn, instance_id: FromPath[uuid.UUID]) -> dict[str, Any]:
-    access.require(principal, "view_data")
-    row = await submissions.get_for(db_of(request), principal, instance_id)
-    return {**row, "id": str(row["id"]), "received_at": row["received_at"].isoformat()}
+    found = await access.submission_for(db_of(request), principal, instance_id)
+    return {"id": found.instance_id, "form_id": found.form_id, "form_version": found.form_version,
+            "enumerator": found.enumerator_id, "area_code": found.area_code, "answers": found.answers,
+            "revision": found.revision, "review_status": found.review_status,
+            "received_at": found.received_at.isoformat()}
 
 
 @get("/api/v1/submissions")
@@ -78,11 +80,7 @@ async def upload_attachment(request: Request, principal: SignedIn) -> Attachment
 
 @get("/api/v1/attachments/{sha256:str}")
 async def download_attachment(request: Request, principal: SignedIn, sha256: FromPath[str]) -> Stream:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise PantauError("http.not_found")
-    kind = await attachments.visible_to(db_of(request), principal, sha256)
-    if kind is None:
-        raise PantauError("http.not_found")
+    kind = await access.attachment_for(db_of(request), principal, sha256)
     # nosniff: the browser takes the type we say, never guesses HTML or script from the bytes; and
     # opened on its own the photo is a download, not a page of our origin.
     filename = f"foto-{sha256[:12]}.{attachments.EXTENSIONS.get(kind, 'bin')}"

@@ -66,23 +66,18 @@ def _name(form_id: str) -> str:
 
 async def _state(request: Request, form_id: str) -> tuple[form_drafts.Draft | None, list[Any], str | None]:
     """(draft, published versions oldest first, status or None): what the editor knows of a form."""
-    db = db_of(request)
-    rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
-    return await form_drafts.get(db, form_id), await versions_of(db, form_id), rows[0]["status"] if rows else None
+    found = await form_drafts.edited(db_of(request), form_id)
+    return (found.draft, found.versions, found.status) if found else (None, [], None)
 
 
 Loaded = tuple[form_drafts.Draft | None, list[Any], str]
 
 
 async def _loaded(request: Request, principal: Principal, form_id: str) -> Loaded:
-    """Authorise by loading: the need (403), then the form (404 when there is neither draft nor version)."""
-    access.require(principal, NEED)
-    if not NAME_RE.match(form_id):
-        raise PantauError("http.not_found")
-    draft, versions, status = await _state(request, form_id)
-    if draft is None and not versions:
-        raise PantauError("http.not_found")
-    return draft, versions, status or "draft"
+    """Authorise by loading (storage/access.form_for_edit): the need (403), then the form (404 when
+    there is neither draft nor version)."""
+    found = await access.form_for_edit(db_of(request), principal, form_id)
+    return found.draft, found.versions, found.status
 
 
 _DRAFTS: dict[str, CompiledForm] = {}  # content hash -> compiled draft (a draft's source never changes in place)

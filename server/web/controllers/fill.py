@@ -30,7 +30,7 @@ from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
 from server.domain.form import NAME_RE, Field, Group, Question, Repeat, walk
 from server.errors import PantauError, too_large
-from server.storage import access, attachments, form_drafts, forms
+from server.storage import access, attachments
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.errors import pantau_error_handler
@@ -66,11 +66,7 @@ def _clock() -> Clock:
 async def _version(request: Request, principal: Principal, form_id: str, version: str | None) -> Any:
     """Authorise by loading (STYLE.md 7): the need first (403), then the form (404 when unknown,
     archived, or not a form name at all)."""
-    access.require(principal, "fill")
-    loaded = await forms.load_version(db_of(request), form_id, version) if NAME_RE.match(form_id) else None
-    if loaded is None or not await form_drafts.open_to(db_of(request), principal, form_id):  # assignment
-        raise PantauError("http.not_found")
-    return loaded
+    return await access.form_version_for(db_of(request), principal, form_id, version, need="fill")
 
 
 def _page(request: Request, principal: Principal, compiled: CompiledForm, instance_id: str,

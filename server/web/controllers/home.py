@@ -20,7 +20,7 @@ from server.domain.report_format import long_date
 from server.errors import PantauError
 from server.reports import definitions
 from server.settings import Settings
-from server.storage import dashboard, faults, form_drafts, forms, review, users
+from server.storage import access, dashboard, faults, forms, review, users
 from server.storage.db import Database
 from server.web import dashboard_context as board
 from server.web.auth import SignedIn
@@ -41,7 +41,7 @@ _LOADED: dict[str, object] = {}  # the definitions' files as last read, and the 
 async def index(request: Request, principal: SignedIn) -> Template:
     db = db_of(request)
     # only the forms assigned to this person
-    shown = [f for f in await forms.list_forms(db) if await form_drafts.open_to(db, principal, f.form_id)]
+    shown = [f for f in await forms.list_forms(db) if await access.open_to(db, principal, f.form_id)]
     home = home_context(shown, lang_of(request), principal)
     definition = _home_report()
     if definition is not None and principal.role == "enumerator":

@@ -15,7 +15,7 @@ from litestar.response import Template
 
 from server.domain.access import Principal, pickable_areas
 from server.errors import PantauError
-from server.storage import access, form_drafts, forms, offline, review, submissions
+from server.storage import access, forms, offline, review, submissions
 from server.web.auth import SignedIn, signed_in
 from server.web.controllers.fill import NO_STORE, _clock
 from server.web.deps import db_of, lang_of
@@ -42,7 +42,7 @@ async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, A
     fill its page and rules, for every version they may still be filling."""
     access.require(principal, "fill")
     db = db_of(request)
-    versions = [v for v in await offline.published_versions(db) if await form_drafts.open_to(db, principal, v.form_id)]
+    versions = [v for v in await offline.published_versions(db) if await access.open_to(db, principal, v.form_id)]
     return manifest(versions, principal.username, await _picked_programmes(db, versions))
 
 
@@ -97,14 +97,14 @@ async def correction_page(request: Request, principal: SignedIn, instance_id: Fr
     loaded = await forms.load_version(db, found.form_id, found.form_version)
     if loaded is None:
         raise PantauError("http.not_found")
-    row = await submissions.get_for(db, principal, instance_id)
+    record = await access.submission_for(db, principal, instance_id, need="fill")
     context = fill_context(
         loaded.compiled,
         lang=lang_of(request),
         instance_id=str(instance_id),
         viewer=principal.display_name,
         clock=_clock(),
-        answers=row["answers"],
+        answers=record.answers,
         base_revision=found.revision,
         comment=found.comment,
         areas=pickable_areas(principal),

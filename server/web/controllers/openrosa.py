@@ -23,10 +23,9 @@ from litestar.params import FromPath
 from server import clock
 from server.domain import registry as regions
 from server.domain.access import Principal, has
-from server.domain.form import NAME_RE
 from server.domain.xform import Beneficiary, XForm, XFormError, beneficiary_csv, build_xform, md5_hex
 from server.errors import PantauError
-from server.storage import access, form_drafts, forms, registry_read
+from server.storage import access, forms, registry_read
 from server.storage.db import Database
 from server.web.deps import db_of
 from server.web.http import Request
@@ -65,11 +64,7 @@ async def fillable_version(db: Database, principal: Principal, form_id: str, ver
                            ) -> forms.LoadedVersion:
     """Authorise by loading: the need, then a published version of a form assigned to the person;
     404 for anything else (an archived form, a version never published, someone else's form)."""
-    access.require(principal, "fill")
-    loaded = await forms.load_version(db, form_id, version) if NAME_RE.match(form_id) else None
-    if loaded is None or not await form_drafts.open_to(db, principal, form_id):
-        raise PantauError("openrosa.not_found", what=f"formulir {form_id} versi {version or '-'}")
-    return loaded
+    return await access.form_version_for(db, principal, form_id, version, need="fill", missing="openrosa.not_found")
 
 
 # --- the form list -------------------------------------------------------------------------------
@@ -82,7 +77,7 @@ async def form_list(request: Request, principal: OpenRosaUser) -> Response[bytes
     wanted = request.query_params.get("formID")
     entries = []
     for summary in await forms.list_forms(db):
-        if (wanted and summary.form_id != wanted) or not await form_drafts.open_to(db, principal, summary.form_id):
+        if (wanted and summary.form_id != wanted) or not await access.open_to(db, principal, summary.form_id):
             continue
         loaded = await forms.load_version(db, summary.form_id)
         if loaded is None:

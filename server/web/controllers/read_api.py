@@ -19,9 +19,8 @@ from server import clock
 from server.domain import exports as layout_rules
 from server.domain import registry as registry_rules
 from server.domain import review as rules
-from server.domain.access import has
 from server.errors import PantauError
-from server.storage import access, audit, form_drafts, forms, registry_read, review, tokens
+from server.storage import access, audit, forms, registry_read, review, tokens
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.controllers.review import after_of, next_cursor, parse, query_params
 from server.web.deps import db_of, lang_of
@@ -95,17 +94,11 @@ async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:
     db = db_of(request)
     out = []
     for form in await forms.form_titles(db):
-        if not await _may_read_form(db, principal, form["form_id"]):
+        if not await access.may_read_form(db, principal, form["form_id"]):
             continue
         versions = await forms.versions_of(db, form["form_id"])
         out.append(_form_out(form, versions))
     return out
-
-
-async def _may_read_form(db: Any, principal: Any, form_id: str) -> bool:
-    """Reviewers read every form of their areas' data; an enumerator only the forms assigned to them
-   , so the API never shows a form the fill page says does not exist."""
-    return has(principal, "review") or await form_drafts.open_to(db, principal, form_id)
 
 
 def _form_out(form: dict[str, Any], versions: list[forms.Version]) -> FormOut:
@@ -116,13 +109,10 @@ def _form_out(form: dict[str, Any], versions: list[forms.Version]) -> FormOut:
 @get("/api/v1/forms/{form_id:str}", guards=[signed_in], tags=TAGS)
 async def form_detail(request: Request, principal: SignedIn, form_id: FromPath[str]) -> FormDetailOut:
     """A form's fields, all versions merged by name: the columns of its exports."""
-    access.require(principal, "view_data")
     db = db_of(request)
+    versions = await access.form_versions_for(db, principal, form_id)
     form = next((f for f in await forms.form_titles(db) if f["form_id"] == form_id), None)
-    if form is not None and not await _may_read_form(db, principal, form_id):
-        form = None  # as if it did not exist, like the fill page says
-    versions = await forms.versions_of(db, form_id) if form else []
-    if form is None or not versions:
+    if form is None:
         raise PantauError("export.unknown_form", form_id=form_id[:64])
     layout = layout_rules.merge([(v.version, v.compiled) for v in versions])
     fields = [FieldOut(name=c.name, type=c.type, table=c.table, label_id=c.label.get("id", ""),
@@ -161,11 +151,10 @@ async def form_submissions(
     # The path's form goes in with the query, so that ?version= (which needs a form) is accepted.
     filters = parse({**params, "form": [form_id]}, default_statuses=(rules.APPROVED,),
                     allowed=API_PARAMS | {"form"})
-    if not await forms.versions_of(db_of(request), form_id):
-        raise PantauError("export.unknown_form", form_id=form_id[:64])
+    versions = await access.form_versions_for(db_of(request), principal, form_id)  # assigned, as the fill page
     found = await review.page(db_of(request), principal, filters, after=after_of(request, filters, params),
                               limit=per_page, with_answers=True)
-    ids = set().union(*(rules.id_fields(v.compiled) for v in await forms.versions_of(db_of(request), form_id)))
+    ids = set().union(*(rules.id_fields(v.compiled) for v in versions))
     items = [SubmissionOut(instance_id=r.instance_id, form_id=r.form_id, form_version=r.form_version,
                            revision=r.revision, review_status=r.review_status, area_code=r.area_code,
                            enumerator=r.enumerator, received_at=r.received_at, flags=list(r.flags),
@@ -265,7 +254,7 @@ async def beneficiary_detail(request: Request, principal: SignedIn,
     """One beneficiary of your areas (a merged id gives the record it became), with the timeline of
     intake, visits and growth checks and the follow-ups."""
     db = db_of(request)
-    record = await registry_read.load_for(db, principal, beneficiary_id)
+    record = await access.beneficiary_for(db, principal, beneficiary_id)
     events, follow_ups = await registry_read.timeline(db, record.id), await registry_read.follow_ups_of(db, record.id)
     return BeneficiaryDetailOut(
         beneficiary=_beneficiary_out(record),
@@ -315,7 +304,8 @@ async def create_token(request: Request, principal: SignedIn) -> Template:
 
 @post("/akun/token/{token_id:int}/cabut")
 async def revoke_token(request: Request, principal: SignedIn, token_id: FromPath[int]) -> Redirect:
-    await tokens.revoke(db_of(request), principal, token_id)
+    token = await access.token_for(db_of(request), principal, token_id)
+    await tokens.revoke(db_of(request), principal, token)
     await audit.record(db_of(request), principal, "token.revoke", target_type="token", target_id=str(token_id),
                        address=client_address(request))
     return Redirect("/akun/token", status_code=303)

@@ -17,7 +17,7 @@ from server import clock
 from server.domain import registry as rules
 from server.domain.access import has
 from server.errors import PantauError
-from server.storage import access, audit, form_drafts, forms, id_search, offline, pii, registry, registry_read
+from server.storage import access, audit, forms, id_search, offline, pii, registry, registry_read
 from server.storage.registry_read import Event, FollowUp, Record, Row
 from server.web.auth import SignedIn, client_address, signed_in
 from server.web.deps import db_of, lang_of, settings_of, writer_of
@@ -112,7 +112,7 @@ async def schedule_page(request: Request, principal: SignedIn) -> Template:
 @get("/penerima/{beneficiary_id:uuid}")
 async def beneficiary_page(request: Request, principal: SignedIn,
                            beneficiary_id: FromPath[uuid.UUID]) -> Template | Redirect:
-    record = await registry_read.load_for(db_of(request), principal, beneficiary_id)
+    record = await access.beneficiary_for(db_of(request), principal, beneficiary_id)
     if record.id != str(beneficiary_id):  # a merged record's id: show the record it became
         return Redirect(f"/penerima/{record.id}")
     return await _beneficiary(request, principal, record)
@@ -140,7 +140,7 @@ async def _visit_forms(request: Request, principal: SignedIn, record: Record) ->
         loaded = await forms.load_version(db, v.form_id, v.version) if v.newest else None
         registry = loaded.compiled.definition.settings.registry if loaded else None
         if registry and registry.refers and registry.programme == record.programme \
-                and await form_drafts.open_to(db, principal, v.form_id):
+                and await access.open_to(db, principal, v.form_id):
             found.append((v.form_id, (v.title_en if lang == "en" else v.title_id) or v.form_id))
     return found
 
@@ -157,7 +157,7 @@ async def reveal_nik(request: Request, principal: SignedIn,
                      beneficiary_id: FromPath[uuid.UUID]) -> Template:
     """Staff see the full NIK and KK once, on this response only; the audit log records it."""
     db = db_of(request)
-    record = await registry_read.load_for(db, principal, beneficiary_id, need="reveal_nik")
+    record = await access.beneficiary_for(db, principal, beneficiary_id, need="reveal_nik")
     nik_sealed, kk_sealed = await registry_read.sealed_ids(db, record.id)
     keys = pii.keys_of(settings_of(request))
     revealed = (pii.open_sealed(keys, "nik", nik_sealed) if nik_sealed else "",
@@ -242,7 +242,7 @@ async def beneficiary_detail(request: Request, principal: SignedIn,
                              beneficiary_id: FromPath[uuid.UUID]) -> Response[BeneficiaryOut]:
     """One beneficiary with the timeline (growth results included) and follow-ups; NIK masked."""
     db = db_of(request)
-    record = await registry_read.load_for(db, principal, beneficiary_id)
+    record = await access.beneficiary_for(db, principal, beneficiary_id)
     out = BeneficiaryOut(beneficiary=record, timeline=await registry_read.timeline(db, record.id),
                          follow_ups=await registry_read.follow_ups_of(db, record.id))
     return Response(out, headers={"Cache-Control": "private, no-store"})

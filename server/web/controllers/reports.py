@@ -31,7 +31,7 @@ from server.web.formdata import read_form, text
 from server.web.http import Request
 from server.web.report_context import ReportChoice, reports_context, run_context, scope_name
 
-NEED = "download_reports"
+NEED = access.REPORT_NEED
 
 
 def scopes_of(principal: Principal) -> list[str]:
@@ -71,7 +71,7 @@ async def reports_page(request: Request, principal: SignedIn) -> Template:
         definition = definitions.load(name)
         choices.append(ReportChoice(name, definition.title, definition.period))
     db = db_of(request)
-    runs = await store.runs_in(db, None if principal.is_area_free else principal.areas)
+    runs = await access.report_runs_for(db, principal)
     latest = await store.latest_editions(db, [r.id for r in runs])
     period = periods.last_closed(choices[0].period_kind, clock.today()).code if choices else ""
     context = reports_context(principal, lang_of(request), choices, scopes_of(principal), period, runs, latest)
@@ -136,18 +136,9 @@ async def _run_id(request: Request, name: str, period: str, scope: str) -> int:
     return int(rows[0]["id"])
 
 
-async def _load_run(request: Request, principal: Principal, run_id: int) -> store.Run:
-    access.require(principal, NEED)
-    run = await store.run_by_id(db_of(request), run_id)
-    if run is None:
-        raise PantauError("http.not_found")
-    access.require_area(principal, NEED, run.scope)
-    return run
-
-
 @get("/laporan/run/{run_id:int}")
 async def run_page(request: Request, principal: SignedIn, run_id: FromPath[int]) -> Template:
-    run = await _load_run(request, principal, run_id)
+    run = await access.report_run_for(db_of(request), principal, run_id)
     editions = await store.editions_of(db_of(request), run.id)
     context = run_context(principal, lang_of(request), run, editions, _title_of(run.report))
     return Template(template_name="report_run.html", context={"page": context})
@@ -164,12 +155,8 @@ async def download_edition(
     principal: SignedIn,
     edition_id: FromPath[int],
 ) -> Stream:
-    access.require(principal, NEED)
     db = db_of(request)
-    edition = await store.edition_by_id(db, edition_id)
-    if edition is None:
-        raise PantauError("http.not_found")
-    run = await _load_run(request, principal, edition.run)
+    edition, run = await access.edition_for(db, principal, edition_id)
     body = store.pdf_chunks(db, settings_of(request).data_dir, edition.sha256)
     await audit.record(
         db,

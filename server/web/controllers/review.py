@@ -114,9 +114,8 @@ def _remembered(request: Request) -> str:
 async def _submission(request: Request, principal: Principal, instance_id: uuid.UUID, *,
                       message: str = "", error: PantauError | None = None, status: int = 200,
                       revealed: bool = False, listed: str = "") -> Template:
-    access.require(principal, "view_data")
     db, lang = db_of(request), lang_of(request)
-    detail = await review.detail_for(db, principal, instance_id)
+    detail = await access.submission_for(db, principal, instance_id)
     if revealed:
         # Whole NIK/KK only for those who may reveal them, and every reveal is in the audit log.
         access.require(principal, "reveal_nik")
@@ -193,7 +192,7 @@ async def review_submission(request: Request, principal: SignedIn,
         if exc.status == 404:
             raise
         return await _submission(request, principal, instance_id, error=exc, status=exc.status, listed=listed)
-    decided = await review.detail_for(db_of(request), principal, instance_id)
+    decided = await access.submission_for(db_of(request), principal, instance_id)
     found = await review_flow.next_after(db_of(request), principal, filters, decided.received_at, str(instance_id))
     # The queue goes on: the next record of the same list opens, saying the decision was saved.
     ok = "ok=next" if found else "ok=1"
