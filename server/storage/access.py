@@ -10,10 +10,10 @@ import re
 import uuid
 from typing import Literal
 
-from server.domain.access import Principal, assigned, has, may, sees_area, sees_record
+from server.domain.access import Principal, assigned, has, may, owns, sees_area, sees_record
 from server.domain.form import NAME_RE
 from server.errors import PantauError
-from server.storage import app_keys, attachments, form_drafts, forms, registry_read, review, tokens, users
+from server.storage import app_keys, attachments, form_drafts, forms, import_jobs, registry_read, review, tokens, users
 from server.storage import reports as report_store
 from server.storage.db import Database
 from server.storage.personal_keys import PersonalKey
@@ -162,6 +162,20 @@ async def report_runs_for(db: Database, principal: Principal) -> list[report_sto
     """Every run whose scope the person sees (the list beside the reports)."""
     require(principal, REPORT_NEED)
     return [r for r in await report_store.runs_in(db, None) if sees_area(principal, r.scope)]
+
+
+# --- a beneficiary list being imported ---------------------------------------------------------------------
+IMPORT_NEED = "import_registry"
+
+
+async def import_job_for(db: Database, principal: Principal, job_id: str, id_length: int) -> import_jobs.Job:
+    """An import job is its uploader's only (domain/access.owns): anyone else's, or an id of the
+    wrong length, is import.unknown_job."""
+    require(principal, IMPORT_NEED)
+    job = await import_jobs.load(db, job_id) if len(job_id) == id_length else None
+    if job is None or not owns(principal, job.owner):
+        raise PantauError("import.unknown_job")
+    return job
 
 
 # --- one's own secrets ---------------------------------------------------------------------------------------

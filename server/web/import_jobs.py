@@ -21,9 +21,11 @@ from typing import Any
 from litestar import Litestar
 
 from server.domain import registry_import as checks
+from server.domain.access import Principal
 from server.domain.registry_file import FileProblem
 from server.errors import PantauError
 from server.settings import Settings
+from server.storage import access
 from server.storage import import_jobs as jobs
 from server.storage import registry_import as store
 from server.storage.db import Database
@@ -139,10 +141,10 @@ async def stop_all(db: Database) -> None:
     RUNNING.clear()
 
 
-async def find(db: Database, job_id: str, owner: int) -> jobs.Job:
-    job = await jobs.load(db, job_id) if len(job_id) == JOB_ID_LENGTH else None
-    if job is None or job.owner != owner:
-        raise PantauError("import.unknown_job")
+async def find(db: Database, principal: Principal, job_id: str) -> jobs.Job:
+    """The job as storage/access.import_job_for loads it (its uploader's only), with this process's
+    progress when it is checking here."""
+    job = await access.import_job_for(db, principal, job_id, JOB_ID_LENGTH)
     running = RUNNING.get(job_id)
     if job.state == jobs.CHECKING and running is not None:  # fresher than the last beat
         job.done, job.total = running.done, running.total

@@ -84,12 +84,13 @@ LOADERS: dict[str, set[str]] = {
     "/pengguna/{user_id:int}/buka-kunci": {"access.load_user_for"},
     # A probable-duplicate pair is decided in the writer's transaction, which checks both records' areas.
     "/penerima/kemungkinan-sama/{candidate_id:int}": {"duplicates.decide"},
-    # Import jobs live in the process that took the upload, each its uploader's only (web/import_jobs).
-    "/penerima/impor/{job_id:str}": {"import_jobs.find"},
-    "/penerima/impor/{job_id:str}/status": {"import_jobs.find"},
-    "/penerima/impor/{job_id:str}/peta": {"import_jobs.find"},
-    "/penerima/impor/{job_id:str}/alasan": {"import_jobs.find"},
-    "/penerima/impor/{job_id:str}/simpan": {"import_jobs.find"},
+    # An import job is its uploader's only; web/import_jobs.find adds this process's progress.
+    "/penerima/impor/{job_id:str}": {"access.import_job_for"},
+    "/penerima/impor/{job_id:str}/status": {"access.import_job_for"},
+    "/penerima/impor/{job_id:str}/peta": {"access.import_job_for"},
+    "/penerima/impor/{job_id:str}/alasan": {"access.import_job_for"},
+    "/penerima/impor/{job_id:str}/simpan": {"access.import_job_for"},
+    "/penerima/impor/{job_id:str}/ulang": {"access.import_job_for"},
 }
 # Parameterised routes that name no record: public files, the icon, the API description.
 NO_RECORD = {"/static/{file_path:path}", "/aset/{version:str}/{file_path:path}", "/ikon/{size:int}",

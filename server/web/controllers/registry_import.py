@@ -76,7 +76,7 @@ async def upload(request: Request, principal: SignedIn) -> Redirect:
 async def job_page(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:
     access.require(principal, NEED)
     db = db_of(request)
-    job = await import_jobs.find(db, job_id, principal.id)
+    job = await import_jobs.find(db, principal, job_id)
     run = await import_jobs.run_of(db, settings_of(request), job)
     previous = await store.previous_import(db, job.intake.programme, job.sha256)
     context = _job_context(job, run, lang_of(request), principal, previous)
@@ -104,7 +104,7 @@ _RANK = {"error": 2, "warning": 1, "ok": 0}
 @get("/penerima/impor/{job_id:str}/status")
 async def job_status(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[Any]:
     access.require(principal, NEED)
-    job = await import_jobs.find(db_of(request), job_id, principal.id)
+    job = await import_jobs.find(db_of(request), principal, job_id)
     return Response({"state": job.state, "done": job.done, "total": job.total}, headers=NO_STORE)
 
 
@@ -113,7 +113,7 @@ async def remap(request: Request, principal: SignedIn, job_id: FromPath[str]) ->
     """The mapping staff chose: the file is checked again with it (and saved by name if asked)."""
     access.require(principal, NEED)
     db, settings = db_of(request), settings_of(request)
-    job = await import_jobs.find(db, job_id, principal.id)
+    job = await import_jobs.find(db, principal, job_id)
     run = await import_jobs.run_of(db, settings, job)
     if run is None or job.state == jobs.DONE:
         raise PantauError("http.bad_request", detail="peta")
@@ -136,7 +136,7 @@ async def check_again(request: Request, principal: SignedIn, job_id: FromPath[st
     """An interrupted check (its process stopped) runs again here, on the kept file, with its mapping."""
     access.require(principal, NEED)
     db = db_of(request)
-    job = await import_jobs.find(db, job_id, principal.id)
+    job = await import_jobs.find(db, principal, job_id)
     if job.state not in (jobs.INTERRUPTED, jobs.FAILED):
         raise PantauError("http.bad_request", detail="ulang")
     await import_jobs.start(db, settings_of(request), job.id, job.mapping)
@@ -147,7 +147,7 @@ async def check_again(request: Request, principal: SignedIn, job_id: FromPath[st
 async def reasons(request: Request, principal: SignedIn, job_id: FromPath[str]) -> Response[bytes]:
     access.require(principal, NEED)
     db, settings = db_of(request), settings_of(request)
-    job = await import_jobs.find(db, job_id, principal.id)
+    job = await import_jobs.find(db, principal, job_id)
     run = await import_jobs.run_of(db, settings, job)
     if run is None:
         raise PantauError("import.unknown_job")
@@ -166,7 +166,7 @@ async def commit(request: Request, principal: SignedIn, job_id: FromPath[str]) -
     """Import the rows without errors, or with warnings too when they were confirmed; nothing else."""
     access.require(principal, NEED)
     db, settings = db_of(request), settings_of(request)
-    job = await import_jobs.find(db, job_id, principal.id)
+    job = await import_jobs.find(db, principal, job_id)
     run = await import_jobs.run_of(db, settings, job)
     posted = await request.form()
     choice = text(posted, "pilihan", max_len=20)
