@@ -296,13 +296,6 @@ def scheduled_names(settings: Settings) -> list[str]:
     return [n.strip() for n in settings.report_schedule.split(",") if n.strip()]
 
 
-async def queued_ids(db: Database) -> list[int]:
-    return [
-        int(r["id"])
-        for r in await db.fetch("SELECT id FROM report_run WHERE status = {} ORDER BY requested_at, id", store.QUEUED)
-    ]
-
-
 def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) -> Any:
     """A background loop for the app's life: queue what the schedule asks for, make queued runs."""
 
@@ -313,7 +306,7 @@ def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) 
                 writer = writer_of()
                 await writer.run(lambda tx: store.recover_stale(tx, STALE_S, clock.now()))
                 await schedule_due(writer, settings, clock.today())
-                for run_id in await queued_ids(db):
+                for run_id in await store.queued_ids(db):
                     await execute(db, writer, settings, run_id)
             except Exception:
                 log.exception("report scheduler round failed")

@@ -179,6 +179,19 @@ async def versions_of(db: Database, form_id: str) -> list[Version]:
     return [Version(int(r["id"]), r["version"], _COMPILED[r["content_hash"]]) for r in rows]
 
 
-async def form_titles(db: Database) -> list[dict[str, Any]]:
+class FormTitle(msgspec.Struct, frozen=True, kw_only=True):
+    form_id: str
+    title_id: str
+    title_en: str
+    status: str
+
+    def title(self, lang: str) -> str:
+        """The title in the reader's language, the other one when that is empty, else the form id."""
+        return (self.title_en if lang == "en" and self.title_en else self.title_id) or self.form_id
+
+
+async def form_titles(db: Database) -> list[FormTitle]:
     """Every form, archived ones too, with its titles and status, by form id."""
-    return await db.fetch("SELECT form_id, title_id, title_en, status FROM form ORDER BY form_id")
+    rows = await db.fetch("SELECT form_id, title_id, title_en, status FROM form ORDER BY form_id")
+    return [FormTitle(form_id=r["form_id"], title_id=r["title_id"], title_en=r["title_en"], status=r["status"])
+            for r in rows]

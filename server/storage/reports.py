@@ -281,6 +281,19 @@ async def runs_in(db: Database, scopes: tuple[str, ...] | None) -> list[Run]:
     return [r for r in runs if any(r.scope == s or r.scope.startswith(s + ".") for s in scopes)]
 
 
+async def run_id_of(db: Database, report: str, period: str, scope: str) -> int | None:
+    """The run of this report for this period and scope (one per the three), None before the first."""
+    rows = await db.fetch("SELECT id FROM report_run WHERE report = {} AND period = {} AND scope = {}",
+                          report, period, scope)
+    return int(rows[0]["id"]) if rows else None
+
+
+async def queued_ids(db: Database) -> list[int]:
+    """The runs waiting for a renderer, oldest request first."""
+    rows = await db.fetch("SELECT id FROM report_run WHERE status = {} ORDER BY requested_at, id", QUEUED)
+    return [int(r["id"]) for r in rows]
+
+
 async def run_by_id(db: Database, run_id: int) -> Run | None:
     rows = await db.fetch(_RUN + " WHERE id = {}", run_id)
     return _run(rows[0]) if rows else None

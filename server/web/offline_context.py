@@ -19,6 +19,7 @@ import msgspec
 from server.domain.access import Principal
 from server.domain.review import status_label
 from server.errors import PantauError
+from server.storage.forms import FormTitle
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
@@ -159,14 +160,11 @@ def phone_page_context(
     *,
     sent: list[Summary] | None = None,
     corrections: list[Correction] | None = None,
-    titles: list[dict[str, Any]] | None = None,
+    titles: list[FormTitle] | None = None,
     imported: ImportContext | None = None,
     error: str = "",
 ) -> PhonePageContext:
-    named = {
-        t["form_id"]: (t["title_en"] if lang == "en" and t["title_en"] else t["title_id"]) or t["form_id"]
-        for t in titles or []
-    }
+    named = {t.form_id: t.title(lang) for t in titles or []}
     query = "?lang=en" if lang == "en" else ""
     return PhonePageContext(
         lang=lang,

@@ -19,7 +19,7 @@ from server.domain.answers import validate
 from server.domain.form import Group, Question, Repeat
 from server.domain.nik import format_rupiah
 from server.domain.report_format import long_date
-from server.storage.forms import Version
+from server.storage.forms import FormTitle, Version
 from server.storage.review import Detail, ListRow, Person
 from server.storage.tokens import Token
 from server.web.viewer import Viewer, viewer_of
@@ -102,18 +102,17 @@ class DataContext(msgspec.Struct, frozen=True, kw_only=True):
 DEFAULT_COLUMNS = 4
 
 
-def data_context(*, principal: Principal, lang: str, params: dict[str, list[str]], forms: list[dict[str, Any]],
+def data_context(*, principal: Principal, lang: str, params: dict[str, list[str]], forms: list[FormTitle],
                  versions: list[Version], filters: rules.Filters, rows: list[ListRow], chosen: list[str],
                  next_cursor: str | None) -> DataContext:
-    titles = {f["form_id"]: (f["title_en"] if lang == "en" and f["title_en"] else f["title_id"]) or f["form_id"]
-              for f in forms}
+    titles = {f.form_id: f.title(lang) for f in forms}
     layout = layout_rules.merge([(v.version, v.compiled) for v in versions]) if versions else None
     columns = list(layout.tables[0].columns) if layout else []
     shown = [c for c in columns if c.name in chosen]
     query = {k: v for k, v in params.items() if k != "cursor"}
     return DataContext(
         lang=lang, viewer=viewer_of(principal),
-        forms=[Option(f["form_id"], titles[f["form_id"]], f["form_id"] == filters.form_id) for f in forms],
+        forms=[Option(f.form_id, titles[f.form_id], f.form_id == filters.form_id) for f in forms],
         versions=[Option(v.version, v.version, v.version == filters.version) for v in reversed(versions)],
         statuses=[Option(code, rules.status_label(code, lang), code in filters.statuses) for code in rules.STATUSES],
         flags=[Option(code, flag_labels((code,), lang)[0], code in filters.flags) for code in rules.FLAGS],

@@ -161,7 +161,7 @@ async def test_a_run_left_rendering_by_a_dead_process_is_queued_again(db: Databa
     assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, dead)) == [run_id]
     run = await store.run_by_id(db, run_id)
     assert run is not None and run.status == store.QUEUED and "queued again" in run.message
-    assert await worker.queued_ids(db) == [run_id]
+    assert await store.queued_ids(db) == [run_id]
     # Another process takes it; the first one's late outcome is refused, the new holder's recorded.
     taken = dead + dt.timedelta(seconds=1)
     assert await writer.run(lambda tx: store.claim(tx, run_id, taken))

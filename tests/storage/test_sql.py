@@ -79,3 +79,12 @@ def test_values_come_back_typed_whatever_the_engine_handed_over() -> None:
     made = uuid.uuid4()
     assert sql.uuid_or_none(str(made)) == made and sql.uuid_or_none(made) is made
     assert sql.uuid_or_none("") is None and sql.uuid_or_none("bukan-uuid") is None and sql.uuid_or_none(None) is None
+
+
+def test_only_storage_runs_sql() -> None:
+    """Rows reach the web, the CLI and the reports through storage's functions and Structs: no SQL
+    text and no raw fetch outside server/storage."""
+    sql_text = re.compile(r"""["'](SELECT|INSERT INTO|UPDATE|DELETE FROM) |\bdb(_of\(request\))?\.fetch\(""")
+    found = [str(path.relative_to(ROOT)) for layer in ("web", "cli", "reports", "domain")
+             for path in (ROOT / "server" / layer).rglob("*.py") if sql_text.search(path.read_text(encoding="utf-8"))]
+    assert found == []

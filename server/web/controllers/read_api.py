@@ -94,16 +94,16 @@ async def list_forms(request: Request, principal: SignedIn) -> list[FormOut]:
     db = db_of(request)
     out = []
     for form in await forms.form_titles(db):
-        if not await access.may_read_form(db, principal, form["form_id"]):
+        if not await access.may_read_form(db, principal, form.form_id):
             continue
-        versions = await forms.versions_of(db, form["form_id"])
+        versions = await forms.versions_of(db, form.form_id)
         out.append(_form_out(form, versions))
     return out
 
 
-def _form_out(form: dict[str, Any], versions: list[forms.Version]) -> FormOut:
-    return FormOut(form_id=form["form_id"], title_id=form["title_id"], title_en=form["title_en"],
-                   status=form["status"], versions=[v.version for v in versions])
+def _form_out(form: forms.FormTitle, versions: list[forms.Version]) -> FormOut:
+    return FormOut(form_id=form.form_id, title_id=form.title_id, title_en=form.title_en,
+                   status=form.status, versions=[v.version for v in versions])
 
 
 @get("/api/v1/forms/{form_id:str}", guards=[signed_in], tags=TAGS)
@@ -111,7 +111,7 @@ async def form_detail(request: Request, principal: SignedIn, form_id: FromPath[s
     """A form's fields, all versions merged by name: the columns of its exports."""
     db = db_of(request)
     versions = await access.form_versions_for(db, principal, form_id)
-    form = next((f for f in await forms.form_titles(db) if f["form_id"] == form_id), None)
+    form = next((f for f in await forms.form_titles(db) if f.form_id == form_id), None)
     if form is None:
         raise PantauError("export.unknown_form", form_id=form_id[:64])
     layout = layout_rules.merge([(v.version, v.compiled) for v in versions])

@@ -128,12 +128,10 @@ async def make_report(request: Request, principal: SignedIn) -> Redirect:
 
 
 async def _run_id(request: Request, name: str, period: str, scope: str) -> int:
-    rows = await db_of(request).fetch(
-        "SELECT id FROM report_run WHERE report = {} AND period = {} AND scope = {}", name, period, scope
-    )
-    if not rows:
+    found = await store.run_id_of(db_of(request), name, period, scope)
+    if found is None:
         raise PantauError("http.not_found")
-    return int(rows[0]["id"])
+    return found
 
 
 @get("/laporan/run/{run_id:int}")
