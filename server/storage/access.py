@@ -62,9 +62,8 @@ async def attachment_for(db: Database, principal: Principal, sha256: str) -> str
     found = await attachments.holders(db, principal, sha256)
     if found is None:
         raise PantauError("http.not_found")
-    kind, uploaded_by_them, holders = found
-    if uploaded_by_them or any(sees_record(principal, enumerator, area) for enumerator, area in holders):
-        return kind
+    if found.uploaded_by_them or any(sees_record(principal, h.enumerator, h.area_code) for h in found.holders):
+        return found.content_type
     raise PantauError("http.not_found")
 
 

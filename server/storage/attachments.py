@@ -19,6 +19,7 @@ import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 from PIL import Image, ImageOps
 
 from server import clock
@@ -156,18 +157,31 @@ async def citable(db: Database, principal: Principal, instance_id: uuid.UUID, di
     return mine
 
 
-async def holders(db: Database, principal: Principal,
-                  digest: str) -> tuple[str, bool, list[tuple[int | None, str]]] | None:
+class Holder(msgspec.Struct, frozen=True, kw_only=True):
+    """A submission that holds a photo, as far as seeing it goes: who sent it and where."""
+
+    enumerator: int | None
+    area_code: str
+
+
+class Holders(msgspec.Struct, frozen=True, kw_only=True):
+    content_type: str
+    uploaded_by_them: bool  # the person asking uploaded it (then `holders` is not read: [])
+    holders: list[Holder]
+
+
+async def holders(db: Database, principal: Principal, digest: str) -> Holders | None:
     """What deciding who may see a photo needs: its content type, whether this person uploaded it,
-    and (sender, area) of each submission that holds it; None when there is no such photo. The rule
-    is storage/access.attachment_for's (domain/access.sees_record)."""
+    and the submissions that hold it; None when there is no such photo. The rule is
+    storage/access.attachment_for's (domain/access.sees_record)."""
     row = await Attachment.select(Attachment.content_type).where(Attachment.sha256 == digest).first()
     if row is None:
         return None
     if await db.fetch("SELECT 1 AS yes FROM attachment_upload WHERE sha256 = {} AND uploaded_by = {}",
                       digest, principal.id):
-        return str(row["content_type"]), True, []
+        return Holders(content_type=str(row["content_type"]), uploaded_by_them=True, holders=[])
     found = await db.fetch(
         "SELECT s.area_code AS area_code, s.enumerator AS enumerator FROM submission_attachment a "
         "JOIN submission s ON s.id = a.submission WHERE a.sha256 = {}", digest)
-    return str(row["content_type"]), False, [(f["enumerator"], str(f["area_code"])) for f in found]
+    return Holders(content_type=str(row["content_type"]), uploaded_by_them=False,
+                   holders=[Holder(enumerator=f["enumerator"], area_code=str(f["area_code"])) for f in found])
