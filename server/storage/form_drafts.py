@@ -16,7 +16,7 @@ from server import clock
 from server.domain.access import Principal
 from server.storage import audit, epochs
 from server.storage.db import Database
-from server.storage.forms import Version, versions_of
+from server.storage.forms import Version, status_of, versions_of
 from server.storage.sql import aware
 from server.storage.writer import Tx, Writer
 
@@ -70,8 +70,7 @@ async def edited(db: Database, form_id: str) -> Edited | None:
     draft, versions = await get(db, form_id), await versions_of(db, form_id)
     if draft is None and not versions:
         return None
-    rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
-    return Edited(draft, versions, (rows[0]["status"] if rows else None) or "draft")
+    return Edited(draft, versions, await status_of(db, form_id) or "draft")
 
 
 async def get(db: Database, form_id: str) -> Draft | None:

@@ -136,12 +136,18 @@ async def load_version(db: Database, form_id: str, version: str | None = None) -
     return loaded
 
 
+async def status_of(db: Database, form_id: str) -> str | None:
+    """The form's status as stored now (published, archived); None when there is no such form. The
+    editor reads it so; the fill path through _status, cached until the forms change."""
+    rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
+    return str(rows[0]["status"]) if rows else None
+
+
 async def _status(db: Database, form_id: str) -> str | None:
     memo = await epochs.cache(db, epochs.FORMS)
     key = ("status", form_id)
     if key not in memo:
-        rows = await db.fetch("SELECT status FROM form WHERE form_id = {}", form_id)
-        memo[key] = rows[0]["status"] if rows else None
+        memo[key] = await status_of(db, form_id)
     status: str | None = memo[key]
     return status
 
