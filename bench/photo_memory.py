@@ -1,0 +1,149 @@
+"""What storing one phone-camera photo costs a node in memory: a JPEG of about 5 MB (4000 x 3000,
+the size of a 12-megapixel camera's picture, with texture so JPEG keeps it large) stored through
+storage/attachments.save as the API stores it (full size) and as a post without JavaScript stores
+it (scaled to the form's 1600 px). Each is measured in a fresh process: the growth of its resident
+memory (the kernel's high-water mark VmHWM, reset just before; it counts Pillow's pixel buffers, allocated
+outside Python's allocator) from
+just before the photo's bytes are read, and tracemalloc's peak over the same span.
+`.venv/bin/python bench/photo_memory.py [--db URL]`; prints one BENCH line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def camera_photo(width: int = 4000, height: int = 3000, quality: int = 95) -> bytes:
+    """Noise blurred a little, three channels differently arranged: a photo-like JPEG of about 5 MB."""
+    from PIL import Image, ImageFilter
+
+    noise = Image.effect_noise((width, height), 45).filter(ImageFilter.GaussianBlur(1.1))
+    scene = Image.merge("RGB", (noise, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+                                noise.transpose(Image.Transpose.FLIP_TOP_BOTTOM)))
+    for x, (r, g, b) in enumerate(zip(*[iter(os.urandom(24))] * 3, strict=True)):  # effect_noise repeats per process
+        scene.putpixel((x, 0), (r, g, b))
+    out = io.BytesIO()
+    scene.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _high_water() -> int:
+    """VmHWM: the most resident memory since the last reset, counting Pillow's own allocations."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
+def _sample(into: list[int], done: threading.Event) -> None:
+    """RSS every half millisecond: the kernel's high-water mark is not kept up to date for memory
+    that malloc hands back to it (it keeps the arena of a worker thread), so both are read."""
+    while not done.wait(0.0005):
+        into.append(_rss_now())
+
+
+def _reset_high_water() -> None:
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # the kernel's high-water mark (VmHWM) starts again at the present RSS
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:  # as the request body arrives: the photo's bytes whole
+        return file.read()
+
+
+def _rss_now() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+async def _measure(database_url: str, data_dir: str, photo: str, max_side: int | None) -> dict[str, int]:
+    from PIL import Image
+
+    from server.storage import attachments, users
+    from server.storage.db import Database
+
+    db = Database(database_url)
+    await db.open()
+    try:
+        uploader = await users.create(db, f"foto-{Path(photo).stem}-{os.getpid()}", "enumerator", "-")
+        # Warm up with a small photo first: Pillow's plugins, the worker thread and the database's
+        # statements are loaded once per process, not per photo.
+        await attachments.save(db, data_dir, camera_photo(64, 48), "image/jpeg", uploader.id, max_side)
+        _reset_high_water()
+        before = _rss_now()
+        sampled, done = [before], threading.Event()
+        sampler = threading.Thread(target=_sample, args=(sampled, done))
+        sampler.start()
+        tracemalloc.start()
+        data = _read(photo)
+        digest = await attachments.save(db, data_dir, data, "image/jpeg", uploader.id, max_side)
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        done.set()
+        sampler.join()
+        peak = max(_high_water(), max(sampled))
+        stored = attachments.stored_bytes(data_dir, digest, database_url)
+        with Image.open(io.BytesIO(stored)) as image:
+            width, height, kind = image.width, image.height, image.format
+        return {"rss_growth": peak - before, "traced_peak": traced_peak, "stored": len(stored), "sent": len(data),
+                "width": width, "height": height, "jpeg": int(kind == "JPEG")}
+    finally:
+        await db.close()
+
+
+def measure(database_url: str, data_dir: str, photo: Path, max_side: int | None) -> dict[str, int]:
+    """The figures of one store, from a fresh process (ru_maxrss is a high-water mark for life)."""
+    code = ("import asyncio, json, sys; sys.path.insert(0, sys.argv[1]); from bench.photo_memory import _measure; "
+            "print(json.dumps(asyncio.run(_measure(sys.argv[2], sys.argv[3], sys.argv[4], "
+            "int(sys.argv[5]) or None))))")
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code, root, database_url, data_dir, str(photo), str(max_side or 0)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="", help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        database_url = args.db or f"sqlite:///{work}/pantau.sqlite3"
+        if True:  # migrate() is idempotent: a fresh SQLite file, or a PostgreSQL database as it is
+            from server.storage import migrate
+            from server.storage.db import Database
+
+            async def migrated() -> None:
+                db = Database(database_url)
+                await db.open()
+                try:
+                    await migrate.migrate(db)
+                finally:
+                    await db.close()
+            asyncio.run(migrated())
+        figures = {}
+        for name, side in (("full", None), ("scaled", 1600)):
+            photo = Path(work) / f"{name}.jpg"
+            photo.write_bytes(camera_photo())  # a different photo each time: a stored digest is not encoded again
+            figures[name] = measure(database_url, f"{work}/data", photo, side)
+            print(name, figures[name], flush=True)
+    mb = 1024 * 1024
+    full, scaled = figures["full"], figures["scaled"]
+    engine = "sqlite" if database_url.startswith("sqlite") else "postgres"
+    print(f"BENCH photo_memory {scaled['rss_growth'] / mb:.1f} MB db={engine} photo_mb={scaled['sent'] / mb:.2f} "
+          f"scaled_rss_mb={scaled['rss_growth'] / mb:.1f} scaled_traced_mb={scaled['traced_peak'] / mb:.1f} "
+          f"full_rss_mb={full['rss_growth'] / mb:.1f} full_traced_mb={full['traced_peak'] / mb:.1f}")
+
+
+if __name__ == "__main__":
+    main()
