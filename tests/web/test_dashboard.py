@@ -317,19 +317,27 @@ def test_a_started_server_makes_each_viewers_default_home_page_before_anyone_ask
             TestClient(app=create_app(settings), raise_server_exceptions=False) as client:
         assert client.app.state.warmed_up.wait(120)
         made = dict(board.CACHE._made)
-        by_viewer = {(key[5], key[6:]): key for key in made}
+        by_viewer: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]] = {}
+        for key in made:
+            by_viewer.setdefault((key[5], tuple(key[6:])), set()).add(tuple(key[2:5]))
         # ani (staff) lands on the kabupaten, budi (coordinator) on Tenggarong: the current quarter,
-        # approved data; enumerators have no figures to make.
-        assert by_viewer[("staff", ())][2:5] == ("2026-Q2", KUKAR, "False")
-        assert by_viewer[("coordinator", (TENGGARONG,))][2:5] == ("2026-Q2", TENGGARONG, "False")
+        # approved data, and the previous quarter the switch offers; enumerators have no figures to make.
+        assert by_viewer[("staff", ())] == {("2026-Q2", KUKAR, "False"), ("2026-Q1", KUKAR, "False")}
+        assert by_viewer[("coordinator", (TENGGARONG,))] == {("2026-Q2", TENGGARONG, "False"),
+                                                           ("2026-Q1", TENGGARONG, "False")}
         assert not any(role == "enumerator" for role, _ in by_viewer)
+        current = {viewer: next(key for key in made if (key[5], tuple(key[6:])) == viewer and key[2] == "2026-Q2")
+                   for viewer in by_viewer}
         for persona, viewer in (("ani", ("staff", ())), ("budi", ("coordinator", (TENGGARONG,)))):
             person = Persona(client)
             assert sign_in(person, persona).status_code == 302  # type: ignore[arg-type]
             page = person.get("/").text
-            key = by_viewer[viewer]
+            key = current[viewer]
             assert board.CACHE._made[key] is made[key], "the first view read the figures made at start"
             assert 'class="as-of"' in page and "tile-penerima" in page
+            before = next(k for k in made if (k[5], tuple(k[6:])) == viewer and k[2] == "2026-Q1")
+            assert "tile-penerima" in person.get("/?periode=2026-Q1").text
+            assert board.CACHE._made[before] is made[before], "the previous quarter was made at start too"
 
 
 # --- the enumerator's home ------------------------------------------------------------------------

@@ -72,7 +72,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 async def _warm_up(db: Database, done: threading.Event) -> None:
     """The default home page (current period, own first area or the kabupaten, approved data) of each
-    kind of viewer the accounts hold (role and areas), the kabupaten's first, one after another."""
+    kind of viewer the accounts hold (role and areas), the kabupaten's first, one after another; then
+    the same pages for the previous period, the one the period switch offers first."""
     try:
         definition = _home_report()
         if definition is None:
@@ -84,12 +85,14 @@ async def _warm_up(db: Database, done: threading.Event) -> None:
             found = Principal(account.id, account.username, account.display_name, account.role, account.areas)
             if account.active and account.role != "enumerator" and has(found, NEED):
                 viewers.setdefault((found.role, found.areas), found)
-        for principal in sorted(viewers.values(), key=lambda p: (not p.is_area_free, p.areas))[:WARM_KEYS]:
-            scopes = scopes_of(principal)
-            scope = definitions.scope_for(definition, scopes[0] if scopes else definitions.KABUPATEN)
-            source = await db.heavy_reads()
-            await board.prime(source.db, source.db.url, principal, board.Wanted(definition, period, scope, False),
-                              today)
+        chosen = sorted(viewers.values(), key=lambda p: (not p.is_area_free, p.areas))[:WARM_KEYS]
+        for wanted_period in (period, period.previous()):
+            for principal in chosen:
+                scopes = scopes_of(principal)
+                scope = definitions.scope_for(definition, scopes[0] if scopes else definitions.KABUPATEN)
+                source = await db.heavy_reads()
+                await board.prime(source.db, source.db.url, principal,
+                                  board.Wanted(definition, wanted_period, scope, False), today)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the pages still work: the first view makes its figures as before
