@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 # --- backup -----------------------------------------------------------------------------------
 def _backup(args: argparse.Namespace) -> int:
-    settings = prepared_settings()
+    settings = prepared_settings(seals=False)
     if not settings.is_sqlite:
         raise PantauError("backup.not_sqlite", command=pg_dump_command(settings.database_url, args.file))
     target = Path(args.file)
@@ -110,7 +110,7 @@ class Progress:
 
 # --- restore ----------------------------------------------------------------------------------
 def _restore(args: argparse.Namespace) -> int:
-    settings = prepared_settings()
+    settings = prepared_settings(seals=False)
     source = Path(args.file)
     if not settings.is_sqlite:
         raise PantauError("restore.not_sqlite", command=pg_restore_commands(settings.database_url, args.file))

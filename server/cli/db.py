@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    settings = prepared_settings()
+    settings = prepared_settings(seals=False)
     ran = with_db(settings, migrate.migrate)
     if ran:
         for name in ran:
@@ -34,7 +34,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = prepared_settings()
+    settings = prepared_settings(seals=False)
     waiting = with_db(settings, migrate.pending)
     for name in migrate.available():
         print(f"{'pending' if name in waiting else 'applied'}  {name}")

@@ -72,7 +72,7 @@ def _add(args: argparse.Namespace) -> int:
     username = rules.check_username(args.username)
     areas = _areas(args.areas)
     password_hash = rules.hash_password(_read_password(args))
-    settings = prepared_settings()
+    settings = prepared_settings(seals=False)
 
     async def work(db):  # type: ignore[no-untyped-def]
         account = await users.create(db, username, args.role, password_hash, args.name, areas)
@@ -86,7 +86,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    for a in with_db(prepared_settings(), users.list_all):
+    for a in with_db(prepared_settings(seals=False), users.list_all):
         print(f"{a.username:24} {a.role:12} {'aktif' if a.active else 'nonaktif':9} {','.join(a.areas)}")
     return 0
 
@@ -102,7 +102,7 @@ def _set_role(args: argparse.Namespace) -> int:
         await audit.record(db, None, "user.role", actor_name="cli", target_type="user", target_id=str(account.id),
                            detail=f"{account.role}->{args.role} areas={' '.join(areas)}")
 
-    with_db(prepared_settings(), work)
+    with_db(prepared_settings(seals=False), work)
     print(f"{args.username}: {args.role} {','.join(areas)}")
     return 0
 
@@ -116,7 +116,7 @@ def _deactivate(args: argparse.Namespace) -> int:
         await audit.record(db, None, "user.deactivate", actor_name="cli", target_type="user",
                            target_id=str(account.id))
 
-    with_db(prepared_settings(), work)
+    with_db(prepared_settings(seals=False), work)
     print(f"{args.username}: nonaktif / deactivated")
     return 0
 
@@ -129,13 +129,13 @@ def _unlock(args: argparse.Namespace) -> int:
                            target_id=str(account.id), detail=f"failures={forgotten}")
         return forgotten
 
-    forgotten = with_db(prepared_settings(), work)
+    forgotten = with_db(prepared_settings(seals=False), work)
     print(f"{args.username}: kunci masuk dibuka / sign-in unlocked ({forgotten} percobaan gagal / failed attempts)")
     return 0
 
 
 def _ensure_admin(args: argparse.Namespace) -> int:
-    settings = prepared_settings()
+    settings = prepared_settings(seals=False)
 
     async def work(db):  # type: ignore[no-untyped-def]
         if await users.active_admin_exists(db):

@@ -208,6 +208,34 @@ def test_serve_on_postgresql_refuses_to_make_its_own_secret_key(tmp_path: Path) 
     assert (tmp_path / "e" / "secret_key").exists()
 
 
+def test_commands_that_seal_refuse_on_postgresql_without_a_secret_key_and_the_others_make_none(
+        tmp_path: Path) -> None:
+    """`registry import` seals NIKs, `keys` opens them, `reports editions` reads what the nodes made:
+    on PostgreSQL each stops, as `serve` does, before it reaches the database or makes a key file.
+    `db migrate` and `users list` use no key: they go on to the (closed) database and make none."""
+    closed = _free_port()
+    env = {"PANTAU_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed}/pantau",
+           "PANTAU_DATA_DIR": str(tmp_path / "d")}
+    listing = tmp_path / "daftar.csv"
+    listing.write_text("nik,nama\n6402061234567890,Siti\n")
+    made = tmp_path / "d" / "secret_key"
+    for command in (("registry", "import", str(listing)), ("keys", "check"), ("reports", "editions")):
+        refused = pantau(*command, env=env, cwd=tmp_path)
+        assert_clean_failure(refused, "settings.invalid")
+        assert "PANTAU_SECRET_KEY" in refused.stderr and "every node" in refused.stderr, command
+        assert not made.exists(), command
+        given = pantau(*command, env={**env, "PANTAU_SECRET_KEY": SECRET}, cwd=tmp_path)
+        assert_clean_failure(given, "db.unreachable")  # with the key it goes on, to the database
+    for command in (("db", "migrate"), ("users", "list")):
+        assert_clean_failure(pantau(*command, env=env, cwd=tmp_path), "db.unreachable")
+        assert not made.exists(), command
+    sqlite = {**env, "PANTAU_DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+              "PANTAU_DATA_DIR": str(tmp_path / "e")}
+    assert pantau("db", "migrate", env=sqlite, cwd=tmp_path).returncode == 0
+    assert pantau("keys", "check", env=sqlite, cwd=tmp_path).returncode == 0
+    assert (tmp_path / "e" / "secret_key").exists()  # SQLite makes its own, as before
+
+
 def test_serve_refuses_an_unmigrated_database(empty_database_url: str, tmp_path: Path) -> None:
     env = {"PANTAU_DATABASE_URL": empty_database_url, "PANTAU_DATA_DIR": str(tmp_path / "d"),
            "PANTAU_SECRET_KEY": SECRET, "PANTAU_PORT": str(_free_port())}
