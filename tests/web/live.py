@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import msgspec
 
 from server.settings import Settings
 from tests.conftest import REPO
-from tests.serving import serve
+from tests.serving import serve, stop, wait_until_ready
 from tests.web.conftest import PASSWORD
 
 
@@ -66,3 +68,34 @@ def serving(settings: Settings, workdir: Path, **variables: str) -> Iterator[Liv
     live = node(settings, workdir, **variables)
     with serve([sys.executable, "-m", "server.cli.main", "serve"], live.env, live.url, live.log, cwd=workdir):
         yield live
+
+
+@contextmanager
+def started_nodes(settings: Settings, tmp_path: Path,
+                  names: tuple[str, ...] = ("a", "b")) -> Iterator[tuple[list[Live], list[subprocess.Popen[bytes]]]]:
+    """Several `pantau serve` processes on the settings' one database, started at once (each takes
+    seconds to import and check), each with its own working and data directory: nothing is shared
+    but the database (on SQLite also the machine's data directory, as workers of one machine would).
+    Yields the nodes and their processes (a test may stop one); every one still running is stopped."""
+    lives: list[Live] = []
+    processes: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as logs:
+        try:
+            for name in names:
+                workdir = tmp_path / name
+                workdir.mkdir()
+                own = settings if settings.is_sqlite else msgspec.structs.replace(settings,
+                                                                                  data_dir=str(workdir / "data"))
+                live = node(own, workdir)
+                lives.append(live)
+                out = logs.enter_context(live.log.open("wb"))
+                processes.append(subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=live.env,
+                                                  cwd=workdir, stdout=out, stderr=subprocess.STDOUT))
+            for live, process in zip(lives, processes, strict=True):
+                wait_until_ready(live.url, process, live.log)
+            yield lives, processes
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    stop(process)
+

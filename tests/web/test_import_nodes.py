@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 from openpyxl import load_workbook
 
 from server.settings import Settings
@@ -24,35 +19,11 @@ from server.storage import import_jobs as jobs
 from server.storage.db import Database
 from tests.conftest import REPO
 from tests.domain.test_registry_import import SITI, office_rows, office_xlsx
-from tests.serving import stop, wait_until_ready
-from tests.web.live import Live, csrf, node, sign_in
+from tests.serving import stop
+from tests.web.live import csrf, sign_in, started_nodes
 from tests.web.test_registry import publish_source
 
 BIG_ROWS = 150_000  # its check lasts seconds: still running when its process is stopped (40,000 once took < 2 s)
-
-
-@contextmanager
-def two_nodes(settings: Settings, tmp_path: Path) -> Iterator[tuple[list[Live], list[subprocess.Popen[bytes]]]]:
-    lives, processes = [], []
-    with ExitStack() as logs:
-        try:
-            for name in ("a", "b"):
-                workdir = tmp_path / name
-                workdir.mkdir()
-                own = settings if settings.is_sqlite else msgspec.structs.replace(settings,
-                                                                                  data_dir=str(workdir / "data"))
-                live = node(own, workdir)
-                lives.append(live)
-                out = logs.enter_context(live.log.open("wb"))
-                processes.append(subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=live.env,
-                                                  cwd=workdir, stdout=out, stderr=subprocess.STDOUT))
-            for live, process in zip(lives, processes, strict=True):
-                wait_until_ready(live.url, process, live.log)
-            yield lives, processes
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    stop(process)
 
 
 async def _sql(settings: Settings, query: str, *args: Any) -> list[dict[str, Any]]:
@@ -91,7 +62,7 @@ async def test_an_import_uploaded_on_one_node_is_followed_and_committed_on_the_o
     await asyncio.to_thread(publish_source, settings, source, "registrasi_penerima.yaml")
     content = office_xlsx(tmp_path / "uep.xlsx", office_rows()).read_bytes()
     big = ("Nama,NIK,Desa\n" + "".join(f"Orang {n},{SITI},Jahab\n" for n in range(BIG_ROWS))).encode()
-    with two_nodes(settings, tmp_path) as ((a, b), (process_a, _b)):
+    with started_nodes(settings, tmp_path) as ((a, b), (process_a, _b)):
         async with a.client() as on_a, b.client() as on_b:
             assert (await sign_in(on_a, "ani")).status_code == 302
             on_b.cookies.set("pantau_sesi", on_a.cookies["pantau_sesi"])

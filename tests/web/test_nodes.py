@@ -6,19 +6,15 @@ the other within 5 s; failed sign-ins count across both."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from server.settings import Settings
-from tests.serving import stop, wait_until_ready
-from tests.web.live import Live, csrf, node, sign_in
+from tests.web.live import Live, csrf, sign_in, started_nodes
 from tests.web.test_api_submissions import FORM, JPEG, photo_size, publish
 
 WITHIN_S = 5.0
@@ -27,28 +23,9 @@ WRONG = "tebak-tebak-1"
 
 @contextmanager
 def two_nodes(settings: Settings, tmp_path: Path) -> Iterator[tuple[Live, Live]]:
-    """Both started at once (each takes seconds to import and check), each with its own working and
-    data directory: nothing is shared but the database (on SQLite also the machine's data directory,
-    as two workers of one machine would)."""
-    lives, processes = [], []
-    with ExitStack() as logs:
-        try:
-            for name in ("a", "b"):
-                workdir = tmp_path / name
-                workdir.mkdir()
-                own = settings if settings.is_sqlite else msgspec.structs.replace(settings,
-                                                                                  data_dir=str(workdir / "data"))
-                live = node(own, workdir)
-                lives.append(live)
-                out = logs.enter_context(live.log.open("wb"))
-                processes.append(subprocess.Popen([sys.executable, "-m", "server.cli.main", "serve"], env=live.env,
-                                                  cwd=workdir, stdout=out, stderr=subprocess.STDOUT))
-            for live, process in zip(lives, processes, strict=True):
-                wait_until_ready(live.url, process, live.log)
-            yield lives[0], lives[1]
-        finally:
-            for process in processes:
-                stop(process)
+    """Nothing is shared but the database (tests/web/live.started_nodes)."""
+    with started_nodes(settings, tmp_path) as (lives, _):
+        yield lives[0], lives[1]
 
 
 async def within(check: Callable[[], Awaitable[bool]], seconds: float = WITHIN_S) -> float:
