@@ -79,6 +79,8 @@ def test_a_refused_record_says_why_stops_retrying_and_is_fixed_or_deleted(
     with sqlite3.connect(server.database) as db:  # meanwhile staff move Citra to Samboja
         db.execute("UPDATE user_area SET area_code = ? WHERE user_id = (SELECT id FROM pantau_user WHERE username = "
                    "'citra')", (SAMBOJA,))
+        db.execute("INSERT INTO epoch (name, value) VALUES ('users', 1) "  # as users.set_role does: every
+                   "ON CONFLICT (name) DO UPDATE SET value = epoch.value + 1")  # process drops its sessions
 
     page.goto(f"{server.url}/terkirim")
     context.set_offline(False)  # the online event: the outbox sends, the server refuses both

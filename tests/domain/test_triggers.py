@@ -57,8 +57,9 @@ def test_the_trigger_column_is_read_and_a_calculation_is_what_it_sets() -> None:
 def test_a_calculation_on_a_typed_question_is_its_value_shown_read_only() -> None:
     result = compile_book([["type", "name", "label", "calculation"], ["integer", "a", "A"],
                            ["integer", "b", "B", "${a} * 2"], ["note", "n", "N", "${a}"]])
-    assert [(p.code, p.line) for p in result.problems if p.severity == "error"] == \
-        [("form.attribute_not_for_type", 4)]  # a note holds no value
+    # A note with a calculation shows it and keeps it in the record, as ODK does: a computed text.
+    assert [p for p in result.problems if p.severity == "error"] == []
+    assert result.compiled is not None and result.compiled.fields["n"].type == "text"
     compiled = yaml_form("""
         fields:
           - {type: integer, name: a, label: {id: A}}
@@ -87,7 +88,8 @@ def test_a_trigger_names_one_other_question() -> None:
     assert [p.code for p in unknown.problems if p.severity == "error"] == ["form.unknown_reference"]
     on_calculate = compile_book([["type", "name", "label", "calculation", "trigger"], ["integer", "a", "A"],
                                  ["calculate", "b", "", "now()", "${a}"]])
-    assert [p.code for p in on_calculate.problems if p.severity == "error"] == ["form.attribute_not_for_type"]
+    # A calculate is recomputed from its calculation: its trigger is kept for the export and reported as ignored.
+    assert [(p.code, p.severity, p.line) for p in on_calculate.problems] == [("xlsform.ignored", "warning", 3)]
 
 
 def test_the_server_keeps_what_the_phone_set_rather_than_recomputing_a_triggered_calculation() -> None:
