@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from server.storage import epochs
 from tests import serving
 from tests.browser.conftest import ARGS, CHROMIUM, TENGGARONG
 from tests.browser.server import PANTAU, PASSWORD, PERSONAS, Server, _cli, csrf_token, free_port
@@ -412,7 +413,7 @@ def test_a_new_release_of_the_service_worker_keeps_the_outbox(
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
     new_caches = page.evaluate(
         """async (old) => {
-      for (let i = 0; i < 300; i++) {
+      for (let i = 0; i < 1200; i++) {  // up to 120 s: the new worker caches every file first, slow on a loaded CI
         const names = await caches.keys();
         if (names.length === 1 && names[0] !== old) return names;
         await new Promise((r) => setTimeout(r, 100));
@@ -449,6 +450,7 @@ def test_a_session_that_ended_offline_waits_asks_to_sign_in_then_syncs(
         db.execute("DELETE FROM user_session")  # the session ends on the server meanwhile, and as every
         db.execute("INSERT INTO epoch (name, value) VALUES ('sessions', 1) "  # way Pantau ends one does,
                    "ON CONFLICT (name) DO UPDATE SET value = epoch.value + 1")  # the cache's epoch moves
+    time.sleep(epochs.POLL_S + 0.5)  # the server is another process: it sees the end within POLL_S
     context.set_offline(False)  # the online event: the outbox tries, and hears 401
     page.wait_for_selector("#signin a[href^='/masuk']")
     [item] = outbox(page)

@@ -8,11 +8,13 @@ Only a 401 asks the enumerator to sign in again."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from server.storage import epochs
 from tests.browser.server import Server
 from tests.browser.test_fill_browser import options
 from tests.browser.test_offline_browser import (
@@ -81,6 +83,7 @@ def test_a_refused_record_says_why_stops_retrying_and_is_fixed_or_deleted(
                    "'citra')", (SAMBOJA,))
         db.execute("INSERT INTO epoch (name, value) VALUES ('users', 1) "  # as users.set_role does: every
                    "ON CONFLICT (name) DO UPDATE SET value = epoch.value + 1")  # process drops its sessions
+    time.sleep(epochs.POLL_S + 0.5)  # the server is another process: it sees the move within POLL_S
 
     page.goto(f"{server.url}/terkirim")
     context.set_offline(False)  # the online event: the outbox sends, the server refuses both
