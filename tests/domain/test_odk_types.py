@@ -13,24 +13,14 @@ import pytest
 from server.domain.answers import validate
 from server.domain.compile import CompiledForm, compile_source
 from server.domain.xlsform_export import export_xlsform
+from tests.domain.test_xlsform import workbook
 
 NOW = dt.datetime(2026, 3, 31, 2, 0, tzinfo=dt.UTC)
 
 
-def _book(rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    assert book.active is not None
-    book.active.title = "survey"
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def compiled() -> CompiledForm:
-    result = compile_source(_book([
+    result = compile_source(workbook([
         ["type", "name", "label", "parameters"],
         ["csv-external", "rumah", ""],
         ["barcode", "kode", "Kode"],
@@ -76,7 +66,7 @@ def test_an_external_file_asks_nothing_and_exports_under_its_odk_name(compiled: 
 def test_choices_from_an_uploaded_csv_and_rows_for_pulldata_are_part_of_the_definition() -> None:
     from server.domain.load import encode_yaml
 
-    book = _book([["type", "name", "label"], ["csv-external", "rumah", ""],
+    book = workbook([["type", "name", "label"], ["csv-external", "rumah", ""],
                   ["select_one_from_file desa.csv", "desa", "Desa"], ["select_multiple_from_file desa.csv", "d2", "D"]])
     files = {"desa.csv": b"name,label,label::English (en),parent\nd1,Satu,One,k1\nd2,Dua,,\n",
              "rumah.csv": b"\xef\xbb\xbfid;nama;umur\n1;Ani;30\n2;Budi;\n"}
@@ -96,7 +86,7 @@ def test_choices_from_an_uploaded_csv_and_rows_for_pulldata_are_part_of_the_defi
 
 
 def test_a_missing_or_broken_attachment_is_named_at_its_row() -> None:
-    book = _book([["type", "name", "label"], ["csv-external", "rumah", ""],
+    book = workbook([["type", "name", "label"], ["csv-external", "rumah", ""],
                   ["select_one_from_file desa.csv", "d", "D"]])
     result = compile_source(book, "x.xlsx")
     assert [(p.code, p.line) for p in result.problems] == [("xlsform.missing_attachment", 2),
@@ -111,7 +101,7 @@ def test_a_missing_or_broken_attachment_is_named_at_its_row() -> None:
 
 
 def test_audio_video_and_file_load_show_switched_off_and_hold_no_answer() -> None:
-    result = compile_source(_book([
+    result = compile_source(workbook([
         ["type", "name", "label", "required"],
         ["audio", "suara", "Suara", "yes"],
         ["video", "rekaman", "Rekaman", ""],
@@ -132,7 +122,7 @@ def test_audio_video_and_file_load_show_switched_off_and_hold_no_answer() -> Non
 
 
 def test_last_saved_references_load_read_empty_and_name_a_field() -> None:
-    result = compile_source(_book([
+    result = compile_source(workbook([
         ["type", "name", "label", "default", "calculation"],
         ["text", "desa", "Desa (terakhir: ${last-saved#desa})", "${last-saved#desa}", ""],
         ["calculate", "ulang", "", "", "concat('x', ${last-saved#desa}, ${desa})"],
@@ -145,7 +135,7 @@ def test_last_saved_references_load_read_empty_and_name_a_field() -> None:
                for p in result.problems if p.code == "form.last_saved")
     _errors, answers = _check(result.compiled, {"desa": "Jahab"})
     assert answers["ulang"] == "xJahab"  # the last saved value is empty, the current one is read
-    wrong = compile_source(_book([["type", "name", "label", "calculation"],
+    wrong = compile_source(workbook([["type", "name", "label", "calculation"],
                                   ["calculate", "c", "", "${last-saved#nope}"]]), "salah.xlsx")
     assert wrong.compiled is None
     assert [(p.code, p.line) for p in wrong.problems if p.severity == "error"] == [("form.unknown_reference", 2)]

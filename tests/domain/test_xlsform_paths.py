@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-
-import openpyxl
 
 from server.domain.answers import validate
 from server.domain.compile import CompileResult, compile_source
+from tests.domain.test_xlsform import workbook
 
 NOW = dt.datetime(2026, 3, 31, 2, 0, tzinfo=dt.UTC)
 
 
 def _compile(rows: list[list[object]]) -> CompileResult:
-    book = openpyxl.Workbook()
-    assert book.active is not None
-    book.active.title = "survey"
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return compile_source(out.getvalue(), "jalur.xlsx")
+    return compile_source(workbook(rows), "jalur.xlsx")  # no settings sheet: the form id is the file's name
 
 
 ROWS: list[list[object]] = [

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
 
 from server.settings import Settings
+from server.storage.db import Database
 from tests.conftest import REPO
 from tests.serving import serve, stop, wait_until_ready
 from tests.web.conftest import PASSWORD
@@ -98,4 +100,15 @@ def started_nodes(settings: Settings, tmp_path: Path,
             for process in processes:
                 if process.poll() is None:
                     stop(process)
+
+
+async def query(settings: Settings, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """One statement on the settings' database from the test's side, on a connection of its own (the
+    tables stay bound to whatever bound them)."""
+    db = Database(settings.database_url)
+    await db.open(bind_tables=False)
+    try:
+        return await db.fetch(sql, *args)
+    finally:
+        await db.close()
 

@@ -16,23 +16,13 @@ from openpyxl import load_workbook
 
 from server.settings import Settings
 from server.storage import import_jobs as jobs
-from server.storage.db import Database
 from tests.conftest import REPO
 from tests.domain.test_registry_import import SITI, office_rows, office_xlsx
 from tests.serving import stop
-from tests.web.live import csrf, sign_in, started_nodes
+from tests.web.live import csrf, query, sign_in, started_nodes
 from tests.web.test_registry import publish_source
 
 BIG_ROWS = 150_000  # its check lasts seconds: still running when its process is stopped (40,000 once took < 2 s)
-
-
-async def _sql(settings: Settings, query: str, *args: Any) -> list[dict[str, Any]]:
-    db = Database(settings.database_url)
-    await db.open()
-    try:
-        return await db.fetch(query, *args)
-    finally:
-        await db.close()
 
 
 async def _upload(client: httpx.AsyncClient, name: str, content: bytes) -> str:
@@ -81,7 +71,7 @@ async def test_an_import_uploaded_on_one_node_is_followed_and_committed_on_the_o
                                                                "_csrf_token": await csrf(on_b)})
             assert committed.status_code == 303, committed.text
             assert 'data-created="3"' in (await on_a.get(job)).text  # the other node sees it done
-            stored = await _sql(settings, "SELECT b.name, e.summary FROM beneficiary b JOIN beneficiary_event e "
+            stored = await query(settings, "SELECT b.name, e.summary FROM beneficiary b JOIN beneficiary_event e "
                                           "ON e.beneficiary = b.id WHERE b.programme = 'bansos' ORDER BY b.name")
             assert sorted(r["name"] for r in stored) == sorted(str(row[1]) for row in office_rows())
             assert all("diimpor dari uep.xlsx oleh ani" in r["summary"] for r in stored)

@@ -22,6 +22,7 @@ from server.storage.db import Database
 from tests.conftest import REPO
 from tests.domain.test_registry_import import office_rows, office_xlsx
 from tests.web.conftest import csrf_of, post_form
+from tests.web.live import query
 from tests.web.test_registry import publish_source
 
 
@@ -116,16 +117,8 @@ def test_a_job_is_its_owners_only(ani, as_, tmp_path) -> None:  # type: ignore[n
     assert ani.get("/penerima/impor/" + "x" * 22).status_code == 404
 
 
-def _sql(settings: Settings, query: str, *args: Any) -> list[dict[str, Any]]:
-    async def run() -> list[dict[str, Any]]:
-        db = Database(settings.database_url)
-        await db.open()
-        try:
-            return await db.fetch(query, *args)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
+def _sql(settings: Settings, sql: str, *args: Any) -> list[dict[str, Any]]:
+    return asyncio.run(query(settings, sql, *args))
 
 
 def _stored(settings: Settings, key: str) -> bytes | None:
