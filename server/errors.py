@@ -385,6 +385,13 @@ define("report.not_started", 422,
 define("report.timeout", 500, "Pembuatan laporan melewati batas {seconds} detik dan dihentikan.",
        "Making the report took longer than {seconds} seconds and was stopped.")
 define("report.failed", 500, "Pembuatan laporan gagal: {reason}", "Making the report failed: {reason}")
+define("report.abandoned", 500,
+       "Pembuatan laporan dihentikan: proses pembuatnya berhenti {count} kali tanpa selesai (server mati atau "
+       "kehabisan memori saat membuatnya), jadi laporan ini tidak diantrekan lagi. Periksa log server, lalu "
+       "buat laporan ini lagi.",
+       "Making the report was given up: the process making it stopped {count} times without finishing (the "
+       "server died or ran out of memory while making it), so it is not queued again. Check the server log, "
+       "then make this report again.")
 
 # --- the registry key: pantau keys check | rotate, and the check at start-up ----------
 define("keys.wrong_key", 2,

@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     report_schedule: str = ""
     report_time_limit: int = 600
     report_poll: int = 60
+    report_attempts: int = 3
     # HTTP worker processes of `pantau serve`; 0 = one per CPU core.
     workers: int = 1
     # PostgreSQL: connections each process's read pool may open; 0 = fit (`pantau serve` works it out).
@@ -196,6 +197,11 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     "PANTAU_REPORT_POLL": (
         "report_poll", _int(1, 3600),
         "seconds between a server process's looks at the report queue and the schedule (`60`)",
+    ),
+    "PANTAU_REPORT_ATTEMPTS": (
+        "report_attempts", _int(1, 100),
+        "times a report run's process may die while making it (its lease runs out) before the run is failed "
+        "instead of queued again (`3`)",
     ),
     "PANTAU_WORKERS": (
         "workers", _int(0, 64), "HTTP worker processes of `pantau serve` (`1`; `0` = one per CPU core)",

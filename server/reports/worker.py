@@ -296,6 +296,18 @@ def scheduled_names(settings: Settings) -> list[str]:
     return [n.strip() for n in settings.report_schedule.split(",") if n.strip()]
 
 
+async def recover(writer: Writer, settings: Settings) -> None:
+    """Runs whose renderer died go back to the queue; one that has lost PANTAU_REPORT_ATTEMPTS
+    leases is failed instead (it would kill every node that takes it)."""
+    again, given_up = await writer.run(
+        lambda tx: store.recover_stale(tx, STALE_S, clock.now(), settings.report_attempts))
+    for run_id in again:
+        log.warning("report run %d: its process stopped renewing the lease; queued again", run_id)
+    for run in given_up:
+        log.error("report run %d (%s %s %s): its process died %d times; failed, not queued again",
+                  run.id, run.report, run.period, run.scope, settings.report_attempts)
+
+
 def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) -> Any:
     """A background loop for the app's life: queue what the schedule asks for, make queued runs."""
 
@@ -304,7 +316,7 @@ def lifespan(db: Database, settings: Settings, writer_of: Callable[[], Writer]) 
             await asyncio.sleep(settings.report_poll)
             try:
                 writer = writer_of()
-                await writer.run(lambda tx: store.recover_stale(tx, STALE_S, clock.now()))
+                await recover(writer, settings)
                 await schedule_due(writer, settings, clock.today())
                 for run_id in await store.queued_ids(db):
                     await execute(db, writer, settings, run_id)

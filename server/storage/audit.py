@@ -19,7 +19,7 @@ ACTIONS = (
     "auth.sign_in", "auth.sign_in_failed", "auth.sign_out", "auth.password_change",
     "user.create", "user.role", "user.password_reset", "user.deactivate", "user.activate", "user.unlock",
     "form.publish", "submission.create", "submission.edit", "submission.review",
-    "export.download", "report.download", "nik.reveal", "nik.search", "beneficiary.merge",
+    "export.download", "report.download", "report.abandon", "nik.reveal", "nik.search", "beneficiary.merge",
     "duplicate.same", "duplicate.different",
     "token.create", "token.revoke", "app_key.create", "app_key.revoke",
     "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",

@@ -21,8 +21,9 @@ import msgspec
 
 from server.domain import basis
 from server.domain.nik import mask
+from server.errors import PantauError
 from server.private_files import write_durably
-from server.storage import blobs, sql
+from server.storage import audit, blobs, sql
 from server.storage.db import Database
 from server.storage.sql import aware_or_none
 from server.storage.writer import Tx
@@ -136,7 +137,7 @@ def queue(
     if scheduled:
         return None
     again = tx.fetch(
-        "UPDATE report_run SET status = {}, include_all = {}, message = '', requested_by = {}, "
+        "UPDATE report_run SET status = {}, include_all = {}, message = '', lost_leases = 0, requested_by = {}, "
         "requested_at = {} WHERE report = {} AND period = {} AND scope = {} AND status IN ({}, {}) "
         "RETURNING id",
         QUEUED,
@@ -258,17 +259,38 @@ def fail(tx: Tx, run_id: int, message: str, now: dt.datetime, held: dt.datetime 
     )
 
 
-def recover_stale(tx: Tx, seconds: int, now: dt.datetime) -> list[int]:
+def recover_stale(tx: Tx, seconds: int, now: dt.datetime, attempts: int) -> tuple[list[int], list[Run]]:
     """Runs whose lease was not renewed for `seconds`: the process rendering them died (a node killed,
-    a machine gone). They go back to the queue, and the next process that looks makes them."""
+    a machine gone). They go back to the queue, and the next process that looks makes them; a run
+    whose lease has now run out `attempts` times (it kills whichever process makes it) is failed
+    instead, with a message for the coordinators and an audit entry. Returns (queued again, given up)."""
     rows = tx.fetch(
-        "UPDATE report_run SET status = {}, message = {} WHERE status = {} AND started_at < {} RETURNING id",
-        QUEUED,
-        "Proses pembuat laporan berhenti; diantrekan lagi / the report process stopped; queued again",
+        "UPDATE report_run SET lost_leases = lost_leases + 1 WHERE status = {} AND started_at < {} "
+        "RETURNING id, lost_leases",
         RENDERING,
         now - dt.timedelta(seconds=seconds),
     )
-    return [int(r["id"]) for r in rows]
+    again = sorted(int(r["id"]) for r in rows if int(r["lost_leases"]) < attempts)
+    spent = sorted(int(r["id"]) for r in rows if int(r["lost_leases"]) >= attempts)
+    if again:
+        tx.execute(
+            "UPDATE report_run SET status = {}, message = {} WHERE id IN (" + ", ".join("{}" for _ in again) + ")",
+            QUEUED,
+            "Proses pembuat laporan berhenti; diantrekan lagi / the report process stopped; queued again",
+            *again,
+        )
+    given_up = []
+    for run_id in spent:
+        error = PantauError("report.abandoned", count=str(attempts))
+        message = f"{error.message('id')} / {error.message('en')}"
+        tx.execute("UPDATE report_run SET status = {}, message = {}, finished_at = {} WHERE id = {}",
+                   FAILED, message, now, run_id)
+        run = _run(tx.fetch(_RUN + " WHERE id = {}", run_id)[0])
+        tx.execute(audit.INSERT, *audit.values(None, "report.abandon", target_type="report_run",
+                                               target_id=str(run_id), area_code=run.scope, actor_name="pantau",
+                                               detail=f"{run.report} {run.period}: {attempts} lost leases"))
+        given_up.append(run)
+    return again, given_up
 
 
 # --- reads (async, small) -------------------------------------------------------------------------

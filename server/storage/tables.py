@@ -328,6 +328,7 @@ class ReportRun(Table, tablename="report_run"):
     requested_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    lost_leases = Integer(default=0)  # m0018: leases that ran out since the run was last queued by hand
 
 
 class ReportEdition(Table, tablename="report_edition"):

@@ -13,10 +13,12 @@ from concurrent.futures import ProcessPoolExecutor
 
 import msgspec
 import pytest
+import time_machine
 
 from server import clock
 from server.reports import worker
 from server.settings import Settings
+from server.storage import audit
 from server.storage import reports as store
 from server.storage.db import Database
 from server.storage.writer import Writer
@@ -155,10 +157,10 @@ async def test_a_run_left_rendering_by_a_dead_process_is_queued_again(db: Databa
     assert await writer.run(lambda tx: store.renew(tx, run_id, NOW, renewed))
     assert not await writer.run(lambda tx: store.renew(tx, run_id, NOW, renewed))  # NOW is no longer the lease
     alive = renewed + dt.timedelta(seconds=worker.STALE_S - 1)
-    assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, alive)) == []
+    assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, alive, 3)) == ([], [])
     assert (await store.run_by_id(db, run_id)).status == store.RENDERING  # type: ignore[union-attr]
     dead = renewed + dt.timedelta(seconds=worker.STALE_S + 1)
-    assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, dead)) == [run_id]
+    assert await writer.run(lambda tx: store.recover_stale(tx, worker.STALE_S, dead, 3)) == ([run_id], [])
     run = await store.run_by_id(db, run_id)
     assert run is not None and run.status == store.QUEUED and "queued again" in run.message
     assert await store.queued_ids(db) == [run_id]
@@ -170,3 +172,47 @@ async def test_a_run_left_rendering_by_a_dead_process_is_queued_again(db: Databa
     assert late == 0 and (await store.run_by_id(db, run_id)).status == store.RENDERING  # type: ignore[union-attr]
     assert await writer.run(lambda tx: store.finish(tx, run_id, "b" * 64, 10, 1, False, None, taken, held=taken)) == 1
     assert [e.sha256 for e in await store.editions_of(db, run_id)] == ["b" * 64]
+
+
+async def test_a_run_whose_process_keeps_dying_is_failed_after_the_attempts(
+    db: Database, writer: Writer, settings: Settings
+) -> None:
+    """A report that kills whichever process makes it (out of memory, a crash in the renderer) would
+    go round the nodes forever: after PANTAU_REPORT_ATTEMPTS lost leases the run is failed, with a
+    message for the coordinators on its page and an audit entry. Queuing it again by hand starts anew."""
+    assert Settings().report_attempts == 3  # the default
+    run_id = await _queue(writer)
+    assert run_id is not None
+    with time_machine.travel(NOW, tick=False) as traveller:
+
+        async def taken_and_lost() -> store.Run:
+            assert await writer.run(lambda tx: store.claim(tx, run_id, clock.now()))  # a process takes it ...
+            traveller.shift(worker.STALE_S - 1)
+            await worker.recover(writer, settings)  # ... renews nothing: not stale yet
+            assert (await store.run_by_id(db, run_id)).status == store.RENDERING  # type: ignore[union-attr]
+            traveller.shift(2)  # ... and is dead: its lease has run out
+            await worker.recover(writer, settings)
+            run = await store.run_by_id(db, run_id)
+            assert run is not None
+            return run
+
+        for _ in range(settings.report_attempts - 1):
+            run = await taken_and_lost()
+            assert run.status == store.QUEUED and "queued again" in run.message, run
+        assert await audit.search(db, audit.AuditFilter(action="report.abandon")) == []
+        run = await taken_and_lost()
+        assert run.status == store.FAILED, run
+        assert "berhenti 3 kali" in run.message and "stopped 3 times" in run.message, run.message
+        assert run.finished_at == clock.now()
+        assert await store.queued_ids(db) == []  # nobody takes it again
+        entries = await audit.search(db, audit.AuditFilter(action="report.abandon"))
+        assert [(e.actor, e.target_type, e.target_id, e.area_code) for e in entries] == [
+            ("pantau", "report_run", str(run_id), "64.02.06")
+        ]
+        traveller.shift(worker.STALE_S * 2)
+        await worker.recover(writer, settings)  # a failed run is no longer anyone's lease
+        assert len(await audit.search(db, audit.AuditFilter(action="report.abandon"))) == 1
+        # A coordinator makes it again: the count starts anew (one lost lease queues it again).
+        assert await _queue(writer) == run_id
+        run = await taken_and_lost()
+        assert run.status == store.QUEUED, run
