@@ -170,7 +170,7 @@ class Tally:
     latencies_ms: list[float] = field(default_factory=list)
     failed: int = 0  # submissions never acknowledged, even after resending with the same instance id
     saw_failure: int = 0  # submissions whose first sending failed (connection, 5xx, timeout)
-    recovered: int = 0  # of those, acknowledged on a resend with the same instance id
+    retried_ok: int = 0  # of those, acknowledged on a resend with the same instance id
     refused: dict[str, int] = field(default_factory=dict)  # unexpected answers (a 4xx): the drill's bug
     first_failure_at: float | None = None
 
@@ -193,6 +193,8 @@ class Outcome:
     killed_at_s: float
     restart_s: float
     killed_renderer: bool  # the killed node was making the scheduled report at that moment
+    proxy_down_at_s: float | None  # when nginx was killed (every client's connection cut), None: never
+    proxy_down_s: float  # until it answered again
     nginx_retried: int  # requests nginx passed to a second node
 
     @property
@@ -213,8 +215,9 @@ class Outcome:
         return (f"BENCH scale_out {self.rate:.0f} sub/s nodes={self.nodes} failed={t.failed} lost={self.lost} "
                 f"duplicates={self.duplicates} reports_made={self.reports_made} p99_ms={self.p99_ms:.0f} "
                 f"acked={len(t.acked)} stored={self.stored} beneficiaries={self.beneficiaries} "
-                f"standby_rows={self.standby_rows} saw_failure={t.saw_failure} recovered={t.recovered} "
-                f"nginx_retried={self.nginx_retried} killed_at_s={self.killed_at_s:.1f} "
+                f"standby_rows={self.standby_rows} saw_failure={t.saw_failure} retried_ok={t.retried_ok} "
+                f"nginx_retried={self.nginx_retried} proxy_down_at_s={_s(self.proxy_down_at_s)} "
+                f"proxy_down_s={self.proxy_down_s:.1f} killed_at_s={self.killed_at_s:.1f} "
                 f"restart_s={self.restart_s:.1f} killed_renderer={str(self.killed_renderer).lower()} "
                 f"report_queued_at_s={_s(self.report_queued_at_s)} "
                 f"report_made_at_s={_s(self.report_made_at_s)} clients={self.clients} seconds={self.seconds:.0f}")
@@ -230,34 +233,61 @@ def _run(env: dict[str, str], cwd: Path, *args: str) -> None:
     assert done.returncode == 0, f"pantau {' '.join(args)}: {done.stdout}{done.stderr}"
 
 
-@contextmanager
-def _nginx(folder: Path, upstreams: list[int]) -> Iterator[str]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert os.path.exists(nginx), "nginx is missing: apt-get install -y nginx-light"
-    folder.mkdir()
-    port = _free_port()
-    conf = folder / "nginx.conf"
-    conf.write_text(nginx_conf(folder, port, upstreams))
-    process = subprocess.Popen([nginx, "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log"),
-                                "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
+class Proxy:
+    """nginx in front of the nodes, on one port for the whole drill. Everything nginx needs (pid, logs,
+    temporary files) lives in `folder`; `kill` is the proxy's machine dying (SIGKILL, the connections
+    in flight cut, a request the node already stored left without its answer) and `start` brings it
+    back on the same port."""
+
+    def __init__(self, folder: Path, upstreams: list[int]) -> None:
+        self.binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        assert os.path.exists(self.binary), "nginx is missing: apt-get install -y nginx-light"
+        folder.mkdir()
+        self.folder = folder
+        self.conf = folder / "nginx.conf"
+        port = _free_port()
+        self.conf.write_text(nginx_conf(folder, port, upstreams))
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([self.binary, "-p", str(self.folder), "-c", str(self.conf), "-e",
+                                         str(self.folder / "error.log"), "-g", "daemon off;"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while True:
-            assert process.poll() is None, f"nginx exited: {(folder / 'error.log').read_text(errors='replace')}"
+            log = self.folder / "error.log"
+            assert self.process.poll() is None, f"nginx exited: {log.read_text('utf-8', 'replace')}"
             with suppress(httpx.HTTPError):
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
             assert time.monotonic() < deadline, "nginx did not answer within 30 s"
             time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight
+
+    def kill(self) -> None:
+        assert self.process is not None
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # the master and its worker
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight
         try:
-            process.wait(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.kill()
+
+
+@contextmanager
+def _nginx(folder: Path, upstreams: list[int]) -> Iterator[Proxy]:
+    proxy = Proxy(folder, upstreams)
+    try:
+        proxy.start()
+        yield proxy
+    finally:
+        proxy.stop()
 
 
 def _body(n: int, photo: str, version: str) -> bytes:
@@ -286,7 +316,7 @@ async def _sign_in(url: str) -> tuple[dict[str, str], str]:
         return dict(client.cookies.items()), str(sent.json()["sha256"])
 
 
-async def _clients(url: str, count: int, seconds: float, kill: Any) -> Tally:
+async def _clients(url: str, count: int, seconds: float, trouble: Any) -> Tally:
     """`count` clients, each sending one registration after another for `seconds`; a failed sending is
     sent again with the same body (the same instance id) until acknowledged or RETRY_FOR_S passes."""
     cookies, photo = await _sign_in(url)
@@ -313,7 +343,7 @@ async def _clients(url: str, count: int, seconds: float, kill: Any) -> Tally:
                 if status in (200, 201):
                     tally.acked.add(instance)
                     tally.latencies_ms.append((time.monotonic() - first) * 1000)
-                    tally.recovered += failed_once
+                    tally.retried_ok += failed_once
                     break
                 if status and status not in (502, 503, 504):
                     key = f"{status} {answer.text[:200]}"
@@ -331,7 +361,7 @@ async def _clients(url: str, count: int, seconds: float, kill: Any) -> Tally:
                 await asyncio.sleep(RETRY_PAUSE_S)
 
     async with httpx.AsyncClient(base_url=url, cookies=cookies, limits=limits, timeout=30) as http:
-        await asyncio.gather(kill(started), *(client(http) for _ in range(count)))
+        await asyncio.gather(trouble(started), *(client(http) for _ in range(count)))
     return tally
 
 
@@ -387,15 +417,22 @@ def _nginx_retried(access_log: Path) -> int:
 
 
 def drill(workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: float, victim: int | None = 1,
-          report_poll: int = 5, report_within: float = 240) -> Outcome:
-    """Run the whole drill in `workdir` (a fresh folder) and count. Nothing is left running."""
+          proxy_down_at: float | None = None, proxy_down_for: float = 1.0, report_poll: int = 5,
+          report_within: float = 240) -> Outcome:
+    """Run the whole drill in `workdir` (a fresh folder) and count. Nothing is left running.
+
+    victim: the node killed at `kill_at`, None for the one making the report. proxy_down_at: when nginx
+    itself is killed, for `proxy_down_for` seconds: nginx absorbs a node's death (it passes the
+    submission on), so this is the window in which the clients see the failures themselves (their
+    connections cut, some after the node stored the submission, then refused) and resend."""
     with primary_and_standby() as pair:
         return _drill(pair, workdir, nodes=nodes, clients=clients, seconds=seconds, kill_at=kill_at, victim=victim,
-                      report_poll=report_poll, report_within=report_within)
+                      proxy_down_at=proxy_down_at, proxy_down_for=proxy_down_for, report_poll=report_poll,
+                      report_within=report_within)
 
 
 def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: float, kill_at: float, victim: int | None,
-           report_poll: int, report_within: float) -> Outcome:
+           proxy_down_at: float | None, proxy_down_for: float, report_poll: int, report_within: float) -> Outcome:
     pair.psql(pair.primary_port, f"CREATE DATABASE {DATABASE}")
     primary = f"postgresql://postgres@127.0.0.1:{pair.primary_port}/{DATABASE}"
     standby = f"postgresql://postgres@127.0.0.1:{pair.standby_port}/{DATABASE}"
@@ -416,12 +453,13 @@ def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: floa
         port = _free_port()
         fleet.append(Node(port, {**base, "PANTAU_PORT": str(port), "PANTAU_DATA_DIR": str(folder / "data")}, folder))
     restart = {"at": 0.0, "took": 0.0, "renderer": False}
+    outage: dict[str, float | None] = {"at": None, "took": 0.0}
     try:
         for node in fleet:
             node.start()
         for node in fleet:
             node.wait_ready()
-        with _nginx(workdir / "nginx", [n.port for n in fleet]) as url:
+        with _nginx(workdir / "nginx", [n.port for n in fleet]) as proxy:
 
             async def kill(started: float) -> None:
                 await asyncio.sleep(kill_at)
@@ -442,8 +480,21 @@ def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: floa
                 await asyncio.to_thread(fleet[chosen].wait_ready)
                 restart["took"] = time.monotonic() - began
 
+            async def proxy_down(started: float) -> None:
+                if proxy_down_at is None:
+                    return
+                await asyncio.sleep(proxy_down_at)
+                outage["at"] = time.monotonic() - started
+                proxy.kill()
+                await asyncio.sleep(proxy_down_for)
+                await asyncio.to_thread(proxy.start)
+                outage["took"] = time.monotonic() - started - (outage["at"] or 0.0)
+
+            async def trouble(started: float) -> None:
+                await asyncio.gather(kill(started), proxy_down(started))
+
             load_started = dt.datetime.now(dt.UTC)
-            tally = asyncio.run(_clients(url, clients, seconds, kill))
+            tally = asyncio.run(_clients(proxy.url, clients, seconds, trouble))
         counted = asyncio.run(_count(primary, standby, tally.acked, load_started, report_within))
     finally:
         for node in fleet:
@@ -451,4 +502,5 @@ def _drill(pair: Pair, workdir: Path, *, nodes: int, clients: int, seconds: floa
     return Outcome(nodes=nodes, clients=clients, seconds=seconds, tally=tally, killed_at_s=restart["at"],
                    restart_s=restart["took"], killed_renderer=bool(restart["renderer"]),
                    nginx_retried=_nginx_retried(workdir / "nginx" / "access.log"),
+                   proxy_down_at_s=outage["at"], proxy_down_s=outage["took"] or 0.0,
                    **counted)
