@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from server.domain.attachments import file_format
 from server.domain.form import Choice, ChoiceList, Field, Form, Group, Question, Repeat, Settings
 from server.domain.problems import Loc, Problem, Said, has_errors, problem
 from server.domain.regions import RegionError, region_choices
@@ -310,7 +311,7 @@ class _Reader(NodeReader):
                      "- {name: ya, label: Ya}")
             return None
         if not node.value:  # a select_one_from_file list whose CSV was not uploaded is only a warning
-            self.report("form.empty_file_list" if name.lower().endswith(".csv") else "form.empty_choice_list",
+            self.report("form.empty_file_list" if file_format(name) else "form.empty_choice_list",
                         node, name=name)
         seen: set[str] = set()
         for choice, item in zip(choices, node.value, strict=True):

@@ -392,6 +392,13 @@ _define("xlsform.bad_attachment", "error",
         "Lembar '{sheet}' baris {row}: berkas '{attachment}' tidak bisa dibaca sebagai CSV: {reason}.",
         "Sheet '{sheet}' row {row}: the file '{attachment}' cannot be read as CSV: {reason}.",
         "Simpan sebagai CSV (UTF-8) dengan baris judul kolom.", "Save it as CSV (UTF-8) with a header line.")
+_define("xlsform.bad_choices_file", "error",
+        "Lembar '{sheet}' baris {row}: berkas pilihan '{attachment}' tidak bisa dibaca sebagai {format}: {reason}.",
+        "Sheet '{sheet}' row {row}: the choices file '{attachment}' cannot be read as {format}: {reason}.",
+        "XML: <root><item><name>a</name><label>A</label></item></root>, tanpa DTD. GeoJSON: FeatureCollection "
+        "dengan id dan properti title per fitur.",
+        "XML: <root><item><name>a</name><label>A</label></item></root>, without a DTD. GeoJSON: a "
+        "FeatureCollection with an id and a title property per feature.")
 _define("xlsform.metadata", "warning",
         "Lembar '{sheet}' baris {row}: jenis '{type}' disimpan sebagai pertanyaan tersembunyi yang kosong.",
         "Sheet '{sheet}' row {row}: the type '{type}' is kept as an empty hidden question.",

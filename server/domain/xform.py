@@ -14,7 +14,9 @@ what a phone app needs on top, converted by pyxform. On top of the export:
 - a note at the top naming what only the server checks (duplicates, region codes, ...);
 - a `beneficiary` question already chooses from `penerima_<programme>.csv` (xlsform_odk); that
   file is the enumerator's own slice, built per person when the phone downloads it
-  (beneficiary_csv).
+  (beneficiary_csv);
+- every list a question chooses from a file (`select_one_from_file x.csv | x.xml | x.geojson`) is
+  served as that media file again, written from the choices the form keeps (choices_file).
 
 The XForm is the same for everyone and never changes for a version; the web layer keeps it per
 version. Names this module adds to the instance are in XForm.added: a submission's reader drops them."""
@@ -24,10 +26,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 from server.domain.answers_plan import CONFIRMABLE
+from server.domain.attachments import file_format
 from server.domain.form import ChoiceList, Form, Question, Repeat, Text, walk
 from server.domain.xlsform_export import Sheet, language_column, languages_of, workbook_bytes, xlsform_sheets
 from server.domain.xlsform_odk import NIK_PATTERN, TYPE_COLUMN, beneficiary_file
@@ -90,6 +96,8 @@ def build_xform(form: Form, *, validate: bool = False) -> XForm:
     xml = result.xform.encode("utf-8")
     media = {f"wilayah_{name}.csv": region_csv(chosen) for name, chosen in sorted(regions.items())}
     media |= {name: attachment_csv(rows) for name, rows in sorted(form.attachments.items())}
+    media |= {name: choices_file(chosen) for name, chosen in sorted(form.choices.items())
+              if file_format(name) and name in _used_lists(form)}
     programme = form.settings.registry.programme if form.settings.registry else None
     picks = any(isinstance(f, Question) and f.type == "beneficiary" for f, _ in walk(form.fields))
     return XForm(form_id=form.settings.id, version=form.settings.version, title=dict(form.settings.title),
@@ -99,8 +107,12 @@ def build_xform(form: Form, *, validate: bool = False) -> XForm:
 
 
 # --- region lists as CSV files ---------------------------------------------------------------------
+def _used_lists(form: Form) -> set[str]:
+    return {f.choices for f, _ in walk(form.fields) if isinstance(f, Question) and f.choices}
+
+
 def _region_lists(form: Form) -> dict[str, ChoiceList]:
-    used = {f.choices for f, _ in walk(form.fields) if isinstance(f, Question) and f.choices}
+    used = _used_lists(form)
     return {name: chosen for name, chosen in form.choices.items() if chosen.wilayah and name in used}
 
 
@@ -118,6 +130,32 @@ def region_csv(chosen: ChoiceList) -> bytes:
     rows = ({"name": c.name, "label": c.label.get("id") or next(iter(c.label.values()), c.name),
              "parent": c.columns.get("parent", "")} for c in chosen.choices)
     return _csv(("name", "label", "parent"), rows)
+
+
+def choices_file(chosen: ChoiceList) -> bytes:
+    """A select_one_from_file list as the file it came from: CSV (name, label, its columns), ODK's XML
+    (root/item) or GeoJSON (a feature per choice: id, title, a Point from the column geometry)."""
+    rows = [{"name": c.name, "label": c.label.get("id") or next(iter(c.label.values()), c.name), **c.columns}
+            for c in chosen.choices]
+    kind = file_format(chosen.name)
+    if kind == "XML":
+        items = "".join("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in row.items()
+                                         if re.fullmatch(r"[A-Za-z_][\w.-]*", k)) + "</item>"
+                        for row in rows)
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n<root>{items}</root>\n'.encode()
+    if kind == "GeoJSON":
+        features = [{"type": "Feature", "id": row.pop("name"), "geometry": _geometry(row.pop("geometry", "")),
+                     "properties": {"title": row.pop("label"), **row}} for row in rows]
+        return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode()
+    return attachment_csv(rows) if rows else b"name,label\n"
+
+
+def _geometry(point: str) -> dict[str, object] | None:
+    try:
+        numbers = [float(x) for x in point.split()[:3]]
+    except ValueError:
+        return None
+    return {"type": "Point", "coordinates": [numbers[1], numbers[0], *numbers[2:]]} if len(numbers) >= 2 else None
 
 
 def attachment_csv(rows: list[dict[str, str]]) -> bytes:

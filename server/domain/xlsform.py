@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from server import clock
-from server.domain.attachments import BadAttachment, read_csv
+from server.domain.attachments import BadAttachment, file_format, read_choices, read_csv
 from server.domain.expr import ExprError, parse
 from server.domain.form import (
     MAX_NAME_LENGTH,
@@ -372,11 +372,13 @@ class _Reader:
 
     def from_file(self, sheet: str, row: Row, parsed: ParsedType) -> QuestionType | None:
         """select_one_from_file x.csv: the choices are the rows of x.csv (columns name and label,
-        label::<language> too), uploaded with the form; they become the choice list 'x.csv'."""
+        label::<language> too), uploaded with the form; they become the choice list 'x.csv'. An
+        x.xml (ODK's root/item) or x.geojson (features) file is read into the same rows."""
         file = parsed.list_name or ""
-        if not file.lower().endswith(".csv"):
-            self.unsupported(sheet, row, "type", f"jenis '{row.get('type')}' (pilihan dari berkas selain CSV)",
-                             f"the type '{row.get('type')}' (choices from a file other than CSV)")
+        if file_format(file) is None:
+            self.unsupported(sheet, row, "type", f"jenis '{row.get('type')}' (pilihan dari berkas selain CSV, "
+                             "XML atau GeoJSON)", f"the type '{row.get('type')}' (choices from a file other "
+                             "than CSV, XML or GeoJSON)")
             return None
         rows = self.attachment(sheet, row, file, required=True)
         if rows is None and file not in self.files:  # not uploaded (warned): a list without choices, as pyxform
@@ -400,11 +402,13 @@ class _Reader:
             self.report("xlsform.missing_choices_file" if required else "xlsform.missing_attachment", sheet,
                         row.number, row.cells["type"][1], attachment=file)
             return None
+        kind = file_format(file) or "CSV"
         try:
-            rows = read_csv(data)
+            rows = read_choices(file, data) if required else read_csv(data)
         except BadAttachment as exc:
-            self.report("xlsform.bad_attachment", sheet, row.number, row.cells["type"][1], attachment=file,
-                        reason=Said(exc.id, exc.en))
+            self.report("xlsform.bad_attachment" if kind == "CSV" or not required else "xlsform.bad_choices_file",
+                        sheet, row.number, row.cells["type"][1], attachment=file, reason=Said(exc.id, exc.en),
+                        format=kind)
             return None
         if not required:
             self.attachments[file] = rows

@@ -100,6 +100,81 @@ def test_a_missing_or_broken_attachment_is_named_at_its_row() -> None:
     assert [(p.code, p.line) for p in broken.problems] == [("xlsform.bad_attachment", 3)]
 
 
+PAIN_XML = (b'<?xml version="1.0"?>\n<root><item><name>kepala</name><label>Kepala</label><side>atas</side></item>'
+            b'<item><name>kaki</name><label>Kaki</label></item></root>')
+PURA_GEOJSON = (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "p1", "geometry": '
+                b'{"type": "Point", "coordinates": [115.26, -8.51]}, "properties": {"title": "Pura Besakih", '
+                b'"desa": "d1"}}, {"type": "Feature", "geometry": null, '
+                b'"properties": {"id": "p2", "title": "Pura Ulun"}}]}')
+
+
+def test_choices_from_an_xml_or_geojson_file_behave_as_from_a_csv() -> None:
+    from server.domain.load import encode_yaml
+    from server.domain.xform import build_xform
+
+    book = workbook([["type", "name", "label"], ["select_one_from_file sakit.xml", "sakit", "Sakit"],
+                     ["select_multiple_from_file sakit.xml", "semua", "Semua"],
+                     ["select_one_from_file pura.geojson", "pura", "Pura"]])
+    result = compile_source(book, "berkas.xlsx", {"sakit.xml": PAIN_XML, "pura.geojson": PURA_GEOJSON})
+    assert result.compiled is not None and result.problems == [], [p.format() for p in result.problems]
+    definition = result.compiled.definition
+    assert [(c.name, c.label, c.columns) for c in definition.choices["sakit.xml"].choices] == [
+        ("kepala", {"id": "Kepala"}, {"side": "atas"}), ("kaki", {"id": "Kaki"}, {})]
+    assert [(c.name, c.label, c.columns) for c in definition.choices["pura.geojson"].choices] == [
+        ("p1", {"id": "Pura Besakih"}, {"desa": "d1", "geometry": "-8.51 115.26"}), ("p2", {"id": "Pura Ulun"}, {})]
+    errors, answers = _check(result.compiled, {"sakit": "kaki", "semua": "kepala kaki", "pura": "p2"})
+    assert errors == [] and answers == {"sakit": "kaki", "semua": ["kepala", "kaki"], "pura": "p2"}
+    assert _check(result.compiled, {"sakit": "lutut"})[0] == [("sakit", "answer.choice")]
+    back = compile_source(encode_yaml(definition), "berkas.yaml")
+    assert back.compiled is not None and back.compiled.content_hash == result.compiled.content_hash
+    # ODK Collect gets the files back as media, in their own format, read again to the same choices.
+    xform = build_xform(definition)
+    assert sorted(xform.media) == ["pura.geojson", "sakit.xml"]
+    assert b"instance('sakit')/root/item" in xform.xml and b'<value ref="id"/>' in xform.xml
+    again = compile_source(book, "berkas.xlsx", dict(xform.media))
+    assert again.compiled is not None and again.compiled.content_hash == result.compiled.content_hash
+
+
+def test_a_missing_xml_file_is_an_empty_list_with_a_warning() -> None:
+    result = compile_source(workbook([["type", "name", "label"], ["select_one_from_file sakit.xml", "s", "S"]]),
+                            "x.xlsx")
+    assert [(p.code, p.line, p.severity) for p in result.problems] == [("xlsform.missing_choices_file", 2, "warning")]
+    assert result.compiled is not None and result.compiled.definition.choices["sakit.xml"].choices == []
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><root><item>'
+     b'<name>&b;</name></item></root>', "DTD"),
+    (b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><root><item><name>&x;</name></item></root>', "DTD"),
+    (b"<root><item><name>a</name></item>", "not well-formed"),
+    (b"<root></root>", "no items"),
+    (b"<root>" + b"<item><name>a</name></item>" * 10_001 + b"</root>", "more than 10000"),
+    (b"<root><item><name>" + b"a" * (5 * 1024 * 1024) + b"</name></item></root>", "larger than 5 MB"),
+])
+def test_a_hostile_or_broken_xml_file_is_refused_at_its_row(data: bytes, reason: str) -> None:
+    result = compile_source(workbook([["type", "name", "label"], ["text", "a", "A"],
+                                      ["select_one_from_file sakit.xml", "s", "S"]]), "x.xlsx", {"sakit.xml": data})
+    assert result.compiled is None
+    assert [(p.code, p.file, p.line) for p in result.problems] == [("xlsform.bad_choices_file", "x.xlsx[survey]", 3)]
+    assert reason in result.problems[0].message_en and "XML" in result.problems[0].message_en
+    assert "tidak bisa dibaca sebagai XML" in result.problems[0].message_id
+
+
+@pytest.mark.parametrize("data", [b"[1, 2]", b'{"type": "Feature"}', b"\xff{", b"{"])
+def test_a_file_that_is_not_a_geojson_feature_collection_is_refused(data: bytes) -> None:
+    result = compile_source(workbook([["type", "name", "label"], ["select_one_from_file pura.geojson", "p", "P"]]),
+                            "x.xlsx", {"pura.geojson": data})
+    assert [(p.code, p.line) for p in result.problems] == [("xlsform.bad_choices_file", 2)]
+    assert "GeoJSON" in result.problems[0].message_en
+
+
+def test_choices_from_another_kind_of_file_are_refused_by_name() -> None:
+    result = compile_source(workbook([["type", "name", "label"], ["select_one_from_file desa.txt", "d", "D"]]),
+                            "x.xlsx", {"desa.txt": b"d1"})
+    assert [(p.code, p.line) for p in result.problems] == [("xlsform.unsupported", 2)]
+    assert "desa.txt" in result.problems[0].message_en and "CSV, XML or GeoJSON" in result.problems[0].message_en
+
+
 def test_audio_video_and_file_load_show_switched_off_and_hold_no_answer() -> None:
     result = compile_source(workbook([
         ["type", "name", "label", "required"],

@@ -106,7 +106,7 @@ def test_a_workbook_with_groups_repeats_languages_and_parameters() -> None:
 
 @pytest.mark.parametrize(("row", "column"), [
     (["rank yn", "urutan", "Urutan"], 1),
-    (["select_one_from_file desa.xml", "desa", "Desa"], 1),
+    (["select_one_from_file desa.txt", "desa", "Desa"], 1),
     (["osm", "gedung", "Gedung"], 1),
 ])
 def test_unsupported_types_name_the_sheet_and_row(row: list[object], column: int) -> None:

@@ -23,6 +23,7 @@ from litestar.params import FromPath
 from server import clock
 from server.domain import registry as regions
 from server.domain.access import Principal, has
+from server.domain.attachments import file_format
 from server.domain.xform import Beneficiary, XForm, XFormError, beneficiary_csv, build_xform, md5_hex
 from server.errors import PantauError
 from server.storage import access, forms, registry_read
@@ -132,7 +133,8 @@ async def media_file(request: Request, principal: OpenRosaUser, form_id: FromPat
     if filename not in xform.media_names:
         raise PantauError("openrosa.not_found", what=f"berkas {filename[:80]}")
     data = await media_bytes(db, principal, xform, filename)
-    return Response(data, media_type="text/csv",
+    kind = {"XML": "application/xml", "GeoJSON": "application/geo+json"}.get(file_format(filename) or "", "text/csv")
+    return Response(data, media_type=kind,
                     headers={"Cache-Control": "private, no-store", VERSION_HEADER: "1.0",
                              "Content-Disposition": f'attachment; filename="{filename}"'})
 
