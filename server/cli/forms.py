@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server import clock
+from server.domain.attachments import MAX_BYTES, file_format
 from server.domain.problems import Loc, Problem, problem
 
 # The compiler, openpyxl and the region data are imported inside the handlers: every `pantau`
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = forms_sub.add_parser("check", help="check form files (.yaml, .json, .xlsx, .xls); exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="FILE")
     check.add_argument("--lang", choices=("en", "id"), default="en", help="language of the messages")
+    attach_argument(check)
     check.set_defaults(func=_check)
     ev = forms_sub.add_parser("eval", help="evaluate an expression against answers given as JSON")
     ev.add_argument("expression", metavar="EXPRESSION")
@@ -61,33 +63,60 @@ def _print_problem(item: Problem, lang: str) -> None:
         print(f"    {hint}")
 
 
-class _Beside(Mapping[str, bytes]):
-    """The files beside a workbook, read when the form names one: the CSV of select_one_from_file
-    or csv-external is looked for in the workbook's folder, as ODK tools do."""
+class Attached(Mapping[str, bytes]):
+    """The files a workbook names, read when the form names one: the CSV, XML or GeoJSON of
+    select_one_from_file, the CSV of csv-external. Given with --attach FILE first, else looked for
+    in the workbook's folder, as ODK tools do. A file over the readers' limit is passed on cut at
+    it, so the import says it is too large rather than that it is missing."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, attached: Mapping[str, Path] | None = None) -> None:
         self.folder = Path(path).resolve().parent
+        self.attached = dict(attached or {})
 
     def __getitem__(self, name: str) -> bytes:
-        target = self.folder / name
-        if "/" in name or "\\" in name or not target.is_file() or target.stat().st_size > 1024 * 1024:
+        if "/" in name or "\\" in name:
             raise KeyError(name)
-        return target.read_bytes()
+        target = self.attached.get(name, self.folder / name)
+        if not target.is_file():
+            raise KeyError(name)
+        with target.open("rb") as file:
+            return file.read(MAX_BYTES + 1)
 
     def __iter__(self) -> Iterator[str]:
-        return (p.name for p in self.folder.glob("*.csv"))
+        beside = (p.name for p in self.folder.iterdir() if p.is_file() and file_format(p.name))
+        return iter(dict.fromkeys([*self.attached, *beside]))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def attach_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--attach", action="append", default=[], metavar="FILE",
+                        help="a CSV, XML or GeoJSON file the form names (select_one_from_file, csv-external) "
+                             "when it is not beside the form file; may be given several times")
+
+
+def attached_files(args: argparse.Namespace) -> dict[str, Path]:
+    """--attach FILE... by file name; a file that is not there stops the command (exit 2)."""
+    from server.errors import PantauError
+
+    out: dict[str, Path] = {}
+    for name in args.attach:
+        path = Path(name)
+        if not path.is_file():
+            raise PantauError("form.file_missing", path=name)
+        out[path.name] = path
+    return out
 
 
 def _check(args: argparse.Namespace) -> int:
     from server.domain.compile import compile_source
 
     errors = warnings = 0
+    attached = attached_files(args)
     for path in args.paths:
         data = _read(path)
-        found = [data] if isinstance(data, Problem) else compile_source(data, path, _Beside(path)).problems
+        found = [data] if isinstance(data, Problem) else compile_source(data, path, Attached(path, attached)).problems
         for item in found:
             _print_problem(item, args.lang)
         errors += sum(1 for p in found if p.severity == "error")

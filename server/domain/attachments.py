@@ -35,6 +35,8 @@ class BadAttachment(Exception):
 def read_csv(data: bytes) -> Rows:
     """Rows of a CSV with a header line, as text; UTF-8 (with or without BOM) or Windows-1252,
     comma or semicolon separated (Excel in Indonesian writes ';')."""
+    if len(data) > MAX_BYTES:
+        raise BadAttachment(f"larger than {MAX_BYTES // 1024 // 1024} MB", f"lebih dari {MAX_BYTES // 1024 // 1024} MB")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
