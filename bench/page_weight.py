@@ -67,7 +67,7 @@ def main() -> None:
     print(f"  first load {total:.1f} KB (target {TARGET_KB:g}); repeat HTML {len(repeat) / 1024:.1f} KB "
           f"(target {REPEAT_TARGET_KB:g}); third-party {len(foreign)}; fonts {len(fonts)}; not cached {uncached}")
     print(f"BENCH page_weight {total:.1f} KB repeat_html_kb={len(repeat) / 1024:.1f} target_kb={TARGET_KB:g} "
-          f"repeat_target_kb={REPEAT_TARGET_KB:g} {parts} requests={1 + len(assets(page))} "
+          f"repeat_target_kb={REPEAT_TARGET_KB:g} bytes={sum(sizes.values())} {parts} requests={1 + len(assets(page))} "
           f"third_party={len(foreign)} web_fonts={len(fonts)} uncached={len(uncached)}")
 
 

@@ -92,6 +92,14 @@ def asset_urls() -> dict[str, str]:
             "boot": f"{base}/js/boot.js"}
 
 
+# The widgets form.js imports only for forms that use them: fill_context.lazy_modules lists a form's
+# in the page's config (`mods`), form.js imports static/js/NAME.js for each beside the rules and calls
+# its attach(spec, F) before the form is ready. A new one is a file there, a name here and its
+# condition in lazy_modules (offline_context caches every one of them for offline filling), at no
+# cost to the forms that do not use it.
+LAZY_MODULES = ("setvalue", "growth", "dupcheck", "repeat")
+
+
 def picker_assets(compiled: CompiledForm) -> dict[str, str]:
     """The beneficiary picker and its IndexedDB helper, only for forms with a beneficiary question:
     the other forms' first load stays within its weight budget (bench/page_weight.py)."""

@@ -24,6 +24,7 @@ from server.domain.problems import CATALOGUE, messages
 from server.domain.questions import QUESTION_TYPES, UPLOAD_TYPES
 from server.domain.xlsform_spelling import BACKGROUND_GEOPOINT
 from server.web.fill_assets import (
+    LAZY_MODULES,
     MESSAGE_CODES,
     RUNTIME_TEXTS,
     asset_urls,
@@ -450,9 +451,7 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         "lists": {q.name: _choice_list(form.choices[q.choices], lang)
                   for q in questions if q.choice_filter and q.choices},
         "constraint_messages": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
-        # Values the runtime writes into inputs (static/js/setvalue.js): triggers and typed calculations;
         # ODK's background-geopoint: the phone's location, taken when its trigger changes.
-        **({"set": 1} if any(q.trigger or computed_input(q) for q in questions) else {}),
         **({"geo": geo} if (geo := [q.name for q in questions
                                     if q.trigger and q.xlsform.get("type") == BACKGROUND_GEOPOINT]) else {}),
         "required_messages": {q.name: text_of(q.required_message, lang) for q in questions if q.required_message},
@@ -465,6 +464,18 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         # Choice lists and CSVs the expressions read (instance(), pulldata, jr:choice-name), labels in `lang`.
         **({"inst": found.instances, "cl": found.lists} if (found := secondary(compiled, lang)).instances else {}),
     }
+
+
+def lazy_modules(compiled: CompiledForm) -> list[str]:
+    """The widgets form.js imports for this form (fill_assets.LAZY_MODULES), named in the page's
+    config so they load beside the rules: setvalue.js writes values into inputs (triggers and typed
+    calculations), growth.js and dupcheck.js check growth measurements and intakes, repeat.js adds
+    and removes repeat instances. Other forms load none of them."""
+    questions = [f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)]
+    used = {"setvalue": any(q.trigger or computed_input(q) for q in questions),
+            "growth": growth_rules(compiled) is not None, "dupcheck": bool(registration_checks(compiled)),
+            "repeat": any(info.type == "repeat" for info in compiled.fields.values())}
+    return [name for name in LAZY_MODULES if used.get(name)]
 
 
 def computed_input(q: Question) -> bool:
@@ -524,5 +535,6 @@ def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer:
         error_code=shown.error_code,
         config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,
                           "rules": rules_url(compiled, lang), **({"b": base_revision} if base_revision else {}),
-                          **({"areas": list(areas)} if areas is not None else {})}),
+                          **({"areas": list(areas)} if areas is not None else {}),
+                          **({"mods": mods} if (mods := lazy_modules(compiled)) else {})}),
         summary=summary, comment=comment, base_revision=base_revision)

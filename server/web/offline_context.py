@@ -23,7 +23,7 @@ from server.storage.forms import FormTitle
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
-from server.web.fill_assets import STATIC, asset_urls, asset_version, growth_tables_url, safe_json
+from server.web.fill_assets import LAZY_MODULES, STATIC, asset_urls, asset_version, growth_tables_url, safe_json
 from server.web.input_guard import nul_path
 from server.web.schemas import SubmissionIn
 from server.web.viewer import Viewer, viewer_of
@@ -48,9 +48,10 @@ def phone_assets() -> dict[str, str]:
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}/[^'"]+\.js)['"]""", re.MULTILINE)
 
 
-# The scripts a fill page names: the runtime, the beneficiary picker on forms that have one, and
-# the ODK functions on forms that call them.
-PAGE_SCRIPTS = ("js/form.js", "js/picker.js", "js/expr-more.js", "js/expr-digest.js")
+# The scripts a fill page names: the runtime, the beneficiary picker on forms that have one, the
+# ODK functions on forms that call them, and the widgets form.js imports by name (its spec.mods).
+PAGE_SCRIPTS = ("js/form.js", "js/picker.js", "js/expr-more.js", "js/expr-digest.js",
+                *(f"js/{name}.js" for name in LAZY_MODULES))
 
 
 @lru_cache(maxsize=1)

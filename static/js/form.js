@@ -10,8 +10,8 @@ const doc = document, root = doc.documentElement, form = doc.getElementById('fil
 const config = JSON.parse(doc.getElementById('pantau-form').textContent);
 let spec = null, msg = {};
 const shownErrors = {}, kept = {}, uploads = [], ID_TYPES = ['nik', 'no_kk', 'geopoint'];
-// added by lazily loaded helpers (growth.js, dupcheck.js): after each refresh, at each check
-const hooks = [], checks = [];
+// added by lazily loaded helpers (growth.js, repeat.js...): before each refresh's filters, after each refresh, at each check
+const pre = [], hooks = [], checks = [];
 let page = 0, timer = 0, paged = false;
 // Drafts, photos and the outbox, loaded once the form works: the first visit stays light.
 const offline = () => import('./offline.js');
@@ -143,7 +143,7 @@ function refresh() {
   for (let round = 0; round < 3; round++) {
     values = collect();
     rel = run(values);
-    syncRepeats(values);
+    pre.forEach((h) => h(values));
     if (!filterChoices(values)) break;
   }
   Object.keys(rel).forEach((key) => {
@@ -405,67 +405,6 @@ function fillBoxes(fieldset, key, offered) {
   return was.some((v) => !offered.some((c) => c[0] === v));
 }
 
-// --- repeats: add, remove, and follow repeat_count -------------------------------------------------
-function addInstance(rep) {
-  const key = rep.id.slice(2), name = nameOf(key), tpl = rep.querySelector(':scope > template');
-  const n = rep.querySelectorAll(':scope > .ri').length, max = (spec.rules[name] || {}).max_count;
-  if (max !== undefined && n >= max) return;
-  const box = make('div');
-  box.innerHTML = tpl.innerHTML.split('{' + name + '}').join(String(n));
-  const inst = box.firstElementChild;
-  rep.insertBefore(inst, tpl);
-  inst.querySelectorAll('.q.sig').forEach(signaturePad);
-  numberInstances(rep);
-}
-
-function removeInstance(inst) {
-  const rep = inst.parentNode;
-  inst.remove();
-  numberInstances(rep);
-}
-
-// After a removal the later instances move up: their names, ids and labels follow, so the post
-// without JavaScript and the error paths from the server still point at the right inputs.
-function numberInstances(rep) {
-  const key = rep.id.slice(2), name = nameOf(key), rules = spec.rules[name] || {};
-  const list = rep.querySelectorAll(':scope > .ri');
-  const pattern = new RegExp('(^|[^\\w])' + key.replace(/[.[\]]/g, '\\$&') + '\\[\\d+\\]', 'g');
-  list.forEach((inst, i) => {
-    const now = '$1' + key + '[' + i + ']';
-    [inst].concat(Array.from(inst.querySelectorAll('[name],[id],[for],[aria-describedby],button[value]'))).forEach((e) => {
-      ['name', 'id', 'for', 'aria-describedby', 'value'].forEach((a) => {
-        const v = e.getAttribute(a);
-        if (v && v.indexOf(key + '[') >= 0 && (a !== 'value' || e.tagName === 'BUTTON')) e.setAttribute(a, v.replace(pattern, now));
-      });
-    });
-    inst.querySelectorAll('template').forEach((t) => { t.innerHTML = t.innerHTML.replace(pattern, now); });
-    const number = inst.querySelector('.rn span');
-    if (number) number.textContent = String(i + 1);
-    const rm = inst.querySelector(':scope > .rm');
-    if (rm) rm.hidden = rules.min_count !== undefined && list.length <= rules.min_count;
-  });
-  const add = rep.querySelector(':scope > .add');
-  if (add) add.disabled = rules.max_count !== undefined && list.length >= rules.max_count;
-  Object.keys(offeredCache).forEach((k) => { if (k.indexOf(key + '[') === 0) delete offeredCache[k]; });
-  schedule();
-}
-
-function syncRepeats(values) {
-  Object.keys(spec.rules).forEach((name) => {
-    const rule = spec.rules[name].repeat_count;
-    if (!rule) return;
-    instances(values, spec.fields[name][2]).forEach((inst) => {
-      const rep = byId('w-' + keyOf(inst[0], name)), s = toString(evaluate(rule, ctx(values, inst[0], '')));
-      const n = Math.max(0, Math.min(200, Math.trunc(s === '' ? NaN : +s)));
-      // no count yet (the field is being typed): keep what is there
-      if (!rep || n !== n) return;
-      let have = rep.querySelectorAll(':scope > .ri');
-      while (have.length < n) { addInstance(rep); have = rep.querySelectorAll(':scope > .ri'); }
-      for (let i = have.length - 1; i >= n; i--) removeInstance(have[i]);
-    });
-  });
-}
-
 // --- pages: one 'layout: page' group (or run of loose fields) at a time ----------------------------
 function pageOf(node) {
   const p = node.closest('[data-pg]');
@@ -692,10 +631,7 @@ function receipt(answer) {
 function onClick(e) {
   const b = e.target.closest('button');
   if (!b) return;
-  const inst = b.closest('.ri');
-  if (b.classList.contains('rm') && inst) { e.preventDefault(); removeInstance(inst); refresh(); }
-  else if (b.classList.contains('add')) { e.preventDefault(); addInstance(b.closest('.rp')); refresh(); }
-  else if (b.classList.contains('gps')) locate(b);
+  if (b.classList.contains('gps')) locate(b);
   else if (b.id === 'next') go(1);
   else if (b.id === 'back') go(-1);
 }
@@ -719,7 +655,7 @@ function unfold(rules) {
   return rules;
 }
 
-function attach(rules) {
+function attach(rules, mods) {
   spec = unfold(rules);
   msg = rules.msg;
   paged = +byId('progress').max > 1;
@@ -729,10 +665,8 @@ function attach(rules) {
   form.querySelectorAll('.q.sig').forEach(signaturePad);
   // picker.js (loaded only where the form has a beneficiary question) attaches itself on pantau:siap.
   window.pantauForm = { program: spec.program, msg: msg, refused: refused, at: () => page, open: showPage };
-  const F = { hooks, checks, wrapper, part, refresh: schedule, instances, keyOf, ctx, stored };
-  if (spec.growth) import('./growth.js').then((g) => g.attach(spec, F));
-  if (spec.set) import('./setvalue.js').then((g) => g.attach(spec, F));
-  if (spec.dup) import('./dupcheck.js').then((g) => g.attach(spec, F));
+  const F = { pre, hooks, checks, wrapper, part, refresh: schedule, run: refresh, instances, keyOf, ctx, stored, signaturePad, offeredCache };
+  mods.forEach((g) => g.attach(spec, F));
   doc.dispatchEvent(new Event('pantau:siap'));
   form.addEventListener('input', schedule);
   form.addEventListener('change', onChange);
@@ -752,7 +686,9 @@ function attach(rules) {
   if (!config.post) offline().then((o) => o.page(form, config)).catch(() => {});
 }
 
+// The widgets this form uses (fill_context.lazy_modules), fetched beside the rules; each attach(spec, F).
+const mods = Promise.all((config.mods || []).map((m) => import('./' + m + '.js')));
 fetch(config.rules, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
-  .then(attach)
+  .then((rules) => mods.then((m) => attach(rules, m)))
   // no rules: the page stays the plain HTML form
   .catch(() => { root.className = ''; });

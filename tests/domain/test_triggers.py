@@ -18,7 +18,7 @@ from server.domain.answers import validate
 from server.domain.compile import CompiledForm, compile_source
 from server.domain.form import Question
 from server.domain.xlsform_export import export_xlsform
-from server.web.fill_context import Clock, fill_context, runtime_rules
+from server.web.fill_context import Clock, fill_context, lazy_modules, runtime_rules
 from tests.domain.test_xlsform import compile_book, where
 
 NOW = dt.datetime(2026, 8, 17, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -50,8 +50,9 @@ def test_the_trigger_column_is_read_and_a_calculation_is_what_it_sets() -> None:
     assert isinstance(lokasi, Question) and lokasi.type == "hidden" and lokasi.trigger == "${suhu}"
     rules = runtime_rules(result.compiled, "id")
     assert rules["rules"]["diukur"]["trigger"] == {"t": "ref", "name": "suhu"}
-    assert rules["geo"] == ["lokasi"] and rules["set"] == 1  # the phone takes its location when suhu changes
-    assert "set" not in runtime_rules(compile_book([["type", "name", "label"], ["text", "a", "A"]]).compiled, "id")  # type: ignore[arg-type]
+    # the phone takes its location when suhu changes (setvalue.js)
+    assert rules["geo"] == ["lokasi"] and lazy_modules(result.compiled) == ["setvalue"]
+    assert lazy_modules(compile_book([["type", "name", "label"], ["text", "a", "A"]]).compiled) == []  # type: ignore[arg-type]
 
 
 def test_a_calculation_on_a_typed_question_is_its_value_shown_read_only() -> None:
@@ -67,7 +68,7 @@ def test_a_calculation_on_a_typed_question_is_its_value_shown_read_only() -> Non
         """)
     result = validate(compiled, {"a": 21, "b": 5}, today=NOW.date(), now=NOW)
     assert result.errors == [] and result.answers == {"a": 21, "b": 42}  # what was sent for b does not count
-    assert runtime_rules(compiled, "id")["set"] == 1  # the phone writes the value into b's input
+    assert lazy_modules(compiled) == ["setvalue"]  # the phone writes the value into b's input
     page = fill_context(compiled, lang="id", instance_id="x", viewer="citra", clock=Clock(today=NOW.date(), now=NOW))
     readonly = {it.name: it.readonly for it in page.items if it.name in ("a", "b")}
     assert readonly == {"a": False, "b": True}

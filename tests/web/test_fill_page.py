@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gzip
+import json
 import re
 import uuid
 from html.parser import HTMLParser
@@ -19,8 +20,18 @@ from server.domain.compile import CompiledForm, compile_source
 from server.settings import Settings
 from server.storage.db import Database
 from server.web.app import template_environment
-from server.web.fill_assets import safe_json
-from server.web.fill_context import Clock, FillContext, Item, Shown, fill_context, key_of_path, runtime_rules
+from server.web.fill_assets import LAZY_MODULES, STATIC, safe_json
+from server.web.fill_context import (
+    Clock,
+    FillContext,
+    Item,
+    Shown,
+    fill_context,
+    key_of_path,
+    lazy_modules,
+    runtime_rules,
+)
+from server.web.offline_context import shell_assets
 from tests.web.conftest import csrf_of
 from tests.web.test_api_submissions import publish
 
@@ -222,6 +233,23 @@ def test_only_a_growth_check_brings_the_growth_rules_to_the_phone() -> None:
         "position": "cara_ukur", "referral": "rujukan", "no_referral": "tidak_perlu"}
     assert rules["tables"].endswith("/data/who-growth.json")
     assert "growth" not in runtime_rules(compiled_form(), "id")  # other forms load nothing of it
+    assert lazy_modules(growth) == ["growth"] and "growth" not in lazy_modules(compiled_form())
+
+
+def test_the_page_names_the_widgets_its_form_uses_and_the_phone_caches_every_one() -> None:
+    """form.js imports static/js/NAME.js for each name in the page's config (`mods`): a form with
+    repeats gets repeat.js, the others nothing of it; the service worker's shell holds every such
+    module, so a form that uses one opens offline."""
+    compiled = compiled_form()  # with repeats (anggota)
+    page = fill_context(compiled, lang="id", instance_id="x", viewer="citra", clock=CLOCK)
+    assert "repeat" in json.loads(page.config)["mods"]
+    flat = compiled_form(b'settings: {id: t, version: "1"}\nfields:\n  - {type: text, name: a, label: {id: A}}\n')
+    assert "mods" not in json.loads(fill_context(flat, lang="id", instance_id="x", viewer="citra", clock=CLOCK).config)
+    shell = shell_assets()
+    for name in LAZY_MODULES:
+        assert (STATIC / "js" / f"{name}.js").is_file()
+        assert any(url.endswith(f"/js/{name}.js") for url in shell), name
+    assert "import('./' + m + '.js')" in (STATIC / "js" / "form.js").read_text()
 
 
 def test_only_forms_calling_an_odk_function_load_its_script_before_the_runtime() -> None:
