@@ -16,6 +16,7 @@ import pytest
 from server.settings import Settings
 from server.storage import migrate
 from server.storage.db import Database
+from tests.pg_clusters import Pair, primary_and_standby
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("PANTAU_TEST_DATABASE_URL", "")
@@ -52,6 +53,14 @@ async def _migrated(url: str) -> None:
                 await db.execute_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     finally:
         await db.close()
+
+
+@pytest.fixture(scope="session")
+def standby_pair() -> Iterator[Pair]:
+    """One PostgreSQL primary with a hot standby for the session's standby tests (making them takes
+    half a minute on a loaded machine): a test that stops the standby starts it again."""
+    with primary_and_standby() as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,15 @@ class Pair:
     def stop_standby(self) -> None:
         _run("pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.standby, "stop", "-m", "fast")
 
+    def start_standby(self) -> None:
+        """Again after stop_standby (nothing when it runs): it connects to the primary and streams
+        what it missed."""
+        running = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.standby,
+                                  "status"], capture_output=True, timeout=60, check=False)
+        if running.returncode == 0:
+            return
+        _run("pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.standby, "start")
+
 
 def _run(*args: str) -> str:
     done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)

@@ -128,18 +128,21 @@ class Figures(msgspec.Struct, frozen=True):
     trends: list[TrendChart] = []
 
 
-async def figures(db: Database, url: str, principal: Principal, wanted: Wanted,
-                  today: dt.date) -> dashboard_cache.Shown[Figures]:
+async def figures(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date,
+                  data_time: dt.datetime | None = None) -> dashboard_cache.Shown[Figures]:
     """The report's home tables for this period, scope and basis, the review queue and the petugas'
     activity, as of a stated moment: made once per data stamp (and day, for "this week"); after a
-    write the last ones are shown, stamped, while a background job makes them again."""
+    write the last ones are shown, stamped, while a background job makes them again. data_time: what
+    the hot standby `db` had replayed (storage/replica.ReadSource), None when `db` is the primary."""
     version = f"{await store.stamp(db)}|{today.isoformat()}"
-    return await CACHE.get(_key(url, principal, wanted), version, lambda: _make(db, url, principal, wanted, today))
+    return await CACHE.get(_key(url, principal, wanted), version,
+                           lambda: _make(db, url, principal, wanted, today, data_time))
 
 
-async def prime(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date) -> None:
+async def prime(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date,
+                data_time: dt.datetime | None = None) -> None:
     """Make what `figures` would show in a background job, before anyone asks (the server's start)."""
-    await CACHE.prime(_key(url, principal, wanted), lambda: _make(db, url, principal, wanted, today))
+    await CACHE.prime(_key(url, principal, wanted), lambda: _make(db, url, principal, wanted, today, data_time))
 
 
 def _key(url: str, principal: Principal, wanted: Wanted) -> dashboard_cache.Key:
@@ -148,10 +151,12 @@ def _key(url: str, principal: Principal, wanted: Wanted) -> dashboard_cache.Key:
             principal.role, *principal.areas)
 
 
-async def _make(db: Database, url: str, principal: Principal, wanted: Wanted,
-                today: dt.date) -> dashboard_cache.Made[Figures]:
-    # The moment is read before the stamp and the scan: every write before it is counted.
-    as_of = clock.now()
+async def _make(db: Database, url: str, principal: Principal, wanted: Wanted, today: dt.date,
+                data_time: dt.datetime | None) -> dashboard_cache.Made[Figures]:
+    # The moment is read before the stamp and the scan: every write before it is counted. On the hot
+    # standby that is the time of the last transaction it had replayed (what the reports print as
+    # their data time), not the clock: the newest minutes of the primary may not be there yet.
+    as_of = clock.now() if data_time is None else data_time
     version = f"{await store.stamp(db)}|{today.isoformat()}"
     tables, trends = await _scanned(url, wanted, version)
     definition = wanted.definition

@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,15 +18,14 @@ from server.settings import Settings
 from server.storage import replica as replica_module
 from server.storage.db import Database
 from tests.conftest import ON_POSTGRES
-from tests.pg_clusters import Pair, primary_and_standby
+from tests.pg_clusters import Pair
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL standby: the PostgreSQL pass runs it")
 
 
-@pytest.fixture(scope="module")
-def pair() -> Iterator[Pair]:
-    with primary_and_standby() as made:
-        yield made
+@pytest.fixture
+def pair(standby_pair: Pair) -> Pair:
+    return standby_pair
 
 
 def standby_of(pair: Pair, max_lag: int) -> Database:
@@ -125,6 +123,7 @@ def test_a_standby_that_is_down_sends_the_reads_to_the_primary(pair: Pair, caplo
             return [r.getMessage() for r in caplog.records if r.name == "pantau.replica"]
         finally:
             await db.close()
+            pair.start_standby()  # the session's other standby tests use it
 
     said = asyncio.run(scenario())
     assert len(said) == 1 and "cannot be reached" in said[0]

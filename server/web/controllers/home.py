@@ -92,7 +92,7 @@ async def _warm_up(db: Database, done: threading.Event) -> None:
                 scope = definitions.scope_for(definition, scopes[0] if scopes else definitions.KABUPATEN)
                 source = await db.heavy_reads()
                 await board.prime(source.db, source.db.url, principal,
-                                  board.Wanted(definition, wanted_period, scope, False), today)
+                                  board.Wanted(definition, wanted_period, scope, False), today, source.data_time)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the pages still work: the first view makes its figures as before
@@ -138,7 +138,7 @@ async def _dashboard(request: Request, principal: Principal, wanted: board.Wante
     db, lang, today = db_of(request), lang_of(request), clock.today()
     # The figures, their cache stamp included, come from one place: the hot standby while it keeps up.
     source = await db.heavy_reads()
-    shown = await board.figures(source.db, source.db.url, principal, wanted, today)
+    shown = await board.figures(source.db, source.db.url, principal, wanted, today, source.data_time)
     found = shown.value
     return board.DashboardContext(
         lang=lang,
