@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import json
 import time
 import uuid
@@ -17,13 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 import time_machine
 from litestar.testing import TestClient
 
 from server import clock
 from server.domain.report_format import long_date
+from server.reports import worker
 from server.settings import Settings
+from server.storage import reports as store
+from server.storage.db import Database
+from server.storage.writer import Writer
 from server.web.app import create_app
 from tests.conftest import ON_POSTGRES, _migrated, with_settings
 from tests.pg_clusters import Pair
@@ -100,8 +106,31 @@ def as_of(persona: Persona) -> str:
     raise AssertionError("the home page's figures did not become current")
 
 
+def report_text(settings: Settings) -> str:
+    """The quarterly report of Tenggarong (every record counted, reviewed or not) made by the worker
+    as a node makes it, and its PDF's text."""
+
+    async def made() -> bytes:
+        db = Database.from_settings(settings)
+        await db.open()
+        writer = Writer(db)
+        await writer.start()
+        try:
+            run_id = await writer.run(lambda tx: store.queue(tx, "monev_triwulan", "2026-Q1", "64.02.06", True,
+                                                             None, clock.now()))
+            assert run_id is not None
+            await worker.execute(db, writer, settings, run_id)
+            [edition] = await store.editions_of(db, run_id)
+            return store.pdf_bytes(settings.data_dir, edition.sha256, settings.database_url)
+        finally:
+            await writer.stop()
+            await db.close()
+
+    return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(asyncio.run(made()))).pages)
+
+
 def test_heavy_reads_come_from_the_standby_and_ones_own_from_the_primary(  # type: ignore[no-untyped-def]
-    as_, shipped, pair: Pair  # noqa: F811
+    as_, shipped, pair: Pair, settings: Settings  # noqa: F811
 ) -> None:
     citra, ani = as_("citra"), as_("ani")
     first = str(uuid.uuid4())
@@ -125,6 +154,10 @@ def test_heavy_reads_come_from_the_standby_and_ones_own_from_the_primary(  # typ
         stated = as_of(ani)
         assert stated.startswith(f"Angka per {standby_day(pair)} "), stated  # the standby's time
         assert long_date(NOW.astimezone(clock.WITA).date()) not in stated  # not the clock's
+        text = report_text(settings)  # the report's dataset: Siti only, read at the standby's time
+        assert "terdapat 1 penerima manfaat aktif" in text, text
+        replay = dt.datetime.fromisoformat(pair.psql(pair.standby_port, "SELECT pg_last_xact_replay_timestamp()"))
+        assert f"Data per {replay.astimezone(clock.WITA):%Y-%m-%d %H:%M} WITA (dibaca dari salinan siaga" in text
     finally:
         pair.psql(pair.standby_port, "SELECT pg_wal_replay_resume()")
     replayed(pair)
