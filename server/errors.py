@@ -414,6 +414,20 @@ define("editor.preview_published", 409,
        "Ubah dan simpan formulir untuk membuat draf, lalu coba lagi.",
        "This preview shows published version {version} and is for viewing only; test submissions are not kept. "
        "Change and save the form to make a draft, then try again.")
+# --- form media: the image, audio and video files a form's media columns name ---------------
+define("media.bad_name", 400, "Nama berkas '{name}' tidak boleh dipakai: tulis nama berkas saja, tanpa folder, "
+       "'..' atau karakter kendali.",
+       "The file name '{name}' cannot be used: give a plain file name, without folders, '..' or control characters.")
+define("media.not_named", 400, "Berkas '{name}' tidak disebut di kolom media formulir ini (image, audio, video).",
+       "The file '{name}' is not named in this form's media columns (image, audio, video).")
+define("media.bad_type", 415, "Berkas '{name}' bukan {wanted} yang diterima (gambar JPEG, PNG, WebP, GIF; "
+       "suara MP3, OGG, M4A, WAV; video MP4, WebM). SVG tidak diterima.",
+       "The file '{name}' is not an accepted {wanted_en} (JPEG, PNG, WebP, GIF images; MP3, OGG, M4A, WAV audio; "
+       "MP4, WebM video). SVG is not accepted.")
+define("media.too_large", 413, "Berkas '{name}' lebih dari {limit_mb} MB. Kecilkan dulu sebelum diunggah.",
+       "The file '{name}' is larger than {limit_mb} MB. Make it smaller before uploading.")
+define("media.none_chosen", 400, "Pilih berkas media untuk diunggah.", "Choose media files to upload.")
+define("media.not_found", 404, "Berkas media tidak ditemukan.", "Media file not found.")
 # --- ODK Collect and KoboCollect: app keys and the OpenRosa routes -------------------------
 define("app_key.bad_name", 400, "Beri nama kunci aplikasi (maksimal {max} karakter), misalnya nama HP-nya.",
        "Give the app key a name (at most {max} characters), e.g. the phone's name.")

@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Hours an import job (its uploaded list and its check) is kept before it is swept away.
     import_job_hours: int = 24
     max_attachment_bytes: int = 5 * 1024 * 1024
+    # Largest image, audio or video file a form's media columns may name (domain/form_media.py).
+    max_form_media_bytes: int = 8 * 1024 * 1024
     https: bool = False
     bench_routes: bool = False
     # The registry's master key for NIK/KK sealing and blind indexes; "" = derived from secret_key.
@@ -173,6 +175,10 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     ),
     "PANTAU_MAX_ATTACHMENT_BYTES": (
         "max_attachment_bytes", _int(1024, 100 * 1024 * 1024), "largest photo accepted, in bytes (5 MB)",
+    ),
+    "PANTAU_MAX_FORM_MEDIA_BYTES": (
+        "max_form_media_bytes", _int(1024, 64 * 1024 * 1024),
+        "largest image, audio or video file a form's media columns name, in bytes (8 MB)",
     ),
     "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
     "PANTAU_TRUSTED_PROXIES": (

@@ -37,7 +37,7 @@ RULE_ATTRIBUTES = (
 )
 # Warnings that change what old data means, or leave a question unanswerable (a choices CSV not
 # uploaded): publishing waits for staff to tick that they read them.
-NEEDS_CONFIRMATION = frozenset({"form.choice_reused", "form.empty_file_list"})
+NEEDS_CONFIRMATION = frozenset({"form.choice_reused", "form.empty_file_list", "form.missing_media"})
 _SUFFIX = re.compile(r"_([0-9]+)\Z")
 
 

@@ -180,6 +180,11 @@ _define("form.empty_file_list", "warning",
         "Daftar pilihan '{name}' kosong: berkasnya belum diunggah bersama formulir.",
         "The choice list '{name}' is empty: its file was not uploaded with the form.",
         "Unggah workbook lagi bersama '{name}'.", "Upload the workbook again with '{name}'.")
+_define("form.missing_media", "warning",
+        "Berkas media '{name}' ({kind}) disebut formulir tetapi belum diunggah; formulir tampil tanpa berkas itu.",
+        "The media file '{name}' ({kind}) is named by the form but not uploaded; the form shows without it.",
+        "Unggah '{name}' di halaman terbit atau bersama workbook.",
+        "Upload '{name}' on the publish page or with the workbook.")
 _define("form.empty_choice_list", "error",
         "Daftar pilihan '{name}' kosong.", "The choice list '{name}' is empty.",
         "Tambahkan pilihan, atau hapus daftarnya.", "Add choices, or remove the list.")

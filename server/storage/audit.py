@@ -23,6 +23,7 @@ ACTIONS = (
     "duplicate.same", "duplicate.different",
     "token.create", "token.revoke", "app_key.create", "app_key.revoke",
     "form.draft_save", "form.draft_delete", "form.archive", "form.restore", "form.assign",
+    "form.media_upload",
     "outbox.import", "registry.import",
 )
 

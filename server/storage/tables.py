@@ -398,3 +398,21 @@ class ImportJob(Table, tablename="import_job"):
 
 
 TABLES = (*TABLES, ImportJob)
+
+
+class FormMedia(Table, tablename="form_media"):
+    """A media file a form's media columns name (m0019, storage/form_media.py); primary key
+    (form_id, name) in the migration."""
+
+    form_id = Varchar(length=64, primary_key=True)
+    name = Varchar(length=200)
+    sha256 = Varchar(length=64)
+    blob_key = Varchar(length=64)
+    md5 = Varchar(length=32)
+    size = BigInt()
+    content_type = Varchar(length=40)
+    uploaded_by = Varchar(length=80)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = (*TABLES, FormMedia)

@@ -45,6 +45,7 @@ from server.web.controllers import (
     health,
     home,
     icons,
+    media,
     offline,
     openrosa,
     openrosa_submission,
@@ -102,6 +103,7 @@ ROUTERS: list[Router] = [
     registry_import.router,  # a beneficiary list from a file
     offline.router,  # offline first
     editor.router,  # the form editor
+    media.router,  # form media: image, audio and video files a form names
     reports.router,  # evaluation reports
     icons.router,  # /favicon.ico and the web app manifest
     openrosa.router,  # ODK Collect and KoboCollect, at / and under /key/<app key>/

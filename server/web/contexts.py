@@ -133,6 +133,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "form.draft_delete": ("Draf formulir dihapus", "Form draft deleted"),
     "form.archive": ("Formulir diarsipkan", "Form archived"), "form.restore": ("Formulir dipulihkan", "Form restored"),
     "form.assign": ("Penugasan formulir", "Form assigned"),
+    "form.media_upload": ("Media formulir diunggah", "Form media uploaded"),
     "outbox.import": ("Kotak keluar diimpor", "Outbox imported"),
     "registry.import": ("Daftar penerima diimpor", "Registry imported"),
 }

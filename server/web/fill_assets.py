@@ -4,6 +4,7 @@ UI texts and message codes (part of that hash), the rules URL and the JSON safe 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,12 @@ def asset_urls() -> dict[str, str]:
 # condition in lazy_modules (offline_context caches every one of them for offline filling), at no
 # cost to the forms that do not use it.
 LAZY_MODULES = ("setvalue", "growth", "dupcheck", "repeat")
+
+
+def media_assets(media: Mapping[str, str] | None) -> dict[str, str]:
+    """The media stylesheet, only for a form with uploaded media files: the other forms' first load
+    stays as it was (bench/page_weight.py)."""
+    return {"media_css": f"/aset/{asset_version()}/css/media.css"} if media else {}
 
 
 def picker_assets(compiled: CompiledForm) -> dict[str, str]:

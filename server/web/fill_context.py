@@ -19,6 +19,7 @@ from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
 from server.domain.exprtree import CHOICE_PREFIX
 from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, walk
+from server.domain.form_media import shown as shown_media
 from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
 from server.domain.questions import QUESTION_TYPES, UPLOAD_TYPES
@@ -30,6 +31,7 @@ from server.web.fill_assets import (
     asset_urls,
     expr_assets,
     growth_rules,
+    media_assets,
     picker_assets,
     rules_url,
     safe_json,
@@ -50,10 +52,18 @@ WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah
            # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
            "beneficiary": "bnf"}
 
+class Media(msgspec.Struct, frozen=True):
+    """An image, audio or video file a question or choice shows (domain/form_media.py)."""
+
+    kind: str  # image, audio, video
+    url: str
+
+
 class Option(msgspec.Struct, frozen=True):
     value: str
     label: str
     on: bool = False  # selected or ticked
+    media: list[Media] = []
 
 
 class OptionGroup(msgspec.Struct, frozen=True):
@@ -87,6 +97,7 @@ class Item(msgspec.Struct, kw_only=True):
     warnings: list[str] = []
     confirmable: bool = False
     confirmed: bool = False
+    media: list[Media] = []  # shown after the label and hint, in the page's language
     children: list[Item] = []  # a group's fields; a repeat's instances; an instance's fields
     template: list[Item] = []  # a repeat: one instance numbered "{name}", cloned by the runtime
     number: int = 0  # an instance: 1-based
@@ -275,8 +286,9 @@ class Builder:
     `layout: page` group is one, and each run of other visible fields between them is one more."""
 
     def __init__(self, compiled: CompiledForm, state: State, shown: Shown, lang: str,
-                 areas: tuple[str, ...] | None = None) -> None:
+                 areas: tuple[str, ...] | None = None, media: Mapping[str, str] | None = None) -> None:
         self.compiled, self.state, self.shown, self.lang = compiled, state, shown, lang
+        self.media = media or {}  # uploaded media file name -> its URL
         self.areas = areas  # the regions a region list may offer; None: all of them
         self.ui = ui_texts(lang)
         self.pages = 0
@@ -362,7 +374,7 @@ class Builder:
                     value="" if isinstance(value, list) or value is None else str(value),
                     error=self.shown.errors.get(key, ""), warnings=self.shown.warnings.get(key, []),
                     confirmable=q.type in CONFIRMABLE,
-                    confirmed=q.name in (raw.get(CONFIRM_KEY) or ()))
+                    confirmed=q.name in (raw.get(CONFIRM_KEY) or ()), media=self._media(q.xlsform))
         if q.choices:
             self._choices(item, q, value, position)
         if widget == "upload":
@@ -370,6 +382,12 @@ class Builder:
         if widget == "datetime":
             item.value = item.value[:16]  # datetime-local shows no offset; the post adds WITA's back
         return item
+
+    def _media(self, columns: Mapping[str, str]) -> list[Media]:
+        """The uploaded files the columns name in the page's language; a file not uploaded is left out."""
+        if not self.media:
+            return []
+        return [Media(kind, self.media[name]) for kind, name in shown_media(columns, self.lang) if name in self.media]
 
     def _widget(self, q: Question) -> str:
         if q.type == "select_one":
@@ -391,7 +409,8 @@ class Builder:
         if chosen.wilayah and self.areas is not None:
             # A record outside one's areas would be refused on sending: never offer it.
             offered = [c for c in offered if reachable(self.areas, c.name) or c.name in picked]
-        options = [Option(c.name, text_of(c.label, self.lang, c.name), c.name in picked) for c in offered]
+        options = [Option(c.name, text_of(c.label, self.lang, c.name), c.name in picked, self._media(c.columns))
+                   for c in offered]
         item.filtered = q.choice_filter is not None
         if not chosen.choices:  # select_one_from_file whose CSV was not uploaded (xlsform.missing_choices_file)
             item.hint = f"{item.hint} {self.ui['no_choices']}".strip()
@@ -513,13 +532,13 @@ def _choice_list(chosen: ChoiceList, lang: str) -> dict[str, Any]:
 def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer: str, clock: Clock,
                  answers: dict[str, Any] | None = None, shown: Shown | None = None,
                  base_revision: int | None = None, comment: str = "",
-                 areas: tuple[str, ...] | None = None) -> FillContext:
+                 areas: tuple[str, ...] | None = None, media: Mapping[str, str] | None = None) -> FillContext:
     """The page for a new form (answers None: the defaults) or for answers posted back (kept as
     typed, with the errors and warnings of `shown` at their fields). With base_revision, a record
     sent back for correction: the runtime submits it as a new revision of that one."""
     raw = answers if answers is not None else defaults(compiled, compiled.definition.fields, clock)
     shown = shown or Shown()
-    builder = Builder(compiled, State(compiled, raw, clock), shown, lang, areas)
+    builder = Builder(compiled, State(compiled, raw, clock), shown, lang, areas, media)
     items = builder.items(compiled.definition.fields, raw, (), False)
     labels = {info.name: text_of(info.label, lang, info.name) for info in compiled.fields.values()}
     summary = [(key, f"{labels.get(key.rsplit('.', 1)[-1].split('[')[0], key)}: {message}")
@@ -530,7 +549,7 @@ def fill_context(compiled: CompiledForm, *, lang: str, instance_id: str, viewer:
         version=compiled.version, instance_id=instance_id, action=f"/f/{compiled.form_id}{query}",
         switch_url=f"/f/{compiled.form_id}?lang={'id' if lang == 'en' else 'en'}", viewer=viewer, items=items,
         pages=builder.pages, has_repeats=builder.has_repeats, ui=ui_texts(lang),
-        assets={**asset_urls(), **picker_assets(compiled), **expr_assets(compiled)},
+        assets={**asset_urls(), **picker_assets(compiled), **expr_assets(compiled), **media_assets(media)},
         rules_url=rules_url(compiled, lang), message=shown.message, error=shown.error,
         error_code=shown.error_code,
         config=safe_json({"id": compiled.form_id, "v": compiled.version, "i": instance_id, "lang": lang,

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
@@ -23,7 +24,15 @@ from server.storage.forms import FormTitle
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
-from server.web.fill_assets import LAZY_MODULES, STATIC, asset_urls, asset_version, growth_tables_url, safe_json
+from server.web.fill_assets import (
+    LAZY_MODULES,
+    STATIC,
+    asset_urls,
+    asset_version,
+    growth_tables_url,
+    media_assets,
+    safe_json,
+)
 from server.web.input_guard import nul_path
 from server.web.schemas import SubmissionIn
 from server.web.viewer import Viewer, viewer_of
@@ -32,11 +41,14 @@ SW_FILE = STATIC / "js" / "sw.js"
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
-def release(versions: list[OfflineVersion]) -> str:
-    """Changes with every release of the static files and every form version a phone may cache."""
+def release(versions: list[OfflineVersion], media: Sequence[str] = ()) -> str:
+    """Changes with every release of the static files, every form version a phone may cache and
+    every form media file uploaded (storage/form_media.every_hash)."""
     digest = hashlib.sha256(asset_version().encode())
     for v in versions:
         digest.update(f"\0{v.form_id}\0{v.version}".encode())
+    for m in media:
+        digest.update(f"\0{m}".encode())
     return digest.hexdigest()[:12]
 
 
@@ -75,7 +87,7 @@ def shell_assets() -> list[str]:
     """The WHO growth tables too (8 KB gzipped): a growth check opened offline computes its z-scores."""
     base = f"/aset/{asset_version()}"
     return sorted({*asset_urls().values(), *(f"{base}/{path}" for path in module_graph()),
-                   growth_tables_url()})
+                   growth_tables_url(), *media_assets({"": ""}).values()})
 
 
 def page_key(form_id: str, version: str | None, newest: bool) -> str:
@@ -83,7 +95,8 @@ def page_key(form_id: str, version: str | None, newest: bool) -> str:
     return f"/f/{form_id}" if newest or not version else f"/f/{form_id}?v={version}"
 
 
-def manifest(versions: list[OfflineVersion], user: str, programmes: list[str] | None = None) -> dict[str, Any]:
+def manifest(versions: list[OfflineVersion], user: str, programmes: list[str] | None = None, *,
+             media: Sequence[str] = (), media_urls: Sequence[str] = ()) -> dict[str, Any]:
     """Pages in Bahasa Indonesia only: an English page is cached when it is visited. The rules URL
     follows fill_assets.rules_url."""
     forms: dict[str, dict[str, Any]] = {}
@@ -94,12 +107,13 @@ def manifest(versions: list[OfflineVersion], user: str, programmes: list[str] | 
         pages.append(page_key(v.form_id, v.version, v.newest))
         rules.append(f"/f/{v.form_id}/aturan?v={v.version}&lang=id&r={asset_version()}")
     return {
-        "release": release(versions),
+        "release": release(versions, media),
         "user": user,
         "shell": [*shell_assets(), "/static/css/pantau.css", "/", "/draf", "/terkirim", "/akun"],
         "programmes": programmes or [],
         "pages": pages,
         "rules": rules,
+        "media": list(media_urls),  # the image, audio and video files of the forms (web/media_urls.py)
         "forms": list(forms.values()),
     }
 

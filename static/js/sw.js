@@ -1,6 +1,6 @@
 // The service worker, served at /sw.js with scope / (server/web/controllers/offline.py
 // writes the release in). It caches the app shell and, from /api/v1/offline, every form page and
-// rules document the enumerator may fill, so after one visit online the forms open with no network.
+// rules document the enumerator may fill, and the forms' media files (keyed by content hash), so after one visit online the forms open with no network.
 // Pages go to the network first and fall back to the cache; the hashed assets and rules come from the
 // cache first. Everything is stored gzipped. The drafts and the outbox live in IndexedDB, which a new release never touches: an
 // update only swaps this cache for the next one.
@@ -57,7 +57,7 @@ async function precache() {
     manifest = null;
   }
   if (!manifest) return;
-  const urls = manifest.shell.concat(manifest.rules, manifest.pages);
+  const urls = manifest.shell.concat(manifest.rules, manifest.pages, manifest.media || []);
   await Promise.all(urls.map((url) => fetchWithin(url, PRECACHE_TIMEOUT_MS, (r) => store(url, r)).catch(() => null)));
 }
 
@@ -169,7 +169,7 @@ self.addEventListener('fetch', (event) => {
     if (/^\/f\/[^/]+$/.test(url.pathname) || KEPT.indexOf(url.pathname) >= 0 || url.pathname === '/masuk') {
       event.respondWith(navigate(request));
     }
-  } else if (url.pathname.indexOf('/aset/') === 0 || url.pathname.indexOf('/static/') === 0 || /^\/f\/[^/]+\/aturan$/.test(url.pathname)) {
+  } else if (url.pathname.indexOf('/aset/') === 0 || url.pathname.indexOf('/static/') === 0 || /^\/f\/[^/]+\/(aturan$|media\/)/.test(url.pathname)) {
     event.respondWith(fromCache(request));
   }
 });

@@ -23,14 +23,16 @@ from server.domain.access import Principal
 from server.domain.answers import validate
 from server.domain.compile import CompiledForm, load_source
 from server.domain.form import MAX_NAME_LENGTH, NAME_RE
+from server.domain.form_media import ACCEPT, named_files
 from server.domain.load import encode_yaml, form_document
+from server.domain.problems import Loc, problem
 from server.domain.xlsform_export import export_xlsform
 from server.domain.xlsform_view import marked_sheets
 from server.errors import PantauError
-from server.storage import access, audit, form_drafts, forms
+from server.storage import access, audit, form_drafts, form_media, forms
 from server.storage.forms import versions_of
 from server.web.auth import SignedIn, client_address
-from server.web.deps import db_of, lang_of, writer_of
+from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.editor_context import (
     ASSIGNABLE_ROLES,
     UploadContext,
@@ -44,6 +46,7 @@ from server.web.fill_assets import asset_version, safe_json
 from server.web.fill_context import fill_context, runtime_rules
 from server.web.formdata import read_form, text
 from server.web.http import Request
+from server.web.media_urls import media_urls
 from server.web.schemas import SubmissionIn
 from server.web.submitting import Invalid, problems_of
 
@@ -123,7 +126,7 @@ async def forms_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, NEED)
     rows = await form_drafts.overview(db_of(request))
     context = list_context(rows, lang_of(request), principal, message=_notice(request))
-    return Template(template_name="editor_list.html", context={"page": context})
+    return Template(template_name="editor_list.html", context={"page": context, "media_accept": ACCEPT})
 
 
 @post("/formulir")
@@ -163,6 +166,8 @@ async def upload(request: Request, principal: SignedIn) -> Response[Any]:
         await posted.close()
     if len(data) > MAX_UPLOAD:
         raise PantauError("editor.upload_too_large", limit=MAX_UPLOAD)
+    media = {name: body for name, body in attachments.items() if not name.lower().endswith(".csv")}
+    attachments = {name: body for name, body in attachments.items() if name not in media}
     loaded = load_source(data, filename, attachments)
     form_id = loaded.form.settings.id if loaded.form is not None else ""
     history = [v.compiled for v in await versions_of(db_of(request), form_id)] if form_id else []
@@ -177,8 +182,15 @@ async def upload(request: Request, principal: SignedIn) -> Response[Any]:
             sheets=marked_sheets(data, filename, checked.problems),
         )
         return Template(template_name="editor_upload.html", context={"page": context}, status_code=422)
+    settings = settings_of(request)
+    named = named_files(checked.compiled.definition)
+    for name, body in media.items():  # every file checked before anything is stored
+        form_media.checked(name, body, named, settings.max_form_media_bytes)
     source, _ = evolution.canonical(checked.compiled)
     await form_drafts.save(writer_of(request), principal, form_id, source.decode(), checked.compiled.content_hash)
+    for name, body in media.items():
+        kind = form_media.checked(name, body, named, settings.max_form_media_bytes)
+        await form_media.save(db_of(request), settings.data_dir, principal, form_id, name, body, kind)
     return Redirect(f"/formulir/{form_id}", status_code=303)
 
 
@@ -187,8 +199,9 @@ def _base_name(name: str) -> str:
 
 
 async def _attachments(parts: list[Any], room: int) -> dict[str, bytes]:
-    """The CSV files uploaded beside an XLSForm (select_one_from_file, csv-external), by file name;
-    together with the workbook within the upload limit."""
+    """The files uploaded beside an XLSForm, by file name: CSV files (select_one_from_file,
+    csv-external) and media files (its image, audio and video columns); together with the workbook
+    within the upload limit."""
     files: dict[str, bytes] = {}
     for part in parts:
         if not isinstance(part, UploadFile) or not part.filename:
@@ -353,6 +366,7 @@ async def preview_page(request: Request, principal: SignedIn, form_id: FromPath[
         instance_id=str(uuid.uuid4()),
         viewer=principal.display_name,
         clock=Clock(today=now.astimezone(clock.WITA).date(), now=now),
+        media=await media_urls(db_of(request), compiled.form_id),
     )
     base = f"/formulir/{form_id}/pratinjau"
     rules = f"{base}/aturan?lang={lang}&h={compiled.content_hash[:12]}&r={asset_version()}"
@@ -435,7 +449,22 @@ async def _publish_plan(request: Request, principal: Principal, form_id: str) ->
     if compiled is not None and newest is not None and newest.content_hash == compiled.content_hash:
         to_version = newest.version  # nothing changed: publishing is a no-op
     diff = evolution.diff(newest, compiled) if compiled else evolution.Diff(changes=[])
+    if compiled is not None:  # media not uploaded yet: a warning, as a choices file not uploaded is
+        stored = await form_media.listed(db_of(request), form_id)
+        for name, kind in named_files(compiled.definition).items():
+            if name not in stored:
+                checked.problems.append(problem("form.missing_media", Loc("draf.yaml"), name=name, kind=kind))
+                checked.fields.append("")
     return draft, checked, diff, newest, to_version
+
+
+async def _media_rows(request: Request, plan: Any) -> list[tuple[str, str, bool]]:
+    """(file name, kind, uploaded) of every media file the draft names, for the publish page."""
+    compiled = plan[1].compiled
+    if compiled is None:
+        return []
+    stored = await form_media.listed(db_of(request), compiled.form_id)
+    return [(name, kind, name in stored) for name, kind in named_files(compiled.definition).items()]
 
 
 @get("/formulir/{form_id:str}/terbit")
@@ -443,11 +472,11 @@ async def publish_page(request: Request, principal: SignedIn, form_id: FromPath[
     """The difference from the published version, the warnings to confirm, and the publish button."""
     plan = await _publish_plan(request, principal, form_id)
     answers = await form_drafts.answer_counts(db_of(request), form_id) if plan[2].of("removed") else {}
-    return _publish_template(request, principal, form_id, plan, answers=answers)
+    return await _publish_template(request, principal, form_id, plan, answers=answers)
 
 
-def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,
-                      error: PantauError | None = None, answers: dict[str, int] | None = None) -> Template:
+async def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,
+                            error: PantauError | None = None, answers: dict[str, int] | None = None) -> Template:
     """The publish page: the plan's difference and warnings, with the refusal when there is one."""
     _, checked, diff, newest, to_version = plan
     lang = lang_of(request)
@@ -463,7 +492,9 @@ def _publish_template(request: Request, principal: Principal, form_id: str, plan
         error=error.message(lang) if error is not None else "",
         answers=answers,
     )
-    return Template(template_name="editor_publish.html", context={"page": context}, headers=NO_STORE,
+    media = await _media_rows(request, plan)
+    return Template(template_name="editor_publish.html", context={"page": context, "media": media,
+                                                                  "media_accept": ACCEPT}, headers=NO_STORE,
                     status_code=error.status if error is not None else 200)
 
 
@@ -480,7 +511,7 @@ async def publish(request: Request, principal: SignedIn, form_id: FromPath[str])
     elif warnings and text(posted, "konfirmasi") != "ya":
         error = PantauError("editor.needs_confirmation", count=len(warnings))
     if error is not None:
-        return _publish_template(request, principal, form_id, plan, error)
+        return await _publish_template(request, principal, form_id, plan, error)
     compiled = checked.compiled
     assert compiled is not None  # checked.ok above
     if to_version != compiled.version:

@@ -47,6 +47,7 @@ from server.web.fill_context import (
     text_of,
 )
 from server.web.http import Request
+from server.web.media_urls import media_urls
 from server.web.submitting import Invalid, accept
 
 MAX_INSTANCES = 200  # repeat instances per repeat in one post: a bigger index is hostile, not a family
@@ -69,12 +70,12 @@ async def _version(request: Request, principal: Principal, form_id: str, version
     return await access.form_version_for(db_of(request), principal, form_id, version, need="fill")
 
 
-def _page(request: Request, principal: Principal, compiled: CompiledForm, instance_id: str,
-          answers: dict[str, Any] | None = None, shown: Shown | None = None, status: int = 200,
-          base_revision: int | None = None) -> Template:
+async def _page(request: Request, principal: Principal, compiled: CompiledForm, instance_id: str,
+                answers: dict[str, Any] | None = None, shown: Shown | None = None, status: int = 200,
+                base_revision: int | None = None) -> Template:
     context = fill_context(compiled, lang=lang_of(request), instance_id=instance_id, viewer=principal.display_name,
                            clock=_clock(), answers=answers, shown=shown, base_revision=base_revision,
-                           areas=pickable_areas(principal))
+                           areas=pickable_areas(principal), media=await media_urls(db_of(request), compiled.form_id))
     return Template(template_name="fill.html", context={"page": context}, status_code=status, headers=NO_STORE)
 
 
@@ -86,7 +87,7 @@ async def fill_page(request: Request, principal: SignedIn, form_id: FromPath[str
     if v is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
         raise PantauError("http.not_found")
     loaded = await _version(request, principal, form_id, v)
-    return _page(request, principal, loaded.compiled, str(uuid.uuid4()))
+    return await _page(request, principal, loaded.compiled, str(uuid.uuid4()))
 
 
 @get("/f/{form_id:str}/aturan", guards=[signed_in])
@@ -125,10 +126,10 @@ async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str
         await form.close()
     if action:
         _apply_action(compiled, answers, action, _clock())
-        return _page(request, principal, compiled, str(instance_id), answers, base_revision=revision)
+        return await _page(request, principal, compiled, str(instance_id), answers, base_revision=revision)
     if photo_errors:
         shown = _invalid(photo_errors, lang_of(request))
-        return _page(request, principal, compiled, str(instance_id), answers, shown, 422, revision)
+        return await _page(request, principal, compiled, str(instance_id), answers, shown, 422, revision)
     return await _submit(request, principal, compiled, instance_id, answers, revision)
 
 
@@ -143,13 +144,13 @@ async def _submit(request: Request, principal: Principal, compiled: CompiledForm
         errors = {key_of_path(e.path): e.message_en if lang == "en" else e.message_id for e in result.errors}
         shown = _invalid(errors, lang) if errors else Shown(error=ui_texts(lang)["tick"])
         shown = msgspec.structs.replace(shown, warnings=_by_key(result.unconfirmed, lang))
-        return _page(request, principal, compiled, str(instance_id), answers, shown, 422, revision)
+        return await _page(request, principal, compiled, str(instance_id), answers, shown, 422, revision)
     except PantauError as error:
         if not 400 <= error.status < 500:
             raise
         # 409, outside the area...: the answers stay on the page
         shown = Shown(error=error.message(lang), error_code=error.code)
-        return _page(request, principal, compiled, str(instance_id), answers, shown, error.status, revision)
+        return await _page(request, principal, compiled, str(instance_id), answers, shown, error.status, revision)
     context = ReceiptContext(
         lang=lang, title=text_of(compiled.title, lang, compiled.form_id), viewer=principal.display_name,
         instance_id=receipt.instance_id, received_at=receipt.received_at.astimezone(clock.WITA).strftime(

@@ -15,12 +15,13 @@ from litestar.response import Template
 
 from server.domain.access import Principal, pickable_areas
 from server.errors import PantauError
-from server.storage import access, forms, offline, review, submissions
+from server.storage import access, form_media, forms, offline, review, submissions
 from server.web.auth import SignedIn, signed_in
 from server.web.controllers.fill import NO_STORE, _clock
 from server.web.deps import db_of, lang_of
 from server.web.fill_context import fill_context, registration_checks
 from server.web.http import Request
+from server.web.media_urls import media_urls
 from server.web.offline_context import SW_FILE, ImportContext, manifest, parse_outbox, phone_page_context, release
 from server.web.outbox_import import import_outbox
 
@@ -29,7 +30,8 @@ from server.web.outbox_import import import_outbox
 async def service_worker(request: Request) -> Response[bytes]:
     """The service worker with the release baked in: a new release of the static files or a new form
     version changes these bytes, which is how the browser learns to install the new worker."""
-    rel = release(await offline.published_versions(db_of(request)))
+    db = db_of(request)
+    rel = release(await offline.published_versions(db), await form_media.every_hash(db))
     body = SW_FILE.read_text(encoding="utf-8").replace("__RELEASE__", rel).encode()
     return Response(
         body, media_type="text/javascript", headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
@@ -43,7 +45,10 @@ async def offline_manifest(request: Request, principal: SignedIn) -> dict[str, A
     access.require(principal, "fill")
     db = db_of(request)
     versions = [v for v in await offline.published_versions(db) if await access.open_to(db, principal, v.form_id)]
-    return manifest(versions, principal.username, await _picked_programmes(db, versions))
+    urls = [url for form_id in sorted({v.form_id for v in versions if v.newest})
+            for url in (await media_urls(db, form_id)).values()]
+    return manifest(versions, principal.username, await _picked_programmes(db, versions),
+                    media=await form_media.every_hash(db), media_urls=urls)
 
 
 async def _picked_programmes(db: Any, versions: list[Any]) -> list[str]:
@@ -108,6 +113,7 @@ async def correction_page(request: Request, principal: SignedIn, instance_id: Fr
         base_revision=found.revision,
         comment=found.comment,
         areas=pickable_areas(principal),
+        media=await media_urls(db, loaded.compiled.form_id),
     )
     return Template(template_name="fill.html", context={"page": context}, headers=NO_STORE)
 

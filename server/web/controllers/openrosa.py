@@ -14,21 +14,24 @@ so its md5 changes when the registry does and Collect fetches it again."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 import anyio
 from litestar import Response, Router, get, route
 from litestar.params import FromPath
+from litestar.response import Stream
 
 from server import clock
 from server.domain import registry as regions
 from server.domain.access import Principal, has
 from server.domain.attachments import file_format
+from server.domain.form_media import named_files
 from server.domain.xform import Beneficiary, XForm, XFormError, beneficiary_csv, build_xform, md5_hex
 from server.errors import PantauError
-from server.storage import access, forms, registry_read
+from server.storage import access, form_media, forms, registry_read
 from server.storage.db import Database
-from server.web.deps import db_of
+from server.web.deps import db_of, settings_of
 from server.web.http import Request
 from server.web.openrosa import VERSION_HEADER, OpenRosaUser, openrosa_routers, root_url, xml_response
 
@@ -87,14 +90,14 @@ async def form_list(request: Request, principal: OpenRosaUser) -> Response[bytes
             xform = await xform_of(db, loaded)
         except PantauError:
             continue  # a form ODK cannot take is left out: the list says nothing false
-        entries.append(_list_entry(xform, root))
+        entries.append(_list_entry(xform, root, bool(xform.media_names) or bool(await uploaded_media(db, loaded))))
     body = f"<?xml version='1.0' encoding='UTF-8' ?>\n<xforms xmlns=\"{NS_LIST}\">{''.join(entries)}</xforms>"
     return xml_response(body)
 
 
-def _list_entry(xform: XForm, root: str) -> str:
+def _list_entry(xform: XForm, root: str, has_media: bool) -> str:
     path = f"{xform.form_id}/{xform.version}"
-    manifest = f"<manifestUrl>{escape(root)}xformsManifest/{path}</manifestUrl>" if xform.media_names else ""
+    manifest = f"<manifestUrl>{escape(root)}xformsManifest/{path}</manifestUrl>" if has_media else ""
     name = xform.title.get("id") or next(iter(xform.title.values()), xform.form_id)
     return (f"<xform><formID>{escape(xform.form_id)}</formID><name>{escape(name)}</name>"
             f"<version>{escape(xform.version)}</version><hash>md5:{xform.md5}</hash>"
@@ -114,22 +117,33 @@ async def form_xml(request: Request, principal: OpenRosaUser, form_id: FromPath[
 async def manifest(request: Request, principal: OpenRosaUser, form_id: FromPath[str],
                    version: FromPath[str]) -> Response[bytes]:
     db = db_of(request)
-    xform = await xform_of(db, await fillable_version(db, principal, form_id, version))
+    loaded = await fillable_version(db, principal, form_id, version)
+    xform = await xform_of(db, loaded)
     base = f"{root_url(request)}xformsMedia/{form_id}/{version}/"
     files = []
     for name in xform.media_names:
         data = await media_bytes(db, principal, xform, name)
         files.append(f"<mediaFile><filename>{escape(name)}</filename><hash>md5:{md5_hex(data)}</hash>"
-                     f"<downloadUrl>{escape(base + name)}</downloadUrl></mediaFile>")
+                     f"<downloadUrl>{escape(base + quote(name))}</downloadUrl></mediaFile>")
+    for name, entry in (await uploaded_media(db, loaded)).items():
+        files.append(f"<mediaFile><filename>{escape(name)}</filename><hash>md5:{entry.md5}</hash>"
+                     f"<downloadUrl>{escape(base + quote(name))}</downloadUrl></mediaFile>")
     body = f"<?xml version='1.0' encoding='UTF-8' ?>\n<manifest xmlns=\"{NS_MANIFEST}\">{''.join(files)}</manifest>"
     return xml_response(body)
 
 
 @get("/xformsMedia/{form_id:str}/{version:str}/{filename:str}")
 async def media_file(request: Request, principal: OpenRosaUser, form_id: FromPath[str],
-                     version: FromPath[str], filename: FromPath[str]) -> Response[bytes]:
+                     version: FromPath[str], filename: FromPath[str]) -> Response[bytes] | Stream:
     db = db_of(request)
-    xform = await xform_of(db, await fillable_version(db, principal, form_id, version))
+    loaded = await fillable_version(db, principal, form_id, version)
+    xform = await xform_of(db, loaded)
+    uploaded = (await uploaded_media(db, loaded)).get(filename)
+    if uploaded is not None:
+        return Stream(form_media.chunks(db, settings_of(request).data_dir, uploaded), media_type=uploaded.content_type,
+                      headers={"Cache-Control": "private, no-store", VERSION_HEADER: "1.0",
+                               "Content-Length": str(uploaded.size),
+                               "Content-Disposition": f'attachment; filename="{quote(filename)}"'})
     if filename not in xform.media_names:
         raise PantauError("openrosa.not_found", what=f"berkas {filename[:80]}")
     data = await media_bytes(db, principal, xform, filename)
@@ -137,6 +151,15 @@ async def media_file(request: Request, principal: OpenRosaUser, form_id: FromPat
     return Response(data, media_type=kind,
                     headers={"Cache-Control": "private, no-store", VERSION_HEADER: "1.0",
                              "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def uploaded_media(db: Database, loaded: forms.LoadedVersion) -> dict[str, form_media.MediaFile]:
+    """The image, audio and video files this version names that were uploaded (a missing one is left
+    out: Collect shows the question without it)."""
+    named = named_files(loaded.compiled.definition)
+    if not named:
+        return {}
+    return {name: entry for name, entry in (await form_media.listed(db, loaded.form_id)).items() if name in named}
 
 
 async def media_bytes(db: Database, principal: Principal, xform: XForm, name: str) -> bytes:
