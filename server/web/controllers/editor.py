@@ -21,6 +21,7 @@ from server import clock
 from server.domain import evolution
 from server.domain.access import Principal
 from server.domain.answers import validate
+from server.domain.attachments import file_format
 from server.domain.compile import CompiledForm, load_source
 from server.domain.form import MAX_NAME_LENGTH, NAME_RE
 from server.domain.form_media import ACCEPT, named_files
@@ -166,7 +167,7 @@ async def upload(request: Request, principal: SignedIn) -> Response[Any]:
         await posted.close()
     if len(data) > MAX_UPLOAD:
         raise PantauError("editor.upload_too_large", limit=MAX_UPLOAD)
-    media = {name: body for name, body in attachments.items() if not name.lower().endswith(".csv")}
+    media = {name: body for name, body in attachments.items() if file_format(name) is None}  # not CSV, XML, GeoJSON
     attachments = {name: body for name, body in attachments.items() if name not in media}
     loaded = load_source(data, filename, attachments)
     form_id = loaded.form.settings.id if loaded.form is not None else ""
