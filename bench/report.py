@@ -6,7 +6,7 @@ events, a follow-up on one visit in six; 0.1 N growth checks), over 2026-Q2 and 
 is 2026-Q3 for the kabupaten. Run for N = 10,000 and N = 100,000 (20,000 beneficiaries).
 
 Targets: 100,000 submissions <= 20 s and <= 1 GB (the worker's peak RSS); t(100k)/t(10k) <= 3.
-Last line: `BENCH report <s> s rss_mb=<MB> growth=<t100k/t10k> weasyprint_share=<0..1> pages=<n>`."""
+Last line: `BENCH report <s> s rss_mb=<MB> growth=<t100k/t10k> weasyprint_share=<0..1> pages=<n> pdf_kb=<KB>`."""
 
 from __future__ import annotations
 
@@ -258,7 +258,7 @@ def main() -> int:
     ok = large <= TARGET_S and rss <= TARGET_MB and growth <= TARGET_GROWTH
     print(
         f"BENCH report {large:.2f} s rss_mb={rss:.0f} growth={growth:.2f} weasyprint_share={share:.2f} "
-        f"pages={made.pages}"
+        f"pages={made.pages} pdf_kb={made.size / 1024:.0f}"
     )
     return 0 if ok else 1
 

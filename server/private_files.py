@@ -44,9 +44,16 @@ def write_durably(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
     with os.fdopen(create_private(temporary), "wb") as fh:
         fh.write(data)
-        fh.flush()
+    move_durably(temporary, path)
+
+
+def move_durably(written: Path, path: Path) -> None:
+    """A private file written elsewhere on the same file system (a report's PDF, written by WeasyPrint
+    piece by piece), fsynced and renamed to `path`, the folder fsynced: there whole or not at all."""
+    with open(written, "rb+") as fh:
         os.fsync(fh.fileno())
-    os.replace(temporary, path)
+    private_dir(path.parent)
+    os.replace(written, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

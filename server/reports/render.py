@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 from weasyprint import HTML, Attachment
@@ -99,15 +100,18 @@ def _thumbnail(data: bytes) -> bytes:
 
 
 class Rendered(msgspec.Struct, frozen=True, kw_only=True):
-    pdf: bytes
+    pdf: bytes  # empty when written to a target
     pages: int
     layout_s: float  # WeasyPrint's share: layout and writing the PDF
     refused: list[str] = []
 
 
-def render(html: str, photos: str | Callable[[str], bytes | None], archive: Archive | None = None) -> Rendered:
+def render(html: str, photos: str | Callable[[str], bytes | None], archive: Archive | None = None,
+           target: BinaryIO | None = None) -> Rendered:
     """The PDF/A-3b of the HTML. With an archive, its dates, /ID and attachment come from the data,
-    so the same data and day give the same bytes (WeasyPrint otherwise dates attachments now())."""
+    so the same data and day give the same bytes (WeasyPrint otherwise dates attachments now()).
+    With a target (a file), WeasyPrint writes the PDF there object by object and `pdf` is empty:
+    the whole file is never one bytes object beside the laid-out document."""
     fetcher = LockedFetcher(photos)
     began = time.perf_counter()
     # base_url: relative URLs resolve to a scheme the fetcher refuses, never to the working directory.
@@ -126,7 +130,11 @@ def render(html: str, photos: str | Callable[[str], bytes | None], archive: Arch
             url_fetcher=fetcher,
         )
         options |= {"pdf_identifier": archive.identifier.encode(), "attachments": [attached]}
-    pdf = document.write_pdf(**options)
+    pdf = b""
+    if target is None:
+        pdf = document.write_pdf(**options)
+    else:
+        document.write_pdf(target=target, **options)
     return Rendered(
         pdf=pdf, pages=len(document.pages), layout_s=time.perf_counter() - began, refused=list(fetcher.refused)
     )

@@ -11,18 +11,23 @@ import asyncio
 import datetime as dt
 import functools
 import hashlib
+import io
 import logging
 import multiprocessing
+import os
+import tempfile
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import msgspec
 
 from server import clock
 from server.domain import periods
 from server.errors import PantauError
+from server.private_files import private_dir
 from server.reports import dataset, definitions, edition
 from server.settings import Settings
 from server.storage import blobs
@@ -62,8 +67,10 @@ class Made(msgspec.Struct, frozen=True, kw_only=True):
     refused: list[str] = []
 
 
-def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes, Made]:
-    """The whole pipeline in this process: definition -> dataset -> HTML -> PDF bytes."""
+def write_pdf(job: Job, target: BinaryIO, progress: dataset.Progress | None = None) -> Made:
+    """The whole pipeline in this process: definition -> dataset -> HTML -> PDF, written to `target`
+    (from its start; a file in the worker, so the PDF is never whole in memory), then its sha256 and
+    size read back from it in chunks."""
     from server.reports import document, render  # weasyprint loads only where a PDF is made
 
     say = progress or (lambda _step, _done: None)
@@ -76,11 +83,17 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
     say("tata letak PDF", 0.5)
     with blobs.PhotoReader(job.url) as from_database:
         photos = from_database if blobs.in_database(job.url) else job.data_dir
-        done = render.render(document.html(data), photos, edition.archive(data))
+        done = render.render(document.html(data), photos, edition.archive(data), target=target)
+    target.flush()
+    target.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while piece := target.read(blobs.CHUNK):
+        digest.update(piece)
+        size += len(piece)
     say("selesai", 1.0)
-    return done.pdf, Made(
-        sha256=hashlib.sha256(done.pdf).hexdigest(),
-        size=len(done.pdf),
+    return Made(
+        sha256=digest.hexdigest(),
+        size=size,
         pages=done.pages,
         seconds=time.perf_counter() - began,
         layout_s=done.layout_s,
@@ -90,11 +103,26 @@ def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes
     )
 
 
+def build_pdf(job: Job, progress: dataset.Progress | None = None) -> tuple[bytes, Made]:
+    """write_pdf into memory: the PDF's bytes too (the CLI's --out, the tests)."""
+    held = io.BytesIO()
+    made = write_pdf(job, held, progress)
+    return held.getvalue(), made
+
+
 def make_pdf(job: Job, progress: dataset.Progress | None = None) -> Made:
-    """build_pdf, archived by its sha256 (the worker's part): a blob in PostgreSQL, a file under
-    DATA_DIR/reports on SQLite."""
-    pdf, made = build_pdf(job, progress)
-    store.store_pdf(job.data_dir, pdf, job.archive_url or job.url)
+    """write_pdf into a private temporary file in DATA_DIR/tmp, archived from it by its sha256 (the
+    worker's part): streamed into a blob in PostgreSQL in chunks, renamed to a file under
+    DATA_DIR/reports on SQLite. The temporary file is gone afterwards, also when the render failed."""
+    folder = private_dir(Path(job.data_dir) / "tmp")
+    handle, name = tempfile.mkstemp(prefix="report-", suffix=".pdf", dir=folder)  # mode 0600
+    written = Path(name)
+    try:
+        with os.fdopen(handle, "w+b") as fh:
+            made = write_pdf(job, fh, progress)
+        store.store_pdf_file(job.data_dir, written, made.sha256, job.archive_url or job.url)
+    finally:
+        written.unlink(missing_ok=True)
     return made
 
 

@@ -22,7 +22,7 @@ import msgspec
 from server.domain import basis
 from server.domain.nik import mask
 from server.errors import PantauError
-from server.private_files import write_durably
+from server.private_files import move_durably, write_durably
 from server.storage import audit, blobs, sql
 from server.storage.db import Database
 from server.storage.sql import aware_or_none
@@ -359,6 +359,18 @@ def store_pdf(data_dir: str, data: bytes, database_url: str = "") -> str:
     if not path.exists():
         write_durably(path, data)
     return digest
+
+
+def store_pdf_file(data_dir: str, written: Path, sha256: str, database_url: str = "") -> None:
+    """As store_pdf, for a PDF already in a file (`written`, in the data directory's tmp folder, taken
+    away): into the blob store chunk by chunk, or renamed into place; never read whole."""
+    if blobs.in_database(database_url or "sqlite:"):
+        with blobs.connect(database_url) as conn:
+            blobs.put_sync(conn, blobs.file_chunks(written))
+        return
+    path = pdf_path(data_dir, sha256)
+    if not path.exists():
+        move_durably(written, path)
 
 
 def pdf_bytes(data_dir: str, sha256: str, database_url: str = "") -> bytes:

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ import pytest
 from server.errors import PantauError
 from server.reports import dataset, definitions, edition, worker
 from server.settings import Settings
+from server.storage import reports as store
 from server.storage.db import Database
 from tests.reports import seed
 
@@ -71,6 +73,12 @@ def test_the_same_data_and_day_give_the_same_bytes_and_a_change_gives_a_new_edit
     again, made_again = worker.build_pdf(job(settings))
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(again).hexdigest() == made.sha256 == made_again.sha256
     assert first == again
+    # The worker writes the PDF to a temporary file and archives it from there (a blob streamed in
+    # chunks on PostgreSQL, the file renamed into place on SQLite): the same bytes, nothing left over.
+    archived = worker.make_pdf(job(settings))
+    assert (archived.sha256, archived.size) == (made.sha256, len(first))
+    assert store.pdf_bytes(settings.data_dir, archived.sha256, settings.database_url) == first
+    assert list((Path(settings.data_dir) / "tmp").iterdir()) == []
     cover = pages_of(first)[0]
     assert re.fullmatch(r"[0-9a-f]{12}", made.fingerprint) and f"Sidik data {made.fingerprint}" in cover
     assert "Dibuat 2 April 2026" in cover and "TRIWULAN I TAHUN 2026" in cover  # the period and the day made
@@ -164,6 +172,9 @@ def test_a_period_that_has_not_begun_is_refused(settings: Settings) -> None:
     with pytest.raises(PantauError) as refused:
         worker.build_pdf(job(settings, made_on=dt.date(2026, 3, 31), period="2026-Q2"))
     assert refused.value.code == "report.not_started" and 400 <= refused.value.status < 500
+    with pytest.raises(PantauError):
+        worker.make_pdf(job(settings, made_on=dt.date(2026, 3, 31), period="2026-Q2"))
+    assert list((Path(settings.data_dir) / "tmp").iterdir()) == []  # its temporary file is gone too
     # Its first day is enough: the period has begun.
     q2 = definitions.period_for(definitions.load("monev_triwulan"), "2026-Q2")
     definitions.require_started(q2, dt.date(2026, 4, 1))
