@@ -4,6 +4,8 @@ nothing outside his kecamatan exists for him; enumerators have no reports; marku
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import re
 import time
 from typing import Any
@@ -11,7 +13,12 @@ from typing import Any
 import pypdf
 import pytest
 
+from server import clock
+from server.reports import worker
 from server.settings import Settings
+from server.storage import reports as store
+from server.storage.db import Database
+from server.storage.writer import Writer
 from tests.reports import seed
 from tests.web.conftest import post_form
 from tests.web.test_registry import fetch
@@ -126,3 +133,36 @@ def test_outside_his_kecamatan_nothing_exists_for_budi(as_, data: seed.Fixture) 
 def test_bad_requests_are_clear_4xx(as_, people, query: str, code: str) -> None:  # type: ignore[no-untyped-def]
     response = as_("ani").get(f"/laporan/pratinjau?{query}", headers={"accept": "application/json"})
     assert 400 <= response.status_code < 500 and response.json()["code"] == code
+
+
+def test_a_report_whose_process_kept_dying_is_failed_and_budi_reads_why(  # type: ignore[no-untyped-def]
+    as_, people, settings: Settings
+) -> None:
+    """Each taker of the run claimed it and died (its lease long run out) PANTAU_REPORT_ATTEMPTS
+    times: the run is failed, its page tells the coordinator why in Indonesian, and the audit log
+    (admin) names it."""
+
+    async def lost_every_time() -> int:
+        db = Database(settings.database_url)
+        await db.open()
+        writer = Writer(db)
+        await writer.start()
+        try:
+            run_id = await writer.run(lambda tx: store.queue(tx, "monev_triwulan", "2026-Q1", "64.02.06", False,
+                                                             people["budi"], clock.now()))
+            assert run_id is not None
+            for _ in range(settings.report_attempts):
+                long_ago = clock.now() - dt.timedelta(seconds=worker.STALE_S * 10)
+                assert await writer.run(lambda tx, held=long_ago: store.claim(tx, run_id, held))
+                await worker.recover(writer, settings)
+            return run_id
+        finally:
+            await writer.stop()
+            await db.close()
+
+    run_id = asyncio.run(lost_every_time())
+    page = as_("budi").get(f"/laporan/run/{run_id}")
+    assert page.status_code == 200 and 'data-status="failed"' in page.text, page.text
+    assert "Pembuatan laporan dihentikan: proses pembuatnya berhenti 3 kali tanpa selesai" in page.text
+    audit = as_("admin").get("/audit", params={"action": "report.abandon"})
+    assert audit.status_code == 200 and "Laporan dihentikan: prosesnya berulang kali mati" in audit.text
