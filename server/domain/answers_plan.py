@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import ChainMap
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ import msgspec
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Expr, evaluate, to_boolean
 from server.domain.exprtree import CHOICE_PREFIX
-from server.domain.form import Choice, Question, Repeat, Text, walk
+from server.domain.form import Choice, Question, Repeat, Text, repeat_choices, walk
 from server.domain.instances import Secondary, secondary
 from server.domain.nik import Finding
 from server.domain.problems import messages
@@ -87,6 +87,11 @@ class Step:
     required_rule: Expr | None = None
     choice_filter: Expr | None = None
     parent_scope: int = 0  # how many repeats enclose the parent: its relevance is kept per instance
+    # select_one ${x}: the choices are the answers to x (source) in the repeats x lives in
+    # (source_scope), those instances that share the select's own enclosing repeats.
+    source: str | None = None
+    source_scope: tuple[str, ...] = ()
+    item_scope: dict[str, tuple[str, ...]] | None = None  # the lookup scope with x's instance made flat
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,9 @@ def _build_plan(compiled: CompiledForm) -> Plan:
             steps[f.name] = Step(
                 kind="question", qtype=qtype, required=f.required is True,
                 messages={"constraint": f.constraint_message, "required": f.required_message},
-                choices=_choice_overlays(form.choices[f.choices].choices, form.settings.default_language)
-                if f.choices else None,
+                choices={} if repeat_choices(f) else _choice_overlays(form.choices[f.choices].choices,
+                                                                      form.settings.default_language)
+                if f.choices else None, source=repeat_choices(f),
                 field_params={k: v for k, v in f.parameters.items() if k in qtype.field_parameters},
                 literal_params={k: v for k, v in f.parameters.items() if k in qtype.literal_parameters},
                 **common)
@@ -138,10 +144,54 @@ def _build_plan(compiled: CompiledForm) -> Plan:
             constraint=step.rules.get("constraint"), required_rule=step.rules.get("required"),
             choice_filter=step.rules.get("choice_filter"), parent_scope=len(parent.scope) if parent else 0)
     lookup_scope = {name: info.repeat for name, info in compiled.fields.items() if info.repeat}
+    for name, step in steps.items():
+        if step.source is not None:
+            within = compiled.fields[step.source].repeat
+            steps[name] = dataclasses.replace(step, source_scope=within, item_scope={
+                k: v for k, v in lookup_scope.items() if v != within[: len(v)]})
     checked = [step for step in steps.values()
                if step.kind == "repeat" or (step.qtype is not None and step.qtype.holds_value)]
     return Plan(steps=steps, order=[steps[name] for name in compiled.order], scope=lookup_scope, checked=checked,
                  secondary=secondary(compiled, form.settings.default_language))
+
+
+def repeat_offered(compiled: CompiledForm, name: str, values: Mapping[str, Any],
+                   position: tuple[tuple[str, int], ...], today: dt.date, now: dt.datetime) -> list[str]:
+    """The answers `select_one ${x}` offers at this position, its choice_filter applied: what the
+    fill page shows before its script runs (and without JavaScript)."""
+    run = Run(plan_of(compiled), today, now)
+    step = run.plan.steps[name]
+    return [text for text, overlay in repeat_items(step, values, position).items()
+            if run.passes(step, overlay, values, position)]
+
+
+def repeat_items(step: Step, values: Mapping[str, Any],
+                 position: tuple[tuple[str, int], ...]) -> dict[str, MutableMapping[str, Any]]:
+    """select_one ${x}: each answer to x -> its instance's values (and those of the instances
+    around it), from the instances that share the select's enclosing repeats; blanks skipped, the
+    first of equal answers kept. The fill page offers the same (fill_context, repchoice.js)."""
+    assert step.source is not None
+    shared = 0
+    while shared < min(len(position), len(step.source_scope)) and position[shared][0] == step.source_scope[shared]:
+        shared += 1
+    found: list[tuple[tuple[tuple[str, int], ...], list[Mapping[str, Any]]]] = [((), [values])]
+    for repeat in step.source_scope:
+        found = [((*pos, (repeat, i)), [*chain, item]) for pos, chain in found
+                 for i, item in enumerate(chain[-1].get(repeat) or []) if isinstance(item, Mapping)]
+    items: dict[str, MutableMapping[str, Any]] = {}
+    for where, chain in found:
+        answer = chain[-1].get(step.source)
+        if where[:shared] != position[:shared] or answer in EMPTY or isinstance(answer, list | dict):
+            continue
+        items.setdefault(_choice_text(answer), ChainMap(*[dict(level) for level in reversed(chain[1:])]))
+    return items
+
+
+def _choice_text(answer: Any) -> str:
+    """An answer as the choice's name: an integer 3 (or 3.0) is "3", as the phone writes it."""
+    if isinstance(answer, float) and answer.is_integer():
+        return str(int(answer))
+    return answer if isinstance(answer, str) else str(answer).lower() if isinstance(answer, bool) else str(answer)
 
 
 def _choice_overlays(choices: list[Choice], language: str) -> dict[str, dict[str, str]]:
@@ -330,16 +380,31 @@ class Run:
 
     def _check_choices(self, step: Step, value: Any, values: dict[str, Any], at: _At) -> bool:
         assert step.choices is not None
+        items: Mapping[str, MutableMapping[str, Any]] = self.repeat_items(step, values, at[0]) \
+            if step.source is not None else step.choices
         for chosen in value if isinstance(value, list) else [value]:
-            overlay = step.choices.get(chosen)
+            overlay = items.get(chosen)
             if overlay is None:
                 self.error(at, "answer.choice", value=chosen)
                 return False
-            flt = step.choice_filter
-            if flt is not None and not to_boolean(evaluate(flt, self.context(ChainMap(overlay, values), at[0], ""))):
+            if not self.passes(step, overlay, values, at[0]):
                 self.error(at, "answer.choice_filtered", value=chosen)
                 return False
         return True
+
+    def passes(self, step: Step, overlay: MutableMapping[str, Any], values: Mapping[str, Any],
+               position: tuple[tuple[str, int], ...]) -> bool:
+        """Does the choice_filter let this choice (its overlay) through, at the select's position?"""
+        if step.choice_filter is None:
+            return True
+        context = self.context(ChainMap(overlay, values), position, "")  # type: ignore[arg-type]
+        if step.item_scope is not None:  # a repeat's answer: its own instance's fields read as plain names
+            context = msgspec.structs.replace(context, scope=step.item_scope)
+        return to_boolean(evaluate(step.choice_filter, context))
+
+    def repeat_items(self, step: Step, values: Mapping[str, Any],
+                     position: tuple[tuple[str, int], ...]) -> dict[str, MutableMapping[str, Any]]:
+        return repeat_items(step, values, position)
 
     def _findings(self, at: _At, errors: list[Finding], warnings: list[Finding], confirmed: bool) -> None:
         for finding in errors:

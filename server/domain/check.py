@@ -24,6 +24,7 @@ from server.domain.form import (
     Question,
     Repeat,
     field_type,
+    repeat_choices,
     repeat_scope,
     walk,
 )
@@ -121,6 +122,13 @@ def check_triggers(view: _View) -> Iterator[Problem]:
 def _check_choices_of(view: _View, q: Question, has_choices: bool) -> Iterator[Problem]:
     if has_choices and q.choices is None:
         yield problem("form.missing_choices", view.loc_of(q.name, "type"), name=q.name, type=q.type)
+    elif (source := repeat_choices(q)) is not None:
+        found = next((f for f, _ in view.entries if f.name == source), None)
+        if not isinstance(found, Question) or not view.scope.get(source) or not QUESTION_TYPES.get(
+                found.type, QUESTION_TYPES["text"]).holds_value or repeat_choices(found) is not None:
+            yield problem("form.bad_repeat_choices", view.loc_of(q.name, "choices", "type"), name=q.name, ref=source)
+        elif q.type != "select_one":  # pyxform itself fails on select_multiple ${x}: ODK could not take it
+            yield problem("form.repeat_choices_multiple", view.loc_of(q.name, "type"), name=q.name, ref=source)
     elif q.choices is not None and q.choices not in view.form.choices:
         yield problem("form.unknown_choice_list", view.loc_of(q.name, "choices", "type"), name=q.choices,
                       known=", ".join(view.form.choices) or "-")
@@ -268,16 +276,26 @@ def _check_repeat_references(view: _View) -> Iterator[Problem]:
         if expr is None:
             continue
         own = _value_scope(view, site.field) if site.field else ()
+        item = _item_scope(view, site.field) if site.attribute == "choice_filter" and site.field else None
         for ref in sorted(refs_outside_aggregates(expr)):
             ref_scope = _value_scope(view, ref)
             if ref_scope is None or own is None or ref_scope == own[: len(ref_scope)]:
                 continue
+            if item is not None and ref_scope == item[: len(ref_scope)]:
+                continue  # a select over a repeat's answers filters each answer by its own instance
             if site.attribute == "repeat_count" and site.field in ref_scope:
                 continue  # reported once, as form.repeat_count_self
             shared = next((i for i, (a, b) in enumerate(zip(ref_scope, own, strict=False)) if a != b),
                           min(len(ref_scope), len(own)))  # the first repeat the reference enters
             yield problem("form.repeat_reference", view.where.at(site.key), attribute=site.attribute,
                           name=site.field or "settings", ref=ref, repeat=ref_scope[shared])
+
+
+def _item_scope(view: _View, name: str) -> tuple[str, ...] | None:
+    """The repeats the answers a `select_one ${x}` chooses from live in (those of x), else None."""
+    q = next((f for f, _ in view.entries if f.name == name and isinstance(f, Question)), None)
+    source = repeat_choices(q) if isinstance(q, Question) else None
+    return _value_scope(view, source) if source else None
 
 
 def _value_scope(view: _View, name: str) -> tuple[str, ...] | None:

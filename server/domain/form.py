@@ -199,5 +199,15 @@ def walk(fields: list[Field], parents: Parents = ()) -> list[tuple[Field, Parent
     return out
 
 
+REPEAT_CHOICES_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_-]*)\}\Z")
+
+
+def repeat_choices(q: Question) -> str | None:
+    """`select_one ${name}`: the choices are the answers given to `name` in a repeat (pyxform's
+    itemset over the repeat); the field's name, else None for a choice list."""
+    found = REPEAT_CHOICES_RE.match(q.choices or "")
+    return found.group(1) if found else None
+
+
 def repeat_scope(parents: Parents) -> tuple[str, ...]:
     return tuple(p.name for p in parents if isinstance(p, Repeat))

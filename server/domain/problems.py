@@ -185,6 +185,16 @@ _define("form.missing_media", "warning",
         "The media file '{name}' ({kind}) is named by the form but not uploaded; the form shows without it.",
         "Unggah '{name}' di halaman terbit atau bersama workbook.",
         "Upload '{name}' on the publish page or with the workbook.")
+_define("form.bad_repeat_choices", "error",
+        "Pilihan '{name}' diambil dari jawaban ${{{ref}}}, tetapi itu bukan pertanyaan di dalam ulangan.",
+        "The choices of '{name}' are the answers to ${{{ref}}}, but that is not a question inside a repeat.",
+        "Tulis select_one ${{nama}} dengan nama pertanyaan teks atau angka di dalam begin repeat.",
+        "Write select_one ${{name}} with the name of a text or number question inside a begin repeat.")
+_define("form.repeat_choices_multiple", "error",
+        "'{name}' memilih beberapa dari jawaban ${{{ref}}} dalam ulangan; Pantau hanya mendukung select_one di sini.",
+        "'{name}' picks several of the answers to ${{{ref}}} in a repeat; Pantau supports only select_one here.",
+        "pyxform tidak bisa mengubahnya ke XForm untuk ODK Collect. Pakai select_one ${{{ref}}}, atau daftar pilihan.",
+        "pyxform cannot convert it to an XForm for ODK Collect. Use select_one ${{{ref}}}, or a choice list.")
 _define("form.empty_choice_list", "error",
         "Daftar pilihan '{name}' kosong.", "The choice list '{name}' is empty.",
         "Tambahkan pilihan, atau hapus daftarnya.", "Add choices, or remove the list.")

@@ -261,7 +261,7 @@ class _Shown:
             return {"id": format_rupiah(value), "en": format_rupiah(value)}
         if isinstance(value, int) and not isinstance(value, bool):  # a computed amount: 900.000 / 900,000
             return {"id": format_integer(value, ID_LOCALE), "en": format_integer(value, EN_LOCALE)}
-        if question.choices:
+        if question.choices and question.choices in self.compiled.definition.choices:
             labels = self._labels(question.choices)
             picked = value if isinstance(value, list) else [value]
             return {lang: ", ".join(_in(labels.get(str(v), {}), lang) or str(v) for v in picked)

@@ -14,11 +14,11 @@ import msgspec
 
 from server.domain.access import reachable
 from server.domain.answers import CONFIRM_KEY, validate
-from server.domain.answers_plan import CONFIRMABLE
+from server.domain.answers_plan import CONFIRMABLE, repeat_offered
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
 from server.domain.exprtree import CHOICE_PREFIX
-from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, walk
+from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, Text, repeat_choices, walk
 from server.domain.form_media import shown as shown_media
 from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
@@ -390,6 +390,8 @@ class Builder:
         return [Media(kind, self.media[name]) for kind, name in shown_media(columns, self.lang) if name in self.media]
 
     def _widget(self, q: Question) -> str:
+        if q.type == "select_one" and repeat_choices(q):
+            return "select"  # a repeat's answers: as many as are given, rebuilt by static/js/repchoice.js
         if q.type == "select_one":
             chosen = self.compiled.definition.choices[q.choices or ""]
             big = len(chosen.choices) > MAX_RADIOS or chosen.wilayah or q.appearance == "minimal"
@@ -403,6 +405,9 @@ class Builder:
         return WIDGETS.get(q.type, "text")  # a type without its own widget yet: typed as text
 
     def _choices(self, item: Item, q: Question, value: Any, position: tuple[tuple[str, int], ...]) -> None:
+        if repeat_choices(q):
+            self._repeat_choices(item, q, value, position)
+            return
         chosen = self.compiled.definition.choices[q.choices or ""]
         picked = set(value) if isinstance(value, list) else {str(value)} if value not in (None, "") else set()
         offered = self.state.offered(q, chosen, position) if q.choice_filter else chosen.choices
@@ -419,6 +424,16 @@ class Builder:
             item.groups = self._grouped(offered, options)
         else:
             item.options = options
+
+    def _repeat_choices(self, item: Item, q: Question, value: Any, position: tuple[tuple[str, int], ...]) -> None:
+        """select_one ${x}: the answers to x given so far (a draft, a correction, the post without
+        JavaScript); in a repeat's template none yet. static/js/repchoice.js follows the typing."""
+        picked = set(value) if isinstance(value, list) else {str(value)} if value not in (None, "") else set()
+        clock = self.state.clock
+        offered = [] if any(index < 0 for _, index in position) else repeat_offered(
+            self.compiled, q.name, self.state.values, position, clock.today, clock.now)
+        item.options = [Option(text, text, text in picked) for text in offered]
+        item.filtered = True
 
     def _grouped(self, offered: list[Choice], options: list[Option]) -> list[OptionGroup]:
         # A region list offered whole (no cascade in the form): the desa under their kecamatan.
@@ -468,7 +483,9 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
         # Region questions: the runtime keeps their answers inside the areas the page names (config.areas in form.js).
         "regions": [q.name for q in questions if q.choices in form.choices and form.choices[q.choices].wilayah],
         "lists": {q.name: _choice_list(form.choices[q.choices], lang)
-                  for q in questions if q.choice_filter and q.choices},
+                  for q in questions if q.choice_filter and q.choices in form.choices},
+        # select_one ${x}: the select's name -> x, whose answers in its repeat are the choices (repchoice.js).
+        **({"rc": rc} if (rc := {q.name: source for q in questions if (source := repeat_choices(q))}) else {}),
         "constraint_messages": {q.name: text_of(q.constraint_message, lang) for q in questions if q.constraint_message},
         # ODK's background-geopoint: the phone's location, taken when its trigger changes.
         **({"geo": geo} if (geo := [q.name for q in questions
@@ -493,7 +510,8 @@ def lazy_modules(compiled: CompiledForm) -> list[str]:
     questions = [f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)]
     used = {"setvalue": any(q.trigger or computed_input(q) for q in questions),
             "growth": growth_rules(compiled) is not None, "dupcheck": bool(registration_checks(compiled)),
-            "repeat": any(info.type == "repeat" for info in compiled.fields.values())}
+            "repeat": any(info.type == "repeat" for info in compiled.fields.values()),
+            "repchoice": any(repeat_choices(q) for q in questions)}
     return [name for name in LAZY_MODULES if used.get(name)]
 
 

@@ -410,3 +410,33 @@ def test_the_intake_form_fits_the_html_budget(as_, settings: Settings) -> None: 
     page = as_("citra").get("/f/registrasi_penerima", headers={"accept-encoding": "gzip"})
     assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
     assert len(gzip.compress(page.content, 6)) <= 8 * 1024
+
+
+REPEAT_CHOICES = b"""settings: {id: pilih_ulang, version: "1"}
+fields:
+  - type: repeat
+    name: anggota
+    label: {id: Anggota}
+    fields:
+      - {type: text, name: nama, label: {id: Nama}}
+      - {type: integer, name: umur, label: {id: Umur}}
+  - {type: select_one, name: kepala, label: {id: Kepala}, choices: "${nama}"}
+  - {type: select_one, name: dewasa, label: {id: Dewasa}, choices: "${nama}", choice_filter: "${umur} >= 18"}
+"""
+
+
+def test_a_select_over_a_repeats_answers_offers_those_given_and_loads_its_widget() -> None:
+    """Before the script runs (a draft, the post without JavaScript) the page offers the answers
+    given so far, the filter applied; repchoice.js follows the typing and only such forms load it."""
+    people = {"anggota": [{"nama": "Ani", "umur": 40}, {"nama": "Budi", "umur": 9}, {"nama": "Ani", "umur": 3}],
+              "kepala": "Budi"}
+    page = context(people, source=REPEAT_CHOICES)
+    items = flat(page.items)
+    assert items["kepala"].widget == "select" and items["kepala"].filtered
+    assert [(o.value, o.label, o.on) for o in items["kepala"].options] == [("Ani", "Ani", False),
+                                                                                  ("Budi", "Budi", True)]
+    assert [o.value for o in items["dewasa"].options] == ["Ani"]
+    assert [o.value for o in flat(context(source=REPEAT_CHOICES).items)["kepala"].options] == []
+    assert json.loads(page.config)["mods"] == ["repeat", "repchoice"]
+    assert runtime_rules(compiled_form(REPEAT_CHOICES), "id")["rc"] == {"kepala": "nama", "dewasa": "nama"}
+    assert "rc" not in runtime_rules(compiled_form(), "id") and "repchoice" not in lazy_modules(compiled_form())
