@@ -75,7 +75,7 @@ def instructions(out_prefix: str, pid: int) -> int:
     return total
 
 
-def measure(kind: str, count: int) -> str:
+def measure(kind: str, count: int, show_statements: bool = False) -> str:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed: apt-get install -y valgrind")
     out_prefix = f"/tmp/pantau-submit-cost-{os.getpid()}-{kind}.out"
@@ -114,11 +114,14 @@ def measure(kind: str, count: int) -> str:
                 post(path, 500_000 + n if path == STAGES[-1] else n)
         signed_in, validated = (counted(path, 0) for path in STAGES[1:3])
         before = pg_counters(server.database_url) if kind == "postgres" else {}
+        shown_before = statements(server.database_url) if show_statements and kind == "postgres" else {}
         submit = counted(STAGES[3], 0)
         after = pg_counters(server.database_url) if kind == "postgres" else {}
+        if show_statements and kind == "postgres":
+            print_statements(shown_before, statements(server.database_url), count)
         if after:  # the reading before is itself a statement and a transaction that the one after sees
-            after["statements"] -= 1
-            after["xacts"] -= 1
+            after["statements"] -= 2 if show_statements else 1  # and so is --show-statements' first list
+            after["xacts"] -= 2 if show_statements else 1
         noop = counted(STAGES[0], 0)
         stored = rows(server)
     for old in glob.glob(out_prefix + "*"):
@@ -163,6 +166,41 @@ def pg_counters(url: str) -> dict[str, float]:
             "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks}
 
 
+SHOWN = """SELECT s.query, sum(s.calls), sum(s.rows) FROM pg_stat_statements s
+  JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() GROUP BY s.query"""
+
+
+def statements(url: str) -> dict[str, tuple[int, int]]:
+    """pg_stat_statements of this bench's database: query -> (calls, rows). The counters are the
+    statements' own (updated as each ends), so no wait is needed; pg_counters waited already."""
+    port, name = url.rsplit(":", 1)[1].split("/")
+    out = subprocess.run(["psql", "-X", "-At", "-F", "\x1f", "-R", "\x1e", "-h", "127.0.0.1", "-p", port,
+                          "-U", "postgres", "-d", name, "-c", SHOWN], capture_output=True, text=True,
+                         check=True).stdout
+    found = {}
+    for record in out.split("\x1e"):
+        if record.strip():
+            query, calls, rows_ = record.split("\x1f")
+            found[" ".join(query.split())] = (int(calls), int(rows_))
+    return found
+
+
+def print_statements(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], count: int) -> None:
+    """`--show-statements`: what the counted submissions ran, per submission (calls, rows, query),
+    most called first; the bench's own readings of the counters left out."""
+    rows_ = []
+    for query, (calls, returned) in after.items():
+        if "pg_stat_statements" in query:
+            continue
+        calls0, returned0 = before.get(query, (0, 0))
+        if calls > calls0:
+            rows_.append(((calls - calls0) / count, (returned - returned0) / count, query))
+    print(f"{'calls':>6} {'rows':>6}  query (per submission, {count} submissions)")
+    for calls, returned, query in sorted(rows_, key=lambda r: -r[0]):
+        print(f"{calls:6.2f} {returned:6.2f}  {query[:400]}")
+    print(f"{sum(r[0] for r in rows_):6.2f}  in all")
+
+
 @contextmanager
 def own_cluster() -> Iterator[str]:
     """A throwaway PostgreSQL cluster with pg_stat_statements loaded, on a free port."""
@@ -194,12 +232,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--show-statements", action="store_true",
+                        help="PostgreSQL: list the statements the counted submissions ran, per submission")
     args = parser.parse_args()
     for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         if kind == "postgres":
             with own_cluster() as port:
                 os.environ["BENCH_PG_PORT"] = port
-                print(measure(kind, args.requests), flush=True)
+                print(measure(kind, args.requests, args.show_statements), flush=True)
         else:
             print(measure(kind, args.requests), flush=True)
 

@@ -93,11 +93,9 @@ def apply(tx: Tx, prepared: Prepared, submission_id: uuid.UUID, principal: Princ
     statement is a round trip of the writer thread)."""
     if not new:
         tx.execute("DELETE FROM sealed_answer WHERE submission = {}", submission_id)  # an edit replaces them
-    if prepared.sealed:
-        tx.execute("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) VALUES "
-                   + ", ".join(["({}, {}, {}, {}, {})"] * len(prepared.sealed)),
-                   *(value for item in prepared.sealed
-                     for value in (submission_id, item.path, item.kind, item.index, item.sealed)))
+    for item in prepared.sealed:  # nothing reads them back in the batch
+        tx.later("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) VALUES ({}, {}, {}, {}, {})",
+                 submission_id, item.path, item.kind, item.index, item.sealed)
     intent = prepared.intent
     if intent is None:
         return None
@@ -145,7 +143,8 @@ def visible(tx: Tx, beneficiary_id: str, principal: Principal, *, lock: bool = F
 def _intake(tx: Tx, prepared: Prepared, form_id: str, creates: rules.Creates, submission_id: uuid.UUID,
             principal: Principal, now: dt.datetime, new: bool) -> str:
     person = creates.person
-    _lock_identity(tx, creates, prepared)
+    if not new:  # a new submission's INSERT took them (storage/submissions._insert, identity_keys)
+        _lock_identity(tx, creates, prepared)
     linked = [] if new else tx.fetch("SELECT beneficiary, kind FROM beneficiary_event WHERE submission = {}",
                                      submission_id)
     same_nik: list[dict[str, Any]] | None = None  # read once, under the identity lock, for both uses
@@ -178,6 +177,22 @@ def _intake(tx: Tx, prepared: Prepared, form_id: str, creates: rules.Creates, su
     return person.area_code
 
 
+def identity_keys(prepared: Prepared | None) -> tuple[str, ...]:
+    """The advisory lock keys of a registration (_lock_identity), for the submission's INSERT to take
+    them in the same statement; () when the submission registers nobody."""
+    intent = prepared.intent if prepared is not None else None
+    if prepared is None or intent is None or intent.creates is None:
+        return ()
+    return _identity(intent.creates.programme, prepared)
+
+
+def _identity(programme: str, prepared: Prepared) -> tuple[str, ...]:
+    """The (programme, NIK) and (programme, KK) keys: the advisory locks, and the marks of a new
+    record still deferred in the batch (Tx.later's key, Tx.fetch_ahead's sees)."""
+    return tuple(f"{programme}:{kind}:{sealed.index}"
+                 for kind, sealed in (("nik", prepared.nik), ("kk", prepared.kk)) if sealed is not None)
+
+
 def _lock_identity(tx: Tx, creates: rules.Creates, prepared: Prepared) -> None:
     """On PostgreSQL several Pantau processes write at once, each with its own writer: two intakes
     of one NIK in two open transactions would each miss the other's uncommitted record and both
@@ -185,8 +200,7 @@ def _lock_identity(tx: Tx, creates: rules.Creates, prepared: Prepared) -> None:
     (programme, KK) makes the second wait until the first commits; its duplicate check then sees
     the first record and updates or flags as same_nik says. Taken in a fixed order, so two intakes
     sharing both numbers cannot deadlock. (SQLite has one writer: BEGIN IMMEDIATE serialises.)"""
-    tx.lock_keys(*(f"{creates.programme}:{kind}:{sealed.index}"
-                   for kind, sealed in (("nik", prepared.nik), ("kk", prepared.kk)) if sealed is not None))
+    tx.lock_keys(*_identity(creates.programme, prepared))
 
 
 _PERSON_COLUMNS = ("nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, kk_masked, name, name_key, sex, "
@@ -200,6 +214,11 @@ def _person_values(prepared: Prepared, person: rules.Person) -> tuple[Any, ...]:
             rules.kecamatan_of(person.area_code), person.group[:40], person.guardian[:200])
 
 
+_INSERT_PERSON = (f"INSERT INTO beneficiary (id, programme, {_PERSON_COLUMNS}, baseline, registered_on, visit_months, "
+                  "flags, last_visit_on, next_due_on, created_by, created_at, updated_at) "
+                  f"VALUES ({', '.join(['{}'] * 25)})")
+
+
 def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, principal: Principal,
                    now: dt.datetime, flags: set[str]) -> None:
     """A new record has no visits yet: its next visit is due from its registration (as reschedule
@@ -208,9 +227,8 @@ def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules
     due = rules.next_due(person.registered_on, creates.visit_months)
     values = (target, creates.programme, *_person_values(prepared, person), json_text(person.baseline),
               person.registered_on, creates.visit_months, " ".join(sorted(flags)), "", due, principal.id, now, now)
-    tx.execute(f"INSERT INTO beneficiary (id, programme, {_PERSON_COLUMNS}, baseline, registered_on, visit_months, "
-               "flags, last_visit_on, next_due_on, created_by, created_at, updated_at) "
-               f"VALUES ({', '.join(['{}'] * len(values))})", *values)
+    # Deferred: a later intake of the same NIK or KK in the batch writes it first (fetch_ahead's sees)
+    tx.later(_INSERT_PERSON, *values, key=_identity(creates.programme, prepared))
 
 
 def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, now: dt.datetime,
@@ -229,9 +247,10 @@ def _others(tx: Tx, programme: str, column: str, index: str) -> list[dict[str, A
     locked on PostgreSQL: the caller rewrites their flags, and an intake sharing only the KK (another
     identity lock) or a merge may be rewriting them at the same moment."""
     assert column in ("nik_index", "kk_index")
-    return tx.fetch(f"SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {{}} "
-                    f"AND {column} = {{}} AND status = 'active' ORDER BY created_at, id{tx.for_update}",
-                    programme, index)
+    kind = column.removesuffix("_index")
+    return tx.fetch_ahead(f"SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {{}} "
+                          f"AND {column} = {{}} AND status = 'active' ORDER BY created_at, id{tx.for_update}",
+                          programme, index, sees=(f"{programme}:{kind}:{index}",))
 
 
 def _others_by_nik_and_kk(tx: Tx, programme: str, nik_index: str, kk_index: str
@@ -241,15 +260,16 @@ def _others_by_nik_and_kk(tx: Tx, programme: str, nik_index: str, kk_index: str
     half on its own index (with `nik_index = ? OR kk_index = ?` SQLite read every record of the
     programme). PostgreSQL: the OR, which it answers from both indexes at once (a BitmapOr), because
     FOR UPDATE is not allowed with UNION."""
+    sees = (f"{programme}:nik:{nik_index}", f"{programme}:kk:{kk_index}")  # a new record deferred in the batch
     if tx.kind == "sqlite":
         half = "SELECT id, nik_index, kk_index, flags, area_code, created_at FROM beneficiary WHERE programme = {} AND "
-        rows = tx.fetch(f"{half}nik_index = {{}} AND status = 'active' UNION ALL "
+        rows = tx.fetch_ahead(f"{half}nik_index = {{}} AND status = 'active' UNION ALL "
                         f"{half}kk_index = {{}} AND status = 'active' ORDER BY created_at, id",
-                        programme, nik_index, programme, kk_index)
+                              programme, nik_index, programme, kk_index, sees=sees)
     else:
-        rows = tx.fetch("SELECT id, nik_index, kk_index, flags, area_code FROM beneficiary WHERE programme = {} "
-                        "AND (nik_index = {} OR kk_index = {}) AND status = 'active' ORDER BY created_at, id"
-                        + tx.for_update, programme, nik_index, kk_index)
+        rows = tx.fetch_ahead("SELECT id, nik_index, kk_index, flags, area_code FROM beneficiary WHERE programme = {} "
+                              "AND (nik_index = {} OR kk_index = {}) AND status = 'active' ORDER BY created_at, id"
+                              + tx.for_update, programme, nik_index, kk_index, sees=sees)
     unique = list({str(r["id"]): r for r in rows}.values())  # SQLite: a record with both appears twice
     return [r for r in unique if r["nik_index"] == nik_index], [r for r in unique if r["kk_index"] == kk_index]
 
@@ -344,9 +364,9 @@ def _upsert_event(tx: Tx, target: uuid.UUID, submission_id: uuid.UUID, form_id: 
                    submission_id)
         before = uuid_or_none(rows[0]["beneficiary"])
         return before if before != target else None
-    tx.execute("INSERT INTO beneficiary_event (beneficiary, submission, form_id, kind, happened_on, summary, "
-               "recorded_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
-               target, submission_id, form_id, kind, happened_on, json_text(summary), now)
+    tx.later("INSERT INTO beneficiary_event (beneficiary, submission, form_id, kind, happened_on, summary, "
+             "recorded_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+             target, submission_id, form_id, kind, happened_on, json_text(summary), now)
     return None
 
 

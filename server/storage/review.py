@@ -388,14 +388,18 @@ def after_store(tx: Tx, item: Any, revision: int, principal: Principal, now: dt.
         own = ", ".join("{}" for _ in OWN_FLAGS)
         tx.execute(f"DELETE FROM submission_flag WHERE submission = {{}} AND flag IN ({own})",
                    item.instance_id, *OWN_FLAGS)
-    for flag in sorted(rules.flags_of(item.answers, info.types)):
-        tx.execute("INSERT INTO submission_flag (submission, flag) VALUES ({}, {}) "
-                   "ON CONFLICT (submission, flag) DO NOTHING", item.instance_id, flag)
+    for flag in sorted(rules.flags_of(item.answers, info.types)):  # deferred (Tx.later): nothing reads them back
+        tx.later("INSERT INTO submission_flag (submission, flag) VALUES ({}, {}) "
+                 "ON CONFLICT (submission, flag) DO NOTHING", item.instance_id, flag)
     name = item.answers.get(info.name_field) if info.name_field else None
     if isinstance(name, str) and name.strip():
-        tx.execute("INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {}) "
-                   "ON CONFLICT (submission) DO UPDATE SET name = excluded.name, name_key = excluded.name_key",
-                   item.instance_id, name.strip()[:200], rules.name_key(name)[:200])
+        # A new record's name is deferred; an edit's is written now. One multi-row INSERT cannot
+        # update one row twice, and a batch holds one new submission per instance id (a second one
+        # finds the first's row and goes the edit path, whose statements write the deferred first).
+        (tx.later if revision == 1 else tx.execute)(
+            "INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {}) "
+            "ON CONFLICT (submission) DO UPDATE SET name = excluded.name, name_key = excluded.name_key",
+            item.instance_id, name.strip()[:200], rules.name_key(name)[:200])
     elif revision > 1:
         tx.execute("DELETE FROM submission_name WHERE submission = {}", item.instance_id)
 

@@ -34,11 +34,14 @@ def for_sqlite(sql: str) -> str:
     return compiled
 
 
-def for_psycopg(sql: str) -> str:
-    """`{}` -> `%s`, and a literal `%` (a LIKE pattern written into the text) -> `%%`."""
+def for_psycopg(sql: str, *, keep: bool = True) -> str:
+    """`{}` -> `%s`, and a literal `%` (a LIKE pattern written into the text) -> `%%`. `keep=False`:
+    not cached, for a text that seldom repeats (the writer's joined multi-row INSERTs)."""
     compiled = _FORMAT.get(sql)
     if compiled is None:
-        compiled = _FORMAT[sql] = sql.replace("%", "%%").replace("{}", "%s")
+        compiled = sql.replace("%", "%%").replace("{}", "%s")
+        if keep:
+            _FORMAT[sql] = compiled
     return compiled
 
 

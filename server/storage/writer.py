@@ -51,8 +51,21 @@ class Tx:
         self._sql = for_sqlite if kind == "sqlite" else for_psycopg  # `{}` -> this driver's placeholder
         self.defer = defer
         self.deferred: list[tuple[str, tuple[Any, ...]]] = []
+        self.pending_keys: set[str] = set()
 
     def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        self.write_deferred()  # every statement sees the rows written before it in the batch
+        return self._fetch(sql, args)
+
+    def fetch_ahead(self, sql: str, *args: Any, sees: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """fetch, ahead of the batch's deferred rows: for a statement whose result they cannot change
+        (a submission's INSERT ON CONFLICT reads no deferred table) or change only through the rows
+        a key of `sees` marks (Tx.later's `key`): those are written first when one is pending."""
+        if self.pending_keys and not self.pending_keys.isdisjoint(sees):
+            self.write_deferred()
+        return self._fetch(sql, args)
+
+    def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         cursor = self.conn.execute(self._sql(sql), args)
         try:
             return list(cursor.fetchall()) if cursor.description else []
@@ -60,6 +73,7 @@ class Tx:
             cursor.close()
 
     def execute(self, sql: str, *args: Any) -> None:
+        self.write_deferred()
         self.conn.execute(self._sql(sql), args).close()
 
     def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
@@ -67,29 +81,40 @@ class Tx:
         on PostgreSQL), for a bulk write such as an imported beneficiary list."""
         if not rows:
             return
+        self.write_deferred()
         cursor = self.conn.cursor()
         try:
             cursor.executemany(self._sql(sql), rows)
         finally:
             cursor.close()
 
-    def later(self, sql: str, *args: Any) -> None:
-        """An INSERT of a row that no operation reads back, changes or deletes (an audit entry; a
-        submission's link to a photo, ON CONFLICT DO NOTHING): in a batch it is written after the
-        items, with every other row of the same statement in one executemany (one round trip on
-        PostgreSQL, one prepared statement on SQLite), and dropped with its item if the item fails.
-        The writer holds the database for every statement of a batch, so each one saved is time
-        another process's writer waits less. Outside a batch, written now."""
+    def later(self, sql: str, *args: Any, key: tuple[str, ...] = ()) -> None:
+        """An `INSERT INTO t (columns) VALUES ({}, ...) [ON CONFLICT ...]` of a row nothing in this
+        item reads back: in a batch it is written with every other deferred row just before the next
+        statement that could see it (Tx.fetch, Tx.execute) or before COMMIT, on PostgreSQL as ONE
+        statement (a multi-row INSERT per table, all tables in one WITH), on SQLite one executemany
+        per table; dropped with its item if the item fails. A new registration's rows of seven tables
+        thus cost one statement per batch instead of one per row. `key`: marks the row for
+        Tx.fetch_ahead (a new beneficiary's NIK and KK, which a later intake's duplicate check must
+        see). Outside a batch, written now."""
         if self.defer:
             self.deferred.append((sql, args))
+            self.pending_keys.update(key)
         else:
             self.execute(sql, *args)
 
     def write_deferred(self) -> None:
+        if not self.deferred:
+            return
         grouped: dict[str, list[tuple[Any, ...]]] = {}
         for sql, args in self.deferred:  # per statement in the items' order; the statements are independent
             grouped.setdefault(sql, []).append(args)
         self.deferred = []
+        self.pending_keys = set()
+        if self.kind == "postgres":
+            for text, values in _joined(grouped):
+                self.conn.execute(text, values).close()
+            return
         for sql, rows in grouped.items():
             cursor = self.conn.cursor()
             try:
@@ -114,6 +139,62 @@ class Tx:
         ordered = sorted(set(keys))
         self.execute("SELECT " + ", ".join("pg_advisory_xact_lock(hashtextextended({}, 0))" for _ in ordered),
                      *ordered)
+
+
+# PostgreSQL takes at most 65,535 parameters in one statement; a batch of 256 registrations needs
+# about 14,000. Past this many, the deferred rows go in more than one statement.
+MAX_PARAMETERS = 32_000
+
+
+def _joined(grouped: dict[str, list[tuple[Any, ...]]]) -> list[tuple[str, list[Any]]]:
+    """PostgreSQL: the deferred INSERTs as few statements as the parameter limit allows, each a
+    multi-row INSERT per table joined in one WITH (`WITH w0 AS (INSERT ...), w1 AS (...) INSERT ...`).
+    The parts run on one snapshot, so no part may read another's rows: they are INSERTs of rows
+    nothing in the batch reads back before COMMIT, and the foreign keys they carry are checked at
+    the statement's end, when every part's rows are there."""
+    parts: list[tuple[str, list[Any]]] = []
+    for sql, rows in grouped.items():
+        head, row, tail = _values_split(sql)
+        per = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            parts.append((f"{head}{', '.join([row] * len(chunk))}{tail}", [v for r in chunk for v in r]))
+    statements: list[tuple[str, list[Any]]] = []
+    current: list[tuple[str, list[Any]]] = []
+    for part in parts:
+        if current and sum(len(a) for _s, a in current) + len(part[1]) > MAX_PARAMETERS:
+            statements.append(_with(current))
+            current = []
+        current.append(part)
+    if current:
+        statements.append(_with(current))
+    return statements
+
+
+def _with(parts: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    *first, last = parts
+    text = (("WITH " + ", ".join(f"w{n} AS ({sql})" for n, (sql, _a) in enumerate(first)) + " ") if first else "")
+    text += last[0]
+    args = [value for _sql, part_args in first for value in part_args] + last[1]
+    return for_psycopg(text, keep=False), args
+
+
+_SPLITS: dict[str, tuple[str, str, str]] = {}
+
+
+def _values_split(sql: str) -> tuple[str, str, str]:
+    """`INSERT INTO t (a, b) VALUES ({}, {}) ON CONFLICT ...` -> the part before the row, the row
+    `({}, {})`, and the part after it."""
+    found = _SPLITS.get(sql)
+    if found is None:
+        start = sql.index(" VALUES (") + len(" VALUES ")
+        depth = 0
+        for end in range(start, len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        found = _SPLITS[sql] = (sql[:start], sql[start:end + 1], sql[end + 1:])
+    return found
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -308,7 +389,9 @@ class Writer:
                     conn = connect(self.db)
                 if self._watch is not None:
                     self._watch.begin(conn, max(_patience_of(op) for op, _future, _loop in batch))
-                tx = Tx(conn, self.db.kind, self.db.memo, defer=defer)
+                # careful: each item in its own savepoint, and its deferred rows with it (written
+                # inside its savepoint rather than inside the next item's)
+                tx = Tx(conn, self.db.kind, self.db.memo, defer=defer and not careful)
                 between = _Between(tx)
                 between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
                 try:

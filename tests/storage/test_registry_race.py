@@ -93,3 +93,61 @@ async def test_two_processes_registering_one_nik_at_once_never_make_two_unflagge
     else:  # two records, both flagged as sharing the NIK
         assert sorted(r["flags"] for r in rows) == ["nik_ganda", "nik_ganda"]
     assert waited >= HOLD_S / 2  # the second really waited for the first to commit
+
+
+async def test_one_registration_resent_to_two_processes_at_once_is_stored_once(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """A phone's retry reaching another node while the first node's transaction is still open: the
+    second INSERT (which also takes the identity locks) waits for the first commit, finds the
+    instance id and answers "identical"; one submission, one person, one event, one audit entry."""
+    account = await users.create(db, "citra", "enumerator", "-", areas=("64.02.06",))
+    citra = Principal(id=account.id, username="citra", display_name="Citra", role="enumerator", areas=("64.02.06",))
+    item = await _incoming(db, settings, "update", "Siti")
+    one, two = Writer(db), Writer(db)
+
+    def slow(tx: Tx) -> Any:
+        receipt = submissions._store(tx, item, citra, "-", NOW)
+        time.sleep(HOLD_S)
+        return receipt
+
+    try:
+        held = asyncio.create_task(one.run(slow))
+        await asyncio.sleep(HOLD_S / 4)
+        again = await two.run(lambda tx: submissions._store(tx, item, citra, "-", NOW))
+        first = await held
+    finally:
+        await one.stop()
+        await two.stop()
+    assert (first.outcome, again.outcome) == ("new", "identical")
+    for table, column in (("submission", "id"), ("beneficiary", "id"), ("beneficiary_event", "submission"),
+                          ("sealed_answer", "submission"), ("submission_name", "submission")):
+        rows = await db.fetch(f"SELECT {column} AS x FROM {table}")
+        assert [str(r["x"]) for r in rows] == [str(item.instance_id)] * (2 if table == "sealed_answer" else 1), table
+    audit = await db.fetch("SELECT target_id FROM audit_log WHERE action = 'submission.create'")
+    assert [a["target_id"] for a in audit] == [str(item.instance_id)]
+
+
+async def test_one_batch_sees_its_own_deferred_registrations(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """In one batch (one transaction) the rows of a new registration are deferred to one statement at
+    the end; a second intake of the same NIK in the batch must still find the first person (its
+    duplicate check writes them first), and the same instance id twice is stored once."""
+    account = await users.create(db, "citra", "enumerator", "-", areas=("64.02.06",))
+    citra = Principal(id=account.id, username="citra", display_name="Citra", role="enumerator", areas=("64.02.06",))
+    first, second = (await _incoming(db, settings, "flag", "Siti"), await _incoming(db, settings, "flag", "Siti A"))
+    writer = Writer(db)
+
+    def batch(tx: Tx) -> list[str]:
+        outcomes = [submissions._store(tx, first, citra, "-", NOW).outcome]
+        assert tx.pending_keys, "the first person's row waits for the batch's end, marked by NIK and KK"
+        outcomes.append(submissions._store(tx, second, citra, "-", NOW).outcome)
+        outcomes.append(submissions._store(tx, first, citra, "-", NOW).outcome)  # a resend in the same batch
+        return outcomes
+
+    try:
+        await writer.run(lambda tx: None)  # started: the next item runs in a batch, deferring
+        outcomes = await writer.run(batch)
+    finally:
+        await writer.stop()
+    assert outcomes == ["new", "new", "identical"]
+    rows = await db.fetch("SELECT id, flags FROM beneficiary ORDER BY created_at, name")
+    assert sorted(r["flags"] for r in rows) == ["nik_ganda", "nik_ganda"]
+    assert len(await db.fetch("SELECT id FROM submission")) == 2

@@ -92,14 +92,18 @@ async def test_a_broken_database_fails_the_batch_not_the_writer(db: Database) ->
 
 async def test_deferred_rows_are_written_after_the_items_and_dropped_with_a_failed_item(db: Database) -> None:
     """Tx.later: rows nobody reads back within the batch (audit entries, photo links) go in after the
-    items, one executemany per statement; an item that fails takes its deferred rows with it."""
+    items (PostgreSQL: one statement for all; SQLite: one executemany per statement), or just before
+    a statement that could see them; an item that fails takes its deferred rows with it."""
     writer = Writer(db)
     await writer.start()
 
     def good(name: str):  # type: ignore[no-untyped-def]
         def op(tx: Tx) -> str:
             tx.later("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')", name)
-            assert not [r for r in tx.fetch("SELECT form_id FROM form WHERE form_id = {}", name)], "not yet"
+            if tx.defer:  # the first run; the careful run after `bad` failed writes at once (a savepoint per item)
+                assert not tx.fetch_ahead("SELECT form_id FROM form WHERE form_id = {}", name), "not yet"
+                assert tx.fetch_ahead("SELECT form_id FROM form WHERE form_id = {}", name, sees=(name,)) == [], \
+                    "no key marks the row: still not written"
             return name
 
         return op
@@ -116,6 +120,49 @@ async def test_deferred_rows_are_written_after_the_items_and_dropped_with_a_fail
     assert [r for r in results if isinstance(r, str)] == [f"d{i:02}" for i in range(30)]
     assert isinstance(results[-1], RuntimeError)
     assert await _names(db) == [f"d{i:02}" for i in range(30)]  # and no 'gagal'
+
+
+async def test_a_statement_sees_the_deferred_rows_before_it(db: Database) -> None:
+    """Tx.fetch and Tx.execute write the batch's deferred rows first, so deferring never reorders
+    what a statement sees; fetch_ahead writes them first only when a key it names is pending."""
+    writer = Writer(db)
+    await writer.start()
+
+    def op(tx: Tx) -> list[int]:
+        insert = "INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')"
+        count = "SELECT COUNT(*) AS n FROM form WHERE form_id LIKE 'ahead%'"
+        tx.later(insert, "ahead-1", key=("k1",))
+        seen = [tx.fetch_ahead(count, sees=("k2",))[0]["n"]]  # not its key: not yet written
+        seen.append(tx.fetch_ahead(count, sees=("k1",))[0]["n"])  # its key: written first
+        tx.later(insert, "ahead-2")
+        seen.append(tx.fetch(count)[0]["n"])  # a plain fetch: everything deferred first
+        return [int(n) for n in seen]
+
+    async def hold() -> None:  # a batch of its own before, so `op` runs deferred in a batch
+        await writer.run(lambda tx: None)
+
+    try:
+        await hold()
+        seen = await writer.run(op)
+    finally:
+        await writer.stop()
+    assert seen == [0, 1, 2]
+
+
+def test_deferred_rows_join_into_one_statement_per_parameter_budget() -> None:
+    """PostgreSQL: the deferred INSERTs become one multi-row INSERT per table, all in one WITH; past
+    the parameter budget, more statements (PostgreSQL takes at most 65,535 parameters)."""
+    from server.storage import writer as writer_module
+
+    grouped = {"INSERT INTO a (x, y) VALUES ({}, lower({})) ON CONFLICT (x) DO NOTHING": [(1, "p"), (2, "q")],
+               "INSERT INTO b (z) VALUES ({})": [(3,)]}
+    [(text, args)] = writer_module._joined(grouped)
+    assert text == ("WITH w0 AS (INSERT INTO a (x, y) VALUES (%s, lower(%s)), (%s, lower(%s)) ON CONFLICT (x) "
+                    "DO NOTHING) INSERT INTO b (z) VALUES (%s)")
+    assert args == [1, "p", 2, "q", 3]
+    many = {"INSERT INTO b (z) VALUES ({})": [(n,) for n in range(writer_module.MAX_PARAMETERS + 10)]}
+    statements = writer_module._joined(many)
+    assert [len(args) for _text, args in statements] == [writer_module.MAX_PARAMETERS, 10]
 
 
 async def test_when_deferred_rows_fail_the_batch_runs_again_row_by_row(db: Database) -> None:

@@ -44,9 +44,11 @@ STATEMENTS = [
         review_status VARCHAR(20) NOT NULL DEFAULT 'received',
         received_at TIMESTAMPTZ NOT NULL
     )""",
+    # Dropped in m0005 (a prefix of submission_form_received_id, which serves review.page).
     "CREATE INDEX submission_form_received ON submission (form_id, received_at)",
     # Dropped in m0017: every area filter on submissions is "area_code = X OR area_code LIKE 'X.%'"
     # (review._areas), which neither engine answers from this index.
     "CREATE INDEX submission_area ON submission (area_code)",
+    # Dropped in m0005 (a prefix of submission_enumerator_received, which serves submissions.sent_by).
     "CREATE INDEX submission_enumerator ON submission (enumerator)",
 ]

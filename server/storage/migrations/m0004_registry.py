@@ -38,11 +38,13 @@ STATEMENTS = [
     # nik: storage/registry._others_by_nik_and_kk, storage/registry_import.compare_with_registry and
     # _Commit._existing (programme = AND nik_index IN).
     "CREATE INDEX beneficiary_nik ON beneficiary (programme, nik_index)",
-    # kk: the same intake check, compare_with_registry's one-per-family check, _Commit._flag_families.
+    # kk: the same intake check (registry._others_by_nik_and_kk, registry._others), and
+    # registry_import.compare_with_registry's one-per-family check and its _Commit._flag_families.
     "CREATE INDEX beneficiary_kk ON beneficiary (programme, kk_index)",
     # Name-prefix search within a kecamatan or a desa (bench/registry.py: p95 <= 50 ms at 200,000):
     # storage/registry_read.search (kecamatan = / area_code = or IN, name_key range, ORDER BY name_key).
     "CREATE INDEX beneficiary_kecamatan_name ON beneficiary (kecamatan, name_key)",
+    # ... and within a desa (registry_read.search with area_code = or IN).
     "CREATE INDEX beneficiary_area_name ON beneficiary (area_code, name_key)",
     # Due and overdue visits per kecamatan: storage/registry_read.due_visits (ORDER BY next_due_on).
     "CREATE INDEX beneficiary_kecamatan_due ON beneficiary (kecamatan, next_due_on)",
@@ -80,8 +82,12 @@ STATEMENTS = [
         closed_on VARCHAR(10) NOT NULL DEFAULT '',
         closed_by UUID REFERENCES submission (id) ON DELETE SET NULL
     )""",
+    # One follow-up per visit (the constraint): registry._follow_up (WHERE submission =, its DELETE).
     "CREATE UNIQUE INDEX follow_up_submission ON follow_up (submission)",
+    # A person's follow-ups: registry_read.follow_ups_of (f.beneficiary =) and the visit that closes
+    # them, registry._record_event (UPDATE ... WHERE beneficiary = AND closed_on = '').
     "CREATE INDEX follow_up_beneficiary ON follow_up (beneficiary, closed_on)",
+    # Open follow-ups, most overdue first: registry_read.open_follow_ups (closed_on = '' ORDER BY due_on).
     "CREATE INDEX follow_up_open ON follow_up (closed_on, due_on)",
     # NIK and KK answers of stored submissions: the answers keep them masked, the values live here
     # sealed, findable by exact value through the blind index (storage/pii.seal_answers).

@@ -22,7 +22,11 @@ STATEMENTS = [
         submission UUID NOT NULL REFERENCES submission (id) ON DELETE CASCADE,
         flag VARCHAR(40) NOT NULL
     )""",
+    # One row per flag (the constraint; the primary key on PostgreSQL since m0019): review.after_store's
+    # ON CONFLICT and DELETE, review._flags_of (submission IN), review.STORED_FLAG's EXISTS.
     "CREATE UNIQUE INDEX submission_flag_unique ON submission_flag (submission, flag)",
+    # The review list filtered by a stored flag from the flag's side (review.page with review.STORED_FLAG:
+    # a rare flag, the semi-join starts from its rows).
     "CREATE INDEX submission_flag_flag ON submission_flag (flag, submission)",
     """CREATE TABLE submission_name (
         submission UUID PRIMARY KEY NOT NULL REFERENCES submission (id) ON DELETE CASCADE,
@@ -47,7 +51,7 @@ STATEMENTS = [
     "CREATE INDEX submission_received ON submission (received_at, id)",
     # ... a form (s.form_id =) ...
     "CREATE INDEX submission_form_received_id ON submission (form_id, received_at, id)",
-    # ... a form and a status (the review queue of one form) ...
+    # ... a form and a status (the review queue of one form: review.page, review_flow's next record) ...
     "CREATE INDEX submission_form_status_received ON submission (form_id, review_status, received_at, id)",
     # ... a status (s.review_status IN) ...
     "CREATE INDEX submission_status_received ON submission (review_status, received_at, id)",
