@@ -18,7 +18,8 @@ statements run (`pg_statements`), rows written (`pg_rows`), index entries writte
 each inserted row, and each updated row that was not a HOT update, times its table's indexes),
 transactions (`pg_xacts`) and the backends' CPU (`pg_cpu_ms`, from /proc, in the clock's ticks).
 Requests go one at a time, so each submission pays a whole writer batch (BEGIN, COMMIT) that under
-load is shared by many."""
+load is shared by many. `--show-statements` lists what the counted submissions ran, from
+pg_stat_statements: calls and rows per submission for each statement, most called first."""
 
 from __future__ import annotations
 
