@@ -73,7 +73,7 @@ def test_an_index_without_a_named_query_is_found() -> None:
 
 
 async def test_photo_links_and_flags_are_keyed_by_what_identifies_them(db: Database) -> None:
-    """m0019: on PostgreSQL the unique (submission, sha256) and (submission, flag) are the primary keys,
+    """m0020: on PostgreSQL the unique (submission, sha256) and (submission, flag) are the primary keys,
     so a photo link or a flag costs one index entry less; the serial ids are indexed nowhere."""
     if db.kind != "postgres":
         pytest.skip("an SQLite INTEGER PRIMARY KEY is the rowid: no index to save")

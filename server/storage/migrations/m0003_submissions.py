@@ -25,7 +25,7 @@ STATEMENTS = [
         submission UUID NOT NULL REFERENCES submission (id) ON DELETE CASCADE,
         sha256 VARCHAR(64) NOT NULL REFERENCES attachment (sha256) ON DELETE RESTRICT
     )""",
-    # One link per photo (the constraint; the primary key on PostgreSQL since m0019):
+    # One link per photo (the constraint; the primary key on PostgreSQL since m0020):
     # submissions._link_attachments' ON CONFLICT, attachments.citable (submission = AND sha256 IN),
     # reports.events' EXISTS (a.submission = s.id).
     "CREATE UNIQUE INDEX submission_attachment_unique ON submission_attachment (submission, sha256)",

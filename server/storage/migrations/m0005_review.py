@@ -22,7 +22,7 @@ STATEMENTS = [
         submission UUID NOT NULL REFERENCES submission (id) ON DELETE CASCADE,
         flag VARCHAR(40) NOT NULL
     )""",
-    # One row per flag (the constraint; the primary key on PostgreSQL since m0019): review.after_store's
+    # One row per flag (the constraint; the primary key on PostgreSQL since m0020): review.after_store's
     # ON CONFLICT and DELETE, review._flags_of (submission IN), review.STORED_FLAG's EXISTS.
     "CREATE UNIQUE INDEX submission_flag_unique ON submission_flag (submission, flag)",
     # The review list filtered by a stored flag from the flag's side (review.page with review.STORED_FLAG:
