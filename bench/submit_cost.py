@@ -116,13 +116,16 @@ def measure(kind: str, count: int, show_statements: bool = False) -> str:
         signed_in, validated = (counted(path, 0) for path in STAGES[1:3])
         before = pg_counters(server.database_url) if kind == "postgres" else {}
         shown_before = statements(server.database_url) if show_statements and kind == "postgres" else {}
+        tables_before = tables(server.database_url) if show_statements and kind == "postgres" else {}
         submit = counted(STAGES[3], 0)
         after = pg_counters(server.database_url) if kind == "postgres" else {}
         if show_statements and kind == "postgres":
             print_statements(shown_before, statements(server.database_url), count)
+            print_tables(tables_before, tables(server.database_url), count)
         if after:  # the reading before is itself a statement and a transaction that the one after sees
-            after["statements"] -= 2 if show_statements else 1  # and so is --show-statements' first list
-            after["xacts"] -= 2 if show_statements else 1
+            own = 3 if show_statements else 1  # and so are --show-statements' two readings before
+            after["statements"] -= own
+            after["xacts"] -= own
         noop = counted(STAGES[0], 0)
         stored = rows(server)
     for old in glob.glob(out_prefix + "*"):
@@ -200,6 +203,28 @@ def print_statements(before: dict[str, tuple[int, int]], after: dict[str, tuple[
     for calls, returned, query in sorted(rows_, key=lambda r: -r[0]):
         print(f"{calls:6.2f} {returned:6.2f}  {query[:400]}")
     print(f"{sum(r[0] for r in rows_):6.2f}  in all")
+
+
+TABLES = """SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del,
+  (SELECT count(*) FROM pg_index i WHERE i.indrelid = relid) FROM pg_stat_user_tables"""
+
+
+def tables(url: str) -> dict[str, tuple[int, ...]]:
+    """pg_stat_user_tables: table -> (inserted, updated, HOT-updated, deleted rows, indexes)."""
+    port, name = url.rsplit(":", 1)[1].split("/")
+    out = subprocess.run(["psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", name,
+                          "-c", TABLES], capture_output=True, text=True, check=True).stdout
+    return {fields[0]: tuple(int(f) for f in fields[1:]) for fields in (line.split("|") for line in out.splitlines())}
+
+
+def print_tables(before: dict[str, tuple[int, ...]], after: dict[str, tuple[int, ...]], count: int) -> None:
+    """`--show-statements`: rows written per submission by table (what pg_rows and pg_index_entries add up)."""
+    print(f"{'ins':>6} {'upd':>6} {'hot':>6} {'del':>6} {'idx':>4}  table (per submission)")
+    for table, (ins, upd, hot, dele, indexes) in sorted(after.items()):
+        was = before.get(table, (0, 0, 0, 0, indexes))
+        moved = [(ins - was[0]) / count, (upd - was[1]) / count, (hot - was[2]) / count, (dele - was[3]) / count]
+        if any(moved):
+            print(" ".join(f"{m:6.2f}" for m in moved) + f" {indexes:4d}  {table}")
 
 
 @contextmanager
