@@ -1,0 +1,119 @@
+"""Form media on a phone, in Debian's chromium against a real `pantau serve`: the image and audio a
+form's media columns name show beside the question and the choice (axe finds nothing serious), and
+after one visit online the form opens offline with its picture still there (the service worker
+precaches the media from /api/v1/offline)."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import AXE, inject_axe
+from tests.browser.server import Server, csrf_token, pantau_server
+from tests.browser.test_fill_browser import AXE_RUN
+from tests.browser.test_offline_browser import READY, phone, sign_in
+
+pytestmark = pytest.mark.browser
+
+FORM = b"""
+settings: {id: uji_media, version: "1", title: {id: Warna rumah, en: House colour}}
+choices:
+  warna:
+  - {name: merah, label: {id: Merah, en: Red}, image: merah.png}
+  - {name: biru, label: {id: Biru, en: Blue}}
+fields:
+  - type: select_one warna
+    name: warna
+    label: {id: Warna rumah, en: House colour}
+    xlsform: {image: rumah.png, audio: salam.wav}
+  - {type: text, name: nama, label: {id: Nama, en: Name}}
+"""
+
+
+def picture(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def wav() -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x00" * 800)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("media")
+    (workdir / "uji_media.yaml").write_bytes(FORM)
+    with pantau_server(workdir, [workdir / "uji_media.yaml"]) as running:
+        staff = running.client("ani")
+        try:
+            answer = staff.post("/formulir/uji_media/media", data={"_csrf_token": csrf_token(staff)}, files=[
+                ("media", ("rumah.png", picture(160, 90, (200, 120, 40)))),
+                ("media", ("merah.png", picture(40, 40, (220, 0, 0)))),
+                ("media", ("salam.wav", wav()))])
+        finally:
+            staff.close()
+        assert answer.status_code == 303, answer.text
+        yield running
+
+
+@pytest.fixture
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as started:
+        yield started
+
+
+SHOWN = "(sel) => { const e = document.querySelector(sel); return !!e && e.complete && e.naturalWidth > 0; }"
+
+
+def test_the_media_show_beside_the_question_and_choice_and_offline(server: Server, playwright: Any,
+                                                                   tmp_path: Path) -> None:
+    context = phone(playwright, tmp_path / "profil")
+    try:
+        page = sign_in(context, server, "/f/uji_media")
+        page.wait_for_selector(READY)
+        page.wait_for_function(SHOWN, arg="#f-warna img.md[alt='Warna rumah']")
+        page.wait_for_function(SHOWN, arg="label img.md[alt=Merah]")
+        audio = page.eval_on_selector("audio.md", "a => [a.controls, a.preload, a.getAttribute('aria-label')]")
+        assert audio == [True, "none", "Warna rumah"]
+        box = page.eval_on_selector("#f-warna img.md", "e => e.getBoundingClientRect().width")
+        assert 0 < box <= 360  # within the phone's width
+        page.screenshot(path=str(tmp_path / "media.png"), full_page=True)
+        # The player's controls are there to press (a style once collapsed them to 0 px).
+        assert page.eval_on_selector("audio.md", "a => a.getBoundingClientRect().height") >= 44
+        assert AXE.exists(), "npm install --no-audit --no-fund (axe-core is a devDependency)"
+        inject_axe(page)
+        assert page.evaluate(AXE_RUN) == []
+        image_url = page.get_attribute("#f-warna img.md", "src")
+        page.evaluate("""async (url) => {
+          await navigator.serviceWorker.ready;
+          for (let i = 0; i < 300; i++) {
+            for (const name of await caches.keys()) {
+              const c = await caches.open(name);
+              if (await c.match('/f/uji_media') && await c.match(url)) return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          throw new Error('the form or its image was never cached');
+        }""", image_url)
+        context.set_offline(True)
+        page.goto(f"{server.url}/f/uji_media")
+        page.wait_for_selector(READY)
+        page.wait_for_function(SHOWN, arg="#f-warna img.md[alt='Warna rumah']")
+        page.wait_for_function(SHOWN, arg="label img.md[alt=Merah]")
+    finally:
+        context.close()
