@@ -92,8 +92,9 @@ class Attached(Mapping[str, bytes]):
 
 def attach_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attach", action="append", default=[], metavar="FILE",
-                        help="a CSV, XML or GeoJSON file the form names (select_one_from_file, csv-external) "
-                             "when it is not beside the form file; may be given several times")
+                        help="a CSV, XML or GeoJSON file the form names (select_one_from_file, csv-external), "
+                             "or an image, audio or video file its media columns name (forms load), when it is "
+                             "not beside the form file; may be given several times")
 
 
 def attached_files(args: argparse.Namespace) -> dict[str, Path]:

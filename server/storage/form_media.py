@@ -76,9 +76,10 @@ async def every_hash(db: Database) -> list[str]:
     return [f"{r['form_id']}:{r['name']}:{r['sha256']}" for r in rows]
 
 
-async def save(db: Database, data_dir: str, principal: Principal, form_id: str, name: str, data: bytes,
-               content_type: str) -> MediaFile:
-    """Keep one checked file (checked() first) as the form's `name`."""
+async def save(db: Database, data_dir: str, principal: Principal | None, form_id: str, name: str, data: bytes,
+               content_type: str, by: str = "") -> MediaFile:
+    """Keep one checked file (checked() first) as the form's `name`. principal None: the command
+    line (`by` names it in the audit log)."""
     sha256 = hashlib.sha256(data).hexdigest()
     # The blob's key is not the bare sha256: a photo's blob is keyed by the sha256 of the bytes the
     # phone sent and holds them encoded again, so identical bytes must not share a key.
@@ -90,9 +91,9 @@ async def save(db: Database, data_dir: str, principal: Principal, form_id: str, 
         path = path_of(data_dir, sha256)
         if not path.exists():
             await asyncio.to_thread(write_durably, path, data)
+    uploader = (principal.username if principal else by)[:80]
     entry = MediaFile(name=name, sha256=sha256, blob_key=key, md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
-                      size=len(data), content_type=content_type, uploaded_by=principal.username[:80],
-                      uploaded_at=clock.now())
+                      size=len(data), content_type=content_type, uploaded_by=uploader, uploaded_at=clock.now())
     await db.fetch(
         "INSERT INTO form_media (form_id, name, sha256, blob_key, md5, size, content_type, uploaded_by, uploaded_at) "
         "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (form_id, name) DO UPDATE SET "
@@ -100,7 +101,7 @@ async def save(db: Database, data_dir: str, principal: Principal, form_id: str, 
         "content_type = excluded.content_type, uploaded_by = excluded.uploaded_by, uploaded_at = excluded.uploaded_at",
         form_id, name, entry.sha256, key, entry.md5, entry.size, content_type, entry.uploaded_by, entry.uploaded_at)
     await audit.record(db, principal, "form.media_upload", target_type="form", target_id=form_id,
-                       detail=f"name={name} sha256={sha256[:12]} size={len(data)}")
+                       detail=f"name={name} sha256={sha256[:12]} size={len(data)}", actor_name=by)
     return entry
 
 

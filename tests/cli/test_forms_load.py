@@ -70,3 +70,37 @@ def test_load_refuses_a_hostile_or_oversized_file_by_its_row(settings: Settings,
     assert lines[1].startswith(f"{tmp_path / 'uji_lampiran.xlsx'}:3:1 xlsform.bad_attachment ")
     assert "larger than 5 MB" in lines[1] and len(lines) == 2
     assert "root:" not in done.stdout and _published(settings) == []
+
+
+MEDIA_BOOK = workbook([["type", "name", "label", "media::image", "audio"],
+                       ["text", "nama", "Nama", "rumah.png", "salam.wav"]],
+                      settings=[["form_id", "version"], ["uji_media_cli", "1"]])
+
+
+def test_load_stores_the_media_beside_the_form_and_refuses_a_file_that_is_not_what_it_names(
+        settings: Settings, tmp_path: Path) -> None:
+    from tests.web.test_form_media import SVG, png, wav
+
+    forms, elsewhere = tmp_path / "formulir", tmp_path / "media"
+    forms.mkdir()
+    elsewhere.mkdir()
+    (forms / "uji_media_cli.xlsx").write_bytes(MEDIA_BOOK)
+    (forms / "rumah.png").write_bytes(SVG)  # an SVG under a PNG's name: refused by its bytes
+    first = pantau("forms", "load", str(forms / "uji_media_cli.xlsx"), env=_env(settings, tmp_path), cwd=tmp_path)
+    assert first.returncode == 1 and "media.bad_type" in first.stdout, first.stdout + first.stderr
+    assert "form.missing_media salam.wav" in first.stdout
+    published = asyncio.run(query(settings, "SELECT form_id FROM form WHERE form_id = $1", "uji_media_cli"))
+    assert "diterbitkan" not in first.stdout and published == []  # a refused file: the form is not published
+    (forms / "rumah.png").write_bytes(png())
+    (elsewhere / "salam.wav").write_bytes(wav())
+    done = pantau("forms", "load", str(forms / "uji_media_cli.xlsx"), "--attach", str(elsewhere / "salam.wav"),
+                  env=_env(settings, tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "media rumah.png (image/png" in done.stdout and "media salam.wav (audio/wav" in done.stdout
+    rows = asyncio.run(query(settings, "SELECT name, content_type, uploaded_by FROM form_media WHERE form_id = $1 "
+                                       "ORDER BY name", "uji_media_cli"))
+    assert [(r["name"], r["content_type"], r["uploaded_by"]) for r in rows] == [
+        ("rumah.png", "image/png", "pantau forms load"), ("salam.wav", "audio/wav", "pantau forms load")]
+    again = pantau("forms", "load", str(forms / "uji_media_cli.xlsx"), "--attach", str(elsewhere / "salam.wav"),
+                   env=_env(settings, tmp_path), cwd=tmp_path)
+    assert again.returncode == 0 and "media " not in again.stdout  # the same bytes again: nothing new
