@@ -5,19 +5,17 @@ precaches the media from /api/v1/offline)."""
 
 from __future__ import annotations
 
-import io
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from tests.browser.conftest import AXE, inject_axe
 from tests.browser.server import Server, csrf_token, pantau_server
 from tests.browser.test_fill_browser import AXE_RUN
 from tests.browser.test_offline_browser import READY, phone, sign_in
+from tests.web.test_form_media import png, wav
 
 pytestmark = pytest.mark.browser
 
@@ -36,22 +34,6 @@ fields:
 """
 
 
-def picture(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, "PNG")
-    return out.getvalue()
-
-
-def wav() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\x00\x00" * 800)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("media")
@@ -60,8 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         staff = running.client("ani")
         try:
             answer = staff.post("/formulir/uji_media/media", data={"_csrf_token": csrf_token(staff)}, files=[
-                ("media", ("rumah.png", picture(160, 90, (200, 120, 40)))),
-                ("media", ("merah.png", picture(40, 40, (220, 0, 0)))),
+                ("media", ("rumah.png", png((200, 120, 40), (160, 90)))),
+                ("media", ("merah.png", png((220, 0, 0), (40, 40)))),
                 ("media", ("salam.wav", wav()))])
         finally:
             staff.close()

@@ -24,9 +24,9 @@ from tests.web.test_openrosa import MF, basic, form_list, path_of, shipped  # no
 FORM = "uji_media"
 
 
-def png(colour: str = "red") -> bytes:
+def png(colour: str | tuple[int, int, int] = "red", size: tuple[int, int] = (8, 6)) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (8, 6), colour).save(out, "PNG")
+    Image.new("RGB", size, colour).save(out, "PNG")
     return out.getvalue()
 
 
