@@ -390,6 +390,13 @@ class Run:
             if not self.passes(step, overlay, values, at[0]):
                 self.error(at, "answer.choice_filtered", value=chosen)
                 return False
+        if step.qtype is not None and step.qtype.name == "rank":
+            # every choice the filter offers here, each once (clean_choices dropped repeated names)
+            missing = [name for name, overlay in items.items()
+                       if name not in value and self.passes(step, overlay, values, at[0])]
+            if missing:
+                self.error(at, "answer.rank", missing=", ".join(missing))
+                return False
         return True
 
     def passes(self, step: Step, overlay: MutableMapping[str, Any], values: Mapping[str, Any],

@@ -330,7 +330,8 @@ class _Writer:
         self.emit(indent, "if v in EMPTY:")
         self._required(step, indent + 1, at)
         if step.choices is not None:
-            if step.choice_filter is not None or step.source is not None:
+            if step.choice_filter is not None or step.source is not None or (
+                    step.qtype is not None and step.qtype.name == "rank"):
                 check = f"run._check_choices({self.ns.bind(step, 'step')}, v, V, {at})"
             else:
                 allowed = self.ns.bind(step.choices, "choices")

@@ -14,7 +14,7 @@ import msgspec
 
 from server.domain import growth
 from server.domain.form import walk
-from server.domain.questions import QUESTION_TYPES
+from server.domain.questions import LIST_TYPES, QUESTION_TYPES
 from server.domain.review import ID_TYPES, mask_id
 from server.domain.xlsx import Link
 
@@ -154,7 +154,8 @@ def _choice_labels(versions: list[tuple[str, Any]], placed: Mapping[str, Any]) -
     for _label, compiled in versions:
         lists = compiled.definition.choices
         for name, info in compiled.fields.items():
-            if info.choices and info.choices in lists and placed[name].type.startswith("select"):
+            if info.choices and info.choices in lists and (placed[name].type.startswith("select")
+                                                            or placed[name].type == "rank"):
                 labels = out.setdefault(name, {})
                 for choice in lists[info.choices].choices:
                     labels[choice.name] = dict(choice.label)
@@ -181,7 +182,7 @@ def renderer(column: Column, layout: Layout, options: Options) -> Render | None:
     labels = layout.choice_labels.get(column.name)
     if options.values == "labels" and labels is not None:
         names = {code: text_of(text, options.lang, code) for code, text in labels.items()}
-        if column.type == "select_multiple":
+        if column.type in LIST_TYPES:  # a rank keeps its order
             return lambda value: [names.get(str(v), str(v)) for v in value] \
                 if isinstance(value, list) else _plain(value)
         return lambda value: names.get(str(value), str(value)) if value not in (None, "") else None

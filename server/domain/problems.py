@@ -464,6 +464,8 @@ _define("answer.choice", "error", "'{value}' bukan pilihan yang ada.", "'{value}
 _define("answer.choice_filtered", "error", "'{value}' tidak termasuk pilihan yang berlaku di sini.",
         "'{value}' is not among the choices that apply here.")
 _define("answer.select_multiple", "error", "Harus daftar pilihan.", "Must be a list of choices.")
+_define("answer.rank", "error", "Urutkan semua pilihan, masing-masing sekali: {missing} belum ada di urutan.",
+        "Put every choice in order, each once: {missing} is missing from the order.")
 _define("answer.acknowledge", "error", "Harus dicentang (OK).", "Must be ticked (OK).")
 _define("answer.rupiah", "error", "Harus jumlah rupiah bulat, tidak negatif.",
         "Must be a whole, non-negative rupiah amount.")

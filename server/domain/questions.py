@@ -36,6 +36,8 @@ INPUT_ATTRIBUTES = BASE_ATTRIBUTES | {
     "required", "required_message", "constraint", "constraint_message", "default", "read_only", "parameters",
 }
 SELECT_ATTRIBUTES = INPUT_ATTRIBUTES | {"choices", "choice_filter"}
+# Types whose answer is a list of choice names (an ordered one for rank).
+LIST_TYPES = frozenset({"select_multiple", "rank"})
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,11 @@ register(QuestionType("decimal", "decimal", "a number with decimals", clean=clea
 register(QuestionType("select_one", "select_one", "one choice from a list", attributes=SELECT_ATTRIBUTES,
                       has_choices=True, clean=clean_choice))
 register(QuestionType("select_multiple", "select_multiple", "several choices from a list",
+                      attributes=SELECT_ATTRIBUTES, has_choices=True, clean=clean_choices))
+# ODK's rank: the enumerator puts every choice in order; the value is the choice names in that
+# order, a list like select_multiple's (space-separated in an XForm instance). check_choices in
+# answers_plan holds it to a permutation of the choices the filter shows.
+register(QuestionType("rank", "rank", "every choice of a list put in order (most important first)",
                       attributes=SELECT_ATTRIBUTES, has_choices=True, clean=clean_choices))
 register(QuestionType("date", "date", "a calendar date (YYYY-MM-DD)", clean=clean_date))
 register(QuestionType("time", "time", "a time of day (HH:MM)", clean=clean_time))

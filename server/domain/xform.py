@@ -117,12 +117,15 @@ def _region_lists(form: Form) -> dict[str, ChoiceList]:
 
 
 def _regions_from_files(sheets: dict[str, Sheet], regions: dict[str, ChoiceList]) -> None:
+    ranked = set()  # ODK has no rank from a file: a region list a rank orders stays in the choices sheet
     for row in sheets["survey"].rows:
         kind, _, listed = row.get("type", "").partition(" ")
         if listed in regions and kind in ("select_one", "select_multiple"):
             row["type"] = f"{kind}_from_file wilayah_{listed}.csv"
+        elif kind == "rank":
+            ranked.add(listed)
     choices = sheets["choices"]
-    choices.rows[:] = [row for row in choices.rows if row.get("list_name") not in regions]
+    choices.rows[:] = [row for row in choices.rows if row.get("list_name") not in regions.keys() - ranked]
 
 
 def region_csv(chosen: ChoiceList) -> bytes:

@@ -47,6 +47,7 @@ UI: dict[str, tuple[str, str]] = {
     "again": ("Isi formulir baru", "Fill in a new form"), "same": ("Sudah diterima sebelumnya", "Already received"),
     "female": ("Perempuan", "Female"), "male": ("Laki-laki", "Male"), "born": ("lahir", "born"),
     "refresh": ("Tampilkan pilihan sesuai jawaban di atas", "Show the choices for the answers above"),
+    "place": ("Urutan ke-{n}", "Place {n}"),
     "entry": ("Isian", "Entry"), "lang": ("English", "Bahasa Indonesia"),
     "pick_search": ("Cari nama, desa atau NIK", "Search name, village or NIK"),
     "pick_chosen": ("Dipilih", "Chosen"), "pick_nothing": ("Tidak ditemukan", "Not found"),
@@ -98,7 +99,7 @@ def asset_urls() -> dict[str, str]:
 # its attach(spec, F) before the form is ready. A new one is a file there, a name here and its
 # condition in lazy_modules (offline_context caches every one of them for offline filling), at no
 # cost to the forms that do not use it.
-LAZY_MODULES = ("setvalue", "growth", "dupcheck", "repeat", "repchoice")
+LAZY_MODULES = ("setvalue", "growth", "dupcheck", "repeat", "repchoice", "rank")
 
 
 def media_assets(media: Mapping[str, str] | None) -> dict[str, str]:

@@ -22,7 +22,7 @@ from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repea
 from server.domain.form_media import shown as shown_media
 from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
-from server.domain.questions import QUESTION_TYPES, UPLOAD_TYPES
+from server.domain.questions import LIST_TYPES, QUESTION_TYPES, UPLOAD_TYPES
 from server.domain.xlsform_spelling import BACKGROUND_GEOPOINT
 from server.web.fill_assets import (
     LAZY_MODULES,
@@ -50,7 +50,10 @@ WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah
            "audio": "upload", "video": "upload", "file": "upload",  # shown switched off: not stored yet
            # The beneficiary's id: a text input that static/js/picker.js turns into a search
            # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
-           "beneficiary": "bnf"}
+           "beneficiary": "bnf",
+           # One drop-down per place without JavaScript; static/js/rank.js makes it a list with
+           # Naik/Turun (up/down) buttons.
+           "rank": "rank"}
 
 class Media(msgspec.Struct, frozen=True):
     """An image, audio or video file a question or choice shows (domain/form_media.py)."""
@@ -75,8 +78,8 @@ class Item(msgspec.Struct, kw_only=True):
     """One field (or repeat instance) as the page shows it. `key` names its input: "nama", or inside
     a repeat "anggota[0].nama"; the element ids are "f-", "w-", "h-" and "e-" + key."""
 
-    widget: str  # text, int, dec, rupiah, date, time, datetime, radio, select, checks, geo, image, sig,
-    # note, calc, ack, hidden, nik, phone, textarea, upload; group, page, repeat, instance
+    widget: str  # text, int, dec, rupiah, date, time, datetime, radio, select, checks, rank, geo, image,
+    # sig, note, calc, ack, hidden, nik, phone, textarea, upload; group, page, repeat, instance
     name: str
     key: str
     label: str = ""
@@ -276,7 +279,7 @@ def defaults(compiled: CompiledForm, fields: list[Field], clock: Clock) -> dict[
             rule = compiled.expr(field.name, "default")
             value = to_string(evaluate(rule, ctx)) if rule is not None else field.default
             if value != "":
-                out[field.name] = value.split() if field.type == "select_multiple" else value
+                out[field.name] = value.split() if field.type in LIST_TYPES else value
     return out
 
 
@@ -371,7 +374,8 @@ class Builder:
                     label_template=label if "${" in label else "", hint=text_of(q.hint, self.lang),
                     required=q.required is True, hide=self.state.hide(q.name, key, position, widget == "note"),
                     readonly=q.read_only is True or computed_input(q), page=self._page_of(visible, paged),
-                    value="" if isinstance(value, list) or value is None else str(value),
+                    value=(" ".join(map(str, value)) if q.type == "rank" else "") if isinstance(value, list)
+                    else "" if value is None else str(value),
                     error=self.shown.errors.get(key, ""), warnings=self.shown.warnings.get(key, []),
                     confirmable=q.type in CONFIRMABLE,
                     confirmed=q.name in (raw.get(CONFIRM_KEY) or ()), media=self._media(q.xlsform))
@@ -506,12 +510,13 @@ def lazy_modules(compiled: CompiledForm) -> list[str]:
     """The widgets form.js imports for this form (fill_assets.LAZY_MODULES), named in the page's
     config so they load beside the rules: setvalue.js writes values into inputs (triggers and typed
     calculations), growth.js and dupcheck.js check growth measurements and intakes, repeat.js adds
-    and removes repeat instances. Other forms load none of them."""
+    and removes repeat instances, rank.js orders a rank's choices. Other forms load none of them."""
     questions = [f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)]
     used = {"setvalue": any(q.trigger or computed_input(q) for q in questions),
             "growth": growth_rules(compiled) is not None, "dupcheck": bool(registration_checks(compiled)),
             "repeat": any(info.type == "repeat" for info in compiled.fields.values()),
-            "repchoice": any(repeat_choices(q) for q in questions)}
+            "repchoice": any(repeat_choices(q) for q in questions),
+            "rank": any(info.type == "rank" for info in compiled.fields.values())}
     return [name for name in LAZY_MODULES if used.get(name)]
 
 

@@ -12,7 +12,7 @@ const C = JSON.parse(doc.getElementById('editor-config').textContent);
 const EN = C.lang === 'en';
 const byId = (id) => doc.getElementById(id);
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
-const SELECTS = ['select_one', 'select_multiple'];
+const SELECTS = ['select_one', 'select_multiple', 'rank'];
 const CONTAINERS = ['group', 'repeat'];
 // The appearances the phone runtime draws differently (server/web/fill_context.py, docs/forms.md).
 const APPEARANCES = { select_one: ['minimal'], text: ['multiline'], image: ['signature'] };
@@ -104,6 +104,7 @@ const TYPES = {
   beneficiary: ['Penerima manfaat', 'Beneficiary', 'Memilih penerima dari registri program', "Picks a beneficiary from the programme's registry"],
   calculate: ['Hitungan', 'Calculation', 'Nilai yang dihitung dari jawaban lain, tidak ditanyakan', 'A value computed from other answers, not asked'],
   hidden: ['Nilai tersembunyi', 'Hidden value', 'Nilai tetap yang ikut tersimpan, tidak ditampilkan', 'A fixed value stored, not shown'],
+  rank: ['Urutan peringkat', 'Ranking', 'Petugas mengurutkan semua pilihan dari yang terpenting', 'Every choice put in order, most important first'],
 };
 const typeName = (ty) => (TYPES[ty] ? TYPES[ty][EN ? 1 : 0] : ty);
 const typeHelp = (ty) => (TYPES[ty] ? TYPES[ty][EN ? 3 : 2] : '');

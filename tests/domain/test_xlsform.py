@@ -105,7 +105,6 @@ def test_a_workbook_with_groups_repeats_languages_and_parameters() -> None:
 
 
 @pytest.mark.parametrize(("row", "column"), [
-    (["rank yn", "urutan", "Urutan"], 1),
     (["select_one_from_file desa.txt", "desa", "Desa"], 1),
     (["osm", "gedung", "Gedung"], 1),
 ])

@@ -152,7 +152,7 @@ def test_a_form_with_every_type_and_option_converts_with_pyxform(tmp_path: Path)
 def test_every_pantau_type_has_an_odk_form() -> None:
     odk_names = {"text", "integer", "decimal", "select_one", "select_multiple", "date", "time", "dateTime", "geopoint",
                  "image", "note", "calculate", "acknowledge", "hidden", "barcode", "range", "geotrace", "geoshape",
-                 "csv-external", "xml-external", "audio", "video", "file"}
+                 "rank", "csv-external", "xml-external", "audio", "video", "file"}
     for qtype in QUESTION_TYPES.values():
         assert qtype.xlsform in odk_names or qtype.name in ODK_TYPES, qtype.name
 

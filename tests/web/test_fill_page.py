@@ -252,6 +252,19 @@ def test_the_page_names_the_widgets_its_form_uses_and_the_phone_caches_every_one
     assert "import('./' + m + '.js')" in (STATIC / "js" / "form.js").read_text()
 
 
+def test_a_rank_is_one_drop_down_per_place_in_the_answers_order_and_brings_rank_js() -> None:
+    from tests.domain.test_rank import RANKED
+
+    page = context({"urutan": ["jalan", "air", "listrik"]}, source=RANKED.encode())
+    item = next(it for it in page.items if it.name == "urutan")
+    assert (item.widget, item.value) == ("rank", "jalan air listrik")
+    assert [o.value for o in item.options] == ["air", "listrik", "jalan"]
+    assert json.loads(page.config)["mods"] == ["rank"]
+    html = render(page)
+    places = re.findall(r'<select name="urutan" aria-label="([^"]+)">.*?<option value="(\w+)" selected>', html)
+    assert places == [("Urutan ke-1", "jalan"), ("Urutan ke-2", "air"), ("Urutan ke-3", "listrik")]
+
+
 def test_only_forms_calling_an_odk_function_load_its_script_before_the_runtime() -> None:
     odk = b"""settings: {id: odk, version: "1"}
 fields:

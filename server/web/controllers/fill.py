@@ -29,6 +29,7 @@ from server.domain.access import Principal, pickable_areas
 from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
 from server.domain.form import NAME_RE, Field, Group, Question, Repeat, walk
+from server.domain.questions import LIST_TYPES
 from server.errors import PantauError, too_large
 from server.storage import access, attachments
 from server.web.auth import SignedIn, signed_in
@@ -252,11 +253,12 @@ def _indexes(form: Any, key: str) -> set[int]:
 
 
 def _value(field: Question, key: str, form: Any) -> Any:
-    if field.type == "select_multiple":
+    if field.type in LIST_TYPES:
         values = form.getall(key) if key in form else []
         if any(not isinstance(v, str) or len(v) > 200 for v in values) or len(values) > 500:
             raise PantauError("http.bad_request", detail=key)
-        return [v for v in values if v]
+        # a rank's places in order (one drop-down each), or its names in one input, space-separated
+        return [name for v in values for name in v.split()] if field.type == "rank" else [v for v in values if v]
     value = _one(form, key).strip()
     if field.type == "datetime" and value and not _OFFSET.search(value):
         value += "+08:00"  # datetime-local has no zone; the enumerators are in WITA (clock.WITA)
