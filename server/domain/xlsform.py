@@ -30,6 +30,7 @@ from server.domain.form import (
     Repeat,
     Settings,
     Text,
+    is_dynamic_default,
 )
 from server.domain.load import MAX_BYTES, MAX_DEPTH
 from server.domain.problems import Loc, Problem, Said, has_errors, problem
@@ -316,6 +317,13 @@ class _Reader:
         if qtype is not None and qtype.name == "note" and row.get("calculation"):
             # ODK shows a note's calculation and keeps it in the record: a read-only computed text.
             qtype = QUESTION_TYPES["text"]
+        as_written: dict[str, str] = {}
+        if qtype is not None and qtype.name == "calculate" and not row.get("calculation") \
+                and is_dynamic_default(row.get("default") or ""):
+            # ODK keeps a calculate's expression default as its value when it has no calculation (a
+            # random() drawn once as the form opens; pyxform refuses a literal one): a hidden value,
+            # exported as the calculate it was.
+            qtype, as_written = QUESTION_TYPES["hidden"], {"type": "calculate"}
         name = row.get("name") or _generated_name(row)
         if qtype is None and parsed.kind != "metadata":
             return []
@@ -332,7 +340,7 @@ class _Reader:
         question = self.fitted(sheet, row, qtype, Question(
             type=qtype.name, name=name, choices=parsed.list_name, **attributes,
             # select_one_from_file x.csv: the type as written, for the export (the choices are the list x.csv)
-            xlsform=_kept(row) | ({"type": " ".join(row.get("type").split())} if parsed.from_file else {}),
+            xlsform=_kept(row) | as_written | ({"type": " ".join(row.get("type").split())} if parsed.from_file else {}),
             required=_flag(row.get("required")), read_only=_flag(row.get("read_only")),
             parameters=self.parameters(sheet, row)))
         if not parsed.or_other or parsed.list_name is None:

@@ -131,5 +131,6 @@ Object.assign(FN, {
   join: [2, null, (a) => { const s = toString(a[0]); return [].concat.apply([], a.slice(1).map(items)).map(toString).join(s); }],
   once: [1, 1, once, true],
   uuid: [0, 1, uuid],
+  random: [0, 0, () => Math.random()],
   'format-date-time': [2, 3, formatDate],
 });

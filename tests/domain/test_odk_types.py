@@ -243,3 +243,39 @@ def test_select_one_external_offers_the_external_choices_as_a_select_one() -> No
     assert desa.type == "select_one" and desa.choices == "desa"  # type: ignore[union-attr]
     assert _check(result.compiled, {"kec": "k1", "desa": "d1"})[0] == []
     assert _check(result.compiled, {"kec": "k1", "desa": "d2"})[0] == [("desa", "answer.choice_filtered")]
+
+
+def test_a_calculate_with_only_a_default_keeps_it_as_its_value_and_exports_as_written() -> None:
+    """pyxform's `calculate` with `default: random()` and no calculation: ODK draws the number once
+    as the form opens and keeps it. Pantau stores it as a hidden value, exported as the calculate."""
+    from server.domain.xform import build_xform
+    from server.web.fill_context import defaults
+    from tests.web.test_fill_page import CLOCK
+
+    book = workbook([["type", "name", "label", "calculation", "default"],
+                     ["calculate", "acak", "", "", "random()"],
+                     ["calculate", "tetap", "", "", "if(${acak} < 0.5, 'A', 'B')"],
+                     ["calculate", "dua", "", "${acak} * 2", "1"]])
+    result = compile_source(book, "acak.xlsx")
+    assert result.compiled is not None, [p.format() for p in result.problems]
+    acak, tetap, dua = result.compiled.definition.fields
+    assert (acak.type, acak.default, acak.xlsform) == ("hidden", "random()", {"type": "calculate"})
+    assert tetap.type == "hidden"
+    assert dua.type == "calculate"  # a calculation: the default is ignored, as before
+    start = defaults(result.compiled, result.compiled.definition.fields, CLOCK)
+    assert 0 <= float(start["acak"]) < 1
+    errors, answers = _check(result.compiled, {"acak": "0.42", "tetap": "A"})
+    assert errors == [] and answers["acak"] == "0.42" and answers["tetap"] == "A" and answers["dua"] == 0.84
+    # pyxform refuses a calculate whose only column is a literal default; so does Pantau.
+    literal = compile_source(workbook([["type", "name", "default"], ["calculate", "tetap", "5"]]), "x.xlsx")
+    assert literal.compiled is None
+    assert [(p.code, p.line) for p in literal.problems if p.severity == "error"] == [("form.missing_calculation", 2)]
+    sheet = openpyxl.load_workbook(io.BytesIO(export_xlsform(result.compiled.definition)))["survey"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [(r["type"], r["name"], r["default"]) for r in rows[:2]] == [
+        ("calculate", "acak", "random()"), ("calculate", "tetap", "if(${acak} < 0.5, 'A', 'B')")]
+    again = compile_source(export_xlsform(result.compiled.definition), "acak.xlsx")
+    assert again.compiled is not None and again.compiled.content_hash == result.compiled.content_hash
+    assert b'<setvalue ref="/data/acak" event="odk-instance-first-load" value="random()"/>' in \
+        build_xform(result.compiled.definition).xml  # ODK draws it as the form opens

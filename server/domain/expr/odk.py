@@ -1,5 +1,5 @@
 """The ODK functions that forms brought from XLSForm (KoboToolbox, ODK Central) use and Pantau's own
-forms rarely do: count-non-empty, join, once, uuid, format-date-time. On the phone they live in
+forms rarely do: count-non-empty, join, once, uuid, random, format-date-time. On the phone they live in
 static/js/expr-more.js, which the fill page loads only for forms that call one of them (MORE_JS)."""
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from server.domain.expr.values import Scalar, Value, equals, first, normalize, t
 # The functions whose JS lives in static/js/expr-more.js, which the fill page loads only for a form
 # calling one of them: these ODK ones, the path instance('x')/root/item (not a function), and a few
 # built-ins no shipped form calls (their bytes paid for the others within the page's 30 KB).
-MORE_JS = frozenset({"count-non-empty", "join", "once", "uuid", "format-date-time", "pulldata", "jr:choice-name",
-                     "indexed-repeat", "instance", "selected-at", "substr", "date", "decimal-date-time", "min", "max"})
+MORE_JS = frozenset({"count-non-empty", "join", "once", "uuid", "random", "format-date-time", "pulldata",
+                     "jr:choice-name", "indexed-repeat", "instance", "selected-at", "substr", "date",
+                     "decimal-date-time", "min", "max"})
 # digest() has a file of its own (static/js/expr-digest.js, 3 KB): five hash functions in JavaScript.
 # digest(): the algorithms and encodings of ODK's spec. JS: static/js/expr-digest.js.
 DIGESTS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -83,6 +84,17 @@ def _uuid(args: list[Value], ctx: Context) -> Value:
         return str(uuid_module.uuid4())
     length = min(max(0, java_int(to_number(args[0]))), MAX_UUID)
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+@function(
+    "random",
+    0,
+    0,
+    "Bilangan acak dari 0 sampai kurang dari 1.",
+    "A random number from 0 up to (not including) 1.",
+)
+def _random(args: list[Value], ctx: Context) -> Value:
+    return secrets.SystemRandom().random()
 
 
 @function(
