@@ -428,6 +428,8 @@ define("media.too_large", 413, "Berkas '{name}' lebih dari {limit_mb} MB. Kecilk
        "The file '{name}' is larger than {limit_mb} MB. Make it smaller before uploading.")
 define("media.none_chosen", 400, "Pilih berkas media untuk diunggah.", "Choose media files to upload.")
 define("media.not_found", 404, "Berkas media tidak ditemukan.", "Media file not found.")
+define("media.bad_range", 416, "Bagian berkas yang diminta ({range}) tidak ada; berkas ini {size} bita.",
+       "The part of the file asked for ({range}) does not exist; the file is {size} bytes.")
 # --- ODK Collect and KoboCollect: app keys and the OpenRosa routes -------------------------
 define("app_key.bad_name", 400, "Beri nama kunci aplikasi (maksimal {max} karakter), misalnya nama HP-nya.",
        "Give the app key a name (at most {max} characters), e.g. the phone's name.")

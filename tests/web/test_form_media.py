@@ -133,6 +133,14 @@ def test_the_fill_page_shows_the_media_to_those_who_may_fill_it(ani, as_) -> Non
     sha = hashlib.sha256(png()).hexdigest()
     assert f"/media/{sha}/" in image.group(1)  # the URL names the bytes
     assert citra.get(image.group(1).replace(sha, "0" * 64)).status_code == 404
+    # A player seeking: the part asked for, 206; a range outside the file is a 416 with its code.
+    part = citra.get(image.group(1), headers={"range": "bytes=2-9"})
+    assert part.status_code == 206 and part.content == png()[2:10]
+    assert part.headers["content-range"] == f"bytes 2-9/{len(png())}"
+    assert citra.get(image.group(1), headers={"range": "bytes=-4"}).content == png()[-4:]
+    for bad in ("bytes=999999-", "bytes=5-2", "items=0-1", "bytes=-"):
+        refused = citra.get(image.group(1), headers={"range": bad, "accept": "application/json"})
+        assert refused.status_code == 416 and refused.json()["code"] == "media.bad_range", bad
     # The offline copy names the media, so the form opens offline with its pictures.
     offline = citra.get("/api/v1/offline", headers={"accept": "application/json"}).json()
     assert image.group(1) in offline["media"]
@@ -161,3 +169,11 @@ def test_the_manifest_lists_the_media_with_their_md5(ani, app_client) -> None:  
         assert data.status_code == 200, name
         assert m.findtext(f"{MF}hash") == f"md5:{hashlib.md5(data.content).hexdigest()}"
     assert files["salam.wav"].findtext(f"{MF}hash") == f"md5:{hashlib.md5(wav()).hexdigest()}"
+    # Without a draft the editor page lists the media and takes a new file; the manifest's md5 follows.
+    editor = ani.get(f"/formulir/{FORM}").text
+    assert 'data-name="house.png" data-present="ya"' in editor and 'action="/formulir/uji_media/media"' in editor
+    again = upload_media(ani, ("house.png", png("navy")))
+    assert again.status_code == 303 and again.headers["location"] == f"/formulir/{FORM}"
+    manifest = app_client.get(path_of(entry["manifestUrl"]), headers=basic("citra"))
+    house = next(m for m in ET.fromstring(manifest.content) if m.findtext(f"{MF}filename") == "house.png")
+    assert house.findtext(f"{MF}hash") == f"md5:{hashlib.md5(png('navy')).hexdigest()}"

@@ -260,7 +260,10 @@ async def _editor(
         message=message,
         error=error,
     )
-    return Template(template_name="editor.html", context={"page": context}, status_code=status_code, headers=NO_STORE)
+    shown = _compiled_draft(draft) if draft is not None else versions[-1].compiled if versions else None
+    return Template(template_name="editor.html", context={"page": context, "media": await _media_rows(request, shown),
+                                                          "media_accept": ACCEPT},
+                    status_code=status_code, headers=NO_STORE)
 
 
 @post("/formulir/{form_id:str}/draf", status_code=200)
@@ -459,9 +462,8 @@ async def _publish_plan(request: Request, principal: Principal, form_id: str) ->
     return draft, checked, diff, newest, to_version
 
 
-async def _media_rows(request: Request, plan: Any) -> list[tuple[str, str, bool]]:
-    """(file name, kind, uploaded) of every media file the draft names, for the publish page."""
-    compiled = plan[1].compiled
+async def _media_rows(request: Request, compiled: CompiledForm | None) -> list[tuple[str, str, bool]]:
+    """(file name, kind, uploaded) of every media file the form names, for the editor and the publish page."""
     if compiled is None:
         return []
     stored = await form_media.listed(db_of(request), compiled.form_id)
@@ -493,7 +495,7 @@ async def _publish_template(request: Request, principal: Principal, form_id: str
         error=error.message(lang) if error is not None else "",
         answers=answers,
     )
-    media = await _media_rows(request, plan)
+    media = await _media_rows(request, plan[1].compiled)
     return Template(template_name="editor_publish.html", context={"page": context, "media": media,
                                                                   "media_accept": ACCEPT}, headers=NO_STORE,
                     status_code=error.status if error is not None else 200)

@@ -9,9 +9,10 @@ the whole upload. A served file is immutable under its URL (the sha256 names the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from litestar import Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream
@@ -80,7 +81,7 @@ async def upload_media(request: Request, principal: SignedIn, form_id: FromPath[
 
 @get("/f/{form_id:str}/media/{sha256:str}/{name:str}")
 async def media_file(request: Request, principal: SignedIn, form_id: FromPath[str], sha256: FromPath[str],
-                     name: FromPath[str]) -> Stream:
+                     name: FromPath[str]) -> Stream | Response[bytes]:
     """Only for a person who may fill the form (its assignment), or edit forms (the preview)."""
     db = db_of(request)
     if has(principal, "edit_forms"):
@@ -90,9 +91,35 @@ async def media_file(request: Request, principal: SignedIn, form_id: FromPath[st
     entry = (await form_media.listed(db, form_id)).get(name)
     if entry is None or entry.sha256 != sha256:
         raise PantauError("media.not_found")
+    headers = {**IMMUTABLE, "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'none'; sandbox"}
+    wanted = request.headers.get("range", "")
+    if wanted:  # a player seeking in audio or video: the part asked for (files are small: capped in size)
+        start, end = byte_range(wanted, entry.size)
+        data = await form_media.whole(db, settings_of(request).data_dir, entry)
+        return Response(data[start:end + 1], status_code=206, media_type=entry.content_type,
+                        headers={**headers, "Content-Range": f"bytes {start}-{end}/{entry.size}"})
     return Stream(form_media.chunks(db, settings_of(request).data_dir, entry), media_type=entry.content_type,
-                  headers={**IMMUTABLE, "Content-Length": str(entry.size), "X-Content-Type-Options": "nosniff",
-                           "Content-Security-Policy": "default-src 'none'; sandbox"})
+                  headers={**headers, "Content-Length": str(entry.size)})
+
+
+_RANGE = re.compile(r"bytes=([0-9]{0,15})-([0-9]{0,15})\Z")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int]:
+    """One range of `Range: bytes=a-b` (a-, -n too) as (first, last) byte; media.bad_range (416)
+    for anything else, or a range outside the file."""
+    found = _RANGE.match(header.strip())
+    if found is None or not (found.group(1) or found.group(2)) or size == 0:
+        raise PantauError("media.bad_range", range=header[:40], size=size)
+    first, last = found.group(1), found.group(2)
+    if not first:  # the last n bytes
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start > end or start >= size:
+        raise PantauError("media.bad_range", range=header[:40], size=size)
+    return start, end
 
 
 router = Router(path="/", route_handlers=[upload_media, media_file])
