@@ -283,3 +283,32 @@ def test_hostile_app_keys_are_401s(app_client, shipped) -> None:  # type: ignore
         assert response.status_code in (400, 401, 404), (key, response.status_code)
         assert message(response)
     assert app_client.get("/key/..%2F../formList", headers=OR).status_code == 404  # no such route
+
+
+def test_choice_files_go_to_collect_in_their_own_format(app_client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A select_one_from_file list read from XML or GeoJSON is served back as that file, with its
+    content type, and its md5 in the manifest."""
+    from server.domain.compile import compile_source
+    from server.domain.load import encode_yaml
+    from tests.domain.test_odk_types import PAIN_XML, PURA_GEOJSON
+    from tests.domain.test_xlsform import workbook
+
+    book = workbook([["type", "name", "label"], ["select_one_from_file sakit.xml", "sakit", "Sakit"],
+                     ["select_one_from_file pura.geojson", "pura", "Pura"]],
+                    settings=[["form_id", "version", "title"], ["uji_berkas", "1", "Uji berkas"]])
+    loaded = compile_source(book, "uji_berkas.xlsx", {"sakit.xml": PAIN_XML, "pura.geojson": PURA_GEOJSON})
+    assert loaded.compiled is not None
+    (tmp_path / "uji_berkas.yaml").write_bytes(encode_yaml(loaded.compiled.definition))
+    _publish(settings, tmp_path / "uji_berkas.yaml")
+    entries = form_list(app_client.get("/formList", headers=basic("citra")))
+    root = ET.fromstring(app_client.get(path_of(entries["uji_berkas"]["manifestUrl"]), headers=basic("citra")).content)
+    media = {m.findtext(f"{MF}filename"): m for m in root}
+    assert sorted(media) == ["pura.geojson", "sakit.xml"]
+    kinds = {"sakit.xml": "application/xml", "pura.geojson": "application/geo+json"}
+    for name, kind in kinds.items():
+        response = app_client.get(path_of(media[name].findtext(f"{MF}downloadUrl") or ""), headers=basic("citra"))
+        assert response.status_code == 200 and response.headers["content-type"].startswith(kind), name
+        assert media[name].findtext(f"{MF}hash") == f"md5:{md5(response.content)}"
+    sakit = ET.fromstring(app_client.get(path_of(media["sakit.xml"].findtext(f"{MF}downloadUrl") or ""),
+                                         headers=basic("citra")).content)
+    assert [item.findtext("name") for item in sakit] == ["kepala", "kaki"]
