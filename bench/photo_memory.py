@@ -1,10 +1,12 @@
 """What storing one phone-camera photo costs a node in memory: a JPEG of about 5 MB (4000 x 3000,
-the size of a 12-megapixel camera's picture, with texture so JPEG keeps it large) stored through
-storage/attachments.save as the API stores it (full size) and as a post without JavaScript stores
-it (scaled to the form's 1600 px). Each is measured in a fresh process: the growth of its resident
-memory (the kernel's high-water mark VmHWM, reset just before; it counts Pillow's pixel buffers, allocated
-outside Python's allocator) from
-just before the photo's bytes are read, and tracemalloc's peak over the same span.
+the size of a 12-megapixel camera's picture, with texture so JPEG keeps it large) handed to
+storage/attachments.save as the web layer hands it over (the request body spooled to a file), as
+the API and ODK Collect store it (within the limits: kept as sent, its metadata taken out), as a
+post without JavaScript stores it (scaled to the form's 1600 px), and the phone's own 1600 px photo.
+Each is measured in a fresh process: the growth of its resident memory (the kernel's high-water
+mark VmHWM, reset just before, and RSS sampled every half millisecond; it counts Pillow's pixel
+buffers, allocated outside Python's allocator) from just before the photo is stored, and
+tracemalloc's peak over the same span; and the stored size against the sent size.
 `.venv/bin/python bench/photo_memory.py [--db URL]`; prints one BENCH line."""
 
 from __future__ import annotations
@@ -57,11 +59,6 @@ def _reset_high_water() -> None:
         refs.write("5")  # the kernel's high-water mark (VmHWM) starts again at the present RSS
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as file:  # as the request body arrives: the photo's bytes whole
-        return file.read()
-
-
 def _rss_now() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize()
@@ -79,15 +76,17 @@ async def _measure(database_url: str, data_dir: str, photo: str, max_side: int |
         uploader = await users.create(db, f"foto-{Path(photo).stem}-{os.getpid()}", "enumerator", "-")
         # Warm up with a small photo first: Pillow's plugins, the worker thread and the database's
         # statements are loaded once per process, not per photo.
-        await attachments.save(db, data_dir, camera_photo(64, 48), "image/jpeg", uploader.id, max_side)
+        await attachments.save(db, data_dir, io.BytesIO(camera_photo(64, 48)), "image/jpeg", uploader.id, max_side)
+        await attachments.save(db, data_dir, io.BytesIO(camera_photo(96, 64)), "image/jpeg", uploader.id, 48)
         _reset_high_water()
         before = _rss_now()
         sampled, done = [before], threading.Event()
         sampler = threading.Thread(target=_sample, args=(sampled, done))
         sampler.start()
         tracemalloc.start()
-        data = _read(photo)
-        digest = await attachments.save(db, data_dir, data, "image/jpeg", uploader.id, max_side)
+        with open(photo, "rb") as spooled:  # noqa: ASYNC230 - as the web layer hands it over: a spooled file
+            digest = await attachments.save(db, data_dir, spooled, "image/jpeg", uploader.id, max_side)
+            sent = attachments.size_of(spooled)
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         done.set()
@@ -96,7 +95,8 @@ async def _measure(database_url: str, data_dir: str, photo: str, max_side: int |
         stored = attachments.stored_bytes(data_dir, digest, database_url)
         with Image.open(io.BytesIO(stored)) as image:
             width, height, kind = image.width, image.height, image.format
-        return {"rss_growth": peak - before, "traced_peak": traced_peak, "stored": len(stored), "sent": len(data),
+        return {"rss_growth": peak - before, "traced_peak": traced_peak, "stored": len(stored),
+                "sent": sent,
                 "width": width, "height": height, "jpeg": int(kind == "JPEG")}
     finally:
         await db.close()
@@ -132,17 +132,23 @@ def main() -> None:
                     await db.close()
             asyncio.run(migrated())
         figures = {}
-        for name, side in (("full", None), ("scaled", 1600)):
+        for name, side, size, quality in (("full", None, (4000, 3000), 95), ("scaled", 1600, (4000, 3000), 95),
+                                          ("phone", None, (1600, 1200), 80)):
             photo = Path(work) / f"{name}.jpg"
-            photo.write_bytes(camera_photo())  # a different photo each time: a stored digest is not encoded again
+            photo.write_bytes(camera_photo(*size, quality))  # a different photo each time: a digest is stored once
             figures[name] = measure(database_url, f"{work}/data", photo, side)
             print(name, figures[name], flush=True)
     mb = 1024 * 1024
-    full, scaled = figures["full"], figures["scaled"]
+    full, scaled, phone = figures["full"], figures["scaled"], figures["phone"]
     engine = "sqlite" if database_url.startswith("sqlite") else "postgres"
-    print(f"BENCH photo_memory {scaled['rss_growth'] / mb:.1f} MB db={engine} photo_mb={scaled['sent'] / mb:.2f} "
+    worst = max(f["rss_growth"] for f in figures.values())
+    print(f"BENCH photo_memory {worst / mb:.1f} MB db={engine} photo_mb={full['sent'] / mb:.2f} "
+          f"full_rss_mb={full['rss_growth'] / mb:.1f} full_traced_mb={full['traced_peak'] / mb:.1f} "
+          f"full_stored_mb={full['stored'] / mb:.2f} "
           f"scaled_rss_mb={scaled['rss_growth'] / mb:.1f} scaled_traced_mb={scaled['traced_peak'] / mb:.1f} "
-          f"full_rss_mb={full['rss_growth'] / mb:.1f} full_traced_mb={full['traced_peak'] / mb:.1f}")
+          f"scaled_stored_mb={scaled['stored'] / mb:.2f} "
+          f"phone_mb={phone['sent'] / mb:.2f} phone_rss_mb={phone['rss_growth'] / mb:.1f} "
+          f"phone_stored_mb={phone['stored'] / mb:.2f}")
 
 
 if __name__ == "__main__":

@@ -219,6 +219,13 @@ define("attachment.too_large", 413, "Foto lebih dari {limit_mb} MB. Ambil ulang 
        "The photo is larger than {limit_mb} MB. Take it again at a lower resolution.")
 define("attachment.not_image", 415, "Berkas ini bukan foto JPEG, PNG atau WebP.",
        "This file is not a JPEG, PNG or WebP photo.")
+define("attachment.too_many_pixels", 413,
+       "Foto ini {megapixels} MP dan harus dibuka utuh untuk diperkecil (PNG, WebP atau JPEG progresif); "
+       "server hanya memperkecil foto seperti itu sampai {limit} MP. Kirim sebagai JPEG biasa atau perkecil "
+       "dulu sampai sisi terpanjang {side} px.",
+       "This photo has {megapixels} MP and must be opened whole to be scaled down (PNG, WebP or progressive "
+       "JPEG); the server scales such photos up to {limit} MP. Send it as a plain JPEG or scale it to {side} px "
+       "on its longer side first.")
 define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kirim fotonya dulu.",
        "The photo for field {field} has not been uploaded yet. Upload it first.")
 

@@ -370,8 +370,8 @@ register(QuestionType("barcode", "barcode", "a barcode or QR code, as text (type
                       clean=clean_text))
 register(QuestionType("range", "range", "a number on a scale from start to end in steps",
                       literal_parameters=frozenset({"start", "end", "step"}), clean=clean_decimal, rules=range_rules))
-# ODK's upload questions other than a photo. Pantau stores photos only (storage/attachments.py
-# decodes and re-encodes every upload as an image): these load, export and show on the fill page
+# ODK's upload questions other than a photo. Pantau stores photos only (storage/photo_clean.py
+# checks every upload to be a JPEG, PNG or WebP image): these load, export and show on the fill page
 # with their file input switched off, hold no answer, and check.py warns (form.upload_not_stored).
 UPLOAD_TYPES = {"audio": "audio/*", "video": "video/*", "file": ""}
 register(QuestionType("audio", "audio", "an audio recording: shown, not stored yet (no answer)",

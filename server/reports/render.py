@@ -86,14 +86,17 @@ def _colour_profiles() -> dict[str, ColorProfile]:
 
 
 def _thumbnail(data: bytes) -> bytes:
-    """A small JPEG of a stored photo: a 5 MB camera photo per thumbnail would make the PDF huge."""
-    from PIL import Image
+    """A small JPEG of a stored photo: a 5 MB camera photo per thumbnail would make the PDF huge.
+    Turned as its EXIF orientation says (a photo is kept as the phone sent it, with that one tag),
+    since the thumbnail has no EXIF of its own."""
+    from PIL import Image, ImageOps
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))  # decoded at a DCT scale near the thumbnail's
+            upright = ImageOps.exif_transpose(image) or image
             out = io.BytesIO()
-            image.convert("RGB").save(out, "JPEG", quality=75)
+            upright.convert("RGB").save(out, "JPEG", quality=75)
             return out.getvalue()
     except (OSError, ValueError):
         raise Refused("photo: not an image") from None

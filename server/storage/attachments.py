@@ -1,8 +1,10 @@
-"""Photos, stored once by their sha256 under DATA_DIR/attachments/ab/abcdef.... The sha256 names the
-bytes as the phone sent them (the phone keys its outbox by it), but what is stored is the image
-decoded and encoded again: a JPEG with a page appended, or a polyglot, is kept as a plain JPEG.
-A file is written to a temporary name, fsynced and renamed, so an acknowledged upload survives a
-crash and a half-written file is never visible.
+"""Photos, stored once by their sha256 under DATA_DIR/attachments/ab/abcdef... (SQLite) or as blobs
+(PostgreSQL). The sha256 names the bytes as the phone sent them (the phone keys its outbox by it);
+what is stored is the phone's bytes without their metadata, or the photo scaled to the form's
+limit (storage/photo_clean): never anything after the image's end, so a JPEG with a page appended,
+or a polyglot, is kept as a plain JPEG. A photo arrives as a file (an upload spooled to disk) and
+moves a chunk at a time. A file is written to a temporary name, fsynced and linked into place, so
+an acknowledged upload survives a crash and a half-written file is never visible.
 
 Knowing a photo's sha256 grants nothing. attachment_upload records each user who uploaded it; a
 submission may cite only photos its sender uploaded or its own earlier revision already held
@@ -14,20 +16,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import math
+import os
+import tempfile
 import uuid
-import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import msgspec
-from PIL import Image, ImageOps
 
 from server import clock
 from server.domain.access import Principal
-from server.errors import PantauError
-from server.private_files import write_durably
-from server.storage import blobs
+from server.domain.form import Form, Question, walk
+from server.private_files import private_dir
+from server.storage import blobs, photo_clean
 from server.storage.db import Database
 from server.storage.tables import Attachment
 
@@ -48,61 +50,52 @@ def path_of(data_dir: str, sha256: str) -> Path:
     return Path(data_dir) / "attachments" / sha256[:2] / sha256
 
 
-# A phone photo is at most a few megapixels (the runtime scales to 1600 px); far more is a
-# decompression bomb, refused before it is decoded.
-MAX_PIXELS = 40_000_000
-_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-
+MAX_PIXELS = photo_clean.MAX_PIXELS
 
 # The phone's runtime scales a photo to this many pixels on its longer side (static/js/form.js) unless
 # the question's max_pixels says otherwise; a photo posted without JavaScript is scaled here to match.
 PHONE_SIDE = 1600
 
 
-def reencode(data: bytes, kind: str, max_side: int | None = None) -> bytes:
-    """The image alone, encoded afresh in its own format: no bytes after its end, no metadata (a
-    phone's EXIF can carry the GPS position of a home). With max_side (a photo posted without
-    JavaScript) it is scaled to fit and stored as JPEG, as the phone's runtime would have sent it.
-    attachment.not_image when it does not decode."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[_FORMATS[kind]]) as opened:
-                if opened.width * opened.height > MAX_PIXELS:
-                    raise PantauError("attachment.not_image")
-                if max_side is not None and kind == "image/jpeg" and max(opened.size) > max_side:
-                    # Decoded at 1/2, 1/4 or 1/8 scale straight from the JPEG's coefficients, never
-                    # smaller than the size it is scaled to: a 12-megapixel photo costs 9 MB of
-                    # pixels instead of 36 MB.
-                    ratio = max_side / max(opened.size)
-                    opened.draft(None, (math.ceil(opened.width * ratio), math.ceil(opened.height * ratio)))
-                # Upright as shown, before the EXIF goes; in place, so an upright photo is not copied.
-                image: Image.Image = ImageOps.exif_transpose(opened, in_place=True) or opened
-                image.load()
-        out = io.BytesIO()
-        if max_side is not None:
-            if max(image.size) > max_side:
-                image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-            kind = "image/jpeg"
-        if kind == "image/jpeg":
-            image = image if image.mode in ("RGB", "L") else image.convert("RGB")
-            image.save(out, "JPEG", quality=90)
-        else:
-            image.save(out, _FORMATS[kind], **({"quality": 90} if kind == "image/webp" else {}))
-        return out.getvalue()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            KeyError):
-        raise PantauError("attachment.not_image") from None
+def max_side_of(form: Form, name: str) -> int | None:
+    """The longer side the image question `name` allows (its max_pixels), None when it says nothing."""
+    wanted = next((q.parameters.get("max_pixels") for q, _ in walk(form.fields)
+                   if q.name == name and isinstance(q, Question)), None)
+    return int(float(wanted)) if wanted else None
 
 
-async def save(db: Database, data_dir: str, data: bytes, content_type: str, uploader: int,
+def sniff_file(source: BinaryIO) -> str | None:
+    source.seek(0)
+    kind = sniff_image(source.read(16))
+    source.seek(0)
+    return kind
+
+
+def size_of(source: BinaryIO) -> int:
+    return source.seek(0, io.SEEK_END)
+
+
+def _digest(source: BinaryIO) -> str:
+    """The sha256 of the bytes as sent, read a chunk at a time."""
+    digest = hashlib.sha256()
+    source.seek(0)
+    while piece := source.read(photo_clean.CHUNK):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+async def save(db: Database, data_dir: str, source: BinaryIO, content_type: str, uploader: int,
                max_side: int | None = None) -> str:
-    """Store a photo under the sha256 of the bytes as sent; refused (attachment.not_image) when they
-    are not the image they claim to be. max_side: scale it to fit, as JPEG (a post without JavaScript)."""
-    digest = hashlib.sha256(data).hexdigest()
-    stored_type = "image/jpeg" if max_side is not None else content_type  # what reencode makes of it
-    size = await _store(db, data_dir, digest, data, content_type, max_side)
+    """Store the photo in the (seekable) file `source` under the sha256 of its bytes as sent;
+    refused (attachment.not_image) when they are not the image they claim to be. Kept as sent, its
+    metadata taken out, when it fits max_side (the form's max_pixels); else scaled to fit, as JPEG
+    (storage/photo_clean). Nothing is written for a refused photo."""
+    digest = await asyncio.to_thread(_digest, source)
+    found = await _stored(db, data_dir, digest)
+    if found is None:
+        found = await _store(db, data_dir, digest, source, content_type, max_side)
+    size, stored_type = found
     await db.fetch(
         "INSERT INTO attachment (sha256, size, content_type, uploaded_by, uploaded_at) VALUES ({}, {}, {}, {}, {}) "
         "ON CONFLICT (sha256) DO NOTHING", digest, size, stored_type, uploader, clock.now())
@@ -112,21 +105,67 @@ async def save(db: Database, data_dir: str, data: bytes, content_type: str, uplo
     return digest
 
 
-async def _store(db: Database, data_dir: str, digest: str, data: bytes, content_type: str,
-                 max_side: int | None) -> int:
-    """The photo kept once under its digest: a blob in PostgreSQL (any node serves it), a file on
-    SQLite. Returns the stored size."""
+async def _stored(db: Database, data_dir: str, digest: str) -> tuple[int, str] | None:
+    """(size, content type) of the photo already kept under this digest, None when there is none."""
     if blobs.in_database(db.url):
         size = await blobs.size_of(db, digest)
-        if size is None:
-            clean = await asyncio.to_thread(reencode, data, content_type, max_side)  # CPU: off the event loop
-            size = (await blobs.put_bytes(db, clean, key=digest)).size
-        return size
-    path = path_of(data_dir, digest)
-    if not path.exists():
-        clean = await asyncio.to_thread(reencode, data, content_type, max_side)
-        await asyncio.to_thread(write_durably, path, clean)  # fsync must not stall the event loop
-    return path.stat().st_size
+    else:
+        path = path_of(data_dir, digest)
+        size = path.stat().st_size if path.exists() else None
+    if size is None:
+        return None
+    row = await Attachment.select(Attachment.content_type).where(Attachment.sha256 == digest).first()
+    return size, str(row["content_type"]) if row else _kind_of_stored(db, data_dir, digest)
+
+
+def _kind_of_stored(db: Database, data_dir: str, digest: str) -> str:
+    if blobs.in_database(db.url):
+        return "image/jpeg"  # a blob without its attachment row: only a crash between the two leaves one
+    with open(path_of(data_dir, digest), "rb") as fh:
+        return sniff_image(fh.read(16)) or "image/jpeg"
+
+
+async def _store(db: Database, data_dir: str, digest: str, source: BinaryIO, content_type: str,
+                 max_side: int | None) -> tuple[int, str]:
+    """The photo cleaned into a private temporary file (CPU and disk: off the event loop), then kept
+    once under its digest: a blob in PostgreSQL, written a chunk at a time (any node serves it), or a
+    file renamed into place on SQLite. Returns (stored size, stored content type)."""
+    folder = private_dir(Path(data_dir) / "attachments" / "tmp") if not blobs.in_database(db.url) else None
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".photo-", suffix=".tmp") as spool:
+        out = cast(BinaryIO, spool)
+        stored_type = await asyncio.to_thread(photo_clean.clean, source, content_type, out, max_side)
+        out.flush()
+        size = out.tell()
+        if folder is None:
+            out.seek(0)
+            await blobs.put(db, _file_pieces(out), key=digest)
+        else:
+            await asyncio.to_thread(_keep_file, out, path_of(data_dir, digest))
+    return size, stored_type
+
+
+async def _file_pieces(fh: BinaryIO) -> AsyncIterator[bytes]:
+    """The cleaned file a row at a time, read on the event loop: it was just written, so it is in the
+    page cache (a read takes a fraction of a millisecond), and a worker thread's read would leave its
+    megabyte in that thread's malloc arena."""
+    while piece := fh.read(blobs.CHUNK):
+        yield piece
+
+
+def _keep_file(out: Any, path: Path) -> None:
+    """The cleaned temporary file made durable under its name: fsynced, linked into place (the
+    temporary name goes with the NamedTemporaryFile), the folder fsynced."""
+    os.fsync(out.fileno())
+    private_dir(path.parent)
+    try:
+        os.link(out.name, path)
+    except FileExistsError:
+        return  # the same photo stored by another request meanwhile: the first copy stands
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def stored_bytes(data_dir: str, digest: str, database_url: str = "") -> bytes:

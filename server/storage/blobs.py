@@ -71,6 +71,9 @@ async def put(db: Database, chunks: AsyncIterable[bytes], key: str | None = None
 async def _rechunk(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     buffer = bytearray()
     async for piece in chunks:
+        if not buffer and len(piece) == CHUNK:
+            yield piece  # already a row's worth (a file read a chunk at a time): no copy
+            continue
         buffer += piece
         while len(buffer) >= CHUNK:
             yield bytes(buffer[:CHUNK])

@@ -5,6 +5,8 @@ the same file, or of items that synced meanwhile, creates nothing twice."""
 
 from __future__ import annotations
 
+import io
+
 from server.domain.access import Principal
 from server.errors import PantauError, too_large
 from server.storage import attachments, audit, users
@@ -34,7 +36,7 @@ async def import_outbox(
         if len(data) > settings.max_attachment_bytes:
             raise too_large(settings.max_attachment_bytes)
     for data in photos.values():
-        await attachments.save(db, settings.data_dir, data, attachments.sniff_image(data) or "", filler.id)
+        await attachments.save(db, settings.data_dir, io.BytesIO(data), attachments.sniff_image(data) or "", filler.id)
     rows = [await _one(request, filler, item) for item in outbox.items]
     result = ImportContext(user=account.username, rows=rows, photos=len(photos))
     await audit.record(

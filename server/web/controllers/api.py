@@ -4,8 +4,9 @@ and answers with a receipt or a catalogue problem."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import msgspec
 from litestar import Response, Router, get, post
@@ -52,17 +53,26 @@ async def sent_list(request: Request, principal: SignedIn) -> list[SentItem]:
                      review_status=i.review_status, received_at=i.received_at) for i in items]
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+_SPOOL = 1 << 20  # as litestar spools a multipart upload
+
+
+async def _spooled(request: Request, limit: int) -> BinaryIO:
+    """The request body in a temporary file as it arrives (in memory up to SPOOL bytes, then on
+    disk): a photo is never whole in a node's memory."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    spool, size = tempfile.SpooledTemporaryFile(max_size=_SPOOL), 0  # noqa: SIM115 - the caller closes it
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            spool.write(chunk)  # a chunk of at most 64 kB into the page cache
+    except BaseException:
+        spool.close()
+        raise
+    return cast(BinaryIO, spool)
 
 
 @post("/api/v1/attachments", status_code=201, guards=[signed_in])
@@ -70,12 +80,12 @@ async def upload_attachment(request: Request, principal: SignedIn) -> Attachment
     """One photo per request, keyed by its sha256: uploading the same photo again is harmless."""
     access.require(principal, "fill")
     settings = settings_of(request)
-    data = await _read_limited(request, settings.max_attachment_bytes)
-    kind = attachments.sniff_image(data)
-    if kind is None:
-        raise PantauError("attachment.not_image")
-    digest = await attachments.save(db_of(request), settings.data_dir, data, kind, principal.id)
-    return AttachmentOut(sha256=digest, size=len(data), content_type=kind)
+    with await _spooled(request, settings.max_attachment_bytes) as photo:
+        kind = attachments.sniff_file(photo)
+        if kind is None:
+            raise PantauError("attachment.not_image")
+        digest = await attachments.save(db_of(request), settings.data_dir, photo, kind, principal.id)
+        return AttachmentOut(sha256=digest, size=attachments.size_of(photo), content_type=kind)
 
 
 @get("/api/v1/attachments/{sha256:str}")

@@ -16,7 +16,7 @@ import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import msgspec
 from litestar import Response, Router, get, post
@@ -28,7 +28,7 @@ from server import clock
 from server.domain.access import Principal, pickable_areas
 from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
-from server.domain.form import NAME_RE, Field, Group, Question, Repeat, walk
+from server.domain.form import NAME_RE, Field, Group, Question, Repeat
 from server.domain.questions import LIST_TYPES
 from server.errors import PantauError, too_large
 from server.storage import access, attachments
@@ -284,24 +284,21 @@ async def _store_photos(request: Request, principal: Principal, uploads: Uploads
     phone's runtime scales photos before sending; without it the server scales them the same way."""
     settings, lang, errors = settings_of(request), lang_of(request), {}
     for level, name, key, upload in uploads:
-        data = await upload.read(settings.max_attachment_bytes + 1)
-        kind = attachments.sniff_image(data)
-        if len(data) > settings.max_attachment_bytes:
+        photo = cast(BinaryIO, upload.file)  # spooled to disk beyond 1 MB as it arrived
+        kind = attachments.sniff_file(photo)
+        if attachments.size_of(photo) > settings.max_attachment_bytes:
             error = too_large(settings.max_attachment_bytes)
         elif kind is None:
             error = PantauError("attachment.not_image")
         else:
-            side = _max_side(compiled, name)
-            level[name] = await attachments.save(db_of(request), settings.data_dir, data, kind, principal.id, side)
-            continue
+            side = attachments.max_side_of(compiled.definition, name) or attachments.PHONE_SIDE
+            try:
+                level[name] = await attachments.save(db_of(request), settings.data_dir, photo, kind, principal.id, side)
+                continue
+            except PantauError as refused:
+                error = refused
         errors[key] = error.message(lang)
     return errors
-
-
-def _max_side(compiled: CompiledForm, name: str) -> int:
-    wanted = next((q.parameters.get("max_pixels") for q, _ in walk(compiled.definition.fields)
-                   if q.name == name and isinstance(q, Question)), None)
-    return int(float(wanted)) if wanted else attachments.PHONE_SIDE
 
 
 def _apply_action(compiled: CompiledForm, answers: dict[str, Any], action: str, now: Clock) -> None:

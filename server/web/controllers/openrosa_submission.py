@@ -1,7 +1,8 @@
 """OpenRosa submissions (form-systems.md 2.3): ODK Collect and KoboCollect send a filled form as
 multipart/form-data, the instance XML as `xml_submission_file` and each photo as a part named by its
 file name. The instance becomes answers (domain/openrosa_instance.py), its photos are stored as the
-phone's outbox stores them (storage/attachments: decoded and encoded again), and the answers go the
+phone's outbox stores them (storage/attachments: without their metadata, scaled when the question's
+max_pixels asks), and the answers go the
 one submission path (web/submitting.accept: validation, area, registry, domain/intake, the writer).
 
 A form sent over several requests (`*isIncomplete*` = yes on all but the last, each repeating the
@@ -12,8 +13,9 @@ photo the XML names must arrive with the form; Central keeps such a record with 
 
 from __future__ import annotations
 
+import io
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from litestar import Response, Router, head, post
 from litestar.datastructures import UploadFile
@@ -64,7 +66,7 @@ async def submission(request: Request, principal: OpenRosaUser) -> Response[byte
     form, added = await _form_of(request, principal, instance)
     answers = openrosa_instance.answers_of(form, instance.root, added)
     named = openrosa_instance.file_names(form, answers)
-    await _keep_files(request, principal, instance.instance_id, named, files)
+    await _keep_files(request, principal, form, instance.instance_id, named, files)
     headers = {ACCEPT_LENGTH: str(settings_of(request).max_attachment_bytes)}
     if incomplete:
         return openrosa_message(f"Bagian kiriman diterima ({len(files)} berkas); menunggu bagian terakhir.", 201,
@@ -80,8 +82,9 @@ async def submission(request: Request, principal: OpenRosaUser) -> Response[byte
     return openrosa_message(text, 201, nature="submit_success", headers=headers)
 
 
-async def _posted(request: Request) -> tuple[bytes, dict[str, bytes], bool]:
-    """(instance XML, file name -> bytes, more parts follow) from the multipart body."""
+async def _posted(request: Request) -> tuple[bytes, dict[str, BinaryIO], bool]:
+    """(instance XML, file name -> its file, more parts follow) from the multipart body. litestar
+    writes each file part to a temporary file as it arrives (on disk beyond 1 MB)."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise PantauError("openrosa.not_multipart")
     declared = request.headers.get("content-length", "")
@@ -90,12 +93,12 @@ async def _posted(request: Request) -> tuple[bytes, dict[str, bytes], bool]:
         raise too_large(settings_of(request).max_attachment_bytes)
     posted = await request.form()
     xml: bytes | None = None
-    files: dict[str, bytes] = {}
+    files: dict[str, BinaryIO] = {}
     for name, value in posted.multi_items():
-        data = await value.read() if isinstance(value, UploadFile) else str(value).encode("utf-8")
         if name == XML_PART:
-            xml = data
+            xml = await value.read() if isinstance(value, UploadFile) else str(value).encode("utf-8")
         elif name != INCOMPLETE:
+            data = cast(BinaryIO, value.file) if isinstance(value, UploadFile) else io.BytesIO(str(value).encode())
             files[_file_name(value.filename if isinstance(value, UploadFile) and value.filename else name)] = data
     if xml is None:
         raise PantauError("openrosa.no_instance_file")
@@ -116,20 +119,21 @@ async def _form_of(request: Request, principal: Principal,
     return loaded.compiled.definition, (await xform_of(db_of(request), loaded)).added
 
 
-async def _keep_files(request: Request, principal: Principal, instance_id: uuid.UUID,
-                      named: list[tuple[str, str]], files: dict[str, bytes]) -> None:
+async def _keep_files(request: Request, principal: Principal, form: Form, instance_id: uuid.UUID,
+                      named: list[tuple[str, str]], files: dict[str, BinaryIO]) -> None:
     """Store the photos the instance names (a file it does not name is not kept), each as the phone's
-    outbox does, and remember their names for the parts still to come."""
+    outbox does (scaled when the question's max_pixels is smaller: Collect sends full size when it
+    ignores it), and remember their names for the parts still to come."""
     settings = settings_of(request)
-    wanted = {name for _, name in named if name in files}
-    for name in sorted(wanted):
-        if len(files[name]) > settings.max_attachment_bytes:
+    sides = {name: attachments.max_side_of(form, field) for field, name in named if name in files}
+    for name in sorted(sides):
+        if attachments.size_of(files[name]) > settings.max_attachment_bytes:
             raise too_large(settings.max_attachment_bytes)
-        if attachments.sniff_image(files[name]) is None:
+        if attachments.sniff_file(files[name]) is None:
             raise PantauError("attachment.not_image")
     stored = {name: await attachments.save(db_of(request), settings.data_dir, files[name],
-                                           attachments.sniff_image(files[name]) or "", principal.id)
-              for name in sorted(wanted)}
+                                           attachments.sniff_file(files[name]) or "", principal.id, sides[name])
+              for name in sorted(sides)}
     await openrosa_parts.remember(writer_of(request), instance_id, principal.id, stored, clock.now())
 
 

@@ -1,0 +1,179 @@
+"""A photo is kept as the phone sent it minus its metadata (GPS, maker notes, thumbnail, text), or
+scaled in strips and turned upright; a file that is not the image it claims to be is refused with
+nothing written. storage/photo_clean and storage/attachments.save, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageOps, ImageStat
+
+from server.errors import PantauError
+from server.storage import attachments, blobs, photo_clean, users
+from server.storage.db import Database
+
+GPS = {1: "S", 2: (0.0, 30.0, 12.5), 3: "E", 4: (117.0, 9.0, 3.2)}  # a house in Samarinda
+
+
+def _scene(width: int, height: int) -> Image.Image:
+    """Four quadrants of different colours and a gradient: a wrong turn or a seam shows."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    image.paste((220, 30, 30), (0, 0, width // 2, height // 2))
+    image.paste((30, 30, 220), (width // 2, height // 2, width, height))
+    return image
+
+
+def _exif(orientation: int = 1) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "KameraMerek", "Model X"
+    if orientation != 1:
+        exif[0x0112] = orientation
+    exif.get_ifd(0x8825).update(GPS)
+    return exif
+
+
+def _jpeg(image: Image.Image, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, **options)
+    return out.getvalue()
+
+
+def _segments(data: bytes) -> list[tuple[int, bytes]]:
+    """(marker, whole segment) up to the first SOS."""
+    found, at = [], 2
+    while data[at + 1] != 0xDA:
+        length = struct.unpack(">H", data[at + 2:at + 4])[0]
+        found.append((data[at + 1], data[at:at + 2 + length]))
+        at += 2 + length
+    return found
+
+
+def _cleaned(data: bytes, kind: str = "image/jpeg", max_side: int | None = None) -> bytes:
+    out = io.BytesIO()
+    photo_clean.clean(io.BytesIO(data), kind, out, max_side)
+    return out.getvalue()
+
+
+def test_a_jpeg_keeps_its_bytes_but_loses_gps_maker_notes_thumbnail_comments_and_trailers() -> None:
+    picture = _scene(640, 480)
+    sent = _jpeg(picture, exif=_exif().tobytes(), comment=b"dekat rumah Pak RT")
+    app13 = b"\xff\xed\x00\x10Photoshop 3.0\x00"
+    sent = sent[:2] + app13 + sent[2:] + b"%PDF-1.4 a page after the image"
+    stored = _cleaned(sent)
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert not dict(kept.getexif()) and "comment" not in kept.info and "photoshop" not in kept.info
+        assert ImageChops.difference(kept.convert("RGB"), Image.open(io.BytesIO(sent)).convert("RGB")).getbbox() is None
+    assert b"KameraMerek" not in stored and b"Pak RT" not in stored and b"%PDF" not in stored
+    # The same bytes minus the metadata segments and the trailer: the picture's own bytes untouched.
+    dropped = [segment for marker, segment in _segments(sent) if marker in (0xE1, 0xED, 0xFE)]
+    expected = sent[:sent.rindex(b"\xff\xd9") + 2]
+    for segment in dropped:
+        expected = expected.replace(segment, b"", 1)
+    assert stored == expected
+
+
+def test_a_sideways_jpeg_keeps_only_its_orientation() -> None:
+    stored = _cleaned(_jpeg(_scene(64, 48), exif=_exif(6).tobytes()))
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert dict(kept.getexif()) == {0x0112: 6} and kept.getexif().get_ifd(0x8825) == {}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_scaled_photo_is_turned_as_its_exif_says_without_seams(orientation: int) -> None:
+    """Scaled in strips of 128 rows: the result is the picture turned and scaled in one piece."""
+    sent = _jpeg(_scene(1200, 900), exif=_exif(orientation).tobytes())
+    with Image.open(io.BytesIO(sent)) as original:
+        expected = ImageOps.exif_transpose(original).resize(
+            (400, 300) if orientation < 5 else (300, 400), Image.Resampling.LANCZOS)
+    with Image.open(io.BytesIO(_cleaned(sent, max_side=400))) as scaled:
+        assert scaled.size == expected.size and not dict(scaled.getexif())
+        difference = ImageStat.Stat(ImageChops.difference(scaled.convert("RGB"), expected)).mean
+    assert max(difference) < 4, difference
+
+
+def test_a_grey_jpeg_is_scaled_too() -> None:
+    sent = _jpeg(_scene(1000, 800).convert("L"))
+    with Image.open(io.BytesIO(_cleaned(sent, max_side=500))) as scaled:
+        assert (scaled.size, scaled.mode) == ((500, 400), "L")
+
+
+def test_a_png_keeps_its_pixels_and_colour_chunks_but_loses_its_text_and_exif() -> None:
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Lokasi", "-0.5035, 117.1509")
+    text.add_itxt("Catatan", "rumah Pak RT", zip=True)
+    sent = io.BytesIO()
+    _scene(64, 48).save(sent, "PNG", pnginfo=text, exif=_exif(), dpi=(300, 300))
+    stored = _cleaned(sent.getvalue(), "image/png")
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert not dict(kept.getexif()) and "Lokasi" not in kept.info and "Catatan" not in kept.info
+        assert round(kept.info["dpi"][0]) == 300  # pHYs, a chunk that is kept
+        assert ImageChops.difference(kept, _scene(64, 48)).getbbox() is None
+    assert b"117.15" not in stored and b"KameraMerek" not in stored
+
+
+def test_a_webp_loses_its_exif_and_xmp() -> None:
+    sent = io.BytesIO()
+    _scene(64, 48).save(sent, "WEBP", lossless=True, exif=_exif().tobytes(), xmp=b"<x:xmpmeta>Samarinda</x:xmpmeta>")
+    stored = _cleaned(sent.getvalue(), "image/webp")
+    assert b"KameraMerek" not in stored and b"Samarinda" not in stored
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert not dict(kept.getexif())
+        assert ImageChops.difference(kept.convert("RGB"), _scene(64, 48)).getbbox() is None
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    def chunk(name: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + name + data + struct.pack(">I", zlib.crc32(name + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header says it is width x height."""
+    data = bytearray(_jpeg(_scene(64, 48)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def _damaged_png() -> bytes:
+    out = io.BytesIO()
+    _scene(64, 48).save(out, "PNG")
+    data = bytearray(out.getvalue())
+    data[data.index(b"IDAT") + 10] ^= 0xFF  # a bit flipped in the picture: its CRC no longer matches
+    return bytes(data)
+
+
+HOSTILE = {
+    "truncated jpeg": (lambda: _jpeg(_scene(640, 480))[:9000], "image/jpeg", None, "attachment.not_image"),
+    "truncated jpeg, scaled": (lambda: _jpeg(_scene(640, 480))[:9000], "image/jpeg", 100, "attachment.not_image"),
+    "jpeg bomb": (lambda: _jpeg_claiming(60000, 60000), "image/jpeg", 1600, "attachment.not_image"),
+    "png 50000 x 50000": (lambda: _png_claiming(50000, 50000), "image/png", None, "attachment.not_image"),
+    "png bomb to scale": (lambda: _png_claiming(5000, 5000), "image/png", 1600, "attachment.too_many_pixels"),
+    "damaged png": (_damaged_png, "image/png", None, "attachment.not_image"),
+    "a jpeg without its picture": (lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+                                   b"\xff\xd9", "image/jpeg", None, "attachment.not_image"),
+    "webp header only": (lambda: b"RIFF\x04\x00\x00\x00WEBP", "image/webp", None, "attachment.not_image"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+async def test_a_hostile_file_is_refused_with_nothing_written(name: str, tmp_path: Path, db: Database) -> None:
+    make, kind, max_side, code = HOSTILE[name]
+    data = make()
+    uploader = await users.create(db, "eko", "enumerator", "-")
+    with pytest.raises(PantauError) as refused:
+        await attachments.save(db, str(tmp_path), io.BytesIO(data), kind, uploader.id, max_side)
+    assert refused.value.code == code and 400 <= refused.value.status < 500
+    assert not await db.fetch("SELECT sha256 FROM attachment")
+    if blobs.in_database(db.url):
+        assert not await db.fetch("SELECT sha256 FROM blob") and not await db.fetch("SELECT sha256 FROM blob_chunk")
+    else:
+        assert [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()] == []
