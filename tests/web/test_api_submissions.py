@@ -261,3 +261,27 @@ def test_a_nik_warning_needs_the_confirm_tick(as_, settings) -> None:  # type: i
     ticked = send(citra, {**payload, "answers": {**answers, "_konfirmasi": ["nik"]}})
     assert ticked.status_code == 201, ticked.text
     assert [w["code"] for w in ticked.json()["warnings"]] == ["nik.sex_mismatch"]
+
+
+def test_a_photo_keeps_the_phones_bytes_but_not_its_gps_and_a_broken_one_is_refused(as_, published,  # type: ignore[no-untyped-def]
+                                                                                    settings) -> None:
+    from tests.storage.test_photo_clean import _exif, _scene, _segments
+    from tests.web.live import query
+
+    citra = as_("citra")
+    headers = {"x-csrftoken": csrf_of(citra), "content-type": "image/jpeg"}
+    out = io.BytesIO()
+    _scene(800, 600).save(out, "JPEG", quality=80, exif=_exif().tobytes())
+    sent = out.getvalue()
+    up = citra.post("/api/v1/attachments", content=sent, headers=headers)
+    assert up.status_code == 201 and up.json()["size"] == len(sent)
+    served = citra.get(f"/api/v1/attachments/{up.json()['sha256']}").content
+    [app1] = [segment for marker, segment in _segments(sent) if marker == 0xE1]
+    assert served == sent.replace(app1, b"", 1) and b"KameraMerek" not in served
+    with Image.open(io.BytesIO(served)) as kept:
+        assert kept.getexif().get_ifd(0x8825) == {} and kept.size == (800, 600)
+    before = asyncio.run(query(settings, "SELECT sha256 FROM attachment"))
+    cut = citra.post("/api/v1/attachments", content=sent[:len(sent) // 2], headers=headers)
+    assert cut.status_code == 415 and cut.json()["code"] == "attachment.not_image"
+    assert "bukan foto" in cut.json()["detail_id"]
+    assert asyncio.run(query(settings, "SELECT sha256 FROM attachment")) == before  # nothing written for it

@@ -183,7 +183,7 @@ def test_a_form_sent_in_two_parts_is_stored_once_after_the_last(as_, shipped, se
     assert held == {stored["foto_usaha"], stored["foto_alat"]} and len(held) == 2
     assert fetch(settings, "SELECT id FROM openrosa_part") == []
     shown = as_("citra").get(f"/api/v1/attachments/{stored['foto_alat']}")
-    assert shown.status_code == 200 and photo_size(shown.content) == (64, 40)  # decoded and encoded again
+    assert shown.status_code == 200 and photo_size(shown.content) == (64, 40)
 
 
 def test_a_photo_the_xml_names_must_arrive(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
@@ -271,3 +271,30 @@ def test_a_nik_warning_is_kept_when_collect_ticks_its_confirmation_and_a_400_whe
     stored = row(settings, odk_id)["answers"]
     stored = stored if isinstance(stored, dict) else __import__("json").loads(stored)
     assert stored["_konfirmasi"] == ["nik"] and stored["tgl_lahir"] == "1990-01-02"
+
+
+def test_collects_photos_are_stored_as_the_phones_without_their_gps(as_, shipped, settings) -> None:  # type: ignore[no-untyped-def]
+    """Collect sends the camera's picture (it scales only when the question has max-pixels): scaled
+    to the phone runtime's 1600 px as the web page's photos are; one already within it is kept as
+    sent. Either way its EXIF (GPS position, camera) is gone."""
+    import io
+
+    from tests.storage.test_photo_clean import _exif, _scene
+
+    sent = {}
+    for name, size in (("besar.jpg", (2400, 1800)), ("kecil.jpg", (1200, 900))):
+        out = io.BytesIO()
+        _scene(*size).save(out, "JPEG", quality=90, exif=_exif().tobytes())
+        sent[name] = out.getvalue()
+    odk_id = uuid.uuid4()
+    answers = {**VISIT, "penerima": registered(as_("citra")), "tgl_kunjungan": "2026-04-10",
+               "foto_usaha": "besar.jpg", "foto_alat": "kecil.jpg"}
+    posted = post_instance(as_(None), "citra", instance_xml(xform_of(MONEV), answers, odk_id), sent)
+    assert posted.status_code == 201, posted.text
+    stored = row(settings, odk_id)["answers"]
+    stored = stored if isinstance(stored, dict) else __import__("json").loads(stored)
+    scaled = as_("citra").get(f"/api/v1/attachments/{stored['foto_usaha']}").content
+    kept = as_("citra").get(f"/api/v1/attachments/{stored['foto_alat']}").content
+    assert photo_size(scaled) == (1600, 1200) and photo_size(kept) == (1200, 900)
+    assert b"KameraMerek" not in scaled and b"KameraMerek" not in kept
+    assert len(sent["kecil.jpg"]) - len(kept) < 1024  # the same picture's bytes: only the EXIF segment is gone

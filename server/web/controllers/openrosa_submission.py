@@ -1,8 +1,8 @@
 """OpenRosa submissions (form-systems.md 2.3): ODK Collect and KoboCollect send a filled form as
 multipart/form-data, the instance XML as `xml_submission_file` and each photo as a part named by its
 file name. The instance becomes answers (domain/openrosa_instance.py), its photos are stored as the
-phone's outbox stores them (storage/attachments: without their metadata, scaled when the question's
-max_pixels asks), and the answers go the
+phone's outbox stores them (storage/attachments: without their metadata, scaled to the question's
+max_pixels or the runtime's 1600 px), and the answers go the
 one submission path (web/submitting.accept: validation, area, registry, domain/intake, the writer).
 
 A form sent over several requests (`*isIncomplete*` = yes on all but the last, each repeating the
@@ -122,10 +122,12 @@ async def _form_of(request: Request, principal: Principal,
 async def _keep_files(request: Request, principal: Principal, form: Form, instance_id: uuid.UUID,
                       named: list[tuple[str, str]], files: dict[str, BinaryIO]) -> None:
     """Store the photos the instance names (a file it does not name is not kept), each as the phone's
-    outbox does (scaled when the question's max_pixels is smaller: Collect sends full size when it
-    ignores it), and remember their names for the parts still to come."""
+    outbox does: kept as sent without their metadata when they fit the question's max_pixels (the
+    phone runtime's 1600 px when it has none), else scaled to fit (Collect sends the camera's full
+    picture unless the question has max-pixels), and remember their names for the parts to come."""
     settings = settings_of(request)
-    sides = {name: attachments.max_side_of(form, field) for field, name in named if name in files}
+    sides = {name: attachments.max_side_of(form, field) or attachments.PHONE_SIDE
+             for field, name in named if name in files}
     for name in sorted(sides):
         if attachments.size_of(files[name]) > settings.max_attachment_bytes:
             raise too_large(settings.max_attachment_bytes)
