@@ -7,7 +7,11 @@ Each is measured in a fresh process: the growth of its resident memory (the kern
 mark VmHWM, reset just before, and RSS sampled every half millisecond; it counts Pillow's pixel
 buffers, allocated outside Python's allocator) from just before the photo is stored, and
 tracemalloc's peak over the same span; and the stored size against the sent size.
-`.venv/bin/python bench/photo_memory.py [--db URL]`; prints one BENCH line."""
+With --http the same photo goes through a real `pantau serve` process (one worker) the way clients
+send it, and the growth of that process's resident memory is read from /proc: the API's body,
+a post without JavaScript (multipart, scaled to 1600 px) and ODK Collect's multipart submission
+(full size, scaled to 1600 px).
+`.venv/bin/python bench/photo_memory.py [--db URL] [--http]`; prints one BENCH line."""
 
 from __future__ import annotations
 
@@ -21,8 +25,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import tracemalloc
+import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -113,9 +120,129 @@ def measure(database_url: str, data_dir: str, photo: Path, max_side: int | None)
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _process_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def _process_high_water(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
+def _grown(pid: int, send: Any) -> tuple[int, Any]:
+    """(growth of the server process's resident memory while `send()` runs, its response)."""
+    for _ in range(3):  # let the last request's memory settle first
+        time.sleep(0.2)
+    with open(f"/proc/{pid}/clear_refs", "w") as refs:
+        refs.write("5")
+    before = _process_rss(pid)
+    sampled, done = [before], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.0005):
+            sampled.append(_process_rss(pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        response = send()
+    finally:
+        done.set()
+        sampler.join()
+    return max(_process_high_water(pid), max(sampled)) - before, response
+
+
+FORM = b"""
+settings: {id: uji_foto, version: "1", title: {id: Uji foto, en: Photo test}}
+fields:
+  - {type: text, name: nama, label: {id: Nama, en: Name}, required: yes}
+  - {type: image, name: foto, label: {id: Foto, en: Photo}}
+"""
+
+
+def http_paths(database_url: str, work: Path) -> dict[str, int]:
+    """Each path's growth of a live `pantau serve` process, storing a fresh 5 MB camera photo."""
+    import httpx
+
+    from server.domain.compile import compile_source
+    from server.domain.users import hash_password
+    from server.settings import Settings
+    from server.storage import forms, users
+    from server.storage.db import Database
+    from tests.openrosa_fill import instance_xml, xform_of
+    from tests.serving import serve
+    from tests.web.live import node
+
+    password = "kata-sandi-bench-1"
+    compiled = compile_source(FORM, "uji_foto.yaml").compiled
+    assert compiled is not None
+    user = f"foto{os.getpid()}"
+
+    async def prepared() -> None:
+        db = Database(database_url)
+        await db.open()
+        try:
+            await users.create(db, user, "enumerator", hash_password(password), "Foto", ("64.02.06",))
+            if not await db.fetch("SELECT 1 AS yes FROM form WHERE form_id = 'uji_foto'"):
+                await forms.publish(db, compiled, FORM, "uji_foto.yaml")
+        finally:
+            await db.close()
+
+    asyncio.run(prepared())
+    settings = Settings(database_url=database_url, data_dir=str(work / "data"), secret_key="b" * 48)
+    live = node(settings, work, PANTAU_WORKERS="1", PANTAU_LOG_LEVEL="WARNING")
+    figures: dict[str, int] = {}
+    with serve([sys.executable, "-m", "server.cli.main", "serve"], live.env, live.url, live.log, cwd=work) as server, \
+            httpx.Client(base_url=live.url, timeout=120) as client:
+        client.get("/masuk")
+        token = client.cookies["csrftoken"]
+        client.post("/masuk", data={"username": user, "password": password, "_csrf_token": token})
+        client.get("/")
+        token = client.cookies["csrftoken"]  # a session's own token after signing in
+        basic = httpx.BasicAuth(user, password)
+
+        def photo(name: str) -> Path:
+            path = work / f"{name}.jpg"
+            path.write_bytes(camera_photo())
+            return path
+
+        def chunks(path: Path) -> Any:
+            with open(path, "rb") as fh:
+                while piece := fh.read(64 * 1024):
+                    yield piece
+
+        def api(path: Path) -> Any:
+            return client.post("/api/v1/attachments", content=chunks(path), headers={
+                "x-csrftoken": token, "content-type": "image/jpeg", "content-length": str(path.stat().st_size)})
+
+        def page(path: Path) -> Any:
+            with open(path, "rb") as fh:
+                return client.post("/f/uji_foto", data={"_csrf_token": token, "_id": str(uuid.uuid4()), "_versi": "1"},
+                                   files={"foto": ("kamera.jpg", fh, "image/jpeg")})
+
+        def collect(path: Path) -> Any:
+            xml = instance_xml(xform_of(compiled), {"nama": "Foto", "foto": "kamera.jpg"}, uuid.uuid4())
+            with open(path, "rb") as fh:
+                return client.post("/submission", auth=basic, headers={"X-OpenRosa-Version": "1.0"},
+                                   files=[("xml_submission_file", ("submission.xml", xml, "text/xml")),
+                                          ("kamera.jpg", ("kamera.jpg", fh, "image/jpeg"))])
+
+        for name, send, status in (("api", api, 201), ("page", page, 422), ("collect", collect, 201)):
+            warm = work / f"warm-{name}.jpg"  # the path's first request loads templates, the XForm, ...
+            warm.write_bytes(camera_photo(1800, 1200))  # scaled too, in far smaller buffers than the photo's
+            warmed = send(warm)
+            assert warmed.status_code == status, warmed.text[-500:]
+            big = photo(name)
+            figures[name], response = _grown(server.pid, lambda send=send, big=big: send(big))
+            assert response.status_code == status, response.text[-500:]
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--http", action="store_true", help="through a live `pantau serve` process")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         database_url = args.db or f"sqlite:///{work}/pantau.sqlite3"
@@ -131,6 +258,13 @@ def main() -> None:
                 finally:
                     await db.close()
             asyncio.run(migrated())
+        if args.http:
+            grown = http_paths(database_url, Path(work))
+            engine = "sqlite" if database_url.startswith("sqlite") else "postgres"
+            mb = 1024 * 1024
+            print(f"BENCH photo_memory_http {max(grown.values()) / mb:.1f} MB db={engine} "
+                  + " ".join(f"{name}_rss_mb={value / mb:.1f}" for name, value in grown.items()))
+            return
         figures = {}
         for name, side, size, quality in (("full", None, (4000, 3000), 95), ("scaled", 1600, (4000, 3000), 95),
                                           ("phone", None, (1600, 1200), 80)):

@@ -7,13 +7,13 @@ every route, so a new route is covered without remembering to."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
+from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from server.errors import PantauError
 from server.web.auth import principal_of, signed_in, signed_in_first
@@ -22,7 +22,6 @@ from server.web.auth import principal_of, signed_in, signed_in_first
 ID_MAX = 2**31 - 1
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-_PART_NAME = re.compile(rb'\bname="([^"]*)"')
 
 
 def _nul(field: str) -> PantauError:
@@ -67,28 +66,37 @@ def nul_path(value: Any, where: str = "") -> str | None:
     return None
 
 
-def _multipart_text_fields(body: bytes, boundary: bytes) -> Iterator[tuple[str, bytes]]:
-    """The non-file parts of a multipart body (a file may hold any byte; only text fields are stored
-    as text). Litestar parses the body for the handler; this only looks for NUL in it."""
-    for part in body.split(b"--" + boundary):
-        head, separator, content = part.partition(b"\r\n\r\n")
-        if not separator or b"filename=" in head.lower():
-            continue
-        name = _PART_NAME.search(head)
-        yield (name.group(1).decode("utf-8", "replace") if name else "?"), content
+class _MultipartFields:
+    """The text fields of a multipart body checked for NUL as the body arrives, a chunk at a time (a
+    file part may hold any byte; only text fields are stored as text), so a photo is never gathered
+    whole here. Litestar parses the body again for the handler; a body this parser cannot read is
+    left to litestar's refusal."""
+
+    def __init__(self, content_type: str) -> None:
+        boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+        self.parser: PushMultipartParser | None = PushMultipartParser(
+            boundary.group(1).encode() if boundary else b"--")
+        self.text: str | None = None  # the name of the text field being read, None in a file part
+
+    def feed(self, chunk: bytes) -> None:
+        if self.parser is None:
+            return
+        try:
+            for event in self.parser.parse(chunk):
+                if isinstance(event, MultipartSegment):
+                    self.text = None if event.filename is not None else event.name
+                    if "\x00" in event.name:
+                        raise _nul(event.name.replace("\x00", ""))
+                elif event and self.text is not None and b"\x00" in event:
+                    raise _nul(self.text)
+        except (ParserError, ParserLimitReached):
+            self.parser = None
 
 
 def check_body(content_type: str, body: bytes) -> None:
-    kind, _, options = content_type.partition(";")
-    kind = kind.strip().lower()
-    if kind == "multipart/form-data":
-        if b"\x00" not in body:
-            return
-        boundary = re.search(r'boundary="?([^";]+)"?', options)
-        for name, content in _multipart_text_fields(body, boundary.group(1).encode() if boundary else b"--"):
-            if b"\x00" in content or "\x00" in name:
-                raise _nul(name.replace("\x00", ""))
-    elif kind == "application/x-www-form-urlencoded":
+    """A whole urlencoded or JSON body (multipart is checked as it arrives: _MultipartFields)."""
+    kind = content_type.partition(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
         check_query(body)
     elif (kind == "application/json" or kind.endswith("+json")) and b"\\u0000" in body:
         try:
@@ -144,8 +152,19 @@ class InputGuardMiddleware:
 
 
 def _checked_receive(receive: Any, content_type: str) -> Any:
-    """receive() as the app sees it: the body passes through unchanged, and once it is complete it is
-    checked for NUL before the last chunk is handed over, so no handler ever decodes one."""
+    """receive() as the app sees it: the body passes through unchanged, and it is checked for NUL
+    before the last chunk is handed over, so no handler ever decodes one. A multipart body is checked
+    chunk by chunk as it passes (it may be a 5 MB photo); a form or JSON body, small, once whole."""
+    if content_type.lower().startswith("multipart/form-data"):
+        fields = _MultipartFields(content_type.partition(";")[2])
+
+        async def streamed() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                fields.feed(message.get("body", b""))
+            return message
+
+        return streamed
     if not content_type.lower().startswith((*_FORM_TYPES, "application/json")) and "+json" not in content_type:
         return receive
     chunks: list[bytes] = []

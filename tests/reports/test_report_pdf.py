@@ -484,3 +484,24 @@ def test_a_label_with_markup_is_text_not_a_fetch(report_settings: Settings, appr
     assert not [u for u in done.refused if "passwd" in u or "127.0.0.1" in u]
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(_pdf(Path(report_settings.data_dir), done.pdf)).pages)
     assert "root:" not in text and 'src="file:///etc/passwd"' in text.replace("\n", "")
+
+
+def test_a_sideways_photo_is_upright_in_the_report() -> None:
+    """A photo is kept as the phone sent it, its EXIF orientation with it; the report's thumbnail
+    has no EXIF, so it is turned before."""
+    import io
+
+    from PIL import Image
+
+    from server.reports.render import THUMBNAIL_PX, _thumbnail
+
+    picture = Image.new("RGB", (800, 600), (250, 250, 250))
+    picture.paste((0, 0, 0), (0, 0, 400, 600))  # the left half dark: on top once turned clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    sent = io.BytesIO()
+    picture.save(sent, "JPEG", exif=exif.tobytes())
+    with Image.open(io.BytesIO(_thumbnail(sent.getvalue()))) as thumbnail:
+        assert thumbnail.size == (THUMBNAIL_PX * 3 // 4, THUMBNAIL_PX) and not dict(thumbnail.getexif())
+        top, bottom = thumbnail.getpixel((180, 10)), thumbnail.getpixel((180, THUMBNAIL_PX - 10))
+        assert isinstance(top, tuple) and isinstance(bottom, tuple) and top[0] < 30 < 220 < bottom[0]
