@@ -14,7 +14,7 @@ pytestmark = pytest.mark.no_database
 
 # The share of the forms pyxform converts that Pantau accepts as they are. The issue asks for 90 %;
 # this floor is what the import reaches today (see the report of the test run), so it cannot slip back.
-FLOOR = 0.951
+FLOOR = 0.956
 
 
 @pytest.fixture(scope="module")
