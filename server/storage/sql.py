@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
+from piccolo.engine.sqlite import convert_datetime_in, convert_uuid_in
 
 from server.settings import sqlite_path
 
@@ -23,6 +24,41 @@ BUSY_TIMEOUT_MS = 30_000  # SQLite: how long to wait for a lock (PANTAU_DB_STATE
 _QMARK: dict[str, str] = {}
 _FORMAT: dict[str, str] = {}
 _NUMERIC: dict[str, str] = {}
+
+
+# --- SQLite parameters ---------------------------------------------------------------------------------
+# Piccolo's adapters (piccolo.engine.sqlite) turn a UUID into str(value) and a datetime into its UTC
+# text; both run in Python for every parameter, and one submission passes its own id about ten times
+# and its timestamp about five (the submission, the person, the event, the photo links, the audit
+# entry). The same adapters, remembering the last value they turned (by identity): the text stored
+# is the same, made once per submission.
+_LAST_UUID: tuple[Any, str] = (None, "")
+_LAST_DATETIME: tuple[Any, str] = (None, "")
+
+
+def _uuid_in(value: uuid.UUID) -> str:
+    global _LAST_UUID
+    last = _LAST_UUID  # one read of one tuple: the writer thread and the read pool's threads share it
+    if last[0] is value:
+        return last[1]
+    text = convert_uuid_in(value)
+    _LAST_UUID = (value, text)
+    return text
+
+
+def _datetime_in(value: dt.datetime) -> str:
+    global _LAST_DATETIME
+    last = _LAST_DATETIME
+    if last[0] is value:
+        return last[1]
+    text = convert_datetime_in(value)
+    _LAST_DATETIME = (value, text)
+    return text
+
+
+# In place of piccolo's, which its import above registered first.
+sqlite3.register_adapter(uuid.UUID, _uuid_in)
+sqlite3.register_adapter(dt.datetime, _datetime_in)
 
 
 # --- placeholders --------------------------------------------------------------------------------------

@@ -88,3 +88,25 @@ def test_only_storage_runs_sql() -> None:
     found = [str(path.relative_to(ROOT)) for layer in ("web", "cli", "reports", "domain")
              for path in (ROOT / "server" / layer).rglob("*.py") if sql_text.search(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_sqlite_parameters_are_piccolos_texts_made_once_per_value() -> None:
+    """UUIDs and datetimes reach SQLite as the texts piccolo's adapters make (ids in text, timestamps
+    in UTC), also when the same value comes again, another one follows, and back."""
+    import sqlite3
+
+    from piccolo.engine.sqlite import convert_datetime_in, convert_uuid_in
+
+    wita = dt.timezone(dt.timedelta(hours=8))
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    times = [dt.datetime(2026, 3, 2, 9, 30, 1, 5, tzinfo=wita), dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC),
+             dt.datetime(2026, 3, 2, 9, 30)]
+    values = [ids[0], ids[0], times[0], ids[1], times[1], ids[0], times[0], times[2], times[2]]
+    connection = sqlite3.connect(":memory:")
+    try:
+        stored = connection.execute("SELECT " + ", ".join(["?"] * len(values)), values).fetchone()
+    finally:
+        connection.close()
+    expected = [convert_uuid_in(v) if isinstance(v, uuid.UUID) else convert_datetime_in(v) for v in values]
+    assert list(stored) == expected
+    assert stored[2] == "2026-03-02 01:30:01.000005+00:00" and stored[0] == str(ids[0])
