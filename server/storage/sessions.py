@@ -30,8 +30,15 @@ class Session(msgspec.Struct, frozen=True):
     expires_at: dt.datetime
 
 
+# An empty hash to copy: hashlib.sha256() looks the algorithm up in OpenSSL on every call (OpenSSL 3
+# fetches it anew), which cost more than hashing a submission's answers.
+_SHA256 = hashlib.sha256()
+
+
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(token.encode("utf-8", "replace"))
+    return digest.hexdigest()
 
 
 async def create(db: Database, user_id: int, address: str, days: int) -> str:

@@ -175,3 +175,17 @@ async def test_the_nik_and_the_kk_records_are_read_in_one_statement(db: Database
         assert await writer.run(op) == (["a", "c"], ["a", "b"])
     finally:
         await writer.stop()
+
+
+def test_the_blind_index_is_hmac_sha256_of_kind_and_digits_under_the_index_key() -> None:
+    """What stored rows hold: HMAC-SHA256(index key, "nik:<digits>") in hex; one call does not change
+    the next (the keyed HMAC is copied, never updated), and the other key or kind gives another index."""
+    import hashlib
+    import hmac
+
+    keys, other = pii.keys_from("kunci-induk-satu-0123456789abcdef"), pii.keys_from("kunci-induk-dua-0123456789abcdef")
+    nik = "6402064101900001"
+    expected = hmac.new(keys.index, f"nik:{nik}".encode(), hashlib.sha256).hexdigest()
+    assert [pii.blind_index(keys, "nik", nik) for _ in range(3)] == [expected] * 3
+    assert pii.blind_index(keys, "kk", nik) == hmac.new(keys.index, f"kk:{nik}".encode(), hashlib.sha256).hexdigest()
+    assert pii.blind_index(other, "nik", nik) != expected
