@@ -237,7 +237,9 @@ def format_rupiah(amount: int) -> str:
     return f"Rp {format_integer(amount, ID_LOCALE)}"
 
 
-_INTEGER_SYMBOLS: dict[Locale, tuple[str, str]] = {}
+# Keyed by the locale's id, the locale kept beside its symbols (so an id is never reused while it is
+# a key): Babel's Locale hashes in Python, which cost more than the formatting itself.
+_INTEGER_SYMBOLS: dict[int, tuple[Locale, tuple[str, str]]] = {}
 _SAMPLES = (0, 7, -7, 999, 1000, -1000, 12345, 123456, -1234567, 1250000, 10**12 + 1)
 
 
@@ -247,12 +249,14 @@ def format_integer(value: int, locale: Locale) -> str:
     (pattern, quantize, Decimal) cost about 10 us each on the busiest request. A locale is taken on
     this path only when Babel itself agrees on sample numbers (grouping in threes, no minimum
     grouping digits, as for id and en); any other keeps Babel's own path."""
-    symbols = _INTEGER_SYMBOLS.get(locale)
-    if symbols is None:
+    known = _INTEGER_SYMBOLS.get(id(locale))
+    if known is not None and known[0] is locale:
+        symbols = known[1]
+    else:
         symbols = (get_group_symbol(locale), get_minus_sign_symbol(locale))
         if any(_grouped(n, *symbols) != format_decimal(n, locale=locale) for n in _SAMPLES):
             symbols = ("", "")
-        _INTEGER_SYMBOLS[locale] = symbols
+        _INTEGER_SYMBOLS[id(locale)] = (locale, symbols)
     if not symbols[0] or isinstance(value, bool):
         return format_decimal(value, locale=locale)
     return _grouped(value, *symbols)
