@@ -32,18 +32,32 @@ def problems_of(items: list[Any]) -> list[FieldProblem]:
 
 def values_of_type(compiled: Any, answers: dict[str, Any], types: set[str]) -> list[tuple[str, Any]]:
     """(field, value) for every answer whose field has one of these types, inside repeats too."""
+    memo = compiled.memo()
+    key = "submitting.types:" + "|".join(sorted(types))
+    wanted: dict[str, tuple[bool, bool]] | None = memo.get(key)
+    if wanted is None:  # name -> (a repeat, of a wanted type): only these fields are looked at
+        wanted = memo[key] = {name: (info.type == "repeat", info.type in types)
+                              for name, info in compiled.fields.items() if info.type == "repeat" or info.type in types}
     out: list[tuple[str, Any]] = []
+    if not wanted:
+        return out
+    if not any(repeat for repeat, _ in wanted.values()):  # the usual form: look up the few fields, in answer order
+        out = [(name, answers[name]) for name in wanted if answers.get(name) not in (None, "")]
+        if len(out) > 1:
+            position = list(answers).index
+            out.sort(key=lambda pair: position(pair[0]))
+        return out
 
     def visit(values: dict[str, Any]) -> None:
         for name, value in values.items():
-            info = compiled.fields.get(name)
-            if info is None:
+            kind = wanted.get(name)
+            if kind is None:
                 continue
-            if info.type == "repeat" and isinstance(value, list):
+            if kind[0] and isinstance(value, list):
                 for instance in value:
                     if isinstance(instance, dict):
                         visit(instance)
-            elif info.type in types and value not in (None, ""):
+            elif kind[1] and value not in (None, ""):
                 out.append((name, value))
 
     visit(answers)
@@ -51,10 +65,16 @@ def values_of_type(compiled: Any, answers: dict[str, Any], types: set[str]) -> l
 
 
 def region_fields(compiled: Any) -> list[str]:
-    """The form's top-level region questions (select_one over a Kemendagri region list)."""
-    lists = compiled.definition.choices
-    return [name for name, info in compiled.fields.items()
+    """The form's top-level region questions (select_one over a Kemendagri region list), once per
+    form version."""
+    memo = compiled.memo()
+    found: list[str] | None = memo.get("submitting.region_fields")
+    if found is None:
+        lists = compiled.definition.choices
+        found = memo["submitting.region_fields"] = [
+            name for name, info in compiled.fields.items()
             if not info.repeat and info.choices in lists and lists[info.choices].wilayah]
+    return found
 
 
 def region_answers(compiled: Any, answers: dict[str, Any]) -> list[str]:
