@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -34,7 +34,9 @@ from server.domain.compile import CompiledForm
 from server.domain.expr import FUNCTIONS, Context, Expr, evaluate, to_boolean, to_number
 from server.domain.expr.context import lookup
 from server.domain.expr.evaluate import _divide, _modulo
+from server.domain.expr.nodes import BinOp, Num, Ref, Str
 from server.domain.expr.values import INF, NAN, equals, normalize
+from server.domain.exprtree import CHOICE_PREFIX
 from server.domain.questions import BadAnswer, clean_choice, clean_integer
 
 log = logging.getLogger("server.domain.expr.evaluate")  # the closures' logger: one place to look
@@ -97,6 +99,54 @@ def _choices_ok(run: Run, value: Any, allowed: dict[str, Any], at: Any) -> bool:
     return True
 
 
+_FILTER_OPS = frozenset({"or", "and", "=", "!=", "<", "<=", ">", ">="})
+FILTER_MEMO_MAX = 4096  # verdicts kept per question: choices x the answers the filter reads
+
+
+def _filter_reads(flt: Expr, scope: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The top-level answers a choice_filter reads, when its verdict follows from them and the choice
+    alone: only texts, numbers, ${refs} and comparisons (no function, no `.`, no instance, no
+    arithmetic that could fail and log), no field inside a repeat. None: not such a filter."""
+    names: set[str] = set()
+    stack: list[Any] = [flt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BinOp) and node.op in _FILTER_OPS:
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Ref):
+            if not node.name.startswith(CHOICE_PREFIX):
+                if node.name in scope:
+                    return None
+                names.add(node.name)
+        elif not isinstance(node, Num | Str):
+            return None
+    return tuple(sorted(names))
+
+
+def _choices_filtered(run: Run, step: Step, value: Any, values: dict[str, Any], at: Any, reads: tuple[str, ...],
+                      memo: dict[tuple[Any, ...], bool]) -> bool:
+    """run._check_choices of a top-level question whose choice_filter reads only `reads` (see
+    _filter_reads): its verdict for one choice and the same answers is the same, so it is kept (a desa
+    list filtered by the kecamatan answered evaluated its filter through the closures every time)."""
+    overlay = step.choices.get(value) if value.__class__ is str and step.choices is not None else None
+    if overlay is None:  # a list, or no such choice: the reference's own path and errors
+        return run._check_choices(step, value, values, at)
+    read = [values.get(name) for name in reads]
+    for got in read:
+        if got is not None and got.__class__ is not str:  # a list, a number (1, 1.0 and True are one key)
+            return run._check_choices(step, value, values, at)
+    key = (value, *read)
+    verdict = memo.get(key)
+    if verdict is None:
+        verdict = run.passes(step, overlay, values, ())
+        if len(memo) >= FILTER_MEMO_MAX:
+            memo.clear()
+        memo[key] = verdict
+    if not verdict:
+        run.error(at, "answer.choice_filtered", value=value)
+    return verdict
+
+
 # What every generated module can name (besides the objects bound per form in its Namespace).
 RUNTIME: dict[str, Any] = {
     "_TB": to_boolean, "_TN": to_number, "_EQ": equals, "_DIV": _divide, "_MOD": _modulo,
@@ -105,7 +155,7 @@ RUNTIME: dict[str, Any] = {
     "_PLAIN": (str, float, bool), "_FAILED": _failed, "_STORED": stored, "EMPTY": EMPTY,
     "_CONFIRM_KEY": CONFIRM_KEY, "_Context": Context, "_WITH_CURRENT": _with_current, "_BadAnswer": BadAnswer,
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
-    "_CHOICES_OK": _choices_ok,
+    "_CHOICES_OK": _choices_ok, "_CHOICES_FILTERED": _choices_filtered,
     "_FORMAT_DATE": _format_date, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
 }
 
@@ -330,8 +380,12 @@ class _Writer:
         self.emit(indent, "if v in EMPTY:")
         self._required(step, indent + 1, at)
         if step.choices is not None:
-            if step.choice_filter is not None or step.source is not None or (
-                    step.qtype is not None and step.qtype.name == "rank"):
+            reads = _filter_reads(step.choice_filter, self.plan.scope) if step.choice_filter is not None else None
+            rank = step.qtype is not None and step.qtype.name == "rank"
+            if reads is not None and not step.scope and step.source is None and step.item_scope is None and not rank:
+                check = (f"_CHOICES_FILTERED(run, {self.ns.bind(step, 'step')}, v, V, {at}, "
+                         f"{self.ns.bind(reads, 'reads')}, {self.ns.bind({}, 'verdicts')})")
+            elif step.choice_filter is not None or step.source is not None or rank:
                 check = f"run._check_choices({self.ns.bind(step, 'step')}, v, V, {at})"
             else:
                 allowed = self.ns.bind(step.choices, "choices")

@@ -147,6 +147,28 @@ def test_a_nik_with_a_bad_province_is_an_error_from_both() -> None:
     assert [e.code for e in errors] == ["nik.province"]
 
 
+def test_a_filtered_choice_gets_the_same_verdict_from_both_while_verdicts_are_kept() -> None:
+    """The desa list is filtered by the kecamatan answered: the generated function keeps each verdict
+    per (desa, kecamatan), so the same pair again, the desa under another kecamatan, an unknown desa,
+    a number and a list give what the reference gives, the second time round from the kept verdicts."""
+    compiled = compiled_form(ROOT / "forms" / "registrasi_penerima.yaml")
+    valid = registrasi("a" * 64)
+    cases = [{}, {"kecamatan": "64.02.01"}, {}, {"desa": "64.02.01.2001"},
+             {"desa": "64.02.01.2001", "kecamatan": "64.02.01"}, {"desa": "99.99"}, {"desa": 64},
+             {"desa": ["64.02.06.1001"]}, {"kecamatan": ""}, {"kecamatan": 64.02}, {"kecamatan": None},
+             {"desa": "64.02.01.2001"}, {}]
+    codes = []
+    for case in cases * 2:
+        _, errors, _ = assert_same(compiled, {**valid, **case})
+        codes.append([e.code for e in errors if e.path == "desa"])
+    assert codes[0] == [] and codes[1] == ["answer.choice_filtered"] and codes[3] == ["answer.choice_filtered"]
+    assert codes[4] == [] and codes[5] == ["answer.choice"] and codes[13] == codes[0]
+    generated = codegen.generated(compiled).source
+    assert "_CHOICES_FILTERED(run," in generated  # the kept path, not the closures' walk, is the one tested
+    kept = [v for k, v in codegen.generated(compiled).function.__globals__.items() if k.startswith("_verdicts")]
+    assert len(kept) == 1 and ("64.02.01.2001", "64.02.01") in kept[0] and ("64.02.01.2001", "64.02.06") in kept[0]
+
+
 @pytest.mark.parametrize("deep", [MAX_INLINE_DEPTH, MAX_INLINE_DEPTH + 1, 5000])
 def test_a_tree_deeper_than_python_allows_gives_what_the_closures_give(deep: int) -> None:
     compiled = compiled_form(ROOT / "forms" / "registrasi_penerima.yaml")
