@@ -292,11 +292,16 @@ class Writer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put((op, future, loop))
+        # A timer that fails the future, rather than asyncio.wait_for (a second future, a callback and a
+        # cancellation on every write): the item's own answer, if it comes later, is dropped (_settle).
+        timer = loop.call_later(max(self.patience, _patience_of(op)), _expire, future)
         try:
-            return await asyncio.wait_for(future, max(self.patience, _patience_of(op)))
-        except TimeoutError:
+            return await future
+        except _Expired:
             self.db.outage.failed("timed out", "write")
             raise PantauError("db.unreachable", reason="timed out") from None
+        finally:
+            timer.cancel()
 
     def _main(self, started: threading.Event, errors: list[BaseException]) -> None:
         conn: Any = None
@@ -587,8 +592,17 @@ def _lost_race(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) in RETRY_SQLSTATES
 
 
+class _Expired(Exception):
+    """The caller's patience ran out before the writer answered (Writer.run)."""
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
+
+
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
+    if future.done():  # cancelled (the client left), or the caller's patience ran out
         return
     if ok:
         future.set_result(value)
