@@ -232,17 +232,22 @@ class _Shown:
     def figures(self, wanted: dict[str, str], answers: dict[str, Any]) -> list[Figure]:
         # In the order the questions come in the form: a stored form's mappings may come back with
         # their keys reordered (PostgreSQL's JSONB sorts them).
-        order = self._order()
-        chosen = sorted(((key, name) for key, name in wanted.items() if name in answers and name in self.questions),
-                        key=lambda pair: order[pair[1]])
+        chosen = [(key, name) for key, name in self._in_order(wanted) if name in answers]
         return [Figure(key=key, value=answers[name], label=self.questions[name].label,
                        text=self.text(name, answers[name])) for key, name in chosen]
 
-    def _order(self) -> dict[str, int]:
+    def _in_order(self, wanted: dict[str, str]) -> list[tuple[str, str]]:
+        """wanted's (key, question) pairs of questions the form has, in the form's order: once per
+        mapping of the form version (kept with the mapping itself, so its id is never reused)."""
         memo = self.compiled.memo()
-        if "registry.order" not in memo:
-            memo["registry.order"] = {name: i for i, name in enumerate(self.questions)}
-        found: dict[str, int] = memo["registry.order"]
+        key = f"registry.figures.{id(wanted)}"
+        kept = memo.get(key)
+        if kept is None or kept[0] is not wanted:
+            order = {name: i for i, name in enumerate(self.questions)}
+            pairs = sorted(((k, name) for k, name in wanted.items() if name in self.questions),
+                           key=lambda pair: order[pair[1]])
+            kept = memo[key] = (wanted, pairs)
+        found: list[tuple[str, str]] = kept[1]
         return found
 
     def _labels(self, choices: str) -> dict[str, Text]:
