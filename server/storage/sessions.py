@@ -30,8 +30,7 @@ class Session(msgspec.Struct, frozen=True):
     expires_at: dt.datetime
 
 
-# An empty hash to copy: hashlib.sha256() looks the algorithm up in OpenSSL on every call (OpenSSL 3
-# fetches it anew), which cost more than hashing a submission's answers.
+# An empty hash to copy: hashlib.sha256() looks the algorithm up in OpenSSL by name on every call.
 _SHA256 = hashlib.sha256()
 
 
