@@ -51,10 +51,29 @@ class PantauError(Exception):
             return template
 
 
-def too_large(limit_bytes: int) -> PantauError:
-    """A photo over the limit, which people read in MB ("Foto lebih dari 5 MB"), never in bytes."""
-    megabytes = f"{limit_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")
-    return PantauError("attachment.too_large", limit_mb=megabytes, limit=limit_bytes)
+def too_large(limit_bytes: int, code: str = "attachment.too_large", **params: Any) -> PantauError:
+    """A photo (or with code, a recording or file) over the limit, which people read in MB ("Foto
+    lebih dari 5 MB"), never in bytes."""
+    return PantauError(code, limit_mb=megabytes(limit_bytes), limit=limit_bytes, **params)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")
+
+
+# How the messages name what an audio, video or file question takes (attachment.wrong_kind).
+KIND_NAMES = {
+    "image": ("foto JPEG, PNG atau WebP", "a JPEG, PNG or WebP photo"),
+    "audio": ("rekaman suara (MP3, Ogg, M4A, AAC, WAV, AMR, 3GP)",
+              "an audio recording (MP3, Ogg, M4A, AAC, WAV, AMR, 3GP)"),
+    "video": ("video (MP4, 3GP, WebM)", "a video (MP4, 3GP, WebM)"),
+    "file": ("berkas", "a file"),
+}
+
+
+def wrong_kind(kind: str, code: str = "attachment.wrong_kind", **params: Any) -> PantauError:
+    kind_id, kind_en = KIND_NAMES[kind]
+    return PantauError(code, kind_id=kind_id, kind_en=kind_en, **params)
 
 
 # --- settings and start-up -------------------------------------------------------------------
@@ -226,6 +245,17 @@ define("attachment.too_many_pixels", 413,
        "This photo has {megapixels} MP and must be opened whole to be scaled down (PNG, WebP or progressive "
        "JPEG); the server scales such photos up to {limit} MP. Send it as a plain JPEG or scale it to {side} px "
        "on its longer side first.")
+define("attachment.file_too_large", 413, "Berkas lebih dari {limit_mb} MB. Rekam lebih pendek atau pilih berkas lain.",
+       "The file is larger than {limit_mb} MB. Record a shorter one or choose another file.")
+define("attachment.wrong_kind", 415, "Berkas ini bukan {kind_id}.", "This file is not {kind_en}.")
+define("attachment.empty", 400, "Berkasnya kosong (0 byte).", "The file is empty (0 bytes).")
+define("attachment.unknown_kind", 400, "Jenis lampiran '{kind}' tidak dikenal; pilih audio, video atau file.",
+       "Unknown attachment kind '{kind}'; use audio, video or file.")
+define("attachment.not_for_question", 422, "Berkas untuk isian {field} bukan {kind_id}.",
+       "The file for field {field} is not {kind_en}.")
+define("attachment.over_question_limit", 422,
+       "Berkas untuk isian {field} lebih dari {limit_mb} MB, batas pertanyaan ini.",
+       "The file for field {field} is larger than {limit_mb} MB, this question's limit.")
 define("attachment.missing", 422, "Foto untuk isian {field} belum terkirim. Kirim fotonya dulu.",
        "The photo for field {field} has not been uploaded yet. Upload it first.")
 

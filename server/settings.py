@@ -36,6 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_attachment_bytes: int = 5 * 1024 * 1024
     # Largest image, audio or video file a form's media columns may name (domain/form_media.py).
     max_form_media_bytes: int = 8 * 1024 * 1024
+    max_file_bytes: int = 20 * 1024 * 1024
     https: bool = False
     bench_routes: bool = False
     # The registry's master key for NIK/KK sealing and blind indexes; "" = derived from secret_key.
@@ -179,6 +180,10 @@ VARIABLES: dict[str, tuple[str, Any, str]] = {
     "PANTAU_MAX_FORM_MEDIA_BYTES": (
         "max_form_media_bytes", _int(1024, 64 * 1024 * 1024),
         "largest image, audio or video file a form's media columns name, in bytes (8 MB)",
+    ),
+    "PANTAU_MAX_FILE_BYTES": (
+        "max_file_bytes", _int(1024, 100 * 1024 * 1024),
+        "largest recording or file an audio, video or file question accepts, in bytes (20 MB)",
     ),
     "PANTAU_HTTPS": ("https", _bool, "`true` behind an HTTPS proxy: cookies get the Secure flag"),
     "PANTAU_TRUSTED_PROXIES": (

@@ -30,7 +30,7 @@ from server.domain.form import (
 )
 from server.domain.graph import dependencies, topological
 from server.domain.problems import Loc, Problem, Said, problem
-from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES, UPLOAD_TYPES, QuestionType
+from server.domain.questions import NUMERIC_PARAMETERS, QUESTION_TYPES, QuestionType
 from server.domain.sites import Key, Parsed, Site, label_references
 from server.domain.sourcemap import Where
 
@@ -96,8 +96,6 @@ def check_types(view: _View) -> Iterator[Problem]:
                               attribute=attribute, type=q.type, name=q.name)
         if qtype.computed and not q.calculation:
             yield problem("form.missing_calculation", view.loc_of(q.name), name=q.name)
-        if q.type in UPLOAD_TYPES:
-            yield problem("form.upload_not_stored", view.loc_of(q.name, "type"), name=q.name, type=q.type)
         yield from _check_choices_of(view, q, qtype.has_choices)
         yield from _check_parameters(view, q)
 

@@ -14,7 +14,7 @@ import msgspec
 
 from server.domain import growth
 from server.domain.form import walk
-from server.domain.questions import LIST_TYPES, QUESTION_TYPES
+from server.domain.questions import ATTACHMENT_TYPES, LIST_TYPES, QUESTION_TYPES
 from server.domain.review import ID_TYPES, mask_id
 from server.domain.xlsx import Link
 
@@ -175,7 +175,7 @@ def renderer(column: Column, layout: Layout, options: Options) -> Render | None:
     """How this column's answers become cells; None means "as stored" (the fast path for most)."""
     if column.type in ID_TYPES and options.mask_ids:
         return lambda value: mask_id(value) if value not in (None, "") else None
-    if column.type == "image" and options.photo_url:
+    if column.type in ATTACHMENT_TYPES and options.photo_url:
         return lambda value: Link(options.photo_url + value) if _SHA256.fullmatch(str(value or "")) else _plain(value)
     if column.name in CATEGORY_COLUMNS and options.values == "labels":
         return lambda code: growth.label(code, options.lang) if code else None

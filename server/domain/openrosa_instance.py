@@ -3,7 +3,7 @@ the JSON and the HTML post give: which form version (the root's id and version a
 instance id (meta/instanceID "uuid:..."), and the answers flat by field name as docs/forms.md says,
 groups dissolved, a repeat's elements as a list. Values stay text: answers.py cleans them as it does
 every other client's (select_multiple "a b", geopoint "lat lon alt acc", ISO dates and times). An
-image answer is its file name here; the caller swaps in the stored photo's sha256.
+image, audio, video or file answer is its file name here; the caller swaps in the stored file's sha256.
 
 The XML is parsed with defusedxml (expat with DTDs, entities and external references refused), so a
 billion-laughs or XXE body is a 400, never a 500 or a file read."""
@@ -21,6 +21,7 @@ from defusedxml.ElementTree import fromstring
 
 from server.domain.answers_plan import CONFIRM_KEY
 from server.domain.form import Field, Form, Group, Question, Repeat, walk
+from server.domain.questions import ATTACHMENT_TYPES
 from server.domain.xform import CONFIRM_SUFFIX, CONFIRMED
 from server.errors import PantauError
 
@@ -133,9 +134,14 @@ def _unknown(children: dict[str, list[Any]], known: set[str]) -> Iterator[tuple[
             yield name, items
 
 
+def uploads_of(form: Form) -> dict[str, str]:
+    """field name -> type of every question whose answer is a file (image, audio, video, file)."""
+    return {f.name: f.type for f, _ in walk(form.fields) if isinstance(f, Question) and f.type in ATTACHMENT_TYPES}
+
+
 def file_names(form: Form, answers: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, file name) of every image answer, inside repeats too, in document order."""
-    images = {f.name for f, _ in walk(form.fields) if isinstance(f, Question) and f.type == "image"}
+    """(field, file name) of every image, audio, video or file answer, inside repeats too, in document order."""
+    images = uploads_of(form)
     repeats = {f.name for f, _ in walk(form.fields) if isinstance(f, Repeat)}
     out: list[tuple[str, str]] = []
 
@@ -152,9 +158,9 @@ def file_names(form: Form, answers: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def with_files(form: Form, answers: dict[str, Any], stored: dict[str, str]) -> dict[str, Any]:
-    """The answers with each image's file name replaced by what it was stored as (its sha256).
+    """The answers with each upload's file name replaced by what it was stored as (its sha256).
     A file name the client did not send is left as it is; the caller refuses it (attachment.missing)."""
-    images = {f.name for f, _ in walk(form.fields) if isinstance(f, Question) and f.type == "image"}
+    images = uploads_of(form)
 
     def swap(values: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -230,13 +230,6 @@ _define("form.last_saved", "warning",
         "saved on the phone yet.",
         "Isian pertama ODK Collect juga kosong; rumus yang memakainya harus tahan nilai kosong.",
         "ODK Collect's first record reads it empty too; an expression using it must cope with empty.")
-_define("form.upload_not_stored", "warning",
-        "Pertanyaan '{name}' ({type}) ditampilkan, tetapi Pantau belum menyimpan berkas {type}: "
-        "unggahannya dimatikan dan pertanyaan ini tidak punya jawaban.",
-        "The question '{name}' ({type}) is shown, but Pantau does not store {type} files yet: "
-        "its upload is switched off and the question holds no answer.",
-        "Pantau menyimpan foto (jenis image). Rekam di luar Pantau, atau ganti dengan pertanyaan image.",
-        "Pantau stores photos (the image type). Record outside Pantau, or use an image question instead.")
 _define("form.bad_choice_filter", "warning",
         "choice_filter '{name}' memakai kolom '{column}' yang tidak ada di daftar '{list}'; "
         "seperti di ODK, kolom itu dibaca kosong.",

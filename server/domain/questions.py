@@ -325,7 +325,7 @@ def range_rules(value: Any, _refs: Mapping[str, Any], lit: Mapping[str, str], _t
 
 # --- the registry --------------------------------------------------------------------------------
 # Literal parameters whose values must be numbers; checked by check.py.
-NUMERIC_PARAMETERS = frozenset({"max_accuracy", "max_pixels", "start", "end", "step"})
+NUMERIC_PARAMETERS = frozenset({"max_accuracy", "max_pixels", "max_size", "start", "end", "step"})
 
 register(QuestionType("text", "text", "free text", clean=clean_text))
 register(QuestionType("integer", "integer", "a whole number", clean=clean_integer))
@@ -370,16 +370,17 @@ register(QuestionType("barcode", "barcode", "a barcode or QR code, as text (type
                       clean=clean_text))
 register(QuestionType("range", "range", "a number on a scale from start to end in steps",
                       literal_parameters=frozenset({"start", "end", "step"}), clean=clean_decimal, rules=range_rules))
-# ODK's upload questions other than a photo. Pantau stores photos only (storage/photo_clean.py
-# checks every upload to be a JPEG, PNG or WebP image): these load, export and show on the fill page
-# with their file input switched off, hold no answer, and check.py warns (form.upload_not_stored).
+# ODK's upload questions other than a photo: the answer is the sha256 of a recording or file
+# stored as it was sent (storage/attachments.save_stream; server/domain/media.py says what each takes).
+# `max_size` (megabytes) caps one question below the server's PANTAU_MAX_FILE_BYTES.
 UPLOAD_TYPES = {"audio": "audio/*", "video": "video/*", "file": ""}
-register(QuestionType("audio", "audio", "an audio recording: shown, not stored yet (no answer)",
-                      attributes=BASE_ATTRIBUTES, holds_value=False))
-register(QuestionType("video", "video", "a video: shown, not stored yet (no answer)",
-                      attributes=BASE_ATTRIBUTES, holds_value=False))
-register(QuestionType("file", "file", "a file: shown, not stored yet (no answer)",
-                      attributes=BASE_ATTRIBUTES, holds_value=False))
+ATTACHMENT_TYPES = frozenset({"image", *UPLOAD_TYPES})
+register(QuestionType("audio", "audio", "an audio recording (the sha256 of the stored file)",
+                      literal_parameters=frozenset({"max_size", "quality"}), clean=clean_file_name))
+register(QuestionType("video", "video", "a video (the sha256 of the stored file)",
+                      literal_parameters=frozenset({"max_size"}), clean=clean_file_name))
+register(QuestionType("file", "file", "any file, kept and served as a download (the sha256 of the stored file)",
+                      literal_parameters=frozenset({"max_size"}), clean=clean_file_name))
 register(QuestionType("geotrace", "geotrace", "a line of GPS points", clean=clean_geotrace))
 register(QuestionType("geoshape", "geoshape", "an area: a closed line of GPS points", clean=clean_geoshape))
 register(QuestionType("csv_external", "csv-external",

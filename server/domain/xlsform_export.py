@@ -21,6 +21,7 @@ from server.domain.xlsform_odk import (
     MIN_COUNT_COLUMN,
     ODK_PARAMETERS,
     ODK_TYPES,
+    PANTAU_PARAMETERS,
     PARAMETERS_COLUMN,
     TYPE_COLUMN,
     beneficiary_file,
@@ -199,7 +200,7 @@ def _parameters(q: Question) -> tuple[dict[str, str], dict[str, str]]:
     for key, value in q.parameters.items():
         if key in ODK_PARAMETERS and _odk_number(key, value):
             odk |= dict.fromkeys(ODK_PARAMETERS[key], value)
-        elif key in ODK_PARAMETERS or key in references:
+        elif key in ODK_PARAMETERS or key in references or key in PANTAU_PARAMETERS:
             own[key] = value
         else:
             odk[key] = value

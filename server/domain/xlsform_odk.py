@@ -86,6 +86,8 @@ ODK_PARAMETERS: dict[str, tuple[str, ...]] = {
     "max_accuracy": ("capture-accuracy", "warning-accuracy"),
     "max_pixels": ("max-pixels",),
 }
+# Pantau's parameters ODK has no spelling for; pyxform refuses them, so an export keeps them in Pantau's column.
+PANTAU_PARAMETERS = frozenset({"max_size"})
 FROM_ODK_PARAMETER = {odk: name for name, spellings in ODK_PARAMETERS.items() for odk in spellings}
 
 

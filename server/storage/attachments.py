@@ -4,7 +4,8 @@ what is stored is the phone's bytes without their metadata, or the photo scaled 
 limit (storage/photo_clean): never anything after the image's end, so a JPEG with a page appended,
 or a polyglot, is kept as a plain JPEG. A photo arrives as a file (an upload spooled to disk) and
 moves a chunk at a time. A file is written to a temporary name, fsynced and linked into place, so
-an acknowledged upload survives a crash and a half-written file is never visible.
+an acknowledged upload survives a crash and a half-written file is never visible. A recording or
+file (save_stream: audio, video and file questions) is kept byte for byte, streamed, never whole in memory.
 
 Knowing a photo's sha256 grants nothing. attachment_upload records each user who uploaded it; a
 submission may cite only photos its sender uploaded or its own earlier revision already held
@@ -19,16 +20,18 @@ import io
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import msgspec
 
 from server import clock
+from server.domain import media
 from server.domain.access import Principal
 from server.domain.form import Form, Question, walk
-from server.private_files import private_dir
+from server.errors import PantauError, too_large, wrong_kind
+from server.private_files import create_private, private_dir
 from server.storage import blobs, photo_clean
 from server.storage.db import Database
 from server.storage.tables import Attachment
@@ -166,6 +169,126 @@ def _keep_file(out: Any, path: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+class Saved(msgspec.Struct, frozen=True, kw_only=True):
+    sha256: str
+    size: int
+    content_type: str
+
+
+async def save_stream(db: Database, data_dir: str, pieces: AsyncIterable[bytes], kind: str, uploader: int,
+                      limit: int) -> Saved:
+    """Store a recording or file (an audio, video or file question's answer) as sent, under the
+    sha256 of its bytes, a chunk at a time: on PostgreSQL as a blob (blobs.put, one transaction),
+    on SQLite a temporary file fsynced and renamed. Refused before anything is kept when it is
+    empty (attachment.empty), larger than `limit` (attachment.file_too_large) or its first bytes are
+    not of the kind (attachment.wrong_kind): a refusal mid-stream rolls the blob back or removes the
+    temporary file."""
+    checked = _Checked(pieces, kind, limit)
+    if blobs.in_database(db.url):
+        stored = await blobs.put(db, checked)
+        digest, size = stored.key, stored.size
+    else:
+        digest, size = await _write_file(data_dir, checked)
+    content_type = checked.content_type
+    # A file question keeps what an audio or video question proved to be a recording as that
+    # recording (the bytes are the same); an octet-stream row is upgraded, never the reverse.
+    await db.fetch(
+        "INSERT INTO attachment (sha256, size, content_type, uploaded_by, uploaded_at) VALUES ({}, {}, {}, {}, {}) "
+        "ON CONFLICT (sha256) DO UPDATE SET content_type = excluded.content_type "
+        "WHERE attachment.content_type = {} AND excluded.content_type <> {}",
+        digest, size, content_type, uploader, clock.now(), media.OCTET, media.OCTET)
+    await db.fetch("INSERT INTO attachment_upload (sha256, uploaded_by, uploaded_at) VALUES ({}, {}, {}) "
+                   "ON CONFLICT (sha256, uploaded_by) DO NOTHING", digest, uploader, clock.now())
+    _UPLOADED.add((uploader, digest))
+    found = await Attachment.select(Attachment.content_type).where(Attachment.sha256 == digest).first()
+    return Saved(sha256=digest, size=size, content_type=str(found["content_type"]) if found else content_type)
+
+
+class _Checked:
+    """The upload's chunks, checked on the way through: its kind from its first bytes, its size
+    against the limit, not empty."""
+
+    def __init__(self, pieces: AsyncIterable[bytes], kind: str, limit: int) -> None:
+        self.pieces, self.kind, self.limit = pieces, kind, limit
+        self.content_type = ""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        head, size = b"", 0
+        async for piece in self.pieces:
+            if not piece:
+                continue
+            size += len(piece)
+            if size > self.limit:
+                raise too_large(self.limit, "attachment.file_too_large")
+            if not self.content_type:
+                head += piece  # held back until the first bytes show what the file is
+                if len(head) < media.HEAD:
+                    continue
+                self._sniff(head)
+                piece, head = head, b""
+            yield piece
+        if size == 0:
+            raise PantauError("attachment.empty")
+        if not self.content_type:  # smaller than the head: judged on what there is
+            self._sniff(head)
+            yield head
+
+    def _sniff(self, head: bytes) -> None:
+        found = media.sniff(head, self.kind)
+        if found is None:
+            raise wrong_kind(self.kind)
+        self.content_type = found
+
+
+async def _write_file(data_dir: str, pieces: AsyncIterable[bytes]) -> tuple[str, int]:
+    """SQLite: the upload written to a private temporary file while it is hashed, fsynced and
+    renamed to its digest's name; removed when the upload is refused midway."""
+    folder = private_dir(Path(data_dir) / "attachments")
+    temporary = folder / f".upload.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    digest, size = hashlib.sha256(), 0
+    fh = os.fdopen(create_private(temporary), "wb")
+    try:
+        async for piece in pieces:
+            digest.update(piece)
+            size += len(piece)
+            await asyncio.to_thread(fh.write, piece)
+        await asyncio.to_thread(_sync_close, fh)
+        name = digest.hexdigest()
+        target = path_of(data_dir, name)
+        private_dir(target.parent)
+        await asyncio.to_thread(os.replace, temporary, target)
+        await asyncio.to_thread(_sync_folder, target.parent)
+    except BaseException:
+        fh.close()
+        temporary.unlink(missing_ok=True)
+        raise
+    return name, size
+
+
+def _sync_close(fh: Any) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+    fh.close()
+
+
+def _sync_folder(folder: Path) -> None:
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+async def described(db: Database, digests: list[str]) -> dict[str, tuple[str, int]]:
+    """sha256 -> (content type, size) of the stored attachments among these."""
+    wanted = sorted(set(digests))
+    if not wanted:
+        return {}
+    marks = ", ".join("{}" for _ in wanted)
+    rows = await db.fetch(f"SELECT sha256, content_type, size FROM attachment WHERE sha256 IN ({marks})", *wanted)
+    return {str(r["sha256"]): (str(r["content_type"]), int(r["size"])) for r in rows}
 
 
 def stored_bytes(data_dir: str, digest: str, database_url: str = "") -> bytes:

@@ -32,8 +32,7 @@ UI: dict[str, tuple[str, str]] = {
     "photo_kept": ("Foto tersimpan", "Photo saved"),
     "no_choices": ("Daftar pilihannya belum diunggah bersama formulir.",
                    "Its list of choices was not uploaded with the form."),
-    "upload_off": ("Pantau belum menyimpan berkas ini; pertanyaan ini dilewati.",
-                   "Pantau does not store this file yet; the question is skipped."),
+    "file_kept": ("Berkas tersimpan", "File saved"),
     "sig_clear": ("Ulangi tanda tangan", "Clear signature"),
     "sig_help": ("Tanda tangan di kotak ini", "Sign in this box"),
     "step": ("Langkah {n} dari {m}", "Step {n} of {m}"), "sending": ("Mengirim…", "Sending…"),
@@ -61,6 +60,20 @@ UI: dict[str, tuple[str, str]] = {
                      "This area is outside your assigned areas. Choose one of your own."),
 }
 # The UI texts the runtime shows itself; the others are the template's.
+# What static/js/files.js shows (audio, video and file questions), sent only with forms that have them.
+FILE_TEXTS = {
+    "wait": ("Menyimpan berkas…", "Saving the file…"),
+    "ok": ("Berkas tersimpan di HP ({kb} KB); terkirim bersama isian.",
+           "File kept on the phone ({kb} KB); sent with the form."),
+    "fail": ("Berkas tidak disimpan: {why}", "File not kept: {why}"),
+    "big": ("lebih dari {mb} MB", "larger than {mb} MB"),
+}
+
+
+def file_texts(lang: str) -> dict[str, str]:
+    return {key: pair[1 if lang == "en" else 0] for key, pair in FILE_TEXTS.items()}
+
+
 RUNTIME_TEXTS = frozenset({"confirm", "gps_wait", "gps_acc", "gps_fail", "photo_wait", "photo_ok", "photo_fail",
                            "photo_kept", "sig_clear", "sig_help", "step", "sending", "fix", "tick", "offline",
                            "signin", "sent", "number", "received", "again", "same", "female", "male", "born",

@@ -30,6 +30,7 @@ from server.web.fill_assets import (
     RUNTIME_TEXTS,
     asset_urls,
     expr_assets,
+    file_texts,
     growth_rules,
     media_assets,
     picker_assets,
@@ -40,6 +41,8 @@ from server.web.fill_assets import (
 
 # A select_one with more choices than this is a dropdown; fewer are radio buttons (one tap each).
 MAX_RADIOS = 12
+# A phone offers its recorder for capture=: the microphone for audio, the back camera for video.
+CAPTURE = {"audio": "user", "video": "environment"}
 MAX_TEXT = 4000  # characters per typed answer; the inputs say so (maxlength) and the post checks it
 _REF = re.compile(r"\$\{([^}]*)\}")
 WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah", "date": "date", "time": "time",
@@ -47,7 +50,7 @@ WIDGETS = {"text": "text", "integer": "int", "decimal": "dec", "rupiah": "rupiah
            "acknowledge": "ack", "hidden": "hidden", "nik": "nik", "no_kk": "nik", "phone": "phone",
            "select_multiple": "checks", "barcode": "text", "range": "dec", "geotrace": "textarea",
            "geoshape": "textarea", "csv_external": "calc", "xml_external": "calc",
-           "audio": "upload", "video": "upload", "file": "upload",  # shown switched off: not stored yet
+           "audio": "upload", "video": "upload", "file": "upload",  # a file input; static/js/files.js keeps it offline
            # The beneficiary's id: a text input that static/js/picker.js turns into a search
            # over the phone's offline copy; the server checks the id exists, in one's areas and programme.
            "beneficiary": "bnf",
@@ -94,7 +97,9 @@ class Item(msgspec.Struct, kw_only=True):
     value: str = ""
     options: list[Option] = []
     groups: list[OptionGroup] = []
-    accept: str = ""  # an upload switched off (audio, video, file): the file input's accept=
+    accept: str = ""  # an audio, video or file question: the file input's accept=
+    capture: str = ""  # and its capture= where the phone records it (audio, video)
+    kind: str = ""  # audio, video or file (static/js/files.js uploads with ?jenis=kind)
     filtered: bool = False  # a choice_filter: without JavaScript, a button shows the choices anew
     error: str = ""
     warnings: list[str] = []
@@ -382,7 +387,8 @@ class Builder:
         if q.choices:
             self._choices(item, q, value, position)
         if widget == "upload":
-            item.accept = UPLOAD_TYPES[q.type]
+            item.accept, item.kind = UPLOAD_TYPES[q.type], q.type
+            item.capture = CAPTURE.get(q.type, "")
         if widget == "datetime":
             item.value = item.value[:16]  # datetime-local shows no offset; the post adds WITA's back
         return item
@@ -501,6 +507,9 @@ def runtime_rules(compiled: CompiledForm, lang: str) -> dict[str, Any]:
                        if entry.severity == "warning" and code.startswith(("answer.", "nik.", "kk.", "phone."))),
         **({"growth": growth} if (growth := growth_rules(compiled)) else {}),
         **({"dup": dup} if (dup := registration_checks(compiled)) else {}),
+        # Audio, video and file questions (static/js/files.js, loaded only for these forms): the texts
+        # it shows. A question's max_size is in `params`; the server holds uploads to its own limit too.
+        **({"files": file_texts(lang)} if any(q.type in UPLOAD_TYPES for q in questions) else {}),
         # Choice lists and CSVs the expressions read (instance(), pulldata, jr:choice-name), labels in `lang`.
         **({"inst": found.instances, "cl": found.lists} if (found := secondary(compiled, lang)).instances else {}),
     }

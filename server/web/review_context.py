@@ -18,6 +18,7 @@ from server.domain.access import Principal, has, may
 from server.domain.answers import validate
 from server.domain.form import Group, Question, Repeat
 from server.domain.nik import format_rupiah
+from server.domain.questions import UPLOAD_TYPES
 from server.domain.report_format import long_date
 from server.storage.forms import FormTitle, Version
 from server.storage.review import Detail, ListRow, Person
@@ -192,6 +193,8 @@ class AnswerItem(msgspec.Struct, frozen=True, kw_only=True):
     label: str
     text: str = ""
     photo: str = ""  # sha256, shown through /api/v1/attachments/<sha256>
+    upload: str = ""  # sha256 of an audio, video or file answer, linked through the same route
+    upload_kind: str = ""  # audio, video or file: the first two get a player
     map_url: str = ""
 
 
@@ -339,6 +342,9 @@ class _Shows:
             return None
         if field.type == "image" and _is_sha256(value):
             return AnswerItem(depth=depth, kind="answer", label=label, text=text, photo=str(value))
+        if field.type in UPLOAD_TYPES and _is_sha256(value):
+            return AnswerItem(depth=depth, kind="answer", label=label, text=text, upload=str(value),
+                              upload_kind=field.type)
         if field.type == "geopoint":
             return AnswerItem(depth=depth, kind="answer", label=label, text=text, map_url=map_url(str(value)))
         return AnswerItem(depth=depth, kind="answer", label=label, text=text)

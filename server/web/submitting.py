@@ -5,16 +5,19 @@ domain/intake decide and storage/writer commit."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
 from litestar import Response
 
 from server import clock
-from server.domain import intake
+from server.domain import intake, media
 from server.domain.access import Principal, sees_area
 from server.domain.answers import Validation, validate
-from server.errors import PantauError
+from server.domain.form import Question, walk
+from server.domain.questions import ATTACHMENT_TYPES
+from server.errors import PantauError, too_large, wrong_kind
 from server.storage import access, attachments, registry, review, submissions
 from server.web.auth import client_address
 from server.web.deps import db_of, settings_of, writer_of
@@ -30,7 +33,7 @@ def problems_of(items: list[Any]) -> list[FieldProblem]:
     return [FieldProblem(i.path, i.code, i.message_id, i.message_en) for i in items]
 
 
-def values_of_type(compiled: Any, answers: dict[str, Any], types: set[str]) -> list[tuple[str, Any]]:
+def values_of_type(compiled: Any, answers: dict[str, Any], types: Collection[str]) -> list[tuple[str, Any]]:
     """(field, value) for every answer whose field has one of these types, inside repeats too."""
     memo = compiled.memo()
     key = "submitting.types:" + "|".join(sorted(types))
@@ -109,6 +112,25 @@ class Invalid(Exception):
         return Response(body, status_code=422, media_type="application/problem+json")
 
 
+async def _fit_questions(request: Request, compiled: Any, cited: list[tuple[str, Any]]) -> None:
+    """Each upload is of its question's kind (a recording for audio, a photo for image, ...) and
+    within its limit: the server's PANTAU_MAX_FILE_BYTES, or less by the question's max_size."""
+    if not cited:
+        return
+    stored = await attachments.described(db_of(request), [str(v) for _, v in cited])
+    default = settings_of(request).max_file_bytes
+    questions = {f.name: f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)}
+    for field, value in cited:
+        kind = compiled.fields[field].type
+        content_type, size = stored.get(str(value), ("", 0))
+        if not media.fits(kind, content_type):
+            raise wrong_kind(kind, "attachment.not_for_question", field=field)
+        if kind in media.KINDS:
+            limit = media.cap_bytes(questions[field].parameters, default)
+            if size > limit:
+                raise too_large(limit, "attachment.over_question_limit", field=field)
+
+
 async def accept(request: Request, principal: Principal, form_id: str, version: str,
                  instance_id: uuid.UUID, answers: dict[str, Any],
                  base_revision: int | None = None) -> tuple[submissions.Receipt, list[FieldProblem]]:
@@ -116,11 +138,12 @@ async def accept(request: Request, principal: Principal, form_id: str, version: 
         answers = await review.unmask_unchanged(db_of(request), settings_of(request), principal, instance_id, answers)
     loaded, result = await checked(request, principal, form_id, version, answers)
     compiled = loaded.compiled
-    photos = values_of_type(compiled, result.answers, {"image"})
+    photos = values_of_type(compiled, result.answers, ATTACHMENT_TYPES)
     citable = await attachments.citable(db_of(request), principal, instance_id, [str(v) for _, v in photos])
     for field, value in photos:
         if value not in citable:  # not uploaded by this sender, nor held by this record already
             raise PantauError("attachment.missing", field=field)
+    await _fit_questions(request, compiled, photos)
     area = intake.area_of(region_answers(compiled, result.answers), principal.areas)
     if area and not sees_area(principal, area):
         # Named at its question, so the phone can reopen the form there rather than retry for ever.

@@ -55,11 +55,20 @@ async function sha256(blob) {
 
 // Stored on the phone, then one try to upload it at once (awaited when wait is set: the editor's preview
 // posts straight to the server); the outbox sends whatever this try did not.
-export async function keepPhoto(blob, wait) {
+// kind: audio, video or file (files.js): kept as chosen, uploaded with ?jenis=kind. Its first try's
+// refusal (too large, not a recording) comes back at once, the file dropped: sending it later would
+// get the same answer.
+export async function keepPhoto(blob, wait, kind) {
   const sha = await sha256(blob), d = await db();
-  if (!(await d.get('photos', sha))) await d.put('photos', { sha: sha, blob: blob, type: blob.type, up: false });
+  if (!(await d.get('photos', sha))) await d.put('photos', { sha: sha, blob: blob, type: blob.type, kind: kind, up: false });
   const tried = sendPhotos({ photos: [sha] });
-  if (wait) await tried;
+  if (wait || kind) {
+    const r = await tried;
+    if (kind && r[0] === 'attention') {
+      await d.delete('photos', sha);
+      throw new Error((r[1] && (EN ? r[1].detail : r[1].detail_id)) || r[0]);
+    }
+  }
   return sha;
 }
 
@@ -95,7 +104,8 @@ const inflight = {}; // sha256 -> the upload under way: the photo's first try an
 
 function upload(p) {
   if (!inflight[p.sha]) {
-    inflight[p.sha] = request('/api/v1/attachments', p.blob, p.type || 'image/jpeg')
+    inflight[p.sha] = request('/api/v1/attachments' + (p.kind ? '?jenis=' + p.kind : ''), p.blob,
+      p.type || (p.kind ? 'application/octet-stream' : 'image/jpeg'))
       .then((r) => { delete inflight[p.sha]; return r; });
   }
   return inflight[p.sha];

@@ -12,6 +12,7 @@ import pytest
 
 from server.domain.answers import validate
 from server.domain.compile import CompiledForm, compile_source
+from server.domain.xform import build_xform
 from server.domain.xlsform_export import export_xlsform
 from tests.domain.test_xlsform import workbook
 
@@ -175,25 +176,35 @@ def test_choices_from_another_kind_of_file_are_refused_by_name() -> None:
     assert "desa.txt" in result.problems[0].message_en and "CSV, XML or GeoJSON" in result.problems[0].message_en
 
 
-def test_audio_video_and_file_load_show_switched_off_and_hold_no_answer() -> None:
+def test_audio_video_and_file_hold_their_file_take_required_and_a_size_cap() -> None:
     result = compile_source(workbook([
-        ["type", "name", "label", "required"],
-        ["audio", "suara", "Suara", "yes"],
-        ["video", "rekaman", "Rekaman", ""],
-        ["file", "berkas", "Berkas", ""],
-        ["text", "nama", "Nama", ""],
+        ["type", "name", "label", "required", "parameters"],
+        ["audio", "suara", "Suara", "yes", "quality=voice-only"],
+        ["video", "rekaman", "Rekaman", "", "max_size=2.5"],
+        ["file", "berkas", "Berkas", "", ""],
+        ["text", "nama", "Nama", "", ""],
     ]), "unggah.xlsx")
     assert result.compiled is not None, [p.format() for p in result.problems]
-    warned = sorted((p.code, p.line) for p in result.problems if p.code == "form.upload_not_stored")
-    assert warned == [("form.upload_not_stored", 2), ("form.upload_not_stored", 3), ("form.upload_not_stored", 4)]
-    assert all(p.severity == "warning" for p in result.problems)
-    # required on audio is kept for the export and said to be ignored: nothing could satisfy it.
-    assert any(p.code == "xlsform.ignored" and p.line == 2 and "required" in p.message_en for p in result.problems)
+    assert [p.format() for p in result.problems if p.code.startswith(("form.", "xlsform.ignored"))] == []
+    # The answer is the stored file (its sha256 from the phone, its file name from Collect until stored).
     errors, answers = _check(result.compiled, {"suara": "a.m4a", "berkas": "x.pdf", "nama": "Ani"})
-    assert errors == [] and answers == {"nama": "Ani"}
-    sheet = openpyxl.load_workbook(io.BytesIO(export_xlsform(result.compiled.definition)))["survey"]
-    types = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert errors == [] and answers == {"suara": "a.m4a", "berkas": "x.pdf", "nama": "Ani"}
+    assert _check(result.compiled, {"nama": "Ani"})[0] == [("suara", "answer.required")]
+    assert _check(result.compiled, {"suara": "../etc/passwd"})[0] == [("suara", "answer.text")]
+    definition = result.compiled.definition
+    sheet = openpyxl.load_workbook(io.BytesIO(export_xlsform(definition)))["survey"]
+    rows = list(sheet.iter_rows(values_only=True))
+    types = [row[0] for row in rows[1:]]
     assert {"audio", "video", "file"} <= set(types)
+    # pyxform refuses a parameter it does not know: max_size stays in Pantau's column, ODK's quality goes to ODK.
+    assert "max_size=2.5" in str(rows) and "quality=voice-only" in str(rows)
+    assert b"odk:quality" in build_xform(definition).xml or b"voice-only" in build_xform(definition).xml
+
+
+def test_a_size_cap_must_be_a_number() -> None:
+    result = compile_source(workbook([["type", "name", "label", "parameters"],
+                                      ["audio", "suara", "Suara", "max_size=besar"]]), "unggah.xlsx")
+    assert [(p.code, p.line) for p in result.problems if p.severity == "error"] == [("form.bad_parameter", 2)]
 
 
 def test_last_saved_references_load_read_empty_and_name_a_field() -> None:

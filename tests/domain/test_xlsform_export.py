@@ -78,7 +78,8 @@ def test_every_shipped_form_converts_with_pyxform(name: str, tmp_path: Path) -> 
 
 
 PARAMETER_VALUES = {"sex": "jk", "birth_date": "tgl_lahir", "registered": "tgl_daftar", "kk": "kk", "nik": "q_nik",
-                    "max_accuracy": "10", "max_pixels": "1024", "start": "0", "end": "10", "step": "2"}
+                    "max_accuracy": "10", "max_pixels": "1024", "start": "0", "end": "10", "step": "2",
+                    "max_size": "2.5", "quality": "voice-only"}
 
 
 def every_type_form() -> dict[str, Any]:

@@ -7,6 +7,7 @@ not pyxform converts it."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import msgspec
 
@@ -51,13 +52,14 @@ def test_accepted_forms_open_on_the_fill_page(as_, settings: Settings) -> None: 
         assert 'name="_id"' in page.text, name
 
 
-def test_audio_and_video_show_their_upload_switched_off(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_audio_and_video_show_their_upload_with_the_recorder(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     data = dict(forms())["widgets.xls"]
     page = as_("citra").get(f"/f/{_publish(settings, 'widgets.xls', data, 'korpus_widgets')}")
     assert page.status_code == 200
-    for accept in ("audio/*", "video/*"):
-        assert f'accept="{accept}" disabled' in page.text, accept
-    assert "Pantau belum menyimpan berkas ini" in page.text
+    for accept, capture in (("audio/*", "user"), ("video/*", "environment")):
+        assert f'accept="{accept}" capture="{capture}"' in page.text, accept
+    inputs = re.findall(r'<input type="file"[^>]*>', page.text)
+    assert inputs and not [i for i in inputs if " disabled" in i]
 
 
 def test_a_loop_opens_as_one_group_per_choice(as_, settings: Settings) -> None:  # type: ignore[no-untyped-def]

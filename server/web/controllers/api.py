@@ -10,10 +10,11 @@ from typing import Any, BinaryIO, cast
 
 import msgspec
 from litestar import Response, Router, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
 from server import clock
+from server.domain import media
 from server.errors import PantauError, too_large
 from server.storage import access, attachments, submissions
 from server.web.auth import SignedIn, signed_in, signed_in_first
@@ -75,11 +76,16 @@ async def _spooled(request: Request, limit: int) -> BinaryIO:
     return cast(BinaryIO, spool)
 
 
-@post("/api/v1/attachments", status_code=201, guards=[signed_in])
-async def upload_attachment(request: Request, principal: SignedIn) -> AttachmentOut:
-    """One photo per request, keyed by its sha256: uploading the same photo again is harmless."""
+# The settings allow recordings up to 100 MB (PANTAU_MAX_FILE_BYTES); the handler holds each to its own.
+@post("/api/v1/attachments", status_code=201, guards=[signed_in], request_max_body_size=100 * 1024 * 1024)
+async def upload_attachment(request: Request, principal: SignedIn,
+                            jenis: FromQuery[str] = "image") -> AttachmentOut:
+    """One photo (or with ?jenis=audio|video|file, one recording or file) per request, keyed by
+    its sha256: uploading the same bytes again is harmless."""
     access.require(principal, "fill")
     settings = settings_of(request)
+    if jenis != "image":
+        return await _upload_file(request, principal, jenis)
     with await _spooled(request, settings.max_attachment_bytes) as photo:
         kind = attachments.sniff_file(photo)
         if kind is None:
@@ -88,12 +94,30 @@ async def upload_attachment(request: Request, principal: SignedIn) -> Attachment
         return AttachmentOut(sha256=digest, size=attachments.size_of(photo), content_type=kind)
 
 
+async def _upload_file(request: Request, principal: SignedIn, kind: str) -> AttachmentOut:
+    """A recording or file streamed to storage as it arrives: a 20 MB video never sits whole in memory."""
+    if kind not in media.KINDS:
+        raise PantauError("attachment.unknown_kind", kind=kind[:20])
+    limit = settings_of(request).max_file_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit, "attachment.file_too_large")
+    saved = await attachments.save_stream(db_of(request), settings_of(request).data_dir, request.stream(), kind,
+                                          principal.id, limit)
+    return AttachmentOut(sha256=saved.sha256, size=saved.size, content_type=saved.content_type)
+
+
 @get("/api/v1/attachments/{sha256:str}")
 async def download_attachment(request: Request, principal: SignedIn, sha256: FromPath[str]) -> Stream:
     kind = await access.attachment_for(db_of(request), principal, sha256)
     # nosniff: the browser takes the type we say, never guesses HTML or script from the bytes; and
-    # opened on its own the photo is a download, not a page of our origin.
-    filename = f"foto-{sha256[:12]}.{attachments.EXTENSIONS.get(kind, 'bin')}"
+    # opened on its own the photo is a download, not a page of our origin. A file question's upload
+    # is octet-stream; a recording keeps its type so an <audio>/<video> element plays it.
+    if kind.startswith("image/"):
+        filename = f"foto-{sha256[:12]}.{attachments.EXTENSIONS.get(kind, 'bin')}"
+    else:
+        kind = kind if kind in media.EXTENSIONS else media.OCTET
+        filename = f"berkas-{sha256[:12]}.{media.EXTENSIONS[kind]}"
     body = attachments.chunks(db_of(request), settings_of(request).data_dir, sha256)
     return Stream(body, media_type=kind, headers={
         "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",

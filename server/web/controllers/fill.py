@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -29,9 +30,9 @@ from server.domain.access import Principal, pickable_areas
 from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
 from server.domain.form import NAME_RE, Field, Group, Question, Repeat
-from server.domain.questions import LIST_TYPES
+from server.domain.questions import ATTACHMENT_TYPES, LIST_TYPES, UPLOAD_TYPES
 from server.errors import PantauError, too_large
-from server.storage import access, attachments
+from server.storage import access, attachments, blobs
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.errors import pantau_error_handler
@@ -228,7 +229,7 @@ def _level(fields: list[Field], prefix: str, form: Any, uploads: Uploads, into: 
             if len(indexes) > MAX_INSTANCES:
                 raise PantauError("http.bad_request", detail=f"{key}: > {MAX_INSTANCES}")
             out[field.name] = [_level(field.fields, f"{key}[{i}].", form, uploads) for i in indexes]
-        elif field.type == "image":
+        elif field.type in ATTACHMENT_TYPES:  # a photo, recording or file: a file part or a kept sha256
             _image(out, field.name, key, form, uploads)
         else:
             value = _value(field, key, form)
@@ -284,6 +285,14 @@ async def _store_photos(request: Request, principal: Principal, uploads: Uploads
     phone's runtime scales photos before sending; without it the server scales them the same way."""
     settings, lang, errors = settings_of(request), lang_of(request), {}
     for level, name, key, upload in uploads:
+        if (question_type := compiled.fields[name].type) in UPLOAD_TYPES:
+            try:
+                saved = await attachments.save_stream(db_of(request), settings.data_dir, _parts_of(upload),
+                                                      question_type, principal.id, settings.max_file_bytes)
+                level[name] = saved.sha256
+            except PantauError as refused:
+                errors[key] = refused.message(lang)
+            continue
         photo = cast(BinaryIO, upload.file)  # spooled to disk beyond 1 MB as it arrived
         kind = attachments.sniff_file(photo)
         if attachments.size_of(photo) > settings.max_attachment_bytes:
@@ -299,6 +308,11 @@ async def _store_photos(request: Request, principal: Principal, uploads: Uploads
                 error = refused
         errors[key] = error.message(lang)
     return errors
+
+
+async def _parts_of(upload: UploadFile) -> AsyncIterator[bytes]:
+    while piece := await upload.read(blobs.CHUNK):
+        yield piece
 
 
 def _apply_action(compiled: CompiledForm, answers: dict[str, Any], action: str, now: Clock) -> None:
