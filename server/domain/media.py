@@ -70,12 +70,13 @@ def sniff(head: bytes, kind: str) -> str | None:
 
 
 def fits(kind: str, content_type: str) -> bool:
-    """May an answer of this question type cite an upload stored with this content type? A 3GP
-    recording is audio or video alike (Collect's recorder writes 3GP sound)."""
+    """May an answer of this question type cite an upload stored with this content type? Sound may
+    come in any video container (MP4, 3GP, WebM: a phone's recorder writes them too); a video may be
+    a 3GP that was first kept as sound, never an M4A or MP3."""
     if kind == "image":
         return content_type.startswith("image/")
     if kind == "audio":
-        return content_type.startswith("audio/") or content_type == "video/3gpp"
+        return content_type.startswith(("audio/", "video/"))
     if kind == "video":
         return content_type.startswith("video/") or content_type == "audio/3gpp"
     return kind == "file"

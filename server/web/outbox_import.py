@@ -1,12 +1,14 @@
 """Staff import of an outbox file: a phone that cannot reach the server saves its
-outbox to a file; staff upload it. Each photo is stored by its hash and each item goes through the
+outbox to a file; staff upload it. Each photo, recording or file is stored by its hash and each item goes through the
 one submission path (web/submitting.accept) as the enumerator who filled it, so a second import of
 the same file, or of items that synced meanwhile, creates nothing twice."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 
+from server.domain import media
 from server.domain.access import Principal
 from server.errors import PantauError, too_large
 from server.storage import attachments, audit, users
@@ -30,13 +32,17 @@ async def import_outbox(
         raise PantauError("outbox.unknown_user", user=outbox.user)
     filler = Principal(account.id, account.username, account.display_name, account.role, account.areas)
     for data in photos.values():
-        kind = attachments.sniff_image(data)
-        if kind is None:
-            raise PantauError("attachment.not_image")
-        if len(data) > settings.max_attachment_bytes:
+        if attachments.sniff_image(data) is None:
+            if len(data) > settings.max_file_bytes:
+                raise too_large(settings.max_file_bytes, "attachment.file_too_large")
+        elif len(data) > settings.max_attachment_bytes:
             raise too_large(settings.max_attachment_bytes)
     for data in photos.values():
-        await attachments.save(db, settings.data_dir, io.BytesIO(data), attachments.sniff_image(data) or "", filler.id)
+        if (kind := attachments.sniff_image(data)) is not None:
+            await attachments.save(db, settings.data_dir, io.BytesIO(data), kind, filler.id)
+        else:  # a recording or file of an audio, video or file question: its bytes say which
+            await attachments.save_stream(db, settings.data_dir, _one_piece(data), _kind_of(data), filler.id,
+                                          settings.max_file_bytes)
     rows = [await _one(request, filler, item) for item in outbox.items]
     result = ImportContext(user=account.username, rows=rows, photos=len(photos))
     await audit.record(
@@ -49,6 +55,16 @@ async def import_outbox(
         address=client_address(request),
     )
     return result
+
+
+def _kind_of(data: bytes) -> str:
+    """The file does not say which question holds it: a video container first (an M4A is sound
+    only), then sound, else any file; the submission then checks it against its question."""
+    return next((kind for kind in ("video", "audio") if media.sniff(data[:media.HEAD], kind)), "file")
+
+
+async def _one_piece(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _one(request: Request, filler: Principal, item: SubmissionIn) -> ImportRow:

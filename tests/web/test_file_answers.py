@@ -285,3 +285,16 @@ def test_collect_parts_of_the_wrong_kind_or_too_large_are_refused_with_nothing_s
     assert 400 <= hostile_name.status_code < 500
     nothing_stored(settings)
     assert count(settings, "openrosa_part") == 0
+
+
+def test_a_recording_in_an_imported_outbox_file_is_stored_as_sent(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.test_offline import outbox_file, post_file
+
+    song, film, page = AUDIO["m4a"], VIDEO["mp4"], HOSTILE_PAGE
+    digests = {hashlib.sha256(d).hexdigest(): d for d in (song, film, page)}
+    sha = list(digests)
+    record = body(suara=sha[0], video=sha[1], dokumen=sha[2])
+    imported = post_file(as_("ani"), outbox_file("citra", [record], digests))
+    assert imported.status_code == 200 and imported.text.count('data-outcome="new"') == 1, imported.text
+    for digest, data in digests.items():
+        assert as_("budi").get(f"/api/v1/attachments/{digest}").content == data
