@@ -31,7 +31,7 @@ from server.domain import media
 from server.domain.access import Principal
 from server.domain.form import Form, Question, walk
 from server.errors import PantauError, too_large, wrong_kind
-from server.private_files import create_private, private_dir
+from server.private_files import create_private, move_durably, private_dir
 from server.storage import blobs, photo_clean
 from server.storage.db import Database
 from server.storage.tables import Attachment
@@ -243,42 +243,23 @@ class _Checked:
 
 
 async def _write_file(data_dir: str, pieces: AsyncIterable[bytes]) -> tuple[str, int]:
-    """SQLite: the upload written to a private temporary file while it is hashed, fsynced and
-    renamed to its digest's name; removed when the upload is refused midway."""
+    """SQLite: the upload written to a private temporary file while it is hashed, then fsynced and
+    renamed to its digest's name (private_files.move_durably); removed when it is refused midway."""
     folder = private_dir(Path(data_dir) / "attachments")
     temporary = folder / f".upload.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     digest, size = hashlib.sha256(), 0
-    fh = os.fdopen(create_private(temporary), "wb")
     try:
-        async for piece in pieces:
-            digest.update(piece)
-            size += len(piece)
-            await asyncio.to_thread(fh.write, piece)
-        await asyncio.to_thread(_sync_close, fh)
+        with os.fdopen(create_private(temporary), "wb") as fh:
+            async for piece in pieces:
+                digest.update(piece)
+                size += len(piece)
+                await asyncio.to_thread(fh.write, piece)
         name = digest.hexdigest()
-        target = path_of(data_dir, name)
-        private_dir(target.parent)
-        await asyncio.to_thread(os.replace, temporary, target)
-        await asyncio.to_thread(_sync_folder, target.parent)
+        await asyncio.to_thread(move_durably, temporary, path_of(data_dir, name))  # fsync: off the event loop
     except BaseException:
-        fh.close()
         temporary.unlink(missing_ok=True)
         raise
     return name, size
-
-
-def _sync_close(fh: Any) -> None:
-    fh.flush()
-    os.fsync(fh.fileno())
-    fh.close()
-
-
-def _sync_folder(folder: Path) -> None:
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 async def described(db: Database, digests: list[str]) -> dict[str, tuple[str, int]]:

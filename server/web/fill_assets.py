@@ -112,7 +112,7 @@ def asset_urls() -> dict[str, str]:
 # its attach(spec, F) before the form is ready. A new one is a file there, a name here and its
 # condition in lazy_modules (offline_context caches every one of them for offline filling), at no
 # cost to the forms that do not use it.
-LAZY_MODULES = ("setvalue", "growth", "dupcheck", "repeat", "repchoice", "rank")
+LAZY_MODULES = ("setvalue", "growth", "dupcheck", "repeat", "repchoice", "rank", "files")
 
 
 def media_assets(media: Mapping[str, str] | None) -> dict[str, str]:

@@ -519,13 +519,15 @@ def lazy_modules(compiled: CompiledForm) -> list[str]:
     """The widgets form.js imports for this form (fill_assets.LAZY_MODULES), named in the page's
     config so they load beside the rules: setvalue.js writes values into inputs (triggers and typed
     calculations), growth.js and dupcheck.js check growth measurements and intakes, repeat.js adds
-    and removes repeat instances, rank.js orders a rank's choices. Other forms load none of them."""
+    and removes repeat instances, rank.js orders a rank's choices, files.js keeps audio, video and file
+    answers in the outbox. Other forms load none of them."""
     questions = [f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)]
     used = {"setvalue": any(q.trigger or computed_input(q) for q in questions),
             "growth": growth_rules(compiled) is not None, "dupcheck": bool(registration_checks(compiled)),
             "repeat": any(info.type == "repeat" for info in compiled.fields.values()),
             "repchoice": any(repeat_choices(q) for q in questions),
-            "rank": any(info.type == "rank" for info in compiled.fields.values())}
+            "rank": any(info.type == "rank" for info in compiled.fields.values()),
+            "files": any(q.type in UPLOAD_TYPES for q in questions)}
     return [name for name in LAZY_MODULES if used.get(name)]
 
 

@@ -665,7 +665,7 @@ function attach(rules, mods) {
   form.querySelectorAll('.q.sig').forEach(signaturePad);
   // picker.js (loaded only where the form has a beneficiary question) attaches itself on pantau:siap.
   window.pantauForm = { program: spec.program, msg: msg, refused: refused, at: () => page, open: showPage };
-  const F = { pre, hooks, checks, wrapper, part, refresh: schedule, run: refresh, typed: TYPED, instances, keyOf, ctx, stored, signaturePad, offeredCache, fillSelect, fillBoxes };
+  const F = { pre, hooks, checks, wrapper, part, refresh: schedule, run: refresh, typed: TYPED, instances, keyOf, ctx, stored, signaturePad, offeredCache, fillSelect, fillBoxes, uploads };
   mods.forEach((g) => g.attach(spec, F));
   doc.dispatchEvent(new Event('pantau:siap'));
   form.addEventListener('input', schedule);

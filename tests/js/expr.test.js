@@ -7,7 +7,7 @@ import { parse, evaluate, toBoolean, toNumber, toString } from '../../static/js/
 
 const data = JSON.parse(readFileSync(new URL('../expr_vectors.json', import.meta.url), 'utf8'));
 const sourceOf = (name) => readFileSync(new URL('../../static/js/' + name, import.meta.url), 'utf8');
-const SOURCES = ['expr.js', 'expr-eval.js', 'expr-more.js', 'expr-digest.js', 'form.js', 'dom.js', 'nik.js', 'repeat.js', 'setvalue.js', 'repchoice.js', 'rank.js'];
+const SOURCES = ['expr.js', 'expr-eval.js', 'expr-more.js', 'expr-digest.js', 'form.js', 'dom.js', 'nik.js', 'repeat.js', 'setvalue.js', 'repchoice.js', 'rank.js', 'files.js'];
 
 const decode = (x) => {
   if (Array.isArray(x)) return x.map(decode);
