@@ -51,12 +51,12 @@ def _files(data_dir: Path, database_url: str) -> dict[str, tuple[Path, bytes]]:
     return made
 
 
-async def _attachment_row(url: str, sha: str, size: int) -> None:
+async def _attachment_row(url: str, sha: str, size: int, content_type: str = "image/jpeg") -> None:
     db = Database(url)
     await db.open()
     try:
         await db.fetch("INSERT INTO attachment (sha256, size, content_type, uploaded_at) "
-                       "VALUES ({}, {}, 'image/jpeg', {})", sha, size, clock.now())
+                       "VALUES ({}, {}, {}, {})", sha, size, content_type, clock.now())
     finally:
         await db.close()
 
@@ -108,3 +108,24 @@ def test_a_photo_that_is_not_what_its_row_says_moves_nothing(env: dict[str, str]
     assert_clean_failure(result, "blobs.not_moved")
     assert all(path.exists() for path, _ in made.values())
     assert asyncio.run(_blob_keys(database_url)) == set()
+
+
+def test_a_recording_moves_as_sent_and_a_damaged_one_moves_nothing(env: dict[str, str], database_url: str,
+                                                                    tmp_path: Path) -> None:
+    data_dir = Path(env["PANTAU_DATA_DIR"])
+    song = b"ID3\x04\x00\x00\x00\x00\x00\x21" + bytes(range(256)) * 9000  # kept as sent: named by its bytes
+    name = hashlib.sha256(song).hexdigest()
+    path = attachments.path_of(str(data_dir), name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    damaged = bytearray(song)
+    damaged[5000] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    asyncio.run(_attachment_row(database_url, name, len(song), "audio/mpeg"))
+    refused = pantau("db", "migrate", env=env, cwd=tmp_path)
+    assert_clean_failure(refused, "blobs.not_moved")
+    assert path.exists() and asyncio.run(_blob_keys(database_url)) == set()
+    path.write_bytes(song)
+    moved = pantau("db", "migrate", env=env, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    with blobs.connect(database_url) as conn:
+        assert b"".join(blobs.read_sync(conn, name)) == song
