@@ -15,11 +15,15 @@ for the sockets or the fsync. On PostgreSQL the bench also counts the database's
 submission: it makes its own throwaway cluster with pg_stat_statements loaded (pg_createcluster,
 dropped afterwards; the shared server on 5432 does not load it) and prints, per submission, the
 statements run (`pg_statements`), rows written (`pg_rows`), index entries written (`pg_index_entries`:
-each inserted row, and each updated row that was not a HOT update, times its table's indexes),
+the B-tree leaf inserts the database actually logged, read back from its write-ahead log with
+pg_walinspect between the two readings: one INSERT_LEAF or INSERT_POST record, or a leaf split
+carrying the new entry, per entry; so a partial index counts only the rows that match it, a HOT
+update counts none, and the index entries of anything else the server wrote in the window count too),
 transactions (`pg_xacts`) and the backends' CPU (`pg_cpu_ms`, from /proc, in the clock's ticks).
 Requests go one at a time, so each submission pays a whole writer batch (BEGIN, COMMIT) that under
 load is shared by many. `--show-statements` lists what the counted submissions ran, from
-pg_stat_statements: calls and rows per submission for each statement, most called first."""
+pg_stat_statements: calls and rows per submission for each statement, most called first, then rows
+and index entries per table and the entries per index."""
 
 from __future__ import annotations
 
@@ -114,14 +118,15 @@ def measure(kind: str, count: int, show_statements: bool = False) -> str:
             for path in STAGES:
                 post(path, 500_000 + n if path == STAGES[-1] else n)
         signed_in, validated = (counted(path, 0) for path in STAGES[1:3])
-        before = pg_counters(server.database_url) if kind == "postgres" else {}
+        before, wal_before = pg_counters(server.database_url) if kind == "postgres" else ({}, "")
         shown_before = statements(server.database_url) if show_statements and kind == "postgres" else {}
         tables_before = tables(server.database_url) if show_statements and kind == "postgres" else {}
         submit = counted(STAGES[3], 0)
-        after = pg_counters(server.database_url) if kind == "postgres" else {}
+        after, wal_after = pg_counters(server.database_url, wal_before) if kind == "postgres" else ({}, "")
         if show_statements and kind == "postgres":
             print_statements(shown_before, statements(server.database_url), count)
             print_tables(tables_before, tables(server.database_url), count)
+            print_indexes(index_entries(server.database_url, wal_before, wal_after), count)
         if after:  # the reading before is itself a statement and a transaction that the one after sees
             own = 3 if show_statements else 1  # and so are --show-statements' two readings before
             after["statements"] -= own
@@ -142,22 +147,22 @@ STATS = """SELECT
   (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
     WHERE d.datname = current_database()),
   (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables),
-  (SELECT coalesce(sum((t.n_tup_ins + t.n_tup_upd - t.n_tup_hot_upd)
-                       * (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)), 0)
-     FROM pg_stat_user_tables t),
+  pg_current_wal_lsn(),
   (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
   (SELECT string_agg(pid::text, ' ') FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid())"""
 
 
-def pg_counters(url: str) -> dict[str, float]:
+def pg_counters(url: str, since: str = "") -> tuple[dict[str, float], str]:
     """The database's own counters of this bench's database. Backends report their statistics when
-    idle, at most about every 10 s: wait that long first."""
+    idle, at most about every 10 s: wait that long first. `since` (the WAL position of the reading
+    before) makes index_entries the entries logged since then (without it, 0); the WAL position of
+    this reading comes second."""
     time.sleep(11)
     port, name = url.rsplit(":", 1)[1].split("/")
     out = subprocess.run(["psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", name,
                           "-c", STATS], capture_output=True, text=True, check=True).stdout.strip()
-    statements, rows_, entries, xacts, pids = out.split("|")
+    statements, rows_, lsn, xacts, pids = out.split("|")
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = 0
     for pid in pids.split():
@@ -166,8 +171,36 @@ def pg_counters(url: str) -> dict[str, float]:
         except OSError:
             continue
         cpu += int(fields[11]) + int(fields[12])  # utime, stime
+    entries = sum(n for _table, n in index_entries(url, since, lsn).values()) if since else 0
     return {"statements": float(statements), "rows": float(rows_), "index_entries": float(entries),
-            "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks}
+            "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks}, lsn
+
+
+# A B-tree entry written: into a leaf (INSERT_LEAF), into a posting list of equal keys (INSERT_POST),
+# or as the page splits (SPLIT_L / SPLIT_R carry the new entry; an upper level's split, rare in a
+# count this small, is counted too); a BRIN index's summary written or widened counts as one entry.
+# Block 0 of a record is the index the entry went into. The system catalogs' own (autovacuum's
+# ANALYZE writing pg_statistic, ~13 entries per submission in a count of 10) are left out.
+WAL_ENTRIES = """SELECT i.relname, t.relname, count(*)
+  FROM pg_get_wal_records_info('{start}', '{end}') w
+  JOIN pg_class i ON i.relfilenode = substring(w.block_ref from 'blkref #0: rel \\d+/\\d+/(\\d+)')::oid
+  JOIN pg_index x ON x.indexrelid = i.oid JOIN pg_class t ON t.oid = x.indrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+    AND (w.resource_manager = 'Btree' AND w.record_type IN ('INSERT_LEAF', 'INSERT_POST', 'SPLIT_L', 'SPLIT_R')
+         OR w.resource_manager = 'BRIN' AND w.record_type IN ('INSERT', 'UPDATE', 'SAMEPAGE_UPDATE'))
+    AND substring(w.block_ref from 'blkref #0: rel \\d+/(\\d+)/')::oid
+        = (SELECT oid FROM pg_database WHERE datname = current_database())
+  GROUP BY i.relname, t.relname"""
+
+
+def index_entries(url: str, start: str, end: str) -> dict[str, tuple[str, int]]:
+    """Index -> (its table, entries written between two WAL positions), from pg_walinspect."""
+    port, name = url.rsplit(":", 1)[1].split("/")
+    out = subprocess.run(["psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", name,
+                          "-c", WAL_ENTRIES.format(start=start, end=end)],
+                         capture_output=True, text=True, check=True).stdout
+    return {f[0]: (f[1], int(f[2])) for f in (line.split("|") for line in out.splitlines())}
 
 
 SHOWN = """SELECT s.query, sum(s.calls), sum(s.rows) FROM pg_stat_statements s
@@ -227,9 +260,18 @@ def print_tables(before: dict[str, tuple[int, ...]], after: dict[str, tuple[int,
             print(" ".join(f"{m:6.2f}" for m in moved) + f" {indexes:4d}  {table}")
 
 
+def print_indexes(entries: dict[str, tuple[str, int]], count: int) -> None:
+    """`--show-statements`: index entries written per submission, per index (what pg_index_entries adds up)."""
+    print(f"{'entries':>7}  index (table), per submission")
+    for index, (table, n) in sorted(entries.items(), key=lambda e: (e[1][0], e[0])):
+        print(f"{n / count:7.2f}  {index} ({table})")
+    print(f"{sum(n for _t, n in entries.values()) / count:7.2f}  in all")
+
+
 @contextmanager
 def own_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster with pg_stat_statements loaded, on a free port."""
+    """A throwaway PostgreSQL cluster with pg_stat_statements loaded and pg_walinspect in every new
+    database, on a free port."""
     version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".")])[-1]
     name = f"pantau_cost{os.getpid()}"
     with socket.socket() as probe:
@@ -240,7 +282,8 @@ def own_cluster() -> Iterator[str]:
                         "-o", "shared_preload_libraries=pg_stat_statements", "--", "--auth=trust"],
                        capture_output=True, check=True, timeout=180)
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "template1", "-c",
-                        "CREATE EXTENSION pg_stat_statements"], capture_output=True, check=True)
+                        "CREATE EXTENSION pg_stat_statements; CREATE EXTENSION pg_walinspect"],
+                       capture_output=True, check=True)
         yield port
     finally:
         subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True, timeout=120, check=False)

@@ -33,8 +33,9 @@ async def found(db: Database, principal: Principal, digits: str, keys: pii.Keys,
     await audit.record(db, principal, "nik.search", target_type="beneficiary" if hit else "",
                        target_id=str(hit["id"]) if hit else "", area_code=str(hit["area_code"]) if hit else "",
                        detail="ditemukan" if hit else "tidak ditemukan", address=address)
-    recent = await db.fetch("SELECT COUNT(*) AS n FROM audit_log WHERE actor_id = {} AND at > {} AND action = {}",
-                            principal.id, now - WINDOW, "nik.search")
+    # the action as a literal: it is the predicate of the partial index this uses (audit_log_nik_search)
+    recent = await db.fetch("SELECT COUNT(*) AS n FROM audit_log WHERE actor_id = {} AND at > {} "
+                            "AND action = 'nik.search'", principal.id, now - WINDOW)
     if int(recent[0]["n"]) > SEARCHES_PER_MINUTE:
         raise PantauError("registry.id_search_limited", limit=SEARCHES_PER_MINUTE)
     return hit is not None

@@ -37,12 +37,12 @@ STATEMENTS = [
         address VARCHAR(64) NOT NULL DEFAULT ''
     )""",
     # The audit page's date range: audit.page (at >= since, at < until; ORDER BY id DESC walks the
-    # primary key, this index serves a narrow range far back).
+    # primary key, this index serves a narrow range far back). A BRIN on PostgreSQL since m0021.
     "CREATE INDEX audit_log_at ON audit_log (at)",
     # The audit page filtered by action: audit.page (action =, with the date range).
     "CREATE INDEX audit_log_action ON audit_log (action, at)",
     # One person's recent NIK look-ups: id_search.found (actor_id = AND at > AND action =, the rate
-    # limit of the whole-NIK search).
+    # limit of the whole-NIK search). Replaced by the partial audit_log_nik_search in m0021.
     "CREATE INDEX audit_log_actor ON audit_log (actor_id, at)",
 ]
 
