@@ -49,6 +49,8 @@ LOADERS: dict[str, set[str]] = {
     "/api/v1/beneficiaries/{beneficiary_id:uuid}": {"access.beneficiary_for"},
     "/f/{form_id:str}": {"access.form_version_for"},
     "/f/{form_id:str}/aturan": {"access.form_version_for"},
+    # Staff who edit forms see the preview's media; everyone else only a form they may fill.
+    "/f/{form_id:str}/media/{sha256:str}/{name:str}": {"access.form_for_edit", "access.form_version_for"},
     "/formXml/{form_id:str}/{version:str}": {"access.form_version_for"},
     "/xformsManifest/{form_id:str}/{version:str}": {"access.form_version_for"},
     "/xformsMedia/{form_id:str}/{version:str}/{filename:str}": {"access.form_version_for"},
@@ -71,6 +73,7 @@ LOADERS: dict[str, set[str]] = {
     "/formulir/{form_id:str}/penugasan": {"access.form_for_edit"},
     "/formulir/{form_id:str}/unduh": {"access.form_for_edit"},
     "/formulir/{form_id:str}/jawaban": {"access.form_for_edit"},
+    "/formulir/{form_id:str}/media": {"access.form_for_edit"},
     # Saving a draft may create the form: editors are area-free, so the need is the whole rule.
     "/formulir/{form_id:str}/draf": {"access.require"},
     "/laporan/run/{run_id:int}": {"access.report_run_for"},
@@ -231,9 +234,10 @@ def _url(path: str, ids: dict[str, str]) -> str:
 OWNER = {"/pengguna/": "admin", "/formulir/": "ani", "/laporan/": "budi", "/data/": "budi",
          "/api/v1/forms/{form_id:str}/export": "budi"}
 # No control: the edition's PDF was never rendered, the form has no draft to publish, the form no
-# media file; the app key routes sign in by the key itself, and import jobs and pairs are not seeded.
-NO_CONTROL = ("/laporan/edisi/", "/formulir/{form_id:str}/terbit", "{filename:str}", "/key/", "/penerima/impor/",
-              "{candidate_id:int}")
+# media file (nor one named {name}); the app key routes sign in by the key itself, and import jobs
+# and pairs are not seeded.
+NO_CONTROL = ("/laporan/edisi/", "/formulir/{form_id:str}/terbit", "{filename:str}", "{name:str}", "/key/",
+              "/penerima/impor/", "{candidate_id:int}")
 # A reviewer reads every form's definition and data of their areas: for him the form exists, and
 # its lists and export hold none of Tenggarong's records.
 FORM_LEVEL = {"/api/v1/forms/{form_id:str}", "/api/v1/forms/{form_id:str}/submissions",
