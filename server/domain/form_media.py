@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from server.domain import media
 from server.domain.form import Choice, Form, Question, walk
 
 MEDIA_KINDS = ("image", "big-image", "audio", "video")
@@ -21,7 +22,10 @@ COLUMN_FAMILY = {"image": "image", "big-image": "image", "audio": "audio", "vide
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif,audio/mpeg,audio/ogg,audio/mp4,audio/wav,video/mp4,video/webm"
 MAX_NAME = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MP4_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ")
+_IMAGES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"RIFF", "image/webp"),
+           (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+# The recordings a form may show: the players of a phone's browser (a 3GP video plays on Android).
+_PLAYED = frozenset(ACCEPT.split(",")) | {"video/3gpp"}
 
 
 def media_kind(column: str) -> str | None:
@@ -84,27 +88,17 @@ def bad_name(name: str) -> bool:
 
 
 def sniff(data: bytes) -> str | None:
-    """The content type the bytes are, among those accepted; None for anything else (SVG included)."""
+    """The content type the bytes are, among those a phone's browser shows (ACCEPT); None for
+    anything else (SVG included). Sound and video are told apart as answers' recordings are
+    (domain/media.sniff); video first, since an MP4 of sound only says so in its brand."""
     head = data[:64]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "audio/wav"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
-                                   and head[1] & 0x06 != 0):  # an MPEG audio frame: sync bits and a layer
-        return "audio/mpeg"
-    if head.startswith(b"OggS"):
-        return "audio/ogg"
-    if head[4:8] == b"ftyp":
-        return "audio/mp4" if head[8:12] in _MP4_AUDIO_BRANDS else "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
+    for signature, content_type in _IMAGES:
+        if head.startswith(signature) and (content_type != "image/webp" or head[8:12] == b"WEBP"):
+            return content_type
+    for kind in ("video", "audio"):
+        found = media.sniff(head[:media.HEAD], kind)
+        if found in _PLAYED:
+            return found
     return None
 
 

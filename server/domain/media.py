@@ -19,7 +19,7 @@ EXTENSIONS = {"audio/mpeg": "mp3", "audio/ogg": "ogg", "audio/mp4": "m4a", "audi
               "video/3gpp": "3gp", "video/webm": "webm", OCTET: "bin"}
 
 # An ISO media file (MP4, M4A, 3GP) says which in its `ftyp` box's brand.
-_AUDIO_BRANDS = ("M4A ", "M4B ", "F4A ")
+_AUDIO_BRANDS = ("M4A ", "M4B ", "M4P ", "F4A ")
 _3GP_BRANDS = ("3gp", "3g2")
 
 
