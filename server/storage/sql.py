@@ -70,14 +70,11 @@ def for_sqlite(sql: str) -> str:
     return compiled
 
 
-def for_psycopg(sql: str, *, keep: bool = True) -> str:
-    """`{}` -> `%s`, and a literal `%` (a LIKE pattern written into the text) -> `%%`. `keep=False`:
-    not cached, for a text that seldom repeats (the writer's joined multi-row INSERTs)."""
+def for_psycopg(sql: str) -> str:
+    """`{}` -> `%s`, and a literal `%` (a LIKE pattern written into the text) -> `%%`."""
     compiled = _FORMAT.get(sql)
     if compiled is None:
-        compiled = sql.replace("%", "%%").replace("{}", "%s")
-        if keep:
-            _FORMAT[sql] = compiled
+        compiled = _FORMAT[sql] = sql.replace("%", "%%").replace("{}", "%s")
     return compiled
 
 

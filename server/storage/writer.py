@@ -112,10 +112,18 @@ class Tx:
         self.deferred = []
         self.pending_keys = set()
         if self.kind == "postgres":
-            for text, values in _joined(grouped):
-                # not prepared: its text changes with the batch's rows, and each text psycopg prepared
-                # would push a repeating statement out of its cache of 100 (a DEALLOCATE each time)
-                self.conn.execute(text, values, prepare=False).close()
+            # A raw cursor ($1, $2 ... in the text): psycopg parses a %s text of more than 50 parameters
+            # in Python on every call (it caches only smaller ones), and a registration's rows have ~70.
+            # Not prepared: its text changes with the batch's shape, and each text psycopg prepared
+            # would push a repeating statement out of its cache of 100 (a DEALLOCATE each time).
+            from psycopg import RawCursor
+
+            cursor = RawCursor(self.conn)
+            try:
+                for text, values in _joined(grouped):
+                    cursor.execute(text, values, prepare=False)
+            finally:
+                cursor.close()
             return
         for sql, rows in grouped.items():
             cursor = self.conn.cursor()
@@ -150,21 +158,43 @@ MAX_PARAMETERS = 32_000
 
 def _joined(grouped: dict[str, list[tuple[Any, ...]]]) -> list[tuple[str, list[Any]]]:
     """PostgreSQL: the deferred INSERTs as few statements as the parameter limit allows, each a
-    multi-row INSERT per table joined in one WITH (`WITH w0 AS (INSERT ...), w1 AS (...) INSERT ...`).
-    The parts run on one snapshot, so no part may read another's rows: they are INSERTs of rows
-    nothing in the batch reads back before COMMIT, and the foreign keys they carry are checked at
-    the statement's end, when every part's rows are there."""
-    parts: list[tuple[str, list[Any]]] = []
-    for sql, rows in grouped.items():
+    multi-row INSERT per table joined in one WITH (`WITH w0 AS (INSERT ...), w1 AS (...) INSERT ...`),
+    with numbered parameters ($1, $2 ...). The parts run on one snapshot, so no part may read another's
+    rows: they are INSERTs of rows nothing in the batch reads back before COMMIT, and the foreign keys
+    they carry are checked at the statement's end, when every part's rows are there. The texts are
+    made once per shape (which statements, how many rows of each): a batch of one registration has
+    the same shape every time."""
+    shape = tuple([(sql, len(rows)) for sql, rows in grouped.items()])
+    plan = _PLANS.get(shape)
+    if plan is None:
+        if len(_PLANS) >= MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[shape] = _plan(shape)
+    rows_of = list(grouped.values())
+    return [(text, [value for group, start, stop in spans for row in rows_of[group][start:stop] for value in row])
+            for text, spans in plan]
+
+
+# (statement texts, each with the (statement, first row, row past the last) spans its parameters come from)
+_Plan = list[tuple[str, tuple[tuple[int, int, int], ...]]]
+_PLANS: dict[tuple[tuple[str, int], ...], _Plan] = {}
+MAX_PLANS = 512  # shapes kept; past it they are made again (batches under load come in many sizes)
+
+
+def _plan(shape: tuple[tuple[str, int], ...]) -> _Plan:
+    parts: list[tuple[str, int, tuple[int, int, int]]] = []  # (text with {}, parameters, span)
+    for group, (sql, count) in enumerate(shape):
         head, row, tail = _values_split(sql)
-        per = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
-        for start in range(0, len(rows), per):
-            chunk = rows[start:start + per]
-            parts.append((f"{head}{', '.join([row] * len(chunk))}{tail}", [v for r in chunk for v in r]))
-    statements: list[tuple[str, list[Any]]] = []
-    current: list[tuple[str, list[Any]]] = []
+        width = row.count("{}")
+        per = max(1, MAX_PARAMETERS // max(1, width))
+        for start in range(0, count, per):
+            stop = min(count, start + per)
+            parts.append((f"{head}{', '.join([row] * (stop - start))}{tail}", width * (stop - start),
+                          (group, start, stop)))
+    statements: _Plan = []
+    current: list[tuple[str, int, tuple[int, int, int]]] = []
     for part in parts:
-        if current and sum(len(a) for _s, a in current) + len(part[1]) > MAX_PARAMETERS:
+        if current and sum(size for _s, size, _span in current) + part[1] > MAX_PARAMETERS:
             statements.append(_with(current))
             current = []
         current.append(part)
@@ -173,12 +203,14 @@ def _joined(grouped: dict[str, list[tuple[Any, ...]]]) -> list[tuple[str, list[A
     return statements
 
 
-def _with(parts: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+def _with(parts: list[tuple[str, int, tuple[int, int, int]]]) -> tuple[str, tuple[tuple[int, int, int], ...]]:
     *first, last = parts
-    text = (("WITH " + ", ".join(f"w{n} AS ({sql})" for n, (sql, _a) in enumerate(first)) + " ") if first else "")
+    text = (("WITH " + ", ".join(f"w{n} AS ({sql})" for n, (sql, _size, _span) in enumerate(first)) + " ")
+            if first else "")
     text += last[0]
-    args = [value for _sql, part_args in first for value in part_args] + last[1]
-    return for_psycopg(text, keep=False), args
+    pieces = text.split("{}")
+    numbered = pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], 1))
+    return numbered, tuple(span for _sql, _size, span in parts)
 
 
 _SPLITS: dict[str, tuple[str, str, str]] = {}
