@@ -11,8 +11,8 @@ import argparse
 import hashlib
 from pathlib import Path
 
+from server.cli.attach import Attached, attach_argument, attached_files
 from server.cli.common import prepared_settings, with_db
-from server.cli.forms import Attached, attach_argument, attached_files
 from server.domain.form import Form
 from server.domain.form_media import bad_name, named_files
 from server.errors import PantauError
