@@ -110,6 +110,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/formulir/{form_id:str}/penugasan"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/formulir/{form_id:str}/unduh"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/formulir/{form_id:str}/jawaban"): row(302, 404, 404, 403, 403, 403),
+    # Form media: uploaded by who edits forms; a file read by them (the preview) or by who may fill.
+    ("POST", "/formulir/{form_id:str}/media"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/f/{form_id:str}/media/{sha256:str}/{name:str}"): row(302, 404, 404, 403, 404, 404),
     # Offline first: the service worker is public; the phone's pages are for who may fill.
     ("GET", "/sw.js"): EVERYONE_200,
     ("GET", "/api/v1/offline"): row(401, 200, 200, 403, 200, 200),
@@ -178,8 +181,9 @@ def concrete(path: str, ids: dict[str, int]) -> str:
             .replace("/aturan", "/aturan?v=1").replace("{version:str}", "0123456789ab")
             .replace("{token_id:int}", "999999").replace("{candidate_id:int}", "999999")
             .replace("{job_id:str}", "j" * 22).replace("{app_key:str}", "k" * 48)
-            .replace("{filename:str}", "penerima.csv").replace("{key_id:int}", "999999")
-            .replace("{run_id:int}", "999999").replace("{edition_id:int}", "999999").replace("{size:int}", "192"))
+            .replace("{filename:str}", "penerima.csv").replace("{name:str}", "foto.jpg")
+            .replace("{key_id:int}", "999999").replace("{run_id:int}", "999999")
+            .replace("{edition_id:int}", "999999").replace("{size:int}", "192"))
 
 
 @pytest.mark.parametrize("who", WHO)
