@@ -28,7 +28,7 @@ ATOMS = [
     "'${x}'", "'l'", "'SHA-1'",
 ]  # fmt: skip
 INSTANCES = {"l": [{"n": "a", "v": "1"}, {"n": "5", "v": "x"}, {"n": "", "v": "2026-03-31"}], "m": [{"n": 3}]}
-RANDOM = {"uuid"}  # a new value at every call: the vectors check its shape, not its value
+RANDOM = {"uuid", "random"}  # a new value at every call: the vectors check its shape or range, not its value
 OPERATORS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
 NOISE = [*"${}()[],.'\"+-*=!<>/|&%# 0a", "..", "div", " and ", "😀", "\u00a0"]
 VALUES: list[Any] = [
