@@ -79,6 +79,10 @@ def clean(source: BinaryIO, kind: str, out: BinaryIO, max_side: int | None = Non
         if whole and width * height > DECODE_PIXELS:
             raise PantauError("attachment.too_many_pixels", megapixels=round(width * height / 1e6, 1),
                               limit=round(DECODE_PIXELS / 1e6, 1), side=max_side)
+        # The structure is walked as for a kept photo first: Pillow pads a truncated picture with grey
+        # when ImageFile.LOAD_TRUNCATED_IMAGES is on, which importing WeasyPrint turns on process-wide.
+        _KEEP[kind](source, _Discard(), 1)
+        source.seek(0)
         if jpeg_colour:  # progressive too: libjpeg keeps its coefficients, but the pixels come in strips
             _scale_jpeg(source, (width, height), mode, orientation, max_side, out)
         else:

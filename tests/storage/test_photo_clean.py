@@ -177,3 +177,21 @@ async def test_a_hostile_file_is_refused_with_nothing_written(name: str, tmp_pat
         assert not await db.fetch("SELECT sha256 FROM blob") and not await db.fetch("SELECT sha256 FROM blob_chunk")
     else:
         assert [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("kind", ["image/jpeg", "image/png"])
+def test_a_truncated_photo_to_scale_is_refused_also_where_weasyprint_allows_truncated_images(
+        kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import, for the whole process: a node that
+    has made a report would otherwise scale a cut photo, its missing part grey."""
+    import weasyprint  # noqa: F401  (what a report-making node has imported)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    out = io.BytesIO()
+    _scene(640, 480).save(out, "JPEG" if kind == "image/jpeg" else "PNG")
+    cut = out.getvalue()[: len(out.getvalue()) * 2 // 3]
+    with pytest.raises(PantauError) as refused:
+        photo_clean.clean(io.BytesIO(cut), kind, io.BytesIO(), 100)
+    assert refused.value.code == "attachment.not_image"
