@@ -81,7 +81,7 @@ def clean(source: BinaryIO, kind: str, out: BinaryIO, max_side: int | None = Non
                               limit=round(DECODE_PIXELS / 1e6, 1), side=max_side)
         # The structure is walked as for a kept photo first: Pillow pads a truncated picture with grey
         # when ImageFile.LOAD_TRUNCATED_IMAGES is on, which importing WeasyPrint turns on process-wide.
-        _KEEP[kind](source, _Discard(), 1)
+        _KEEP[kind](source, _Discard(), 1)  # type: ignore[arg-type]
         source.seek(0)
         if jpeg_colour:  # progressive too: libjpeg keeps its coefficients, but the pixels come in strips
             _scale_jpeg(source, (width, height), mode, orientation, max_side, out)
