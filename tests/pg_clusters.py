@@ -5,6 +5,7 @@ postgres user) and fail loudly, never skip, when they cannot be made."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -58,11 +59,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+_made = itertools.count(1)
+
+
 @contextmanager
 def primary_and_standby() -> Iterator[Pair]:
     assert os.geteuid() == 0, "the standby tests make PostgreSQL clusters: they run as root (as CI does)"
     version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".")])[-1]
-    tag = f"pantau_t{os.getpid()}"
+    # The session's shared pair and a drill's own pair live side by side: each pair its own names.
+    tag = f"pantau_t{os.getpid()}_{next(_made)}"
     pair = Pair(version, f"{tag}_p", f"{tag}_s", _free_port(), _free_port())
     try:
         # initdb --auth=trust writes pg_hba lines for replication connections too.

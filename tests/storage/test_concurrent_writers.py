@@ -190,7 +190,10 @@ async def test_a_real_deadlock_is_run_again_not_reported(db: Database) -> None:
         await two.stop()
     assert outcomes == ["x", "y"]  # PostgreSQL aborted one of them (40P01); it ran again and succeeded
     # The loser ran again once: as the careful rerun of its batch (it had no savepoint yet) or as a retry.
-    assert len(runs) == 3 and one.retries + two.retries + one.reruns + two.reruns == 1
+    # On a loaded machine both backends' deadlock checks can fire before the first victim has let go,
+    # and PostgreSQL then aborts both: each runs again once, and still nothing is reported.
+    again = one.retries + two.retries + one.reruns + two.reruns
+    assert (len(runs), again) in ((3, 1), (4, 2)) and sorted(runs[2:]) == sorted(set(runs[2:]))
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="a deferred trigger failing COMMIT: PostgreSQL's")
