@@ -54,7 +54,12 @@ def move_durably(written: Path, path: Path) -> None:
         os.fsync(fh.fileno())
     private_dir(path.parent)
     os.replace(written, path)
-    directory = os.open(path.parent, os.O_RDONLY)
+    sync_folder(path.parent)
+
+
+def sync_folder(path: Path) -> None:
+    """A rename or link is durable only once the folder holding it is synced."""
+    directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(directory)
     finally:

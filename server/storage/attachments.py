@@ -31,7 +31,7 @@ from server.domain import media
 from server.domain.access import Principal
 from server.domain.form import Form, Question, walk
 from server.errors import PantauError, too_large, wrong_kind
-from server.private_files import create_private, move_durably, private_dir
+from server.private_files import create_private, move_durably, private_dir, sync_folder
 from server.storage import blobs, photo_clean
 from server.storage.db import Database
 from server.storage.tables import Attachment
@@ -164,11 +164,7 @@ def _keep_file(out: Any, path: Path) -> None:
         os.link(out.name, path)
     except FileExistsError:
         return  # the same photo stored by another request meanwhile: the first copy stands
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    sync_folder(path.parent)
 
 
 class Saved(msgspec.Struct, frozen=True, kw_only=True):

@@ -27,6 +27,7 @@ import msgspec
 
 from server import clock
 from server.errors import PantauError
+from server.private_files import sync_folder
 from server.storage import migrate
 
 # The files SQLite may keep beside a database file.
@@ -124,7 +125,7 @@ class Snapshot:
             if self.target.exists():
                 raise PantauError("backup.target_exists", path=str(self.target)) from None
             os.rename(self.partial, self.target)
-        fsync_dir(self.target.parent)
+        sync_folder(self.target.parent)
         return self.target.stat().st_size
 
 
@@ -152,15 +153,6 @@ def quick_check(path: Path) -> str:
 
 def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """A rename or link is durable only once the folder holding it is synced."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
@@ -251,5 +243,5 @@ def put_in_place(copy: Path, database: Path) -> Path | None:
     for suffix in SIDE_SUFFIXES:  # the key check opened the copy; a clean close leaves these empty
         Path(f"{copy}{suffix}").unlink(missing_ok=True)
     os.rename(copy, database)
-    fsync_dir(database.parent)
+    sync_folder(database.parent)
     return kept
