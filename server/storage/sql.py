@@ -82,9 +82,15 @@ def for_asyncpg(sql: str) -> str:
     """`{}` -> `$1`, `$2`, ... in order."""
     compiled = _NUMERIC.get(sql)
     if compiled is None:
-        parts = sql.split("{}")
-        compiled = _NUMERIC[sql] = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+        compiled = _NUMERIC[sql] = numbered(sql)
     return compiled
+
+
+def numbered(sql: str) -> str:
+    """`{}` -> `$1`, `$2`, ... in order, not cached: for a text its caller makes once and keeps (the
+    writer's joined INSERTs, one per batch shape)."""
+    parts = sql.split("{}")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
 
 
 def marks(count: int) -> str:

@@ -34,7 +34,7 @@ import piccolo.engine.sqlite  # noqa: F401 - registers sqlite3 adapters/converte
 from server.errors import PantauError
 from server.storage import faults
 from server.storage.db import CLIENT_GRACE_S, PLAN_CACHE_MODE, Database
-from server.storage.sql import for_psycopg, for_sqlite, psycopg_url
+from server.storage.sql import for_psycopg, for_sqlite, numbered, psycopg_url
 
 T = TypeVar("T")
 log = logging.getLogger("pantau.writer")
@@ -212,9 +212,7 @@ def _with(parts: list[tuple[str, int, tuple[int, int, int]]]) -> tuple[str, tupl
     text = (("WITH " + ", ".join(f"w{n} AS ({sql})" for n, (sql, _size, _span) in enumerate(first)) + " ")
             if first else "")
     text += last[0]
-    pieces = text.split("{}")
-    numbered = pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], 1))
-    return numbered, tuple(span for _sql, _size, span in parts)
+    return numbered(text), tuple(span for _sql, _size, span in parts)
 
 
 _SPLITS: dict[str, tuple[str, str, str]] = {}
