@@ -40,13 +40,8 @@ CHUNK = 1 << 16
 # decompression bomb, refused before anything is decoded.
 MAX_PIXELS = 40_000_000
 # A PNG, WebP, CMYK or progressive JPEG beyond the limits is decoded whole (4 bytes a pixel; a
-# progressive JPEG also keeps its coefficients, 3 bytes a pixel) to be scaled: at most this many,
-# so that a photo costs a node less than 10 MB (7 bytes a pixel at worst: 7.7 MB).
-DECODE_PIXELS = 1_100_000
-# A baseline JPEG's brightness is decoded at the largest DCT scale (1, 1/2, 1/4, 1/8) that fits this
-# many pixels, one byte each; a limit between that scale and the next (max_pixels 3000 for a 4000 px
-# photo) is kept at the smaller size, still within the form's limit, rather than decoded at full size.
-LUMA_PIXELS = 3_200_000
+# progressive JPEG also keeps its coefficients, 3 bytes a pixel) to be scaled: at most this many.
+DECODE_PIXELS = 4_000_000
 QUALITY = 85  # a scaled photo; the phone's runtime encodes at 0.8 (static/js/form.js)
 STRIP = 128  # rows of the scaled photo encoded at a time: a multiple of the 16-row 4:2:0 MCU
 
@@ -294,9 +289,6 @@ def _decoded(source: BinaryIO, mode: str, wanted: tuple[int, int]) -> Image.Imag
 def _scale_jpeg(source: BinaryIO, size: tuple[int, int], mode: str, orientation: int, max_side: int,
                 out: BinaryIO) -> None:
     target = _target(size, max_side)
-    scale = next(n for n in (1, 2, 4, 8) if math.ceil(size[0] / n) * math.ceil(size[1] / n) <= LUMA_PIXELS or n == 8)
-    if scale > 1 and max(target) > max(size) / scale:
-        target = _target(size, math.floor(max(size) / scale))
     planes: list[Image.Image] = []
     if mode != "L":
         colour = _decoded(source, "YCbCr", (math.ceil(target[0] / 2), math.ceil(target[1] / 2)))

@@ -30,17 +30,6 @@ def test_a_5_mb_camera_photo_scaled_for_a_form_costs_less_than_10_mb(tmp_path: P
     assert figures["rss_growth"] < BUDGET, figures
 
 
-def test_a_limit_between_two_dct_scales_keeps_the_photo_at_the_smaller_for_less_than_10_mb(
-        tmp_path: Path, database_url: str) -> None:
-    """max_pixels 3000 for a 4000 px photo would need the brightness decoded at full size (12 MB);
-    it is decoded at half size and kept at 2000 px, within the form's limit."""
-    photo = tmp_path / "between.jpg"
-    photo.write_bytes(camera_photo(WIDTH, HEIGHT))
-    figures = measure(database_url, str(tmp_path / "data"), photo, 3000)
-    assert (figures["width"], figures["height"], figures["jpeg"]) == (WIDTH // 2, HEIGHT // 2, 1)
-    assert figures["rss_growth"] < BUDGET, figures
-
-
 def test_a_5_mb_full_size_camera_photo_is_kept_as_sent_for_less_than_10_mb(tmp_path: Path,
                                                                           database_url: str) -> None:
     """The API's and ODK Collect's path: a 12-megapixel photo within the limits is never decoded."""
