@@ -19,7 +19,9 @@ the B-tree leaf inserts the database actually logged, read back from its write-a
 pg_walinspect between the two readings: one INSERT_LEAF or INSERT_POST record, or a leaf split
 carrying the new entry, per entry; so a partial index counts only the rows that match it, a HOT
 update counts none, and the index entries of anything else the server wrote in the window count too),
-transactions (`pg_xacts`) and the backends' CPU (`pg_cpu_ms`, from /proc, in the clock's ticks).
+transactions (`pg_xacts`), the backends' CPU (`pg_cpu_ms`, from /proc, in the clock's ticks, backend by
+backend) and the statements' execution time (`pg_exec_ms`, pg_stat_statements' total_exec_time: what
+the statements themselves took, without the commits and the protocol around them).
 Requests go one at a time, so each submission pays a whole writer batch (BEGIN, COMMIT) that under
 load is shared by many. `--show-statements` lists what the counted submissions ran, from
 pg_stat_statements: calls and rows per submission for each statement, most called first, then rows
@@ -118,11 +120,14 @@ def measure(kind: str, count: int, show_statements: bool = False) -> str:
             for path in STAGES:
                 post(path, 500_000 + n if path == STAGES[-1] else n)
         signed_in, validated = (counted(path, 0) for path in STAGES[1:3])
-        before, wal_before = pg_counters(server.database_url) if kind == "postgres" else ({}, "")
+        before, wal_before, cpu_before = pg_counters(server.database_url) if kind == "postgres" else ({}, "", {})
         shown_before = statements(server.database_url) if show_statements and kind == "postgres" else {}
         tables_before = tables(server.database_url) if show_statements and kind == "postgres" else {}
         submit = counted(STAGES[3], 0)
-        after, wal_after = pg_counters(server.database_url, wal_before) if kind == "postgres" else ({}, "")
+        after, wal_after, _cpu = (pg_counters(server.database_url, wal_before, cpu_before) if kind == "postgres"
+                                  else ({}, "", {}))
+        if after:
+            before["cpu_ms"] = 0.0  # after's is already the difference, backend by backend
         if show_statements and kind == "postgres":
             print_statements(shown_before, statements(server.database_url), count)
             print_tables(tables_before, tables(server.database_url), count)
@@ -140,7 +145,7 @@ def measure(kind: str, count: int, show_statements: bool = False) -> str:
     return (f"BENCH submit_cost {submit / 1e6:.2f} Minstr/sub db={kind} noop_minstr={noop / 1e6:.3f} "
             f"ratio_instr={noop / submit:.3f} signed_in_minstr={signed_in / 1e6:.3f} "
             f"validated_minstr={validated / 1e6:.3f} requests={count} workers=1"
-            + "".join(f" pg_{k}={(after[k] - before[k]) / count:.{2 if k == 'cpu_ms' else 1}f}" for k in after))
+            + "".join(f" pg_{k}={(after[k] - before[k]) / count:.{2 if k.endswith('_ms') else 1}f}" for k in after))
 
 
 STATS = """SELECT
@@ -150,30 +155,38 @@ STATS = """SELECT
   pg_current_wal_lsn(),
   (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
   (SELECT string_agg(pid::text, ' ') FROM pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_backend_pid())"""
+    WHERE datname = current_database() AND pid <> pg_backend_pid()),
+  (SELECT coalesce(sum(s.total_exec_time), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+    WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat%'
+      AND s.query NOT LIKE '%pg_current_wal_lsn%' AND s.query NOT LIKE '%pg_get_wal%')"""
 
 
-def pg_counters(url: str, since: str = "") -> tuple[dict[str, float], str]:
+def pg_counters(url: str, since: str = "", cpu_before: dict[int, int] | None = None
+                ) -> tuple[dict[str, float], str, dict[int, int]]:
     """The database's own counters of this bench's database. Backends report their statistics when
     idle, at most about every 10 s: wait that long first. `since` (the WAL position of the reading
     before) makes index_entries the entries logged since then (without it, 0); the WAL position of
-    this reading comes second."""
+    this reading comes second, and each backend's CPU ticks third. cpu_ms is each backend's CPU
+    since `cpu_before` (a backend that started since counts whole: its start was work in the window;
+    one that ended since is lost, which a pooled server's backends rarely do); exec_ms is
+    pg_stat_statements' execution time of the server's statements, the bench's own readings left out."""
     time.sleep(11)
     port, name = url.rsplit(":", 1)[1].split("/")
     out = subprocess.run(["psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", name,
                           "-c", STATS], capture_output=True, text=True, check=True).stdout.strip()
-    statements, rows_, lsn, xacts, pids = out.split("|")
+    statements, rows_, lsn, xacts, pids, exec_ms = out.split("|")
     ticks = os.sysconf("SC_CLK_TCK")
-    cpu = 0
+    by_pid = {}
     for pid in pids.split():
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        cpu += int(fields[11]) + int(fields[12])  # utime, stime
+        by_pid[int(pid)] = int(fields[11]) + int(fields[12])  # utime, stime
+    cpu = sum(n - (cpu_before or {}).get(pid, 0) for pid, n in by_pid.items())
     entries = sum(n for _table, n in index_entries(url, since, lsn).values()) if since else 0
     return {"statements": float(statements), "rows": float(rows_), "index_entries": float(entries),
-            "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks}, lsn
+            "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks, "exec_ms": float(exec_ms)}, lsn, by_pid
 
 
 # A B-tree entry written: into a leaf (INSERT_LEAF), into a posting list of equal keys (INSERT_POST),
