@@ -70,6 +70,9 @@ class Option(msgspec.Struct, frozen=True):
     label: str
     on: bool = False  # selected or ticked
     media: list[Media] = []
+    # Not offered now, but drawn hidden: a filtered list whose choices show media keeps every choice
+    # in the page, so that form.js shows a choice again with its media when the filter lets it in.
+    hidden: bool = False
 
 
 class OptionGroup(msgspec.Struct, frozen=True):
@@ -426,6 +429,12 @@ class Builder:
             offered = [c for c in offered if reachable(self.areas, c.name) or c.name in picked]
         options = [Option(c.name, text_of(c.label, self.lang, c.name), c.name in picked, self._media(c.columns))
                    for c in offered]
+        if q.choice_filter and item.widget in ("radio", "checks") and any(self._media(c.columns)
+                                                                          for c in chosen.choices):
+            shown = {o.value: o for o in options}
+            options = [shown.get(c.name) or Option(c.name, text_of(c.label, self.lang, c.name), False,
+                                                   self._media(c.columns), hidden=True)
+                       for c in chosen.choices if c.name in shown or not chosen.wilayah]
         item.filtered = q.choice_filter is not None
         if not chosen.choices:  # select_one_from_file whose CSV was not uploaded (xlsform.missing_choices_file)
             item.hint = f"{item.hint} {self.ui['no_choices']}".strip()

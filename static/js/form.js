@@ -393,13 +393,19 @@ function fillSelect(select, offered) {
 function fillBoxes(fieldset, key, offered) {
   const type = spec.fields[nameOf(key)][0] === 'select_multiple' ? 'checkbox' : 'radio';
   const was = Array.from(fieldset.querySelectorAll('input:checked')).map((i) => i.value);
-  fieldset.querySelectorAll('label:not(.cf)').forEach((l) => l.remove());
+  // The page's own labels are kept to be shown again: they carry the choice's media.
+  const kept = fieldset.kept || (fieldset.kept = {});
+  fieldset.querySelectorAll('label:not(.cf)').forEach((l) => { kept[l.firstChild.value] = l; l.remove(); });
   const before = fieldset.querySelector('.njs,.err');
   offered.forEach((c) => {
-    const label = make('label'), input = make('input', { type: type, name: key, value: c[0] });
-    input.checked = was.indexOf(c[0]) >= 0;
-    label.appendChild(input);
-    label.appendChild(doc.createTextNode(' ' + c[1]));
+    let label = kept[c[0]];
+    if (!label) {
+      label = make('label');
+      label.appendChild(make('input', { type: type, name: key, value: c[0] }));
+      label.appendChild(doc.createTextNode(' ' + c[1]));
+    }
+    label.hidden = false;
+    label.firstChild.checked = was.indexOf(c[0]) >= 0;
     fieldset.insertBefore(label, before);
   });
   return was.some((v) => !offered.some((c) => c[0] === v));

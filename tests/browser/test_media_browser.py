@@ -1,7 +1,7 @@
 """Form media on a phone, in Debian's chromium against a real `pantau serve`: the image and audio a
-form's media columns name show beside the question and the choice (axe finds nothing serious), and
-after one visit online the form opens offline with its picture still there (the service worker
-precaches the media from /api/v1/offline)."""
+form's media columns name show beside the question and the choice (axe finds nothing serious), also
+on the choices a choice_filter lets in as answers change, and after one visit online the form opens
+offline with its picture still there (the service worker precaches the media from /api/v1/offline)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,16 @@ choices:
   warna:
   - {name: merah, label: {id: Merah, en: Red}, image: merah.png}
   - {name: biru, label: {id: Biru, en: Blue}}
+  bentuk:
+  - {name: bulat, label: {id: Bulat, en: Round}, warna: merah, image: merah.png}
+  - {name: kotak, label: {id: Kotak, en: Square}, warna: biru, image: rumah.png}
+  - {name: segitiga, label: {id: Segitiga, en: Triangle}, warna: merah}
 fields:
   - type: select_one warna
     name: warna
     label: {id: Warna rumah, en: House colour}
     xlsform: {image: rumah.png, audio: salam.wav}
+  - {type: select_one bentuk, name: bentuk, label: {id: Bentuk atap, en: Roof shape}, choice_filter: "warna = ${warna}"}
   - {type: text, name: nama, label: {id: Nama, en: Name}}
 """
 
@@ -97,5 +102,33 @@ def test_the_media_show_beside_the_question_and_choice_and_offline(server: Serve
         page.wait_for_selector(READY)
         page.wait_for_function(SHOWN, arg="#f-warna img.md[alt='Warna rumah']")
         page.wait_for_function(SHOWN, arg="label img.md[alt=Merah]")
+    finally:
+        context.close()
+
+
+VISIBLE = ("(sel) => Array.from(document.querySelectorAll(sel)).filter((l) => !l.closest('[hidden]'))"
+           ".map((l) => l.textContent.trim())")
+
+
+def test_a_filtered_lists_choices_keep_their_media_as_the_filter_changes(server: Server, playwright: Any,
+                                                                         tmp_path: Path) -> None:
+    context = phone(playwright, tmp_path / "profil")
+    try:
+        page = sign_in(context, server, "/f/uji_media")
+        page.wait_for_selector(READY)
+        assert page.evaluate(VISIBLE, "#f-bentuk label") == []  # nothing chosen, nothing offered
+        red = ["Bulat", "Segitiga"]
+        for colour, offered in (("merah", red), ("biru", ["Kotak"]), ("merah", red)):
+            page.check(f"#f-warna input[value={colour}]")
+            page.wait_for_function(f"() => ({VISIBLE})('#f-bentuk label').join() === {offered!r}.join()")
+            assert page.evaluate(VISIBLE, "#f-bentuk label") == offered
+            for label in offered:
+                if label != "Segitiga":  # the one choice without an image
+                    page.wait_for_function(SHOWN, arg=f"#f-bentuk label img.md[alt={label}]")
+            images = len([label for label in offered if label != "Segitiga"])
+            assert page.locator("#f-bentuk label:not([hidden]) img.md").count() == images
+        page.check("#f-bentuk input[value=bulat]")
+        page.check("#f-warna input[value=biru]")  # the answer the filter no longer lets in is cleared
+        page.wait_for_function("() => !document.querySelector('#f-bentuk input:checked')")
     finally:
         context.close()
