@@ -149,25 +149,6 @@ async def test_a_statement_sees_the_deferred_rows_before_it(db: Database) -> Non
     assert seen == [0, 1, 2]
 
 
-def test_deferred_rows_join_into_one_statement_per_parameter_budget() -> None:
-    """PostgreSQL: the deferred INSERTs become one multi-row INSERT per table, all in one WITH; past
-    the parameter budget, more statements (PostgreSQL takes at most 65,535 parameters)."""
-    from server.storage import writer as writer_module
-
-    grouped = {"INSERT INTO a (x, y) VALUES ({}, lower({})) ON CONFLICT (x) DO NOTHING": [(1, "p"), (2, "q")],
-               "INSERT INTO b (z) VALUES ({})": [(3,)]}
-    [(text, args)] = writer_module._joined(grouped)
-    assert text == ("WITH w0 AS (INSERT INTO a (x, y) VALUES ($1, lower($2)), ($3, lower($4)) ON CONFLICT (x) "
-                    "DO NOTHING) INSERT INTO b (z) VALUES ($5)")
-    assert args == [1, "p", 2, "q", 3]
-    same_shape = dict(zip(grouped, [[(7, "r"), (8, "s")], [(9,)]], strict=True))  # the text is kept, the values are new
-    assert writer_module._joined(same_shape) == [(text, [7, "r", 8, "s", 9])]
-    many = {"INSERT INTO b (z) VALUES ({})": [(n,) for n in range(writer_module.MAX_PARAMETERS + 10)]}
-    statements = writer_module._joined(many)
-    assert [len(args) for _text, args in statements] == [writer_module.MAX_PARAMETERS, 10]
-    assert statements[1][1] == list(range(writer_module.MAX_PARAMETERS, writer_module.MAX_PARAMETERS + 10))
-
-
 async def test_when_deferred_rows_fail_the_batch_runs_again_row_by_row(db: Database) -> None:
     """Two items defer the same unique row: the joined write fails, the whole batch is rolled back
     and run again without deferring, so the first item succeeds and only the second fails."""
