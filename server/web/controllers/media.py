@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import Response, Router, get, post
+from litestar import Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream
@@ -81,7 +81,7 @@ async def upload_media(request: Request, principal: SignedIn, form_id: FromPath[
 
 @get("/f/{form_id:str}/media/{sha256:str}/{name:str}")
 async def media_file(request: Request, principal: SignedIn, form_id: FromPath[str], sha256: FromPath[str],
-                     name: FromPath[str]) -> Stream | Response[bytes]:
+                     name: FromPath[str]) -> Stream:
     """Only for a person who may fill the form (its assignment), or edit forms (the preview)."""
     db = db_of(request)
     if has(principal, "edit_forms"):
@@ -94,11 +94,12 @@ async def media_file(request: Request, principal: SignedIn, form_id: FromPath[st
     headers = {**IMMUTABLE, "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff",
                "Content-Security-Policy": "default-src 'none'; sandbox"}
     wanted = request.headers.get("range", "")
-    if wanted:  # a player seeking in audio or video: the part asked for (files are small: capped in size)
+    if wanted:  # a player seeking in audio or video: the part asked for, streamed
         start, end = byte_range(wanted, entry.size)
-        data = await form_media.whole(db, settings_of(request).data_dir, entry)
-        return Response(data[start:end + 1], status_code=206, media_type=entry.content_type,
-                        headers={**headers, "Content-Range": f"bytes {start}-{end}/{entry.size}"})
+        return Stream(form_media.part(db, settings_of(request).data_dir, entry, start, end), status_code=206,
+                      media_type=entry.content_type, headers={
+                          **headers, "Content-Range": f"bytes {start}-{end}/{entry.size}",
+                          "Content-Length": str(end - start + 1)})
     return Stream(form_media.chunks(db, settings_of(request).data_dir, entry), media_type=entry.content_type,
                   headers={**headers, "Content-Length": str(entry.size)})
 
