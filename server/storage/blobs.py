@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,7 @@ async def drop(db: Database, key: str) -> None:
     await db.fetch("DELETE FROM blob_chunk WHERE sha256 = {}", key)
 
 
-async def stream(db: Database, key: str, path: Path) -> AsyncIterator[bytes]:
+async def stream(db: Database, key: str, path: Path) -> AsyncGenerator[bytes, None]:
     """A stored file's bytes a chunk at a time: the blob on PostgreSQL, else the file at `path`
     (SQLite keeps files in the data directory)."""
     if in_database(db.url):

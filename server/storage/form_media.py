@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from pathlib import Path
 
 import msgspec
@@ -106,7 +106,7 @@ async def save(db: Database, data_dir: str, principal: Principal | None, form_id
     return entry
 
 
-def chunks(db: Database, data_dir: str, entry: MediaFile) -> AsyncIterator[bytes]:
+def chunks(db: Database, data_dir: str, entry: MediaFile) -> AsyncGenerator[bytes, None]:
     """The file's bytes a chunk at a time, from the database (PostgreSQL) or its file."""
     return blobs.stream(db, entry.blob_key, path_of(data_dir, entry.sha256))
 
