@@ -4,8 +4,6 @@ the format of an exported outbox file (decoded strictly: a bad file is a 400, ne
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import posixpath
@@ -13,17 +11,20 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import msgspec
 
+from server.domain import media
 from server.domain.access import Principal
 from server.domain.review import status_label
-from server.errors import PantauError
+from server.errors import PantauError, too_large
+from server.storage.attachments import sniff_image
 from server.storage.forms import FormTitle
 from server.storage.offline import OfflineVersion
 from server.storage.review import Correction
 from server.storage.submissions import Summary
+from server.web import outbox_stream
 from server.web.fill_assets import (
     LAZY_MODULES,
     STATIC,
@@ -218,22 +219,82 @@ class OutboxFile(msgspec.Struct, kw_only=True):
     photos: dict[Sha256, str] = {}  # sha256 -> the bytes in base64
 
 
-def parse_outbox(data: bytes) -> tuple[OutboxFile, dict[str, bytes]]:
-    """The file and its photos' bytes, each checked against the hash it is filed under."""
+class OutboxPhoto(msgspec.Struct, frozen=True, kw_only=True):
+    """A photo, recording or file of the file, checked: its hash is what it is filed under."""
+
+    sha256: str
+    size: int
+    head: bytes  # its first bytes (media.HEAD), which say what it is
+    image: str | None  # the image type its bytes show, None for a recording or file
+
+
+class OutboxLimits(msgspec.Struct, frozen=True, kw_only=True):
+    image: int  # settings.max_attachment_bytes
+    file: int  # settings.max_file_bytes
+    text: int  # the items and the other fields, as JSON text
+
+
+def check_outbox(source: BinaryIO, limits: OutboxLimits) -> tuple[OutboxFile, dict[str, OutboxPhoto]]:
+    """The file read once, a chunk at a time (outbox_stream): its fields and items decoded strictly,
+    each photo's base64 decoded and hashed as it passes and checked against the hash it is filed
+    under and against the size its kind may have. Nothing is kept but the items and what each photo
+    is; storing reads the file a second time (outbox_import)."""
+    fields: list[bytes] = []
+    photos: dict[str, OutboxPhoto] = {}
+    current: _Photo | None = None
+    for event in outbox_stream.events(source, limits.text):
+        if isinstance(event, outbox_stream.Field):
+            fields.append(event.key + b":" + event.value)
+        elif isinstance(event, outbox_stream.PhotoStart):
+            current = _Photo(event.sha256, limits)
+        elif isinstance(event, outbox_stream.PhotoPiece):
+            assert current is not None
+            current.add(current.decoder.feed(event.data))
+        else:
+            assert current is not None
+            photos[event.sha256] = current.done()
+    skeleton = b"{" + b",".join([*fields, b'"photos":' + msgspec.json.encode(dict.fromkeys(photos, ""))]) + b"}"
     try:
-        parsed = msgspec.json.decode(data, type=OutboxFile)
+        parsed = msgspec.json.decode(skeleton, type=OutboxFile)
     except msgspec.DecodeError as error:
         raise PantauError("outbox.bad_file", detail=str(error)[:200]) from None
     # The file is a body inside the body: the request check cannot see into it (input_guard).
-    if b"\\u0000" in data and (where := nul_path(msgspec.json.decode(data))) is not None:
+    if b"\\u0000" in skeleton and (where := nul_path(msgspec.json.decode(skeleton))) is not None:
         raise PantauError("http.nul_character", field=f"berkas: {where}")
-    photos = {}
-    for sha, text in parsed.photos.items():
-        try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise PantauError("outbox.bad_file", detail=f"photos.{sha[:12]}: base64") from None
-        if hashlib.sha256(raw).hexdigest() != sha:
-            raise PantauError("outbox.bad_file", detail=f"photos.{sha[:12]}: sha256")
-        photos[sha] = raw
     return parsed, photos
+
+
+class _Photo:
+    """One photo's base64 on its way through: decoded, hashed, measured, its first bytes kept."""
+
+    def __init__(self, sha256: str, limits: OutboxLimits) -> None:
+        self.sha256, self.limits = sha256, limits
+        self.decoder = outbox_stream.Base64(sha256)
+        self.digest, self.size, self.head = hashlib.sha256(), 0, b""
+        self.limit = max(limits.image, limits.file)
+
+    def add(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        if len(self.head) < media.HEAD:
+            self.head += data[:media.HEAD - len(self.head)]
+            if len(self.head) >= 16:
+                self.limit = self.limits.file if sniff_image(self.head) is None else self.limits.image
+        if self.size > self.limit:
+            self._too_large()
+
+    def _too_large(self) -> None:
+        if sniff_image(self.head) is None:
+            raise too_large(self.limits.file, "attachment.file_too_large")
+        raise too_large(self.limits.image)
+
+    def done(self) -> OutboxPhoto:
+        self.add(self.decoder.end())
+        image = sniff_image(self.head)
+        if self.size > (self.limits.image if image else self.limits.file):
+            self._too_large()
+        if self.size == 0:
+            raise PantauError("attachment.empty")
+        if self.digest.hexdigest() != self.sha256:
+            raise PantauError("outbox.bad_file", detail=f"photos.{self.sha256[:12]}: sha256")
+        return OutboxPhoto(sha256=self.sha256, size=self.size, head=self.head, image=image)

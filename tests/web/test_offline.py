@@ -202,6 +202,8 @@ def test_bad_outbox_files_are_a_clear_400(as_, settings, published) -> None:  # 
         b'{"format": "pantau-outbox"}',
         outbox_file("citra", [{"instance_id": "x"}], {}),
         outbox_file("citra", [item()], {"0" * 64: photo}),  # the bytes are not what the hash says
+        outbox_file("citra", [item()], {hashlib.sha256(photo).hexdigest(): photo})[:-40],  # truncated
+        outbox_file("citra", [item()], {}) + b"{}",  # data after the end
         outbox_file("tidak_ada", [item()], {}),
     ]
     for data in cases:
@@ -209,7 +211,9 @@ def test_bad_outbox_files_are_a_clear_400(as_, settings, published) -> None:  # 
         assert answer.status_code == 400, (data[:60], answer.status_code)
         assert "Traceback" not in answer.text
     assert "tidak_ada" in post_file(ani, cases[-1]).text
+    assert "terpotong" in post_file(ani, cases[-3]).text
     assert count(settings) == 0
+    assert query(settings, "SELECT COUNT(*) AS n FROM attachment")[0]["n"] == 0  # nothing of a bad file kept
     assert post_file(as_("citra"), outbox_file("citra", [item()], {})).status_code == 403
     assert ani.get("/impor").status_code == 200
 

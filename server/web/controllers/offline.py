@@ -6,7 +6,7 @@ staff import of an outbox exported to a file when a phone cannot reach the serve
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
@@ -22,7 +22,7 @@ from server.web.deps import db_of, lang_of
 from server.web.fill_context import fill_context, registration_checks
 from server.web.http import Request
 from server.web.media_urls import media_urls
-from server.web.offline_context import SW_FILE, ImportContext, manifest, parse_outbox, phone_page_context, release
+from server.web.offline_context import SW_FILE, ImportContext, manifest, phone_page_context, release
 from server.web.outbox_import import import_outbox
 
 
@@ -136,26 +136,27 @@ async def import_page(request: Request, principal: SignedIn) -> Template:
     return _import_page(request, principal)
 
 
-@post("/impor", guards=[signed_in], request_max_body_size=64 * 1024 * 1024)
+IMPORT_LIMIT = 64 * 1024 * 1024  # the largest outbox file taken, and the most its items may weigh as text
+
+
+@post("/impor", guards=[signed_in], request_max_body_size=IMPORT_LIMIT)
 async def import_upload(request: Request, principal: SignedIn) -> Template:
     """One exported outbox file: every item goes through the submission path as its enumerator, so
-    importing the same file twice (or a file whose items already synced) creates nothing twice."""
+    importing the same file twice (or a file whose items already synced) creates nothing twice. The
+    file is read from where litestar spooled it (on disk beyond 1 MB), a chunk at a time."""
     access.require(principal, "import_outbox")
     form = await request.form()
     try:
         upload = form.get("berkas")
         if not isinstance(upload, UploadFile):
             raise PantauError("outbox.bad_file", detail="berkas")
-        data = await upload.read(64 * 1024 * 1024 + 1)
-    finally:
-        await form.close()
-    try:
-        parsed = parse_outbox(data)
-        result = await import_outbox(request, principal, parsed)
+        result = await import_outbox(request, principal, cast(BinaryIO, upload.file), IMPORT_LIMIT)
     except PantauError as error:
         if not 400 <= error.status < 500:
             raise
         return _import_page(request, principal, error=error.message(lang_of(request)), status=error.status)
+    finally:
+        await form.close()
     return _import_page(request, principal, result)
 
 
