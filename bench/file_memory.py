@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import PASSWORD, Server, serving
+from harness import PASSWORD, Server, multipart, serving
 
 FORM = b"""
 settings: {id: uji_rekam, version: "1", title: {id: Uji rekaman}}
@@ -57,15 +57,11 @@ def _collect(server: Server, data: bytes) -> int:
     """Collect's post: the instance XML and the recording as parts of one multipart body."""
     instance = (f'<data id="uji_rekam" version="1"><nama>Siti</nama><suara>r.m4a</suara>'
                 f'<meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta></data>').encode()
-    boundary = uuid.uuid4().hex
-    body = b"".join([
-        f'--{boundary}\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\r\n'
-        f"Content-Type: text/xml\r\n\r\n".encode(), instance,
-        f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="r.m4a"; filename="r.m4a"\r\n'
-        f"Content-Type: audio/mp4\r\n\r\n".encode(), data, f"\r\n--{boundary}--\r\n".encode()])
+    body, content_type = multipart([("xml_submission_file", "s.xml", "text/xml", instance),
+                                    ("r.m4a", "r.m4a", "audio/mp4", data)])
     token = base64.b64encode(f"citra:{PASSWORD}".encode()).decode()
     request = urllib.request.Request(server.url + "/submission", data=body, headers={
-        "content-type": f"multipart/form-data; boundary={boundary}", "authorization": f"Basic {token}",
+        "content-type": content_type, "authorization": f"Basic {token}",
         "x-openrosa-version": "1.0"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return int(response.status)

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,15 @@ def drop_database(url: str) -> None:
         name = url.rsplit("/", 1)[1]
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", _pg_port(), "-U", "postgres", "-d", "postgres",
                         "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
+def multipart(parts: list[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body of file parts (name, filename, content type, bytes) and its content type."""
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {kind}\r\n\r\n".encode() + data + b"\r\n" for name, filename, kind, data in parts)
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 @dataclass

@@ -22,15 +22,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import PASSWORD, Server, run, serving
-from photo_memory import _grown, camera_photo
-
-FORM = b"""
-settings: {id: uji_foto, version: "1", title: {id: Uji foto}}
-fields:
-  - {type: text, name: nama, label: {id: Nama}, required: yes}
-  - {type: image, name: foto, label: {id: Foto}}
-"""
+from harness import Server, multipart, run, serving
+from photo_memory import FORM, _grown, camera_photo
 
 
 def outbox_file(photo: bytes) -> bytes:
@@ -43,13 +36,10 @@ def outbox_file(photo: bytes) -> bytes:
 
 
 def _import(server: Server, data: bytes) -> str:
-    boundary = uuid.uuid4().hex
-    body = b"".join([
-        f'--{boundary}\r\nContent-Disposition: form-data; name="berkas"; filename="outbox.json"\r\n'
-        f"Content-Type: application/json\r\n\r\n".encode(), data, f"\r\n--{boundary}--\r\n".encode()])
+    body, content_type = multipart([("berkas", "outbox.json", "application/json", data)])
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(server.cookies))
     request = urllib.request.Request(server.url + "/impor", data=body, headers={
-        "content-type": f"multipart/form-data; boundary={boundary}", "x-csrftoken": server.cookie("csrftoken")})
+        "content-type": content_type, "x-csrftoken": server.cookie("csrftoken")})
     with opener.open(request, timeout=120) as response:
         return bytes(response.read()).decode()
 
@@ -82,5 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    assert PASSWORD
     main()

@@ -75,15 +75,21 @@ class _Reader:
     def truncated(self) -> PantauError:
         return bad(f"{self.where()}: berkas terpotong / truncated")
 
-    def next_byte(self) -> int:
-        """The next byte that is not white space, not consumed."""
+    def _past_space(self) -> bool:
+        """Past any white space; False at the end of the file."""
         while True:
             while self.pos < len(self.buf) and self.buf[self.pos] in _SPACE:
                 self.pos += 1
             if self.pos < len(self.buf):
-                return self.buf[self.pos]
+                return True
             if not self.more():
-                raise self.truncated()
+                return False
+
+    def next_byte(self) -> int:
+        """The next byte that is not white space, not consumed."""
+        if not self._past_space():
+            raise self.truncated()
+        return self.buf[self.pos]
 
     def expect(self, byte: bytes) -> None:
         if self.next_byte() != byte[0]:
@@ -91,13 +97,7 @@ class _Reader:
         self.pos += 1
 
     def at_end(self) -> bool:
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in _SPACE:
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return False
-            if not self.more():
-                return True
+        return not self._past_space()
 
     def string_pieces(self) -> Iterator[bytes]:
         """A string's text between its quotes, in pieces (the opening quote already consumed); an
