@@ -298,3 +298,4 @@ def test_a_recording_in_an_imported_outbox_file_is_stored_as_sent(as_, published
     assert imported.status_code == 200 and imported.text.count('data-outcome="new"') == 1, imported.text
     for digest, data in digests.items():
         assert as_("budi").get(f"/api/v1/attachments/{digest}").content == data
+

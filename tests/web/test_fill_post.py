@@ -12,9 +12,13 @@ same submission path as the JSON API. The posted names, as fill.html writes them
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 
 from server.settings import Settings
@@ -22,6 +26,7 @@ from server.storage import attachments
 from tests.web.conftest import csrf_of
 from tests.web.test_api_submissions import JPEG, photo_size, publish
 from tests.web.test_fill_page import FORM
+from tests.web.test_registry import fetch
 
 COUNTED = b"""
 settings: {id: uji_hitung, version: "1", title: {id: Uji hitung, en: Count test}}
@@ -259,3 +264,24 @@ def test_names_with_a_hyphen_fill_and_store_through_a_plain_post(as_, settings: 
     assert row["answers"]["item-count"] == 2
     items = row["answers"]["item-repeat"]
     assert [(i["item-name"], i.get("item-left")) for i in items] == [("Beras", 1), ("Gula", None)]
+
+
+def test_a_recording_over_ten_megabytes_is_taken_without_javascript(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    """The app's body limit is 10 MB; the post without JavaScript carries a recording up to the
+    server's own file limit (PANTAU_MAX_FILE_BYTES, 20 MB by default), as the phone and Collect do."""
+    from tests.web.test_file_answers import AUDIO
+    from tests.web.test_file_answers import FORM as FILES_FORM
+
+    assert settings.max_file_bytes == 20 * 1024 * 1024
+    publish(settings, FILES_FORM)
+    citra = as_("citra")
+    data = AUDIO["mp3"][:16] + os.urandom(12 * 1024 * 1024)
+    answer = post(citra, {"nama": "Siti Aminah"}, files=[("suara", ("rekaman.mp3", data, "audio/mpeg"))],
+                  form_id="uji_api")
+    shown = re.findall(r"<(?:h1|p)[^>]*>([^<]+)", answer.text)
+    assert answer.status_code == 201, (answer.status_code, shown)  # the receipt
+    rows = fetch(settings, "SELECT answers FROM submission WHERE form_id = 'uji_api'")
+    assert len(rows) == 1, shown
+    sha = msgspec.json.decode(rows[0]["answers"])["suara"]
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert citra.get(f"/api/v1/attachments/{sha}").content == data

@@ -53,6 +53,10 @@ from server.web.media_urls import media_urls
 from server.web.submitting import Invalid, accept
 
 MAX_INSTANCES = 200  # repeat instances per repeat in one post: a bigger index is hostile, not a family
+# The post without JavaScript carries its photos, recordings and files (each held to its own limit as
+# it is stored; a part is spooled to disk beyond 1 MB as it arrives): the largest PANTAU_MAX_FILE_BYTES
+# allows, with room for the answers and a photo, as ODK Collect's post has.
+MAX_POST = 100 * 1024 * 1024 + 16 * 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _OFFSET = re.compile(r"(Z|[+-][0-9]{2}:?[0-9]{2})\Z")
 _INDEXED = re.compile(r"\[([0-9]{1,6})\]\.")
@@ -113,7 +117,8 @@ def _not_utf8(request: Request, _exc: UnicodeDecodeError) -> Response[Any]:
     return pantau_error_handler(request, PantauError("http.bad_request", detail="UTF-8"))
 
 
-@post("/f/{form_id:str}", guards=[signed_in], status_code=200, exception_handlers={UnicodeDecodeError: _not_utf8})
+@post("/f/{form_id:str}", guards=[signed_in], status_code=200, exception_handlers={UnicodeDecodeError: _not_utf8},
+      request_max_body_size=MAX_POST)
 async def fill_post(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
     access.require(principal, "fill")
     form = await request.form()
