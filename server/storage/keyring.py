@@ -18,10 +18,11 @@ from server.storage.db import Database
 from server.storage.writer import Tx
 
 SAMPLE = 20  # values opened per table at start-up: enough to tell a wrong key, cheap at any size
-# (table, id column, kind column or fixed kind, index column, sealed column)
-_SEALED = (("beneficiary", "id", "'nik'", "nik_index", "nik_sealed"),
-           ("beneficiary", "id", "'kk'", "kk_index", "kk_sealed"),
-           ("sealed_answer", "id", "kind", "blind_index", "sealed"))
+# (table, its key's columns, kind column or fixed kind, index column, sealed column). sealed_answer is
+# keyed by (submission, path): its serial id is indexed nowhere on PostgreSQL (m0023).
+_SEALED = (("beneficiary", ("id",), "'nik'", "nik_index", "nik_sealed"),
+           ("beneficiary", ("id",), "'kk'", "kk_index", "kk_sealed"),
+           ("sealed_answer", ("submission", "path"), "kind", "blind_index", "sealed"))
 
 
 class KeyCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,16 +41,16 @@ def _kind(value: Any) -> pii.Kind:
 
 
 async def check(db: Database, keys: pii.Keys) -> KeyCheck:
-    """Open the oldest and newest sealed values of each table with these keys."""
+    """Open the first and last sealed values of each table, in the order of its key, with these keys."""
     total = tried = failed = 0
-    for table, pk, kind, _index, sealed in _SEALED:
+    for table, key, kind, _index, sealed in _SEALED:
         where = f"{sealed} <> ''"
         total += int((await db.fetch(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}"))[0]["n"])
         half = SAMPLE // 2
         rows = [*await db.fetch(f"SELECT {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {where} "
-                                f"ORDER BY {pk} LIMIT {{}}", half),
+                                f"ORDER BY {', '.join(key)} LIMIT {{}}", half),
                 *await db.fetch(f"SELECT {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {where} "
-                                f"ORDER BY {pk} DESC LIMIT {{}}", half)]
+                                f"ORDER BY {', '.join(c + ' DESC' for c in key)} LIMIT {{}}", half)]
         for row in rows:
             tried += 1
             if not _opens(keys, _kind(row["kind"]), str(row["sealed"])):
@@ -85,16 +86,19 @@ def rotate(tx: Tx, old: pii.Keys, new: pii.Keys) -> Rotated:
     if old.fingerprint == new.fingerprint:
         raise PantauError("keys.same_key")
     done = already = 0
-    for table, pk, kind, index, sealed in _SEALED:
-        rows = tx.fetch(f"SELECT {pk} AS pk, {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {sealed} <> ''")
+    for table, key, kind, index, sealed in _SEALED:
+        picked = ", ".join(f"{column} AS key_{n}" for n, column in enumerate(key))
+        by_key = " AND ".join(f"{column} = {{}}" for column in key)
+        rows = tx.fetch(f"SELECT {picked}, {kind} AS kind, {sealed} AS sealed FROM {table} WHERE {sealed} <> ''")
         for row in rows:
             value_kind = _kind(row["kind"])
-            digits = _open_either(old, new, value_kind, str(row["sealed"]), table, row["pk"])
+            found = [row[f"key_{n}"] for n in range(len(key))]
+            digits = _open_either(old, new, value_kind, str(row["sealed"]), table, "/".join(map(str, found)))
             if digits is None:
                 already += 1
                 continue
-            tx.execute(f"UPDATE {table} SET {sealed} = {{}}, {index} = {{}} WHERE {pk} = {{}}",
-                       pii.seal(new, value_kind, digits), pii.blind_index(new, value_kind, digits), row["pk"])
+            tx.execute(f"UPDATE {table} SET {sealed} = {{}}, {index} = {{}} WHERE {by_key}",
+                       pii.seal(new, value_kind, digits), pii.blind_index(new, value_kind, digits), *found)
             done += 1
     return Rotated(values=done, already=already)
 

@@ -37,11 +37,14 @@ async def pending(db: Database) -> list[str]:
     return [name for name in available() if name not in done]
 
 
-async def migrate(db: Database) -> list[str]:
-    """Apply every pending migration; returns the names applied now."""
+async def migrate(db: Database, until: str | None = None) -> list[str]:
+    """Apply every pending migration (`until`: those up to and including that one, as a database
+    made by an older release has them); returns the names applied now."""
     await _ensure_ledger(db)
     ran: list[str] = []
     for name in available():
+        if until is not None and name > until:
+            break
         module = importlib.import_module(f"{migrations.__name__}.{name}")
         async with db.atomic():
             if db.kind == "postgres":

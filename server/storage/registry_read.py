@@ -1,6 +1,6 @@
 """Reading the beneficiary registry: one record as a person may see it (outside their areas it does
 not exist), its timeline, the search and the phone's incremental copy of one's areas, due visits,
-open follow-ups and possible duplicates. Every query names the indexes of migration m0004 it is
+open follow-ups and possible duplicates. Every query names the indexes of migration m0004 (m0023 for a desa) it is
 meant to use; the writes are in storage/registry.py."""
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class Row(msgspec.Struct, frozen=True, array_like=True):
 
 def area_clause(principal: Principal, alias: str = "b") -> tuple[str, list[Any]]:
     """SQL limiting rows to one's areas: a kecamatan by the indexed kecamatan column, a desa by its
-    code, anything broader by prefix. Staff and admins see everything."""
+    kecamatan and its code (the kecamatan leads every area index of beneficiary: a desa's rows are
+    read from its kecamatan's range, m0023), anything broader by prefix. Staff and admins see
+    everything."""
     if principal.is_area_free:
         return "1 = 1", []
     parts, args = [], []
@@ -93,8 +95,8 @@ def area_clause(principal: Principal, alias: str = "b") -> tuple[str, list[Any]]
             parts.append(f"{alias}.kecamatan = {{}}")
             args.append(area)
         elif depth == 4:
-            parts.append(f"{alias}.area_code = {{}}")
-            args.append(area)
+            parts.append(f"({alias}.kecamatan = {{}} AND {alias}.area_code = {{}})")
+            args += [rules.kecamatan_of(area), area]
         else:
             parts.append(f"({alias}.area_code = {{}} OR {alias}.area_code LIKE {{}})")
             args += [area, area + ".%"]
@@ -179,7 +181,7 @@ async def due_visits(db: Database, principal: Principal, until: dt.date, limit: 
 
 # --- search and the phone's copy ------------------------------------------------------------------
 async def search(db: Database, principal: Principal, query: str, limit: int = 20, programme: str = "") -> list[Row]:
-    """Within one's areas: names starting with the query (index kecamatan/area + name_key), then the
+    """Within one's areas: names starting with the query (index beneficiary_kecamatan_name), then the
     beneficiaries of desas whose name starts so. A whole NIK or KK is not searched here: that is a
     reveal, with its own rules (storage/id_search.py)."""
     where, args = area_clause(principal)
@@ -195,10 +197,13 @@ async def search(db: Database, principal: Principal, query: str, limit: int = 20
     found = [_row(r) for r in rows]
     desas = [code for code in rules.desa_codes_named(prefix) if sees_area(principal, code)][:20]
     if desas and len(found) < limit:
-        marks = ", ".join(["{}"] * len(desas))
+        # read from the desas' kecamatans (index beneficiary_kecamatan_name), as area_clause does a desa
+        kecamatans = sorted({rules.kecamatan_of(code) for code in desas})
+        marks, kec_marks = ", ".join(["{}"] * len(desas)), ", ".join(["{}"] * len(kecamatans))
         also, more_args = ("AND b.programme = {} ", [programme]) if programme else ("", [])
-        more = await db.fetch(columns + f"b.area_code IN ({marks}) AND b.status = 'active' {also}ORDER BY b.name_key "
-                              "LIMIT {}", *desas, *more_args, limit - len(found))
+        more = await db.fetch(columns + f"b.kecamatan IN ({kec_marks}) AND b.area_code IN ({marks}) "
+                              f"AND b.status = 'active' {also}ORDER BY b.name_key LIMIT {{}}",
+                              *kecamatans, *desas, *more_args, limit - len(found))
         seen = {r.id for r in found}
         found += [row for r in more if (row := _row(r)).id not in seen]
     return found
