@@ -1,0 +1,124 @@
+"""The queries whose index m0023 dropped are still answered from an index at a realistic size: the
+review list of one form and status (submission_form_received_id or submission_status_received, no
+longer their own index) and a desa's beneficiaries (beneficiary_kecamatan_name and the kecamatan's
+other indexes, no longer beneficiary_area_name), never by reading the whole table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from server.domain import review as rules
+from server.domain.access import Principal
+from server.storage import registry_read, review
+from server.storage.db import Database
+from tests.conftest import ON_POSTGRES
+
+STAFF = Principal(1, "ani", "Ani", "staff")
+DESA = "64.02.06.2005"  # one of 15 desas of a kecamatan; the registry holds two kecamatans
+ENUMERATOR = Principal(2, "citra", "Citra", "enumerator", (DESA,))
+SUBMISSIONS = 40_000  # four forms; the last 2,000 waiting for review, the rest decided (1 in 200 rejected)
+PEOPLE = 30_000
+
+
+async def _submissions(db: Database) -> None:
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    await db.fetch("INSERT INTO form (form_id, created_at) VALUES ('f0', {})", now)
+    await db.fetch("INSERT INTO form_version (form, version, content_hash, compiled, source, published_at) "
+                   "SELECT id, '1', 'h', {}, '', {} FROM form WHERE form_id = 'f0'", "{}", now)
+    if db.kind == "postgres":
+        uid, at = "gen_random_uuid()", "timestamptz '2026-01-01' + g * interval '600 s'"
+    else:
+        uid = ("lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) "
+               "|| '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))")
+        at = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 1767225600 + g * 600, 'unixepoch')"
+    series = ("generate_series(1, {n}) AS t(g)" if db.kind == "postgres" else
+              "(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) SELECT g FROM s) t")
+    await db.execute_ddl(
+        "INSERT INTO submission (id, form_version, form_id, area_code, content_hash, answers, review_status, "
+        f"received_at) SELECT {uid}, (SELECT MIN(id) FROM form_version), 'f' || (g % 4), '64.02.06.2001', 'c', "
+        f"'{{}}', CASE WHEN g > {SUBMISSIONS - 2000} THEN 'received' WHEN g % 200 = 1 THEN 'rejected' "
+        f"ELSE 'approved' END, {at} FROM " + series.format(n=SUBMISSIONS))
+    await db.execute_ddl("ANALYZE submission")
+
+
+async def _people(db: Database) -> None:
+    if db.kind == "postgres":
+        uid, at = "gen_random_uuid()", "timestamptz '2026-01-01' + g * interval '60 s'"
+        series = f"generate_series(1, {PEOPLE}) AS t(g)"
+        digits = "lpad(CAST(g % 15 + 1 AS TEXT), 3, '0')"
+    else:
+        uid = ("lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) "
+               "|| '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))")
+        at = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 1767225600 + g * 60, 'unixepoch')"
+        series = (f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {PEOPLE}) "
+                  "SELECT g FROM s) t")
+        digits = "substr('00' || (g % 15 + 1), -3)"
+    kecamatan = "CASE WHEN g % 2 = 0 THEN '64.02.06' ELSE '64.02.07' END"
+    await db.execute_ddl(
+        "INSERT INTO beneficiary (id, programme, name, name_key, area_code, kecamatan, baseline, registered_on, "
+        "next_due_on, created_at, updated_at) "
+        f"SELECT {uid}, 'bansos', 'Siti ' || g, 'siti ' || g, {kecamatan} || '.2' || {digits}, {kecamatan}, '{{}}', "
+        f"'2026-01-01', '2026-04-01', {at}, {at} FROM " + series)
+    await db.execute_ddl("ANALYZE beneficiary")
+
+
+async def _plan(db: Database, sql: str, *args: object) -> str:
+    if db.kind == "postgres":
+        return " | ".join(str(r["QUERY PLAN"]) for r in await db.fetch("EXPLAIN " + sql, *args))
+    return " | ".join(str(r["detail"]) for r in await db.fetch("EXPLAIN QUERY PLAN " + sql, *args))
+
+
+def _whole_table(plan: str, table: str, alias: str) -> bool:
+    """Does the plan read the whole table (PostgreSQL's Seq Scan; SQLite's SCAN of it or of a whole index)?"""
+    return bool(re.search(rf"Seq Scan on {table} {alias}\b|SCAN {alias}\b", plan))
+
+
+@pytest.mark.parametrize("status", ["received", "rejected", "approved"])
+async def test_one_forms_review_list_by_status_walks_an_index(db: Database, status: str) -> None:
+    """review.page with a form and a status: the form's order keeping the status, or the status's
+    order keeping the form (a rare status), in list order, never the whole table sorted."""
+    await _submissions(db)
+    clause, args = review.where(STAFF, rules.parse_filters({"form": ["f1"], "status": [status]}))
+    page = await review.page(db, STAFF, rules.parse_filters({"form": ["f1"], "status": [status]}), after=None,
+                             limit=50)
+    assert len(page.rows) == 50 and {(r.form_id, r.review_status) for r in page.rows} == {("f1", status)}
+    plan = await _plan(db, review._LIST.format(answers="", where=clause, limit=51), *args)
+    assert "submission_form_received_id" in plan or "submission_status_received" in plan, plan
+    assert not _whole_table(plan, "submission", "s"), plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+async def test_a_desas_beneficiaries_are_read_from_its_kecamatans_indexes(db: Database) -> None:
+    """m0023: a desa's search, due visits and copy read their kecamatan's indexes (area_clause gives
+    the kecamatan with the desa), not the whole registry."""
+    await _people(db)
+    found = await registry_read.search(db, ENUMERATOR, "siti 1")
+    assert found and {r.area_code for r in found} == {DESA}
+    where, args = registry_read.area_clause(ENUMERATOR)
+    queries = {
+        "beneficiary_kecamatan_name": (  # registry_read.search
+            f"SELECT id FROM beneficiary b WHERE b.name_key >= {{}} AND b.name_key < {{}} AND b.status = 'active' "
+            f"AND {where} ORDER BY b.name_key LIMIT 20", ["siti 1", "siti 2", *args]),
+        "beneficiary_kecamatan_due": (  # registry_read.due_visits
+            f"SELECT id FROM beneficiary b WHERE {where} AND b.status = 'active' AND b.next_due_on <> '' "
+            "AND b.next_due_on <= {} ORDER BY b.next_due_on, b.name_key LIMIT 200", [*args, "2026-06-01"]),
+    }
+    for index, (sql, values) in queries.items():
+        plan = await _plan(db, sql, *values)
+        assert index in plan, plan
+        assert not _whole_table(plan, "beneficiary", "b"), plan
+        # the kecamatan is given: no skip-scan over every kecamatan (SQLite) and no sort by name (both)
+        assert "ANY(kecamatan)" not in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    # the desas a name matches (registry_read.search's second query): their kecamatans' range
+    plan = await _plan(db, "SELECT id FROM beneficiary b WHERE b.kecamatan IN ({}) AND b.area_code IN ({}) "
+                       "AND b.status = 'active' ORDER BY b.name_key LIMIT 20", "64.02.06", DESA)
+    assert "beneficiary_kecamatan" in plan and not _whole_table(plan, "beneficiary", "b"), plan
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the sealed answers' key on PostgreSQL (SQLite's is the rowid)")
+async def test_sealed_answers_are_keyed_by_submission_and_path(db: Database) -> None:
+    rows = await db.fetch("SELECT indexdef AS d FROM pg_indexes WHERE tablename = 'sealed_answer'")
+    assert [str(r["d"]).split(" USING ")[1] for r in rows] == ["btree (submission, path)"]
