@@ -1,7 +1,7 @@
-"""m0023 on a database an older release made (migrated to m0022, with a registration's rows in it):
-the indexes it drops are gone, the others kept, nothing stored is lost, and the sealed NIK/KK
-answers are still found by their submission, checked and re-keyed now that sealed_answer is keyed
-by (submission, path) on PostgreSQL."""
+"""m0023 and m0024 on a database an older release made (migrated to m0022, with a registration's rows
+in it): the indexes they drop are gone, the others kept, nothing stored is lost, the sealed NIK/KK
+answers are still found by their submission, checked and re-keyed now that sealed_answer is keyed by
+(submission, path) on PostgreSQL, and the person's event is found by its submission, its key."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ async def _registration(db: Database) -> uuid.UUID:
                    "'siti aminah', {}, '64.02.06', {}, '2026-12-01', {}, {})", sid,
                    pii.blind_index(OLD, "nik", NIK), pii.seal(OLD, "nik", NIK), pii.blind_index(OLD, "kk", KK),
                    pii.seal(OLD, "kk", KK), DESA, "{}", now, now)
+    await db.fetch("INSERT INTO beneficiary_event (beneficiary, submission, form_id, kind, happened_on, summary, "
+                   "recorded_at) VALUES ({}, {}, 'reg', 'intake', '2026-12-01', {}, {})", sid, sid, "{}", now)
     return sid
 
 
@@ -62,28 +64,36 @@ async def test_m0023_upgrades_a_database_with_registrations(empty_database_url: 
     await db.open()
     try:
         await migrate.migrate(db, until="m0022_audit_action")
-        assert await migrate.pending(db) == ["m0023_write_path_indexes"]
+        assert await migrate.pending(db) == ["m0023_write_path_indexes", "m0024_postgres_write_path"]
         assert "submission_form_status_received" in await _indexes(db, "submission")
         assert "beneficiary_area_name" in await _indexes(db, "beneficiary")
         sid = await _registration(db)
 
-        assert await migrate.migrate(db) == ["m0023_write_path_indexes"]
+        assert await migrate.migrate(db) == ["m0023_write_path_indexes", "m0024_postgres_write_path"]
 
         submission, beneficiary = await _indexes(db, "submission"), await _indexes(db, "beneficiary")
         assert "submission_form_status_received" not in submission and "beneficiary_area_name" not in beneficiary
         assert {"submission_form_received_id", "submission_status_received"} <= submission.keys()
-        assert "beneficiary_kecamatan_name" in beneficiary
+        assert "beneficiary_kecamatan_name" in beneficiary and "beneficiary_updated" in beneficiary
+        # PostgreSQL plans a kecamatan's change feed without its own index; SQLite keeps it (m0024)
+        assert ("beneficiary_kecamatan_updated" in beneficiary) == (db.kind == "sqlite")
         sealed = await _indexes(db, "sealed_answer")
         if db.kind == "postgres":  # the unique (submission, path) is the key; the serial id is indexed nowhere
             assert sealed == {"sealed_answer_pkey": "btree (submission, path)"}
         else:
             assert sealed == {"sealed_answer_path": "sealed_answer (submission, path)"}
+        events = await _indexes(db, "beneficiary_event")
+        if db.kind == "postgres":  # the event's key is its submission; the serial id is indexed nowhere
+            assert events["beneficiary_event_pkey"] == "btree (submission)"
+            assert "beneficiary_event_submission" not in events
+        assert {"beneficiary_event_timeline", "beneficiary_event_form_day"} <= events.keys()
 
         # nothing lost: the submission's sealed answers open, its person is found in the desa
         settings = Settings(database_url=empty_database_url, secret_key="s" * 48, nik_key="o" * 48)
         assert await review.sealed_values(db, settings, sid) == {"nik": NIK, "no_kk": KK}
         enumerator = Principal(1, "citra", "Citra", "enumerator", (DESA,))
         assert [r.id for r in await registry_read.search(db, enumerator, "siti")] == [str(sid)]
+        assert [e.submission for e in await registry_read.timeline(db, str(sid))] == [str(sid)]
         checked = await keyring.check(db, OLD)
         assert (checked.sealed, checked.failed) == (4, 0)
 

@@ -1,7 +1,9 @@
-"""The queries whose index m0023 dropped are still answered from an index at a realistic size: the
-review list of one form and status (submission_form_received_id or submission_status_received, no
-longer their own index) and a desa's beneficiaries (beneficiary_kecamatan_name and the kecamatan's
-other indexes, no longer beneficiary_area_name), never by reading the whole table."""
+"""The queries whose index m0023 or m0024 dropped are still answered from an index at a realistic
+size: the review list of one form and status (submission_form_received_id or
+submission_status_received, no longer their own index), a desa's beneficiaries
+(beneficiary_kecamatan_name and the kecamatan's other indexes, no longer beneficiary_area_name) and,
+on PostgreSQL, a kecamatan's change feed (beneficiary_updated and the kecamatan's indexes, no longer
+beneficiary_kecamatan_updated), never by reading the whole table."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from server.storage.db import Database
 from tests.conftest import ON_POSTGRES
 
 STAFF = Principal(1, "ani", "Ani", "staff")
-DESA = "64.02.06.2005"  # one of 15 desas of a kecamatan; the registry holds two kecamatans
+DESA = "64.02.06.2005"  # one of 15 desas of each of the registry's 18 kecamatans, as in Kutai Kartanegara
 ENUMERATOR = Principal(2, "citra", "Citra", "enumerator", (DESA,))
 SUBMISSIONS = 40_000  # four forms; the last 2,000 waiting for review, the rest decided (1 in 200 rejected)
-PEOPLE = 30_000
+PEOPLE = 54_000  # 3,000 a kecamatan, 200 a desa
 
 
 async def _submissions(db: Database) -> None:
@@ -48,15 +50,15 @@ async def _people(db: Database) -> None:
     if db.kind == "postgres":
         uid, at = "gen_random_uuid()", "timestamptz '2026-01-01' + g * interval '60 s'"
         series = f"generate_series(1, {PEOPLE}) AS t(g)"
-        digits = "lpad(CAST(g % 15 + 1 AS TEXT), 3, '0')"
+        digits, kecamatan = "lpad(CAST(g / 18 % 15 + 1 AS TEXT), 3, '0')", "lpad(CAST(g % 18 + 1 AS TEXT), 2, '0')"
     else:
         uid = ("lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) "
                "|| '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))")
         at = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 1767225600 + g * 60, 'unixepoch')"
         series = (f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {PEOPLE}) "
                   "SELECT g FROM s) t")
-        digits = "substr('00' || (g % 15 + 1), -3)"
-    kecamatan = "CASE WHEN g % 2 = 0 THEN '64.02.06' ELSE '64.02.07' END"
+        digits, kecamatan = "substr('00' || (g / 18 % 15 + 1), -3)", "substr('0' || (g % 18 + 1), -2)"
+    kecamatan = f"'64.02.' || {kecamatan}"
     await db.execute_ddl(
         "INSERT INTO beneficiary (id, programme, name, name_key, area_code, kecamatan, baseline, registered_on, "
         "next_due_on, created_at, updated_at) "
@@ -122,3 +124,25 @@ async def test_a_desas_beneficiaries_are_read_from_its_kecamatans_indexes(db: Da
 async def test_sealed_answers_are_keyed_by_submission_and_path(db: Database) -> None:
     rows = await db.fetch("SELECT indexdef AS d FROM pg_indexes WHERE tablename = 'sealed_answer'")
     assert [str(r["d"]).split(" USING ")[1] for r in rows] == ["btree (submission, path)"]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="m0024 dropped beneficiary_kecamatan_updated on PostgreSQL only")
+async def test_a_kecamatans_change_feed_is_planned_without_its_own_index(db: Database) -> None:
+    """registry_read._changed_since (the phone's copy) and registry_read.recent of a kecamatan: the
+    day's changes through beneficiary_updated, a first copy through the kecamatan's rows, the recent
+    list walking beneficiary_updated newest first."""
+    await _people(db)
+    coordinator = Principal(3, "budi", "Budi", "coordinator", ("64.02.06",))
+    where, args = registry_read.area_clause(coordinator)
+    feed = (f"SELECT id FROM beneficiary b WHERE {where} AND (b.updated_at > {{}} OR (b.updated_at = {{}} "
+            "AND b.id > {})) ORDER BY b.updated_at, b.id LIMIT 5001")
+    for since, index in ((dt.datetime(2026, 2, 7, tzinfo=dt.UTC), "beneficiary_updated"),
+                         (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), "beneficiary_kecamatan")):
+        plan = await _plan(db, feed, *args, since, since, registry_read.NIL)
+        assert index in plan and not _whole_table(plan, "beneficiary", "b"), plan
+    plan = await _plan(db, f"SELECT id FROM beneficiary b WHERE {where} AND b.status = 'active' "
+                       "ORDER BY b.updated_at DESC LIMIT 50", *args)
+    assert "Index Scan Backward using beneficiary_updated" in plan, plan
+    now = dt.datetime(2026, 2, 8, tzinfo=dt.UTC)
+    page = await registry_read.slice_for(db, coordinator, "", now, limit=100)
+    assert len(page.rows) == 100 and page.more and {r.area_code[:8] for r in page.rows} == {"64.02.06"}
