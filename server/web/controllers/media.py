@@ -38,9 +38,9 @@ async def names_of(db: Database, principal: Principal, form_id: str) -> dict[str
     for version in found.versions:
         named |= named_files(version.compiled.definition)
     if found.draft is not None:
-        from server.web.controllers.editor import _compiled_draft
+        from server.web.controllers.editor import compiled_draft
 
-        named |= named_files(_compiled_draft(found.draft).definition)
+        named |= named_files(compiled_draft(found.draft).definition)
     return named
 
 
