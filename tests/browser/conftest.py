@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import PASSWORD, REPO, Server, pantau_server
+from tests.browser.server import PASSWORD, REPO, Server, server_with_forms
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -62,11 +62,9 @@ fields:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("browser")
-    (workdir / "uji_keluarga.yaml").write_bytes(KELUARGA)
-    (workdir / "uji_anak.yaml").write_bytes(ANAK)
-    extra = [workdir / "uji_keluarga.yaml", workdir / "uji_anak.yaml"]
-    with pantau_server(workdir, [*sorted((REPO / "forms").glob("*.yaml")), *extra]) as running:
+    shipped = sorted((REPO / "forms").glob("*.yaml"))
+    with server_with_forms(tmp_path_factory.mktemp("browser"), {"uji_keluarga": KELUARGA, "uji_anak": ANAK},
+                           shipped) as running:
         yield running
 
 

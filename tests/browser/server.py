@@ -84,6 +84,22 @@ def pantau_server(workdir: Path, forms: list[Path] | None = None) -> Iterator[Se
         yield server
 
 
+# The intake form: beside a test's own form so that the registry and the usual fill page are there too.
+INTAKE = REPO / "forms" / "registrasi_penerima.yaml"
+
+
+@contextmanager
+def server_with_forms(workdir: Path, forms: dict[str, bytes], shipped: list[Path] | None = None) -> Iterator[Server]:
+    """pantau_server with a test's own forms, written inline in the test (form id -> YAML) as files in
+    workdir and loaded after the shipped forms given (the intake form unless told)."""
+    written = []
+    for form_id, source in forms.items():
+        written.append(workdir / f"{form_id}.yaml")
+        written[-1].write_bytes(source)
+    with pantau_server(workdir, [*([INTAKE] if shipped is None else shipped), *written]) as running:
+        yield running
+
+
 def asset_urls(html: str) -> list[str]:
     """The stylesheets, scripts and preloads a page names (what a browser fetches before it is usable)."""
     return [u.replace("&amp;", "&") for u in re.findall(r'(?:href|src)="(/(?:aset|f)/[^"]+)"', html)

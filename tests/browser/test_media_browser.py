@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import AXE, inject_axe
-from tests.browser.server import Server, csrf_token, pantau_server
+from tests.browser.server import Server, csrf_token, server_with_forms
 from tests.browser.test_fill_browser import AXE_RUN
 from tests.browser.test_offline_browser import READY, phone, sign_in
 from tests.web.test_form_media import png, wav
@@ -41,9 +41,7 @@ fields:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("media")
-    (workdir / "uji_media.yaml").write_bytes(FORM)
-    with pantau_server(workdir, [workdir / "uji_media.yaml"]) as running:
+    with server_with_forms(tmp_path_factory.mktemp("media"), {"uji_media": FORM}, shipped=[]) as running:
         staff = running.client("ani")
         try:
             answer = staff.post("/formulir/uji_media/media", data={"_csrf_token": csrf_token(staff)}, files=[

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import REPO, signed_in_page
-from tests.browser.server import Server, pantau_server
+from tests.browser.server import Server, server_with_forms
 from tests.browser.test_fill_browser import READY, rows, settled
 
 pytestmark = pytest.mark.browser
@@ -21,9 +21,7 @@ ODK = (REPO / "tests" / "data" / "odk_functions.yaml").read_bytes()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("odk")
-    (workdir / "uji_odk.yaml").write_bytes(ODK)
-    with pantau_server(workdir, [REPO / "forms" / "registrasi_penerima.yaml", workdir / "uji_odk.yaml"]) as running:
+    with server_with_forms(tmp_path_factory.mktemp("odk"), {"uji_odk": ODK}) as running:
         yield running
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import REPO, signed_in_page
-from tests.browser.server import Server, pantau_server
+from tests.browser.conftest import signed_in_page
+from tests.browser.server import Server, server_with_forms
 from tests.browser.test_fill_browser import READY, rows, settled
 
 pytestmark = pytest.mark.browser
@@ -32,10 +32,7 @@ fields:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("pilih_ulang")
-    (workdir / "uji_pilih_ulang.yaml").write_bytes(FORM)
-    forms = [REPO / "forms" / "registrasi_penerima.yaml", workdir / "uji_pilih_ulang.yaml"]
-    with pantau_server(workdir, forms) as running:
+    with server_with_forms(tmp_path_factory.mktemp("pilih_ulang"), {"uji_pilih_ulang": FORM}) as running:
         yield running
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import REPO, TENGGARONG, signed_in_page
-from tests.browser.server import Server, pantau_server
+from tests.browser.conftest import TENGGARONG, signed_in_page
+from tests.browser.server import Server, server_with_forms
 from tests.browser.test_fill_browser import READY, rows, settled
 
 pytestmark = pytest.mark.browser
@@ -29,9 +29,7 @@ fields:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("pemicu")
-    (workdir / "uji_pemicu.yaml").write_bytes(FORM)
-    with pantau_server(workdir, [REPO / "forms" / "registrasi_penerima.yaml", workdir / "uji_pemicu.yaml"]) as running:
+    with server_with_forms(tmp_path_factory.mktemp("pemicu"), {"uji_pemicu": FORM}) as running:
         yield running
 
 
