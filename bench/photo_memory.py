@@ -71,7 +71,19 @@ def _rss_now() -> int:
         return int(statm.read().split()[1]) * resource.getpagesize()
 
 
-async def _measure(database_url: str, data_dir: str, photo: str, max_side: int | None) -> dict[str, int]:
+def _as_kind(data: bytes, kind: str) -> bytes:
+    """A small JPEG written as `kind`, to warm up that kind's plugin."""
+    from PIL import Image
+
+    if kind == "image/jpeg":
+        return data
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(out, {"image/png": "PNG", "image/webp": "WEBP"}[kind])
+    return out.getvalue()
+
+
+async def _measure(database_url: str, data_dir: str, photo: str, max_side: int | None,
+                   kind: str = "image/jpeg") -> dict[str, int]:
     from PIL import Image
 
     from server.storage import attachments, users
@@ -83,8 +95,11 @@ async def _measure(database_url: str, data_dir: str, photo: str, max_side: int |
         uploader = await users.create(db, f"foto-{Path(photo).stem}-{os.getpid()}", "enumerator", "-")
         # Warm up with a small photo first: Pillow's plugins, the worker thread and the database's
         # statements are loaded once per process, not per photo.
-        await attachments.save(db, data_dir, io.BytesIO(camera_photo(64, 48)), "image/jpeg", uploader.id, max_side)
-        await attachments.save(db, data_dir, io.BytesIO(camera_photo(96, 64)), "image/jpeg", uploader.id, 48)
+        for warm_kind in {"image/jpeg", kind}:
+            await attachments.save(db, data_dir, io.BytesIO(_as_kind(camera_photo(64, 48), warm_kind)), warm_kind,
+                                   uploader.id, max_side)
+            await attachments.save(db, data_dir, io.BytesIO(_as_kind(camera_photo(96, 64), warm_kind)), warm_kind,
+                                   uploader.id, 48)
         _reset_high_water()
         before = _rss_now()
         sampled, done = [before], threading.Event()
@@ -92,7 +107,7 @@ async def _measure(database_url: str, data_dir: str, photo: str, max_side: int |
         sampler.start()
         tracemalloc.start()
         with open(photo, "rb") as spooled:  # noqa: ASYNC230 - as the web layer hands it over: a spooled file
-            digest = await attachments.save(db, data_dir, spooled, "image/jpeg", uploader.id, max_side)
+            digest = await attachments.save(db, data_dir, spooled, kind, uploader.id, max_side)
             sent = attachments.size_of(spooled)
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -109,14 +124,15 @@ async def _measure(database_url: str, data_dir: str, photo: str, max_side: int |
         await db.close()
 
 
-def measure(database_url: str, data_dir: str, photo: Path, max_side: int | None) -> dict[str, int]:
+def measure(database_url: str, data_dir: str, photo: Path, max_side: int | None,
+            kind: str = "image/jpeg") -> dict[str, int]:
     """The figures of one store, from a fresh process (ru_maxrss is a high-water mark for life)."""
     code = ("import asyncio, json, sys; sys.path.insert(0, sys.argv[1]); from bench.photo_memory import _measure; "
             "print(json.dumps(asyncio.run(_measure(sys.argv[2], sys.argv[3], sys.argv[4], "
-            "int(sys.argv[5]) or None))))")
+            "int(sys.argv[5]) or None, sys.argv[6]))))")
     root = str(Path(__file__).resolve().parents[1])
-    out = subprocess.run([sys.executable, "-c", code, root, database_url, data_dir, str(photo), str(max_side or 0)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-c", code, root, database_url, data_dir, str(photo), str(max_side or 0),
+                          kind], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

@@ -17,9 +17,16 @@ at the nearest scale of 1/2, 1/4 or 1/8 no smaller than the target, one byte a p
 the scale that gives at least half the target (a 4:2:0 JPEG keeps colour at half size anyway),
 and the result is encoded in strips of STRIP rows joined as one baseline JPEG by restart markers,
 so the full-size raster of the result is never held either. A 12-megapixel photo scaled to
-1600 px costs about 6 MB. PNG and WebP have no such scaling: they are decoded whole, and refused
-beyond DECODE_PIXELS (attachment.too_many_pixels), as is a progressive JPEG beyond it (libjpeg holds
-all of its coefficients, 3 bytes a pixel, whatever the scale)."""
+1600 px costs about 6 MB. When the brightness at that scale would exceed LUMA_PIXELS (a limit
+between two scales: max_pixels 3000 for a 4000 x 3000 photo needs it at full size, 12 MB), the next
+smaller scale whose brightness fits is taken instead and the photo is kept at that scale's size,
+smaller than the limit (2000 x 1500 there). LUMA_PIXELS spares the photos the rule was not made for:
+a photo up to 6 megapixels (2400 x 1800 for the usual 1600 px limit, a 6000 x 4000 camera's at half
+scale) still comes out at the limit. PNG and WebP have no such scaling: they are decoded whole, and
+refused beyond DECODE_PIXELS (attachment.too_many_pixels), as are a CMYK JPEG and a progressive one
+beyond it (libjpeg holds all of a progressive JPEG's coefficients, 3 bytes a pixel at 4:2:0, whatever
+the scale). The phone's runtime always sends a baseline JPEG of at most 1600 px, so neither rule
+touches its photos."""
 
 from __future__ import annotations
 
@@ -40,10 +47,18 @@ CHUNK = 1 << 16
 # decompression bomb, refused before anything is decoded.
 MAX_PIXELS = 40_000_000
 # A PNG, WebP, CMYK or progressive JPEG beyond the limits is decoded whole (4 bytes a pixel; a
-# progressive JPEG also keeps its coefficients, 3 bytes a pixel) to be scaled: at most this many.
-DECODE_PIXELS = 4_000_000
+# progressive JPEG also keeps its coefficients, 3 bytes a pixel) to be scaled: at most this many,
+# so that it costs a node less than 10 MB (7 bytes a pixel at worst, plus the scaled result).
+DECODE_PIXELS = 1_100_000
+# Pillow's WebP decoder reads the whole file and holds the picture three times over (libwebp's
+# canvas, the bytes it hands over and the image), 12 bytes a pixel: a third as many.
+WEBP_DECODE_PIXELS = DECODE_PIXELS // 3
+# A baseline JPEG's brightness is decoded at one byte a pixel, its colour planes beside it (a quarter
+# of that each at worst): at most this many pixels of brightness (9 MB in all), else the next smaller
+# DCT scale is taken and the photo comes out smaller than the limit.
+LUMA_PIXELS = 5_100_000
 QUALITY = 85  # a scaled photo; the phone's runtime encodes at 0.8 (static/js/form.js)
-STRIP = 128  # rows of the scaled photo encoded at a time: a multiple of the 16-row 4:2:0 MCU
+STRIP = 64  # rows of the scaled photo encoded at a time: a multiple of the 16-row 4:2:0 MCU
 
 _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -59,7 +74,8 @@ class _Bad(Exception):
 def clean(source: BinaryIO, kind: str, out: BinaryIO, max_side: int | None = None) -> str:
     """Write the photo in `source` (kind as sniffed from its bytes) to `out` as it is to be kept;
     returns the stored content type. attachment.not_image when it is not that image,
-    attachment.too_many_pixels when a PNG or WebP would have to be decoded beyond DECODE_PIXELS."""
+    attachment.too_many_pixels when a PNG, WebP, CMYK or progressive JPEG would have to be decoded
+    beyond DECODE_PIXELS."""
     try:
         source.seek(0)
         with warnings.catch_warnings():
@@ -76,9 +92,10 @@ def clean(source: BinaryIO, kind: str, out: BinaryIO, max_side: int | None = Non
         if max_side is None or max(width, height) <= max_side:
             _KEEP[kind](source, out, orientation if orientation in _TRANSPOSE else 1)
             return kind
-        if whole and width * height > DECODE_PIXELS:
+        decodable = WEBP_DECODE_PIXELS if kind == "image/webp" else DECODE_PIXELS
+        if whole and width * height > decodable:
             raise PantauError("attachment.too_many_pixels", megapixels=round(width * height / 1e6, 1),
-                              limit=round(DECODE_PIXELS / 1e6, 1), side=max_side)
+                              limit=round(decodable / 1e6, 1), side=max_side)
         # The structure is walked as for a kept photo first: Pillow pads a truncated picture with grey
         # when ImageFile.LOAD_TRUNCATED_IMAGES is on, which importing WeasyPrint turns on process-wide.
         _KEEP[kind](source, _Discard(), 1)  # type: ignore[arg-type]
@@ -128,7 +145,7 @@ class _Input:
 
     def entropy(self, out: BinaryIO) -> int:
         """Copy a JPEG scan's coded data up to the next marker that is not a stuffed 0xFF or a
-        restart marker; returns that marker's byte (its 0xFF taken)."""
+        restart marker; returns that marker's byte (both bytes taken: the segment's length follows)."""
         while True:
             found = self.buffer.find(b"\xff", self.at)
             if found < 0 or found + 1 >= len(self.buffer):
@@ -144,7 +161,7 @@ class _Input:
                 self.at = found + 2
                 continue
             out.write(self.buffer[self.at:found])
-            self.at = found + 1
+            self.at = found + 2
             return following
 
 
@@ -207,8 +224,22 @@ _PNG_KEPT = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sR
 
 
 class _Discard:
+    """An output that keeps nothing, for walking a photo's structure; it counts its position, as
+    the WebP walk seeks back to write the RIFF size."""
+
+    def __init__(self) -> None:
+        self.at = 0
+
     def write(self, data: bytes) -> int:
+        self.at += len(data)
         return len(data)
+
+    def tell(self) -> int:
+        return self.at
+
+    def seek(self, at: int) -> int:
+        self.at = at
+        return at
 
 
 def _keep_png(source: BinaryIO, out: BinaryIO, _orientation: int) -> None:
@@ -286,9 +317,30 @@ def _decoded(source: BinaryIO, mode: str, wanted: tuple[int, int]) -> Image.Imag
     return opened
 
 
+def _dct_scale(size: tuple[int, int], wanted: tuple[int, int]) -> int:
+    """The DCT scale's denominator Image.draft takes for `wanted`: the largest of 1, 2, 4, 8 within
+    the ratio of the sizes."""
+    ratio = min(size[0] // wanted[0], size[1] // wanted[1])
+    return next(scale for scale in (8, 4, 2, 1) if ratio >= scale or scale == 1)
+
+
+def _bounded_target(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size to scale a JPEG to: max_side on its longer side, unless its brightness at that DCT
+    scale would exceed LUMA_PIXELS; then the size of the next smaller scale whose brightness fits
+    (1/8 always does: MAX_PIXELS / 64), rounded down so that draft takes that scale."""
+    target = _target(size, max_side)
+    scale = first = _dct_scale(size, target)
+    while scale < 8 and math.ceil(size[0] / scale) * math.ceil(size[1] / scale) > LUMA_PIXELS:
+        scale *= 2
+    if scale == first:
+        return target
+    side = min(max_side, max(size) // scale)
+    return max(1, size[0] * side // max(size)), max(1, size[1] * side // max(size))
+
+
 def _scale_jpeg(source: BinaryIO, size: tuple[int, int], mode: str, orientation: int, max_side: int,
                 out: BinaryIO) -> None:
-    target = _target(size, max_side)
+    target = _bounded_target(size, max_side)
     planes: list[Image.Image] = []
     if mode != "L":
         colour = _decoded(source, "YCbCr", (math.ceil(target[0] / 2), math.ceil(target[1] / 2)))
@@ -333,7 +385,8 @@ def _strips(planes: list[Image.Image], target: tuple[int, int], orientation: int
     columns, backwards = _BANDS.get(orientation, (False, False))
     width, height = (target[1], target[0]) if columns else target
     along = target[0] if columns else target[1]  # the stored picture's extent the bands cut
-    mcu = 16 if len(planes) == 3 else 8
+    grey = len(planes) == 1 and planes[0].mode in ("L", "LA")
+    mcu = 8 if grey else 16
     header = b""
     for n, top in enumerate(range(0, height, STRIP)):
         bottom = min(top + STRIP, height)
@@ -345,9 +398,14 @@ def _strips(planes: list[Image.Image], target: tuple[int, int], orientation: int
                 box, rows = (start * scale_x, 0.0, end * scale_x, float(plane.height)), (end - start, target[1])
             else:
                 box, rows = (0.0, start * scale_y, float(plane.width), end * scale_y), (target[0], end - start)
-            piece = plane.resize(rows, Image.Resampling.LANCZOS, box=box)
+            if plane.mode in ("RGBA", "LA"):
+                piece = _on_white(*_band(plane, box, columns, scale_x if columns else scale_y), rows)
+            else:
+                piece = plane.resize(rows, Image.Resampling.LANCZOS, box=box)
             pieces.append(piece.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else piece)
         strip = Image.merge("YCbCr", pieces) if len(pieces) == 3 else pieces[0]
+        if strip.mode == "CMYK":  # converted a strip at a time
+            strip = strip.convert("RGB")
         head, scan = _split_scan(_encoded(strip))
         if n == 0:
             header = head
@@ -362,9 +420,32 @@ def _strips(planes: list[Image.Image], target: tuple[int, int], orientation: int
     out.write(b"\xff\xd9")
 
 
+def _band(plane: Image.Image, box: tuple[float, float, float, float], columns: bool,
+          scale: float) -> tuple[Image.Image, tuple[float, float, float, float]]:
+    """The band of `plane` that a strip is resampled from, with the filter's reach beyond it (the
+    same pixels as from the whole), and the box within it: Pillow resizes a picture with alpha
+    through a premultiplied copy of the whole of it, which a band keeps to the band."""
+    reach = math.ceil(3 * max(scale, 1.0)) + 2  # LANCZOS reaches 3 source pixels a scaled pixel
+    if columns:
+        left = max(0, math.floor(box[0]) - reach)
+        right = min(plane.width, math.ceil(box[2]) + reach)
+        return plane.crop((left, 0, right, plane.height)), (box[0] - left, box[1], box[2] - left, box[3])
+    top = max(0, math.floor(box[1]) - reach)
+    bottom = min(plane.height, math.ceil(box[3]) + reach)
+    return plane.crop((0, top, plane.width, bottom)), (box[0], box[1] - top, box[2], box[3] - top)
+
+
+def _on_white(band: Image.Image, box: tuple[float, float, float, float], rows: tuple[int, int]) -> Image.Image:
+    """The band resampled, its transparent parts shown on white (a JPEG has no alpha: a signature
+    drawn on a transparent background would otherwise turn black on black)."""
+    piece = band.resize(rows, Image.Resampling.LANCZOS, box=box).convert("RGBA")
+    flat = Image.alpha_composite(Image.new("RGBA", piece.size, "white"), piece)
+    return flat.convert("L" if band.mode == "LA" else "RGB")
+
+
 def _encoded(strip: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    strip.save(buffer, "JPEG", quality=QUALITY, **({"subsampling": "4:2:0"} if strip.mode == "YCbCr" else {}))
+    strip.save(buffer, "JPEG", quality=QUALITY, **({"subsampling": "4:2:0"} if strip.mode != "L" else {}))
     return buffer.getvalue()
 
 
@@ -408,13 +489,20 @@ def _full_height(head: bytes, height: int, interval: int) -> bytes:
     return b"".join(parts)
 
 
+# Modes a whole-decoded picture is scaled in, a strip converted to RGB (or L) at a time; any other
+# (a palette, 16-bit grey, ...) is converted whole first, as it would be to be encoded as JPEG.
+_STRIP_MODES = ("RGB", "L", "RGBA", "LA", "CMYK")
+
+
 def _scale_whole(source: BinaryIO, kind: str, size: tuple[int, int], max_side: int, out: BinaryIO) -> None:
-    """A PNG or WebP (or a CMYK JPEG) beyond the limits: decoded whole, scaled, stored as JPEG."""
+    """A PNG or WebP (or a CMYK JPEG) beyond the limits: decoded whole (a CMYK JPEG at its DCT
+    scale), then scaled, turned and encoded in strips like a JPEG's planes, so the decoded picture
+    is the only full-size raster held (never a turned copy or a converted one of RGBA)."""
     source.seek(0)
     with Image.open(source, formats=[_FORMATS[kind]]) as opened:
-        opened.draft("RGB", _target(size, max_side))
-        image: Image.Image = ImageOps.exif_transpose(opened) or opened
-        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        image = image if image.mode in ("RGB", "L") else image.convert("RGB")
-        image.save(out, "JPEG", quality=QUALITY)
-
+        orientation = int(opened.getexif().get(_ORIENTATION, 1))
+        target = _target(size, max_side)
+        opened.draft("RGB", target)
+        opened.load()
+        image = opened if opened.mode in _STRIP_MODES else opened.convert("RGB")
+        _strips([image], target, orientation, out)

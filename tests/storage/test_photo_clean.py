@@ -84,7 +84,7 @@ def test_a_sideways_jpeg_keeps_only_its_orientation() -> None:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_a_scaled_photo_is_turned_as_its_exif_says_without_seams(orientation: int) -> None:
-    """Scaled in strips of 128 rows: the result is the picture turned and scaled in one piece."""
+    """Scaled in strips of STRIP rows: the result is the picture turned and scaled in one piece."""
     sent = _jpeg(_scene(1200, 900), exif=_exif(orientation).tobytes())
     with Image.open(io.BytesIO(sent)) as original:
         expected = ImageOps.exif_transpose(original).resize(
@@ -95,10 +95,77 @@ def test_a_scaled_photo_is_turned_as_its_exif_says_without_seams(orientation: in
     assert max(difference) < 4, difference
 
 
+def test_a_progressive_jpeg_is_kept_with_all_its_scans_or_scaled() -> None:
+    """A progressive JPEG has a scan per pass, each followed by its tables: every one walked and kept."""
+    sent = _jpeg(_scene(640, 480), progressive=True, exif=_exif().tobytes())
+    stored = _cleaned(sent)
+    assert b"KameraMerek" not in stored and stored.count(b"\xff\xda") == sent.count(b"\xff\xda") > 1
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert kept.info.get("progressive") and ImageChops.difference(
+            kept.convert("RGB"), Image.open(io.BytesIO(sent)).convert("RGB")).getbbox() is None
+    with Image.open(io.BytesIO(_cleaned(sent, max_side=320))) as scaled:
+        assert scaled.size == (320, 240) and not scaled.info.get("progressive")
+
+
 def test_a_grey_jpeg_is_scaled_too() -> None:
     sent = _jpeg(_scene(1000, 800).convert("L"))
     with Image.open(io.BytesIO(_cleaned(sent, max_side=500))) as scaled:
         assert (scaled.size, scaled.mode) == ((500, 400), "L")
+
+
+def _plain_jpeg(width: int, height: int) -> bytes:
+    """A camera-sized JPEG made quickly: one colour (grey beyond 12 MP, to spare the test's memory)."""
+    mode, colour = ("RGB", (40, 160, 90)) if width * height <= 12_000_000 else ("L", 128)
+    return _jpeg(Image.new(mode, (width, height), colour))
+
+
+@pytest.mark.parametrize(("size", "limit", "stored"), [
+    ((2400, 1800), 1600, (1600, 1200)),  # between one and two times the limit: brightness at full size, 4.3 MP
+    ((1800, 2400), 1600, (1200, 1600)),
+    ((2592, 1944), 1600, (1600, 1200)),  # a 5 MP camera: 5.04 MP at full size, within LUMA_PIXELS
+    ((5184, 3888), 1600, (1600, 1200)),  # a 20 MP camera: 5.04 MP at half scale
+    ((4000, 3000), 2000, (2000, 1500)),  # exactly half scale
+    ((4000, 3000), 3000, (2000, 1500)),  # 12 MP at full size: kept at half scale, below the limit
+    ((2708, 2031), 2600, (1354, 1015)),  # 5.5 MP at full size
+    ((6000, 4000), 1600, (1500, 1000)),  # 6 MP at half scale: kept at a quarter
+])
+def test_a_jpeg_is_scaled_to_its_limit_unless_its_brightness_would_exceed_the_threshold(
+        size: tuple[int, int], limit: int, stored: tuple[int, int]) -> None:
+    """The limit, when the brightness at the DCT scale that reaches it fits LUMA_PIXELS; else the
+    next smaller scale's size, never more than the limit."""
+    with Image.open(io.BytesIO(_cleaned(_plain_jpeg(*size), max_side=limit))) as scaled:
+        assert scaled.size == stored and max(scaled.size) <= limit
+
+
+def test_a_webp_beyond_the_limits_is_scaled_as_a_jpeg() -> None:
+    sent = io.BytesIO()
+    _scene(600, 400).save(sent, "WEBP", quality=90, exif=_exif(6).tobytes())
+    with Image.open(io.BytesIO(_cleaned(sent.getvalue(), "image/webp", 300))) as scaled:
+        assert (scaled.format, scaled.size) == ("JPEG", (200, 300)) and not dict(scaled.getexif())
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_png_beyond_the_limits_is_turned_and_scaled_in_strips_without_seams(orientation: int) -> None:
+    sent = io.BytesIO()
+    _scene(1000, 700).convert("RGBA").save(sent, "PNG", exif=_exif(orientation))
+    with Image.open(io.BytesIO(sent.getvalue())) as original:
+        expected = ImageOps.exif_transpose(original).convert("RGB").resize(
+            (500, 350) if orientation == 1 else (350, 500), Image.Resampling.LANCZOS)
+    with Image.open(io.BytesIO(_cleaned(sent.getvalue(), "image/png", 500))) as scaled:
+        assert scaled.format == "JPEG" and scaled.size == expected.size
+        difference = ImageStat.Stat(ImageChops.difference(scaled.convert("RGB"), expected)).mean
+    assert max(difference) < 4, difference
+
+
+def test_a_transparent_png_is_scaled_onto_white() -> None:
+    """A signature drawn on a transparent background: its background white, not black, in the JPEG."""
+    signature = Image.new("RGBA", (900, 300), (0, 0, 0, 0))
+    signature.paste((0, 0, 0, 255), (100, 140, 800, 160))
+    sent = io.BytesIO()
+    signature.save(sent, "PNG")
+    with Image.open(io.BytesIO(_cleaned(sent.getvalue(), "image/png", 450))) as scaled:
+        rgb = scaled.convert("RGB")
+        assert min(rgb.getpixel((10, 10))) > 245 and max(rgb.getpixel((225, 75))) < 30
 
 
 def test_a_png_keeps_its_pixels_and_colour_chunks_but_loses_its_text_and_exif() -> None:
@@ -143,6 +210,12 @@ def _jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def _webp(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    _scene(width, height).save(out, "WEBP", quality=80)
+    return out.getvalue()
+
+
 def _damaged_png() -> bytes:
     out = io.BytesIO()
     _scene(64, 48).save(out, "PNG")
@@ -157,6 +230,10 @@ HOSTILE = {
     "jpeg bomb": (lambda: _jpeg_claiming(60000, 60000), "image/jpeg", 1600, "attachment.not_image"),
     "png 50000 x 50000": (lambda: _png_claiming(50000, 50000), "image/png", None, "attachment.not_image"),
     "png bomb to scale": (lambda: _png_claiming(5000, 5000), "image/png", 1600, "attachment.too_many_pixels"),
+    "png over the decoding limit": (lambda: _png_claiming(1300, 900), "image/png", 1000, "attachment.too_many_pixels"),
+    "webp over the decoding limit": (lambda: _webp(700, 600), "image/webp", 500, "attachment.too_many_pixels"),
+    "progressive jpeg over the decoding limit": (lambda: _jpeg(_scene(1300, 900), progressive=True), "image/jpeg",
+                                                 1000, "attachment.too_many_pixels"),
     "damaged png": (_damaged_png, "image/png", None, "attachment.not_image"),
     "a jpeg without its picture": (lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
                                    b"\xff\xd9", "image/jpeg", None, "attachment.not_image"),

@@ -8,10 +8,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageOps
 
 from bench.photo_memory import camera_photo, measure
-from server.storage import attachments, users
+from server.storage import attachments, photo_clean, users
 from server.storage.db import Database
 
 WIDTH, HEIGHT = 4000, 3000
@@ -27,6 +28,61 @@ def test_a_5_mb_camera_photo_scaled_for_a_form_costs_less_than_10_mb(tmp_path: P
     assert (figures["width"], figures["height"], figures["jpeg"]) == (1600, 1200, 1)
     # The brightness decoded at half scale (3 MB, one byte a pixel), the colour at a quarter, the
     # result encoded in strips: about 6 MB. Decoding it whole and encoding it afresh took 33 MB.
+    assert figures["rss_growth"] < BUDGET, figures
+
+
+def test_a_limit_between_two_dct_scales_keeps_the_photo_at_the_smaller_for_less_than_10_mb(
+        tmp_path: Path, database_url: str) -> None:
+    """max_pixels 3000 for a 4000 x 3000 photo would need its brightness at full size (12 MB, over
+    photo_clean.LUMA_PIXELS): it is decoded at half scale and kept at 2000 x 1500, within the limit."""
+    photo = tmp_path / "between.jpg"
+    photo.write_bytes(camera_photo(WIDTH, HEIGHT))
+    figures = measure(database_url, str(tmp_path / "data"), photo, 3000)
+    assert (figures["width"], figures["height"], figures["jpeg"]) == (WIDTH // 2, HEIGHT // 2, 1)
+    assert figures["rss_growth"] < BUDGET, figures
+
+
+def test_the_largest_brightness_kept_at_the_limit_costs_less_than_10_mb(tmp_path: Path, database_url: str) -> None:
+    """The worst case the threshold spares: a 5-megapixel camera's 2592 x 1944 (just within
+    LUMA_PIXELS) under a limit just below it, its brightness at full size, its colour at half, the
+    strips as wide as the limit."""
+    photo = tmp_path / "threshold.jpg"
+    photo.write_bytes(camera_photo(2592, 1944))
+    assert 2592 * 1944 <= photo_clean.LUMA_PIXELS
+    figures = measure(database_url, str(tmp_path / "data"), photo, 2500)
+    assert (figures["width"], figures["height"], figures["jpeg"]) == (2500, 1875, 1)
+    assert figures["rss_growth"] < BUDGET, figures
+
+
+def _decoded_whole(kind: str, width: int, height: int) -> bytes:
+    """A photo-like picture of `kind` that photo_clean must decode whole to scale."""
+    picture = Image.open(io.BytesIO(camera_photo(width, height)))
+    out = io.BytesIO()
+    if kind == "png":
+        picture = picture.convert("RGBA")
+        picture.putalpha(picture.getchannel(0))
+        picture.save(out, "PNG")
+    elif kind == "webp":
+        picture.convert("RGBA").save(out, "WEBP", lossless=True)
+    elif kind == "progressive":
+        picture.save(out, "JPEG", quality=95, progressive=True, subsampling=0)  # 4:4:4: 6 bytes of coefficients a pixel
+    else:
+        picture.convert("CMYK").save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["png", "webp", "progressive", "cmyk"])
+def test_a_photo_decoded_whole_to_scale_costs_less_than_10_mb_up_to_its_limit(kind: str, tmp_path: Path,
+                                                                             database_url: str) -> None:
+    """A PNG (RGBA), WebP, progressive or CMYK JPEG beyond the limits is decoded whole: at its most
+    (DECODE_PIXELS; a WebP a third of it) it still costs less than 10 MB. At 4 MP it was 16 MB and more."""
+    width = 1280 if kind != "webp" else 640
+    height = (photo_clean.DECODE_PIXELS if kind != "webp" else photo_clean.WEBP_DECODE_PIXELS) // width
+    photo = tmp_path / f"whole.{kind}"
+    photo.write_bytes(_decoded_whole(kind, width, height))
+    content_type = {"png": "image/png", "webp": "image/webp"}.get(kind, "image/jpeg")
+    figures = measure(database_url, str(tmp_path / "data"), photo, width // 2, content_type)
+    assert (figures["width"], figures["height"], figures["jpeg"]) == (width // 2, round(height / 2), 1)
     assert figures["rss_growth"] < BUDGET, figures
 
 
