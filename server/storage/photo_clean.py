@@ -21,12 +21,14 @@ so the full-size raster of the result is never held either. A 12-megapixel photo
 between two scales: max_pixels 3000 for a 4000 x 3000 photo needs it at full size, 12 MB), the next
 smaller scale whose brightness fits is taken instead and the photo is kept at that scale's size,
 smaller than the limit (2000 x 1500 there). LUMA_PIXELS spares the photos the rule was not made for:
-a photo up to 6 megapixels (2400 x 1800 for the usual 1600 px limit, a 6000 x 4000 camera's at half
-scale) still comes out at the limit. PNG and WebP have no such scaling: they are decoded whole, and
-refused beyond DECODE_PIXELS (attachment.too_many_pixels), as are a CMYK JPEG and a progressive one
-beyond it (libjpeg holds all of a progressive JPEG's coefficients, 3 bytes a pixel at 4:2:0, whatever
-the scale). The phone's runtime always sends a baseline JPEG of at most 1600 px, so neither rule
-touches its photos."""
+up to 5.1 megapixels of brightness (2400 x 1800 or a 5-megapixel camera's 2592 x 1944 at full scale,
+a 20-megapixel camera's at half) a photo still comes out at the limit, the usual 1600 px. PNG and
+WebP have no such scaling: they are decoded whole, then scaled, turned and encoded in the same
+strips (a transparent picture shown on white), and refused beyond DECODE_PIXELS
+(attachment.too_many_pixels), as are a CMYK JPEG and a progressive one beyond it (libjpeg holds all
+of a progressive JPEG's coefficients, 3 bytes a pixel at 4:2:0, 6 at 4:4:4, whatever the scale).
+The phone's runtime always sends a baseline JPEG of at most 1600 px, so neither rule touches its
+photos."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ import warnings
 import zlib
 from typing import Any, BinaryIO
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from server.errors import PantauError
 
@@ -47,18 +49,19 @@ CHUNK = 1 << 16
 # decompression bomb, refused before anything is decoded.
 MAX_PIXELS = 40_000_000
 # A PNG, WebP, CMYK or progressive JPEG beyond the limits is decoded whole (4 bytes a pixel; a
-# progressive JPEG also keeps its coefficients, 3 bytes a pixel) to be scaled: at most this many,
-# so that it costs a node less than 10 MB (7 bytes a pixel at worst, plus the scaled result).
+# progressive JPEG also keeps its coefficients, 3 to 6 bytes a pixel) to be scaled: at most this
+# many, so that it costs a node less than 10 MB (tests/storage/test_photo_memory.py).
 DECODE_PIXELS = 1_100_000
 # Pillow's WebP decoder reads the whole file and holds the picture three times over (libwebp's
 # canvas, the bytes it hands over and the image), 12 bytes a pixel: a third as many.
 WEBP_DECODE_PIXELS = DECODE_PIXELS // 3
 # A baseline JPEG's brightness is decoded at one byte a pixel, its colour planes beside it (a quarter
-# of that each at worst): at most this many pixels of brightness (9 MB in all), else the next smaller
-# DCT scale is taken and the photo comes out smaller than the limit.
+# of that each at worst) and the strips: at most this many pixels of brightness (under 10 MB in all,
+# measured), else the next smaller DCT scale is taken and the photo comes out smaller than the limit.
 LUMA_PIXELS = 5_100_000
 QUALITY = 85  # a scaled photo; the phone's runtime encodes at 0.8 (static/js/form.js)
-STRIP = 64  # rows of the scaled photo encoded at a time: a multiple of the 16-row 4:2:0 MCU
+STRIP = 64  # rows of the scaled photo encoded at a time: a multiple of the 16-row 4:2:0 MCU (128 cost
+# 1.3 MB more for a limit of 2500 px)
 
 _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,

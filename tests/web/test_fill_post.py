@@ -155,7 +155,7 @@ def test_a_photo_posted_without_javascript_is_scaled_like_the_phones(as_, publis
 
     big, png = io.BytesIO(), io.BytesIO()
     Image.new("RGB", (2400, 1800), (40, 160, 90)).save(big, "JPEG", quality=90)
-    Image.new("RGB", (1000, 3000), (200, 30, 30)).save(png, "PNG")
+    Image.new("RGB", (600, 1800), (200, 30, 30)).save(png, "PNG")  # decoded whole: at most 1.1 MP
     citra = as_("citra")
     response = post(citra, VALID, [("foto", ("kamera.jpg", big.getvalue(), "image/jpeg")),
                                    ("ttd", ("ttd.png", png.getvalue(), "image/png"))])
@@ -165,6 +165,21 @@ def test_a_photo_posted_without_javascript_is_scaled_like_the_phones(as_, publis
     assert photo[:3] == b"\xff\xd8\xff" and photo_size(photo) == (1600, 1200)
     tall = attachments.stored_bytes(settings.data_dir, row["answers"]["ttd"], settings.database_url)
     assert tall[:3] == b"\xff\xd8\xff" and photo_size(tall) == (533, 1600)  # a JPEG, as the phone sends
+
+
+def test_a_png_too_large_to_decode_whole_is_refused_with_what_to_do(as_, published) -> None:  # type: ignore[no-untyped-def]
+    """A PNG must be decoded whole to be scaled: beyond 1.1 MP (4 bytes a pixel) it would cost the
+    node over 10 MB, so the page says to send a JPEG or scale it first, and nothing is stored."""
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (1000, 3000), (200, 30, 30)).save(png, "PNG")
+    citra = as_("citra")
+    response = post(citra, VALID, [("ttd", ("ttd.png", png.getvalue(), "image/png"))])
+    assert response.status_code == 422 and "3.0 MP" in response.text and "1.1 MP" in response.text
+    assert not stored(citra)
 
 
 def test_script_in_answers_is_stored_as_text_and_shown_escaped(as_, published) -> None:  # type: ignore[no-untyped-def]
