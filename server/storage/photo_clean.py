@@ -352,6 +352,8 @@ def _scale_jpeg(source: BinaryIO, size: tuple[int, int], mode: str, orientation:
         _give_back()
     planes.insert(0, _decoded(source, "L", target))
     _strips(planes, target, orientation, out)
+    del planes
+    _give_back()  # the planes, before the caller writes the result (on PostgreSQL, through asyncpg)
 
 
 def _malloc_trim() -> Any:
@@ -509,3 +511,5 @@ def _scale_whole(source: BinaryIO, kind: str, size: tuple[int, int], max_side: i
         opened.load()
         image = opened if opened.mode in _STRIP_MODES else opened.convert("RGB")
         _strips([image], target, orientation, out)
+    del image, opened
+    _give_back()
