@@ -119,7 +119,11 @@ async def _fit_questions(request: Request, compiled: Any, cited: list[tuple[str,
         return
     stored = await attachments.described(db_of(request), [str(v) for _, v in cited])
     default = settings_of(request).max_file_bytes
-    questions = {f.name: f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)}
+    memo = compiled.memo()
+    questions: dict[str, Question] | None = memo.get("submitting.questions")
+    if questions is None:  # once per form version: the walk over the whole form cost more than the check
+        questions = memo["submitting.questions"] = {
+            f.name: f for f, _ in walk(compiled.definition.fields) if isinstance(f, Question)}
     for field, value in cited:
         kind = compiled.fields[field].type
         content_type, size = stored.get(str(value), ("", 0))
