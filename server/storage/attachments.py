@@ -259,13 +259,28 @@ async def _write_file(data_dir: str, pieces: AsyncIterable[bytes]) -> tuple[str,
 
 
 async def described(db: Database, digests: list[str]) -> dict[str, tuple[str, int]]:
-    """sha256 -> (content type, size) of the stored attachments among these."""
-    wanted = sorted(set(digests))
+    """sha256 -> (content type, size) of the stored attachments among these. Kept per process once
+    read: a digest's bytes, hence its size, never change, and neither does its content type once it
+    is more than application/octet-stream (save_stream only ever upgrades that one), so a resubmitted
+    or corrected record's photos cost no read."""
+    kept: dict[str, tuple[str, int]] = db.memo.setdefault("attachment_described", {})
+    found = {digest: kept[digest] for digest in digests if digest in kept}
+    wanted = sorted(set(digests) - found.keys())
     if not wanted:
-        return {}
+        return found
     marks = ", ".join("{}" for _ in wanted)
     rows = await db.fetch(f"SELECT sha256, content_type, size FROM attachment WHERE sha256 IN ({marks})", *wanted)
-    return {str(r["sha256"]): (str(r["content_type"]), int(r["size"])) for r in rows}
+    if len(kept) > _DESCRIBED_LIMIT:
+        kept.clear()
+    for row in rows:
+        digest, described_as = str(row["sha256"]), (str(row["content_type"]), int(row["size"]))
+        found[digest] = described_as
+        if described_as[0] != media.OCTET:
+            kept[digest] = described_as
+    return found
+
+
+_DESCRIBED_LIMIT = 100_000
 
 
 def stored_bytes(data_dir: str, digest: str, database_url: str = "") -> bytes:

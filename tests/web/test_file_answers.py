@@ -193,6 +193,19 @@ def test_a_question_takes_only_its_kind_and_its_own_limit(as_, published, settin
     assert send(citra, body(suara=song, dokumen=page, foto=photo)).status_code == 201
 
 
+def test_a_file_kept_as_octet_stream_cites_as_a_recording_once_proven_one(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
+    """The server remembers what it read of a photo or recording (its kind and size never change once
+    known), but not a file question's octet-stream: the same bytes sent again as a recording upgrade it."""
+    citra = as_("citra")
+    song = upload(citra, "file", AUDIO["ogg"]).json()["sha256"]
+    assert send(citra, body(dokumen=song)).status_code == 201
+    refused = send(citra, body(suara=song))  # so far only a file
+    assert refused.status_code == 422 and refused.json()["code"] == "attachment.not_for_question"
+    assert upload(citra, "audio", AUDIO["ogg"]).json()["sha256"] == song
+    assert send(citra, body(suara=song)).status_code == 201
+    assert send(citra, body(suara=song)).status_code == 201  # read from the process's memory this time
+
+
 def test_a_resend_with_the_same_instance_id_is_one_row(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
     citra = as_("citra")
     song = upload(citra, "audio", AUDIO["amr"]).json()["sha256"]
