@@ -54,6 +54,7 @@ class Tx:
         self.pending_keys: set[str] = set()
         # one cursor for the transaction's statements: making a psycopg Cursor costs ~36 K instructions
         self._cursor: Any = None
+        self._raw: Any = None  # PostgreSQL: the deferred rows' cursor ($n parameters, see write_deferred)
 
     def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         self.write_deferred()  # every statement sees the rows written before it in the batch
@@ -120,21 +121,16 @@ class Tx:
             # in Python on every call (it caches only smaller ones), and a registration's rows have ~70.
             # Not prepared: its text changes with the batch's shape, and each text psycopg prepared
             # would push a repeating statement out of its cache of 100 (a DEALLOCATE each time).
-            from psycopg import RawCursor
+            if self._raw is None:  # one per transaction, as the other statements' cursor
+                from psycopg import RawCursor
 
-            cursor = RawCursor(self.conn)
-            try:
-                for text, values in batch_sql.joined(grouped):
-                    cursor.execute(text, values, prepare=False)
-            finally:
-                cursor.close()
+                self._raw = RawCursor(self.conn)
+            for text, values in batch_sql.joined(grouped):
+                self._raw.execute(text, values, prepare=False)
             return
+        cursor = self._cursor or self._open()  # the transaction's own: a cursor per table cost more than its rows
         for sql, rows in grouped.items():
-            cursor = self.conn.cursor()
-            try:
-                cursor.executemany(self._sql(sql), rows)
-            finally:
-                cursor.close()
+            cursor.executemany(self._sql(sql), rows)
 
     @property
     def for_update(self) -> str:
