@@ -82,11 +82,12 @@ def instructions(out_prefix: str, pid: int) -> int:
     return total
 
 
-def measure(kind: str, count: int, show_statements: bool = False) -> str:
+def measure(kind: str, count: int, show_statements: bool = False, keep: str = "") -> str:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed: apt-get install -y valgrind")
     out_prefix = f"/tmp/pantau-submit-cost-{os.getpid()}-{kind}.out"
-    wrapper = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out_prefix}")
+    wrapper = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out_prefix}",
+               *(("--separate-threads=yes",) if keep else ()))
     # a server under valgrind takes minutes to start on a busy machine (600 s was not always enough)
     ready_within = float(os.environ.get("BENCH_READY_WITHIN", "1800"))
     with serving(kind, extra_env={"PANTAU_WORKERS": "1"}, wrapper=wrapper, ready_within=ready_within) as server:
@@ -124,6 +125,10 @@ def measure(kind: str, count: int, show_statements: bool = False) -> str:
         shown_before = statements(server.database_url) if show_statements and kind == "postgres" else {}
         tables_before = tables(server.database_url) if show_statements and kind == "postgres" else {}
         submit = counted(STAGES[3], 0)
+        if keep:  # the counted submissions' dump, one file per thread, for callgrind_annotate
+            os.makedirs(keep, exist_ok=True)
+            for path in glob.glob(out_prefix + "*"):
+                shutil.copy(path, os.path.join(keep, f"{kind}-" + os.path.basename(path)))
         after, wal_after, _cpu = (pg_counters(server.database_url, wal_before, cpu_before) if kind == "postgres"
                                   else ({}, "", {}))
         if after:
@@ -316,14 +321,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--show-statements", action="store_true",
                         help="PostgreSQL: list the statements the counted submissions ran, per submission")
+    parser.add_argument("--keep-callgrind", default="", metavar="DIR",
+                        help="copy the counted submissions' callgrind dump (one file per thread) into DIR")
     args = parser.parse_args()
     for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         if kind == "postgres":
             with own_cluster() as port:
                 os.environ["BENCH_PG_PORT"] = port
-                print(measure(kind, args.requests, args.show_statements), flush=True)
+                print(measure(kind, args.requests, args.show_statements, args.keep_callgrind), flush=True)
         else:
-            print(measure(kind, args.requests), flush=True)
+            print(measure(kind, args.requests, keep=args.keep_callgrind), flush=True)
 
 
 if __name__ == "__main__":
