@@ -204,22 +204,38 @@ def check_kk(text: str, *, registered: dt.date, nik: str | None = None) -> IdChe
     return result
 
 
-class PhoneCheck(msgspec.Struct, kw_only=True):
+class PhoneCheck(msgspec.Struct, kw_only=True, frozen=True):
     e164: str | None = None
     errors: list[Finding] = []
     warnings: list[Finding] = []
 
 
+# The checks of the numbers checked last, by their +62 form. An answer is cleaned to that form and
+# its rule checks that form again in the same request: parsed once, the rule finds it here (parsing
+# was a twentieth of a registration's validation). A number's +62 form parses exactly as the number
+# did (the same digits after the prefix). Read by callers, never changed: the struct is frozen.
+_CHECKED: dict[str, PhoneCheck] = {}
+CHECKED_MAX = 1024
+
+
 def check_phone(text: str) -> PhoneCheck:
     """An Indonesian mobile number in any common writing, normalised to +62..."""
+    known = _CHECKED.get(text)
+    if known is not None:
+        return known
     info = lokal.parse_phone(text)
     if not info.valid:
         return PhoneCheck(errors=[Finding("phone.invalid")])
     if info.type != "mobile":
         return PhoneCheck(errors=[Finding("phone.not_mobile")])
-    result = PhoneCheck(e164=info.e164)
+    warnings = []
     if any(w.code == "prefix_unknown" for w in info.warnings) and info.national:
-        result.warnings.append(Finding("phone.prefix_unknown", {"prefix": info.national[:4]}))
+        warnings.append(Finding("phone.prefix_unknown", {"prefix": info.national[:4]}))
+    result = PhoneCheck(e164=info.e164, warnings=warnings)
+    if info.e164 is not None:
+        if len(_CHECKED) >= CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[info.e164] = result
     return result
 
 

@@ -9,6 +9,7 @@ import random
 import lokal
 import pytest
 
+from server.domain import nik as nik_module
 from server.domain.nik import check_kk, check_nik, check_phone, format_rupiah, normalize_phone, sex_code
 
 REGISTERED = dt.date(2026, 3, 31)
@@ -139,6 +140,17 @@ def test_sex_code() -> None:
 @pytest.mark.parametrize("raw", ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "081234567890"])
 def test_mobile_numbers_normalise_to_plus_62(raw: str) -> None:
     assert normalize_phone(raw) == "+6281234567890"
+
+
+@pytest.mark.parametrize("raw", ["0812-3456-7890", "+62 812 3456 7890", "0810-1234-5678", "00812345678901"])
+def test_a_number_and_its_plus_62_form_check_the_same(raw: str) -> None:
+    # The answer is cleaned to its +62 form and its rule checks that form: kept from the first
+    # check, the second must be what parsing it again would give.
+    first = check_phone(raw)
+    assert first.e164 is not None
+    kept = check_phone(first.e164)
+    nik_module._CHECKED.clear()
+    assert kept == first == check_phone(first.e164)
 
 
 def test_landlines_and_nonsense_are_not_mobile_numbers() -> None:
