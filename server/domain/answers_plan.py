@@ -464,6 +464,10 @@ def _find(chain: list[dict[str, Any]], name: str) -> Any:
 def stored(result: Any) -> Any:
     """An evaluation result as an answer: a nodeset its first item (as XPath's string(): the label an
     instance('list')/root/item[...]/label found), NaN empty, whole floats ints."""
+    if result.__class__ is float:  # most calculations give a number
+        if result != result:
+            return None
+        return int(result) if result.is_integer() and abs(result) < 2**53 else result
     if isinstance(result, list):
         result = result[0] if result else ""
     if result == "" or (isinstance(result, float) and result != result):

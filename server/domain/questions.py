@@ -151,9 +151,15 @@ def clean_choice(raw: Any) -> str:
 
 def clean_choices(raw: Any) -> list[str]:
     items = raw.split() if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+    if not isinstance(items, list):
         raise BadAnswer("answer.select_multiple")
-    return list(dict.fromkeys(i.strip() for i in items))
+    names: dict[str, None] = {}  # in order, each once
+    for item in items:  # a loop, not all() and a generator: this runs for every select_multiple answer
+        name = item.strip() if isinstance(item, str) else ""
+        if not name:
+            raise BadAnswer("answer.select_multiple")
+        names[name] = None
+    return list(names)
 
 
 def clean_date(raw: Any) -> str:

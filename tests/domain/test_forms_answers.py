@@ -87,6 +87,8 @@ def test_values_are_cleaned_by_type() -> None:
     ("satu", "mungkin", "answer.choice"),
     ("banyak", ["ya", "mungkin"], "answer.choice"),
     ("banyak", {"ya": 1}, "answer.select_multiple"),
+    ("banyak", ["ya", " "], "answer.select_multiple"),
+    ("banyak", ["ya", 1], "answer.select_multiple"),
     ("tanggal", "2026-02-30", "answer.date"),
     ("tanggal", "31/03/2026", "answer.date"),
     ("jam", "25:00", "answer.time"),

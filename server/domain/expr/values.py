@@ -52,6 +52,8 @@ def to_boolean(value: object) -> bool:
 def to_number(value: object) -> float:
     if type(value) is float:  # most operands already are
         return value
+    if type(value) is str:  # then texts: dates and the digits format-date() gives
+        return _string_to_number(value) if len(value) <= 64 else _parse_number(value)
     if isinstance(value, list):
         value = value[0] if value else ""
     if isinstance(value, bool):
@@ -155,14 +157,14 @@ def normalize(raw: object) -> Value:
     """An answer as stored (JSON-ish Python) -> a value. Repeats are resolved by the caller."""
     if raw is None:
         return ""
-    if isinstance(raw, str | bool | float):
+    if isinstance(raw, (str, bool, float)):  # a tuple, not `str | bool | float`: no union made per call
         return raw
     if isinstance(raw, int):
         return int_to_float(raw)
-    if isinstance(raw, list | tuple):
+    if isinstance(raw, (list, tuple)):
         # a select_multiple answer: its choice names joined by spaces, as in an ODK instance
         return " ".join(
-            to_string(normalize(item)) for item in raw if not isinstance(item, Mapping | list | tuple)
+            to_string(normalize(item)) for item in raw if not isinstance(item, (Mapping, list, tuple))
         )
     if isinstance(raw, dt.datetime):
         return dates.iso_datetime(raw)
