@@ -37,7 +37,7 @@ from server.domain.expr.evaluate import _divide, _modulo
 from server.domain.expr.nodes import BinOp, Num, Ref, Str
 from server.domain.expr.values import INF, NAN, equals, normalize
 from server.domain.exprtree import CHOICE_PREFIX
-from server.domain.questions import BadAnswer, clean_choice, clean_integer
+from server.domain.questions import TEXT_MAX_CHARS, BadAnswer, clean_choice, clean_integer, clean_text
 
 log = logging.getLogger("server.domain.expr.evaluate")  # the closures' logger: one place to look
 
@@ -57,10 +57,10 @@ def _with_current(ctx: Context, current: Any) -> Context:
 
 def _lookup_top(raw: Any, name: str, ctx: Context) -> Any:
     """lookup() of a top-level name that names no repeat, after its str/float/bool case."""
+    if type(raw) is int and -(2**53) <= raw <= 2**53:  # what comes here most: integer answers
+        return float(raw)
     if raw is None:
         return ""
-    if type(raw) is int and -(2**53) <= raw <= 2**53:
-        return float(raw)
     return lookup(name, ctx)
 
 
@@ -157,7 +157,22 @@ RUNTIME: dict[str, Any] = {
     "_DROP": _DROP, "_CONFIRM": _CONFIRM, "_REPEAT": _REPEAT, "_Validation": Validation,
     "_CHOICES_OK": _choices_ok, "_CHOICES_FILTERED": _choices_filtered,
     "_FORMAT_DATE": _format_date, "_CURRENT": _current, "_CHOICE": clean_choice, "_INTEGER": clean_integer,
+    "_TEXT": clean_text, "_TEXT_MAX": TEXT_MAX_CHARS, "_SPECIAL": frozenset({None, _DROP, _CONFIRM, _REPEAT}),
 }
+
+
+def _runs(steps: list[Step], key: Callable[[Step], str | None]) -> list[list[Step]]:
+    """Steps split into runs of neighbours with the same key (a step whose key is None stands alone)."""
+    runs: list[list[Step]] = []
+    last: str | None = None
+    for step in steps:
+        mine = key(step)
+        if runs and mine is not None and mine == last:
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+        last = mine
+    return runs
 
 
 class Validator(Protocol):
@@ -242,12 +257,23 @@ class _Writer:
                      f"lists={self.ns.bind(found.lists, 'lists')})")
         self.emit(1, "K = run.relevant")
         self.emit(1, "# 1. relevance and calculations, in dependency order")
+        group: list[Step] = []  # neighbours that inherit the same relevance, written together
         for step in self.plan.order:
-            self._compute(step)
+            inherited = self._inherits(step)
+            if group and inherited != self.relevance[group[0].name]:
+                self._inherit(group)
+                group = []
+            if inherited is None:
+                self._compute(step)
+            else:
+                self.relevance[step.name] = inherited  # known now: a child's relevance reads it
+                group.append(step)
+        if group:
+            self._inherit(group)
         self.emit(1, "run.forget_dropped()")
         self.emit(1, "# 2. checks on the final values, in document order")
-        for step in self.plan.checked:
-            self._check(step)
+        for run in _runs(self.plan.checked, self._checked_under):
+            self._checks(run)
         self._confirmations()
         self.emit(1, "return V")
         return "\n".join(self.lines) + "\n"
@@ -281,17 +307,19 @@ class _Writer:
             f"        how = {self.ns.bind(table, 'cleaners')}.get(key)",
             "        if how is _CHOICE and value.__class__ is str and value:",
             "            out[key] = value.strip()  # clean_choice() of a text",
+            "        elif how is _TEXT and value.__class__ is str and value and len(value) <= _TEXT_MAX:",
+            "            out[key] = value.strip()  # clean_text() of a text",
             "        elif how is _INTEGER and value.__class__ is int:",
             "            out[key] = value  # clean_integer() of a whole number",
-            "        elif how is None:",
-            "            run.error(((), key), 'answer.unknown_field', name=key)",
-            "        elif how is _DROP:",
-            "            continue",
-            "        elif how is _CONFIRM:",
-            "            out[key] = run._confirmations(value, ((), key))",
-            "        elif how is _REPEAT:",
-            f"            out[key] = run._clean_repeat({steps}[key], value, ())",
-            "        elif value not in EMPTY:",
+            "        elif how in _SPECIAL:  # one test for the rare kinds, not one each",
+            "            if how is None:",
+            "                run.error(((), key), 'answer.unknown_field', name=key)",
+            "            elif how is _CONFIRM:",
+            "                out[key] = run._confirmations(value, ((), key))",
+            "            elif how is _REPEAT:",
+            f"                out[key] = run._clean_repeat({steps}[key], value, ())",
+            "            # _DROP: what the client sent does not count",
+            "        elif value or value not in EMPTY:",
             "            try:",
             "                cleaned = how(value)",
             "            except _BadAnswer as exc:",
@@ -321,6 +349,28 @@ class _Writer:
         return target if kind == BOOLEAN else f"_TB({target})"
 
     # --- 1. compute ------------------------------------------------------------------------------
+    def _inherits(self, step: Step) -> str | None:
+        """The relevance a top-level field takes from its parent unchanged, when it has no rule or
+        calculation of its own; None otherwise. Such fields next to each other with the same one are
+        written as one group: their relevance is stored in one call, and dropped in one loop."""
+        if step.scope or step.relevant is not None or step.calculation is not None:
+            return None
+        return self.relevance.get(step.parent, "True") if step.parent is not None else "True"
+
+    def _inherit(self, steps: list[Step]) -> None:
+        if len(steps) == 1:
+            self._compute(steps[0])
+            return
+        relevant = self.relevance[steps[0].name]
+        names = tuple(step.name for step in steps)
+        self.emit(1, f"# {', '.join(repr(name) for name in names)}")
+        keys = self.ns.bind(tuple((name, ()) for name in names), "keys")
+        self.emit(1, f"K.update(dict.fromkeys({keys}, {relevant}))")
+        if relevant != "True":
+            self.emit(1, f"if not {relevant}:")
+            self.emit(2, f"for name in {self.ns.bind(names, 'names')}:")
+            self.emit(3, "V.pop(name, None)")
+
     def _compute(self, step: Step) -> None:
         name = step.name
         self.emit(1, f"# {name!r}")
@@ -358,6 +408,24 @@ class _Writer:
             self.emit(indent + 1, f"V[{name!r}] = x")
 
     # --- 2. check --------------------------------------------------------------------------------
+    def _checked_under(self, step: Step) -> str | None:
+        """The relevance a top-level question is checked under; None for a repeat or what is inside one."""
+        if step.scope or step.kind == "repeat":
+            return None
+        return self.relevance.get(step.name, "True")
+
+    def _checks(self, steps: list[Step]) -> None:
+        """Questions next to each other under the same relevance: one `if` for all of them."""
+        relevant = self._checked_under(steps[0])
+        if len(steps) == 1 or relevant is None or relevant == "True":
+            for step in steps:
+                self._check(step)
+            return
+        self.emit(1, f"if {relevant}:")
+        for step in steps:
+            self.emit(2, f"# {step.name!r}")
+            self._check_question(step, 2)
+
     def _check(self, step: Step) -> None:
         name = step.name
         self.emit(1, f"# {name!r}")
@@ -377,7 +445,8 @@ class _Writer:
     def _check_question(self, step: Step, indent: int) -> None:
         name, at = step.name, repr(((), step.name))
         self.emit(indent, f"v = V.get({name!r})")
-        self.emit(indent, "if v in EMPTY:")
+        # `not v` first: a truthy value is never empty, and comparing it with each of EMPTY costs more
+        self.emit(indent, "if not v and v in EMPTY:")
         self._required(step, indent + 1, at)
         if step.choices is not None:
             reads = _filter_reads(step.choice_filter, self.plan.scope) if step.choice_filter is not None else None

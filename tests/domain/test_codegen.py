@@ -232,6 +232,54 @@ def test_a_hostile_field_name_stays_a_string_literal() -> None:
     assert result.errors == validate_reference(compiled, {hostile: 1}, today=TODAY, now=NOW).errors
 
 
+GROUPED = """
+settings: {id: kelompok, version: '1', title: {id: K, en: K}}
+fields:
+  - {type: select_one, name: ikut, label: I, choices: {ya: Ya, tidak: Tidak}}
+  - type: group
+    name: data
+    label: D
+    relevant: ${ikut} = 'ya'
+    fields:
+      - {type: text, name: nama, label: N, required: yes}
+      - {type: integer, name: umur, label: U, constraint: '. >= 0'}
+      - {type: text, name: catatan, label: C}
+      - {type: integer, name: dua_kali, label: D, calculation: '${umur} * 2'}
+      - {type: text, name: alamat, label: A, required: yes}
+"""
+
+
+def test_fields_that_share_their_relevance_are_kept_and_dropped_together_as_the_reference_does() -> None:
+    result = compile_source(GROUPED.encode(), "kelompok.yaml")
+    assert result.compiled is not None, result.problems
+    source = codegen.generated(result.compiled).source
+    assert "# 'nama', 'umur', 'catatan'\n    K.update(" in source  # one group, up to the calculation
+    for ikut in ["ya", "tidak", None]:
+        for nama in ["Siti", "  Siti  ", " ", "", "x" * 10_001, 5, None]:
+            for umur in [3, -1, None]:
+                answers = {"ikut": ikut, "nama": nama, "umur": umur, "catatan": " c ", "alamat": "Jl. A"}
+                assert_same(result.compiled, {k: v for k, v in answers.items() if v is not None})
+
+
+def test_hostile_field_names_in_a_group_stay_string_literals() -> None:
+    loaded = load_yaml(b"settings: {id: n, version: '1', title: {id: t, en: t}}\n"
+                       b"fields:\n  - {type: integer, name: a, constraint: '. > 1'}\n"
+                       b"  - {type: text, name: b}\n  - {type: text, name: c}\n", "n.yaml")
+    assert loaded.form is not None
+    hostile = ["a')\n__import__('os')._exit(9)\n#\\", "b'\n__import__('os')._exit(10)", "c\"\"\"\n#"]
+    fields = [msgspec.structs.replace(f, name=name) for f, name in zip(loaded.form.fields, hostile, strict=True)]
+    form = msgspec.structs.replace(loaded.form, fields=fields)
+    compiled = build(form, parse_all(form))
+    source = codegen.generated(compiled).source
+    names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    assert "__import__" not in names
+    answers = {hostile[0]: 1, hostile[1]: "x", hostile[2]: " y "}
+    result = validate(compiled, answers, today=TODAY, now=NOW)
+    assert [e.code for e in result.errors] == ["answer.constraint"]
+    reference = validate_reference(compiled, answers, today=TODAY, now=NOW)
+    assert (result.answers, result.errors) == (reference.answers, reference.errors)
+
+
 def test_the_generated_function_is_made_once_per_form_version() -> None:
     compiled = compiled_form(ROOT / "forms" / "monev_uep.yaml")
     assert codegen.generated(compiled) is codegen.generated(compiled)
