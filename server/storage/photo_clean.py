@@ -24,9 +24,12 @@ smaller than the limit (2000 x 1500 there). LUMA_PIXELS spares the photos the ru
 up to 5.1 megapixels of brightness (2400 x 1800 or a 5-megapixel camera's 2592 x 1944 at full scale,
 a 20-megapixel camera's at half) a photo still comes out at the limit, the usual 1600 px. PNG and
 WebP have no such scaling: they are decoded whole, then scaled, turned and encoded in the same
-strips (a transparent picture shown on white), and refused beyond DECODE_PIXELS
-(attachment.too_many_pixels), as are a CMYK JPEG and a progressive one beyond it (libjpeg holds all
-of a progressive JPEG's coefficients, 3 bytes a pixel at 4:2:0, 6 at 4:4:4, whatever the scale).
+strips (a transparent picture shown on white), up to DECODE_PIXELS, as are a CMYK JPEG and a
+progressive one (libjpeg holds all of a progressive JPEG's coefficients, 3 bytes a pixel at 4:2:0, 6
+at 4:4:4, whatever the scale). Beyond that and up to KEEP_PIXELS such a photo is kept as it was sent
+(metadata stripped, copied a chunk at a time), larger than the form's limit: a screenshot or a
+signature sent through ODK Collect or without JavaScript is never lost for its format. Beyond
+KEEP_PIXELS it is refused (attachment.too_many_pixels).
 The phone's runtime always sends a baseline JPEG of at most 1600 px, so neither rule touches its
 photos."""
 
@@ -55,6 +58,9 @@ DECODE_PIXELS = 1_100_000
 # Pillow's WebP decoder reads the whole file and holds the picture three times over (libwebp's
 # canvas, the bytes it hands over and the image), 12 bytes a pixel: a third as many.
 WEBP_DECODE_PIXELS = DECODE_PIXELS // 3
+# Beyond the decoding limits such a photo is kept as sent up to this many pixels (a phone's 1080 x 2400
+# screenshot is 2.6 MP): storing it costs a chunk, and a report's renderer decodes at most 16 MB of it.
+KEEP_PIXELS = 4_000_000
 # A baseline JPEG's brightness is decoded at one byte a pixel, its colour planes beside it (a quarter
 # of that each at worst) and the strips: at most this many pixels of brightness (under 10 MB in all,
 # measured), else the next smaller DCT scale is taken and the photo comes out smaller than the limit.
@@ -77,8 +83,8 @@ class _Bad(Exception):
 def clean(source: BinaryIO, kind: str, out: BinaryIO, max_side: int | None = None) -> str:
     """Write the photo in `source` (kind as sniffed from its bytes) to `out` as it is to be kept;
     returns the stored content type. attachment.not_image when it is not that image,
-    attachment.too_many_pixels when a PNG, WebP, CMYK or progressive JPEG would have to be decoded
-    beyond DECODE_PIXELS."""
+    attachment.too_many_pixels when a PNG, WebP, CMYK or progressive JPEG beyond the limits has more
+    than KEEP_PIXELS (between DECODE_PIXELS and that it is kept as sent)."""
     try:
         source.seek(0)
         with warnings.catch_warnings():
@@ -97,8 +103,11 @@ def clean(source: BinaryIO, kind: str, out: BinaryIO, max_side: int | None = Non
             return kind
         decodable = WEBP_DECODE_PIXELS if kind == "image/webp" else DECODE_PIXELS
         if whole and width * height > decodable:
-            raise PantauError("attachment.too_many_pixels", megapixels=round(width * height / 1e6, 1),
-                              limit=round(decodable / 1e6, 1), side=max_side)
+            if width * height > KEEP_PIXELS:
+                raise PantauError("attachment.too_many_pixels", megapixels=round(width * height / 1e6, 1),
+                                  limit=round(KEEP_PIXELS / 1e6, 1), side=max_side)
+            _KEEP[kind](source, out, orientation if orientation in _TRANSPOSE else 1)  # too costly to scale
+            return kind
         # The structure is walked as for a kept photo first: Pillow pads a truncated picture with grey
         # when ImageFile.LOAD_TRUNCATED_IMAGES is on, which importing WeasyPrint turns on process-wide.
         _KEEP[kind](source, _Discard(), 1)  # type: ignore[arg-type]

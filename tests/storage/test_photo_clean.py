@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageOps, ImageStat, PngImagePlugin
 
 from server.errors import PantauError
 from server.storage import attachments, blobs, photo_clean, users
@@ -230,15 +230,45 @@ HOSTILE = {
     "jpeg bomb": (lambda: _jpeg_claiming(60000, 60000), "image/jpeg", 1600, "attachment.not_image"),
     "png 50000 x 50000": (lambda: _png_claiming(50000, 50000), "image/png", None, "attachment.not_image"),
     "png bomb to scale": (lambda: _png_claiming(5000, 5000), "image/png", 1600, "attachment.too_many_pixels"),
-    "png over the decoding limit": (lambda: _png_claiming(1300, 900), "image/png", 1000, "attachment.too_many_pixels"),
-    "webp over the decoding limit": (lambda: _webp(700, 600), "image/webp", 500, "attachment.too_many_pixels"),
-    "progressive jpeg over the decoding limit": (lambda: _jpeg(_scene(1300, 900), progressive=True), "image/jpeg",
-                                                 1000, "attachment.too_many_pixels"),
+    "png over the keeping limit": (lambda: _png_claiming(2100, 2000), "image/png", 1600, "attachment.too_many_pixels"),
+    "progressive jpeg over the keeping limit": (lambda: _jpeg(_scene(2100, 2000), progressive=True), "image/jpeg",
+                                                1600, "attachment.too_many_pixels"),
     "damaged png": (_damaged_png, "image/png", None, "attachment.not_image"),
     "a jpeg without its picture": (lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
                                    b"\xff\xd9", "image/jpeg", None, "attachment.not_image"),
     "webp header only": (lambda: b"RIFF\x04\x00\x00\x00WEBP", "image/webp", None, "attachment.not_image"),
 }
+
+
+def _png_with_text(width: int, height: int) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "dekat rumah Pak RT")
+    out = io.BytesIO()
+    _scene(width, height).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+BETWEEN = {  # beyond the form's limit, too large to decode whole within the memory bound, under KEEP_PIXELS
+    "png": (lambda: _png_with_text(1300, 900), "image/png", 1000, (1300, 900)),
+    "webp": (lambda: _webp(700, 600), "image/webp", 500, (700, 600)),
+    "progressive jpeg": (lambda: _jpeg(_scene(1300, 900), progressive=True, comment=b"dekat rumah Pak RT"),
+                         "image/jpeg", 1000, (1300, 900)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BETWEEN))
+def test_a_photo_too_costly_to_scale_is_kept_as_sent_not_refused(name: str) -> None:
+    """A screenshot or signature sent through Collect or without JavaScript is not lost for its format:
+    between DECODE_PIXELS and KEEP_PIXELS it is kept at its own size, its metadata taken out."""
+    make, kind, max_side, size = BETWEEN[name]
+    sent = make()
+    width, height = size
+    decodable = photo_clean.WEBP_DECODE_PIXELS if kind == "image/webp" else photo_clean.DECODE_PIXELS
+    assert decodable < width * height <= photo_clean.KEEP_PIXELS and max(size) > max_side
+    stored = _cleaned(sent, kind, max_side)
+    assert (b"Pak RT" in sent) == (kind != "image/webp") and b"Pak RT" not in stored
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert kept.size == size and Image.MIME[kept.format or ""] == kind
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

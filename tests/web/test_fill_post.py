@@ -167,19 +167,27 @@ def test_a_photo_posted_without_javascript_is_scaled_like_the_phones(as_, publis
     assert tall[:3] == b"\xff\xd8\xff" and photo_size(tall) == (533, 1600)  # a JPEG, as the phone sends
 
 
-def test_a_png_too_large_to_decode_whole_is_refused_with_what_to_do(as_, published) -> None:  # type: ignore[no-untyped-def]
-    """A PNG must be decoded whole to be scaled: beyond 1.1 MP (4 bytes a pixel) it would cost the
-    node over 10 MB, so the page says to send a JPEG or scale it first, and nothing is stored."""
+def test_a_png_too_large_to_scale_is_kept_as_sent_and_a_larger_one_refused(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
+    """A PNG must be decoded whole to be scaled: beyond 1.1 MP (4 bytes a pixel) that would cost the
+    node over 10 MB, so a 3 MP one (a phone's screenshot is 2.6) is kept as sent, over the form's
+    limit, rather than lost; beyond 4 MP the page says to send a JPEG or scale it first, and nothing
+    is stored."""
     import io
 
     from PIL import Image
 
-    png = io.BytesIO()
+    png, huge = io.BytesIO(), io.BytesIO()
     Image.new("RGB", (1000, 3000), (200, 30, 30)).save(png, "PNG")
+    Image.new("RGB", (1500, 3000), (200, 30, 30)).save(huge, "PNG")
     citra = as_("citra")
-    response = post(citra, VALID, [("ttd", ("ttd.png", png.getvalue(), "image/png"))])
-    assert response.status_code == 422 and "3.0 MP" in response.text and "1.1 MP" in response.text
+    response = post(citra, VALID, [("ttd", ("ttd.png", huge.getvalue(), "image/png"))])
+    assert response.status_code == 422 and "4.5 MP" in response.text and "4.0 MP" in response.text
     assert not stored(citra)
+    response = post(citra, VALID, [("ttd", ("ttd.png", png.getvalue(), "image/png"))])
+    assert response.status_code == 201, response.text
+    [row] = stored(citra)
+    kept = attachments.stored_bytes(settings.data_dir, row["answers"]["ttd"], settings.database_url)
+    assert kept[:4] == b"\x89PNG" and photo_size(kept) == (1000, 3000)
 
 
 def test_script_in_answers_is_stored_as_text_and_shown_escaped(as_, published) -> None:  # type: ignore[no-untyped-def]
