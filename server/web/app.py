@@ -58,6 +58,7 @@ from server.web.controllers import (
     users,
 )
 from server.web.errors import EXCEPTION_HANDLERS
+from server.web.fast_route import FastRoutes
 from server.web.input_guard import InputGuardMiddleware
 from server.web.security_headers import SecurityHeadersMiddleware
 
@@ -177,6 +178,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         request_max_body_size=10 * 1024 * 1024,
         debug=False,
     )
+    # The submission route's ordinary requests skip litestar's per-request machinery (web/fast_route.py).
+    fast = {**api.FAST_ROUTES, **(api.FAST_BENCH_ROUTES if settings.bench_routes else {})}
+    handler = FastRoutes(app, app.asgi_handler, fast)
     # Outermost, around the router too: route-level middleware never sees a 404 or 405.
-    app.asgi_handler = AccessLogMiddleware(SecurityHeadersMiddleware(app.asgi_handler), settings.trusted_proxies)
+    app.asgi_handler = AccessLogMiddleware(SecurityHeadersMiddleware(handler), settings.trusted_proxies)
     return app

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from typing import Any, BinaryIO, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, BinaryIO, TypeAlias, cast
 
 import msgspec
 from litestar import Response, Router, get, post
@@ -15,6 +16,7 @@ from litestar.response import Stream
 
 from server import clock
 from server.domain import media
+from server.domain.access import Principal
 from server.errors import PantauError, too_large
 from server.storage import access, attachments, submissions
 from server.web.auth import SignedIn, signed_in, signed_in_first
@@ -23,18 +25,38 @@ from server.web.http import Request
 from server.web.schemas import AttachmentOut, ReceiptOut, SentItem, SubmissionIn
 from server.web.submitting import Invalid, accept, checked
 
+# An answer function's result: the status and the body (a msgspec Struct or builtins), or it raises
+# (Invalid for answers that break the rules, PantauError for the catalogue, anything else a 500).
+Answer: TypeAlias = tuple[int, Any]
+AnswerFunction: TypeAlias = Callable[[Request, Principal | None, SubmissionIn], Awaitable[Answer]]
 
+
+# POST /api/v1/submissions and the bench stages below are answered by web/fast_route.py ahead of
+# litestar whenever the request is an ordinary one; these handlers answer the rest (a missing or bad
+# CSRF token, no session, a body litestar must refuse) and are the route table's (and the OpenAPI
+# document's) entries. Both call the same answer functions.
 @post("/api/v1/submissions", status_code=201, before_request=signed_in_first)
 async def submit(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:
     """Store one filled form exactly once. A retry with the same instance id and the same answers
     returns the first receipt (200); other answers under that id are a 409."""
+    return await _as_response(submission_answer(request, principal, data))
+
+
+async def submission_answer(request: Request, principal: Principal | None, data: SubmissionIn) -> Answer:
+    assert principal is not None  # the route requires a session (fast_route.FastRoute.signed_in)
+    receipt, warnings = await accept(request, principal, data.form_id, data.form_version, data.instance_id,
+                                     data.answers, data.base_revision)
+    return 201 if receipt.outcome == "new" else 200, ReceiptOut(**msgspec.structs.asdict(receipt), warnings=warnings)
+
+
+async def _as_response(answer: Awaitable[Answer]) -> Response[Any]:
+    """An answer function's (status, body) as litestar's handler returns it; answers that break the
+    form's rules as the 422 they raise."""
     try:
-        receipt, warnings = await accept(request, principal, data.form_id, data.form_version, data.instance_id,
-                                         data.answers, data.base_revision)
+        status, out = await answer
     except Invalid as invalid:
         return invalid.response()
-    out = ReceiptOut(**msgspec.structs.asdict(receipt), warnings=warnings)
-    return Response(out, status_code=201 if receipt.outcome == "new" else 200)
+    return Response(out, status_code=status)
 
 
 @get("/api/v1/submissions/{instance_id:uuid}")
@@ -125,36 +147,51 @@ async def download_attachment(request: Request, principal: SignedIn, sha256: Fro
 
 
 @post("/api/v1/bench/noop", status_code=201)
-async def bench_noop(data: JSONBody[SubmissionIn]) -> dict[str, str]:
+async def bench_noop(request: Request, data: JSONBody[SubmissionIn]) -> Response[Any]:
     """The same decoding into the same Struct as submit, and nothing else: bench/submit_load.py
     divides by this to see what validation and durable storage cost on top of the HTTP work.
-    Registered only with PANTAU_BENCH_ROUTES=true, as the two below."""
-    return {"instance_id": str(data.instance_id), "outcome": "noop"}
+    Registered only with PANTAU_BENCH_ROUTES=true, as the two below; answered ahead of litestar by
+    web/fast_route.py as submit is, so the stages measure the same path."""
+    return await _as_response(noop_answer(request, None, data))
+
+
+async def noop_answer(request: Request, principal: Principal | None, data: SubmissionIn) -> Answer:
+    return 201, {"instance_id": str(data.instance_id), "outcome": "noop"}
 
 
 # The submission path in stages, for bench/submit_cost.py's breakdown: signed_in is submit's HTTP side
 # (session, dependencies, a receipt as the answer) without the form; validated adds loading the form
 # and validating the answers. Neither stores anything: submit minus validated is the storage side.
 @post("/api/v1/bench/signed_in", status_code=201, before_request=signed_in_first)
-async def bench_signed_in(principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[ReceiptOut]:
+async def bench_signed_in(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[Any]:
+    return await _as_response(signed_in_answer(request, principal, data))
+
+
+async def signed_in_answer(request: Request, principal: Principal | None, data: SubmissionIn) -> Answer:
     return _bench_receipt(data)
 
 
 @post("/api/v1/bench/validated", status_code=201, before_request=signed_in_first)
-async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]
-                          ) -> Response[ReceiptOut]:
-    try:
-        await checked(request, principal, data.form_id, data.form_version, data.answers)
-    except Invalid as invalid:
-        return invalid.response()
+async def bench_validated(request: Request, principal: SignedIn, data: JSONBody[SubmissionIn]) -> Response[Any]:
+    return await _as_response(validated_answer(request, principal, data))
+
+
+async def validated_answer(request: Request, principal: Principal | None, data: SubmissionIn) -> Answer:
+    assert principal is not None  # the route requires a session
+    await checked(request, principal, data.form_id, data.form_version, data.answers)
     return _bench_receipt(data)
 
 
-def _bench_receipt(data: SubmissionIn) -> Response[ReceiptOut]:
-    return Response(ReceiptOut(instance_id=str(data.instance_id), form_id=data.form_id,
-                               form_version=data.form_version, revision=1, received_at=clock.now(),
-                               outcome="bench"), status_code=201)
+def _bench_receipt(data: SubmissionIn) -> Answer:
+    return 201, ReceiptOut(instance_id=str(data.instance_id), form_id=data.form_id, form_version=data.form_version,
+                           revision=1, received_at=clock.now(), outcome="bench")
 
 
 router = Router(path="/", route_handlers=[submit, submission_detail, sent_list, upload_attachment, download_attachment])
 bench_router = Router(path="/", route_handlers=[bench_noop, bench_signed_in, bench_validated])
+
+# What web/fast_route.py answers ahead of litestar: path -> (whether a session is required, the answer).
+FAST_ROUTES: dict[str, tuple[bool, AnswerFunction]] = {"/api/v1/submissions": (True, submission_answer)}
+FAST_BENCH_ROUTES: dict[str, tuple[bool, AnswerFunction]] = {
+    "/api/v1/bench/noop": (False, noop_answer), "/api/v1/bench/signed_in": (True, signed_in_answer),
+    "/api/v1/bench/validated": (True, validated_answer)}
