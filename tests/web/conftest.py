@@ -115,3 +115,24 @@ def _create_extra(settings: Settings, *names: str) -> dict[str, int]:
             await db.close()
 
     return asyncio.run(create())
+
+
+def gone_mid_body(client: TestClient, path: str, headers: list[tuple[bytes, bytes]],  # type: ignore[type-arg]
+                  first_chunk: bytes) -> list[dict[str, Any]]:
+    """A POST whose client goes away after the first chunk of its body (a phone losing signal),
+    sent to the app directly; what the app sent back."""
+    messages = iter([{"type": "http.request", "body": first_chunk, "more_body": True}, {"type": "http.disconnect"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"testserver"), *headers],
+             "client": ("203.0.113.9", 5000), "server": ("testserver", 80), "state": {}}
+    client.blocking_portal.call(client.app, scope, receive, send)
+    return sent

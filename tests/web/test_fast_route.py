@@ -19,7 +19,7 @@ from server.settings import Settings
 from server.web.app import create_app
 from server.web.fast_route import FastRoutes
 from tests.conftest import with_settings
-from tests.web.conftest import _create_extra, csrf_of, post_form, sign_in
+from tests.web.conftest import _create_extra, csrf_of, gone_mid_body, post_form, sign_in
 from tests.web.test_api_submissions import body, publish
 
 PATH = "/api/v1/submissions"
@@ -196,24 +196,11 @@ def test_a_client_gone_mid_body_is_logged_as_closed_and_nothing_is_stored(as_, c
     token = csrf_of(citra)
     payload = json.dumps(body()).encode()
     cookies = "; ".join(f"{c.name}={c.value}" for c in citra.cookies.jar)
-    messages = iter([{"type": "http.request", "body": payload[:20], "more_body": True}, {"type": "http.disconnect"}])
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return next(messages)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": PATH, "raw_path": PATH.encode(), "root_path": "", "query_string": b"",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", str(len(payload)).encode()), (b"cookie", cookies.encode()),
-                         (b"x-csrftoken", token.encode())],
-             "client": ("203.0.113.9", 5000), "server": ("testserver", 80), "state": {}}
     before = counted.calls
     with caplog.at_level(logging.INFO, logger="pantau.access"):
-        app_client.blocking_portal.call(app_client.app, scope, receive, send)
+        gone_mid_body(app_client, PATH, [(b"content-type", b"application/json"),
+                                         (b"content-length", str(len(payload)).encode()),
+                                         (b"cookie", cookies.encode()), (b"x-csrftoken", token.encode())], payload[:20])
     lines = [r.getMessage() for r in caplog.records if r.name == "pantau.access"]
     assert lines and f'"POST {PATH}" 499' in lines[-1] and lines[-1].endswith("client closed")
     assert counted.calls == before + 1  # litestar read the rest of the body and met the disconnect

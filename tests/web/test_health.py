@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -14,6 +13,7 @@ from server.storage import migrate
 from server.storage.db import Database
 from server.web.app import create_app
 from tests.conftest import with_settings
+from tests.web.conftest import gone_mid_body
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:  # type: ignore[type-arg]
@@ -136,23 +136,9 @@ def test_a_client_that_went_away_mid_upload_is_logged_as_499_not_as_a_server_err
 ) -> None:
     """The phone sends half a sign-in form and loses signal: the log says the client closed (499)
     and no error with a traceback is logged for someone to chase."""
-    messages = iter([{"type": "http.request", "body": b"username=citra&pass", "more_body": True},
-                     {"type": "http.disconnect"}])
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return next(messages)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/masuk", "raw_path": b"/masuk", "root_path": "", "query_string": b"",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
-                         (b"content-length", b"40")],
-             "client": ("203.0.113.9", 5000), "server": ("testserver", 80), "state": {}}
     with caplog.at_level(logging.INFO, logger="pantau.access"):
-        client.blocking_portal.call(client.app, scope, receive, send)
+        gone_mid_body(client, "/masuk", [(b"content-type", b"application/x-www-form-urlencoded"),
+                                         (b"content-length", b"40")], b"username=citra&pass")
     lines = [r.getMessage() for r in caplog.records if r.name == "pantau.access"]
     assert lines and '"POST /masuk" 499' in lines[-1] and lines[-1].endswith("client closed")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
