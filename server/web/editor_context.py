@@ -18,8 +18,7 @@ from server.domain.questions import QUESTION_TYPES
 from server.domain.regions import parents_for_editor
 from server.domain.xlsform_view import Sheet, anchor_of, column_letter, sheet_of
 from server.storage.form_drafts import Assignment, FormRow, TestSubmission
-from server.web.fill_assets import safe_json
-from server.web.fill_context import text_of
+from server.web.fill_assets import safe_json, text_of
 from server.web.viewer import Viewer, viewer_of
 
 STATUS = {"draft": ("Draf", "Draft"), "published": ("Terbit", "Published"), "archived": ("Diarsipkan", "Archived")}

@@ -13,6 +13,7 @@ import msgspec
 
 from server.domain.compile import CompiledForm
 from server.domain.expr.odk import MORE_JS
+from server.domain.form import Text
 from server.domain.problems import messages
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
@@ -107,7 +108,7 @@ def asset_urls() -> dict[str, str]:
             "boot": f"{base}/js/boot.js"}
 
 
-# The widgets form.js imports only for forms that use them: fill_context.lazy_modules lists a form's
+# The widgets form.js imports only for forms that use them: fill_runtime.lazy_modules lists a form's
 # in the page's config (`mods`), form.js imports static/js/NAME.js for each beside the rules and calls
 # its attach(spec, F) before the form is ready. A new one is a file there, a name here and its
 # condition in lazy_modules (offline_context caches every one of them for offline filling), at no
@@ -164,3 +165,7 @@ def safe_json(data: Any) -> str:
     # Inside <script>, "</script>" in a label would end the element: escape <, > and & in the JSON.
     raw = msgspec.json.encode(data).decode()
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def text_of(texts: Text, lang: str, fallback: str = "") -> str:
+    return texts.get(lang) or texts.get("id") or next(iter(texts.values()), fallback)

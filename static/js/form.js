@@ -1,7 +1,7 @@
 // The fill page's runtime: live relevance and calculations, checks at the field, cascading
 // choices, repeats, pages, GPS, photos and the NIK helper, then the JSON submission. It only improves
 // the page: without it the same form posts as HTML. The rules come from /f/<id>/aturan, the ASTs the
-// server runs too (server/web/fill_context.runtime_rules). Chrome 61+: no ?., ??, classes, finally().
+// server runs too (server/web/fill_runtime.runtime_rules). Chrome 61+: no ?., ??, classes, finally().
 import { evaluate, toBoolean, toString } from './expr-eval.js';
 import { csrf, make } from './dom.js';
 import { checkId, digitsOf } from './nik.js';
@@ -649,7 +649,7 @@ function onChange(e) {
   if (p && p[1] !== '_konfirmasi') showCheck(t.name, state.values, state.rel);
 }
 
-// The rules document is compact on the wire (fill_context.runtime_rules); unfold it once.
+// The rules document is compact on the wire (fill_runtime.runtime_rules); unfold it once.
 function unfold(rules) {
   // sent in the order relevance and calculations run
   rules.order = Object.keys(rules.fields);
@@ -692,7 +692,7 @@ function attach(rules, mods) {
   if (!config.post) offline().then((o) => o.page(form, config)).catch(() => {});
 }
 
-// The widgets this form uses (fill_context.lazy_modules), fetched beside the rules; each attach(spec, F).
+// The widgets this form uses (fill_runtime.lazy_modules), fetched beside the rules; each attach(spec, F).
 const mods = Promise.all((config.mods || []).map((m) => import('./' + m + '.js')));
 fetch(config.rules, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
   .then((rules) => mods.then((m) => attach(rules, m)))

@@ -3,7 +3,7 @@
 // has one drop-down per place (fill_fields.html); this module replaces them with the list and one
 // hidden input holding the names in order, space-separated ("" while not yet ranked: as in ODK
 // Collect, a rank is unanswered until the enumerator sets or accepts an order). form.js loads it
-// only for forms with a rank question (fill_context.lazy_modules).
+// only for forms with a rank question (fill_runtime.lazy_modules).
 import { make } from './dom.js';
 
 const doc = document, form = doc.getElementById('fill');

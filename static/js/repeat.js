@@ -1,5 +1,5 @@
 // Repeats on the fill page: add and remove instances, and follow repeat_count. form.js loads this
-// module only for forms with a repeat (fill_context.lazy_modules): the others' first load stays light.
+// module only for forms with a repeat (fill_runtime.lazy_modules): the others' first load stays light.
 import { evaluate, toString } from './expr-eval.js';
 import { make } from './dom.js';
 

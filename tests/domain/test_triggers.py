@@ -18,7 +18,8 @@ from server.domain.answers import validate
 from server.domain.compile import CompiledForm, compile_source
 from server.domain.form import Question
 from server.domain.xlsform_export import export_xlsform
-from server.web.fill_context import Clock, fill_context, lazy_modules, runtime_rules
+from server.web.fill_context import Clock, fill_context
+from server.web.fill_runtime import lazy_modules, runtime_rules
 from tests.domain.test_xlsform import compile_book, where
 
 NOW = dt.datetime(2026, 8, 17, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))

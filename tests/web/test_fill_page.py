@@ -28,9 +28,8 @@ from server.web.fill_context import (
     Shown,
     fill_context,
     key_of_path,
-    lazy_modules,
-    runtime_rules,
 )
+from server.web.fill_runtime import lazy_modules, runtime_rules
 from server.web.offline_context import shell_assets
 from tests.web.conftest import csrf_of
 from tests.web.test_api_submissions import publish

@@ -40,7 +40,8 @@ from server.web.editor_context import (
     saved_answer,
 )
 from server.web.fill_assets import asset_version, safe_json
-from server.web.fill_context import fill_context, runtime_rules
+from server.web.fill_context import fill_context
+from server.web.fill_runtime import runtime_rules
 from server.web.formdata import read_form, text
 from server.web.http import Request
 from server.web.media_urls import media_urls

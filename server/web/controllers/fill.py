@@ -36,7 +36,7 @@ from server.storage import access, attachments, blobs
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.errors import pantau_error_handler
-from server.web.fill_assets import STATIC, asset_urls, ui_texts
+from server.web.fill_assets import STATIC, asset_urls, text_of, ui_texts
 from server.web.fill_context import (
     MAX_TEXT,
     Clock,
@@ -45,9 +45,8 @@ from server.web.fill_context import (
     defaults,
     fill_context,
     key_of_path,
-    runtime_rules,
-    text_of,
 )
+from server.web.fill_runtime import runtime_rules
 from server.web.http import Request
 from server.web.media_urls import media_urls
 from server.web.submitting import Invalid, accept

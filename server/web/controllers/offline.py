@@ -19,7 +19,8 @@ from server.storage import access, form_media, forms, offline, review, submissio
 from server.web.auth import SignedIn, signed_in
 from server.web.controllers.fill import NO_STORE, _clock
 from server.web.deps import db_of, lang_of
-from server.web.fill_context import fill_context, registration_checks
+from server.web.fill_context import fill_context
+from server.web.fill_runtime import registration_checks
 from server.web.http import Request
 from server.web.media_urls import media_urls
 from server.web.offline_context import SW_FILE, ImportContext, manifest, phone_page_context, release
