@@ -6,6 +6,7 @@ offline with its picture still there (the service worker precaches the media fro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +66,21 @@ def playwright() -> Iterator[Any]:
 SHOWN = "(sel) => { const e = document.querySelector(sel); return !!e && e.complete && e.naturalWidth > 0; }"
 
 
-def test_the_media_show_beside_the_question_and_choice_and_offline(server: Server, playwright: Any,
-                                                                   tmp_path: Path) -> None:
-    context = phone(playwright, tmp_path / "profil")
+@contextmanager
+def the_form_on_a_phone(server: Server, playwright: Any, profile: Path) -> Iterator[tuple[Any, Any]]:
+    """(the phone's browser context, the test form open and ready in it), signed in as the enumerator."""
+    context = phone(playwright, profile)
     try:
         page = sign_in(context, server, "/f/uji_media")
         page.wait_for_selector(READY)
+        yield context, page
+    finally:
+        context.close()
+
+
+def test_the_media_show_beside_the_question_and_choice_and_offline(server: Server, playwright: Any,
+                                                                   tmp_path: Path) -> None:
+    with the_form_on_a_phone(server, playwright, tmp_path / "profil") as (context, page):
         page.wait_for_function(SHOWN, arg="#f-warna img.md[alt='Warna rumah']")
         page.wait_for_function(SHOWN, arg="label img.md[alt=Merah]")
         audio = page.eval_on_selector("audio.md", "a => [a.controls, a.preload, a.getAttribute('aria-label')]")
@@ -100,8 +110,6 @@ def test_the_media_show_beside_the_question_and_choice_and_offline(server: Serve
         page.wait_for_selector(READY)
         page.wait_for_function(SHOWN, arg="#f-warna img.md[alt='Warna rumah']")
         page.wait_for_function(SHOWN, arg="label img.md[alt=Merah]")
-    finally:
-        context.close()
 
 
 VISIBLE = ("(sel) => Array.from(document.querySelectorAll(sel)).filter((l) => !l.closest('[hidden]'))"
@@ -110,10 +118,7 @@ VISIBLE = ("(sel) => Array.from(document.querySelectorAll(sel)).filter((l) => !l
 
 def test_a_filtered_lists_choices_keep_their_media_as_the_filter_changes(server: Server, playwright: Any,
                                                                          tmp_path: Path) -> None:
-    context = phone(playwright, tmp_path / "profil")
-    try:
-        page = sign_in(context, server, "/f/uji_media")
-        page.wait_for_selector(READY)
+    with the_form_on_a_phone(server, playwright, tmp_path / "profil") as (_context, page):
         assert page.evaluate(VISIBLE, "#f-bentuk label") == []  # nothing chosen, nothing offered
         red = ["Bulat", "Segitiga"]
         for colour, offered in (("merah", red), ("biru", ["Kotak"]), ("merah", red)):
@@ -128,5 +133,3 @@ def test_a_filtered_lists_choices_keep_their_media_as_the_filter_changes(server:
         page.check("#f-bentuk input[value=bulat]")
         page.check("#f-warna input[value=biru]")  # the answer the filter no longer lets in is cleared
         page.wait_for_function("() => !document.querySelector('#f-bentuk input:checked')")
-    finally:
-        context.close()
