@@ -13,7 +13,7 @@ from typing import Any, Literal
 import msgspec
 
 from server.domain import growth
-from server.domain.form import walk
+from server.domain.form import text_of, walk
 from server.domain.questions import ATTACHMENT_TYPES, LIST_TYPES, QUESTION_TYPES
 from server.domain.review import ID_TYPES, mask_id
 from server.domain.xlsx import Link
@@ -165,10 +165,6 @@ def _choice_labels(versions: list[tuple[str, Any]], placed: Mapping[str, Any]) -
 # --- rendering one answer ------------------------------------------------------------------------------------
 Cell = str | int | float | list[Any] | None
 Render = Callable[[Any], Cell]
-
-
-def text_of(text: Mapping[str, str], lang: str, fallback: str) -> str:
-    return text.get(lang) or text.get("id") or text.get("en") or fallback
 
 
 def renderer(column: Column, layout: Layout, options: Options) -> Render | None:

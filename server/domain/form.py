@@ -12,6 +12,12 @@ import msgspec
 # Text per language code: {"id": "Nama lengkap", "en": "Full name"}.
 Text = dict[str, str]
 
+
+def text_of(texts: Text, lang: str, fallback: str = "") -> str:
+    """A form text in `lang`, else in Indonesian (every shipped text has it), else in any language
+    it has, else `fallback`."""
+    return texts.get(lang) or texts.get("id") or next(iter(texts.values()), fallback)
+
 # Field names become answer keys, XLSForm names and ${references}; a leading letter keeps "_"
 # free for reserved answer keys such as "_konfirmasi". "-" is allowed as XML and pyxform allow it
 # (my-location); "." is not, though XML allows it: the fill page joins a repeat's keys with "."

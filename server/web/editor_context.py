@@ -13,12 +13,13 @@ from server import clock
 from server.domain.access import ROLES, Principal, role_name
 from server.domain.compile import CompiledForm
 from server.domain.evolution import NEEDS_CONFIRMATION, Diff, DraftCheck
+from server.domain.form import text_of
 from server.domain.problems import Problem
 from server.domain.questions import QUESTION_TYPES
 from server.domain.regions import parents_for_editor
 from server.domain.xlsform_view import Sheet, anchor_of, column_letter, sheet_of
 from server.storage.form_drafts import Assignment, FormRow, TestSubmission
-from server.web.fill_assets import safe_json, text_of
+from server.web.fill_assets import safe_json
 from server.web.viewer import Viewer, viewer_of
 
 STATUS = {"draft": ("Draf", "Draft"), "published": ("Terbit", "Published"), "archived": ("Diarsipkan", "Archived")}

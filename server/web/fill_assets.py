@@ -13,7 +13,6 @@ import msgspec
 
 from server.domain.compile import CompiledForm
 from server.domain.expr.odk import MORE_JS
-from server.domain.form import Text
 from server.domain.problems import messages
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
@@ -165,7 +164,3 @@ def safe_json(data: Any) -> str:
     # Inside <script>, "</script>" in a label would end the element: escape <, > and & in the JSON.
     raw = msgspec.json.encode(data).decode()
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def text_of(texts: Text, lang: str, fallback: str = "") -> str:
-    return texts.get(lang) or texts.get("id") or next(iter(texts.values()), fallback)

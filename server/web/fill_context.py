@@ -18,7 +18,7 @@ from server.domain.answers_plan import CONFIRMABLE, repeat_offered
 from server.domain.compile import CompiledForm
 from server.domain.expr import Context, Ref, evaluate, to_boolean, to_string
 from server.domain.exprtree import CHOICE_PREFIX
-from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, repeat_choices, walk
+from server.domain.form import Choice, ChoiceList, Field, Group, Question, Repeat, repeat_choices, text_of, walk
 from server.domain.form_media import shown as shown_media
 from server.domain.instances import secondary
 from server.domain.questions import LIST_TYPES, QUESTION_TYPES, UPLOAD_TYPES
@@ -29,7 +29,6 @@ from server.web.fill_assets import (
     picker_assets,
     rules_url,
     safe_json,
-    text_of,
     ui_texts,
 )
 from server.web.fill_runtime import computed_input, lazy_modules

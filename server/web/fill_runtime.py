@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.domain.compile import CompiledForm
-from server.domain.form import ChoiceList, Question, repeat_choices, walk
+from server.domain.form import ChoiceList, Question, repeat_choices, text_of, walk
 from server.domain.instances import secondary
 from server.domain.problems import CATALOGUE, messages
 from server.domain.questions import UPLOAD_TYPES
@@ -18,7 +18,6 @@ from server.web.fill_assets import (
     RUNTIME_TEXTS,
     file_texts,
     growth_rules,
-    text_of,
     ui_texts,
 )
 

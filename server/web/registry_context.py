@@ -12,6 +12,7 @@ import msgspec
 from server.domain import growth
 from server.domain import registry as rules
 from server.domain.access import Principal, has
+from server.domain.form import text_of
 from server.domain.nik import format_rupiah
 from server.storage.registry_read import DuplicateGroup, Event, FollowUp, Record, Row
 from server.web.viewer import Viewer, viewer_of
@@ -34,10 +35,6 @@ SEXES = {"L": ("Laki-laki", "Male"), "P": ("Perempuan", "Female")}
 
 def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
-
-
-def text_of(text: dict[str, str], lang: str, default: str = "") -> str:
-    return text.get(lang) or text.get("id") or next(iter(text.values()), default)
 
 
 class Line(msgspec.Struct, frozen=True, kw_only=True):

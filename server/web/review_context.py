@@ -16,7 +16,7 @@ from server.domain import exports as layout_rules
 from server.domain import review as rules
 from server.domain.access import Principal, has, may
 from server.domain.answers import validate
-from server.domain.form import Group, Question, Repeat
+from server.domain.form import Group, Question, Repeat, text_of
 from server.domain.nik import format_rupiah
 from server.domain.questions import UPLOAD_TYPES
 from server.domain.report_format import long_date
@@ -117,9 +117,9 @@ def data_context(*, principal: Principal, lang: str, params: dict[str, list[str]
         versions=[Option(v.version, v.version, v.version == filters.version) for v in reversed(versions)],
         statuses=[Option(code, rules.status_label(code, lang), code in filters.statuses) for code in rules.STATUSES],
         flags=[Option(code, flag_labels((code,), lang)[0], code in filters.flags) for code in rules.FLAGS],
-        columns=[Option(c.name, layout_rules.text_of(c.label, lang, c.name) + (" †" if c.removed else ""),
+        columns=[Option(c.name, text_of(c.label, lang, c.name) + (" †" if c.removed else ""),
                         c.name in chosen) for c in columns],
-        headers=[layout_rules.text_of(c.label, lang, c.name) for c in shown],
+        headers=[text_of(c.label, lang, c.name) for c in shown],
         rows=_data_rows(rows, titles, shown, layout, lang),
         form=filters.form_id, area=filters.area, enumerator=filters.enumerator,
         since=filters.since.isoformat() if filters.since else "",
@@ -291,7 +291,7 @@ class _Shows:
 
     def label(self, compiled: Any, name: str) -> str:
         info = compiled.fields.get(name)
-        return layout_rules.text_of(info.label, self.lang, name) if info else name
+        return text_of(info.label, self.lang, name) if info else name
 
     def text(self, compiled: Any, name: str, value: Any) -> str:
         info = compiled.fields.get(name)
@@ -307,7 +307,7 @@ class _Shows:
         if kind == "date" and isinstance(value, str):
             return _day(value)
         if info is not None and info.choices in compiled.definition.choices:
-            names = {c.name: layout_rules.text_of(c.label, self.lang, c.name)
+            names = {c.name: text_of(c.label, self.lang, c.name)
                      for c in compiled.definition.choices[info.choices].choices}
             items = value if isinstance(value, list) else [value]
             return "; ".join(names.get(str(v), str(v)) for v in items)
@@ -317,7 +317,7 @@ class _Shows:
     def items(self, compiled: Any, fields: list[Any], values: dict[str, Any], depth: int) -> list[AnswerItem]:
         out: list[AnswerItem] = []
         for field in fields:
-            label = layout_rules.text_of(field.label, self.lang, field.name)
+            label = text_of(field.label, self.lang, field.name)
             if isinstance(field, Group) and not field.label:
                 # A group only for skip logic (monev_uep's hasil): its name is no heading for people.
                 out += self.items(compiled, field.fields, values, depth)

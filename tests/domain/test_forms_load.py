@@ -8,7 +8,7 @@ import json
 import textwrap
 
 from server.domain.compile import CompileResult, compile_source
-from server.domain.form import Group, Question, Repeat
+from server.domain.form import Group, Question, Repeat, text_of
 from server.domain.load import MAX_BYTES, MAX_DEPTH, load_yaml
 
 HEAD = """\
@@ -235,3 +235,13 @@ def test_a_comma_inside_a_flow_label_points_at_the_quoting_fix() -> None:
     """)
     assert [p.code for p in result.problems] == ["form.bad_value"]
     assert '"Jalan, gang"' in result.problems[0].hint_en
+
+
+def test_a_text_is_shown_in_the_language_asked_else_indonesian_else_any_it_has() -> None:
+    """One rule for the fill page, the registry, the review table and the exports: an export once
+    fell back to the question's name for a form labelled only in, say, Banjar (an XLSForm's
+    label::Banjar), where the page showed the label."""
+    assert text_of({"id": "Nama", "en": "Name"}, "en") == "Name"
+    assert text_of({"id": "Nama", "en": "Name"}, "bjn") == "Nama"
+    assert text_of({"bjn": "Ngaran"}, "en", "nama") == "Ngaran"
+    assert text_of({}, "en", "nama") == "nama"

@@ -29,14 +29,14 @@ from server import clock
 from server.domain.access import Principal, pickable_areas
 from server.domain.answers import CONFIRM_KEY
 from server.domain.compile import CompiledForm
-from server.domain.form import NAME_RE, Field, Group, Question, Repeat
+from server.domain.form import NAME_RE, Field, Group, Question, Repeat, text_of
 from server.domain.questions import ATTACHMENT_TYPES, LIST_TYPES, UPLOAD_TYPES
 from server.errors import PantauError, too_large
 from server.storage import access, attachments, blobs
 from server.web.auth import SignedIn, signed_in
 from server.web.deps import db_of, lang_of, settings_of
 from server.web.errors import pantau_error_handler
-from server.web.fill_assets import STATIC, asset_urls, text_of, ui_texts
+from server.web.fill_assets import STATIC, asset_urls, ui_texts
 from server.web.fill_context import (
     MAX_TEXT,
     Clock,

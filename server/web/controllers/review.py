@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from server.domain import exports as layout_rules
 from server.domain import review as rules
 from server.domain.access import Principal, has
+from server.domain.form import text_of
 from server.errors import PantauError
 from server.storage import access, audit, forms, review, review_flow
 from server.web.auth import SignedIn, client_address
@@ -122,7 +123,7 @@ async def _submission(request: Request, principal: Principal, instance_id: uuid.
         await audit.record(db, principal, "nik.reveal", target_type="submission", target_id=str(instance_id),
                            area_code=detail.area_code, address=client_address(request))
     versions = {v.pk: v.compiled for v in await forms.versions_of(db, detail.form_id)}
-    title = layout_rules.text_of(versions[detail.form_version_pk].title, lang, detail.form_id)
+    title = text_of(versions[detail.form_version_pk].title, lang, detail.form_id)
     sealed = await review.sealed_values(db, settings_of(request), instance_id)
     context = submission_context(principal=principal, lang=lang, detail=detail, versions=versions, title=title,
                                  revealed=revealed, sealed=sealed, message=message,
