@@ -233,6 +233,8 @@ HOSTILE = {
     "png over the keeping limit": (lambda: _png_claiming(2100, 2000), "image/png", 1600, "attachment.too_many_pixels"),
     "progressive jpeg over the keeping limit": (lambda: _jpeg(_scene(2100, 2000), progressive=True), "image/jpeg",
                                                 1600, "attachment.too_many_pixels"),
+    "cmyk jpeg over the keeping limit": (lambda: _jpeg(_scene(2100, 2000).convert("CMYK")), "image/jpeg", 1600,
+                                         "attachment.too_many_pixels"),
     "damaged png": (_damaged_png, "image/png", None, "attachment.not_image"),
     "a jpeg without its picture": (lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
                                    b"\xff\xd9", "image/jpeg", None, "attachment.not_image"),
