@@ -31,7 +31,7 @@ from server.domain.answers_plan import (
 )
 from server.domain.codegen_expr import BOOLEAN, ExprWriter, Namespace
 from server.domain.compile import CompiledForm
-from server.domain.expr import FUNCTIONS, Context, Expr, evaluate, to_boolean, to_number
+from server.domain.expr import FUNCTIONS, Context, Expr, dates, evaluate, to_boolean, to_number
 from server.domain.expr.context import lookup
 from server.domain.expr.evaluate import _divide, _modulo
 from server.domain.expr.nodes import BinOp, Num, Ref, Str
@@ -74,8 +74,16 @@ def _format_date_impl(args: list[Any], ctx: Context) -> Any:
     return impl(args, ctx)
 
 
+# The year, month and day of a date answer (YYYY-MM-DD) are its own digits: an age calculation asks for
+# exactly these, and a new person's birth date is new to the cache below every time.
+_DATE_PARTS = {"%Y": slice(0, 4), "%m": slice(5, 7), "%d": slice(8, 10)}
+
+
 @lru_cache(maxsize=4096)
 def _format_date_text(value: str, pattern: str) -> Any:
+    part = _DATE_PARTS.get(pattern)
+    if part is not None and len(value) == 10 and dates.parse(value) is not None:
+        return value[part]  # a valid date of ten characters is YYYY-MM-DD, zero-padded as format-date writes it
     return _format_date_impl([value, pattern], _NO_CONTEXT)  # format-date reads no context
 
 

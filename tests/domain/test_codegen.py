@@ -383,3 +383,15 @@ def test_the_odk_functions_give_the_same_from_generated_code_and_uuid_is_never_f
     fresh = [validate(compiled, {"kepala": "Ani", "desa": "1001"}, today=TODAY, now=NOW).answers["kode"]
              for _ in range(2)]
     assert fresh[0] != fresh[1]  # a new uuid each time: never a constant folded into the generated code
+
+
+@pytest.mark.parametrize("value", ["2026-03-02", "1990-12-31", "2024-02-29", "2023-02-29", "0000-01-01", "2026-13-01",
+                                   "2026-3-02", "2026-03-02T10:00", "20260302", "abcd-ef-gh", "0001-01-01"])
+def test_a_date_answers_year_month_and_day_are_what_format_date_writes(value: str) -> None:
+    """The digits read straight from a YYYY-MM-DD answer (an age calculation's three formats) equal the
+    format-date function's own text, and an invalid or other text still goes through the function."""
+    from server.domain.expr.builtins import format_date
+
+    for pattern in ("%Y", "%m", "%d", "%Y-%m", "%e", "%b"):
+        codegen._format_date_text.cache_clear()
+        assert codegen._format_date(value, pattern, Context(answers={}, today=TODAY, now=NOW)) == format_date([value, pattern])
