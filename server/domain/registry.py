@@ -263,7 +263,8 @@ class _Shown:
         if question is None:
             return {}
         if question.type == "rupiah" and isinstance(value, int):
-            return {"id": format_rupiah(value), "en": format_rupiah(value)}
+            amount = format_rupiah(value)  # Indonesian grouping in both languages: formatted once
+            return {"id": amount, "en": amount}
         if isinstance(value, int) and not isinstance(value, bool):  # a computed amount: 900.000 / 900,000
             return {"id": format_integer(value, ID_LOCALE), "en": format_integer(value, EN_LOCALE)}
         if question.choices and question.choices in self.compiled.definition.choices:
