@@ -118,8 +118,11 @@ _APOSTROPHES = re.compile(r"['’`]")
 def name_key(name: str) -> str:
     """The form a name is searched in: no accents, case or punctuation ("Nur'aini" ~ "nuraini"); the
     same rule as the registry's, so one search box can ask both."""
-    plain = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    if name.isascii():  # most names: NFKD leaves ASCII as it is, it has no combining marks, and casefold is lower
+        plain = name.lower()
+    else:
+        plain = unicodedata.normalize("NFKD", name)
+        plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
     return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", plain)).split())
 
 

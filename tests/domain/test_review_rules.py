@@ -89,3 +89,20 @@ def test_diff_names_each_changed_answer_by_path() -> None:
     changes = {(c.path, c.name, c.before, c.after) for c in rules.diff(before, after)}
     assert changes == {("nama", "nama", "Siti Amina", "Siti Aminah"), ("baru", "baru", None, "x"),
                        ("anggota[2]/nik_art", "nik_art", "2", None)}
+
+
+def test_an_ascii_name_gets_the_key_the_unicode_path_gives() -> None:
+    """review.name_key's short way for ASCII names (lower() for NFKD and casefold) against the long way
+    on the same names: underscores, digits, apostrophes, capitals and runs of punctuation."""
+    import unicodedata
+
+    from server.domain.review import _APOSTROPHES, _NOT_WORD, name_key
+
+    def long_way(name: str) -> str:
+        plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+        return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", plain)).split())
+
+    names = ["Siti Aminah", "NUR'AINI", "  Sri  Wati-Lestari ", "a_b c`d", "Dewi 2nd", "O'Brien, J.R.", "", "---",
+             "Çağlar Öztürk", "Nur’aini"]
+    for name in names:
+        assert name_key(name) == long_way(name), name
