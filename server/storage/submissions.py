@@ -146,7 +146,7 @@ def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime, lock
                               *values, *ordered)
     else:
         row = "{}, {}, {}, {}, {}, {}, {}, 1, 'received', {}"
-        rows = tx.fetch_ahead(f"{_INSERT}VALUES ({row}){_CONFLICT}", *values)
+        return tx.insert_ahead(f"{_INSERT}VALUES ({row}){_CONFLICT}", *values)
     return bool(rows)
 
 

@@ -68,6 +68,21 @@ class Tx:
             self.write_deferred()
         return self._fetch(sql, args)
 
+    def insert_ahead(self, sql: str, *args: Any) -> bool:
+        """An `INSERT ... ON CONFLICT DO NOTHING` of one row, ahead of the batch's deferred rows as
+        fetch_ahead (for a table nothing deferred writes): whether the row went in. SQLite answers
+        with the statement's count of changed rows; PostgreSQL needs the statement to say
+        `RETURNING` something and reads its rows. On SQLite a RETURNING row cost more to make,
+        convert (the id back into a UUID) and read than the count."""
+        if self.kind != "sqlite":
+            return bool(self._fetch(sql, args))
+        text = _COUNTED.get(sql)
+        if text is None:
+            text = _COUNTED[sql] = for_sqlite(sql.removesuffix(_RETURNING_ID))
+        cursor = self._cursor or self._open()
+        cursor.execute(text, args)
+        return cursor.rowcount == 1
+
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         cursor = self._cursor or self._open()
         cursor.execute(self._sql(sql), args)
@@ -160,6 +175,10 @@ class Tx:
         ordered = sorted(set(keys))
         self.execute("SELECT " + ", ".join("pg_advisory_xact_lock(hashtextextended({}, 0))" for _ in ordered),
                      *ordered)
+
+
+_RETURNING_ID = " RETURNING id"  # what Tx.insert_ahead's statements end with, for PostgreSQL
+_COUNTED: dict[str, str] = {}  # Tx.insert_ahead's statement -> its SQLite text, without the RETURNING
 
 
 def _command(conn: Any, sql: str) -> None:
@@ -505,7 +524,12 @@ def _patience_of(op: Any) -> float:
     """An operation may state how long it is allowed to take (`patience`, seconds): a registry import
     of 100,000 people is one transaction of minutes, far over a request's patience; without it the
     caller would be told 503 while the import still commits, and PostgreSQL's watchdog would cut it."""
+    if op.__class__ is _FUNCTION and "patience" not in op.__dict__:  # a request's lambda: no exception raised and caught
+        return 0.0
     return float(getattr(op, "patience", 0.0))
+
+
+_FUNCTION = type(_patience_of)
 
 
 class _ItemFailed(Exception):

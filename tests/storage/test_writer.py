@@ -211,3 +211,35 @@ async def test_an_operation_that_states_its_patience_is_waited_for_and_commits(d
     finally:
         await writer.stop()
         await short.close()
+
+
+async def test_insert_ahead_says_whether_the_row_went_in(db: Database) -> None:
+    """SQLite answers from the count of changed rows (the RETURNING dropped), PostgreSQL from the
+    returned row: the same answer, and a conflicting row is neither written nor reported."""
+    sql = ("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00') "
+           "ON CONFLICT (form_id) DO NOTHING RETURNING id")
+    writer = Writer(db)
+    try:
+        first = await writer.run(lambda tx: tx.insert_ahead(sql, "once"))
+        again = await writer.run(lambda tx: (tx.insert_ahead(sql, "once"), tx.insert_ahead(sql, "twice")))
+    finally:
+        await writer.stop()
+    assert first is True
+    assert again == (False, True)
+    assert await _names(db) == ["once", "twice"]
+
+
+def test_patience_is_read_from_functions_and_objects_alike() -> None:
+    from server.storage.writer import _patience_of
+
+    def plain(tx: Tx) -> None:
+        return None
+
+    def told(tx: Tx) -> None:
+        return None
+
+    told.patience = 30  # type: ignore[attr-defined]
+    assert _patience_of(plain) == 0.0
+    assert _patience_of(lambda tx: None) == 0.0
+    assert _patience_of(told) == 30.0
+    assert _patience_of(_Long(0, 60)) == 60.0
