@@ -524,7 +524,7 @@ def _patience_of(op: Any) -> float:
     """An operation may state how long it is allowed to take (`patience`, seconds): a registry import
     of 100,000 people is one transaction of minutes, far over a request's patience; without it the
     caller would be told 503 while the import still commits, and PostgreSQL's watchdog would cut it."""
-    if op.__class__ is _FUNCTION and "patience" not in op.__dict__:  # a request's lambda: no exception raised and caught
+    if op.__class__ is _FUNCTION and "patience" not in op.__dict__:  # a request's lambda: no AttributeError made
         return 0.0
     return float(getattr(op, "patience", 0.0))
 

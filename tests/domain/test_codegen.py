@@ -394,4 +394,5 @@ def test_a_date_answers_year_month_and_day_are_what_format_date_writes(value: st
 
     for pattern in ("%Y", "%m", "%d", "%Y-%m", "%e", "%b"):
         codegen._format_date_text.cache_clear()
-        assert codegen._format_date(value, pattern, Context(answers={}, today=TODAY, now=NOW)) == format_date([value, pattern])
+        context = Context(answers={}, today=TODAY, now=NOW)
+        assert codegen._format_date(value, pattern, context) == format_date([value, pattern])
