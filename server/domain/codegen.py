@@ -372,8 +372,16 @@ class _Writer:
         relevant = self.relevance[steps[0].name]
         names = tuple(step.name for step in steps)
         self.emit(1, f"# {', '.join(repr(name) for name in names)}")
-        keys = self.ns.bind(tuple((name, ()) for name in names), "keys")
-        self.emit(1, f"K.update(dict.fromkeys({keys}, {relevant}))")
+        keys = tuple((name, ()) for name in names)
+        # The group's relevance map made once for True and for False (what a relevance almost always
+        # is), not a new dict on every submission; any other value is mapped as before.
+        shown = self.ns.bind(dict.fromkeys(keys, True), "shown")
+        if relevant == "True":
+            self.emit(1, f"K.update({shown})")
+        else:
+            hidden = self.ns.bind(dict.fromkeys(keys, False), "hidden")
+            self.emit(1, f"K.update({shown} if {relevant} is True else {hidden} if {relevant} is False "
+                         f"else dict.fromkeys({self.ns.bind(keys, 'keys')}, {relevant}))")
         if relevant != "True":
             self.emit(1, f"if not {relevant}:")
             self.emit(2, f"for name in {self.ns.bind(names, 'names')}:")

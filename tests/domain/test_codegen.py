@@ -396,3 +396,17 @@ def test_a_date_answers_year_month_and_day_are_what_format_date_writes(value: st
         codegen._format_date_text.cache_clear()
         context = Context(answers={}, today=TODAY, now=NOW)
         assert codegen._format_date(value, pattern, context) == format_date([value, pattern])
+
+
+def test_a_group_sharing_a_relevance_stores_it_from_maps_made_once() -> None:
+    """Fields that share their parent's relevance get it from a map made with the function (one for
+    shown, one for hidden), not from a dict made on every submission; an odd relevance value (a
+    failed expression's "") still maps each field to that value, as the reference does."""
+    compiled = compiled_form(ROOT / "forms" / "registrasi_penerima.yaml")
+    source = codegen.generated(compiled).source
+    groups = [line.strip() for line in source.splitlines() if line.strip().startswith("K.update(")]
+    assert groups and not any(line.startswith("K.update(dict.fromkeys(") for line in groups)
+    assert any(" is True else " in line and " is False else dict.fromkeys(" in line for line in groups)
+    namespace = codegen.generated(compiled).function.__globals__
+    shown = [value for name, value in namespace.items() if name.startswith("_shown")]
+    assert shown and all(set(m.values()) == {True} for m in shown)
