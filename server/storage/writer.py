@@ -81,7 +81,7 @@ class Tx:
             text = _COUNTED[sql] = for_sqlite(sql.removesuffix(_RETURNING_ID))
         cursor = self._cursor or self._open()
         cursor.execute(text, args)
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         cursor = self._cursor or self._open()
