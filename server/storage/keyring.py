@@ -18,11 +18,13 @@ from server.storage.db import Database
 from server.storage.writer import Tx
 
 SAMPLE = 20  # values opened per table at start-up: enough to tell a wrong key, cheap at any size
-# (table, its key's columns, kind column or fixed kind, index column, sealed column). sealed_answer is
-# keyed by (submission, path): its serial id is indexed nowhere on PostgreSQL (m0023).
+# (table, its key's columns, kind column or fixed kind, index column, sealed column): one value a row.
 _SEALED = (("beneficiary", ("id",), "'nik'", "nik_index", "nik_sealed"),
-           ("beneficiary", ("id",), "'kk'", "kk_index", "kk_sealed"),
-           ("sealed_answer", ("submission", "path"), "kind", "blind_index", "sealed"))
+           ("beneficiary", ("id",), "'kk'", "kk_index", "kk_sealed"))
+# A submission's sealed answers, several in one column ({path: [kind, sealed]}, storage/pii.held, m0025).
+_ANSWERS_COUNT = {"sqlite": "SELECT COUNT(*) AS n FROM submission, json_each(submission.sealed) WHERE sealed <> ''",
+                  "postgres": "SELECT COUNT(*) AS n FROM submission, json_object_keys(sealed::json) "
+                              "WHERE sealed <> ''"}
 
 
 class KeyCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +57,15 @@ async def check(db: Database, keys: pii.Keys) -> KeyCheck:
             tried += 1
             if not _opens(keys, _kind(row["kind"]), str(row["sealed"])):
                 failed += 1
+    total += int((await db.fetch(_ANSWERS_COUNT[db.kind]))[0]["n"])
+    half = SAMPLE // 2
+    for order in ("", " DESC"):
+        for row in await db.fetch(f"SELECT sealed FROM submission WHERE sealed <> '' ORDER BY id{order} LIMIT {{}}",
+                                  half):
+            for kind, sealed in pii.held_answers(str(row["sealed"])).values():
+                tried += 1
+                if not _opens(keys, kind, sealed):
+                    failed += 1
     return KeyCheck(fingerprint=keys.fingerprint, sealed=total, tried=tried, failed=failed)
 
 
@@ -80,9 +91,10 @@ class Rotated(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def rotate(tx: Tx, old: pii.Keys, new: pii.Keys) -> Rotated:
-    """Every sealed NIK/KK and its blind index, from the old key to the new, inside the caller's one
-    transaction (the writer's): a value that opens with neither key stops everything (keys.rotate_failed),
-    so a wrong old key changes nothing. Values already under the new key are left as they are."""
+    """Every sealed NIK/KK and its blind index (a submission's answers keep none: pii.held), from the
+    old key to the new, inside the caller's one transaction (the writer's): a value that opens with
+    neither key stops everything (keys.rotate_failed), so a wrong old key changes nothing. Values
+    already under the new key are left as they are."""
     if old.fingerprint == new.fingerprint:
         raise PantauError("keys.same_key")
     done = already = 0
@@ -100,6 +112,20 @@ def rotate(tx: Tx, old: pii.Keys, new: pii.Keys) -> Rotated:
             tx.execute(f"UPDATE {table} SET {sealed} = {{}}, {index} = {{}} WHERE {by_key}",
                        pii.seal(new, value_kind, digits), pii.blind_index(new, value_kind, digits), *found)
             done += 1
+    for row in tx.fetch("SELECT id, sealed FROM submission WHERE sealed <> ''"):
+        held = pii.held_answers(str(row["sealed"]))
+        moved: dict[str, tuple[pii.Kind, str]] = {}
+        for path, (value_kind, sealed) in held.items():
+            digits = _open_either(old, new, value_kind, sealed, "submission", f"{row['id']}/{path}")
+            if digits is None:
+                already += 1
+                continue
+            moved[path] = (value_kind, pii.seal(new, value_kind, digits))
+            done += 1
+        if moved:
+            answers = [pii.SealedAnswer(path=path, kind=kind, index="", sealed=sealed)
+                       for path, (kind, sealed) in {**held, **moved}.items()]
+            tx.execute("UPDATE submission SET sealed = {} WHERE id = {}", pii.held(answers), row["id"])
     return Rotated(values=done, already=already)
 
 

@@ -118,6 +118,23 @@ class SealedAnswer(msgspec.Struct, frozen=True, kw_only=True):
     sealed: str
 
 
+_HELD = msgspec.json.Decoder(dict[str, tuple[str, str]])
+
+
+def held(sealed: list[SealedAnswer]) -> str:
+    """A submission's sealed answers as its `sealed` column keeps them (m0025): {path: [kind, sealed]}
+    as JSON, "" for none. A column of the submission row, not a row each with an index entry of its
+    own: they are only ever read with their submission (review.sealed_values, keyring)."""
+    return msgspec.json.encode({a.path: (a.kind, a.sealed) for a in sealed}).decode() if sealed else ""
+
+
+def held_answers(column: str) -> dict[str, tuple[Kind, str]]:
+    """path -> (kind, sealed value) from a submission's `sealed` column (held's inverse)."""
+    if not column:
+        return {}
+    return {path: ("kk" if kind == "kk" else "nik", value) for path, (kind, value) in _HELD.decode(column).items()}
+
+
 class IdFields(msgspec.Struct, frozen=True):
     """A form's NIK/KK questions (name -> kind) and its repeats: all that seal_answers looks at.
     Made once per form version (id_fields) and kept by the caller with the form."""
@@ -136,7 +153,7 @@ def seal_answers(fields: IdFields, answers: dict[str, Any], keys: Keys,
                  by_value: dict[tuple[Kind, str], SealedAnswer] | None = None
                  ) -> tuple[dict[str, Any], list[SealedAnswer]]:
     """The answers as they are stored: every NIK and KK masked (domain/nik.mask), with the sealed
-    value and its blind index beside them (table sealed_answer). Validation already ran on the
+    value beside them (the submission's `sealed` column, see held). Validation already ran on the
     plain values, and the content hash was taken from them, so retries are still recognised.
     by_value, when given, gets each sealing under (kind, plain digits), for a caller that stores the
     same number again (the registered person's NIK and KK) without sealing and indexing it twice."""

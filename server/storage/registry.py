@@ -86,16 +86,11 @@ def _sealed(keys: pii.Keys, kind: pii.Kind, digits: str | None,
 # --- in the writer thread ----------------------------------------------------------------------
 def apply(tx: Tx, prepared: Prepared, submission_id: uuid.UUID, principal: Principal, now: dt.datetime,
           *, new: bool = False) -> str | None:
-    """The registry step of storing one submission: its sealed NIK/KK answers, then the intake or the
-    event. Returns the area the submission belongs to when the registry decides it (a visit belongs
-    to its beneficiary's area), else None. `new`: the submission row was inserted in this savepoint,
-    so nothing can refer to it yet and the lookups an edit needs are skipped (on PostgreSQL each
-    statement is a round trip of the writer thread)."""
-    if not new:
-        tx.execute("DELETE FROM sealed_answer WHERE submission = {}", submission_id)  # an edit replaces them
-    for item in prepared.sealed:  # nothing reads them back in the batch
-        tx.later("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) VALUES ({}, {}, {}, {}, {})",
-                 submission_id, item.path, item.kind, item.index, item.sealed)
+    """The registry step of storing one submission: the intake or the event (its sealed NIK/KK answers
+    go into the submission row itself: submissions._sealed). Returns the area the submission belongs
+    to when the registry decides it (a visit belongs to its beneficiary's area), else None. `new`:
+    the submission row was inserted in this savepoint, so nothing can refer to it yet and the lookups
+    an edit needs are skipped (on PostgreSQL each statement is a round trip of the writer thread)."""
     intent = prepared.intent
     if intent is None:
         return None

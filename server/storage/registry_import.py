@@ -300,14 +300,18 @@ class _Commit:
         now: Any = convert_datetime_in(moment) if tx.kind == "sqlite" else moment
         due = rules.next_due(self.today, intake.visit_months)
         event = self._event([])
-        submissions, people, events, reviews, names, answers = [], [], [], [], [], []
+        submissions, people, events, reviews, names = [], [], [], [], []
         for item in rows:
             # the id as text once (each row names it up to 8 times; the driver's adapter would convert each)
             pid, person, kk = str(uuid.uuid4()), item.person, item.kk or SealedId("", "", "")
             name, key = person.name[:200], rules.name_key(person.name)[:200]
             digest = hashlib.sha256(f"import:{self.upload.sha256}:{item.row}".encode()).hexdigest()
+            ids: tuple[tuple[str | None, SealedId | None, pii.Kind], ...] = (
+                (intake.answers.get("nik"), item.nik, "nik"), (intake.answers.get("kk"), item.kk, "kk"))
+            sealed = [pii.SealedAnswer(path=path, kind=kind, index=value.index, sealed=value.sealed)
+                      for path, value, kind in ids if path and value is not None]
             submissions.append((pid, intake.version_pk, intake.form_id, user, person.area_code, digest,
-                                self._answers(person, item.nik, item.kk), APPROVED, now))
+                                self._answers(person, item.nik, item.kk), pii.held(sealed), APPROVED, now))
             people.append((pid, intake.programme, item.nik.index, item.nik.sealed, item.nik.masked, kk.index,
                            kk.sealed, kk.masked, name, key, person.sex,
                            person.birth_date, person.area_code, rules.kecamatan_of(person.area_code),
@@ -315,12 +319,9 @@ class _Commit:
             events.append((pid, pid, "import", "import", self.today, event, now))
             reviews.append((pid, 1, RECEIVED, APPROVED, f"impor {self.upload.file_name}"[:500], user, now))
             names.append((pid, name, key))
-            for path, sealed, kind in ((intake.answers.get("nik"), item.nik, "nik"),
-                                       (intake.answers.get("kk"), item.kk, "kk")):
-                if path and sealed is not None:
-                    answers.append((pid, path, kind, sealed.index, sealed.sealed))
         tx.many("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
-                "revision, review_status, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, 1, {}, {})", submissions)
+                "sealed, revision, review_status, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {})",
+                submissions)
         tx.many("INSERT INTO beneficiary (id, programme, nik_index, nik_sealed, nik_masked, kk_index, kk_sealed, "
                 "kk_masked, name, name_key, sex, birth_date, area_code, kecamatan, target_group, baseline, "
                 "registered_on, visit_months, flags, last_visit_on, next_due_on, created_by, created_at, updated_at) "
@@ -330,8 +331,6 @@ class _Commit:
         tx.many("INSERT INTO review_event (submission, revision, from_status, to_status, comment, actor, at) "
                 "VALUES ({}, {}, {}, {}, {}, {}, {})", reviews)
         tx.many("INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {})", names)
-        tx.many("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) VALUES ({}, {}, {}, {}, {})",
-                answers)
 
     def _update(self, tx: Tx, item: _Sealed, row: dict[str, Any], now: dt.datetime) -> bool:
         """The updatable fields that differ; an event with the old and new values. False: nothing changed."""

@@ -290,10 +290,12 @@ async def _revisions(db: Database, instance_id: uuid.UUID, row: dict[str, Any],
 
 async def sealed_values(db: Database, settings: Settings, instance_id: uuid.UUID) -> dict[str, str]:
     """path -> digits of this record's NIK/KK answers, which are stored masked and sealed beside (the
-    registry's storage/pii.py). Used to check the warnings again and, for those who may, to reveal."""
-    rows = await db.fetch("SELECT path, kind, sealed FROM sealed_answer WHERE submission = {}", instance_id)
+    submission's `sealed` column, storage/pii.held). Used to check the warnings again and, for those
+    who may, to reveal."""
+    rows = await db.fetch("SELECT sealed FROM submission WHERE id = {}", instance_id)
     keys = pii.keys_of(settings)
-    return {r["path"]: pii.open_sealed(keys, r["kind"], r["sealed"]) for r in rows}
+    held = pii.held_answers(str(rows[0]["sealed"])) if rows else {}
+    return {path: pii.open_sealed(keys, kind, sealed) for path, (kind, sealed) in held.items()}
 
 
 async def unmask_unchanged(db: Database, settings: Settings, principal: Principal, instance_id: uuid.UUID,

@@ -15,7 +15,7 @@ import msgspec
 from server.domain import intake
 from server.domain.access import Principal, may_revise
 from server.errors import PantauError
-from server.storage import audit, registry, review
+from server.storage import audit, pii, registry, review
 from server.storage.db import Database
 from server.storage.sql import aware
 from server.storage.writer import Tx, Writer
@@ -112,9 +112,9 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
         "replaced_by) SELECT id, revision, form_version, content_hash, answers, {}, {} FROM submission WHERE id = {}",
         now, principal.id, item.instance_id)
     tx.execute(
-        "UPDATE submission SET form_version = {}, content_hash = {}, answers = {}, revision = {}, area_code = {} "
-        "WHERE id = {}", item.form_version_pk, item.content_hash, msgspec.json.encode(item.answers).decode(),
-        revision, item.area_code, item.instance_id)
+        "UPDATE submission SET form_version = {}, content_hash = {}, answers = {}, revision = {}, area_code = {}, "
+        "sealed = {} WHERE id = {}", item.form_version_pk, item.content_hash,
+        msgspec.json.encode(item.answers).decode(), revision, item.area_code, _sealed(item), item.instance_id)
     _link_attachments(tx, item)
     review.after_store(tx, item, revision, principal, now, address)  # back to "received", flags, name
     area = _registry_step(tx, item, principal, now)
@@ -125,7 +125,7 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
 
 
 _INSERT = ("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
-           "revision, review_status, received_at) ")
+           "sealed, revision, review_status, received_at) ")
 _CONFLICT = " ON CONFLICT (id) DO NOTHING RETURNING id"
 
 
@@ -136,18 +136,23 @@ def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime, lock
     same statement first, a round trip fewer. Nothing deferred is a submission row, so it runs
     ahead of the batch's deferred rows."""
     values = (item.instance_id, item.form_version_pk, item.form_id, principal.id, item.area_code, item.content_hash,
-              msgspec.json.encode(item.answers).decode(), now)
+              msgspec.json.encode(item.answers).decode(), _sealed(item), now)
     if lock and tx.kind == "postgres":
         ordered = sorted(set(lock))
         # INSERT ... SELECT FROM the lock's row: the locks are taken before the row is inserted
         locks = ", ".join("pg_advisory_xact_lock(hashtextextended({}, 0))" for _ in ordered)
-        row = "{}::uuid, {}::integer, {}, {}::integer, {}, {}, {}::jsonb, 1, 'received', {}::timestamptz"
+        row = "{}::uuid, {}::integer, {}, {}::integer, {}, {}, {}::jsonb, {}, 1, 'received', {}::timestamptz"
         rows = tx.fetch_ahead(f"{_INSERT}SELECT {row} FROM (SELECT {locks}) AS identity_lock{_CONFLICT}",
                               *values, *ordered)
     else:
-        row = "{}, {}, {}, {}, {}, {}, {}, 1, 'received', {}"
+        row = "{}, {}, {}, {}, {}, {}, {}, {}, 1, 'received', {}"
         return tx.insert_ahead(f"{_INSERT}VALUES ({row}){_CONFLICT}", *values)
     return bool(rows)
+
+
+def _sealed(item: Incoming) -> str:
+    """The submission's sealed NIK/KK answers for its `sealed` column (pii.held)."""
+    return pii.held(item.registry.sealed) if item.registry is not None else ""
 
 
 def _registry_step(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime, new: bool = False) -> str:

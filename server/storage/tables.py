@@ -62,6 +62,7 @@ class Submission(Table, tablename="submission"):
     area_code = Varchar(length=20, default="")
     content_hash = Varchar(length=64)
     answers = JSONB()
+    sealed = Text(default="")  # m0025: the sealed NIK/KK answers, storage/pii.held
     revision = Integer(default=1)
     review_status = Varchar(length=20, default="received")
     received_at = Timestamptz(default=TimestamptzNow())
@@ -212,16 +213,7 @@ class FollowUp(Table, tablename="follow_up"):
     closed_by = ForeignKey(references=Submission, null=True)
 
 
-class SealedAnswer(Table, tablename="sealed_answer"):
-    id = Serial(primary_key=True)
-    submission = ForeignKey(references=Submission, null=False)
-    path = Varchar(length=200)
-    kind = Varchar(length=3)
-    blind_index = Varchar(length=64)
-    sealed = Text()
-
-
-TABLES = (*TABLES, Beneficiary, BeneficiaryEvent, FollowUp, SealedAnswer)
+TABLES = (*TABLES, Beneficiary, BeneficiaryEvent, FollowUp)
 
 
 class ReviewEvent(Table, tablename="review_event"):

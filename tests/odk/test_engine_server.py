@@ -28,11 +28,14 @@ import httpx
 import pytest
 
 from server.domain.regions import region_choices
+from server.storage import pii
 from tests.browser.server import Server, csrf_token, pantau_server
 from tests.conftest import ON_POSTGRES
 from tests.odk import plans
 from tests.odk.engine import REPO, run_client, violations
 from tests.web.test_api_submissions import JPEG
+
+KEYS = pii.keys_from("s" * 48)  # tests/browser/server.py's PANTAU_SECRET_KEY, the NIK key without its own
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="protocol test: the SQLite pass runs it once (module doc)")
 
@@ -125,16 +128,17 @@ def test_engine_submissions_are_accepted_and_replayed_exactly_once(run: dict[str
 
 
 def database_rows(database: Path, record: str) -> list[dict[str, Any]]:
-    """The submission rows of a record, each with its sealed answers' blind indexes (the NIK is
-    stored masked in the answers and sealed beside them: equal NIKs have equal indexes)."""
+    """The submission rows of a record, each with its sealed answers opened (the NIK is stored masked
+    in the answers and sealed beside them, in the row's `sealed` column; the test server's NIK key is
+    its secret key)."""
     with sqlite3.connect(database) as con:
         con.row_factory = sqlite3.Row
         rows = [dict(r) for r in con.execute("SELECT * FROM submission WHERE replace(id, '-', '') = ?",
                                              (record.replace("-", ""),))]
         for row in rows:
             row["answers"] = json.loads(row["answers"])
-            row["sealed"] = sorted((s["path"], s["blind_index"]) for s in con.execute(
-                "SELECT path, blind_index FROM sealed_answer WHERE submission = ?", (row["id"],)))
+            row["sealed"] = sorted((path, kind, pii.open_sealed(KEYS, kind, value))
+                                   for path, (kind, value) in pii.held_answers(row["sealed"]).items())
     return rows
 
 

@@ -15,8 +15,8 @@ from server.storage import migrations
 from server.storage.db import Database
 
 # The tables a registration (registrasi_penerima) or a review decision writes.
-WRITE_PATH = ("submission", "submission_attachment", "submission_flag", "submission_name", "sealed_answer",
-              "beneficiary", "beneficiary_event", "follow_up", "review_event", "audit_log")
+WRITE_PATH = ("submission", "submission_attachment", "submission_flag", "submission_name", "beneficiary",
+              "beneficiary_event", "follow_up", "review_event", "audit_log")
 # A comment names a query when it names where it runs: `review.page`, `registry_read.search`, ...
 NAMES_A_QUERY = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
 

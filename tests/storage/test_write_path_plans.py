@@ -120,12 +120,6 @@ async def test_a_desas_beneficiaries_are_read_from_its_kecamatans_indexes(db: Da
     assert "beneficiary_kecamatan" in plan and not _whole_table(plan, "beneficiary", "b"), plan
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="the sealed answers' key on PostgreSQL (SQLite's is the rowid)")
-async def test_sealed_answers_are_keyed_by_submission_and_path(db: Database) -> None:
-    rows = await db.fetch("SELECT indexdef AS d FROM pg_indexes WHERE tablename = 'sealed_answer'")
-    assert [str(r["d"]).split(" USING ")[1] for r in rows] == ["btree (submission, path)"]
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="m0024 dropped beneficiary_kecamatan_updated on PostgreSQL only")
 async def test_a_kecamatans_change_feed_is_planned_without_its_own_index(db: Database) -> None:
     """registry_read._changed_since (the phone's copy) and registry_read.recent of a kecamatan: the
