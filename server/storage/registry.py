@@ -18,7 +18,7 @@ from server.domain.answers import Validation
 from server.domain.compile import CompiledForm
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import audit, pii
+from server.storage import audit, pii, registry_read
 from server.storage.sql import json_text, uuid_or_none
 from server.storage.writer import Tx
 
@@ -372,10 +372,11 @@ def reschedule(tx: Tx, target: Any, now: dt.datetime, *, locked: bool = False) -
     uncommitted elsewhere reschedules after us. `locked`: the caller holds the row lock already."""
     if not locked and tx.kind == "postgres":
         tx.execute("SELECT id FROM beneficiary WHERE id = {} FOR UPDATE", uuid_or_none(target))
+    person = uuid_or_none(target)
+    visits = registry_read.EVENTS_OF.format(columns="happened_on, kind")
     rows = tx.fetch("SELECT b.registered_on AS registered_on, b.visit_months AS visit_months, "
-                    "(SELECT MAX(e.happened_on) FROM beneficiary_event e WHERE e.beneficiary = b.id "
-                    "AND e.kind IN ('visit', 'growth')) AS last_visit FROM beneficiary b WHERE b.id = {}",
-                    uuid_or_none(target))
+                    f"(SELECT MAX(e.happened_on) FROM ({visits}) e WHERE e.kind IN ('visit', 'growth')) AS last_visit "
+                    "FROM beneficiary b WHERE b.id = {}", person, person, person, person)
     if not rows:
         return
     last = rows[0]["last_visit"] or ""
@@ -404,8 +405,12 @@ def merge(tx: Tx, keep_id: uuid.UUID, drop_id: uuid.UUID, principal: Principal, 
             raise PantauError("registry.merge_merged", beneficiary=str(row["id"]))
     if keep["programme"] != drop["programme"]:
         raise PantauError("registry.merge_programme", keep=keep["programme"], drop=drop["programme"])
-    for table in ("beneficiary_event", "follow_up"):
-        tx.execute(f"UPDATE {table} SET beneficiary = {{}} WHERE beneficiary = {{}}", keep_id, drop_id)
+    # the events in the two parts beneficiary_event_timeline (m0026) and the key find
+    tx.execute("UPDATE beneficiary_event SET beneficiary = {} WHERE beneficiary = {} AND beneficiary <> submission",
+               keep_id, drop_id)
+    tx.execute("UPDATE beneficiary_event SET beneficiary = {} WHERE submission = {} AND beneficiary = {}",
+               keep_id, drop_id, drop_id)
+    tx.execute("UPDATE follow_up SET beneficiary = {} WHERE beneficiary = {}", keep_id, drop_id)
     tx.execute("UPDATE beneficiary SET status = 'merged', merged_into = {}, updated_at = {} WHERE id = {}",
                keep_id, now, drop_id)
     for row in (keep, drop):

@@ -135,10 +135,17 @@ def _record(row: dict[str, Any]) -> Record:
         visit_months=int(row["visit_months"]))
 
 
+# A person's events: those that are not their own intake through beneficiary_event_timeline (partial,
+# m0026), and their intake, whose submission is the person's id, by its key.
+EVENTS_OF = ("SELECT {columns} FROM beneficiary_event WHERE beneficiary = {{}} AND beneficiary <> submission "
+             "UNION ALL SELECT {columns} FROM beneficiary_event WHERE submission = {{}} AND beneficiary = {{}}")
+
+
 async def timeline(db: Database, beneficiary_id: str) -> list[Event]:
-    rows = await db.fetch(
-        "SELECT submission, form_id, kind, happened_on, summary FROM beneficiary_event WHERE beneficiary = {} "
-        "ORDER BY happened_on, recorded_at", uuid_or_none(beneficiary_id))
+    person = uuid_or_none(beneficiary_id)
+    columns = "submission, form_id, kind, happened_on, summary, recorded_at"
+    rows = await db.fetch(EVENTS_OF.format(columns=columns) + " ORDER BY happened_on, recorded_at",
+                          person, person, person)
     return [Event(submission=str(r["submission"]), form_id=r["form_id"], kind=r["kind"],
                   happened_on=r["happened_on"], summary=json_value(r["summary"])) for r in rows]
 
