@@ -291,9 +291,14 @@ def test_the_migration_narrows_masks_stored_before_it(as_, settings) -> None:  #
     async def rewind_and_migrate(db: Any) -> None:
         await db.fetch("UPDATE submission SET answers = {} WHERE id = {}", old, uuid.UUID(siti))
         await db.fetch("UPDATE beneficiary SET nik_masked = {}, kk_masked = {}", wide, wide_kk)
+        # m0008 found the answers that can hold a mask by their sealed_answer rows (m0025 moved those
+        # into the submission row): the table as m0008 saw it, for as long as it runs
+        await db.execute_ddl("CREATE TABLE sealed_answer (submission UUID NOT NULL)")
+        await db.fetch("INSERT INTO sealed_answer (submission) VALUES ({})", uuid.UUID(siti))
         for statement in m0008.STATEMENTS:
             await db.fetch(statement)
         await m0008.rewrite(db)
+        await db.execute_ddl("DROP TABLE sealed_answer")
 
     _run(settings, rewind_and_migrate)
     [row] = fetch(settings, "SELECT answers FROM submission WHERE id = {}", uuid.UUID(siti))
