@@ -86,7 +86,7 @@ async def test_a_persons_events_come_from_the_timeline_index_and_the_key(db: Dat
     siti = person(7)
     events = await registry_read.timeline(db, str(siti))
     assert [e.happened_on for e in events] == _days(7, PEOPLE, VISITS)
-    assert [e.kind for e in events][0] == "intake" and events[0].submission == str(siti)
+    assert events[0].kind == "intake" and events[0].submission == str(siti)
 
     columns = "submission, form_id, kind, happened_on, summary, recorded_at"
     plan = await _plan(db, registry_read.EVENTS_OF.format(columns=columns) + " ORDER BY happened_on, recorded_at",
