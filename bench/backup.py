@@ -77,11 +77,10 @@ def grow(path: Path, size_mb: int) -> None:
         conn.execute("BEGIN")
         limit = int(count(path) * share) + 1
         conn.execute("CREATE TEMP TABLE m AS SELECT id AS old, " + NEW_UUID + f" AS new FROM submission LIMIT {limit}")
-        conn.execute("INSERT INTO submission SELECT m.new, form_version, form_id, enumerator, area_code, content_hash, "
-                     "answers, revision, review_status, received_at FROM submission JOIN m ON m.old = submission.id")
-        conn.execute("INSERT INTO sealed_answer (submission, path, kind, blind_index, sealed) "
-                     "SELECT m.new, path, kind, lower(hex(randomblob(32))), sealed "
-                     "FROM sealed_answer JOIN m ON m.old = sealed_answer.submission")
+        conn.execute("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
+                     "sealed, revision, review_status, received_at) SELECT m.new, form_version, form_id, enumerator, "
+                     "area_code, content_hash, answers, sealed, revision, review_status, received_at "
+                     "FROM submission JOIN m ON m.old = submission.id")  # the sealed NIK/KK answers with it (m0025)
         conn.execute("DROP TABLE m")
         columns = [row[1] for row in conn.execute("PRAGMA table_info(beneficiary)")]
         fresh = {"id": NEW_UUID, "nik_index": "lower(hex(randomblob(32)))", "kk_index": "lower(hex(randomblob(32)))",
