@@ -19,13 +19,15 @@ the B-tree leaf inserts the database actually logged, read back from its write-a
 pg_walinspect between the two readings: one INSERT_LEAF or INSERT_POST record, or a leaf split
 carrying the new entry, per entry; so a partial index counts only the rows that match it, a HOT
 update counts none, and the index entries of anything else the server wrote in the window count too),
-transactions (`pg_xacts`), the backends' CPU (`pg_cpu_ms`, from /proc, in the clock's ticks, backend by
-backend) and the statements' execution time (`pg_exec_ms`, pg_stat_statements' total_exec_time: what
-the statements themselves took, without the commits and the protocol around them).
-Requests go one at a time, so each submission pays a whole writer batch (BEGIN, COMMIT) that under
-load is shared by many. `--show-statements` lists what the counted submissions ran, from
-pg_stat_statements: calls and rows per submission for each statement, most called first, then rows
-and index entries per table and the entries per index."""
+transactions (`pg_xacts`), the CPU of the backends that serve clients (`pg_cpu_ms`: their time on
+the CPU from /proc/PID/schedstat, in nanoseconds, backend by backend; autovacuum's workers are left
+out, see pg_counters) and the statements' execution time (`pg_exec_ms`, pg_stat_statements'
+total_exec_time: what the statements themselves took, without their planning, the commits and the
+protocol around them). Requests go one at a time, so each submission pays a whole writer batch (its
+commit) that under load is shared by many. With BENCH_SHOW_BACKENDS=1 the bench lists, on stderr,
+each backend's CPU in the window and the CPU of those left out. `--show-statements` lists what the
+counted submissions ran, from pg_stat_statements: calls and rows per submission for each statement,
+most called first, then rows and index entries per table and the entries per index."""
 
 from __future__ import annotations
 
@@ -176,7 +178,7 @@ STATS = """SELECT
   (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables),
   pg_current_wal_lsn(),
   (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
-  (SELECT string_agg(pid::text, ' ') FROM pg_stat_activity
+  (SELECT string_agg(pid || ':' || replace(coalesce(backend_type, ''), ' ', '_'), ' ') FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid()),
   (SELECT coalesce(sum(s.total_exec_time), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
     WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat%'
@@ -188,27 +190,44 @@ def pg_counters(url: str, since: str = "", cpu_before: dict[int, int] | None = N
     """The database's own counters of this bench's database. Backends report their statistics when
     idle, at most about every 10 s: wait that long first. `since` (the WAL position of the reading
     before) makes index_entries the entries logged since then (without it, 0); the WAL position of
-    this reading comes second, and each backend's CPU ticks third. cpu_ms is each backend's CPU
-    since `cpu_before` (a backend that started since counts whole: its start was work in the window;
-    one that ended since is lost, which a pooled server's backends rarely do); exec_ms is
-    pg_stat_statements' execution time of the server's statements, the bench's own readings left out."""
+    this reading comes second, and each server backend's CPU nanoseconds third. cpu_ms is the CPU of
+    the backends that serve clients (backend_type 'client backend', and a query's parallel workers)
+    since `cpu_before`, read from /proc/PID/schedstat (nanoseconds on the CPU; /proc/PID/stat's
+    utime+stime come in clock ticks of 10 ms, 0.1 ms a submission in a count of 100, and each
+    backend's are rounded down). Left out: autovacuum's workers (the database's housekeeping, which
+    runs when it will: it was in the sum before), the bench's own reading, and the cluster's
+    processes of no database (checkpointer, WAL writer). A backend that started since counts whole
+    (its start was work in the window); one that ended since is lost, which a pooled server's
+    backends rarely do. exec_ms is pg_stat_statements' execution time of the server's statements,
+    the bench's own readings left out."""
     time.sleep(11)
     port, name = url.rsplit(":", 1)[1].split("/")
     out = subprocess.run(["psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", name,
                           "-c", STATS], capture_output=True, text=True, check=True).stdout.strip()
     statements, rows_, lsn, xacts, pids, exec_ms = out.split("|")
-    ticks = os.sysconf("SC_CLK_TCK")
-    by_pid = {}
-    for pid in pids.split():
+    by_pid, left_out = {}, {}
+    for pid, _colon, backend_type in (found.partition(":") for found in pids.split()):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ns = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
         except OSError:
             continue
-        by_pid[int(pid)] = int(fields[11]) + int(fields[12])  # utime, stime
+        if backend_type in SERVING:
+            by_pid[int(pid)] = ns
+        else:
+            left_out[f"{backend_type} {pid}"] = ns
     cpu = sum(n - (cpu_before or {}).get(pid, 0) for pid, n in by_pid.items())
+    if cpu_before is not None and os.environ.get("BENCH_SHOW_BACKENDS"):
+        for pid, n in sorted(by_pid.items()):
+            print(f"backend {pid}: {(n - cpu_before.get(pid, 0)) / 1e6:9.1f} ms"
+                  + ("" if pid in cpu_before else " (started in the window)"), file=sys.stderr)
+        for what, n in sorted(left_out.items()):
+            print(f"left out {what}: {n / 1e6:9.1f} ms since it started", file=sys.stderr)
     entries = sum(n for _table, n in index_entries(url, since, lsn).values()) if since else 0
     return {"statements": float(statements), "rows": float(rows_), "index_entries": float(entries),
-            "xacts": float(xacts), "cpu_ms": cpu * 1000 / ticks, "exec_ms": float(exec_ms)}, lsn, by_pid
+            "xacts": float(xacts), "cpu_ms": cpu / 1e6, "exec_ms": float(exec_ms)}, lsn, by_pid
+
+
+SERVING = ("client_backend", "parallel_worker")  # pg_stat_activity's backend_type, spaces as _
 
 
 # A B-tree entry written: into a leaf (INSERT_LEAF), into a posting list of equal keys (INSERT_POST),
