@@ -157,14 +157,17 @@ def _intake(tx: Tx, prepared: Prepared, form_id: str, creates: rules.Creates, su
         same = [r for r in same_nik if sees_area(principal, str(r["area_code"]))]
         target, kind = (same[0]["id"], "update") if same and creates.same_nik == "update" else (None, "intake")
     inserted = target is None
+    # The baseline figures as JSON, once: the record's baseline column and its event's summary hold the
+    # same text (encoding the Structs gives what encoding their to_builtins gives).
+    baseline = msgspec.json.encode(person.baseline)
     if target is None:  # a new record: its flags and schedule go into its INSERT
         target = submission_id
         flags = _flag_duplicates(tx, target, prepared, creates, same_nik, same_kk)
-        _insert_person(tx, target, prepared, creates, principal, now, flags)
+        _insert_person(tx, target, prepared, creates, principal, now, flags, baseline)
     else:
-        _update_person(tx, target, prepared, creates, now, keep_baseline=kind == "update")
+        _update_person(tx, target, prepared, creates, now, baseline, keep_baseline=kind == "update")
         _set_flags(tx, target, _flag_duplicates(tx, target, prepared, creates, same_nik, same_kk))
-    summary = {"figures": msgspec.to_builtins(person.baseline), "flags": person.flags}
+    summary = {"figures": msgspec.Raw(baseline), "flags": person.flags}  # the figures' JSON as the record's
     _upsert_event(tx, target, submission_id, form_id, kind, person.registered_on, summary, now,
                   new=new)
     if not inserted:  # the UPDATE above holds its row: reschedule reads every committed visit
@@ -215,25 +218,25 @@ _INSERT_PERSON = (f"INSERT INTO beneficiary (id, programme, {_PERSON_COLUMNS}, b
 
 
 def _insert_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, principal: Principal,
-                   now: dt.datetime, flags: set[str]) -> None:
+                   now: dt.datetime, flags: set[str], baseline: bytes) -> None:
     """A new record has no visits yet: its next visit is due from its registration (as reschedule
     would work out; nothing can have recorded a visit to an id that did not exist)."""
     person = creates.person
     due = rules.next_due(person.registered_on, creates.visit_months)
-    values = (target, creates.programme, *_person_values(prepared, person), json_text(person.baseline),
+    values = (target, creates.programme, *_person_values(prepared, person), baseline.decode(),
               person.registered_on, creates.visit_months, " ".join(sorted(flags)), "", due, principal.id, now, now)
     # Deferred: a later intake of the same NIK or KK in the batch writes it first (fetch_ahead's sees)
     tx.later(_INSERT_PERSON, *values, key=_identity(creates.programme, prepared))
 
 
 def _update_person(tx: Tx, target: uuid.UUID, prepared: Prepared, creates: rules.Creates, now: dt.datetime,
-                   keep_baseline: bool) -> None:
+                   baseline: bytes, keep_baseline: bool) -> None:
     # A re-registration keeps the baseline of the first intake (visits are compared with it); an
     # edit of that first intake corrects it.
     assignments = ", ".join(f"{column.strip()} = {{}}" for column in _PERSON_COLUMNS.split(","))
-    baseline = "" if keep_baseline else ", baseline = {}"
-    values = _person_values(prepared, creates.person) + (() if keep_baseline else (json_text(creates.person.baseline),))
-    tx.execute(f"UPDATE beneficiary SET {assignments}{baseline}, visit_months = {{}}, updated_at = {{}} "
+    also = "" if keep_baseline else ", baseline = {}"
+    values = _person_values(prepared, creates.person) + (() if keep_baseline else (baseline.decode(),))
+    tx.execute(f"UPDATE beneficiary SET {assignments}{also}, visit_months = {{}}, updated_at = {{}} "
                "WHERE id = {}", *values, creates.visit_months, now, target)
 
 

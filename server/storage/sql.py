@@ -56,6 +56,12 @@ def _datetime_in(value: dt.datetime) -> str:
     return text
 
 
+def uuid_text(value: uuid.UUID) -> str:
+    """str(value), through the adapter's memory: a submission's id made text for its receipt and audit
+    entry is then the text its statements' parameters reuse (one UUID.__str__ in Python, not three)."""
+    return _uuid_in(value)
+
+
 # In place of piccolo's, which its import above registered first.
 sqlite3.register_adapter(uuid.UUID, _uuid_in)
 sqlite3.register_adapter(dt.datetime, _datetime_in)

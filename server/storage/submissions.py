@@ -17,7 +17,7 @@ from server.domain.access import Principal, may_revise
 from server.errors import PantauError
 from server.storage import audit, pii, registry, review
 from server.storage.db import Database
-from server.storage.sql import aware
+from server.storage.sql import aware, uuid_text
 from server.storage.writer import Tx, Writer
 
 
@@ -82,7 +82,7 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
         review.after_store(tx, item, 1, principal, now, address)  # flags and the searchable name
         area = _registry_step(tx, item, principal, now, new=True)
         tx.later(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
-                                               target_id=str(item.instance_id), area_code=area,
+                                               target_id=uuid_text(item.instance_id), area_code=area,
                                                address=address))
         return _receipt(item, 1, now, "new")
     # Locked (PostgreSQL): two edits of one record, or an edit and a review decision, in two open
@@ -172,7 +172,7 @@ def _link_attachments(tx: Tx, item: Incoming) -> None:
 
 
 def _receipt(item: Incoming, revision: int, now: dt.datetime, outcome: str) -> Receipt:
-    return Receipt(instance_id=str(item.instance_id), form_id=item.form_id, form_version=item.form_version,
+    return Receipt(instance_id=uuid_text(item.instance_id), form_id=item.form_id, form_version=item.form_version,
                    revision=revision, received_at=now, outcome=outcome)
 
 
