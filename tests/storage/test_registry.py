@@ -189,3 +189,33 @@ def test_the_blind_index_is_hmac_sha256_of_kind_and_digits_under_the_index_key()
     assert [pii.blind_index(keys, "nik", nik) for _ in range(3)] == [expected] * 3
     assert pii.blind_index(keys, "kk", nik) == hmac.new(keys.index, f"kk:{nik}".encode(), hashlib.sha256).hexdigest()
     assert pii.blind_index(other, "nik", nik) != expected
+
+
+def test_a_records_baseline_json_serves_its_events_figures_unchanged() -> None:
+    """The intake encodes the baseline once and puts that JSON into the event's summary (msgspec.Raw):
+    the summary is byte for byte what encoding the figures' to_builtins gave, for whole numbers,
+    fractions, choices, texts outside ASCII and an empty baseline."""
+    import msgspec
+
+    figures = [rules.Figure(key="pendapatan", value=1_500_000, label={"id": "Penghasilan", "en": "Income"},
+                            text={"id": "Rp 1.500.000", "en": "Rp 1.500.000"}),
+               rules.Figure(key="luas", value=36.5, label={"id": "Luas"}, text={"id": "36,5"}),
+               rules.Figure(key="bantuan", value=["pkh", "bpnt"], label={"id": "Bantuan"},
+                            text={"id": "PKH, BPNT", "en": "PKH, BPNT"}),
+               rules.Figure(key="catatan", value="Usaha “warung” ñ \u0000", label={}, text={})]
+    for baseline in (figures, []):
+        raw = msgspec.json.encode(baseline)
+        assert raw == msgspec.json.encode(msgspec.to_builtins(baseline))
+        flags = ["nik.outside_kukar"]
+        assert (msgspec.json.encode({"figures": msgspec.Raw(raw), "flags": flags})
+                == msgspec.json.encode({"figures": msgspec.to_builtins(baseline), "flags": flags}))
+
+
+def test_a_submission_id_made_text_is_the_text_its_parameters_reuse() -> None:
+    from server.storage import sql
+
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert sql.uuid_text(first) == str(first)
+    assert sql._LAST_UUID[0] is first  # the statements' adapter now finds it made
+    assert sql._uuid_in(first) is sql.uuid_text(first)
+    assert sql.uuid_text(second) == str(second) and sql._uuid_in(second) == str(second)
