@@ -240,11 +240,11 @@ define("attachment.not_image", 415, "Berkas ini bukan foto JPEG, PNG atau WebP."
        "This file is not a JPEG, PNG or WebP photo.")
 define("attachment.too_many_pixels", 413,
        "Foto ini {megapixels} MP dan harus dibuka utuh untuk diperkecil (PNG, WebP, JPEG CMYK atau JPEG "
-       "progresif); server hanya menerima foto seperti itu sampai {limit} MP. Kirim sebagai JPEG biasa atau perkecil "
-       "dulu sampai sisi terpanjang {side} px.",
+       "progresif); server hanya menerima foto seperti itu sampai {limit} MP. Kirim sebagai JPEG biasa atau "
+       "perkecil dulu sampai sisi terpanjang {side} px.",
        "This photo has {megapixels} MP and must be opened whole to be scaled down (PNG, WebP, CMYK or "
-       "progressive JPEG); the server takes such photos up to {limit} MP. Send it as a plain JPEG or scale it to {side} px "
-       "on its longer side first.")
+       "progressive JPEG); the server takes such photos up to {limit} MP. Send it as a plain JPEG or scale it "
+       "to {side} px on its longer side first.")
 define("attachment.file_too_large", 413, "Berkas lebih dari {limit_mb} MB. Rekam lebih pendek atau pilih berkas lain.",
        "The file is larger than {limit_mb} MB. Record a shorter one or choose another file.")
 define("attachment.wrong_kind", 415, "Berkas ini bukan {kind_id}.", "This file is not {kind_en}.")
