@@ -80,15 +80,20 @@ def _whole_table(plan: str, table: str, alias: str) -> bool:
 
 @pytest.mark.parametrize("status", ["received", "rejected", "approved"])
 async def test_one_forms_review_list_by_status_walks_an_index(db: Database, status: str) -> None:
-    """review.page with a form and a status: the form's order keeping the status, or the status's
-    order keeping the form (a rare status), in list order, never the whole table sorted."""
+    """review.page with a form and a status: the form's order keeping the status, the status's order
+    keeping the form (a rare status), or, for a status most records have, the list's own order
+    (submission_received) keeping both, which stops at the page's 51st row: in list order, never the
+    whole table sorted. (PostgreSQL took the last for `approved`, 95 % of the records, once the
+    submission row grew its sealed column.)"""
     await _submissions(db)
     clause, args = review.where(STAFF, rules.parse_filters({"form": ["f1"], "status": [status]}))
     page = await review.page(db, STAFF, rules.parse_filters({"form": ["f1"], "status": [status]}), after=None,
                              limit=50)
     assert len(page.rows) == 50 and {(r.form_id, r.review_status) for r in page.rows} == {("f1", status)}
     plan = await _plan(db, review._LIST.format(answers="", where=clause, limit=51), *args)
-    assert "submission_form_received_id" in plan or "submission_status_received" in plan, plan
+    walked = {"submission_form_received_id", "submission_status_received"} | (
+        {"submission_received"} if status == "approved" else set())
+    assert any(index in plan for index in walked), plan
     assert not _whole_table(plan, "submission", "s"), plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
 
