@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 from tests.conftest import ON_POSTGRES
 
 
