@@ -18,8 +18,7 @@ from server.errors import PantauError
 from server.storage import audit, pii, registry, review
 from server.storage.db import Database
 from server.storage.sql import aware, uuid_text
-from server.storage.write_tx import Tx
-from server.storage.writer import Writer
+from server.storage.writer import Tx, Writer
 
 
 class Incoming(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.storage.db import Database
-from server.storage.write_tx import Tx
-from server.storage.writer import Writer
+from server.storage.writer import Tx, Writer
 from tests.conftest import ON_POSTGRES
 
 
