@@ -2,8 +2,7 @@
 thread runs many of them in ONE transaction (group commit). One bad item cannot sink its neighbours:
 a batch runs first without savepoints, and when an item fails it is rolled back and run again with
 a savepoint per item (Writer._commit). A caller's future resolves only after COMMIT returns, so an
-acknowledged submission is durable (SQLite: WAL with synchronous=FULL; PostgreSQL: its commit, which
-for a batch without savepoints is the Sync ending its pipeline: no BEGIN or COMMIT statements).
+acknowledged submission is durable (SQLite: WAL with synchronous=FULL; PostgreSQL: its commit).
 SQLite has one writer thread per process; on PostgreSQL a Writer may run several (PG_WRITER_THREADS),
 and several processes write at once anyway: operations that read a row and then change it lock it
 (Tx.for_update, Tx.lock_keys), and an item that loses a race with another transaction (deadlock,
@@ -48,9 +47,6 @@ class Tx:
                  defer: bool = False) -> None:
         self.conn = conn
         self.kind = kind
-        # PostgreSQL: the pipeline the statements go through, in the implicit transaction its Sync
-        # ends (Writer._attempt); each statement still waits for its result. None: BEGIN ... COMMIT.
-        self.pipeline: Any = None
         self.memo = {} if memo is None else memo  # the database's per-process caches (Database.memo)
         self._sql = for_sqlite if kind == "sqlite" else for_psycopg  # `{}` -> this driver's placeholder
         self.defer = defer
@@ -90,16 +86,11 @@ class Tx:
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         cursor = self._cursor or self._open()
         cursor.execute(self._sql(sql), args)
-        if self.pipeline is not None:
-            return _results(cursor)
         return list(cursor.fetchall()) if cursor.description else []
 
     def execute(self, sql: str, *args: Any) -> None:
         self.write_deferred()
-        cursor = self._cursor or self._open()
-        cursor.execute(self._sql(sql), args)
-        if self.pipeline is not None:  # its error is raised here, as outside a pipeline
-            _results(cursor)
+        (self._cursor or self._open()).execute(self._sql(sql), args)
 
     def command(self, sql: str) -> None:
         """A statement without parameters or rows: the writer's own BEGIN, COMMIT and savepoints
@@ -124,14 +115,7 @@ class Tx:
         self.write_deferred()
         cursor = self.conn.cursor()
         try:
-            if self.pipeline is not None:
-                # executemany opens a pipeline of its own, and one nested in a pipeline with statements
-                # pending begins with a Sync: it would commit the batch's transaction so far
-                for row in rows:
-                    cursor.execute(self._sql(sql), row)
-                _results(cursor)
-            else:
-                cursor.executemany(self._sql(sql), rows)
+            cursor.executemany(self._sql(sql), rows)
         finally:
             cursor.close()
 
@@ -169,8 +153,6 @@ class Tx:
                 self._raw = RawCursor(self.conn)
             for text, values in batch_sql.joined(grouped):
                 self._raw.execute(text, values, prepare=False)
-                if self.pipeline is not None:
-                    _results(self._raw)
             return
         cursor = self._cursor or self._open()  # the transaction's own: a cursor per table cost more than its rows
         for sql, rows in grouped.items():
@@ -197,30 +179,6 @@ class Tx:
 
 _RETURNING_ID = " RETURNING id"  # what Tx.insert_ahead's statements end with, for PostgreSQL
 _COUNTED: dict[str, str] = {}  # Tx.insert_ahead's statement -> its SQLite text, without the RETURNING
-
-
-def _results(cursor: Any) -> list[dict[str, Any]]:
-    """PostgreSQL in pipeline mode: wait for the statement's result (a cursor's description is
-    unknown until then) and return its rows, none for a statement that returns none. An error of
-    the statement itself is raised (it carries a SQLSTATE); psycopg's "the last operation didn't
-    produce records" does not."""
-    from psycopg import ProgrammingError
-
-    try:
-        return list(cursor.fetchall())
-    except ProgrammingError as exc:
-        if exc.sqlstate is not None:
-            raise
-        return []
-
-
-def _roll_back_implicit(conn: Any) -> None:
-    """PostgreSQL: end a pipeline's implicit transaction with ROLLBACK, queued before the Sync that
-    would otherwise commit what the batch wrote before an item raised (an error of the database
-    has aborted it already; then the ROLLBACK is skipped and the Sync rolls back). PostgreSQL
-    answers it with a warning that no transaction is in progress, and rolls the implicit one back."""
-    with contextlib.suppress(Exception):  # a connection that is gone has nothing to commit
-        conn.cursor().execute("ROLLBACK")
 
 
 def _command(conn: Any, sql: str) -> None:
@@ -439,32 +397,16 @@ class Writer:
                     self._watch.begin(conn, max(_patience_of(op) for op, _future, _loop in batch))
                 # careful: each item in its own savepoint, and its deferred rows with it (written
                 # inside its savepoint rather than inside the next item's)
-                implicit = self.db.kind == "postgres" and not careful
                 tx = Tx(conn, self.db.kind, self.db.memo, defer=defer and not careful)
                 between = _Between(tx)
-                if implicit:
-                    # PostgreSQL without savepoints: no BEGIN and no COMMIT. In pipeline mode the
-                    # statements up to the pipeline's Sync are one implicit transaction, which the
-                    # Sync commits (or rolls back after an error): two statements fewer per batch,
-                    # and a round trip. Each statement still takes its own snapshot (READ COMMITTED),
-                    # so a read after an advisory lock sees what the lock's holder committed.
-                    # Savepoints need a transaction block: a careful batch has its BEGIN.
-                    with conn.pipeline() as tx.pipeline:
-                        try:
-                            outcomes = _run_items(tx, between, batch, careful=careful,
-                                                  failed_deferred=failed_deferred)
-                        except BaseException:
-                            _roll_back_implicit(conn)  # else the Sync, as the pipeline ends, would commit
-                            raise
-                else:
-                    between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
-                    try:
-                        between.flush()
-                    except Exception as exc:
-                        if self.db.kind == "postgres" and faults.unavailable(exc) is not None and fresh is False:
-                            return self._recover(conn), _STALE
-                        raise
-                    outcomes = _run_items(tx, between, batch, careful=careful, failed_deferred=failed_deferred)
+                between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
+                try:
+                    between.flush()
+                except Exception as exc:
+                    if self.db.kind == "postgres" and faults.unavailable(exc) is not None and fresh is False:
+                        return self._recover(conn), _STALE
+                    raise
+                outcomes = _run_items(tx, between, batch, careful=careful, failed_deferred=failed_deferred)
             except _ItemFailed:
                 return self._recover(conn), _CAREFULLY
             except Exception as exc:
@@ -539,14 +481,8 @@ def _run_items(tx: Tx, between: _Between, batch: list[_Item], *, careful: bool,
         except Exception:
             failed_deferred[0] = True
             raise
-    if tx.pipeline is not None:
-        # the Sync commits; sent here rather than as the pipeline ends, where psycopg reports a
-        # failed commit (a deferred check's serialization failure) as "cannot exit pipeline mode"
-        # instead of as the error that says the batch may run again
-        tx.pipeline.sync()
-    else:
-        between.then("COMMIT")
-        between.flush()
+    between.then("COMMIT")
+    between.flush()
     return outcomes
 
 

@@ -4,13 +4,11 @@ one failing item never takes its neighbours down."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from server.storage.db import Database
 from server.storage.writer import Tx, Writer
-from tests.conftest import ON_POSTGRES
 
 
 def _insert(name: str):  # type: ignore[no-untyped-def]
@@ -245,69 +243,3 @@ def test_patience_is_read_from_functions_and_objects_alike() -> None:
     assert _patience_of(lambda tx: None) == 0.0
     assert _patience_of(told) == 30.0
     assert _patience_of(_Long(0, 60)) == 60.0
-
-
-async def test_an_item_that_raises_after_writing_leaves_none_of_its_rows(db: Database) -> None:
-    """An operation may fail in Python after its statements ran (a refusal found by a read). On
-    PostgreSQL a batch without savepoints is a pipeline's implicit transaction, which the Sync at the
-    pipeline's end commits: the failure must roll it back first, or the failed item's row and its
-    neighbours' are committed before the batch runs again item by item."""
-    def wrote_then_failed(tx: Tx) -> None:
-        tx.execute("INSERT INTO form (form_id, created_at) VALUES ('half', '2026-01-01T00:00:00+00:00')")
-        raise ValueError("refused after writing")
-
-    writer = Writer(db)
-    await writer.start()
-    try:
-        outcomes = await asyncio.gather(writer.run(_insert("before")), writer.run(wrote_then_failed),
-                                        writer.run(_insert("after")), return_exceptions=True)
-    finally:
-        await writer.stop()
-    assert outcomes[0] == "before" and outcomes[2] == "after"
-    assert isinstance(outcomes[1], ValueError)
-    assert await _names(db) == ["after", "before"]
-
-
-async def test_many_rows_in_a_batch_stay_in_its_transaction(db: Database) -> None:
-    """Tx.many inside a batch: psycopg's executemany opens a pipeline of its own, and nested in the
-    batch's it would begin with a Sync, committing the rows before the item fails."""
-    def many_then_failed(tx: Tx) -> None:
-        tx.many("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')",
-                [("m1",), ("m2",), ("m3",)])
-        raise ValueError("refused after writing")
-
-    writer = Writer(db)
-    try:
-        with pytest.raises(ValueError):
-            await writer.run(many_then_failed)
-        await writer.run(lambda tx: tx.many("INSERT INTO form (form_id, created_at) VALUES "
-                                            "({}, '2026-01-01T00:00:00+00:00')", [("n1",), ("n2",)]))
-    finally:
-        await writer.stop()
-    assert await _names(db) == ["n1", "n2"]
-
-
-@pytest.mark.skipif(not ON_POSTGRES, reason="BEGIN on SQLite is BEGIN IMMEDIATE: the writer's lock")
-async def test_a_batch_on_postgresql_sends_no_begin_and_no_commit(db: Database, tmp_path: Path) -> None:
-    """PostgreSQL: a batch without savepoints is one implicit transaction (pipeline mode, committed by
-    its Sync), without BEGIN and COMMIT statements. Read from libpq's trace of the writer's
-    connection (what went over the wire), turned on by the first item for the batches after it."""
-    trace = (tmp_path / "libpq.trace").open("w")
-
-    def traced(tx: Tx) -> None:
-        tx.conn.pgconn.trace(trace.fileno())
-
-    writer = Writer(db)
-    try:
-        await writer.run(traced)
-        assert await writer.run(_insert("traced")) == "traced"
-    finally:
-        await writer.stop()
-        trace.close()
-    # a line: time, F (sent) or B (received), length, message type, its fields
-    sent = [line.split("\t") for line in (tmp_path / "libpq.trace").read_text().splitlines()]
-    queries = [fields[-1] for fields in sent
-               if len(fields) > 4 and fields[1] == "F" and fields[3] in ("Query", "Parse")]
-    assert any("INSERT INTO form" in q for q in queries), queries  # the trace has the batch
-    assert not [q for q in queries if "BEGIN" in q or "COMMIT" in q]
-    assert await _names(db) == ["traced"]
