@@ -56,7 +56,7 @@ INSERT = ("INSERT INTO audit_log (at, actor_id, actor, action, target_type, targ
 
 def values(actor: Principal | None, action: str, *, target_type: str = "", target_id: str = "",
            area_code: str = "", detail: str = "", address: str = "", actor_name: str = "") -> tuple[Any, ...]:
-    """The row for INSERT; shared by the async path and the writer thread (storage/writer.Tx)."""
+    """The row for INSERT; shared by the async path and the writer thread (storage/write_tx.Tx)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     return (clock.now(), actor.id if actor else None, (actor.username if actor else actor_name)[:80], action,

@@ -28,7 +28,8 @@ from server.storage import access, audit, pii, registry
 from server.storage.db import Database
 from server.storage.registry_read import area_clause
 from server.storage.sql import aware
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 log = logging.getLogger("pantau.duplicates")
 BATCH = 500  # pairs a write transaction

@@ -10,7 +10,7 @@ POLL_S + one request, far inside the 5 s the ministry asks. Works the same on SQ
 worker processes on one file) and PostgreSQL (several nodes).
 
     cache = await epochs.cache(db, "forms")   # a dict, emptied when the "forms" epoch moves
-    tx.execute(*epochs.bump("forms"))          # in a writer operation (storage/writer.Tx)
+    tx.execute(*epochs.bump("forms"))          # in a writer operation (storage/write_tx.Tx)
     await epochs.bump_now(db, "forms")         # inside `async with db.atomic():`
 
 Epoch names are free strings up to 64 characters; NAMES lists the ones Pantau bumps today."""

@@ -18,7 +18,8 @@ from server.storage import audit, epochs
 from server.storage.db import Database
 from server.storage.forms import Version, status_of, versions_of
 from server.storage.sql import aware
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 MAX_TEST_SUBMISSIONS = 200  # per draft: a preview is for trying, not for collecting
 

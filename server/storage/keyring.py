@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidTag
 from server.errors import PantauError
 from server.storage import pii
 from server.storage.db import Database
-from server.storage.writer import Tx
+from server.storage.write_tx import Tx
 
 SAMPLE = 20  # values opened per table at start-up: enough to tell a wrong key, cheap at any size
 # (table, its key's columns, kind column or fixed kind, index column, sealed column): one value a row.

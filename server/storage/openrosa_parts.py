@@ -8,7 +8,8 @@ import datetime as dt
 import uuid
 
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 
 async def remember(writer: Writer, instance_id: uuid.UUID, sender: int, files: dict[str, str],

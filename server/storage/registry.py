@@ -20,7 +20,7 @@ from server.errors import PantauError
 from server.settings import Settings
 from server.storage import audit, pii, registry_read
 from server.storage.sql import json_text, uuid_or_none
-from server.storage.writer import Tx
+from server.storage.write_tx import Tx
 
 MAX_MERGE_HOPS = 16  # a chain of merges longer than this is a loop, never real data
 

@@ -32,7 +32,8 @@ from server.errors import PantauError
 from server.settings import Settings
 from server.storage import audit, forms, pii
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 CHUNK = 500  # blind indexes per lookup statement
 CREATE_CHUNK = 2000  # people per round of inserts

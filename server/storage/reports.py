@@ -26,7 +26,7 @@ from server.private_files import move_durably, write_durably
 from server.storage import audit, blobs, sql
 from server.storage.db import Database
 from server.storage.sql import aware_or_none
-from server.storage.writer import Tx
+from server.storage.write_tx import Tx
 
 QUEUED, RENDERING, READY, FAILED = "queued", "rendering", "ready", "failed"
 STATUSES = {

@@ -20,7 +20,8 @@ from server.settings import Settings
 from server.storage import audit, forms, pii, registry
 from server.storage.db import Database
 from server.storage.sql import aware, json_object
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 # --- the filters as SQL ------------------------------------------------------------------------------
 # Each flag as a condition on `s` (the submission). Stored flags are rows of submission_flag; the

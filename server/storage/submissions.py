@@ -18,7 +18,8 @@ from server.errors import PantauError
 from server.storage import audit, pii, registry, review
 from server.storage.db import Database
 from server.storage.sql import aware, uuid_text
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 
 class Incoming(msgspec.Struct, frozen=True, kw_only=True):

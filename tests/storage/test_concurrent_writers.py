@@ -24,7 +24,8 @@ from server.domain.compile import compile_source
 from server.errors import PantauError
 from server.storage import form_drafts, forms, registry, review, submissions, users
 from server.storage.db import Database
-from server.storage.writer import MAX_ATTEMPTS, PG_WRITER_THREADS, Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import MAX_ATTEMPTS, PG_WRITER_THREADS, Writer
 from tests.conftest import ON_POSTGRES
 
 T = TypeVar("T")

@@ -103,7 +103,7 @@ async def test_postgres_plans_prepared_statements_for_their_parameters(db: Datab
     grows. With PostgreSQL's default the registry's NIK lookup kept a generic plan that found rows by
     programme alone (every row of it) and filtered on the NIK: each registration cost more than the
     one before. The writer's psycopg connection and the asyncpg pool plan each execution instead."""
-    from server.storage.writer import connect
+    from server.storage.write_tx import connect
 
     conn = connect(db)
     try:

@@ -17,7 +17,8 @@ from server.errors import PantauError
 from server.settings import Settings
 from server.storage import access, pii, registry, registry_read
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)
 ANI = Principal(id=1, username="ani", display_name="Ani", role="staff")

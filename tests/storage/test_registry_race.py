@@ -21,7 +21,8 @@ from server.domain.compile import compile_source
 from server.settings import Settings
 from server.storage import forms, pii, registry, submissions, users
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 NOW = dt.datetime(2026, 4, 15, 2, 0, tzinfo=dt.UTC)
 HOLD_S = 0.8  # how long the first transaction stays open after its intake (a large batch does so)

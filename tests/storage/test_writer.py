@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 
 
 def _insert(name: str):  # type: ignore[no-untyped-def]

@@ -11,7 +11,8 @@ import os
 import pytest
 
 from server.storage.db import Database
-from server.storage.writer import Tx, Writer
+from server.storage.write_tx import Tx
+from server.storage.writer import Writer
 from tests.conftest import ON_POSTGRES
 
 
