@@ -66,11 +66,11 @@ FAMILY = ("Aminah", "Hasanah", "Rahayu", "Lestari", "Wulandari", "Handayani", "S
 
 def body(template: str, n: int) -> str:
     """A valid registration of person n, a different person of a different family each: name, birth
-    date (and so the NIK's date digits) and No. KK follow from n. submit_load's people all share a name and a birth date,
-    which makes the server's background probable-duplicates check (storage/duplicates.check_new,
-    once a minute) score every earlier person and write a pair for each; under valgrind that pass
-    falls inside the counted window and was counted as the registrations' work (up to 26 M
-    instructions and 57 statements per registration in one run)."""
+    date (and so the NIK's date digits) and No. KK follow from n. submit_load's people all share a
+    name and a birth date, which makes the server's background probable-duplicates check
+    (storage/duplicates.check_new, once a minute) score every earlier person and write a pair for
+    each; under valgrind that pass falls inside the counted window and was counted as the
+    registrations' work (up to 26 M instructions and 57 statements per registration in one run)."""
     dd, mm, yy = 1 + n % 28, 1 + n // 28 % 12, 70 + n // 336 % 30
     serial = f"{n % 9999 + 1:04d}"
     # The card's issue day follows n // 9999, so two n with one serial (the warm-up's 500_000 + k and
