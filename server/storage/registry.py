@@ -165,6 +165,10 @@ def _intake(tx: Tx, prepared: Prepared, form_id: str, creates: rules.Creates, su
         flags = _flag_duplicates(tx, target, prepared, creates, same_nik, same_kk)
         _insert_person(tx, target, prepared, creates, principal, now, flags, baseline)
     else:
+        if target != submission_id:  # another intake's person (an edit's own name row is written already)
+            pin_name(tx, target, person.name[:200])
+        if new and person.name.strip():  # this intake's person is not its own: its name needs a row (NAME_OF)
+            tx.later(NAME_ROW, submission_id, person.name.strip()[:200], rules.name_key(person.name)[:200])
         _update_person(tx, target, prepared, creates, now, baseline, keep_baseline=kind == "update")
         _set_flags(tx, target, _flag_duplicates(tx, target, prepared, creates, same_nik, same_kk))
     summary = {"figures": msgspec.Raw(baseline), "flags": person.flags}  # the figures' JSON as the record's
@@ -173,6 +177,30 @@ def _intake(tx: Tx, prepared: Prepared, form_id: str, creates: rules.Creates, su
     if not inserted:  # the UPDATE above holds its row: reschedule reads every committed visit
         reschedule(tx, target, now, locked=True)
     return person.area_code
+
+
+# A submission's name (review: the list's name column, the name search) is its row in submission_name,
+# or else the name of the person whose id is its id: an intake that registered a new person keeps no
+# name row of its own (the person's record holds the same answer: one row and one index entry fewer
+# per registration). Before a person's name changes, their intake's name is kept in a row (pin_name),
+# so the intake goes on showing, and being found by, the name it gave.
+NAME_OF = "COALESCE(n.name, o.name)"  # n: the submission's submission_name row, o: beneficiary o.id = s.id
+NAME_ROW = ("INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {}) "
+            "ON CONFLICT (submission) DO UPDATE SET name = excluded.name, name_key = excluded.name_key")
+
+
+def registers_person(prepared: Prepared | None) -> bool:
+    """Whether a new submission registers a person (its form's name field is the registry's
+    `creates.name`, review.name_field): its name row is then the registry step's to write or not."""
+    return prepared is not None and prepared.intent is not None and prepared.intent.creates is not None
+
+
+def pin_name(tx: Tx, person: uuid.UUID, name: str) -> None:
+    """Before `person`'s name becomes `name`: the intake that registered them (its id is theirs), if it
+    has no name row, gets one with the name it gave (NAME_OF)."""
+    tx.execute("INSERT INTO submission_name (submission, name, name_key) SELECT b.id, b.name, b.name_key "
+               "FROM beneficiary b JOIN submission s ON s.id = b.id WHERE b.id = {} AND b.name <> {} "
+               "ON CONFLICT (submission) DO NOTHING", person, name)
 
 
 def identity_keys(prepared: Prepared | None) -> tuple[str, ...]:

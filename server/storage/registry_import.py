@@ -30,7 +30,7 @@ from server.domain.form import RegistryCreates, walk
 from server.domain.review import APPROVED, RECEIVED
 from server.errors import PantauError
 from server.settings import Settings
-from server.storage import audit, forms, pii
+from server.storage import audit, forms, pii, registry
 from server.storage.db import Database
 from server.storage.write_tx import Tx
 from server.storage.writer import Writer
@@ -301,7 +301,7 @@ class _Commit:
         now: Any = convert_datetime_in(moment) if tx.kind == "sqlite" else moment
         due = rules.next_due(self.today, intake.visit_months)
         event = self._event([])
-        submissions, people, events, reviews, names = [], [], [], [], []
+        submissions, people, events, reviews = [], [], [], []
         for item in rows:
             # the id as text once (each row names it up to 8 times; the driver's adapter would convert each)
             pid, person, kk = str(uuid.uuid4()), item.person, item.kk or SealedId("", "", "")
@@ -319,7 +319,6 @@ class _Commit:
                            person.group[:40], "[]", self.today, intake.visit_months, "", "", due, user, now, now))
             events.append((pid, pid, "import", "import", self.today, event, now))
             reviews.append((pid, 1, RECEIVED, APPROVED, f"impor {self.upload.file_name}"[:500], user, now))
-            names.append((pid, name, key))
         tx.many("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
                 "sealed, revision, review_status, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {})",
                 submissions)
@@ -331,7 +330,6 @@ class _Commit:
                 "recorded_at) VALUES ({}, {}, {}, {}, {}, {}, {})", events)
         tx.many("INSERT INTO review_event (submission, revision, from_status, to_status, comment, actor, at) "
                 "VALUES ({}, {}, {}, {}, {}, {}, {})", reviews)
-        tx.many("INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {})", names)
 
     def _update(self, tx: Tx, item: _Sealed, row: dict[str, Any], now: dt.datetime) -> bool:
         """The updatable fields that differ; an event with the old and new values. False: nothing changed."""
@@ -355,6 +353,8 @@ class _Commit:
             sets["name_key"] = rules.name_key(person.name)[:200]
         if "desa" in changed:
             sets["kecamatan"] = rules.kecamatan_of(person.area_code)
+        if "name" in changed:  # the intake that registered them goes on showing the name it gave
+            registry.pin_name(tx, row["id"], person.name)
         assignments = ", ".join(f"{column} = {{}}" for column in sets)
         tx.execute(f"UPDATE beneficiary SET {assignments}, updated_at = {{}} WHERE id = {{}}", *sets.values(), now,
                    row["id"])

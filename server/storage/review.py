@@ -39,10 +39,13 @@ DERIVED_FLAGS: dict[str, str] = {
 }
 STORED_FLAG = "EXISTS (SELECT 1 FROM submission_flag f WHERE f.submission = s.id AND f.flag = {})"
 # Where a name is searched: sub-queries giving submission ids for a LIKE pattern on a name key: the
-# name the form's own answers give (kept in submission_name), and the registry's beneficiary that an
-# intake or a visit is about (beneficiary_event), so a visit form without a name field is found too.
+# name the form's own answers give (kept in submission_name), the person an intake registered (whose
+# id is the intake's, registry.NAME_OF: such an intake keeps no name row of its own), and the
+# registry's beneficiary that an intake or a visit is about (beneficiary_event), so a visit form
+# without a name field is found too.
 NAME_SOURCES: list[str] = [
     "SELECT n.submission FROM submission_name n WHERE n.name_key LIKE {} ESCAPE '\\'",
+    "SELECT o.id FROM beneficiary o WHERE o.name_key LIKE {} ESCAPE '\\'",
     "SELECT e.submission FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary "
     "WHERE b.name_key LIKE {} ESCAPE '\\'",
 ]
@@ -164,9 +167,11 @@ class Page(msgspec.Struct, frozen=True):
 
 _LIST = ("SELECT s.id AS id, s.form_id AS form_id, v.version AS form_version, s.revision AS revision, "
          "s.review_status AS review_status, s.area_code AS area_code, s.received_at AS received_at, "
-         f"u.username AS username, u.display_name AS display_name, n.name AS name, {_PERSON_COLUMNS}{{answers}} "
+         f"u.username AS username, u.display_name AS display_name, {registry.NAME_OF} AS name, "
+         f"{_PERSON_COLUMNS}{{answers}} "
          "FROM submission s JOIN form_version v ON v.id = s.form_version "
          "LEFT JOIN pantau_user u ON u.id = s.enumerator LEFT JOIN submission_name n ON n.submission = s.id "
+         "LEFT JOIN beneficiary o ON o.id = s.id "  # registry.NAME_OF
          f"{_PERSON_JOIN} "
          "WHERE {where} ORDER BY s.received_at DESC, s.id DESC LIMIT {limit}")
 
@@ -395,14 +400,14 @@ def after_store(tx: Tx, item: Any, revision: int, principal: Principal, now: dt.
         tx.later("INSERT INTO submission_flag (submission, flag) VALUES ({}, {}) "
                  "ON CONFLICT (submission, flag) DO NOTHING", item.instance_id, flag)
     name = item.answers.get(info.name_field) if info.name_field else None
+    if revision == 1 and registry.registers_person(item.registry):
+        return  # its name is its person's (registry.NAME_OF): the registry step writes a row only if not
     if isinstance(name, str) and name.strip():
         # A new record's name is deferred; an edit's is written now. One multi-row INSERT cannot
         # update one row twice, and a batch holds one new submission per instance id (a second one
         # finds the first's row and goes the edit path, whose statements write the deferred first).
-        (tx.later if revision == 1 else tx.execute)(
-            "INSERT INTO submission_name (submission, name, name_key) VALUES ({}, {}, {}) "
-            "ON CONFLICT (submission) DO UPDATE SET name = excluded.name, name_key = excluded.name_key",
-            item.instance_id, name.strip()[:200], rules.name_key(name)[:200])
+        (tx.later if revision == 1 else tx.execute)(registry.NAME_ROW, item.instance_id, name.strip()[:200],
+                                                    rules.name_key(name)[:200])
     elif revision > 1:
         tx.execute("DELETE FROM submission_name WHERE submission = {}", item.instance_id)
 

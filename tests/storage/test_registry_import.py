@@ -133,6 +133,9 @@ async def test_a_known_nik_updates_only_the_updatable_fields_and_the_timeline_ha
     assert (outcome.created, outcome.updated) == (0, 1)
     row = (await db.fetch("SELECT id, name, target_group FROM beneficiary"))[0]
     assert (row["name"], row["target_group"]) == ("Siti Aminah Binti Umar", "prse")  # the group is not updatable here
+    # the import that registered her (its record's id is hers) goes on showing the name it gave (registry.NAME_OF)
+    pinned = await db.fetch("SELECT submission, name FROM submission_name")
+    assert [(str(r["submission"]), r["name"]) for r in pinned] == [(str(row["id"]), "SITI AMINAH")]
     events = await registry_read.timeline(db, str(row["id"]))
     change = events[-1].summary["figures"][1]
     assert change["value"] == {"old": "SITI AMINAH", "new": "Siti Aminah Binti Umar"}

@@ -273,6 +273,50 @@ def test_with_same_nik_flag_a_second_intake_is_flagged_and_staff_merge_it(as_, s
     assert again.status_code == 409
     entries = _run(settings, lambda db: audit.search(db, audit.AuditFilter(action="beneficiary.merge")))
     assert [(e.actor, e.target_id, e.detail) for e in entries] == [("ani", first, f"merged={second}")]
+
+
+# --- a registration's name: its person's record holds it (registry.NAME_OF) ----------------------------------
+def name_cell(page_html: str, instance_id: str) -> str:
+    """The name column of the data list's row of this record."""
+    found = re.search(rf'href="/data/{instance_id}[^"]*">[^<]*</a></td><td>([^<]*)', page_html)
+    assert found, instance_id
+    return found.group(1)
+
+
+def test_a_registration_keeps_no_name_row_and_is_listed_and_found_by_its_persons_name(  # type: ignore[no-untyped-def]
+        as_, shipped, settings) -> None:
+    siti = registered(as_("citra"))
+    assert fetch(settings, "SELECT submission FROM submission_name") == []  # the person's record has the name
+    ani = as_("ani")
+    assert name_cell(ani.get("/data").text, siti) == "Siti Aminah"
+    assert siti in ani.get("/data?q=aminah").text and siti not in ani.get("/data?q=sari").text
+
+
+def test_a_re_registration_renames_the_person_and_the_first_intake_keeps_the_name_it_gave(  # type: ignore[no-untyped-def]
+        as_, shipped, settings) -> None:
+    """same_nik: update: the second intake of Siti's NIK renames her record; the first intake goes on
+    showing "Siti Aminah" (its name is kept in a row before the rename) and the second its own."""
+    citra, ani = as_("citra"), as_("ani")
+    first = registered(citra)
+    second = str(uuid.uuid4())
+    assert intake(citra, second, nama="Siti Aminah Putri").status_code == 201
+    assert [r["name"] for r in fetch(settings, "SELECT name FROM beneficiary")] == ["Siti Aminah Putri"]
+    listing = ani.get("/data").text
+    assert (name_cell(listing, first), name_cell(listing, second)) == ("Siti Aminah", "Siti Aminah Putri")
+    rows = fetch(settings, "SELECT submission, name FROM submission_name ORDER BY name")
+    assert [(str(r["submission"]), r["name"]) for r in rows] == [(first, "Siti Aminah"), (second, "Siti Aminah Putri")]
+    found = ani.get("/data?q=aminah putri").text  # the first is about the person, who has that name now
+    assert first in found and second in found
+
+
+def test_a_merged_intake_keeps_showing_and_being_found_by_the_name_it_gave(as_, settings) -> None:  # type: ignore[no-untyped-def]
+    publish_source(settings, FLAG_FORM, "daftar_uji.yaml")
+    citra, ani = as_("citra"), as_("ani")
+    first, second = flagged_intake(citra, "Siti", SITI_NIK), flagged_intake(citra, "Siti Anwar", SITI_NIK)
+    assert post_form(ani, "/penerima/gabung", {"keep": first, "drop": second}).status_code == 302
+    assert name_cell(ani.get("/data").text, second) == "Siti Anwar"  # not the kept record's "Siti"
+    found = ani.get("/data?q=anwar").text
+    assert second in found and first not in found
     assert "NIK sama" not in ani.get("/penerima/duplikat").text
 
 
