@@ -1,10 +1,12 @@
 """The transaction an operation of the writer (storage/writer.py) sees, and the writer thread's
 connection: Tx runs `{}`-placeholder SQL on SQLite (BEGIN IMMEDIATE ... COMMIT) and on PostgreSQL
-(BEGIN ... COMMIT through libpq), with per-process memos, deferred rows joined per table
-(storage/batch_sql) and the identity locks a registration takes."""
+(a batch without savepoints: one implicit transaction in libpq's pipeline mode, committed by its
+Sync, see _Pipeline; a batch with savepoints: BEGIN ... COMMIT through libpq), with per-process
+memos, deferred rows joined per table (storage/batch_sql) and the identity locks a registration takes."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -19,9 +21,12 @@ class Tx:
     """The open transaction as an operation sees it. SQL uses `{}` placeholders on both engines."""
 
     def __init__(self, conn: Any, kind: str, memo: dict[str, dict[Any, Any]] | None = None, *,
-                 defer: bool = False) -> None:
+                 defer: bool = False, implicit: bool = False) -> None:
         self.conn = conn
         self.kind = kind
+        # PostgreSQL, implicit: the batch's statements go through libpq's pipeline mode, in the
+        # implicit transaction its Sync commits (Writer._attempt); None: BEGIN ... COMMIT
+        self.pipeline = _Pipeline(conn) if implicit else None
         self.memo = {} if memo is None else memo  # the database's per-process caches (Database.memo)
         self._sql = for_sqlite if kind == "sqlite" else for_psycopg  # `{}` -> this driver's placeholder
         self.defer = defer
@@ -59,12 +64,17 @@ class Tx:
         return bool(cursor.rowcount == 1)
 
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        if self.pipeline is not None:
+            return self.pipeline.run(self._sql(sql), args)
         cursor = self._cursor or self._open()
         cursor.execute(self._sql(sql), args)
         return list(cursor.fetchall()) if cursor.description else []
 
     def execute(self, sql: str, *args: Any) -> None:
         self.write_deferred()
+        if self.pipeline is not None:
+            self.pipeline.run(self._sql(sql), args)
+            return
         (self._cursor or self._open()).execute(self._sql(sql), args)
 
     def command(self, sql: str) -> None:
@@ -76,6 +86,10 @@ class Tx:
             self.execute(sql)
             return
         self.write_deferred()
+        if self.pipeline is not None:  # the extended protocol runs one statement per message
+            for part in sql.split("; "):
+                self.pipeline.run(part, None)
+            return
         _command(self.conn, sql)
 
     def _open(self) -> Any:
@@ -88,6 +102,11 @@ class Tx:
         if not rows:
             return
         self.write_deferred()
+        if self.pipeline is not None:
+            # in the batch's pipeline, one round trip: executemany's own pipeline would Sync, and
+            # commit the batch's implicit transaction halfway
+            self.pipeline.run_many(self._sql(sql), rows)
+            return
         cursor = self.conn.cursor()
         try:
             cursor.executemany(self._sql(sql), rows)
@@ -122,6 +141,10 @@ class Tx:
             # in Python on every call (it caches only smaller ones), and a registration's rows have ~70.
             # Not prepared: its text changes with the batch's shape, and each text psycopg prepared
             # would push a repeating statement out of its cache of 100 (a DEALLOCATE each time).
+            if self.pipeline is not None:
+                for text, values in batch_sql.joined(grouped):
+                    self.pipeline.run(text, values, raw=True)
+                return
             if self._raw is None:  # one per transaction, as the other statements' cursor
                 from psycopg import RawCursor
 
@@ -154,6 +177,202 @@ class Tx:
 
 _RETURNING_ID = " RETURNING id"  # what Tx.insert_ahead's statements end with, for PostgreSQL
 _COUNTED: dict[str, str] = {}  # Tx.insert_ahead's statement -> its SQLite text, without the RETURNING
+
+
+class _Pipeline:
+    """PostgreSQL: a batch without savepoints as ONE implicit transaction in libpq's pipeline mode,
+    committed by the pipeline's Sync: no BEGIN and no COMMIT statements (two statements and a round
+    trip fewer per batch). Each statement is sent with a flush request and its result read before the
+    operation goes on, so it sees what the statements before it wrote and takes its own snapshot
+    (READ COMMITTED), as inside BEGIN ... COMMIT.
+
+    Driven through libpq itself (conn.pgconn) rather than psycopg's Pipeline: an error raised at the
+    Sync (a deferred check's serialization failure at commit) comes as an error result with no
+    command queued for it, which psycopg's Pipeline turned into an IndexError, losing the SQLSTATE the
+    writer retries on. Here every result up to the Sync's is read and the first error is raised as
+    psycopg raises it (errors.error_from_result). Parameters are adapted by psycopg's own Transformer,
+    waits go through psycopg's generators (the GIL let go meanwhile). A statement that repeats is
+    prepared, as psycopg's cursors do after conn.prepare_threshold runs (parsed once per connection)."""
+
+    def __init__(self, conn: Any) -> None:
+        from psycopg.adapt import Transformer
+
+        self.conn = conn
+        self.pgconn = conn.pgconn
+        self.sent = 0  # statements sent: 0 when a kept connection turns out dead (Writer: _STALE)
+        self.aborted = False  # a statement failed: the implicit transaction is rolled back at the Sync
+        self.open = True  # in pipeline mode, before the Sync
+        self._tx = Transformer(conn)
+        self._prepared = _prepared_of(conn)
+        self.pgconn.enter_pipeline_mode()
+
+    def run(self, query: Any, args: Any, *, raw: bool = False) -> list[dict[str, Any]]:
+        """One statement (`%s` placeholders, or `$n` when `raw`) and its rows."""
+        return self.run_many(query, [args], raw=raw)[0]
+
+    def run_many(self, query: Any, rows: Any, *, raw: bool = False) -> list[list[dict[str, Any]]]:
+        """The statement once per parameter row, all sent in one round trip; their rows."""
+        from psycopg import _queries, generators, pq
+
+        pgconn = self.pgconn
+        if self.aborted or not self.open:  # as inside BEGIN: nothing runs after an error until the transaction ends
+            raise _in_failed()
+        expected: list[tuple[bytes, Any, bytes] | None] = []  # per result to read: the Parse's, or None
+        for args in rows:
+            converted = (_queries.PostgresRawQuery if raw else _queries.PostgresQuery)(self._tx)
+            converted.convert(query, args)
+            name = self._name(converted.query, converted.types)
+            if name is None:
+                pgconn.send_query_params(converted.query, converted.params, converted.types, converted.formats)
+            else:
+                if name not in self._prepared.names:
+                    pgconn.send_prepare(name, converted.query, converted.types)
+                    expected.append((converted.query, converted.types, name))
+                pgconn.send_query_prepared(name, converted.params, converted.formats)
+            expected.append(None)
+            self.sent += 1
+        pgconn.send_flush_request()
+        self.conn.wait(generators.send(pgconn))
+        found: list[list[dict[str, Any]]] = []
+        error = None
+        for prepared in expected:
+            results = self.conn.wait(generators.fetch_many(pgconn))
+            result = results[-1] if results else None
+            if result is None or result.status in (pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_ABORTED):
+                self.aborted = True
+                if error is None and result is not None and result.status == pq.ExecStatus.FATAL_ERROR:
+                    error = result
+                if prepared is not None:
+                    self._prepared.names.discard(prepared[2])
+                    self._prepared.counts.pop(prepared[:2], None)
+                continue
+            if prepared is not None:
+                self._prepared.names.add(prepared[2])
+                continue
+            found.append(self._rows(result))
+        if self.aborted:
+            if error is not None:
+                raise _error(self.conn, error)
+            raise _in_failed()
+        return found
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone (closed by the server, cut, or by the writer's watchdog)."""
+        from psycopg import pq
+
+        return bool(self.pgconn.status != pq.ConnStatus.OK)
+
+    def commit(self) -> None:
+        """The Sync that commits the implicit transaction, and its outcome: an error the commit met
+        (a deferred check) is raised with its SQLSTATE, so a lost race runs the batch again."""
+        if self.aborted:
+            raise _in_failed()
+        error = self._sync()
+        if error is not None:
+            raise _error(self.conn, error)
+
+    def roll_back(self) -> None:
+        """End the implicit transaction without committing what it wrote (an item raised in Python:
+        the Sync alone would commit the half-done batch): a ROLLBACK queued before the Sync, which
+        PostgreSQL answers with a warning that no transaction is in progress and rolls the implicit
+        one back (skipped when an error aborted it already; then the Sync rolls it back). A connection
+        that cannot be brought out of pipeline mode is closed: the writer connects again."""
+        from psycopg import pq
+
+        if not self.open or self.pgconn.status != pq.ConnStatus.OK:
+            return
+        try:
+            self.pgconn.send_query_params(b"ROLLBACK", None)
+            self._sync()
+        except Exception:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+
+    def _sync(self) -> Any:
+        """Send the Sync, read every result up to its own (they are the only ones left), leave
+        pipeline mode; the first error result met, if any."""
+        from psycopg import errors, generators, pq
+
+        pgconn = self.pgconn
+        self.open = False
+        pgconn.pipeline_sync()
+        self.conn.wait(generators.send(pgconn))
+        error, empty = None, 0
+        while True:
+            result = self.conn.wait(generators.fetch(pgconn))
+            if result is None:  # the end of one statement's results
+                empty += 1
+                if empty > 2 or pgconn.status != pq.ConnStatus.OK:  # nothing more will come
+                    raise errors.OperationalError("the connection ended before the commit's answer")
+                continue
+            empty = 0
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                break
+            if result.status == pq.ExecStatus.FATAL_ERROR and error is None:
+                error = result
+        pgconn.exit_pipeline_mode()
+        return error
+
+    def _name(self, query: bytes, types: Any) -> bytes | None:
+        """The prepared statement's name for a statement run often enough, else None (sent unnamed)."""
+        threshold = self.conn.prepare_threshold
+        if threshold is None:
+            return None
+        prepared = self._prepared
+        key = (query, types)
+        count = prepared.counts.get(key, 0)
+        if isinstance(count, bytes):
+            return count
+        if count + 1 < threshold or len(prepared.names) >= _PREPARED_MAX:
+            if len(prepared.counts) > 4 * _PREPARED_MAX:  # statements seen once or twice: forget them
+                prepared.counts = {k: v for k, v in prepared.counts.items() if isinstance(v, bytes)}
+            prepared.counts[key] = count + 1
+            return None
+        prepared.made += 1
+        name = prepared.counts[key] = b"pantau_%d" % prepared.made
+        return name
+
+    def _rows(self, result: Any) -> list[dict[str, Any]]:
+        if not result.ntuples:
+            return []
+        encoding = self.conn.info.encoding
+        names = [(result.fname(i) or b"?column?").decode(encoding) for i in range(result.nfields)]
+        self._tx.set_pgresult(result)
+        rows: list[dict[str, Any]] = self._tx.load_rows(
+            0, result.ntuples, lambda values: dict(zip(names, values, strict=True)))
+        return rows
+
+
+# PostgreSQL: statements _Pipeline prepares per connection (psycopg's cursors keep 100 of their own)
+_PREPARED_MAX = 100
+
+
+class _Prepared:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[bytes, Any], int | bytes] = {}  # statement -> runs so far, or its name
+        self.names: set[bytes] = set()  # names the server has (their Parse succeeded)
+        self.made = 0  # names given so far
+
+
+def _prepared_of(conn: Any) -> _Prepared:
+    prepared = getattr(conn, "_pantau_prepared", None)
+    if prepared is None:
+        prepared = conn._pantau_prepared = _Prepared()
+    return prepared
+
+
+def _error(conn: Any, result: Any) -> Exception:
+    from psycopg import errors
+
+    return errors.error_from_result(result, encoding=conn.info.encoding)
+
+
+def _in_failed() -> Exception:
+    from psycopg import errors
+
+    return errors.InFailedSqlTransaction("current transaction is aborted, commands ignored until end of "
+                                         "transaction block")
 
 
 def _command(conn: Any, sql: str) -> None:

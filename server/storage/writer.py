@@ -2,7 +2,8 @@
 thread runs many of them in ONE transaction (group commit). One bad item cannot sink its neighbours:
 a batch runs first without savepoints, and when an item fails it is rolled back and run again with
 a savepoint per item (Writer._commit). A caller's future resolves only after COMMIT returns, so an
-acknowledged submission is durable (SQLite: WAL with synchronous=FULL; PostgreSQL: its commit).
+acknowledged submission is durable (SQLite: WAL with synchronous=FULL; PostgreSQL: its commit, which
+for a batch without savepoints is the Sync ending its pipeline: no BEGIN or COMMIT statements).
 SQLite has one writer thread per process; on PostgreSQL a Writer may run several (PG_WRITER_THREADS),
 and several processes write at once anyway: operations that read a row and then change it lock it
 (Tx.for_update, Tx.lock_keys), and an item that loses a race with another transaction (deadlock,
@@ -203,6 +204,7 @@ class Writer:
         failed) or _UNDEFERRED (the deferred rows failed), after rolling everything back."""
         outcomes: list[tuple[bool, Any]] = []
         failed_deferred = [False]
+        pipeline = None
         with lock:  # other processes' writers wait here, not in SQLite's sleeping busy handler
             fresh = conn is None
             try:
@@ -212,17 +214,31 @@ class Writer:
                     self._watch.begin(conn, max(_patience_of(op) for op, _future, _loop in batch))
                 # careful: each item in its own savepoint, and its deferred rows with it (written
                 # inside its savepoint rather than inside the next item's)
-                tx = Tx(conn, self.db.kind, self.db.memo, defer=defer and not careful)
+                # PostgreSQL without savepoints: no BEGIN and no COMMIT, the statements up to the
+                # pipeline's Sync are one implicit transaction the Sync commits (write_tx._Pipeline).
+                # Savepoints need a transaction block: a careful batch has its BEGIN.
+                implicit = self.db.kind == "postgres" and not careful
+                tx = Tx(conn, self.db.kind, self.db.memo, defer=defer and not careful, implicit=implicit)
+                pipeline = tx.pipeline
                 between = _Between(tx)
-                between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
+                if not implicit:
+                    between.then("BEGIN IMMEDIATE" if self.db.kind == "sqlite" else "BEGIN")
+                    try:
+                        between.flush()
+                    except Exception as exc:
+                        if self.db.kind == "postgres" and faults.unavailable(exc) is not None and fresh is False:
+                            return self._recover(conn), _STALE
+                        raise
                 try:
-                    between.flush()
-                except Exception as exc:
-                    if self.db.kind == "postgres" and faults.unavailable(exc) is not None and fresh is False:
-                        return self._recover(conn), _STALE
+                    outcomes = _run_items(tx, between, batch, careful=careful, failed_deferred=failed_deferred)
+                except BaseException:
+                    if pipeline is not None:  # a ROLLBACK, then the Sync: nothing of the batch commits
+                        pipeline.roll_back()
                     raise
-                outcomes = _run_items(tx, between, batch, careful=careful, failed_deferred=failed_deferred)
             except _ItemFailed:
+                if pipeline is not None and pipeline.sent <= 1 and fresh is False and pipeline.lost:
+                    # the kept connection was dead at the batch's first statement: nothing ran yet
+                    return self._recover(conn), _STALE
                 return self._recover(conn), _CAREFULLY
             except Exception as exc:
                 conn, failure = self._failed(conn, batch, exc, deferred=failed_deferred[0])
@@ -296,8 +312,11 @@ def _run_items(tx: Tx, between: _Between, batch: list[_Item], *, careful: bool,
         except Exception:
             failed_deferred[0] = True
             raise
-    between.then("COMMIT")
-    between.flush()
+    if tx.pipeline is not None:
+        tx.pipeline.commit()  # the Sync: an error at commit is raised with its SQLSTATE
+    else:
+        between.then("COMMIT")
+        between.flush()
     return outcomes
 
 

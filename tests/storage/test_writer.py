@@ -4,12 +4,16 @@ one failing item never takes its neighbours down."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from server.storage.db import Database
 from server.storage.write_tx import Tx
 from server.storage.writer import Writer
+from tests.conftest import ON_POSTGRES, PG_URL
 
 
 def _insert(name: str):  # type: ignore[no-untyped-def]
@@ -244,3 +248,205 @@ def test_patience_is_read_from_functions_and_objects_alike() -> None:
     assert _patience_of(lambda tx: None) == 0.0
     assert _patience_of(told) == 30.0
     assert _patience_of(_Long(0, 60)) == 60.0
+
+
+# --- PostgreSQL: a batch without savepoints is the implicit transaction of a pipeline ---------------------
+async def test_an_item_that_raises_after_writing_leaves_none_of_its_rows(db: Database) -> None:
+    """An operation may fail in Python after its statements ran (a refusal found by a read). On
+    PostgreSQL a batch without savepoints is a pipeline's implicit transaction, which a Sync commits:
+    the failure must roll it back first, or the failed item's row and its neighbours' are committed
+    before the batch runs again item by item (and the neighbours' twice)."""
+    def wrote_then_failed(tx: Tx) -> None:
+        tx.execute("INSERT INTO form (form_id, created_at) VALUES ('half', '2026-01-01T00:00:00+00:00')")
+        raise ValueError("refused after writing")
+
+    writer = Writer(db)
+    await writer.start()
+    try:
+        first = await writer.run(_session)
+        outcomes = await asyncio.gather(writer.run(_insert("before")), writer.run(wrote_then_failed),
+                                        writer.run(_insert("after")), return_exceptions=True)
+        assert await writer.run(_session) == first  # the connection was kept: the failure rolled back
+    finally:
+        await writer.stop()
+    assert outcomes[0] == "before" and outcomes[2] == "after"
+    assert isinstance(outcomes[1], ValueError)
+    assert await _names(db) == ["after", "before"]
+
+
+def _session(tx: Tx) -> object:
+    """The writer's connection: its backend on PostgreSQL, the sqlite3 connection on SQLite."""
+    return tx.fetch("SELECT pg_backend_pid() AS pid") if tx.kind == "postgres" else id(tx.conn)
+
+
+async def test_many_rows_in_a_batch_stay_in_its_transaction(db: Database) -> None:
+    """Tx.many inside a batch: psycopg's executemany runs a pipeline of its own, whose Sync would
+    commit the batch's implicit transaction so far, rows included, before the item fails."""
+    def many_then_failed(tx: Tx) -> None:
+        tx.many("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00')",
+                [("m1",), ("m2",), ("m3",)])
+        raise ValueError("refused after writing")
+
+    writer = Writer(db)
+    try:
+        with pytest.raises(ValueError):
+            await writer.run(many_then_failed)
+        await writer.run(lambda tx: tx.many("INSERT INTO form (form_id, created_at) VALUES "
+                                            "({}, '2026-01-01T00:00:00+00:00')", [("n1",), ("n2",)]))
+    finally:
+        await writer.stop()
+    assert await _names(db) == ["n1", "n2"]
+
+
+def _sent(trace: Path) -> list[str]:
+    """What libpq's trace says was sent: a line is `F` (sent) or `B` (received), its length, the
+    message's type and its fields, tab-separated (a timestamp first unless suppressed)."""
+    sent = []
+    for line in trace.read_text().splitlines():
+        fields = line.split("\t")
+        at = fields.index("F") if "F" in fields[:2] else -1
+        if at >= 0 and len(fields) > at + 2:
+            sent.append("\t".join(fields[at + 2:]))
+    return sent
+
+
+async def _traced(db: Database, tmp_path: Path, ops: list[Callable[[Tx], Any]]) -> tuple[list[Any], list[str]]:
+    """The ops one batch each on a writer whose connection libpq traces (from the first op on)."""
+    path = tmp_path / "libpq.trace"
+    trace = path.open("w")
+    writer = Writer(db)
+    outcomes: list[Any] = []
+    try:
+        await writer.run(lambda tx: tx.conn.pgconn.trace(trace.fileno()))
+        for op in ops:
+            try:
+                outcomes.append(await writer.run(op))
+            except Exception as exc:
+                outcomes.append(exc)
+    finally:
+        await writer.stop()
+        trace.close()
+    return outcomes, _sent(path)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="BEGIN on SQLite is BEGIN IMMEDIATE: the writer's lock")
+async def test_a_batch_on_postgresql_sends_no_begin_and_no_commit(db: Database, tmp_path: Path) -> None:
+    """PostgreSQL: a batch without savepoints is one implicit transaction (pipeline mode, committed by
+    its Sync): no BEGIN and no COMMIT went over the wire, read from libpq's trace of the writer's
+    connection. A statement run often is prepared once (psycopg's cursors did the same) and keeps
+    working; a batch that runs again with savepoints keeps its BEGIN and COMMIT."""
+    def refused(tx: Tx) -> None:
+        raise ValueError("refused")
+
+    ops = [_insert(f"t{i}") for i in range(7)]
+    outcomes, sent = await _traced(db, tmp_path, [*ops, refused])
+    assert outcomes[:7] == [f"t{i}" for i in range(7)] and isinstance(outcomes[7], ValueError)
+    plain = sent[:sent.index(next(m for m in sent if "Query" in m and "BEGIN" in m))]
+    assert any("INSERT INTO form" in m for m in plain), plain  # the trace has the batches
+    assert not [m for m in plain if "BEGIN" in m or "COMMIT" in m], plain
+    # one per batch: the tracing one's, the seven's, the refused one's (rolled back before it)
+    assert sum(m.startswith("Sync") for m in plain) == 1 + 7 + 1
+    assert [m for m in plain if m.startswith("Parse") and "INSERT INTO form" in m and '"pantau_' in m]
+    # the refused item's batch: its implicit transaction rolled back, then run again item by item
+    careful = sent[len(plain):]
+    assert "BEGIN" in careful[0] and any("SAVEPOINT item" in m for m in careful)
+    assert any("COMMIT" in m for m in careful), careful
+    assert await _names(db) == [f"t{i}" for i in range(7)]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a deferred trigger failing COMMIT: PostgreSQL's")
+async def test_a_commit_that_fails_keeps_its_sqlstate(db: Database) -> None:
+    """An error raised by the commit itself (a deferred check at the pipeline's Sync) reaches the
+    caller as the error PostgreSQL sent, its SQLSTATE included, and nothing of the batch is stored."""
+    from psycopg import errors
+
+    for sql in ["CREATE TABLE commit_check (name text PRIMARY KEY)",
+                "CREATE FUNCTION commit_check_fails() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'checked at commit' USING ERRCODE = '23514'; END $$",
+                "CREATE CONSTRAINT TRIGGER commit_check_at_commit AFTER INSERT ON commit_check "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_check_fails()"]:
+        await db.execute_ddl(sql)
+    writer = Writer(db)
+    try:
+        for _ in range(3):
+            with pytest.raises(errors.CheckViolation, match="checked at commit"):
+                await writer.run(lambda tx: tx.execute("INSERT INTO commit_check (name) VALUES ('x')"))
+        assert await writer.run(_insert("after")) == "after"  # the connection goes on
+        stored = await db.fetch("SELECT name FROM commit_check")
+    finally:
+        await writer.stop()
+        await db.execute_ddl("DROP TABLE commit_check")
+        await db.execute_ddl("DROP FUNCTION commit_check_fails()")
+    assert stored == [] and writer.retries == 0
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="READ COMMITTED snapshots: PostgreSQL's")
+async def test_each_statement_of_a_batch_takes_its_own_snapshot(db: Database) -> None:
+    """READ COMMITTED as inside BEGIN ... COMMIT: a statement sees what another transaction committed
+    after the batch's previous statement (the duplicate check after an advisory lock relies on it)."""
+    import psycopg
+
+    def counted(tx: Tx) -> tuple[int, int]:
+        before = tx.fetch("SELECT count(*) AS n FROM form")[0]["n"]
+        with psycopg.connect(PG_URL, autocommit=True) as other:
+            other.execute("INSERT INTO form (form_id, created_at) VALUES ('other', '2026-01-01T00:00:00+00:00')")
+        return before, tx.fetch("SELECT count(*) AS n FROM form")[0]["n"]
+
+    writer = Writer(db)
+    try:
+        assert await writer.run(counted) == (0, 1)
+    finally:
+        await writer.stop()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL connection ended by the server")
+async def test_a_connection_lost_mid_batch_or_between_batches_is_replaced(db: Database) -> None:
+    """The writer's backend ended between two statements of a batch: nothing of the batch was
+    committed, and it runs again item by item on a new connection. Ended between batches: the next
+    batch's first statement finds the connection gone and the batch runs on a new one, as it did
+    when BEGIN found it."""
+    import psycopg
+
+    def end(pid: int) -> None:
+        with psycopg.connect(PG_URL, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+    ended: list[int] = []
+
+    def cut_mid_batch(tx: Tx) -> str:
+        tx.execute("INSERT INTO form (form_id, created_at) VALUES ('mid', '2026-01-01T00:00:00+00:00')")
+        if not ended:
+            ended.append(tx.fetch("SELECT pg_backend_pid() AS pid")[0]["pid"])
+            end(ended[0])
+        tx.execute("SELECT 1")
+        return "mid"
+
+    writer = Writer(db)
+    try:
+        assert await writer.run(cut_mid_batch) == "mid"
+        assert writer.reruns == 1
+        end((await writer.run(lambda tx: tx.fetch("SELECT pg_backend_pid() AS pid")))[0]["pid"])
+        assert await writer.run(_insert("next")) == "next"
+        assert writer.reruns == 1  # a new connection, not an item-by-item run
+    finally:
+        await writer.stop()
+    assert await _names(db) == ["mid", "next"]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="statement_timeout: PostgreSQL's")
+async def test_statement_timeout_ends_the_batch_and_the_connection_goes_on() -> None:
+    """A statement over statement_timeout fails with PostgreSQL's error (which storage/faults answers
+    with a 503), and the connection serves the next batch: the pipeline was brought back to idle."""
+    from psycopg import errors
+
+    db = Database(PG_URL, statement_timeout=1)
+    writer = Writer(db)
+    try:
+        pid = (await writer.run(lambda tx: tx.fetch("SELECT pg_backend_pid() AS pid")))[0]["pid"]
+        with pytest.raises(errors.QueryCanceled):
+            await writer.run(lambda tx: tx.execute("SELECT pg_sleep(3)"))
+        again = (await writer.run(lambda tx: tx.fetch("SELECT pg_backend_pid() AS pid")))[0]["pid"]
+    finally:
+        await writer.stop()
+        await db.close()
+    assert again == pid
