@@ -78,13 +78,13 @@ def _store(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.d
     """Runs in the writer thread, inside the batch transaction. A first submission (no base
     revision) tries the INSERT straight away: almost every submission is new, and ON CONFLICT tells
     us when it is not, so the common case costs one statement less."""
-    if item.base_revision is None and _insert(tx, item, principal, now, registry.identity_keys(item.registry)):
+    if item.base_revision is None and _insert(tx, item, principal, address, now,
+                                              registry.identity_keys(item.registry)):
         _link_attachments(tx, item)
         review.after_store(tx, item, 1, principal, now, address)  # flags and the searchable name
-        area = _registry_step(tx, item, principal, now, new=True)
-        tx.later(audit.INSERT, *audit.values(principal, "submission.create", target_type="submission",
-                                               target_id=uuid_text(item.instance_id), area_code=area,
-                                               address=address))
+        _registry_step(tx, item, principal, now, new=True)
+        # No audit entry: the row itself is the creation's evidence (its id, enumerator, received_at
+        # and sent_from cannot be changed, m0027), and the audit page lists it from there.
         return _receipt(item, 1, now, "new")
     # Locked (PostgreSQL): two edits of one record, or an edit and a review decision, in two open
     # transactions would both build on the revision they read, and the later commit would drop the
@@ -126,27 +126,28 @@ def _settle(tx: Tx, decision: str, item: Incoming, row: dict[str, Any], principa
 
 
 _INSERT = ("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
-           "sealed, revision, review_status, received_at) ")
+           "sealed, revision, review_status, received_at, sent_from) ")
 _CONFLICT = " ON CONFLICT (id) DO NOTHING RETURNING id"
 
 
-def _insert(tx: Tx, item: Incoming, principal: Principal, now: dt.datetime, lock: tuple[str, ...] = ()) -> bool:
+def _insert(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.datetime,
+            lock: tuple[str, ...] = ()) -> bool:
     """The submission's row, if its instance id is new (the unique id decides: a second process
     inserting the same id at the same moment waits for the first's commit and then inserts nothing).
     `lock`: the registration's identity locks (PostgreSQL, registry.identity_keys), taken by the
     same statement first, a round trip fewer. Nothing deferred is a submission row, so it runs
     ahead of the batch's deferred rows."""
     values = (item.instance_id, item.form_version_pk, item.form_id, principal.id, item.area_code, item.content_hash,
-              msgspec.json.encode(item.answers).decode(), _sealed(item), now)
+              msgspec.json.encode(item.answers).decode(), _sealed(item), now, address[:64])
     if lock and tx.kind == "postgres":
         ordered = sorted(set(lock))
         # INSERT ... SELECT FROM the lock's row: the locks are taken before the row is inserted
         locks = ", ".join("pg_advisory_xact_lock(hashtextextended({}, 0))" for _ in ordered)
-        row = "{}::uuid, {}::integer, {}, {}::integer, {}, {}, {}::jsonb, {}, 1, 'received', {}::timestamptz"
+        row = "{}::uuid, {}::integer, {}, {}::integer, {}, {}, {}::jsonb, {}, 1, 'received', {}::timestamptz, {}"
         rows = tx.fetch_ahead(f"{_INSERT}SELECT {row} FROM (SELECT {locks}) AS identity_lock{_CONFLICT}",
                               *values, *ordered)
     else:
-        row = "{}, {}, {}, {}, {}, {}, {}, {}, 1, 'received', {}"
+        row = "{}, {}, {}, {}, {}, {}, {}, {}, 1, 'received', {}, {}"
         return tx.insert_ahead(f"{_INSERT}VALUES ({row}){_CONFLICT}", *values)
     return bool(rows)
 

@@ -66,6 +66,8 @@ class Submission(Table, tablename="submission"):
     revision = Integer(default=1)
     review_status = Varchar(length=20, default="received")
     received_at = Timestamptz(default=TimestamptzNow())
+    # m0027: the address a creation was sent from ('' unknown); NULL before m0027 and for imported rows
+    sent_from = Varchar(length=64, null=True, default=None)
 
 
 class UserArea(Table, tablename="user_area"):

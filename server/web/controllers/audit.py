@@ -41,7 +41,7 @@ def parse_filter(params: dict[str, str]) -> audit.AuditFilter:
     cursor = params.get("cursor", "")
     return audit.AuditFilter(action=action, actor=params.get("actor", "").strip(),
                              target=params.get("target", "").strip(), since=since, until=until,
-                             before_id=audit.decode_cursor(cursor) if cursor else None)
+                             before=audit.decode_cursor(cursor) if cursor else None)
 
 
 @get("/audit")
@@ -49,16 +49,15 @@ async def audit_page(request: Request, principal: SignedIn) -> Template:
     access.require(principal, "view_audit")
     params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     wanted = parse_filter(params)
-    entries = await audit.search(db_of(request), wanted, limit=PAGE + 1)
-    more = len(entries) > PAGE
-    entries = entries[:PAGE]
+    found = await audit.page(db_of(request), wanted, limit=PAGE)
+    entries = found.entries
     lang = lang_of(request)
     context = AuditContext(
         lang=lang, viewer=viewer_of(principal), rows=[audit_row(e, lang) for e in entries],
         actions=[(a, action_label(a, lang)) for a in audit.ACTIONS], action=wanted.action, actor=wanted.actor,
         target=wanted.target,
         since=wanted.since.isoformat() if wanted.since else "", until=wanted.until.isoformat() if wanted.until else "",
-        next_cursor=audit.encode_cursor(entries[-1].id) if more and entries else "",
+        next_cursor=audit.encode_cursor(found.next) if found.next else "",
     )
     return Template(template_name="audit.html", context={"page": context})
 
