@@ -111,6 +111,8 @@ async def page(db: Database, wanted: AuditFilter, limit: int = 50) -> Page:
               else await _logged(db, wanted, position.logged_before, limit + 1))
     created = ([] if position.created_done or not _may_hold_creations(wanted)
                else await _created(db, wanted, position.created_before, limit + 1))
+    # a list that gave fewer rows than asked for has none left after them
+    logged_ended, created_ended = len(logged) <= limit, len(created) <= limit
     merged: list[Entry] = []
     taken_logged = taken_created = 0
     while len(merged) <= limit and (taken_logged < len(logged) or taken_created < len(created)):
@@ -128,12 +130,14 @@ async def page(db: Database, wanted: AuditFilter, limit: int = 50) -> Page:
         taken_created -= 1
     else:
         taken_logged -= 1
+    logged_done = logged_ended and taken_logged == len(logged)
+    created_done = created_ended and taken_created == len(created)
     return Page(merged[:limit], Position(
-        logged_before=(_id(logged[taken_logged - 1]) if taken_logged
-                       else _id(logged[0]) + 1 if logged else 1),
-        created_before=(_key(created[taken_created - 1], False) if taken_created
-                        else _key(created[0], True) if created else None),
-        created_done=not created))
+        logged_before=(1 if logged_done else _id(logged[taken_logged - 1]) if taken_logged
+                       else _id(logged[0]) + 1),
+        created_before=(None if created_done else _key(created[taken_created - 1], False) if taken_created
+                        else _key(created[0], True)),
+        created_done=created_done))
 
 
 def _id(entry: Entry) -> int:
@@ -182,17 +186,26 @@ _CREATED = ("SELECT s.id AS id, s.received_at AS received_at, u.username AS acto
 
 async def _created(db: Database, wanted: AuditFilter, before: tuple[dt.datetime, uuid.UUID, bool] | None,
                    limit: int) -> list[Entry]:
-    clauses: list[str] = ["s.sent_from IS NOT NULL"]
-    args: list[Any] = []
+    sql, args = created_query(wanted, before, await _creations_floor(db), limit)
+    rows = await db.fetch(sql, *args)
+    return [Entry(id=None, at=aware(r["received_at"]), actor=r["actor"] or "", action=CREATE,
+                  target_type="submission", target_id=str(r["id"]), area_code=r["area_code"],
+                  detail="", address=r["sent_from"]) for r in rows]
+
+
+def created_query(wanted: AuditFilter, before: tuple[dt.datetime, uuid.UUID, bool] | None, floor: dt.datetime,
+                  limit: int) -> tuple[str, list[Any]]:
+    """The creations' SELECT (`{}` placeholders) and its values. `floor`: none was received before
+    it (_creations_floor), so the walk stops there, not at the table's oldest row, when they run out."""
+    since = max(floor, _start_of(wanted.since)) if wanted.since else floor
+    clauses: list[str] = ["s.sent_from IS NOT NULL", "s.received_at >= {}"]
+    args: list[Any] = [since]
     if wanted.actor:
         clauses.append("s.enumerator = (SELECT p.id FROM pantau_user p WHERE p.username = {})")
         args.append(wanted.actor)
     if wanted.target:
         clauses.append("s.id = {}")
         args.append(uuid_or_none(wanted.target))
-    if wanted.since:
-        clauses.append("s.received_at >= {}")
-        args.append(_start_of(wanted.since))
     if wanted.until:
         clauses.append("s.received_at < {}")
         args.append(_start_of(wanted.until + dt.timedelta(days=1)))
@@ -200,10 +213,19 @@ async def _created(db: Database, wanted: AuditFilter, before: tuple[dt.datetime,
         # A row value: both engines walk the index from the key (as review.page's cursor).
         clauses.append("(s.received_at, s.id) <= ({}, {})" if before[2] else "(s.received_at, s.id) < ({}, {})")
         args += [before[0], before[1]]
-    rows = await db.fetch(_CREATED.format(where=" AND ".join(clauses), limit=int(limit)), *args)
-    return [Entry(id=None, at=aware(r["received_at"]), actor=r["actor"] or "", action=CREATE,
-                  target_type="submission", target_id=str(r["id"]), area_code=r["area_code"],
-                  detail="", address=r["sent_from"]) for r in rows]
+    return _CREATED.format(where=" AND ".join(clauses), limit=int(limit)), args
+
+
+MIGRATION = "m0027_creation_in_submission"
+# How far a node's clock may be behind the one that applied m0027 (a creation's received_at is its
+# writer's clock)
+CLOCK_MARGIN = dt.timedelta(days=1)
+
+
+async def _creations_floor(db: Database) -> dt.datetime:
+    """The time before which no submission row holds its creation: m0027's, less CLOCK_MARGIN."""
+    rows = await db.fetch("SELECT applied_at FROM pantau_migration WHERE name = {}", MIGRATION)
+    return (aware(rows[0]["applied_at"]) if rows else clock.now()) - CLOCK_MARGIN
 
 
 async def _from_legacy(db: Database, position: Position) -> Position:
