@@ -4,7 +4,10 @@ by instance id, photos by content hash, and nothing outside one's areas."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
 import io
+import re
 import uuid
 
 import pytest
@@ -285,3 +288,65 @@ def test_a_photo_keeps_the_phones_bytes_but_not_its_gps_and_a_broken_one_is_refu
     assert cut.status_code == 415 and cut.json()["code"] == "attachment.not_image"
     assert "bukan foto" in cut.json()["detail_id"]
     assert asyncio.run(query(settings, "SELECT sha256 FROM attachment")) == before  # nothing written for it
+
+
+def _audit_rows(page: str) -> list[str]:
+    return [row for row in page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]]
+
+
+def test_a_new_record_is_on_the_audit_page_from_its_own_row(as_, published, settings) -> None:  # type: ignore[no-untyped-def]
+    """A registration writes no audit row: the page shows its creation from the submission row (who,
+    when, the record, its area, the address), under every filter that matches it and none that
+    does not; its edit is an audit row as before, listed above it."""
+    citra, ani = as_("citra"), as_("ani")
+    payload = body()
+    sid = payload["instance_id"]
+    assert send(citra, payload).status_code == 201
+    edited = {**payload, "answers": {**payload["answers"], "umur": 42}, "base_revision": 1}
+    assert send(citra, edited).status_code == 200
+
+    async def logged() -> list[str]:
+        db = Database(settings.database_url)
+        await db.open()
+        try:
+            return [r["action"] for r in await db.fetch("SELECT action FROM audit_log WHERE target_id = {}", sid)]
+        finally:
+            await db.close()
+
+    assert asyncio.run(logged()) == ["submission.edit"]
+    rows = _audit_rows(ani.get(f"/audit?target={sid}").text)
+    assert len(rows) == 2 and "submission.edit" in rows[0] and "Data diubah" in rows[0]
+    assert "Data dikirim" in rows[1] and "<code>submission.create</code>" in rows[1]
+    assert f"submission:{sid}" in rows[1] and "(64.02.06.1001)" in rows[1] and "<td>citra</td>" in rows[1]
+    assert "testclient" in rows[1]  # the address the registration came from
+    assert "Record sent" in ani.get(f"/audit?target={sid}&lang=en").text
+    today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    for query, shown in (("action=submission.create", True), ("action=submission.create&actor=citra", True),
+                         ("actor=dewi", False), ("action=submission.edit", False),
+                         (f"since={today}&until={today}", True), (f"until={today - dt.timedelta(days=1)}", False),
+                         (f"target={uuid.uuid4()}", False), ("target=bukan-uuid", False)):
+        page = ani.get(f"/audit?{query}")
+        assert page.status_code == 200, query
+        assert any("Data dikirim" in r and sid in r for r in _audit_rows(page.text)) is shown, query
+
+
+def test_the_audit_page_pages_through_creations_and_log_rows(as_, published) -> None:  # type: ignore[no-untyped-def]
+    """More entries than a page: following the "older" links lists each once, newest first; a link
+    of the page before creations were read from submissions (`a:ID`) is a clear 400 when ID is not
+    in the log."""
+    citra, ani = as_("citra"), as_("ani")
+    sent = [body() for _ in range(53)]
+    for payload in sent:
+        assert send(citra, payload).status_code == 201
+    seen: list[str] = []
+    link, pages = "/audit?action=submission.create", 0
+    while link:
+        page = ani.get(link.replace("&amp;", "&")).text
+        pages += 1
+        seen += [r.split("submission:")[1].split("<")[0] for r in _audit_rows(page) if "submission:" in r]
+        older = re.search(r'href="(/audit\?[^"]*cursor=[^"]*)"', page)
+        link = older[1] if older else ""
+    assert seen == [p["instance_id"] for p in reversed(sent)] and pages == 2
+    old = base64.urlsafe_b64encode(b"a:999999").decode().rstrip("=")
+    refused = ani.get(f"/audit?cursor={old}")
+    assert refused.status_code == 400 and "audit.bad_filter" in refused.text
