@@ -4,8 +4,8 @@ a new registration) and `pantau backup` runs meanwhile. The backup must finish, 
 (its submission count lies between the counts before and after it), and pass SQLite's integrity check.
 
 The large database is built once and cached (BENCH_CACHE, default /tmp/pantau-bench): a real server
-takes submit_load's load for a few seconds (registrations with their sealed NIK/KK, beneficiaries,
-audit rows), then every table's rows are doubled in SQL under new ids until the file reaches the
+takes submit_load's load for a few seconds (registrations with their sealed NIK/KK and sender's
+address, beneficiaries), then every table's rows are doubled in SQL under new ids until the file reaches the
 size asked for. It is rebuilt when the migrations change.
 
 Target: a 1 GB database in <= 60 s under the full load.
@@ -78,8 +78,9 @@ def grow(path: Path, size_mb: int) -> None:
         limit = int(count(path) * share) + 1
         conn.execute("CREATE TEMP TABLE m AS SELECT id AS old, " + NEW_UUID + f" AS new FROM submission LIMIT {limit}")
         conn.execute("INSERT INTO submission (id, form_version, form_id, enumerator, area_code, content_hash, answers, "
-                     "sealed, revision, review_status, received_at) SELECT m.new, form_version, form_id, enumerator, "
-                     "area_code, content_hash, answers, sealed, revision, review_status, received_at "
+                     "sealed, revision, review_status, received_at, sent_from) SELECT m.new, form_version, form_id, "
+                     "enumerator, area_code, content_hash, answers, sealed, revision, review_status, received_at, "
+                     "sent_from "
                      "FROM submission JOIN m ON m.old = submission.id")  # the sealed NIK/KK answers with it (m0025)
         conn.execute("DROP TABLE m")
         columns = [row[1] for row in conn.execute("PRAGMA table_info(beneficiary)")]

@@ -1,7 +1,9 @@
 """The audit log's cheaper indexes (m0021, m0022) still answer their queries on PostgreSQL at a realistic
 size: the whole-NIK search's rate limit reads the partial index of nik.search rows, and the audit
 page's date range far back reads the BRIN index on `at` and its action filter the index without the
-submissions' rows, none by a scan of the whole log."""
+submissions' rows, none by a scan of the whole log. The log here is one that registrations filled
+before m0027, when each wrote a `submission.create` row (such rows stay: the log is append-only);
+the creations since are read from the submission rows (tests/storage/test_creation_in_submission.py)."""
 
 from __future__ import annotations
 

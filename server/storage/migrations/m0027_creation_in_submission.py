@@ -16,6 +16,14 @@ sent_from. It is an UPDATE OF trigger, so it fires only for a statement that nam
 columns; none of Pantau's does (edits, review decisions, the registry step's area, re-keying), so
 they pay nothing, and a registration is an INSERT. Pantau deletes no submission rows, and this
 migration changes nothing about deleting them.
+
+No index is added: the page's creations, newest first, walk the review list's indexes (m0005),
+which serve these queries now:
+
+- submission_received: review.page and review_flow's next record (no filter), and audit.page's
+  creations (no person or record filter; the date range).
+- submission_enumerator_received: review.scope (an enumerator's own records), submissions.sent_by,
+  review.corrections_for, and audit.page's creations of one person.
 """
 
 _COLUMNS = "id, enumerator, received_at, sent_from"
