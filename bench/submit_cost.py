@@ -261,12 +261,14 @@ def index_entries(url: str, start: str, end: str) -> dict[str, tuple[str, int]]:
     return {f[0]: (f[1], int(f[2])) for f in (line.split("|") for line in out.splitlines())}
 
 
-SHOWN = """SELECT s.query, sum(s.calls), sum(s.rows) FROM pg_stat_statements s
+SHOWN = """SELECT s.query, sum(s.calls), sum(s.rows), sum(s.total_plan_time), sum(s.total_exec_time)
+  FROM pg_stat_statements s
   JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() GROUP BY s.query"""
 
 
-def statements(url: str) -> dict[str, tuple[int, int]]:
-    """pg_stat_statements of this bench's database: query -> (calls, rows). The counters are the
+def statements(url: str) -> dict[str, tuple[int, int, float, float]]:
+    """pg_stat_statements of this bench's database: query -> (calls, rows, planning ms, execution ms;
+    planning is 0 unless --track-planning). The counters are the
     statements' own (updated as each ends), so no wait is needed; pg_counters waited already."""
     port, name = url.rsplit(":", 1)[1].split("/")
     out = subprocess.run(["psql", "-X", "-At", "-F", "\x1f", "-R", "\x1e", "-h", "127.0.0.1", "-p", port,
@@ -275,25 +277,28 @@ def statements(url: str) -> dict[str, tuple[int, int]]:
     found = {}
     for record in out.split("\x1e"):
         if record.strip():
-            query, calls, rows_ = record.split("\x1f")
-            found[" ".join(query.split())] = (int(calls), int(rows_))
+            query, calls, rows_, plan, run = record.split("\x1f")
+            found[" ".join(query.split())] = (int(calls), int(rows_), float(plan), float(run))
     return found
 
 
-def print_statements(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], count: int) -> None:
-    """`--show-statements`: what the counted submissions ran, per submission (calls, rows, query),
-    most called first; the bench's own readings of the counters left out."""
+def print_statements(before: dict[str, tuple[int, int, float, float]],
+                     after: dict[str, tuple[int, int, float, float]], count: int) -> None:
+    """`--show-statements`: what the counted submissions ran, per submission (calls, rows, planning and
+    execution ms, query), most called first; the bench's own readings of the counters left out."""
     rows_ = []
-    for query, (calls, returned) in after.items():
+    for query, (calls, returned, plan, run) in after.items():
         if "pg_stat_statements" in query:
             continue
-        calls0, returned0 = before.get(query, (0, 0))
+        calls0, returned0, plan0, run0 = before.get(query, (0, 0, 0.0, 0.0))
         if calls > calls0:
-            rows_.append(((calls - calls0) / count, (returned - returned0) / count, query))
-    print(f"{'calls':>6} {'rows':>6}  query (per submission, {count} submissions)")
-    for calls, returned, query in sorted(rows_, key=lambda r: -r[0]):
-        print(f"{calls:6.2f} {returned:6.2f}  {query[:400]}")
-    print(f"{sum(r[0] for r in rows_):6.2f}  in all")
+            rows_.append(((calls - calls0) / count, (returned - returned0) / count, (plan - plan0) / count,
+                          (run - run0) / count, query))
+    print(f"{'calls':>6} {'rows':>6} {'plan':>6} {'exec':>6}  query (per submission, {count} submissions; ms)")
+    for calls, returned, plan, run, query in sorted(rows_, key=lambda r: -r[0]):
+        print(f"{calls:6.2f} {returned:6.2f} {plan:6.3f} {run:6.3f}  {query[:400]}")
+    print(f"{sum(r[0] for r in rows_):6.2f} {'':6} {sum(r[2] for r in rows_):6.3f} {sum(r[3] for r in rows_):6.3f}"
+          "  in all")
 
 
 TABLES = """SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del,
@@ -327,9 +332,10 @@ def print_indexes(entries: dict[str, tuple[str, int]], count: int) -> None:
 
 
 @contextmanager
-def own_cluster() -> Iterator[str]:
+def own_cluster(track_planning: bool = False) -> Iterator[str]:
     """A throwaway PostgreSQL cluster with pg_stat_statements loaded and pg_walinspect in every new
-    database, on a free port."""
+    database, on a free port. track_planning: pg_stat_statements times each statement's planning too
+    (it costs a little backend CPU itself: for --show-statements, not for pg_cpu_ms)."""
     version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".")])[-1]
     name = f"pantau_cost{os.getpid()}"
     with socket.socket() as probe:
@@ -337,7 +343,9 @@ def own_cluster() -> Iterator[str]:
         port = str(probe.getsockname()[1])
     try:
         subprocess.run(["pg_createcluster", version, name, "-p", port, "--start",
-                        "-o", "shared_preload_libraries=pg_stat_statements", "--", "--auth=trust"],
+                        "-o", "shared_preload_libraries=pg_stat_statements",
+                        *(("-o", "pg_stat_statements.track_planning=on") if track_planning else ()),
+                        "--", "--auth=trust"],
                        capture_output=True, check=True, timeout=180)
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "template1", "-c",
                         "CREATE EXTENSION pg_stat_statements; CREATE EXTENSION pg_walinspect"],
@@ -389,12 +397,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--show-statements", action="store_true",
                         help="PostgreSQL: list the statements the counted submissions ran, per submission")
+    parser.add_argument("--track-planning", action="store_true",
+                        help="PostgreSQL: time the statements' planning too (listed by --show-statements)")
     parser.add_argument("--keep-callgrind", default="", metavar="DIR",
                         help="copy the counted submissions' callgrind dump (one file per thread) into DIR")
     args = parser.parse_args()
     for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         if kind == "postgres":
-            with own_cluster() as port:
+            with own_cluster(args.track_planning) as port:
                 os.environ["BENCH_PG_PORT"] = port
                 print(measure(kind, args.requests, args.show_statements, args.keep_callgrind), flush=True)
         else:
