@@ -145,7 +145,7 @@ def _insert(tx: Tx, item: Incoming, principal: Principal, address: str, now: dt.
         locks = ", ".join("pg_advisory_xact_lock(hashtextextended({}, 0))" for _ in ordered)
         row = "{}::uuid, {}::integer, {}, {}::integer, {}, {}, {}::jsonb, {}, 1, 'received', {}::timestamptz, {}"
         rows = tx.fetch_ahead(f"{_INSERT}SELECT {row} FROM (SELECT {locks}) AS identity_lock{_CONFLICT}",
-                              *values, *ordered)
+                              *values, *ordered, fixed_plan=True)
     else:
         row = "{}, {}, {}, {}, {}, {}, {}, {}, 1, 'received', {}, {}"
         return tx.insert_ahead(f"{_INSERT}VALUES ({row}){_CONFLICT}", *values)

@@ -13,7 +13,7 @@ from typing import Any
 import piccolo.engine.sqlite  # noqa: F401 - registers sqlite3 adapters/converters for UUID, datetime, bool
 
 from server.storage import batch_sql
-from server.storage.db import CLIENT_GRACE_S, PLAN_CACHE_MODE, Database
+from server.storage.db import CLIENT_GRACE_S, Database
 from server.storage.sql import for_psycopg, for_sqlite, psycopg_url
 
 
@@ -40,13 +40,16 @@ class Tx:
         self.write_deferred()  # every statement sees the rows written before it in the batch
         return self._fetch(sql, args)
 
-    def fetch_ahead(self, sql: str, *args: Any, sees: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def fetch_ahead(self, sql: str, *args: Any, sees: tuple[str, ...] = (),
+                    fixed_plan: bool = False) -> list[dict[str, Any]]:
         """fetch, ahead of the batch's deferred rows: for a statement whose result they cannot change
         (a submission's INSERT ON CONFLICT reads no deferred table) or change only through the rows
-        a key of `sees` marks (Tx.later's `key`): those are written first when one is pending."""
+        a key of `sees` marks (Tx.later's `key`): those are written first when one is pending.
+        `fixed_plan`: the statement reads no table (an INSERT of values), so its plan cannot depend on
+        its parameters or the tables' sizes: on PostgreSQL it is prepared and planned once (_Pipeline)."""
         if self.pending_keys and not self.pending_keys.isdisjoint(sees):
             self.write_deferred()
-        return self._fetch(sql, args)
+        return self._fetch(sql, args, fixed_plan)
 
     def insert_ahead(self, sql: str, *args: Any) -> bool:
         """An `INSERT ... ON CONFLICT DO NOTHING` of one row, ahead of the batch's deferred rows as
@@ -55,7 +58,7 @@ class Tx:
         `RETURNING` something and reads its rows. On SQLite a RETURNING row cost more to make,
         convert (the id back into a UUID) and read than the count."""
         if self.kind != "sqlite":
-            return bool(self._fetch(sql, args))
+            return bool(self._fetch(sql, args, True))
         text = _COUNTED.get(sql)
         if text is None:
             text = _COUNTED[sql] = for_sqlite(sql.removesuffix(_RETURNING_ID))
@@ -63,9 +66,9 @@ class Tx:
         cursor.execute(text, args)
         return bool(cursor.rowcount == 1)
 
-    def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    def _fetch(self, sql: str, args: tuple[Any, ...], fixed_plan: bool = False) -> list[dict[str, Any]]:
         if self.pipeline is not None:
-            return self.pipeline.run(self._sql(sql), args)
+            return self.pipeline.run(self._sql(sql), args, fixed_plan=fixed_plan)
         cursor = self._cursor or self._open()
         cursor.execute(self._sql(sql), args)
         return list(cursor.fetchall()) if cursor.description else []
@@ -141,9 +144,9 @@ class Tx:
             # in Python on every call (it caches only smaller ones), and a registration's rows have ~70.
             # Not prepared: its text changes with the batch's shape, and each text psycopg prepared
             # would push a repeating statement out of its cache of 100 (a DEALLOCATE each time).
-            if self.pipeline is not None:
+            if self.pipeline is not None:  # INSERTs of values (Tx.later): one plan for each shape
                 for text, values in batch_sql.joined(grouped):
-                    self.pipeline.run(text, values, raw=True)
+                    self.pipeline.run(text, values, raw=True, fixed_plan=True)
                 return
             if self._raw is None:  # one per transaction, as the other statements' cursor
                 from psycopg import RawCursor
@@ -175,6 +178,7 @@ class Tx:
                      *ordered)
 
 
+WRITER_PLAN_CACHE_MODE = "auto"  # PostgreSQL, the writer's connection: see connect and _Pipeline
 _RETURNING_ID = " RETURNING id"  # what Tx.insert_ahead's statements end with, for PostgreSQL
 _COUNTED: dict[str, str] = {}  # Tx.insert_ahead's statement -> its SQLite text, without the RETURNING
 
@@ -191,8 +195,15 @@ class _Pipeline:
     command queued for it, which psycopg's Pipeline turned into an IndexError, losing the SQLSTATE the
     writer retries on. Here every result up to the Sync's is read and the first error is raised as
     psycopg raises it (errors.error_from_result). Parameters are adapted by psycopg's own Transformer,
-    waits go through psycopg's generators (the GIL let go meanwhile). A statement that repeats is
-    prepared, as psycopg's cursors do after conn.prepare_threshold runs (parsed once per connection)."""
+    waits go through psycopg's generators (the GIL let go meanwhile).
+
+    Plans: PostgreSQL plans a statement sent unnamed for its parameters every time (a custom plan).
+    A statement whose plan cannot depend on them (`fixed_plan`: an INSERT of values, the registration's
+    rows, no table read) is prepared once it repeats (_PREPARE_AFTER runs) and, as the writer's
+    connection runs plan_cache_mode=auto, keeps one generic plan: parsed and planned once per
+    connection instead of every time. Nothing else is ever prepared on that connection (psycopg's
+    own preparing is off there, see connect), so a query that reads a table is planned for its
+    parameters every time and no plan made on an empty table is kept (db.PLAN_CACHE_MODE's reason)."""
 
     def __init__(self, conn: Any) -> None:
         from psycopg.adapt import Transformer
@@ -206,11 +217,12 @@ class _Pipeline:
         self._prepared = _prepared_of(conn)
         self.pgconn.enter_pipeline_mode()
 
-    def run(self, query: Any, args: Any, *, raw: bool = False) -> list[dict[str, Any]]:
+    def run(self, query: Any, args: Any, *, raw: bool = False, fixed_plan: bool = False) -> list[dict[str, Any]]:
         """One statement (`%s` placeholders, or `$n` when `raw`) and its rows."""
-        return self.run_many(query, [args], raw=raw)[0]
+        return self.run_many(query, [args], raw=raw, fixed_plan=fixed_plan)[0]
 
-    def run_many(self, query: Any, rows: Any, *, raw: bool = False) -> list[list[dict[str, Any]]]:
+    def run_many(self, query: Any, rows: Any, *, raw: bool = False,
+                 fixed_plan: bool = False) -> list[list[dict[str, Any]]]:
         """The statement once per parameter row, all sent in one round trip; their rows."""
         from psycopg import _queries, generators, pq
 
@@ -221,7 +233,7 @@ class _Pipeline:
         for args in rows:
             converted = (_queries.PostgresRawQuery if raw else _queries.PostgresQuery)(self._tx)
             converted.convert(query, args)
-            name = self._name(converted.query, converted.types)
+            name = self._name(converted.query, converted.types) if fixed_plan else None
             if name is None:
                 pgconn.send_query_params(converted.query, converted.params, converted.types, converted.formats)
             else:
@@ -316,15 +328,12 @@ class _Pipeline:
 
     def _name(self, query: bytes, types: Any) -> bytes | None:
         """The prepared statement's name for a statement run often enough, else None (sent unnamed)."""
-        threshold = self.conn.prepare_threshold
-        if threshold is None:
-            return None
         prepared = self._prepared
         key = (query, types)
         count = prepared.counts.get(key, 0)
         if isinstance(count, bytes):
             return count
-        if count + 1 < threshold or len(prepared.names) >= _PREPARED_MAX:
+        if count + 1 < _PREPARE_AFTER or len(prepared.names) >= _PREPARED_MAX:
             if len(prepared.counts) > 4 * _PREPARED_MAX:  # statements seen once or twice: forget them
                 prepared.counts = {k: v for k, v in prepared.counts.items() if isinstance(v, bytes)}
             prepared.counts[key] = count + 1
@@ -344,8 +353,10 @@ class _Pipeline:
         return rows
 
 
-# PostgreSQL: statements _Pipeline prepares per connection (psycopg's cursors keep 100 of their own)
+# PostgreSQL: statements _Pipeline prepares per connection (the registration's two and the shapes of
+# the deferred rows' WITH that repeat), after how many runs (psycopg's own threshold)
 _PREPARED_MAX = 100
+_PREPARE_AFTER = 5
 
 
 class _Prepared:
@@ -411,8 +422,13 @@ def connect(db: Database) -> Any:
 
     # connect_timeout and statement_timeout: a request fails over to a 503 instead of hanging; the
     # keepalives and tcp_user_timeout let the kernel drop a connection whose peer vanished.
-    return psycopg.connect(psycopg_url(db.url), autocommit=True, row_factory=dict_row,
-                           connect_timeout=db.connect_timeout, keepalives=1, keepalives_idle=30, keepalives_interval=5,
-                           keepalives_count=3, tcp_user_timeout=(db.statement_timeout + CLIENT_GRACE_S) * 1000,
-                           options=f"-c plan_cache_mode={PLAN_CACHE_MODE} "
-                                   f"-c statement_timeout={db.statement_timeout * 1000}")
+    # plan_cache_mode=auto with psycopg's preparing off: only what _Pipeline prepares (statements
+    # whose plan cannot go wrong) keeps a generic plan; everything else is sent unnamed and planned
+    # for its parameters each time, as db.PLAN_CACHE_MODE (force_custom_plan) makes the pool do.
+    pg = psycopg.connect(psycopg_url(db.url), autocommit=True, row_factory=dict_row,
+                         connect_timeout=db.connect_timeout, keepalives=1, keepalives_idle=30, keepalives_interval=5,
+                         keepalives_count=3, tcp_user_timeout=(db.statement_timeout + CLIENT_GRACE_S) * 1000,
+                         options=f"-c plan_cache_mode={WRITER_PLAN_CACHE_MODE} "
+                                 f"-c statement_timeout={db.statement_timeout * 1000}")
+    pg.prepare_threshold = None
+    return pg

@@ -102,26 +102,32 @@ async def test_postgres_plans_prepared_statements_for_their_parameters(db: Datab
     """A statement prepared while its table is empty must not keep the plan made then as the table
     grows. With PostgreSQL's default the registry's NIK lookup kept a generic plan that found rows by
     programme alone (every row of it) and filtered on the NIK: each registration cost more than the
-    one before. The writer's psycopg connection and the asyncpg pool plan each execution instead."""
-    from server.storage.write_tx import connect
+    one before. The asyncpg pool plans each execution (force_custom_plan); the writer's connection
+    never prepares a query that reads a table (write_tx._Pipeline: only INSERTs of values keep a
+    plan), so the lookup run there often, on an empty table, is not among its prepared statements
+    and is planned for the grown table's rows."""
+    from server.storage.write_tx import Tx
+    from server.storage.writer import Writer
 
-    conn = connect(db)
+    find = ("SELECT id, nik_index, flags, area_code FROM beneficiary WHERE programme = {} AND nik_index = {} "
+            "AND status = 'active' ORDER BY created_at, id FOR UPDATE")
+
+    def grown(tx: Tx) -> list[dict[str, object]]:
+        tx.execute("INSERT INTO beneficiary (id, programme, name, name_key, area_code, kecamatan, baseline, "
+                   "registered_on, created_at, updated_at, nik_index) SELECT gen_random_uuid(), 'bansos', 'x', "
+                   "'x', '64.02.06.1001', '64.02.06', {}, '2026-01-01', now(), now(), md5(i::text) "
+                   "FROM generate_series(1, 20000) AS i", "{}")
+        tx.fetch(find, "bansos", "x")
+        return tx.fetch("SELECT statement FROM pg_prepared_statements")
+
+    writer = Writer(db)
     try:
-        conn.execute("BEGIN")
-        conn.execute("PREPARE find(text, text) AS SELECT id, nik_index, flags, area_code FROM beneficiary "
-                     "WHERE programme = $1 AND nik_index = $2 AND status = 'active' ORDER BY created_at, id "
-                     "FOR UPDATE")
         for _ in range(8):  # past the point where PostgreSQL may settle on a generic plan
-            conn.execute("EXECUTE find('bansos', 'x')").fetchall()
-        conn.execute("INSERT INTO beneficiary (id, programme, name, name_key, area_code, kecamatan, baseline, "
-                     "registered_on, created_at, updated_at, nik_index) SELECT gen_random_uuid(), 'bansos', 'x', "
-                     "'x', '64.02.06.1001', '64.02.06', '{}', '2026-01-01', now(), now(), md5(i::text) "
-                     "FROM generate_series(1, 20000) AS i")
-        plan = "\n".join(row["QUERY PLAN"] for row in conn.execute("EXPLAIN EXECUTE find('bansos', 'x')").fetchall())
-        assert "nik_index" in plan.split("Index Cond:")[-1].splitlines()[0], plan
+            await writer.run(lambda tx: tx.fetch(find, "bansos", "x"))
+        prepared = await writer.run(grown)
     finally:
-        conn.execute("ROLLBACK")
-        conn.close()
+        await writer.stop()
+    assert not [p for p in prepared if "FROM beneficiary" in str(p["statement"])], prepared
     rows = await db.fetch("SELECT current_setting('plan_cache_mode') AS mode")
     assert rows[0]["mode"] == "force_custom_plan"
 

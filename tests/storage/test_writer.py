@@ -298,6 +298,15 @@ async def test_many_rows_in_a_batch_stay_in_its_transaction(db: Database) -> Non
     assert await _names(db) == ["n1", "n2"]
 
 
+def _insert_ahead(name: str) -> Callable[[Tx], str]:
+    def op(tx: Tx) -> str:
+        assert tx.insert_ahead("INSERT INTO form (form_id, created_at) VALUES ({}, '2026-01-01T00:00:00+00:00') "
+                               "ON CONFLICT (form_id) DO NOTHING RETURNING id", name)
+        return name
+
+    return op
+
+
 def _sent(trace: Path) -> list[str]:
     """What libpq's trace says was sent: a line is `F` (sent) or `B` (received), its length, the
     message's type and its fields, tab-separated (a timestamp first unless suppressed)."""
@@ -333,12 +342,12 @@ async def _traced(db: Database, tmp_path: Path, ops: list[Callable[[Tx], Any]]) 
 async def test_a_batch_on_postgresql_sends_no_begin_and_no_commit(db: Database, tmp_path: Path) -> None:
     """PostgreSQL: a batch without savepoints is one implicit transaction (pipeline mode, committed by
     its Sync): no BEGIN and no COMMIT went over the wire, read from libpq's trace of the writer's
-    connection. A statement run often is prepared once (psycopg's cursors did the same) and keeps
-    working; a batch that runs again with savepoints keeps its BEGIN and COMMIT."""
+    connection. An INSERT of values run often is prepared once and keeps working; a batch that runs
+    again with savepoints keeps its BEGIN and COMMIT."""
     def refused(tx: Tx) -> None:
         raise ValueError("refused")
 
-    ops = [_insert(f"t{i}") for i in range(7)]
+    ops = [_insert_ahead(f"t{i}") for i in range(7)]
     outcomes, sent = await _traced(db, tmp_path, [*ops, refused])
     assert outcomes[:7] == [f"t{i}" for i in range(7)] and isinstance(outcomes[7], ValueError)
     plain = sent[:sent.index(next(m for m in sent if "Query" in m and "BEGIN" in m))]
@@ -450,3 +459,27 @@ async def test_statement_timeout_ends_the_batch_and_the_connection_goes_on() -> 
         await writer.stop()
         await db.close()
     assert again == pid
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="plan_cache_mode: PostgreSQL's")
+async def test_only_statements_whose_plan_cannot_go_wrong_keep_a_generic_plan(db: Database) -> None:
+    """The writer's connection runs plan_cache_mode=auto, and the only statements prepared on it are
+    INSERTs of values (Tx.insert_ahead, the deferred rows, the submission's INSERT): each keeps one
+    generic plan once it repeats. A query that reads a table is never prepared there, so it is
+    planned for its parameters every time (a plan made on an empty table would be kept otherwise)."""
+    def both(tx: Tx) -> None:
+        _insert_ahead(f"g{len(tx.fetch('SELECT form_id FROM form WHERE form_id > {}', 'a'))}")(tx)
+
+    writer = Writer(db)
+    try:
+        for _ in range(12):  # prepared at its 5th run; 5 custom plans, then PostgreSQL's choice
+            await writer.run(both)
+        prepared = await writer.run(lambda tx: tx.fetch(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"))
+        mode = await writer.run(lambda tx: tx.fetch("SELECT current_setting('plan_cache_mode') AS mode"))
+    finally:
+        await writer.stop()
+    assert mode == [{"mode": "auto"}]
+    assert [p["statement"][:16] for p in prepared] == ["INSERT INTO form"], prepared
+    assert prepared[0]["generic_plans"] >= 2, prepared
+    assert await _names(db) == sorted(f"g{i}" for i in range(12))
